@@ -1,0 +1,22 @@
+# Roster: `make dev` runs the service locally, `make test` runs every test.
+.PHONY: dev test check fmt lint tools
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/roster/target
+
+dev:
+	@scripts/dev.sh
+
+test:
+	@scripts/test.sh
+
+## fmt check, clippy and cfn-lint, as CI runs them
+check: tools
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	.local/tools/venv/bin/cfn-lint infra/template.yaml
+
+fmt:
+	cargo fmt --all
+
+tools:
+	@scripts/tools.sh

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make dev`: the stack, the resources, the demo organisation, and the API on 127.0.0.1:$PORT
+# (3000), until Ctrl-C, which stops everything this started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+source scripts/env.sh
+roster_stack_env "${ROSTER_DEV_STACK:-dev}" "${ROSTER_DEV_DYNAMODB_PORT:-8000}" "${ROSTER_DEV_MOTO_PORT:-4566}"
+export PORT="${PORT:-3000}"
+export ROSTER_DEV_JSON="${ROSTER_DEV_JSON:-.local/dev.json}"
+lock=".local/dev-$PORT.pid"
+
+if [ -f "$lock" ] && kill -0 "$(cat "$lock")" 2>/dev/null; then
+  echo "Roster is already running at http://127.0.0.1:$PORT (pid $(cat "$lock")); details in $ROSTER_DEV_JSON."
+  echo "Stop it with Ctrl-C in its terminal (or: kill $(cat "$lock"))."
+  exit 0
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "Port $PORT is taken by another program; run with PORT=<free port> make dev." >&2
+  exit 1
+fi
+mkdir -p .local
+echo $$ > "$lock"
+
+scripts/tools.sh
+echo "Building Roster (the first build takes several minutes)..."
+cargo build --quiet -p roster-local
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "${server:-}" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  scripts/stack.sh stop "$ROSTER_STACK"
+  rm -f "$lock" "$ROSTER_DEV_JSON"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+scripts/stack.sh start "$ROSTER_STACK" "$ROSTER_DYNAMODB_PORT" "$ROSTER_MOTO_PORT"
+rm -f "$ROSTER_DEV_JSON"
+"$CARGO_TARGET_DIR/debug/roster-local" dev &
+server=$!
+until [ -f "$ROSTER_DEV_JSON" ]; do
+  kill -0 "$server" 2>/dev/null || { echo "Roster failed to start; see the log above." >&2; exit 1; }
+  sleep 0.2
+done
+echo "Ready in $((SECONDS - started)) s: curl http://127.0.0.1:$PORT/health"
+echo "Email outbox: $AWS_ENDPOINT_URL/_roster/outbox. Press Ctrl-C to stop."
+wait "$server"

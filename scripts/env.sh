@@ -1,0 +1,21 @@
+# Sourced by scripts/dev.sh and scripts/test.sh: the environment of one local stack.
+#   roster_stack_env NAME DYNAMODB_PORT MOTO_PORT
+# Local endpoints reach the SDK through the standard AWS_ENDPOINT_URL* variables only.
+roster_stack_env() {
+  export ROSTER_STACK=$1
+  export ROSTER_DYNAMODB_PORT=$2
+  export ROSTER_MOTO_PORT=$3
+  export AWS_REGION=eu-west-1
+  export AWS_ACCESS_KEY_ID=local
+  export AWS_SECRET_ACCESS_KEY=local
+  export AWS_EC2_METADATA_DISABLED=true
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$ROSTER_MOTO_PORT"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ROSTER_DYNAMODB_PORT"
+  export ROSTER_TABLE_NAME=roster
+  export ROSTER_IMPORT_BUCKET=roster-imports
+  export ROSTER_SENDER_ADDRESS=no-reply@roster.example.com
+  export ROSTER_SES_CONFIGURATION_SET=roster
+  export ROSTER_STACK_NAME=roster
+  export ROSTER_DYNAMODB_LOCAL_DIR="$PWD/.local/tools/dynamodb-local"
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roster/target}"
+}

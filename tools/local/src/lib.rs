@@ -1,0 +1,46 @@
+//! The local stand-in for Roster's AWS wiring (API Gateway routes, S3 notifications, EventBridge
+//! schedules, Lambda invoke), used by `make dev` and the end-to-end tests. Never deployed.
+
+pub mod dev;
+pub mod events;
+pub mod functions;
+pub mod provision;
+pub mod template;
+pub mod watch;
+
+use std::path::PathBuf;
+
+use roster_bootstrap::{ConfigError, optional_env, required_env};
+
+pub use functions::{Clients, Functions};
+
+/// Settings of the local stack, from the environment `scripts/` sets.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub table_name: String,
+    pub import_bucket: String,
+    pub sender_address: String,
+    pub ses_configuration_set: String,
+    pub region: String,
+    /// `ROSTER_TEMPLATE`, default `infra/template.yaml`.
+    pub template: PathBuf,
+    /// `ROSTER_STACK_NAME`, default `roster-local`: the stack name the template's `!Sub`s see.
+    pub stack_name: String,
+}
+
+impl LocalConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required_env("ROSTER_TABLE_NAME")?,
+            import_bucket: required_env("ROSTER_IMPORT_BUCKET")?,
+            sender_address: required_env("ROSTER_SENDER_ADDRESS")?,
+            ses_configuration_set: required_env("ROSTER_SES_CONFIGURATION_SET")?,
+            region: required_env("AWS_REGION")?,
+            template: optional_env("ROSTER_TEMPLATE")
+                .unwrap_or_else(|| "infra/template.yaml".to_owned())
+                .into(),
+            stack_name: optional_env("ROSTER_STACK_NAME")
+                .unwrap_or_else(|| "roster-local".to_owned()),
+        })
+    }
+}
