@@ -45,5 +45,10 @@ until [ -f "$ROSTER_DEV_JSON" ]; do
   sleep 0.2
 done
 echo "Ready in $((SECONDS - started)) s: curl http://127.0.0.1:$PORT/health"
+python3 - "$ROSTER_DEV_JSON" <<'PY'
+import json, sys
+dev = json.load(open(sys.argv[1]))
+print(f"Demo organisation {dev['organisation_id']}: log in as {dev['admin_email']} / {dev['admin_password']}")
+PY
 echo "Email outbox: $AWS_ENDPOINT_URL/_roster/outbox. Press Ctrl-C to stop."
 wait "$server"

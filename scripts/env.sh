@@ -13,9 +13,13 @@ roster_stack_env() {
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ROSTER_DYNAMODB_PORT"
   export ROSTER_TABLE_NAME=roster
   export ROSTER_IMPORT_BUCKET=roster-imports
+  export ROSTER_AVATAR_BUCKET=roster-avatars
   export ROSTER_SENDER_ADDRESS=no-reply@roster.example.com
   export ROSTER_SES_CONFIGURATION_SET=roster
   export ROSTER_STACK_NAME=roster
   export ROSTER_DYNAMODB_LOCAL_DIR="$PWD/.local/tools/dynamodb-local"
+  # A fresh platform operator token per stack (never a fixed secret in the repository).
+  ROSTER_PLATFORM_TOKEN="${ROSTER_PLATFORM_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+  export ROSTER_PLATFORM_TOKEN
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roster/target}"
 }

@@ -6,9 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{KeyType, ProjectionType};
 use aws_sdk_sesv2::types::{EmailContent, RawMessage};
 use roster_e2e::{PrivateDynamoDb, sample_event, spawn_app, stack};
-use roster_local::{
-    Functions, events::s3_put_event, provision::create_table, watch::BucketWatcher,
-};
+use roster_local::{events::s3_put_event, provision::create_table, watch::BucketWatcher};
 use serde_json::{Value, json};
 
 fn unique(prefix: &str) -> String {
@@ -43,7 +41,7 @@ async fn health_answers_503_once_dynamodb_local_is_stopped() {
     )
     .await
     .unwrap();
-    let app = spawn_app(&Functions::new(&clients, &stack.config)).await;
+    let app = spawn_app(&stack.functions_with(&clients, profile_api::system_clock())).await;
     let before = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(before.status(), 200);
 
@@ -80,7 +78,7 @@ async fn health_answers_503_when_dynamodb_accepts_connections_but_never_answers(
             .endpoint_url(endpoint)
             .build(),
     );
-    let app = spawn_app(&Functions::new(&clients, &stack.config)).await;
+    let app = spawn_app(&stack.functions_with(&clients, profile_api::system_clock())).await;
 
     let response = tokio::time::timeout(
         Duration::from_secs(20),

@@ -2,3 +2,4 @@
 //! the real AWS SDK clients). Run with `make test`, which starts the stack and sets the environment.
 
 mod foundation;
+mod profile;

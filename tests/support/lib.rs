@@ -4,8 +4,14 @@
 use std::{path::PathBuf, process::Child, time::Duration};
 
 use aws_config::SdkConfig;
-use roster_local::{Clients, Functions, LocalConfig, dev::local_router, template::Template};
-use serde_json::Value;
+use roster_local::{
+    Clients, Functions, LocalConfig,
+    dev::local_router,
+    provision::{PushApplications, push_applications},
+    template::Template,
+};
+use roster_store::CallCounter;
+use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 /// The repository's root folder.
@@ -17,6 +23,7 @@ pub fn repo_root() -> PathBuf {
 pub struct Stack {
     pub aws: SdkConfig,
     pub config: LocalConfig,
+    pub push: PushApplications,
 }
 
 static STACK: OnceCell<Stack> = OnceCell::const_new();
@@ -28,10 +35,11 @@ pub async fn stack() -> &'static Stack {
                 panic!("{error}: the end-to-end tests run against the local stack; run them with `make test`")
             });
             config.template = repo_root().join("infra/template.yaml");
-            Stack {
-                aws: roster_bootstrap::aws_config().await,
-                config,
-            }
+            let aws = roster_bootstrap::aws_config().await;
+            let push = push_applications(&aws_sdk_sns::Client::new(&aws))
+                .await
+                .expect("the stack's SNS platform applications");
+            Stack { aws, config, push }
         })
         .await
 }
@@ -43,11 +51,32 @@ impl Stack {
     }
 
     pub fn clients(&self) -> Clients {
-        Clients::new(&self.aws)
+        roster_local::clients(&self.aws)
     }
 
     pub fn functions(&self) -> Functions {
-        Functions::new(&self.clients(), &self.config)
+        self.functions_with(&self.clients(), profile_api::system_clock())
+    }
+
+    pub fn functions_with(&self, clients: &Clients, clock: profile_api::Clock) -> Functions {
+        Functions::new(clients, &self.config, &self.push, clock)
+    }
+
+    /// Clients whose DynamoDB requests `counter` counts.
+    pub fn counted_clients(&self, counter: &CallCounter) -> Clients {
+        let mut clients = self.clients();
+        let config = counter
+            .attach(aws_sdk_dynamodb::config::Builder::from(&self.aws))
+            .build();
+        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
+        clients
+    }
+
+    pub fn platform_token(&self) -> &str {
+        self.config
+            .platform_token
+            .as_deref()
+            .expect("ROSTER_PLATFORM_TOKEN is set by make test")
     }
 
     /// The URL of moto's email outbox.
@@ -84,6 +113,125 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+
+    pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(token).json(body)
+    }
+
+    pub fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        etag: &str,
+        body: &Value,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("if-match", etag)
+            .json(body)
+    }
+
+    /// A PATCH of a resource that takes no `If-Match` (vehicles, devices).
+    pub fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+    }
+
+    pub fn delete(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http.delete(self.url(path)).bearer_auth(token)
+    }
+
+    /// Creates an organisation through the platform endpoint with `settings`; its admin has a
+    /// unique email and a password.
+    pub async fn create_organisation(
+        &self,
+        platform_token: &str,
+        settings: Value,
+    ) -> TestOrganisation {
+        let admin_email = unique_email("admin");
+        let response = self
+            .http
+            .post(self.url("/v1/platform/organisations"))
+            .bearer_auth(platform_token)
+            .json(&json!({
+                "name": "Test Organisation",
+                "settings": settings,
+                "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": admin_email, "password": TEST_PASSWORD }
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            201,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let body: Value = response.json().await.unwrap();
+        TestOrganisation {
+            id: body["organisation"]["id"].as_str().unwrap().to_owned(),
+            admin_id: body["admin"]["id"].as_str().unwrap().to_owned(),
+            admin_email,
+        }
+    }
+
+    /// Logs in with email and password; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// GET a resource: its JSON body and ETag.
+    pub async fn read(&self, path: &str, token: &str) -> (Value, String) {
+        let response = self.get(path, token).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (response.json().await.unwrap(), etag)
+    }
+}
+
+/// The password every test admin gets.
+pub const TEST_PASSWORD: &str = "Correct-horse-7";
+
+pub struct TestOrganisation {
+    pub id: String,
+    pub admin_id: String,
+    pub admin_email: String,
+}
+
+/// An email address no other test uses.
+pub fn unique_email(who: &str) -> String {
+    format!(
+        "{who}.{}@example.com",
+        roster_domain::ids::UserId::generate()
+    )
 }
 
 /// A sample Lambda event from `events/`.

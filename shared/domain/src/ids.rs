@@ -20,6 +20,18 @@ macro_rules! identifier {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// A new random identifier (128 bits, lowercase hex).
+            pub fn generate() -> Self {
+                Self(random_hex())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                $name::try_from(value.as_str()).map_err(serde::de::Error::custom)
+            }
         }
 
         impl TryFrom<&str> for $name {
@@ -52,6 +64,43 @@ identifier!(
     ImportId,
     "import id"
 );
+identifier!(
+    /// A person's membership in one organisation (the "user" of the admin and self-service APIs).
+    UserId,
+    "user id"
+);
+identifier!(
+    /// A person: login email, credentials; may hold memberships in several organisations.
+    AccountId,
+    "account id"
+);
+identifier!(
+    /// A vehicle of a person.
+    VehicleId,
+    "vehicle id"
+);
+identifier!(
+    /// A push device of a person.
+    DeviceId,
+    "device id"
+);
+identifier!(
+    /// The public handle of a session (never its token).
+    SessionId,
+    "session id"
+);
+
+identifier!(
+    /// One upload of a file straight to S3 (an avatar image).
+    UploadId,
+    "upload id"
+);
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
+}
 
 /// Identifiers are safe inside keys and URLs without escaping.
 fn is_identifier(value: &str) -> bool {
@@ -71,6 +120,13 @@ mod tests {
             OrganisationId::try_from("org_01-AB").unwrap().as_str(),
             "org_01-AB"
         );
+    }
+
+    #[test]
+    fn generated_identifiers_are_valid_and_distinct() {
+        let (a, b) = (UserId::generate(), UserId::generate());
+        assert_ne!(a, b);
+        assert_eq!(UserId::try_from(a.as_str()), Ok(a));
     }
 
     #[test]

@@ -1,7 +1,41 @@
 //! Roster's DynamoDB single-table adapter. Access patterns and key shapes: see README.md beside
-//! this crate.
+//! this crate; every key is built in `keys`.
+
+mod accounts;
+mod counter;
+mod devices;
+mod directory;
+pub mod keys;
+mod members;
+mod organisations;
+mod reads;
+mod record;
+mod sessions;
+mod transaction;
+mod vehicles;
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
+
+pub use accounts::Account;
+pub use counter::CallCounter;
+pub use devices::Device;
+pub use directory::{DirectoryEntry, DirectoryPage};
+pub use members::{EmailChange, NewMembership};
+pub use organisations::NewOrganisation;
+pub use sessions::{Caller, Session};
+pub use vehicles::Vehicle;
+
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    Email,
+    Username,
+    ExternalId,
+    Plate,
+    /// The account already has a membership in the organisation.
+    Membership,
+    Organisation,
+}
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -9,6 +43,45 @@ pub enum StoreError {
     /// DynamoDB could not be reached or did not answer in time.
     #[error("the table is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A uniqueness rule refused the write; nothing was written.
+    #[error("{0:?} is already taken")]
+    Taken(Uniqueness),
+    /// The item changed since it was read (its version moved on); nothing was written.
+    #[error("the item was changed by someone else")]
+    Stale,
+    #[error("no such item")]
+    NotFound,
+    /// A pagination cursor that this listing did not hand out.
+    #[error("the cursor is not valid for this listing")]
+    InvalidCursor,
+    /// An item could not be read back into its type.
+    #[error("stored item is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(error))
+    }
+
+    /// An `UpdateItem` that failed: its condition failing means `condition_failed`; anything else
+    /// is the table being unavailable.
+    pub(crate) fn of_update(
+        error: aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+        condition_failed: StoreError,
+    ) -> Self {
+        if error
+            .as_service_error()
+            .is_some_and(|e| e.is_conditional_check_failed_exception())
+        {
+            condition_failed
+        } else {
+            Self::unavailable(error)
+        }
+    }
 }
 
 /// The Roster table: one DynamoDB client and the table's name, shared by every adapter.
@@ -40,6 +113,6 @@ impl DynamoTable {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| StoreError::Unavailable(Box::new(error)))
+            .map_err(StoreError::unavailable)
     }
 }

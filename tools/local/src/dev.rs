@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::{
-    Clients, Functions, LocalConfig,
+    Functions, LocalConfig, clients,
     events::{s3_put_event, scheduled_event},
     functions::{InvokeError, invoke_route},
     provision::{ProvisionError, provision},
@@ -29,6 +29,8 @@ pub enum DevError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Json(#[from] serde_json::Error),
+    #[error("seeding the demo organisation: {0}")]
+    Seed(String),
 }
 
 /// Where the local server listens and what it tells its users.
@@ -47,8 +49,9 @@ pub fn local_router(functions: &Functions) -> Router {
 
 pub async fn run(aws: SdkConfig, config: LocalConfig, options: DevOptions) -> Result<(), DevError> {
     let template = Template::load(&config.template, &config.stack_name)?;
-    provision(&aws, &template, &config).await?;
-    let functions = Functions::new(&Clients::new(&aws), &config);
+    let push = provision(&aws, &template, &config).await?;
+    let functions = Functions::new(&clients(&aws), &config, &push, profile_api::system_clock());
+    let demo = seed_demo_organisation(&functions, &config).await?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
@@ -66,10 +69,10 @@ pub async fn run(aws: SdkConfig, config: LocalConfig, options: DevOptions) -> Re
 
     let dev_json = json!({
         "base_url": base_url,
-        "organisation_id": Value::Null,
-        "admin_email": Value::Null,
-        "admin_password": Value::Null,
-        "platform_token": Value::Null,
+        "organisation_id": demo.organisation_id,
+        "admin_email": demo.admin_email,
+        "admin_password": demo.admin_password,
+        "platform_token": config.platform_token,
         "import_bucket": config.import_bucket,
         "aws_endpoint": options.aws_endpoint,
         "dynamodb_endpoint": options.dynamodb_endpoint,
@@ -90,6 +93,58 @@ pub async fn run(aws: SdkConfig, config: LocalConfig, options: DevOptions) -> Re
         })
         .await?;
     Ok(())
+}
+
+/// The demo organisation's login, as dev.json shows it.
+pub struct DemoLogin {
+    pub organisation_id: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+/// Creates the demo organisation and its admin through the platform endpoint, as an operator would.
+pub async fn seed_demo_organisation(
+    functions: &Functions,
+    config: &LocalConfig,
+) -> Result<DemoLogin, DevError> {
+    let token = config
+        .platform_token
+        .as_deref()
+        .ok_or_else(|| DevError::Seed("ROSTER_PLATFORM_TOKEN is not set".to_owned()))?;
+    let admin_email = "admin@demo.roster.example".to_owned();
+    let admin_password = format!("Demo-{}-Aa1", &roster_domain::session::new_secret()[..16]);
+    let body = json!({
+        "name": "Demo Organisation",
+        "settings": {
+            "default_time_zone": "Europe/Berlin",
+            "vehicles_enabled": true,
+            "allow_hide_profile": true,
+            "checkin_enabled": true
+        },
+        "admin": { "first_name": "Dana", "last_name": "Admin", "email": admin_email, "password": admin_password }
+    });
+    let request = axum::http::Request::post("/v1/platform/organisations")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .map_err(|e| DevError::Seed(e.to_string()))?;
+    let Ok(response) = tower::ServiceExt::oneshot(functions.http_api(), request).await;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .map_err(|e| DevError::Seed(e.to_string()))?;
+    let answer: Value = serde_json::from_slice(&bytes)?;
+    if status != axum::http::StatusCode::CREATED {
+        return Err(DevError::Seed(format!("{status}: {answer}")));
+    }
+    Ok(DemoLogin {
+        organisation_id: answer["organisation"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        admin_email,
+        admin_password,
+    })
 }
 
 /// Every second: new objects in the import bucket go to csv-import as one S3 put event.

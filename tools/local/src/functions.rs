@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::LocalConfig;
+use roster_domain::session::secret_hash;
+
+use crate::{LocalConfig, provision::PushApplications};
 
 /// The function names, as the template's `BuildProperties.Binary` names them.
 pub const FUNCTION_NAMES: [&str; 4] = ["profile-api", "scim", "csv-import", "jobs"];
@@ -38,30 +40,35 @@ pub enum InvokeError {
 }
 
 /// The SDK clients the functions use, built once.
-#[derive(Clone, Debug)]
-pub struct Clients {
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub s3: aws_sdk_s3::Client,
-}
+pub type Clients = profile_api::Clients;
 
-impl Clients {
-    pub fn new(aws: &SdkConfig) -> Self {
-        Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(aws),
-            s3: aws_sdk_s3::Client::new(aws),
-        }
+pub fn clients(aws: &SdkConfig) -> Clients {
+    Clients {
+        dynamodb: aws_sdk_dynamodb::Client::new(aws),
+        s3: aws_sdk_s3::Client::new(aws),
+        sns: aws_sdk_sns::Client::new(aws),
     }
 }
 
 impl Functions {
-    pub fn new(clients: &Clients, config: &LocalConfig) -> Self {
+    pub fn new(
+        clients: &Clients,
+        config: &LocalConfig,
+        push: &PushApplications,
+        clock: profile_api::Clock,
+    ) -> Self {
         let profile_api_config = profile_api::Config {
             table_name: config.table_name.clone(),
+            avatar_bucket: config.avatar_bucket.clone(),
+            platform_token_sha256: config.platform_token.as_deref().map(secret_hash),
+            apns_application_arn: push.apns.clone(),
+            fcm_application_arn: push.fcm.clone(),
         };
         Self {
             profile_api: profile_api::router(profile_api::AppState::new(
-                clients.dynamodb.clone(),
-                &profile_api_config,
+                clients.clone(),
+                profile_api_config,
+                clock,
             )),
             scim: scim::router(),
             importer: csv_import::Importer::new(clients.s3.clone()),

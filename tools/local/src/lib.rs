@@ -12,13 +12,14 @@ use std::path::PathBuf;
 
 use roster_bootstrap::{ConfigError, optional_env, required_env};
 
-pub use functions::{Clients, Functions};
+pub use functions::{Clients, Functions, clients};
 
 /// Settings of the local stack, from the environment `scripts/` sets.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
     pub table_name: String,
     pub import_bucket: String,
+    pub avatar_bucket: String,
     pub sender_address: String,
     pub ses_configuration_set: String,
     pub region: String,
@@ -26,6 +27,8 @@ pub struct LocalConfig {
     pub template: PathBuf,
     /// `ROSTER_STACK_NAME`, default `roster-local`: the stack name the template's `!Sub`s see.
     pub stack_name: String,
+    /// `ROSTER_PLATFORM_TOKEN`: the platform operator's token on this stack (dev.json shows it).
+    pub platform_token: Option<String>,
 }
 
 impl LocalConfig {
@@ -33,6 +36,7 @@ impl LocalConfig {
         Ok(Self {
             table_name: required_env("ROSTER_TABLE_NAME")?,
             import_bucket: required_env("ROSTER_IMPORT_BUCKET")?,
+            avatar_bucket: required_env("ROSTER_AVATAR_BUCKET")?,
             sender_address: required_env("ROSTER_SENDER_ADDRESS")?,
             ses_configuration_set: required_env("ROSTER_SES_CONFIGURATION_SET")?,
             region: required_env("AWS_REGION")?,
@@ -41,6 +45,16 @@ impl LocalConfig {
                 .into(),
             stack_name: optional_env("ROSTER_STACK_NAME")
                 .unwrap_or_else(|| "roster-local".to_owned()),
+            platform_token: optional_env("ROSTER_PLATFORM_TOKEN"),
         })
+    }
+
+    /// The local name of the template's bucket `logical_id`.
+    pub fn bucket_name(&self, logical_id: &str) -> Option<&str> {
+        match logical_id {
+            "ImportBucket" => Some(&self.import_bucket),
+            "AvatarBucket" => Some(&self.avatar_bucket),
+            _ => None,
+        }
     }
 }

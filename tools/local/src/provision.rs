@@ -18,6 +18,8 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
+    #[error("the template's bucket {0} has no local name (see LocalConfig::bucket_name)")]
+    UnmappedBucket(String),
     #[error("creating {what}: {source}")]
     Aws {
         what: String,
@@ -36,28 +38,77 @@ fn failed(
     }
 }
 
+/// The SNS platform applications for phone push (parameters of the template, created locally).
+#[derive(Debug, Clone, Default)]
+pub struct PushApplications {
+    pub apns: Option<String>,
+    pub fcm: Option<String>,
+}
+
 pub async fn provision(
     aws: &SdkConfig,
     template: &Template,
     config: &LocalConfig,
-) -> Result<(), ProvisionError> {
+) -> Result<PushApplications, ProvisionError> {
     create_table(
         &aws_sdk_dynamodb::Client::new(aws),
         &config.table_name,
         &template.table,
     )
     .await?;
-    create_bucket(
-        &aws_sdk_s3::Client::new(aws),
-        &config.import_bucket,
-        &config.region,
-        template.bucket_versioned,
-    )
-    .await?;
+    let s3 = aws_sdk_s3::Client::new(aws);
+    for bucket in &template.buckets {
+        let name = config
+            .bucket_name(&bucket.logical_id)
+            .ok_or_else(|| ProvisionError::UnmappedBucket(bucket.logical_id.clone()))?;
+        create_bucket(&s3, name, &config.region, bucket.versioned).await?;
+    }
     if template.has_email_identity {
         create_email_identity(&aws_sdk_sesv2::Client::new(aws), config).await?;
     }
-    Ok(())
+    push_applications(&aws_sdk_sns::Client::new(aws)).await
+}
+
+/// Finds or creates the local APNS and FCM platform applications.
+pub async fn push_applications(
+    sns: &aws_sdk_sns::Client,
+) -> Result<PushApplications, ProvisionError> {
+    let existing = sns
+        .list_platform_applications()
+        .send()
+        .await
+        .map_err(|e| failed("listing SNS platform applications", e))?;
+    let find = |name: &str| {
+        existing
+            .platform_applications()
+            .iter()
+            .filter_map(|app| app.platform_application_arn())
+            .find(|arn| arn.ends_with(&format!("/{name}")))
+            .map(str::to_owned)
+    };
+    let mut applications = PushApplications::default();
+    for (name, platform) in [("roster-ios", "APNS_SANDBOX"), ("roster-android", "GCM")] {
+        let arn = match find(name) {
+            Some(arn) => arn,
+            None => sns
+                .create_platform_application()
+                .name(name)
+                .platform(platform)
+                .attributes("PlatformCredential", "local-credential")
+                .attributes("PlatformPrincipal", "local-principal")
+                .send()
+                .await
+                .map_err(|e| failed(format!("SNS platform application {name}"), e))?
+                .platform_application_arn
+                .unwrap_or_default(),
+        };
+        if platform == "GCM" {
+            applications.fcm = Some(arn);
+        } else {
+            applications.apns = Some(arn);
+        }
+    }
+    Ok(applications)
 }
 
 /// Creates the table as the template declares it (keys, indexes, TTL), on demand.

@@ -27,9 +27,16 @@ pub enum TemplateError {
 #[derive(Debug, Clone)]
 pub struct Template {
     pub table: TableDefinition,
-    pub bucket_versioned: bool,
+    pub buckets: Vec<BucketDefinition>,
     pub has_email_identity: bool,
     pub schedules: Vec<ScheduleDefinition>,
+}
+
+/// An `AWS::S3::Bucket`: its logical id (which names it locally) and whether it keeps versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketDefinition {
+    pub logical_id: String,
+    pub versioned: bool,
 }
 
 /// `AWS::DynamoDB::Table` properties, as CloudFormation spells them.
@@ -122,15 +129,20 @@ impl Template {
                 reason: error.to_string(),
             })?;
 
-        let (_, bucket) = of_type("AWS::S3::Bucket")
-            .next()
-            .ok_or(TemplateError::MissingResource("AWS::S3::Bucket"))?;
-        let bucket_versioned = bucket
-            .get("Properties")
-            .and_then(|p| p.get("VersioningConfiguration"))
-            .and_then(|v| v.get("Status"))
-            .and_then(Value::as_str)
-            == Some("Enabled");
+        let buckets: Vec<BucketDefinition> = of_type("AWS::S3::Bucket")
+            .map(|(logical_id, bucket)| BucketDefinition {
+                logical_id: logical_id.clone(),
+                versioned: bucket
+                    .get("Properties")
+                    .and_then(|p| p.get("VersioningConfiguration"))
+                    .and_then(|v| v.get("Status"))
+                    .and_then(Value::as_str)
+                    == Some("Enabled"),
+            })
+            .collect();
+        if buckets.is_empty() {
+            return Err(TemplateError::MissingResource("AWS::S3::Bucket"));
+        }
 
         let has_email_identity = of_type("AWS::SES::EmailIdentity").next().is_some();
 
@@ -166,7 +178,7 @@ impl Template {
 
         Ok(Self {
             table,
-            bucket_versioned,
+            buckets,
             has_email_identity,
             schedules,
         })
@@ -246,7 +258,13 @@ Resources:
                 enabled: true
             })
         );
-        assert!(template.bucket_versioned);
+        assert_eq!(
+            template.buckets,
+            vec![BucketDefinition {
+                logical_id: "Bucket".to_owned(),
+                versioned: true
+            }]
+        );
         assert!(!template.has_email_identity);
         assert_eq!(
             template.schedules,

@@ -1,0 +1,257 @@
+//! Avatar images: uploaded straight to S3 with a presigned PUT (type and size signed in), then
+//! checked (a real PNG, JPEG or WebP within the dimension limit) before they become the avatar.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use axum::{Json, extract::State, http::StatusCode};
+use roster_domain::{
+    ids::UploadId,
+    membership::Membership,
+    profile::{Attribute, Owner},
+};
+use roster_store::Caller;
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+    views,
+};
+
+pub const MAX_BYTES: u64 = 2 * 1024 * 1024;
+pub const MAX_SIDE: usize = 4096;
+const CONTENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
+const UPLOAD_WINDOW: Duration = Duration::from_secs(600);
+
+fn object_key(caller: &Caller, upload: &UploadId) -> String {
+    let m = &caller.membership;
+    format!("avatars/{}/{}/{}", m.organisation_id, m.id, upload)
+}
+
+fn require_self_managed(membership: &Membership) -> Result<(), ApiError> {
+    let owner = membership.profile.managed_by.owner(Attribute::AvatarUrl);
+    if owner.permits(Owner::SelfService) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "avatar_url",
+            "read_only",
+            format!(
+                "avatar_url is managed by {} and cannot be changed here",
+                owner.as_str()
+            ),
+        ))
+    }
+}
+
+/// `POST /v1/me/avatar` `{content_type, content_length}` -> 201 `{upload_id, upload_url, method,
+/// headers, expires_at}`: PUT the image to `upload_url` with those headers, then confirm.
+pub async fn start_upload(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_self_managed(&caller.membership)?;
+    let mut fields = Fields::new(&body, &["content_type", "content_length"]);
+    let content_type = fields.string("content_type");
+    if content_type.is_some_and(|t| !CONTENT_TYPES.contains(&t)) {
+        fields.errors.push(
+            "content_type",
+            "unsupported_type",
+            format!("must be one of {}", CONTENT_TYPES.join(", ")),
+        );
+    }
+    let length = fields.optional_u64("content_length");
+    match length {
+        None if fields.errors.0.iter().all(|e| e.field != "content_length") => {
+            fields
+                .errors
+                .push("content_length", "required", "is required");
+        }
+        Some(length) if length == 0 || length > MAX_BYTES => {
+            fields.errors.push(
+                "content_length",
+                "too_large",
+                format!("must be 1 to {MAX_BYTES} bytes"),
+            );
+        }
+        _ => {}
+    }
+    fields.finish()?;
+    let (Some(content_type), Some(length)) = (content_type, length) else {
+        return Err(ApiError::Internal(
+            "validated upload fields missing".to_owned(),
+        ));
+    };
+    let upload = UploadId::generate();
+    let presigned = state
+        .s3
+        .put_object()
+        .bucket(&state.config.avatar_bucket)
+        .key(object_key(&caller, &upload))
+        .content_type(content_type)
+        .content_length(length as i64)
+        .presigned(
+            PresigningConfig::expires_in(UPLOAD_WINDOW)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+        .await
+        .map_err(|e| ApiError::Internal(format!("presigning the avatar upload: {e}")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "upload_id": upload,
+            "upload_url": presigned.uri(),
+            "method": "PUT",
+            "headers": { "content-type": content_type },
+            "expires_at": state.now() + chrono::Duration::from_std(UPLOAD_WINDOW).unwrap_or_default(),
+        })),
+    ))
+}
+
+/// `POST /v1/me/avatar/confirm` `{upload_id}`: checks the uploaded object and makes it the avatar.
+pub async fn confirm_upload(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    require_self_managed(&caller.membership)?;
+    let mut fields = Fields::new(&body, &["upload_id"]);
+    let upload = fields.string("upload_id").and_then(|u| {
+        fields.parse("upload_id", || {
+            UploadId::try_from(u).map_err(|_| not_uploaded())
+        })
+    });
+    fields.finish()?;
+    let upload =
+        upload.ok_or_else(|| ApiError::Internal("validated upload id missing".to_owned()))?;
+    let key = object_key(&caller, &upload);
+
+    if let Err(problem) = check_image(&state, &key).await? {
+        delete_object(&state, &key).await;
+        return Err(ApiError::field("upload_id", problem.0, problem.1));
+    }
+    let before = &caller.membership;
+    let mut after = Membership {
+        avatar_key: Some(key),
+        version: before.version + 1,
+        ..before.clone()
+    };
+    after
+        .profile
+        .managed_by
+        .set(Attribute::AvatarUrl, Owner::SelfService);
+    state.table.update_membership(before, &after, None).await?;
+    if let Some(old) = &before.avatar_key {
+        delete_object(&state, old).await;
+    }
+    Ok(Json(views::profile(&state, &after).await))
+}
+
+fn not_uploaded() -> roster_domain::validation::FieldProblem {
+    roster_domain::validation::FieldProblem::new(
+        "not_uploaded",
+        "no image was uploaded for this upload id",
+    )
+}
+
+/// `Ok(Err((code, message)))` when the object is missing or not an acceptable image.
+async fn check_image(
+    state: &AppState,
+    key: &str,
+) -> Result<Result<(), (&'static str, String)>, ApiError> {
+    let object = state
+        .s3
+        .get_object()
+        .bucket(&state.config.avatar_bucket)
+        .key(key)
+        .send()
+        .await;
+    let object = match object {
+        Ok(object) => object,
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+            let problem = not_uploaded();
+            return Ok(Err((problem.code, problem.message)));
+        }
+        Err(error) => {
+            return Err(ApiError::Internal(format!(
+                "reading the uploaded avatar: {error}"
+            )));
+        }
+    };
+    if object.content_length().unwrap_or_default() as u64 > MAX_BYTES {
+        return Ok(Err((
+            "too_large",
+            format!("the image must be at most {MAX_BYTES} bytes"),
+        )));
+    }
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading the uploaded avatar: {e}")))?
+        .into_bytes();
+    let is_accepted_type = matches!(
+        imagesize::image_type(&bytes),
+        Ok(imagesize::ImageType::Png | imagesize::ImageType::Jpeg | imagesize::ImageType::Webp)
+    );
+    if !is_accepted_type {
+        return Ok(Err((
+            "not_an_image",
+            "the upload is not a PNG, JPEG or WebP image".to_owned(),
+        )));
+    }
+    match imagesize::blob_size(&bytes) {
+        Ok(size)
+            if size.width > 0
+                && size.height > 0
+                && size.width <= MAX_SIDE
+                && size.height <= MAX_SIDE =>
+        {
+            Ok(Ok(()))
+        }
+        Ok(_) => Ok(Err((
+            "too_large_dimensions",
+            format!("the image must be at most {MAX_SIDE} x {MAX_SIDE} pixels"),
+        ))),
+        Err(_) => Ok(Err((
+            "not_an_image",
+            "the image could not be read".to_owned(),
+        ))),
+    }
+}
+
+async fn delete_object(state: &AppState, key: &str) {
+    if let Err(error) = state
+        .s3
+        .delete_object()
+        .bucket(&state.config.avatar_bucket)
+        .key(key)
+        .send()
+        .await
+    {
+        tracing::warn!(%error, "avatar object left behind");
+    }
+}
+
+/// `DELETE /v1/me/avatar`: removes the avatar.
+pub async fn remove(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    require_self_managed(&caller.membership)?;
+    let before = &caller.membership;
+    let Some(old) = &before.avatar_key else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    let after = Membership {
+        avatar_key: None,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(before, &after, None).await?;
+    delete_object(&state, old).await;
+    Ok(StatusCode::NO_CONTENT)
+}

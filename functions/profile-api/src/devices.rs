@@ -1,0 +1,174 @@
+//! The caller's push devices: phones become SNS platform endpoints, browsers keep their Web Push
+//! subscription. Push can be switched off per device.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use roster_domain::{
+    device::{DEVICES_PER_PERSON, DeviceRegistration, PushTarget},
+    ids::DeviceId,
+    validation::bounded_text,
+};
+use roster_store::Device;
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+    views,
+};
+
+fn device_id(id: &str) -> Result<DeviceId, ApiError> {
+    DeviceId::try_from(id).map_err(|_| ApiError::NotFound)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    let m = &caller.membership;
+    let devices = state.table.devices(&m.organisation_id, &m.id).await?;
+    Ok(Json(
+        json!({ "items": devices.iter().map(views::device).collect::<Vec<_>>() }),
+    ))
+}
+
+/// `POST /v1/me/devices`: `{platform: ios|android, name, token}` or
+/// `{platform: web, name, subscription: {endpoint, keys: {p256dh, auth}}}` -> 201.
+pub async fn register(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let registration = DeviceRegistration::parse(&body)?;
+    let m = &caller.membership;
+    if state.table.devices(&m.organisation_id, &m.id).await?.len() >= DEVICES_PER_PERSON {
+        return Err(ApiError::field(
+            "platform",
+            "too_many",
+            format!("a person can register at most {DEVICES_PER_PERSON} devices"),
+        ));
+    }
+    let endpoint_arn = match &registration.target {
+        PushTarget::Ios { token } => Some(
+            platform_endpoint(&state, state.config.apns_application_arn.as_deref(), token).await?,
+        ),
+        PushTarget::Android { token } => Some(
+            platform_endpoint(&state, state.config.fcm_application_arn.as_deref(), token).await?,
+        ),
+        PushTarget::Web { .. } => None,
+    };
+    let device = Device {
+        id: DeviceId::generate(),
+        name: registration.name,
+        target: registration.target,
+        endpoint_arn,
+        push_enabled: true,
+        active: true,
+        created_at: state.now(),
+    };
+    state
+        .table
+        .put_device(&m.organisation_id, &m.id, &device)
+        .await?;
+    Ok((StatusCode::CREATED, Json(views::device(&device))))
+}
+
+/// The SNS endpoint of a phone's token in the platform application, if that platform is set up.
+async fn platform_endpoint(
+    state: &AppState,
+    application: Option<&str>,
+    token: &str,
+) -> Result<String, ApiError> {
+    let application = application.ok_or_else(|| {
+        ApiError::field(
+            "platform",
+            "unsupported_platform",
+            "push to this platform is not set up",
+        )
+    })?;
+    let output = state
+        .sns
+        .create_platform_endpoint()
+        .platform_application_arn(application)
+        .token(token)
+        .send()
+        .await
+        .map_err(|error| {
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_invalid_parameter_exception())
+            {
+                ApiError::field(
+                    "token",
+                    "invalid_token",
+                    "the push service refused this token",
+                )
+            } else {
+                ApiError::Internal(format!("SNS CreatePlatformEndpoint: {error}"))
+            }
+        })?;
+    output
+        .endpoint_arn
+        .ok_or_else(|| ApiError::Internal("SNS answered no endpoint ARN".to_owned()))
+}
+
+/// `PATCH /v1/me/devices/{id}`: `{name?, push_enabled?}`.
+pub async fn update(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let id = device_id(&id)?;
+    let mut fields = Fields::new(&body, &["name", "push_enabled"]);
+    let name = fields
+        .optional_string("name")
+        .and_then(|n| fields.parse("name", || bounded_text(n, 1, 50)));
+    let push_enabled = fields.optional_bool("push_enabled");
+    fields.finish()?;
+    let m = &caller.membership;
+    let mut device = state
+        .table
+        .device(&m.organisation_id, &m.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(name) = name {
+        device.name = name;
+    }
+    if let Some(enabled) = push_enabled {
+        device.push_enabled = enabled;
+    }
+    state
+        .table
+        .put_device(&m.organisation_id, &m.id, &device)
+        .await?;
+    Ok(Json(views::device(&device)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = device_id(&id)?;
+    let m = &caller.membership;
+    let device = state
+        .table
+        .device(&m.organisation_id, &m.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(arn) = &device.endpoint_arn
+        && let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await
+    {
+        tracing::warn!(%error, "SNS endpoint left behind; it is disabled by the push service once the app is gone");
+    }
+    state
+        .table
+        .delete_device(&m.organisation_id, &m.id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,48 @@
+//! `GET /v1/directory?q=`: colleagues by name prefix; hidden profiles have no entries to find.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{Query, State, rejection::QueryRejection},
+};
+use roster_domain::directory::search_prefix;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState, caller::Authenticated, views};
+
+const PAGE_SIZE: i32 = 20;
+
+pub async fn search(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let prefix = search_prefix(query.get("q").map_or("", String::as_str))
+        .map_err(|problem| ApiError::field("q", problem.code, problem.message))?;
+    let page = state
+        .table
+        .search_directory(
+            &caller.organisation.id,
+            &prefix,
+            PAGE_SIZE,
+            query.get("cursor").map(String::as_str),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(page.entries.len());
+    for entry in &page.entries {
+        items.push(json!({
+            "id": entry.user_id,
+            "display_name": entry.display_name,
+            "first_name": entry.first_name,
+            "last_name": entry.last_name,
+            "department": entry.department,
+            "function": entry.function,
+            "avatar_url": views::avatar_url(&state, entry.avatar_key.as_deref()).await,
+        }));
+    }
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
+}

@@ -1,0 +1,168 @@
+//! Request parsing at the edge: JSON object bodies with problem+json errors, `If-Match`, and typed
+//! reading of body fields that names every wrong field.
+
+use axum::{
+    Json,
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{header, request::Parts},
+};
+use roster_domain::validation::{FieldProblem, ValidationErrors};
+use serde_json::{Map, Value};
+
+use crate::ApiError;
+
+/// A request body that is a JSON object.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(Value::Object(object))) => Ok(Self(object)),
+            Ok(Json(_)) => Err(ApiError::MalformedBody(
+                "the body must be a JSON object".to_owned(),
+            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == 413 => {
+                Err(ApiError::BodyTooLarge)
+            }
+            Err(rejection) => Err(ApiError::MalformedBody(rejection.body_text())),
+        }
+    }
+}
+
+/// The version a write was based on, from `If-Match: "<version>"` (weak tags accepted).
+pub struct IfMatch(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(header::IF_MATCH)
+            .ok_or(ApiError::IfMatchRequired)?
+            .to_str()
+            .map_err(|_| {
+                ApiError::field("If-Match", "invalid_etag", "must be an ETag from a read")
+            })?;
+        value
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .map(IfMatch)
+            .map_err(|_| ApiError::field("If-Match", "invalid_etag", "must be an ETag from a read"))
+    }
+}
+
+/// The strong ETag of a version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Reads typed fields out of a body, collecting a problem for each wrong one.
+pub struct Fields<'a> {
+    body: &'a Map<String, Value>,
+    allowed: &'static [&'static str],
+    pub errors: ValidationErrors,
+}
+
+impl<'a> Fields<'a> {
+    /// `allowed` lists every field the body may carry; others are reported as unknown.
+    pub fn new(body: &'a Map<String, Value>, allowed: &'static [&'static str]) -> Self {
+        Self {
+            body,
+            allowed,
+            errors: ValidationErrors::default(),
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.body.get(name).is_some_and(|v| !v.is_null())
+    }
+
+    /// A required string (not trimmed: passwords keep every character).
+    pub fn string(&mut self, name: &str) -> Option<&'a str> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => {
+                self.errors.push(name, "required", "is required");
+                None
+            }
+            Some(value) => self.errors.collect(
+                name,
+                value
+                    .as_str()
+                    .ok_or_else(|| FieldProblem::new("invalid_type", "must be a string")),
+            ),
+        }
+    }
+
+    pub fn optional_string(&mut self, name: &str) -> Option<&'a str> {
+        if self.has(name) {
+            self.string(name)
+        } else {
+            None
+        }
+    }
+
+    pub fn optional_object(&mut self, name: &str) -> Option<&'a Map<String, Value>> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => self.errors.collect(
+                name,
+                value
+                    .as_object()
+                    .ok_or_else(|| FieldProblem::new("invalid_type", "must be an object")),
+            ),
+        }
+    }
+
+    pub fn optional_u64(&mut self, name: &str) -> Option<u64> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => self.errors.collect(
+                name,
+                value
+                    .as_u64()
+                    .ok_or_else(|| FieldProblem::new("invalid_type", "must be a whole number")),
+            ),
+        }
+    }
+
+    pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => self.errors.collect(
+                name,
+                value
+                    .as_bool()
+                    .ok_or_else(|| FieldProblem::new("invalid_type", "must be true or false")),
+            ),
+        }
+    }
+
+    /// Parses a value with a domain newtype, recording its problem under `name`.
+    pub fn parse<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce() -> Result<T, FieldProblem>,
+    ) -> Option<T> {
+        self.errors.collect(name, parse())
+    }
+
+    /// Ok when every field was valid and known.
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        for name in self.body.keys() {
+            if !self.allowed.contains(&name.as_str()) {
+                self.errors.push(
+                    name,
+                    "unknown_field",
+                    format!("{name} is not accepted here"),
+                );
+            }
+        }
+        self.errors.into_result(()).map_err(ApiError::Validation)
+    }
+}

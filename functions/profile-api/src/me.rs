@@ -1,0 +1,233 @@
+//! Self-service: the caller's profile, preferences, organisations and sessions.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use roster_domain::{
+    ids::OrganisationId,
+    membership::Membership,
+    profile::{Attribute, Owner, ProfilePatch},
+};
+use roster_store::EmailChange;
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    caller::Authenticated,
+    extract::{IfMatch, JsonObject, etag},
+    views,
+};
+
+fn with_etag(version: u64, body: Value) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),
+    );
+    (headers, Json(body)).into_response()
+}
+
+/// Refuses a write based on another version than the current one.
+pub fn require_version(
+    membership: &Membership,
+    IfMatch(expected): IfMatch,
+) -> Result<(), ApiError> {
+    if membership.version == expected {
+        Ok(())
+    } else {
+        Err(ApiError::Stale)
+    }
+}
+
+/// `GET /v1/me`: two DynamoDB calls (session; membership and organisation).
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Response {
+    let membership = &caller.membership;
+    with_etag(membership.version, views::profile(&state, membership).await)
+}
+
+/// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
+/// provider are refused by name; a stale version gets 412 and changes nothing.
+pub async fn patch_profile(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    if_match: IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let before = &caller.membership;
+    require_version(before, if_match)?;
+    let patch = ProfilePatch::parse(&body)?;
+    let (profile, changed) = patch.apply(&before.profile, Owner::SelfService)?;
+    if changed.is_empty() {
+        return Ok(with_etag(
+            before.version,
+            views::profile(&state, before).await,
+        ));
+    }
+    let email_change = match (changed.contains(&Attribute::Email), &profile.email) {
+        (true, Some(email)) => {
+            let account = state
+                .table
+                .account(&before.account_id)
+                .await?
+                .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
+            Some(EmailChange {
+                account,
+                email: email.clone(),
+            })
+        }
+        _ => None,
+    };
+    let after = Membership {
+        profile,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state
+        .table
+        .update_membership(before, &after, email_change.as_ref())
+        .await?;
+    Ok(with_etag(
+        after.version,
+        views::profile(&state, &after).await,
+    ))
+}
+
+pub async fn get_preferences(Authenticated(caller): Authenticated) -> Response {
+    with_etag(
+        caller.membership.version,
+        views::preferences(&caller.membership),
+    )
+}
+
+/// `PATCH /v1/me/preferences` with `If-Match`.
+pub async fn patch_preferences(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    if_match: IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let before = &caller.membership;
+    require_version(before, if_match)?;
+    let preferences = before
+        .preferences
+        .patched(&body, &caller.organisation.settings)?;
+    if preferences == before.preferences {
+        return Ok(with_etag(before.version, views::preferences(before)));
+    }
+    let after = Membership {
+        preferences,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(before, &after, None).await?;
+    Ok(with_etag(after.version, views::preferences(&after)))
+}
+
+/// `GET /v1/me/organisations`: every organisation the person belongs to.
+pub async fn organisations(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    let account = state
+        .table
+        .account(&caller.session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let mut items = Vec::new();
+    for organisation in state
+        .table
+        .organisations(account.memberships.keys())
+        .await?
+    {
+        items.push(json!({
+            "organisation_id": organisation.id,
+            "name": organisation.name,
+            "user_id": account.memberships.get(&organisation.id),
+            "current": organisation.id == caller.organisation.id,
+        }));
+    }
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /v1/me/organisations/{organisation}/switch`: the session continues in the person's
+/// membership of that organisation.
+pub async fn switch_organisation(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(organisation): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let organisation =
+        OrganisationId::try_from(organisation.as_str()).map_err(|_| ApiError::NotFound)?;
+    let account = state
+        .table
+        .account(&caller.session.account_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let user = account
+        .memberships
+        .get(&organisation)
+        .ok_or(ApiError::NotFound)?;
+    let membership = state
+        .table
+        .membership(&organisation, user)
+        .await?
+        .filter(Membership::is_active)
+        .ok_or(ApiError::NotFound)?;
+    state
+        .table
+        .switch_session(&caller.token_hash, &organisation, &membership.id)
+        .await?;
+    Ok(Json(
+        json!({ "organisation_id": organisation, "user_id": membership.id }),
+    ))
+}
+
+/// `GET /v1/me/sessions`: the person's valid sessions, newest first.
+pub async fn sessions(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    let sessions = state
+        .table
+        .sessions_of(&caller.session.account_id, state.now())
+        .await?;
+    let items: Vec<Value> = sessions
+        .iter()
+        .map(|(hash, session)| {
+            json!({
+                "id": session.id,
+                "organisation_id": session.organisation_id,
+                "created_at": session.created_at,
+                "last_used_at": session.last_used_at,
+                "expires_at": session.lifetime().expires_at(),
+                "user_agent": session.user_agent,
+                "current": *hash == caller.token_hash,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `DELETE /v1/me/sessions/{session}`: ends one of the person's sessions.
+pub async fn end_session(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(session): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let sessions = state
+        .table
+        .sessions_of(&caller.session.account_id, state.now())
+        .await?;
+    let (hash, _) = sessions
+        .iter()
+        .find(|(_, s)| s.id.as_str() == session)
+        .ok_or(ApiError::NotFound)?;
+    state.table.delete_session(hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

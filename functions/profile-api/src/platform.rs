@@ -1,0 +1,203 @@
+//! The platform operator's endpoints, authorised by the platform token (its SHA-256 is configured).
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, request::Parts},
+};
+use roster_domain::{
+    credentials::{check_password_policy, hash_password},
+    ids::{AccountId, OrganisationId, UserId},
+    membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
+    organisation::{Organisation, OrganisationSettings, organisation_name},
+    preferences::Preferences,
+    profile::{Email, ManagedBy, NAME_MAX, Profile},
+    session::secret_hash,
+    validation::bounded_text,
+};
+use roster_store::{Account, NewOrganisation};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    ApiError, AppState,
+    caller::bearer_token,
+    extract::{Fields, JsonObject},
+};
+
+/// Proof that the request carries the platform operator's token.
+pub struct PlatformOperator;
+
+impl axum::extract::FromRequestParts<AppState> for PlatformOperator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let expected = state
+            .config
+            .platform_token_sha256
+            .as_deref()
+            .ok_or(ApiError::NotFound)?;
+        let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
+        if bool::from(
+            secret_hash(token)
+                .as_bytes()
+                .ct_eq(expected.to_lowercase().as_bytes()),
+        ) {
+            Ok(Self)
+        } else {
+            Err(ApiError::Unauthenticated)
+        }
+    }
+}
+
+/// `POST /v1/platform/organisations`: `{name, settings?, admin: {first_name, last_name, email,
+/// password?}}` -> 201 with the organisation and its first Admin. An admin whose email already
+/// has an account joins with that account and keeps its credentials.
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    _operator: PlatformOperator,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut fields = Fields::new(&body, &["name", "settings", "admin"]);
+    let name = match body.get("name") {
+        Some(value) => fields.parse("name", || organisation_name(value)),
+        None => {
+            fields.errors.push("name", "required", "is required");
+            None
+        }
+    };
+    let settings = match fields.optional_object("settings") {
+        Some(changes) => match OrganisationSettings::default().patched(changes) {
+            Ok(settings) => Some(settings),
+            Err(errors) => {
+                fields.errors.0.extend(errors.0);
+                None
+            }
+        },
+        None => Some(OrganisationSettings::default()),
+    };
+    let admin = match body.get("admin").and_then(Value::as_object) {
+        Some(admin) => {
+            let mut admin_fields =
+                Fields::new(admin, &["first_name", "last_name", "email", "password"]);
+            let first = admin_fields
+                .string("first_name")
+                .and_then(|v| admin_fields.parse("first_name", || bounded_text(v, 1, NAME_MAX)));
+            let last = admin_fields
+                .string("last_name")
+                .and_then(|v| admin_fields.parse("last_name", || bounded_text(v, 1, NAME_MAX)));
+            let email = admin_fields
+                .string("email")
+                .and_then(|v| admin_fields.parse("email", || Email::try_from(v)));
+            let password = admin_fields.optional_string("password");
+            if let Some(password) = password
+                && let Err(errors) = check_password_policy(password, None, "password")
+            {
+                admin_fields.errors.0.extend(errors.0);
+            }
+            for error in admin_fields.errors.0.drain(..) {
+                fields
+                    .errors
+                    .push(format!("admin.{}", error.field), error.code, error.message);
+            }
+            match (first, last, email) {
+                (Some(first), Some(last), Some(email)) => Some((first, last, email, password)),
+                _ => None,
+            }
+        }
+        None => {
+            fields.errors.push(
+                "admin",
+                "required",
+                "the organisation's first admin is required",
+            );
+            None
+        }
+    };
+    fields.finish()?;
+    let (Some(name), Some(settings), Some((first_name, last_name, email, password))) =
+        (name, settings, admin)
+    else {
+        return Err(ApiError::Internal(
+            "validated organisation fields missing".to_owned(),
+        ));
+    };
+
+    let organisation = Organisation {
+        id: OrganisationId::generate(),
+        name,
+        settings,
+        version: 1,
+    };
+    let existing = state.table.account_by_email(email.normalised()).await?;
+    let account_is_new = existing.is_none();
+    let account = existing.unwrap_or_else(|| Account {
+        id: AccountId::generate(),
+        email: Some(email.clone()),
+        password_hash: password.map(hash_password),
+        memberships: BTreeMap::new(),
+        version: 1,
+    });
+    let admin = Membership {
+        id: UserId::generate(),
+        organisation_id: organisation.id.clone(),
+        account_id: account.id.clone(),
+        username: None,
+        profile: Profile {
+            first_name,
+            last_name,
+            display_name: None,
+            email: account.email.clone().or(Some(email)),
+            department: None,
+            function: None,
+            about_me: None,
+            tags: vec![],
+            external_id: None,
+            managed_by: ManagedBy::default(),
+        },
+        avatar_key: None,
+        roles: vec![RoleGrant::organisation_wide(Role::Admin)],
+        status: Status::Active,
+        invitation_status: if account.password_hash.is_some() {
+            InvitationStatus::Confirmed
+        } else {
+            InvitationStatus::NotInvited
+        },
+        preferences: Preferences::for_new_member(&organisation.settings),
+        version: 1,
+    };
+    let mut account_with_membership = account.clone();
+    account_with_membership
+        .memberships
+        .insert(organisation.id.clone(), admin.id.clone());
+    state
+        .table
+        .create_organisation(&NewOrganisation {
+            organisation: organisation.clone(),
+            admin: admin.clone(),
+            admin_account: if account_is_new {
+                account_with_membership
+            } else {
+                account
+            },
+            account_is_new,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "organisation": { "id": organisation.id, "name": organisation.name, "settings": organisation.settings },
+            "admin": {
+                "id": admin.id,
+                "email": admin.profile.email.as_ref().map(Email::display),
+                "invitation_status": admin.invitation_status,
+                "existing_account": !account_is_new,
+            }
+        })),
+    ))
+}

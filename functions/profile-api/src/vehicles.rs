@@ -1,0 +1,140 @@
+//! The caller's vehicles, when their organisation uses the vehicle feature.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use roster_domain::{
+    ids::VehicleId,
+    vehicle::{PlateNumber, VEHICLES_PER_PERSON, vehicle_name},
+};
+use roster_store::{Caller, Vehicle};
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+    views,
+};
+
+fn require_feature(caller: &Caller) -> Result<(), ApiError> {
+    if caller.organisation.settings.vehicles_enabled {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "vehicles_disabled",
+            detail: "Your organisation does not use vehicle management.",
+        })
+    }
+}
+
+fn vehicle_id(id: &str) -> Result<VehicleId, ApiError> {
+    VehicleId::try_from(id).map_err(|_| ApiError::NotFound)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    require_feature(&caller)?;
+    let m = &caller.membership;
+    let vehicles = state.table.vehicles(&m.organisation_id, &m.id).await?;
+    Ok(Json(
+        json!({ "items": vehicles.iter().map(views::vehicle).collect::<Vec<_>>() }),
+    ))
+}
+
+/// `POST /v1/me/vehicles` `{name, plate_number}`: 201; a plate already registered in the
+/// organisation gets 409.
+pub async fn create(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_feature(&caller)?;
+    let mut fields = Fields::new(&body, &["name", "plate_number"]);
+    let name = fields
+        .string("name")
+        .and_then(|n| fields.parse("name", || vehicle_name(n)));
+    let plate = fields
+        .string("plate_number")
+        .and_then(|p| fields.parse("plate_number", || PlateNumber::try_from(p)));
+    fields.finish()?;
+    let (Some(name), Some(plate)) = (name, plate) else {
+        return Err(ApiError::Internal(
+            "validated vehicle fields missing".to_owned(),
+        ));
+    };
+    let m = &caller.membership;
+    if state.table.vehicles(&m.organisation_id, &m.id).await?.len() >= VEHICLES_PER_PERSON {
+        return Err(ApiError::field(
+            "plate_number",
+            "too_many",
+            format!("a person can register at most {VEHICLES_PER_PERSON} vehicles"),
+        ));
+    }
+    let vehicle = Vehicle {
+        id: VehicleId::generate(),
+        name,
+        plate,
+        created_at: state.now(),
+    };
+    state
+        .table
+        .add_vehicle(&m.organisation_id, &m.id, &vehicle)
+        .await?;
+    Ok((StatusCode::CREATED, Json(views::vehicle(&vehicle))))
+}
+
+/// `PATCH /v1/me/vehicles/{id}` `{name}`; the plate never changes.
+pub async fn rename(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    require_feature(&caller)?;
+    let id = vehicle_id(&id)?;
+    let mut fields = Fields::new(&body, &["name", "plate_number"]);
+    if fields.has("plate_number") {
+        fields.errors.push(
+            "plate_number",
+            "read_only",
+            "a plate number cannot change; add a new vehicle instead",
+        );
+    }
+    let name = fields
+        .string("name")
+        .and_then(|n| fields.parse("name", || vehicle_name(n)));
+    fields.finish()?;
+    let name =
+        name.ok_or_else(|| ApiError::Internal("validated vehicle name missing".to_owned()))?;
+    let m = &caller.membership;
+    let vehicle = state
+        .table
+        .rename_vehicle(&m.organisation_id, &m.id, &id, &name)
+        .await?;
+    Ok(Json(views::vehicle(&vehicle)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_feature(&caller)?;
+    let id = vehicle_id(&id)?;
+    let m = &caller.membership;
+    let vehicle = state
+        .table
+        .vehicle(&m.organisation_id, &m.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    state
+        .table
+        .delete_vehicle(&m.organisation_id, &m.id, &vehicle)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

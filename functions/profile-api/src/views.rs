@@ -1,0 +1,82 @@
+//! The JSON shapes the API answers with.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use roster_domain::membership::Membership;
+use roster_store::{Device, Vehicle};
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+/// How long a shown avatar URL works.
+const AVATAR_URL_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A time-limited URL of an avatar object.
+pub async fn avatar_url(state: &AppState, key: Option<&str>) -> Option<String> {
+    let key = key?;
+    let config = PresigningConfig::expires_in(AVATAR_URL_LIFETIME).ok()?;
+    state
+        .s3
+        .get_object()
+        .bucket(&state.config.avatar_bucket)
+        .key(key)
+        .presigned(config)
+        .await
+        .ok()
+        .map(|request| request.uri().to_owned())
+}
+
+/// A person's profile as they see it: the fixed fields of `/v1/me` plus who owns each.
+pub async fn profile(state: &AppState, membership: &Membership) -> Value {
+    let profile = &membership.profile;
+    json!({
+        "id": membership.id,
+        "organisation_id": membership.organisation_id,
+        "username": membership.username.as_ref().map(|u| u.display()),
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "display_name": profile.display_name(),
+        "email": profile.email.as_ref().map(|e| e.display()),
+        "department": profile.department,
+        "function": profile.function,
+        "about_me": profile.about_me,
+        "avatar_url": avatar_url(state, membership.avatar_key.as_deref()).await,
+        "tags": profile.tags,
+        "external_id": profile.external_id,
+        "managed_by": profile.managed_by.complete(),
+        "roles": membership.roles,
+        "status": membership.status,
+        "invitation_status": membership.invitation_status,
+    })
+}
+
+pub fn preferences(membership: &Membership) -> Value {
+    json!(membership.preferences)
+}
+
+pub fn vehicle(vehicle: &Vehicle) -> Value {
+    json!({
+        "id": vehicle.id,
+        "name": vehicle.name,
+        "plate_number": vehicle.plate.display(),
+        "created_at": vehicle.created_at,
+    })
+}
+
+/// A device without its push secrets (token, subscription keys, SNS endpoint).
+pub fn device(device: &Device) -> Value {
+    let platform = match device.target {
+        roster_domain::device::PushTarget::Ios { .. } => "ios",
+        roster_domain::device::PushTarget::Android { .. } => "android",
+        roster_domain::device::PushTarget::Web { .. } => "web",
+    };
+    json!({
+        "id": device.id,
+        "name": device.name,
+        "platform": platform,
+        "push_enabled": device.push_enabled,
+        "active": device.active,
+        "created_at": device.created_at,
+    })
+}

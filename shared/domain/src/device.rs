@@ -1,0 +1,205 @@
+//! Devices that receive push notifications: phones through SNS (APNS / FCM tokens) and browsers
+//! through Web Push subscriptions (RFC 8030/8291: endpoint and keys).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::validation::{FieldProblem, ValidationErrors, bounded_text};
+
+pub const DEVICES_PER_PERSON: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "lowercase")]
+pub enum PushTarget {
+    Ios {
+        token: String,
+    },
+    Android {
+        token: String,
+    },
+    Web {
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    },
+}
+
+/// A device registration as received: `{platform, name, token}` for phones,
+/// `{platform: "web", name, subscription: {endpoint, keys: {p256dh, auth}}}` for browsers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRegistration {
+    pub name: String,
+    pub target: PushTarget,
+}
+
+impl DeviceRegistration {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.collect(
+            "name",
+            text(body.get("name")).and_then(|n| bounded_text(n, 1, 50)),
+        );
+        let target = match body.get("platform").and_then(Value::as_str) {
+            Some("ios") => errors
+                .collect("token", phone_token(body.get("token")))
+                .map(|token| PushTarget::Ios { token }),
+            Some("android") => errors
+                .collect("token", phone_token(body.get("token")))
+                .map(|token| PushTarget::Android { token }),
+            Some("web") => web_subscription(body.get("subscription"), &mut errors),
+            _ => {
+                errors.push(
+                    "platform",
+                    "invalid_choice",
+                    "must be one of ios, android, web",
+                );
+                None
+            }
+        };
+        for field in body.keys() {
+            if !["name", "platform", "token", "subscription"].contains(&field.as_str()) {
+                errors.push(
+                    field,
+                    "unknown_field",
+                    format!("{field} is not a device field"),
+                );
+            }
+        }
+        match (name, target) {
+            (Some(name), Some(target)) if errors.is_empty() => Ok(Self { name, target }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn text(value: Option<&Value>) -> Result<&str, FieldProblem> {
+    match value {
+        None | Some(Value::Null) => Err(FieldProblem::new("required", "is required")),
+        Some(value) => value
+            .as_str()
+            .ok_or_else(|| FieldProblem::new("invalid_type", "must be a string")),
+    }
+}
+
+fn phone_token(value: Option<&Value>) -> Result<String, FieldProblem> {
+    let token = text(value)?.trim();
+    if !(8..=4096).contains(&token.len())
+        || token.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(FieldProblem::new(
+            "invalid_token",
+            "must be the push token the platform issued",
+        ));
+    }
+    Ok(token.to_owned())
+}
+
+fn web_subscription(value: Option<&Value>, errors: &mut ValidationErrors) -> Option<PushTarget> {
+    let Some(subscription) = value.and_then(Value::as_object) else {
+        errors.push(
+            "subscription",
+            "required",
+            "a web device needs its push subscription",
+        );
+        return None;
+    };
+    let endpoint = errors.collect(
+        "subscription.endpoint",
+        text(subscription.get("endpoint")).and_then(|e| {
+            if e.starts_with("https://")
+                || e.starts_with("http://127.0.0.1")
+                || e.starts_with("http://localhost")
+            {
+                bounded_text(e, 12, 2048)
+            } else {
+                Err(FieldProblem::new(
+                    "invalid_endpoint",
+                    "must be the https URL of the push service",
+                ))
+            }
+        }),
+    );
+    let keys = subscription.get("keys").and_then(Value::as_object);
+    let key = |name: &str, bytes: usize, errors: &mut ValidationErrors| {
+        errors.collect(
+            &format!("subscription.keys.{name}"),
+            text(keys.and_then(|k| k.get(name))).and_then(|k| {
+                match URL_SAFE_NO_PAD.decode(k.trim_end_matches('=')) {
+                    Ok(decoded) if decoded.len() == bytes => Ok(k.trim_end_matches('=').to_owned()),
+                    _ => Err(FieldProblem::new(
+                        "invalid_key",
+                        format!("must be {bytes} bytes in URL-safe base64"),
+                    )),
+                }
+            }),
+        )
+    };
+    let p256dh = key("p256dh", 65, errors);
+    let auth = key("auth", 16, errors);
+    Some(PushTarget::Web {
+        endpoint: endpoint?,
+        p256dh: p256dh?,
+        auth: auth?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(body: Value) -> Result<DeviceRegistration, ValidationErrors> {
+        DeviceRegistration::parse(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn a_phone_registers_with_its_token() {
+        let device =
+            parse(json!({ "platform": "ios", "name": "My iPhone", "token": "a1b2c3d4e5f6" }))
+                .unwrap();
+        assert_eq!(
+            device.target,
+            PushTarget::Ios {
+                token: "a1b2c3d4e5f6".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn a_browser_registers_with_its_push_subscription() {
+        let p256dh = URL_SAFE_NO_PAD.encode([4u8; 65]);
+        let auth = URL_SAFE_NO_PAD.encode([7u8; 16]);
+        let device = parse(json!({
+            "platform": "web",
+            "name": "Firefox",
+            "subscription": { "endpoint": "https://push.example/abc", "keys": { "p256dh": p256dh, "auth": auth } }
+        }))
+        .unwrap();
+        assert!(matches!(device.target, PushTarget::Web { .. }));
+    }
+
+    #[test]
+    fn broken_registrations_name_their_fields() {
+        let errors = parse(json!({
+            "platform": "web",
+            "subscription": { "endpoint": "ftp://x", "keys": { "p256dh": "short", "auth": 5 } }
+        }))
+        .unwrap_err();
+        assert_eq!(
+            errors.fields(),
+            [
+                "name",
+                "subscription.endpoint",
+                "subscription.keys.p256dh",
+                "subscription.keys.auth"
+            ]
+        );
+        assert_eq!(
+            parse(json!({ "platform": "fax", "name": "x" }))
+                .unwrap_err()
+                .fields(),
+            ["platform"]
+        );
+    }
+}

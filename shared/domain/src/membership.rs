@@ -1,0 +1,137 @@
+//! A person's membership in an organisation: the organisation's profile of them, their roles,
+//! status and preferences. One account (person) can hold memberships in several organisations.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ids::{AccountId, OrganisationId, UserId},
+    preferences::Preferences,
+    profile::Profile,
+    validation::FieldProblem,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    UserManagement,
+    Manager,
+    Billing,
+    Operations,
+    Reporting,
+    Member,
+}
+
+/// A role, organisation-wide (`sites: None`) or on the listed sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub sites: Option<Vec<String>>,
+}
+
+impl RoleGrant {
+    pub fn organisation_wide(role: Role) -> Self {
+        Self { role, sites: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Deactivated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    NotInvited,
+    Pending,
+    Confirmed,
+}
+
+/// A login name for people without email: 2 to 50 letters, digits, `.`, `_`, `-`; unique in the
+/// organisation ignoring case; never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Username {
+    display: String,
+    normalised: String,
+}
+
+impl Username {
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    pub fn normalised(&self) -> &str {
+        &self.normalised
+    }
+}
+
+impl TryFrom<&str> for Username {
+    type Error = FieldProblem;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        let display = value.trim();
+        if !(2..=50).contains(&display.chars().count()) {
+            return Err(FieldProblem::new(
+                "invalid_length",
+                "must be 2 to 50 characters",
+            ));
+        }
+        if !display
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(FieldProblem::new(
+                "invalid_username",
+                "may only contain letters, digits, '.', '_' and '-'",
+            ));
+        }
+        Ok(Self {
+            display: display.to_owned(),
+            normalised: display.to_lowercase(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: UserId,
+    pub organisation_id: OrganisationId,
+    pub account_id: AccountId,
+    pub username: Option<Username>,
+    pub profile: Profile,
+    pub avatar_key: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub status: Status,
+    pub invitation_status: InvitationStatus,
+    pub preferences: Preferences,
+    /// Raised by every write; writes are conditional on the version they read.
+    pub version: u64,
+}
+
+impl Membership {
+    pub fn is_active(&self) -> bool {
+        self.status == Status::Active
+    }
+
+    /// Whether colleagues can find this person in the directory.
+    pub fn is_listed(&self) -> bool {
+        self.is_active() && !self.preferences.hide_profile
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_compare_ignoring_case() {
+        let name = Username::try_from(" JanJ ").unwrap();
+        assert_eq!(name.display(), "JanJ");
+        assert_eq!(name.normalised(), "janj");
+        assert!(Username::try_from("j").is_err());
+        assert!(Username::try_from("jan j").is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! Organisations (tenants) and their settings.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    preferences::{Language, TimeZone, boolean, text},
+    validation::{FieldProblem, ValidationErrors, bounded_text},
+};
+
+use crate::ids::OrganisationId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub settings: OrganisationSettings,
+    pub version: u64,
+}
+
+/// How people of the organisation may log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginMethods {
+    pub password: bool,
+    pub sso: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSettings {
+    pub default_language: Language,
+    pub default_time_zone: TimeZone,
+    pub login_methods: LoginMethods,
+    /// Whether people may hide their profile and bookings from colleagues.
+    pub allow_hide_profile: bool,
+    pub vehicles_enabled: bool,
+    pub checkin_enabled: bool,
+    pub booking_notifications_enabled: bool,
+    /// Local hour (0-23) at which daily summaries go out.
+    pub daily_summary_hour: u8,
+}
+
+impl Default for OrganisationSettings {
+    fn default() -> Self {
+        Self {
+            default_language: Language::En,
+            default_time_zone: TimeZone(chrono_tz::UTC),
+            login_methods: LoginMethods {
+                password: true,
+                sso: false,
+            },
+            allow_hide_profile: false,
+            vehicles_enabled: false,
+            checkin_enabled: false,
+            booking_notifications_enabled: true,
+            daily_summary_hour: 18,
+        }
+    }
+}
+
+impl OrganisationSettings {
+    /// Applies a JSON object of changes; every invalid field is named as `settings.<key>`.
+    pub fn patched(&self, body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut next = *self;
+        let mut errors = ValidationErrors::default();
+        for (key, value) in body {
+            let field = format!("settings.{key}");
+            match key.as_str() {
+                "default_language" => {
+                    if let Some(v) =
+                        errors.collect(&field, text(value).and_then(Language::try_from))
+                    {
+                        next.default_language = v;
+                    }
+                }
+                "default_time_zone" => {
+                    if let Some(v) =
+                        errors.collect(&field, text(value).and_then(TimeZone::try_from))
+                    {
+                        next.default_time_zone = v;
+                    }
+                }
+                "login_methods" => {
+                    if let Some(v) =
+                        errors.collect(&field, login_methods(value, next.login_methods))
+                    {
+                        next.login_methods = v;
+                    }
+                }
+                "daily_summary_hour" => {
+                    if let Some(v) = errors.collect(&field, hour(value)) {
+                        next.daily_summary_hour = v;
+                    }
+                }
+                "allow_hide_profile"
+                | "vehicles_enabled"
+                | "checkin_enabled"
+                | "booking_notifications_enabled" => {
+                    let flag = match key.as_str() {
+                        "allow_hide_profile" => &mut next.allow_hide_profile,
+                        "vehicles_enabled" => &mut next.vehicles_enabled,
+                        "checkin_enabled" => &mut next.checkin_enabled,
+                        _ => &mut next.booking_notifications_enabled,
+                    };
+                    if let Some(v) = errors.collect(&field, boolean(value)) {
+                        *flag = v;
+                    }
+                }
+                _ => errors.push(
+                    field,
+                    "unknown_field",
+                    format!("{key} is not an organisation setting"),
+                ),
+            }
+        }
+        errors.into_result(next)
+    }
+}
+
+fn login_methods(value: &Value, current: LoginMethods) -> Result<LoginMethods, FieldProblem> {
+    let object = value.as_object().ok_or_else(|| {
+        FieldProblem::new("invalid_type", "must be an object with password and sso")
+    })?;
+    let mut next = current;
+    for (key, flag) in object {
+        let flag = boolean(flag)?;
+        match key.as_str() {
+            "password" => next.password = flag,
+            "sso" => next.sso = flag,
+            _ => {
+                return Err(FieldProblem::new(
+                    "unknown_field",
+                    format!("{key} is not a login method"),
+                ));
+            }
+        }
+    }
+    if !next.password && !next.sso {
+        return Err(FieldProblem::new(
+            "no_login_method",
+            "at least one login method must stay enabled",
+        ));
+    }
+    Ok(next)
+}
+
+fn hour(value: &Value) -> Result<u8, FieldProblem> {
+    value
+        .as_u64()
+        .filter(|h| *h < 24)
+        .map(|h| h as u8)
+        .ok_or_else(|| FieldProblem::new("invalid_hour", "must be a whole hour from 0 to 23"))
+}
+
+/// An organisation's name: 2 to 100 characters.
+pub fn organisation_name(value: &Value) -> Result<String, FieldProblem> {
+    bounded_text(text(value)?, 2, 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patched(body: Value) -> Result<OrganisationSettings, ValidationErrors> {
+        OrganisationSettings::default().patched(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn defaults_are_english_utc_password_login_and_an_18_oclock_summary() {
+        let s = OrganisationSettings::default();
+        assert_eq!(s.default_language, Language::En);
+        assert_eq!(s.default_time_zone.0.name(), "UTC");
+        assert!(s.login_methods.password && !s.login_methods.sso);
+        assert_eq!(s.daily_summary_hour, 18);
+    }
+
+    #[test]
+    fn settings_change_individually() {
+        let s = patched(json!({
+            "default_language": "fr",
+            "default_time_zone": "Europe/Paris",
+            "vehicles_enabled": true,
+            "daily_summary_hour": 17,
+            "login_methods": { "sso": true }
+        }))
+        .unwrap();
+        assert_eq!(s.default_language, Language::Fr);
+        assert!(s.vehicles_enabled);
+        assert_eq!(s.daily_summary_hour, 17);
+        assert!(s.login_methods.password && s.login_methods.sso);
+    }
+
+    #[test]
+    fn invalid_settings_are_named() {
+        let errors = patched(json!({
+            "daily_summary_hour": 24,
+            "vehicles_enabled": "yes",
+            "login_methods": { "password": false },
+            "colour": "red"
+        }))
+        .unwrap_err();
+        let mut fields = errors.fields();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "settings.colour",
+                "settings.daily_summary_hour",
+                "settings.login_methods",
+                "settings.vehicles_enabled"
+            ]
+        );
+    }
+}

@@ -1,0 +1,587 @@
+//! A person's profile within one organisation, its fields' rules, who owns each attribute
+//! (provenance), and how a partial update (PATCH) applies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::validation::{FieldProblem, ValidationErrors, bounded_text};
+
+/// An email address: validated, kept as the person spelled it, compared normalised (lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    display: String,
+    normalised: String,
+}
+
+impl Email {
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The form uniqueness and lookups use.
+    pub fn normalised(&self) -> &str {
+        &self.normalised
+    }
+}
+
+impl TryFrom<&str> for Email {
+    type Error = FieldProblem;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        let display = value.trim();
+        if display.is_empty() {
+            return Err(FieldProblem::new("required", "must not be empty"));
+        }
+        if display.len() > 254 || !email_address::EmailAddress::is_valid(display) {
+            return Err(FieldProblem::new(
+                "invalid_email",
+                "must be a valid email address",
+            ));
+        }
+        Ok(Self {
+            display: display.to_owned(),
+            normalised: display.to_lowercase(),
+        })
+    }
+}
+
+/// Who last set an attribute. Identity providers' attributes are read-only for people and admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    #[serde(rename = "self")]
+    SelfService,
+    Admin,
+    Csv,
+    Scim,
+    Sso,
+}
+
+impl Owner {
+    /// Whether an attribute owned by `self` may be changed by `actor`. SCIM and SSO attributes are
+    /// read-only for people and admins; imported (CSV) attributes for people only.
+    pub fn permits(self, actor: Owner) -> bool {
+        match self {
+            Owner::Scim | Owner::Sso => actor == self,
+            Owner::Csv => actor != Owner::SelfService,
+            Owner::SelfService | Owner::Admin => true,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::SelfService => "self",
+            Owner::Admin => "admin",
+            Owner::Csv => "csv",
+            Owner::Scim => "scim",
+            Owner::Sso => "sso",
+        }
+    }
+}
+
+/// The profile attributes whose owner is tracked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribute {
+    FirstName,
+    LastName,
+    DisplayName,
+    Email,
+    Department,
+    Function,
+    AboutMe,
+    Tags,
+    ExternalId,
+    AvatarUrl,
+}
+
+impl Attribute {
+    pub const ALL: [Attribute; 10] = [
+        Self::FirstName,
+        Self::LastName,
+        Self::DisplayName,
+        Self::Email,
+        Self::Department,
+        Self::Function,
+        Self::AboutMe,
+        Self::Tags,
+        Self::ExternalId,
+        Self::AvatarUrl,
+    ];
+
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::DisplayName => "display_name",
+            Self::Email => "email",
+            Self::Department => "department",
+            Self::Function => "function",
+            Self::AboutMe => "about_me",
+            Self::Tags => "tags",
+            Self::ExternalId => "external_id",
+            Self::AvatarUrl => "avatar_url",
+        }
+    }
+}
+
+/// Owner of each attribute; an attribute nobody claimed belongs to the person (`self`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ManagedBy(BTreeMap<Attribute, Owner>);
+
+impl ManagedBy {
+    pub fn owner(&self, attribute: Attribute) -> Owner {
+        self.0
+            .get(&attribute)
+            .copied()
+            .unwrap_or(Owner::SelfService)
+    }
+
+    pub fn set(&mut self, attribute: Attribute, owner: Owner) {
+        self.0.insert(attribute, owner);
+    }
+
+    /// Every attribute with its owner, as the API shows it.
+    pub fn complete(&self) -> BTreeMap<&'static str, &'static str> {
+        Attribute::ALL
+            .iter()
+            .map(|a| (a.field(), self.owner(*a).as_str()))
+            .collect()
+    }
+}
+
+pub const NAME_MAX: usize = 50;
+pub const DISPLAY_NAME_MAX: usize = 100;
+pub const DEPARTMENT_MAX: usize = 100;
+pub const FUNCTION_MAX: usize = 100;
+pub const ABOUT_ME_MAX: usize = 1000;
+pub const TAGS_MAX: usize = 20;
+pub const TAG_MAX: usize = 50;
+pub const EXTERNAL_ID_MAX: usize = 100;
+
+/// The organisation's profile of a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub first_name: String,
+    pub last_name: String,
+    /// Set only when the person chose one; `display_name()` falls back to first and last name.
+    pub display_name: Option<String>,
+    pub email: Option<Email>,
+    pub department: Option<String>,
+    pub function: Option<String>,
+    pub about_me: Option<String>,
+    pub tags: Vec<String>,
+    pub external_id: Option<String>,
+    pub managed_by: ManagedBy,
+}
+
+impl Profile {
+    pub fn display_name(&self) -> String {
+        self.display_name
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", self.first_name, self.last_name))
+    }
+}
+
+/// A change to one field: a new value, or back to none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change<T> {
+    Set(T),
+    Clear,
+}
+
+/// A validated partial update of a profile: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProfilePatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<Change<String>>,
+    pub email: Option<Email>,
+    pub department: Option<Change<String>>,
+    pub function: Option<Change<String>>,
+    pub about_me: Option<Change<String>>,
+    pub tags: Option<Vec<String>>,
+    pub external_id: Option<Change<String>>,
+}
+
+/// Fields a client reads but never writes through a profile update.
+const READ_ONLY_FIELDS: [&str; 5] = [
+    "id",
+    "avatar_url",
+    "managed_by",
+    "username",
+    "organisation_id",
+];
+
+impl ProfilePatch {
+    /// Parses a JSON object, reporting every wrong field (unknown, read-only, wrong type, invalid).
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut patch = ProfilePatch::default();
+        for (field, value) in body {
+            match field.as_str() {
+                "first_name" => {
+                    patch.first_name = errors.collect(field, required_text(value, NAME_MAX))
+                }
+                "last_name" => {
+                    patch.last_name = errors.collect(field, required_text(value, NAME_MAX))
+                }
+                "display_name" => {
+                    patch.display_name =
+                        errors.collect(field, optional_text(value, DISPLAY_NAME_MAX))
+                }
+                "email" => {
+                    patch.email = errors.collect(field, string(value).and_then(Email::try_from));
+                }
+                "department" => {
+                    patch.department = errors.collect(field, optional_text(value, DEPARTMENT_MAX))
+                }
+                "function" => {
+                    patch.function = errors.collect(field, optional_text(value, FUNCTION_MAX))
+                }
+                "about_me" => {
+                    patch.about_me = errors.collect(field, optional_text(value, ABOUT_ME_MAX))
+                }
+                "tags" => patch.tags = errors.collect(field, tags(value)),
+                "external_id" => {
+                    patch.external_id = errors.collect(field, optional_text(value, EXTERNAL_ID_MAX))
+                }
+                read_only if READ_ONLY_FIELDS.contains(&read_only) => {
+                    errors.push(
+                        field,
+                        "read_only",
+                        format!("{field} cannot be changed here"),
+                    );
+                }
+                _ => errors.push(
+                    field,
+                    "unknown_field",
+                    format!("{field} is not a profile field"),
+                ),
+            }
+        }
+        errors.into_result(patch)
+    }
+
+    /// Applies the patch as `actor`. Attributes whose owner forbids it are refused (all of them
+    /// named); attributes that really change become owned by `actor`. Answers the new profile and
+    /// the attributes that changed.
+    pub fn apply(
+        &self,
+        profile: &Profile,
+        actor: Owner,
+    ) -> Result<(Profile, Vec<Attribute>), ValidationErrors> {
+        let mut patching = Patching {
+            next: profile.clone(),
+            actor,
+            changed: Vec::new(),
+            errors: ValidationErrors::default(),
+        };
+        patching.set(Attribute::FirstName, self.first_name.clone(), |p| {
+            &mut p.first_name
+        });
+        patching.set(Attribute::LastName, self.last_name.clone(), |p| {
+            &mut p.last_name
+        });
+        patching.set(
+            Attribute::DisplayName,
+            self.display_name.as_ref().map(resolve),
+            |p| &mut p.display_name,
+        );
+        patching.set(Attribute::Email, self.email.clone().map(Some), |p| {
+            &mut p.email
+        });
+        patching.set(
+            Attribute::Department,
+            self.department.as_ref().map(resolve),
+            |p| &mut p.department,
+        );
+        patching.set(
+            Attribute::Function,
+            self.function.as_ref().map(resolve),
+            |p| &mut p.function,
+        );
+        patching.set(
+            Attribute::AboutMe,
+            self.about_me.as_ref().map(resolve),
+            |p| &mut p.about_me,
+        );
+        patching.set(Attribute::Tags, self.tags.clone(), |p| &mut p.tags);
+        patching.set(
+            Attribute::ExternalId,
+            self.external_id.as_ref().map(resolve),
+            |p| &mut p.external_id,
+        );
+        let Patching {
+            next,
+            changed,
+            errors,
+            ..
+        } = patching;
+        errors.into_result((next, changed))
+    }
+}
+
+/// A profile being patched by one actor.
+struct Patching {
+    next: Profile,
+    actor: Owner,
+    changed: Vec<Attribute>,
+    errors: ValidationErrors,
+}
+
+impl Patching {
+    /// Sets one attribute to `value` (if given and different), when its owner lets the actor.
+    fn set<T: PartialEq>(
+        &mut self,
+        attribute: Attribute,
+        value: Option<T>,
+        field: fn(&mut Profile) -> &mut T,
+    ) {
+        let Some(value) = value else { return };
+        if *field(&mut self.next) == value {
+            return;
+        }
+        let owner = self.next.managed_by.owner(attribute);
+        if !owner.permits(self.actor) {
+            self.errors.push(
+                attribute.field(),
+                "read_only",
+                format!(
+                    "{} is managed by {} and cannot be changed here",
+                    attribute.field(),
+                    owner.as_str()
+                ),
+            );
+            return;
+        }
+        *field(&mut self.next) = value;
+        self.next.managed_by.set(attribute, self.actor);
+        self.changed.push(attribute);
+    }
+}
+
+fn resolve(change: &Change<String>) -> Option<String> {
+    match change {
+        Change::Set(value) => Some(value.clone()),
+        Change::Clear => None,
+    }
+}
+
+fn string(value: &Value) -> Result<&str, FieldProblem> {
+    value
+        .as_str()
+        .ok_or_else(|| FieldProblem::new("invalid_type", "must be a string"))
+}
+
+fn required_text(value: &Value, max: usize) -> Result<String, FieldProblem> {
+    if value.is_null() {
+        return Err(FieldProblem::new("required", "must not be empty"));
+    }
+    bounded_text(string(value)?, 1, max)
+}
+
+/// A string sets the field, `null` or an empty string clears it.
+fn optional_text(value: &Value, max: usize) -> Result<Change<String>, FieldProblem> {
+    if value.is_null() {
+        return Ok(Change::Clear);
+    }
+    let text = string(value)?;
+    if text.trim().is_empty() {
+        return Ok(Change::Clear);
+    }
+    bounded_text(text, 1, max).map(Change::Set)
+}
+
+/// A list of up to 20 tags of 1 to 50 characters; duplicates (ignoring case) are dropped.
+pub fn tags(value: &Value) -> Result<Vec<String>, FieldProblem> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| FieldProblem::new("invalid_type", "must be a list of strings"))?;
+    let mut tags: Vec<String> = Vec::new();
+    for item in items {
+        let tag = bounded_text(
+            item.as_str()
+                .ok_or_else(|| FieldProblem::new("invalid_type", "must be a list of strings"))?,
+            1,
+            TAG_MAX,
+        )?;
+        if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        return Err(FieldProblem::new(
+            "too_many",
+            format!("must have at most {TAGS_MAX} tags"),
+        ));
+    }
+    Ok(tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn profile() -> Profile {
+        Profile {
+            first_name: "Ada".to_owned(),
+            last_name: "Lovelace".to_owned(),
+            display_name: None,
+            email: Some(Email::try_from("Ada@Example.com").unwrap()),
+            department: None,
+            function: None,
+            about_me: None,
+            tags: vec![],
+            external_id: None,
+            managed_by: ManagedBy::default(),
+        }
+    }
+
+    fn patch(body: Value) -> Result<ProfilePatch, ValidationErrors> {
+        ProfilePatch::parse(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn email_keeps_its_spelling_and_compares_lowercase() {
+        let email = Email::try_from(" Ada.Lovelace@Example.COM ").unwrap();
+        assert_eq!(email.display(), "Ada.Lovelace@Example.COM");
+        assert_eq!(email.normalised(), "ada.lovelace@example.com");
+        assert_eq!(
+            Email::try_from("not-an-email").unwrap_err().code,
+            "invalid_email"
+        );
+        assert_eq!(Email::try_from("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn display_name_defaults_to_first_and_last_name() {
+        let mut p = profile();
+        assert_eq!(p.display_name(), "Ada Lovelace");
+        p.display_name = Some("Countess".to_owned());
+        assert_eq!(p.display_name(), "Countess");
+    }
+
+    #[test]
+    fn every_invalid_field_is_named() {
+        let errors = patch(json!({
+            "first_name": "",
+            "last_name": 42,
+            "email": "nope",
+            "about_me": "x".repeat(1001),
+            "shoe_size": 44,
+            "avatar_url": "http://x"
+        }))
+        .unwrap_err();
+        let mut fields = errors.fields();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "about_me",
+                "avatar_url",
+                "email",
+                "first_name",
+                "last_name",
+                "shoe_size"
+            ]
+        );
+        let code = |f: &str| errors.0.iter().find(|e| e.field == f).unwrap().code;
+        assert_eq!(code("first_name"), "required");
+        assert_eq!(code("last_name"), "invalid_type");
+        assert_eq!(code("email"), "invalid_email");
+        assert_eq!(code("about_me"), "too_long");
+        assert_eq!(code("shoe_size"), "unknown_field");
+        assert_eq!(code("avatar_url"), "read_only");
+    }
+
+    #[test]
+    fn null_or_empty_clears_optional_fields_but_not_required_ones() {
+        let parsed = patch(json!({ "department": null, "function": "  " })).unwrap();
+        assert_eq!(parsed.department, Some(Change::Clear));
+        assert_eq!(parsed.function, Some(Change::Clear));
+        assert_eq!(
+            patch(json!({ "last_name": null })).unwrap_err().0[0].code,
+            "required"
+        );
+    }
+
+    #[test]
+    fn tags_are_deduplicated_ignoring_case_and_bounded() {
+        assert_eq!(
+            tags(&json!(["First aid", "first AID", "Fire"])).unwrap(),
+            ["First aid", "Fire"]
+        );
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert_eq!(tags(&json!(many)).unwrap_err().code, "too_many");
+    }
+
+    #[test]
+    fn applying_changes_values_and_hands_ownership_to_the_actor() {
+        let parsed = patch(json!({ "department": "Support", "first_name": "Ada" })).unwrap();
+        let (next, changed) = parsed.apply(&profile(), Owner::SelfService).unwrap();
+        assert_eq!(next.department.as_deref(), Some("Support"));
+        assert_eq!(
+            changed,
+            [Attribute::Department],
+            "an unchanged value is not a change"
+        );
+        assert_eq!(
+            next.managed_by.owner(Attribute::Department),
+            Owner::SelfService
+        );
+
+        let (next, _) = patch(json!({ "department": "Sales" }))
+            .unwrap()
+            .apply(&next, Owner::Admin)
+            .unwrap();
+        assert_eq!(next.managed_by.owner(Attribute::Department), Owner::Admin);
+    }
+
+    #[test]
+    fn identity_provider_attributes_are_read_only_for_people_and_admins() {
+        let mut p = profile();
+        p.managed_by.set(Attribute::Department, Owner::Sso);
+        p.managed_by.set(Attribute::LastName, Owner::Scim);
+        p.managed_by.set(Attribute::Function, Owner::Csv);
+        let parsed =
+            patch(json!({ "department": "X", "last_name": "Y", "function": "Z" })).unwrap();
+
+        let errors = parsed.apply(&p, Owner::SelfService).unwrap_err();
+        assert_eq!(errors.fields(), ["last_name", "department", "function"]);
+        assert!(errors.0[0].message.contains("managed by scim"));
+
+        let errors = parsed.apply(&p, Owner::Admin).unwrap_err();
+        assert_eq!(
+            errors.fields(),
+            ["last_name", "department"],
+            "admins may correct imported values"
+        );
+    }
+
+    #[test]
+    fn writing_the_current_value_of_a_managed_attribute_is_not_refused() {
+        let mut p = profile();
+        p.managed_by.set(Attribute::FirstName, Owner::Sso);
+        let (next, changed) = patch(json!({ "first_name": "Ada" }))
+            .unwrap()
+            .apply(&p, Owner::SelfService)
+            .unwrap();
+        assert!(changed.is_empty());
+        assert_eq!(next.managed_by.owner(Attribute::FirstName), Owner::Sso);
+    }
+
+    #[test]
+    fn managed_by_lists_every_attribute_defaulting_to_self() {
+        let mut managed = ManagedBy::default();
+        managed.set(Attribute::Email, Owner::Scim);
+        let complete = managed.complete();
+        assert_eq!(complete.len(), Attribute::ALL.len());
+        assert_eq!(complete["email"], "scim");
+        assert_eq!(complete["about_me"], "self");
+    }
+}

@@ -1,0 +1,91 @@
+//! A person's push devices.
+
+use chrono::{DateTime, Utc};
+use roster_domain::{
+    device::PushTarget,
+    ids::{DeviceId, OrganisationId, UserId},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError, keys,
+    record::{Record, body, key_item},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub name: String,
+    pub target: PushTarget,
+    /// SNS platform endpoint of a phone.
+    pub endpoint_arn: Option<String>,
+    /// The person's switch for this device.
+    pub push_enabled: bool,
+    /// False once the push service reported the device gone.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DynamoTable {
+    pub async fn devices(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+    ) -> Result<Vec<Device>, StoreError> {
+        self.query_partition(
+            &keys::member_partition(organisation, user),
+            keys::DEVICE_PREFIX,
+        )
+        .await?
+        .into_iter()
+        .map(body)
+        .collect()
+    }
+
+    pub async fn device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &DeviceId,
+    ) -> Result<Option<Device>, StoreError> {
+        self.get(&keys::device(organisation, user, device), true)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// Creates or replaces the device.
+    pub async fn put_device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &Device,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(
+                Record::new(keys::device(organisation, user, &device.id), device).item(),
+            ))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    pub async fn delete_device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &DeviceId,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::device(organisation, user, device))))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+}

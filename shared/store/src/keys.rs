@@ -1,0 +1,183 @@
+//! Every key of the table, built in one place. `pk`/`sk` strings; `#` separates parts, and ids are
+//! restricted (see `roster_domain::ids`) so a part can never contain it.
+
+use roster_domain::ids::{AccountId, DeviceId, OrganisationId, UserId, VehicleId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Key {
+    Key { pk, sk: sk.into() }
+}
+
+pub fn organisation(organisation: &OrganisationId) -> Key {
+    key(format!("ORG#{organisation}"), "ORG")
+}
+
+/// The partition of one membership: the membership itself, its vehicles and devices.
+pub fn member_partition(organisation: &OrganisationId, user: &UserId) -> String {
+    format!("ORG#{organisation}#USER#{user}")
+}
+
+pub fn membership(organisation: &OrganisationId, user: &UserId) -> Key {
+    key(member_partition(organisation, user), "USER")
+}
+
+pub const VEHICLE_PREFIX: &str = "VEHICLE#";
+
+pub fn vehicle(organisation: &OrganisationId, user: &UserId, vehicle: &VehicleId) -> Key {
+    key(
+        member_partition(organisation, user),
+        format!("{VEHICLE_PREFIX}{vehicle}"),
+    )
+}
+
+pub const DEVICE_PREFIX: &str = "DEVICE#";
+
+pub fn device(organisation: &OrganisationId, user: &UserId, device: &DeviceId) -> Key {
+    key(
+        member_partition(organisation, user),
+        format!("{DEVICE_PREFIX}{device}"),
+    )
+}
+
+pub fn account(account: &AccountId) -> Key {
+    key(format!("ACCOUNT#{account}"), "ACCOUNT")
+}
+
+/// Uniqueness of a login email across Roster (normalised).
+pub fn email_sentinel(normalised_email: &str) -> Key {
+    key(format!("EMAIL#{normalised_email}"), "EMAIL")
+}
+
+/// One membership per account and organisation.
+pub fn account_member_sentinel(organisation: &OrganisationId, account: &AccountId) -> Key {
+    key(format!("ORG#{organisation}"), format!("ACCOUNT#{account}"))
+}
+
+pub fn username_sentinel(organisation: &OrganisationId, normalised_username: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("USERNAME#{normalised_username}"),
+    )
+}
+
+pub fn external_id_sentinel(organisation: &OrganisationId, external_id: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("EXTERNAL_ID#{external_id}"),
+    )
+}
+
+pub fn plate_sentinel(organisation: &OrganisationId, normalised_plate: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("PLATE#{normalised_plate}"),
+    )
+}
+
+pub fn session(token_hash: &str) -> Key {
+    key(format!("SESSION#{token_hash}"), "SESSION")
+}
+
+/// `gsi1pk` of an account's sessions (sorted by `gsi1sk` = creation time).
+pub fn sessions_of(account: &AccountId) -> String {
+    format!("ACCOUNT#{account}#SESSIONS")
+}
+
+pub fn directory_partition(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#DIRECTORY")
+}
+
+/// A person's entry under one search term; `begins_with(sk, prefix)` finds them by prefix.
+pub fn directory_entry(organisation: &OrganisationId, term: &str, user: &UserId) -> Key {
+    key(directory_partition(organisation), format!("{term}#{user}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> OrganisationId {
+        OrganisationId::try_from("o1").unwrap()
+    }
+
+    fn user() -> UserId {
+        UserId::try_from("u1").unwrap()
+    }
+
+    #[test]
+    fn a_membership_its_vehicles_and_devices_share_one_partition() {
+        let membership = membership(&org(), &user());
+        let vehicle = vehicle(&org(), &user(), &VehicleId::try_from("v1").unwrap());
+        let device = device(&org(), &user(), &DeviceId::try_from("d1").unwrap());
+        assert_eq!(
+            membership,
+            Key {
+                pk: "ORG#o1#USER#u1".into(),
+                sk: "USER".into()
+            }
+        );
+        assert_eq!(vehicle.pk, membership.pk);
+        assert_eq!(vehicle.sk, "VEHICLE#v1");
+        assert_eq!(device.pk, membership.pk);
+        assert_eq!(device.sk, "DEVICE#d1");
+    }
+
+    #[test]
+    fn sentinels_of_an_organisation_live_in_its_partition() {
+        let account = AccountId::try_from("a1").unwrap();
+        assert_eq!(account_member_sentinel(&org(), &account).sk, "ACCOUNT#a1");
+        assert_eq!(
+            username_sentinel(&org(), "janj"),
+            Key {
+                pk: "ORG#o1".into(),
+                sk: "USERNAME#janj".into()
+            }
+        );
+        assert_eq!(plate_sentinel(&org(), "BRS1234").sk, "PLATE#BRS1234");
+        assert_eq!(external_id_sentinel(&org(), "E-7").sk, "EXTERNAL_ID#E-7");
+        assert_eq!(
+            organisation(&org()),
+            Key {
+                pk: "ORG#o1".into(),
+                sk: "ORG".into()
+            }
+        );
+    }
+
+    #[test]
+    fn emails_are_unique_across_organisations() {
+        assert_eq!(
+            email_sentinel("ada@example.com"),
+            Key {
+                pk: "EMAIL#ada@example.com".into(),
+                sk: "EMAIL".into()
+            }
+        );
+    }
+
+    #[test]
+    fn directory_entries_sort_by_term_then_person() {
+        let entry = directory_entry(&org(), "lovelace", &user());
+        assert_eq!(
+            entry,
+            Key {
+                pk: "ORG#o1#DIRECTORY".into(),
+                sk: "lovelace#u1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn sessions_are_keyed_by_token_hash_and_grouped_by_account() {
+        assert_eq!(session("ab12").pk, "SESSION#ab12");
+        assert_eq!(
+            sessions_of(&AccountId::try_from("a1").unwrap()),
+            "ACCOUNT#a1#SESSIONS"
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! Organisations, created together with their first administrator.
+
+use aws_sdk_dynamodb::types::Update;
+use roster_domain::{ids::OrganisationId, membership::Membership, organisation::Organisation};
+
+use crate::{
+    Account, DynamoTable, StoreError, Uniqueness, keys,
+    record::{Record, body, n, s, sentinel},
+    transaction::{Condition, OnFail, Transaction},
+};
+
+/// An organisation and its first admin, whose account is either new or already a member elsewhere.
+pub struct NewOrganisation {
+    pub organisation: Organisation,
+    pub admin: Membership,
+    pub admin_account: Account,
+    /// Whether `admin_account` is created by this write (else it exists at its version).
+    pub account_is_new: bool,
+}
+
+impl DynamoTable {
+    pub async fn organisation(
+        &self,
+        id: &OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError> {
+        self.get(&keys::organisation(id), true)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// The organisations with these ids (one `BatchGetItem` per 100), in id order.
+    pub async fn organisations(
+        &self,
+        ids: impl IntoIterator<Item = &OrganisationId>,
+    ) -> Result<Vec<Organisation>, StoreError> {
+        let keys: Vec<_> = ids.into_iter().map(keys::organisation).collect();
+        let mut organisations = self
+            .batch_get(&keys)
+            .await?
+            .into_iter()
+            .map(body::<Organisation>)
+            .collect::<Result<Vec<_>, _>>()?;
+        organisations.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(organisations)
+    }
+
+    /// Writes the organisation, the admin's membership and account changes in one transaction.
+    pub async fn create_organisation(&self, new: &NewOrganisation) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        let organisation = &new.organisation;
+        tx.put(
+            self,
+            Record::new(keys::organisation(&organisation.id), organisation).item(),
+            Some((Condition::absent(), OnFail::Taken(Uniqueness::Organisation))),
+        );
+        if new.account_is_new {
+            self.add_account(&mut tx, &new.admin_account);
+        } else {
+            tx.update(
+                self.join_organisation(&new.admin_account, &new.admin),
+                OnFail::Stale,
+            );
+        }
+        self.add_membership(&mut tx, &new.admin);
+        tx.commit(self).await
+    }
+
+    /// A new account and its email sentinel.
+    pub(crate) fn add_account(&self, tx: &mut Transaction, account: &Account) {
+        tx.put(
+            self,
+            account.record().item(),
+            Some((Condition::absent(), OnFail::Taken(Uniqueness::Email))),
+        );
+        if let Some(email) = &account.email {
+            tx.put(
+                self,
+                sentinel(
+                    keys::email_sentinel(email.normalised()),
+                    account.id.as_str(),
+                ),
+                Some((Condition::absent(), OnFail::Taken(Uniqueness::Email))),
+            );
+        }
+    }
+
+    /// Records a new membership on an existing account (at the version it was read).
+    pub(crate) fn join_organisation(&self, account: &Account, membership: &Membership) -> Update {
+        let key = keys::account(&account.id);
+        Update::builder()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET memberships.#organisation = :user, version = version + :one")
+            .condition_expression("version = :version")
+            .expression_attribute_names("#organisation", membership.organisation_id.as_str())
+            .expression_attribute_values(":user", s(membership.id.as_str()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":version", n(account.version))
+            .build()
+            .expect("update has table, key and expression")
+    }
+}

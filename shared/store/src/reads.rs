@@ -1,0 +1,89 @@
+//! The read shapes every adapter uses: one `GetItem`, a `BatchGetItem`, all pages of a `Query`.
+
+use aws_sdk_dynamodb::{operation::query::builders::QueryFluentBuilder, types::KeysAndAttributes};
+
+use crate::{
+    DynamoTable, StoreError,
+    keys::Key,
+    record::{Item, key_item, s},
+};
+
+impl DynamoTable {
+    pub(crate) async fn get(
+        &self,
+        key: &Key,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk.clone()))
+            .key("sk", s(key.sk.clone()))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map(|output| output.item)
+            .map_err(StoreError::unavailable)
+    }
+
+    /// Consistent reads of `keys`, one `BatchGetItem` per 100, in no particular order. Keys that
+    /// DynamoDB leaves unprocessed (throttling) make it an error, never a silently short answer.
+    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for key in chunk {
+                request = request.keys(key_item(key));
+            }
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(
+                    &self.name,
+                    request.build().map_err(StoreError::unavailable)?,
+                )
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+            if output
+                .unprocessed_keys
+                .as_ref()
+                .is_some_and(|keys| !keys.is_empty())
+            {
+                return Err(StoreError::Unavailable(
+                    "DynamoDB left keys unprocessed (throttled)".into(),
+                ));
+            }
+            items.extend(
+                output
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.name)
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(items)
+    }
+
+    /// Every item `query` matches, following its pages.
+    pub(crate) async fn query_all(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}

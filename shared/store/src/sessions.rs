@@ -1,0 +1,225 @@
+//! Sessions, keyed by the SHA-256 of their token; and the caller of a request (session,
+//! membership, organisation) in two calls: `GetItem` of the session, `BatchGetItem` of the rest.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use roster_domain::{
+    ids::{AccountId, OrganisationId, SessionId, UserId},
+    membership::Membership,
+    organisation::Organisation,
+    session::Lifetime,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError, keys,
+    members::MembershipItem,
+    record::{Record, body, key_item, n, s},
+};
+
+/// Kept this long past expiry before DynamoDB's TTL may remove it (expiry is checked on read).
+const TTL_GRACE_SECONDS: i64 = 86_400;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub account_id: AccountId,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        }
+    }
+}
+
+/// Who is calling: a valid session of an active membership, and its organisation.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token_hash: String,
+    pub session: Session,
+    pub membership: Membership,
+    pub organisation: Organisation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionItem {
+    #[serde(flatten)]
+    session: Session,
+    token_hash: String,
+}
+
+impl DynamoTable {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        session: &Session,
+    ) -> Result<(), StoreError> {
+        let mut record = Record::new(
+            keys::session(token_hash),
+            SessionItem {
+                session: session.clone(),
+                token_hash: token_hash.to_owned(),
+            },
+        );
+        record.gsi1pk = Some(keys::sessions_of(&session.account_id));
+        record.gsi1sk = Some(format!(
+            "{}#{}",
+            session.created_at.to_rfc3339(),
+            session.id
+        ));
+        record.ttl = Some(session.lifetime().expires_at().timestamp() + TTL_GRACE_SECONDS);
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(record.item()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    /// The caller behind a token hash at `now`, or `None` when the session is unknown, expired,
+    /// or its membership is no longer active.
+    pub async fn caller(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Caller>, StoreError> {
+        let Some(item) = self.get(&keys::session(token_hash), true).await? else {
+            return Ok(None);
+        };
+        let session = body::<SessionItem>(item)?.session;
+        if !session.lifetime().is_valid(now) {
+            return Ok(None);
+        }
+        let membership_key = keys::membership(&session.organisation_id, &session.user_id);
+        let organisation_key = keys::organisation(&session.organisation_id);
+        let items = self
+            .batch_get(&[membership_key.clone(), organisation_key.clone()])
+            .await?;
+        let (mut membership, mut organisation) = (None, None);
+        for item in items {
+            match item.get("sk") {
+                Some(AttributeValue::S(sk)) if *sk == membership_key.sk => {
+                    membership = Some(body::<MembershipItem>(item)?.membership);
+                }
+                Some(AttributeValue::S(sk)) if *sk == organisation_key.sk => {
+                    organisation = Some(body(item)?)
+                }
+                _ => {}
+            }
+        }
+        match (membership, organisation) {
+            (Some(membership), Some(organisation)) if membership.is_active() => Ok(Some(Caller {
+                token_hash: token_hash.to_owned(),
+                session,
+                membership,
+                organisation,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Records a use of the session (pushing back its idle expiry).
+    pub async fn touch_session(
+        &self,
+        token_hash: &str,
+        session: &Session,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = keys::session(token_hash);
+        let lifetime = Lifetime {
+            created_at: session.created_at,
+            last_used_at: now,
+        };
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET last_used_at = :now, #ttl = :ttl")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(
+                ":ttl",
+                n(lifetime.expires_at().timestamp() + TTL_GRACE_SECONDS),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
+            .or_else(|error| match error {
+                StoreError::NotFound => Ok(()), // ended meanwhile: nothing to record
+                error => Err(error),
+            })
+    }
+
+    /// The account's sessions that are still valid at `now`, newest first, with their token hashes.
+    pub async fn sessions_of(
+        &self,
+        account: &AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Session)>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::sessions_of(account)))
+            .scan_index_forward(false);
+        let mut sessions = Vec::new();
+        for item in self.query_all(query).await? {
+            let stored: SessionItem = body(item)?;
+            if stored.session.lifetime().is_valid(now) {
+                sessions.push((stored.token_hash, stored.session));
+            }
+        }
+        Ok(sessions)
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let key = keys::session(token_hash);
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&key)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    /// Moves the session to the person's membership in another organisation.
+    pub async fn switch_session(
+        &self,
+        token_hash: &str,
+        organisation: &OrganisationId,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
+        let key = keys::session(token_hash);
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET organisation_id = :organisation, user_id = :user")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":organisation", s(organisation.as_str()))
+            .expression_attribute_values(":user", s(user.as_str()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
+    }
+}

@@ -1,0 +1,171 @@
+//! `TransactWriteItems` with a meaning for each condition: when DynamoDB cancels the transaction,
+//! the first failed condition says which rule was broken (a taken unique value, a stale version).
+
+use aws_sdk_dynamodb::{
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{Delete, Put, TransactWriteItem, Update},
+};
+
+use crate::{
+    DynamoTable, StoreError, Uniqueness,
+    keys::Key,
+    record::{Item, key_item},
+};
+
+/// What a failed condition means.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OnFail {
+    Taken(Uniqueness),
+    Stale,
+    Missing,
+}
+
+impl From<OnFail> for StoreError {
+    fn from(on_fail: OnFail) -> Self {
+        match on_fail {
+            OnFail::Taken(what) => StoreError::Taken(what),
+            OnFail::Stale => StoreError::Stale,
+            OnFail::Missing => StoreError::NotFound,
+        }
+    }
+}
+
+/// An expression with its placeholder values.
+pub(crate) struct Condition {
+    pub expression: &'static str,
+    pub values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+}
+
+impl Condition {
+    pub fn absent() -> Self {
+        Self {
+            expression: "attribute_not_exists(pk)",
+            values: vec![],
+        }
+    }
+
+    pub fn present() -> Self {
+        Self {
+            expression: "attribute_exists(pk)",
+            values: vec![],
+        }
+    }
+
+    pub fn version(version: u64) -> Self {
+        Self {
+            expression: "version = :expected_version",
+            values: vec![(":expected_version", crate::record::n(version))],
+        }
+    }
+
+    pub fn owned_by(owner: &str) -> Self {
+        Self {
+            expression: "attribute_exists(pk) AND #owner = :owner",
+            values: vec![(":owner", crate::record::s(owner))],
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Transaction {
+    items: Vec<TransactWriteItem>,
+    on_fail: Vec<Option<OnFail>>,
+}
+
+/// Adds a condition's expression, names and values to a `Put` or `Delete` builder.
+macro_rules! with_condition {
+    ($builder:expr, $condition:expr) => {{
+        let condition: Condition = $condition;
+        let mut builder = $builder.condition_expression(condition.expression);
+        if condition.expression.contains("#owner") {
+            builder = builder.expression_attribute_names("#owner", "owner");
+        }
+        for (name, value) in condition.values {
+            builder = builder.expression_attribute_values(name, value);
+        }
+        builder
+    }};
+}
+
+impl Transaction {
+    pub fn put(
+        &mut self,
+        table: &DynamoTable,
+        item: Item,
+        condition: Option<(Condition, OnFail)>,
+    ) -> &mut Self {
+        let mut put = Put::builder().table_name(table.name()).set_item(Some(item));
+        let mut on_fail = None;
+        if let Some((condition, meaning)) = condition {
+            put = with_condition!(put, condition);
+            on_fail = Some(meaning);
+        }
+        self.push(
+            TransactWriteItem::builder()
+                .put(put.build().expect("put has table and item"))
+                .build(),
+            on_fail,
+        )
+    }
+
+    pub fn delete(
+        &mut self,
+        table: &DynamoTable,
+        key: &Key,
+        condition: Option<(Condition, OnFail)>,
+    ) -> &mut Self {
+        let mut delete = Delete::builder()
+            .table_name(table.name())
+            .set_key(Some(key_item(key)));
+        let mut on_fail = None;
+        if let Some((condition, meaning)) = condition {
+            delete = with_condition!(delete, condition);
+            on_fail = Some(meaning);
+        }
+        self.push(
+            TransactWriteItem::builder()
+                .delete(delete.build().expect("delete has table and key"))
+                .build(),
+            on_fail,
+        )
+    }
+
+    pub fn update(&mut self, update: Update, on_fail: OnFail) -> &mut Self {
+        self.push(
+            TransactWriteItem::builder().update(update).build(),
+            Some(on_fail),
+        )
+    }
+
+    fn push(&mut self, item: TransactWriteItem, on_fail: Option<OnFail>) -> &mut Self {
+        self.items.push(item);
+        self.on_fail.push(on_fail);
+        self
+    }
+
+    /// Writes all items or none.
+    pub async fn commit(self, table: &DynamoTable) -> Result<(), StoreError> {
+        let result = table
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(self.items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    let failed = cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
+                    match failed.and_then(|index| self.on_fail.get(index).copied().flatten()) {
+                        Some(on_fail) => Err(on_fail.into()),
+                        None => Err(StoreError::unavailable(error)),
+                    }
+                }
+                _ => Err(StoreError::unavailable(error)),
+            },
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! A person's vehicles, with the plate unique in the organisation (sentinel).
+
+use chrono::{DateTime, Utc};
+use roster_domain::{
+    ids::{OrganisationId, UserId, VehicleId},
+    vehicle::PlateNumber,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError, Uniqueness, keys,
+    record::{Record, body, s, sentinel},
+    transaction::{Condition, OnFail, Transaction},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vehicle {
+    pub id: VehicleId,
+    pub name: String,
+    pub plate: PlateNumber,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DynamoTable {
+    /// One `Query` of the person's partition.
+    pub async fn vehicles(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+    ) -> Result<Vec<Vehicle>, StoreError> {
+        self.query_partition(
+            &keys::member_partition(organisation, user),
+            keys::VEHICLE_PREFIX,
+        )
+        .await?
+        .into_iter()
+        .map(body)
+        .collect()
+    }
+
+    pub async fn vehicle(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        vehicle: &VehicleId,
+    ) -> Result<Option<Vehicle>, StoreError> {
+        self.get(&keys::vehicle(organisation, user, vehicle), true)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    pub async fn add_vehicle(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        vehicle: &Vehicle,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            Record::new(keys::vehicle(organisation, user, &vehicle.id), vehicle).item(),
+            Some((Condition::absent(), OnFail::Taken(Uniqueness::Plate))),
+        );
+        tx.put(
+            self,
+            sentinel(
+                keys::plate_sentinel(organisation, vehicle.plate.normalised()),
+                vehicle.id.as_str(),
+            ),
+            Some((Condition::absent(), OnFail::Taken(Uniqueness::Plate))),
+        );
+        tx.commit(self).await
+    }
+
+    pub async fn rename_vehicle(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        vehicle: &VehicleId,
+        name: &str,
+    ) -> Result<Vehicle, StoreError> {
+        let key = keys::vehicle(organisation, user, vehicle);
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET #name = :name")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":name", s(name))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))?;
+        body(output.attributes.unwrap_or_default())
+    }
+
+    /// Removes the vehicle and frees its plate.
+    pub async fn delete_vehicle(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        vehicle: &Vehicle,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        tx.delete(
+            self,
+            &keys::vehicle(organisation, user, &vehicle.id),
+            Some((Condition::present(), OnFail::Missing)),
+        );
+        tx.delete(
+            self,
+            &keys::plate_sentinel(organisation, vehicle.plate.normalised()),
+            Some((Condition::owned_by(vehicle.id.as_str()), OnFail::Missing)),
+        );
+        tx.commit(self).await
+    }
+
+    /// Items of `pk` whose sort key starts with `prefix`, all pages.
+    pub(crate) async fn query_partition(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::record::Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        self.query_all(query).await
+    }
+}

@@ -1,0 +1,1183 @@
+//! Accounts, organisations, sessions and the self-service profile, over HTTP against the local stack.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use roster_domain::{
+    ids::{OrganisationId, UserId},
+    profile::{Attribute, Owner},
+};
+use roster_e2e::{TEST_PASSWORD, TestApp, TestOrganisation, spawn_app, stack, unique_email};
+use roster_store::{CallCounter, DynamoTable};
+use serde_json::{Value, json};
+
+/// A 1x1 PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+async fn app() -> TestApp {
+    spawn_app(&stack().await.functions()).await
+}
+
+/// An organisation with `settings`, and its admin's session token.
+async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
+    let organisation = app
+        .create_organisation(stack().await.platform_token(), settings)
+        .await;
+    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    (organisation, token)
+}
+
+/// The store, for what other capabilities (SSO, SCIM) write through it.
+async fn store() -> DynamoTable {
+    let stack = stack().await;
+    DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    )
+}
+
+fn error_fields(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_owned(),
+                        e["code"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_platform_creates_an_organisation_whose_admin_logs_in_and_sees_their_profile() {
+    let app = app().await;
+    let (organisation, token) = organisation(&app, json!({ "default_language": "de" })).await;
+
+    let (me, _) = app.read("/v1/me", &token).await;
+
+    assert_eq!(me["id"], organisation.admin_id);
+    assert_eq!(me["organisation_id"], organisation.id);
+    assert_eq!(me["first_name"], "Ada");
+    assert_eq!(me["display_name"], "Ada Lovelace");
+    assert_eq!(me["email"], organisation.admin_email);
+    assert_eq!(me["roles"], json!([{ "role": "admin", "sites": null }]));
+    assert_eq!(me["invitation_status"], "confirmed");
+    assert_eq!(me["managed_by"]["first_name"], "self");
+    let (preferences, _) = app.read("/v1/me/preferences", &token).await;
+    assert_eq!(preferences["language"], "de");
+}
+
+#[tokio::test]
+async fn the_platform_endpoint_refuses_any_other_token() {
+    let app = app().await;
+    let response = app
+        .post(
+            "/v1/platform/organisations",
+            "not-the-platform-token",
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn login_answers_an_unknown_email_exactly_like_a_wrong_password() {
+    let app = app().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let attempt = |email: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .post(app.url("/v1/auth/login"))
+                .json(&json!({ "email": email, "password": "Wrong-password-1" }))
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+
+    let wrong_password = attempt(organisation.admin_email.clone()).await;
+    let unknown_email = attempt(unique_email("nobody")).await;
+
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(wrong_password, unknown_email);
+}
+
+#[tokio::test]
+async fn a_login_without_credentials_names_the_missing_fields() {
+    let app = app().await;
+    let response = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": 5 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        error_fields(&problem),
+        [
+            ("password".to_owned(), "required".to_owned()),
+            ("email".to_owned(), "invalid_type".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    let logout = app
+        .post("/v1/auth/logout", &token, &json!({}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(logout.status(), 204);
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_session_unused_for_a_day_has_ended() {
+    let stack = stack().await;
+    let offset = Arc::new(AtomicI64::new(0));
+    let clock_offset = offset.clone();
+    let clock: profile_api::Clock = Arc::new(move || {
+        chrono::Utc::now() + chrono::Duration::seconds(clock_offset.load(Ordering::SeqCst))
+    });
+    let app = spawn_app(&stack.functions_with(&stack.clients(), clock)).await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    offset.store(23 * 3600, Ordering::SeqCst);
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200,
+        "used within the idle time"
+    );
+    offset.store(23 * 3600 + 24 * 3600 + 1, Ordering::SeqCst);
+
+    let response = app.get("/v1/me", &token).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_ending_one_logs_that_device_out() {
+    let app = app().await;
+    let (organisation, first) = organisation(&app, json!({})).await;
+    let second = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+
+    let listed: Value = app
+        .get("/v1/me/sessions", &first)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = items.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let ended = app
+        .delete(&format!("/v1/me/sessions/{other}"), &first)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(ended.status(), 204);
+    assert_eq!(
+        app.get("/v1/me", &second).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        app.get("/v1/me", &first).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_person_in_two_organisations_keeps_one_login_and_switches_between_them() {
+    let stack = stack().await;
+    let app = app().await;
+    let (first, token) = organisation(&app, json!({})).await;
+    let response = app
+        .post(
+            "/v1/platform/organisations",
+            stack.platform_token(),
+            &json!({
+                "name": "Second Organisation",
+                "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": first.admin_email.to_uppercase(), "password": "Another-pass-9" }
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let second: Value = response.json().await.unwrap();
+    assert_eq!(second["admin"]["existing_account"], true);
+    let second_id = second["organisation"]["id"].as_str().unwrap();
+    assert_eq!(
+        app.http
+            .post(app.url("/v1/auth/login"))
+            .json(&json!({ "email": first.admin_email, "password": "Another-pass-9" }))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "the person keeps their credentials"
+    );
+
+    let listed: Value = app
+        .get("/v1/me/organisations", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["organisation_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut expected = vec![first.id.as_str(), second_id];
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    let switched = app
+        .post(
+            &format!("/v1/me/organisations/{second_id}/switch"),
+            &token,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["organisation_id"], second_id);
+}
+
+#[tokio::test]
+async fn profile_writes_need_the_etag_of_the_version_they_change() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    let without = app
+        .patch_json("/v1/me", &token, &json!({ "department": "Support" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), 428);
+
+    let written = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "department": "Support", "about_me": "First aider" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 200);
+    let new_etag = written.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+
+    let stale = app
+        .patch("/v1/me", &token, &etag, &json!({ "department": "Sales" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    assert_eq!(
+        stale.json::<Value>().await.unwrap()["code"],
+        "stale_version"
+    );
+    let (me, current) = app.read("/v1/me", &token).await;
+    assert_eq!(
+        me["department"], "Support",
+        "the stale write changed nothing"
+    );
+    assert_eq!(me["about_me"], "First aider");
+    assert_eq!(current, new_etag);
+}
+
+#[tokio::test]
+async fn of_two_concurrent_patches_on_the_same_version_exactly_one_wins() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    let (a, b) = tokio::join!(
+        app.patch("/v1/me", &token, &etag, &json!({ "department": "Support" }))
+            .send(),
+        app.patch("/v1/me", &token, &etag, &json!({ "function": "Engineer" }))
+            .send(),
+    );
+    let (a, b) = (a.unwrap().status().as_u16(), b.unwrap().status().as_u16());
+
+    let mut statuses = [a, b];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412]);
+    let (me, _) = app.read("/v1/me", &token).await;
+    if a == 200 {
+        assert_eq!(
+            (me["department"].as_str(), me["function"].as_str()),
+            (Some("Support"), None)
+        );
+    } else {
+        assert_eq!(
+            (me["department"].as_str(), me["function"].as_str()),
+            (None, Some("Engineer"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn attributes_managed_by_single_sign_on_are_refused_by_name() {
+    let app = app().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    // What an SSO login records (the SSO issue writes it the same way, through the store).
+    let store = store().await;
+    let (org, user) = (
+        OrganisationId::try_from(organisation.id.as_str()).unwrap(),
+        UserId::try_from(organisation.admin_id.as_str()).unwrap(),
+    );
+    let before = store.membership(&org, &user).await.unwrap().unwrap();
+    let mut after = before.clone();
+    after.profile.department = Some("Finance".to_owned());
+    after
+        .profile
+        .managed_by
+        .set(Attribute::Department, Owner::Sso);
+    after.version += 1;
+    store
+        .update_membership(&before, &after, None)
+        .await
+        .unwrap();
+    let (me, etag) = app.read("/v1/me", &token).await;
+    assert_eq!(me["managed_by"]["department"], "sso");
+
+    let response = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "department": "Sales", "about_me": "hi" }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        error_fields(&problem),
+        [("department".to_owned(), "read_only".to_owned())]
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("managed by sso")
+    );
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["department"], "Finance");
+    assert_eq!(
+        me["about_me"],
+        Value::Null,
+        "a refused patch writes none of its fields"
+    );
+}
+
+#[tokio::test]
+async fn invalid_profile_fields_are_all_named() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    let response = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "first_name": "", "email": "nope", "tags": "x", "height": 180 }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let mut fields = error_fields(&response.json().await.unwrap());
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            ("email".to_owned(), "invalid_email".to_owned()),
+            ("first_name".to_owned(), "required".to_owned()),
+            ("height".to_owned(), "unknown_field".to_owned()),
+            ("tags".to_owned(), "invalid_type".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_a_problem_not_a_crash() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        app.http
+            .patch(app.url("/v1/me"))
+            .bearer_auth(&token)
+            .header("if-match", &etag)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+
+    let broken = send(b"{\"first_name\": ".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), 400);
+    assert_eq!(broken.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        broken.json::<Value>().await.unwrap()["code"],
+        "malformed_body"
+    );
+
+    assert_eq!(
+        send(b"[1,2]".to_vec(), "application/json")
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        send(b"first_name=x".to_vec(), "text/plain")
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+    let huge = format!("{{\"about_me\": \"{}\"}}", "x".repeat(70 * 1024));
+    let too_large = send(huge.into_bytes(), "application/json").await.unwrap();
+    assert_eq!(too_large.status(), 413);
+    assert_eq!(
+        too_large.json::<Value>().await.unwrap()["code"],
+        "body_too_large"
+    );
+}
+
+#[tokio::test]
+async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
+    let app = app().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (other, _) = self::organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    let taken = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": other.admin_email.to_uppercase() }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 409);
+    assert_eq!(
+        error_fields(&taken.json().await.unwrap()),
+        [("email".to_owned(), "taken".to_owned())]
+    );
+
+    let new_email = unique_email("Ada.New");
+    let moved = app
+        .patch("/v1/me", &token, &etag, &json!({ "email": new_email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    assert_eq!(
+        moved.json::<Value>().await.unwrap()["email"],
+        new_email,
+        "the person's spelling is kept"
+    );
+
+    app.login(&new_email.to_lowercase(), TEST_PASSWORD).await;
+    let old = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": organisation.admin_email, "password": TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+}
+
+#[tokio::test]
+async fn get_me_takes_at_most_two_dynamodb_calls_and_patch_me_three() {
+    let stack = stack().await;
+    let counter = CallCounter::default();
+    let app = spawn_app(&stack.functions_with(
+        &stack.counted_clients(&counter),
+        profile_api::system_clock(),
+    ))
+    .await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    counter.reset();
+    let (_, etag) = app.read("/v1/me", &token).await;
+    assert!(
+        counter.count() <= 2,
+        "GET /v1/me made {} DynamoDB calls",
+        counter.count()
+    );
+    assert!(counter.count() > 0, "the counter sees the calls");
+
+    counter.reset();
+    let response = app
+        .patch("/v1/me", &token, &etag, &json!({ "function": "Engineer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        counter.count() <= 3,
+        "PATCH /v1/me made {} DynamoDB calls",
+        counter.count()
+    );
+}
+
+#[tokio::test]
+async fn preferences_default_to_the_organisation_and_change_one_at_a_time() {
+    let app = app().await;
+    let (_, token) = organisation(
+        &app,
+        json!({ "default_time_zone": "America/New_York", "default_language": "fr" }),
+    )
+    .await;
+    let (preferences, etag) = app.read("/v1/me/preferences", &token).await;
+    assert_eq!(preferences["language"], "fr");
+    assert_eq!(preferences["time_zone"], "America/New_York");
+    assert_eq!(preferences["theme"], "system");
+
+    let response = app
+        .patch(
+            "/v1/me/preferences",
+            &token,
+            &etag,
+            &json!({ "theme": "dark", "time_zone": "Asia/Kolkata", "notifications": { "daily_summary": true, "booking_confirmation": "email_with_ics" } }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let (preferences, _) = app.read("/v1/me/preferences", &token).await;
+    assert_eq!(preferences["theme"], "dark");
+    assert_eq!(preferences["time_zone"], "Asia/Kolkata");
+    assert_eq!(preferences["language"], "fr");
+    assert_eq!(preferences["notifications"]["daily_summary"], true);
+    assert_eq!(
+        preferences["notifications"]["booking_confirmation"],
+        "email_with_ics"
+    );
+    assert_eq!(preferences["notifications"]["checkin_reminder_push"], true);
+}
+
+#[tokio::test]
+async fn an_unknown_language_or_time_zone_gets_422_naming_the_field() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me/preferences", &token).await;
+
+    let response = app
+        .patch(
+            "/v1/me/preferences",
+            &token,
+            &etag,
+            &json!({ "language": "kl", "time_zone": "Europe/Atlantis" }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    let mut fields = error_fields(&response.json().await.unwrap());
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            ("language".to_owned(), "unsupported_language".to_owned()),
+            ("time_zone".to_owned(), "unknown_time_zone".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_hidden_profile_is_absent_from_the_directory() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({ "allow_hide_profile": true })).await;
+    let search = |q: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let body: Value = app
+                .get(&format!("/v1/directory?q={q}"), &token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["display_name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(search("love").await, ["Ada Lovelace"]);
+    assert_eq!(
+        search("AD").await,
+        ["Ada Lovelace"],
+        "prefixes match ignoring case"
+    );
+    assert!(search("ovel").await.is_empty(), "only word prefixes match");
+
+    let (_, etag) = app.read("/v1/me/preferences", &token).await;
+    let hidden = app
+        .patch(
+            "/v1/me/preferences",
+            &token,
+            &etag,
+            &json!({ "hide_profile": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 200);
+
+    assert!(search("love").await.is_empty());
+}
+
+#[tokio::test]
+async fn hiding_the_profile_needs_the_organisations_permission() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({ "allow_hide_profile": false })).await;
+    let (_, etag) = app.read("/v1/me/preferences", &token).await;
+
+    let response = app
+        .patch(
+            "/v1/me/preferences",
+            &token,
+            &etag,
+            &json!({ "hide_profile": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        error_fields(&response.json().await.unwrap()),
+        [("hide_profile".to_owned(), "not_allowed".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn the_directory_follows_name_changes_and_needs_a_query() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    app.patch("/v1/me", &token, &etag, &json!({ "last_name": "Byron" }))
+        .send()
+        .await
+        .unwrap();
+
+    let body: Value = app
+        .get("/v1/directory?q=byr", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["items"][0]["display_name"], "Ada Byron");
+    let body: Value = app
+        .get("/v1/directory?q=lovelace", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["items"], json!([]));
+
+    let missing = app.get("/v1/directory", &token).send().await.unwrap();
+    assert_eq!(missing.status(), 422);
+    assert_eq!(
+        error_fields(&missing.json().await.unwrap()),
+        [("q".to_owned(), "required".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn vehicles_are_refused_where_the_organisation_does_not_use_them() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({ "vehicles_enabled": false })).await;
+    let response = app.get("/v1/me/vehicles", &token).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "vehicles_disabled"
+    );
+}
+
+#[tokio::test]
+async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixed() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+
+    let created = app
+        .post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Company car", "plate_number": "b-rs 1234" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let vehicle: Value = created.json().await.unwrap();
+    assert_eq!(vehicle["plate_number"], "B-RS 1234");
+    let id = vehicle["id"].as_str().unwrap();
+
+    let duplicate = app
+        .post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Same", "plate_number": "BRS1234" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(duplicate.status(), 409);
+    assert_eq!(
+        error_fields(&duplicate.json().await.unwrap()),
+        [("plate_number".to_owned(), "taken".to_owned())]
+    );
+
+    let replate = app
+        .patch_json(
+            &format!("/v1/me/vehicles/{id}"),
+            &token,
+            &json!({ "name": "x", "plate_number": "X1" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replate.status(), 422);
+    assert_eq!(
+        error_fields(&replate.json().await.unwrap()),
+        [("plate_number".to_owned(), "read_only".to_owned())]
+    );
+
+    let renamed = app
+        .patch_json(
+            &format!("/v1/me/vehicles/{id}"),
+            &token,
+            &json!({ "name": "Rental" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let listed: Value = app
+        .get("/v1/me/vehicles", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["name"], "Rental");
+    assert_eq!(listed["items"][0]["plate_number"], "B-RS 1234");
+
+    assert_eq!(
+        app.delete(&format!("/v1/me/vehicles/{id}"), &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let again = app
+        .post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Back", "plate_number": "BRS 1234" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        201,
+        "a deleted vehicle's plate is free again"
+    );
+}
+
+#[tokio::test]
+async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device() {
+    let stack = stack().await;
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let phone_token = format!("apns-{}", UserId::generate());
+
+    let created = app
+        .post(
+            "/v1/me/devices",
+            &token,
+            &json!({ "platform": "ios", "name": "My iPhone", "token": phone_token }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let device: Value = created.json().await.unwrap();
+    assert_eq!(device["push_enabled"], true);
+    assert!(device.get("token").is_none(), "push secrets are not echoed");
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let endpoints = |sns: aws_sdk_sns::Client, app: String, token: String| async move {
+        sns.list_endpoints_by_platform_application()
+            .platform_application_arn(app)
+            .send()
+            .await
+            .unwrap()
+            .endpoints()
+            .iter()
+            .filter(|e| {
+                e.attributes()
+                    .and_then(|a| a.get("Token"))
+                    .map(String::as_str)
+                    == Some(token.as_str())
+            })
+            .count()
+    };
+    let ios = stack.push.apns.clone().unwrap();
+    assert_eq!(
+        endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
+        1
+    );
+
+    let id = device["id"].as_str().unwrap();
+    let off = app
+        .patch_json(
+            &format!("/v1/me/devices/{id}"),
+            &token,
+            &json!({ "push_enabled": false }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), 200);
+    let listed: Value = app
+        .get("/v1/me/devices", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["push_enabled"], false);
+
+    assert_eq!(
+        app.delete(&format!("/v1/me/devices/{id}"), &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        endpoints(sns, ios, phone_token).await,
+        0,
+        "the SNS endpoint is removed with the device"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_registers_with_its_web_push_subscription() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let p256dh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([4u8; 65]);
+    let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([9u8; 16]);
+
+    let bad = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": "https://push.example/x", "keys": { "p256dh": "short", "auth": auth } } })).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        error_fields(&bad.json().await.unwrap()),
+        [(
+            "subscription.keys.p256dh".to_owned(),
+            "invalid_key".to_owned()
+        )]
+    );
+
+    let created = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": "https://push.example/x", "keys": { "p256dh": p256dh, "auth": auth } } })).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.json::<Value>().await.unwrap()["platform"], "web");
+}
+
+async fn upload_avatar(
+    app: &TestApp,
+    token: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> reqwest::Response {
+    let started = app
+        .post(
+            "/v1/me/avatar",
+            token,
+            &json!({ "content_type": content_type, "content_length": bytes.len() }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let upload: Value = started.json().await.unwrap();
+    let put = app
+        .http
+        .put(upload["upload_url"].as_str().unwrap())
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "upload: {}", put.status());
+    app.post(
+        "/v1/me/avatar/confirm",
+        token,
+        &json!({ "upload_id": upload["upload_id"] }),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_image_becomes_the_avatar_shown_by_a_time_limited_url() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let png = STANDARD.decode(PNG).unwrap();
+
+    let confirmed = upload_avatar(&app, &token, png.clone(), "image/png").await;
+
+    assert_eq!(confirmed.status(), 200);
+    let (me, _) = app.read("/v1/me", &token).await;
+    let url = me["avatar_url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    assert_eq!(
+        app.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+        png
+    );
+
+    assert_eq!(
+        app.delete("/v1/me/avatar", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["avatar_url"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_upload_that_is_not_an_image_never_becomes_the_avatar() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    let refused = upload_avatar(
+        &app,
+        &token,
+        b"<html>not a png</html>".to_vec(),
+        "image/png",
+    )
+    .await;
+
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        error_fields(&refused.json().await.unwrap()),
+        [("upload_id".to_owned(), "not_an_image".to_owned())]
+    );
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["avatar_url"], Value::Null);
+    let wrong_type = app
+        .post(
+            "/v1/me/avatar",
+            &token,
+            &json!({ "content_type": "image/svg+xml", "content_length": 10 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 422);
+    let too_big = app
+        .post(
+            "/v1/me/avatar",
+            &token,
+            &json!({ "content_type": "image/png", "content_length": 3 * 1024 * 1024 }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_fields(&too_big.json().await.unwrap()),
+        [("content_length".to_owned(), "too_large".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_token_of_another_organisation_reaches_nothing_of_the_first() {
+    let app = app().await;
+    let (first, first_token) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+    let (_, second_token) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+    let vehicle: Value = app
+        .post(
+            "/v1/me/vehicles",
+            &first_token,
+            &json!({ "name": "Car", "plate_number": "M AB 123" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device: Value = app.post("/v1/me/devices", &first_token, &json!({ "platform": "android", "name": "Pixel", "token": format!("fcm-{}", UserId::generate()) })).send().await.unwrap().json().await.unwrap();
+    let sessions: Value = app
+        .get("/v1/me/sessions", &first_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (vehicle_id, device_id, session_id) = (
+        vehicle["id"].as_str().unwrap(),
+        device["id"].as_str().unwrap(),
+        sessions["items"][0]["id"].as_str().unwrap(),
+    );
+
+    let attempts = [
+        app.patch_json(
+            &format!("/v1/me/vehicles/{vehicle_id}"),
+            &second_token,
+            &json!({ "name": "Mine" }),
+        ),
+        app.delete(&format!("/v1/me/vehicles/{vehicle_id}"), &second_token),
+        app.patch_json(
+            &format!("/v1/me/devices/{device_id}"),
+            &second_token,
+            &json!({ "push_enabled": false }),
+        ),
+        app.delete(&format!("/v1/me/devices/{device_id}"), &second_token),
+        app.delete(&format!("/v1/me/sessions/{session_id}"), &second_token),
+        app.post(
+            &format!("/v1/me/organisations/{}/switch", first.id),
+            &second_token,
+            &json!({}),
+        ),
+    ];
+    for attempt in attempts {
+        let response = attempt.send().await.unwrap();
+        assert_eq!(response.status(), 404, "{}", response.url());
+    }
+    let found: Value = app
+        .get("/v1/directory?q=lovelace", &second_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != first.admin_id)
+    );
+    let (me, _) = app.read("/v1/me", &second_token).await;
+    assert_ne!(me["organisation_id"], first.id);
+
+    let vehicles: Value = app
+        .get("/v1/me/vehicles", &first_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(vehicles["items"][0]["name"], "Car");
+    let devices: Value = app
+        .get("/v1/me/devices", &first_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(devices["items"][0]["push_enabled"], true);
+    assert_eq!(
+        app.get("/v1/me", &first_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
