@@ -21,5 +21,8 @@ roster_stack_env() {
   # A fresh platform operator token per stack (never a fixed secret in the repository).
   ROSTER_PLATFORM_TOKEN="${ROSTER_PLATFORM_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}"
   export ROSTER_PLATFORM_TOKEN
+  ROSTER_TOTP_SEALING_KEY="${ROSTER_TOTP_SEALING_KEY:-$(python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')}"
+  export ROSTER_TOTP_SEALING_KEY
+  export ROSTER_APP_URL="${ROSTER_APP_URL:-http://127.0.0.1:${PORT:-3000}}"
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roster/target}"
 }

@@ -537,6 +537,9 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
     );
 
     app.login(&new_email.to_lowercase(), TEST_PASSWORD).await;
+    let told = stack().await.emails_to(&organisation.admin_email).await;
+    let told = told.last().expect("the old address is told");
+    assert!(told["raw"].as_str().unwrap().contains(&new_email));
     let old = app
         .http
         .post(app.url("/v1/auth/login"))

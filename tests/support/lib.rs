@@ -1,7 +1,15 @@
 //! What the end-to-end tests share: the local stack's settings (from the environment `make test`
 //! sets), an app served on an ephemeral port, the sample events, and a private DynamoDB Local.
 
-use std::{path::PathBuf, process::Child, time::Duration};
+use std::{
+    path::PathBuf,
+    process::Child,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
 
 use aws_config::SdkConfig;
 use roster_local::{
@@ -60,6 +68,36 @@ impl Stack {
 
     pub fn functions_with(&self, clients: &Clients, clock: profile_api::Clock) -> Functions {
         Functions::new(clients, &self.config, &self.push, clock)
+    }
+
+    /// The functions with the stack's configuration changed by `change`.
+    pub fn functions_configured(
+        &self,
+        clock: profile_api::Clock,
+        change: impl FnOnce(&mut LocalConfig),
+    ) -> Functions {
+        let mut config = self.config.clone();
+        change(&mut config);
+        Functions::new(&self.clients(), &config, &self.push, clock)
+    }
+
+    /// The emails SES received for `to`, oldest first.
+    pub async fn emails_to(&self, to: &str) -> Vec<Value> {
+        let outbox: Vec<Value> = reqwest::get(self.outbox_url())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        outbox
+            .into_iter()
+            .filter(|m| {
+                m["to"].as_array().is_some_and(|r| {
+                    r.iter()
+                        .any(|a| a.as_str().is_some_and(|a| a.eq_ignore_ascii_case(to)))
+                })
+            })
+            .collect()
     }
 
     /// Clients whose DynamoDB requests `counter` counts.
@@ -215,6 +253,62 @@ impl TestApp {
         let etag = response.headers()["etag"].to_str().unwrap().to_owned();
         (response.json().await.unwrap(), etag)
     }
+}
+
+/// A clock tests move forward.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn clock(&self) -> profile_api::Clock {
+        let offset = self.0.clone();
+        Arc::new(move || {
+            chrono::Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst))
+        })
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.0.fetch_add(by.num_seconds(), Ordering::SeqCst);
+    }
+}
+
+/// A local server that speaks the Pwned Passwords range API, listing `breached` (with padding),
+/// and remembers every prefix it was asked for.
+pub struct RangeApi {
+    pub url: String,
+    pub asked: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
+    let hashes: Vec<(String, String)> = breached
+        .iter()
+        .map(|p| roster_domain::breached::range_query(p))
+        .collect();
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let router = axum::Router::new().route(
+        "/range/{prefix}",
+        axum::routing::get(
+            move |axum::extract::Path(prefix): axum::extract::Path<String>| {
+                let hashes = hashes.clone();
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(prefix.clone());
+                    let mut lines: Vec<String> = hashes
+                        .iter()
+                        .filter(|(p, _)| *p == prefix)
+                        .map(|(_, suffix)| format!("{suffix}:42"))
+                        .collect();
+                    lines.push("0000000000000000000000000000000000A:0".to_owned());
+                    lines.join("\r\n")
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/range/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    RangeApi { url, asked }
 }
 
 /// The password every test admin gets.

@@ -1,26 +1,36 @@
-//! Login and logout. Login answers the same for an unknown person and a wrong password, and takes
-//! as long (one argon2id verification either way).
+//! Login and logout. Login answers the same for an unknown person and a wrong password, takes as
+//! long (one argon2id verification either way), and locks the same way: failures are counted per
+//! login name (and per source address), whether or not an account stands behind it.
 
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
 };
+use lambda_http::RequestExt;
 use roster_domain::{
-    credentials::{PasswordCheck, verify_against_nothing, verify_password},
+    credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
+    lockout::{FREE_FAILURES, Lock, MAX_FAILURES, address_lock, lock},
     membership::{Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
 };
-use roster_store::{Account, Session};
-use serde_json::{Value, json};
+use roster_notify::templates::Notice;
+use roster_store::{Account, MfaChallenge, Restriction, Session};
+use serde_json::json;
 
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
     extract::{Fields, JsonObject},
+    notices,
+    passwords::verify_blocking,
 };
+
+/// How long a second factor may take after the password.
+pub const CHALLENGE_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Who is logging in, as the body names them.
 enum Login {
@@ -34,13 +44,139 @@ enum Login {
     },
 }
 
+impl Login {
+    /// What failures are counted under (hashed before storing).
+    fn subject(&self) -> String {
+        match self {
+            Login::Email { email, .. } => email_subject(email.normalised()),
+            Login::Username {
+                organisation,
+                username,
+            } => username_subject(organisation, username.normalised()),
+        }
+    }
+}
+
+fn email_subject(normalised: &str) -> String {
+    format!("email:{normalised}")
+}
+
+fn username_subject(organisation: &OrganisationId, normalised: &str) -> String {
+    format!("username:{organisation}:{normalised}")
+}
+
+pub fn mfa_subject(account: &Account) -> String {
+    format!("mfa:{}", account.id)
+}
+
+/// Every name failures of this person are counted under.
+pub async fn login_subjects(state: &AppState, account: &Account) -> Result<Vec<String>, ApiError> {
+    let mut subjects = vec![mfa_subject(account)];
+    if let Some(email) = &account.email {
+        subjects.push(email_subject(email.normalised()));
+    }
+    for (organisation, user) in &account.memberships {
+        if let Some(username) = state
+            .table
+            .membership(organisation, user)
+            .await?
+            .and_then(|m| m.username)
+        {
+            subjects.push(username_subject(organisation, username.normalised()));
+        }
+    }
+    Ok(subjects)
+}
+
+/// The caller's address as API Gateway saw it (absent outside Lambda).
+fn source_address(parts: &Parts) -> Option<String> {
+    match parts.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(context) => {
+            context.http.source_ip.clone()
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// The answer to a login that is locked: the same for every login name.
+fn locked(until_minutes: u64) -> Response {
+    let mut response = ApiError::Forbidden {
+        code: "login_locked",
+        detail: "Too many failed attempts; wait before trying again.",
+    }
+    .into_response();
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    let seconds = (until_minutes.max(1) * 60).to_string();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&seconds).expect("digits are a valid header"),
+    );
+    response
+}
+
+/// Whether `subject` (or the address) is locked now; a locked attempt counts as a failure.
+pub async fn check_lock(
+    state: &AppState,
+    subject: &str,
+    address: Option<&str>,
+) -> Result<Option<Response>, ApiError> {
+    let now = state.now();
+    let failures = state.table.login_failures(subject).await?;
+    let mut lock_now = failures
+        .last_at
+        .map_or(Lock::Open, |last| lock(failures.count, last));
+    if let Some(address) = address {
+        let by_address = state
+            .table
+            .login_failures(&format!("address:{address}"))
+            .await?;
+        let address_lock = by_address
+            .last_at
+            .map_or(Lock::Open, |last| address_lock(by_address.count, last));
+        if address_lock.blocks(now) && !lock_now.blocks(now) {
+            lock_now = address_lock;
+        }
+    }
+    if lock_now.blocks(now) {
+        state.table.record_login_failure(subject, now).await?;
+        return Ok(Some(locked(lock_now.minutes_from(now))));
+    }
+    Ok(None)
+}
+
+/// Counts a failure; the person is told by email when it locks their login.
+pub async fn record_failure(
+    state: &AppState,
+    subject: &str,
+    address: Option<&str>,
+    account: Option<&Account>,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let count = state.table.record_login_failure(subject, now).await?;
+    if let Some(address) = address {
+        state
+            .table
+            .record_login_failure(&format!("address:{address}"), now)
+            .await?;
+    }
+    if let Some(account) = account
+        && (count == FREE_FAILURES || count == MAX_FAILURES)
+    {
+        let minutes = lock(count, now).minutes_from(now);
+        notices::tell(state, account, Notice::AccountLocked { minutes }).await?;
+    }
+    Ok(())
+}
+
 /// `POST /v1/auth/login`: `{email, password}` (optionally `organisation`) or
-/// `{organisation, username, password}` -> 200 `{token, expires_at}`; wrong credentials 401.
+/// `{organisation, username, password}` -> 200 `{token, expires_at}`, or 200
+/// `{mfa_required: true, challenge}`; wrong credentials 401; locked 429.
 pub async fn login(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut fields = Fields::new(&body, &["email", "organisation", "username", "password"]);
     let password = fields.string("password").unwrap_or_default();
     let organisation = fields.optional_string("organisation").and_then(|o| {
@@ -84,6 +220,11 @@ pub async fn login(
     fields.finish()?;
     let who =
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
+    let subject = who.subject();
+    let address = source_address(&parts);
+    if let Some(refusal) = check_lock(&state, &subject, address.as_deref()).await? {
+        return Ok(refusal);
+    }
 
     let (account, membership) = match who {
         Login::Email {
@@ -112,33 +253,78 @@ pub async fn login(
             (account, membership.filter(Membership::is_active))
         }
     };
-
-    let Some((account, membership, hash)) = account.and_then(|account| {
-        let hash = account.password_hash.clone()?;
-        Some((account, membership?, hash))
-    }) else {
-        verify_against_nothing(password);
+    let hash = account
+        .as_ref()
+        .and_then(|a| a.password_hash.clone())
+        .filter(|_| membership.is_some());
+    let check = verify_blocking(password, hash.as_deref()).await?;
+    let (PasswordCheck::Right { rehash }, Some(account), Some(membership)) =
+        (check, account.as_ref(), membership)
+    else {
+        record_failure(&state, &subject, address.as_deref(), account.as_ref()).await?;
         return Err(ApiError::InvalidCredentials);
     };
-    match verify_password(password, &hash) {
-        PasswordCheck::Wrong => Err(ApiError::InvalidCredentials),
-        PasswordCheck::Right { rehash } => {
-            if rehash {
-                let upgraded = roster_domain::credentials::hash_password(password);
-                // A concurrent change of the account wins; the upgrade waits for the next login.
-                if let Err(error) = state.table.set_password_hash(&account, &upgraded).await {
-                    tracing::warn!(%error, "password hash upgrade skipped");
-                }
-            }
-            let user_agent = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(200).collect());
-            let (token, expires_at) =
-                start_session(&state, &account, &membership, user_agent).await?;
-            Ok(Json(json!({ "token": token, "expires_at": expires_at })))
-        }
+    state.table.clear_login_failures(&subject).await?;
+    let organisation = state
+        .table
+        .organisation(&membership.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("membership without organisation".to_owned()))?;
+    crate::passwords::require_password_login(&organisation.settings)?;
+    if rehash {
+        upgrade_hash(&state, account, password).await;
     }
+
+    if account.totp.is_some() {
+        let challenge = new_secret();
+        let stored = MfaChallenge {
+            account_id: account.id.clone(),
+            organisation_id: membership.organisation_id.clone(),
+            user_id: membership.id.clone(),
+            expires_at: state.now() + CHALLENGE_LIFETIME,
+        };
+        state
+            .table
+            .create_mfa_challenge(&secret_hash(&challenge), &stored)
+            .await?;
+        return Ok(Json(json!({ "mfa_required": true, "challenge": challenge })).into_response());
+    }
+    let restriction = if account.must_change_password {
+        Some(Restriction::PasswordChange)
+    } else if organisation.settings.require_mfa {
+        Some(Restriction::MfaEnrolment)
+    } else {
+        None
+    };
+    session_answer(&state, account, &membership, &parts.headers, restriction).await
+}
+
+/// A hash with old parameters becomes one with today's; a concurrent change wins.
+async fn upgrade_hash(state: &AppState, account: &Account, password: &str) {
+    let password = password.to_owned();
+    let Ok(upgraded) = tokio::task::spawn_blocking(move || hash_password(&password)).await else {
+        return;
+    };
+    if let Err(error) = state.table.set_password_hash(account, &upgraded).await {
+        tracing::warn!(%error, "password hash upgrade skipped");
+    }
+}
+
+/// 200 `{token, expires_at}` of a new session.
+pub async fn session_answer(
+    state: &AppState,
+    account: &Account,
+    membership: &Membership,
+    headers: &HeaderMap,
+    restriction: Option<Restriction>,
+) -> Result<Response, ApiError> {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect());
+    let (token, expires_at) =
+        start_session(state, account, membership, user_agent, restriction).await?;
+    Ok(Json(json!({ "token": token, "expires_at": expires_at })).into_response())
 }
 
 fn invalid_organisation(
@@ -172,6 +358,7 @@ pub async fn start_session(
     account: &Account,
     membership: &Membership,
     user_agent: Option<String>,
+    restriction: Option<Restriction>,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
     let now = state.now();
     let token = new_secret();
@@ -183,6 +370,7 @@ pub async fn start_session(
         created_at: now,
         last_used_at: now,
         user_agent,
+        restriction,
     };
     state
         .table

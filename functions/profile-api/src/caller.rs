@@ -1,9 +1,10 @@
 //! The authenticated caller of a request: `Authorization: Bearer <session token>`, resolved in two
 //! DynamoDB calls (session, then membership and organisation together).
 
+use axum::http::Method;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use roster_domain::session::secret_hash;
-use roster_store::Caller;
+use roster_store::{Caller, Restriction};
 
 use crate::{ApiError, AppState};
 
@@ -29,6 +30,7 @@ impl FromRequestParts<AppState> for Authenticated {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
+        let route = (parts.method.clone(), parts.uri.path().to_owned());
         let now = state.now();
         let caller = state
             .table
@@ -41,6 +43,34 @@ impl FromRequestParts<AppState> for Authenticated {
                 .touch_session(&caller.token_hash, &caller.session, now)
                 .await?;
         }
+        if let Some(restriction) = caller.session.restriction {
+            enforce(restriction, &route.0, &route.1)?;
+        }
         Ok(Self(caller))
     }
+}
+
+/// A restricted session reaches only what completes it (and logout).
+fn enforce(restriction: Restriction, method: &Method, path: &str) -> Result<(), ApiError> {
+    let allowed: &[&str] = match restriction {
+        Restriction::MfaEnrolment => &[
+            "/v1/me/mfa/totp",
+            "/v1/me/mfa/totp/confirm",
+            "/v1/auth/logout",
+        ],
+        Restriction::PasswordChange => &["/v1/me/password", "/v1/auth/logout"],
+    };
+    if *method == Method::POST && allowed.contains(&path) {
+        return Ok(());
+    }
+    Err(match restriction {
+        Restriction::MfaEnrolment => ApiError::Forbidden {
+            code: "mfa_enrolment_required",
+            detail: "Your organisation requires two-factor authentication: set it up first.",
+        },
+        Restriction::PasswordChange => ApiError::Forbidden {
+            code: "password_change_required",
+            detail: "Choose a new password first.",
+        },
+    })
 }

@@ -6,7 +6,7 @@ use axum::{
     Json,
     extract::{Query, State, rejection::QueryRejection},
 };
-use roster_domain::directory::search_prefix;
+use roster_domain::directory::Search;
 use serde_json::{Value, json};
 
 use crate::{ApiError, AppState, caller::Authenticated, views};
@@ -19,19 +19,23 @@ pub async fn search(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
-    let prefix = search_prefix(query.get("q").map_or("", String::as_str))
+    let search = Search::try_from(query.get("q").map_or("", String::as_str))
         .map_err(|problem| ApiError::field("q", problem.code, problem.message))?;
     let page = state
         .table
         .search_directory(
             &caller.organisation.id,
-            &prefix,
+            &search.lookup,
             PAGE_SIZE,
             query.get("cursor").map(String::as_str),
         )
         .await?;
     let mut items = Vec::with_capacity(page.entries.len());
-    for entry in &page.entries {
+    let matching = page
+        .entries
+        .iter()
+        .filter(|e| search.matches(&[&e.first_name, &e.last_name, &e.display_name]));
+    for entry in matching {
         items.push(json!({
             "id": entry.user_id,
             "display_name": entry.display_name,

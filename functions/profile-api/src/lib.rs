@@ -1,6 +1,7 @@
 //! Roster's `/v1` HTTP API. `router` is the whole application; `main.rs` only wires it up, and the
 //! local server (`tools/local`) mounts the same router.
 
+mod admin;
 mod auth;
 mod avatar;
 mod caller;
@@ -9,6 +10,9 @@ mod directory;
 mod extract;
 mod health;
 mod me;
+mod mfa;
+mod notices;
+mod passwords;
 mod platform;
 mod problem;
 mod vehicles;
@@ -23,6 +27,8 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use roster_bootstrap::{ConfigError, optional_env, required_env};
+use roster_domain::sealed::SealingKey;
+use roster_notify::SesMailer;
 use roster_store::DynamoTable;
 
 pub use problem::ApiError;
@@ -44,7 +50,19 @@ pub struct Config {
     /// platform applications for iOS and Android push; without one, that platform is refused.
     pub apns_application_arn: Option<String>,
     pub fcm_application_arn: Option<String>,
+    /// `ROSTER_SENDER_ADDRESS`, `ROSTER_SES_CONFIGURATION_SET`: how Roster's email goes out.
+    pub sender_address: String,
+    pub ses_configuration_set: Option<String>,
+    /// `ROSTER_APP_URL`: the web app that links in emails open (`<app>/reset-password?token=...`).
+    pub app_url: String,
+    /// `ROSTER_TOTP_SEALING_KEY`: 32 bytes (base64) that seal TOTP secrets at rest.
+    pub totp_sealing_key: SealingKey,
+    /// `ROSTER_BREACHED_RANGE_URL`: the Pwned Passwords range API, `<url><first 5 SHA-1 hex>`.
+    pub breached_range_url: String,
 }
+
+/// The public Pwned Passwords range API.
+pub const PWNED_PASSWORDS_RANGE_URL: &str = "https://api.pwnedpasswords.com/range/";
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -54,6 +72,16 @@ impl Config {
             platform_token_sha256: optional_env("ROSTER_PLATFORM_TOKEN_SHA256"),
             apns_application_arn: optional_env("ROSTER_APNS_PLATFORM_APPLICATION_ARN"),
             fcm_application_arn: optional_env("ROSTER_FCM_PLATFORM_APPLICATION_ARN"),
+            sender_address: required_env("ROSTER_SENDER_ADDRESS")?,
+            ses_configuration_set: optional_env("ROSTER_SES_CONFIGURATION_SET"),
+            app_url: required_env("ROSTER_APP_URL")?,
+            totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
+                .map_err(|error| ConfigError::Invalid {
+                    name: "ROSTER_TOTP_SEALING_KEY",
+                    reason: error.to_string(),
+                })?,
+            breached_range_url: optional_env("ROSTER_BREACHED_RANGE_URL")
+                .unwrap_or_else(|| PWNED_PASSWORDS_RANGE_URL.to_owned()),
         })
     }
 }
@@ -64,6 +92,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub sns: aws_sdk_sns::Client,
+    pub ses: aws_sdk_sesv2::Client,
 }
 
 /// "Now", injectable so tests can move time.
@@ -79,6 +108,8 @@ pub struct AppState {
     table: DynamoTable,
     s3: aws_sdk_s3::Client,
     sns: aws_sdk_sns::Client,
+    mailer: SesMailer,
+    breached: passwords::RangeApi,
     config: Arc<Config>,
     clock: Clock,
 }
@@ -89,6 +120,12 @@ impl AppState {
             table: DynamoTable::new(clients.dynamodb, &config.table_name),
             s3: clients.s3,
             sns: clients.sns,
+            mailer: SesMailer::new(
+                clients.ses,
+                &config.sender_address,
+                config.ses_configuration_set.clone(),
+            ),
+            breached: passwords::RangeApi::new(&config.breached_range_url),
             config: Arc::new(config),
             clock,
         }
@@ -108,6 +145,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/login/mfa", post(mfa::complete_login))
+        .route("/v1/auth/password-reset", post(passwords::request_reset))
+        .route(
+            "/v1/auth/password-reset/confirm",
+            post(passwords::confirm_reset),
+        )
+        .route("/v1/me/password", post(passwords::change))
+        .route(
+            "/v1/me/mfa/totp",
+            post(mfa::start_enrolment).delete(mfa::disable),
+        )
+        .route("/v1/me/mfa/totp/confirm", post(mfa::confirm_enrolment))
+        .route(
+            "/v1/me/mfa/recovery-codes",
+            post(mfa::regenerate_recovery_codes),
+        )
+        .route("/v1/admin/users/{user}/unlock", post(admin::unlock))
+        .route("/v1/admin/users/{user}/reset-mfa", post(admin::reset_mfa))
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(
             "/v1/me/preferences",

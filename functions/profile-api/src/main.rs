@@ -11,6 +11,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         dynamodb: aws_sdk_dynamodb::Client::new(&aws),
         s3: aws_sdk_s3::Client::new(&aws),
         sns: aws_sdk_sns::Client::new(&aws),
+        ses: aws_sdk_sesv2::Client::new(&aws),
     };
     roster_bootstrap::serve(router(AppState::new(clients, config, system_clock()))).await?;
     Ok(())

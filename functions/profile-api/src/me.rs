@@ -11,6 +11,7 @@ use roster_domain::{
     membership::Membership,
     profile::{Attribute, Owner, ProfilePatch},
 };
+use roster_notify::templates::Notice;
 use roster_store::EmailChange;
 use serde_json::{Value, json};
 
@@ -92,6 +93,17 @@ pub async fn patch_profile(
         .table
         .update_membership(before, &after, email_change.as_ref())
         .await?;
+    if let (Some(change), Some(old)) = (&email_change, &before.profile.email) {
+        // The old address hears of the change, so a hijacked session cannot move the login quietly.
+        let notice = Notice::EmailChanged {
+            new_email: change.email.display().to_owned(),
+        };
+        let language = before.preferences.language;
+        state
+            .mailer
+            .notify(old.display(), language, &before.profile.first_name, &notice)
+            .await;
+    }
     Ok(with_etag(
         after.version,
         views::profile(&state, &after).await,

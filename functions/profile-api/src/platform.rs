@@ -142,6 +142,10 @@ pub async fn create_organisation(
         password_hash: password.map(hash_password),
         memberships: BTreeMap::new(),
         version: 1,
+        totp: None,
+        pending_totp: None,
+        recovery_codes: vec![],
+        must_change_password: false,
     });
     let admin = Membership {
         id: UserId::generate(),

@@ -82,6 +82,23 @@ fn text(value: Option<&Value>) -> Result<&str, FieldProblem> {
     }
 }
 
+/// A push service URL: https to a named host (never an address, never this machine), since Roster
+/// will send requests to it.
+fn push_endpoint(value: &str) -> Result<String, FieldProblem> {
+    let refused = || {
+        FieldProblem::new(
+            "invalid_endpoint",
+            "must be the https URL of a push service",
+        )
+    };
+    let url = url::Url::parse(value.trim()).map_err(|_| refused())?;
+    let named_host = matches!(url.host(), Some(url::Host::Domain(host)) if host.contains('.') && !host.ends_with(".localhost"));
+    if url.scheme() != "https" || !named_host || !url.username().is_empty() || value.len() > 2048 {
+        return Err(refused());
+    }
+    Ok(url.to_string())
+}
+
 fn phone_token(value: Option<&Value>) -> Result<String, FieldProblem> {
     let token = text(value)?.trim();
     if !(8..=4096).contains(&token.len())
@@ -106,19 +123,7 @@ fn web_subscription(value: Option<&Value>, errors: &mut ValidationErrors) -> Opt
     };
     let endpoint = errors.collect(
         "subscription.endpoint",
-        text(subscription.get("endpoint")).and_then(|e| {
-            if e.starts_with("https://")
-                || e.starts_with("http://127.0.0.1")
-                || e.starts_with("http://localhost")
-            {
-                bounded_text(e, 12, 2048)
-            } else {
-                Err(FieldProblem::new(
-                    "invalid_endpoint",
-                    "must be the https URL of the push service",
-                ))
-            }
-        }),
+        text(subscription.get("endpoint")).and_then(push_endpoint),
     );
     let keys = subscription.get("keys").and_then(Value::as_object);
     let key = |name: &str, bytes: usize, errors: &mut ValidationErrors| {

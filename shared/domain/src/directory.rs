@@ -5,27 +5,53 @@ use std::collections::BTreeSet;
 
 use crate::validation::FieldProblem;
 
-/// The words a person is found under.
-pub fn search_terms(names: &[&str]) -> BTreeSet<String> {
-    names
-        .iter()
-        .flat_map(|name| name.split(|c: char| c.is_whitespace() || matches!(c, ',' | '-' | '#')))
-        .map(str::to_lowercase)
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '-' | '#'))
         .filter(|word| !word.is_empty())
-        .take(16)
-        .collect()
+        .map(str::to_lowercase)
 }
 
-/// A search query: 1 to 50 characters, compared lowercased against the start of a word.
-pub fn search_prefix(query: &str) -> Result<String, FieldProblem> {
-    let prefix = query.trim().to_lowercase();
-    match prefix.chars().count() {
-        0 => Err(FieldProblem::new("required", "must not be empty")),
-        1..=50 => Ok(prefix),
-        _ => Err(FieldProblem::new(
-            "too_long",
-            "must be at most 50 characters",
-        )),
+/// The words a person is found under.
+pub fn search_terms(names: &[&str]) -> BTreeSet<String> {
+    names.iter().flat_map(|name| words(name)).take(16).collect()
+}
+
+/// A search: every word must start one of a person's name words. The first word is looked up;
+/// the others filter what it finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    pub lookup: String,
+    pub also: Vec<String>,
+}
+
+impl TryFrom<&str> for Search {
+    type Error = FieldProblem;
+
+    fn try_from(query: &str) -> Result<Self, Self::Error> {
+        if query.chars().count() > 50 {
+            return Err(FieldProblem::new(
+                "too_long",
+                "must be at most 50 characters",
+            ));
+        }
+        let mut words = words(query);
+        let lookup = words
+            .next()
+            .ok_or_else(|| FieldProblem::new("required", "must not be empty"))?;
+        Ok(Self {
+            lookup,
+            also: words.collect(),
+        })
+    }
+}
+
+impl Search {
+    /// Whether a person with these names matches every word of the search.
+    pub fn matches(&self, names: &[&str]) -> bool {
+        let terms = search_terms(names);
+        self.also
+            .iter()
+            .all(|word| terms.iter().any(|term| term.starts_with(word.as_str())))
     }
 }
 
@@ -44,8 +70,22 @@ mod tests {
 
     #[test]
     fn queries_are_lowercased_and_bounded() {
-        assert_eq!(search_prefix("  Zoë ").unwrap(), "zoë");
-        assert!(search_prefix(" ").is_err());
-        assert!(search_prefix(&"x".repeat(51)).is_err());
+        assert_eq!(
+            Search::try_from("  Zoë ").unwrap(),
+            Search {
+                lookup: "zoë".into(),
+                also: vec![]
+            }
+        );
+        assert!(Search::try_from(" - ").is_err());
+        assert!(Search::try_from(&"x".repeat(51)[..]).is_err());
+    }
+
+    #[test]
+    fn every_word_of_a_query_must_start_a_name_word() {
+        let search = Search::try_from("Anna-Lena Ber").unwrap();
+        assert_eq!(search.lookup, "anna");
+        assert!(search.matches(&["Anna-Lena", "Berg"]));
+        assert!(!search.matches(&["Anna", "Schmidt"]));
     }
 }

@@ -1,16 +1,21 @@
 //! Roster's domain: entities, validation and policies as pure Rust. No AWS SDK, no HTTP, no I/O;
 //! every rule here is unit-tested without a network.
 
+pub mod breached;
 pub mod credentials;
 pub mod device;
 pub mod directory;
 pub mod ids;
 pub mod import_object;
+pub mod lockout;
 pub mod membership;
 pub mod organisation;
 pub mod preferences;
 pub mod profile;
+pub mod recovery;
 pub mod schedule;
+pub mod sealed;
 pub mod session;
+pub mod totp;
 pub mod validation;
 pub mod vehicle;

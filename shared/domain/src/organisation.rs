@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
+    breached::UnreachableRangeApi,
     preferences::{Language, TimeZone, boolean, text},
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
@@ -37,6 +38,12 @@ pub struct OrganisationSettings {
     pub booking_notifications_enabled: bool,
     /// Local hour (0-23) at which daily summaries go out.
     pub daily_summary_hour: u8,
+    /// Whether password logins must use two-factor authentication.
+    #[serde(default)]
+    pub require_mfa: bool,
+    /// What a password change does when the breached-password range API is unreachable.
+    #[serde(default)]
+    pub breached_check_unreachable: UnreachableRangeApi,
 }
 
 impl Default for OrganisationSettings {
@@ -53,6 +60,8 @@ impl Default for OrganisationSettings {
             checkin_enabled: false,
             booking_notifications_enabled: true,
             daily_summary_hour: 18,
+            require_mfa: false,
+            breached_check_unreachable: UnreachableRangeApi::UseLocalList,
         }
     }
 }
@@ -91,14 +100,29 @@ impl OrganisationSettings {
                         next.daily_summary_hour = v;
                     }
                 }
+                "breached_check_unreachable" => {
+                    let choice = text(value).and_then(|v| match v {
+                        "use_local_list" => Ok(UnreachableRangeApi::UseLocalList),
+                        "refuse" => Ok(UnreachableRangeApi::Refuse),
+                        _ => Err(FieldProblem::new(
+                            "invalid_choice",
+                            "must be use_local_list or refuse",
+                        )),
+                    });
+                    if let Some(v) = errors.collect(&field, choice) {
+                        next.breached_check_unreachable = v;
+                    }
+                }
                 "allow_hide_profile"
                 | "vehicles_enabled"
                 | "checkin_enabled"
-                | "booking_notifications_enabled" => {
+                | "booking_notifications_enabled"
+                | "require_mfa" => {
                     let flag = match key.as_str() {
                         "allow_hide_profile" => &mut next.allow_hide_profile,
                         "vehicles_enabled" => &mut next.vehicles_enabled,
                         "checkin_enabled" => &mut next.checkin_enabled,
+                        "require_mfa" => &mut next.require_mfa,
                         _ => &mut next.booking_notifications_enabled,
                     };
                     if let Some(v) = errors.collect(&field, boolean(value)) {
@@ -188,6 +212,15 @@ mod tests {
         assert!(s.vehicles_enabled);
         assert_eq!(s.daily_summary_hour, 17);
         assert!(s.login_methods.password && s.login_methods.sso);
+    }
+
+    #[test]
+    fn two_factor_enforcement_and_the_breach_check_fallback_are_settings() {
+        let s = patched(json!({ "require_mfa": true, "breached_check_unreachable": "refuse" }))
+            .unwrap();
+        assert!(s.require_mfa);
+        assert_eq!(s.breached_check_unreachable, UnreachableRangeApi::Refuse);
+        assert!(patched(json!({ "breached_check_unreachable": "maybe" })).is_err());
     }
 
     #[test]

@@ -345,6 +345,14 @@ impl Patching {
         if *field(&mut self.next) == value {
             return;
         }
+        if attribute == Attribute::ExternalId && self.actor == Owner::SelfService {
+            self.errors.push(
+                attribute.field(),
+                "read_only",
+                "external_id links you to your organisation's systems and is set by them",
+            );
+            return;
+        }
         let owner = self.next.managed_by.owner(attribute);
         if !owner.permits(self.actor) {
             self.errors.push(
@@ -573,6 +581,20 @@ mod tests {
             .unwrap();
         assert!(changed.is_empty());
         assert_eq!(next.managed_by.owner(Attribute::FirstName), Owner::Sso);
+    }
+
+    #[test]
+    fn people_cannot_set_their_own_external_id_but_admins_can() {
+        let parsed = patch(json!({ "external_id": "E-1" })).unwrap();
+        assert_eq!(
+            parsed
+                .apply(&profile(), Owner::SelfService)
+                .unwrap_err()
+                .fields(),
+            ["external_id"]
+        );
+        let (next, _) = parsed.apply(&profile(), Owner::Admin).unwrap();
+        assert_eq!(next.external_id.as_deref(), Some("E-1"));
     }
 
     #[test]

@@ -22,6 +22,25 @@ pub struct Account {
     /// The person's memberships: organisation -> user id there.
     pub memberships: BTreeMap<OrganisationId, UserId>,
     pub version: u64,
+    /// Active two-factor authentication.
+    #[serde(default)]
+    pub totp: Option<Totp>,
+    /// A TOTP secret being enrolled (sealed), until a first code confirms it.
+    #[serde(default)]
+    pub pending_totp: Option<String>,
+    /// Hashes of the unused recovery codes.
+    #[serde(default)]
+    pub recovery_codes: Vec<String>,
+    /// Set after an administrator issued a PIN: the next login may only change the password.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// An account's TOTP: the sealed secret and the last step a code was accepted for (replay guard).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totp {
+    pub sealed_secret: String,
+    pub last_used_step: Option<u64>,
 }
 
 impl Account {
@@ -53,6 +72,33 @@ impl DynamoTable {
         let id = AccountId::try_from(sentinel.owner.as_str())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.account(&id).await
+    }
+
+    /// Writes `account` (whose `version` is the one read) as the next version; `Stale` if it moved.
+    /// Answers the written account.
+    pub async fn save_account(&self, account: &Account) -> Result<Account, StoreError> {
+        let mut next = account.clone();
+        next.version += 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(next.record().item()))
+            .condition_expression("version = :version")
+            .expression_attribute_values(":version", n(account.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(next),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Stale)
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
     }
 
     /// Replaces the password hash, if the account is still at `version`.

@@ -108,7 +108,7 @@ fn decode_cursor(cursor: &str, partition: &str, prefix: &str) -> Result<Item, St
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|sk| sk.starts_with(prefix))
+        .filter(|sk| sk.len() <= 512 && sk.starts_with(prefix) && sk.contains('#'))
         .ok_or(StoreError::InvalidCursor)?;
     Ok(Item::from([
         ("pk".to_owned(), s(partition)),

@@ -88,6 +88,19 @@ pub fn sessions_of(account: &AccountId) -> String {
     format!("ACCOUNT#{account}#SESSIONS")
 }
 
+/// Consecutive failed logins of a login name or address (by its SHA-256, never in clear).
+pub fn login_failures(subject_hash: &str) -> Key {
+    key(format!("LOGIN_FAILURES#{subject_hash}"), "LOGIN_FAILURES")
+}
+
+pub fn mfa_challenge(token_hash: &str) -> Key {
+    key(format!("MFA_CHALLENGE#{token_hash}"), "MFA_CHALLENGE")
+}
+
+pub fn reset_token(token_hash: &str) -> Key {
+    key(format!("RESET_TOKEN#{token_hash}"), "RESET_TOKEN")
+}
+
 pub fn directory_partition(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#DIRECTORY")
 }

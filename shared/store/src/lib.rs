@@ -3,6 +3,7 @@
 
 mod accounts;
 mod counter;
+mod credentials;
 mod devices;
 mod directory;
 pub mod keys;
@@ -16,13 +17,14 @@ mod vehicles;
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
-pub use accounts::Account;
+pub use accounts::{Account, Totp};
 pub use counter::CallCounter;
+pub use credentials::{Failures, MfaChallenge, ResetToken};
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
 pub use members::{EmailChange, NewMembership};
 pub use organisations::NewOrganisation;
-pub use sessions::{Caller, Session};
+pub use sessions::{Caller, Restriction, Session};
 pub use vehicles::Vehicle;
 
 /// Which uniqueness rule a write broke.
@@ -51,6 +53,9 @@ pub enum StoreError {
     Stale,
     #[error("no such item")]
     NotFound,
+    /// Another organisation's identity provider manages the person's email there.
+    #[error("the email is managed by another organisation's identity provider")]
+    EmailManagedElsewhere,
     /// A pagination cursor that this listing did not hand out.
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,

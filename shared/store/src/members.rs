@@ -20,13 +20,12 @@ use crate::{
     transaction::{Condition, OnFail, Transaction},
 };
 
-/// A membership as stored: the membership and the directory terms it is currently listed under
-/// (so an update removes exactly the entries it wrote).
+/// A membership as stored. Its directory entries are derived from it (`directory_terms`), so a
+/// change to how terms are derived needs the directory rebuilt.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct MembershipItem {
     #[serde(flatten)]
     pub membership: Membership,
-    pub directory_terms: BTreeSet<String>,
 }
 
 /// A membership to create.
@@ -52,7 +51,6 @@ fn membership_item(membership: &Membership) -> crate::record::Item {
         keys::membership(&membership.organisation_id, &membership.id),
         MembershipItem {
             membership: membership.clone(),
-            directory_terms: directory_terms(membership),
         },
     )
     .item()
@@ -227,12 +225,17 @@ impl DynamoTable {
                     .key("pk", s(key.pk))
                     .key("sk", s(key.sk))
                     .update_expression("SET profile.email = :email, version = version + :one")
-                    .condition_expression("attribute_exists(pk)")
+                    .condition_expression(
+                        "attribute_exists(pk) AND (attribute_not_exists(profile.managed_by.email) \
+                         OR profile.managed_by.email IN (:self, :admin))",
+                    )
                     .expression_attribute_values(":email", email.clone())
                     .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":self", s("self"))
+                    .expression_attribute_values(":admin", s("admin"))
                     .build()
                     .expect("update has table, key and expression"),
-                OnFail::Stale,
+                OnFail::EmailManagedElsewhere,
             );
         }
     }

@@ -29,6 +29,19 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub user_agent: Option<String>,
+    /// What the session is limited to until the person completes it.
+    #[serde(default)]
+    pub restriction: Option<Restriction>,
+}
+
+/// A session that may only do one thing until it is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restriction {
+    /// The organisation requires 2FA and the person has none: enrol first.
+    MfaEnrolment,
+    /// An administrator issued a PIN: choose a password first.
+    PasswordChange,
 }
 
 impl Session {
@@ -198,6 +211,37 @@ impl DynamoTable {
             .await
             .map(|_| ())
             .map_err(StoreError::unavailable)
+    }
+
+    /// Ends the account's sessions, except the one with `keep` (its token hash).
+    pub async fn end_sessions(
+        &self,
+        account: &AccountId,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let far_past = DateTime::<Utc>::MIN_UTC;
+        for (hash, _) in self.sessions_of(account, far_past).await? {
+            if Some(hash.as_str()) != keep {
+                self.delete_session(&hash).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Lifts the session's restriction.
+    pub async fn lift_restriction(&self, token_hash: &str) -> Result<(), StoreError> {
+        let key = keys::session(token_hash);
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("REMOVE restriction")
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
     }
 
     /// Moves the session to the person's membership in another organisation.

@@ -18,6 +18,7 @@ pub(crate) enum OnFail {
     Taken(Uniqueness),
     Stale,
     Missing,
+    EmailManagedElsewhere,
 }
 
 impl From<OnFail> for StoreError {
@@ -26,6 +27,7 @@ impl From<OnFail> for StoreError {
             OnFail::Taken(what) => StoreError::Taken(what),
             OnFail::Stale => StoreError::Stale,
             OnFail::Missing => StoreError::NotFound,
+            OnFail::EmailManagedElsewhere => StoreError::EmailManagedElsewhere,
         }
     }
 }
@@ -155,10 +157,13 @@ impl Transaction {
             Ok(_) => Ok(()),
             Err(error) => match error.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                    let failed = cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
+                    let failed = cancelled.cancellation_reasons().iter().position(|reason| {
+                        // A concurrent transaction on the same item is the same lost race.
+                        matches!(
+                            reason.code(),
+                            Some("ConditionalCheckFailed" | "TransactionConflict")
+                        )
+                    });
                     match failed.and_then(|index| self.on_fail.get(index).copied().flatten()) {
                         Some(on_fail) => Err(on_fail.into()),
                         None => Err(StoreError::unavailable(error)),

@@ -47,6 +47,7 @@ pub fn clients(aws: &SdkConfig) -> Clients {
         dynamodb: aws_sdk_dynamodb::Client::new(aws),
         s3: aws_sdk_s3::Client::new(aws),
         sns: aws_sdk_sns::Client::new(aws),
+        ses: aws_sdk_sesv2::Client::new(aws),
     }
 }
 
@@ -63,6 +64,14 @@ impl Functions {
             platform_token_sha256: config.platform_token.as_deref().map(secret_hash),
             apns_application_arn: push.apns.clone(),
             fcm_application_arn: push.fcm.clone(),
+            sender_address: config.sender_address.clone(),
+            ses_configuration_set: Some(config.ses_configuration_set.clone()),
+            app_url: config.app_url.clone(),
+            totp_sealing_key: config.totp_sealing_key.clone(),
+            breached_range_url: config
+                .breached_range_url
+                .clone()
+                .unwrap_or_else(|| profile_api::PWNED_PASSWORDS_RANGE_URL.to_owned()),
         };
         Self {
             profile_api: profile_api::router(profile_api::AppState::new(

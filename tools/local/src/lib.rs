@@ -11,11 +11,12 @@ pub mod watch;
 use std::path::PathBuf;
 
 use roster_bootstrap::{ConfigError, optional_env, required_env};
+use roster_domain::sealed::SealingKey;
 
 pub use functions::{Clients, Functions, clients};
 
 /// Settings of the local stack, from the environment `scripts/` sets.
-#[derive(Debug, Clone)]
+#[derive(Clone, Debug)]
 pub struct LocalConfig {
     pub table_name: String,
     pub import_bucket: String,
@@ -29,6 +30,13 @@ pub struct LocalConfig {
     pub stack_name: String,
     /// `ROSTER_PLATFORM_TOKEN`: the platform operator's token on this stack (dev.json shows it).
     pub platform_token: Option<String>,
+    /// `ROSTER_APP_URL`: where email links point.
+    pub app_url: String,
+    /// `ROSTER_TOTP_SEALING_KEY`: 32 bytes (base64), generated per stack.
+    pub totp_sealing_key: SealingKey,
+    /// `ROSTER_BREACHED_RANGE_URL`: the breached-password range API (default: the public one,
+    /// which a machine without internet cannot reach, so the local list decides).
+    pub breached_range_url: Option<String>,
 }
 
 impl LocalConfig {
@@ -46,6 +54,13 @@ impl LocalConfig {
             stack_name: optional_env("ROSTER_STACK_NAME")
                 .unwrap_or_else(|| "roster-local".to_owned()),
             platform_token: optional_env("ROSTER_PLATFORM_TOKEN"),
+            app_url: required_env("ROSTER_APP_URL")?,
+            totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
+                .map_err(|error| ConfigError::Invalid {
+                    name: "ROSTER_TOTP_SEALING_KEY",
+                    reason: error.to_string(),
+                })?,
+            breached_range_url: optional_env("ROSTER_BREACHED_RANGE_URL"),
         })
     }
 

@@ -1,0 +1,330 @@
+//! Two-factor authentication with TOTP: enrolment (password re-entered), confirmation by a first
+//! code (which yields 10 recovery codes, shown once), disabling, regenerating recovery codes, and
+//! the second step of a login. Each code works once.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use roster_domain::{
+    credentials::PasswordCheck,
+    recovery,
+    session::secret_hash,
+    totp::{self, matching_step, otpauth_uri, qr_png, secret_base32},
+};
+use roster_notify::templates::Notice;
+use roster_store::{Account, Totp};
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    auth::{check_lock, mfa_subject, record_failure, session_answer},
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+    notices,
+    passwords::{caller_account, require_password_login, verify_blocking},
+};
+
+const ISSUER: &str = "Roster";
+
+fn unix_now(state: &AppState) -> u64 {
+    state.now().timestamp().max(0) as u64
+}
+
+/// `POST /v1/me/mfa/totp` `{password}` -> 201 `{secret, otpauth_uri, qr_png}`; the secret is
+/// active once `.../confirm` receives a valid code.
+pub async fn start_enrolment(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_password_login(&caller.organisation.settings)?;
+    let mut fields = Fields::new(&body, &["password"]);
+    let password = fields.string("password");
+    fields.finish()?;
+    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    let password = password.unwrap_or_default();
+    if verify_blocking(password, account.password_hash.as_deref()).await? == PasswordCheck::Wrong {
+        return Err(ApiError::field(
+            "password",
+            "wrong_password",
+            "is not your password",
+        ));
+    }
+    let secret = totp::new_secret();
+    account.pending_totp = Some(state.config.totp_sealing_key.seal(&secret));
+    state.table.save_account(&account).await?;
+    let label = account
+        .email
+        .as_ref()
+        .map(|e| e.display().to_owned())
+        .or_else(|| {
+            caller
+                .membership
+                .username
+                .as_ref()
+                .map(|u| u.display().to_owned())
+        })
+        .unwrap_or_default();
+    let png = qr_png(&secret, ISSUER, &label).map_err(ApiError::Internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "secret": secret_base32(&secret),
+            "otpauth_uri": otpauth_uri(&secret, ISSUER, &label),
+            "qr_png": format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        })),
+    ))
+}
+
+/// `POST /v1/me/mfa/totp/confirm` `{code}` -> 200 `{recovery_codes}` (shown this once).
+pub async fn confirm_enrolment(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let mut fields = Fields::new(&body, &["code"]);
+    let code = fields.string("code");
+    fields.finish()?;
+    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    let sealed = account
+        .pending_totp
+        .clone()
+        .ok_or_else(|| ApiError::field("code", "no_enrolment", "start the enrolment first"))?;
+    let secret = state
+        .config
+        .totp_sealing_key
+        .open(&sealed)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let step = matching_step(&secret, code.unwrap_or_default(), unix_now(&state), None)
+        .ok_or_else(|| {
+            ApiError::field(
+                "code",
+                "invalid_code",
+                "is not the current code of your authenticator",
+            )
+        })?;
+    let (codes, hashes) = recovery::generate();
+    account.totp = Some(Totp {
+        sealed_secret: sealed,
+        last_used_step: Some(step),
+    });
+    account.pending_totp = None;
+    account.recovery_codes = hashes;
+    state.table.save_account(&account).await?;
+    if caller.session.restriction.is_some() {
+        state.table.lift_restriction(&caller.token_hash).await?;
+    }
+    notices::tell_caller(&state, &caller, &account, Notice::MfaEnabled).await;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// Proof of the person for sensitive changes: their password, or a current TOTP code.
+async fn verify_password_or_code(
+    state: &AppState,
+    account: &mut Account,
+    body: &serde_json::Map<String, Value>,
+) -> Result<(), ApiError> {
+    let mut fields = Fields::new(body, &["password", "code"]);
+    let password = fields.optional_string("password");
+    let code = fields.optional_string("code");
+    if password.is_none() && code.is_none() {
+        fields.errors.push(
+            "password",
+            "required",
+            "give your password or a current code",
+        );
+    }
+    fields.finish()?;
+    if let Some(password) = password {
+        return match verify_blocking(password, account.password_hash.as_deref()).await? {
+            PasswordCheck::Right { .. } => Ok(()),
+            PasswordCheck::Wrong => Err(ApiError::field(
+                "password",
+                "wrong_password",
+                "is not your password",
+            )),
+        };
+    }
+    use_totp_code(state, account, code.unwrap_or_default())
+        .await?
+        .then_some(())
+        .ok_or_else(|| {
+            ApiError::field(
+                "code",
+                "invalid_code",
+                "is not a current code of your authenticator",
+            )
+        })
+}
+
+/// Accepts a TOTP code once: records its step on the account (a concurrent use of the same code
+/// loses the version race). `false` when it does not match or was used.
+async fn use_totp_code(
+    state: &AppState,
+    account: &mut Account,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let Some(active) = account.totp.clone() else {
+        return Ok(false);
+    };
+    let secret = state
+        .config
+        .totp_sealing_key
+        .open(&active.sealed_secret)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(step) = matching_step(&secret, code, unix_now(state), active.last_used_step) else {
+        return Ok(false);
+    };
+    account.totp = Some(Totp {
+        last_used_step: Some(step),
+        ..active
+    });
+    match state.table.save_account(account).await {
+        Ok(saved) => {
+            *account = saved;
+            Ok(true)
+        }
+        Err(roster_store::StoreError::Stale) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `DELETE /v1/me/mfa/totp` `{password}` or `{code}`: 204.
+pub async fn disable(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
+    if caller.organisation.settings.require_mfa {
+        return Err(ApiError::Forbidden {
+            code: "mfa_required_by_organisation",
+            detail: "Your organisation requires two-factor authentication.",
+        });
+    }
+    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    if account.totp.is_none() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    verify_password_or_code(&state, &mut account, &body).await?;
+    account.totp = None;
+    account.pending_totp = None;
+    account.recovery_codes.clear();
+    state.table.save_account(&account).await?;
+    notices::tell_caller(&state, &caller, &account, Notice::MfaDisabled).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/me/mfa/recovery-codes` `{password}` or `{code}` -> 200 `{recovery_codes}`; the old
+/// ones stop working.
+pub async fn regenerate_recovery_codes(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    if account.totp.is_none() {
+        return Err(ApiError::field(
+            "code",
+            "no_mfa",
+            "two-factor authentication is not set up",
+        ));
+    }
+    verify_password_or_code(&state, &mut account, &body).await?;
+    let (codes, hashes) = recovery::generate();
+    account.recovery_codes = hashes;
+    state.table.save_account(&account).await?;
+    notices::tell_caller(&state, &caller, &account, Notice::RecoveryCodesRegenerated).await;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// `POST /v1/auth/login/mfa` `{challenge, code}` or `{challenge, recovery_code}` -> 200
+/// `{token, expires_at}`. Wrong codes count towards the lockout.
+pub async fn complete_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::new(&body, &["challenge", "code", "recovery_code"]);
+    let challenge = fields.string("challenge");
+    let code = fields.optional_string("code");
+    let recovery_code = fields.optional_string("recovery_code");
+    if code.is_none() && recovery_code.is_none() {
+        fields.errors.push(
+            "code",
+            "required",
+            "give the code of your authenticator or a recovery code",
+        );
+    }
+    fields.finish()?;
+    let hash = secret_hash(challenge.unwrap_or_default());
+    let pending = state
+        .table
+        .mfa_challenge(&hash, state.now())
+        .await?
+        .ok_or(ApiError::InvalidCredentials)?;
+    let mut account = state
+        .table
+        .account(&pending.account_id)
+        .await?
+        .ok_or(ApiError::InvalidCredentials)?;
+    let subject = mfa_subject(&account);
+    if let Some(refusal) = check_lock(&state, &subject, None).await? {
+        return Ok(refusal);
+    }
+    let accepted = match (code, recovery_code) {
+        (Some(code), _) => use_totp_code(&state, &mut account, code).await?,
+        (None, Some(recovery_code)) => {
+            use_recovery_code(&state, &mut account, recovery_code).await?
+        }
+        (None, None) => false,
+    };
+    if !accepted {
+        record_failure(&state, &subject, None, Some(&account)).await?;
+        return Err(ApiError::InvalidCredentials);
+    }
+    state.table.clear_login_failures(&subject).await?;
+    if !state.table.consume_mfa_challenge(&hash).await? {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let membership = state
+        .table
+        .membership(&pending.organisation_id, &pending.user_id)
+        .await?
+        .filter(|m| m.is_active())
+        .ok_or(ApiError::InvalidCredentials)?;
+    let restriction = account
+        .must_change_password
+        .then_some(roster_store::Restriction::PasswordChange);
+    session_answer(&state, &account, &membership, &headers, restriction).await
+}
+
+/// Accepts a recovery code once (it is removed); the person is told how many remain.
+async fn use_recovery_code(
+    state: &AppState,
+    account: &mut Account,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let stored = account.recovery_codes.clone();
+    let Some(index) = tokio::task::spawn_blocking({
+        let code = code.to_owned();
+        move || recovery::find(&code, &stored)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    else {
+        return Ok(false);
+    };
+    account.recovery_codes.remove(index);
+    match state.table.save_account(account).await {
+        Ok(saved) => *account = saved,
+        Err(roster_store::StoreError::Stale) => return Ok(false),
+        Err(error) => return Err(error.into()),
+    }
+    let remaining = account.recovery_codes.len();
+    notices::tell(state, account, Notice::RecoveryCodeUsed { remaining }).await?;
+    Ok(true)
+}

@@ -1,0 +1,50 @@
+//! Telling a person what happened to their account, by email in their language. Sending is best
+//! effort: the change it reports has already happened (failures are logged by the mailer).
+
+use roster_domain::preferences::Language;
+use roster_notify::templates::Notice;
+use roster_store::{Account, Caller};
+
+use crate::{ApiError, AppState};
+
+/// Tells the caller, addressed as their current membership knows them.
+pub async fn tell_caller(state: &AppState, caller: &Caller, account: &Account, notice: Notice) {
+    if let Some(email) = &account.email {
+        let m = &caller.membership;
+        state
+            .mailer
+            .notify(
+                email.display(),
+                m.preferences.language,
+                &m.profile.first_name,
+                &notice,
+            )
+            .await;
+    }
+}
+
+/// Tells the person behind `account` outside any session.
+pub async fn tell(state: &AppState, account: &Account, notice: Notice) -> Result<(), ApiError> {
+    if let Some(email) = &account.email {
+        let (language, first_name) = addressee(state, account).await?;
+        state
+            .mailer
+            .notify(email.display(), language, &first_name, &notice)
+            .await;
+    }
+    Ok(())
+}
+
+/// How to address a person outside any session: the language and first name of their first
+/// membership.
+pub async fn addressee(
+    state: &AppState,
+    account: &Account,
+) -> Result<(Language, String), ApiError> {
+    for (organisation, user) in &account.memberships {
+        if let Some(m) = state.table.membership(organisation, user).await? {
+            return Ok((m.preferences.language, m.profile.first_name));
+        }
+    }
+    Ok((Language::En, String::new()))
+}

@@ -1,0 +1,281 @@
+//! Passwords: checking a new one (policy, breached lists), changing it, and the forgot-password
+//! flow. Hashing runs off the async workers (it is deliberately slow).
+
+use std::time::Duration;
+
+use axum::{extract::State, http::StatusCode};
+use roster_domain::{
+    breached::{UnreachableRangeApi, is_common, range_lists, range_query},
+    credentials::{PasswordCheck, check_password_policy, hash_password, verify_password},
+    organisation::OrganisationSettings,
+    profile::Email,
+    session::{new_secret, secret_hash},
+};
+use roster_notify::templates::Notice;
+use roster_store::{Account, ResetToken};
+
+use crate::{
+    ApiError, AppState,
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+    notices,
+};
+
+pub const RESET_LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// The Pwned Passwords range API (k-anonymity): only the first 5 hex characters of the SHA-1 leave.
+#[derive(Clone, Debug)]
+pub struct RangeApi {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl RangeApi {
+    pub fn new(url: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()
+                .expect("an HTTP client with a timeout builds"),
+            url: url.to_owned(),
+        }
+    }
+
+    /// Whether the range API lists the password; `Err` when it cannot be asked.
+    async fn lists(&self, password: &str) -> Result<bool, reqwest::Error> {
+        let (prefix, suffix) = range_query(password);
+        let body = self
+            .http
+            .get(format!("{}{prefix}", self.url))
+            .header("Add-Padding", "true")
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(range_lists(&body, &suffix))
+    }
+}
+
+/// Checks a new password: the policy, the local common list, the range API (with the
+/// organisation's choice when it is unreachable). Every failed rule is named under `field`.
+pub async fn check_new_password(
+    state: &AppState,
+    settings: &OrganisationSettings,
+    password: &str,
+    confirmation: Option<&str>,
+    field: &str,
+) -> Result<(), ApiError> {
+    let mut errors = check_password_policy(password, confirmation, field)
+        .err()
+        .unwrap_or_default();
+    if is_common(password) {
+        errors.push(
+            field,
+            "breached",
+            "is a commonly used password; choose another",
+        );
+    } else {
+        match state.breached.lists(password).await {
+            Ok(true) => errors.push(
+                field,
+                "breached",
+                "appears in known data breaches; choose another",
+            ),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, "breached-password range API unreachable");
+                if settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
+                    errors.push(
+                        field,
+                        "breach_check_unavailable",
+                        "cannot be checked against known breaches right now; try again later",
+                    );
+                }
+            }
+        }
+    }
+    errors.into_result(()).map_err(ApiError::Validation)
+}
+
+pub async fn hash_blocking(password: &str) -> Result<String, ApiError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))
+}
+
+pub async fn verify_blocking(
+    password: &str,
+    hash: Option<&str>,
+) -> Result<PasswordCheck, ApiError> {
+    let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            roster_domain::credentials::verify_against_nothing(&password);
+            PasswordCheck::Wrong
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verification task: {e}")))
+}
+
+/// Refuses password operations where the organisation only logs in through SSO.
+pub fn require_password_login(settings: &OrganisationSettings) -> Result<(), ApiError> {
+    if settings.login_methods.password {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "password_login_disabled",
+            detail: "Your organisation signs you in through its identity provider; your password is managed there.",
+        })
+    }
+}
+
+/// `POST /v1/me/password` `{current_password, new_password, confirmation}`: 204; other sessions end.
+pub async fn change(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
+    require_password_login(&caller.organisation.settings)?;
+    let mut fields = Fields::new(&body, &["current_password", "new_password", "confirmation"]);
+    let current = fields.string("current_password");
+    let new = fields.string("new_password");
+    let confirmation = fields.string("confirmation");
+    fields.finish()?;
+    let (Some(current), Some(new), Some(confirmation)) = (current, new, confirmation) else {
+        return Err(ApiError::Internal(
+            "validated password fields missing".to_owned(),
+        ));
+    };
+    let account = caller_account(&state, &caller.session.account_id).await?;
+    if verify_blocking(current, account.password_hash.as_deref()).await? == PasswordCheck::Wrong {
+        return Err(ApiError::field(
+            "current_password",
+            "wrong_password",
+            "is not your current password",
+        ));
+    }
+    check_new_password(
+        &state,
+        &caller.organisation.settings,
+        new,
+        Some(confirmation),
+        "new_password",
+    )
+    .await?;
+    let mut next = account.clone();
+    next.password_hash = Some(hash_blocking(new).await?);
+    next.must_change_password = false;
+    state.table.save_account(&next).await?;
+    state
+        .table
+        .end_sessions(&account.id, Some(&caller.token_hash))
+        .await?;
+    if caller.session.restriction.is_some() {
+        state.table.lift_restriction(&caller.token_hash).await?;
+    }
+    notices::tell_caller(&state, &caller, &account, Notice::PasswordChanged).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn caller_account(
+    state: &AppState,
+    id: &roster_domain::ids::AccountId,
+) -> Result<Account, ApiError> {
+    state
+        .table
+        .account(id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// `POST /v1/auth/password-reset` `{email}`: always 202; an existing account gets a single-use
+/// link valid one hour, in its language.
+pub async fn request_reset(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
+    let mut fields = Fields::new(&body, &["email"]);
+    let email = fields
+        .string("email")
+        .and_then(|e| fields.parse("email", || Email::try_from(e)));
+    fields.finish()?;
+    let email = email.ok_or_else(|| ApiError::Internal("validated email missing".to_owned()))?;
+    if let Some(account) = state.table.account_by_email(email.normalised()).await? {
+        let token = new_secret();
+        let reset = ResetToken {
+            account_id: account.id.clone(),
+            expires_at: state.now() + RESET_LINK_LIFETIME,
+        };
+        state
+            .table
+            .create_reset_token(&secret_hash(&token), &reset)
+            .await?;
+        let link = format!(
+            "{}/reset-password?token={token}",
+            state.config.app_url.trim_end_matches('/')
+        );
+        notices::tell(&state, &account, Notice::PasswordReset { link }).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password
+/// (policy applies), clears the lockout, ends every session. The link works once.
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
+    let mut fields = Fields::new(&body, &["token", "password", "confirmation"]);
+    let token = fields.string("token");
+    let password = fields.string("password");
+    let confirmation = fields.optional_string("confirmation");
+    fields.finish()?;
+    let (Some(token), Some(password)) = (token, password) else {
+        return Err(ApiError::Internal(
+            "validated reset fields missing".to_owned(),
+        ));
+    };
+    let invalid = || {
+        ApiError::field(
+            "token",
+            "invalid_token",
+            "the link is invalid, used or expired",
+        )
+    };
+    let hash = secret_hash(token);
+    let reset = state
+        .table
+        .reset_token(&hash, state.now())
+        .await?
+        .ok_or_else(invalid)?;
+    let account = state
+        .table
+        .account(&reset.account_id)
+        .await?
+        .ok_or_else(invalid)?;
+    check_new_password(
+        &state,
+        &OrganisationSettings::default(),
+        password,
+        confirmation,
+        "password",
+    )
+    .await?;
+    if !state.table.consume_reset_token(&hash).await? {
+        return Err(invalid());
+    }
+    let mut next = account.clone();
+    next.password_hash = Some(hash_blocking(password).await?);
+    next.must_change_password = false;
+    state.table.save_account(&next).await?;
+    for subject in crate::auth::login_subjects(&state, &account).await? {
+        state.table.clear_login_failures(&subject).await?;
+    }
+    state.table.end_sessions(&account.id, None).await?;
+    notices::tell(&state, &account, Notice::PasswordChanged).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,73 @@
+//! Breached-password checks. The range API (HIBP "Pwned Passwords", k-anonymity) only ever sees
+//! the first 5 hex characters of the password's SHA-1; a bundled list of the most common passwords
+//! is the floor that works offline.
+
+use sha1::{Digest, Sha1};
+
+/// What to do when the range API cannot be reached (an organisation setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreachableRangeApi {
+    /// Check the local list only and accept what passes it.
+    #[default]
+    UseLocalList,
+    /// Refuse to set any password until the range API answers again.
+    Refuse,
+}
+
+/// The SHA-1 of `password` split for the range API: (5-character prefix sent, 35-character
+/// suffix kept), uppercase hex.
+pub fn range_query(password: &str) -> (String, String) {
+    let digest = hex::encode_upper(Sha1::digest(password.as_bytes()));
+    let (prefix, suffix) = digest.split_at(5);
+    (prefix.to_owned(), suffix.to_owned())
+}
+
+/// Whether a range response (`SUFFIX:COUNT` lines) lists `suffix` with a count above zero
+/// (padding entries, requested with `Add-Padding: true`, have count 0).
+pub fn range_lists(response: &str, suffix: &str) -> bool {
+    response.lines().any(|line| {
+        line.trim().split_once(':').is_some_and(|(listed, count)| {
+            listed.eq_ignore_ascii_case(suffix) && count.trim().parse::<u64>().is_ok_and(|n| n > 0)
+        })
+    })
+}
+
+/// Whether `password` is among the most common passwords (ignoring case).
+pub fn is_common(password: &str) -> bool {
+    let lowered = password.to_lowercase();
+    COMMON_PASSWORDS.lines().any(|common| common == lowered)
+}
+
+/// Lowercased; those that could meet the policy (8+ characters with letters and digits) matter most.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_five_character_prefix_leaves() {
+        let (prefix, suffix) = range_query("password");
+        assert_eq!(prefix, "5BAA6");
+        assert_eq!(suffix, "1E4C9B93F3F0682250B6CF8331B7EE68FD8");
+    }
+
+    #[test]
+    fn a_listed_suffix_is_breached_and_padding_is_not() {
+        let response = "0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n1E4C9B93F3F0682250B6CF8331B7EE68FD8:3861493\r\n00D4F6E8FA6EECAD2A3AA415EEC418D38EC:0";
+        assert!(range_lists(response, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"));
+        assert!(
+            !range_lists(response, "00D4F6E8FA6EECAD2A3AA415EEC418D38EC"),
+            "padding has count 0"
+        );
+        assert!(!range_lists(response, "FFFFF"));
+    }
+
+    #[test]
+    fn common_passwords_are_found_ignoring_case() {
+        assert!(is_common("Password1"));
+        assert!(is_common("QWERTY123"));
+        assert!(!is_common("Correct-horse-battery-7"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Progressive lockout after failed logins: from the 5th consecutive failure a wait of 1, 2, 4 ...
+//! minutes (at most 15) before the next attempt; from the 100th, no attempt until an administrator
+//! unlocks or the password is reset.
+
+use chrono::{DateTime, Duration, Utc};
+
+pub const FREE_FAILURES: u32 = 5;
+pub const MAX_FAILURES: u32 = 100;
+pub const MAX_WAIT_MINUTES: i64 = 15;
+
+/// When the next attempt is allowed after `failures` consecutive failures, the last at `last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    Open,
+    Until(DateTime<Utc>),
+    /// Until an administrator unlocks (or the person resets the password).
+    Indefinite,
+}
+
+pub fn lock(failures: u32, last: DateTime<Utc>) -> Lock {
+    if failures < FREE_FAILURES {
+        Lock::Open
+    } else if failures >= MAX_FAILURES {
+        Lock::Indefinite
+    } else {
+        let doublings = (failures - FREE_FAILURES).min(10);
+        let minutes = (1i64 << doublings).min(MAX_WAIT_MINUTES);
+        Lock::Until(last + Duration::minutes(minutes))
+    }
+}
+
+/// Failures from one source address before it waits: higher than a person's, because offices share
+/// addresses. An address never locks for longer than the maximum wait.
+pub const FREE_ADDRESS_FAILURES: u32 = 25;
+
+pub fn address_lock(failures: u32, last: DateTime<Utc>) -> Lock {
+    if failures < FREE_ADDRESS_FAILURES {
+        Lock::Open
+    } else {
+        Lock::Until(last + Duration::minutes(MAX_WAIT_MINUTES))
+    }
+}
+
+impl Lock {
+    pub fn blocks(self, now: DateTime<Utc>) -> bool {
+        match self {
+            Lock::Open => false,
+            Lock::Until(until) => now < until,
+            Lock::Indefinite => true,
+        }
+    }
+
+    /// The wait a person is told about, in whole minutes (0 for indefinite).
+    pub fn minutes_from(self, now: DateTime<Utc>) -> u64 {
+        match self {
+            Lock::Until(until) => ((until - now).num_seconds().max(0) as u64).div_ceil(60),
+            Lock::Open | Lock::Indefinite => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn four_failures_lock_nothing() {
+        assert_eq!(lock(4, t0()), Lock::Open);
+    }
+
+    #[test]
+    fn the_wait_doubles_from_the_fifth_failure_up_to_fifteen_minutes() {
+        let waits: Vec<i64> = (5..=10)
+            .map(|n| match lock(n, t0()) {
+                Lock::Until(until) => (until - t0()).num_minutes(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 15, 15]);
+    }
+
+    #[test]
+    fn a_hundred_failures_lock_until_unlocked() {
+        assert_eq!(lock(100, t0()), Lock::Indefinite);
+        assert!(lock(100, t0()).blocks(t0() + Duration::days(365)));
+    }
+
+    #[test]
+    fn an_address_waits_after_more_failures_and_never_indefinitely() {
+        assert_eq!(address_lock(24, t0()), Lock::Open);
+        assert_eq!(
+            address_lock(500, t0()),
+            Lock::Until(t0() + Duration::minutes(15))
+        );
+    }
+
+    #[test]
+    fn a_lock_ends_after_its_wait() {
+        let lock = lock(5, t0());
+        assert!(lock.blocks(t0() + Duration::seconds(59)));
+        assert!(!lock.blocks(t0() + Duration::seconds(60)));
+        assert_eq!(lock.minutes_from(t0()), 1);
+    }
+}

@@ -1,0 +1,734 @@
+//! Credentials: password policy and breached passwords, TOTP 2FA and recovery codes, lockout,
+//! password reset, admin resets, and the security notices as they reach SES.
+
+use roster_domain::{preferences::Language, totp};
+use roster_e2e::{
+    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, spawn_app, spawn_range_api, stack,
+    unique_email,
+};
+use roster_notify::templates::{Notice, render};
+use serde_json::{Value, json};
+
+/// An app whose clock tests move, with the breached-password API unreachable (local list only).
+async fn app_with_clock() -> (TestApp, TestClock) {
+    let clock = TestClock::default();
+    let functions = stack().await.functions_configured(clock.clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    (spawn_app(&functions).await, clock)
+}
+
+async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
+    let organisation = app
+        .create_organisation(stack().await.platform_token(), settings)
+        .await;
+    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    (organisation, token)
+}
+
+fn fields(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn login_attempt(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn change_password(
+    app: &TestApp,
+    token: &str,
+    new: &str,
+    confirmation: &str,
+) -> reqwest::Response {
+    app.post(
+        "/v1/me/password",
+        token,
+        &json!({ "current_password": TEST_PASSWORD, "new_password": new, "confirmation": confirmation }),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+fn now(clock_offset: i64) -> u64 {
+    (chrono::Utc::now().timestamp() + clock_offset) as u64
+}
+
+/// Enrols TOTP for the session's person; answers the secret and the recovery codes.
+async fn enrol_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>) {
+    let started = app
+        .post(
+            "/v1/me/mfa/totp",
+            token,
+            &json!({ "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let enrolment: Value = started.json().await.unwrap();
+    let secret = totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let code = totp::code_at(&secret, now(0), 6);
+    let confirmed = app
+        .post("/v1/me/mfa/totp/confirm", token, &json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let codes: Vec<String> =
+        serde_json::from_value(confirmed.json::<Value>().await.unwrap()["recovery_codes"].clone())
+            .unwrap();
+    (secret, codes)
+}
+
+/// Logs in with the password; answers the MFA challenge.
+async fn challenge(app: &TestApp, email: &str) -> String {
+    let (status, body) = login_attempt(app, email, TEST_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["mfa_required"], true);
+    body["challenge"].as_str().unwrap().to_owned()
+}
+
+async fn complete(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/v1/auth/login/mfa"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_new_password_names_every_rule_it_fails() {
+    let (app, _) = app_with_clock().await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    let response = change_password(&app, &token, "abc", "abd").await;
+
+    assert_eq!(response.status(), 422);
+    let mut found = fields(&response.json().await.unwrap());
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("confirmation".to_owned(), "mismatch".to_owned()),
+            ("new_password".to_owned(), "missing_digit".to_owned()),
+            ("new_password".to_owned(), "missing_uppercase".to_owned()),
+            ("new_password".to_owned(), "too_short".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_leaves() {
+    let range = spawn_range_api(&["Tr0ub4dor&3xyz"]).await;
+    let functions = stack()
+        .await
+        .functions_configured(TestClock::default().clock(), |config| {
+            config.breached_range_url = Some(range.url.clone());
+        });
+    let app = spawn_app(&functions).await;
+    let (_, token) = organisation(&app, json!({})).await;
+
+    let refused = change_password(&app, &token, "Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz").await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        fields(&refused.json().await.unwrap()),
+        [("new_password".to_owned(), "breached".to_owned())]
+    );
+    let accepted = change_password(&app, &token, "Unlisted-horse-42", "Unlisted-horse-42").await;
+    assert_eq!(accepted.status(), 204);
+
+    let asked = range.asked.lock().unwrap().clone();
+    assert!(!asked.is_empty());
+    assert!(
+        asked
+            .iter()
+            .all(|prefix| prefix.len() == 5 && prefix.chars().all(|c| c.is_ascii_hexdigit())),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organisation_chose() {
+    let (app, _) = app_with_clock().await;
+    let (_, fallback) = organisation(&app, json!({})).await;
+    let (_, strict) = organisation(&app, json!({ "breached_check_unreachable": "refuse" })).await;
+
+    let common = change_password(&app, &fallback, "Password123", "Password123").await;
+    assert_eq!(
+        fields(&common.json().await.unwrap()),
+        [("new_password".to_owned(), "breached".to_owned())]
+    );
+    assert_eq!(
+        change_password(&app, &fallback, "Unlisted-horse-42", "Unlisted-horse-42")
+            .await
+            .status(),
+        204
+    );
+
+    let refused = change_password(&app, &strict, "Unlisted-horse-42", "Unlisted-horse-42").await;
+    assert_eq!(
+        fields(&refused.json().await.unwrap()),
+        [(
+            "new_password".to_owned(),
+            "breach_check_unavailable".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_and_tells_the_person_in_their_language() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({ "default_language": "de" })).await;
+    let other = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+
+    assert_eq!(
+        change_password(&app, &token, "Neues-Passwort-7", "Neues-Passwort-7")
+            .await
+            .status(),
+        204
+    );
+
+    assert_eq!(
+        app.get("/v1/me", &other).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, "Neues-Passwort-7")
+            .await
+            .0,
+        200
+    );
+    let emails = stack.emails_to(&organisation.admin_email).await;
+    let notice = emails.last().expect("a notice was sent");
+    assert_eq!(
+        notice["subject"],
+        render(&Notice::PasswordChanged, Language::De, "Ada").subject
+    );
+    assert!(
+        notice["raw"]
+            .as_str()
+            .unwrap()
+            .contains("Content-Language: de")
+    );
+}
+
+#[tokio::test]
+async fn a_password_login_is_refused_where_the_organisation_signs_in_through_sso_only() {
+    let (app, _) = app_with_clock().await;
+    let organisation = app
+        .create_organisation(
+            stack().await.platform_token(),
+            json!({ "login_methods": { "password": false, "sso": true } }),
+        )
+        .await;
+
+    let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "password_login_disabled");
+}
+
+#[tokio::test]
+async fn totp_login_needs_a_fresh_code_and_a_code_works_once() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let started: Value = app
+        .post(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({ "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        started["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/Roster:")
+    );
+    assert!(
+        started["qr_png"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    let secret = totp_rs::Secret::Encoded(started["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let code = totp::code_at(&secret, now(0), 6);
+    let confirmed = app
+        .post("/v1/me/mfa/totp/confirm", &token, &json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        confirmed.json::<Value>().await.unwrap()["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+
+    let challenge_token = challenge(&app, &organisation.admin_email).await;
+    let (replayed, _) = complete(&app, json!({ "challenge": challenge_token, "code": code })).await;
+    assert_eq!(
+        replayed, 401,
+        "the code that confirmed enrolment is used up"
+    );
+
+    clock.advance(chrono::Duration::seconds(30));
+    let fresh = totp::code_at(&secret, now(30), 6);
+    let (status, session) =
+        complete(&app, json!({ "challenge": challenge_token, "code": fresh })).await;
+    assert_eq!(status, 200);
+    assert!(session["token"].is_string());
+    let (again, _) = complete(&app, json!({ "challenge": challenge_token, "code": fresh })).await;
+    assert_eq!(again, 401, "a challenge completes once");
+
+    let subjects: Vec<String> = stack
+        .emails_to(&organisation.admin_email)
+        .await
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(subjects.contains(&render(&Notice::MfaEnabled, Language::En, "Ada").subject));
+}
+
+#[tokio::test]
+async fn a_recovery_code_completes_a_login_once_and_the_person_is_told() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (_, codes) = enrol_totp(&app, &token).await;
+
+    let first = challenge(&app, &organisation.admin_email).await;
+    let (status, _) = complete(
+        &app,
+        json!({ "challenge": first, "recovery_code": codes[3].to_lowercase() }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let second = challenge(&app, &organisation.admin_email).await;
+    let (reused, _) = complete(
+        &app,
+        json!({ "challenge": second, "recovery_code": codes[3] }),
+    )
+    .await;
+    assert_eq!(reused, 401);
+
+    let emails = stack.emails_to(&organisation.admin_email).await;
+    assert!(emails.iter().any(|m| {
+        m["subject"]
+            == render(
+                &Notice::RecoveryCodeUsed { remaining: 9 },
+                Language::En,
+                "Ada",
+            )
+            .subject
+    }));
+    assert!(
+        emails
+            .iter()
+            .any(|m| m["raw"].as_str().unwrap().contains('9'))
+    );
+}
+
+#[tokio::test]
+async fn recovery_codes_and_totp_secrets_never_rest_in_plain_text() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (secret, codes) = enrol_totp(&app, &token).await;
+
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = aws_sdk_dynamodb::Client::new(&stack.aws)
+            .scan()
+            .table_name(&stack.config.table_name)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(page.items().iter().map(|item| format!("{item:?}")));
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let dump = items.join("\n");
+    assert!(
+        dump.contains(&organisation.admin_email),
+        "the scan sees this test's items"
+    );
+    assert!(!dump.contains(&totp::secret_base32(&secret)));
+    assert!(!dump.contains(&String::from_utf8_lossy(&secret).to_string()));
+    for code in codes {
+        assert!(!dump.contains(&code), "{code}");
+        assert!(!dump.contains(&code.replace('-', "")), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn an_organisation_requiring_2fa_gives_a_password_session_that_can_only_enrol() {
+    let (app, _) = app_with_clock().await;
+    let (_, token) = organisation(&app, json!({ "require_mfa": true })).await;
+
+    let blocked = app.get("/v1/me", &token).send().await.unwrap();
+    assert_eq!(blocked.status(), 403);
+    assert_eq!(
+        blocked.json::<Value>().await.unwrap()["code"],
+        "mfa_enrolment_required"
+    );
+    assert_eq!(
+        app.get("/v1/me/preferences", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+
+    enrol_totp(&app, &token).await;
+
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait_or_an_unlock() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+
+    let attempts =
+        (0..20).map(|_| login_attempt(&app, &organisation.admin_email, "Wrong-password-1"));
+    let answers = futures::future::join_all(attempts).await;
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| *status == 401 || *status == 429)
+    );
+
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let failures = table
+        .login_failures(&format!(
+            "email:{}",
+            organisation.admin_email.to_lowercase()
+        ))
+        .await
+        .unwrap();
+    assert_eq!(failures.count, 20, "no lost increments");
+    let (locked, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+    assert_eq!(locked, 429, "the right password is refused while locked");
+    assert_eq!(body["code"], "login_locked");
+
+    clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
+            .await
+            .0,
+        200,
+        "after the wait"
+    );
+
+    for _ in 0..6 {
+        login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
+    }
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
+            .await
+            .0,
+        429
+    );
+    let unlocked = app
+        .post(
+            &format!("/v1/admin/users/{}/unlock", organisation.admin_id),
+            &token,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlocked.status(), 204);
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
+            .await
+            .0,
+        200,
+        "after an unlock"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_locks_exactly_like_a_known_one_and_the_person_is_emailed() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let unknown = unique_email("nobody");
+
+    let mut known_answers = Vec::new();
+    let mut unknown_answers = Vec::new();
+    for _ in 0..6 {
+        known_answers
+            .push(login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await);
+        unknown_answers.push(login_attempt(&app, &unknown, "Wrong-password-1").await);
+    }
+
+    assert_eq!(known_answers, unknown_answers);
+    assert_eq!(known_answers[4].0, 401);
+    assert_eq!(known_answers[5].0, 429);
+    let locked = render(&Notice::AccountLocked { minutes: 1 }, Language::En, "Ada").subject;
+    assert!(
+        stack
+            .emails_to(&organisation.admin_email)
+            .await
+            .iter()
+            .any(|m| m["subject"] == locked.as_str())
+    );
+}
+
+fn reset_link_token(raw: &str) -> String {
+    let start = raw.find("token=").expect("the email holds the link") + "token=".len();
+    raw[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_sessions() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    for _ in 0..5 {
+        login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
+    }
+    let unknown = app
+        .http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": unique_email("nobody") }))
+        .send()
+        .await
+        .unwrap();
+    let known = app
+        .http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": organisation.admin_email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (unknown.status(), known.status()),
+        (reqwest::StatusCode::ACCEPTED, reqwest::StatusCode::ACCEPTED)
+    );
+    assert_eq!(unknown.text().await.unwrap(), known.text().await.unwrap());
+    let email = stack
+        .emails_to(&organisation.admin_email)
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(
+        email["subject"],
+        render(
+            &Notice::PasswordReset {
+                link: String::new()
+            },
+            Language::En,
+            "Ada"
+        )
+        .subject
+    );
+    let reset = reset_link_token(email["raw"].as_str().unwrap());
+
+    let weak = app
+        .http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": reset, "password": "weak" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        weak.status(),
+        422,
+        "the policy applies and the link still works afterwards"
+    );
+    let confirmed = app
+        .http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 204);
+
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        401,
+        "sessions ended"
+    );
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, "Fresh-start-99")
+            .await
+            .0,
+        200,
+        "lockout cleared"
+    );
+    let reused = app
+        .http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": reset, "password": "Another-start-99" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 422);
+    assert_eq!(
+        fields(&reused.json().await.unwrap()),
+        [("token".to_owned(), "invalid_token".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_expires_after_an_hour() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    app.http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": organisation.admin_email }))
+        .send()
+        .await
+        .unwrap();
+    let reset = reset_link_token(
+        stack
+            .emails_to(&organisation.admin_email)
+            .await
+            .pop()
+            .unwrap()["raw"]
+            .as_str()
+            .unwrap(),
+    );
+
+    clock.advance(chrono::Duration::minutes(61));
+    let expired = app
+        .http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(expired.status(), 422);
+}
+
+#[tokio::test]
+async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    enrol_totp(&app, &token).await;
+
+    let reset = app
+        .post(
+            &format!("/v1/admin/users/{}/reset-mfa", organisation.admin_id),
+            &token,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(reset.status(), 204);
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        401
+    );
+    let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(body["token"].is_string(), "no second factor any more");
+    let subject = render(&Notice::MfaReset, Language::En, "Ada").subject;
+    assert!(
+        stack
+            .emails_to(&organisation.admin_email)
+            .await
+            .iter()
+            .any(|m| m["subject"] == subject.as_str())
+    );
+}
+
+#[tokio::test]
+async fn disabling_2fa_needs_the_password_or_a_code() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    enrol_totp(&app, &token).await;
+
+    let refused = app
+        .http
+        .delete(app.url("/v1/me/mfa/totp"))
+        .bearer_auth(&token)
+        .json(&json!({ "password": "Wrong-password-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let disabled = app
+        .http
+        .delete(app.url("/v1/me/mfa/totp"))
+        .bearer_auth(&token)
+        .json(&json!({ "password": TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 204);
+    assert!(
+        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
+            .await
+            .1["token"]
+            .is_string()
+    );
+}
