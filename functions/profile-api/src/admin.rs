@@ -1,46 +1,87 @@
-//! Administration of the caller's organisation (the credential actions so far).
+//! Administration of the caller's organisation: users, roles per site, invitations, lifecycle,
+//! credential resets, organisation settings and sites. Every endpoint needs an administering role
+//! (Admin or User Management); each action also checks the rules of `permissions`.
 
 use axum::{
-    extract::{Path, State},
-    http::StatusCode,
+    Json,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use roster_domain::{
-    ids::UserId,
-    membership::{Membership, Role},
+    admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser},
+    ids::{AccountId, SiteId, UserId},
+    membership::{InvitationStatus, Membership, Status},
+    permissions::{can_administer, can_deactivate, can_grant, can_manage, is_admin},
+    profile::{Owner, Profile, ProfilePatch},
+    session::{new_secret, secret_hash},
+    validation::bounded_text,
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, Caller};
+use roster_store::{Account, Caller, Invitation, Site, UserFilter};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
 
-use crate::{ApiError, AppState, auth::login_subjects, caller::Authenticated, notices};
+use crate::{
+    ApiError, AppState,
+    auth::login_subjects,
+    caller::Authenticated,
+    extract::{Fields, IfMatch, JsonObject, etag},
+    notices,
+    passwords::hash_blocking,
+    views,
+};
 
-/// The caller may manage users: Admin or User Management, organisation-wide.
-fn require_user_management(caller: &Caller) -> Result<(), ApiError> {
-    let allowed = caller.membership.roles.iter().any(|grant| {
-        grant.sites.is_none() && matches!(grant.role, Role::Admin | Role::UserManagement)
-    });
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            code: "forbidden",
-            detail: "You need the Admin or User Management role for this.",
-        })
+/// How long an invitation link works.
+pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::hours(48);
+const PAGE_SIZE: i32 = 50;
+
+fn forbidden() -> ApiError {
+    ApiError::Forbidden {
+        code: "forbidden",
+        detail: "Your roles do not allow this.",
     }
 }
 
-/// The user `id` of the caller's organisation, and their account.
-async fn target(
+fn not_grantable() -> ApiError {
+    ApiError::Forbidden {
+        code: "role_not_grantable",
+        detail: "Your roles do not allow granting or removing that role.",
+    }
+}
+
+fn require_administration(caller: &Caller) -> Result<(), ApiError> {
+    if can_administer(&caller.membership.roles) {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if is_admin(&caller.membership.roles) {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
+}
+
+/// The user `id` of the caller's organisation, if the caller may manage them, and their account.
+async fn managed_user(
     state: &AppState,
     caller: &Caller,
     id: &str,
 ) -> Result<(Membership, Account), ApiError> {
-    require_user_management(caller)?;
+    require_administration(caller)?;
     let id = UserId::try_from(id).map_err(|_| ApiError::NotFound)?;
     let membership = state
         .table
         .membership(&caller.organisation.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if !can_manage(&caller.membership.roles, &membership.all_sites()) {
+        return Err(forbidden());
+    }
     let account = state
         .table
         .account(&membership.account_id)
@@ -49,13 +90,491 @@ async fn target(
     Ok((membership, account))
 }
 
+async fn site_ids(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .table
+        .sites(&caller.organisation.id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+/// A user as administrators see them.
+async fn user_view(state: &AppState, membership: &Membership) -> Value {
+    let mut view = views::profile(state, membership).await;
+    view["sites"] = json!(membership.sites);
+    view["default_site"] = json!(membership.default_site);
+    view["language"] = json!(membership.preferences.language);
+    view
+}
+
+fn with_etag(status: StatusCode, version: u64, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),
+    );
+    response
+}
+
+/// `POST /v1/admin/users`: 201 with the user (`id`, `status`, `invitation_status`); a username
+/// user's answer carries their generated `pin` once. An email that already has an account
+/// elsewhere joins with it (credentials and confirmation kept; nothing is sent).
+pub async fn create_user(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    require_administration(&caller)?;
+    let new = NewUser::parse(&body, &site_ids(&state, &caller).await?)?;
+    if new
+        .roles
+        .iter()
+        .any(|g| !can_grant(&caller.membership.roles, g))
+    {
+        return Err(not_grantable());
+    }
+    let (account, account_is_new, username, pin) = match &new.login {
+        Login::Email(email) => match state.table.account_by_email(email.normalised()).await? {
+            Some(existing) => (existing, false, None, None),
+            None => (new_account(Some(email.clone()), None), true, None, None),
+        },
+        Login::Username(username) => {
+            let pin = roster_domain::credentials::new_pin();
+            let mut account = new_account(None, Some(hash_blocking(&pin).await?));
+            account.must_change_password = true;
+            (account, true, Some(username.clone()), Some(pin))
+        }
+    };
+    let email = match &new.login {
+        Login::Email(email) => Some(account.email.clone().unwrap_or_else(|| email.clone())),
+        Login::Username(_) => None,
+    };
+    let invitation_status = if !account_is_new && account.password_hash.is_some() {
+        InvitationStatus::Confirmed
+    } else {
+        InvitationStatus::NotInvited
+    };
+    let mut profile = Profile::named(new.first_name, new.last_name, email);
+    profile.tags = new.tags;
+    profile.external_id = new.external_id;
+    for attribute in roster_domain::profile::Attribute::ALL {
+        profile.managed_by.set(attribute, Owner::Admin);
+    }
+    let mut membership = Membership::joining(
+        &caller.organisation,
+        account.id.clone(),
+        profile,
+        username,
+        new.roles,
+        invitation_status,
+    );
+    membership.sites = new.sites;
+    membership.default_site = new.default_site;
+    if let Some(language) = new.language {
+        membership.preferences.language = language;
+    }
+    state
+        .table
+        .create_member(&membership, &account, account_is_new)
+        .await?;
+    let mut view = user_view(&state, &membership).await;
+    if let Some(pin) = pin {
+        view["pin"] = json!(pin);
+    }
+    Ok(with_etag(StatusCode::CREATED, membership.version, view))
+}
+
+fn new_account(
+    email: Option<roster_domain::profile::Email>,
+    password_hash: Option<String>,
+) -> Account {
+    Account {
+        id: AccountId::generate(),
+        email,
+        password_hash,
+        memberships: BTreeMap::new(),
+        version: 1,
+        totp: None,
+        pending_totp: None,
+        recovery_codes: vec![],
+        must_change_password: false,
+    }
+}
+
+/// `GET /v1/admin/users?status=&role=&site=&tag=&q=&cursor=`: one `Query` per page, sorted by name.
+pub async fn list_users(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    require_administration(&caller)?;
+    let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let filter = UserFilter {
+        status: query.get("status").cloned(),
+        role: query.get("role").cloned(),
+        site: query.get("site").cloned(),
+        tag: query.get("tag").cloned(),
+        name_prefix: query.get("q").cloned(),
+    };
+    let limit = match query.get("limit") {
+        Some(limit) => limit
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
+        None => PAGE_SIZE,
+    };
+    let page = state
+        .table
+        .list_users(
+            &caller.organisation.id,
+            &filter,
+            limit,
+            query.get("cursor").map(String::as_str),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(page.users.len());
+    for user in &page.users {
+        items.push(user_view(&state, user).await);
+    }
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (membership, _) = managed_user(&state, &caller, &id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        membership.version,
+        user_view(&state, &membership).await,
+    ))
+}
+
+/// `PATCH /v1/admin/users/{id}` with `If-Match`: profile fields (not those an identity provider
+/// manages; never the username), roles, sites, default site, language.
+pub async fn patch_user(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let (before, account) = managed_user(&state, &caller, &id).await?;
+    if before.version != expected {
+        return Err(ApiError::Stale);
+    }
+    let (assignment_body, profile_body): (Map<String, Value>, Map<String, Value>) = body
+        .into_iter()
+        .partition(|(key, _)| ASSIGNMENT_FIELDS.contains(&key.as_str()));
+    let profile_patch = ProfilePatch::parse(&profile_body);
+    let assignment = AssignmentPatch::parse(&assignment_body);
+    let (profile_patch, assignment) = match (profile_patch, assignment) {
+        (Ok(p), Ok(a)) => (p, a),
+        (p, a) => {
+            let mut errors = p.err().unwrap_or_default();
+            errors.0.extend(a.err().unwrap_or_default().0);
+            return Err(errors.into());
+        }
+    };
+    if profile_patch.email.is_some() && account.memberships.len() > 1 {
+        return Err(ApiError::field(
+            "email",
+            "shared_account",
+            "this person belongs to other organisations too; only they can change their login email",
+        ));
+    }
+    let (profile, changed) = profile_patch.apply(&before.profile, Owner::Admin)?;
+    let mut after = Membership {
+        profile,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    if let Some(roles) = assignment.roles {
+        let mut touched = roles
+            .iter()
+            .filter(|g| !before.roles.contains(g))
+            .chain(before.roles.iter().filter(|g| !roles.contains(g)));
+        if touched.any(|g| !can_grant(&caller.membership.roles, g)) {
+            return Err(not_grantable());
+        }
+        after.roles = roles;
+    }
+    if let Some(sites) = assignment.sites {
+        after.sites = sites;
+    }
+    if let Some(default_site) = assignment.default_site {
+        after.default_site = default_site;
+    }
+    if let Some(language) = assignment.language {
+        after.preferences.language = language;
+    }
+    AssignmentPatch::check(
+        &after.roles,
+        &after.sites,
+        after.default_site.as_ref(),
+        after.profile.email.is_some(),
+        &site_ids(&state, &caller).await?,
+    )?;
+    let unchanged = Membership {
+        version: before.version,
+        ..after.clone()
+    } == before;
+    if unchanged {
+        return Ok(with_etag(
+            StatusCode::OK,
+            before.version,
+            user_view(&state, &before).await,
+        ));
+    }
+    let email_change = match (
+        changed.contains(&roster_domain::profile::Attribute::Email),
+        &after.profile.email,
+    ) {
+        (true, Some(email)) => Some(roster_store::EmailChange {
+            account,
+            email: email.clone(),
+        }),
+        _ => None,
+    };
+    state
+        .table
+        .update_membership(&before, &after, email_change.as_ref())
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        after.version,
+        user_view(&state, &after).await,
+    ))
+}
+
+/// `POST /v1/admin/users/{id}/invite`: sends (or resends) the welcome email with a single-use
+/// link valid 48 hours; a resend makes the previous link stop working.
+pub async fn invite(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (before, account) = managed_user(&state, &caller, &id).await?;
+    let email = before.profile.email.clone().ok_or_else(|| {
+        ApiError::field(
+            "id",
+            "no_email",
+            "a user without email cannot be invited; give them a PIN",
+        )
+    })?;
+    let token = new_secret();
+    let hash = secret_hash(&token);
+    let invitation = Invitation {
+        organisation_id: before.organisation_id.clone(),
+        user_id: before.id.clone(),
+        expires_at: state.now() + INVITATION_LIFETIME,
+    };
+    state.table.create_invitation(&hash, &invitation).await?;
+    let after = Membership {
+        invitation_token_hash: Some(hash),
+        invitation_status: match before.invitation_status {
+            InvitationStatus::Confirmed if account.password_hash.is_some() => {
+                InvitationStatus::Confirmed
+            }
+            _ => InvitationStatus::Pending,
+        },
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(&before, &after, None).await?;
+    let link = format!(
+        "{}/accept-invitation?token={token}",
+        state.config.app_url.trim_end_matches('/')
+    );
+    let notice = Notice::Invitation {
+        organisation: caller.organisation.name.clone(),
+        link,
+    };
+    state
+        .mailer
+        .notify(
+            email.display(),
+            after.preferences.language,
+            &after.profile.first_name,
+            &notice,
+        )
+        .await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "invitation_status": after.invitation_status })),
+    ))
+}
+
+/// `DELETE /v1/admin/users/{id}/invite`: the current link stops working.
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (before, _) = managed_user(&state, &caller, &id).await?;
+    if before.invitation_token_hash.is_none() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let after = Membership {
+        invitation_token_hash: None,
+        invitation_status: match before.invitation_status {
+            InvitationStatus::Pending => InvitationStatus::NotInvited,
+            other => other,
+        },
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(&before, &after, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/auth/invitations/accept` `{token, password}`: confirms the membership and answers
+/// like a login. A person who already has a password signs in with it; others set one.
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::new(&body, &["token", "password", "confirmation"]);
+    let token = fields.string("token");
+    let password = fields.string("password");
+    let confirmation = fields.optional_string("confirmation");
+    fields.finish()?;
+    let (Some(token), Some(password)) = (token, password) else {
+        return Err(ApiError::Internal(
+            "validated invitation fields missing".to_owned(),
+        ));
+    };
+    let invalid = || {
+        ApiError::field(
+            "token",
+            "invalid_token",
+            "the invitation is invalid, used, revoked or expired",
+        )
+    };
+    let hash = secret_hash(token);
+    let invitation = state
+        .table
+        .invitation(&hash, state.now())
+        .await?
+        .ok_or_else(invalid)?;
+    let before = state
+        .table
+        .membership(&invitation.organisation_id, &invitation.user_id)
+        .await?
+        .filter(|m| m.invitation_token_hash.as_deref() == Some(hash.as_str()) && m.is_active())
+        .ok_or_else(invalid)?;
+    let mut account = state
+        .table
+        .account(&before.account_id)
+        .await?
+        .ok_or_else(invalid)?;
+    match &account.password_hash {
+        Some(existing) => {
+            if crate::passwords::verify_blocking(password, Some(existing)).await?
+                == roster_domain::credentials::PasswordCheck::Wrong
+            {
+                return Err(ApiError::InvalidCredentials);
+            }
+        }
+        None => {
+            let organisation = state
+                .table
+                .organisation(&before.organisation_id)
+                .await?
+                .ok_or_else(invalid)?;
+            crate::passwords::check_new_password(
+                &state,
+                &organisation.settings,
+                password,
+                confirmation,
+                "password",
+            )
+            .await?;
+            account.password_hash = Some(hash_blocking(password).await?);
+            account = state.table.save_account(&account).await?;
+        }
+    }
+    if !state.table.consume_invitation(&hash).await? {
+        return Err(invalid());
+    }
+    let after = Membership {
+        invitation_token_hash: None,
+        invitation_status: InvitationStatus::Confirmed,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(&before, &after, None).await?;
+    crate::auth::finish_login(&state, &account, &after, &headers).await
+}
+
+async fn set_status(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: Status,
+) -> Result<Json<Value>, ApiError> {
+    let (before, account) = managed_user(state, caller, id).await?;
+    if !can_deactivate(&caller.membership.roles, &before.all_sites()) {
+        return Err(forbidden());
+    }
+    if before.id == caller.membership.id {
+        return Err(ApiError::field(
+            "id",
+            "self",
+            "you cannot change your own status",
+        ));
+    }
+    if before.status == status {
+        return Ok(Json(user_view(state, &before).await));
+    }
+    let after = Membership {
+        status,
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_membership(&before, &after, None).await?;
+    if status == Status::Deactivated {
+        for (hash, session) in state.table.sessions_of(&account.id, state.now()).await? {
+            if session.organisation_id == before.organisation_id {
+                state.table.delete_session(&hash).await?;
+            }
+        }
+    }
+    Ok(Json(user_view(state, &after).await))
+}
+
+/// `POST /v1/admin/users/{id}/deactivate`: the person loses access at once.
+pub async fn deactivate(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_status(&state, &caller, &id, Status::Deactivated).await
+}
+
+pub async fn reactivate(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    set_status(&state, &caller, &id, Status::Active).await
+}
+
 /// `POST /v1/admin/users/{id}/unlock`: clears the failed-login counts of the person.
 pub async fn unlock(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, account) = target(&state, &caller, &id).await?;
+    let (_, account) = managed_user(&state, &caller, &id).await?;
     for subject in login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }
@@ -69,12 +588,155 @@ pub async fn reset_mfa(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, mut account) = target(&state, &caller, &id).await?;
+    let (_, mut account) = managed_user(&state, &caller, &id).await?;
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
     state.table.save_account(&account).await?;
     state.table.end_sessions(&account.id, None).await?;
     notices::tell(&state, &account, Notice::MfaReset).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/admin/users/{id}/pin`: a new random 6-digit PIN for a user without email, to be
+/// changed at the next login; their sessions end and the lockout clears.
+pub async fn new_pin(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (membership, mut account) = managed_user(&state, &caller, &id).await?;
+    if membership.profile.email.is_some() {
+        return Err(ApiError::field(
+            "id",
+            "email_user",
+            "users with email reset their password by link",
+        ));
+    }
+    let pin = roster_domain::credentials::new_pin();
+    account.password_hash = Some(hash_blocking(&pin).await?);
+    account.must_change_password = true;
+    state.table.save_account(&account).await?;
+    state.table.end_sessions(&account.id, None).await?;
+    for subject in login_subjects(&state, &account).await? {
+        state.table.clear_login_failures(&subject).await?;
+    }
+    Ok(Json(json!({ "pin": pin })))
+}
+
+/// `POST /v1/admin/users/{id}/password-reset`: emails the person a reset link (never a password
+/// an admin chose).
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (membership, account) = managed_user(&state, &caller, &id).await?;
+    if membership.profile.email.is_none() {
+        return Err(ApiError::field(
+            "id",
+            "no_email",
+            "a user without email gets a new PIN instead",
+        ));
+    }
+    crate::passwords::send_reset_link(&state, &account).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `GET /v1/admin/organisation` (ETag).
+pub async fn get_organisation(Authenticated(caller): Authenticated) -> Result<Response, ApiError> {
+    require_administration(&caller)?;
+    let o = &caller.organisation;
+    Ok(with_etag(
+        StatusCode::OK,
+        o.version,
+        json!({ "id": o.id, "name": o.name, "settings": o.settings }),
+    ))
+}
+
+/// `PATCH /v1/admin/organisation` `{name?, settings?}` with `If-Match`: Admin only.
+pub async fn patch_organisation(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    IfMatch(expected): IfMatch,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    require_admin(&caller)?;
+    let before = &caller.organisation;
+    if before.version != expected {
+        return Err(ApiError::Stale);
+    }
+    let mut fields = Fields::new(&body, &["name", "settings"]);
+    let name = body.get("name").and_then(|value| {
+        fields.parse("name", || {
+            roster_domain::organisation::organisation_name(value)
+        })
+    });
+    let settings = fields
+        .optional_object("settings")
+        .map(|changes| before.settings.patched(changes));
+    let settings = match settings {
+        Some(Err(errors)) => {
+            fields.errors.0.extend(errors.0);
+            None
+        }
+        Some(Ok(settings)) => Some(settings),
+        None => None,
+    };
+    fields.finish()?;
+    let after = roster_domain::organisation::Organisation {
+        name: name.unwrap_or_else(|| before.name.clone()),
+        settings: settings.unwrap_or(before.settings),
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.save_organisation(before, &after).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        after.version,
+        json!({ "id": after.id, "name": after.name, "settings": after.settings }),
+    ))
+}
+
+pub async fn list_sites(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    require_administration(&caller)?;
+    Ok(Json(
+        json!({ "items": state.table.sites(&caller.organisation.id).await? }),
+    ))
+}
+
+/// `POST /v1/admin/sites` `{name}` -> 201 `{id, name}`: Admin only.
+pub async fn create_site(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&caller)?;
+    let mut fields = Fields::new(&body, &["name"]);
+    let name = fields
+        .string("name")
+        .and_then(|n| fields.parse("name", || bounded_text(n, 1, 100)));
+    fields.finish()?;
+    let site = Site {
+        id: SiteId::generate().to_string(),
+        name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
+    };
+    state.table.put_site(&caller.organisation.id, &site).await?;
+    Ok((StatusCode::CREATED, Json(json!(site))))
+}
+
+pub async fn delete_site(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&caller)?;
+    state
+        .table
+        .delete_site(&caller.organisation.id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -265,16 +265,26 @@ pub async fn login(
         return Err(ApiError::InvalidCredentials);
     };
     state.table.clear_login_failures(&subject).await?;
+    if rehash {
+        upgrade_hash(&state, account, password).await;
+    }
+    finish_login(&state, account, &membership, &parts.headers).await
+}
+
+/// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a
+/// session (restricted when they must change a PIN or the organisation requires 2FA first).
+pub async fn finish_login(
+    state: &AppState,
+    account: &Account,
+    membership: &Membership,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let organisation = state
         .table
         .organisation(&membership.organisation_id)
         .await?
         .ok_or_else(|| ApiError::Internal("membership without organisation".to_owned()))?;
     crate::passwords::require_password_login(&organisation.settings)?;
-    if rehash {
-        upgrade_hash(&state, account, password).await;
-    }
-
     if account.totp.is_some() {
         let challenge = new_secret();
         let stored = MfaChallenge {
@@ -296,7 +306,7 @@ pub async fn login(
     } else {
         None
     };
-    session_answer(&state, account, &membership, &parts.headers, restriction).await
+    session_answer(state, account, membership, headers, restriction).await
 }
 
 /// A hash with old parameters becomes one with today's; a concurrent change wins.

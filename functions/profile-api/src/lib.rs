@@ -161,8 +161,40 @@ pub fn router(state: AppState) -> Router {
             "/v1/me/mfa/recovery-codes",
             post(mfa::regenerate_recovery_codes),
         )
+        .route(
+            "/v1/auth/invitations/accept",
+            post(admin::accept_invitation),
+        )
+        .route(
+            "/v1/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/v1/admin/users/{user}",
+            get(admin::get_user).patch(admin::patch_user),
+        )
+        .route(
+            "/v1/admin/users/{user}/invite",
+            post(admin::invite).delete(admin::revoke_invitation),
+        )
+        .route("/v1/admin/users/{user}/deactivate", post(admin::deactivate))
+        .route("/v1/admin/users/{user}/reactivate", post(admin::reactivate))
         .route("/v1/admin/users/{user}/unlock", post(admin::unlock))
         .route("/v1/admin/users/{user}/reset-mfa", post(admin::reset_mfa))
+        .route("/v1/admin/users/{user}/pin", post(admin::new_pin))
+        .route(
+            "/v1/admin/users/{user}/password-reset",
+            post(admin::send_password_reset),
+        )
+        .route(
+            "/v1/admin/organisation",
+            get(admin::get_organisation).patch(admin::patch_organisation),
+        )
+        .route(
+            "/v1/admin/sites",
+            get(admin::list_sites).post(admin::create_site),
+        )
+        .route("/v1/admin/sites/{site}", delete(admin::delete_site))
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(
             "/v1/me/preferences",

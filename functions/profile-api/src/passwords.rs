@@ -205,22 +205,27 @@ pub async fn request_reset(
     fields.finish()?;
     let email = email.ok_or_else(|| ApiError::Internal("validated email missing".to_owned()))?;
     if let Some(account) = state.table.account_by_email(email.normalised()).await? {
-        let token = new_secret();
-        let reset = ResetToken {
-            account_id: account.id.clone(),
-            expires_at: state.now() + RESET_LINK_LIFETIME,
-        };
-        state
-            .table
-            .create_reset_token(&secret_hash(&token), &reset)
-            .await?;
-        let link = format!(
-            "{}/reset-password?token={token}",
-            state.config.app_url.trim_end_matches('/')
-        );
-        notices::tell(&state, &account, Notice::PasswordReset { link }).await?;
+        send_reset_link(&state, &account).await?;
     }
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Emails the person a single-use reset link valid one hour.
+pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), ApiError> {
+    let token = new_secret();
+    let reset = ResetToken {
+        account_id: account.id.clone(),
+        expires_at: state.now() + RESET_LINK_LIFETIME,
+    };
+    state
+        .table
+        .create_reset_token(&secret_hash(&token), &reset)
+        .await?;
+    let link = format!(
+        "{}/reset-password?token={token}",
+        state.config.app_url.trim_end_matches('/')
+    );
+    notices::tell(state, account, Notice::PasswordReset { link }).await
 }
 
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password

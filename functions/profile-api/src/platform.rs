@@ -9,11 +9,10 @@ use axum::{
 };
 use roster_domain::{
     credentials::{check_password_policy, hash_password},
-    ids::{AccountId, OrganisationId, UserId},
-    membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
+    ids::{AccountId, OrganisationId},
+    membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
-    preferences::Preferences,
-    profile::{Email, ManagedBy, NAME_MAX, Profile},
+    profile::{Email, NAME_MAX, Profile},
     session::secret_hash,
     validation::bounded_text,
 };
@@ -147,48 +146,25 @@ pub async fn create_organisation(
         recovery_codes: vec![],
         must_change_password: false,
     });
-    let admin = Membership {
-        id: UserId::generate(),
-        organisation_id: organisation.id.clone(),
-        account_id: account.id.clone(),
-        username: None,
-        profile: Profile {
-            first_name,
-            last_name,
-            display_name: None,
-            email: account.email.clone().or(Some(email)),
-            department: None,
-            function: None,
-            about_me: None,
-            tags: vec![],
-            external_id: None,
-            managed_by: ManagedBy::default(),
-        },
-        avatar_key: None,
-        roles: vec![RoleGrant::organisation_wide(Role::Admin)],
-        status: Status::Active,
-        invitation_status: if account.password_hash.is_some() {
-            InvitationStatus::Confirmed
-        } else {
-            InvitationStatus::NotInvited
-        },
-        preferences: Preferences::for_new_member(&organisation.settings),
-        version: 1,
+    let invitation_status = if account.password_hash.is_some() {
+        InvitationStatus::Confirmed
+    } else {
+        InvitationStatus::NotInvited
     };
-    let mut account_with_membership = account.clone();
-    account_with_membership
-        .memberships
-        .insert(organisation.id.clone(), admin.id.clone());
+    let admin = Membership::joining(
+        &organisation,
+        account.id.clone(),
+        Profile::named(first_name, last_name, account.email.clone().or(Some(email))),
+        None,
+        vec![RoleGrant::organisation_wide(Role::Admin)],
+        invitation_status,
+    );
     state
         .table
         .create_organisation(&NewOrganisation {
             organisation: organisation.clone(),
             admin: admin.clone(),
-            admin_account: if account_is_new {
-                account_with_membership
-            } else {
-                account
-            },
+            admin_account: account,
             account_is_new,
         })
         .await?;

@@ -72,6 +72,14 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// A random 6-digit PIN (for people without email; to be changed at the next login).
+pub fn new_pin() -> String {
+    format!(
+        "{:06}",
+        rand::Rng::random_range(&mut rand::rng(), 0..1_000_000)
+    )
+}
+
 /// 128 random bits.
 fn new_salt() -> SaltString {
     let mut bytes = [0u8; 16];
@@ -202,6 +210,15 @@ mod tests {
             verify_password("Correct1horse", &old),
             PasswordCheck::Right { rehash: true }
         );
+    }
+
+    #[test]
+    fn pins_are_six_digits() {
+        for _ in 0..50 {
+            let pin = new_pin();
+            assert_eq!(pin.len(), 6);
+            assert!(pin.bytes().all(|b| b.is_ascii_digit()));
+        }
     }
 
     #[test]

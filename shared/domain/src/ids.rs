@@ -91,6 +91,11 @@ identifier!(
 );
 
 identifier!(
+    /// A site (location, property) of an organisation.
+    SiteId,
+    "site id"
+);
+identifier!(
     /// One upload of a file straight to S3 (an avatar image).
     UploadId,
     "upload id"

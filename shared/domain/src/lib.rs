@@ -1,6 +1,7 @@
 //! Roster's domain: entities, validation and policies as pure Rust. No AWS SDK, no HTTP, no I/O;
 //! every rule here is unit-tested without a network.
 
+pub mod admin_user;
 pub mod breached;
 pub mod credentials;
 pub mod device;
@@ -10,6 +11,7 @@ pub mod import_object;
 pub mod lockout;
 pub mod membership;
 pub mod organisation;
+pub mod permissions;
 pub mod preferences;
 pub mod profile;
 pub mod recovery;

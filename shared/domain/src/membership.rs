@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ids::{AccountId, OrganisationId, UserId},
+    organisation::Organisation,
     preferences::Preferences,
     profile::Profile,
     validation::FieldProblem,
@@ -40,6 +41,15 @@ impl RoleGrant {
 pub enum Status {
     Active,
     Deactivated,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Deactivated => "deactivated",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,13 +117,59 @@ pub struct Membership {
     pub status: Status,
     pub invitation_status: InvitationStatus,
     pub preferences: Preferences,
+    /// Sites (locations, properties) the person may use, and the one shown first.
+    #[serde(default)]
+    pub sites: Vec<String>,
+    #[serde(default)]
+    pub default_site: Option<String>,
+    /// SHA-256 of the one invitation link that currently works (a resend replaces it).
+    #[serde(default)]
+    pub invitation_token_hash: Option<String>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
 
 impl Membership {
+    /// A new, active member of `organisation` (version 1) with the organisation's preferences.
+    pub fn joining(
+        organisation: &Organisation,
+        account_id: AccountId,
+        profile: Profile,
+        username: Option<Username>,
+        roles: Vec<RoleGrant>,
+        invitation_status: InvitationStatus,
+    ) -> Self {
+        Self {
+            id: UserId::generate(),
+            organisation_id: organisation.id.clone(),
+            account_id,
+            username,
+            profile,
+            avatar_key: None,
+            roles,
+            status: Status::Active,
+            invitation_status,
+            preferences: Preferences::for_new_member(&organisation.settings),
+            sites: vec![],
+            default_site: None,
+            invitation_token_hash: None,
+            version: 1,
+        }
+    }
+
     pub fn is_active(&self) -> bool {
         self.status == Status::Active
+    }
+
+    /// Every site the person has: their own and those their roles are scoped to.
+    pub fn all_sites(&self) -> Vec<String> {
+        let mut sites = self.sites.clone();
+        for site in self.roles.iter().flat_map(|g| g.sites.iter().flatten()) {
+            if !sites.contains(site) {
+                sites.push(site.clone());
+            }
+        }
+        sites
     }
 
     /// Whether colleagues can find this person in the directory.

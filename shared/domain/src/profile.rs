@@ -179,6 +179,22 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// A profile with just a name and, if any, an email; everything else empty.
+    pub fn named(first_name: String, last_name: String, email: Option<Email>) -> Self {
+        Self {
+            first_name,
+            last_name,
+            display_name: None,
+            email,
+            department: None,
+            function: None,
+            about_me: None,
+            tags: vec![],
+            external_id: None,
+            managed_by: ManagedBy::default(),
+        }
+    }
+
     pub fn display_name(&self) -> String {
         self.display_name
             .clone()

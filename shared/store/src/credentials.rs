@@ -37,6 +37,14 @@ pub struct ResetToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An invitation link's token (48 hours); only the membership's current one works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Failure counters are forgotten a day after the last failure.
 const FAILURES_KEPT_SECONDS: i64 = 86_400;
 
@@ -166,6 +174,37 @@ impl DynamoTable {
     /// Uses up a reset token; `false` when it was already used.
     pub async fn consume_reset_token(&self, token_hash: &str) -> Result<bool, StoreError> {
         self.consume(&keys::reset_token(token_hash)).await
+    }
+
+    pub async fn create_invitation(
+        &self,
+        token_hash: &str,
+        invitation: &Invitation,
+    ) -> Result<(), StoreError> {
+        self.put_expiring(
+            keys::invitation(token_hash),
+            invitation,
+            invitation.expires_at,
+        )
+        .await
+    }
+
+    pub async fn invitation(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let invitation: Option<Invitation> = self
+            .get(&keys::invitation(token_hash), true)
+            .await?
+            .map(body)
+            .transpose()?;
+        Ok(invitation.filter(|i| now < i.expires_at))
+    }
+
+    /// Uses up an invitation; `false` when it was already used.
+    pub async fn consume_invitation(&self, token_hash: &str) -> Result<bool, StoreError> {
+        self.consume(&keys::invitation(token_hash)).await
     }
 
     async fn put_expiring<T: Serialize>(

@@ -101,6 +101,24 @@ pub fn reset_token(token_hash: &str) -> Key {
     key(format!("RESET_TOKEN#{token_hash}"), "RESET_TOKEN")
 }
 
+/// `gsi1pk` of an organisation's users (sorted by `gsi1sk` = last and first name, then id).
+pub fn users_of(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#USERS")
+}
+
+pub const SITE_PREFIX: &str = "SITE#";
+
+pub fn site(organisation: &OrganisationId, site: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("{SITE_PREFIX}{site}"),
+    )
+}
+
+pub fn invitation(token_hash: &str) -> Key {
+    key(format!("INVITATION#{token_hash}"), "INVITATION")
+}
+
 pub fn directory_partition(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#DIRECTORY")
 }

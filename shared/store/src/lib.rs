@@ -12,6 +12,7 @@ mod organisations;
 mod reads;
 mod record;
 mod sessions;
+mod sites;
 mod transaction;
 mod vehicles;
 
@@ -19,12 +20,13 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
 pub use accounts::{Account, Totp};
 pub use counter::CallCounter;
-pub use credentials::{Failures, MfaChallenge, ResetToken};
+pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken};
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
-pub use members::{EmailChange, NewMembership};
+pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
 pub use sessions::{Caller, Restriction, Session};
+pub use sites::Site;
 pub use vehicles::Vehicle;
 
 /// Which uniqueness rule a write broke.

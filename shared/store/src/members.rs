@@ -21,15 +21,70 @@ use crate::{
 };
 
 /// A membership as stored. Its directory entries are derived from it (`directory_terms`), so a
-/// change to how terms are derived needs the directory rebuilt.
+/// change to how terms are derived needs the directory rebuilt. The flat `role_names`,
+/// `site_ids` and `tag_keys` exist for the user list's filters.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct MembershipItem {
     #[serde(flatten)]
     pub membership: Membership,
+    #[serde(default)]
+    pub role_names: Vec<String>,
+    #[serde(default)]
+    pub site_ids: Vec<String>,
+    #[serde(default)]
+    pub tag_keys: Vec<String>,
 }
 
 /// A membership to create.
 pub type NewMembership = Membership;
+
+/// What the user list is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub site: Option<String>,
+    pub tag: Option<String>,
+    /// The start of the last name (then first name), lowercased.
+    pub name_prefix: Option<String>,
+}
+
+pub struct UserPage {
+    pub users: Vec<Membership>,
+    pub next_cursor: Option<String>,
+}
+
+/// A user-list cursor: the last key read, in the caller's organisation only.
+fn encode_user_cursor(key: &crate::record::Item) -> String {
+    let part = |name: &str| {
+        key.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let json = serde_json::json!([part("gsi1sk"), part("pk")]).to_string();
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, json)
+}
+
+fn decode_user_cursor(
+    cursor: &str,
+    organisation: &OrganisationId,
+) -> Result<crate::record::Item, StoreError> {
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let [sort, pk]: [String; 2] =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let own = format!("ORG#{organisation}#USER#");
+    if !pk.starts_with(&own) || sort.len() > 512 || !sort.contains('#') {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(crate::record::Item::from([
+        ("gsi1pk".to_owned(), s(keys::users_of(organisation))),
+        ("gsi1sk".to_owned(), s(sort)),
+        ("pk".to_owned(), s(pk)),
+        ("sk".to_owned(), s("USER")),
+    ]))
+}
 
 /// A new login email for a person: their account as read, and the email it gets.
 pub struct EmailChange {
@@ -46,14 +101,40 @@ fn directory_terms(membership: &Membership) -> BTreeSet<String> {
     search_terms(&[&profile.first_name, &profile.last_name, &display])
 }
 
+/// How the user list sorts: last name, first name, lowercased.
+fn sort_name(membership: &Membership) -> String {
+    let p = &membership.profile;
+    format!("{} {}", p.last_name, p.first_name).to_lowercase()
+}
+
 fn membership_item(membership: &Membership) -> crate::record::Item {
-    Record::new(
+    let role_names = membership
+        .roles
+        .iter()
+        .map(|g| {
+            serde_json::to_value(g.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut record = Record::new(
         keys::membership(&membership.organisation_id, &membership.id),
         MembershipItem {
             membership: membership.clone(),
+            role_names,
+            site_ids: membership.all_sites(),
+            tag_keys: membership
+                .profile
+                .tags
+                .iter()
+                .map(|t| t.to_lowercase())
+                .collect(),
         },
-    )
-    .item()
+    );
+    record.gsi1pk = Some(keys::users_of(&membership.organisation_id));
+    record.gsi1sk = Some(format!("{}#{}", sort_name(membership), membership.id));
+    record.item()
 }
 
 impl DynamoTable {
@@ -66,6 +147,68 @@ impl DynamoTable {
             .await?
             .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
             .transpose()
+    }
+
+    /// One page of the organisation's users sorted by name: one `Query` of `gsi1`, filtered.
+    pub async fn list_users(
+        &self,
+        organisation: &OrganisationId,
+        filter: &UserFilter,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<UserPage, StoreError> {
+        let partition = keys::users_of(organisation);
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .expression_attribute_values(":users", s(partition.clone()))
+            .limit(limit);
+        query = match &filter.name_prefix {
+            Some(prefix) => query
+                .key_condition_expression("gsi1pk = :users AND begins_with(gsi1sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix.to_lowercase())),
+            None => query.key_condition_expression("gsi1pk = :users"),
+        };
+        let mut conditions = Vec::new();
+        if let Some(status) = &filter.status {
+            conditions.push("#status = :status");
+            query = query
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        for (condition, placeholder, value) in [
+            ("contains(role_names, :role)", ":role", &filter.role),
+            ("contains(site_ids, :site)", ":site", &filter.site),
+            (
+                "contains(tag_keys, :tag)",
+                ":tag",
+                &filter.tag.as_ref().map(|t| t.to_lowercase()),
+            ),
+        ] {
+            if let Some(value) = value {
+                conditions.push(condition);
+                query = query.expression_attribute_values(placeholder, s(value.as_str()));
+            }
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
+        }
+        if let Some(cursor) = cursor {
+            query = query.set_exclusive_start_key(Some(decode_user_cursor(cursor, organisation)?));
+        }
+        let output = query.send().await.map_err(StoreError::unavailable)?;
+        let users = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
+            .collect::<Result<_, _>>()?;
+        Ok(UserPage {
+            users,
+            next_cursor: output.last_evaluated_key.as_ref().map(encode_user_cursor),
+        })
     }
 
     /// The membership whose username (normalised) is `username` in `organisation`.
@@ -84,6 +227,39 @@ impl DynamoTable {
         let user = UserId::try_from(owner.owner.as_str())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.membership(organisation, &user).await
+    }
+
+    /// Creates a membership with its account: a new account (and its email sentinel), or an
+    /// existing one (at the version read) that joins the organisation.
+    pub(crate) fn add_member(
+        &self,
+        tx: &mut Transaction,
+        membership: &Membership,
+        account: &Account,
+        account_is_new: bool,
+    ) {
+        if account_is_new {
+            let mut account = account.clone();
+            account
+                .memberships
+                .insert(membership.organisation_id.clone(), membership.id.clone());
+            self.add_account(tx, &account);
+        } else {
+            tx.update(self.join_organisation(account, membership), OnFail::Stale);
+        }
+        self.add_membership(tx, membership);
+    }
+
+    /// Creates a user of an organisation (see `add_member`).
+    pub async fn create_member(
+        &self,
+        membership: &Membership,
+        account: &Account,
+        account_is_new: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        self.add_member(&mut tx, membership, account, account_is_new);
+        tx.commit(self).await
     }
 
     /// Adds the writes that create `membership` and its side items to `tx`.

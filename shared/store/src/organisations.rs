@@ -45,6 +45,36 @@ impl DynamoTable {
         Ok(organisations)
     }
 
+    /// Replaces `before` by `after` if nobody changed it meanwhile (else `Stale`).
+    pub async fn save_organisation(
+        &self,
+        before: &Organisation,
+        after: &Organisation,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(
+                Record::new(keys::organisation(&after.id), after).item(),
+            ))
+            .condition_expression("version = :version")
+            .expression_attribute_values(":version", n(before.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Stale)
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+
     /// Writes the organisation, the admin's membership and account changes in one transaction.
     pub async fn create_organisation(&self, new: &NewOrganisation) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
@@ -54,15 +84,7 @@ impl DynamoTable {
             Record::new(keys::organisation(&organisation.id), organisation).item(),
             Some((Condition::absent(), OnFail::Taken(Uniqueness::Organisation))),
         );
-        if new.account_is_new {
-            self.add_account(&mut tx, &new.admin_account);
-        } else {
-            tx.update(
-                self.join_organisation(&new.admin_account, &new.admin),
-                OnFail::Stale,
-            );
-        }
-        self.add_membership(&mut tx, &new.admin);
+        self.add_member(&mut tx, &new.admin, &new.admin_account, new.account_is_new);
         tx.commit(self).await
     }
 

@@ -1,0 +1,158 @@
+//! Who may administer whom (the seeds' rules):
+//! - Admin can do everything in the organisation; only the platform operator grants Admin.
+//! - Only an Admin grants User Management.
+//! - User Management manages users and grants the other roles, within its sites when scoped.
+//! - Deactivating (or reactivating) a user needs User Management on every site the user has.
+//! - Every other role has no administration rights.
+
+use crate::membership::{Role, RoleGrant};
+
+/// The sites a grant covers: `None` is organisation-wide.
+fn covers(actor_sites: &Option<Vec<String>>, sites: &Option<Vec<String>>) -> bool {
+    match (actor_sites, sites) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(actor), Some(sites)) => sites.iter().all(|s| actor.contains(s)),
+    }
+}
+
+pub fn is_admin(roles: &[RoleGrant]) -> bool {
+    roles.iter().any(|g| g.role == Role::Admin)
+}
+
+/// Whether the roles allow administration at all (the admin endpoints).
+pub fn can_administer(roles: &[RoleGrant]) -> bool {
+    roles
+        .iter()
+        .any(|g| matches!(g.role, Role::Admin | Role::UserManagement))
+}
+
+/// The sites the actor manages users on: `None` for all of them, `Some(empty)` for none.
+fn user_management_sites(roles: &[RoleGrant]) -> Option<Vec<String>> {
+    if roles
+        .iter()
+        .any(|g| g.role == Role::Admin || (g.role == Role::UserManagement && g.sites.is_none()))
+    {
+        return None;
+    }
+    Some(
+        roles
+            .iter()
+            .filter(|g| g.role == Role::UserManagement)
+            .flat_map(|g| g.sites.clone().unwrap_or_default())
+            .collect(),
+    )
+}
+
+/// Whether the actor may give (or take away) `grant`.
+pub fn can_grant(actor: &[RoleGrant], grant: &RoleGrant) -> bool {
+    match grant.role {
+        Role::Admin => false,
+        Role::UserManagement => is_admin(actor),
+        _ => can_administer(actor) && covers(&user_management_sites(actor), &grant.sites),
+    }
+}
+
+/// Whether the actor may manage a user who has `sites` (edit, invite, reset).
+pub fn can_manage(actor: &[RoleGrant], sites: &[String]) -> bool {
+    match user_management_sites(actor) {
+        None => true,
+        Some(managed) => {
+            can_administer(actor) && (sites.is_empty() || sites.iter().any(|s| managed.contains(s)))
+        }
+    }
+}
+
+/// Whether the actor may deactivate or reactivate a user who has `sites`: every one of them.
+pub fn can_deactivate(actor: &[RoleGrant], sites: &[String]) -> bool {
+    match user_management_sites(actor) {
+        None => true,
+        Some(managed) => {
+            can_administer(actor) && !sites.is_empty() && sites.iter().all(|s| managed.contains(s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role, sites: Option<&[&str]>) -> RoleGrant {
+        RoleGrant {
+            role,
+            sites: sites.map(|s| s.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
+    fn sites(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn nobody_grants_admin_through_the_organisation() {
+        let admin = [grant(Role::Admin, None)];
+        assert!(!can_grant(&admin, &grant(Role::Admin, None)));
+    }
+
+    #[test]
+    fn only_an_admin_grants_user_management() {
+        let admin = [grant(Role::Admin, None)];
+        let um = [grant(Role::UserManagement, None)];
+        assert!(can_grant(
+            &admin,
+            &grant(Role::UserManagement, Some(&["berlin"]))
+        ));
+        assert!(!can_grant(
+            &um,
+            &grant(Role::UserManagement, Some(&["berlin"]))
+        ));
+    }
+
+    #[test]
+    fn user_management_grants_other_roles_within_its_sites() {
+        let scoped = [grant(Role::UserManagement, Some(&["berlin", "paris"]))];
+        assert!(can_grant(&scoped, &grant(Role::Manager, Some(&["berlin"]))));
+        assert!(!can_grant(&scoped, &grant(Role::Manager, Some(&["rome"]))));
+        assert!(
+            !can_grant(&scoped, &grant(Role::Manager, None)),
+            "organisation-wide needs organisation-wide"
+        );
+        assert!(can_grant(
+            &[grant(Role::UserManagement, None)],
+            &grant(Role::Billing, None)
+        ));
+    }
+
+    #[test]
+    fn other_roles_administer_nothing() {
+        for role in [
+            Role::Manager,
+            Role::Billing,
+            Role::Operations,
+            Role::Reporting,
+            Role::Member,
+        ] {
+            let actor = [grant(role, None)];
+            assert!(!can_administer(&actor));
+            assert!(!can_grant(&actor, &grant(Role::Member, None)));
+            assert!(!can_manage(&actor, &[]));
+            assert!(!can_deactivate(&actor, &sites(&["berlin"])));
+        }
+    }
+
+    #[test]
+    fn deactivating_needs_user_management_on_every_site_of_the_user() {
+        let scoped = [grant(Role::UserManagement, Some(&["berlin"]))];
+        assert!(can_deactivate(&scoped, &sites(&["berlin"])));
+        assert!(!can_deactivate(&scoped, &sites(&["berlin", "paris"])));
+        assert!(
+            !can_deactivate(&scoped, &[]),
+            "a user without sites needs organisation-wide rights"
+        );
+        assert!(can_deactivate(
+            &[grant(Role::UserManagement, None)],
+            &sites(&["berlin", "paris"])
+        ));
+        assert!(can_deactivate(&[grant(Role::Admin, None)], &[]));
+    }
+}

@@ -1,0 +1,63 @@
+//! An organisation's sites (locations, properties, reservations of the seeds).
+
+use roster_domain::ids::OrganisationId;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError, keys,
+    record::{Record, body, key_item, s},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+}
+
+impl DynamoTable {
+    /// One `Query` of the organisation's partition.
+    pub async fn sites(&self, organisation: &OrganisationId) -> Result<Vec<Site>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::organisation(organisation).pk))
+            .expression_attribute_values(":prefix", s(keys::SITE_PREFIX))
+            .consistent_read(true);
+        self.query_all(query).await?.into_iter().map(body).collect()
+    }
+
+    /// Creates or renames a site.
+    pub async fn put_site(
+        &self,
+        organisation: &OrganisationId,
+        site: &Site,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(
+                Record::new(keys::site(organisation, &site.id), site).item(),
+            ))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    pub async fn delete_site(
+        &self,
+        organisation: &OrganisationId,
+        site: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::site(organisation, site))))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+}

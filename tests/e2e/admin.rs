@@ -1,0 +1,680 @@
+//! Administration: users, roles per site, invitations, lifecycle, PINs, organisation settings.
+
+use futures::StreamExt;
+use roster_domain::{
+    ids::{AccountId, OrganisationId},
+    membership::{InvitationStatus, Membership, Role, RoleGrant},
+    organisation::Organisation,
+    profile::{Email, Profile},
+};
+use roster_e2e::{
+    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, spawn_app, stack, unique_email,
+};
+use roster_store::{Account, CallCounter, DynamoTable};
+use serde_json::{Value, json};
+
+async fn app_with(clock: &TestClock) -> TestApp {
+    let functions = stack().await.functions_configured(clock.clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    spawn_app(&functions).await
+}
+
+async fn organisation(app: &TestApp) -> (TestOrganisation, String) {
+    let organisation = app
+        .create_organisation(stack().await.platform_token(), json!({}))
+        .await;
+    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    (organisation, token)
+}
+
+async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
+    let response = app
+        .post("/v1/admin/users", token, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    response.json().await.unwrap()
+}
+
+fn link_token(raw: &str) -> String {
+    let start = raw.find("token=").expect("the email holds the link") + "token=".len();
+    raw[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Invites the user and answers the token of the newest welcome email.
+async fn invite(app: &TestApp, token: &str, user: &str, email: &str) -> String {
+    let response = app
+        .post(&format!("/v1/admin/users/{user}/invite"), token, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let sent = stack().await.emails_to(email).await;
+    link_token(
+        sent.last().expect("a welcome email")["raw"]
+            .as_str()
+            .unwrap(),
+    )
+}
+
+async fn accept(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/v1/auth/invitations/accept"))
+        .json(&json!({ "token": token, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn codes(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_works_once() {
+    let clock = TestClock::default();
+    let app = app_with(&clock).await;
+    let (_, admin) = organisation(&app).await;
+    let email = unique_email("jan");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jan", "last_name": "Jansen", "email": email, "language": "de" }),
+    )
+    .await;
+    assert_eq!(user["status"], "active");
+    assert_eq!(user["invitation_status"], "not_invited");
+    assert!(
+        stack().await.emails_to(&email).await.is_empty(),
+        "nothing is sent before an invitation"
+    );
+
+    let token = invite(&app, &admin, user["id"].as_str().unwrap(), &email).await;
+    let welcome = stack().await.emails_to(&email).await.pop().unwrap();
+    assert!(
+        welcome["raw"]
+            .as_str()
+            .unwrap()
+            .contains("Content-Language: de")
+    );
+    let (read, _) = app
+        .read(
+            &format!("/v1/admin/users/{}", user["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
+    assert_eq!(read["invitation_status"], "pending");
+
+    let (status, session) = accept(&app, &token, "Jansen-Passwort-1").await;
+    assert_eq!(status, 200);
+    let (me, _) = app.read("/v1/me", session["token"].as_str().unwrap()).await;
+    assert_eq!(me["invitation_status"], "confirmed");
+    let (again, problem) = accept(&app, &token, "Jansen-Passwort-1").await;
+    assert_eq!(again, 422);
+    assert_eq!(codes(&problem), ["invalid_token"]);
+    app.login(&email, "Jansen-Passwort-1").await;
+}
+
+#[tokio::test]
+async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hours() {
+    let clock = TestClock::default();
+    let app = app_with(&clock).await;
+    let (organisation, admin) = organisation(&app).await;
+    let email = unique_email("ines");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Ines", "last_name": "Ito", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+
+    let first = invite(&app, &admin, id, &email).await;
+    let second = invite(&app, &admin, id, &email).await;
+    assert_eq!(
+        accept(&app, &first, "Strong-enough-1").await.0,
+        422,
+        "the old link died with the resend"
+    );
+
+    clock.advance(chrono::Duration::hours(49));
+    assert_eq!(
+        accept(&app, &second, "Strong-enough-1").await.0,
+        422,
+        "expired"
+    );
+    let admin = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    let third = invite(&app, &admin, id, &email).await;
+    assert_eq!(accept(&app, &third, "Strong-enough-1").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_revoked_invitation_no_longer_works() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let email = unique_email("rev");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Re", "last_name": "Voked", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let token = invite(&app, &admin, id, &email).await;
+
+    assert_eq!(
+        app.delete(&format!("/v1/admin/users/{id}/invite"), &admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+
+    assert_eq!(accept(&app, &token, "Strong-enough-1").await.0, 422);
+    let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert_eq!(read["invitation_status"], "not_invited");
+}
+
+#[tokio::test]
+async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials() {
+    let app = app_with(&TestClock::default()).await;
+    let (elsewhere, _) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app).await;
+    let before = stack().await.emails_to(&elsewhere.admin_email).await.len();
+
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": elsewhere.admin_email }),
+    )
+    .await;
+
+    assert_eq!(user["invitation_status"], "confirmed");
+    assert_eq!(
+        stack().await.emails_to(&elsewhere.admin_email).await.len(),
+        before,
+        "no invitation is sent"
+    );
+    let response = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": elsewhere.admin_email, "password": TEST_PASSWORD, "organisation": organisation.id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["organisation_id"], organisation.id);
+    assert_eq!(me["id"], user["id"]);
+}
+
+#[tokio::test]
+async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
+    let app = app_with(&TestClock::default()).await;
+    let (organisation, admin) = organisation(&app).await;
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jan", "last_name": "Jansen", "username": "JanJ" }),
+    )
+    .await;
+    let pin = user["pin"].as_str().unwrap().to_owned();
+    assert_eq!(pin.len(), 6);
+    assert_eq!(user["email"], Value::Null);
+    let login = |password: String| {
+        let (app, organisation) = (&app, organisation.id.clone());
+        async move {
+            let response = app
+                .http
+                .post(app.url("/v1/auth/login"))
+                .json(&json!({ "organisation": organisation, "username": "janj", "password": password }))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+
+    let (status, session) = login(pin.clone()).await;
+    assert_eq!(status, 200);
+    let token = session["token"].as_str().unwrap();
+    let blocked = app.get("/v1/me", token).send().await.unwrap();
+    assert_eq!(blocked.status(), 403);
+    assert_eq!(
+        blocked.json::<Value>().await.unwrap()["code"],
+        "password_change_required"
+    );
+    let changed = app
+        .post("/v1/me/password", token, &json!({ "current_password": pin, "new_password": "Eigenes-Passwort-5", "confirmation": "Eigenes-Passwort-5" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
+    assert_eq!(login("Eigenes-Passwort-5".to_owned()).await.0, 200);
+
+    let reset: Value = app
+        .post(
+            &format!("/v1/admin/users/{}/pin", user["id"].as_str().unwrap()),
+            &admin,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/v1/me", token).send().await.unwrap().status(),
+        401,
+        "sessions end with a new PIN"
+    );
+    assert_eq!(login("Eigenes-Passwort-5".to_owned()).await.0, 401);
+    let (status, session) = login(reset["pin"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.get("/v1/me", session["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivation_restores_login() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let email = unique_email("leaver");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Lea", "last_name": "Ver", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let (_, session) = accept(
+        &app,
+        &invite(&app, &admin, id, &email).await,
+        "Leaving-soon-1",
+    )
+    .await;
+    let token = session["token"].as_str().unwrap();
+    assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
+
+    let deactivated = app
+        .post(
+            &format!("/v1/admin/users/{id}/deactivate"),
+            &admin,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        deactivated.json::<Value>().await.unwrap()["status"],
+        "deactivated"
+    );
+    assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 401);
+    let refused = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": email, "password": "Leaving-soon-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    app.post(
+        &format!("/v1/admin/users/{id}/reactivate"),
+        &admin,
+        &json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
+    app.login(&email, "Leaving-soon-1").await;
+}
+
+#[tokio::test]
+async fn admin_edits_need_if_match_and_never_change_a_username() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jan", "last_name": "J", "username": "jj" }),
+    )
+    .await;
+    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+
+    let renamed = app
+        .patch(&path, &admin, &etag, &json!({ "username": "other" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&renamed.json().await.unwrap()), ["read_only"]);
+    let manager = app
+        .patch(&path, &admin, &etag, &json!({ "roles": ["manager"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&manager.json().await.unwrap()), ["email_required"]);
+    let edited = app
+        .patch(
+            &path,
+            &admin,
+            &etag,
+            &json!({ "department": "Housekeeping", "roles": ["operations"], "language": "fr" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let edited: Value = edited.json().await.unwrap();
+    assert_eq!(
+        edited["roles"],
+        json!([{ "role": "operations", "sites": null }])
+    );
+    assert_eq!(edited["language"], "fr");
+    assert_eq!(edited["managed_by"]["department"], "admin");
+    let stale = app
+        .patch(&path, &admin, &etag, &json!({ "department": "Front desk" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+}
+
+#[tokio::test]
+async fn roles_are_scoped_to_sites_that_exist() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let site: Value = app
+        .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let berlin = site["id"].as_str().unwrap();
+
+    let unknown = app
+        .post("/v1/admin/users", &admin, &json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "roles": [{ "role": "manager", "sites": ["nowhere"] }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&unknown.json().await.unwrap()), ["unknown_site"]);
+    let scoped = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "roles": [{ "role": "manager", "sites": [berlin] }], "sites": [berlin], "default_site": berlin }),
+    )
+    .await;
+    assert_eq!(
+        scoped["roles"],
+        json!([{ "role": "manager", "sites": [berlin] }])
+    );
+    assert_eq!(scoped["default_site"], berlin);
+}
+
+#[tokio::test]
+async fn organisation_settings_change_with_if_match() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let (settings, etag) = app.read("/v1/admin/organisation", &admin).await;
+    assert_eq!(settings["settings"]["vehicles_enabled"], false);
+
+    let patched = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "settings": { "vehicles_enabled": true, "require_mfa": false } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    assert_eq!(
+        app.get("/v1/me/vehicles", &admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "the new setting applies"
+    );
+    let stale = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "name": "Renamed" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+}
+
+/// A user with `role` (organisation-wide) who can log in, with their session token.
+async fn user_with_role(app: &TestApp, admin: &str, role: &str) -> String {
+    let email = unique_email(role);
+    let user = create_user(
+        app,
+        admin,
+        json!({ "first_name": "R", "last_name": role, "email": email, "roles": [role] }),
+    )
+    .await;
+    let (status, session) = accept(
+        app,
+        &invite(app, admin, user["id"].as_str().unwrap(), &email).await,
+        "Role-password-1",
+    )
+    .await;
+    assert_eq!(status, 200);
+    session["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn permission_matrix_of_roles_and_admin_endpoints() {
+    let app = app_with(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+    let mut actors = vec![("admin", admin.clone())];
+    for role in [
+        "user_management",
+        "manager",
+        "billing",
+        "operations",
+        "reporting",
+        "member",
+    ] {
+        actors.push((role, user_with_role(&app, &admin, role).await));
+    }
+
+    for (role, token) in &actors {
+        let target = create_user(
+            &app,
+            &admin,
+            json!({ "first_name": "T", "last_name": "Target", "email": unique_email("t") }),
+        )
+        .await;
+        let id = target["id"].as_str().unwrap();
+        let pin_user = create_user(
+            &app,
+            &admin,
+            json!({ "first_name": "P", "last_name": "Pin", "username": format!("p{}", &id[..8]) }),
+        )
+        .await;
+        let pin_id = pin_user["id"].as_str().unwrap();
+        let (_, target_etag) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+        let (_, org_etag) = app.read("/v1/admin/organisation", &admin).await;
+        let administers = matches!(*role, "admin" | "user_management");
+        let is_admin = *role == "admin";
+        let expectations: Vec<(&str, reqwest::RequestBuilder, bool)> = vec![
+            ("list users", app.get("/v1/admin/users", token), administers),
+            ("create user", app.post("/v1/admin/users", token, &json!({ "first_name": "N", "last_name": "New", "email": unique_email("n") })), administers),
+            ("grant user management", app.post("/v1/admin/users", token, &json!({ "first_name": "N", "last_name": "New", "email": unique_email("n"), "roles": ["user_management"] })), is_admin),
+            ("read user", app.get(&format!("/v1/admin/users/{id}"), token), administers),
+            ("edit user", app.patch(&format!("/v1/admin/users/{id}"), token, &target_etag, &json!({ "department": "X" })), administers),
+            ("invite", app.post(&format!("/v1/admin/users/{id}/invite"), token, &json!({})), administers),
+            ("unlock", app.post(&format!("/v1/admin/users/{id}/unlock"), token, &json!({})), administers),
+            ("reset 2fa", app.post(&format!("/v1/admin/users/{id}/reset-mfa"), token, &json!({})), administers),
+            ("send reset link", app.post(&format!("/v1/admin/users/{id}/password-reset"), token, &json!({})), administers),
+            ("new pin", app.post(&format!("/v1/admin/users/{pin_id}/pin"), token, &json!({})), administers),
+            ("deactivate", app.post(&format!("/v1/admin/users/{id}/deactivate"), token, &json!({})), administers),
+            ("reactivate", app.post(&format!("/v1/admin/users/{id}/reactivate"), token, &json!({})), administers),
+            ("read organisation", app.get("/v1/admin/organisation", token), administers),
+            ("edit organisation", app.patch("/v1/admin/organisation", token, &org_etag, &json!({ "name": "Renamed" })), is_admin),
+            ("list sites", app.get("/v1/admin/sites", token), administers),
+            ("create site", app.post("/v1/admin/sites", token, &json!({ "name": "Paris" })), is_admin),
+        ];
+        for (action, request, allowed) in expectations {
+            let status = request.send().await.unwrap().status().as_u16();
+            if allowed {
+                assert!(
+                    (200..300).contains(&status),
+                    "{role} may {action}, got {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{role} may not {action}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_one_call_a_page() {
+    let stack = stack().await;
+    let counter = CallCounter::default();
+    let app = spawn_app(&stack.functions_with(
+        &stack.counted_clients(&counter),
+        profile_api::system_clock(),
+    ))
+    .await;
+    let (organisation, admin) = organisation(&app).await;
+    let table = DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let org = Organisation {
+        id: OrganisationId::try_from(organisation.id.as_str()).unwrap(),
+        name: "Test Organisation".to_owned(),
+        settings: Default::default(),
+        version: 1,
+    };
+    let created: Vec<String> = futures::stream::iter(0..10_000)
+        .map(|i| {
+            let (table, org) = (&table, &org);
+            async move {
+                let account = Account {
+                    id: AccountId::generate(),
+                    email: Some(
+                        Email::try_from(format!("p{i}.{}@example.com", org.id).as_str()).unwrap(),
+                    ),
+                    password_hash: None,
+                    memberships: Default::default(),
+                    version: 1,
+                    totp: None,
+                    pending_totp: None,
+                    recovery_codes: vec![],
+                    must_change_password: false,
+                };
+                let profile = Profile::named(
+                    format!("First{i}"),
+                    format!("Last{:05}", i),
+                    account.email.clone(),
+                );
+                let member = Membership::joining(
+                    org,
+                    account.id.clone(),
+                    profile,
+                    None,
+                    vec![RoleGrant::organisation_wide(Role::Member)],
+                    InvitationStatus::NotInvited,
+                );
+                table.create_member(&member, &account, true).await.unwrap();
+                member.id.to_string()
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/admin/users?limit=200&cursor={cursor}"),
+            None => "/v1/admin/users?limit=200".to_owned(),
+        };
+        counter.reset();
+        let page: Value = app
+            .get(&path, &admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            counter.count() <= 4,
+            "a page took {} DynamoDB calls",
+            counter.count()
+        );
+        pages += 1;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_owned()),
+        );
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+
+    assert!(pages >= 50);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "nobody twice");
+    assert_eq!(seen.len(), 10_001, "everyone, the admin included");
+    assert!(created.iter().all(|id| unique.binary_search(id).is_ok()));
+}
