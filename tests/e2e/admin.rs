@@ -8,17 +8,11 @@ use roster_domain::{
     profile::{Email, Profile},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, spawn_app, stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, app_with_clock, link_token, spawn_app,
+    stack, unique_email,
 };
 use roster_store::{Account, CallCounter, DynamoTable};
 use serde_json::{Value, json};
-
-async fn app_with(clock: &TestClock) -> TestApp {
-    let functions = stack().await.functions_configured(clock.clock(), |config| {
-        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
-    });
-    spawn_app(&functions).await
-}
 
 async fn organisation(app: &TestApp) -> (TestOrganisation, String) {
     let organisation = app
@@ -41,14 +35,6 @@ async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
         response.text().await.unwrap_or_default()
     );
     response.json().await.unwrap()
-}
-
-fn link_token(raw: &str) -> String {
-    let start = raw.find("token=").expect("the email holds the link") + "token=".len();
-    raw[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
 }
 
 /// Invites the user and answers the token of the newest welcome email.
@@ -93,7 +79,7 @@ fn codes(problem: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_works_once() {
     let clock = TestClock::default();
-    let app = app_with(&clock).await;
+    let app = app_with_clock(&clock).await;
     let (_, admin) = organisation(&app).await;
     let email = unique_email("jan");
     let user = create_user(
@@ -138,7 +124,7 @@ async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_work
 #[tokio::test]
 async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hours() {
     let clock = TestClock::default();
-    let app = app_with(&clock).await;
+    let app = app_with_clock(&clock).await;
     let (organisation, admin) = organisation(&app).await;
     let email = unique_email("ines");
     let user = create_user(
@@ -170,7 +156,7 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
 
 #[tokio::test]
 async fn a_revoked_invitation_no_longer_works() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let email = unique_email("rev");
     let user = create_user(
@@ -198,7 +184,7 @@ async fn a_revoked_invitation_no_longer_works() {
 
 #[tokio::test]
 async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (elsewhere, _) = organisation(&app).await;
     let (organisation, admin) = organisation(&app).await;
     let before = stack().await.emails_to(&elsewhere.admin_email).await.len();
@@ -235,7 +221,7 @@ async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials
 
 #[tokio::test]
 async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (organisation, admin) = organisation(&app).await;
     let user = create_user(
         &app,
@@ -313,7 +299,7 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
 
 #[tokio::test]
 async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivation_restores_login() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let email = unique_email("leaver");
     let user = create_user(
@@ -368,7 +354,7 @@ async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivatio
 
 #[tokio::test]
 async fn admin_edits_need_if_match_and_never_change_a_username() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let user = create_user(
         &app,
@@ -419,7 +405,7 @@ async fn admin_edits_need_if_match_and_never_change_a_username() {
 
 #[tokio::test]
 async fn roles_are_scoped_to_sites_that_exist() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let site: Value = app
         .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
@@ -452,7 +438,7 @@ async fn roles_are_scoped_to_sites_that_exist() {
 
 #[tokio::test]
 async fn organisation_settings_change_with_if_match() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let (settings, etag) = app.read("/v1/admin/organisation", &admin).await;
     assert_eq!(settings["settings"]["vehicles_enabled"], false);
@@ -511,7 +497,7 @@ async fn user_with_role(app: &TestApp, admin: &str, role: &str) -> String {
 
 #[tokio::test]
 async fn permission_matrix_of_roles_and_admin_endpoints() {
-    let app = app_with(&TestClock::default()).await;
+    let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app).await;
     let mut actors = vec![("admin", admin.clone())];
     for role in [

@@ -12,10 +12,7 @@ use serde_json::{Value, json};
 /// An app whose clock tests move, with the breached-password API unreachable (local list only).
 async fn app_with_clock() -> (TestApp, TestClock) {
     let clock = TestClock::default();
-    let functions = stack().await.functions_configured(clock.clock(), |config| {
-        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
-    });
-    (spawn_app(&functions).await, clock)
+    (roster_e2e::app_with_clock(&clock).await, clock)
 }
 
 async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
@@ -533,14 +530,6 @@ async fn an_unknown_email_locks_exactly_like_a_known_one_and_the_person_is_email
     );
 }
 
-fn reset_link_token(raw: &str) -> String {
-    let start = raw.find("token=").expect("the email holds the link") + "token=".len();
-    raw[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
 #[tokio::test]
 async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_sessions() {
     let stack = stack().await;
@@ -584,7 +573,7 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
         )
         .subject
     );
-    let reset = reset_link_token(email["raw"].as_str().unwrap());
+    let reset = roster_e2e::link_token(email["raw"].as_str().unwrap());
 
     let weak = app
         .http
@@ -644,7 +633,7 @@ async fn a_reset_link_expires_after_an_hour() {
         .send()
         .await
         .unwrap();
-    let reset = reset_link_token(
+    let reset = roster_e2e::link_token(
         stack
             .emails_to(&organisation.admin_email)
             .await

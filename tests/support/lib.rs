@@ -311,6 +311,26 @@ pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
     RangeApi { url, asked }
 }
 
+/// The token of the link in an email's raw MIME (`...?token=<token>`).
+pub fn link_token(raw: &str) -> String {
+    let start = raw
+        .find("token=")
+        .expect("the email holds a link with a token")
+        + "token=".len();
+    raw[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// An app on `clock` whose breached-password range API is unreachable (the local list decides).
+pub async fn app_with_clock(clock: &TestClock) -> TestApp {
+    let functions = stack().await.functions_configured(clock.clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    spawn_app(&functions).await
+}
+
 /// The password every test admin gets.
 pub const TEST_PASSWORD: &str = "Correct-horse-7";
 

@@ -10,7 +10,7 @@ use axum::{
 };
 use roster_domain::{
     admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser},
-    ids::{AccountId, SiteId, UserId},
+    ids::{SiteId, UserId},
     membership::{InvitationStatus, Membership, Status},
     permissions::{can_administer, can_deactivate, can_grant, can_manage, is_admin},
     profile::{Owner, Profile, ProfilePatch},
@@ -20,7 +20,7 @@ use roster_domain::{
 use roster_notify::templates::Notice;
 use roster_store::{Account, Caller, Invitation, Site, UserFilter};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::{
     ApiError, AppState,
@@ -138,11 +138,11 @@ pub async fn create_user(
     let (account, account_is_new, username, pin) = match &new.login {
         Login::Email(email) => match state.table.account_by_email(email.normalised()).await? {
             Some(existing) => (existing, false, None, None),
-            None => (new_account(Some(email.clone()), None), true, None, None),
+            None => (Account::new(Some(email.clone()), None), true, None, None),
         },
         Login::Username(username) => {
             let pin = roster_domain::credentials::new_pin();
-            let mut account = new_account(None, Some(hash_blocking(&pin).await?));
+            let mut account = Account::new(None, Some(hash_blocking(&pin).await?));
             account.must_change_password = true;
             (account, true, Some(username.clone()), Some(pin))
         }
@@ -184,23 +184,6 @@ pub async fn create_user(
         view["pin"] = json!(pin);
     }
     Ok(with_etag(StatusCode::CREATED, membership.version, view))
-}
-
-fn new_account(
-    email: Option<roster_domain::profile::Email>,
-    password_hash: Option<String>,
-) -> Account {
-    Account {
-        id: AccountId::generate(),
-        email,
-        password_hash,
-        memberships: BTreeMap::new(),
-        version: 1,
-        totp: None,
-        pending_totp: None,
-        recovery_codes: vec![],
-        must_change_password: false,
-    }
 }
 
 /// `GET /v1/admin/users?status=&role=&site=&tag=&q=&cursor=`: one `Query` per page, sorted by name.

@@ -1,7 +1,5 @@
 //! The platform operator's endpoints, authorised by the platform token (its SHA-256 is configured).
 
-use std::collections::BTreeMap;
-
 use axum::{
     Json,
     extract::State,
@@ -9,7 +7,7 @@ use axum::{
 };
 use roster_domain::{
     credentials::{check_password_policy, hash_password},
-    ids::{AccountId, OrganisationId},
+    ids::OrganisationId,
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
     profile::{Email, NAME_MAX, Profile},
@@ -135,17 +133,8 @@ pub async fn create_organisation(
     };
     let existing = state.table.account_by_email(email.normalised()).await?;
     let account_is_new = existing.is_none();
-    let account = existing.unwrap_or_else(|| Account {
-        id: AccountId::generate(),
-        email: Some(email.clone()),
-        password_hash: password.map(hash_password),
-        memberships: BTreeMap::new(),
-        version: 1,
-        totp: None,
-        pending_totp: None,
-        recovery_codes: vec![],
-        must_change_password: false,
-    });
+    let account =
+        existing.unwrap_or_else(|| Account::new(Some(email.clone()), password.map(hash_password)));
     let invitation_status = if account.password_hash.is_some() {
         InvitationStatus::Confirmed
     } else {

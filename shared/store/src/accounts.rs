@@ -44,6 +44,21 @@ pub struct Totp {
 }
 
 impl Account {
+    /// A new account (version 1) with no memberships and no second factor yet.
+    pub fn new(email: Option<Email>, password_hash: Option<String>) -> Self {
+        Self {
+            id: AccountId::generate(),
+            email,
+            password_hash,
+            memberships: BTreeMap::new(),
+            version: 1,
+            totp: None,
+            pending_totp: None,
+            recovery_codes: vec![],
+            must_change_password: false,
+        }
+    }
+
     pub(crate) fn record(&self) -> Record<&Account> {
         Record::new(keys::account(&self.id), self)
     }
