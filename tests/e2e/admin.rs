@@ -547,6 +547,9 @@ async fn permission_matrix_of_roles_and_admin_endpoints() {
             ("edit organisation", app.patch("/v1/admin/organisation", token, &org_etag, &json!({ "name": "Renamed" })), is_admin),
             ("list sites", app.get("/v1/admin/sites", token), administers),
             ("create site", app.post("/v1/admin/sites", token, &json!({ "name": "Paris" })), is_admin),
+            ("read audit", app.get("/v1/admin/audit", token), administers),
+            ("list api keys", app.get("/v1/admin/api-keys", token), is_admin),
+            ("create api key", app.post("/v1/admin/api-keys", token, &json!({ "name": "feed" })), is_admin),
         ];
         for (action, request, allowed) in expectations {
             let status = request.send().await.unwrap().status().as_u16();
@@ -663,4 +666,196 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
     assert_eq!(unique.len(), seen.len(), "nobody twice");
     assert_eq!(seen.len(), 10_001, "everyone, the admin included");
     assert!(created.iter().all(|id| unique.binary_search(id).is_ok()));
+}
+
+#[tokio::test]
+async fn admin_actions_and_security_events_are_audited_newest_first_without_secrets() {
+    let clock = TestClock::default();
+    let app = app_with_clock(&clock).await;
+    let (organisation, admin) = organisation(&app).await;
+    let email = unique_email("audited");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Au", "last_name": "Dit", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let token = invite(&app, &admin, id, &email).await;
+    accept(&app, &token, "Audited-password-1").await;
+    app.http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": email, "password": "Wrong-password-1" }))
+        .send()
+        .await
+        .unwrap();
+    app.post(
+        &format!("/v1/admin/users/{id}/deactivate"),
+        &admin,
+        &json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
+
+    let log: Value = app
+        .get("/v1/admin/audit", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    let position = |action: &str| {
+        actions
+            .iter()
+            .position(|a| *a == action)
+            .unwrap_or_else(|| panic!("{action} in {actions:?}"))
+    };
+    assert!(position("user.deactivated") < position("login.failed"));
+    assert!(position("login.failed") < position("invitation.accepted"));
+    assert!(position("invitation.accepted") < position("user.invited"));
+    assert!(position("user.invited") < position("user.created"));
+    let created = &log["items"][position("user.created")];
+    assert_eq!(
+        created["actor"],
+        json!({ "kind": "user", "id": organisation.admin_id })
+    );
+    assert_eq!(created["target"], id);
+    let dump = log.to_string();
+    assert!(
+        !dump.contains("Audited-password-1") && !dump.contains(&token),
+        "no secrets in the log"
+    );
+
+    let users_only: Value = app
+        .get(&format!("/v1/admin/audit?action=user.&target={id}"), &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        users_only["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"].as_str().unwrap().starts_with("user.") && e["target"] == id)
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app).await;
+
+    let created: Value = app
+        .post(
+            "/v1/admin/api-keys",
+            &admin,
+            &json!({ "name": "Bookings feed" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, key) = (
+        created["id"].as_str().unwrap(),
+        created["key"].as_str().unwrap(),
+    );
+    let listed: Value = app
+        .get("/v1/admin/api-keys", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["items"],
+        json!([{ "id": id, "name": "Bookings feed", "created_at": created["created_at"] }])
+    );
+    let table = DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let hash = roster_domain::session::secret_hash(key);
+    assert!(table.api_key(&hash).await.unwrap().is_some());
+
+    assert_eq!(
+        app.delete(&format!("/v1/admin/api-keys/{id}"), &admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+
+    assert!(table.api_key(&hash).await.unwrap().is_none());
+    let listed: Value = app
+        .get("/v1/admin/api-keys", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]));
+}
+
+#[tokio::test]
+async fn audit_entries_expire_after_the_organisations_retention() {
+    let clock = TestClock::default();
+    let app = app_with_clock(&clock).await;
+    let (organisation, admin) = organisation(&app).await;
+    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
+    let patched = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "settings": { "audit_retention_days": 1 } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Short", "last_name": "Lived", "email": unique_email("s") }),
+    )
+    .await;
+    let now: Value = app
+        .get("/v1/admin/audit?action=user.", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["items"].as_array().unwrap().len(), 1);
+
+    clock.advance(chrono::Duration::days(2));
+    let admin = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    let later: Value = app
+        .get("/v1/admin/audit?action=user.", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(later["items"], json!([]));
 }

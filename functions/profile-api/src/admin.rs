@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, audit,
     auth::login_subjects,
     caller::Authenticated,
     extract::{Fields, IfMatch, JsonObject, etag},
@@ -127,6 +127,7 @@ pub async fn create_user(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     require_administration(&caller)?;
+    let given: Vec<String> = body.keys().cloned().collect();
     let new = NewUser::parse(&body, &site_ids(&state, &caller).await?)?;
     if new
         .roles
@@ -179,6 +180,14 @@ pub async fn create_user(
         .table
         .create_member(&membership, &account, account_is_new)
         .await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.created",
+        Some(membership.id.as_str()),
+        given,
+    )
+    .await;
     let mut view = user_view(&state, &membership).await;
     if let Some(pin) = pin {
         view["pin"] = json!(pin);
@@ -253,6 +262,7 @@ pub async fn patch_user(
     if before.version != expected {
         return Err(ApiError::Stale);
     }
+    let given: Vec<String> = body.keys().cloned().collect();
     let (assignment_body, profile_body): (Map<String, Value>, Map<String, Value>) = body
         .into_iter()
         .partition(|(key, _)| ASSIGNMENT_FIELDS.contains(&key.as_str()));
@@ -330,6 +340,14 @@ pub async fn patch_user(
         .table
         .update_membership(&before, &after, email_change.as_ref())
         .await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.updated",
+        Some(after.id.as_str()),
+        given,
+    )
+    .await;
     Ok(with_etag(
         StatusCode::OK,
         after.version,
@@ -389,6 +407,14 @@ pub async fn invite(
             &notice,
         )
         .await;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.invited",
+        Some(after.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "invitation_status": after.invitation_status })),
@@ -415,6 +441,14 @@ pub async fn revoke_invitation(
         ..before.clone()
     };
     state.table.update_membership(&before, &after, None).await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.invitation_revoked",
+        Some(after.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -495,6 +529,13 @@ pub async fn accept_invitation(
         ..before.clone()
     };
     state.table.update_membership(&before, &after, None).await?;
+    audit::of_person(
+        &state,
+        &after.organisation_id,
+        after.id.as_str(),
+        "invitation.accepted",
+    )
+    .await;
     crate::auth::finish_login(&state, &account, &after, &headers).await
 }
 
@@ -531,6 +572,18 @@ async fn set_status(
             }
         }
     }
+    let action = match status {
+        Status::Active => "user.reactivated",
+        Status::Deactivated => "user.deactivated",
+    };
+    audit::by_caller(
+        state,
+        caller,
+        action,
+        Some(after.id.as_str()),
+        vec!["status".to_owned()],
+    )
+    .await;
     Ok(Json(user_view(state, &after).await))
 }
 
@@ -561,6 +614,7 @@ pub async fn unlock(
     for subject in login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }
+    audit::by_caller(&state, &caller, "user.unlocked", Some(id.as_str()), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -578,6 +632,7 @@ pub async fn reset_mfa(
     state.table.save_account(&account).await?;
     state.table.end_sessions(&account.id, None).await?;
     notices::tell(&state, &account, Notice::MfaReset).await?;
+    audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -604,6 +659,7 @@ pub async fn new_pin(
     for subject in login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }
+    audit::by_caller(&state, &caller, "user.pin_reset", Some(id.as_str()), vec![]).await;
     Ok(Json(json!({ "pin": pin })))
 }
 
@@ -623,6 +679,14 @@ pub async fn send_password_reset(
         ));
     }
     crate::passwords::send_reset_link(&state, &account).await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.password_reset_sent",
+        Some(id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -674,6 +738,11 @@ pub async fn patch_organisation(
         ..before.clone()
     };
     state.table.save_organisation(before, &after).await?;
+    let mut changed: Vec<String> = body.keys().filter(|k| *k != "settings").cloned().collect();
+    if let Some(Value::Object(settings)) = body.get("settings") {
+        changed.extend(settings.keys().map(|k| format!("settings.{k}")));
+    }
+    audit::by_caller(&state, &caller, "organisation.updated", None, changed).await;
     Ok(with_etag(
         StatusCode::OK,
         after.version,
@@ -708,6 +777,7 @@ pub async fn create_site(
         name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
     };
     state.table.put_site(&caller.organisation.id, &site).await?;
+    audit::by_caller(&state, &caller, "site.created", Some(&site.id), vec![]).await;
     Ok((StatusCode::CREATED, Json(json!(site))))
 }
 

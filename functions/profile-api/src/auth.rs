@@ -22,7 +22,7 @@ use roster_store::{Account, MfaChallenge, Restriction, Session};
 use serde_json::json;
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, audit,
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -165,6 +165,7 @@ pub async fn record_failure(
     {
         let minutes = lock(count, now).minutes_from(now);
         notices::tell(state, account, Notice::AccountLocked { minutes }).await?;
+        audit::of_account(state, account, "login.locked").await;
     }
     Ok(())
 }
@@ -259,9 +260,12 @@ pub async fn login(
         .filter(|_| membership.is_some());
     let check = verify_blocking(password, hash.as_deref()).await?;
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership)) =
-        (check, account.as_ref(), membership)
+        (check, account.as_ref(), membership.clone())
     else {
         record_failure(&state, &subject, address.as_deref(), account.as_ref()).await?;
+        if let Some(m) = &membership {
+            audit::of_person(&state, &m.organisation_id, m.id.as_str(), "login.failed").await;
+        }
         return Err(ApiError::InvalidCredentials);
     };
     state.table.clear_login_failures(&subject).await?;
@@ -334,6 +338,13 @@ pub async fn session_answer(
         .map(|v| v.chars().take(200).collect());
     let (token, expires_at) =
         start_session(state, account, membership, user_agent, restriction).await?;
+    audit::of_person(
+        state,
+        &membership.organisation_id,
+        membership.id.as_str(),
+        "login.succeeded",
+    )
+    .await;
     Ok(Json(json!({ "token": token, "expires_at": expires_at })).into_response())
 }
 

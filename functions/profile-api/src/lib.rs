@@ -2,6 +2,8 @@
 //! local server (`tools/local`) mounts the same router.
 
 mod admin;
+mod api_keys;
+mod audit;
 mod auth;
 mod avatar;
 mod caller;
@@ -195,6 +197,12 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_sites).post(admin::create_site),
         )
         .route("/v1/admin/sites/{site}", delete(admin::delete_site))
+        .route("/v1/admin/audit", get(audit::list))
+        .route(
+            "/v1/admin/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route("/v1/admin/api-keys/{key}", delete(api_keys::revoke))
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(
             "/v1/me/preferences",

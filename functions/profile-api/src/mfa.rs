@@ -20,7 +20,7 @@ use roster_store::{Account, Totp};
 use serde_json::{Value, json};
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, audit,
     auth::{check_lock, mfa_subject, record_failure, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
@@ -119,6 +119,14 @@ pub async fn confirm_enrolment(
         state.table.lift_restriction(&caller.token_hash).await?;
     }
     notices::tell_caller(&state, &caller, &account, Notice::MfaEnabled).await;
+    audit::by_caller(
+        &state,
+        &caller,
+        "mfa.enabled",
+        Some(caller.membership.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
@@ -215,6 +223,14 @@ pub async fn disable(
     account.recovery_codes.clear();
     state.table.save_account(&account).await?;
     notices::tell_caller(&state, &caller, &account, Notice::MfaDisabled).await;
+    audit::by_caller(
+        &state,
+        &caller,
+        "mfa.disabled",
+        Some(caller.membership.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,6 +254,14 @@ pub async fn regenerate_recovery_codes(
     account.recovery_codes = hashes;
     state.table.save_account(&account).await?;
     notices::tell_caller(&state, &caller, &account, Notice::RecoveryCodesRegenerated).await;
+    audit::by_caller(
+        &state,
+        &caller,
+        "recovery_codes.regenerated",
+        Some(caller.membership.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
@@ -326,5 +350,6 @@ async fn use_recovery_code(
     }
     let remaining = account.recovery_codes.len();
     notices::tell(state, account, Notice::RecoveryCodeUsed { remaining }).await?;
+    audit::of_account(state, account, "recovery_code.used").await;
     Ok(true)
 }

@@ -15,7 +15,7 @@ use roster_notify::templates::Notice;
 use roster_store::{Account, ResetToken};
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, audit,
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -178,6 +178,14 @@ pub async fn change(
         state.table.lift_restriction(&caller.token_hash).await?;
     }
     notices::tell_caller(&state, &caller, &account, Notice::PasswordChanged).await;
+    audit::by_caller(
+        &state,
+        &caller,
+        "password.changed",
+        Some(caller.membership.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -282,5 +290,6 @@ pub async fn confirm_reset(
     }
     state.table.end_sessions(&account.id, None).await?;
     notices::tell(&state, &account, Notice::PasswordChanged).await?;
+    audit::of_account(&state, &account, "password.reset").await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! every rule here is unit-tested without a network.
 
 pub mod admin_user;
+pub mod audit;
 pub mod breached;
 pub mod credentials;
 pub mod device;

@@ -44,6 +44,13 @@ pub struct OrganisationSettings {
     /// What a password change does when the breached-password range API is unreachable.
     #[serde(default)]
     pub breached_check_unreachable: UnreachableRangeApi,
+    /// How long audit entries are kept, in days.
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u32,
+}
+
+fn default_audit_retention_days() -> u32 {
+    365
 }
 
 impl Default for OrganisationSettings {
@@ -62,6 +69,7 @@ impl Default for OrganisationSettings {
             daily_summary_hour: 18,
             require_mfa: false,
             breached_check_unreachable: UnreachableRangeApi::UseLocalList,
+            audit_retention_days: default_audit_retention_days(),
         }
     }
 }
@@ -93,6 +101,16 @@ impl OrganisationSettings {
                         errors.collect(&field, login_methods(value, next.login_methods))
                     {
                         next.login_methods = v;
+                    }
+                }
+                "audit_retention_days" => {
+                    let days = value
+                        .as_u64()
+                        .filter(|d| (1..=3650).contains(d))
+                        .map(|d| d as u32)
+                        .ok_or_else(|| FieldProblem::new("invalid_days", "must be 1 to 3650 days"));
+                    if let Some(days) = errors.collect(&field, days) {
+                        next.audit_retention_days = days;
                     }
                 }
                 "daily_summary_hour" => {

@@ -119,6 +119,40 @@ pub fn invitation(token_hash: &str) -> Key {
     key(format!("INVITATION#{token_hash}"), "INVITATION")
 }
 
+pub fn audit_partition(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#AUDIT")
+}
+
+/// Audit entries sort by time (RFC 3339 in UTC sorts as text), then a random id.
+pub fn audit_entry(
+    organisation: &OrganisationId,
+    at: chrono::DateTime<chrono::Utc>,
+    id: &str,
+) -> Key {
+    key(
+        audit_partition(organisation),
+        format!(
+            "{}#{id}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+    )
+}
+
+pub const API_KEY_PREFIX: &str = "API_KEY#";
+
+/// An API key by the SHA-256 of its secret.
+pub fn api_key(key_hash: &str) -> Key {
+    key(format!("API_KEY#{key_hash}"), "API_KEY")
+}
+
+/// An API key in its organisation's list.
+pub fn api_key_listing(organisation: &OrganisationId, id: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("{API_KEY_PREFIX}{id}"),
+    )
+}
+
 pub fn directory_partition(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#DIRECTORY")
 }

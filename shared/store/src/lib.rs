@@ -2,6 +2,8 @@
 //! this crate; every key is built in `keys`.
 
 mod accounts;
+mod api_keys;
+mod audit;
 mod counter;
 mod credentials;
 mod devices;
@@ -19,6 +21,8 @@ mod vehicles;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
 pub use accounts::{Account, Totp};
+pub use api_keys::ApiKey;
+pub use audit::{AuditFilter, AuditPage};
 pub use counter::CallCounter;
 pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken};
 pub use devices::Device;

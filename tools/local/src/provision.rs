@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
     VersioningConfiguration,
 };
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
 
 use crate::{
     LocalConfig,
@@ -244,18 +245,19 @@ async fn create_email_identity(
         .sender_address
         .rsplit_once('@')
         .map_or(config.sender_address.as_str(), |(_, domain)| domain);
-    match ses
+    if let Err(error) = ses
         .create_configuration_set()
         .configuration_set_name(&config.ses_configuration_set)
         .send()
         .await
     {
-        Ok(_) => {}
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_already_exists_exception()) => {}
-        Err(error) => return Err(failed("SES configuration set", error)),
+        // moto names it ConfigurationSetAlreadyExistsException, which the SDK does not model.
+        if !error
+            .code()
+            .is_some_and(|code| code.ends_with("AlreadyExistsException"))
+        {
+            return Err(failed("SES configuration set", error));
+        }
     }
     match ses
         .create_email_identity()

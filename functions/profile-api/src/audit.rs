@@ -1,0 +1,123 @@
+//! Writing and reading the audit log. An entry names fields, never their values.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{Query, State, rejection::QueryRejection},
+};
+use roster_domain::{
+    audit::{Actor, AuditEntry},
+    ids::OrganisationId,
+    permissions::can_administer,
+};
+use roster_store::{AuditFilter, Caller};
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState, caller::Authenticated};
+
+/// Appends an entry to `organisation`'s log. A failure is logged loudly but does not undo the
+/// action it records, which has already happened.
+pub async fn record(
+    state: &AppState,
+    organisation: &OrganisationId,
+    retention_days: u32,
+    actor: Actor,
+    action: &str,
+    target: Option<&str>,
+    changed: Vec<String>,
+) {
+    let entry = AuditEntry {
+        at: state.now(),
+        action: action.to_owned(),
+        actor,
+        target: target.map(str::to_owned),
+        source: None,
+        changed,
+    };
+    if let Err(error) = state
+        .table
+        .record_audit(organisation, &entry, retention_days)
+        .await
+    {
+        tracing::error!(%error, action, "audit entry not written");
+    }
+}
+
+/// An action of the caller, in their organisation.
+pub async fn by_caller(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: Option<&str>,
+    changed: Vec<String>,
+) {
+    record(
+        state,
+        &caller.organisation.id,
+        caller.organisation.settings.audit_retention_days,
+        Actor::User(caller.membership.id.to_string()),
+        action,
+        target,
+        changed,
+    )
+    .await;
+}
+
+/// An event of a person outside a session (login, reset), in their membership's organisation.
+pub async fn of_person(state: &AppState, organisation: &OrganisationId, user: &str, action: &str) {
+    let retention = match state.table.organisation(organisation).await {
+        Ok(Some(o)) => o.settings.audit_retention_days,
+        _ => roster_domain::organisation::OrganisationSettings::default().audit_retention_days,
+    };
+    record(
+        state,
+        organisation,
+        retention,
+        Actor::User(user.to_owned()),
+        action,
+        Some(user),
+        vec![],
+    )
+    .await;
+}
+
+/// An event of a person, in every organisation they belong to.
+pub async fn of_account(state: &AppState, account: &roster_store::Account, action: &str) {
+    for (organisation, user) in &account.memberships {
+        of_person(state, organisation, user.as_str(), action).await;
+    }
+}
+
+/// `GET /v1/admin/audit?action=&actor=&target=&cursor=`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if !can_administer(&caller.membership.roles) {
+        return Err(ApiError::Forbidden {
+            code: "forbidden",
+            detail: "Your roles do not allow this.",
+        });
+    }
+    let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let filter = AuditFilter {
+        action: query.get("action").cloned(),
+        actor: query.get("actor").cloned(),
+        target: query.get("target").cloned(),
+    };
+    let page = state
+        .table
+        .audit(
+            &caller.organisation.id,
+            &filter,
+            state.now(),
+            100,
+            query.get("cursor").map(String::as_str),
+        )
+        .await?;
+    Ok(Json(
+        json!({ "items": page.entries, "next_cursor": page.next_cursor }),
+    ))
+}

@@ -1,0 +1,138 @@
+//! The audit log of an organisation: newest first, expiring after the organisation's retention.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use roster_domain::{audit::AuditEntry, ids::OrganisationId};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError, keys,
+    record::{Item, Record, body, s},
+};
+
+#[derive(Serialize, Deserialize)]
+struct AuditItem {
+    #[serde(flatten)]
+    entry: AuditEntry,
+    /// Flat copies for the list's filters.
+    actor_id: Option<String>,
+}
+
+/// What the audit list is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Entries whose action starts with this (`user.` matches every user action).
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+}
+
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+impl DynamoTable {
+    /// Appends an entry, kept `retention_days`.
+    pub async fn record_audit(
+        &self,
+        organisation: &OrganisationId,
+        entry: &AuditEntry,
+        retention_days: u32,
+    ) -> Result<(), StoreError> {
+        let actor_id = match &entry.actor {
+            roster_domain::audit::Actor::User(id)
+            | roster_domain::audit::Actor::Scim(id)
+            | roster_domain::audit::Actor::Import(id) => Some(id.clone()),
+            _ => None,
+        };
+        let mut record = Record::new(
+            keys::audit_entry(
+                organisation,
+                entry.at,
+                &roster_domain::ids::UploadId::generate().to_string(),
+            ),
+            AuditItem {
+                entry: entry.clone(),
+                actor_id,
+            },
+        );
+        record.ttl = Some(entry.at.timestamp() + i64::from(retention_days) * 86_400);
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(record.item()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    /// One page of entries, newest first (one `Query`; expired entries are skipped).
+    pub async fn audit(
+        &self,
+        organisation: &OrganisationId,
+        filter: &AuditFilter,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
+        let partition = keys::audit_partition(organisation);
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .scan_index_forward(false)
+            .limit(limit);
+        let mut conditions = vec!["#ttl > :now"];
+        query = query
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", crate::record::n(now.timestamp()));
+        if let Some(action) = &filter.action {
+            conditions.push("begins_with(#action, :action)");
+            query = query
+                .expression_attribute_names("#action", "action")
+                .expression_attribute_values(":action", s(action.as_str()));
+        }
+        if let Some(actor) = &filter.actor {
+            conditions.push("actor_id = :actor");
+            query = query.expression_attribute_values(":actor", s(actor.as_str()));
+        }
+        if let Some(target) = &filter.target {
+            conditions.push("#target = :target");
+            query = query
+                .expression_attribute_names("#target", "target")
+                .expression_attribute_values(":target", s(target.as_str()));
+        }
+        query = query.filter_expression(conditions.join(" AND "));
+        if let Some(cursor) = cursor {
+            let sk = URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|sk| sk.len() <= 128 && sk.contains('#'))
+                .ok_or(StoreError::InvalidCursor)?;
+            query = query.set_exclusive_start_key(Some(Item::from([
+                ("pk".to_owned(), s(partition)),
+                ("sk".to_owned(), s(sk)),
+            ])));
+        }
+        let output = query.send().await.map_err(StoreError::unavailable)?;
+        let entries = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| body::<AuditItem>(item).map(|stored| stored.entry))
+            .collect::<Result<_, _>>()?;
+        let next_cursor = output.last_evaluated_key.and_then(|key| {
+            key.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(|sk| URL_SAFE_NO_PAD.encode(sk))
+        });
+        Ok(AuditPage {
+            entries,
+            next_cursor,
+        })
+    }
+}
