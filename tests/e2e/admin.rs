@@ -528,6 +528,15 @@ async fn permission_matrix_of_roles_and_admin_endpoints() {
         let pin_id = pin_user["id"].as_str().unwrap();
         let (_, target_etag) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
         let (_, org_etag) = app.read("/v1/admin/organisation", &admin).await;
+        let site: Value = app
+            .post("/v1/admin/sites", &admin, &json!({ "name": "Nice" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let site = site["id"].as_str().unwrap();
         let administers = matches!(*role, "admin" | "user_management");
         let is_admin = *role == "admin";
         let expectations: Vec<(&str, reqwest::RequestBuilder, bool)> = vec![
@@ -547,6 +556,7 @@ async fn permission_matrix_of_roles_and_admin_endpoints() {
             ("edit organisation", app.patch("/v1/admin/organisation", token, &org_etag, &json!({ "name": "Renamed" })), is_admin),
             ("list sites", app.get("/v1/admin/sites", token), administers),
             ("create site", app.post("/v1/admin/sites", token, &json!({ "name": "Paris" })), is_admin),
+            ("rename site", app.patch_json(&format!("/v1/admin/sites/{site}"), token, &json!({ "name": "Lyon" })), is_admin),
             ("read audit", app.get("/v1/admin/audit", token), administers),
             ("list api keys", app.get("/v1/admin/api-keys", token), is_admin),
             ("create api key", app.post("/v1/admin/api-keys", token, &json!({ "name": "feed" })), is_admin),
@@ -858,4 +868,72 @@ async fn audit_entries_expire_after_the_organisations_retention() {
         .unwrap();
 
     assert_eq!(later["items"], json!([]));
+}
+
+#[tokio::test]
+async fn only_the_platform_grants_admin_and_only_with_an_admins_approval_on_record() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (organisation, admin) = organisation(&app).await;
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Fu", "last_name": "Ture", "email": unique_email("future") }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let (_, etag) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    let by_admin = app
+        .patch(
+            &format!("/v1/admin/users/{id}"),
+            &admin,
+            &etag,
+            &json!({ "roles": ["admin"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_admin.status(),
+        403,
+        "an organisation's Admin cannot grant Admin"
+    );
+    let grant = |approved_by: &str| {
+        app.http
+            .post(app.url(&format!(
+                "/v1/platform/organisations/{}/admins",
+                organisation.id
+            )))
+            .bearer_auth(stack.platform_token())
+            .json(&json!({ "user_id": id, "approved_by": approved_by }))
+            .send()
+    };
+
+    let unapproved = grant(id).await.unwrap();
+    assert_eq!(
+        unapproved.status(),
+        422,
+        "the approval must come from an existing Admin"
+    );
+    let granted = grant(&organisation.admin_id).await.unwrap();
+    assert_eq!(granted.status(), 200);
+
+    let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert!(
+        read["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["role"] == "admin")
+    );
+    let log: Value = app
+        .get("/v1/admin/audit?action=user.admin_granted", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["items"][0]["approved_by"], organisation.admin_id);
+    assert_eq!(log["items"][0]["actor"], json!({ "kind": "platform" }));
 }

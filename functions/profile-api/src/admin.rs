@@ -781,6 +781,38 @@ pub async fn create_site(
     Ok((StatusCode::CREATED, Json(json!(site))))
 }
 
+/// `PATCH /v1/admin/sites/{id}` `{name}`: renames a site (Admin only).
+pub async fn rename_site(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    if !site_ids(&state, &caller).await?.contains(&id) {
+        return Err(ApiError::NotFound);
+    }
+    let mut fields = Fields::new(&body, &["name"]);
+    let name = fields
+        .string("name")
+        .and_then(|n| fields.parse("name", || bounded_text(n, 1, 100)));
+    fields.finish()?;
+    let site = Site {
+        id,
+        name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
+    };
+    state.table.put_site(&caller.organisation.id, &site).await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "site.renamed",
+        Some(&site.id),
+        vec!["name".to_owned()],
+    )
+    .await;
+    Ok(Json(json!(site)))
+}
+
 pub async fn delete_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

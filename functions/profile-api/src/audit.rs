@@ -16,6 +16,22 @@ use serde_json::{Value, json};
 
 use crate::{ApiError, AppState, caller::Authenticated};
 
+/// Appends a complete entry to `organisation`'s log (see `record`).
+pub async fn write(
+    state: &AppState,
+    organisation: &OrganisationId,
+    retention_days: u32,
+    entry: &AuditEntry,
+) {
+    if let Err(error) = state
+        .table
+        .record_audit(organisation, entry, retention_days)
+        .await
+    {
+        tracing::error!(%error, action = %entry.action, "audit entry not written");
+    }
+}
+
 /// Appends an entry to `organisation`'s log. A failure is logged loudly but does not undo the
 /// action it records, which has already happened.
 pub async fn record(
@@ -34,6 +50,7 @@ pub async fn record(
         target: target.map(str::to_owned),
         source: None,
         changed,
+        approved_by: None,
     };
     if let Err(error) = state
         .table

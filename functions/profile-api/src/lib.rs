@@ -145,6 +145,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/platform/organisations",
             post(platform::create_organisation),
         )
+        .route(
+            "/v1/platform/organisations/{organisation}/admins",
+            post(platform::grant_admin),
+        )
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/auth/login/mfa", post(mfa::complete_login))
@@ -196,7 +200,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/sites",
             get(admin::list_sites).post(admin::create_site),
         )
-        .route("/v1/admin/sites/{site}", delete(admin::delete_site))
+        .route(
+            "/v1/admin/sites/{site}",
+            patch(admin::rename_site).delete(admin::delete_site),
+        )
         .route("/v1/admin/audit", get(audit::list))
         .route(
             "/v1/admin/api-keys",

@@ -2,12 +2,13 @@
 
 use axum::{
     Json,
+    extract::Path,
     extract::State,
     http::{StatusCode, request::Parts},
 };
 use roster_domain::{
     credentials::{check_password_policy, hash_password},
-    ids::OrganisationId,
+    ids::{OrganisationId, UserId},
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
     profile::{Email, NAME_MAX, Profile},
@@ -169,4 +170,91 @@ pub async fn create_organisation(
             }
         })),
     ))
+}
+
+/// `POST /v1/platform/organisations/{organisation}/admins` `{user_id, approved_by}`: grants Admin
+/// (only the platform operator can), with the written approval of an existing Admin recorded in
+/// the audit log.
+pub async fn grant_admin(
+    State(state): State<AppState>,
+    _operator: PlatformOperator,
+    Path(organisation): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let organisation =
+        OrganisationId::try_from(organisation.as_str()).map_err(|_| ApiError::NotFound)?;
+    let organisation = state
+        .table
+        .organisation(&organisation)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut fields = Fields::new(&body, &["user_id", "approved_by"]);
+    let user = fields
+        .string("user_id")
+        .and_then(|u| fields.parse("user_id", || UserId::try_from(u).map_err(unknown_user)));
+    let approver = fields
+        .string("approved_by")
+        .and_then(|u| fields.parse("approved_by", || UserId::try_from(u).map_err(unknown_user)));
+    fields.finish()?;
+    let (Some(user), Some(approver)) = (user, approver) else {
+        return Err(ApiError::Internal(
+            "validated grant fields missing".to_owned(),
+        ));
+    };
+    let approver = state
+        .table
+        .membership(&organisation.id, &approver)
+        .await?
+        .filter(|m| m.is_active() && roster_domain::permissions::is_admin(&m.roles))
+        .ok_or_else(|| {
+            ApiError::field(
+                "approved_by",
+                "not_an_admin",
+                "must be an active Admin of the organisation",
+            )
+        })?;
+    let before = state
+        .table
+        .membership(&organisation.id, &user)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                "user_id",
+                "unknown_user",
+                "is not a user of the organisation",
+            )
+        })?;
+    if roster_domain::permissions::is_admin(&before.roles) {
+        return Ok(Json(json!({ "id": before.id, "roles": before.roles })));
+    }
+    let mut after = Membership {
+        version: before.version + 1,
+        ..before.clone()
+    };
+    after.roles.push(RoleGrant::organisation_wide(Role::Admin));
+    state.table.update_membership(&before, &after, None).await?;
+    let entry = roster_domain::audit::AuditEntry {
+        at: state.now(),
+        action: "user.admin_granted".to_owned(),
+        actor: roster_domain::audit::Actor::Platform,
+        target: Some(after.id.to_string()),
+        source: None,
+        changed: vec!["roles".to_owned()],
+        approved_by: Some(approver.id.to_string()),
+    };
+    crate::audit::write(
+        &state,
+        &organisation.id,
+        organisation.settings.audit_retention_days,
+        &entry,
+    )
+    .await;
+    Ok(Json(json!({ "id": after.id, "roles": after.roles })))
+}
+
+fn unknown_user(_: roster_domain::ids::InvalidId) -> roster_domain::validation::FieldProblem {
+    roster_domain::validation::FieldProblem::new(
+        "unknown_user",
+        "is not a user of the organisation",
+    )
 }

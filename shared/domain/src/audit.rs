@@ -28,4 +28,7 @@ pub struct AuditEntry {
     pub source: Option<String>,
     /// Names of the fields that changed.
     pub changed: Vec<String>,
+    /// The existing Admin who approved a grant of Admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
