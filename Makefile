@@ -1,5 +1,5 @@
 # Roster: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test check fmt lint tools
+.PHONY: dev test bench check fmt lint tools
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/roster/target
 
@@ -8,6 +8,10 @@ dev:
 
 test:
 	@scripts/test.sh
+
+## performance budgets (release build), printed as a table and written to target/bench/latest.json
+bench:
+	@scripts/bench.sh
 
 ## fmt check, clippy and cfn-lint, as CI runs them
 check: tools

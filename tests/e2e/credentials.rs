@@ -720,4 +720,95 @@ async fn disabling_2fa_needs_the_password_or_a_code() {
             .1["token"]
             .is_string()
     );
+    let subject = render(&Notice::MfaDisabled, Language::En, "Ada").subject;
+    let emails = stack().await.emails_to(&organisation.admin_email).await;
+    assert!(emails.iter().any(|m| m["subject"] == subject.as_str()));
+}
+
+#[tokio::test]
+async fn regenerated_recovery_codes_replace_the_old_ones_and_the_person_is_told() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (_, old_codes) = enrol_totp(&app, &token).await;
+
+    let response = app
+        .post(
+            "/v1/me/mfa/recovery-codes",
+            &token,
+            &json!({ "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let new_codes = response.json::<Value>().await.unwrap()["recovery_codes"].clone();
+    assert_eq!(new_codes.as_array().unwrap().len(), 10);
+    let challenge_token = challenge(&app, &organisation.admin_email).await;
+    let (old, _) = complete(
+        &app,
+        json!({ "challenge": challenge_token, "recovery_code": old_codes[0] }),
+    )
+    .await;
+    assert_eq!(old, 401, "the old codes stopped working");
+    let (new, _) = complete(
+        &app,
+        json!({ "challenge": challenge_token, "recovery_code": new_codes[0] }),
+    )
+    .await;
+    assert_eq!(new, 200);
+    let subject = render(&Notice::RecoveryCodesRegenerated, Language::En, "Ada").subject;
+    let emails = stack().await.emails_to(&organisation.admin_email).await;
+    assert!(emails.iter().any(|m| m["subject"] == subject.as_str()));
+}
+
+/// A login as API Gateway delivers it, from `address`.
+fn login_event(email: &str, address: &str) -> Value {
+    let mut event = roster_e2e::sample_event("profile-api-health.json");
+    event["routeKey"] = json!("POST /v1/{proxy+}");
+    event["rawPath"] = json!("/v1/auth/login");
+    event["requestContext"]["http"]["method"] = json!("POST");
+    event["requestContext"]["http"]["path"] = json!("/v1/auth/login");
+    event["requestContext"]["http"]["sourceIp"] = json!(address);
+    event["headers"]["content-type"] = json!("application/json");
+    event["body"] = json!(json!({ "email": email, "password": "Wrong-password-1" }).to_string());
+    event
+}
+
+#[tokio::test]
+async fn an_address_that_fails_many_logins_waits_whatever_name_it_tries() {
+    let stack = stack().await;
+    let functions = stack.functions_configured(TestClock::default().clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    let address = format!("198.51.100.{}", rand_octet());
+    for _ in 0..25 {
+        let answer = functions
+            .invoke("profile-api", login_event(&unique_email("spray"), &address))
+            .await
+            .unwrap();
+        assert_eq!(answer["statusCode"], 401);
+    }
+
+    let blocked = functions
+        .invoke("profile-api", login_event(&unique_email("spray"), &address))
+        .await
+        .unwrap();
+    let elsewhere = functions
+        .invoke(
+            "profile-api",
+            login_event(&unique_email("spray"), "203.0.113.200"),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(blocked["statusCode"], 429);
+    assert_eq!(
+        elsewhere["statusCode"], 401,
+        "other addresses are not affected"
+    );
+}
+
+fn rand_octet() -> u8 {
+    (chrono::Utc::now().timestamp_subsec_nanos() % 250) as u8 + 1
 }

@@ -493,6 +493,11 @@ pub async fn accept_invitation(
         .account(&before.account_id)
         .await?
         .ok_or_else(invalid)?;
+    let organisation = state
+        .table
+        .organisation(&before.organisation_id)
+        .await?
+        .ok_or_else(invalid)?;
     match &account.password_hash {
         Some(existing) => {
             if crate::passwords::verify_blocking(password, Some(existing)).await?
@@ -502,11 +507,6 @@ pub async fn accept_invitation(
             }
         }
         None => {
-            let organisation = state
-                .table
-                .organisation(&before.organisation_id)
-                .await?
-                .ok_or_else(invalid)?;
             crate::passwords::check_new_password(
                 &state,
                 &organisation.settings,
@@ -536,7 +536,7 @@ pub async fn accept_invitation(
         "invitation.accepted",
     )
     .await;
-    crate::auth::finish_login(&state, &account, &after, &headers).await
+    crate::auth::finish_login(&state, &account, &after, &organisation, &headers).await
 }
 
 async fn set_status(

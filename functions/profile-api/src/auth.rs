@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use lambda_http::RequestExt;
+use roster_domain::organisation::Organisation;
 use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
@@ -115,12 +116,20 @@ fn locked(until_minutes: u64) -> Response {
     response
 }
 
+/// Whether a login may proceed.
+pub enum Gate {
+    /// Open, with the failures counted so far (none to clear when zero).
+    Open { failures: u32 },
+    /// Locked: the answer to give (the attempt was counted).
+    Locked(Response),
+}
+
 /// Whether `subject` (or the address) is locked now; a locked attempt counts as a failure.
 pub async fn check_lock(
     state: &AppState,
     subject: &str,
     address: Option<&str>,
-) -> Result<Option<Response>, ApiError> {
+) -> Result<Gate, ApiError> {
     let now = state.now();
     let failures = state.table.login_failures(subject).await?;
     let mut lock_now = failures
@@ -140,9 +149,11 @@ pub async fn check_lock(
     }
     if lock_now.blocks(now) {
         state.table.record_login_failure(subject, now).await?;
-        return Ok(Some(locked(lock_now.minutes_from(now))));
+        return Ok(Gate::Locked(locked(lock_now.minutes_from(now))));
     }
-    Ok(None)
+    Ok(Gate::Open {
+        failures: failures.count,
+    })
 }
 
 /// Counts a failure; the person is told by email when it locks their login.
@@ -223,44 +234,28 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    if let Some(refusal) = check_lock(&state, &subject, address.as_deref()).await? {
-        return Ok(refusal);
-    }
-
-    let (account, membership) = match who {
-        Login::Email {
-            email,
-            organisation,
-        } => {
-            let account = state.table.account_by_email(email.normalised()).await?;
-            let membership = match &account {
-                Some(account) => active_membership(&state, account, organisation.as_ref()).await?,
-                None => None,
-            };
-            (account, membership)
-        }
-        Login::Username {
-            organisation,
-            username,
-        } => {
-            let membership = state
-                .table
-                .membership_by_username(&organisation, username.normalised())
-                .await?;
-            let account = match &membership {
-                Some(membership) => state.table.account(&membership.account_id).await?,
-                None => None,
-            };
-            (account, membership.filter(Membership::is_active))
-        }
+    let (gate, account) = tokio::join!(
+        check_lock(&state, &subject, address.as_deref()),
+        find_account(&state, &who)
+    );
+    let failures = match gate? {
+        Gate::Locked(refusal) => return Ok(refusal),
+        Gate::Open { failures } => failures,
     };
-    let hash = account
-        .as_ref()
-        .and_then(|a| a.password_hash.clone())
-        .filter(|_| membership.is_some());
-    let check = verify_blocking(password, hash.as_deref()).await?;
-    let (PasswordCheck::Right { rehash }, Some(account), Some(membership)) =
-        (check, account.as_ref(), membership.clone())
+    let account = account?;
+    // The memberships are read while the password is verified (the verification dominates).
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
+        match &account {
+            Some(account) => find_membership(&state, account, &who).await,
+            None => Ok(None),
+        }
+    });
+    let found = found?;
+    let membership = found.as_ref().map(|(m, _)| m.clone());
+    let organisation = found.map(|(_, o)| o);
+    let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
+        (check?, account.as_ref(), membership.clone(), organisation)
     else {
         record_failure(&state, &subject, address.as_deref(), account.as_ref()).await?;
         if let Some(m) = &membership {
@@ -268,11 +263,52 @@ pub async fn login(
         }
         return Err(ApiError::InvalidCredentials);
     };
-    state.table.clear_login_failures(&subject).await?;
+    if failures > 0 {
+        state.table.clear_login_failures(&subject).await?;
+    }
     if rehash {
         upgrade_hash(&state, account, password).await;
     }
-    finish_login(&state, account, &membership, &parts.headers).await
+    finish_login(&state, account, &membership, &organisation, &parts.headers).await
+}
+
+/// The account a login names, if any.
+async fn find_account(state: &AppState, who: &Login) -> Result<Option<Account>, ApiError> {
+    Ok(match who {
+        Login::Email { email, .. } => state.table.account_by_email(email.normalised()).await?,
+        Login::Username {
+            organisation,
+            username,
+        } => {
+            match state
+                .table
+                .membership_by_username(organisation, username.normalised())
+                .await?
+            {
+                Some(membership) => state.table.account(&membership.account_id).await?,
+                None => None,
+            }
+        }
+    })
+}
+
+/// The active membership (and its organisation) the login goes into: the named organisation's,
+/// or the first active one; one `BatchGetItem`.
+async fn find_membership(
+    state: &AppState,
+    account: &Account,
+    who: &Login,
+) -> Result<Option<(Membership, Organisation)>, ApiError> {
+    let only = match who {
+        Login::Email { organisation, .. } => organisation.as_ref(),
+        Login::Username { organisation, .. } => Some(organisation),
+    };
+    Ok(state
+        .table
+        .memberships_of(account, only)
+        .await?
+        .into_iter()
+        .find(|(m, _)| m.is_active()))
 }
 
 /// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a
@@ -281,13 +317,9 @@ pub async fn finish_login(
     state: &AppState,
     account: &Account,
     membership: &Membership,
+    organisation: &Organisation,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let organisation = state
-        .table
-        .organisation(&membership.organisation_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("membership without organisation".to_owned()))?;
     crate::passwords::require_password_login(&organisation.settings)?;
     if account.totp.is_some() {
         let challenge = new_secret();
@@ -310,7 +342,15 @@ pub async fn finish_login(
     } else {
         None
     };
-    session_answer(state, account, membership, headers, restriction).await
+    session_answer(
+        state,
+        account,
+        membership,
+        organisation,
+        headers,
+        restriction,
+    )
+    .await
 }
 
 /// A hash with old parameters becomes one with today's; a concurrent change wins.
@@ -329,6 +369,7 @@ pub async fn session_answer(
     state: &AppState,
     account: &Account,
     membership: &Membership,
+    organisation: &Organisation,
     headers: &HeaderMap,
     restriction: Option<Restriction>,
 ) -> Result<Response, ApiError> {
@@ -336,15 +377,19 @@ pub async fn session_answer(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(200).collect());
-    let (token, expires_at) =
-        start_session(state, account, membership, user_agent, restriction).await?;
-    audit::of_person(
-        state,
-        &membership.organisation_id,
-        membership.id.as_str(),
-        "login.succeeded",
-    )
-    .await;
+    let (session, ()) = tokio::join!(
+        start_session(state, account, membership, user_agent, restriction),
+        audit::record(
+            state,
+            &organisation.id,
+            organisation.settings.audit_retention_days,
+            roster_domain::audit::Actor::User(membership.id.to_string()),
+            "login.succeeded",
+            Some(membership.id.as_str()),
+            vec![],
+        ),
+    );
+    let (token, expires_at) = session?;
     Ok(Json(json!({ "token": token, "expires_at": expires_at })).into_response())
 }
 
@@ -352,25 +397,6 @@ fn invalid_organisation(
     _: roster_domain::ids::InvalidId,
 ) -> roster_domain::validation::FieldProblem {
     roster_domain::validation::FieldProblem::new("invalid_id", "is not an organisation id")
-}
-
-/// The membership to log into: the requested organisation's, or the first active one.
-async fn active_membership(
-    state: &AppState,
-    account: &Account,
-    requested: Option<&OrganisationId>,
-) -> Result<Option<Membership>, ApiError> {
-    for (organisation, user) in &account.memberships {
-        if requested.is_some_and(|r| r != organisation) {
-            continue;
-        }
-        if let Some(membership) = state.table.membership(organisation, user).await?
-            && membership.is_active()
-        {
-            return Ok(Some(membership));
-        }
-    }
-    Ok(None)
 }
 
 /// A new session for `membership`: the token (shown once) and when it expires if unused.

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState, audit,
-    auth::{check_lock, mfa_subject, record_failure, session_answer},
+    auth::{Gate, check_lock, mfa_subject, record_failure, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -296,7 +296,7 @@ pub async fn complete_login(
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
     let subject = mfa_subject(&account);
-    if let Some(refusal) = check_lock(&state, &subject, None).await? {
+    if let Gate::Locked(refusal) = check_lock(&state, &subject, None).await? {
         return Ok(refusal);
     }
     let accepted = match (code, recovery_code) {
@@ -323,7 +323,20 @@ pub async fn complete_login(
     let restriction = account
         .must_change_password
         .then_some(roster_store::Restriction::PasswordChange);
-    session_answer(&state, &account, &membership, &headers, restriction).await
+    let organisation = state
+        .table
+        .organisation(&membership.organisation_id)
+        .await?
+        .ok_or(ApiError::InvalidCredentials)?;
+    session_answer(
+        &state,
+        &account,
+        &membership,
+        &organisation,
+        &headers,
+        restriction,
+    )
+    .await
 }
 
 /// Accepts a recovery code once (it is removed); the person is told how many remain.

@@ -8,6 +8,7 @@ use roster_domain::{
     directory::search_terms,
     ids::{OrganisationId, UserId},
     membership::Membership,
+    organisation::Organisation,
     profile::Email,
 };
 use serde::{Deserialize, Serialize};
@@ -209,6 +210,55 @@ impl DynamoTable {
             users,
             next_cursor: output.last_evaluated_key.as_ref().map(encode_user_cursor),
         })
+    }
+
+    /// The account's memberships (in `organisations`, or all) with their organisations, in one
+    /// `BatchGetItem` (organisation id order).
+    pub async fn memberships_of(
+        &self,
+        account: &Account,
+        only: Option<&OrganisationId>,
+    ) -> Result<Vec<(Membership, Organisation)>, StoreError> {
+        let pairs: Vec<_> = account
+            .memberships
+            .iter()
+            .filter(|(organisation, _)| only.is_none_or(|o| o == *organisation))
+            .collect();
+        let keys: Vec<keys::Key> = pairs
+            .iter()
+            .flat_map(|(organisation, user)| {
+                [
+                    keys::membership(organisation, user),
+                    keys::organisation(organisation),
+                ]
+            })
+            .collect();
+        let mut memberships = Vec::new();
+        let mut organisations = std::collections::HashMap::new();
+        for item in self.batch_get(&keys).await? {
+            if item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("ORG")
+            {
+                let organisation: Organisation = body(item)?;
+                organisations.insert(organisation.id.clone(), organisation);
+            } else {
+                memberships.push(body::<MembershipItem>(item)?.membership);
+            }
+        }
+        let mut found: Vec<_> = memberships
+            .into_iter()
+            .filter_map(|m| {
+                organisations
+                    .get(&m.organisation_id)
+                    .cloned()
+                    .map(|o| (m, o))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.organisation_id.cmp(&b.0.organisation_id));
+        Ok(found)
     }
 
     /// The membership whose username (normalised) is `username` in `organisation`.

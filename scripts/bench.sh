@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make bench`: a stack of its own, the release build, the budgets measured side by side.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+roster_stack_env bench "${ROSTER_BENCH_DYNAMODB_PORT:-28000}" "${ROSTER_BENCH_MOTO_PORT:-24566}"
+
+scripts/tools.sh
+trap 'scripts/stack.sh stop bench' EXIT
+scripts/stack.sh start bench "$ROSTER_DYNAMODB_PORT" "$ROSTER_MOTO_PORT"
+cargo run --quiet -p roster-local -- provision
+cargo build --quiet --release -p roster-bench -p profile-api
+ROSTER_BENCH_BINARY_DIR="$CARGO_TARGET_DIR/release" "$CARGO_TARGET_DIR/release/roster-bench"

@@ -1,0 +1,353 @@
+//! `make bench`: each budget of DESIGN.md section 7 that Roster can measure today, against a limit
+//! measured in the same run on the same machine, as a ratio. Prints a table and writes it as JSON
+//! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
+
+use std::{
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use roster_domain::{credentials::hash_password, session::secret_hash};
+use roster_local::{LocalConfig, dev::local_router, provision::push_applications};
+use roster_store::CallCounter;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Bench-password-42";
+
+/// Sorted samples in milliseconds.
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        Self(values)
+    }
+
+    fn quantile(&self, q: f64) -> f64 {
+        let index = ((self.0.len() as f64 - 1.0) * q).round() as usize;
+        self.0[index]
+    }
+
+    fn median(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    fn p99(&self) -> f64 {
+        self.quantile(0.99)
+    }
+}
+
+async fn time<F: std::future::Future>(future: F) -> (F::Output, f64) {
+    let start = Instant::now();
+    let output = future.await;
+    (output, start.elapsed().as_secs_f64() * 1000.0)
+}
+
+struct Row {
+    budget: &'static str,
+    measured: String,
+    limit: String,
+    ratio: f64,
+    max_ratio: f64,
+    samples: usize,
+}
+
+impl Row {
+    fn passes(&self) -> bool {
+        self.ratio <= self.max_ratio
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let config = LocalConfig::from_env()?;
+    let aws = roster_bootstrap::aws_config().await;
+    let push = push_applications(&aws_sdk_sns::Client::new(&aws)).await?;
+    let counter = CallCounter::default();
+    let mut clients = roster_local::clients(&aws);
+    clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        counter
+            .attach(aws_sdk_dynamodb::config::Builder::from(&aws))
+            .build(),
+    );
+    let functions =
+        roster_local::Functions::new(&clients, &config, &push, profile_api::system_clock());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = local_router(&functions);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::new();
+
+    let admin_email = format!(
+        "bench.{}@example.com",
+        roster_domain::ids::UserId::generate()
+    );
+    let created: Value = http
+        .post(format!("{base}/v1/platform/organisations"))
+        .bearer_auth(config.platform_token.as_deref().ok_or("ROSTER_PLATFORM_TOKEN is required")?)
+        .json(&json!({ "name": "Bench", "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let organisation = created["organisation"]["id"]
+        .as_str()
+        .ok_or("organisation not created")?
+        .to_owned();
+
+    let mut rows = Vec::new();
+
+    // Login against one bare argon2id hash with the same parameters.
+    let login_body = json!({ "email": admin_email, "password": PASSWORD });
+    let mut logins = Vec::new();
+    let mut token = String::new();
+    for _ in 0..40 {
+        let (response, ms) = time(
+            http.post(format!("{base}/v1/auth/login"))
+                .json(&login_body)
+                .send(),
+        )
+        .await;
+        let answer: Value = response?.json().await?;
+        token = answer["token"].as_str().ok_or("login failed")?.to_owned();
+        logins.push(ms);
+    }
+    let mut hashes = Vec::new();
+    for _ in 0..40 {
+        let start = Instant::now();
+        std::hint::black_box(hash_password(PASSWORD));
+        hashes.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (logins, hashes) = (Samples::of(logins), Samples::of(hashes));
+    rows.push(Row {
+        budget: "login (median) vs one argon2id hash",
+        measured: format!("{:.1} ms", logins.median()),
+        limit: format!("{:.1} ms", hashes.median()),
+        ratio: logins.median() / hashes.median(),
+        max_ratio: 1.2,
+        samples: logins.0.len(),
+    });
+
+    // GET /v1/me against the same DynamoDB calls made by a bare SDK client.
+    for _ in 0..20 {
+        http.get(format!("{base}/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+    }
+    let mut me = Vec::new();
+    for _ in 0..300 {
+        let (response, ms) =
+            time(http.get(format!("{base}/v1/me")).bearer_auth(&token).send()).await;
+        response?.error_for_status()?;
+        me.push(ms);
+    }
+    let me = Samples::of(me);
+    let bare = aws_sdk_dynamodb::Client::new(&aws);
+    let session_key = |hash: &str| {
+        [
+            (
+                "pk".to_owned(),
+                AttributeValue::S(format!("SESSION#{hash}")),
+            ),
+            ("sk".to_owned(), AttributeValue::S("SESSION".to_owned())),
+        ]
+    };
+    let me_json: Value = http
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let user = me_json["id"].as_str().ok_or("no user id")?.to_owned();
+    let mut raw = Vec::new();
+    for _ in 0..300 {
+        let start = Instant::now();
+        bare.get_item()
+            .table_name(&config.table_name)
+            .set_key(Some(
+                session_key(&secret_hash(&token)).into_iter().collect(),
+            ))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let keys = KeysAndAttributes::builder()
+            .keys(
+                [
+                    (
+                        "pk".to_owned(),
+                        AttributeValue::S(format!("ORG#{organisation}#USER#{user}")),
+                    ),
+                    ("sk".to_owned(), AttributeValue::S("USER".to_owned())),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .keys(
+                [
+                    (
+                        "pk".to_owned(),
+                        AttributeValue::S(format!("ORG#{organisation}")),
+                    ),
+                    ("sk".to_owned(), AttributeValue::S("ORG".to_owned())),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .consistent_read(true)
+            .build()?;
+        bare.batch_get_item()
+            .request_items(&config.table_name, keys)
+            .send()
+            .await?;
+        raw.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let raw = Samples::of(raw);
+    rows.push(Row {
+        budget: "GET /v1/me p99 vs its raw DynamoDB calls p99",
+        measured: format!("{:.2} ms", me.p99()),
+        limit: format!("{:.2} ms", raw.p99()),
+        ratio: me.p99() / raw.p99(),
+        max_ratio: 1.3,
+        samples: me.0.len(),
+    });
+
+    // DynamoDB round trips per request.
+    counter.reset();
+    let read = http
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    let etag = read
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let get_calls = counter.count();
+    counter.reset();
+    http.patch(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .header("if-match", etag)
+        .json(&json!({ "department": "Benchmarks" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let patch_calls = counter.count();
+    for (budget, calls, limit) in [
+        ("GET /v1/me DynamoDB calls", get_calls, 2),
+        ("PATCH /v1/me DynamoDB calls", patch_calls, 3),
+    ] {
+        rows.push(Row {
+            budget,
+            measured: calls.to_string(),
+            limit: limit.to_string(),
+            ratio: calls as f64 / limit as f64,
+            max_ratio: 1.0,
+            samples: 1,
+        });
+    }
+
+    // Cold start of the release profile-api binary: exec to first answered /health, and peak RSS.
+    let binary =
+        std::env::var("ROSTER_BENCH_BINARY_DIR").map(|dir| format!("{dir}/profile-api"))?;
+    let mut starts = Vec::new();
+    let mut peak_rss_kb = 0u64;
+    let mut pings = Vec::new();
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let start = Instant::now();
+        let mut child = tokio::process::Command::new(&binary)
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let url = format!("http://127.0.0.1:{port}/health");
+        loop {
+            if let Ok(response) = http.get(&url).send().await
+                && response.status().is_success()
+            {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err("the release binary did not answer /health in 10 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        starts.push(start.elapsed().as_secs_f64() * 1000.0);
+        if let Some(pid) = child.id() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or_default();
+            peak_rss_kb = peak_rss_kb.max(hwm);
+        }
+        child.kill().await?;
+        let (_, ping) = time(
+            bare.get_item()
+                .table_name(&config.table_name)
+                .set_key(Some(
+                    [
+                        ("pk".to_owned(), AttributeValue::S("HEALTH".to_owned())),
+                        ("sk".to_owned(), AttributeValue::S("HEALTH".to_owned())),
+                    ]
+                    .into_iter()
+                    .collect(),
+                ))
+                .send(),
+        )
+        .await;
+        pings.push(ping);
+    }
+    let (starts, pings) = (Samples::of(starts), Samples::of(pings));
+    rows.push(Row {
+        budget: "cold start: exec to first /health answer",
+        measured: format!("{:.1} ms", starts.median()),
+        limit: format!("50 ms + {:.1} ms DynamoDB", pings.median()),
+        ratio: starts.median() / (50.0 + pings.median()),
+        max_ratio: 1.0,
+        samples: starts.0.len(),
+    });
+    rows.push(Row {
+        budget: "cold start: peak RSS",
+        measured: format!("{:.1} MB", peak_rss_kb as f64 / 1024.0),
+        limit: "40 MB".to_owned(),
+        ratio: peak_rss_kb as f64 / 1024.0 / 40.0,
+        max_ratio: 1.0,
+        samples: starts.0.len(),
+    });
+
+    println!(
+        "{:<48} {:>12} {:>26} {:>7} {:>8} {:>7}",
+        "budget", "measured", "limit (same run)", "ratio", "samples", "result"
+    );
+    for row in &rows {
+        println!(
+            "{:<48} {:>12} {:>26} {:>7.2} {:>8} {:>7}",
+            row.budget,
+            row.measured,
+            row.limit,
+            row.ratio,
+            row.samples,
+            if row.passes() { "pass" } else { "FAIL" }
+        );
+    }
+    let report: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "budget": r.budget, "measured": r.measured, "limit": r.limit, "ratio": r.ratio, "max_ratio": r.max_ratio, "samples": r.samples, "pass": r.passes() }))
+        .collect();
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write(
+        "target/bench/latest.json",
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    Ok(())
+}
