@@ -812,3 +812,38 @@ async fn an_address_that_fails_many_logins_waits_whatever_name_it_tries() {
 fn rand_octet() -> u8 {
     (chrono::Utc::now().timestamp_subsec_nanos() % 250) as u8 + 1
 }
+
+#[tokio::test]
+async fn an_organisation_can_lock_after_fewer_failures() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, _) = organisation(
+        &app,
+        json!({ "lockout": { "free_failures": 3, "max_wait_minutes": 30 } }),
+    )
+    .await;
+
+    for _ in 0..3 {
+        assert_eq!(
+            login_attempt(&app, &organisation.admin_email, "Wrong-password-1")
+                .await
+                .0,
+            401
+        );
+    }
+
+    assert_eq!(
+        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
+            .await
+            .0,
+        429
+    );
+    let locked = render(&Notice::AccountLocked { minutes: 1 }, Language::En, "Ada").subject;
+    assert!(
+        stack
+            .emails_to(&organisation.admin_email)
+            .await
+            .iter()
+            .any(|m| m["subject"] == locked.as_str())
+    );
+}

@@ -13,13 +13,13 @@ use roster_domain::organisation::Organisation;
 use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
-    lockout::{FREE_FAILURES, Lock, MAX_FAILURES, address_lock, lock},
+    lockout::{Lock, LockPolicy, address_lock},
     membership::{Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, MfaChallenge, Restriction, Session};
+use roster_store::{Account, Failures, MfaChallenge, Restriction, Session};
 use serde_json::json;
 
 use crate::{
@@ -124,22 +124,45 @@ pub enum Gate {
     Locked(Response),
 }
 
-/// Whether `subject` (or the address) is locked now; a locked attempt counts as a failure.
-pub async fn check_lock(
+/// The failures counted for a login name and, when known, its source address.
+pub struct Counted {
+    subject: Failures,
+    address: Option<Failures>,
+}
+
+pub async fn read_failures(
     state: &AppState,
     subject: &str,
     address: Option<&str>,
+) -> Result<Counted, ApiError> {
+    let by_address = match address {
+        Some(address) => Some(
+            state
+                .table
+                .login_failures(&format!("address:{address}"))
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Counted {
+        subject: state.table.login_failures(subject).await?,
+        address: by_address,
+    })
+}
+
+/// Whether the login may proceed under `policy`; a locked attempt counts as a failure.
+pub async fn gate(
+    state: &AppState,
+    policy: &LockPolicy,
+    subject: &str,
+    counted: &Counted,
 ) -> Result<Gate, ApiError> {
     let now = state.now();
-    let failures = state.table.login_failures(subject).await?;
+    let failures = &counted.subject;
     let mut lock_now = failures
         .last_at
-        .map_or(Lock::Open, |last| lock(failures.count, last));
-    if let Some(address) = address {
-        let by_address = state
-            .table
-            .login_failures(&format!("address:{address}"))
-            .await?;
+        .map_or(Lock::Open, |last| policy.lock(failures.count, last));
+    if let Some(by_address) = &counted.address {
         let address_lock = by_address
             .last_at
             .map_or(Lock::Open, |last| address_lock(by_address.count, last));
@@ -156,9 +179,20 @@ pub async fn check_lock(
     })
 }
 
+/// Whether `subject` is locked now under `policy` (`read_failures`, then `gate`).
+pub async fn check_lock(
+    state: &AppState,
+    policy: &LockPolicy,
+    subject: &str,
+) -> Result<Gate, ApiError> {
+    let counted = read_failures(state, subject, None).await?;
+    gate(state, policy, subject, &counted).await
+}
+
 /// Counts a failure; the person is told by email when it locks their login.
 pub async fn record_failure(
     state: &AppState,
+    policy: &LockPolicy,
     subject: &str,
     address: Option<&str>,
     account: Option<&Account>,
@@ -172,9 +206,9 @@ pub async fn record_failure(
             .await?;
     }
     if let Some(account) = account
-        && (count == FREE_FAILURES || count == MAX_FAILURES)
+        && policy.locks_now(count)
     {
-        let minutes = lock(count, now).minutes_from(now);
+        let minutes = policy.lock(count, now).minutes_from(now);
         notices::tell(state, account, Notice::AccountLocked { minutes }).await?;
         audit::of_account(state, account, "login.locked").await;
     }
@@ -234,15 +268,11 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    let (gate, account) = tokio::join!(
-        check_lock(&state, &subject, address.as_deref()),
+    let (counted, account) = tokio::join!(
+        read_failures(&state, &subject, address.as_deref()),
         find_account(&state, &who)
     );
-    let failures = match gate? {
-        Gate::Locked(refusal) => return Ok(refusal),
-        Gate::Open { failures } => failures,
-    };
-    let account = account?;
+    let (counted, account) = (counted?, account?);
     // The memberships are read while the password is verified (the verification dominates).
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
@@ -254,10 +284,26 @@ pub async fn login(
     let found = found?;
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
+    // Unknown names lock by the defaults; a person by their organisation's thresholds.
+    let policy = organisation
+        .as_ref()
+        .map(|o| o.settings.lockout)
+        .unwrap_or_default();
+    let failures = match gate(&state, &policy, &subject, &counted).await? {
+        Gate::Locked(refusal) => return Ok(refusal),
+        Gate::Open { failures } => failures,
+    };
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
         (check?, account.as_ref(), membership.clone(), organisation)
     else {
-        record_failure(&state, &subject, address.as_deref(), account.as_ref()).await?;
+        record_failure(
+            &state,
+            &policy,
+            &subject,
+            address.as_deref(),
+            account.as_ref(),
+        )
+        .await?;
         if let Some(m) = &membership {
             audit::of_person(&state, &m.organisation_id, m.id.as_str(), "login.failed").await;
         }

@@ -296,7 +296,13 @@ pub async fn complete_login(
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
     let subject = mfa_subject(&account);
-    if let Gate::Locked(refusal) = check_lock(&state, &subject, None).await? {
+    let organisation = state
+        .table
+        .organisation(&pending.organisation_id)
+        .await?
+        .ok_or(ApiError::InvalidCredentials)?;
+    let policy = organisation.settings.lockout;
+    if let Gate::Locked(refusal) = check_lock(&state, &policy, &subject).await? {
         return Ok(refusal);
     }
     let accepted = match (code, recovery_code) {
@@ -307,7 +313,7 @@ pub async fn complete_login(
         (None, None) => false,
     };
     if !accepted {
-        record_failure(&state, &subject, None, Some(&account)).await?;
+        record_failure(&state, &policy, &subject, None, Some(&account)).await?;
         return Err(ApiError::InvalidCredentials);
     }
     state.table.clear_login_failures(&subject).await?;
@@ -323,11 +329,6 @@ pub async fn complete_login(
     let restriction = account
         .must_change_password
         .then_some(roster_store::Restriction::PasswordChange);
-    let organisation = state
-        .table
-        .organisation(&membership.organisation_id)
-        .await?
-        .ok_or(ApiError::InvalidCredentials)?;
     session_answer(
         &state,
         &account,

@@ -17,16 +17,49 @@ pub enum Lock {
     Indefinite,
 }
 
-pub fn lock(failures: u32, last: DateTime<Utc>) -> Lock {
-    if failures < FREE_FAILURES {
-        Lock::Open
-    } else if failures >= MAX_FAILURES {
-        Lock::Indefinite
-    } else {
-        let doublings = (failures - FREE_FAILURES).min(10);
-        let minutes = (1i64 << doublings).min(MAX_WAIT_MINUTES);
-        Lock::Until(last + Duration::minutes(minutes))
+/// An organisation's lockout thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockPolicy {
+    /// Failures before the first wait (3 to 20).
+    pub free_failures: u32,
+    /// The longest wait between attempts, in minutes (1 to 60).
+    pub max_wait_minutes: u32,
+}
+
+impl Default for LockPolicy {
+    fn default() -> Self {
+        Self {
+            free_failures: FREE_FAILURES,
+            max_wait_minutes: MAX_WAIT_MINUTES as u32,
+        }
     }
+}
+
+impl LockPolicy {
+    pub const FREE_FAILURES_RANGE: std::ops::RangeInclusive<u32> = 3..=20;
+    pub const MAX_WAIT_RANGE: std::ops::RangeInclusive<u32> = 1..=60;
+
+    pub fn lock(&self, failures: u32, last: DateTime<Utc>) -> Lock {
+        if failures < self.free_failures {
+            Lock::Open
+        } else if failures >= MAX_FAILURES {
+            Lock::Indefinite
+        } else {
+            let doublings = (failures - self.free_failures).min(10);
+            let minutes = (1i64 << doublings).min(i64::from(self.max_wait_minutes));
+            Lock::Until(last + Duration::minutes(minutes))
+        }
+    }
+
+    /// Whether this failure is the one that locks (the person is told then).
+    pub fn locks_now(&self, failures: u32) -> bool {
+        failures == self.free_failures || failures == MAX_FAILURES
+    }
+}
+
+/// The default policy's lock.
+pub fn lock(failures: u32, last: DateTime<Utc>) -> Lock {
+    LockPolicy::default().lock(failures, last)
 }
 
 /// Failures from one source address before it waits: higher than a person's, because offices share
@@ -81,6 +114,24 @@ mod tests {
             })
             .collect();
         assert_eq!(waits, [1, 2, 4, 8, 15, 15]);
+    }
+
+    #[test]
+    fn an_organisation_can_lock_sooner_and_wait_longer() {
+        let policy = LockPolicy {
+            free_failures: 3,
+            max_wait_minutes: 60,
+        };
+        assert_eq!(policy.lock(2, t0()), Lock::Open);
+        assert_eq!(
+            policy.lock(3, t0()),
+            Lock::Until(t0() + Duration::minutes(1))
+        );
+        assert_eq!(
+            policy.lock(20, t0()),
+            Lock::Until(t0() + Duration::minutes(60))
+        );
+        assert!(policy.locks_now(3) && !policy.locks_now(4));
     }
 
     #[test]

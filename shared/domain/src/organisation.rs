@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     breached::UnreachableRangeApi,
+    lockout::LockPolicy,
     preferences::{Language, TimeZone, boolean, text},
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
@@ -44,6 +45,9 @@ pub struct OrganisationSettings {
     /// What a password change does when the breached-password range API is unreachable.
     #[serde(default)]
     pub breached_check_unreachable: UnreachableRangeApi,
+    /// When failed logins lock.
+    #[serde(default)]
+    pub lockout: LockPolicy,
     /// How long audit entries are kept, in days.
     #[serde(default = "default_audit_retention_days")]
     pub audit_retention_days: u32,
@@ -70,6 +74,7 @@ impl Default for OrganisationSettings {
             require_mfa: false,
             breached_check_unreachable: UnreachableRangeApi::UseLocalList,
             audit_retention_days: default_audit_retention_days(),
+            lockout: LockPolicy::default(),
         }
     }
 }
@@ -101,6 +106,11 @@ impl OrganisationSettings {
                         errors.collect(&field, login_methods(value, next.login_methods))
                     {
                         next.login_methods = v;
+                    }
+                }
+                "lockout" => {
+                    if let Some(policy) = errors.collect(&field, lock_policy(value, next.lockout)) {
+                        next.lockout = policy;
                     }
                 }
                 "audit_retention_days" => {
@@ -185,6 +195,39 @@ fn login_methods(value: &Value, current: LoginMethods) -> Result<LoginMethods, F
     Ok(next)
 }
 
+fn lock_policy(value: &Value, current: LockPolicy) -> Result<LockPolicy, FieldProblem> {
+    let object = value.as_object().ok_or_else(|| {
+        FieldProblem::new(
+            "invalid_type",
+            "must be an object with free_failures and max_wait_minutes",
+        )
+    })?;
+    let mut next = current;
+    for (key, number) in object {
+        let (target, range) = match key.as_str() {
+            "free_failures" => (&mut next.free_failures, LockPolicy::FREE_FAILURES_RANGE),
+            "max_wait_minutes" => (&mut next.max_wait_minutes, LockPolicy::MAX_WAIT_RANGE),
+            _ => {
+                return Err(FieldProblem::new(
+                    "unknown_field",
+                    format!("{key} is not a lockout setting"),
+                ));
+            }
+        };
+        *target = number
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                FieldProblem::new(
+                    "out_of_range",
+                    format!("{key} must be {} to {}", range.start(), range.end()),
+                )
+            })?;
+    }
+    Ok(next)
+}
+
 fn hour(value: &Value) -> Result<u8, FieldProblem> {
     value
         .as_u64()
@@ -239,6 +282,20 @@ mod tests {
         assert!(s.require_mfa);
         assert_eq!(s.breached_check_unreachable, UnreachableRangeApi::Refuse);
         assert!(patched(json!({ "breached_check_unreachable": "maybe" })).is_err());
+    }
+
+    #[test]
+    fn lockout_thresholds_are_settings_within_bounds() {
+        let s = patched(json!({ "lockout": { "free_failures": 3 } })).unwrap();
+        assert_eq!(
+            s.lockout,
+            LockPolicy {
+                free_failures: 3,
+                max_wait_minutes: 15
+            }
+        );
+        let errors = patched(json!({ "lockout": { "free_failures": 1 } })).unwrap_err();
+        assert_eq!(errors.0[0].code, "out_of_range");
     }
 
     #[test]
