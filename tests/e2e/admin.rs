@@ -2,7 +2,7 @@
 
 use futures::StreamExt;
 use roster_domain::{
-    ids::{AccountId, OrganisationId},
+    ids::OrganisationId,
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::Organisation,
     profile::{Email, Profile},
@@ -599,19 +599,10 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
         .map(|i| {
             let (table, org) = (&table, &org);
             async move {
-                let account = Account {
-                    id: AccountId::generate(),
-                    email: Some(
-                        Email::try_from(format!("p{i}.{}@example.com", org.id).as_str()).unwrap(),
-                    ),
-                    password_hash: None,
-                    memberships: Default::default(),
-                    version: 1,
-                    totp: None,
-                    pending_totp: None,
-                    recovery_codes: vec![],
-                    must_change_password: false,
-                };
+                let account = Account::new(
+                    Some(Email::try_from(format!("p{i}.{}@example.com", org.id).as_str()).unwrap()),
+                    None,
+                );
                 let profile = Profile::named(
                     format!("First{i}"),
                     format!("Last{:05}", i),
@@ -936,4 +927,141 @@ async fn only_the_platform_grants_admin_and_only_with_an_admins_approval_on_reco
         .unwrap();
     assert_eq!(log["items"][0]["approved_by"], organisation.admin_id);
     assert_eq!(log["items"][0]["actor"], json!({ "kind": "platform" }));
+}
+
+#[tokio::test]
+async fn an_unverified_email_does_not_join_another_organisation_at_once() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, attacker) = organisation(&app).await;
+    let victim_email = unique_email("ceo");
+    let (_, etag) = app.read("/v1/me", &attacker).await;
+    let claimed = app
+        .patch(
+            "/v1/me",
+            &attacker,
+            &etag,
+            &json!({ "email": victim_email }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.status(),
+        200,
+        "the address is taken, but not proven"
+    );
+    let (victim_org, admin) = organisation(&app).await;
+
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "C", "last_name": "Eo", "email": victim_email }),
+    )
+    .await;
+
+    assert_eq!(user["invitation_status"], "not_invited");
+    let login = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": victim_email, "password": TEST_PASSWORD, "organisation": victim_org.id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        401,
+        "no way into the organisation without its invitation"
+    );
+}
+
+#[tokio::test]
+async fn user_management_cannot_touch_an_admin() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (organisation, admin) = organisation(&app).await;
+    let manager = user_with_role(&app, &admin, "user_management").await;
+    let path = format!("/v1/admin/users/{}", organisation.admin_id);
+    let (_, etag) = app.read(&path, &admin).await;
+
+    let attempts = [
+        app.patch(
+            &path,
+            &manager,
+            &etag,
+            &json!({ "email": unique_email("mine") }),
+        ),
+        app.post(&format!("{path}/deactivate"), &manager, &json!({})),
+        app.post(&format!("{path}/reset-mfa"), &manager, &json!({})),
+        app.post(&format!("{path}/password-reset"), &manager, &json!({})),
+    ];
+    for attempt in attempts {
+        assert_eq!(attempt.send().await.unwrap().status(), 403);
+    }
+}
+
+#[tokio::test]
+async fn account_wide_resets_are_refused_for_a_person_shared_with_another_organisation() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (elsewhere, _) = organisation(&app).await;
+    let (_, admin) = organisation(&app).await;
+    let shared = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Sha", "last_name": "Red", "email": elsewhere.admin_email }),
+    )
+    .await;
+    let id = shared["id"].as_str().unwrap();
+
+    for action in ["reset-mfa", "unlock"] {
+        let response = app
+            .post(
+                &format!("/v1/admin/users/{id}/{action}"),
+                &admin,
+                &json!({}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{action}");
+        assert_eq!(codes(&response.json().await.unwrap()), ["shared_account"]);
+    }
+}
+
+#[tokio::test]
+async fn switching_into_an_organisation_that_requires_2fa_limits_the_session_to_enrolment() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (first, token) = organisation(&app).await;
+    let strict: Value = app
+        .post(
+            "/v1/platform/organisations",
+            stack.platform_token(),
+            &json!({ "name": "Strict", "settings": { "require_mfa": true }, "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": first.admin_email } }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let strict_id = strict["organisation"]["id"].as_str().unwrap();
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+
+    app.post(
+        &format!("/v1/me/organisations/{strict_id}/switch"),
+        &token,
+        &json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
+
+    let blocked = app.get("/v1/me", &token).send().await.unwrap();
+    assert_eq!(blocked.status(), 403);
+    assert_eq!(
+        blocked.json::<Value>().await.unwrap()["code"],
+        "mfa_enrolment_required"
+    );
 }

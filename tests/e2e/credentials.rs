@@ -177,7 +177,19 @@ async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_le
 async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organisation_chose() {
     let (app, _) = app_with_clock().await;
     let (_, fallback) = organisation(&app, json!({})).await;
-    let (_, strict) = organisation(&app, json!({ "breached_check_unreachable": "refuse" })).await;
+    let (_, strict) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/admin/organisation", &strict).await;
+    let patched = app
+        .patch(
+            "/v1/admin/organisation",
+            &strict,
+            &etag,
+            &json!({ "settings": { "breached_check_unreachable": "refuse" } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
 
     let common = change_password(&app, &fallback, "Password123", "Password123").await;
     assert_eq!(
@@ -814,7 +826,7 @@ fn rand_octet() -> u8 {
 }
 
 #[tokio::test]
-async fn an_organisation_can_lock_after_fewer_failures() {
+async fn an_organisation_can_lock_after_fewer_failures_for_logins_that_name_it() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, _) = organisation(
@@ -822,22 +834,25 @@ async fn an_organisation_can_lock_after_fewer_failures() {
         json!({ "lockout": { "free_failures": 3, "max_wait_minutes": 30 } }),
     )
     .await;
+    let attempt = |password: &'static str| {
+        let (app, organisation) = (&app, &organisation);
+        async move {
+            app.http
+                .post(app.url("/v1/auth/login"))
+                .json(&json!({ "email": organisation.admin_email, "password": password, "organisation": organisation.id }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
 
     for _ in 0..3 {
-        assert_eq!(
-            login_attempt(&app, &organisation.admin_email, "Wrong-password-1")
-                .await
-                .0,
-            401
-        );
+        assert_eq!(attempt("Wrong-password-1").await, 401);
     }
 
-    assert_eq!(
-        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
-            .await
-            .0,
-        429
-    );
+    assert_eq!(attempt(TEST_PASSWORD).await, 429);
     let locked = render(&Notice::AccountLocked { minutes: 1 }, Language::En, "Ada").subject;
     assert!(
         stack
@@ -846,4 +861,42 @@ async fn an_organisation_can_lock_after_fewer_failures() {
             .iter()
             .any(|m| m["subject"] == locked.as_str())
     );
+}
+
+#[tokio::test]
+async fn a_reset_link_stops_working_once_the_password_changed() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    app.http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": organisation.admin_email }))
+        .send()
+        .await
+        .unwrap();
+    let reset = roster_e2e::link_token(
+        stack
+            .emails_to(&organisation.admin_email)
+            .await
+            .pop()
+            .unwrap()["raw"]
+            .as_str()
+            .unwrap(),
+    );
+
+    assert_eq!(
+        change_password(&app, &token, "Changed-meanwhile-3", "Changed-meanwhile-3")
+            .await
+            .status(),
+        204
+    );
+
+    let stale = app
+        .http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 422);
 }

@@ -43,6 +43,9 @@ pub async fn stack() -> &'static Stack {
                 panic!("{error}: the end-to-end tests run against the local stack; run them with `make test`")
             });
             config.template = repo_root().join("infra/template.yaml");
+            // No test depends on the internet: the range API is a closed local port unless a test
+            // serves one (`spawn_range_api`).
+            config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
             let aws = roster_bootstrap::aws_config().await;
             let push = push_applications(&aws_sdk_sns::Client::new(&aws))
                 .await

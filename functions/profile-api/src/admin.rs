@@ -12,7 +12,10 @@ use roster_domain::{
     admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser},
     ids::{SiteId, UserId},
     membership::{InvitationStatus, Membership, Status},
-    permissions::{can_administer, can_deactivate, can_grant, can_manage, is_admin},
+    permissions::{
+        can_administer, can_assign_sites, can_deactivate, can_grant, can_manage, is_admin,
+        managed_sites,
+    },
     profile::{Owner, Profile, ProfilePatch},
     session::{new_secret, secret_hash},
     validation::bounded_text,
@@ -79,7 +82,11 @@ async fn managed_user(
         .membership(&caller.organisation.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !can_manage(&caller.membership.roles, &membership.all_sites()) {
+    if !can_manage(
+        &caller.membership.roles,
+        &membership.roles,
+        &membership.all_sites(),
+    ) {
         return Err(forbidden());
     }
     let account = state
@@ -129,6 +136,29 @@ pub async fn create_user(
     require_administration(&caller)?;
     let given: Vec<String> = body.keys().cloned().collect();
     let new = NewUser::parse(&body, &site_ids(&state, &caller).await?)?;
+    let mut new = new;
+    if let Some(scope) = managed_sites(&caller.membership.roles) {
+        // A scoped User Manager creates users on its own sites, as Members of those sites by default.
+        if new.sites.is_empty() || !can_assign_sites(&caller.membership.roles, &new.sites) {
+            return Err(ApiError::field(
+                "sites",
+                "outside_scope",
+                "give sites you manage",
+            ));
+        }
+        if !given.iter().any(|f| f == "roles") {
+            new.roles = vec![roster_domain::membership::RoleGrant {
+                role: roster_domain::membership::Role::Member,
+                sites: Some(
+                    new.sites
+                        .iter()
+                        .filter(|s| scope.contains(s))
+                        .cloned()
+                        .collect(),
+                ),
+            }];
+        }
+    }
     if new
         .roles
         .iter()
@@ -152,10 +182,16 @@ pub async fn create_user(
         Login::Email(email) => Some(account.email.clone().unwrap_or_else(|| email.clone())),
         Login::Username(_) => None,
     };
-    let invitation_status = if !account_is_new && account.password_hash.is_some() {
-        InvitationStatus::Confirmed
-    } else {
-        InvitationStatus::NotInvited
+    // A person joins at once only with proven credentials: an existing account whose email is
+    // verified, or a username user with a PIN. Everyone else confirms through an invitation.
+    let invitation_status = match &new.login {
+        Login::Username(_) => InvitationStatus::Confirmed,
+        Login::Email(_)
+            if !account_is_new && account.email_verified && account.password_hash.is_some() =>
+        {
+            InvitationStatus::Confirmed
+        }
+        Login::Email(_) => InvitationStatus::NotInvited,
     };
     let mut profile = Profile::named(new.first_name, new.last_name, email);
     profile.tags = new.tags;
@@ -300,6 +336,19 @@ pub async fn patch_user(
         after.roles = roles;
     }
     if let Some(sites) = assignment.sites {
+        let changed_sites: Vec<String> = sites
+            .iter()
+            .filter(|s| !before.sites.contains(s))
+            .chain(before.sites.iter().filter(|s| !sites.contains(s)))
+            .cloned()
+            .collect();
+        if !can_assign_sites(&caller.membership.roles, &changed_sites) {
+            return Err(ApiError::field(
+                "sites",
+                "outside_scope",
+                "you can only assign sites you manage",
+            ));
+        }
         after.sites = sites;
     }
     if let Some(default_site) = assignment.default_site {
@@ -325,6 +374,13 @@ pub async fn patch_user(
             before.version,
             user_view(&state, &before).await,
         ));
+    }
+    if changed.contains(&roster_domain::profile::Attribute::Email) {
+        // A link sent to the old address must not confirm the new one.
+        after.invitation_token_hash = None;
+        if after.invitation_status == InvitationStatus::Pending {
+            after.invitation_status = InvitationStatus::NotInvited;
+        }
     }
     let email_change = match (
         changed.contains(&roster_domain::profile::Attribute::Email),
@@ -522,6 +578,10 @@ pub async fn accept_invitation(
     if !state.table.consume_invitation(&hash).await? {
         return Err(invalid());
     }
+    if !account.email_verified {
+        account.email_verified = true;
+        account = state.table.save_account(&account).await?;
+    }
     let after = Membership {
         invitation_token_hash: None,
         invitation_status: InvitationStatus::Confirmed,
@@ -604,6 +664,20 @@ pub async fn reactivate(
     set_status(&state, &caller, &id, Status::Active).await
 }
 
+/// Account-wide actions (2FA reset, unlock, PIN) belong to the one organisation of an account;
+/// a person who also belongs elsewhere handles their credentials themselves.
+fn require_own_account(account: &Account) -> Result<(), ApiError> {
+    if account.memberships.len() > 1 {
+        Err(ApiError::field(
+            "id",
+            "shared_account",
+            "this person belongs to other organisations too; they manage their credentials themselves",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// `POST /v1/admin/users/{id}/unlock`: clears the failed-login counts of the person.
 pub async fn unlock(
     State(state): State<AppState>,
@@ -611,6 +685,7 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (_, account) = managed_user(&state, &caller, &id).await?;
+    require_own_account(&account)?;
     for subject in login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }
@@ -626,6 +701,7 @@ pub async fn reset_mfa(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (_, mut account) = managed_user(&state, &caller, &id).await?;
+    require_own_account(&account)?;
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
@@ -644,6 +720,7 @@ pub async fn new_pin(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (membership, mut account) = managed_user(&state, &caller, &id).await?;
+    require_own_account(&account)?;
     if membership.profile.email.is_some() {
         return Err(ApiError::field(
             "id",
@@ -819,6 +896,9 @@ pub async fn delete_site(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
+    if !site_ids(&state, &caller).await?.contains(&id) {
+        return Err(ApiError::NotFound);
+    }
     state
         .table
         .delete_site(&caller.organisation.id, &id)

@@ -14,7 +14,7 @@ use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
     lockout::{Lock, LockPolicy, address_lock},
-    membership::{Membership, Username},
+    membership::{InvitationStatus, Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
 };
@@ -130,7 +130,9 @@ pub struct Counted {
     address: Option<Failures>,
 }
 
-pub async fn read_failures(
+/// Reserves this attempt under `subject` (see `reserve_login_attempt`) and reads the address's
+/// failures.
+pub async fn reserve_attempt(
     state: &AppState,
     subject: &str,
     address: Option<&str>,
@@ -145,18 +147,16 @@ pub async fn read_failures(
         None => None,
     };
     Ok(Counted {
-        subject: state.table.login_failures(subject).await?,
+        subject: state
+            .table
+            .reserve_login_attempt(subject, state.now())
+            .await?,
         address: by_address,
     })
 }
 
-/// Whether the login may proceed under `policy`; a locked attempt counts as a failure.
-pub async fn gate(
-    state: &AppState,
-    policy: &LockPolicy,
-    subject: &str,
-    counted: &Counted,
-) -> Result<Gate, ApiError> {
+/// Whether the reserved attempt may proceed under `policy` (a refused attempt stays counted).
+pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
     let now = state.now();
     let failures = &counted.subject;
     let mut lock_now = failures
@@ -171,34 +171,34 @@ pub async fn gate(
         }
     }
     if lock_now.blocks(now) {
-        state.table.record_login_failure(subject, now).await?;
-        return Ok(Gate::Locked(locked(lock_now.minutes_from(now))));
+        return Gate::Locked(locked(lock_now.minutes_from(now)));
     }
-    Ok(Gate::Open {
+    Gate::Open {
         failures: failures.count,
-    })
+    }
 }
 
-/// Whether `subject` is locked now under `policy` (`read_failures`, then `gate`).
+/// Reserves an attempt under `subject` and decides it under `policy`.
 pub async fn check_lock(
     state: &AppState,
     policy: &LockPolicy,
     subject: &str,
 ) -> Result<Gate, ApiError> {
-    let counted = read_failures(state, subject, None).await?;
-    gate(state, policy, subject, &counted).await
+    let counted = reserve_attempt(state, subject, None).await?;
+    Ok(gate(state, policy, &counted))
 }
 
-/// Counts a failure; the person is told by email when it locks their login.
+/// Counts a failure of an attempt reserved with `failures_before` earlier ones (the subject's count
+/// already holds it); the person is told by email when it locks their login.
 pub async fn record_failure(
     state: &AppState,
     policy: &LockPolicy,
-    subject: &str,
+    failures_before: u32,
     address: Option<&str>,
     account: Option<&Account>,
 ) -> Result<(), ApiError> {
     let now = state.now();
-    let count = state.table.record_login_failure(subject, now).await?;
+    let count = failures_before + 1;
     if let Some(address) = address {
         state
             .table
@@ -268,11 +268,12 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    let (counted, account) = tokio::join!(
-        read_failures(&state, &subject, address.as_deref()),
-        find_account(&state, &who)
+    let (counted, account, named) = tokio::join!(
+        reserve_attempt(&state, &subject, address.as_deref()),
+        find_account(&state, &who),
+        named_organisation(&state, &who)
     );
-    let (counted, account) = (counted?, account?);
+    let (counted, account, named) = (counted?, account?, named?);
     // The memberships are read while the password is verified (the verification dominates).
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
@@ -284,12 +285,10 @@ pub async fn login(
     let found = found?;
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
-    // Unknown names lock by the defaults; a person by their organisation's thresholds.
-    let policy = organisation
-        .as_ref()
-        .map(|o| o.settings.lockout)
-        .unwrap_or_default();
-    let failures = match gate(&state, &policy, &subject, &counted).await? {
+    // The thresholds come from what the request names, never from what was found, so known and
+    // unknown names lock alike.
+    let policy = named.map(|o| o.settings.lockout).unwrap_or_default();
+    let failures = match gate(&state, &policy, &counted) {
         Gate::Locked(refusal) => return Ok(refusal),
         Gate::Open { failures } => failures,
     };
@@ -299,7 +298,7 @@ pub async fn login(
         record_failure(
             &state,
             &policy,
-            &subject,
+            failures,
             address.as_deref(),
             account.as_ref(),
         )
@@ -309,13 +308,26 @@ pub async fn login(
         }
         return Err(ApiError::InvalidCredentials);
     };
-    if failures > 0 {
-        state.table.clear_login_failures(&subject).await?;
-    }
+    state.table.clear_login_failures(&subject).await?;
     if rehash {
         upgrade_hash(&state, account, password).await;
     }
     finish_login(&state, account, &membership, &organisation, &parts.headers).await
+}
+
+/// The organisation a login names (organisation + username, or email + organisation), if any.
+async fn named_organisation(
+    state: &AppState,
+    who: &Login,
+) -> Result<Option<Organisation>, ApiError> {
+    let named = match who {
+        Login::Email { organisation, .. } => organisation.as_ref(),
+        Login::Username { organisation, .. } => Some(organisation),
+    };
+    Ok(match named {
+        Some(id) => state.table.organisation(id).await?,
+        None => None,
+    })
 }
 
 /// The account a login names, if any.
@@ -354,7 +366,7 @@ async fn find_membership(
         .memberships_of(account, only)
         .await?
         .into_iter()
-        .find(|(m, _)| m.is_active()))
+        .find(|(m, _)| m.is_active() && m.invitation_status == InvitationStatus::Confirmed))
 }
 
 /// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a
@@ -381,13 +393,10 @@ pub async fn finish_login(
             .await?;
         return Ok(Json(json!({ "mfa_required": true, "challenge": challenge })).into_response());
     }
-    let restriction = if account.must_change_password {
-        Some(Restriction::PasswordChange)
-    } else if organisation.settings.require_mfa {
-        Some(Restriction::MfaEnrolment)
-    } else {
-        None
-    };
+    // An organisation requiring 2FA limits this session to enrolment (see `caller`).
+    let restriction = account
+        .must_change_password
+        .then_some(Restriction::PasswordChange);
     session_answer(
         state,
         account,
@@ -395,6 +404,7 @@ pub async fn finish_login(
         organisation,
         headers,
         restriction,
+        false,
     )
     .await
 }
@@ -418,13 +428,14 @@ pub async fn session_answer(
     organisation: &Organisation,
     headers: &HeaderMap,
     restriction: Option<Restriction>,
+    mfa: bool,
 ) -> Result<Response, ApiError> {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(200).collect());
     let (session, ()) = tokio::join!(
-        start_session(state, account, membership, user_agent, restriction),
+        start_session(state, account, membership, user_agent, restriction, mfa),
         audit::record(
             state,
             &organisation.id,
@@ -452,6 +463,7 @@ pub async fn start_session(
     membership: &Membership,
     user_agent: Option<String>,
     restriction: Option<Restriction>,
+    mfa: bool,
 ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
     let now = state.now();
     let token = new_secret();
@@ -464,6 +476,7 @@ pub async fn start_session(
         last_used_at: now,
         user_agent,
         restriction,
+        mfa,
     };
     state
         .table

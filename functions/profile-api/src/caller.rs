@@ -46,6 +46,9 @@ impl FromRequestParts<AppState> for Authenticated {
         if let Some(restriction) = caller.session.restriction {
             enforce(restriction, &route.0, &route.1)?;
         }
+        if caller.organisation.settings.require_mfa && !caller.session.mfa {
+            enforce(Restriction::MfaEnrolment, &route.0, &route.1)?;
+        }
         Ok(Self(caller))
     }
 }

@@ -189,7 +189,10 @@ pub async fn switch_organisation(
         .table
         .membership(&organisation, user)
         .await?
-        .filter(Membership::is_active)
+        .filter(|m| {
+            m.is_active()
+                && m.invitation_status == roster_domain::membership::InvitationStatus::Confirmed
+        })
         .ok_or(ApiError::NotFound)?;
     state
         .table

@@ -115,9 +115,7 @@ pub async fn confirm_enrolment(
     account.pending_totp = None;
     account.recovery_codes = hashes;
     state.table.save_account(&account).await?;
-    if caller.session.restriction.is_some() {
-        state.table.lift_restriction(&caller.token_hash).await?;
-    }
+    state.table.mark_session_mfa(&caller.token_hash).await?;
     notices::tell_caller(&state, &caller, &account, Notice::MfaEnabled).await;
     audit::by_caller(
         &state,
@@ -207,13 +205,19 @@ pub async fn disable(
     Authenticated(caller): Authenticated,
     JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
-    if caller.organisation.settings.require_mfa {
+    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    let required = state
+        .table
+        .memberships_of(&account, None)
+        .await?
+        .iter()
+        .any(|(_, organisation)| organisation.settings.require_mfa);
+    if required {
         return Err(ApiError::Forbidden {
             code: "mfa_required_by_organisation",
-            detail: "Your organisation requires two-factor authentication.",
+            detail: "One of your organisations requires two-factor authentication.",
         });
     }
-    let mut account = caller_account(&state, &caller.session.account_id).await?;
     if account.totp.is_none() {
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -302,9 +306,10 @@ pub async fn complete_login(
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
     let policy = organisation.settings.lockout;
-    if let Gate::Locked(refusal) = check_lock(&state, &policy, &subject).await? {
-        return Ok(refusal);
-    }
+    let failures = match check_lock(&state, &policy, &subject).await? {
+        Gate::Locked(refusal) => return Ok(refusal),
+        Gate::Open { failures } => failures,
+    };
     let accepted = match (code, recovery_code) {
         (Some(code), _) => use_totp_code(&state, &mut account, code).await?,
         (None, Some(recovery_code)) => {
@@ -313,7 +318,7 @@ pub async fn complete_login(
         (None, None) => false,
     };
     if !accepted {
-        record_failure(&state, &policy, &subject, None, Some(&account)).await?;
+        record_failure(&state, &policy, failures, None, Some(&account)).await?;
         return Err(ApiError::InvalidCredentials);
     }
     state.table.clear_login_failures(&subject).await?;
@@ -336,6 +341,7 @@ pub async fn complete_login(
         &organisation,
         &headers,
         restriction,
+        true,
     )
     .await
 }

@@ -84,6 +84,8 @@ pub async fn check_new_password(
             ),
             Ok(false) => {}
             Err(error) => {
+                // Without the URL: it holds the hash prefix of the password being checked.
+                let error = error.without_url();
                 tracing::warn!(%error, "breached-password range API unreachable");
                 if settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
                     errors.push(
@@ -169,6 +171,7 @@ pub async fn change(
     let mut next = account.clone();
     next.password_hash = Some(hash_blocking(new).await?);
     next.must_change_password = false;
+    next.credential_epoch += 1;
     state.table.save_account(&next).await?;
     state
         .table
@@ -224,6 +227,7 @@ pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), 
     let reset = ResetToken {
         account_id: account.id.clone(),
         expires_at: state.now() + RESET_LINK_LIFETIME,
+        epoch: account.credential_epoch,
     };
     state
         .table
@@ -269,6 +273,7 @@ pub async fn confirm_reset(
         .table
         .account(&reset.account_id)
         .await?
+        .filter(|account| account.credential_epoch == reset.epoch)
         .ok_or_else(invalid)?;
     check_new_password(
         &state,
@@ -284,6 +289,8 @@ pub async fn confirm_reset(
     let mut next = account.clone();
     next.password_hash = Some(hash_blocking(password).await?);
     next.must_change_password = false;
+    next.email_verified = true;
+    next.credential_epoch += 1;
     state.table.save_account(&next).await?;
     for subject in crate::auth::login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;

@@ -7,7 +7,6 @@ use axum::{
     http::{StatusCode, request::Parts},
 };
 use roster_domain::{
-    credentials::{check_password_policy, hash_password},
     ids::{OrganisationId, UserId},
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
@@ -23,6 +22,7 @@ use crate::{
     ApiError, AppState,
     caller::bearer_token,
     extract::{Fields, JsonObject},
+    passwords::{check_new_password, hash_blocking},
 };
 
 /// Proof that the request carries the platform operator's token.
@@ -93,11 +93,6 @@ pub async fn create_organisation(
                 .string("email")
                 .and_then(|v| admin_fields.parse("email", || Email::try_from(v)));
             let password = admin_fields.optional_string("password");
-            if let Some(password) = password
-                && let Err(errors) = check_password_policy(password, None, "password")
-            {
-                admin_fields.errors.0.extend(errors.0);
-            }
             for error in admin_fields.errors.0.drain(..) {
                 fields
                     .errors
@@ -134,9 +129,30 @@ pub async fn create_organisation(
     };
     let existing = state.table.account_by_email(email.normalised()).await?;
     let account_is_new = existing.is_none();
-    let account =
-        existing.unwrap_or_else(|| Account::new(Some(email.clone()), password.map(hash_password)));
-    let invitation_status = if account.password_hash.is_some() {
+    let account = match existing {
+        Some(existing) => existing,
+        None => {
+            let hash = match password {
+                Some(password) => {
+                    check_new_password(
+                        &state,
+                        &organisation.settings,
+                        password,
+                        None,
+                        "admin.password",
+                    )
+                    .await?;
+                    Some(hash_blocking(password).await?)
+                }
+                None => None,
+            };
+            let mut account = Account::new(Some(email.clone()), hash);
+            // The platform operator vouches for the first Admin's address.
+            account.email_verified = true;
+            account
+        }
+    };
+    let invitation_status = if account.password_hash.is_some() && account.email_verified {
         InvitationStatus::Confirmed
     } else {
         InvitationStatus::NotInvited

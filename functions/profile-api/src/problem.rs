@@ -67,6 +67,11 @@ impl From<StoreError> for ApiError {
                     Uniqueness::Organisation => "id",
                 },
             },
+            StoreError::EmailManagedElsewhere => ApiError::field(
+                "email",
+                "managed_elsewhere",
+                "another of your organisations manages your email through its identity provider",
+            ),
             StoreError::InvalidCursor => ApiError::field(
                 "cursor",
                 "invalid_cursor",

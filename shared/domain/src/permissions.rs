@@ -53,14 +53,33 @@ pub fn can_grant(actor: &[RoleGrant], grant: &RoleGrant) -> bool {
     }
 }
 
-/// Whether the actor may manage a user who has `sites` (edit, invite, reset).
-pub fn can_manage(actor: &[RoleGrant], sites: &[String]) -> bool {
+/// Whether the actor may manage a user with `roles` who has `sites` (edit, invite, reset): a user
+/// holding Admin or User Management only by an Admin; others by User Management covering at least
+/// one of their sites (all of them when organisation-wide).
+pub fn can_manage(actor: &[RoleGrant], target_roles: &[RoleGrant], sites: &[String]) -> bool {
+    let target_administers = target_roles
+        .iter()
+        .any(|g| matches!(g.role, Role::Admin | Role::UserManagement));
+    if target_administers && !is_admin(actor) {
+        return false;
+    }
     match user_management_sites(actor) {
         None => true,
-        Some(managed) => {
-            can_administer(actor) && (sites.is_empty() || sites.iter().any(|s| managed.contains(s)))
-        }
+        Some(managed) => can_administer(actor) && sites.iter().any(|s| managed.contains(s)),
     }
+}
+
+/// Whether the actor may give or take away these sites: all of them within its scope.
+pub fn can_assign_sites(actor: &[RoleGrant], sites: &[String]) -> bool {
+    match user_management_sites(actor) {
+        None => true,
+        Some(managed) => can_administer(actor) && sites.iter().all(|s| managed.contains(s)),
+    }
+}
+
+/// The sites a scoped User Management actor manages (`None` when organisation-wide).
+pub fn managed_sites(actor: &[RoleGrant]) -> Option<Vec<String>> {
+    user_management_sites(actor)
 }
 
 /// Whether the actor may deactivate or reactivate a user who has `sites`: every one of them.
@@ -135,9 +154,37 @@ mod tests {
             let actor = [grant(role, None)];
             assert!(!can_administer(&actor));
             assert!(!can_grant(&actor, &grant(Role::Member, None)));
-            assert!(!can_manage(&actor, &[]));
+            assert!(!can_manage(&actor, &[], &[]));
             assert!(!can_deactivate(&actor, &sites(&["berlin"])));
         }
+    }
+
+    #[test]
+    fn only_an_admin_manages_admins_and_user_managers() {
+        let um = [grant(Role::UserManagement, None)];
+        let admin = [grant(Role::Admin, None)];
+        for target in [
+            grant(Role::Admin, None),
+            grant(Role::UserManagement, Some(&["berlin"])),
+        ] {
+            assert!(!can_manage(&um, std::slice::from_ref(&target), &[]));
+            assert!(can_manage(&admin, &[target], &[]));
+        }
+        assert!(can_manage(&um, &[grant(Role::Member, None)], &[]));
+    }
+
+    #[test]
+    fn scoped_user_management_manages_only_users_and_sites_in_its_scope() {
+        let scoped = [grant(Role::UserManagement, Some(&["berlin"]))];
+        let member = [grant(Role::Member, None)];
+        assert!(can_manage(&scoped, &member, &sites(&["berlin", "paris"])));
+        assert!(!can_manage(&scoped, &member, &sites(&["paris"])));
+        assert!(
+            !can_manage(&scoped, &member, &[]),
+            "a user without sites is organisation-wide business"
+        );
+        assert!(can_assign_sites(&scoped, &sites(&["berlin"])));
+        assert!(!can_assign_sites(&scoped, &sites(&["berlin", "paris"])));
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub struct Account {
     /// Set after an administrator issued a PIN: the next login may only change the password.
     #[serde(default)]
     pub must_change_password: bool,
+    /// Whether the person proved they receive mail at `email` (used a link sent there, or the
+    /// platform operator vouched for it). Only a verified account joins another organisation at once.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Raised when the password or the email changes; links issued before stop working.
+    #[serde(default)]
+    pub credential_epoch: u64,
 }
 
 /// An account's TOTP: the sealed secret and the last step a code was accepted for (replay guard).
@@ -56,6 +63,8 @@ impl Account {
             pending_totp: None,
             recovery_codes: vec![],
             must_change_password: false,
+            email_verified: false,
+            credential_epoch: 0,
         }
     }
 

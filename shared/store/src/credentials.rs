@@ -35,6 +35,9 @@ pub struct MfaChallenge {
 pub struct ResetToken {
     pub account_id: AccountId,
     pub expires_at: DateTime<Utc>,
+    /// The account's credential epoch when the link was sent.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// An invitation link's token (48 hours); only the membership's current one works.
@@ -72,6 +75,49 @@ impl DynamoTable {
                 count: 0,
                 last_at: None,
             },
+        })
+    }
+
+    /// Counts this attempt before it is decided (one atomic `ADD`), and answers the failures
+    /// before it: concurrent attempts each see a different count, so a burst cannot slip past a
+    /// lock. A successful attempt clears the count.
+    pub async fn reserve_login_attempt(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Failures, StoreError> {
+        let key = keys::login_failures(&secret_hash(subject));
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("ADD failures :one SET last_failure_at = :now, #ttl = :ttl")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        let before = output.attributes.unwrap_or_default();
+        let expired = before
+            .get("ttl")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|ttl| ttl <= now.timestamp());
+        if before.is_empty() || expired {
+            return Ok(Failures {
+                count: 0,
+                last_at: None,
+            });
+        }
+        let stored: FailureItem = body(before)?;
+        Ok(Failures {
+            count: stored.failures,
+            last_at: Some(stored.last_failure_at),
         })
     }
 

@@ -413,6 +413,8 @@ impl DynamoTable {
         let account = &change.account;
         let mut next = account.clone();
         next.email = Some(change.email.clone());
+        next.email_verified = false;
+        next.credential_epoch += 1;
         next.version += 1;
         tx.put(
             self,

@@ -32,13 +32,17 @@ pub struct Session {
     /// What the session is limited to until the person completes it.
     #[serde(default)]
     pub restriction: Option<Restriction>,
+    /// Whether the session passed a second factor (a login with TOTP, or enrolling one).
+    #[serde(default)]
+    pub mfa: bool,
 }
 
 /// A session that may only do one thing until it is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Restriction {
-    /// The organisation requires 2FA and the person has none: enrol first.
+    /// The organisation requires 2FA and the session has none: enrol first (decided on each
+    /// request from the organisation's setting and the session, never stored).
     MfaEnrolment,
     /// An administrator issued a PIN: choose a password first.
     PasswordChange,
@@ -226,6 +230,23 @@ impl DynamoTable {
             }
         }
         Ok(())
+    }
+
+    /// Records that the session passed a second factor.
+    pub async fn mark_session_mfa(&self, token_hash: &str) -> Result<(), StoreError> {
+        let key = keys::session(token_hash);
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET mfa = :yes")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
     }
 
     /// Lifts the session's restriction.
