@@ -900,3 +900,27 @@ async fn a_reset_link_stops_working_once_the_password_changed() {
         .unwrap();
     assert_eq!(stale.status(), 422);
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_inside_a_session_locks_too() {
+    let (app, _) = app_with_clock().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let guess = || {
+        app.post(
+            "/v1/me/password",
+            &token,
+            &json!({ "current_password": "Wrong-password-1", "new_password": "Whatever-new-9", "confirmation": "Whatever-new-9" }),
+        )
+        .send()
+    };
+
+    for _ in 0..5 {
+        assert_eq!(guess().await.unwrap().status(), 422);
+    }
+
+    let locked = guess().await.unwrap();
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    let right = change_password(&app, &token, "Whatever-new-9", "Whatever-new-9").await;
+    assert_eq!(right.status(), 429, "even the right password waits");
+}

@@ -5,7 +5,7 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use lambda_http::RequestExt;
@@ -100,28 +100,12 @@ fn source_address(parts: &Parts) -> Option<String> {
     }
 }
 
-/// The answer to a login that is locked: the same for every login name.
-fn locked(until_minutes: u64) -> Response {
-    let mut response = ApiError::Forbidden {
-        code: "login_locked",
-        detail: "Too many failed attempts; wait before trying again.",
-    }
-    .into_response();
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    let seconds = (until_minutes.max(1) * 60).to_string();
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_str(&seconds).expect("digits are a valid header"),
-    );
-    response
-}
-
 /// Whether a login may proceed.
 pub enum Gate {
-    /// Open, with the failures counted so far (none to clear when zero).
+    /// Open, with the failures counted before this attempt.
     Open { failures: u32 },
-    /// Locked: the answer to give (the attempt was counted).
-    Locked(Response),
+    /// Locked for this many more minutes (the attempt stays counted).
+    Locked { minutes: u64 },
 }
 
 /// The failures counted for a login name and, when known, its source address.
@@ -171,7 +155,9 @@ pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
         }
     }
     if lock_now.blocks(now) {
-        return Gate::Locked(locked(lock_now.minutes_from(now)));
+        return Gate::Locked {
+            minutes: lock_now.minutes_from(now),
+        };
     }
     Gate::Open {
         failures: failures.count,
@@ -213,6 +199,29 @@ pub async fn record_failure(
         audit::of_account(state, account, "login.locked").await;
     }
     Ok(())
+}
+
+/// Checks a password or code given inside a session (re-authentication). Such checks count
+/// towards a lockout of their own, so a stolen session cannot guess the password or codes freely.
+pub async fn reauthenticate(
+    state: &AppState,
+    account: &Account,
+    check: impl std::future::Future<Output = Result<bool, ApiError>>,
+) -> Result<bool, ApiError> {
+    let subject = format!("reauth:{}", account.id);
+    let policy = LockPolicy::default();
+    let counted = reserve_attempt(state, &subject, None).await?;
+    let failures = match gate(state, &policy, &counted) {
+        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
+        Gate::Open { failures } => failures,
+    };
+    if check.await? {
+        state.table.clear_login_failures(&subject).await?;
+        Ok(true)
+    } else {
+        record_failure(state, &policy, failures, None, Some(account)).await?;
+        Ok(false)
+    }
 }
 
 /// `POST /v1/auth/login`: `{email, password}` (optionally `organisation`) or
@@ -289,7 +298,7 @@ pub async fn login(
     // unknown names lock alike.
     let policy = named.map(|o| o.settings.lockout).unwrap_or_default();
     let failures = match gate(&state, &policy, &counted) {
-        Gate::Locked(refusal) => return Ok(refusal),
+        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
         Gate::Open { failures } => failures,
     };
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
@@ -308,11 +317,16 @@ pub async fn login(
         }
         return Err(ApiError::InvalidCredentials);
     };
-    state.table.clear_login_failures(&subject).await?;
     if rehash {
         upgrade_hash(&state, account, password).await;
     }
-    finish_login(&state, account, &membership, &organisation, &parts.headers).await
+    // The reserved attempt is cleared beside the session being written.
+    let (cleared, answer) = tokio::join!(
+        state.table.clear_login_failures(&subject),
+        finish_login(&state, account, &membership, &organisation, &parts.headers)
+    );
+    cleared?;
+    answer
 }
 
 /// The organisation a login names (organisation + username, or email + organisation), if any.

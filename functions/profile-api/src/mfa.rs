@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState, audit,
-    auth::{Gate, check_lock, mfa_subject, record_failure, session_answer},
+    auth::{Gate, check_lock, mfa_subject, reauthenticate, record_failure, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -47,7 +47,12 @@ pub async fn start_enrolment(
     fields.finish()?;
     let mut account = caller_account(&state, &caller.session.account_id).await?;
     let password = password.unwrap_or_default();
-    if verify_blocking(password, account.password_hash.as_deref()).await? == PasswordCheck::Wrong {
+    let hash = account.password_hash.clone();
+    let right = reauthenticate(&state, &account, async {
+        Ok(verify_blocking(password, hash.as_deref()).await? != PasswordCheck::Wrong)
+    })
+    .await?;
+    if !right {
         return Err(ApiError::field(
             "password",
             "wrong_password",
@@ -146,25 +151,31 @@ async fn verify_password_or_code(
     }
     fields.finish()?;
     if let Some(password) = password {
-        return match verify_blocking(password, account.password_hash.as_deref()).await? {
-            PasswordCheck::Right { .. } => Ok(()),
-            PasswordCheck::Wrong => Err(ApiError::field(
-                "password",
-                "wrong_password",
-                "is not your password",
-            )),
-        };
-    }
-    use_totp_code(state, account, code.unwrap_or_default())
-        .await?
-        .then_some(())
-        .ok_or_else(|| {
-            ApiError::field(
-                "code",
-                "invalid_code",
-                "is not a current code of your authenticator",
-            )
+        let hash = account.password_hash.clone();
+        let right = reauthenticate(state, account, async {
+            Ok(verify_blocking(password, hash.as_deref()).await? != PasswordCheck::Wrong)
         })
+        .await?;
+        return right
+            .then_some(())
+            .ok_or_else(|| ApiError::field("password", "wrong_password", "is not your password"));
+    }
+    let snapshot = account.clone();
+    let mut checked = account.clone();
+    let right = reauthenticate(
+        state,
+        &snapshot,
+        use_totp_code(state, &mut checked, code.unwrap_or_default()),
+    )
+    .await?;
+    *account = checked;
+    right.then_some(()).ok_or_else(|| {
+        ApiError::field(
+            "code",
+            "invalid_code",
+            "is not a current code of your authenticator",
+        )
+    })
 }
 
 /// Accepts a TOTP code once: records its step on the account (a concurrent use of the same code
@@ -307,7 +318,7 @@ pub async fn complete_login(
         .ok_or(ApiError::InvalidCredentials)?;
     let policy = organisation.settings.lockout;
     let failures = match check_lock(&state, &policy, &subject).await? {
-        Gate::Locked(refusal) => return Ok(refusal),
+        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
         Gate::Open { failures } => failures,
     };
     let accepted = match (code, recovery_code) {

@@ -153,7 +153,12 @@ pub async fn change(
         ));
     };
     let account = caller_account(&state, &caller.session.account_id).await?;
-    if verify_blocking(current, account.password_hash.as_deref()).await? == PasswordCheck::Wrong {
+    let hash = account.password_hash.clone();
+    let right = crate::auth::reauthenticate(&state, &account, async {
+        Ok(verify_blocking(current, hash.as_deref()).await? != PasswordCheck::Wrong)
+    })
+    .await?;
+    if !right {
         return Err(ApiError::field(
             "current_password",
             "wrong_password",

@@ -40,6 +40,8 @@ pub enum ApiError {
     Stale,
     #[error("If-Match is required")]
     IfMatchRequired,
+    #[error("locked for {minutes} minutes after failed attempts")]
+    LoginLocked { minutes: u64 },
     #[error(transparent)]
     Store(StoreError),
     #[error("{0}")]
@@ -156,6 +158,12 @@ impl IntoResponse for ApiError {
                     "The resource changed since you read it; read it again and retry.".to_owned(),
                     vec![],
                 ),
+                ApiError::LoginLocked { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "login_locked",
+                    "Too many failed attempts; wait before trying again.".to_owned(),
+                    vec![],
+                ),
                 ApiError::IfMatchRequired => (
                     StatusCode::PRECONDITION_REQUIRED,
                     "if_match_required",
@@ -197,6 +205,13 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::LoginLocked { minutes } = &self {
+            let seconds = (minutes.max(&1) * 60).to_string();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&seconds).expect("digits are a valid header"),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
