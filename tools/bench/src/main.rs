@@ -100,9 +100,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // Login against one bare argon2id hash with the same parameters.
     let login_body = json!({ "email": admin_email, "password": PASSWORD });
-    let mut logins = Vec::new();
+    // Interleaved, so whatever else the machine does lands on both series alike.
+    let (mut logins, mut hashes) = (Vec::new(), Vec::new());
     let mut token = String::new();
-    for _ in 0..40 {
+    for _ in 0..60 {
         let (response, ms) = time(
             http.post(format!("{base}/v1/auth/login"))
                 .json(&login_body)
@@ -112,9 +113,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let answer: Value = response?.json().await?;
         token = answer["token"].as_str().ok_or("login failed")?.to_owned();
         logins.push(ms);
-    }
-    let mut hashes = Vec::new();
-    for _ in 0..40 {
         let start = Instant::now();
         std::hint::black_box(hash_password(PASSWORD));
         hashes.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -136,14 +134,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .send()
             .await?;
     }
-    let mut me = Vec::new();
-    for _ in 0..300 {
-        let (response, ms) =
-            time(http.get(format!("{base}/v1/me")).bearer_auth(&token).send()).await;
-        response?.error_for_status()?;
-        me.push(ms);
-    }
-    let me = Samples::of(me);
     let bare = aws_sdk_dynamodb::Client::new(&aws);
     let session_key = |hash: &str| {
         [
@@ -162,8 +152,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .json()
         .await?;
     let user = me_json["id"].as_str().ok_or("no user id")?.to_owned();
-    let mut raw = Vec::new();
-    for _ in 0..300 {
+    let (mut me, mut raw) = (Vec::new(), Vec::new());
+    for _ in 0..1000 {
+        let (response, ms) =
+            time(http.get(format!("{base}/v1/me")).bearer_auth(&token).send()).await;
+        response?.error_for_status()?;
+        me.push(ms);
         let start = Instant::now();
         bare.get_item()
             .table_name(&config.table_name)
@@ -204,6 +198,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .await?;
         raw.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    let me = Samples::of(me);
     let raw = Samples::of(raw);
     rows.push(Row {
         budget: "GET /v1/me p99 vs its raw DynamoDB calls p99",
