@@ -8,19 +8,11 @@ use roster_domain::{
     profile::{Email, Profile},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, app_with_clock, link_token, spawn_app,
-    stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, app_with_clock, link_token, organisation, problem_errors,
+    spawn_app, stack, unique_email,
 };
 use roster_store::{Account, CallCounter, DynamoTable};
 use serde_json::{Value, json};
-
-async fn organisation(app: &TestApp) -> (TestOrganisation, String) {
-    let organisation = app
-        .create_organisation(stack().await.platform_token(), json!({}))
-        .await;
-    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
-    (organisation, token)
-}
 
 async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
     let response = app
@@ -68,11 +60,9 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
 }
 
 fn codes(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap_or(&vec![])
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_owned())
+    problem_errors(problem)
+        .into_iter()
+        .map(|(_, code)| code)
         .collect()
 }
 
@@ -80,7 +70,7 @@ fn codes(problem: &Value) -> Vec<String> {
 async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_works_once() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let email = unique_email("jan");
     let user = create_user(
         &app,
@@ -125,7 +115,7 @@ async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_work
 async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hours() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let email = unique_email("ines");
     let user = create_user(
         &app,
@@ -157,7 +147,7 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
 #[tokio::test]
 async fn a_revoked_invitation_no_longer_works() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let email = unique_email("rev");
     let user = create_user(
         &app,
@@ -185,8 +175,8 @@ async fn a_revoked_invitation_no_longer_works() {
 #[tokio::test]
 async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (elsewhere, _) = organisation(&app).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (elsewhere, _) = organisation(&app, json!({})).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let before = stack().await.emails_to(&elsewhere.admin_email).await.len();
 
     let user = create_user(
@@ -222,7 +212,7 @@ async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials
 #[tokio::test]
 async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let user = create_user(
         &app,
         &admin,
@@ -300,7 +290,7 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
 #[tokio::test]
 async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivation_restores_login() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let email = unique_email("leaver");
     let user = create_user(
         &app,
@@ -355,7 +345,7 @@ async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivatio
 #[tokio::test]
 async fn admin_edits_need_if_match_and_never_change_a_username() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let user = create_user(
         &app,
         &admin,
@@ -406,7 +396,7 @@ async fn admin_edits_need_if_match_and_never_change_a_username() {
 #[tokio::test]
 async fn roles_are_scoped_to_sites_that_exist() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let site: Value = app
         .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
         .send()
@@ -439,7 +429,7 @@ async fn roles_are_scoped_to_sites_that_exist() {
 #[tokio::test]
 async fn organisation_settings_change_with_if_match() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let (settings, etag) = app.read("/v1/admin/organisation", &admin).await;
     assert_eq!(settings["settings"]["vehicles_enabled"], false);
 
@@ -498,7 +488,7 @@ async fn user_with_role(app: &TestApp, admin: &str, role: &str) -> String {
 #[tokio::test]
 async fn permission_matrix_of_roles_and_admin_endpoints() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let mut actors = vec![("admin", admin.clone())];
     for role in [
         "user_management",
@@ -584,7 +574,7 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
         profile_api::system_clock(),
     ))
     .await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let table = DynamoTable::new(
         aws_sdk_dynamodb::Client::new(&stack.aws),
         &stack.config.table_name,
@@ -673,7 +663,7 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
 async fn admin_actions_and_security_events_are_audited_newest_first_without_secrets() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let email = unique_email("audited");
     let user = create_user(
         &app,
@@ -756,7 +746,7 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
 async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
     let stack = stack().await;
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app).await;
+    let (_, admin) = organisation(&app, json!({})).await;
 
     let created: Value = app
         .post(
@@ -818,7 +808,7 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
 async fn audit_entries_expire_after_the_organisations_retention() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
     let patched = app
         .patch(
@@ -865,7 +855,7 @@ async fn audit_entries_expire_after_the_organisations_retention() {
 async fn only_the_platform_grants_admin_and_only_with_an_admins_approval_on_record() {
     let stack = stack().await;
     let app = app_with_clock(&TestClock::default()).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let user = create_user(
         &app,
         &admin,
@@ -932,7 +922,7 @@ async fn only_the_platform_grants_admin_and_only_with_an_admins_approval_on_reco
 #[tokio::test]
 async fn an_unverified_email_does_not_join_another_organisation_at_once() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (_, attacker) = organisation(&app).await;
+    let (_, attacker) = organisation(&app, json!({})).await;
     let victim_email = unique_email("ceo");
     let (_, etag) = app.read("/v1/me", &attacker).await;
     let claimed = app
@@ -950,7 +940,7 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
         200,
         "the address is taken, but not proven"
     );
-    let (victim_org, admin) = organisation(&app).await;
+    let (victim_org, admin) = organisation(&app, json!({})).await;
 
     let user = create_user(
         &app,
@@ -977,7 +967,7 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
 #[tokio::test]
 async fn user_management_cannot_touch_an_admin() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (organisation, admin) = organisation(&app).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let manager = user_with_role(&app, &admin, "user_management").await;
     let path = format!("/v1/admin/users/{}", organisation.admin_id);
     let (_, etag) = app.read(&path, &admin).await;
@@ -1001,8 +991,8 @@ async fn user_management_cannot_touch_an_admin() {
 #[tokio::test]
 async fn account_wide_resets_are_refused_for_a_person_shared_with_another_organisation() {
     let app = app_with_clock(&TestClock::default()).await;
-    let (elsewhere, _) = organisation(&app).await;
-    let (_, admin) = organisation(&app).await;
+    let (elsewhere, _) = organisation(&app, json!({})).await;
+    let (_, admin) = organisation(&app, json!({})).await;
     let shared = create_user(
         &app,
         &admin,
@@ -1030,7 +1020,7 @@ async fn account_wide_resets_are_refused_for_a_person_shared_with_another_organi
 async fn switching_into_an_organisation_that_requires_2fa_limits_the_session_to_enrolment() {
     let stack = stack().await;
     let app = app_with_clock(&TestClock::default()).await;
-    let (first, token) = organisation(&app).await;
+    let (first, token) = organisation(&app, json!({})).await;
     let strict: Value = app
         .post(
             "/v1/platform/organisations",

@@ -3,8 +3,8 @@
 
 use roster_domain::{preferences::Language, totp};
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, TestOrganisation, spawn_app, spawn_range_api, stack,
-    unique_email,
+    TEST_PASSWORD, TestApp, TestClock, organisation, problem_errors, spawn_app, spawn_range_api,
+    stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use serde_json::{Value, json};
@@ -13,28 +13,6 @@ use serde_json::{Value, json};
 async fn app_with_clock() -> (TestApp, TestClock) {
     let clock = TestClock::default();
     (roster_e2e::app_with_clock(&clock).await, clock)
-}
-
-async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
-    let organisation = app
-        .create_organisation(stack().await.platform_token(), settings)
-        .await;
-    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
-    (organisation, token)
-}
-
-fn fields(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .unwrap_or(&vec![])
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 async fn login_attempt(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
@@ -130,7 +108,7 @@ async fn a_new_password_names_every_rule_it_fails() {
     let response = change_password(&app, &token, "abc", "abd").await;
 
     assert_eq!(response.status(), 422);
-    let mut found = fields(&response.json().await.unwrap());
+    let mut found = problem_errors(&response.json().await.unwrap());
     found.sort();
     assert_eq!(
         found,
@@ -157,7 +135,7 @@ async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_le
     let refused = change_password(&app, &token, "Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz").await;
     assert_eq!(refused.status(), 422);
     assert_eq!(
-        fields(&refused.json().await.unwrap()),
+        problem_errors(&refused.json().await.unwrap()),
         [("new_password".to_owned(), "breached".to_owned())]
     );
     let accepted = change_password(&app, &token, "Unlisted-horse-42", "Unlisted-horse-42").await;
@@ -193,7 +171,7 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
 
     let common = change_password(&app, &fallback, "Password123", "Password123").await;
     assert_eq!(
-        fields(&common.json().await.unwrap()),
+        problem_errors(&common.json().await.unwrap()),
         [("new_password".to_owned(), "breached".to_owned())]
     );
     assert_eq!(
@@ -205,7 +183,7 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
 
     let refused = change_password(&app, &strict, "Unlisted-horse-42", "Unlisted-horse-42").await;
     assert_eq!(
-        fields(&refused.json().await.unwrap()),
+        problem_errors(&refused.json().await.unwrap()),
         [(
             "new_password".to_owned(),
             "breach_check_unavailable".to_owned()
@@ -389,10 +367,21 @@ async fn recovery_codes_and_totp_secrets_never_rest_in_plain_text() {
     let (organisation, token) = organisation(&app, json!({})).await;
     let (secret, codes) = enrol_totp(&app, &token).await;
 
+    // A whole-table scan is slower than any request; it gets the patience of a maintenance tool.
+    let scanner = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&stack.aws)
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(std::time::Duration::from_secs(60))
+                    .operation_timeout(std::time::Duration::from_secs(120))
+                    .build(),
+            )
+            .build(),
+    );
     let mut items = Vec::new();
     let mut start = None;
     loop {
-        let page = aws_sdk_dynamodb::Client::new(&stack.aws)
+        let page = scanner
             .scan()
             .table_name(&stack.config.table_name)
             .set_exclusive_start_key(start)
@@ -629,7 +618,7 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
         .unwrap();
     assert_eq!(reused.status(), 422);
     assert_eq!(
-        fields(&reused.json().await.unwrap()),
+        problem_errors(&reused.json().await.unwrap()),
         [("token".to_owned(), "invalid_token".to_owned())]
     );
 }

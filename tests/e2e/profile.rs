@@ -10,7 +10,9 @@ use roster_domain::{
     ids::{OrganisationId, UserId},
     profile::{Attribute, Owner},
 };
-use roster_e2e::{TEST_PASSWORD, TestApp, TestOrganisation, spawn_app, stack, unique_email};
+use roster_e2e::{
+    TEST_PASSWORD, TestApp, organisation, problem_errors, spawn_app, stack, unique_email,
+};
 use roster_store::{CallCounter, DynamoTable};
 use serde_json::{Value, json};
 
@@ -22,14 +24,6 @@ async fn app() -> TestApp {
 }
 
 /// An organisation with `settings`, and its admin's session token.
-async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
-    let organisation = app
-        .create_organisation(stack().await.platform_token(), settings)
-        .await;
-    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
-    (organisation, token)
-}
-
 /// The store, for what other capabilities (SSO, SCIM) write through it.
 async fn store() -> DynamoTable {
     let stack = stack().await;
@@ -37,23 +31,6 @@ async fn store() -> DynamoTable {
         aws_sdk_dynamodb::Client::new(&stack.aws),
         &stack.config.table_name,
     )
-}
-
-fn error_fields(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap().to_owned(),
-                        e["code"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -128,7 +105,7 @@ async fn a_login_without_credentials_names_the_missing_fields() {
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(
-        error_fields(&problem),
+        problem_errors(&problem),
         [
             ("password".to_owned(), "required".to_owned()),
             ("email".to_owned(), "invalid_type".to_owned())
@@ -399,7 +376,7 @@ async fn attributes_managed_by_single_sign_on_are_refused_by_name() {
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(
-        error_fields(&problem),
+        problem_errors(&problem),
         [("department".to_owned(), "read_only".to_owned())]
     );
     assert!(
@@ -439,7 +416,7 @@ async fn invalid_profile_fields_are_all_named() {
         response.headers()["content-type"],
         "application/problem+json"
     );
-    let mut fields = error_fields(&response.json().await.unwrap());
+    let mut fields = problem_errors(&response.json().await.unwrap());
     fields.sort();
     assert_eq!(
         fields,
@@ -519,7 +496,7 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
         .unwrap();
     assert_eq!(taken.status(), 409);
     assert_eq!(
-        error_fields(&taken.json().await.unwrap()),
+        problem_errors(&taken.json().await.unwrap()),
         [("email".to_owned(), "taken".to_owned())]
     );
 
@@ -639,7 +616,7 @@ async fn an_unknown_language_or_time_zone_gets_422_naming_the_field() {
         .unwrap();
 
     assert_eq!(response.status(), 422);
-    let mut fields = error_fields(&response.json().await.unwrap());
+    let mut fields = problem_errors(&response.json().await.unwrap());
     fields.sort();
     assert_eq!(
         fields,
@@ -716,7 +693,7 @@ async fn hiding_the_profile_needs_the_organisations_permission() {
 
     assert_eq!(response.status(), 422);
     assert_eq!(
-        error_fields(&response.json().await.unwrap()),
+        problem_errors(&response.json().await.unwrap()),
         [("hide_profile".to_owned(), "not_allowed".to_owned())]
     );
 }
@@ -753,7 +730,7 @@ async fn the_directory_follows_name_changes_and_needs_a_query() {
     let missing = app.get("/v1/directory", &token).send().await.unwrap();
     assert_eq!(missing.status(), 422);
     assert_eq!(
-        error_fields(&missing.json().await.unwrap()),
+        problem_errors(&missing.json().await.unwrap()),
         [("q".to_owned(), "required".to_owned())]
     );
 }
@@ -800,7 +777,7 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
         .unwrap();
     assert_eq!(duplicate.status(), 409);
     assert_eq!(
-        error_fields(&duplicate.json().await.unwrap()),
+        problem_errors(&duplicate.json().await.unwrap()),
         [("plate_number".to_owned(), "taken".to_owned())]
     );
 
@@ -815,7 +792,7 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
         .unwrap();
     assert_eq!(replate.status(), 422);
     assert_eq!(
-        error_fields(&replate.json().await.unwrap()),
+        problem_errors(&replate.json().await.unwrap()),
         [("plate_number".to_owned(), "read_only".to_owned())]
     );
 
@@ -953,7 +930,7 @@ async fn a_browser_registers_with_its_web_push_subscription() {
     let bad = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": "https://push.example/x", "keys": { "p256dh": "short", "auth": auth } } })).send().await.unwrap();
     assert_eq!(bad.status(), 422);
     assert_eq!(
-        error_fields(&bad.json().await.unwrap()),
+        problem_errors(&bad.json().await.unwrap()),
         [(
             "subscription.keys.p256dh".to_owned(),
             "invalid_key".to_owned()
@@ -1053,7 +1030,7 @@ async fn an_upload_that_is_not_an_image_never_becomes_the_avatar() {
 
     assert_eq!(refused.status(), 422);
     assert_eq!(
-        error_fields(&refused.json().await.unwrap()),
+        problem_errors(&refused.json().await.unwrap()),
         [("upload_id".to_owned(), "not_an_image".to_owned())]
     );
     let (me, _) = app.read("/v1/me", &token).await;
@@ -1078,7 +1055,7 @@ async fn an_upload_that_is_not_an_image_never_becomes_the_avatar() {
         .await
         .unwrap();
     assert_eq!(
-        error_fields(&too_big.json().await.unwrap()),
+        problem_errors(&too_big.json().await.unwrap()),
         [("content_length".to_owned(), "too_large".to_owned())]
     );
 }

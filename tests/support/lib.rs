@@ -334,6 +334,33 @@ pub async fn app_with_clock(clock: &TestClock) -> TestApp {
     spawn_app(&functions).await
 }
 
+/// An organisation with `settings` created through the platform endpoint, and its admin's session.
+pub async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, String) {
+    let organisation = app
+        .create_organisation(stack().await.platform_token(), settings)
+        .await;
+    let token = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    (organisation, token)
+}
+
+/// The `(field, code)` pairs of a problem's `errors`.
+pub fn problem_errors(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_owned(),
+                        e["code"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The password every test admin gets.
 pub const TEST_PASSWORD: &str = "Correct-horse-7";
 

@@ -5,8 +5,8 @@
 use axum::{
     Json,
     extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use roster_domain::{
     admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser},
@@ -29,7 +29,7 @@ use crate::{
     ApiError, AppState, audit,
     auth::login_subjects,
     caller::Authenticated,
-    extract::{Fields, IfMatch, JsonObject, etag},
+    extract::{Fields, IfMatch, JsonObject, with_etag},
     notices,
     passwords::hash_blocking,
     views,
@@ -114,15 +114,6 @@ async fn user_view(state: &AppState, membership: &Membership) -> Value {
     view["default_site"] = json!(membership.default_site);
     view["language"] = json!(membership.preferences.language);
     view
-}
-
-fn with_etag(status: StatusCode, version: u64, body: Value) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    response.headers_mut().insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),
-    );
-    response
 }
 
 /// `POST /v1/admin/users`: 201 with the user (`id`, `status`, `invitation_status`); a username
@@ -433,7 +424,7 @@ pub async fn invite(
         user_id: before.id.clone(),
         expires_at: state.now() + INVITATION_LIFETIME,
     };
-    state.table.create_invitation(&hash, &invitation).await?;
+    state.table.create_token(&hash, &invitation).await?;
     let after = Membership {
         invitation_token_hash: Some(hash),
         invitation_status: match before.invitation_status {
@@ -515,27 +506,13 @@ pub async fn accept_invitation(
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(&body, &["token", "password", "confirmation"]);
-    let token = fields.string("token");
-    let password = fields.string("password");
-    let confirmation = fields.optional_string("confirmation");
-    fields.finish()?;
-    let (Some(token), Some(password)) = (token, password) else {
-        return Err(ApiError::Internal(
-            "validated invitation fields missing".to_owned(),
-        ));
-    };
-    let invalid = || {
-        ApiError::field(
-            "token",
-            "invalid_token",
-            "the invitation is invalid, used, revoked or expired",
-        )
-    };
-    let hash = secret_hash(token);
+    let link = crate::passwords::LinkBody::parse(&body)?;
+    let (hash, password, confirmation) = (link.token_hash, link.password, link.confirmation);
+    let invalid =
+        || crate::passwords::invalid_link("the invitation is invalid, used, revoked or expired");
     let invitation = state
         .table
-        .invitation(&hash, state.now())
+        .token::<Invitation>(&hash, state.now())
         .await?
         .ok_or_else(invalid)?;
     let before = state
@@ -575,7 +552,7 @@ pub async fn accept_invitation(
             account = state.table.save_account(&account).await?;
         }
     }
-    if !state.table.consume_invitation(&hash).await? {
+    if !state.table.consume_token::<Invitation>(&hash).await? {
         return Err(invalid());
     }
     if !account.email_verified {

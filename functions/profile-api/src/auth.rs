@@ -403,7 +403,7 @@ pub async fn finish_login(
         };
         state
             .table
-            .create_mfa_challenge(&secret_hash(&challenge), &stored)
+            .create_token(&secret_hash(&challenge), &stored)
             .await?;
         return Ok(Json(json!({ "mfa_required": true, "challenge": challenge })).into_response());
     }

@@ -4,7 +4,8 @@
 use axum::{
     Json,
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{header, request::Parts},
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
 };
 use roster_domain::validation::{FieldProblem, ValidationErrors};
 use serde_json::{Map, Value};
@@ -60,6 +61,16 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// The strong ETag of a version.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
+}
+
+/// A JSON answer carrying the ETag of the version it shows.
+pub fn with_etag(status: StatusCode, version: u64, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),
+    );
+    response
 }
 
 /// Reads typed fields out of a body, collecting a problem for each wrong one.

@@ -3,8 +3,8 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::StatusCode,
+    response::Response,
 };
 use roster_domain::{
     ids::OrganisationId,
@@ -18,18 +18,9 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
-    extract::{IfMatch, JsonObject, etag},
+    extract::{IfMatch, JsonObject, with_etag},
     views,
 };
-
-fn with_etag(version: u64, body: Value) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),
-    );
-    (headers, Json(body)).into_response()
-}
 
 /// Refuses a write based on another version than the current one.
 pub fn require_version(
@@ -49,7 +40,11 @@ pub async fn get_profile(
     Authenticated(caller): Authenticated,
 ) -> Response {
     let membership = &caller.membership;
-    with_etag(membership.version, views::profile(&state, membership).await)
+    with_etag(
+        StatusCode::OK,
+        membership.version,
+        views::profile(&state, membership).await,
+    )
 }
 
 /// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
@@ -66,6 +61,7 @@ pub async fn patch_profile(
     let (profile, changed) = patch.apply(&before.profile, Owner::SelfService)?;
     if changed.is_empty() {
         return Ok(with_etag(
+            StatusCode::OK,
             before.version,
             views::profile(&state, before).await,
         ));
@@ -105,6 +101,7 @@ pub async fn patch_profile(
             .await;
     }
     Ok(with_etag(
+        StatusCode::OK,
         after.version,
         views::profile(&state, &after).await,
     ))
@@ -112,6 +109,7 @@ pub async fn patch_profile(
 
 pub async fn get_preferences(Authenticated(caller): Authenticated) -> Response {
     with_etag(
+        StatusCode::OK,
         caller.membership.version,
         views::preferences(&caller.membership),
     )
@@ -130,7 +128,11 @@ pub async fn patch_preferences(
         .preferences
         .patched(&body, &caller.organisation.settings)?;
     if preferences == before.preferences {
-        return Ok(with_etag(before.version, views::preferences(before)));
+        return Ok(with_etag(
+            StatusCode::OK,
+            before.version,
+            views::preferences(before),
+        ));
     }
     let after = Membership {
         preferences,
@@ -138,7 +140,11 @@ pub async fn patch_preferences(
         ..before.clone()
     };
     state.table.update_membership(before, &after, None).await?;
-    Ok(with_etag(after.version, views::preferences(&after)))
+    Ok(with_etag(
+        StatusCode::OK,
+        after.version,
+        views::preferences(&after),
+    ))
 }
 
 /// `GET /v1/me/organisations`: every organisation the person belongs to.

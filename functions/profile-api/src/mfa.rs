@@ -302,7 +302,7 @@ pub async fn complete_login(
     let hash = secret_hash(challenge.unwrap_or_default());
     let pending = state
         .table
-        .mfa_challenge(&hash, state.now())
+        .token::<roster_store::MfaChallenge>(&hash, state.now())
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
     let mut account = state
@@ -333,7 +333,11 @@ pub async fn complete_login(
         return Err(ApiError::InvalidCredentials);
     }
     state.table.clear_login_failures(&subject).await?;
-    if !state.table.consume_mfa_challenge(&hash).await? {
+    if !state
+        .table
+        .consume_token::<roster_store::MfaChallenge>(&hash)
+        .await?
+    {
         return Err(ApiError::InvalidCredentials);
     }
     let membership = state

@@ -236,7 +236,7 @@ pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), 
     };
     state
         .table
-        .create_reset_token(&secret_hash(&token), &reset)
+        .create_token(&secret_hash(&token), &reset)
         .await?;
     let link = format!(
         "{}/reset-password?token={token}",
@@ -245,33 +245,51 @@ pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), 
     notices::tell(state, account, Notice::PasswordReset { link }).await
 }
 
+/// The body that redeems a single-use link: `{token, password, confirmation?}`.
+pub struct LinkBody<'a> {
+    /// The SHA-256 of the token (the token itself is never kept).
+    pub token_hash: String,
+    pub password: &'a str,
+    pub confirmation: Option<&'a str>,
+}
+
+impl<'a> LinkBody<'a> {
+    pub fn parse(body: &'a serde_json::Map<String, serde_json::Value>) -> Result<Self, ApiError> {
+        let mut fields = Fields::new(body, &["token", "password", "confirmation"]);
+        let token = fields.string("token");
+        let password = fields.string("password");
+        let confirmation = fields.optional_string("confirmation");
+        fields.finish()?;
+        match (token, password) {
+            (Some(token), Some(password)) => Ok(Self {
+                token_hash: secret_hash(token),
+                password,
+                confirmation,
+            }),
+            _ => Err(ApiError::Internal(
+                "validated link fields missing".to_owned(),
+            )),
+        }
+    }
+}
+
+/// A link that is not (or no longer) valid, named on its `token` field.
+pub fn invalid_link(message: &'static str) -> ApiError {
+    ApiError::field("token", "invalid_token", message)
+}
+
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password
 /// (policy applies), clears the lockout, ends every session. The link works once.
 pub async fn confirm_reset(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
-    let mut fields = Fields::new(&body, &["token", "password", "confirmation"]);
-    let token = fields.string("token");
-    let password = fields.string("password");
-    let confirmation = fields.optional_string("confirmation");
-    fields.finish()?;
-    let (Some(token), Some(password)) = (token, password) else {
-        return Err(ApiError::Internal(
-            "validated reset fields missing".to_owned(),
-        ));
-    };
-    let invalid = || {
-        ApiError::field(
-            "token",
-            "invalid_token",
-            "the link is invalid, used or expired",
-        )
-    };
-    let hash = secret_hash(token);
+    let link = LinkBody::parse(&body)?;
+    let (hash, password, confirmation) = (link.token_hash, link.password, link.confirmation);
+    let invalid = || invalid_link("the link is invalid, used or expired");
     let reset = state
         .table
-        .reset_token(&hash, state.now())
+        .token::<ResetToken>(&hash, state.now())
         .await?
         .ok_or_else(invalid)?;
     let account = state
@@ -288,7 +306,7 @@ pub async fn confirm_reset(
         "password",
     )
     .await?;
-    if !state.table.consume_reset_token(&hash).await? {
+    if !state.table.consume_token::<ResetToken>(&hash).await? {
         return Err(invalid());
     }
     let mut next = account.clone();

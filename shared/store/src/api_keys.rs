@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, Uniqueness, keys,
-    record::{Record, body, s},
+    record::{Record, body},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -37,15 +37,11 @@ impl DynamoTable {
     }
 
     pub async fn api_keys(&self, organisation: &OrganisationId) -> Result<Vec<ApiKey>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::organisation(organisation).pk))
-            .expression_attribute_values(":prefix", s(keys::API_KEY_PREFIX))
-            .consistent_read(true);
-        self.query_all(query).await?.into_iter().map(body).collect()
+        self.query_partition(&keys::organisation(organisation).pk, keys::API_KEY_PREFIX)
+            .await?
+            .into_iter()
+            .map(body)
+            .collect()
     }
 
     /// The key whose secret hashes to `key_hash`, if it is still valid.

@@ -7,7 +7,7 @@ use roster_domain::{
     ids::{AccountId, OrganisationId, UserId},
     session::secret_hash,
 };
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
     DynamoTable, StoreError, keys,
@@ -46,6 +46,39 @@ pub struct Invitation {
     pub organisation_id: OrganisationId,
     pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A token that works once until it expires: MFA challenges, reset links, invitations.
+pub trait SingleUse: Serialize + DeserializeOwned {
+    fn key(token_hash: &str) -> keys::Key;
+    fn expires_at(&self) -> DateTime<Utc>;
+}
+
+impl SingleUse for MfaChallenge {
+    fn key(token_hash: &str) -> keys::Key {
+        keys::mfa_challenge(token_hash)
+    }
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+}
+
+impl SingleUse for ResetToken {
+    fn key(token_hash: &str) -> keys::Key {
+        keys::reset_token(token_hash)
+    }
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+}
+
+impl SingleUse for Invitation {
+    fn key(token_hash: &str) -> keys::Key {
+        keys::invitation(token_hash)
+    }
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
 }
 
 /// Failure counters are forgotten a day after the last failure.
@@ -121,36 +154,13 @@ impl DynamoTable {
         })
     }
 
-    /// Adds one failure atomically and answers the new count.
+    /// Adds one failure atomically.
     pub async fn record_login_failure(
         &self,
         subject: &str,
         now: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        let key = keys::login_failures(&secret_hash(subject));
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("ADD failures :one SET last_failure_at = :now, #ttl = :ttl")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        output
-            .attributes
-            .and_then(|a| {
-                a.get("failures")
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-            })
-            .ok_or_else(|| StoreError::Corrupt("failure counter without a count".to_owned()))
+    ) -> Result<(), StoreError> {
+        self.reserve_login_attempt(subject, now).await.map(|_| ())
     }
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
@@ -164,93 +174,34 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
-    pub async fn create_mfa_challenge(
+    /// Stores a single-use token (its SHA-256 is the key) until it expires.
+    pub async fn create_token<T: SingleUse>(
         &self,
         token_hash: &str,
-        challenge: &MfaChallenge,
+        token: &T,
     ) -> Result<(), StoreError> {
-        self.put_expiring(
-            keys::mfa_challenge(token_hash),
-            challenge,
-            challenge.expires_at,
-        )
-        .await
-    }
-
-    pub async fn mfa_challenge(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<MfaChallenge>, StoreError> {
-        let challenge: Option<MfaChallenge> = self
-            .get(&keys::mfa_challenge(token_hash), true)
-            .await?
-            .map(body)
-            .transpose()?;
-        Ok(challenge.filter(|c| now < c.expires_at))
-    }
-
-    /// Uses up a challenge; `false` when someone else used it first.
-    pub async fn consume_mfa_challenge(&self, token_hash: &str) -> Result<bool, StoreError> {
-        self.consume(&keys::mfa_challenge(token_hash)).await
-    }
-
-    pub async fn create_reset_token(
-        &self,
-        token_hash: &str,
-        token: &ResetToken,
-    ) -> Result<(), StoreError> {
-        self.put_expiring(keys::reset_token(token_hash), token, token.expires_at)
+        self.put_expiring(T::key(token_hash), token, token.expires_at())
             .await
     }
 
-    pub async fn reset_token(
+    /// The token behind `token_hash`, unless it was used or has expired (checked here: TTL
+    /// deletion is lazy).
+    pub async fn token<T: SingleUse>(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<ResetToken>, StoreError> {
-        let token: Option<ResetToken> = self
-            .get(&keys::reset_token(token_hash), true)
+    ) -> Result<Option<T>, StoreError> {
+        let token: Option<T> = self
+            .get(&T::key(token_hash), true)
             .await?
             .map(body)
             .transpose()?;
-        Ok(token.filter(|t| now < t.expires_at))
+        Ok(token.filter(|t| now < t.expires_at()))
     }
 
-    /// Uses up a reset token; `false` when it was already used.
-    pub async fn consume_reset_token(&self, token_hash: &str) -> Result<bool, StoreError> {
-        self.consume(&keys::reset_token(token_hash)).await
-    }
-
-    pub async fn create_invitation(
-        &self,
-        token_hash: &str,
-        invitation: &Invitation,
-    ) -> Result<(), StoreError> {
-        self.put_expiring(
-            keys::invitation(token_hash),
-            invitation,
-            invitation.expires_at,
-        )
-        .await
-    }
-
-    pub async fn invitation(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Invitation>, StoreError> {
-        let invitation: Option<Invitation> = self
-            .get(&keys::invitation(token_hash), true)
-            .await?
-            .map(body)
-            .transpose()?;
-        Ok(invitation.filter(|i| now < i.expires_at))
-    }
-
-    /// Uses up an invitation; `false` when it was already used.
-    pub async fn consume_invitation(&self, token_hash: &str) -> Result<bool, StoreError> {
-        self.consume(&keys::invitation(token_hash)).await
+    /// Uses up a token; `false` when someone else used it first.
+    pub async fn consume_token<T: SingleUse>(&self, token_hash: &str) -> Result<bool, StoreError> {
+        self.consume(&T::key(token_hash)).await
     }
 
     async fn put_expiring<T: Serialize>(

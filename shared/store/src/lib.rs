@@ -24,7 +24,7 @@ pub use accounts::{Account, Totp};
 pub use api_keys::ApiKey;
 pub use audit::{AuditFilter, AuditPage};
 pub use counter::CallCounter;
-pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken};
+pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken, SingleUse};
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};

@@ -86,4 +86,21 @@ impl DynamoTable {
             }
         }
     }
+
+    /// Items of `pk` whose sort key starts with `prefix`, all pages.
+    pub(crate) async fn query_partition(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::record::Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        self.query_all(query).await
+    }
 }

@@ -153,32 +153,24 @@ impl DynamoTable {
         session: &Session,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let key = keys::session(token_hash);
         let lifetime = Lifetime {
             created_at: session.created_at,
             last_used_at: now,
         };
-        self.client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("SET last_used_at = :now, #ttl = :ttl")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(
-                ":ttl",
-                n(lifetime.expires_at().timestamp() + TTL_GRACE_SECONDS),
-            )
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
-            .or_else(|error| match error {
-                StoreError::NotFound => Ok(()), // ended meanwhile: nothing to record
-                error => Err(error),
+        let ttl = lifetime.expires_at().timestamp() + TTL_GRACE_SECONDS;
+        let touched = self
+            .update_session(token_hash, |update| {
+                update
+                    .update_expression("SET last_used_at = :now, #ttl = :ttl")
+                    .expression_attribute_names("#ttl", "ttl")
+                    .expression_attribute_values(":now", s(now.to_rfc3339()))
+                    .expression_attribute_values(":ttl", n(ttl))
             })
+            .await;
+        match touched {
+            Err(StoreError::NotFound) => Ok(()), // ended meanwhile: nothing to record
+            other => other,
+        }
     }
 
     /// The account's sessions that are still valid at `now`, newest first, with their token hashes.
@@ -232,37 +224,45 @@ impl DynamoTable {
         Ok(())
     }
 
-    /// Records that the session passed a second factor.
-    pub async fn mark_session_mfa(&self, token_hash: &str) -> Result<(), StoreError> {
+    /// An `UpdateItem` of an existing session; a session that ended meanwhile is `NotFound`.
+    async fn update_session(
+        &self,
+        token_hash: &str,
+        update: impl FnOnce(
+            aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<(), StoreError> {
         let key = keys::session(token_hash);
-        self.client
+        let request = self
+            .client
             .update_item()
             .table_name(&self.name)
             .key("pk", s(key.pk))
             .key("sk", s(key.sk))
-            .update_expression("SET mfa = :yes")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .condition_expression("attribute_exists(pk)");
+        update(request)
             .send()
             .await
             .map(|_| ())
             .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
     }
 
+    /// Records that the session passed a second factor.
+    pub async fn mark_session_mfa(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.update_session(token_hash, |update| {
+            update
+                .update_expression("SET mfa = :yes")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        })
+        .await
+    }
+
     /// Lifts the session's restriction.
     pub async fn lift_restriction(&self, token_hash: &str) -> Result<(), StoreError> {
-        let key = keys::session(token_hash);
-        self.client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("REMOVE restriction")
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
+        self.update_session(token_hash, |update| {
+            update.update_expression("REMOVE restriction")
+        })
+        .await
     }
 
     /// Moves the session to the person's membership in another organisation.
@@ -272,19 +272,12 @@ impl DynamoTable {
         organisation: &OrganisationId,
         user: &UserId,
     ) -> Result<(), StoreError> {
-        let key = keys::session(token_hash);
-        self.client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("SET organisation_id = :organisation, user_id = :user")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":organisation", s(organisation.as_str()))
-            .expression_attribute_values(":user", s(user.as_str()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
+        self.update_session(token_hash, |update| {
+            update
+                .update_expression("SET organisation_id = :organisation, user_id = :user")
+                .expression_attribute_values(":organisation", s(organisation.as_str()))
+                .expression_attribute_values(":user", s(user.as_str()))
+        })
+        .await
     }
 }

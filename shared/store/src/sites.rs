@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, keys,
-    record::{Record, body, key_item, s},
+    record::{Record, body, key_item},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,15 +17,11 @@ pub struct Site {
 impl DynamoTable {
     /// One `Query` of the organisation's partition.
     pub async fn sites(&self, organisation: &OrganisationId) -> Result<Vec<Site>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::organisation(organisation).pk))
-            .expression_attribute_values(":prefix", s(keys::SITE_PREFIX))
-            .consistent_read(true);
-        self.query_all(query).await?.into_iter().map(body).collect()
+        self.query_partition(&keys::organisation(organisation).pk, keys::SITE_PREFIX)
+            .await?
+            .into_iter()
+            .map(body)
+            .collect()
     }
 
     /// Creates or renames a site.
