@@ -132,6 +132,18 @@ impl DynamoTable {
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            // ADD is not idempotent: a retry after a timed-out attempt that did land would count
+            // the attempt twice. One attempt, with the whole operation's time.
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Builder::default()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                    .timeout_config(
+                        aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                            .operation_attempt_timeout(std::time::Duration::from_secs(5))
+                            .build(),
+                    ),
+            )
             .send()
             .await
             .map_err(StoreError::unavailable)?;
