@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod device;
 pub mod directory;
 pub mod ids;
+pub mod import;
 pub mod import_object;
 pub mod lockout;
 pub mod membership;

@@ -51,10 +51,24 @@ pub struct OrganisationSettings {
     /// How long audit entries are kept, in days.
     #[serde(default = "default_audit_retention_days")]
     pub audit_retention_days: u32,
+    /// Most rows an administrator's upload may hold (the daily sync drop has no limit).
+    #[serde(default = "default_import_row_limit")]
+    pub import_row_limit: u32,
+    /// Most active users, in percent, a `replace` import may deactivate without being forced.
+    #[serde(default = "default_import_deactivation_threshold")]
+    pub import_deactivation_threshold_percent: u8,
 }
 
 fn default_audit_retention_days() -> u32 {
     365
+}
+
+fn default_import_row_limit() -> u32 {
+    500
+}
+
+fn default_import_deactivation_threshold() -> u8 {
+    20
 }
 
 impl Default for OrganisationSettings {
@@ -75,6 +89,8 @@ impl Default for OrganisationSettings {
             breached_check_unreachable: UnreachableRangeApi::UseLocalList,
             audit_retention_days: default_audit_retention_days(),
             lockout: LockPolicy::default(),
+            import_row_limit: default_import_row_limit(),
+            import_deactivation_threshold_percent: default_import_deactivation_threshold(),
         }
     }
 }
@@ -121,6 +137,28 @@ impl OrganisationSettings {
                         .ok_or_else(|| FieldProblem::new("invalid_days", "must be 1 to 3650 days"));
                     if let Some(days) = errors.collect(&field, days) {
                         next.audit_retention_days = days;
+                    }
+                }
+                "import_row_limit" => {
+                    let limit = value
+                        .as_u64()
+                        .filter(|l| (1..=100_000).contains(l))
+                        .map(|l| l as u32)
+                        .ok_or_else(|| {
+                            FieldProblem::new("invalid_limit", "must be 1 to 100000 rows")
+                        });
+                    if let Some(limit) = errors.collect(&field, limit) {
+                        next.import_row_limit = limit;
+                    }
+                }
+                "import_deactivation_threshold_percent" => {
+                    let percent = value
+                        .as_u64()
+                        .filter(|p| *p <= 100)
+                        .map(|p| p as u8)
+                        .ok_or_else(|| FieldProblem::new("invalid_percent", "must be 0 to 100"));
+                    if let Some(percent) = errors.collect(&field, percent) {
+                        next.import_deactivation_threshold_percent = percent;
                     }
                 }
                 "daily_summary_hour" => {

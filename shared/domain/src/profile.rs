@@ -95,10 +95,14 @@ pub enum Attribute {
     Tags,
     ExternalId,
     AvatarUrl,
+    Phone,
+    Mobile,
+    FirstAider,
+    EmergencyOfficer,
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 10] = [
+    pub const ALL: [Attribute; 14] = [
         Self::FirstName,
         Self::LastName,
         Self::DisplayName,
@@ -109,6 +113,10 @@ impl Attribute {
         Self::Tags,
         Self::ExternalId,
         Self::AvatarUrl,
+        Self::Phone,
+        Self::Mobile,
+        Self::FirstAider,
+        Self::EmergencyOfficer,
     ];
 
     pub fn field(self) -> &'static str {
@@ -123,7 +131,20 @@ impl Attribute {
             Self::Tags => "tags",
             Self::ExternalId => "external_id",
             Self::AvatarUrl => "avatar_url",
+            Self::Phone => "phone",
+            Self::Mobile => "mobile",
+            Self::FirstAider => "first_aider",
+            Self::EmergencyOfficer => "emergency_officer",
         }
+    }
+
+    /// Attributes that record the organisation's facts about a person (its id for them, their
+    /// first-aid and emergency roles): set by the organisation, never by the person.
+    fn set_by_organisation(self) -> bool {
+        matches!(
+            self,
+            Self::ExternalId | Self::FirstAider | Self::EmergencyOfficer
+        )
     }
 }
 
@@ -161,6 +182,20 @@ pub const ABOUT_ME_MAX: usize = 1000;
 pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX: usize = 50;
 pub const EXTERNAL_ID_MAX: usize = 100;
+pub const PHONE_MAX: usize = 20;
+
+/// A phone number: 2 to 20 digits, spaces and `+ - ( ) . /`, with at least two digits.
+pub fn phone_number(value: &str) -> Result<String, FieldProblem> {
+    let value = bounded_text(value, 2, PHONE_MAX)?;
+    let allowed = |c: char| c.is_ascii_digit() || " +-()./".contains(c);
+    if !value.chars().all(allowed) || value.chars().filter(char::is_ascii_digit).count() < 2 {
+        return Err(FieldProblem::new(
+            "invalid_phone",
+            "may only contain digits, spaces and + - ( ) . /",
+        ));
+    }
+    Ok(value)
+}
 
 /// The organisation's profile of a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +210,19 @@ pub struct Profile {
     pub about_me: Option<String>,
     pub tags: Vec<String>,
     pub external_id: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    /// Trained first-aider (the Dutch EHBO certificate).
+    #[serde(default)]
+    pub first_aider: bool,
+    /// Company emergency officer (the Dutch BHV role).
+    #[serde(default)]
+    pub emergency_officer: bool,
+    /// A picture an import named: an https URL or a file name in the organisation's photo set.
+    #[serde(default)]
+    pub photo: Option<String>,
     pub managed_by: ManagedBy,
 }
 
@@ -191,6 +239,11 @@ impl Profile {
             about_me: None,
             tags: vec![],
             external_id: None,
+            phone: None,
+            mobile: None,
+            first_aider: false,
+            emergency_officer: false,
+            photo: None,
             managed_by: ManagedBy::default(),
         }
     }
@@ -221,6 +274,11 @@ pub struct ProfilePatch {
     pub about_me: Option<Change<String>>,
     pub tags: Option<Vec<String>>,
     pub external_id: Option<Change<String>>,
+    pub phone: Option<Change<String>>,
+    pub mobile: Option<Change<String>>,
+    pub first_aider: Option<bool>,
+    pub emergency_officer: Option<bool>,
+    pub photo: Option<Change<String>>,
 }
 
 /// Fields a client reads but never writes through a profile update.
@@ -264,6 +322,12 @@ impl ProfilePatch {
                 "tags" => patch.tags = errors.collect(field, tags(value)),
                 "external_id" => {
                     patch.external_id = errors.collect(field, optional_text(value, EXTERNAL_ID_MAX))
+                }
+                "phone" => patch.phone = errors.collect(field, optional_phone(value)),
+                "mobile" => patch.mobile = errors.collect(field, optional_phone(value)),
+                "first_aider" => patch.first_aider = errors.collect(field, boolean(value)),
+                "emergency_officer" => {
+                    patch.emergency_officer = errors.collect(field, boolean(value))
                 }
                 read_only if READ_ONLY_FIELDS.contains(&read_only) => {
                     errors.push(
@@ -331,6 +395,23 @@ impl ProfilePatch {
             self.external_id.as_ref().map(resolve),
             |p| &mut p.external_id,
         );
+        patching.set(Attribute::Phone, self.phone.as_ref().map(resolve), |p| {
+            &mut p.phone
+        });
+        patching.set(Attribute::Mobile, self.mobile.as_ref().map(resolve), |p| {
+            &mut p.mobile
+        });
+        patching.set(Attribute::FirstAider, self.first_aider, |p| {
+            &mut p.first_aider
+        });
+        patching.set(Attribute::EmergencyOfficer, self.emergency_officer, |p| {
+            &mut p.emergency_officer
+        });
+        patching.set(
+            Attribute::AvatarUrl,
+            self.photo.as_ref().map(resolve),
+            |p| &mut p.photo,
+        );
         let Patching {
             next,
             changed,
@@ -361,11 +442,11 @@ impl Patching {
         if *field(&mut self.next) == value {
             return;
         }
-        if attribute == Attribute::ExternalId && self.actor == Owner::SelfService {
+        if attribute.set_by_organisation() && self.actor == Owner::SelfService {
             self.errors.push(
                 attribute.field(),
                 "read_only",
-                "external_id links you to your organisation's systems and is set by them",
+                format!("{} is set by your organisation", attribute.field()),
             );
             return;
         }
@@ -399,6 +480,24 @@ fn string(value: &Value) -> Result<&str, FieldProblem> {
     value
         .as_str()
         .ok_or_else(|| FieldProblem::new("invalid_type", "must be a string"))
+}
+
+fn boolean(value: &Value) -> Result<bool, FieldProblem> {
+    value
+        .as_bool()
+        .ok_or_else(|| FieldProblem::new("invalid_type", "must be true or false"))
+}
+
+/// A phone number sets the field, `null` or an empty string clears it.
+fn optional_phone(value: &Value) -> Result<Change<String>, FieldProblem> {
+    if value.is_null() {
+        return Ok(Change::Clear);
+    }
+    let text = string(value)?;
+    if text.trim().is_empty() {
+        return Ok(Change::Clear);
+    }
+    phone_number(text).map(Change::Set)
 }
 
 fn required_text(value: &Value, max: usize) -> Result<String, FieldProblem> {
@@ -462,6 +561,11 @@ mod tests {
             about_me: None,
             tags: vec![],
             external_id: None,
+            phone: None,
+            mobile: None,
+            first_aider: false,
+            emergency_officer: false,
+            photo: None,
             managed_by: ManagedBy::default(),
         }
     }
@@ -611,6 +715,28 @@ mod tests {
         );
         let (next, _) = parsed.apply(&profile(), Owner::Admin).unwrap();
         assert_eq!(next.external_id.as_deref(), Some("E-1"));
+    }
+
+    #[test]
+    fn phones_take_digits_and_dialling_punctuation_and_flags_are_the_organisations() {
+        let parsed = patch(json!({ "phone": "+31 (20) 123-456", "mobile": null })).unwrap();
+        assert_eq!(
+            parsed.phone,
+            Some(Change::Set("+31 (20) 123-456".to_owned()))
+        );
+        assert_eq!(parsed.mobile, Some(Change::Clear));
+        let errors = patch(json!({ "phone": "call me", "first_aider": "yes" })).unwrap_err();
+        let code = |f: &str| errors.0.iter().find(|e| e.field == f).unwrap().code;
+        assert_eq!(code("phone"), "invalid_phone");
+        assert_eq!(code("first_aider"), "invalid_type");
+
+        let flags = patch(json!({ "first_aider": true })).unwrap();
+        assert_eq!(
+            flags.apply(&profile(), Owner::SelfService).unwrap_err().0[0].code,
+            "read_only"
+        );
+        let (next, _) = flags.apply(&profile(), Owner::Admin).unwrap();
+        assert!(next.first_aider);
     }
 
     #[test]

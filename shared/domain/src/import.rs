@@ -1,0 +1,1240 @@
+//! User-list imports: which column of a file means what (detected from its headers in any of the
+//! product's languages, or mapped explicitly), the rules each cell must meet, and what a row does
+//! to the person it matches. File decoding (CSV encodings, spreadsheets) lives in the import
+//! function; everything here works on header and cell strings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    membership::{Membership, Username},
+    preferences::Language,
+    profile::{
+        Attribute, Change, EXTERNAL_ID_MAX, Email, Owner, Profile, ProfilePatch, phone_number, tags,
+    },
+    validation::{FieldProblem, ValidationErrors, bounded_text},
+};
+
+/// What an import does with the organisation's users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Create new people and update the ones the file names.
+    Add,
+    /// Like `Add`, and deactivate active users missing from the file (except SCIM/SSO users).
+    Replace,
+}
+
+/// A column Roster understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Username,
+    FirstName,
+    LastName,
+    DisplayName,
+    Title,
+    Phone,
+    Mobile,
+    Department,
+    Email,
+    FirstAider,
+    EmergencyOfficer,
+    ProfilePhoto,
+    PhoneCountryCode,
+    Tags,
+    ExternalId,
+    Language,
+}
+
+impl Column {
+    pub const ALL: [Column; 16] = [
+        Self::Username,
+        Self::FirstName,
+        Self::LastName,
+        Self::DisplayName,
+        Self::Title,
+        Self::Phone,
+        Self::Mobile,
+        Self::Department,
+        Self::Email,
+        Self::FirstAider,
+        Self::EmergencyOfficer,
+        Self::ProfilePhoto,
+        Self::PhoneCountryCode,
+        Self::Tags,
+        Self::ExternalId,
+        Self::Language,
+    ];
+
+    /// The column's name in reports, errors and explicit mappings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::DisplayName => "display_name",
+            Self::Title => "title",
+            Self::Phone => "phone",
+            Self::Mobile => "mobile",
+            Self::Department => "department",
+            Self::Email => "email",
+            Self::FirstAider => "first_aider",
+            Self::EmergencyOfficer => "emergency_officer",
+            Self::ProfilePhoto => "profile_photo",
+            Self::PhoneCountryCode => "phone_country_code",
+            Self::Tags => "tags",
+            Self::ExternalId => "external_id",
+            Self::Language => "language",
+        }
+    }
+
+    /// The header of the product's CSV template (`CSV_FIRSTNAME` ...), where it has one.
+    pub fn template_header(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Username => "CSV_USERNAME",
+            Self::FirstName => "CSV_FIRSTNAME",
+            Self::LastName => "CSV_SURNAME",
+            Self::DisplayName => "CSV_DISPLAYNAME",
+            Self::Title => "CSV_TITLE",
+            Self::Phone => "CSV_PHONE",
+            Self::Mobile => "CSV_MOBILE",
+            Self::Department => "CSV_DEPARTMENT",
+            Self::Email => "CSV_EMAIL",
+            Self::FirstAider => "CSV_EHBO",
+            Self::EmergencyOfficer => "CSV_BHV",
+            Self::ProfilePhoto => "CSV_PROFILEPHOTO",
+            _ => return None,
+        })
+    }
+
+    /// Headers people write for this column in English, German, French, Italian, Hungarian,
+    /// Japanese, Romanian, Russian, Turkish, Spanish, Chinese and Dutch, already normalised
+    /// (see `normalise_header`).
+    fn synonyms(self) -> &'static [&'static str] {
+        match self {
+            Self::Username => &[
+                "username",
+                "login",
+                "loginname",
+                "benutzername",
+                "nomdutilisateur",
+                "identifiant",
+                "nomeutente",
+                "felhasznalonev",
+                "ユーザー名",
+                "numeutilizator",
+                "имяпользователя",
+                "логин",
+                "kullaniciadi",
+                "nombredeusuario",
+                "usuario",
+                "用户名",
+                "gebruikersnaam",
+            ],
+            Self::FirstName => &[
+                "firstname",
+                "givenname",
+                "forename",
+                "vorname",
+                "prenom",
+                "nome",
+                "keresztnev",
+                "utonev",
+                "名",
+                "名前",
+                "prenume",
+                "имя",
+                "ad",
+                "adi",
+                "isim",
+                "nombre",
+                "名字",
+                "voornaam",
+            ],
+            Self::LastName => &[
+                "lastname",
+                "surname",
+                "familyname",
+                "nachname",
+                "familienname",
+                "nomdefamille",
+                "nom",
+                "cognome",
+                "vezeteknev",
+                "姓",
+                "苗字",
+                "numedefamilie",
+                "фамилия",
+                "soyad",
+                "soyadi",
+                "apellido",
+                "apellidos",
+                "姓氏",
+                "achternaam",
+            ],
+            Self::DisplayName => &[
+                "displayname",
+                "fullname",
+                "anzeigename",
+                "nomaffiche",
+                "nomcomplet",
+                "nomevisualizzato",
+                "megjelenitettnev",
+                "表示名",
+                "numeafisat",
+                "отображаемоеимя",
+                "gorunenad",
+                "nombreparamostrar",
+                "显示名称",
+                "weergavenaam",
+            ],
+            Self::Title => &[
+                "title",
+                "jobtitle",
+                "function",
+                "position",
+                "titel",
+                "berufsbezeichnung",
+                "fonction",
+                "titre",
+                "poste",
+                "titolo",
+                "ruolo",
+                "beosztas",
+                "役職",
+                "functie",
+                "titlu",
+                "должность",
+                "unvan",
+                "gorev",
+                "cargo",
+                "puesto",
+                "职位",
+            ],
+            Self::Phone => &[
+                "phone",
+                "telephone",
+                "phonenumber",
+                "telefon",
+                "telefonnummer",
+                "telephonefixe",
+                "telefono",
+                "telefonszam",
+                "電話",
+                "電話番号",
+                "телефон",
+                "telefonnumarasi",
+                "电话",
+                "telefoon",
+                "telefoonnummer",
+            ],
+            Self::Mobile => &[
+                "mobile",
+                "mobilephone",
+                "cellphone",
+                "mobil",
+                "handy",
+                "mobiltelefon",
+                "portable",
+                "cellulare",
+                "mobiltelefonszam",
+                "携帯電話",
+                "мобильный",
+                "cepTelefonu",
+                "ceptelefonu",
+                "movil",
+                "celular",
+                "手机",
+                "mobiel",
+                "gsm",
+            ],
+            Self::Department => &[
+                "department",
+                "abteilung",
+                "service",
+                "departement",
+                "reparto",
+                "dipartimento",
+                "osztaly",
+                "部署",
+                "departament",
+                "отдел",
+                "departman",
+                "departamento",
+                "部门",
+                "afdeling",
+            ],
+            Self::Email => &[
+                "email",
+                "emailaddress",
+                "mail",
+                "emailadresse",
+                "courriel",
+                "adresseemail",
+                "adressecourriel",
+                "posta",
+                "emailcim",
+                "メール",
+                "メールアドレス",
+                "adresadeemail",
+                "электроннаяпочта",
+                "почта",
+                "eposta",
+                "correo",
+                "correoelectronico",
+                "电子邮件",
+                "邮箱",
+                "emailadres",
+            ],
+            Self::FirstAider => &["ehbo", "firstaider", "firstaid", "ersthelfer", "secouriste"],
+            Self::EmergencyOfficer => &[
+                "bhv",
+                "emergencyofficer",
+                "emergencyresponse",
+                "brandschutzhelfer",
+            ],
+            Self::ProfilePhoto => &[
+                "profilephoto",
+                "photo",
+                "picture",
+                "avatar",
+                "profilbild",
+                "foto",
+                "fotoprofilo",
+                "profilkep",
+                "プロフィール写真",
+                "fotografie",
+                "фото",
+                "profilfotografi",
+                "fotodeperfil",
+                "头像",
+                "profielfoto",
+            ],
+            Self::PhoneCountryCode => &[
+                "phonecountrycode",
+                "countrycode",
+                "landesvorwahl",
+                "indicatifpays",
+                "prefissointernazionale",
+                "orszaghivokod",
+                "国番号",
+                "prefixtara",
+                "кодстраны",
+                "ulkekodu",
+                "codigodepais",
+                "国家代码",
+                "landcode",
+                "landnummer",
+            ],
+            Self::Tags => &[
+                "tags",
+                "tag",
+                "labels",
+                "schlagworter",
+                "etiquettes",
+                "etichette",
+                "cimkek",
+                "タグ",
+                "etichete",
+                "теги",
+                "etiketler",
+                "etiquetas",
+                "标签",
+            ],
+            Self::ExternalId => &[
+                "externalid",
+                "employeeid",
+                "employeenumber",
+                "personnelnumber",
+                "externeid",
+                "personalnummer",
+                "idexterne",
+                "matricule",
+                "idesterno",
+                "matricola",
+                "kulsoazonosito",
+                "外部id",
+                "社員番号",
+                "idextern",
+                "внешнийid",
+                "табельныйномер",
+                "haricikimlik",
+                "sicilno",
+                "idexterno",
+                "外部编号",
+                "externeid",
+                "personeelsnummer",
+            ],
+            Self::Language => &[
+                "language", "locale", "sprache", "langue", "lingua", "nyelv", "言語", "limba",
+                "язык", "dil", "idioma", "语言", "taal",
+            ],
+        }
+    }
+
+    /// Minimum and maximum length of a value, in characters (the template's table).
+    fn length(self) -> (usize, usize) {
+        match self {
+            Self::Username | Self::FirstName | Self::LastName | Self::Department => (2, 50),
+            Self::DisplayName | Self::Title | Self::Phone | Self::Mobile => (2, 20),
+            Self::Email => (2, 254),
+            Self::FirstAider | Self::EmergencyOfficer => (1, 1),
+            Self::ProfilePhoto => (5, 500),
+            Self::PhoneCountryCode => (1, 5),
+            Self::Tags => (1, 1000),
+            Self::ExternalId => (1, EXTERNAL_ID_MAX),
+            Self::Language => (2, 10),
+        }
+    }
+}
+
+impl TryFrom<&str> for Column {
+    type Error = FieldProblem;
+
+    /// A column by its name (`first_name`) or template header (`CSV_FIRSTNAME`).
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Column::ALL
+            .into_iter()
+            .find(|c| c.name() == value || c.template_header() == Some(value))
+            .ok_or_else(|| {
+                FieldProblem::new(
+                    "unknown_column",
+                    format!(
+                        "{value:?} is not a column; use one of {} or \"ignore\"",
+                        Column::ALL.map(Column::name).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// A header as compared: lowercase, accents and everything but letters and digits removed.
+pub fn normalise_header(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| {
+            let plain = match c {
+                'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ă' => 'a',
+                'ç' => 'c',
+                'è' | 'é' | 'ê' | 'ë' => 'e',
+                'ì' | 'í' | 'î' | 'ï' | 'ı' => 'i',
+                'ñ' => 'n',
+                'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ő' | 'ø' => 'o',
+                'ù' | 'ú' | 'û' | 'ü' | 'ű' => 'u',
+                'ş' | 'ș' => 's',
+                'ţ' | 'ț' => 't',
+                'ğ' => 'g',
+                'ß' => 's',
+                other => other,
+            };
+            plain.is_alphanumeric().then_some(plain)
+        })
+        .collect()
+}
+
+/// How one header was understood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectedColumn {
+    pub header: String,
+    pub column: Option<Column>,
+    /// 1.0 for the template's own header or an explicit mapping, 0.9 for a known header in one of
+    /// the languages, 0.6 for a header that contains one, 0 when nothing matched.
+    pub confidence: f32,
+    /// `template`, `header`, `partial`, `mapping` or `none`.
+    pub source: String,
+}
+
+/// Which column each position of a file holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMapping {
+    pub columns: Vec<DetectedColumn>,
+}
+
+/// An explicit mapping: normalised header -> column (`None`: ignore the column).
+pub type ExplicitMapping = BTreeMap<String, Option<Column>>;
+
+/// Parses `{"Header text": "first_name" | "CSV_FIRSTNAME" | "ignore"}`.
+pub fn parse_mapping(
+    value: &serde_json::Value,
+) -> Result<ExplicitMapping, crate::validation::ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let Some(object) = value.as_object() else {
+        return Err(ValidationErrors::single(
+            "mapping",
+            "invalid_type",
+            "must be an object of header -> column",
+        ));
+    };
+    let mut mapping = ExplicitMapping::new();
+    for (header, column) in object {
+        let field = format!("mapping.{header}");
+        let column = match column {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(name) if name == "ignore" => Ok(None),
+            serde_json::Value::String(name) => Column::try_from(name.as_str()).map(Some),
+            _ => Err(FieldProblem::new("invalid_type", "must be a column name")),
+        };
+        if let Some(column) = errors.collect(&field, column) {
+            mapping.insert(normalise_header(header), column);
+        }
+    }
+    errors.into_result(mapping)
+}
+
+fn guess(header: &str) -> (Option<Column>, f32, &'static str) {
+    let trimmed = header.trim().trim_start_matches('\u{feff}');
+    if let Some(column) = Column::ALL.into_iter().find(|c| {
+        c.template_header()
+            .is_some_and(|t| t.eq_ignore_ascii_case(trimmed))
+    }) {
+        return (Some(column), 1.0, "template");
+    }
+    let normalised = normalise_header(header);
+    if normalised.is_empty() {
+        return (None, 0.0, "none");
+    }
+    if let Some(column) = Column::ALL
+        .into_iter()
+        .find(|c| c.synonyms().contains(&normalised.as_str()))
+    {
+        return (Some(column), 0.9, "header");
+    }
+    let partial = Column::ALL.into_iter().find(|c| {
+        c.synonyms()
+            .iter()
+            .any(|s| s.chars().count() >= 4 && normalised.contains(s))
+    });
+    match partial {
+        Some(column) => (Some(column), 0.6, "partial"),
+        None => (None, 0.0, "none"),
+    }
+}
+
+impl ColumnMapping {
+    /// Maps `headers`: an explicit mapping decides for the headers it names; the rest are
+    /// detected. Each column is taken once, by the most confident header (the first on a tie).
+    pub fn detect(headers: &[String], explicit: &ExplicitMapping) -> Self {
+        let mut columns: Vec<DetectedColumn> = headers
+            .iter()
+            .map(|header| match explicit.get(&normalise_header(header)) {
+                Some(column) => DetectedColumn {
+                    header: header.clone(),
+                    column: *column,
+                    confidence: 1.0,
+                    source: "mapping".to_owned(),
+                },
+                None => {
+                    let (column, confidence, source) = guess(header);
+                    DetectedColumn {
+                        header: header.clone(),
+                        column,
+                        confidence,
+                        source: source.to_owned(),
+                    }
+                }
+            })
+            .collect();
+        for index in 0..columns.len() {
+            let Some(column) = columns[index].column else {
+                continue;
+            };
+            let best = columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.column == Some(column))
+                .max_by(|(ia, a), (ib, b)| a.confidence.total_cmp(&b.confidence).then(ib.cmp(ia)))
+                .map(|(i, _)| i);
+            if best != Some(index) {
+                columns[index].column = None;
+                columns[index].confidence = 0.0;
+                columns[index].source = "duplicate".to_owned();
+            }
+        }
+        Self { columns }
+    }
+
+    fn position(&self, column: Column) -> Option<usize> {
+        self.columns.iter().position(|c| c.column == Some(column))
+    }
+
+    /// A file in the product's template (any `CSV_*` header) follows the template's mandatory
+    /// columns; any other file needs first name, last name and an email or a username.
+    fn uses_template(&self) -> bool {
+        self.columns.iter().any(|c| c.source == "template")
+    }
+
+    fn mandatory(&self) -> &'static [Column] {
+        if self.uses_template() {
+            &[
+                Column::Username,
+                Column::FirstName,
+                Column::LastName,
+                Column::DisplayName,
+                Column::Email,
+            ]
+        } else {
+            &[Column::FirstName, Column::LastName]
+        }
+    }
+
+    /// Every mandatory column the file lacks, named.
+    pub fn missing_columns(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        for column in self.mandatory() {
+            if self.position(*column).is_none() {
+                errors.push(
+                    column.name(),
+                    "missing_column",
+                    format!("the file has no {} column", column.name()),
+                );
+            }
+        }
+        if !self.uses_template()
+            && self.position(Column::Email).is_none()
+            && self.position(Column::Username).is_none()
+        {
+            errors.push(
+                "email",
+                "missing_column",
+                "the file needs an email or a username column",
+            );
+        }
+        errors.into_result(())
+    }
+}
+
+/// One row of a user list, every cell checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportedRow {
+    pub email: Option<Email>,
+    pub username: Option<Username>,
+    pub external_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub department: Option<String>,
+    pub first_aider: Option<bool>,
+    pub emergency_officer: Option<bool>,
+    pub photo: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub language: Option<Language>,
+}
+
+/// Letters, digits, spaces and the punctuation of names (`Jansen, Jan`, `O'Neil-Smith`).
+fn name_text(value: &str, (min, max): (usize, usize)) -> Result<String, FieldProblem> {
+    let text = bounded_text(value, min, max)?;
+    if text
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || ".,'’-&()/_+".contains(c))
+    {
+        Ok(text)
+    } else {
+        Err(FieldProblem::new(
+            "invalid_characters",
+            "may only contain letters, digits, spaces and . , ' - & ( ) / _ +",
+        ))
+    }
+}
+
+fn flag(value: &str) -> Result<bool, FieldProblem> {
+    match value.trim() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(FieldProblem::new("invalid_flag", "must be 1 or 0")),
+    }
+}
+
+/// An https or http URL, or a plain file name with an extension.
+fn photo(value: &str, (min, max): (usize, usize)) -> Result<String, FieldProblem> {
+    let text = bounded_text(value, min, max)?;
+    let lower = text.to_lowercase();
+    let valid = if lower.starts_with("http://") || lower.starts_with("https://") {
+        url::Url::parse(&text).is_ok_and(|u| u.host_str().is_some())
+    } else {
+        text.contains('.')
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || " ._-()".contains(c))
+    };
+    if valid {
+        Ok(text)
+    } else {
+        Err(FieldProblem::new(
+            "invalid_photo",
+            "must be an http(s) URL or a file name such as janjansen.jpg",
+        ))
+    }
+}
+
+/// `+32`, `32` or `0032`.
+fn country_code(value: &str) -> Result<String, FieldProblem> {
+    let text = value.trim();
+    let digits = text
+        .strip_prefix('+')
+        .or_else(|| text.strip_prefix("00"))
+        .unwrap_or(text);
+    if (1..=3).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(digits.to_owned())
+    } else {
+        Err(FieldProblem::new(
+            "invalid_country_code",
+            "must be a dialling code such as +32",
+        ))
+    }
+}
+
+/// `en`, `en_US`, `fr-BE`: the language part must be one of the profile's languages.
+fn language(value: &str) -> Result<Language, FieldProblem> {
+    let text = value.trim();
+    let code = text
+        .split(['_', '-'])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    Language::try_from(code.as_str()).map_err(|_| {
+        FieldProblem::new(
+            "unsupported_language",
+            format!(
+                "{text:?} is not one of the profile languages ({})",
+                Language::ALL.map(Language::code).join(", ")
+            ),
+        )
+    })
+}
+
+/// Tags in one cell, separated by `,`, `;` or `|`.
+fn tag_cell(value: &str) -> Result<Vec<String>, FieldProblem> {
+    let items: Vec<serde_json::Value> = value
+        .split([',', ';', '|'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| serde_json::Value::String(t.to_owned()))
+        .collect();
+    tags(&serde_json::Value::Array(items))
+}
+
+impl ImportedRow {
+    /// Checks one row's cells against `mapping`; every failing cell is named by its column.
+    /// Empty cells are "not given": they leave the person's value as it is.
+    pub fn parse(cells: &[String], mapping: &ColumnMapping) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut row = ImportedRow::default();
+        let mut country = None;
+        for (position, detected) in mapping.columns.iter().enumerate() {
+            let Some(column) = detected.column else {
+                continue;
+            };
+            let cell = cells.get(position).map(|c| c.trim()).unwrap_or_default();
+            if cell.is_empty() {
+                continue;
+            }
+            let field = column.name();
+            let length = column.length();
+            match column {
+                Column::Username => {
+                    row.username = errors.collect(field, Username::try_from(cell));
+                }
+                Column::FirstName => {
+                    row.first_name = errors
+                        .collect(field, name_text(cell, length))
+                        .unwrap_or_default();
+                }
+                Column::LastName => {
+                    row.last_name = errors
+                        .collect(field, name_text(cell, length))
+                        .unwrap_or_default();
+                }
+                Column::DisplayName => {
+                    row.display_name = errors.collect(field, name_text(cell, length))
+                }
+                Column::Title => row.title = errors.collect(field, name_text(cell, length)),
+                Column::Department => {
+                    row.department = errors.collect(field, name_text(cell, length))
+                }
+                Column::Phone => row.phone = errors.collect(field, phone_number(cell)),
+                Column::Mobile => row.mobile = errors.collect(field, phone_number(cell)),
+                Column::Email => row.email = errors.collect(field, Email::try_from(cell)),
+                Column::FirstAider => row.first_aider = errors.collect(field, flag(cell)),
+                Column::EmergencyOfficer => {
+                    row.emergency_officer = errors.collect(field, flag(cell));
+                }
+                Column::ProfilePhoto => row.photo = errors.collect(field, photo(cell, length)),
+                Column::PhoneCountryCode => country = errors.collect(field, country_code(cell)),
+                Column::Tags => row.tags = errors.collect(field, tag_cell(cell)),
+                Column::ExternalId => {
+                    row.external_id = errors.collect(field, bounded_text(cell, length.0, length.1));
+                }
+                Column::Language => row.language = errors.collect(field, language(cell)),
+            }
+        }
+        for column in mapping.mandatory() {
+            let given = match column {
+                Column::Username => row.username.is_some(),
+                Column::FirstName => !row.first_name.is_empty(),
+                Column::LastName => !row.last_name.is_empty(),
+                Column::DisplayName => row.display_name.is_some(),
+                _ => row.email.is_some(),
+            };
+            let cell_failed = errors.0.iter().any(|e| e.field == column.name());
+            if !given && !cell_failed {
+                errors.push(column.name(), "required", "must not be empty");
+            }
+        }
+        if !mapping.uses_template()
+            && row.email.is_none()
+            && row.username.is_none()
+            && !errors
+                .0
+                .iter()
+                .any(|e| e.field == "email" || e.field == "username")
+        {
+            errors.push("email", "required", "give an email or a username");
+        }
+        if let Some(code) = country {
+            for number in [&mut row.phone, &mut row.mobile].into_iter().flatten() {
+                if !number.starts_with('+') && !number.starts_with("00") {
+                    let national = number.trim_start_matches('0');
+                    *number = format!("+{code} {national}");
+                }
+            }
+        }
+        errors.into_result(row)
+    }
+
+    /// The profile change the row asks for; empty cells change nothing.
+    fn patch(&self) -> ProfilePatch {
+        let set = |value: &Option<String>| value.clone().map(Change::Set);
+        ProfilePatch {
+            first_name: Some(self.first_name.clone()),
+            last_name: Some(self.last_name.clone()),
+            display_name: set(&self.display_name),
+            email: self.email.clone(),
+            department: set(&self.department),
+            function: set(&self.title),
+            about_me: None,
+            tags: self.tags.clone(),
+            external_id: set(&self.external_id),
+            phone: set(&self.phone),
+            mobile: set(&self.mobile),
+            first_aider: self.first_aider,
+            emergency_officer: self.emergency_officer,
+            photo: set(&self.photo),
+        }
+    }
+
+    /// A new person's profile, every attribute the file gave owned by `csv`.
+    pub fn new_profile(&self) -> Profile {
+        let blank = Profile::named(self.first_name.clone(), self.last_name.clone(), None);
+        let (profile, _) = self
+            .patch()
+            .apply(&blank, Owner::Csv)
+            .expect("a blank profile has no owner that refuses csv");
+        profile
+    }
+
+    /// What the row does to `existing`: the membership after it (version raised), or `None`
+    /// when nothing changes. Attributes an identity provider (SCIM, SSO) owns are refused.
+    pub fn update(&self, existing: &Membership) -> Result<Option<Membership>, ValidationErrors> {
+        if let (Some(email), Some(current)) = (&self.email, &existing.profile.email)
+            && email.normalised() != current.normalised()
+        {
+            return Err(ValidationErrors::single(
+                Attribute::Email.field(),
+                "email_differs",
+                "the person this row matches has another email; change it in Roster first",
+            ));
+        }
+        let (profile, changed) = self.patch().apply(&existing.profile, Owner::Csv)?;
+        let language = self
+            .language
+            .filter(|l| *l != existing.preferences.language);
+        if changed.is_empty() && language.is_none() {
+            return Ok(None);
+        }
+        let mut after = existing.clone();
+        after.profile = profile;
+        if let Some(language) = language {
+            after.preferences.language = language;
+        }
+        after.version += 1;
+        Ok(Some(after))
+    }
+}
+
+/// Whether an identity provider keeps this person: `replace` never deactivates them.
+pub fn managed_by_identity_provider(membership: &Membership) -> bool {
+    Attribute::ALL.iter().any(|a| {
+        matches!(
+            membership.profile.managed_by.owner(*a),
+            Owner::Scim | Owner::Sso
+        )
+    })
+}
+
+/// Whether deactivating `deactivations` of `active` users stays within `threshold_percent`.
+pub fn within_deactivation_threshold(
+    deactivations: usize,
+    active: usize,
+    threshold_percent: u8,
+) -> bool {
+    deactivations * 100 <= active * usize::from(threshold_percent)
+}
+
+/// A cell as written into a report a spreadsheet will open: text that a spreadsheet would run
+/// as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'`.
+pub fn neutralise_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn cells(values: &[&str]) -> Vec<String> {
+        values.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn template() -> ColumnMapping {
+        ColumnMapping::detect(
+            &headers(&[
+                "CSV_USERNAME",
+                "CSV_FIRSTNAME",
+                "CSV_SURNAME",
+                "CSV_DISPLAYNAME",
+                "CSV_TITLE",
+                "CSV_PHONE",
+                "CSV_MOBILE",
+                "CSV_DEPARTMENT",
+                "CSV_EMAIL",
+                "CSV_EHBO",
+                "CSV_BHV",
+                "CSV_PROFILEPHOTO",
+            ]),
+            &ExplicitMapping::new(),
+        )
+    }
+
+    /// The template's example row, with one cell replaced.
+    fn example(column: Column, value: &str) -> Vec<String> {
+        let mut row = cells(&[
+            "JanJ",
+            "Jan",
+            "Jansen",
+            "Jansen, Jan",
+            "Manager",
+            "+3120123456",
+            "+3165123456",
+            "Support",
+            "j.jansen@flexwhere.com",
+            "1",
+            "0",
+            "janjansen.jpg",
+        ]);
+        let position = template().position(column).unwrap();
+        row[position] = value.to_owned();
+        row
+    }
+
+    #[test]
+    fn the_template_headers_map_with_full_confidence() {
+        let mapping = template();
+        assert!(mapping.columns.iter().all(|c| c.confidence == 1.0));
+        assert_eq!(mapping.position(Column::LastName), Some(2));
+        assert_eq!(mapping.position(Column::FirstAider), Some(9));
+        assert!(mapping.missing_columns().is_ok());
+    }
+
+    #[test]
+    fn human_headers_are_recognised_in_many_languages() {
+        for (names, language) in [
+            (["First name", "Last name", "E-mail"], "en"),
+            (["Vorname", "Nachname", "E-Mail-Adresse"], "de"),
+            (["Prénom", "Nom", "Courriel"], "fr"),
+            (["Voornaam", "Achternaam", "E-mailadres"], "nl"),
+            (["Nombre", "Apellidos", "Correo electrónico"], "es"),
+            (["Nome", "Cognome", "E-mail"], "it"),
+            (["Имя", "Фамилия", "Электронная почта"], "ru"),
+            (["名", "姓", "メールアドレス"], "ja"),
+            (["Keresztnév", "Vezetéknév", "E-mail cím"], "hu"),
+        ] {
+            let mapping = ColumnMapping::detect(&headers(&names), &ExplicitMapping::new());
+            let found: Vec<_> = mapping.columns.iter().map(|c| c.column).collect();
+            assert_eq!(
+                found,
+                [
+                    Some(Column::FirstName),
+                    Some(Column::LastName),
+                    Some(Column::Email)
+                ],
+                "{language}: {names:?}"
+            );
+            assert!(mapping.columns.iter().all(|c| c.confidence >= 0.9));
+        }
+    }
+
+    #[test]
+    fn headers_containing_a_known_word_map_with_lower_confidence_and_unknown_ones_not_at_all() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["Work email address", "Shoe size", "Vorname"]),
+            &ExplicitMapping::new(),
+        );
+        assert_eq!(mapping.columns[0].column, Some(Column::Email));
+        assert_eq!(mapping.columns[0].confidence, 0.6);
+        assert_eq!(mapping.columns[1].column, None);
+        assert_eq!(mapping.columns[1].source, "none");
+    }
+
+    #[test]
+    fn a_column_is_taken_once_by_its_most_confident_header() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["Private email", "Email", "Mail"]),
+            &ExplicitMapping::new(),
+        );
+        let taken: Vec<_> = mapping.columns.iter().map(|c| c.column).collect();
+        assert_eq!(taken, [None, Some(Column::Email), None]);
+    }
+
+    #[test]
+    fn an_explicit_mapping_overrides_detection() {
+        let explicit = parse_mapping(&serde_json::json!({
+            "Roepnaam": "first_name",
+            "Email": "ignore",
+            "Mail 2": "CSV_EMAIL"
+        }))
+        .unwrap();
+        let mapping = ColumnMapping::detect(&headers(&["Roepnaam", "Email", "Mail 2"]), &explicit);
+        let taken: Vec<_> = mapping.columns.iter().map(|c| c.column).collect();
+        assert_eq!(taken, [Some(Column::FirstName), None, Some(Column::Email)]);
+        assert_eq!(mapping.columns[0].source, "mapping");
+
+        let errors = parse_mapping(&serde_json::json!({ "X": "shoe_size" })).unwrap_err();
+        assert_eq!(errors.0[0].field, "mapping.X");
+        assert_eq!(errors.0[0].code, "unknown_column");
+    }
+
+    #[test]
+    fn missing_mandatory_columns_are_named() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["CSV_FIRSTNAME", "CSV_EMAIL"]),
+            &ExplicitMapping::new(),
+        );
+        let errors = mapping.missing_columns().unwrap_err();
+        assert_eq!(errors.fields(), ["username", "last_name", "display_name"]);
+
+        let mapping = ColumnMapping::detect(
+            &headers(&["First name", "Last name"]),
+            &ExplicitMapping::new(),
+        );
+        assert_eq!(mapping.missing_columns().unwrap_err().fields(), ["email"]);
+    }
+
+    #[test]
+    fn the_template_example_row_passes() {
+        let row = ImportedRow::parse(
+            &example(Column::Email, "j.jansen@flexwhere.com"),
+            &template(),
+        )
+        .unwrap();
+        assert_eq!(row.display_name.as_deref(), Some("Jansen, Jan"));
+        assert_eq!(row.first_aider, Some(true));
+        assert_eq!(row.emergency_officer, Some(false));
+        assert_eq!(row.photo.as_deref(), Some("janjansen.jpg"));
+        assert_eq!(row.username.unwrap().display(), "JanJ");
+    }
+
+    #[test]
+    fn each_template_rule_refuses_its_wrong_values() {
+        for (column, value, code) in [
+            (Column::Username, "J", "invalid_length"),
+            (Column::Username, "Jan J", "invalid_username"),
+            (Column::Username, "", "required"),
+            (Column::FirstName, "J", "too_short"),
+            (Column::FirstName, &"J".repeat(51), "too_long"),
+            (Column::FirstName, "Jan<script>", "invalid_characters"),
+            (Column::LastName, "", "required"),
+            (Column::DisplayName, "Jansen, Jan the Third", "too_long"),
+            (Column::DisplayName, "", "required"),
+            (Column::Title, "M", "too_short"),
+            (Column::Title, "Senior Support Manager", "too_long"),
+            (Column::Phone, "call me", "invalid_phone"),
+            (Column::Phone, "+31201234567890123456", "too_long"),
+            (Column::Mobile, "06-ABC", "invalid_phone"),
+            (Column::Department, "S", "too_short"),
+            (Column::Email, "jan@", "invalid_email"),
+            (Column::Email, "", "required"),
+            (Column::FirstAider, "yes", "invalid_flag"),
+            (Column::FirstAider, "10", "invalid_flag"),
+            (Column::EmergencyOfficer, "2", "invalid_flag"),
+            (Column::ProfilePhoto, "a.jp", "too_short"),
+            (Column::ProfilePhoto, "../../etc/passwd", "invalid_photo"),
+            (Column::ProfilePhoto, "javascript:alert(1)", "invalid_photo"),
+        ] {
+            let errors = ImportedRow::parse(&example(column, value), &template()).unwrap_err();
+            assert_eq!(errors.0.len(), 1, "{column:?} {value:?}: {errors:?}");
+            assert_eq!(errors.0[0].field, column.name());
+            assert_eq!(errors.0[0].code, code, "{column:?} {value:?}");
+        }
+    }
+
+    #[test]
+    fn each_template_rule_takes_its_right_values() {
+        for (column, value) in [
+            (Column::Title, "QA"),
+            (Column::Phone, "(020) 123-456"),
+            (Column::Mobile, "06 12345678"),
+            (Column::Department, "R&D / Support"),
+            (Column::FirstAider, "0"),
+            (Column::EmergencyOfficer, "1"),
+            (Column::ProfilePhoto, "https://cdn.example.com/p/jan.png"),
+        ] {
+            assert!(
+                ImportedRow::parse(&example(column, value), &template()).is_ok(),
+                "{column:?} {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn human_columns_parse_country_codes_tags_languages_and_external_ids() {
+        let mapping = ColumnMapping::detect(
+            &headers(&[
+                "First name",
+                "Last name",
+                "Email",
+                "Phone country code",
+                "Phone",
+                "Tags",
+                "Language",
+                "External ID",
+            ]),
+            &ExplicitMapping::new(),
+        );
+        let row = ImportedRow::parse(
+            &cells(&[
+                "Zoë",
+                "Dupont",
+                "zoe@example.be",
+                "+32",
+                "0470 12 34 56",
+                "Parking; Ghent",
+                "fr_BE",
+                "E-77",
+            ]),
+            &mapping,
+        )
+        .unwrap();
+        assert_eq!(row.phone.as_deref(), Some("+32 470 12 34 56"));
+        assert_eq!(
+            row.tags,
+            Some(vec!["Parking".to_owned(), "Ghent".to_owned()])
+        );
+        assert_eq!(row.language, Some(Language::Fr));
+        assert_eq!(row.external_id.as_deref(), Some("E-77"));
+
+        let errors = ImportedRow::parse(
+            &cells(&["Zoë", "Dupont", "", "x", "", "", "nl_BE", ""]),
+            &mapping,
+        )
+        .unwrap_err();
+        let codes: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("phone_country_code", "invalid_country_code"),
+                ("language", "unsupported_language"),
+                ("email", "required")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_updates_only_what_differs_and_leaves_identity_provider_attributes_alone() {
+        let mapping = template();
+        let row = ImportedRow::parse(&example(Column::Title, "Manager"), &mapping).unwrap();
+        let profile = row.new_profile();
+        assert_eq!(profile.managed_by.owner(Attribute::Function), Owner::Csv);
+        assert_eq!(
+            profile.managed_by.owner(Attribute::AboutMe),
+            Owner::SelfService
+        );
+        let organisation = crate::organisation::Organisation {
+            id: crate::ids::OrganisationId::generate(),
+            name: "Acme".to_owned(),
+            settings: Default::default(),
+            version: 1,
+        };
+        let mut existing = Membership::joining(
+            &organisation,
+            crate::ids::AccountId::generate(),
+            profile,
+            None,
+            vec![],
+            crate::membership::InvitationStatus::NotInvited,
+        );
+        existing.profile.email = row.email.clone();
+        assert_eq!(
+            row.update(&existing).unwrap(),
+            None,
+            "the same row changes nothing"
+        );
+
+        let changed = ImportedRow::parse(&example(Column::Title, "Director"), &mapping).unwrap();
+        let after = changed.update(&existing).unwrap().unwrap();
+        assert_eq!(after.profile.function.as_deref(), Some("Director"));
+        assert_eq!(after.version, existing.version + 1);
+
+        existing
+            .profile
+            .managed_by
+            .set(Attribute::Function, Owner::Scim);
+        assert!(managed_by_identity_provider(&existing));
+        assert_eq!(
+            changed.update(&existing).unwrap_err().0[0].code,
+            "read_only"
+        );
+
+        let moved =
+            ImportedRow::parse(&example(Column::Email, "jan@elsewhere.com"), &mapping).unwrap();
+        assert_eq!(
+            moved.update(&existing).unwrap_err().0[0].code,
+            "email_differs"
+        );
+    }
+
+    #[test]
+    fn the_deactivation_threshold_is_a_share_of_active_users() {
+        assert!(within_deactivation_threshold(20, 100, 20));
+        assert!(!within_deactivation_threshold(21, 100, 20));
+        assert!(within_deactivation_threshold(0, 0, 20));
+        assert!(!within_deactivation_threshold(1, 0, 20));
+    }
+
+    #[test]
+    fn spreadsheet_formulas_are_neutralised() {
+        for cell in ["=HYPERLINK(\"x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralise_formula(cell).starts_with('\''), "{cell:?}");
+        }
+        assert_eq!(neutralise_formula("Jan"), "Jan");
+        assert_eq!(neutralise_formula("j@x.com"), "j@x.com");
+    }
+}
