@@ -3,15 +3,37 @@
 //! Each record's key says who dropped the file (`roster_domain::import_object`); keys outside the
 //! known layouts are skipped and logged rather than failed, because a retry could never fix them.
 
+use std::io::Write;
+
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use roster_domain::import_object::ImportObject;
+use roster_domain::{
+    ids::{ImportId, OrganisationId},
+    import::Mode,
+    import_object::ImportObject,
+};
+use roster_store::{DynamoTable, ImportCounts, ImportRecord, ImportSource, ImportStatus};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+mod file;
+mod run;
+
+pub use file::{MAX_UNCOMPRESSED_BYTES, MAX_ZIP_ENTRIES};
+
+/// Largest file an administrator's upload may be (500 rows fit many times over).
+pub const MAX_UPLOAD_BYTES: i64 = 20 * 1024 * 1024;
+/// Largest daily sync file.
+pub const MAX_SYNC_BYTES: i64 = 2 * 1024 * 1024 * 1024;
+/// How long a claim holds when the invocation has no deadline (local runs): Lambda's maximum.
+const DEFAULT_LEASE_MS: i64 = 15 * 60 * 1000;
 
 /// The adapters the import uses, built once per process.
 #[derive(Clone)]
 pub struct Importer {
     s3: aws_sdk_s3::Client,
+    table: DynamoTable,
 }
 
 /// What one invocation did with each record of its event.
@@ -21,7 +43,7 @@ pub struct ImportRun {
     pub skipped: Vec<SkippedObject>,
 }
 
-/// A user list found in the bucket, as the event and S3 describe it.
+/// A user list found in the bucket, as the event and S3 describe it, and what became of it.
 #[derive(Debug, Serialize)]
 pub struct ReceivedObject {
     pub bucket: String,
@@ -29,6 +51,16 @@ pub struct ReceivedObject {
     pub version_id: Option<String>,
     pub size: i64,
     pub source: ImportObject,
+    pub import: Option<ImportSummary>,
+    /// Why the object was not imported (again).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImportSummary {
+    pub id: ImportId,
+    pub status: ImportStatus,
+    pub counts: ImportCounts,
 }
 
 /// A record that is not an import (unknown key layout, or the object is gone).
@@ -49,6 +81,12 @@ pub enum ImportError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("the table is unavailable; the next delivery resumes the import")]
+    Store(#[from] roster_store::StoreError),
+    #[error("importing: {0}")]
+    Run(#[from] run::RunError),
+    #[error("spooling the file: {0}")]
+    Spool(#[from] std::io::Error),
 }
 
 impl From<ImportError> for Diagnostic {
@@ -60,19 +98,36 @@ impl From<ImportError> for Diagnostic {
     }
 }
 
+/// The import a sync drop starts: one per object version, so a redelivered event finds it.
+fn sync_import_id(key: &str, record: &S3EventRecord) -> ImportId {
+    let object = &record.s3.object;
+    let version = object
+        .version_id
+        .clone()
+        .filter(|v| !v.is_empty())
+        .or_else(|| object.sequencer.clone())
+        .or_else(|| object.e_tag.clone())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!("{key}\n{version}"));
+    ImportId::try_from(&hex::encode(digest)[..32]).expect("hex is a valid id")
+}
+
 impl Importer {
-    pub fn new(s3: aws_sdk_s3::Client) -> Self {
-        Self { s3 }
+    pub fn new(s3: aws_sdk_s3::Client, table: DynamoTable) -> Self {
+        Self { s3, table }
     }
 
-    /// Handles one S3 event. Transient S3 failures are errors (Lambda retries the event).
+    /// Handles one S3 event. Transient S3 or DynamoDB failures are errors (Lambda retries the
+    /// event, and the retry resumes where the run stopped).
     pub async fn handle(&self, event: LambdaEvent<S3Event>) -> Result<ImportRun, ImportError> {
         let mut run = ImportRun {
             received: Vec::new(),
             skipped: Vec::new(),
         };
+        let holder = event.context.request_id.clone();
+        let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
         for record in &event.payload.records {
-            self.receive(record, &mut run).await?;
+            self.receive(record, &holder, deadline, &mut run).await?;
         }
         Ok(run)
     }
@@ -80,6 +135,8 @@ impl Importer {
     async fn receive(
         &self,
         record: &S3EventRecord,
+        holder: &str,
+        deadline_ms: i64,
         run: &mut ImportRun,
     ) -> Result<(), ImportError> {
         let bucket = record
@@ -120,23 +177,15 @@ impl Importer {
             .set_version_id(version_id.clone())
             .send()
             .await;
-        match head {
-            Ok(head) => {
-                tracing::info!(organisation = %source.organisation(), %key, "import file received");
-                run.received.push(ReceivedObject {
-                    bucket,
-                    key,
-                    version_id,
-                    size: head.content_length().unwrap_or_default(),
-                    source,
-                });
-            }
+        let size = match head {
+            Ok(head) => head.content_length().unwrap_or_default(),
             Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => {
                 tracing::warn!(%key, "import file is gone; skipping");
                 run.skipped.push(SkippedObject {
                     key,
                     reason: "the object no longer exists".to_owned(),
                 });
+                return Ok(());
             }
             Err(error) => {
                 return Err(ImportError::S3 {
@@ -145,8 +194,162 @@ impl Importer {
                     source: Box::new(error),
                 });
             }
+        };
+        tracing::info!(organisation = %source.organisation(), %key, "import file received");
+        let mut received = ReceivedObject {
+            bucket,
+            key,
+            version_id,
+            size,
+            source,
+            import: None,
+            note: None,
+        };
+        match self.claim(&received, record, holder, deadline_ms).await? {
+            Err(note) => received.note = Some(note),
+            Ok(claimed) => {
+                let done = self.import(&received, claimed).await?;
+                received.import = Some(ImportSummary {
+                    id: done.id,
+                    status: done.status,
+                    counts: done.counts,
+                });
+            }
         }
+        run.received.push(received);
         Ok(())
+    }
+
+    /// Claims the object's import for this invocation, creating a sync drop's import first.
+    /// `Err(note)` says why there is nothing to do.
+    async fn claim(
+        &self,
+        received: &ReceivedObject,
+        record: &S3EventRecord,
+        holder: &str,
+        deadline_ms: i64,
+    ) -> Result<Result<ImportRecord, String>, ImportError> {
+        let now = Utc::now();
+        let (organisation, import): (&OrganisationId, ImportId) = match &received.source {
+            ImportObject::AdminUpload {
+                organisation,
+                import,
+                ..
+            } => (organisation, import.clone()),
+            ImportObject::SyncDrop { organisation, .. } => {
+                if self.table.organisation(organisation).await?.is_none() {
+                    return Ok(Err("no such organisation".to_owned()));
+                }
+                let id = sync_import_id(&received.key, record);
+                let mut new = ImportRecord::new(
+                    id.clone(),
+                    organisation.clone(),
+                    ImportSource::Sync,
+                    Mode::Replace,
+                    now,
+                );
+                new.file_key = Some(received.key.clone());
+                self.table.create_import(&new).await?;
+                (organisation, id)
+            }
+        };
+        let now_ms = now.timestamp_millis();
+        let lease_until = if deadline_ms > now_ms {
+            deadline_ms
+        } else {
+            now_ms + DEFAULT_LEASE_MS
+        };
+        let claimed = self
+            .table
+            .claim_import(organisation, &import, holder, now_ms, lease_until)
+            .await?;
+        Ok(claimed.ok_or_else(|| {
+            "no pending import: unknown, already imported, or being imported".to_owned()
+        }))
+    }
+
+    /// Copies the object to a local file and runs its import there.
+    async fn import(
+        &self,
+        received: &ReceivedObject,
+        mut claimed: ImportRecord,
+    ) -> Result<ImportRecord, ImportError> {
+        let organisation = self.table.organisation(&claimed.organisation_id).await?;
+        let limit = match claimed.source {
+            ImportSource::Upload => MAX_UPLOAD_BYTES,
+            ImportSource::Sync => MAX_SYNC_BYTES,
+        };
+        claimed.file_key = Some(received.key.clone());
+        let organisation = match organisation {
+            Some(organisation) if received.size <= limit => organisation,
+            found => {
+                let (code, message) = match found {
+                    None => (
+                        "no_organisation",
+                        "the organisation no longer exists".to_owned(),
+                    ),
+                    Some(_) => (
+                        "file_too_large",
+                        format!(
+                            "the file has {} bytes; at most {limit} are accepted",
+                            received.size
+                        ),
+                    ),
+                };
+                claimed.status = ImportStatus::Failed;
+                claimed.failure = Some(roster_store::ImportFailure {
+                    code: code.to_owned(),
+                    message,
+                    errors: vec![],
+                });
+                claimed.finished_at = Some(Utc::now());
+                self.table.save_import(&claimed).await?;
+                return Ok(claimed);
+            }
+        };
+        let spooled = self.spool(received).await?;
+        let file_name = match &received.source {
+            ImportObject::AdminUpload { file_name, .. }
+            | ImportObject::SyncDrop { file_name, .. } => file_name.clone(),
+        };
+        let run = run::Run {
+            table: &self.table,
+            s3: &self.s3,
+            organisation,
+            record: claimed,
+            bucket: received.bucket.clone(),
+            file_name,
+            now: Utc::now(),
+        };
+        Ok(run.execute(spooled.path()).await?)
+    }
+
+    /// Streams the object version into a temporary file (memory stays flat in the file's size).
+    async fn spool(
+        &self,
+        received: &ReceivedObject,
+    ) -> Result<tempfile::NamedTempFile, ImportError> {
+        let s3_error = |error: Box<dyn std::error::Error + Send + Sync>| ImportError::S3 {
+            bucket: received.bucket.clone(),
+            key: received.key.clone(),
+            source: error,
+        };
+        let object = self
+            .s3
+            .get_object()
+            .bucket(&received.bucket)
+            .key(&received.key)
+            .set_version_id(received.version_id.clone())
+            .send()
+            .await
+            .map_err(|e| s3_error(Box::new(e)))?;
+        let mut body = object.body;
+        let mut file = tempfile::NamedTempFile::new()?;
+        while let Some(bytes) = body.try_next().await.map_err(|e| s3_error(Box::new(e)))? {
+            file.write_all(&bytes)?;
+        }
+        file.flush()?;
+        Ok(file)
     }
 }
 

@@ -7,7 +7,11 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     roster_bootstrap::init_tracing();
     let aws = roster_bootstrap::aws_config().await;
-    let importer = Importer::new(aws_sdk_s3::Client::new(&aws));
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        std::env::var("ROSTER_TABLE_NAME")?,
+    );
+    let importer = Importer::new(aws_sdk_s3::Client::new(&aws), table);
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
         let importer = importer.clone();
         async move { importer.handle(event).await }

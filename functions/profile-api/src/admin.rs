@@ -603,11 +603,10 @@ async fn set_status(
     };
     state.table.update_membership(&before, &after, None).await?;
     if status == Status::Deactivated {
-        for (hash, session) in state.table.sessions_of(&account.id, state.now()).await? {
-            if session.organisation_id == before.organisation_id {
-                state.table.delete_session(&hash).await?;
-            }
-        }
+        state
+            .table
+            .end_sessions_in(&account.id, &before.organisation_id, state.now())
+            .await?;
     }
     let action = match status {
         Status::Active => "user.reactivated",

@@ -11,6 +11,7 @@ mod devices;
 mod directory;
 mod extract;
 mod health;
+mod imports;
 mod me;
 mod mfa;
 mod notices;
@@ -45,6 +46,8 @@ pub struct Config {
     pub table_name: String,
     /// `ROSTER_AVATAR_BUCKET`: where avatar images are uploaded and kept.
     pub avatar_bucket: String,
+    /// `ROSTER_IMPORT_BUCKET`: where user lists are uploaded for import.
+    pub import_bucket: String,
     /// `ROSTER_PLATFORM_TOKEN_SHA256`: hex SHA-256 of the platform operator's token; without it
     /// the platform endpoints are closed.
     pub platform_token_sha256: Option<String>,
@@ -71,6 +74,7 @@ impl Config {
         Ok(Self {
             table_name: required_env("ROSTER_TABLE_NAME")?,
             avatar_bucket: required_env("ROSTER_AVATAR_BUCKET")?,
+            import_bucket: required_env("ROSTER_IMPORT_BUCKET")?,
             platform_token_sha256: optional_env("ROSTER_PLATFORM_TOKEN_SHA256"),
             apns_application_arn: optional_env("ROSTER_APNS_PLATFORM_APPLICATION_ARN"),
             fcm_application_arn: optional_env("ROSTER_FCM_PLATFORM_APPLICATION_ARN"),
@@ -205,6 +209,11 @@ pub fn router(state: AppState) -> Router {
             patch(admin::rename_site).delete(admin::delete_site),
         )
         .route("/v1/admin/audit", get(audit::list))
+        .route(
+            "/v1/admin/imports",
+            get(imports::list).post(imports::create),
+        )
+        .route("/v1/admin/imports/{import}", get(imports::get))
         .route(
             "/v1/admin/api-keys",
             get(api_keys::list).post(api_keys::create),

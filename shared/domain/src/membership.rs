@@ -125,6 +125,10 @@ pub struct Membership {
     /// SHA-256 of the one invitation link that currently works (a resend replaces it).
     #[serde(default)]
     pub invitation_token_hash: Option<String>,
+    /// The import that last created or changed the person, so a resumed run can tell its own
+    /// earlier writes from changes made by others.
+    #[serde(default)]
+    pub last_import: Option<crate::ids::ImportId>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -153,6 +157,7 @@ impl Membership {
             sites: vec![],
             default_site: None,
             invitation_token_hash: None,
+            last_import: None,
             version: 1,
         }
     }

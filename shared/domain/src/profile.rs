@@ -282,9 +282,10 @@ pub struct ProfilePatch {
 }
 
 /// Fields a client reads but never writes through a profile update.
-const READ_ONLY_FIELDS: [&str; 5] = [
+const READ_ONLY_FIELDS: [&str; 6] = [
     "id",
     "avatar_url",
+    "photo",
     "managed_by",
     "username",
     "organisation_id",

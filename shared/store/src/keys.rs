@@ -1,7 +1,7 @@
 //! Every key of the table, built in one place. `pk`/`sk` strings; `#` separates parts, and ids are
 //! restricted (see `roster_domain::ids`) so a part can never contain it.
 
-use roster_domain::ids::{AccountId, DeviceId, OrganisationId, UserId, VehicleId};
+use roster_domain::ids::{AccountId, DeviceId, ImportId, OrganisationId, UserId, VehicleId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
@@ -162,6 +162,36 @@ pub fn directory_entry(organisation: &OrganisationId, term: &str, user: &UserId)
     key(directory_partition(organisation), format!("{term}#{user}"))
 }
 
+/// The partition of one import: its record (`IMPORT`) and its report, in chunks (`ROWS#...`)
+/// that sort after the record, so one `Query` reads the record with the first rows.
+pub fn import_partition(organisation: &OrganisationId, import: &ImportId) -> String {
+    format!("ORG#{organisation}#IMPORT#{import}")
+}
+
+pub fn import(organisation: &OrganisationId, import: &ImportId) -> Key {
+    key(import_partition(organisation, import), "IMPORT")
+}
+
+pub const IMPORT_ROWS_PREFIX: &str = "ROWS#";
+
+/// The `chunk`th part of an import's report (zero-padded so chunks sort by number).
+pub fn import_rows(organisation: &OrganisationId, import: &ImportId, chunk: u32) -> Key {
+    key(
+        import_partition(organisation, import),
+        format!("{IMPORT_ROWS_PREFIX}{chunk:08}"),
+    )
+}
+
+/// `gsi1pk` of an organisation's imports (sorted by `gsi1sk` = creation time, then id).
+pub fn imports_of(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#IMPORTS")
+}
+
+/// The column mapping an organisation saved for its imports.
+pub fn import_mapping(organisation: &OrganisationId) -> Key {
+    key(format!("ORG#{organisation}"), "IMPORT_MAPPING")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +242,18 @@ mod tests {
                 sk: "ORG".into()
             }
         );
+    }
+
+    #[test]
+    fn an_import_record_sorts_before_its_report_chunks_which_sort_by_number() {
+        let import = ImportId::try_from("i1").unwrap();
+        let record = super::import(&org(), &import);
+        let first = import_rows(&org(), &import, 0);
+        let tenth = import_rows(&org(), &import, 10);
+        assert_eq!(record.pk, first.pk);
+        assert_eq!(first.pk, "ORG#o1#IMPORT#i1");
+        assert!(record.sk < first.sk && first.sk < tenth.sk);
+        assert_eq!(tenth.sk, "ROWS#00000010");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod counter;
 mod credentials;
 mod devices;
 mod directory;
+mod imports;
 pub mod keys;
 mod members;
 mod organisations;
@@ -27,6 +28,10 @@ pub use counter::CallCounter;
 pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken, SingleUse};
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
+pub use imports::{
+    ImportCounts, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey, Matches,
+    RowError, RowReport, RowStatus,
+};
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
 pub use sessions::{Caller, Restriction, Session};

@@ -209,6 +209,21 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
+    /// Ends the account's sessions in `organisation` (the person lost access there).
+    pub async fn end_sessions_in(
+        &self,
+        account: &AccountId,
+        organisation: &roster_domain::ids::OrganisationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for (hash, session) in self.sessions_of(account, now).await? {
+            if session.organisation_id == *organisation {
+                self.delete_session(&hash).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Ends the account's sessions, except the one with `keep` (its token hash).
     pub async fn end_sessions(
         &self,

@@ -61,6 +61,7 @@ impl Functions {
         let profile_api_config = profile_api::Config {
             table_name: config.table_name.clone(),
             avatar_bucket: config.avatar_bucket.clone(),
+            import_bucket: config.import_bucket.clone(),
             platform_token_sha256: config.platform_token.as_deref().map(secret_hash),
             apns_application_arn: push.apns.clone(),
             fcm_application_arn: push.fcm.clone(),
@@ -80,7 +81,10 @@ impl Functions {
                 clock,
             )),
             scim: scim::router(),
-            importer: csv_import::Importer::new(clients.s3.clone()),
+            importer: csv_import::Importer::new(
+                clients.s3.clone(),
+                roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
+            ),
         }
     }
 

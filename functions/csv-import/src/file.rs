@@ -1,0 +1,313 @@
+//! Reading a user list from a local copy of the uploaded file: which format it is (by content,
+//! not by name), its text encoding and delimiter for CSV, size limits for zip-based spreadsheets,
+//! and its rows as strings. CSV is streamed row by row; spreadsheets are read through calamine
+//! (first sheet) after their zip directory passed the limits.
+
+use std::{
+    fs::File,
+    io::{BufReader, Read, Seek, SeekFrom},
+    path::Path,
+};
+
+use calamine::{Data, Reader};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+/// Most entries a zip-based spreadsheet may have.
+pub const MAX_ZIP_ENTRIES: usize = 1_000;
+/// Most bytes a zip-based spreadsheet may expand to.
+pub const MAX_UNCOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+
+const SUPPORTED: &str =
+    "CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab), XLSX, XLS or ODS";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("the file cannot be read: {0}")]
+    Unreadable(String),
+    #[error("the file has no header row")]
+    Empty,
+    #[error("reading the local copy: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl FileError {
+    /// The code the import's failure carries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unsupported(_) => "unsupported_format",
+            Self::TooLarge(_) => "file_too_large",
+            Self::Unreadable(_) | Self::Io(_) => "unreadable_file",
+            Self::Empty => "empty_file",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+const OLE2_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Decides the format from the file's first bytes (and, for zips, its directory).
+pub fn sniff(path: &Path, file_name: &str) -> Result<Format, FileError> {
+    let mut head = [0u8; 8];
+    let mut file = File::open(path)?;
+    let read = file.read(&mut head)?;
+    let head = &head[..read];
+    if file_name.to_lowercase().ends_with(".numbers") {
+        return Err(unsupported("Apple Numbers files"));
+    }
+    if head.starts_with(&OLE2_MAGIC) {
+        return Ok(Format::Xls);
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return zip_format(file);
+    }
+    Ok(Format::Csv)
+}
+
+fn unsupported(what: &str) -> FileError {
+    FileError::Unsupported(format!(
+        "{what} cannot be imported; export the list as {SUPPORTED}"
+    ))
+}
+
+/// Checks a zip's directory against the limits, then tells XLSX from ODS (and refuses others).
+fn zip_format(mut file: File) -> Result<Format, FileError> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| FileError::Unreadable(format!("broken zip: {e}")))?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(FileError::TooLarge(format!(
+            "the spreadsheet has {} parts; at most {MAX_ZIP_ENTRIES} are accepted",
+            archive.len()
+        )));
+    }
+    let mut expanded: u64 = 0;
+    let mut names = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|e| FileError::Unreadable(format!("broken zip: {e}")))?;
+        expanded = expanded.saturating_add(entry.size());
+        names.push(entry.name().to_owned());
+    }
+    if expanded > MAX_UNCOMPRESSED_BYTES {
+        return Err(FileError::TooLarge(format!(
+            "the spreadsheet expands to {expanded} bytes; at most {MAX_UNCOMPRESSED_BYTES} are accepted"
+        )));
+    }
+    let has = |name: &str| names.iter().any(|n| n == name);
+    if has("xl/workbook.xml") {
+        return Ok(Format::Xlsx);
+    }
+    if has("Index/Document.iwa") || has("Index.zip") {
+        return Err(unsupported("Apple Numbers files"));
+    }
+    if has("mimetype") {
+        let mut mimetype = String::new();
+        archive
+            .by_name("mimetype")
+            .map_err(|e| FileError::Unreadable(e.to_string()))?
+            .take(100)
+            .read_to_string(&mut mimetype)
+            .map_err(|e| FileError::Unreadable(e.to_string()))?;
+        if mimetype.trim() == "application/vnd.oasis.opendocument.spreadsheet" {
+            return Ok(Format::Ods);
+        }
+    }
+    Err(unsupported("This zip file"))
+}
+
+/// Rows as they are read, each a list of cells.
+type RowIter = Box<dyn Iterator<Item = Result<Vec<String>, FileError>> + Send>;
+
+/// The rows of a user list: its header, then data rows, each a list of cells.
+pub struct Rows {
+    pub headers: Vec<String>,
+    rows: RowIter,
+}
+
+impl Iterator for Rows {
+    type Item = Result<Vec<String>, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.rows.next()
+    }
+}
+
+impl Rows {
+    /// Opens `path` (named `file_name` by whoever uploaded it). Blank rows are skipped.
+    pub fn open(path: &Path, file_name: &str) -> Result<Self, FileError> {
+        let mut rows: RowIter = match sniff(path, file_name)? {
+            Format::Csv => csv_rows(path)?,
+            Format::Xlsx => sheet_rows::<calamine::Xlsx<_>>(path)?,
+            Format::Xls => sheet_rows::<calamine::Xls<_>>(path)?,
+            Format::Ods => sheet_rows::<calamine::Ods<_>>(path)?,
+        };
+        let headers = match rows.next() {
+            Some(headers) => headers?,
+            None => return Err(FileError::Empty),
+        };
+        Ok(Self { headers, rows })
+    }
+}
+
+fn blank(row: &[String]) -> bool {
+    row.iter().all(|cell| cell.trim().is_empty())
+}
+
+/// How much of a CSV file decides its encoding and delimiter.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// UTF-8 when the start of the file is valid UTF-8 (a character cut off at the end of the sample
+/// is fine), else Windows-1252. A BOM (UTF-8, UTF-16LE/BE) overrides both.
+fn text_encoding(sample: &[u8]) -> &'static Encoding {
+    match std::str::from_utf8(sample) {
+        Ok(_) => UTF_8,
+        Err(error) if error.error_len().is_none() => UTF_8,
+        Err(_) => WINDOWS_1252,
+    }
+}
+
+/// The one of `,` `;` tab that occurs most in the first line outside quotes (`,` on a tie).
+fn delimiter(first_line: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for c in first_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => counts[0].1 += 1,
+            ';' if !quoted => counts[1].1 += 1,
+            '\t' if !quoted => counts[2].1 += 1,
+            _ => {}
+        }
+    }
+    counts
+        .iter()
+        .rev()
+        .max_by_key(|(_, count)| *count)
+        .filter(|(_, count)| *count > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+fn decoded(
+    path: &Path,
+    encoding: &'static Encoding,
+) -> Result<impl Read + Send + use<>, FileError> {
+    Ok(DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_sniffing(true)
+        .build(BufReader::new(File::open(path)?)))
+}
+
+fn csv_rows(path: &Path) -> Result<RowIter, FileError> {
+    let mut sample = Vec::with_capacity(SNIFF_BYTES);
+    File::open(path)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut sample)?;
+    let encoding = text_encoding(&sample);
+    let utf16 = sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]);
+    if !utf16 && sample.contains(&0) {
+        return Err(unsupported("This binary file"));
+    }
+    let mut head = String::new();
+    decoded(path, encoding)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_string(&mut head)
+        .map_err(|e| FileError::Unreadable(e.to_string()))?;
+    let first_line = head.lines().next().unwrap_or_default();
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(first_line))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(decoded(path, encoding)?);
+    Ok(Box::new(
+        reader
+            .into_records()
+            .map(|record| {
+                record
+                    .map(|r| r.iter().map(str::to_owned).collect::<Vec<String>>())
+                    .map_err(|e| FileError::Unreadable(e.to_string()))
+            })
+            .filter(|row| row.as_ref().map_or(true, |r| !blank(r))),
+    ))
+}
+
+/// A spreadsheet cell as the text a person typed: whole numbers without `.0`, booleans as 1/0.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) => text.clone(),
+        Data::Float(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
+            format!("{}", *value as i64)
+        }
+        Data::Float(value) => value.to_string(),
+        Data::Int(value) => value.to_string(),
+        Data::Bool(value) => if *value { "1" } else { "0" }.to_owned(),
+        Data::DateTime(value) => value.to_string(),
+        Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+        Data::Error(error) => format!("#{error:?}"),
+    }
+}
+
+fn sheet_rows<S>(path: &Path) -> Result<RowIter, FileError>
+where
+    S: Reader<BufReader<File>>,
+    S::Error: std::fmt::Display,
+{
+    let mut workbook: S = calamine::open_workbook(path)
+        .map_err(|e: S::Error| FileError::Unreadable(e.to_string()))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or(FileError::Empty)?
+        .map_err(|e| FileError::Unreadable(e.to_string()))?;
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect::<Vec<_>>())
+        .filter(|row| !blank(row))
+        .collect();
+    Ok(Box::new(rows.into_iter().map(Ok)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delimiter_is_the_most_frequent_separator_outside_quotes() {
+        assert_eq!(delimiter("a,b,c"), b',');
+        assert_eq!(delimiter("Vorname;Nachname;E-Mail"), b';');
+        assert_eq!(delimiter("a\tb\tc"), b'\t');
+        assert_eq!(delimiter("\"Jansen, Jan\";b;c"), b';');
+        assert_eq!(delimiter("single"), b',');
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_read_as_windows_1252() {
+        assert_eq!(text_encoding("Zoë".as_bytes()), UTF_8);
+        assert_eq!(text_encoding(b"Zo\xEB"), WINDOWS_1252);
+        assert_eq!(
+            text_encoding(&"Zoë".as_bytes()[..3]),
+            UTF_8,
+            "cut-off character"
+        );
+    }
+
+    #[test]
+    fn spreadsheet_numbers_read_as_typed() {
+        assert_eq!(cell_text(&Data::Float(3120123456.0)), "3120123456");
+        assert_eq!(cell_text(&Data::Float(1.0)), "1");
+        assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
+        assert_eq!(cell_text(&Data::Bool(true)), "1");
+    }
+}

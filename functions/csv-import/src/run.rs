@@ -1,0 +1,688 @@
+//! One import run over a local copy of its file.
+//!
+//! 1. Plan (reads only): every row is checked and matched (email, then external id, then
+//!    username); the row limit, the mandatory columns and, for `replace`, the deactivation
+//!    threshold are decided here, so an import that must stop stops before writing anything.
+//!    A dry run ends here with its report.
+//! 2. Apply, in chunks of rows: creates and updates, then the chunk's report and the progress
+//!    (rows applied) are saved. A run cut off resumes after the last saved chunk; rows of a chunk
+//!    that was written but not saved match the people they created and are reported as before.
+//! 3. For `replace`, deactivate the active users the file does not name (identity-provider
+//!    users, the import's own author and anyone this import wrote are kept).
+//! 4. Write the rows that failed, with their errors, as a CSV next to the report.
+
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    hash::{DefaultHasher, Hash, Hasher},
+    path::Path,
+};
+
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, stream};
+use roster_domain::{
+    ids::UserId,
+    import::{
+        ColumnMapping, ImportedRow, Mode, managed_by_identity_provider, neutralise_formula,
+        within_deactivation_threshold,
+    },
+    membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
+    organisation::Organisation,
+    validation::ValidationErrors,
+};
+use roster_store::{
+    Account, DynamoTable, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey,
+    RowError, RowReport, RowStatus, StoreError, Uniqueness, UserFilter,
+};
+
+use crate::file::{FileError, Rows};
+
+/// Rows looked up together (three `BatchGetItem`s) and reported as one chunk.
+const CHUNK_ROWS: usize = 25;
+/// Writes (transactions) in flight at once.
+const WRITES_IN_FLIGHT: usize = 8;
+/// Users read per page when looking for people missing from a `replace` file.
+const USER_PAGE: i32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The table failed; the run stops where it is and the next delivery resumes it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("writing the error report: {0}")]
+    Report(String),
+}
+
+/// What stopped an import before it wrote anything.
+struct Stop(ImportFailure);
+
+impl Stop {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Self(ImportFailure {
+            code: code.to_owned(),
+            message: message.into(),
+            errors: vec![],
+        })
+    }
+}
+
+fn row_errors(errors: ValidationErrors) -> Vec<RowError> {
+    errors
+        .0
+        .into_iter()
+        .map(|e| RowError {
+            field: e.field,
+            code: e.code.to_owned(),
+            message: e.message,
+        })
+        .collect()
+}
+
+fn row_error(field: &str, code: &str, message: &str) -> Vec<RowError> {
+    vec![RowError {
+        field: field.to_owned(),
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }]
+}
+
+/// What a row will do.
+enum Planned {
+    Refused(Vec<RowError>),
+    Create {
+        row: Box<ImportedRow>,
+        account: Option<Box<Account>>,
+    },
+    Update {
+        before: Box<Membership>,
+        after: Box<Membership>,
+    },
+    Unchanged(Box<Membership>),
+}
+
+struct PlannedRow {
+    number: u64,
+    planned: Planned,
+}
+
+/// The keys a row names its person by, in matching order, with the column of each.
+fn match_keys(row: &ImportedRow) -> Vec<(&'static str, MatchKey)> {
+    let mut keys = Vec::new();
+    if let Some(email) = &row.email {
+        keys.push(("email", MatchKey::Email(email.normalised().to_owned())));
+    }
+    if let Some(id) = &row.external_id {
+        keys.push(("external_id", MatchKey::ExternalId(id.clone())));
+    }
+    if let Some(name) = &row.username {
+        keys.push(("username", MatchKey::Username(name.normalised().to_owned())));
+    }
+    keys
+}
+
+fn key_hash(key: &MatchKey) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What the planning pass learnt.
+struct Plan {
+    rows: u64,
+    /// Rows naming a person an earlier row already named.
+    duplicates: BTreeSet<u64>,
+    /// Existing people the file names (kept by `replace`).
+    named: HashSet<UserId>,
+    /// Each row's outcome, kept for a dry run only.
+    reports: Vec<RowReport>,
+}
+
+pub struct Run<'a> {
+    pub table: &'a DynamoTable,
+    pub s3: &'a aws_sdk_s3::Client,
+    pub organisation: Organisation,
+    pub record: ImportRecord,
+    pub bucket: String,
+    pub file_name: String,
+    pub now: DateTime<Utc>,
+}
+
+impl Run<'_> {
+    /// Runs (or resumes) the import; answers its final record, already saved.
+    pub async fn execute(mut self, path: &Path) -> Result<ImportRecord, RunError> {
+        match self.prepare(path).await? {
+            Ok((mapping, plan)) => {
+                if self.record.dry_run {
+                    self.finish_dry_run(plan).await?;
+                } else {
+                    self.apply(path, &mapping, &plan).await?;
+                    if self.record.mode == Mode::Replace {
+                        self.deactivate_missing(&plan.named).await?;
+                    }
+                    self.write_error_report(path).await?;
+                    self.record.status = ImportStatus::Done;
+                    self.record.finished_at = Some(self.now);
+                    self.table.save_import(&self.record).await?;
+                }
+            }
+            Err(Stop(failure)) => {
+                tracing::warn!(import = %self.record.id, code = %failure.code, "import stopped");
+                self.record.status = ImportStatus::Failed;
+                self.record.failure = Some(failure);
+                self.record.finished_at = Some(self.now);
+                self.table.save_import(&self.record).await?;
+            }
+        }
+        Ok(self.record)
+    }
+
+    /// Opens the file, maps its columns and plans every row; `Err(Stop)` when the import must
+    /// not write anything.
+    async fn prepare(
+        &mut self,
+        path: &Path,
+    ) -> Result<Result<(ColumnMapping, Plan), Stop>, RunError> {
+        let rows = match Rows::open(path, &self.file_name) {
+            Ok(rows) => rows,
+            Err(FileError::Io(error)) => return Err(FileError::Io(error).into()),
+            Err(error) => return Ok(Err(Stop::new(error.code(), error.to_string()))),
+        };
+        let explicit = match &self.record.mapping {
+            Some(mapping) => mapping.clone(),
+            None => self.table.import_mapping(&self.organisation.id).await?,
+        };
+        let mapping = ColumnMapping::detect(&rows.headers, &explicit);
+        self.record.columns = Some(mapping.clone());
+        if let Err(errors) = mapping.missing_columns() {
+            let mut stop = Stop::new(
+                "missing_columns",
+                "the file lacks mandatory columns; name them in the header or give a mapping",
+            );
+            stop.0.errors = row_errors(errors);
+            return Ok(Err(stop));
+        }
+        let plan = match self.plan(rows, &mapping).await? {
+            Ok(plan) => plan,
+            Err(stop) => return Ok(Err(stop)),
+        };
+        self.record.rows_total = Some(plan.rows);
+        if self.record.mode == Mode::Replace && !self.record.deactivation_done {
+            let (active, missing) = self.missing_members(&plan.named).await?;
+            let threshold = self
+                .organisation
+                .settings
+                .import_deactivation_threshold_percent;
+            if !self.record.force
+                && !within_deactivation_threshold(missing.len(), active, threshold)
+            {
+                return Ok(Err(Stop::new(
+                    "deactivation_threshold",
+                    format!(
+                        "the file would deactivate {} of {active} active users, more than the \
+                         organisation's threshold of {threshold} %; nothing was changed (force \
+                         the import to go ahead)",
+                        missing.len()
+                    ),
+                )));
+            }
+        }
+        Ok(Ok((mapping, plan)))
+    }
+
+    /// The planning pass: reads every row, writes nothing.
+    async fn plan(
+        &self,
+        rows: Rows,
+        mapping: &ColumnMapping,
+    ) -> Result<Result<Plan, Stop>, RunError> {
+        let limit = match self.record.source {
+            ImportSource::Upload => Some(u64::from(self.organisation.settings.import_row_limit)),
+            ImportSource::Sync => None,
+        };
+        let mut plan = Plan {
+            rows: 0,
+            duplicates: BTreeSet::new(),
+            named: HashSet::new(),
+            reports: Vec::new(),
+        };
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        let mut rows = rows.peekable();
+        while let Some(cells) = rows.next() {
+            plan.rows += 1;
+            if limit.is_some_and(|limit| plan.rows > limit) {
+                return Ok(Err(Stop::new(
+                    "too_many_rows",
+                    format!(
+                        "an upload may hold at most {} rows; split the file",
+                        limit.unwrap_or_default()
+                    ),
+                )));
+            }
+            let parsed = ImportedRow::parse(&cells?, mapping);
+            if let Ok(row) = &parsed {
+                let keys = match_keys(row);
+                if keys.iter().any(|(_, k)| seen.contains(&key_hash(k))) {
+                    plan.duplicates.insert(plan.rows);
+                }
+                seen.extend(keys.iter().map(|(_, k)| key_hash(k)));
+            }
+            chunk.push((plan.rows, parsed));
+            if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
+                for planned in self
+                    .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
+                    .await?
+                {
+                    if let Planned::Update { before: m, .. } | Planned::Unchanged(m) =
+                        &planned.planned
+                    {
+                        plan.named.insert(m.id.clone());
+                    }
+                    if self.record.dry_run {
+                        plan.reports.push(dry_report(planned));
+                    }
+                }
+            }
+        }
+        Ok(Ok(plan))
+    }
+
+    /// Matches a chunk of parsed rows to people (three batched reads) and decides each row.
+    async fn plan_chunk(
+        &self,
+        rows: Vec<(u64, Result<ImportedRow, ValidationErrors>)>,
+        duplicates: &BTreeSet<u64>,
+    ) -> Result<Vec<PlannedRow>, StoreError> {
+        let wanted: Vec<MatchKey> = rows
+            .iter()
+            .filter_map(|(_, row)| row.as_ref().ok())
+            .flat_map(|row| match_keys(row).into_iter().map(|(_, k)| k))
+            .collect();
+        let matches = self
+            .table
+            .members_matching(&self.organisation.id, &wanted)
+            .await?;
+        let planned = rows
+            .into_iter()
+            .map(|(number, parsed)| {
+                let planned = match parsed {
+                    Err(errors) => Planned::Refused(row_errors(errors)),
+                    Ok(_) if duplicates.contains(&number) => Planned::Refused(row_error(
+                        "email",
+                        "duplicate",
+                        "an earlier row of the file names the same person",
+                    )),
+                    Ok(row) => decide(row, &matches),
+                };
+                PlannedRow { number, planned }
+            })
+            .collect();
+        Ok(planned)
+    }
+
+    /// Active users of the organisation, and those of them a `replace` deactivates.
+    async fn missing_members(
+        &self,
+        named: &HashSet<UserId>,
+    ) -> Result<(usize, Vec<Membership>), StoreError> {
+        let filter = UserFilter {
+            status: Some("active".to_owned()),
+            ..UserFilter::default()
+        };
+        let (mut active, mut missing) = (0, Vec::new());
+        let mut cursor = None;
+        loop {
+            let page = self
+                .table
+                .list_users(&self.organisation.id, &filter, USER_PAGE, cursor.as_deref())
+                .await?;
+            for member in page.users {
+                active += 1;
+                let kept = named.contains(&member.id)
+                    || managed_by_identity_provider(&member)
+                    || member.last_import.as_ref() == Some(&self.record.id)
+                    || self.record.created_by.as_ref() == Some(&member.id);
+                if !kept {
+                    missing.push(member);
+                }
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return Ok((active, missing));
+            }
+        }
+    }
+
+    async fn finish_dry_run(&mut self, plan: Plan) -> Result<(), RunError> {
+        let mut reports = plan.reports;
+        if self.record.mode == Mode::Replace {
+            let (_, missing) = self.missing_members(&plan.named).await?;
+            reports.extend(missing.into_iter().map(|m| RowReport {
+                row: None,
+                status: RowStatus::Deactivated,
+                user_id: Some(m.id),
+                errors: vec![],
+            }));
+        }
+        self.save_reports(&reports).await?;
+        self.record.status = ImportStatus::Done;
+        self.record.finished_at = Some(self.now);
+        self.table.save_import(&self.record).await?;
+        Ok(())
+    }
+
+    /// Writes reports in chunks and counts them, saving progress after each chunk.
+    async fn save_reports(&mut self, reports: &[RowReport]) -> Result<(), StoreError> {
+        for chunk in reports.chunks(CHUNK_ROWS) {
+            self.save_chunk(chunk, 0).await?;
+        }
+        Ok(())
+    }
+
+    async fn save_chunk(
+        &mut self,
+        reports: &[RowReport],
+        rows_applied: u64,
+    ) -> Result<(), StoreError> {
+        self.table
+            .put_import_rows(&self.record, self.record.report_chunks, reports)
+            .await?;
+        self.record.report_chunks += 1;
+        self.record.rows_applied += rows_applied;
+        for report in reports {
+            self.record.counts.count(report.status);
+        }
+        self.table.save_import(&self.record).await
+    }
+
+    /// The apply pass, from the first row not yet applied.
+    async fn apply(
+        &mut self,
+        path: &Path,
+        mapping: &ColumnMapping,
+        plan: &Plan,
+    ) -> Result<(), RunError> {
+        let mut rows = Rows::open(path, &self.file_name)?
+            .enumerate()
+            .skip(self.record.rows_applied as usize)
+            .peekable();
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        while let Some((index, cells)) = rows.next() {
+            chunk.push((index as u64 + 1, ImportedRow::parse(&cells?, mapping)));
+            if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
+                let applied = chunk.len() as u64;
+                let planned = self
+                    .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
+                    .await?;
+                let reports: Vec<RowReport> = stream::iter(planned)
+                    .map(|row| self.write(row))
+                    .buffered(WRITES_IN_FLIGHT)
+                    .collect::<Vec<_>>()
+                    .await
+                    .into_iter()
+                    .collect::<Result<_, _>>()?;
+                self.save_chunk(&reports, applied).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one planned row.
+    async fn write(&self, row: PlannedRow) -> Result<RowReport, StoreError> {
+        let report = |status, user_id: Option<&UserId>, errors| RowReport {
+            row: Some(row.number),
+            status,
+            user_id: user_id.cloned(),
+            errors,
+        };
+        let refused = |error: StoreError| match error {
+            StoreError::Taken(taken) => {
+                let field = match taken {
+                    Uniqueness::Username => "username",
+                    Uniqueness::ExternalId => "external_id",
+                    _ => "email",
+                };
+                Ok(report(
+                    RowStatus::Error,
+                    None,
+                    row_error(field, "taken", "another person already has this value"),
+                ))
+            }
+            StoreError::Stale => Ok(report(
+                RowStatus::Error,
+                None,
+                row_error(
+                    "row",
+                    "changed_meanwhile",
+                    "the person changed during the import; run it again",
+                ),
+            )),
+            other => Err(other),
+        };
+        match &row.planned {
+            Planned::Refused(errors) => Ok(report(RowStatus::Error, None, errors.clone())),
+            Planned::Unchanged(member) => {
+                // A row this import already wrote before it was cut off keeps its outcome.
+                let status = match (&member.last_import, member.version) {
+                    (Some(id), 1) if *id == self.record.id => RowStatus::Created,
+                    (Some(id), _) if *id == self.record.id => RowStatus::Updated,
+                    _ => RowStatus::Unchanged,
+                };
+                Ok(report(status, Some(&member.id), vec![]))
+            }
+            Planned::Update { before, after } => {
+                let mut after = (**after).clone();
+                after.last_import = Some(self.record.id.clone());
+                match self.table.update_membership(before, &after, None).await {
+                    Ok(()) => Ok(report(RowStatus::Updated, Some(&after.id), vec![])),
+                    Err(error) => refused(error),
+                }
+            }
+            Planned::Create {
+                row: imported,
+                account,
+            } => {
+                let (membership, account, is_new) =
+                    self.new_member(imported, account.as_deref().cloned());
+                match self
+                    .table
+                    .create_member(&membership, &account, is_new)
+                    .await
+                {
+                    Ok(()) => Ok(report(RowStatus::Created, Some(&membership.id), vec![])),
+                    Err(error) => refused(error),
+                }
+            }
+        }
+    }
+
+    /// A new member from a row: a new account, or the existing account of the row's email
+    /// (which joins without an invitation only when its email is proven and it has a password).
+    fn new_member(
+        &self,
+        row: &ImportedRow,
+        existing: Option<Account>,
+    ) -> (Membership, Account, bool) {
+        let is_new = existing.is_none();
+        let account = existing.unwrap_or_else(|| Account::new(row.email.clone(), None));
+        let invitation_status =
+            if !is_new && account.email_verified && account.password_hash.is_some() {
+                InvitationStatus::Confirmed
+            } else {
+                InvitationStatus::NotInvited
+            };
+        let mut profile = row.new_profile();
+        profile.email = account.email.clone().or_else(|| row.email.clone());
+        let mut membership = Membership::joining(
+            &self.organisation,
+            account.id.clone(),
+            profile,
+            row.username.clone(),
+            vec![RoleGrant::organisation_wide(Role::Member)],
+            invitation_status,
+        );
+        if let Some(language) = row.language {
+            membership.preferences.language = language;
+        }
+        membership.last_import = Some(self.record.id.clone());
+        (membership, account, is_new)
+    }
+
+    /// `replace`: deactivates the active users the file did not name; each ends their sessions.
+    async fn deactivate_missing(&mut self, named: &HashSet<UserId>) -> Result<(), RunError> {
+        let (_, missing) = self.missing_members(named).await?;
+        for chunk in missing.chunks(CHUNK_ROWS) {
+            let mut reports = Vec::with_capacity(chunk.len());
+            for before in chunk {
+                let after = Membership {
+                    status: Status::Deactivated,
+                    last_import: Some(self.record.id.clone()),
+                    version: before.version + 1,
+                    ..before.clone()
+                };
+                match self.table.update_membership(before, &after, None).await {
+                    Ok(()) => {}
+                    Err(StoreError::Stale) => continue,
+                    Err(error) => return Err(error.into()),
+                }
+                self.table
+                    .end_sessions_in(&after.account_id, &after.organisation_id, self.now)
+                    .await?;
+                reports.push(RowReport {
+                    row: None,
+                    status: RowStatus::Deactivated,
+                    user_id: Some(after.id),
+                    errors: vec![],
+                });
+            }
+            self.save_chunk(&reports, 0).await?;
+        }
+        self.record.deactivation_done = true;
+        self.table.save_import(&self.record).await?;
+        Ok(())
+    }
+
+    /// Writes the failed rows (original cells, then their errors) as CSV beside the report.
+    async fn write_error_report(
+        &mut self,
+        path: &Path,
+        _mapping: &ColumnMapping,
+    ) -> Result<(), RunError> {
+        if self.record.counts.errors == 0 {
+            return Ok(());
+        }
+        let mut failed: HashMap<u64, Vec<RowError>> = HashMap::new();
+        let mut from = 0;
+        loop {
+            let (rows, next) = self
+                .table
+                .import_rows(&self.organisation.id, &self.record.id, from, 100)
+                .await?;
+            for report in rows {
+                if let (RowStatus::Error, Some(row)) = (report.status, report.row) {
+                    failed.insert(row, report.errors);
+                }
+            }
+            match next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        let rows = Rows::open(path, &self.file_name)?;
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = vec!["row".to_owned()];
+        header.extend(rows.headers.iter().map(|h| neutralise_formula(h)));
+        header.push("errors".to_owned());
+        writer
+            .write_record(&header)
+            .map_err(|e| RunError::Report(e.to_string()))?;
+        for (index, cells) in rows.enumerate() {
+            let number = index as u64 + 1;
+            let Some(errors) = failed.get(&number) else {
+                continue;
+            };
+            let mut line = vec![number.to_string()];
+            line.extend(cells?.iter().map(|c| neutralise_formula(c)));
+            let described: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {} ({})", e.field, e.code, e.message))
+                .collect();
+            line.push(neutralise_formula(&described.join("; ")));
+            writer
+                .write_record(&line)
+                .map_err(|e| RunError::Report(e.to_string()))?;
+        }
+        let body = writer
+            .into_inner()
+            .map_err(|e| RunError::Report(e.to_string()))?;
+        let key = format!(
+            "reports/{}/{}/errors.csv",
+            self.organisation.id, self.record.id
+        );
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("text/csv; charset=utf-8")
+            .body(body.into())
+            .send()
+            .await
+            .map_err(|e| RunError::Report(e.to_string()))?;
+        self.record.error_report_key = Some(key);
+        Ok(())
+    }
+}
+
+/// Decides a valid row: the person its keys name (all of them the same person), or a new one.
+fn decide(row: ImportedRow, matches: &roster_store::Matches) -> Planned {
+    let found: Vec<(&str, &Membership)> = match_keys(&row)
+        .into_iter()
+        .filter_map(|(field, key)| matches.members.get(&key).map(|m| (field, m)))
+        .collect();
+    if let Some((field, _)) = found.iter().find(|(_, m)| m.id != found[0].1.id) {
+        return Planned::Refused(row_error(
+            field,
+            "matches_another_person",
+            "this value belongs to another person than the row's other identifiers",
+        ));
+    }
+    match found.first() {
+        Some((_, member)) => match row.update(member) {
+            Ok(Some(after)) => Planned::Update {
+                before: Box::new((*member).clone()),
+                after: Box::new(after),
+            },
+            Ok(None) => Planned::Unchanged(Box::new((*member).clone())),
+            Err(errors) => Planned::Refused(row_errors(errors)),
+        },
+        None => {
+            let account = row
+                .email
+                .as_ref()
+                .and_then(|e| matches.accounts.get(e.normalised()))
+                .cloned()
+                .map(Box::new);
+            Planned::Create {
+                row: Box::new(row),
+                account,
+            }
+        }
+    }
+}
+
+/// A planned row as a dry run reports it.
+fn dry_report(row: PlannedRow) -> RowReport {
+    let (status, user_id, errors) = match row.planned {
+        Planned::Refused(errors) => (RowStatus::Error, None, errors),
+        Planned::Create { .. } => (RowStatus::Created, None, vec![]),
+        Planned::Update { before, .. } => (RowStatus::Updated, Some(before.id), vec![]),
+        Planned::Unchanged(member) => (RowStatus::Unchanged, Some(member.id), vec![]),
+    };
+    RowReport {
+        row: Some(row.number),
+        status,
+        user_id,
+        errors,
+    }
+}
