@@ -564,11 +564,7 @@ impl Run<'_> {
     }
 
     /// Writes the failed rows (original cells, then their errors) as CSV beside the report.
-    async fn write_error_report(
-        &mut self,
-        path: &Path,
-        _mapping: &ColumnMapping,
-    ) -> Result<(), RunError> {
+    async fn write_error_report(&mut self, path: &Path) -> Result<(), RunError> {
         if self.record.counts.errors == 0 {
             return Ok(());
         }
