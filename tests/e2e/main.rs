@@ -4,4 +4,5 @@
 mod admin;
 mod credentials;
 mod foundation;
+mod imports;
 mod profile;

@@ -169,12 +169,12 @@ fn blank(row: &[String]) -> bool {
 /// How much of a CSV file decides its encoding and delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-/// UTF-8 when the start of the file is valid UTF-8 (a character cut off at the end of the sample
-/// is fine), else Windows-1252. A BOM (UTF-8, UTF-16LE/BE) overrides both.
-fn text_encoding(sample: &[u8]) -> &'static Encoding {
+/// UTF-8 when the start of the file is valid UTF-8 (a character cut off where a partial sample
+/// ends is fine), else Windows-1252. A BOM (UTF-8, UTF-16LE/BE) overrides both.
+fn text_encoding(sample: &[u8], partial: bool) -> &'static Encoding {
     match std::str::from_utf8(sample) {
         Ok(_) => UTF_8,
-        Err(error) if error.error_len().is_none() => UTF_8,
+        Err(error) if partial && error.error_len().is_none() => UTF_8,
         Err(_) => WINDOWS_1252,
     }
 }
@@ -206,7 +206,7 @@ fn decoded(
 ) -> Result<impl Read + Send + use<>, FileError> {
     Ok(DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
-        .bom_sniffing(true)
+        .bom_override(true)
         .build(BufReader::new(File::open(path)?)))
 }
 
@@ -215,7 +215,7 @@ fn csv_rows(path: &Path) -> Result<RowIter, FileError> {
     File::open(path)?
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut sample)?;
-    let encoding = text_encoding(&sample);
+    let encoding = text_encoding(&sample, sample.len() == SNIFF_BYTES);
     let utf16 = sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]);
     if !utf16 && sample.contains(&0) {
         return Err(unsupported("This binary file"));
@@ -294,13 +294,45 @@ mod tests {
 
     #[test]
     fn text_that_is_not_utf8_is_read_as_windows_1252() {
-        assert_eq!(text_encoding("Zoë".as_bytes()), UTF_8);
-        assert_eq!(text_encoding(b"Zo\xEB"), WINDOWS_1252);
+        assert_eq!(text_encoding("Zoë".as_bytes(), false), UTF_8);
+        assert_eq!(text_encoding(b"Zo\xEB", false), WINDOWS_1252);
+        assert_eq!(text_encoding(b"Zo\xEB!", true), WINDOWS_1252);
         assert_eq!(
-            text_encoding(&"Zoë".as_bytes()[..3]),
+            text_encoding(&"Zoë".as_bytes()[..3], true),
             UTF_8,
-            "cut-off character"
+            "a character cut off by the sample"
         );
+    }
+
+    fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let rows = Rows::open(file.path(), "list.csv").unwrap();
+        let headers = rows.headers.clone();
+        (headers, rows.map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn csv_in_every_accepted_encoding_reads_the_same() {
+        let text = "Prénom\tNom\nZoë\tLefèvre\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut utf16be = vec![0xFE, 0xFF];
+        utf16be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(text.as_bytes());
+        let (latin, _, _) = WINDOWS_1252.encode(text);
+        for bytes in [utf16, utf16be, bom, latin.into_owned(), text.as_bytes().to_vec()] {
+            let (headers, rows) = rows_of(&bytes);
+            assert_eq!(headers, ["Prénom", "Nom"]);
+            assert_eq!(rows, [["Zoë", "Lefèvre"]]);
+        }
+    }
+
+    #[test]
+    fn quoted_cells_keep_delimiters_and_newlines_and_blank_rows_are_skipped() {
+        let (_, rows) = rows_of(b"a;b\n\"x;y\";\"one\ntwo\"\n;\n\nc;d\n");
+        assert_eq!(rows, [["x;y", "one\ntwo"], ["c", "d"]]);
     }
 
     #[test]

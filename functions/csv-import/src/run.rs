@@ -7,8 +7,9 @@
 //! 2. Apply, in chunks of rows: creates and updates, then the chunk's report and the progress
 //!    (rows applied) are saved. A run cut off resumes after the last saved chunk; rows of a chunk
 //!    that was written but not saved match the people they created and are reported as before.
-//! 3. For `replace`, deactivate the active users the file does not name (identity-provider
-//!    users, the import's own author and anyone this import wrote are kept).
+//! 3. For `replace`, deactivate the active users the file does not name. Kept: people an
+//!    identity provider (SCIM, SSO) manages, Admins (an HR list that lacks the organisation's
+//!    administrators must not lock them out), the import's author and anyone this import wrote.
 //! 4. Write the rows that failed, with their errors, as a CSV next to the report.
 
 use std::{
@@ -27,6 +28,7 @@ use roster_domain::{
     },
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
     organisation::Organisation,
+    permissions::is_admin,
     validation::ValidationErrors,
 };
 use roster_store::{
@@ -341,6 +343,7 @@ impl Run<'_> {
                 active += 1;
                 let kept = named.contains(&member.id)
                     || managed_by_identity_provider(&member)
+                    || is_admin(&member.roles)
                     || member.last_import.as_ref() == Some(&self.record.id)
                     || self.record.created_by.as_ref() == Some(&member.id);
                 if !kept {
@@ -586,7 +589,9 @@ impl Run<'_> {
             }
         }
         let rows = Rows::open(path, &self.file_name)?;
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
         let mut header: Vec<String> = vec!["row".to_owned()];
         header.extend(rows.headers.iter().map(|h| neutralise_formula(h)));
         header.push("errors".to_owned());

@@ -444,7 +444,7 @@ pub struct DetectedColumn {
     pub column: Option<Column>,
     /// 1.0 for the template's own header or an explicit mapping, 0.9 for a known header in one of
     /// the languages, 0.6 for a header that contains one, 0 when nothing matched.
-    pub confidence: f32,
+    pub confidence: f64,
     /// `template`, `header`, `partial`, `mapping` or `none`.
     pub source: String,
 }
@@ -486,7 +486,7 @@ pub fn parse_mapping(
     errors.into_result(mapping)
 }
 
-fn guess(header: &str) -> (Option<Column>, f32, &'static str) {
+fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
     let trimmed = header.trim().trim_start_matches('\u{feff}');
     if let Some(column) = Column::ALL.into_iter().find(|c| {
         c.template_header()
@@ -832,7 +832,7 @@ impl ImportedRow {
 
     /// A new person's profile, every attribute the file gave owned by `csv`.
     pub fn new_profile(&self) -> Profile {
-        let blank = Profile::named(self.first_name.clone(), self.last_name.clone(), None);
+        let blank = Profile::named(String::new(), String::new(), None);
         let (profile, _) = self
             .patch()
             .apply(&blank, Owner::Csv)

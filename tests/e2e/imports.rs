@@ -1,0 +1,903 @@
+//! Bulk import: user lists uploaded by administrators or dropped for the daily sync, run by the
+//! csv-import function on real S3 events against the local stack.
+
+use std::io::Write;
+
+use roster_domain::ids::{OrganisationId, UserId};
+use roster_e2e::{TestApp, TestOrganisation, organisation, spawn_app, stack, unique_email};
+use roster_local::events::{CreatedObject, s3_put_event};
+use roster_store::{DynamoTable, UserFilter};
+use serde_json::{Value, json};
+
+struct Importing {
+    app: TestApp,
+    organisation: TestOrganisation,
+    token: String,
+}
+
+async fn importing() -> Importing {
+    let app = spawn_app(&stack().await.functions()).await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    Importing {
+        app,
+        organisation,
+        token,
+    }
+}
+
+/// The S3 event of the object at `key` as the bucket holds it now.
+async fn put_event(key: &str) -> Value {
+    let stack = stack().await;
+    let head = stack
+        .clients()
+        .s3
+        .head_object()
+        .bucket(&stack.config.import_bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    s3_put_event(
+        &stack.config.import_bucket,
+        &stack.config.region,
+        chrono::Utc::now(),
+        &[CreatedObject {
+            key: key.to_owned(),
+            version_id: head.version_id().map(str::to_owned),
+            size: head.content_length().unwrap_or_default(),
+            e_tag: head.e_tag().map(str::to_owned),
+        }],
+    )
+}
+
+async fn deliver(event: Value) -> Value {
+    stack()
+        .await
+        .functions()
+        .invoke("csv-import", event)
+        .await
+        .unwrap()
+}
+
+impl Importing {
+    /// Announces an import, uploads `file` to its presigned URL and answers `(id, object key)`.
+    async fn upload(&self, options: Value, file: &[u8]) -> (String, String) {
+        let response = self
+            .app
+            .post("/v1/admin/imports", &self.token, &options)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let created: Value = response.json().await.unwrap();
+        let put = self
+            .app
+            .http
+            .put(created["upload_url"].as_str().unwrap())
+            .body(file.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+        let id = created["id"].as_str().unwrap().to_owned();
+        let name = options["file_name"].as_str().unwrap_or("users.csv");
+        let key = format!("imports/{}/{id}/{name}", self.organisation.id);
+        (id, key)
+    }
+
+    /// Uploads `file`, delivers its S3 event and answers the import as the API shows it.
+    async fn import(&self, options: Value, file: &[u8]) -> Value {
+        let (id, key) = self.upload(options, file).await;
+        deliver(put_event(&key).await).await;
+        self.report(&id).await
+    }
+
+    async fn report(&self, id: &str) -> Value {
+        let response = self
+            .app
+            .get(&format!("/v1/admin/imports/{id}"), &self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    async fn user(&self, id: &str) -> Value {
+        self.app
+            .get(&format!("/v1/admin/users/{id}"), &self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The user a row created or updated.
+    async fn user_of_row(&self, report: &Value, row: u64) -> Value {
+        let entry = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["row"] == row)
+            .unwrap_or_else(|| panic!("row {row} in {report}"));
+        self.user(entry["user_id"].as_str().unwrap()).await
+    }
+
+    async fn table(&self) -> (DynamoTable, OrganisationId) {
+        let stack = stack().await;
+        (
+            DynamoTable::new(stack.clients().dynamodb, &stack.config.table_name),
+            OrganisationId::try_from(self.organisation.id.as_str()).unwrap(),
+        )
+    }
+
+    /// Every user of the organisation with their status.
+    async fn users(&self) -> Vec<roster_domain::membership::Membership> {
+        let (table, organisation) = self.table().await;
+        let mut users = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = table
+                .list_users(
+                    &organisation,
+                    &UserFilter::default(),
+                    1000,
+                    cursor.as_deref(),
+                )
+                .await
+                .unwrap();
+            users.extend(page.users);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return users;
+            }
+        }
+    }
+}
+
+fn counts(report: &Value) -> (u64, u64, u64, u64, u64) {
+    let c = &report["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    (
+        n("created"),
+        n("updated"),
+        n("unchanged"),
+        n("deactivated"),
+        n("errors"),
+    )
+}
+
+fn row_errors(report: &Value, row: u64) -> Vec<(String, String)> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["row"] == row)
+        .map(|r| {
+            r["errors"]
+                .as_array()
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .map(|e| {
+                            (
+                                e["field"].as_str().unwrap().to_owned(),
+                                e["code"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+/// A human-header CSV of `(first, last, email)` rows.
+fn people_csv(people: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut csv = String::from("First name,Last name,Email\n");
+    for (first, last, email) in people {
+        csv.push_str(&format!("{first},{last},{email}\n"));
+    }
+    csv.into_bytes()
+}
+
+/// A minimal XLSX workbook (inline strings) with `extra` parts added to its zip.
+fn xlsx(rows: &[&[&str]], extra: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for (c, cell) in row.iter().enumerate() {
+            let column = (b'A' + c as u8) as char;
+            sheet.push_str(&format!(
+                r#"<c r="{column}{}" t="inlineStr"><is><t>{cell}</t></is></c>"#,
+                r + 1
+            ));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let parts: Vec<(&str, Vec<u8>)> = vec![
+        ("[Content_Types].xml", br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_vec()),
+        ("_rels/.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_vec()),
+        ("xl/workbook.xml", br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_vec()),
+        ("xl/_rels/workbook.xml.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_vec()),
+        ("xl/worksheets/sheet1.xml", sheet.into_bytes()),
+    ];
+    zip_of(&parts, extra)
+}
+
+/// A minimal ODS spreadsheet.
+fn ods(rows: &[&[&str]]) -> Vec<u8> {
+    let mut table = String::new();
+    for row in rows {
+        table.push_str("<table:table-row>");
+        for cell in *row {
+            table.push_str(&format!(
+                r#"<table:table-cell office:value-type="string"><text:p>{cell}</text:p></table:table-cell>"#
+            ));
+        }
+        table.push_str("</table:table-row>");
+    }
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let parts: Vec<(&str, Vec<u8>)> = vec![
+        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet".to_vec()),
+        ("META-INF/manifest.xml", br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#.to_vec()),
+        ("content.xml", content.into_bytes()),
+    ];
+    zip_of(&parts, &[])
+}
+
+fn zip_of(parts: &[(&str, Vec<u8>)], extra: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, body) in parts.iter().chain(extra) {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(body).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row() {
+    let importing = importing().await;
+    let (ada, bob) = (unique_email("ada"), unique_email("bob"));
+    let report = importing
+        .import(
+            json!({ "mode": "add" }),
+            &people_csv(&[("Ada", "Lovelace", &ada), ("Bob", "Marley", &bob)]),
+        )
+        .await;
+
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(counts(&report), (2, 0, 0, 0, 0));
+    assert_eq!(report["columns"][0]["column"], "first_name");
+    assert_eq!(report["columns"][0]["confidence"], 0.9);
+    let user = importing.user_of_row(&report, 1).await;
+    assert_eq!(user["email"], ada);
+    assert_eq!(user["invitation_status"], "not_invited");
+    assert_eq!(user["status"], "active");
+    assert_eq!(user["managed_by"]["first_name"], "csv");
+    assert!(
+        stack().await.emails_to(&ada).await.is_empty(),
+        "nobody is emailed unless the import invites"
+    );
+
+    let listed: Value = importing
+        .app
+        .get("/v1/admin/imports", &importing.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["imports"][0]["id"], report["id"]);
+}
+
+#[tokio::test]
+async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_field() {
+    let importing = importing().await;
+    let header = "CSV_USERNAME;CSV_FIRSTNAME;CSV_SURNAME;CSV_DISPLAYNAME;CSV_TITLE;CSV_PHONE;CSV_MOBILE;CSV_DEPARTMENT;CSV_EMAIL;CSV_EHBO;CSV_BHV;CSV_PROFILEPHOTO";
+    let good = [
+        "JanJ",
+        "Jan",
+        "Jansen",
+        "Jansen, Jan",
+        "Manager",
+        "+3120123456",
+        "+3165123456",
+        "Support",
+        "",
+        "1",
+        "0",
+        "janjansen.jpg",
+    ];
+    // One failing value per rule; every other cell of its row passes.
+    let bad = [
+        (0, "J", "invalid_length"),
+        (1, "J", "too_short"),
+        (2, "", "required"),
+        (3, "Jansen, Jan the Third", "too_long"),
+        (4, "M", "too_short"),
+        (5, "call me", "invalid_phone"),
+        (6, "06-ABC", "invalid_phone"),
+        (7, "S", "too_short"),
+        (8, "jan@", "invalid_email"),
+        (9, "yes", "invalid_flag"),
+        (10, "2", "invalid_flag"),
+        (11, "../../etc/passwd", "invalid_photo"),
+    ];
+    let names = [
+        "username",
+        "first_name",
+        "last_name",
+        "display_name",
+        "title",
+        "phone",
+        "mobile",
+        "department",
+        "email",
+        "first_aider",
+        "emergency_officer",
+        "profile_photo",
+    ];
+    let mut csv = format!("{header}\n");
+    let row_of = |cells: &[String]| cells.join(";") + "\n";
+    // Each row gets its own email and username, unless the row tests those cells.
+    let with_email = |n: usize, cells: &mut Vec<String>| {
+        if cells[8].is_empty() {
+            cells[8] = unique_email(&format!("row{n}"));
+        }
+        if cells[0].len() > 1 {
+            cells[0] = format!("{}{n}", cells[0]);
+        }
+    };
+    let mut first: Vec<String> = good.iter().map(|s| (*s).to_owned()).collect();
+    with_email(0, &mut first);
+    csv.push_str(&row_of(&first));
+    for (n, (column, value, _)) in bad.iter().enumerate() {
+        let mut cells: Vec<String> = good.iter().map(|s| (*s).to_owned()).collect();
+        cells[*column] = (*value).to_owned();
+        with_email(n + 1, &mut cells);
+        csv.push_str(&row_of(&cells));
+    }
+
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+
+    assert_eq!(counts(&report), (1, 0, 0, 0, bad.len() as u64), "{report}");
+    for (n, (column, value, code)) in bad.iter().enumerate() {
+        assert_eq!(
+            row_errors(&report, n as u64 + 2),
+            [(names[*column].to_owned(), (*code).to_owned())],
+            "{} = {value:?}",
+            names[*column]
+        );
+    }
+    let jan = importing.user_of_row(&report, 1).await;
+    assert_eq!(jan["username"], "JanJ0");
+    assert_eq!(jan["display_name"], "Jansen, Jan");
+    assert_eq!(jan["function"], "Manager");
+    assert_eq!(jan["phone"], "+3120123456");
+    assert_eq!(jan["first_aider"], true);
+    assert_eq!(jan["emergency_officer"], false);
+    assert_eq!(jan["photo"], "janjansen.jpg");
+    assert_eq!(jan["managed_by"]["first_aider"], "csv");
+
+    // The failed rows come back as a CSV a spreadsheet opens safely.
+    let errors = importing
+        .app
+        .http
+        .get(
+            report["error_report_url"]
+                .as_str()
+                .expect("an error report"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(errors.lines().count(), 1 + bad.len(), "{errors}");
+    assert!(errors.contains("first_aider: invalid_flag"));
+}
+
+#[tokio::test]
+async fn formula_cells_are_neutralised_in_the_error_report() {
+    let importing = importing().await;
+    let csv = "First name,Last name,Email\n=HYPERLINK(\"http://evil\"),Doe,not-an-email\n";
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+    let errors = reqwest::get(report["error_report_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = errors.lines().nth(1).unwrap();
+    assert!(line.contains("'=HYPERLINK"), "{line}");
+    assert!(
+        !line.contains(",=HYPERLINK") && !line.contains("\"=HYPERLINK"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn encodings_delimiters_and_quoted_fields_are_read_as_written() {
+    let importing = importing().await;
+    let (a, b, c, d) = (
+        unique_email("bom"),
+        unique_email("utf16"),
+        unique_email("cp1252"),
+        unique_email("quoted"),
+    );
+    // UTF-8 with BOM, semicolons.
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend(format!("Vorname;Nachname;E-Mail\nJürgen;Groß;{a}\n").as_bytes());
+    // UTF-16LE with BOM, tabs (Excel's "Unicode text").
+    let text = format!("Prénom\tNom\tCourriel\nZoë\tLefèvre\t{b}\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    // Windows-1252, commas.
+    let latin = format!("First name,Last name,Email\nRenée,Dœuf,{c}\n");
+    let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&latin);
+    // Quoted fields with the delimiter and a newline inside.
+    let quoted = format!(
+        "First name,Last name,Notes,Email\n\"Anne, Marie\",\"O'Neil\",\"line one,\nline two\",{d}\n"
+    );
+
+    for (file, first, last) in [
+        (utf8, "Jürgen", "Groß"),
+        (utf16, "Zoë", "Lefèvre"),
+        (cp1252.into_owned(), "Renée", "Dœuf"),
+        (quoted.into_bytes(), "Anne, Marie", "O'Neil"),
+    ] {
+        let report = importing.import(json!({ "mode": "add" }), &file).await;
+        assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{first}: {report}");
+        let user = importing.user_of_row(&report, 1).await;
+        assert_eq!(
+            (user["first_name"].as_str(), user["last_name"].as_str()),
+            (Some(first), Some(last))
+        );
+    }
+}
+
+#[tokio::test]
+async fn spreadsheets_are_read_from_their_first_sheet_and_other_files_are_refused() {
+    let importing = importing().await;
+    let (x, o) = (unique_email("xlsx"), unique_email("ods"));
+    let report = importing
+        .import(
+            json!({ "mode": "add", "file_name": "people.xlsx" }),
+            &xlsx(
+                &[
+                    &["Nombre", "Apellidos", "Correo electrónico"],
+                    &["Lucía", "García", &x],
+                ],
+                &[],
+            ),
+        )
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(
+        importing.user_of_row(&report, 1).await["first_name"],
+        "Lucía"
+    );
+
+    let report = importing
+        .import(
+            json!({ "mode": "add", "file_name": "people.ods" }),
+            &ods(&[&["Nome", "Cognome", "E-mail"], &["Giulia", "Rossi", &o]]),
+        )
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(
+        importing.user_of_row(&report, 1).await["last_name"],
+        "Rossi"
+    );
+
+    let numbers = zip_of(&[("Index/Document.iwa", vec![1, 2, 3])], &[]);
+    let report = importing
+        .import(
+            json!({ "mode": "add", "file_name": "people.numbers" }),
+            &numbers,
+        )
+        .await;
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["failure"]["code"], "unsupported_format");
+    assert!(
+        report["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("XLSX")
+    );
+
+    let report = importing
+        .import(json!({ "mode": "add" }), b"\x00\x01\x02binary\x00")
+        .await;
+    assert_eq!(report["failure"]["code"], "unsupported_format");
+}
+
+#[tokio::test]
+async fn a_zip_bomb_spreadsheet_is_refused_before_it_is_expanded() {
+    let importing = importing().await;
+    let bomb = vec![0u8; csv_import::MAX_UNCOMPRESSED_BYTES as usize + 1];
+    let file = xlsx(
+        &[&["First name", "Last name", "Email"]],
+        &[("xl/media/zeros.bin", bomb)],
+    );
+    assert!(
+        file.len() < 2 * 1024 * 1024,
+        "the bomb is small: {}",
+        file.len()
+    );
+    let report = importing
+        .import(json!({ "mode": "add", "file_name": "bomb.xlsx" }), &file)
+        .await;
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["failure"]["code"], "file_too_large", "{report}");
+    assert_eq!(counts(&report), (0, 0, 0, 0, 0));
+}
+
+#[tokio::test]
+async fn headers_are_detected_in_many_languages() {
+    let importing = importing().await;
+    for (header, first) in [
+        ("Vorname;Nachname;E-Mail-Adresse", "Dieter"),
+        ("Prénom;Nom;Adresse email", "Aurélie"),
+        ("Voornaam;Achternaam;E-mailadres", "Sanne"),
+        ("Nombre;Apellido;Correo", "Pablo"),
+        ("Nome;Cognome;Posta", "Marco"),
+        ("Keresztnév;Vezetéknév;E-mail cím", "Zsófia"),
+    ] {
+        let email = unique_email("lang");
+        let file = format!("{header}\n{first};Tester;{email}\n");
+        let report = importing
+            .import(json!({ "mode": "add" }), file.as_bytes())
+            .await;
+        assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{header}: {report}");
+        let columns: Vec<&str> = report["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["column"].as_str().unwrap_or("none"))
+            .collect();
+        assert_eq!(columns, ["first_name", "last_name", "email"], "{header}");
+        let user = importing.user_of_row(&report, 1).await;
+        assert_eq!(
+            (user["first_name"].as_str(), user["email"].as_str()),
+            (Some(first), Some(email.as_str()))
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_explicit_mapping_overrides_detection_and_is_saved_for_the_sync() {
+    let importing = importing().await;
+    let email = unique_email("roep");
+    let file = format!("Roepnaam,Familie,Mail,Notes\nKees,Jong,{email},ignored\n");
+    let report = importing
+        .import(
+            json!({ "mode": "add", "mapping": { "Roepnaam": "first_name", "Familie": "last_name", "Mail": "email", "Notes": "ignore" } }),
+            file.as_bytes(),
+        )
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(report["columns"][0]["source"], "mapping");
+
+    let refused = importing
+        .app
+        .post(
+            "/v1/admin/imports",
+            &importing.token,
+            &json!({ "mode": "merge", "mapping": { "X": "shoe_size" }, "dry": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    let mut fields = roster_e2e::problem_errors(&problem);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            ("dry".to_owned(), "unknown_field".to_owned()),
+            ("mapping.X".to_owned(), "unknown_column".to_owned()),
+            ("mode".to_owned(), "invalid_choice".to_owned()),
+        ]
+    );
+
+    // The daily sync drop uses the saved mapping.
+    let other = unique_email("sync");
+    let sync = format!("Roepnaam,Familie,Mail\nKees,Jong,{email}\nLies,Berg,{other}\n");
+    let key = format!("sync/{}/hr.csv", importing.organisation.id);
+    put_object(&key, sync.as_bytes()).await;
+    let run = deliver(put_event(&key).await).await;
+    let import = &run["received"][0]["import"];
+    assert_eq!(import["status"], "done", "{run}");
+    assert_eq!(import["counts"]["created"], 1);
+    assert_eq!(import["counts"]["unchanged"], 1);
+}
+
+async fn put_object(key: &str, body: &[u8]) {
+    let stack = stack().await;
+    stack
+        .clients()
+        .s3
+        .put_object()
+        .bucket(&stack.config.import_bucket)
+        .key(key)
+        .body(body.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing() {
+    let importing = importing().await;
+    let people: Vec<String> = (0..5).map(|i| unique_email(&format!("p{i}"))).collect();
+    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Pat", "Doe", e.as_str())).collect();
+    let first = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    assert_eq!(counts(&first), (5, 0, 0, 0, 0));
+
+    // add: a changed name updates, the rest are unchanged, nobody is deactivated.
+    let mut changed = rows.clone();
+    changed[0] = ("Patricia", "Doe", &people[0]);
+    let added = importing
+        .import(json!({ "mode": "add" }), &people_csv(&changed[..4]))
+        .await;
+    assert_eq!(counts(&added), (0, 1, 3, 0, 0), "{added}");
+    assert_eq!(
+        importing.user_of_row(&added, 1).await["first_name"],
+        "Patricia"
+    );
+
+    // dry run of a replace: reports the deactivation, changes nothing.
+    let before = importing.users().await;
+    let dry = importing
+        .import(
+            json!({ "mode": "replace", "dry_run": true }),
+            &people_csv(&changed[..4]),
+        )
+        .await;
+    assert_eq!(dry["status"], "done");
+    assert_eq!(counts(&dry), (0, 0, 4, 1, 0), "{dry}");
+    let deactivated = dry["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "deactivated")
+        .unwrap();
+    let missing = importing
+        .user(deactivated["user_id"].as_str().unwrap())
+        .await;
+    assert_eq!(missing["email"], people[4]);
+    assert_eq!(importing.users().await, before, "a dry run writes nothing");
+
+    // replace: the person missing from the file is deactivated; the importing admin is kept.
+    let replaced = importing
+        .import(json!({ "mode": "replace" }), &people_csv(&changed[..4]))
+        .await;
+    assert_eq!(counts(&replaced), (0, 0, 4, 1, 0), "{replaced}");
+    assert_eq!(
+        importing.user(missing["id"].as_str().unwrap()).await["status"],
+        "deactivated"
+    );
+    assert_eq!(
+        importing.user(&importing.organisation.admin_id).await["status"],
+        "active"
+    );
+}
+
+#[tokio::test]
+async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
+    let importing = importing().await;
+    let people: Vec<String> = (0..10).map(|i| unique_email(&format!("t{i}"))).collect();
+    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Tom", "Doe", e.as_str())).collect();
+    importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+
+    // 3 of 11 active users (27 %) would go: more than the default 20 %.
+    let newcomer = unique_email("new");
+    let mut kept = rows[..7].to_vec();
+    kept.push(("New", "Comer", &newcomer));
+    let before = importing.users().await;
+    let stopped = importing
+        .import(json!({ "mode": "replace" }), &people_csv(&kept))
+        .await;
+    assert_eq!(stopped["status"], "failed");
+    assert_eq!(stopped["failure"]["code"], "deactivation_threshold");
+    assert!(
+        stopped["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 of 11"),
+        "{stopped}"
+    );
+    assert_eq!(
+        importing.users().await,
+        before,
+        "nothing was written, not even the newcomer"
+    );
+
+    let forced = importing
+        .import(
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&kept),
+        )
+        .await;
+    assert_eq!(counts(&forced), (1, 0, 7, 3, 0), "{forced}");
+}
+
+#[tokio::test]
+async fn an_upload_over_the_row_limit_is_refused_whole() {
+    let importing = importing().await;
+    let people: Vec<String> = (0..501)
+        .map(|i| format!("limit{i}.{}@example.com", UserId::generate()))
+        .collect();
+    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Lim", "It", e.as_str())).collect();
+    let report = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["failure"]["code"], "too_many_rows");
+    assert!(
+        report["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("500")
+    );
+    assert_eq!(importing.users().await.len(), 1, "only the admin");
+
+    let report = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows[..500]))
+        .await;
+    assert_eq!(counts(&report), (500, 0, 0, 0, 0));
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
+    let importing = importing().await;
+    let email = unique_email("twice");
+    let (id, key) = importing
+        .upload(
+            json!({ "mode": "add" }),
+            &people_csv(&[("Two", "Times", &email)]),
+        )
+        .await;
+    let event = put_event(&key).await;
+    let first = deliver(event.clone()).await;
+    assert_eq!(first["received"][0]["import"]["counts"]["created"], 1);
+    let report = importing.report(&id).await;
+
+    let second = deliver(event).await;
+    assert_eq!(second["received"][0]["import"], Value::Null, "{second}");
+    assert!(
+        second["received"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("already imported")
+    );
+    assert_eq!(importing.report(&id).await, report);
+    assert_eq!(importing.users().await.len(), 2);
+
+    // A sync drop's redelivery is the same import (one per object version).
+    let key = format!("sync/{}/daily.csv", importing.organisation.id);
+    put_object(&key, &people_csv(&[("Two", "Times", &email)])).await;
+    let event = put_event(&key).await;
+    let first = deliver(event.clone()).await;
+    assert_eq!(first["received"][0]["import"]["status"], "done", "{first}");
+    let again = deliver(event).await;
+    assert_eq!(again["received"][0]["import"], Value::Null);
+}
+
+/// Runs alone (see `.config/nextest.toml`): 20,000 people.
+#[tokio::test]
+async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_exactly_once() {
+    let importing = importing().await;
+    let rows = 20_000;
+    let mut csv = String::from("First name,Last name,Email\n");
+    let marker = UserId::generate();
+    for i in 0..rows {
+        csv.push_str(&format!("Row,Number{i},row{i}.{marker}@example.com\n"));
+    }
+    let key = format!("sync/{}/big.csv", importing.organisation.id);
+    put_object(&key, csv.as_bytes()).await;
+    let event = put_event(&key).await;
+
+    // Cut the run off once it has applied part of the file.
+    let running = tokio::spawn(deliver(event.clone()));
+    let import = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let listed: Value = importing
+            .app
+            .get("/v1/admin/imports", &importing.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let import = listed["imports"][0].clone();
+        if import["counts"]["created"].as_u64().unwrap_or(0) >= 2_000 {
+            break import;
+        }
+        assert!(
+            !running.is_finished(),
+            "the run ended before it was cut off"
+        );
+    };
+    running.abort();
+    let _ = running.await;
+    let cut = importing.report(import["id"].as_str().unwrap()).await;
+    assert_eq!(cut["status"], "running");
+    assert!(cut["counts"]["created"].as_u64().unwrap() < rows);
+
+    // The redelivery (Lambda's retry of the same event) finishes it.
+    let run = deliver(event).await;
+    let done = &run["received"][0]["import"];
+    assert_eq!(done["status"], "done", "{run}");
+    assert_eq!(done["counts"]["created"], rows, "{run}");
+    assert_eq!(done["counts"]["errors"], 0);
+
+    let users = importing.users().await;
+    assert_eq!(
+        users.len() as u64,
+        rows + 1,
+        "every row once, plus the admin"
+    );
+    let mut names: Vec<&str> = users.iter().map(|u| u.profile.last_name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len() as u64, rows + 1);
+
+    // The report holds each row exactly once.
+    let id = done["id"].as_str().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/admin/imports/{id}?cursor={c}"),
+            None => format!("/v1/admin/imports/{id}"),
+        };
+        let page: Value = importing
+            .app
+            .get(&path, &importing.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for row in page["rows"].as_array().unwrap() {
+            assert_eq!(row["status"], "created");
+            assert!(
+                seen.insert(row["row"].as_u64().unwrap()),
+                "row {} twice",
+                row["row"]
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as u64, rows);
+}
