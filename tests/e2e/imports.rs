@@ -4,8 +4,14 @@
 use std::io::Write;
 
 use roster_domain::ids::{OrganisationId, UserId};
-use roster_e2e::{TestApp, TestOrganisation, organisation, spawn_app, stack, unique_email};
-use roster_local::events::{CreatedObject, s3_put_event};
+use roster_e2e::{
+    PrivateDynamoDb, TestApp, TestOrganisation, organisation, spawn_app, stack, unique_email,
+};
+use roster_local::{
+    Functions,
+    events::{CreatedObject, s3_put_event},
+    provision::create_table,
+};
 use roster_store::{DynamoTable, UserFilter};
 use serde_json::{Value, json};
 
@@ -13,15 +19,25 @@ struct Importing {
     app: TestApp,
     organisation: TestOrganisation,
     token: String,
+    functions: Functions,
+    dynamodb: aws_sdk_dynamodb::Client,
 }
 
+/// An organisation on the stack's table, with its admin's session.
 async fn importing() -> Importing {
-    let app = spawn_app(&stack().await.functions()).await;
+    let stack = stack().await;
+    importing_with(stack.functions(), stack.clients().dynamodb).await
+}
+
+async fn importing_with(functions: Functions, dynamodb: aws_sdk_dynamodb::Client) -> Importing {
+    let app = spawn_app(&functions).await;
     let (organisation, token) = organisation(&app, json!({})).await;
     Importing {
         app,
         organisation,
         token,
+        functions,
+        dynamodb,
     }
 }
 
@@ -50,16 +66,11 @@ async fn put_event(key: &str) -> Value {
     )
 }
 
-async fn deliver(event: Value) -> Value {
-    stack()
-        .await
-        .functions()
-        .invoke("csv-import", event)
-        .await
-        .unwrap()
-}
-
 impl Importing {
+    async fn deliver(&self, event: Value) -> Value {
+        self.functions.invoke("csv-import", event).await.unwrap()
+    }
+
     /// Announces an import, uploads `file` to its presigned URL and answers `(id, object key)`.
     async fn upload(&self, options: Value, file: &[u8]) -> (String, String) {
         let response = self
@@ -88,7 +99,7 @@ impl Importing {
     /// Uploads `file`, delivers its S3 event and answers the import as the API shows it.
     async fn import(&self, options: Value, file: &[u8]) -> Value {
         let (id, key) = self.upload(options, file).await;
-        deliver(put_event(&key).await).await;
+        self.deliver(put_event(&key).await).await;
         self.report(&id).await
     }
 
@@ -128,7 +139,7 @@ impl Importing {
     async fn table(&self) -> (DynamoTable, OrganisationId) {
         let stack = stack().await;
         (
-            DynamoTable::new(stack.clients().dynamodb, &stack.config.table_name),
+            DynamoTable::new(self.dynamodb.clone(), &stack.config.table_name),
             OrganisationId::try_from(self.organisation.id.as_str()).unwrap(),
         )
     }
@@ -625,7 +636,7 @@ async fn an_explicit_mapping_overrides_detection_and_is_saved_for_the_sync() {
     let sync = format!("Roepnaam,Familie,Mail\nKees,Jong,{email}\nLies,Berg,{other}\n");
     let key = format!("sync/{}/hr.csv", importing.organisation.id);
     put_object(&key, sync.as_bytes()).await;
-    let run = deliver(put_event(&key).await).await;
+    let run = importing.deliver(put_event(&key).await).await;
     let import = &run["received"][0]["import"];
     assert_eq!(import["status"], "done", "{run}");
     assert_eq!(import["counts"]["created"], 1);
@@ -783,11 +794,11 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
         )
         .await;
     let event = put_event(&key).await;
-    let first = deliver(event.clone()).await;
+    let first = importing.deliver(event.clone()).await;
     assert_eq!(first["received"][0]["import"]["counts"]["created"], 1);
     let report = importing.report(&id).await;
 
-    let second = deliver(event).await;
+    let second = importing.deliver(event).await;
     assert_eq!(second["received"][0]["import"], Value::Null, "{second}");
     assert!(
         second["received"][0]["note"]
@@ -802,16 +813,32 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
     let key = format!("sync/{}/daily.csv", importing.organisation.id);
     put_object(&key, &people_csv(&[("Two", "Times", &email)])).await;
     let event = put_event(&key).await;
-    let first = deliver(event.clone()).await;
+    let first = importing.deliver(event.clone()).await;
     assert_eq!(first["received"][0]["import"]["status"], "done", "{first}");
-    let again = deliver(event).await;
+    let again = importing.deliver(event).await;
     assert_eq!(again["received"][0]["import"], Value::Null);
 }
 
-/// Runs alone (see `.config/nextest.toml`): 20,000 people.
+/// Runs alone (see `.config/nextest.toml`), on a DynamoDB Local of its own so that its 20,000
+/// people do not slow the tests that read the whole shared table.
 #[tokio::test]
 async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_exactly_once() {
-    let importing = importing().await;
+    let stack = stack().await;
+    let dynamodb = PrivateDynamoDb::start().await;
+    let mut clients = stack.clients();
+    clients.dynamodb = dynamodb.client(&stack.aws);
+    create_table(
+        &clients.dynamodb,
+        &stack.config.table_name,
+        &stack.template().table,
+    )
+    .await
+    .unwrap();
+    let importing = importing_with(
+        stack.functions_with(&clients, profile_api::system_clock()),
+        clients.dynamodb.clone(),
+    )
+    .await;
     let rows = 20_000;
     let mut csv = String::from("First name,Last name,Email\n");
     let marker = UserId::generate();
@@ -823,7 +850,11 @@ async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_ex
     let event = put_event(&key).await;
 
     // Cut the run off once it has applied part of the file.
-    let running = tokio::spawn(deliver(event.clone()));
+    let running = tokio::spawn({
+        let functions = importing.functions.clone();
+        let event = event.clone();
+        async move { functions.invoke("csv-import", event).await }
+    });
     let import = loop {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let listed: Value = importing
@@ -851,7 +882,7 @@ async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_ex
     assert!(cut["counts"]["created"].as_u64().unwrap() < rows);
 
     // The redelivery (Lambda's retry of the same event) finishes it.
-    let run = deliver(event).await;
+    let run = importing.deliver(event).await;
     let done = &run["received"][0]["import"];
     assert_eq!(done["status"], "done", "{run}");
     assert_eq!(done["counts"]["created"], rows, "{run}");

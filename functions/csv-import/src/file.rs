@@ -322,7 +322,13 @@ mod tests {
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend(text.as_bytes());
         let (latin, _, _) = WINDOWS_1252.encode(text);
-        for bytes in [utf16, utf16be, bom, latin.into_owned(), text.as_bytes().to_vec()] {
+        for bytes in [
+            utf16,
+            utf16be,
+            bom,
+            latin.into_owned(),
+            text.as_bytes().to_vec(),
+        ] {
             let (headers, rows) = rows_of(&bytes);
             assert_eq!(headers, ["Prénom", "Nom"]);
             assert_eq!(rows, [["Zoë", "Lefèvre"]]);
