@@ -313,6 +313,40 @@ async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row()
 }
 
 #[tokio::test]
+async fn an_import_that_invites_sends_each_new_person_a_link_they_can_accept() {
+    let importing = importing().await;
+    let email = unique_email("invited");
+    let report = importing
+        .import(
+            json!({ "mode": "add", "invite": true }),
+            &people_csv(&[("Ivy", "Invited", &email)]),
+        )
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(
+        importing.user_of_row(&report, 1).await["invitation_status"],
+        "pending"
+    );
+
+    let sent = stack().await.emails_to(&email).await;
+    assert_eq!(sent.len(), 1);
+    let token = roster_e2e::link_token(sent[0]["raw"].as_str().unwrap());
+    let accepted = importing
+        .app
+        .http
+        .post(importing.app.url("/v1/auth/invitations/accept"))
+        .json(&json!({ "token": token, "password": "Imported-welcome-9" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(
+        importing.user_of_row(&report, 1).await["invitation_status"],
+        "confirmed"
+    );
+}
+
+#[tokio::test]
 async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_field() {
     let importing = importing().await;
     let header = "CSV_USERNAME;CSV_FIRSTNAME;CSV_SURNAME;CSV_DISPLAYNAME;CSV_TITLE;CSV_PHONE;CSV_MOBILE;CSV_DEPARTMENT;CSV_EMAIL;CSV_EHBO;CSV_BHV;CSV_PROFILEPHOTO";

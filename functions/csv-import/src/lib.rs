@@ -21,6 +21,7 @@ mod file;
 mod run;
 
 pub use file::{MAX_UNCOMPRESSED_BYTES, MAX_ZIP_ENTRIES};
+pub use run::Invitations;
 
 /// Largest file an administrator's upload may be (500 rows fit many times over).
 pub const MAX_UPLOAD_BYTES: i64 = 20 * 1024 * 1024;
@@ -34,6 +35,7 @@ const DEFAULT_LEASE_MS: i64 = 15 * 60 * 1000;
 pub struct Importer {
     s3: aws_sdk_s3::Client,
     table: DynamoTable,
+    invitations: Invitations,
 }
 
 /// What one invocation did with each record of its event.
@@ -113,8 +115,12 @@ fn sync_import_id(key: &str, record: &S3EventRecord) -> ImportId {
 }
 
 impl Importer {
-    pub fn new(s3: aws_sdk_s3::Client, table: DynamoTable) -> Self {
-        Self { s3, table }
+    pub fn new(s3: aws_sdk_s3::Client, table: DynamoTable, invitations: Invitations) -> Self {
+        Self {
+            s3,
+            table,
+            invitations,
+        }
     }
 
     /// Handles one S3 event. Transient S3 or DynamoDB failures are errors (Lambda retries the
@@ -314,6 +320,7 @@ impl Importer {
         };
         let run = run::Run {
             table: &self.table,
+            invitations: &self.invitations,
             s3: &self.s3,
             organisation,
             record: claimed,

@@ -29,11 +29,17 @@ use roster_domain::{
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
     organisation::Organisation,
     permissions::is_admin,
+    session::{new_secret, secret_hash},
     validation::ValidationErrors,
 };
 use roster_store::{
     Account, DynamoTable, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey,
     RowError, RowReport, RowStatus, StoreError, Uniqueness, UserFilter,
+};
+
+use roster_notify::{
+    SesMailer,
+    templates::{INVITATION_LIFETIME, Notice, invitation_link},
 };
 
 use crate::file::{FileError, Rows};
@@ -140,8 +146,17 @@ struct Plan {
     reports: Vec<RowReport>,
 }
 
+/// How an import invites the people it creates.
+#[derive(Clone)]
+pub struct Invitations {
+    pub mailer: SesMailer,
+    /// The web app the invitation link opens.
+    pub app_url: String,
+}
+
 pub struct Run<'a> {
     pub table: &'a DynamoTable,
+    pub invitations: &'a Invitations,
     pub s3: &'a aws_sdk_s3::Client,
     pub organisation: Organisation,
     pub record: ImportRecord,
@@ -466,11 +481,16 @@ impl Run<'_> {
         match &row.planned {
             Planned::Refused(errors) => Ok(report(RowStatus::Error, None, errors.clone())),
             Planned::Unchanged(member) => {
-                // A row this import already wrote before it was cut off keeps its outcome.
-                let status = match (&member.last_import, member.version) {
-                    (Some(id), 1) if *id == self.record.id => RowStatus::Created,
-                    (Some(id), _) if *id == self.record.id => RowStatus::Updated,
-                    _ => RowStatus::Unchanged,
+                // A row this import already wrote before it was cut off keeps its outcome, and
+                // a person it created is still invited if the run stopped before that.
+                let id = Some(&self.record.id);
+                let status = if member.created_by_import.as_ref() == id {
+                    self.invite(member).await?;
+                    RowStatus::Created
+                } else if member.last_import.as_ref() == id {
+                    RowStatus::Updated
+                } else {
+                    RowStatus::Unchanged
                 };
                 Ok(report(status, Some(&member.id), vec![]))
             }
@@ -493,7 +513,10 @@ impl Run<'_> {
                     .create_member(&membership, &account, is_new)
                     .await
                 {
-                    Ok(()) => Ok(report(RowStatus::Created, Some(&membership.id), vec![])),
+                    Ok(()) => {
+                        self.invite(&membership).await?;
+                        Ok(report(RowStatus::Created, Some(&membership.id), vec![]))
+                    }
                     Err(error) => refused(error),
                 }
             }
@@ -529,7 +552,43 @@ impl Run<'_> {
             membership.preferences.language = language;
         }
         membership.last_import = Some(self.record.id.clone());
+        membership.created_by_import = Some(self.record.id.clone());
         (membership, account, is_new)
+    }
+
+    /// Sends a person this import created their invitation, when the import asks for it and
+    /// they have an email and have not been invited or confirmed yet.
+    async fn invite(&self, member: &Membership) -> Result<(), StoreError> {
+        let Some(email) = &member.profile.email else {
+            return Ok(());
+        };
+        if !self.record.invite || member.invitation_status != InvitationStatus::NotInvited {
+            return Ok(());
+        }
+        let token = new_secret();
+        let after = self
+            .table
+            .issue_invitation(
+                member,
+                false,
+                &secret_hash(&token),
+                self.now + INVITATION_LIFETIME,
+            )
+            .await?;
+        let notice = Notice::Invitation {
+            organisation: self.organisation.name.clone(),
+            link: invitation_link(&self.invitations.app_url, &token),
+        };
+        self.invitations
+            .mailer
+            .notify(
+                email.display(),
+                after.preferences.language,
+                &after.profile.first_name,
+                &notice,
+            )
+            .await;
+        Ok(())
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.

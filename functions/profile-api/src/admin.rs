@@ -20,7 +20,7 @@ use roster_domain::{
     session::{new_secret, secret_hash},
     validation::bounded_text,
 };
-use roster_notify::templates::Notice;
+use roster_notify::templates::{INVITATION_LIFETIME, Notice, invitation_link};
 use roster_store::{Account, Caller, Invitation, Site, UserFilter};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -36,7 +36,6 @@ use crate::{
 };
 
 /// How long an invitation link works.
-pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::hours(48);
 const PAGE_SIZE: i32 = 50;
 
 fn forbidden() -> ApiError {
@@ -418,29 +417,16 @@ pub async fn invite(
         )
     })?;
     let token = new_secret();
-    let hash = secret_hash(&token);
-    let invitation = Invitation {
-        organisation_id: before.organisation_id.clone(),
-        user_id: before.id.clone(),
-        expires_at: state.now() + INVITATION_LIFETIME,
-    };
-    state.table.create_token(&hash, &invitation).await?;
-    let after = Membership {
-        invitation_token_hash: Some(hash),
-        invitation_status: match before.invitation_status {
-            InvitationStatus::Confirmed if account.password_hash.is_some() => {
-                InvitationStatus::Confirmed
-            }
-            _ => InvitationStatus::Pending,
-        },
-        version: before.version + 1,
-        ..before.clone()
-    };
-    state.table.update_membership(&before, &after, None).await?;
-    let link = format!(
-        "{}/accept-invitation?token={token}",
-        state.config.app_url.trim_end_matches('/')
-    );
+    let after = state
+        .table
+        .issue_invitation(
+            &before,
+            account.password_hash.is_some(),
+            &secret_hash(&token),
+            state.now() + INVITATION_LIFETIME,
+        )
+        .await?;
+    let link = invitation_link(&state.config.app_url, &token);
     let notice = Notice::Invitation {
         organisation: caller.organisation.name.clone(),
         link,

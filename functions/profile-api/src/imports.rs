@@ -163,6 +163,8 @@ fn summary(import: &ImportRecord) -> Value {
         "source": import.source,
         "mode": import.mode,
         "dry_run": import.dry_run,
+        "force": import.force,
+        "invite": import.invite,
         "created_at": import.created_at,
         "finished_at": import.finished_at,
         "rows_total": import.rows_total,

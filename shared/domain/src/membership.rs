@@ -129,6 +129,9 @@ pub struct Membership {
     /// earlier writes from changes made by others.
     #[serde(default)]
     pub last_import: Option<crate::ids::ImportId>,
+    /// The import that created the person, if one did.
+    #[serde(default)]
+    pub created_by_import: Option<crate::ids::ImportId>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -158,6 +161,7 @@ impl Membership {
             default_site: None,
             invitation_token_hash: None,
             last_import: None,
+            created_by_import: None,
             version: 1,
         }
     }
@@ -175,6 +179,21 @@ impl Membership {
             }
         }
         sites
+    }
+
+    /// The membership after an invitation link (SHA-256 `token_hash`) was issued: the one link
+    /// that works; the person is `pending` until they accept, unless they already confirmed and
+    /// have a password (a resend to someone who can log in changes nothing else).
+    pub fn invited(&self, token_hash: String, has_password: bool) -> Self {
+        Self {
+            invitation_token_hash: Some(token_hash),
+            invitation_status: match self.invitation_status {
+                InvitationStatus::Confirmed if has_password => InvitationStatus::Confirmed,
+                _ => InvitationStatus::Pending,
+            },
+            version: self.version + 1,
+            ..self.clone()
+        }
     }
 
     /// Whether colleagues can find this person in the directory.

@@ -30,6 +30,17 @@ pub enum Notice {
     },
 }
 
+/// How long an invitation link works.
+pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::hours(48);
+
+/// The link of an invitation email: the app's accept page with the token.
+pub fn invitation_link(app_url: &str, token: &str) -> String {
+    format!(
+        "{}/accept-invitation?token={token}",
+        app_url.trim_end_matches('/')
+    )
+}
+
 /// A notice rendered for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {

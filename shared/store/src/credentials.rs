@@ -196,6 +196,27 @@ impl DynamoTable {
             .await
     }
 
+    /// Issues an invitation link (SHA-256 `token_hash`) to `before`, valid until `expires_at`:
+    /// stores the token, then makes it the membership's one working link. Answers the membership
+    /// after.
+    pub async fn issue_invitation(
+        &self,
+        before: &roster_domain::membership::Membership,
+        has_password: bool,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<roster_domain::membership::Membership, StoreError> {
+        let invitation = Invitation {
+            organisation_id: before.organisation_id.clone(),
+            user_id: before.id.clone(),
+            expires_at,
+        };
+        self.create_token(token_hash, &invitation).await?;
+        let after = before.invited(token_hash.to_owned(), has_password);
+        self.update_membership(before, &after, None).await?;
+        Ok(after)
+    }
+
     /// The token behind `token_hash`, unless it was used or has expired (checked here: TTL
     /// deletion is lazy).
     pub async fn token<T: SingleUse>(

@@ -84,6 +84,14 @@ impl Functions {
             importer: csv_import::Importer::new(
                 clients.s3.clone(),
                 roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
+                csv_import::Invitations {
+                    mailer: roster_notify::SesMailer::new(
+                        clients.ses.clone(),
+                        &config.sender_address,
+                        Some(config.ses_configuration_set.clone()),
+                    ),
+                    app_url: config.app_url.clone(),
+                },
             ),
         }
     }
