@@ -792,6 +792,35 @@ async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
 }
 
 #[tokio::test]
+async fn a_person_named_twice_in_a_file_is_imported_once_and_the_repeat_reported() {
+    let importing = importing().await;
+    let people: Vec<String> = (0..30).map(|i| unique_email(&format!("d{i}"))).collect();
+    let mut rows: Vec<(&str, &str, &str)> = people
+        .iter()
+        .map(|e| ("Dup", "Licate", e.as_str()))
+        .collect();
+    rows[2] = ("Same", "Chunk", &people[1]); // repeats row 2 in the same chunk
+    rows[29] = ("Next", "Chunk", &people[0]); // repeats row 1 a chunk later
+    let file = people_csv(&rows);
+
+    for options in [
+        json!({ "mode": "add", "dry_run": true }),
+        json!({ "mode": "add" }),
+    ] {
+        let report = importing.import(options.clone(), &file).await;
+        assert_eq!(counts(&report), (28, 0, 0, 0, 2), "{options}: {report}");
+        for row in [3, 30] {
+            assert_eq!(
+                row_errors(&report, row),
+                [("email".to_owned(), "duplicate".to_owned())],
+                "{options}"
+            );
+        }
+    }
+    assert_eq!(importing.users().await.len(), 29, "28 people and the admin");
+}
+
+#[tokio::test]
 async fn an_upload_over_the_row_limit_is_refused_whole() {
     let importing = importing().await;
     let people: Vec<String> = (0..501)

@@ -21,7 +21,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use roster_domain::{
-    ids::UserId,
+    ids::{ImportId, UserId},
     import::{
         ColumnMapping, ImportedRow, Mode, managed_by_identity_provider, neutralise_formula,
         within_deactivation_threshold,
@@ -138,10 +138,11 @@ fn key_hash(key: &MatchKey) -> u64 {
 /// What the planning pass learnt.
 struct Plan {
     rows: u64,
-    /// Rows naming a person an earlier row already named.
+    /// Rows naming a person an earlier chunk's row already named (tracked for a dry run only,
+    /// which writes nothing; a real run finds them by `last_import_row`).
     duplicates: BTreeSet<u64>,
-    /// Existing people the file names (kept by `replace`).
-    named: HashSet<UserId>,
+    /// Existing people the file names (kept by `replace`), as hashes of their ids: 8 bytes each.
+    named: HashSet<u64>,
     /// Each row's outcome, kept for a dry run only.
     reports: Vec<RowReport>,
 }
@@ -173,7 +174,7 @@ impl Run<'_> {
                 if self.record.dry_run {
                     self.finish_dry_run(plan).await?;
                 } else {
-                    self.apply(path, &mapping, &plan).await?;
+                    self.apply(path, &mapping).await?;
                     if self.record.mode == Mode::Replace {
                         self.deactivate_missing(&plan.named).await?;
                     }
@@ -264,6 +265,7 @@ impl Run<'_> {
             reports: Vec::new(),
         };
         let mut seen: HashSet<u64> = HashSet::new();
+        let dry_run = self.record.dry_run;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let mut rows = rows.peekable();
         while let Some(cells) = rows.next() {
@@ -278,7 +280,7 @@ impl Run<'_> {
                 )));
             }
             let parsed = ImportedRow::parse(&cells?, mapping);
-            if let Ok(row) = &parsed {
+            if let (true, Ok(row)) = (dry_run, &parsed) {
                 let keys = match_keys(row);
                 if keys.iter().any(|(_, k)| seen.contains(&key_hash(k))) {
                     plan.duplicates.insert(plan.rows);
@@ -294,7 +296,7 @@ impl Run<'_> {
                     if let Planned::Update { before: m, .. } | Planned::Unchanged(m) =
                         &planned.planned
                     {
-                        plan.named.insert(m.id.clone());
+                        plan.named.insert(id_hash(&m.id));
                     }
                     if self.record.dry_run {
                         plan.reports.push(dry_report(planned));
@@ -305,12 +307,15 @@ impl Run<'_> {
         Ok(Ok(plan))
     }
 
-    /// Matches a chunk of parsed rows to people (three batched reads) and decides each row.
+    /// Matches a chunk of parsed rows to people (three batched reads) and decides each row. A
+    /// row that names a person an earlier row named is refused: earlier in the chunk, in
+    /// `duplicates`, or written by this import from another row.
     async fn plan_chunk(
         &self,
         rows: Vec<(u64, Result<ImportedRow, ValidationErrors>)>,
         duplicates: &BTreeSet<u64>,
     ) -> Result<Vec<PlannedRow>, StoreError> {
+        let mut in_chunk = HashSet::new();
         let wanted: Vec<MatchKey> = rows
             .iter()
             .filter_map(|(_, row)| row.as_ref().ok())
@@ -323,14 +328,16 @@ impl Run<'_> {
         let planned = rows
             .into_iter()
             .map(|(number, parsed)| {
+                let repeated = parsed.as_ref().is_ok_and(|row| {
+                    let keys = match_keys(row);
+                    let repeated = keys.iter().any(|(_, k)| in_chunk.contains(k));
+                    in_chunk.extend(keys.into_iter().map(|(_, k)| k));
+                    repeated
+                });
                 let planned = match parsed {
                     Err(errors) => Planned::Refused(row_errors(errors)),
-                    Ok(_) if duplicates.contains(&number) => Planned::Refused(row_error(
-                        "email",
-                        "duplicate",
-                        "an earlier row of the file names the same person",
-                    )),
-                    Ok(row) => decide(row, &matches),
+                    Ok(_) if repeated || duplicates.contains(&number) => duplicate(),
+                    Ok(row) => decide(row, number, &matches, &self.record.id),
                 };
                 PlannedRow { number, planned }
             })
@@ -341,7 +348,7 @@ impl Run<'_> {
     /// Active users of the organisation, and those of them a `replace` deactivates.
     async fn missing_members(
         &self,
-        named: &HashSet<UserId>,
+        named: &HashSet<u64>,
     ) -> Result<(usize, Vec<Membership>), StoreError> {
         let filter = UserFilter {
             status: Some("active".to_owned()),
@@ -356,7 +363,7 @@ impl Run<'_> {
                 .await?;
             for member in page.users {
                 active += 1;
-                let kept = named.contains(&member.id)
+                let kept = named.contains(&id_hash(&member.id))
                     || managed_by_identity_provider(&member)
                     || is_admin(&member.roles)
                     || member.last_import.as_ref() == Some(&self.record.id)
@@ -415,12 +422,7 @@ impl Run<'_> {
     }
 
     /// The apply pass, from the first row not yet applied.
-    async fn apply(
-        &mut self,
-        path: &Path,
-        mapping: &ColumnMapping,
-        plan: &Plan,
-    ) -> Result<(), RunError> {
+    async fn apply(&mut self, path: &Path, mapping: &ColumnMapping) -> Result<(), RunError> {
         let mut rows = Rows::open(path, &self.file_name)?
             .enumerate()
             .skip(self.record.rows_applied as usize)
@@ -431,7 +433,7 @@ impl Run<'_> {
             if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
                 let applied = chunk.len() as u64;
                 let planned = self
-                    .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
+                    .plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
                     .await?;
                 let reports: Vec<RowReport> = stream::iter(planned)
                     .map(|row| self.write(row))
@@ -497,6 +499,7 @@ impl Run<'_> {
             Planned::Update { before, after } => {
                 let mut after = (**after).clone();
                 after.last_import = Some(self.record.id.clone());
+                after.last_import_row = Some(row.number);
                 match self.table.update_membership(before, &after, None).await {
                     Ok(()) => Ok(report(RowStatus::Updated, Some(&after.id), vec![])),
                     Err(error) => refused(error),
@@ -506,8 +509,9 @@ impl Run<'_> {
                 row: imported,
                 account,
             } => {
-                let (membership, account, is_new) =
+                let (mut membership, account, is_new) =
                     self.new_member(imported, account.as_deref().cloned());
+                membership.last_import_row = Some(row.number);
                 match self
                     .table
                     .create_member(&membership, &account, is_new)
@@ -592,7 +596,7 @@ impl Run<'_> {
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
-    async fn deactivate_missing(&mut self, named: &HashSet<UserId>) -> Result<(), RunError> {
+    async fn deactivate_missing(&mut self, named: &HashSet<u64>) -> Result<(), RunError> {
         let (_, missing) = self.missing_members(named).await?;
         for chunk in missing.chunks(CHUNK_ROWS) {
             let mut reports = Vec::with_capacity(chunk.len());
@@ -695,7 +699,12 @@ impl Run<'_> {
 }
 
 /// Decides a valid row: the person its keys name (all of them the same person), or a new one.
-fn decide(row: ImportedRow, matches: &roster_store::Matches) -> Planned {
+fn decide(
+    row: ImportedRow,
+    number: u64,
+    matches: &roster_store::Matches,
+    import: &ImportId,
+) -> Planned {
     let found: Vec<(&str, &Membership)> = match_keys(&row)
         .into_iter()
         .filter_map(|(field, key)| matches.members.get(&key).map(|m| (field, m)))
@@ -708,6 +717,12 @@ fn decide(row: ImportedRow, matches: &roster_store::Matches) -> Planned {
         ));
     }
     match found.first() {
+        Some((_, member))
+            if member.last_import.as_ref() == Some(import)
+                && member.last_import_row.is_some_and(|r| r != number) =>
+        {
+            duplicate()
+        }
         Some((_, member)) => match row.update(member) {
             Ok(Some(after)) => Planned::Update {
                 before: Box::new((*member).clone()),
@@ -729,6 +744,20 @@ fn decide(row: ImportedRow, matches: &roster_store::Matches) -> Planned {
             }
         }
     }
+}
+
+fn duplicate() -> Planned {
+    Planned::Refused(row_error(
+        "email",
+        "duplicate",
+        "an earlier row of the file names the same person",
+    ))
+}
+
+fn id_hash(id: &UserId) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A planned row as a dry run reports it.

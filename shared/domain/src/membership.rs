@@ -129,6 +129,9 @@ pub struct Membership {
     /// earlier writes from changes made by others.
     #[serde(default)]
     pub last_import: Option<crate::ids::ImportId>,
+    /// The row of `last_import` that wrote the person (a later row naming them is a duplicate).
+    #[serde(default)]
+    pub last_import_row: Option<u64>,
     /// The import that created the person, if one did.
     #[serde(default)]
     pub created_by_import: Option<crate::ids::ImportId>,
@@ -161,6 +164,7 @@ impl Membership {
             default_site: None,
             invitation_token_hash: None,
             last_import: None,
+            last_import_row: None,
             created_by_import: None,
             version: 1,
         }

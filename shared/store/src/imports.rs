@@ -451,7 +451,10 @@ impl DynamoTable {
             MatchKey::ExternalId(id) => keys::external_id_sentinel(organisation, id),
             MatchKey::Username(name) => keys::username_sentinel(organisation, name),
         };
-        let sentinel_keys: Vec<keys::Key> = wanted.iter().map(sentinel_key).collect();
+        let mut sentinel_keys: Vec<keys::Key> = wanted.iter().map(sentinel_key).collect();
+        // BatchGetItem refuses a request that names a key twice.
+        sentinel_keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        sentinel_keys.dedup();
         let mut owners: HashMap<(String, String), String> = HashMap::new();
         for item in self.batch_get(&sentinel_keys).await? {
             let (pk, sk) = item_key(&item);
@@ -489,12 +492,14 @@ impl DynamoTable {
             }
         }
 
-        let third: Vec<keys::Key> = accounts_by_id
+        let mut third: Vec<keys::Key> = accounts_by_id
             .values()
             .filter_map(|a| a.memberships.get(organisation))
             .filter(|u| !members_by_id.contains_key(*u))
             .map(|u| keys::membership(organisation, u))
             .collect();
+        third.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        third.dedup();
         for item in self.batch_get(&third).await? {
             let membership = body::<MembershipItem>(item)?.membership;
             members_by_id.insert(membership.id.clone(), membership);
