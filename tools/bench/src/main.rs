@@ -2,6 +2,8 @@
 //! measured in the same run on the same machine, as a ratio. Prints a table and writes it as JSON
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
+mod import;
+
 use std::{
     process::Stdio,
     time::{Duration, Instant},
@@ -61,6 +63,12 @@ impl Row {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, command, event] = args.as_slice()
+        && command == "import-once"
+    {
+        return import::import_once(event).await;
+    }
     let config = LocalConfig::from_env()?;
     let aws = roster_bootstrap::aws_config().await;
     let push = push_applications(&aws_sdk_sns::Client::new(&aws)).await?;
@@ -318,6 +326,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         ratio: peak_rss_kb as f64 / 1024.0 / 40.0,
         max_ratio: 1.0,
         samples: starts.0.len(),
+    });
+
+    // Import: throughput against the bare loop, then peak memory for two file sizes.
+    let import_rows = std::env::var("ROSTER_BENCH_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    rows.push(
+        import::throughput(
+            &functions,
+            &clients.s3,
+            &bare,
+            &config,
+            &organisation,
+            import_rows,
+        )
+        .await?,
+    );
+    let small = import::peak_memory_kb(&clients.s3, &config, &organisation, 100_000).await?;
+    let large = import::peak_memory_kb(&clients.s3, &config, &organisation, 1_000_000).await?;
+    rows.push(Row {
+        budget: "import peak RSS: 1M rows vs 100k rows",
+        measured: format!("{:.1} MB", large as f64 / 1024.0),
+        limit: format!("{:.1} MB + 10 %", small as f64 / 1024.0),
+        ratio: large as f64 / small as f64,
+        max_ratio: 1.1,
+        samples: 2,
     });
 
     println!(

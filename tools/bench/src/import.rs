@@ -1,0 +1,206 @@
+//! The import budgets: items written per second against a bare `BatchWriteItem` loop into the
+//! same table, and peak memory of an import process for a 100,000- and a 1,000,000-row file.
+
+use std::{process::Stdio, time::Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
+use roster_local::{
+    Functions, LocalConfig,
+    events::{CreatedObject, s3_put_event},
+};
+use serde_json::Value;
+
+use crate::Row;
+
+type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A sync drop of `rows` people (`First name,Last name,Email`), put into the import bucket.
+async fn put_file(
+    s3: &aws_sdk_s3::Client,
+    config: &LocalConfig,
+    key: &str,
+    rows: usize,
+) -> Result<Value, BenchError> {
+    let marker = roster_domain::ids::UserId::generate();
+    let mut csv = String::with_capacity(rows * 48);
+    csv.push_str("First name,Last name,Email\n");
+    for i in 0..rows {
+        csv.push_str(&format!("Bench,Person{i},p{i}.{marker}@example.com\n"));
+    }
+    let size = csv.len() as i64;
+    let put = s3
+        .put_object()
+        .bucket(&config.import_bucket)
+        .key(key)
+        .body(csv.into_bytes().into())
+        .send()
+        .await?;
+    Ok(s3_put_event(
+        &config.import_bucket,
+        &config.region,
+        chrono::Utc::now(),
+        &[CreatedObject {
+            key: key.to_owned(),
+            version_id: put.version_id().map(str::to_owned),
+            size,
+            e_tag: put.e_tag().map(str::to_owned),
+        }],
+    ))
+}
+
+/// Items in the table (a `Scan` that counts: a benchmark's tool, never a request path).
+async fn item_count(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Result<u64, BenchError> {
+    let mut count = 0;
+    let mut start = None;
+    loop {
+        let page = dynamodb
+            .scan()
+            .table_name(table)
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        count += page.count() as u64;
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(count);
+        }
+    }
+}
+
+/// Writes `items` items of about the size of an imported person's items with one
+/// `BatchWriteItem` of 25 after another; answers items per second.
+async fn bare_batch_writes(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    items: u64,
+) -> Result<f64, BenchError> {
+    let payload = "x".repeat(200);
+    let start = Instant::now();
+    let mut written = 0;
+    while written < items {
+        let batch = (items - written).min(25);
+        let mut requests: Vec<WriteRequest> = (written..written + batch)
+            .map(|i| {
+                let item = PutRequest::builder()
+                    .item("pk", AttributeValue::S(format!("BENCH#{i}")))
+                    .item("sk", AttributeValue::S("ITEM".to_owned()))
+                    .item("payload", AttributeValue::S(payload.clone()))
+                    .build()
+                    .expect("key and item are set");
+                WriteRequest::builder().put_request(item).build()
+            })
+            .collect();
+        while !requests.is_empty() {
+            let output = dynamodb
+                .batch_write_item()
+                .request_items(table, requests)
+                .send()
+                .await?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut unprocessed| unprocessed.remove(table))
+                .unwrap_or_default();
+        }
+        written += batch;
+    }
+    Ok(items as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Imports `rows` people as a daily sync drop and compares the items it wrote per second with
+/// the bare loop writing as many items.
+pub async fn throughput(
+    functions: &Functions,
+    s3: &aws_sdk_s3::Client,
+    dynamodb: &aws_sdk_dynamodb::Client,
+    config: &LocalConfig,
+    organisation: &str,
+    rows: usize,
+) -> Result<Row, BenchError> {
+    let event = put_file(
+        s3,
+        config,
+        &format!("sync/{organisation}/throughput.csv"),
+        rows,
+    )
+    .await?;
+    let before = item_count(dynamodb, &config.table_name).await?;
+    let start = Instant::now();
+    let run = functions.invoke("csv-import", event).await?;
+    let seconds = start.elapsed().as_secs_f64();
+    let import = &run["received"][0]["import"];
+    if import["counts"]["created"].as_u64() != Some(rows as u64) {
+        return Err(format!("the import did not create every row: {run}").into());
+    }
+    let written = item_count(dynamodb, &config.table_name).await? - before;
+    let import_rate = written as f64 / seconds;
+    let bare_rate = bare_batch_writes(dynamodb, &config.table_name, written).await?;
+    Ok(Row {
+        budget: "import items/s (limit: bare BatchWriteItem)",
+        measured: format!("{import_rate:.0}/s"),
+        limit: format!("{bare_rate:.0}/s ({written} items)"),
+        ratio: bare_rate / import_rate,
+        max_ratio: 1.0 / 0.7,
+        samples: rows,
+    })
+}
+
+/// Peak RSS (kB) of a child process that runs one import of a `rows`-row file. The file makes
+/// a `replace` that stops at the deactivation threshold after its whole planning pass (every
+/// row read, checked and looked up), so the large runs measure the file-sized work without
+/// writing a million people into DynamoDB Local.
+pub async fn peak_memory_kb(
+    s3: &aws_sdk_s3::Client,
+    config: &LocalConfig,
+    organisation: &str,
+    rows: usize,
+) -> Result<u64, BenchError> {
+    let event = put_file(
+        s3,
+        config,
+        &format!("sync/{organisation}/memory-{rows}.csv"),
+        rows,
+    )
+    .await?;
+    let path = std::env::temp_dir().join(format!("roster-bench-event-{rows}.json"));
+    std::fs::write(&path, event.to_string())?;
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("import-once")
+        .arg(&path)
+        .stderr(Stdio::inherit())
+        .output()
+        .await?;
+    let answer: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("import-once answered {:?}: {e}", output.stdout))?;
+    let import = &answer["run"]["received"][0]["import"];
+    if import["status"] != "failed" {
+        return Err(format!("the memory run was meant to stop at the threshold: {answer}").into());
+    }
+    answer["peak_rss_kb"]
+        .as_u64()
+        .ok_or_else(|| "no peak RSS".into())
+}
+
+/// `roster-bench import-once <event.json>`: runs the csv-import handler on one event in this
+/// process and prints `{"run", "peak_rss_kb"}`.
+pub async fn import_once(event_path: &str) -> Result<(), BenchError> {
+    let config = LocalConfig::from_env()?;
+    let aws = roster_bootstrap::aws_config().await;
+    let push = roster_local::provision::push_applications(&aws_sdk_sns::Client::new(&aws)).await?;
+    let functions = Functions::new(
+        &roster_local::clients(&aws),
+        &config,
+        &push,
+        profile_api::system_clock(),
+    );
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(event_path)?)?;
+    let run = functions.invoke("csv-import", event).await?;
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or_default();
+    println!("{}", serde_json::json!({ "run": run, "peak_rss_kb": peak }));
+    Ok(())
+}
