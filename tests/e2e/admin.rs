@@ -781,7 +781,13 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
         &stack.config.table_name,
     );
     let hash = roster_domain::session::secret_hash(key);
-    assert!(table.api_key(&hash).await.unwrap().is_some());
+    assert!(
+        table
+            .api_key(&hash, roster_store::KeyKind::Integration)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     assert_eq!(
         app.delete(&format!("/v1/admin/api-keys/{id}"), &admin)
@@ -792,7 +798,13 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
         204
     );
 
-    assert!(table.api_key(&hash).await.unwrap().is_none());
+    assert!(
+        table
+            .api_key(&hash, roster_store::KeyKind::Integration)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let listed: Value = app
         .get("/v1/admin/api-keys", &admin)
         .send()

@@ -124,14 +124,14 @@ async fn scim_paths_reach_the_scim_function_and_answer_in_the_scim_error_schema(
         .await
         .unwrap();
 
-    assert_eq!(response.status(), 404);
+    assert_eq!(response.status(), 401, "no SCIM token");
     assert_eq!(response.headers()["content-type"], "application/scim+json");
     let error: Value = response.json().await.unwrap();
     assert_eq!(
         error["schemas"],
         json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
     );
-    assert_eq!(error["status"], "404");
+    assert_eq!(error["status"], "401");
 }
 
 #[tokio::test]
@@ -272,7 +272,10 @@ async fn scim_answers_its_api_gateway_sample_event_in_the_scim_error_schema() {
         .await
         .unwrap();
 
-    assert_eq!(response["statusCode"], 404);
+    assert_eq!(
+        response["statusCode"], 401,
+        "the sample carries no SCIM token"
+    );
     assert_eq!(response["headers"]["content-type"], "application/scim+json");
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     assert_eq!(

@@ -6,3 +6,4 @@ mod credentials;
 mod foundation;
 mod imports;
 mod profile;
+mod scim;

@@ -1,4 +1,5 @@
-//! Organisation API keys (Admin only): created with the secret shown once, listed, revoked.
+//! Organisation keys (Admin only): API keys for integrations and SCIM bearer tokens, created with
+//! the secret shown once, listed, revoked.
 
 use axum::{
     Json,
@@ -11,7 +12,7 @@ use roster_domain::{
     session::{new_secret, secret_hash},
     validation::bounded_text,
 };
-use roster_store::{ApiKey, Caller};
+use roster_store::{ApiKey, Caller, KeyKind};
 use serde_json::{Value, json};
 
 use crate::{
@@ -26,7 +27,7 @@ fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     } else {
         Err(ApiError::Forbidden {
             code: "forbidden",
-            detail: "Only an Admin manages API keys.",
+            detail: "Only an Admin manages API keys and SCIM tokens.",
         })
     }
 }
@@ -35,13 +36,24 @@ fn view(key: &ApiKey) -> Value {
     json!({ "id": key.id, "name": key.name, "created_at": key.created_at })
 }
 
-/// `POST /v1/admin/api-keys` `{name}` -> 201 `{id, key, name}`; the key is never shown again.
-pub async fn create(
-    State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    JsonObject(body): JsonObject,
+/// What the two kinds of organisation key are called where people see them.
+fn labels(kind: KeyKind) -> (&'static str, &'static str) {
+    match kind {
+        KeyKind::Integration => ("API key", "api_key"),
+        KeyKind::Scim => ("SCIM token", "scim_token"),
+    }
+}
+
+/// Creates a key of `kind` from `{name?}`: 201 `{id, key, token, name, created_at}`; the secret
+/// is never shown again.
+async fn create(
+    state: AppState,
+    caller: roster_store::Caller,
+    body: serde_json::Map<String, Value>,
+    kind: KeyKind,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&caller)?;
+    let (label, action) = labels(kind);
     let mut fields = Fields::new(&body, &["name"]);
     let name = fields
         .optional_string("name")
@@ -50,39 +62,100 @@ pub async fn create(
     let secret = new_secret();
     let key = ApiKey {
         id: UploadId::generate().to_string(),
+        kind,
         organisation_id: caller.organisation.id.clone(),
-        name: name.unwrap_or_else(|| "API key".to_owned()),
+        name: name.unwrap_or_else(|| label.to_owned()),
         created_at: state.now(),
         key_hash: secret_hash(&secret),
     };
     state.table.create_api_key(&key).await?;
-    audit::by_caller(&state, &caller, "api_key.created", Some(&key.id), vec![]).await;
+    audit::by_caller(
+        &state,
+        &caller,
+        &format!("{action}.created"),
+        Some(&key.id),
+        vec![],
+    )
+    .await;
     let mut answer = view(&key);
     answer["key"] = json!(secret);
+    answer["token"] = json!(secret);
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+async fn list(
+    state: AppState,
+    caller: roster_store::Caller,
+    kind: KeyKind,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    let keys = state.table.api_keys(&caller.organisation.id).await?;
+    let keys = state.table.api_keys(&caller.organisation.id, kind).await?;
     Ok(Json(
         json!({ "items": keys.iter().map(view).collect::<Vec<_>>() }),
     ))
 }
 
-pub async fn revoke(
-    State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+async fn revoke(
+    state: AppState,
+    caller: roster_store::Caller,
+    id: String,
+    kind: KeyKind,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
     state
         .table
-        .revoke_api_key(&caller.organisation.id, &id)
+        .revoke_api_key(&caller.organisation.id, kind, &id)
         .await?;
-    audit::by_caller(&state, &caller, "api_key.revoked", Some(&id), vec![]).await;
+    let action = format!("{}.revoked", labels(kind).1);
+    audit::by_caller(&state, &caller, &action, Some(&id), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/admin/api-keys` `{name}`: an integration key (`X-Api-Key`).
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    create(state, caller, body, KeyKind::Integration).await
+}
+
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    list(state, caller, KeyKind::Integration).await
+}
+
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    revoke(state, caller, id, KeyKind::Integration).await
+}
+
+/// `POST /v1/admin/scim-tokens` `{name}`: a SCIM client's bearer token. Rotate by creating a new
+/// one, moving the client over, then revoking the old one.
+pub async fn create_scim_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    create(state, caller, body, KeyKind::Scim).await
+}
+
+pub async fn list_scim_tokens(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    list(state, caller, KeyKind::Scim).await
+}
+
+pub async fn revoke_scim_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    revoke(state, caller, id, KeyKind::Scim).await
 }

@@ -216,9 +216,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/imports/{import}", get(imports::get))
         .route(
             "/v1/admin/api-keys",
-            get(api_keys::list).post(api_keys::create),
+            get(api_keys::list_api_keys).post(api_keys::create_api_key),
         )
-        .route("/v1/admin/api-keys/{key}", delete(api_keys::revoke))
+        .route("/v1/admin/api-keys/{key}", delete(api_keys::revoke_api_key))
+        .route(
+            "/v1/admin/scim-tokens",
+            get(api_keys::list_scim_tokens).post(api_keys::create_scim_token),
+        )
+        .route(
+            "/v1/admin/scim-tokens/{token}",
+            delete(api_keys::revoke_scim_token),
+        )
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(
             "/v1/me/preferences",

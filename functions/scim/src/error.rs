@@ -11,12 +11,19 @@ use serde_json::json;
 pub enum ScimError {
     #[error("resource not found")]
     NotFound,
+    /// No bearer token, or one that is not a live SCIM token of an organisation.
+    #[error("a valid SCIM bearer token is required")]
+    Unauthorized,
+    #[error("the service is unavailable; retry later")]
+    Unavailable,
 }
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
         let (status, scim_type) = match self {
             ScimError::NotFound => (StatusCode::NOT_FOUND, None::<&str>),
+            ScimError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
+            ScimError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
         };
         let mut body = json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -26,12 +33,19 @@ impl IntoResponse for ScimError {
         if let Some(scim_type) = scim_type {
             body["scimType"] = json!(scim_type);
         }
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/scim+json")],
             Json(body),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

@@ -1,5 +1,7 @@
-//! Organisation API keys for integrations: shown once, stored as SHA-256, revocable. A key item
-//! (looked up by hash) and a listing item in the organisation are written and removed together.
+//! Organisation keys: API keys for integrations and SCIM bearer tokens, shown once, stored as
+//! SHA-256, revocable (a new SCIM token works beside the old one until that is revoked, so
+//! rotation has overlap). A key item (looked up by hash) and a listing item in the organisation
+//! are written and removed together.
 
 use chrono::{DateTime, Utc};
 use roster_domain::ids::OrganisationId;
@@ -11,9 +13,31 @@ use crate::{
     transaction::{Condition, OnFail, Transaction},
 };
 
+/// What a key opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// `X-Api-Key` of an integration (`/v1`).
+    #[default]
+    Integration,
+    /// `Authorization: Bearer` of a SCIM client (`/scim/v2`).
+    Scim,
+}
+
+impl KeyKind {
+    pub(crate) fn listing_prefix(self) -> &'static str {
+        match self {
+            KeyKind::Integration => keys::API_KEY_PREFIX,
+            KeyKind::Scim => keys::SCIM_TOKEN_PREFIX,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: String,
+    #[serde(default)]
+    pub kind: KeyKind,
     pub organisation_id: OrganisationId,
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -30,35 +54,50 @@ impl DynamoTable {
         );
         tx.put(
             self,
-            Record::new(keys::api_key_listing(&key.organisation_id, &key.id), key).item(),
+            Record::new(
+                keys::key_listing(&key.organisation_id, key.kind.listing_prefix(), &key.id),
+                key,
+            )
+            .item(),
             None,
         );
         tx.commit(self).await
     }
 
-    pub async fn api_keys(&self, organisation: &OrganisationId) -> Result<Vec<ApiKey>, StoreError> {
-        self.query_partition(&keys::organisation(organisation).pk, keys::API_KEY_PREFIX)
+    pub async fn api_keys(
+        &self,
+        organisation: &OrganisationId,
+        kind: KeyKind,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        self.query_partition(&keys::organisation(organisation).pk, kind.listing_prefix())
             .await?
             .into_iter()
             .map(body)
             .collect()
     }
 
-    /// The key whose secret hashes to `key_hash`, if it is still valid.
-    pub async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        self.get(&keys::api_key(key_hash), true)
+    /// The key of `kind` whose secret hashes to `key_hash`, if it is still valid.
+    pub async fn api_key(
+        &self,
+        key_hash: &str,
+        kind: KeyKind,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self
+            .get(&keys::api_key(key_hash), true)
             .await?
-            .map(body)
-            .transpose()
+            .map(body::<ApiKey>)
+            .transpose()?
+            .filter(|key| key.kind == kind))
     }
 
-    /// Revokes the key `id` of the organisation; `NotFound` if there is none.
+    /// Revokes the key `id` of `kind` of the organisation; `NotFound` if there is none.
     pub async fn revoke_api_key(
         &self,
         organisation: &OrganisationId,
+        kind: KeyKind,
         id: &str,
     ) -> Result<(), StoreError> {
-        let listing = keys::api_key_listing(organisation, id);
+        let listing = keys::key_listing(organisation, kind.listing_prefix(), id);
         let key: ApiKey = self
             .get(&listing, true)
             .await?

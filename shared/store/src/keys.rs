@@ -145,12 +145,11 @@ pub fn api_key(key_hash: &str) -> Key {
     key(format!("API_KEY#{key_hash}"), "API_KEY")
 }
 
-/// An API key in its organisation's list.
-pub fn api_key_listing(organisation: &OrganisationId, id: &str) -> Key {
-    key(
-        format!("ORG#{organisation}"),
-        format!("{API_KEY_PREFIX}{id}"),
-    )
+pub const SCIM_TOKEN_PREFIX: &str = "SCIM_TOKEN#";
+
+/// An API key or SCIM token (`prefix`) in its organisation's list.
+pub fn key_listing(organisation: &OrganisationId, prefix: &str, id: &str) -> Key {
+    key(format!("ORG#{organisation}"), format!("{prefix}{id}"))
 }
 
 pub fn directory_partition(organisation: &OrganisationId) -> String {

@@ -22,7 +22,7 @@ mod vehicles;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
 pub use accounts::{Account, Totp};
-pub use api_keys::ApiKey;
+pub use api_keys::{ApiKey, KeyKind};
 pub use audit::{AuditFilter, AuditPage};
 pub use counter::CallCounter;
 pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken, SingleUse};

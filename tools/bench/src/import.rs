@@ -14,6 +14,40 @@ use crate::Row;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Says which step of the import bench failed.
+fn step<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> BenchError {
+    move |error| format!("import bench, {what}: {error}").into()
+}
+
+/// Clients for the bench's own bulk work (files of tens of MB, whole-table counts), with the
+/// patience of a maintenance tool rather than a request's 5 seconds.
+pub struct Patient {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl Patient {
+    pub fn new(aws: &aws_config::SdkConfig) -> Self {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(std::time::Duration::from_secs(300))
+            .operation_timeout(std::time::Duration::from_secs(600))
+            .build();
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(aws)
+                    .timeout_config(timeouts.clone())
+                    .force_path_style(true)
+                    .build(),
+            ),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(aws)
+                    .timeout_config(timeouts)
+                    .build(),
+            ),
+        }
+    }
+}
+
 /// A sync drop of `rows` people (`First name,Last name,Email`), put into the import bucket.
 async fn put_file(
     s3: &aws_sdk_s3::Client,
@@ -34,7 +68,8 @@ async fn put_file(
         .key(key)
         .body(csv.into_bytes().into())
         .send()
-        .await?;
+        .await
+        .map_err(step("putting the file"))?;
     Ok(s3_put_event(
         &config.import_bucket,
         &config.region,
@@ -59,7 +94,8 @@ async fn item_count(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Result<
             .select(Select::Count)
             .set_exclusive_start_key(start)
             .send()
-            .await?;
+            .await
+            .map_err(step("counting items"))?;
         count += page.count() as u64;
         start = page.last_evaluated_key;
         if start.is_none() {
@@ -96,7 +132,8 @@ async fn bare_batch_writes(
                 .batch_write_item()
                 .request_items(table, requests)
                 .send()
-                .await?;
+                .await
+                .map_err(step("the bare BatchWriteItem loop"))?;
             requests = output
                 .unprocessed_items
                 .and_then(|mut unprocessed| unprocessed.remove(table))
@@ -111,14 +148,14 @@ async fn bare_batch_writes(
 /// the bare loop writing as many items.
 pub async fn throughput(
     functions: &Functions,
-    s3: &aws_sdk_s3::Client,
-    dynamodb: &aws_sdk_dynamodb::Client,
+    patient: &Patient,
     config: &LocalConfig,
     organisation: &str,
     rows: usize,
 ) -> Result<Row, BenchError> {
+    let dynamodb = &patient.dynamodb;
     let event = put_file(
-        s3,
+        &patient.s3,
         config,
         &format!("sync/{organisation}/throughput.csv"),
         rows,
@@ -126,7 +163,10 @@ pub async fn throughput(
     .await?;
     let before = item_count(dynamodb, &config.table_name).await?;
     let start = Instant::now();
-    let run = functions.invoke("csv-import", event).await?;
+    let run = functions
+        .invoke("csv-import", event)
+        .await
+        .map_err(step("the import"))?;
     let seconds = start.elapsed().as_secs_f64();
     let import = &run["received"][0]["import"];
     if import["counts"]["created"].as_u64() != Some(rows as u64) {
@@ -150,13 +190,13 @@ pub async fn throughput(
 /// row read, checked and looked up), so the large runs measure the file-sized work without
 /// writing a million people into DynamoDB Local.
 pub async fn peak_memory_kb(
-    s3: &aws_sdk_s3::Client,
+    patient: &Patient,
     config: &LocalConfig,
     organisation: &str,
     rows: usize,
 ) -> Result<u64, BenchError> {
     let event = put_file(
-        s3,
+        &patient.s3,
         config,
         &format!("sync/{organisation}/memory-{rows}.csv"),
         rows,
@@ -194,7 +234,10 @@ pub async fn import_once(event_path: &str) -> Result<(), BenchError> {
         profile_api::system_clock(),
     );
     let event: Value = serde_json::from_str(&std::fs::read_to_string(event_path)?)?;
-    let run = functions.invoke("csv-import", event).await?;
+    let run = functions
+        .invoke("csv-import", event)
+        .await
+        .map_err(step("the memory run"))?;
     let status = std::fs::read_to_string("/proc/self/status")?;
     let peak = status
         .lines()

@@ -333,19 +333,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    rows.push(
-        import::throughput(
-            &functions,
-            &clients.s3,
-            &bare,
-            &config,
-            &organisation,
-            import_rows,
-        )
-        .await?,
-    );
-    let small = import::peak_memory_kb(&clients.s3, &config, &organisation, 100_000).await?;
-    let large = import::peak_memory_kb(&clients.s3, &config, &organisation, 1_000_000).await?;
+    let patient = import::Patient::new(&aws);
+    rows.push(import::throughput(&functions, &patient, &config, &organisation, import_rows).await?);
+    let small = import::peak_memory_kb(&patient, &config, &organisation, 100_000).await?;
+    let large = import::peak_memory_kb(&patient, &config, &organisation, 1_000_000).await?;
     rows.push(Row {
         budget: "import peak RSS: 1M rows vs 100k rows",
         measured: format!("{:.1} MB", large as f64 / 1024.0),

@@ -80,7 +80,10 @@ impl Functions {
                 profile_api_config,
                 clock,
             )),
-            scim: scim::router(),
+            scim: scim::router(roster_store::DynamoTable::new(
+                clients.dynamodb.clone(),
+                config.table_name.clone(),
+            )),
             importer: csv_import::Importer::new(
                 clients.s3.clone(),
                 roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
