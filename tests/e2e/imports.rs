@@ -751,6 +751,36 @@ async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing(
 }
 
 #[tokio::test]
+async fn replace_keeps_people_whose_rows_failed() {
+    let importing = importing().await;
+    let people: Vec<String> = (0..5).map(|i| unique_email(&format!("k{i}"))).collect();
+    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Kim", "Doe", e.as_str())).collect();
+    importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+
+    // Kim 0's row now has a last name that breaks the rules, and Kim 1's email is written in
+    // capitals: neither is a reason to deactivate them.
+    let shouting = people[1].to_uppercase();
+    let mut next = rows.clone();
+    next[0] = ("Kim", "D", &people[0]);
+    next[1] = ("Kim", "Doe", &shouting);
+    let report = importing
+        .import(json!({ "mode": "replace" }), &people_csv(&next))
+        .await;
+    assert_eq!(counts(&report), (0, 0, 4, 0, 1), "{report}");
+    assert_eq!(
+        row_errors(&report, 1),
+        [("last_name".to_owned(), "too_short".to_owned())]
+    );
+    let users = importing.users().await;
+    assert!(
+        users.iter().all(|u| u.is_active()),
+        "nobody was deactivated"
+    );
+}
+
+#[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;
     let people: Vec<String> = (0..10).map(|i| unique_email(&format!("t{i}"))).collect();
@@ -759,7 +789,8 @@ async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
         .import(json!({ "mode": "add" }), &people_csv(&rows))
         .await;
 
-    // 3 of 11 active users (27 %) would go: more than the default 20 %.
+    // 3 of the 10 users an import may deactivate (the admin is exempt) would go: 30 %, more than
+    // the default 20 %.
     let newcomer = unique_email("new");
     let mut kept = rows[..7].to_vec();
     kept.push(("New", "Comer", &newcomer));
@@ -773,7 +804,7 @@ async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
         stopped["failure"]["message"]
             .as_str()
             .unwrap()
-            .contains("3 of 11"),
+            .contains("3 of 10"),
         "{stopped}"
     );
     assert_eq!(

@@ -169,13 +169,30 @@ fn blank(row: &[String]) -> bool {
 /// How much of a CSV file decides its encoding and delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-/// UTF-8 when the start of the file is valid UTF-8 (a character cut off where a partial sample
-/// ends is fine), else Windows-1252. A BOM (UTF-8, UTF-16LE/BE) overrides both.
-fn text_encoding(sample: &[u8], partial: bool) -> &'static Encoding {
-    match std::str::from_utf8(sample) {
-        Ok(_) => UTF_8,
-        Err(error) if partial && error.error_len().is_none() => UTF_8,
-        Err(_) => WINDOWS_1252,
+/// UTF-8 when the whole file is valid UTF-8, else Windows-1252 (checked in one streaming pass, so
+/// an accent deep in a Windows file is not misread). A BOM (UTF-8, UTF-16LE/BE) overrides both.
+fn text_encoding(path: &Path) -> Result<&'static Encoding, FileError> {
+    let mut file = BufReader::new(File::open(path)?);
+    let mut carried = Vec::new();
+    let mut buffer = vec![0u8; SNIFF_BYTES];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(if carried.is_empty() {
+                UTF_8
+            } else {
+                WINDOWS_1252
+            });
+        }
+        carried.extend_from_slice(&buffer[..read]);
+        match std::str::from_utf8(&carried) {
+            Ok(_) => carried.clear(),
+            // A character cut off where this read ended: keep its bytes for the next read.
+            Err(error) if error.error_len().is_none() => {
+                carried.drain(..error.valid_up_to());
+            }
+            Err(_) => return Ok(WINDOWS_1252),
+        }
     }
 }
 
@@ -215,16 +232,17 @@ fn csv_rows(path: &Path) -> Result<RowIter, FileError> {
     File::open(path)?
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut sample)?;
-    let encoding = text_encoding(&sample, sample.len() == SNIFF_BYTES);
     let utf16 = sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]);
     if !utf16 && sample.contains(&0) {
         return Err(unsupported("This binary file"));
     }
-    let mut head = String::new();
-    decoded(path, encoding)?
-        .take(SNIFF_BYTES as u64)
-        .read_to_string(&mut head)
-        .map_err(|e| FileError::Unreadable(e.to_string()))?;
+    let encoding = if utf16 { UTF_8 } else { text_encoding(path)? };
+    // The sample decoded as a whole; a character cut off at its end only spoils text after the
+    // first line.
+    let head = match Encoding::for_bom(&sample) {
+        Some((with_bom, _)) => with_bom.decode_with_bom_removal(&sample).0,
+        None => encoding.decode_without_bom_handling(&sample).0,
+    };
     let first_line = head.lines().next().unwrap_or_default();
     let reader = csv::ReaderBuilder::new()
         .delimiter(delimiter(first_line))
@@ -293,15 +311,42 @@ mod tests {
     }
 
     #[test]
-    fn text_that_is_not_utf8_is_read_as_windows_1252() {
-        assert_eq!(text_encoding("Zoë".as_bytes(), false), UTF_8);
-        assert_eq!(text_encoding(b"Zo\xEB", false), WINDOWS_1252);
-        assert_eq!(text_encoding(b"Zo\xEB!", true), WINDOWS_1252);
+    fn a_file_is_utf8_only_when_all_of_it_is() {
+        let encoding_of = |bytes: &[u8]| {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut file, bytes).unwrap();
+            text_encoding(file.path()).unwrap()
+        };
+        assert_eq!(encoding_of("Zoë".as_bytes()), UTF_8);
+        assert_eq!(encoding_of(b"Zo\xEB"), WINDOWS_1252);
+        let mut late_accent = vec![b'a'; SNIFF_BYTES * 2];
+        late_accent.extend(b"Zo\xEB\n");
         assert_eq!(
-            text_encoding(&"Zoë".as_bytes()[..3], true),
-            UTF_8,
-            "a character cut off by the sample"
+            encoding_of(&late_accent),
+            WINDOWS_1252,
+            "an accent after the first read"
         );
+        let mut cut = vec![b'a'; SNIFF_BYTES - 1];
+        cut.extend("ëë".as_bytes());
+        assert_eq!(
+            encoding_of(&cut),
+            UTF_8,
+            "a character split between two reads"
+        );
+    }
+
+    #[test]
+    fn a_multibyte_character_at_the_sample_edge_does_not_spoil_the_file() {
+        let mut text = String::from("Имя;Фамилия;Email\n");
+        while text.len() < SNIFF_BYTES * 2 {
+            text.push_str("Иван;Петров;ivan@example.com\n");
+        }
+        for offset in 0..3 {
+            let padded = "Ж".repeat(offset) + &text;
+            let (headers, rows) = rows_of(padded.as_bytes());
+            assert_eq!(headers.len(), 3, "offset {offset}");
+            assert!(rows.len() > 1000);
+        }
     }
 
     fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {

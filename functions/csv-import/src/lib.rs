@@ -27,6 +27,9 @@ pub use run::Invitations;
 pub const MAX_UPLOAD_BYTES: i64 = 20 * 1024 * 1024;
 /// Largest daily sync file.
 pub const MAX_SYNC_BYTES: i64 = 2 * 1024 * 1024 * 1024;
+/// Deliveries that may work on one import (Lambda's first try and two retries); the next one
+/// marks it failed instead of trying again what crashed or timed out every time.
+const MAX_ATTEMPTS: u32 = 3;
 /// How long a claim holds when the invocation has no deadline (local runs): Lambda's maximum.
 const DEFAULT_LEASE_MS: i64 = 15 * 60 * 1000;
 
@@ -287,18 +290,27 @@ impl Importer {
         };
         claimed.file_key = Some(received.key.clone());
         let organisation = match organisation {
-            Some(organisation) if received.size <= limit => organisation,
+            Some(organisation) if received.size <= limit && claimed.attempts <= MAX_ATTEMPTS => {
+                organisation
+            }
             found => {
                 let (code, message) = match found {
                     None => (
                         "no_organisation",
                         "the organisation no longer exists".to_owned(),
                     ),
-                    Some(_) => (
+                    Some(_) if received.size > limit => (
                         "file_too_large",
                         format!(
                             "the file has {} bytes; at most {limit} are accepted",
                             received.size
+                        ),
+                    ),
+                    Some(_) => (
+                        "failed_repeatedly",
+                        format!(
+                            "the import stopped without finishing {MAX_ATTEMPTS} times; what it \
+                             applied stays, and its report shows how far it got"
                         ),
                     ),
                 };

@@ -23,7 +23,7 @@ use futures::{StreamExt, stream};
 use roster_domain::{
     ids::{ImportId, UserId},
     import::{
-        ColumnMapping, ImportedRow, Mode, managed_by_identity_provider, neutralise_formula,
+        Column, ColumnMapping, ImportedRow, Mode, managed_by_identity_provider, neutralise_formula,
         within_deactivation_threshold,
     },
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
@@ -129,11 +129,32 @@ fn match_keys(row: &ImportedRow) -> Vec<(&'static str, MatchKey)> {
     keys
 }
 
-fn key_hash(key: &MatchKey) -> u64 {
+/// An 8-byte stand-in for a key or id in the sets a run keeps (a collision only keeps one more
+/// person active, never deactivates one).
+fn hash64<T: Hash>(value: &T) -> u64 {
     let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
+    value.hash(&mut hasher);
     hasher.finish()
 }
+
+/// The keys a row's identifier cells name, read even when other cells of the row fail.
+fn identifier_keys(cells: &[String], mapping: &ColumnMapping) -> Vec<MatchKey> {
+    ImportedRow::raw_identifiers(cells, mapping)
+        .into_iter()
+        .map(|(column, value)| match column {
+            Column::Email => MatchKey::Email(value),
+            Column::Username => MatchKey::Username(value),
+            _ => MatchKey::ExternalId(value),
+        })
+        .collect()
+}
+
+/// A row read for planning: its number, identifier keys and parse outcome.
+type ChunkRow = (u64, Vec<MatchKey>, Result<ImportedRow, ValidationErrors>);
+
+/// Most columns a header may have, and how much of a header the import record shows.
+const MAX_COLUMNS: usize = 100;
+const MAX_HEADER_SHOWN: usize = 100;
 
 /// What the planning pass learnt.
 struct Plan {
@@ -175,7 +196,7 @@ impl Run<'_> {
                     self.finish_dry_run(plan).await?;
                 } else {
                     self.apply(path, &mapping).await?;
-                    if self.record.mode == Mode::Replace {
+                    if self.record.mode == Mode::Replace && !self.record.deactivation_done {
                         self.deactivate_missing(&plan.named).await?;
                     }
                     self.write_error_report(path).await?;
@@ -206,12 +227,34 @@ impl Run<'_> {
             Err(FileError::Io(error)) => return Err(FileError::Io(error).into()),
             Err(error) => return Ok(Err(Stop::new(error.code(), error.to_string()))),
         };
+        if rows.headers.len() > MAX_COLUMNS {
+            return Ok(Err(Stop::new(
+                "too_many_columns",
+                format!(
+                    "the header has {} columns; at most {MAX_COLUMNS} are read (a stray quote in \
+                     the header joins the whole file into it)",
+                    rows.headers.len()
+                ),
+            )));
+        }
+        // The organisation's saved mapping is frozen into the import at its first attempt, so a
+        // resumed run reads the rest of the file as the first attempt did.
         let explicit = match &self.record.mapping {
             Some(mapping) => mapping.clone(),
-            None => self.table.import_mapping(&self.organisation.id).await?,
+            None => {
+                let saved = self.table.import_mapping(&self.organisation.id).await?;
+                self.record.mapping = Some(saved.clone());
+                saved
+            }
         };
         let mapping = ColumnMapping::detect(&rows.headers, &explicit);
-        self.record.columns = Some(mapping.clone());
+        let mut shown = mapping.clone();
+        for column in &mut shown.columns {
+            column.header = column.header.chars().take(MAX_HEADER_SHOWN).collect();
+        }
+        self.record.columns = Some(shown);
+        // Once rows were applied, the checks that stop an import before it writes are behind it.
+        let resumed = self.record.rows_applied > 0 && !self.record.dry_run;
         if let Err(errors) = mapping.missing_columns() {
             let mut stop = Stop::new(
                 "missing_columns",
@@ -220,26 +263,26 @@ impl Run<'_> {
             stop.0.errors = row_errors(errors);
             return Ok(Err(stop));
         }
-        let plan = match self.plan(rows, &mapping).await? {
+        let plan = match self.plan(rows, &mapping, resumed).await? {
             Ok(plan) => plan,
             Err(stop) => return Ok(Err(stop)),
         };
         self.record.rows_total = Some(plan.rows);
-        if self.record.mode == Mode::Replace && !self.record.deactivation_done {
-            let (active, missing) = self.missing_members(&plan.named).await?;
+        if self.record.mode == Mode::Replace && !self.record.deactivation_done && !resumed {
+            let (candidates, missing) = self.missing_members(&plan.named).await?;
             let threshold = self
                 .organisation
                 .settings
                 .import_deactivation_threshold_percent;
             if !self.record.force
-                && !within_deactivation_threshold(missing.len(), active, threshold)
+                && !within_deactivation_threshold(missing.len(), candidates, threshold)
             {
                 return Ok(Err(Stop::new(
                     "deactivation_threshold",
                     format!(
-                        "the file would deactivate {} of {active} active users, more than the \
-                         organisation's threshold of {threshold} %; nothing was changed (force \
-                         the import to go ahead)",
+                        "the file would deactivate {} of {candidates} active users an import may \
+                         deactivate, more than the organisation's threshold of {threshold} %; \
+                         nothing was changed (force the import to go ahead)",
                         missing.len()
                     ),
                 )));
@@ -253,10 +296,13 @@ impl Run<'_> {
         &self,
         rows: Rows,
         mapping: &ColumnMapping,
+        resumed: bool,
     ) -> Result<Result<Plan, Stop>, RunError> {
         let limit = match self.record.source {
-            ImportSource::Upload => Some(u64::from(self.organisation.settings.import_row_limit)),
-            ImportSource::Sync => None,
+            ImportSource::Upload if !resumed => {
+                Some(u64::from(self.organisation.settings.import_row_limit))
+            }
+            _ => None,
         };
         let mut plan = Plan {
             rows: 0,
@@ -279,25 +325,23 @@ impl Run<'_> {
                     ),
                 )));
             }
-            let parsed = ImportedRow::parse(&cells?, mapping);
+            let cells = cells?;
+            let parsed = ImportedRow::parse(&cells, mapping);
+            let identifiers = identifier_keys(&cells, mapping);
             if let (true, Ok(row)) = (dry_run, &parsed) {
                 let keys = match_keys(row);
-                if keys.iter().any(|(_, k)| seen.contains(&key_hash(k))) {
+                if keys.iter().any(|(_, k)| seen.contains(&hash64(k))) {
                     plan.duplicates.insert(plan.rows);
                 }
-                seen.extend(keys.iter().map(|(_, k)| key_hash(k)));
+                seen.extend(keys.iter().map(|(_, k)| hash64(k)));
             }
-            chunk.push((plan.rows, parsed));
+            chunk.push((plan.rows, identifiers, parsed));
             if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
-                for planned in self
+                let (planned, named) = self
                     .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
-                    .await?
-                {
-                    if let Planned::Update { before: m, .. } | Planned::Unchanged(m) =
-                        &planned.planned
-                    {
-                        plan.named.insert(id_hash(&m.id));
-                    }
+                    .await?;
+                plan.named.extend(named.iter().map(hash64));
+                for planned in planned {
                     if self.record.dry_run {
                         plan.reports.push(dry_report(planned));
                     }
@@ -310,24 +354,30 @@ impl Run<'_> {
     /// Matches a chunk of parsed rows to people (three batched reads) and decides each row. A
     /// row that names a person an earlier row named is refused: earlier in the chunk, in
     /// `duplicates`, or written by this import from another row.
+    /// Also answers every existing person the chunk's rows name, refused rows included (a
+    /// `replace` keeps them: a typo in Jan's title must not deactivate Jan).
     async fn plan_chunk(
         &self,
-        rows: Vec<(u64, Result<ImportedRow, ValidationErrors>)>,
+        rows: Vec<ChunkRow>,
         duplicates: &BTreeSet<u64>,
-    ) -> Result<Vec<PlannedRow>, StoreError> {
+    ) -> Result<(Vec<PlannedRow>, Vec<UserId>), StoreError> {
         let mut in_chunk = HashSet::new();
         let wanted: Vec<MatchKey> = rows
             .iter()
-            .filter_map(|(_, row)| row.as_ref().ok())
-            .flat_map(|row| match_keys(row).into_iter().map(|(_, k)| k))
+            .flat_map(|(_, identifiers, _)| identifiers.iter().cloned())
             .collect();
         let matches = self
             .table
             .members_matching(&self.organisation.id, &wanted)
             .await?;
+        let named: Vec<UserId> = wanted
+            .iter()
+            .filter_map(|key| matches.members.get(key))
+            .map(|member| member.id.clone())
+            .collect();
         let planned = rows
             .into_iter()
-            .map(|(number, parsed)| {
+            .map(|(number, _, parsed)| {
                 let repeated = parsed.as_ref().is_ok_and(|row| {
                     let keys = match_keys(row);
                     let repeated = keys.iter().any(|(_, k)| in_chunk.contains(k));
@@ -342,10 +392,11 @@ impl Run<'_> {
                 PlannedRow { number, planned }
             })
             .collect();
-        Ok(planned)
+        Ok((planned, named))
     }
 
-    /// Active users of the organisation, and those of them a `replace` deactivates.
+    /// How many active users an import may deactivate, and those of them a `replace` does
+    /// deactivate (the ones the file does not name).
     async fn missing_members(
         &self,
         named: &HashSet<u64>,
@@ -354,7 +405,7 @@ impl Run<'_> {
             status: Some("active".to_owned()),
             ..UserFilter::default()
         };
-        let (mut active, mut missing) = (0, Vec::new());
+        let (mut candidates, mut missing) = (0, Vec::new());
         let mut cursor = None;
         loop {
             let page = self
@@ -362,24 +413,30 @@ impl Run<'_> {
                 .list_users(&self.organisation.id, &filter, USER_PAGE, cursor.as_deref())
                 .await?;
             for member in page.users {
-                active += 1;
-                let kept = named.contains(&id_hash(&member.id))
-                    || managed_by_identity_provider(&member)
+                let exempt = managed_by_identity_provider(&member)
                     || is_admin(&member.roles)
-                    || member.last_import.as_ref() == Some(&self.record.id)
                     || self.record.created_by.as_ref() == Some(&member.id);
-                if !kept {
+                if exempt {
+                    continue;
+                }
+                candidates += 1;
+                let named = named.contains(&hash64(&member.id))
+                    || member.last_import.as_ref() == Some(&self.record.id);
+                if !named {
                     missing.push(member);
                 }
             }
             cursor = page.next_cursor;
             if cursor.is_none() {
-                return Ok((active, missing));
+                return Ok((candidates, missing));
             }
         }
     }
 
     async fn finish_dry_run(&mut self, plan: Plan) -> Result<(), RunError> {
+        // A dry run cut off before it finished writes its whole report again.
+        self.record.report_chunks = 0;
+        self.record.counts = Default::default();
         let mut reports = plan.reports;
         if self.record.mode == Mode::Replace {
             let (_, missing) = self.missing_members(&plan.named).await?;
@@ -429,10 +486,15 @@ impl Run<'_> {
             .peekable();
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         while let Some((index, cells)) = rows.next() {
-            chunk.push((index as u64 + 1, ImportedRow::parse(&cells?, mapping)));
+            let cells = cells?;
+            chunk.push((
+                index as u64 + 1,
+                identifier_keys(&cells, mapping),
+                ImportedRow::parse(&cells, mapping),
+            ));
             if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
                 let applied = chunk.len() as u64;
-                let planned = self
+                let (planned, _) = self
                     .plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
                     .await?;
                 let reports: Vec<RowReport> = stream::iter(planned)
@@ -652,9 +714,15 @@ impl Run<'_> {
             }
         }
         let rows = Rows::open(path, &self.file_name)?;
-        let mut writer = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(Vec::new());
+        let report = tempfile::NamedTempFile::new().map_err(|e| RunError::Report(e.to_string()))?;
+        let mut writer =
+            csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(std::io::BufWriter::new(
+                    report
+                        .reopen()
+                        .map_err(|e| RunError::Report(e.to_string()))?,
+                ));
         let mut header: Vec<String> = vec!["row".to_owned()];
         header.extend(rows.headers.iter().map(|h| neutralise_formula(h)));
         header.push("errors".to_owned());
@@ -677,8 +745,12 @@ impl Run<'_> {
                 .write_record(&line)
                 .map_err(|e| RunError::Report(e.to_string()))?;
         }
-        let body = writer
-            .into_inner()
+        writer
+            .flush()
+            .map_err(|e| RunError::Report(e.to_string()))?;
+        drop(writer);
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(report.path())
+            .await
             .map_err(|e| RunError::Report(e.to_string()))?;
         let key = format!(
             "reports/{}/{}/errors.csv",
@@ -689,7 +761,7 @@ impl Run<'_> {
             .bucket(&self.bucket)
             .key(&key)
             .content_type("text/csv; charset=utf-8")
-            .body(body.into())
+            .body(body)
             .send()
             .await
             .map_err(|e| RunError::Report(e.to_string()))?;
@@ -752,12 +824,6 @@ fn duplicate() -> Planned {
         "duplicate",
         "an earlier row of the file names the same person",
     ))
-}
-
-fn id_hash(id: &UserId) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    id.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// A planned row as a dry run reports it.

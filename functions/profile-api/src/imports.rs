@@ -62,7 +62,7 @@ fn file_name(value: &str) -> Result<String, roster_domain::validation::FieldProb
 
 /// `POST /v1/admin/imports` `{mode, dry_run?, force?, invite?, mapping?, file_name?}` -> 201
 /// `{id, upload_url, method, expires_at}`. A mapping is saved for the organisation's later
-/// imports (the daily sync uses it too).
+/// imports (the daily sync uses it too), unless the import is a dry run.
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -107,7 +107,8 @@ pub async fn create(
         ));
     };
     let organisation = &caller.organisation.id;
-    if let Some(mapping) = &mapping {
+    // A dry run writes nothing, not even the organisation's saved mapping.
+    if let (Some(mapping), false) = (&mapping, dry_run) {
         state
             .table
             .save_import_mapping(organisation, mapping)

@@ -11,7 +11,8 @@ use crate::{
     membership::{Membership, Username},
     preferences::Language,
     profile::{
-        Attribute, Change, EXTERNAL_ID_MAX, Email, Owner, Profile, ProfilePatch, phone_number, tags,
+        Attribute, Change, EXTERNAL_ID_MAX, Email, Owner, PHONE_MAX, Profile, ProfilePatch,
+        phone_number, tags,
     },
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
@@ -374,19 +375,9 @@ impl Column {
         }
     }
 
-    /// Minimum and maximum length of a value, in characters (the template's table).
-    fn length(self) -> (usize, usize) {
-        match self {
-            Self::Username | Self::FirstName | Self::LastName | Self::Department => (2, 50),
-            Self::DisplayName | Self::Title | Self::Phone | Self::Mobile => (2, 20),
-            Self::Email => (2, 254),
-            Self::FirstAider | Self::EmergencyOfficer => (1, 1),
-            Self::ProfilePhoto => (5, 500),
-            Self::PhoneCountryCode => (1, 5),
-            Self::Tags => (1, 1000),
-            Self::ExternalId => (1, EXTERNAL_ID_MAX),
-            Self::Language => (2, 10),
-        }
+    /// Columns rows are matched to people by.
+    fn identifies(self) -> bool {
+        matches!(self, Self::Email | Self::Username | Self::ExternalId)
     }
 }
 
@@ -504,11 +495,16 @@ fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
     {
         return (Some(column), 0.9, "header");
     }
-    let partial = Column::ALL.into_iter().find(|c| {
-        c.synonyms()
-            .iter()
-            .any(|s| s.chars().count() >= 4 && normalised.contains(s))
-    });
+    // A header that merely contains a word ("Manager email", "Last login") never names an
+    // identifier column: matching people by the wrong column would merge them.
+    let partial = Column::ALL
+        .into_iter()
+        .filter(|c| !c.identifies())
+        .find(|c| {
+            c.synonyms()
+                .iter()
+                .any(|s| s.chars().count() >= 4 && normalised.contains(s))
+        });
     match partial {
         Some(column) => (Some(column), 0.6, "partial"),
         None => (None, 0.0, "none"),
@@ -653,8 +649,8 @@ fn flag(value: &str) -> Result<bool, FieldProblem> {
 }
 
 /// An https or http URL, or a plain file name with an extension.
-fn photo(value: &str, (min, max): (usize, usize)) -> Result<String, FieldProblem> {
-    let text = bounded_text(value, min, max)?;
+fn photo(value: &str) -> Result<String, FieldProblem> {
+    let text = bounded_text(value, 5, 500)?;
     let lower = text.to_lowercase();
     let valid = if lower.starts_with("http://") || lower.starts_with("https://") {
         url::Url::parse(&text).is_ok_and(|u| u.host_str().is_some())
@@ -703,7 +699,7 @@ fn language(value: &str) -> Result<Language, FieldProblem> {
         FieldProblem::new(
             "unsupported_language",
             format!(
-                "{text:?} is not one of the profile languages ({})",
+                "must be one of the profile languages ({}), optionally with a region such as en_US",
                 Language::ALL.map(Language::code).join(", ")
             ),
         )
@@ -737,27 +733,26 @@ impl ImportedRow {
                 continue;
             }
             let field = column.name();
-            let length = column.length();
             match column {
                 Column::Username => {
                     row.username = errors.collect(field, Username::try_from(cell));
                 }
                 Column::FirstName => {
                     row.first_name = errors
-                        .collect(field, name_text(cell, length))
+                        .collect(field, name_text(cell, (2, 50)))
                         .unwrap_or_default();
                 }
                 Column::LastName => {
                     row.last_name = errors
-                        .collect(field, name_text(cell, length))
+                        .collect(field, name_text(cell, (2, 50)))
                         .unwrap_or_default();
                 }
                 Column::DisplayName => {
-                    row.display_name = errors.collect(field, name_text(cell, length))
+                    row.display_name = errors.collect(field, name_text(cell, (2, 20)))
                 }
-                Column::Title => row.title = errors.collect(field, name_text(cell, length)),
+                Column::Title => row.title = errors.collect(field, name_text(cell, (2, 20))),
                 Column::Department => {
-                    row.department = errors.collect(field, name_text(cell, length))
+                    row.department = errors.collect(field, name_text(cell, (2, 50)))
                 }
                 Column::Phone => row.phone = errors.collect(field, phone_number(cell)),
                 Column::Mobile => row.mobile = errors.collect(field, phone_number(cell)),
@@ -766,11 +761,11 @@ impl ImportedRow {
                 Column::EmergencyOfficer => {
                     row.emergency_officer = errors.collect(field, flag(cell));
                 }
-                Column::ProfilePhoto => row.photo = errors.collect(field, photo(cell, length)),
+                Column::ProfilePhoto => row.photo = errors.collect(field, photo(cell)),
                 Column::PhoneCountryCode => country = errors.collect(field, country_code(cell)),
                 Column::Tags => row.tags = errors.collect(field, tag_cell(cell)),
                 Column::ExternalId => {
-                    row.external_id = errors.collect(field, bounded_text(cell, length.0, length.1));
+                    row.external_id = errors.collect(field, bounded_text(cell, 1, EXTERNAL_ID_MAX));
                 }
                 Column::Language => row.language = errors.collect(field, language(cell)),
             }
@@ -799,14 +794,43 @@ impl ImportedRow {
             errors.push("email", "required", "give an email or a username");
         }
         if let Some(code) = country {
-            for number in [&mut row.phone, &mut row.mobile].into_iter().flatten() {
+            for (field, number) in [("phone", &mut row.phone), ("mobile", &mut row.mobile)] {
+                let Some(number) = number else { continue };
                 if !number.starts_with('+') && !number.starts_with("00") {
                     let national = number.trim_start_matches('0');
                     *number = format!("+{code} {national}");
+                    if number.chars().count() > PHONE_MAX {
+                        errors.push(
+                            field,
+                            "too_long",
+                            format!("with its country code must be at most {PHONE_MAX} characters"),
+                        );
+                    }
                 }
             }
         }
         errors.into_result(row)
+    }
+
+    /// The raw identifier cells of a row (email and username lowercased, all trimmed), read even
+    /// when other cells fail, so a refused row still says which person it is about.
+    pub fn raw_identifiers(cells: &[String], mapping: &ColumnMapping) -> Vec<(Column, String)> {
+        mapping
+            .columns
+            .iter()
+            .zip(cells)
+            .filter_map(|(detected, cell)| {
+                let column = detected.column.filter(|c| c.identifies())?;
+                let value = cell.trim();
+                if value.is_empty() {
+                    return None;
+                }
+                Some(match column {
+                    Column::ExternalId => (column, value.to_owned()),
+                    _ => (column, value.to_lowercase()),
+                })
+            })
+            .collect()
     }
 
     /// The profile change the row asks for; empty cells change nothing.
@@ -843,16 +867,30 @@ impl ImportedRow {
     /// What the row does to `existing`: the membership after it (version raised), or `None`
     /// when nothing changes. Attributes an identity provider (SCIM, SSO) owns are refused.
     pub fn update(&self, existing: &Membership) -> Result<Option<Membership>, ValidationErrors> {
-        if let (Some(email), Some(current)) = (&self.email, &existing.profile.email)
-            && email.normalised() != current.normalised()
-        {
-            return Err(ValidationErrors::single(
-                Attribute::Email.field(),
-                "email_differs",
-                "the person this row matches has another email; change it in Roster first",
-            ));
+        match (&self.email, &existing.profile.email) {
+            (Some(email), Some(current)) if email.normalised() != current.normalised() => {
+                return Err(ValidationErrors::single(
+                    Attribute::Email.field(),
+                    "email_differs",
+                    "the person this row matches has another email; change it in Roster first",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(ValidationErrors::single(
+                    Attribute::Email.field(),
+                    "email_not_set",
+                    "the person this row matches logs in without email; give them one in Roster first",
+                ));
+            }
+            _ => {}
         }
-        let (profile, changed) = self.patch().apply(&existing.profile, Owner::Csv)?;
+        // The login email is never changed by a row (the checks above leave only the same
+        // address, perhaps spelled in other capitals).
+        let patch = ProfilePatch {
+            email: None,
+            ..self.patch()
+        };
+        let (profile, changed) = patch.apply(&existing.profile, Owner::Csv)?;
         let language = self
             .language
             .filter(|l| *l != existing.preferences.language);
@@ -991,11 +1029,21 @@ mod tests {
     #[test]
     fn headers_containing_a_known_word_map_with_lower_confidence_and_unknown_ones_not_at_all() {
         let mapping = ColumnMapping::detect(
-            &headers(&["Work email address", "Shoe size", "Vorname"]),
+            &headers(&[
+                "Department name",
+                "Shoe size",
+                "Manager email",
+                "Last login",
+            ]),
             &ExplicitMapping::new(),
         );
-        assert_eq!(mapping.columns[0].column, Some(Column::Email));
+        assert_eq!(mapping.columns[0].column, Some(Column::Department));
         assert_eq!(mapping.columns[0].confidence, 0.6);
+        assert_eq!(
+            mapping.columns[2].column, None,
+            "identifiers are never guessed from a part"
+        );
+        assert_eq!(mapping.columns[3].column, None);
         assert_eq!(mapping.columns[1].column, None);
         assert_eq!(mapping.columns[1].source, "none");
     }

@@ -99,10 +99,11 @@ pub enum Attribute {
     Mobile,
     FirstAider,
     EmergencyOfficer,
+    Photo,
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 14] = [
+    pub const ALL: [Attribute; 15] = [
         Self::FirstName,
         Self::LastName,
         Self::DisplayName,
@@ -117,6 +118,7 @@ impl Attribute {
         Self::Mobile,
         Self::FirstAider,
         Self::EmergencyOfficer,
+        Self::Photo,
     ];
 
     pub fn field(self) -> &'static str {
@@ -135,6 +137,7 @@ impl Attribute {
             Self::Mobile => "mobile",
             Self::FirstAider => "first_aider",
             Self::EmergencyOfficer => "emergency_officer",
+            Self::Photo => "photo",
         }
     }
 

@@ -130,6 +130,9 @@ pub struct ImportRecord {
     pub failure: Option<ImportFailure>,
     pub error_report_key: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Claims so far: each delivery that worked on the import counts one.
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 impl ImportRecord {
@@ -165,6 +168,7 @@ impl ImportRecord {
             failure: None,
             error_report_key: None,
             finished_at: None,
+            attempts: 0,
         }
     }
 
@@ -243,7 +247,10 @@ impl DynamoTable {
             .table_name(&self.name)
             .key("pk", s(key.pk))
             .key("sk", s(key.sk))
-            .update_expression("SET #status = :running, holder = :holder, lease_until = :lease")
+            .update_expression(
+                "SET #status = :running, holder = :holder, lease_until = :lease, \
+                 attempts = if_not_exists(attempts, :zero) + :one",
+            )
             .condition_expression(
                 "attribute_exists(pk) AND (#status = :pending OR (#status = :running AND \
                  (holder = :holder OR lease_until < :now)))",
@@ -254,6 +261,8 @@ impl DynamoTable {
             .expression_attribute_values(":holder", s(holder))
             .expression_attribute_values(":lease", n(lease_until))
             .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
