@@ -913,6 +913,62 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!(again["received"][0]["import"], Value::Null);
 }
 
+#[tokio::test]
+async fn an_import_reads_one_version_of_its_file_even_when_resumed() {
+    let importing = importing().await;
+    let (first, second) = (unique_email("v1"), unique_email("v2"));
+    let (id, key) = importing
+        .upload(
+            json!({ "mode": "add" }),
+            &people_csv(&[("Vee", "One", &first)]),
+        )
+        .await;
+    let v1 = put_event(&key).await;
+    put_object(&key, &people_csv(&[("Vee", "Two", &second)])).await;
+    let v2 = put_event(&key).await;
+    assert_ne!(
+        v1["Records"][0]["s3"]["object"]["versionId"],
+        v2["Records"][0]["s3"]["object"]["versionId"]
+    );
+    let ran = importing.deliver(v2).await;
+    assert_eq!(
+        ran["received"][0]["import"]["counts"]["created"], 1,
+        "{ran}"
+    );
+
+    // As if the run had been cut off: running, its lease over. The older version's event may
+    // now claim the import, but is not read into it.
+    let (table, organisation) = importing.table().await;
+    let import_id = roster_domain::ids::ImportId::try_from(id.as_str()).unwrap();
+    let mut record = table
+        .import(&organisation, &import_id)
+        .await
+        .unwrap()
+        .unwrap();
+    record.status = roster_store::ImportStatus::Running;
+    record.lease_until = Some(0);
+    table.save_import(&record).await.unwrap();
+    let late = importing.deliver(v1).await;
+    assert_eq!(late["received"][0]["import"], Value::Null, "{late}");
+    assert!(
+        late["received"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("another version")
+    );
+    let emails: Vec<String> = importing
+        .users()
+        .await
+        .iter()
+        .filter_map(|u| u.profile.email.as_ref().map(|e| e.normalised().to_owned()))
+        .collect();
+    assert!(emails.contains(&second.to_lowercase()));
+    assert!(
+        !emails.contains(&first.to_lowercase()),
+        "the other version was not imported"
+    );
+}
+
 /// Runs alone (see `.config/nextest.toml`), on a DynamoDB Local of its own so that its 20,000
 /// people do not slow the tests that read the whole shared table.
 #[tokio::test]

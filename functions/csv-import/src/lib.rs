@@ -105,16 +105,21 @@ impl From<ImportError> for Diagnostic {
 
 /// The import a sync drop starts: one per object version, so a redelivered event finds it.
 fn sync_import_id(key: &str, record: &S3EventRecord) -> ImportId {
+    let digest = Sha256::digest(format!("{key}\n{}", object_version(record)));
+    ImportId::try_from(&hex::encode(digest)[..32]).expect("hex is a valid id")
+}
+
+/// Which write of the object the record announces: its version id (versioned bucket), else the
+/// event's sequencer, else its ETag. A redelivered event names the same version.
+fn object_version(record: &S3EventRecord) -> String {
     let object = &record.s3.object;
-    let version = object
+    object
         .version_id
         .clone()
         .filter(|v| !v.is_empty())
         .or_else(|| object.sequencer.clone())
         .or_else(|| object.e_tag.clone())
-        .unwrap_or_default();
-    let digest = Sha256::digest(format!("{key}\n{version}"));
-    ImportId::try_from(&hex::encode(digest)[..32]).expect("hex is a valid id")
+        .unwrap_or_default()
 }
 
 impl Importer {
@@ -216,7 +221,28 @@ impl Importer {
         };
         match self.claim(&received, record, holder, deadline_ms).await? {
             Err(note) => received.note = Some(note),
-            Ok(claimed) => {
+            Ok(mut claimed) => {
+                // An import reads one version of its file: a second upload to the same URL, or
+                // a later version arriving after a cut-off run, is not mixed into it.
+                let version = object_version(record);
+                match &claimed.file_version {
+                    Some(pinned) if *pinned != version => {
+                        claimed.lease_until = Some(0);
+                        self.table.save_import(&claimed).await?;
+                        received.note = Some(
+                            "another version of the file is this import's; upload again under a \
+                             new import"
+                                .to_owned(),
+                        );
+                        run.received.push(received);
+                        return Ok(());
+                    }
+                    Some(_) => {}
+                    None => {
+                        claimed.file_version = Some(version);
+                        self.table.save_import(&claimed).await?;
+                    }
+                }
                 let done = self.import(&received, claimed).await?;
                 received.import = Some(ImportSummary {
                     id: done.id,

@@ -133,6 +133,9 @@ pub struct ImportRecord {
     /// Claims so far: each delivery that worked on the import counts one.
     #[serde(default)]
     pub attempts: u32,
+    /// The version of the file the import reads, fixed at its first claim.
+    #[serde(default)]
+    pub file_version: Option<String>,
 }
 
 impl ImportRecord {
@@ -169,6 +172,7 @@ impl ImportRecord {
             error_report_key: None,
             finished_at: None,
             attempts: 0,
+            file_version: None,
         }
     }
 
