@@ -46,8 +46,8 @@ use crate::file::{FileError, Rows};
 
 /// Rows looked up together (three `BatchGetItem`s) and reported as one chunk.
 const CHUNK_ROWS: usize = 25;
-/// Writes (transactions) in flight at once.
-const WRITES_IN_FLIGHT: usize = 8;
+/// Writes (transactions) in flight at once: a whole chunk.
+const WRITES_IN_FLIGHT: usize = CHUNK_ROWS;
 /// Users read per page when looking for people missing from a `replace` file.
 const USER_PAGE: i32 = 500;
 
