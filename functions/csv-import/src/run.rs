@@ -497,95 +497,94 @@ impl Run<'_> {
                 let (planned, _) = self
                     .plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
                     .await?;
-                let reports: Vec<RowReport> = stream::iter(planned)
-                    .map(|row| self.write(row))
-                    .buffered(WRITES_IN_FLIGHT)
-                    .collect::<Vec<_>>()
-                    .await
-                    .into_iter()
-                    .collect::<Result<_, _>>()?;
+                let reports = self.write_chunk(planned).await?;
                 self.save_chunk(&reports, applied).await?;
             }
         }
         Ok(())
     }
 
-    /// Applies one planned row.
+    /// Applies a chunk's planned rows: new people several to a transaction, the others each on
+    /// their own, all at once. Reports come back in row order.
+    async fn write_chunk(&self, planned: Vec<PlannedRow>) -> Result<Vec<RowReport>, StoreError> {
+        let (creates, others): (Vec<PlannedRow>, Vec<PlannedRow>) = planned
+            .into_iter()
+            .partition(|row| matches!(row.planned, Planned::Create { .. }));
+        let mut reports: Vec<RowReport> = stream::iter(others)
+            .map(|row| self.write(row))
+            .buffered(WRITES_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let new_members: Vec<(u64, (Membership, Account, bool))> = creates
+            .into_iter()
+            .filter_map(|row| match row.planned {
+                Planned::Create {
+                    row: imported,
+                    account,
+                } => {
+                    let (mut membership, account, is_new) =
+                        self.new_member(&imported, account.map(|a| *a));
+                    membership.last_import_row = Some(row.number);
+                    Some((row.number, (membership, account, is_new)))
+                }
+                _ => None,
+            })
+            .collect();
+        let (numbers, members): (Vec<u64>, Vec<_>) = new_members.into_iter().unzip();
+        let outcomes = self.table.create_members(&members).await?;
+        for ((number, (membership, _, _)), outcome) in
+            numbers.into_iter().zip(&members).zip(outcomes)
+        {
+            reports.push(match outcome {
+                Ok(()) => {
+                    self.invite(membership).await?;
+                    row_report(number, RowStatus::Created, Some(&membership.id), vec![])
+                }
+                Err(error) => refused(number, error)?,
+            });
+        }
+        reports.sort_by_key(|report| report.row);
+        Ok(reports)
+    }
+
+    /// Applies one planned row that is not a new person.
     async fn write(&self, row: PlannedRow) -> Result<RowReport, StoreError> {
-        let report = |status, user_id: Option<&UserId>, errors| RowReport {
-            row: Some(row.number),
-            status,
-            user_id: user_id.cloned(),
-            errors,
-        };
-        let refused = |error: StoreError| match error {
-            StoreError::Taken(taken) => {
-                let field = match taken {
-                    Uniqueness::Username => "username",
-                    Uniqueness::ExternalId => "external_id",
-                    _ => "email",
-                };
-                Ok(report(
-                    RowStatus::Error,
-                    None,
-                    row_error(field, "taken", "another person already has this value"),
-                ))
-            }
-            StoreError::Stale => Ok(report(
-                RowStatus::Error,
-                None,
-                row_error(
-                    "row",
-                    "changed_meanwhile",
-                    "the person changed during the import; run it again",
-                ),
-            )),
-            other => Err(other),
-        };
-        match &row.planned {
-            Planned::Refused(errors) => Ok(report(RowStatus::Error, None, errors.clone())),
+        let number = row.number;
+        match row.planned {
+            Planned::Refused(errors) => Ok(row_report(number, RowStatus::Error, None, errors)),
             Planned::Unchanged(member) => {
                 // A row this import already wrote before it was cut off keeps its outcome, and
                 // a person it created is still invited if the run stopped before that.
                 let id = Some(&self.record.id);
                 let status = if member.created_by_import.as_ref() == id {
-                    self.invite(member).await?;
+                    self.invite(&member).await?;
                     RowStatus::Created
                 } else if member.last_import.as_ref() == id {
                     RowStatus::Updated
                 } else {
                     RowStatus::Unchanged
                 };
-                Ok(report(status, Some(&member.id), vec![]))
+                Ok(row_report(number, status, Some(&member.id), vec![]))
             }
             Planned::Update { before, after } => {
-                let mut after = (**after).clone();
+                let mut after = *after;
                 after.last_import = Some(self.record.id.clone());
-                after.last_import_row = Some(row.number);
-                match self.table.update_membership(before, &after, None).await {
-                    Ok(()) => Ok(report(RowStatus::Updated, Some(&after.id), vec![])),
-                    Err(error) => refused(error),
+                after.last_import_row = Some(number);
+                match self.table.update_membership(&before, &after, None).await {
+                    Ok(()) => Ok(row_report(
+                        number,
+                        RowStatus::Updated,
+                        Some(&after.id),
+                        vec![],
+                    )),
+                    Err(error) => refused(number, error),
                 }
             }
-            Planned::Create {
-                row: imported,
-                account,
-            } => {
-                let (mut membership, account, is_new) =
-                    self.new_member(imported, account.as_deref().cloned());
-                membership.last_import_row = Some(row.number);
-                match self
-                    .table
-                    .create_member(&membership, &account, is_new)
-                    .await
-                {
-                    Ok(()) => {
-                        self.invite(&membership).await?;
-                        Ok(report(RowStatus::Created, Some(&membership.id), vec![]))
-                    }
-                    Err(error) => refused(error),
-                }
-            }
+            Planned::Create { .. } => Err(StoreError::Corrupt(
+                "new people are written by write_chunk".to_owned(),
+            )),
         }
     }
 
@@ -816,6 +815,41 @@ fn decide(
             }
         }
     }
+}
+
+fn row_report(
+    number: u64,
+    status: RowStatus,
+    user_id: Option<&UserId>,
+    errors: Vec<RowError>,
+) -> RowReport {
+    RowReport {
+        row: Some(number),
+        status,
+        user_id: user_id.cloned(),
+        errors,
+    }
+}
+
+/// A write the table refused, as the row's error; anything else stops the run.
+fn refused(number: u64, error: StoreError) -> Result<RowReport, StoreError> {
+    let errors = match error {
+        StoreError::Taken(taken) => {
+            let field = match taken {
+                Uniqueness::Username => "username",
+                Uniqueness::ExternalId => "external_id",
+                _ => "email",
+            };
+            row_error(field, "taken", "another person already has this value")
+        }
+        StoreError::Stale => row_error(
+            "row",
+            "changed_meanwhile",
+            "the person changed during the import; run it again",
+        ),
+        other => return Err(other),
+    };
+    Ok(row_report(number, RowStatus::Error, None, errors))
 }
 
 fn duplicate() -> Planned {

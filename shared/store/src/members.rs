@@ -312,6 +312,46 @@ impl DynamoTable {
         tx.commit(self).await
     }
 
+    /// Creates many members, several to a `TransactWriteItems` (at most 100 items, a person's
+    /// items never split across two). A group that fails (a value taken, a lost race) is retried
+    /// one person at a time, so each person gets their own outcome; outcomes come in order. An
+    /// unavailable table is the error of the whole call (the group may have been written).
+    pub async fn create_members(
+        &self,
+        members: &[(Membership, Account, bool)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        const TRANSACTION_ITEMS: usize = 100;
+        let mut outcomes = Vec::with_capacity(members.len());
+        let mut start = 0;
+        while start < members.len() {
+            let mut group = Transaction::default();
+            let mut end = start;
+            while let Some((membership, account, is_new)) = members.get(end) {
+                let mut one = Transaction::default();
+                self.add_member(&mut one, membership, account, *is_new);
+                if end > start && group.item_count() + one.item_count() > TRANSACTION_ITEMS {
+                    break;
+                }
+                group.append(one);
+                end += 1;
+            }
+            match group.commit(self).await {
+                Ok(()) => outcomes.extend((start..end).map(|_| Ok(()))),
+                Err(error @ StoreError::Unavailable(_)) => return Err(error),
+                Err(_) => {
+                    for (membership, account, is_new) in &members[start..end] {
+                        match self.create_member(membership, account, *is_new).await {
+                            Err(error @ StoreError::Unavailable(_)) => return Err(error),
+                            outcome => outcomes.push(outcome),
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        Ok(outcomes)
+    }
+
     /// Adds the writes that create `membership` and its side items to `tx`.
     pub(crate) fn add_membership(&self, tx: &mut Transaction, membership: &Membership) {
         let organisation = &membership.organisation_id;

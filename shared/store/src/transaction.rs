@@ -139,6 +139,17 @@ impl Transaction {
         )
     }
 
+    /// How many items the transaction writes.
+    pub(crate) fn item_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Adds `other`'s items (with their failure meanings) to this transaction.
+    pub(crate) fn append(&mut self, other: Transaction) {
+        self.items.extend(other.items);
+        self.on_fail.extend(other.on_fail);
+    }
+
     fn push(&mut self, item: TransactWriteItem, on_fail: Option<OnFail>) -> &mut Self {
         self.items.push(item);
         self.on_fail.push(on_fail);
