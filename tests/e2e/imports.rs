@@ -5,7 +5,8 @@ use std::io::Write;
 
 use roster_domain::ids::{OrganisationId, UserId};
 use roster_e2e::{
-    PrivateDynamoDb, TestApp, TestOrganisation, organisation, spawn_app, stack, unique_email,
+    PrivateDynamoDb, TestApp, TestOrganisation, field_codes, organisation, spawn_app, stack,
+    unique_email,
 };
 use roster_local::{
     Functions,
@@ -186,23 +187,24 @@ fn row_errors(report: &Value, row: u64) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .find(|r| r["row"] == row)
-        .map(|r| {
-            r["errors"]
-                .as_array()
-                .map(|errors| {
-                    errors
-                        .iter()
-                        .map(|e| {
-                            (
-                                e["field"].as_str().unwrap().to_owned(),
-                                e["code"].as_str().unwrap().to_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
+        .map(|r| field_codes(&r["errors"]))
         .unwrap_or_default()
+}
+
+/// `n` email addresses no other test uses.
+fn emails(prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| unique_email(&format!("{prefix}{i}")))
+        .collect()
+}
+
+/// One `(first, last, email)` row per email.
+fn rows_of<'a>(
+    first: &'a str,
+    last: &'a str,
+    emails: &'a [String],
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    emails.iter().map(|e| (first, last, e.as_str())).collect()
 }
 
 /// A human-header CSV of `(first, last, email)` rows.
@@ -694,8 +696,8 @@ async fn put_object(key: &str, body: &[u8]) {
 #[tokio::test]
 async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing() {
     let importing = importing().await;
-    let people: Vec<String> = (0..5).map(|i| unique_email(&format!("p{i}"))).collect();
-    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Pat", "Doe", e.as_str())).collect();
+    let people = emails("p", 5);
+    let rows = rows_of("Pat", "Doe", &people);
     let first = importing
         .import(json!({ "mode": "add" }), &people_csv(&rows))
         .await;
@@ -753,8 +755,8 @@ async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing(
 #[tokio::test]
 async fn replace_keeps_people_whose_rows_failed() {
     let importing = importing().await;
-    let people: Vec<String> = (0..5).map(|i| unique_email(&format!("k{i}"))).collect();
-    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Kim", "Doe", e.as_str())).collect();
+    let people = emails("k", 5);
+    let rows = rows_of("Kim", "Doe", &people);
     importing
         .import(json!({ "mode": "add" }), &people_csv(&rows))
         .await;
@@ -783,8 +785,8 @@ async fn replace_keeps_people_whose_rows_failed() {
 #[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;
-    let people: Vec<String> = (0..10).map(|i| unique_email(&format!("t{i}"))).collect();
-    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Tom", "Doe", e.as_str())).collect();
+    let people = emails("t", 10);
+    let rows = rows_of("Tom", "Doe", &people);
     importing
         .import(json!({ "mode": "add" }), &people_csv(&rows))
         .await;
@@ -825,11 +827,8 @@ async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
 #[tokio::test]
 async fn a_person_named_twice_in_a_file_is_imported_once_and_the_repeat_reported() {
     let importing = importing().await;
-    let people: Vec<String> = (0..30).map(|i| unique_email(&format!("d{i}"))).collect();
-    let mut rows: Vec<(&str, &str, &str)> = people
-        .iter()
-        .map(|e| ("Dup", "Licate", e.as_str()))
-        .collect();
+    let people = emails("d", 30);
+    let mut rows = rows_of("Dup", "Licate", &people);
     rows[2] = ("Same", "Chunk", &people[1]); // repeats row 2 in the same chunk
     rows[29] = ("Next", "Chunk", &people[0]); // repeats row 1 a chunk later
     let file = people_csv(&rows);
@@ -854,10 +853,8 @@ async fn a_person_named_twice_in_a_file_is_imported_once_and_the_repeat_reported
 #[tokio::test]
 async fn an_upload_over_the_row_limit_is_refused_whole() {
     let importing = importing().await;
-    let people: Vec<String> = (0..501)
-        .map(|i| format!("limit{i}.{}@example.com", UserId::generate()))
-        .collect();
-    let rows: Vec<(&str, &str, &str)> = people.iter().map(|e| ("Lim", "It", e.as_str())).collect();
+    let people = emails("limit", 501);
+    let rows = rows_of("Lim", "It", &people);
     let report = importing
         .import(json!({ "mode": "add" }), &people_csv(&rows))
         .await;

@@ -345,7 +345,12 @@ pub async fn organisation(app: &TestApp, settings: Value) -> (TestOrganisation, 
 
 /// The `(field, code)` pairs of a problem's `errors`.
 pub fn problem_errors(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
+    field_codes(&problem["errors"])
+}
+
+/// The `(field, code)` pairs of a list of `{field, code, ...}` errors (none when absent).
+pub fn field_codes(errors: &Value) -> Vec<(String, String)> {
+    errors
         .as_array()
         .map(|errors| {
             errors

@@ -219,7 +219,21 @@ impl Importer {
             import: None,
             note: None,
         };
-        match self.claim(&received, record, holder, deadline_ms).await? {
+        // Read once: a sync drop for an unknown organisation is not claimed, and the run needs it.
+        let organisation = self
+            .table
+            .organisation(received.source.organisation())
+            .await?;
+        match self
+            .claim(
+                &received,
+                record,
+                organisation.is_some(),
+                holder,
+                deadline_ms,
+            )
+            .await?
+        {
             Err(note) => received.note = Some(note),
             Ok(mut claimed) => {
                 // An import reads one version of its file: a second upload to the same URL, or
@@ -243,7 +257,7 @@ impl Importer {
                         self.table.save_import(&claimed).await?;
                     }
                 }
-                let done = self.import(&received, claimed).await?;
+                let done = self.import(&received, claimed, organisation).await?;
                 received.import = Some(ImportSummary {
                     id: done.id,
                     status: done.status,
@@ -261,6 +275,7 @@ impl Importer {
         &self,
         received: &ReceivedObject,
         record: &S3EventRecord,
+        organisation_exists: bool,
         holder: &str,
         deadline_ms: i64,
     ) -> Result<Result<ImportRecord, String>, ImportError> {
@@ -272,7 +287,7 @@ impl Importer {
                 ..
             } => (organisation, import.clone()),
             ImportObject::SyncDrop { organisation, .. } => {
-                if self.table.organisation(organisation).await?.is_none() {
+                if !organisation_exists {
                     return Ok(Err("no such organisation".to_owned()));
                 }
                 let id = sync_import_id(&received.key, record);
@@ -308,8 +323,8 @@ impl Importer {
         &self,
         received: &ReceivedObject,
         mut claimed: ImportRecord,
+        organisation: Option<roster_domain::organisation::Organisation>,
     ) -> Result<ImportRecord, ImportError> {
-        let organisation = self.table.organisation(&claimed.organisation_id).await?;
         let limit = match claimed.source {
             ImportSource::Upload => MAX_UPLOAD_BYTES,
             ImportSource::Sync => MAX_SYNC_BYTES,

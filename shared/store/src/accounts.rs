@@ -112,17 +112,9 @@ impl DynamoTable {
             .expression_attribute_values(":version", n(account.version))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(next),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Stale)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        crate::conditional(result)?
+            .map(|_| next)
+            .ok_or(StoreError::Stale)
     }
 
     /// Replaces the password hash, if the account is still at `version`.
@@ -141,8 +133,8 @@ impl DynamoTable {
             .expression_attribute_values(":version", n(account.version))
             .send()
             .await;
-        result
+        crate::conditional(result)?
             .map(|_| ())
-            .map_err(|error| StoreError::of_update(error, StoreError::Stale))
+            .ok_or(StoreError::Stale)
     }
 }

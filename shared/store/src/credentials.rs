@@ -265,16 +265,6 @@ impl DynamoTable {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        Ok(crate::conditional(result)?.is_some())
     }
 }

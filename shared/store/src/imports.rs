@@ -220,17 +220,7 @@ impl DynamoTable {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match written {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        Ok(crate::conditional(written)?.is_some())
     }
 
     /// Claims an import for `holder` until `lease_until` (epoch ms): a pending one, one running
@@ -270,17 +260,9 @@ impl DynamoTable {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match claimed {
-            Ok(output) => Ok(Some(body(output.attributes.unwrap_or_default())?)),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        crate::conditional(claimed)?
+            .map(|output| body(output.attributes.unwrap_or_default()))
+            .transpose()
     }
 
     /// Saves the import's progress or outcome, as long as `import.holder` still holds it
@@ -297,17 +279,9 @@ impl DynamoTable {
                 .expression_attribute_values(":holder", s(holder.as_str())),
             None => put.condition_expression("attribute_exists(pk)"),
         };
-        match put.send().await {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Stale)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        crate::conditional(put.send().await)?
+            .map(|_| ())
+            .ok_or(StoreError::Stale)
     }
 
     /// Writes (or rewrites, when a run is resumed) one chunk of an import's report.

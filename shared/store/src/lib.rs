@@ -79,24 +79,28 @@ impl StoreError {
     pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable(Box::new(error))
     }
+}
 
-    /// An `UpdateItem` that failed: its condition failing means `condition_failed`; anything else
-    /// is the table being unavailable.
-    pub(crate) fn of_update(
-        error: aws_sdk_dynamodb::error::SdkError<
-            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
-            aws_sdk_dynamodb::config::http::HttpResponse,
-        >,
-        condition_failed: StoreError,
-    ) -> Self {
-        if error
-            .as_service_error()
-            .is_some_and(|e| e.is_conditional_check_failed_exception())
+/// The outcome of a conditional write: its output when it was written, `None` when its condition
+/// did not hold, `Unavailable` for anything else.
+pub(crate) fn conditional<O, E, R>(
+    result: Result<O, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<Option<O>, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(error)
+            if error
+                .as_service_error()
+                .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
         {
-            condition_failed
-        } else {
-            Self::unavailable(error)
+            Ok(None)
         }
+        Err(error) => Err(StoreError::unavailable(error)),
     }
 }
 

@@ -62,17 +62,9 @@ impl DynamoTable {
             .expression_attribute_values(":version", n(before.version))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Stale)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
+        crate::conditional(result)?
+            .map(|_| ())
+            .ok_or(StoreError::Stale)
     }
 
     /// Writes the organisation, the admin's membership and account changes in one transaction.

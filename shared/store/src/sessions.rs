@@ -255,11 +255,9 @@ impl DynamoTable {
             .key("pk", s(key.pk))
             .key("sk", s(key.sk))
             .condition_expression("attribute_exists(pk)");
-        update(request)
-            .send()
-            .await
+        crate::conditional(update(request).send().await)?
             .map(|_| ())
-            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))
+            .ok_or(StoreError::NotFound)
     }
 
     /// Records that the session passed a second factor.

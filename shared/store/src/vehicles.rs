@@ -93,8 +93,8 @@ impl DynamoTable {
             .expression_attribute_values(":name", s(name))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
-            .await
-            .map_err(|error| StoreError::of_update(error, StoreError::NotFound))?;
+            .await;
+        let output = crate::conditional(output)?.ok_or(StoreError::NotFound)?;
         body(output.attributes.unwrap_or_default())
     }
 
