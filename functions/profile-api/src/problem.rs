@@ -67,6 +67,8 @@ impl From<StoreError> for ApiError {
                     Uniqueness::Plate => "plate_number",
                     Uniqueness::Membership => "email",
                     Uniqueness::Organisation => "id",
+                    Uniqueness::ScimUserName => "scim_user_name",
+                    Uniqueness::ScimGroupName => "scim_group_name",
                 },
             },
             StoreError::EmailManagedElsewhere => ApiError::field(

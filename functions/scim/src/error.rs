@@ -1,10 +1,13 @@
 //! SCIM errors in the SCIM error schema (RFC 7644 section 3.12), served as `application/scim+json`.
+//! This is the function's one mapping from errors to status codes.
 
 use axum::{
     Json,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
+use roster_domain::scim::{ScimProblem, ScimType, schema::ERROR};
+use roster_store::{StoreError, Uniqueness};
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,24 +17,86 @@ pub enum ScimError {
     /// No bearer token, or one that is not a live SCIM token of an organisation.
     #[error("a valid SCIM bearer token is required")]
     Unauthorized,
+    /// The request broke a SCIM rule (`scimType` says which); 409 for uniqueness, else 400.
+    #[error(transparent)]
+    Problem(#[from] ScimProblem),
+    /// `If-Match` named another version, or the resource changed while it was being written.
+    #[error("the resource was changed by someone else; read it again")]
+    PreconditionFailed,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("the service is unavailable; retry later")]
     Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<StoreError> for ScimError {
+    fn from(error: StoreError) -> Self {
+        let taken =
+            |detail: &str| ScimError::Problem(ScimProblem::new(ScimType::Uniqueness, detail));
+        match error {
+            StoreError::InvalidToken => ScimError::Unauthorized,
+            StoreError::NotFound => ScimError::NotFound,
+            StoreError::Stale => ScimError::PreconditionFailed,
+            StoreError::Taken(Uniqueness::ScimUserName | Uniqueness::Username) => {
+                taken("userName is already taken in this organisation")
+            }
+            StoreError::Taken(Uniqueness::ExternalId) => {
+                taken("externalId is already taken in this organisation")
+            }
+            StoreError::Taken(Uniqueness::ScimGroupName) => {
+                taken("displayName is already taken by another group")
+            }
+            StoreError::Taken(Uniqueness::Email | Uniqueness::Membership) => {
+                taken("emails.value belongs to another user of this organisation")
+            }
+            StoreError::Taken(Uniqueness::Plate | Uniqueness::Organisation) => {
+                taken("a value is already taken")
+            }
+            StoreError::EmailManagedElsewhere => ScimError::Problem(ScimProblem::new(
+                ScimType::Mutability,
+                "emails.value: the login email is managed by another organisation's identity provider",
+            )),
+            StoreError::Unavailable(source) => {
+                tracing::error!(error = %source, "the table is unavailable");
+                ScimError::Unavailable
+            }
+            error @ (StoreError::InvalidCursor | StoreError::Corrupt(_)) => {
+                tracing::error!(%error, "store error");
+                ScimError::Internal
+            }
+        }
+    }
+}
+
+impl ScimError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ScimError::NotFound => StatusCode::NOT_FOUND,
+            ScimError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ScimError::Problem(problem) if problem.scim_type == ScimType::Uniqueness => {
+                StatusCode::CONFLICT
+            }
+            ScimError::Problem(_) => StatusCode::BAD_REQUEST,
+            ScimError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ScimError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ScimError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ScimError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
-        let (status, scim_type) = match self {
-            ScimError::NotFound => (StatusCode::NOT_FOUND, None::<&str>),
-            ScimError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
-            ScimError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
-        };
+        let status = self.status();
         let mut body = json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "schemas": [ERROR],
             "status": status.as_u16().to_string(),
             "detail": self.to_string(),
         });
-        if let Some(scim_type) = scim_type {
-            body["scimType"] = json!(scim_type);
+        if let ScimError::Problem(problem) = &self {
+            body["scimType"] = json!(problem.scim_type.as_str());
         }
         let mut response = (
             status,
@@ -49,6 +114,7 @@ impl IntoResponse for ScimError {
     }
 }
 
-pub async fn not_found() -> ScimError {
+/// Any other path: 401 without a token (nothing is revealed to strangers), else 404.
+pub async fn not_found(_: crate::Claim) -> ScimError {
     ScimError::NotFound
 }

@@ -2,61 +2,208 @@
 //! application; `main.rs` only wires it up, and the local server mounts the same router.
 //!
 //! Every request carries `Authorization: Bearer <token>`, a SCIM token an Admin minted at
-//! `/v1/admin/scim-tokens`; the token decides the organisation.
+//! `/v1/admin/scim-tokens`; the token names its organisation, and every store call checks it.
 
+mod discovery;
 mod error;
+mod groups;
+mod list;
+mod users;
 
 use axum::{
-    Router,
-    extract::{Request, State},
-    http::header,
-    middleware::{self, Next},
+    Json, Router,
+    body::Bytes,
+    extract::FromRequestParts,
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
+    routing::{get, post},
 };
-use roster_domain::{ids::OrganisationId, session::secret_hash};
-use roster_store::{DynamoTable, KeyKind};
+use roster_domain::{
+    audit::{Actor, AuditEntry},
+    scim::{ScimProblem, ScimType, resource::etag},
+};
+use roster_store::{DynamoTable, ScimClaim};
+use serde_json::Value;
 
 pub use error::ScimError;
 
-/// The organisation a request's SCIM token belongs to.
-#[derive(Debug, Clone)]
-pub struct ScimClient {
-    pub organisation: OrganisationId,
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Clone)]
+pub struct ScimState {
+    pub table: DynamoTable,
 }
 
 pub fn router(table: DynamoTable) -> Router {
     Router::new()
+        .route("/scim/v2/Users", get(users::list).post(users::create))
+        .route("/scim/v2/Users/.search", post(users::search))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(users::read)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete),
+        )
+        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route("/scim/v2/Groups/.search", post(groups::search))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(groups::read)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
+        )
+        .route("/scim/v2/.search", post(list::search_all))
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(discovery::service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(discovery::resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(discovery::resource_type))
+        .route("/scim/v2/Schemas", get(discovery::schemas))
+        .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .fallback(error::not_found)
-        .layer(middleware::from_fn_with_state(table, authenticate))
+        .with_state(ScimState { table })
 }
 
-/// Admits requests with a live SCIM token (one `GetItem`), answering 401 otherwise.
-async fn authenticate(
-    State(table): State<DynamoTable>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return ScimError::Unauthorized.into_response();
-    };
-    match table.api_key(&secret_hash(token), KeyKind::Scim).await {
-        Ok(Some(key)) => {
-            request.extensions_mut().insert(ScimClient {
-                organisation: key.organisation_id,
-            });
-            next.run(request).await
-        }
-        Ok(None) => ScimError::Unauthorized.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "reading a SCIM token");
-            ScimError::Unavailable.into_response()
-        }
+/// The request's SCIM token claim (checked by the store call that uses it); 401 without one.
+pub struct Claim(pub ScimClaim);
+
+impl<S: Send + Sync> FromRequestParts<S> for Claim {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|token| ScimClaim::parse(token.trim()))
+            .map(Claim)
+            .ok_or(ScimError::Unauthorized)
     }
+}
+
+/// The base URL of this SCIM service as the client reached it (for `meta.location`).
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let host = header("x-forwarded-host")
+            .or_else(|| header("host"))
+            .unwrap_or("localhost");
+        let scheme = header("x-forwarded-proto").unwrap_or("http");
+        Ok(BaseUrl(format!("{scheme}://{host}/scim/v2")))
+    }
+}
+
+/// A JSON request body, at most `MAX_BODY_BYTES`; anything else is `invalidSyntax`.
+pub fn json_body(body: &Bytes) -> Result<Value, ScimError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ScimError::TooLarge(MAX_BODY_BYTES));
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        ScimError::Problem(ScimProblem::new(
+            ScimType::InvalidSyntax,
+            format!("the body is not valid JSON: {error}"),
+        ))
+    })
+}
+
+/// The version `If-Match` requires, if the request sent one; `*` requires none.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ScimError> {
+    match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+        None => Ok(None),
+        Some(value) if value.trim() == "*" => Ok(None),
+        Some(value) => roster_domain::scim::resource::version_of_etag(value)
+            .map(Some)
+            .ok_or(ScimError::PreconditionFailed),
+    }
+}
+
+/// Refuses a write whose `If-Match` names another version than `current`.
+pub fn check_version(headers: &HeaderMap, current: u64) -> Result<(), ScimError> {
+    match if_match(headers)? {
+        Some(expected) if expected != current => Err(ScimError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// A SCIM JSON answer; a resource's carries its version as `ETag` (and `Location` when created).
+pub fn scim_json(status: StatusCode, body: Value, version: Option<u64>) -> Response {
+    let location = (status == StatusCode::CREATED)
+        .then(|| body["meta"]["location"].as_str().map(str::to_owned))
+        .flatten();
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/scim+json")],
+        Json(body),
+    )
+        .into_response();
+    if let Some(version) = version
+        && let Ok(value) = HeaderValue::from_str(&etag(version))
+    {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Who is writing: the token's id and its organisation, read together in one call.
+pub struct Writer {
+    pub token_id: String,
+    pub organisation: roster_domain::organisation::Organisation,
+}
+
+pub async fn writer(state: &ScimState, claim: &ScimClaim) -> Result<Writer, ScimError> {
+    let (token_id, organisation) = state.table.scim_organisation(claim).await?;
+    Ok(Writer {
+        token_id,
+        organisation,
+    })
+}
+
+/// Records a provisioning request's outcome in the organisation's audit log (the actor is the
+/// SCIM token) and answers the outcome. A failure to write the entry is logged, never the
+/// request's failure.
+pub async fn audited<T>(
+    state: &ScimState,
+    writer: &Writer,
+    action: &str,
+    target: Option<&str>,
+    outcome: Result<T, ScimError>,
+) -> Result<T, ScimError> {
+    let changed = match &outcome {
+        Ok(_) => vec![],
+        Err(error) => vec![format!("refused: {} {error}", error.status().as_u16())],
+    };
+    let entry = AuditEntry {
+        at: chrono::Utc::now(),
+        action: action.to_owned(),
+        actor: Actor::Scim(writer.token_id.clone()),
+        target: target.map(str::to_owned),
+        source: Some("scim".to_owned()),
+        changed,
+        approved_by: None,
+    };
+    let organisation = &writer.organisation;
+    if let Err(error) = state
+        .table
+        .record_audit(
+            &organisation.id,
+            &entry,
+            organisation.settings.audit_retention_days,
+        )
+        .await
+    {
+        tracing::error!(%error, action, "audit entry not written");
+    }
+    outcome
 }

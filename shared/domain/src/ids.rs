@@ -55,6 +55,12 @@ macro_rules! identifier {
 }
 
 identifier!(
+    /// A SCIM group.
+    GroupId,
+    "group id"
+);
+
+identifier!(
     /// An organisation (tenant).
     OrganisationId,
     "organisation id"

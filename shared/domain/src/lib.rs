@@ -18,6 +18,7 @@ pub mod preferences;
 pub mod profile;
 pub mod recovery;
 pub mod schedule;
+pub mod scim;
 pub mod sealed;
 pub mod session;
 pub mod totp;

@@ -135,6 +135,9 @@ pub struct Membership {
     /// The import that created the person, if one did.
     #[serde(default)]
     pub created_by_import: Option<crate::ids::ImportId>,
+    /// The SCIM User document, when an identity provider provisioned the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim: Option<crate::scim::user::ScimUser>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -166,6 +169,7 @@ impl Membership {
             last_import: None,
             last_import_row: None,
             created_by_import: None,
+            scim: None,
             version: 1,
         }
     }

@@ -186,6 +186,32 @@ pub fn imports_of(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#IMPORTS")
 }
 
+/// Uniqueness of a SCIM `userName` in an organisation (lowercased).
+pub fn scim_user_name_sentinel(organisation: &OrganisationId, user_name_key: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("SCIM_USERNAME#{user_name_key}"),
+    )
+}
+
+pub const SCIM_GROUP_PREFIX: &str = "SCIM_GROUP#";
+
+/// A SCIM group; the organisation's groups are one `Query` of its partition by prefix.
+pub fn scim_group(organisation: &OrganisationId, group: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("{SCIM_GROUP_PREFIX}{group}"),
+    )
+}
+
+/// Uniqueness of a SCIM group's `displayName` in an organisation (lowercased).
+pub fn scim_group_name_sentinel(organisation: &OrganisationId, name_key: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("SCIM_GROUP_NAME#{name_key}"),
+    )
+}
+
 /// The column mapping an organisation saved for its imports.
 pub fn import_mapping(organisation: &OrganisationId) -> Key {
     key(format!("ORG#{organisation}"), "IMPORT_MAPPING")

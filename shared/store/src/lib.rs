@@ -14,6 +14,7 @@ mod members;
 mod organisations;
 mod reads;
 mod record;
+mod scim;
 mod sessions;
 mod sites;
 mod transaction;
@@ -34,6 +35,7 @@ pub use imports::{
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
+pub use scim::{MemberLookup, ScimClaim, ScimGroup, scim_token};
 pub use sessions::{Caller, Restriction, Session};
 pub use sites::Site;
 pub use vehicles::Vehicle;
@@ -47,6 +49,8 @@ pub enum Uniqueness {
     Plate,
     /// The account already has a membership in the organisation.
     Membership,
+    ScimUserName,
+    ScimGroupName,
     Organisation,
 }
 
@@ -70,6 +74,9 @@ pub enum StoreError {
     /// A pagination cursor that this listing did not hand out.
     #[error("the cursor is not valid for this listing")]
     InvalidCursor,
+    /// A SCIM bearer token that is not a live SCIM token of the organisation it names.
+    #[error("the SCIM token is not valid")]
+    InvalidToken,
     /// An item could not be read back into its type.
     #[error("stored item is unreadable: {0}")]
     Corrupt(String),

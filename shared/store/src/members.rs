@@ -386,10 +386,58 @@ impl DynamoTable {
                 Some((Condition::absent(), OnFail::Taken(Uniqueness::ExternalId))),
             );
         }
+        if let Some(user_name) = membership.scim.as_ref().and_then(|s| s.user_name_key()) {
+            tx.put(
+                self,
+                sentinel(
+                    keys::scim_user_name_sentinel(organisation, &user_name),
+                    owner,
+                ),
+                Some((Condition::absent(), OnFail::Taken(Uniqueness::ScimUserName))),
+            );
+        }
         for term in directory_terms(membership) {
             tx.put(
                 self,
                 DirectoryEntry::of(membership).item(organisation, &term),
+                None,
+            );
+        }
+    }
+
+    /// Adds the deletes of `membership`'s sentinels and directory entries to `tx`.
+    pub(crate) fn remove_side_items(&self, tx: &mut Transaction, membership: &Membership) {
+        let organisation = &membership.organisation_id;
+        tx.delete(
+            self,
+            &keys::account_member_sentinel(organisation, &membership.account_id),
+            None,
+        );
+        if let Some(username) = &membership.username {
+            tx.delete(
+                self,
+                &keys::username_sentinel(organisation, username.normalised()),
+                None,
+            );
+        }
+        if let Some(external_id) = &membership.profile.external_id {
+            tx.delete(
+                self,
+                &keys::external_id_sentinel(organisation, external_id),
+                None,
+            );
+        }
+        if let Some(user_name) = membership.scim.as_ref().and_then(|s| s.user_name_key()) {
+            tx.delete(
+                self,
+                &keys::scim_user_name_sentinel(organisation, &user_name),
+                None,
+            );
+        }
+        for term in directory_terms(membership) {
+            tx.delete(
+                self,
+                &keys::directory_entry(organisation, &term, &membership.id),
                 None,
             );
         }
@@ -422,6 +470,27 @@ impl DynamoTable {
                     self,
                     sentinel(keys::external_id_sentinel(organisation, new), owner),
                     Some((Condition::absent(), OnFail::Taken(Uniqueness::ExternalId))),
+                );
+            }
+        }
+
+        let (old_name, new_name) = (
+            before.scim.as_ref().and_then(|s| s.user_name_key()),
+            after.scim.as_ref().and_then(|s| s.user_name_key()),
+        );
+        if old_name != new_name {
+            if let Some(old) = &old_name {
+                tx.delete(
+                    self,
+                    &keys::scim_user_name_sentinel(organisation, old),
+                    None,
+                );
+            }
+            if let Some(new) = &new_name {
+                tx.put(
+                    self,
+                    sentinel(keys::scim_user_name_sentinel(organisation, new), owner),
+                    Some((Condition::absent(), OnFail::Taken(Uniqueness::ScimUserName))),
                 );
             }
         }

@@ -1,0 +1,283 @@
+//! `/Groups`: the identity provider's groups with their members, kept as the client wrote them.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use chrono::Utc;
+use roster_domain::{
+    ids::GroupId,
+    scim::{
+        ScimProblem, ScimType, patch,
+        resource::{Meta, render},
+        schema::{ResourceKind, normalise},
+    },
+};
+use roster_store::{ScimClaim, ScimGroup};
+use serde_json::{Map, Value};
+
+use crate::{
+    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
+    list::{ListParams, respond},
+    scim_json, writer,
+};
+
+const KIND: ResourceKind = ResourceKind::Group;
+
+/// Longest group `displayName`.
+const DISPLAY_NAME_MAX: usize = 256;
+
+fn resource(base: &str, group: &ScimGroup) -> Value {
+    render(
+        KIND,
+        &group.document,
+        &Meta {
+            id: &group.id,
+            created: group.created,
+            last_modified: group.last_modified,
+            version: group.version,
+            location: format!("{base}/Groups/{}", group.id),
+        },
+    )
+}
+
+/// A group document Roster keeps: a `displayName` of 1 to 256 characters.
+fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
+    let name = document
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or_default();
+    if name.is_empty() || name.chars().count() > DISPLAY_NAME_MAX {
+        return Err(ScimError::Problem(ScimProblem::new(
+            ScimType::InvalidValue,
+            format!("displayName is required and at most {DISPLAY_NAME_MAX} characters"),
+        )));
+    }
+    Ok(document)
+}
+
+fn unsupported_filter() -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::InvalidFilter,
+        "Roster finds Groups by an equality on id or displayName (alone or joined with others \
+         by and); other filters are not supported",
+    ))
+}
+
+pub async fn matching(
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    params: &ListParams,
+) -> Result<Vec<Value>, ScimError> {
+    let filter = params.filter(KIND)?;
+    let projection = params.projection(KIND)?;
+    let table = &state.table;
+    let groups = match &filter {
+        None => {
+            table.scim_authorise(claim).await?;
+            table.scim_groups(claim.organisation()).await?
+        }
+        Some(filter) => {
+            let (attribute, value) = filter
+                .required_equality(KIND)
+                .ok_or_else(unsupported_filter)?;
+            let found = match attribute.as_str() {
+                "id" => table.scim_group(claim, &value).await?,
+                "displayName" => {
+                    table
+                        .scim_group_named(claim, &value.trim().to_lowercase())
+                        .await?
+                }
+                _ => return Err(unsupported_filter()),
+            };
+            found.into_iter().collect()
+        }
+    };
+    Ok(groups
+        .iter()
+        .map(|g| resource(base, g))
+        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
+        .map(|r| projection.apply(r))
+        .collect())
+}
+
+pub async fn list(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_query(&query)?;
+    Ok(respond(
+        matching(&state, &claim, &base, &params).await?,
+        &params,
+    ))
+}
+
+pub async fn search(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_body(&body)?;
+    Ok(respond(
+        matching(&state, &claim, &base, &params).await?,
+        &params,
+    ))
+}
+
+async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGroup, ScimError> {
+    state
+        .table
+        .scim_group(claim, id)
+        .await?
+        .ok_or(ScimError::NotFound)
+}
+
+/// `GET /Groups/{id}`: one `BatchGetItem` (token and group).
+pub async fn read(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_query(&query)?;
+    let group = group(&state, &claim, &id).await?;
+    let projected = params.projection(KIND)?.apply(resource(&base, &group));
+    Ok(scim_json(StatusCode::OK, projected, Some(group.version)))
+}
+
+pub async fn create(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let writer = writer(&state, &claim).await?;
+    let outcome = async {
+        let document = checked(normalise(KIND, &json_body(&body)?)?)?;
+        let now = Utc::now();
+        let group = ScimGroup {
+            id: GroupId::generate().to_string(),
+            organisation_id: writer.organisation.id.clone(),
+            document,
+            created: now,
+            last_modified: now,
+            version: 1,
+        };
+        state.table.save_scim_group(None, &group).await?;
+        Ok(group)
+    }
+    .await;
+    let target = outcome.as_ref().ok().map(|g| g.id.clone());
+    let group = audited(
+        &state,
+        &writer,
+        "scim.group.created",
+        target.as_deref(),
+        outcome,
+    )
+    .await?;
+    Ok(scim_json(
+        StatusCode::CREATED,
+        resource(&base, &group),
+        Some(group.version),
+    ))
+}
+
+async fn update(
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    id: &str,
+    action: &str,
+    headers: &HeaderMap,
+    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+) -> Result<Response, ScimError> {
+    let writer = writer(state, claim).await?;
+    let outcome = async {
+        let before = group(state, claim, id).await?;
+        check_version(headers, before.version)?;
+        let after = ScimGroup {
+            document: checked(change(&before.document)?)?,
+            last_modified: Utc::now(),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        state.table.save_scim_group(Some(&before), &after).await?;
+        Ok(after)
+    }
+    .await;
+    let group = audited(state, &writer, action, Some(id), outcome).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        resource(base, &group),
+        Some(group.version),
+    ))
+}
+
+pub async fn replace(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    update(
+        &state,
+        &claim,
+        &base,
+        &id,
+        "scim.group.replaced",
+        &headers,
+        |_| Ok(normalise(KIND, &json_body(&body)?)?),
+    )
+    .await
+}
+
+pub async fn patch(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    update(
+        &state,
+        &claim,
+        &base,
+        &id,
+        "scim.group.patched",
+        &headers,
+        |current| Ok(patch::apply(KIND, current, &json_body(&body)?)?),
+    )
+    .await
+}
+
+pub async fn delete(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ScimError> {
+    let writer = writer(&state, &claim).await?;
+    let outcome = async {
+        let before = group(&state, &claim, &id).await?;
+        check_version(&headers, before.version)?;
+        state.table.delete_scim_group(&before).await?;
+        Ok(())
+    }
+    .await;
+    audited(&state, &writer, "scim.group.deleted", Some(&id), outcome).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,170 @@
+//! Listing and searching (RFC 7644 sections 3.4.2 and 3.4.3): `filter`, `startIndex`, `count`,
+//! `attributes`, `excludedAttributes`, from the query string or a `/.search` body, answered as a
+//! ListResponse.
+
+use std::collections::HashMap;
+
+use axum::{body::Bytes, extract::State, http::StatusCode, response::Response};
+use roster_domain::scim::{
+    ScimProblem, ScimType,
+    filter::Filter,
+    resource::Projection,
+    schema::{LIST_RESPONSE, ResourceKind},
+};
+use serde_json::{Value, json};
+
+use crate::{BaseUrl, Claim, ScimError, ScimState, groups, json_body, scim_json, users};
+
+/// Most resources in one answer (`ServiceProviderConfig.filter.maxResults`).
+pub const MAX_RESULTS: usize = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    /// 1-based.
+    pub start_index: usize,
+    pub count: usize,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+fn number(name: &str, value: Option<&Value>) -> Result<Option<i64>, ScimError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad_number(name)),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad_number(name)),
+        Some(_) => Err(bad_number(name)),
+    }
+}
+
+fn bad_number(name: &str) -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::InvalidValue,
+        format!("{name} must be a whole number"),
+    ))
+}
+
+/// A list of attribute names: a string (query) or an array (search body).
+fn names(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        _ => None,
+    }
+}
+
+impl ListParams {
+    fn from_object(object: &serde_json::Map<String, Value>) -> Result<Self, ScimError> {
+        let get = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        Ok(Self {
+            filter: get("filter").and_then(Value::as_str).map(str::to_owned),
+            // RFC 7644: a startIndex below 1 is taken as 1; a negative count as 0.
+            start_index: number("startIndex", get("startIndex"))?.unwrap_or(1).max(1) as usize,
+            count: number("count", get("count"))?
+                .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize),
+            attributes: names(get("attributes")),
+            excluded_attributes: names(get("excludedAttributes")),
+        })
+    }
+
+    pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ScimError> {
+        Self::from_object(
+            &query
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
+    pub fn from_body(body: &Bytes) -> Result<Self, ScimError> {
+        let body = json_body(body)?;
+        let object = body.as_object().ok_or_else(|| {
+            ScimError::Problem(ScimProblem::new(
+                ScimType::InvalidSyntax,
+                "a search body must be a JSON object",
+            ))
+        })?;
+        Self::from_object(object)
+    }
+
+    pub fn filter(&self, kind: ResourceKind) -> Result<Option<Filter>, ScimError> {
+        self.filter
+            .as_deref()
+            .map(|f| Filter::parse(f, kind))
+            .transpose()
+            .map_err(ScimError::from)
+    }
+
+    pub fn projection(&self, kind: ResourceKind) -> Result<Projection, ScimError> {
+        Ok(Projection::parse(
+            kind,
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )?)
+    }
+}
+
+/// The page `params` asks for of `resources` (all that matched), as a ListResponse.
+pub fn respond(resources: Vec<Value>, params: &ListParams) -> Response {
+    let total = resources.len();
+    let page: Vec<Value> = resources
+        .into_iter()
+        .skip(params.start_index - 1)
+        .take(params.count)
+        .collect();
+    scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": params.start_index,
+            "itemsPerPage": page.len(),
+            "Resources": page,
+        }),
+        None,
+    )
+}
+
+/// `POST /.search`: Users and Groups together; a filter applies to the kinds that have its
+/// attributes.
+pub async fn search_all(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_body(&body)?;
+    let mut resources = Vec::new();
+    let mut understood = false;
+    for kind in [ResourceKind::User, ResourceKind::Group] {
+        let mut params = params.clone();
+        if params.filter(kind).is_err() {
+            continue;
+        }
+        if params.projection(kind).is_err() {
+            params.attributes = None;
+            params.excluded_attributes = None;
+        }
+        understood = true;
+        resources.extend(match kind {
+            ResourceKind::User => users::matching(&state, &claim, &base, &params).await?,
+            ResourceKind::Group => groups::matching(&state, &claim, &base, &params).await?,
+        });
+    }
+    if !understood {
+        // Neither kind has the filter's attributes: say so with User's reason.
+        params.filter(ResourceKind::User)?;
+    }
+    Ok(respond(resources, &params))
+}

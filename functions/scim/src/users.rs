@@ -1,0 +1,428 @@
+//! `/Users`: people provisioned by the organisation's identity provider. A SCIM User is a
+//! membership with its SCIM document; the profile takes its values from the document (owned by
+//! `scim`), `active: false` deactivates through the same lifecycle as an admin's deactivation,
+//! DELETE removes the membership.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use chrono::Utc;
+use roster_domain::{
+    ids::UserId,
+    membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
+    profile::Profile,
+    scim::{
+        ScimProblem, ScimType, patch,
+        resource::{Meta, render},
+        schema::{ResourceKind, normalise},
+        user::{ScimPerson, ScimUser, user_name_key},
+    },
+};
+use roster_store::{Account, EmailChange, MemberLookup, ScimClaim};
+use serde_json::{Map, Value};
+
+use crate::{
+    BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
+    list::{ListParams, respond},
+    scim_json, writer,
+};
+
+const KIND: ResourceKind = ResourceKind::User;
+
+fn resource(base: &str, membership: &Membership) -> Value {
+    let scim = membership
+        .scim
+        .as_ref()
+        .expect("only provisioned members are SCIM users");
+    let mut document = scim.document.clone();
+    // `active` is the person's status; a document that never set it (or removed it) shows it
+    // only when the person is deactivated.
+    if document.contains_key("active") || !membership.is_active() {
+        document.insert("active".to_owned(), Value::Bool(membership.is_active()));
+    }
+    render(
+        KIND,
+        &document,
+        &Meta {
+            id: membership.id.as_str(),
+            created: scim.created,
+            last_modified: scim.last_modified,
+            version: membership.version,
+            location: format!("{base}/Users/{}", membership.id),
+        },
+    )
+}
+
+fn unsupported_filter() -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::InvalidFilter,
+        "Roster finds Users by an equality on id, userName, externalId or emails.value \
+         (alone or joined with others by and); other filters are not supported",
+    ))
+}
+
+/// The provisioned members `params` selects, rendered and projected (before paging).
+pub async fn matching(
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    params: &ListParams,
+) -> Result<Vec<Value>, ScimError> {
+    let filter = params.filter(KIND)?;
+    let projection = params.projection(KIND)?;
+    let table = &state.table;
+    let members = match &filter {
+        None => {
+            table.scim_authorise(claim).await?;
+            table.scim_members(claim.organisation()).await?
+        }
+        Some(filter) => {
+            let (attribute, value) = filter
+                .required_equality(KIND)
+                .ok_or_else(unsupported_filter)?;
+            let found = match attribute.as_str() {
+                "id" => match UserId::try_from(value.as_str()) {
+                    Ok(user) => table.scim_member(claim, &user).await?,
+                    Err(_) => {
+                        table.scim_authorise(claim).await?;
+                        None
+                    }
+                },
+                "userName" => {
+                    let lookup = MemberLookup::UserName(user_name_key(&value));
+                    table.scim_member_where(claim, &lookup).await?
+                }
+                "externalId" => {
+                    let lookup = MemberLookup::ExternalId(value);
+                    table.scim_member_where(claim, &lookup).await?
+                }
+                "emails.value" => {
+                    let lookup = MemberLookup::Email(value.trim().to_lowercase());
+                    table.scim_member_where(claim, &lookup).await?
+                }
+                _ => return Err(unsupported_filter()),
+            };
+            found.into_iter().collect()
+        }
+    };
+    Ok(members
+        .iter()
+        .map(|m| resource(base, m))
+        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
+        .map(|r| projection.apply(r))
+        .collect())
+}
+
+pub async fn list(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_query(&query)?;
+    Ok(respond(
+        matching(&state, &claim, &base, &params).await?,
+        &params,
+    ))
+}
+
+pub async fn search(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_body(&body)?;
+    Ok(respond(
+        matching(&state, &claim, &base, &params).await?,
+        &params,
+    ))
+}
+
+/// `GET /Users/{id}`: one `BatchGetItem` (token and membership).
+pub async fn read(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_query(&query)?;
+    let membership = member(&state, &claim, &id).await?;
+    let projected = params.projection(KIND)?.apply(resource(&base, &membership));
+    Ok(scim_json(
+        StatusCode::OK,
+        projected,
+        Some(membership.version),
+    ))
+}
+
+async fn member(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<Membership, ScimError> {
+    match UserId::try_from(id) {
+        Ok(user) => state.table.scim_member(claim, &user).await?,
+        Err(_) => {
+            state.table.scim_authorise(claim).await?;
+            None
+        }
+    }
+    .ok_or(ScimError::NotFound)
+}
+
+/// `before` as the document `document` (describing `person`) provisions it.
+fn provisioned(
+    before: &Membership,
+    person: &ScimPerson,
+    document: Map<String, Value>,
+) -> Membership {
+    let now = Utc::now();
+    Membership {
+        profile: person.apply_to(&before.profile),
+        status: if person.active {
+            Status::Active
+        } else {
+            Status::Deactivated
+        },
+        scim: Some(ScimUser {
+            document,
+            created: before.scim.as_ref().map_or(now, |s| s.created),
+            last_modified: now,
+        }),
+        version: before.version + 1,
+        ..before.clone()
+    }
+}
+
+/// Writes `after` over `before`, moving the login email when the document changed it, and ends
+/// the person's sessions here when they were deactivated.
+async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Result<(), ScimError> {
+    let table = &state.table;
+    let email_change = match &after.profile.email {
+        Some(email)
+            if before.profile.email.as_ref().map(|e| e.normalised())
+                != Some(email.normalised()) =>
+        {
+            let account = table
+                .account(&before.account_id)
+                .await?
+                .ok_or(ScimError::PreconditionFailed)?;
+            let login_changes =
+                account.email.as_ref().map(|e| e.normalised()) != Some(email.normalised());
+            login_changes.then(|| EmailChange {
+                account,
+                email: email.clone(),
+            })
+        }
+        _ => None,
+    };
+    table
+        .update_membership(before, after, email_change.as_ref())
+        .await?;
+    if before.is_active() && !after.is_active() {
+        table
+            .end_sessions_in(&after.account_id, &after.organisation_id, Utc::now())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn create_user(
+    state: &ScimState,
+    writer: &Writer,
+    body: &Bytes,
+) -> Result<Membership, ScimError> {
+    let document = normalise(KIND, &json_body(body)?)?;
+    let person = ScimPerson::read(&document)?;
+    let organisation = &writer.organisation;
+    let table = &state.table;
+    let existing = match &person.email {
+        Some(email) => table.account_by_email(email.normalised()).await?,
+        None => None,
+    };
+    // Someone already in the organisation (an admin or an import added them) is adopted: from
+    // now on the identity provider manages them.
+    if let Some(user) = existing
+        .as_ref()
+        .and_then(|a| a.memberships.get(&organisation.id))
+    {
+        let before = table
+            .membership(&organisation.id, user)
+            .await?
+            .ok_or(ScimError::PreconditionFailed)?;
+        if before.scim.is_some() {
+            return Err(ScimError::Problem(ScimProblem::new(
+                ScimType::Uniqueness,
+                "emails.value belongs to another user of this organisation",
+            )));
+        }
+        let after = provisioned(&before, &person, document);
+        save(state, &before, &after).await?;
+        return Ok(after);
+    }
+    let (account, account_is_new) = match existing {
+        Some(account) => (account, false),
+        None => (Account::new(person.email.clone(), None), true),
+    };
+    let invitation_status =
+        if !account_is_new && account.email_verified && account.password_hash.is_some() {
+            InvitationStatus::Confirmed
+        } else {
+            InvitationStatus::NotInvited
+        };
+    let mut newcomer = Membership::joining(
+        organisation,
+        account.id.clone(),
+        Profile::named(String::new(), String::new(), account.email.clone()),
+        None,
+        vec![RoleGrant::organisation_wide(Role::Member)],
+        invitation_status,
+    );
+    newcomer.version = 0;
+    let mut membership = provisioned(&newcomer, &person, document);
+    if let Some(login) = &account.email {
+        // The account's spelling of its login email stays the one shown.
+        membership.profile.email = Some(login.clone());
+    }
+    table
+        .create_member(&membership, &account, account_is_new)
+        .await?;
+    Ok(membership)
+}
+
+pub async fn create(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let writer = writer(&state, &claim).await?;
+    let outcome = create_user(&state, &writer, &body).await;
+    let target = outcome.as_ref().ok().map(|m| m.id.to_string());
+    let membership = audited(
+        &state,
+        &writer,
+        "scim.user.created",
+        target.as_deref(),
+        outcome,
+    )
+    .await?;
+    Ok(scim_json(
+        StatusCode::CREATED,
+        resource(&base, &membership),
+        Some(membership.version),
+    ))
+}
+
+/// Replaces (PUT) or patches (PATCH) a user's document with `change`, all or nothing.
+async fn update(
+    state: &ScimState,
+    claim: &ScimClaim,
+    id: &str,
+    headers: &HeaderMap,
+    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+) -> Result<Membership, ScimError> {
+    let before = member(state, claim, id).await?;
+    check_version(headers, before.version)?;
+    let current = &before.scim.as_ref().expect("a SCIM member").document;
+    let document = change(current)?;
+    let person = ScimPerson::read(&document)?;
+    let after = provisioned(&before, &person, document);
+    save(state, &before, &after).await?;
+    Ok(after)
+}
+
+async fn audited_update(
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    id: &str,
+    action: &str,
+    headers: &HeaderMap,
+    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+) -> Result<Response, ScimError> {
+    let writer = writer(state, claim).await?;
+    let outcome = update(state, claim, id, headers, change).await;
+    let membership = audited(state, &writer, action, Some(id), outcome).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        resource(base, &membership),
+        Some(membership.version),
+    ))
+}
+
+pub async fn replace(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    audited_update(
+        &state,
+        &claim,
+        &base,
+        &id,
+        "scim.user.replaced",
+        &headers,
+        |_| Ok(normalise(KIND, &json_body(&body)?)?),
+    )
+    .await
+}
+
+pub async fn patch(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    audited_update(
+        &state,
+        &claim,
+        &base,
+        &id,
+        "scim.user.patched",
+        &headers,
+        |current| Ok(patch::apply(KIND, current, &json_body(&body)?)?),
+    )
+    .await
+}
+
+async fn delete_user(
+    state: &ScimState,
+    claim: &ScimClaim,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<(), ScimError> {
+    let before = member(state, claim, id).await?;
+    check_version(headers, before.version)?;
+    let account = state
+        .table
+        .account(&before.account_id)
+        .await?
+        .ok_or(ScimError::NotFound)?;
+    state.table.delete_member(&before, &account).await?;
+    state
+        .table
+        .end_sessions_in(&account.id, &before.organisation_id, Utc::now())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ScimError> {
+    let writer = writer(&state, &claim).await?;
+    let outcome = delete_user(&state, &claim, &id, &headers).await;
+    audited(&state, &writer, "scim.user.deleted", Some(&id), outcome).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

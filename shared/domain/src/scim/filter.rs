@@ -1,0 +1,626 @@
+//! SCIM filters (RFC 7644 section 3.4.2.2): parsed into a tree, evaluated against a resource's
+//! JSON. Attribute names resolve through the schema, so a filter on an attribute Roster does not
+//! have is refused (`invalidFilter`) rather than answered with an empty list, which a client
+//! would take as "create it".
+
+use std::{iter::Peekable, str::CharIndices};
+
+use serde_json::Value;
+
+use super::{
+    ScimProblem, ScimType,
+    schema::{AttributeDef, Kind, ResourceKind, attribute_in, is_server_attribute, locate},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Eq,
+    Ne,
+    Co,
+    Sw,
+    Ew,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// A value a filter compares with, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Text(String),
+    Boolean(bool),
+    Null,
+}
+
+/// An attribute as a filter names it: its top-level name as written and an optional
+/// sub-attribute (`emails.value`, `name.givenName`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrPath {
+    pub attribute: String,
+    pub sub_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Compare(AttrPath, Operator, Literal),
+    Present(AttrPath),
+    /// `emails[type eq "work" and value co "@"]`: some element of a multi-valued attribute matches.
+    ValuePath(String, Box<Filter>),
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+}
+
+/// Filters longer than this are refused (a client never needs more; bounds parsing work).
+pub const MAX_FILTER_LENGTH: usize = 2048;
+
+fn invalid(detail: impl Into<String>) -> ScimProblem {
+    ScimProblem::new(ScimType::InvalidFilter, detail)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Text(String),
+    Open,
+    Close,
+    OpenBracket,
+    CloseBracket,
+}
+
+fn tokens(input: &str) -> Result<Vec<Token>, ScimProblem> {
+    let mut chars: Peekable<CharIndices> = input.char_indices().peekable();
+    let mut tokens = Vec::new();
+    while let Some(&(start, c)) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' | ')' | '[' | ']' => {
+                chars.next();
+                tokens.push(match c {
+                    '(' => Token::Open,
+                    ')' => Token::Close,
+                    '[' => Token::OpenBracket,
+                    _ => Token::CloseBracket,
+                });
+            }
+            '"' => {
+                // A JSON string: find its closing quote (skipping escapes), then decode it.
+                chars.next();
+                let mut end = None;
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => {
+                            end = Some(i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let end = end.ok_or_else(|| invalid("a quoted value is not closed"))?;
+                let text: String = serde_json::from_str(&input[start..=end])
+                    .map_err(|_| invalid("a quoted value has a bad escape"))?;
+                tokens.push(Token::Text(text));
+            }
+            _ => {
+                let mut end = input.len();
+                while let Some(&(i, c)) = chars.peek() {
+                    if c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"') {
+                        end = i;
+                        break;
+                    }
+                    chars.next();
+                }
+                tokens.push(Token::Word(input[start..end].to_owned()));
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+fn keyword(token: Option<&Token>, word: &str) -> bool {
+    matches!(token, Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.at).cloned();
+        self.at += 1;
+        token
+    }
+
+    fn or(&mut self) -> Result<Filter, ScimProblem> {
+        let mut left = self.and()?;
+        while keyword(self.peek(), "or") {
+            self.next();
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Filter, ScimProblem> {
+        let mut left = self.unary()?;
+        while keyword(self.peek(), "and") {
+            self.next();
+            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, ScimProblem> {
+        if keyword(self.peek(), "not") {
+            self.next();
+            return Ok(Filter::Not(Box::new(self.group()?)));
+        }
+        if self.peek() == Some(&Token::Open) {
+            return self.group();
+        }
+        self.comparison()
+    }
+
+    fn group(&mut self) -> Result<Filter, ScimProblem> {
+        if self.next() != Some(Token::Open) {
+            return Err(invalid("expected '(' after not"));
+        }
+        let inner = self.or()?;
+        if self.next() != Some(Token::Close) {
+            return Err(invalid("a '(' is not closed"));
+        }
+        Ok(inner)
+    }
+
+    fn comparison(&mut self) -> Result<Filter, ScimProblem> {
+        let Some(Token::Word(path)) = self.next() else {
+            return Err(invalid("expected an attribute name"));
+        };
+        if self.peek() == Some(&Token::OpenBracket) {
+            self.next();
+            let inner = self.or()?;
+            if self.next() != Some(Token::CloseBracket) {
+                return Err(invalid("a '[' is not closed"));
+            }
+            return Ok(Filter::ValuePath(path, Box::new(inner)));
+        }
+        let path = attr_path(&path);
+        let Some(Token::Word(operator)) = self.next() else {
+            return Err(invalid(format!(
+                "expected an operator after {}",
+                path.attribute
+            )));
+        };
+        let operator = match operator.to_ascii_lowercase().as_str() {
+            "pr" => return Ok(Filter::Present(path)),
+            "eq" => Operator::Eq,
+            "ne" => Operator::Ne,
+            "co" => Operator::Co,
+            "sw" => Operator::Sw,
+            "ew" => Operator::Ew,
+            "gt" => Operator::Gt,
+            "ge" => Operator::Ge,
+            "lt" => Operator::Lt,
+            "le" => Operator::Le,
+            other => return Err(invalid(format!("unknown operator '{other}'"))),
+        };
+        let literal = match self.next() {
+            Some(Token::Text(text)) => Literal::Text(text),
+            Some(Token::Word(word)) if word.eq_ignore_ascii_case("true") => Literal::Boolean(true),
+            Some(Token::Word(word)) if word.eq_ignore_ascii_case("false") => {
+                Literal::Boolean(false)
+            }
+            Some(Token::Word(word)) if word.eq_ignore_ascii_case("null") => Literal::Null,
+            // Entra ID sends some values unquoted (`externalId eq 1234`).
+            Some(Token::Word(word)) => Literal::Text(word),
+            _ => {
+                return Err(invalid(format!(
+                    "expected a value after {}",
+                    path.attribute
+                )));
+            }
+        };
+        Ok(Filter::Compare(path, operator, literal))
+    }
+}
+
+/// Splits `a.b` into attribute and sub-attribute; a schema URN prefix stays with the attribute
+/// (`urn:...:enterprise:2.0:User:manager.value`).
+pub(crate) fn attr_path(written: &str) -> AttrPath {
+    let last_colon = written.rfind(':').map_or(0, |i| i + 1);
+    match written[last_colon..].find('.') {
+        Some(dot) => AttrPath {
+            attribute: written[..last_colon + dot].to_owned(),
+            sub_attribute: Some(written[last_colon + dot + 1..].to_owned()),
+        },
+        None => AttrPath {
+            attribute: written.to_owned(),
+            sub_attribute: None,
+        },
+    }
+}
+
+impl Filter {
+    /// Parses `input` and checks every attribute it names exists on `kind`.
+    pub fn parse(input: &str, kind: ResourceKind) -> Result<Filter, ScimProblem> {
+        if input.len() > MAX_FILTER_LENGTH {
+            return Err(ScimProblem::new(
+                ScimType::InvalidFilter,
+                format!("the filter is longer than {MAX_FILTER_LENGTH} characters"),
+            ));
+        }
+        let mut parser = Parser {
+            tokens: tokens(input)?,
+            at: 0,
+        };
+        if parser.tokens.is_empty() {
+            return Err(invalid("the filter is empty"));
+        }
+        let filter = parser.or()?;
+        if parser.at != parser.tokens.len() {
+            return Err(invalid("unexpected text after the filter"));
+        }
+        filter.check(kind, None)?;
+        Ok(filter)
+    }
+
+    fn check(
+        &self,
+        kind: ResourceKind,
+        within: Option<&'static AttributeDef>,
+    ) -> Result<(), ScimProblem> {
+        match self {
+            Filter::Compare(path, ..) | Filter::Present(path) => {
+                resolve(kind, within, path).map(|_| ())
+            }
+            Filter::ValuePath(attribute, inner) => {
+                let located = locate(kind, attribute)
+                    .filter(|l| l.attribute.kind == Kind::Complex)
+                    .ok_or_else(|| invalid(format!("{attribute} is not a complex attribute")))?;
+                inner.check(kind, Some(located.attribute))
+            }
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.check(kind, within)?;
+                b.check(kind, within)
+            }
+            Filter::Not(inner) => inner.check(kind, within),
+        }
+    }
+
+    /// Whether `resource` (a rendered resource: its document with `id` and `meta`) matches.
+    pub fn matches(&self, kind: ResourceKind, resource: &Value) -> bool {
+        self.matches_in(kind, None, resource)
+    }
+
+    /// Whether an element of the multi-valued `attribute` matches (the filter of a value path).
+    pub(crate) fn matches_element(
+        &self,
+        kind: ResourceKind,
+        attribute: &'static AttributeDef,
+        element: &Value,
+    ) -> bool {
+        self.matches_in(kind, Some(attribute), element)
+    }
+
+    fn matches_in(
+        &self,
+        kind: ResourceKind,
+        within: Option<&'static AttributeDef>,
+        value: &Value,
+    ) -> bool {
+        match self {
+            Filter::And(a, b) => {
+                a.matches_in(kind, within, value) && b.matches_in(kind, within, value)
+            }
+            Filter::Or(a, b) => {
+                a.matches_in(kind, within, value) || b.matches_in(kind, within, value)
+            }
+            Filter::Not(inner) => !inner.matches_in(kind, within, value),
+            Filter::ValuePath(attribute, inner) => {
+                let Some(located) = locate(kind, attribute) else {
+                    return false;
+                };
+                let container = match located.extension {
+                    None => Some(value),
+                    Some(schema) => value.get(schema.id),
+                };
+                match container.and_then(|c| c.get(located.attribute.name)) {
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .any(|item| inner.matches_in(kind, Some(located.attribute), item)),
+                    Some(item) => inner.matches_in(kind, Some(located.attribute), item),
+                    None => false,
+                }
+            }
+            Filter::Present(path) => values(kind, within, path, value)
+                .iter()
+                .any(|v| !matches!(v, Value::Null) && v.as_str() != Some("")),
+            Filter::Compare(path, operator, literal) => {
+                let case_exact = resolve(kind, within, path).is_ok_and(|a| a.case_exact);
+                values(kind, within, path, value)
+                    .iter()
+                    .any(|v| compare(v, *operator, literal, case_exact))
+            }
+        }
+    }
+
+    /// The equality a lookup can start from: the first `attribute eq "value"` that must hold
+    /// for the whole filter to match (the filter itself or a conjunct of a top-level `and`),
+    /// with the attribute's canonical name (`userName`, `externalId`, `id`, `displayName`,
+    /// `emails.value`).
+    pub fn required_equality(&self, kind: ResourceKind) -> Option<(String, String)> {
+        match self {
+            Filter::Compare(path, Operator::Eq, Literal::Text(value)) => {
+                let canonical = canonical_name(kind, path)?;
+                Some((canonical, value.clone()))
+            }
+            Filter::ValuePath(attribute, inner) => match inner.as_ref() {
+                Filter::Compare(path, Operator::Eq, Literal::Text(value))
+                    if path.sub_attribute.is_none() =>
+                {
+                    let canonical = canonical_name(
+                        kind,
+                        &AttrPath {
+                            attribute: attribute.clone(),
+                            sub_attribute: Some(path.attribute.clone()),
+                        },
+                    )?;
+                    Some((canonical, value.clone()))
+                }
+                _ => None,
+            },
+            Filter::And(a, b) => a
+                .required_equality(kind)
+                .or_else(|| b.required_equality(kind)),
+            _ => None,
+        }
+    }
+}
+
+fn canonical_name(kind: ResourceKind, path: &AttrPath) -> Option<String> {
+    if path.attribute.eq_ignore_ascii_case("id") && path.sub_attribute.is_none() {
+        return Some("id".to_owned());
+    }
+    let located = locate(kind, &path.attribute)?;
+    if located.extension.is_some() {
+        return None;
+    }
+    match &path.sub_attribute {
+        None => Some(located.attribute.name.to_owned()),
+        Some(sub) => attribute_in(located.attribute.sub_attributes, sub)
+            .map(|s| format!("{}.{}", located.attribute.name, s.name)),
+    }
+}
+
+/// The attribute a path names: `id`/`meta.*` (server attributes, compared exactly), a schema
+/// attribute, or a sub-attribute of the complex attribute a value path is inside.
+fn resolve(
+    kind: ResourceKind,
+    within: Option<&'static AttributeDef>,
+    path: &AttrPath,
+) -> Result<&'static AttributeDef, ScimProblem> {
+    static SERVER: AttributeDef = AttributeDef {
+        case_exact: true,
+        ..super::schema::EXTERNAL_ID
+    };
+    if let Some(parent) = within
+        && path.sub_attribute.is_none()
+        && let Some(sub) = attribute_in(parent.sub_attributes, &path.attribute)
+    {
+        return Ok(sub);
+    }
+    if is_server_attribute(&path.attribute) {
+        return Ok(&SERVER);
+    }
+    let unknown = || {
+        invalid(format!(
+            "{} has no attribute {}",
+            kind.name(),
+            match &path.sub_attribute {
+                Some(sub) => format!("{}.{sub}", path.attribute),
+                None => path.attribute.clone(),
+            }
+        ))
+    };
+    let located = locate(kind, &path.attribute).ok_or_else(unknown)?;
+    match &path.sub_attribute {
+        None => Ok(located.attribute),
+        Some(sub) => attribute_in(located.attribute.sub_attributes, sub).ok_or_else(unknown),
+    }
+}
+
+/// Every value at `path` in `value` (elements of multi-valued attributes flattened).
+fn values<'a>(
+    kind: ResourceKind,
+    within: Option<&'static AttributeDef>,
+    path: &AttrPath,
+    value: &'a Value,
+) -> Vec<&'a Value> {
+    let get = |container: &'a Value, name: &str| -> Option<&'a Value> {
+        container
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let top = if within.is_some() || is_server_attribute(&path.attribute) {
+        get(value, &path.attribute)
+    } else {
+        locate(kind, &path.attribute).and_then(|located| match located.extension {
+            None => get(value, located.attribute.name),
+            Some(schema) => get(value, schema.id).and_then(|e| get(e, located.attribute.name)),
+        })
+    };
+    let Some(top) = top else { return vec![] };
+    let items: Vec<&Value> = match top {
+        Value::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    match &path.sub_attribute {
+        None => items,
+        Some(sub) => items
+            .into_iter()
+            .filter_map(|item| get(item, sub))
+            .collect(),
+    }
+}
+
+fn compare(value: &Value, operator: Operator, literal: &Literal, case_exact: bool) -> bool {
+    let text = match literal {
+        Literal::Null => return matches!(operator, Operator::Eq) == value.is_null(),
+        Literal::Boolean(flag) => {
+            return match operator {
+                Operator::Eq => value.as_bool() == Some(*flag),
+                Operator::Ne => value.as_bool() != Some(*flag),
+                _ => false,
+            };
+        }
+        Literal::Text(text) => text,
+    };
+    let actual = match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    let (actual, expected) = if case_exact {
+        (actual, text.clone())
+    } else {
+        (actual.to_lowercase(), text.to_lowercase())
+    };
+    match operator {
+        Operator::Eq => actual == expected,
+        Operator::Ne => actual != expected,
+        Operator::Co => actual.contains(&expected),
+        Operator::Sw => actual.starts_with(&expected),
+        Operator::Ew => actual.ends_with(&expected),
+        Operator::Gt => actual > expected,
+        Operator::Ge => actual >= expected,
+        Operator::Lt => actual < expected,
+        Operator::Le => actual <= expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn user() -> Value {
+        json!({
+            "id": "u1",
+            "userName": "Ada@Example.com",
+            "externalId": "E-7",
+            "active": true,
+            "name": { "givenName": "Ada", "familyName": "Lovelace" },
+            "emails": [
+                { "value": "ada@home.example", "type": "home" },
+                { "value": "ada@example.com", "type": "work", "primary": true }
+            ],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "department": "R&D" }
+        })
+    }
+
+    fn matches(filter: &str) -> bool {
+        Filter::parse(filter, ResourceKind::User)
+            .unwrap()
+            .matches(ResourceKind::User, &user())
+    }
+
+    #[test]
+    fn entra_id_filters_match() {
+        assert!(
+            matches(r#"userName eq "ada@example.com""#),
+            "userName ignores case"
+        );
+        assert!(matches(r#"externalId eq "E-7""#));
+        assert!(matches("externalId eq E-7"), "unquoted values are text");
+        assert!(
+            !matches(r#"externalId eq "e-7""#),
+            "externalId is case-exact"
+        );
+        assert!(matches(
+            r#"userName eq "ada@example.com" and externalId eq "E-7""#
+        ));
+        assert!(!matches(r#"userName eq "00000000-test-connection""#));
+    }
+
+    #[test]
+    fn operators_value_paths_and_logic() {
+        assert!(matches(
+            r#"emails[type eq "work" and value ew "example.com"]"#
+        ));
+        assert!(!matches(r#"emails[type eq "other"]"#));
+        assert!(matches(r#"emails.value eq "ada@home.example""#));
+        assert!(matches(r#"name.familyName sw "love""#));
+        assert!(matches("title pr or active eq true"));
+        assert!(matches(r#"not (userName co "bob") and active eq TRUE"#));
+        assert!(matches(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "r&d""#
+        ));
+        assert!(matches(r#"id eq "u1""#));
+        assert!(matches(
+            r#"userName eq "Ada@Example.com" OR (userName eq "x")"#
+        ));
+    }
+
+    #[test]
+    fn unknown_attributes_and_bad_syntax_are_invalid_filters() {
+        for filter in [
+            r#"shoeSize eq "44""#,
+            r#"userName eq"#,
+            r#"userName xx "a""#,
+            r#"(userName eq "a""#,
+            r#"userName eq "a" extra"#,
+            r#"userName eq "unterminated"#,
+            r#"emails[type eq "work""#,
+            "",
+        ] {
+            let problem = Filter::parse(filter, ResourceKind::User).unwrap_err();
+            assert_eq!(problem.scim_type, ScimType::InvalidFilter, "{filter}");
+        }
+        assert!(Filter::parse(&"a".repeat(3000), ResourceKind::User).is_err());
+    }
+
+    #[test]
+    fn the_lookup_equality_is_taken_from_the_filter() {
+        let equality =
+            |filter: &str, kind| Filter::parse(filter, kind).unwrap().required_equality(kind);
+        assert_eq!(
+            equality(r#"UserName eq "a""#, ResourceKind::User),
+            Some(("userName".to_owned(), "a".to_owned()))
+        );
+        assert_eq!(
+            equality(
+                r#"active eq true and externalId eq "x""#,
+                ResourceKind::User
+            ),
+            Some(("externalId".to_owned(), "x".to_owned()))
+        );
+        assert_eq!(
+            equality(r#"emails[value eq "a@b.c"]"#, ResourceKind::User),
+            Some(("emails.value".to_owned(), "a@b.c".to_owned()))
+        );
+        assert_eq!(
+            equality(r#"displayName eq "Staff""#, ResourceKind::Group),
+            Some(("displayName".to_owned(), "Staff".to_owned()))
+        );
+        assert_eq!(
+            equality(r#"userName eq "a" or userName eq "b""#, ResourceKind::User),
+            None
+        );
+        assert_eq!(equality(r#"userName sw "a""#, ResourceKind::User), None);
+    }
+}

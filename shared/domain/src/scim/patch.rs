@@ -1,0 +1,626 @@
+//! SCIM PATCH (RFC 7644 section 3.5.2) over a resource's document, as Entra ID sends it in both
+//! of its dialects: operation names in any case, booleans as strings, value paths
+//! (`emails[type eq "work"].value`), fully qualified extension paths, a path-less `replace` whose
+//! keys are dotted or qualified paths, a manager as a plain id, and members removed by a value
+//! list or by `members[value eq "..."]`. All operations apply to a copy, so a request changes
+//! everything it asks or nothing.
+
+use serde_json::{Map, Value};
+
+use super::{
+    ScimProblem, ScimType,
+    filter::{Filter, Literal, Operator, attr_path},
+    schema::{
+        AttributeDef, Kind, Located, ResourceKind, SchemaDef, attribute_in, is_server_attribute,
+        locate, normalise,
+    },
+};
+
+/// At most this many operations in one request.
+pub const MAX_OPERATIONS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+enum Target {
+    /// A whole extension (`urn:...:enterprise:2.0:User`).
+    Extension(&'static SchemaDef),
+    Attribute {
+        located: Located,
+        filter: Option<Filter>,
+        sub: Option<&'static AttributeDef>,
+    },
+}
+
+fn invalid_path(detail: impl Into<String>) -> ScimProblem {
+    ScimProblem::new(ScimType::InvalidPath, detail)
+}
+
+fn syntax(detail: impl Into<String>) -> ScimProblem {
+    ScimProblem::new(ScimType::InvalidSyntax, detail)
+}
+
+/// Applies a PatchOp body to `document` (canonical, as stored) and answers the new canonical
+/// document.
+pub fn apply(
+    kind: ResourceKind,
+    document: &Map<String, Value>,
+    body: &Value,
+) -> Result<Map<String, Value>, ScimProblem> {
+    let body = body
+        .as_object()
+        .ok_or_else(|| syntax("the body must be a JSON object"))?;
+    let operations = body
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
+        .and_then(|(_, v)| v.as_array())
+        .filter(|ops| !ops.is_empty())
+        .ok_or_else(|| syntax("Operations must be a non-empty list"))?;
+    if operations.len() > MAX_OPERATIONS {
+        return Err(syntax(format!(
+            "at most {MAX_OPERATIONS} operations per request"
+        )));
+    }
+    let mut next = document.clone();
+    for operation in operations {
+        let operation = operation
+            .as_object()
+            .ok_or_else(|| syntax("each operation must be an object"))?;
+        let field = |name: &str| {
+            operation
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let op = match field("op")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+        {
+            Some(op) if op == "add" => Op::Add,
+            Some(op) if op == "replace" => Op::Replace,
+            Some(op) if op == "remove" => Op::Remove,
+            _ => return Err(syntax("op must be add, replace or remove")),
+        };
+        let value = field("value").cloned().unwrap_or(Value::Null);
+        match field("path") {
+            Some(Value::String(path)) if !path.trim().is_empty() => {
+                let target = target(kind, path.trim())?;
+                apply_one(kind, &mut next, op, &target, value)?;
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => {
+                if op == Op::Remove {
+                    return Err(ScimProblem::new(ScimType::NoTarget, "remove needs a path"));
+                }
+                let Value::Object(values) = value else {
+                    return Err(syntax("an operation without a path needs an object value"));
+                };
+                for (key, value) in values {
+                    if let Some(schema) = kind.extension(&key)
+                        && value.is_object()
+                    {
+                        apply_one(kind, &mut next, op, &Target::Extension(schema), value)?;
+                    } else {
+                        apply_one(kind, &mut next, op, &target(kind, &key)?, value)?;
+                    }
+                }
+            }
+            Some(_) => return Err(invalid_path("path must be a string")),
+        }
+    }
+    normalise(kind, &Value::Object(next))
+}
+
+/// Parses a PATCH path: `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, any of them
+/// qualified by a schema URN, or a bare extension URN.
+fn target(kind: ResourceKind, path: &str) -> Result<Target, ScimProblem> {
+    if let Some(schema) = kind.extension(path) {
+        return Ok(Target::Extension(schema));
+    }
+    let (attribute_part, filter, after) = match path.find('[') {
+        Some(open) => {
+            let close = path
+                .rfind(']')
+                .filter(|c| *c > open)
+                .ok_or_else(|| invalid_path(format!("{path}: a '[' is not closed")))?;
+            let after = &path[close + 1..];
+            let sub = match after.strip_prefix('.') {
+                Some(sub) => Some(sub),
+                None if after.is_empty() => None,
+                None => return Err(invalid_path(format!("{path}: unexpected text after ']'"))),
+            };
+            let filter = Filter::parse(&path[..=close], kind)
+                .map_err(|problem| invalid_path(format!("{path}: {}", problem.detail)))?;
+            (&path[..open], Some(filter), sub)
+        }
+        None => (path, None, None),
+    };
+    let written = attr_path(attribute_part);
+    if is_server_attribute(&written.attribute) {
+        return Err(ScimProblem::new(
+            ScimType::Mutability,
+            format!("{} is set by the server", written.attribute),
+        ));
+    }
+    let located = locate(kind, &written.attribute)
+        .ok_or_else(|| invalid_path(format!("{} has no attribute {path}", kind.name())))?;
+    let sub_name = after.or(written.sub_attribute.as_deref());
+    if filter.is_some() && !located.attribute.multi_valued {
+        return Err(invalid_path(format!(
+            "{path}: only multi-valued attributes take a filter"
+        )));
+    }
+    let sub = match sub_name {
+        None => None,
+        Some(name) => Some(
+            attribute_in(located.attribute.sub_attributes, name)
+                .ok_or_else(|| invalid_path(format!("{} has no attribute {path}", kind.name())))?,
+        ),
+    };
+    let filter = filter.map(|f| match f {
+        Filter::ValuePath(_, inner) => *inner,
+        other => other,
+    });
+    Ok(Target::Attribute {
+        located,
+        filter,
+        sub,
+    })
+}
+
+fn as_list(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        Value::Null => vec![],
+        single => vec![single],
+    }
+}
+
+/// Sets the sub-attributes of `value` on `object` (RFC 7644: a complex value replaces the
+/// sub-attributes it names and leaves the others).
+fn merge(object: &mut Value, value: Value) {
+    match (object.as_object_mut(), value) {
+        (Some(existing), Value::Object(fields)) => existing.extend(fields),
+        (_, value) => *object = value,
+    }
+}
+
+fn apply_one(
+    kind: ResourceKind,
+    document: &mut Map<String, Value>,
+    op: Op,
+    target: &Target,
+    value: Value,
+) -> Result<(), ScimProblem> {
+    let (located, filter, sub) = match target {
+        Target::Extension(schema) => {
+            match op {
+                Op::Remove => {
+                    document.remove(schema.id);
+                }
+                Op::Add | Op::Replace => {
+                    let Value::Object(fields) = value else {
+                        return Err(syntax(format!("{} needs an object value", schema.id)));
+                    };
+                    let entry = document
+                        .entry(schema.id)
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    for (name, value) in fields {
+                        if is_server_attribute(&name) {
+                            continue;
+                        }
+                        let attribute =
+                            attribute_in(schema.attributes, &name).ok_or_else(|| {
+                                invalid_path(format!("{} has no attribute {name}", schema.id))
+                            })?;
+                        merge_or_set(entry, attribute, value, op);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        Target::Attribute {
+            located,
+            filter,
+            sub,
+        } => (located, filter, sub),
+    };
+    let attribute = located.attribute;
+    let container = located.container_mut(document);
+    let name = attribute.name;
+
+    match (filter, sub) {
+        (None, None) => match op {
+            Op::Remove if attribute.multi_valued && !value.is_null() => {
+                // Entra ID: remove the listed members, `[{"value": id}]`.
+                let removed: Vec<Value> = as_list(value)
+                    .into_iter()
+                    .filter_map(|v| v.get("value").cloned().or(Some(v)))
+                    .collect();
+                if let Some(Value::Array(items)) = container.get_mut(name) {
+                    items.retain(|item| {
+                        let key = item.get("value").unwrap_or(item);
+                        !removed.contains(key)
+                    });
+                }
+            }
+            Op::Remove => {
+                container.remove(name);
+            }
+            Op::Add if attribute.multi_valued => {
+                let entry = container
+                    .entry(name)
+                    .or_insert_with(|| Value::Array(vec![]));
+                if !entry.is_array() {
+                    *entry = Value::Array(vec![]);
+                }
+                let items = entry.as_array_mut().expect("made a list above");
+                for item in as_list(value) {
+                    let duplicate = items.iter().any(|existing| {
+                        existing == &item
+                            || (item.get("value").is_some()
+                                && existing.get("value") == item.get("value")
+                                && attribute.name == "members")
+                    });
+                    if !duplicate {
+                        items.push(item);
+                    }
+                }
+            }
+            Op::Add | Op::Replace => {
+                let entry = container.entry(name).or_insert(Value::Null);
+                merge_or_set_value(entry, attribute, value, op);
+            }
+        },
+        (None, Some(sub)) if !attribute.multi_valued => {
+            let entry = container
+                .entry(name)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            let fields = entry.as_object_mut().expect("made an object above");
+            match op {
+                Op::Remove => {
+                    fields.remove(sub.name);
+                }
+                Op::Add | Op::Replace => {
+                    fields.insert(sub.name.to_owned(), value);
+                }
+            }
+        }
+        (filter, sub) => {
+            let items = match container.get_mut(name) {
+                Some(Value::Array(items)) => items,
+                _ => {
+                    container.insert(name.to_owned(), Value::Array(vec![]));
+                    container
+                        .get_mut(name)
+                        .and_then(Value::as_array_mut)
+                        .expect("inserted a list above")
+                }
+            };
+            let selects = |item: &Value| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| f.matches_element(kind, attribute, item))
+            };
+            if op == Op::Remove {
+                match sub {
+                    None => items.retain(|item| !selects(item)),
+                    Some(sub) => {
+                        for item in items.iter_mut().filter(|item| selects(item)) {
+                            if let Some(fields) = item.as_object_mut() {
+                                fields.remove(sub.name);
+                            }
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            let mut matched = false;
+            for item in items.iter_mut().filter(|item| selects(item)) {
+                matched = true;
+                match sub {
+                    Some(sub) => {
+                        if !item.is_object() {
+                            *item = Value::Object(Map::new());
+                        }
+                        item.as_object_mut()
+                            .expect("made an object above")
+                            .insert(sub.name.to_owned(), value.clone());
+                    }
+                    None if op == Op::Add => merge(item, value.clone()),
+                    None => *item = value.clone(),
+                }
+            }
+            if !matched {
+                // Entra ID adds `emails[type eq "work"].value` to a user without a work email:
+                // the element the filter describes is created.
+                let mut element = match &filter {
+                    Some(filter) => element_described_by(filter).ok_or_else(|| {
+                        ScimProblem::new(
+                            ScimType::NoTarget,
+                            format!("no {name} value matches the filter"),
+                        )
+                    })?,
+                    None => Map::new(),
+                };
+                match sub {
+                    Some(sub) => {
+                        element.insert(sub.name.to_owned(), value);
+                    }
+                    None => match value {
+                        Value::Object(fields) => element.extend(fields),
+                        _ => return Err(syntax(format!("{name} values are objects"))),
+                    },
+                }
+                items.push(Value::Object(element));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `add` merges into a complex value; `replace` of a complex single value merges too (RFC 7644
+/// section 3.5.2.3); anything else is set.
+fn merge_or_set(container: &mut Value, attribute: &'static AttributeDef, value: Value, op: Op) {
+    if !container.is_object() {
+        *container = Value::Object(Map::new());
+    }
+    let entry = container
+        .as_object_mut()
+        .expect("made an object above")
+        .entry(attribute.name)
+        .or_insert(Value::Null);
+    merge_or_set_value(entry, attribute, value, op);
+}
+
+fn merge_or_set_value(entry: &mut Value, attribute: &'static AttributeDef, value: Value, op: Op) {
+    let _ = op;
+    if attribute.kind == Kind::Complex && !attribute.multi_valued && entry.is_object() {
+        merge(entry, value);
+    } else {
+        *entry = value;
+    }
+}
+
+/// The element an equality filter describes (`type eq "work"` -> `{"type": "work"}`), if the
+/// filter is only equalities joined by `and`.
+fn element_described_by(filter: &Filter) -> Option<Map<String, Value>> {
+    match filter {
+        Filter::Compare(path, Operator::Eq, literal) if path.sub_attribute.is_none() => {
+            let value = match literal {
+                Literal::Text(text) => Value::String(text.clone()),
+                Literal::Boolean(flag) => Value::Bool(*flag),
+                Literal::Null => return None,
+            };
+            Some(Map::from_iter([(path.attribute.clone(), value)]))
+        }
+        Filter::And(a, b) => {
+            let mut element = element_described_by(a)?;
+            element.extend(element_described_by(b)?);
+            Some(element)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scim::schema::ENTERPRISE_SCHEMA;
+
+    fn user() -> Map<String, Value> {
+        normalise(
+            ResourceKind::User,
+            &json!({
+                "userName": "ada@example.com",
+                "active": true,
+                "name": { "givenName": "Ada", "familyName": "Lovelace" },
+                "emails": [{ "value": "ada@example.com", "type": "work", "primary": true }]
+            }),
+        )
+        .unwrap()
+    }
+
+    fn patch(document: &Map<String, Value>, operations: Value) -> Result<Value, ScimProblem> {
+        apply(
+            ResourceKind::User,
+            document,
+            &json!({ "schemas": [crate::scim::schema::PATCH_OP], "Operations": operations }),
+        )
+        .map(Value::Object)
+    }
+
+    #[test]
+    fn entra_old_dialect_capitalised_ops_and_string_booleans() {
+        let next = patch(
+            &user(),
+            json!([
+                { "op": "Replace", "path": "active", "value": "False" },
+                { "op": "Add", "path": "title", "value": "Engineer" }
+            ]),
+        )
+        .unwrap();
+        assert_eq!(next["active"], false);
+        assert_eq!(next["title"], "Engineer");
+    }
+
+    #[test]
+    fn value_paths_set_create_and_remove_elements() {
+        let next = patch(
+            &user(),
+            json!([
+                { "op": "replace", "path": "emails[type eq \"work\"].value", "value": "ada@new.example" },
+                { "op": "add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+31 6 1234 5678" }
+            ]),
+        )
+        .unwrap();
+        assert_eq!(next["emails"][0]["value"], "ada@new.example");
+        assert_eq!(
+            next["emails"][0]["primary"], true,
+            "other sub-attributes stay"
+        );
+        assert_eq!(
+            next["phoneNumbers"],
+            json!([{ "type": "mobile", "value": "+31 6 1234 5678" }])
+        );
+        let removed = patch(
+            next.as_object().unwrap(),
+            json!([{ "op": "remove", "path": "emails[type eq \"work\"]" }]),
+        )
+        .unwrap();
+        assert!(removed.get("emails").is_none(), "an emptied list is gone");
+    }
+
+    #[test]
+    fn a_whole_extension_is_replaced_ignoring_its_schemas_key() {
+        let next = patch(
+            &user(),
+            json!([{ "op": "replace", "path": ENTERPRISE_SCHEMA, "value": {
+                "schemas": [ENTERPRISE_SCHEMA], "department": "Ops", "employeeNumber": "9"
+            } }]),
+        )
+        .unwrap();
+        assert_eq!(
+            next[ENTERPRISE_SCHEMA],
+            json!({ "department": "Ops", "employeeNumber": "9" })
+        );
+    }
+
+    #[test]
+    fn enterprise_paths_manager_as_plain_id_and_pathless_replace_with_dotted_keys() {
+        let next = patch(
+            &user(),
+            json!([
+                { "op": "Add", "path": format!("{ENTERPRISE_SCHEMA}:department"), "value": "R&D" },
+                { "op": "Replace", "path": format!("{ENTERPRISE_SCHEMA}:manager"), "value": "boss-id" },
+                { "op": "replace", "value": {
+                    "name.givenName": "Augusta",
+                    "displayName": "Countess",
+                    format!("{ENTERPRISE_SCHEMA}:employeeNumber"): "701"
+                } }
+            ]),
+        )
+        .unwrap();
+        let enterprise = &next[ENTERPRISE_SCHEMA];
+        assert_eq!(enterprise["department"], "R&D");
+        assert_eq!(enterprise["manager"], json!({ "value": "boss-id" }));
+        assert_eq!(enterprise["employeeNumber"], "701");
+        assert_eq!(
+            next["name"],
+            json!({ "givenName": "Augusta", "familyName": "Lovelace" })
+        );
+        assert_eq!(next["displayName"], "Countess");
+    }
+
+    #[test]
+    fn replacing_a_complex_attribute_keeps_sub_attributes_it_does_not_name() {
+        let next = patch(
+            &user(),
+            json!([{ "op": "replace", "path": "name", "value": { "givenName": "A" } }]),
+        )
+        .unwrap();
+        assert_eq!(
+            next["name"],
+            json!({ "givenName": "A", "familyName": "Lovelace" })
+        );
+    }
+
+    #[test]
+    fn group_members_are_added_and_removed_both_ways() {
+        let group = normalise(ResourceKind::Group, &json!({ "displayName": "Staff" })).unwrap();
+        let apply_group = |document: &Map<String, Value>, operations: Value| {
+            apply(
+                ResourceKind::Group,
+                document,
+                &json!({ "Operations": operations }),
+            )
+            .unwrap()
+        };
+        let added = apply_group(
+            &group,
+            json!([{ "op": "Add", "path": "members", "value": [{ "value": "u1" }, { "value": "u2" }, { "value": "u3" }] }]),
+        );
+        let again = apply_group(
+            &added,
+            json!([{ "op": "add", "path": "members", "value": [{ "value": "u1" }] }]),
+        );
+        assert_eq!(
+            again["members"].as_array().unwrap().len(),
+            3,
+            "adding a member twice keeps one"
+        );
+        let removed = apply_group(
+            &again,
+            json!([
+                { "op": "Remove", "path": "members", "value": [{ "value": "u1" }] },
+                { "op": "remove", "path": "members[value eq \"u2\"]" }
+            ]),
+        );
+        assert_eq!(removed["members"], json!([{ "value": "u3" }]));
+        let missing = apply_group(
+            &removed,
+            json!([{ "op": "remove", "path": "members[value eq \"gone\"]" }]),
+        );
+        assert_eq!(
+            missing["members"],
+            json!([{ "value": "u3" }]),
+            "removing an absent member is fine"
+        );
+    }
+
+    #[test]
+    fn a_failing_operation_changes_nothing_and_names_the_problem() {
+        let document = user();
+        let problem = patch(
+            &document,
+            json!([
+                { "op": "replace", "path": "title", "value": "Boss" },
+                { "op": "replace", "path": "shoeSize", "value": 44 }
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(problem.scim_type, ScimType::InvalidPath);
+        assert!(problem.detail.contains("shoeSize"));
+        assert!(document.get("title").is_none());
+
+        let cases = [
+            (json!([{ "op": "remove" }]), ScimType::NoTarget),
+            (
+                json!([{ "op": "move", "path": "title" }]),
+                ScimType::InvalidSyntax,
+            ),
+            (
+                json!([{ "op": "replace", "path": "id", "value": "x" }]),
+                ScimType::Mutability,
+            ),
+            (
+                json!([{ "op": "replace", "path": "emails[type eq \"work\"", "value": "x" }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "title[type eq \"x\"]", "value": "x" }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "active", "value": "maybe" }]),
+                ScimType::InvalidValue,
+            ),
+            (json!([]), ScimType::InvalidSyntax),
+        ];
+        for (operations, expected) in cases {
+            assert_eq!(
+                patch(&document, operations.clone()).unwrap_err().scim_type,
+                expected,
+                "{operations}"
+            );
+        }
+    }
+}

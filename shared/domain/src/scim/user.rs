@@ -1,0 +1,359 @@
+//! What a SCIM User document says about a person, checked against Roster's rules, and how it
+//! becomes their profile: the attributes it provides are owned by `scim` (read-only for the
+//! person and admins).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{ScimProblem, ScimType, schema::ENTERPRISE_SCHEMA};
+use crate::{
+    profile::{
+        Attribute, DEPARTMENT_MAX, DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, Email, FUNCTION_MAX,
+        NAME_MAX, Owner, Profile, phone_number,
+    },
+    validation::FieldProblem,
+};
+
+/// A provisioned person's SCIM User as the client wrote it (canonical, see `schema::normalise`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimUser {
+    pub document: Map<String, Value>,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+impl ScimUser {
+    /// The `userName` key its uniqueness sentinel is written under.
+    pub fn user_name_key(&self) -> Option<String> {
+        self.document
+            .get("userName")
+            .and_then(Value::as_str)
+            .map(user_name_key)
+    }
+}
+
+/// Where an optional profile field lives.
+type OptionalField = fn(&mut Profile) -> &mut Option<String>;
+
+/// Longest `userName` accepted.
+pub const USER_NAME_MAX: usize = 256;
+
+/// The person a SCIM User document describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimPerson {
+    pub user_name: String,
+    pub active: bool,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<String>,
+    /// The primary email, else the work one, else the first; else `userName` if it is one.
+    pub email: Option<Email>,
+    pub function: Option<String>,
+    pub department: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// `userName` as uniqueness compares it.
+pub fn user_name_key(user_name: &str) -> String {
+    user_name.trim().to_lowercase()
+}
+
+fn problem(attribute: &str, problem: FieldProblem) -> ScimProblem {
+    ScimProblem::new(
+        ScimType::InvalidValue,
+        format!("{attribute}: {}", problem.message),
+    )
+}
+
+fn text<'a>(container: Option<&'a Map<String, Value>>, name: &str) -> Option<&'a str> {
+    container?
+        .get(name)?
+        .as_str()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn bounded(
+    value: Option<&str>,
+    attribute: &str,
+    max: usize,
+) -> Result<Option<String>, ScimProblem> {
+    value
+        .map(|v| crate::validation::bounded_text(v, 1, max).map_err(|e| problem(attribute, e)))
+        .transpose()
+}
+
+/// The value of the element of a multi-valued attribute that is primary, else of `type`, else first.
+fn preferred<'a>(items: Option<&'a Value>, preferred_type: &str) -> Option<&'a str> {
+    let items = items?.as_array()?;
+    let value = |item: &'a Value| item.get("value").and_then(Value::as_str);
+    items
+        .iter()
+        .find(|i| i.get("primary") == Some(&Value::Bool(true)))
+        .or_else(|| {
+            items
+                .iter()
+                .find(|i| i.get("type").and_then(Value::as_str) == Some(preferred_type))
+        })
+        .or_else(|| items.first())
+        .and_then(value)
+}
+
+fn typed<'a>(items: Option<&'a Value>, wanted: &str) -> Option<&'a str> {
+    items?
+        .as_array()?
+        .iter()
+        .find(|i| i.get("type").and_then(Value::as_str) == Some(wanted))
+        .and_then(|i| i.get("value"))
+        .and_then(Value::as_str)
+}
+
+impl ScimPerson {
+    /// Reads a canonical User document (see `schema::normalise`), refusing values Roster cannot
+    /// keep, each named by its SCIM attribute.
+    pub fn read(document: &Map<String, Value>) -> Result<Self, ScimProblem> {
+        let user_name = text(Some(document), "userName")
+            .ok_or_else(|| ScimProblem::new(ScimType::InvalidValue, "userName is required"))?;
+        if user_name.chars().count() > USER_NAME_MAX {
+            return Err(ScimProblem::new(
+                ScimType::InvalidValue,
+                format!("userName: must be at most {USER_NAME_MAX} characters"),
+            ));
+        }
+        let name = document.get("name").and_then(Value::as_object);
+        let enterprise = document.get(ENTERPRISE_SCHEMA).and_then(Value::as_object);
+        let emails = document.get("emails");
+        let email = match preferred(emails, "work") {
+            Some(address) => {
+                Some(Email::try_from(address).map_err(|e| problem("emails.value", e))?)
+            }
+            None => Email::try_from(user_name).ok(),
+        };
+        if let Some(items) = emails.and_then(Value::as_array) {
+            for item in items {
+                if let Some(address) = item.get("value").and_then(Value::as_str) {
+                    Email::try_from(address).map_err(|e| problem("emails.value", e))?;
+                }
+            }
+        }
+        let phones = document.get("phoneNumbers");
+        let phone = typed(phones, "work").or_else(|| {
+            phones?
+                .as_array()?
+                .iter()
+                .find(|i| i.get("type").and_then(Value::as_str) != Some("mobile"))?
+                .get("value")?
+                .as_str()
+        });
+        let phone_of = |value: Option<&str>| {
+            value
+                .map(|v| phone_number(v).map_err(|e| problem("phoneNumbers.value", e)))
+                .transpose()
+        };
+        Ok(Self {
+            user_name: user_name.to_owned(),
+            active: document.get("active") != Some(&Value::Bool(false)),
+            first_name: bounded(text(name, "givenName"), "name.givenName", NAME_MAX)?,
+            last_name: bounded(text(name, "familyName"), "name.familyName", NAME_MAX)?,
+            display_name: bounded(
+                text(Some(document), "displayName"),
+                "displayName",
+                DISPLAY_NAME_MAX,
+            )?,
+            email,
+            function: bounded(text(Some(document), "title"), "title", FUNCTION_MAX)?,
+            department: bounded(text(enterprise, "department"), "department", DEPARTMENT_MAX)?,
+            phone: phone_of(phone)?,
+            mobile: phone_of(typed(phones, "mobile"))?,
+            external_id: bounded(
+                text(Some(document), "externalId"),
+                "externalId",
+                EXTERNAL_ID_MAX,
+            )?,
+        })
+    }
+
+    /// The first name a new profile needs when the document gives none: the display name, else
+    /// the user name, cut to the profile's limit.
+    fn fallback_first_name(&self) -> String {
+        self.display_name
+            .clone()
+            .unwrap_or_else(|| self.user_name.clone())
+            .chars()
+            .take(NAME_MAX)
+            .collect()
+    }
+
+    /// `profile` with the values this document provides, owned by `scim`. An attribute SCIM
+    /// owned and no longer provides is cleared; the login email is never cleared (a person keeps
+    /// the address they sign in with).
+    pub fn apply_to(&self, profile: &Profile) -> Profile {
+        let mut next = profile.clone();
+        let owned = |p: &Profile, attribute| p.managed_by.owner(attribute) == Owner::Scim;
+        let first_name = self
+            .first_name
+            .clone()
+            .or_else(|| {
+                (!owned(profile, Attribute::FirstName) && !profile.first_name.is_empty())
+                    .then(|| profile.first_name.clone())
+            })
+            .unwrap_or_else(|| self.fallback_first_name());
+        next.first_name = first_name;
+        next.managed_by.set(Attribute::FirstName, Owner::Scim);
+        if let Some(last) = &self.last_name {
+            next.last_name = last.clone();
+            next.managed_by.set(Attribute::LastName, Owner::Scim);
+        } else if owned(profile, Attribute::LastName) {
+            next.last_name = String::new();
+        }
+        let optional: [(Attribute, &Option<String>, OptionalField); 6] = [
+            (Attribute::DisplayName, &self.display_name, |p| {
+                &mut p.display_name
+            }),
+            (Attribute::Function, &self.function, |p| &mut p.function),
+            (Attribute::Department, &self.department, |p| {
+                &mut p.department
+            }),
+            (Attribute::Phone, &self.phone, |p| &mut p.phone),
+            (Attribute::Mobile, &self.mobile, |p| &mut p.mobile),
+            (Attribute::ExternalId, &self.external_id, |p| {
+                &mut p.external_id
+            }),
+        ];
+        for (attribute, value, field) in optional {
+            if value.is_some() {
+                *field(&mut next) = value.clone();
+                next.managed_by.set(attribute, Owner::Scim);
+            } else if owned(profile, attribute) {
+                *field(&mut next) = None;
+            }
+        }
+        if let Some(email) = &self.email {
+            next.email = Some(email.clone());
+            next.managed_by.set(Attribute::Email, Owner::Scim);
+        }
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scim::schema::{ResourceKind, normalise};
+
+    fn person(document: Value) -> Result<ScimPerson, ScimProblem> {
+        ScimPerson::read(&normalise(ResourceKind::User, &document).unwrap())
+    }
+
+    #[test]
+    fn entra_users_become_profiles_owned_by_scim() {
+        let person = person(json!({
+            "userName": "Ada@Contoso.com",
+            "active": "True",
+            "name": { "givenName": "Ada", "familyName": "Lovelace" },
+            "title": "Engineer",
+            "emails": [{ "value": "ada.l@contoso.com", "type": "work" }],
+            "phoneNumbers": [
+                { "value": "+31 20 123 4567", "type": "work" },
+                { "value": "+31 6 1234 5678", "type": "mobile" }
+            ],
+            "externalId": "E-1",
+            ENTERPRISE_SCHEMA: { "department": "R&D" }
+        }))
+        .unwrap();
+        assert!(person.active);
+        assert_eq!(
+            person.email.as_ref().unwrap().display(),
+            "ada.l@contoso.com"
+        );
+        let profile = person.apply_to(&Profile::named(String::new(), String::new(), None));
+        assert_eq!(profile.first_name, "Ada");
+        assert_eq!(profile.function.as_deref(), Some("Engineer"));
+        assert_eq!(profile.department.as_deref(), Some("R&D"));
+        assert_eq!(profile.mobile.as_deref(), Some("+31 6 1234 5678"));
+        assert_eq!(profile.phone.as_deref(), Some("+31 20 123 4567"));
+        assert_eq!(profile.external_id.as_deref(), Some("E-1"));
+        for attribute in [
+            Attribute::FirstName,
+            Attribute::Department,
+            Attribute::Email,
+            Attribute::ExternalId,
+        ] {
+            assert_eq!(
+                profile.managed_by.owner(attribute),
+                Owner::Scim,
+                "{attribute:?}"
+            );
+        }
+        assert_eq!(
+            profile.managed_by.owner(Attribute::AboutMe),
+            Owner::SelfService
+        );
+    }
+
+    #[test]
+    fn a_user_name_that_is_an_email_is_the_email_when_none_is_given() {
+        let person = person(json!({ "userName": "Bob@Contoso.com" })).unwrap();
+        assert_eq!(person.email.unwrap().normalised(), "bob@contoso.com");
+        assert!(person.active);
+        let opaque = super::ScimPerson::read(
+            &normalise(ResourceKind::User, &json!({ "userName": "5f2b1c" })).unwrap(),
+        )
+        .unwrap();
+        assert!(opaque.email.is_none());
+        let profile = opaque.apply_to(&Profile::named(String::new(), String::new(), None));
+        assert_eq!(
+            profile.first_name, "5f2b1c",
+            "a name is needed; the user name stands in"
+        );
+    }
+
+    #[test]
+    fn values_roster_cannot_keep_are_named() {
+        let cases = [
+            (json!({}), "userName"),
+            (
+                json!({ "userName": "a", "name": { "givenName": "x".repeat(51) } }),
+                "name.givenName",
+            ),
+            (
+                json!({ "userName": "a", "emails": [{ "value": "not-an-email" }] }),
+                "emails.value",
+            ),
+            (
+                json!({ "userName": "a", "phoneNumbers": [{ "value": "call me" }] }),
+                "phoneNumbers.value",
+            ),
+            (json!({ "userName": "x".repeat(257) }), "userName"),
+        ];
+        for (document, attribute) in cases {
+            let problem = person(document).unwrap_err();
+            assert_eq!(problem.scim_type, ScimType::InvalidValue);
+            assert!(problem.detail.starts_with(attribute), "{}", problem.detail);
+        }
+    }
+
+    #[test]
+    fn attributes_scim_stops_providing_are_cleared_but_not_the_login_email() {
+        let full = person(json!({
+            "userName": "ada@contoso.com", "title": "Engineer", "name": { "familyName": "L" }
+        }))
+        .unwrap();
+        let profile = full.apply_to(&Profile::named("Ada".into(), "L".into(), None));
+        let reduced = person(json!({ "userName": "ada@contoso.com", "emails": [] })).unwrap();
+        let next = reduced.apply_to(&profile);
+        assert_eq!(next.function, None);
+        assert_eq!(next.last_name, "");
+        assert_eq!(next.email.unwrap().normalised(), "ada@contoso.com");
+    }
+
+    #[test]
+    fn user_names_compare_ignoring_case() {
+        assert_eq!(user_name_key(" Ada@Contoso.COM "), "ada@contoso.com");
+    }
+}

@@ -1,0 +1,405 @@
+//! SCIM's reads and writes. A SCIM token names its organisation (`<organisation>.<secret>`), so a
+//! read can fetch the token and the item it wants in one `BatchGetItem`: a `GET /Users/{id}` is
+//! one call, a `userName eq` lookup two. Nothing read is answered unless the token, read in the
+//! same call, is a live SCIM token of that organisation.
+
+use chrono::{DateTime, Utc};
+use roster_domain::{
+    ids::{OrganisationId, UserId},
+    membership::Membership,
+    session::secret_hash,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    Account, ApiKey, DynamoTable, KeyKind, StoreError, Uniqueness,
+    keys::{self, Key},
+    members::MembershipItem,
+    record::{Item, Record, Sentinel, body, s, sentinel},
+    transaction::{Condition, OnFail, Transaction},
+};
+
+/// The organisation a SCIM bearer token claims, and the token's hash. Not yet verified: every
+/// store call that takes a claim checks the token against the table before answering.
+#[derive(Debug, Clone)]
+pub struct ScimClaim {
+    organisation: OrganisationId,
+    token_hash: String,
+}
+
+impl ScimClaim {
+    /// The claim of a bearer token shaped `<organisation>.<secret>`.
+    pub fn parse(token: &str) -> Option<Self> {
+        let (organisation, secret) = token.split_once('.')?;
+        if secret.is_empty() {
+            return None;
+        }
+        Some(Self {
+            organisation: OrganisationId::try_from(organisation).ok()?,
+            token_hash: secret_hash(token),
+        })
+    }
+
+    /// The organisation the token claims (verified only once a store call accepted the claim).
+    pub fn organisation(&self) -> &OrganisationId {
+        &self.organisation
+    }
+
+    /// The token's id when `item` is a live SCIM token of the claimed organisation.
+    fn admits(&self, item: Option<Item>) -> Result<String, StoreError> {
+        let key: Option<ApiKey> = item.map(body).transpose()?;
+        match key {
+            Some(key) if key.kind == KeyKind::Scim && key.organisation_id == self.organisation => {
+                Ok(key.id)
+            }
+            _ => Err(StoreError::InvalidToken),
+        }
+    }
+}
+
+/// A new SCIM token's secret: it carries the organisation it belongs to.
+pub fn scim_token(organisation: &OrganisationId, secret: &str) -> String {
+    format!("{organisation}.{secret}")
+}
+
+/// How a SCIM filter finds a member by one value.
+#[derive(Debug, Clone)]
+pub enum MemberLookup {
+    /// The `userName`, lowercased.
+    UserName(String),
+    ExternalId(String),
+    /// The login email, normalised.
+    Email(String),
+}
+
+/// A SCIM group: its document (`displayName`, `externalId`, `members`) as the client wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimGroup {
+    pub id: String,
+    pub organisation_id: OrganisationId,
+    pub document: Map<String, Value>,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl ScimGroup {
+    /// The `displayName` its uniqueness sentinel is written under, lowercased.
+    pub fn name_key(&self) -> String {
+        self.document
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase()
+    }
+}
+
+fn is_key(item: &Item, key: &Key) -> bool {
+    item.get("pk").and_then(|v| v.as_s().ok()) == Some(&key.pk)
+        && item.get("sk").and_then(|v| v.as_s().ok()) == Some(&key.sk)
+}
+
+fn member(item: Item) -> Result<Option<Membership>, StoreError> {
+    let membership = body::<MembershipItem>(item)?.membership;
+    Ok(membership.scim.is_some().then_some(membership))
+}
+
+impl DynamoTable {
+    /// The token and `key` in one consistent `BatchGetItem`; the token's id and the item, only
+    /// if the token admits.
+    async fn with_token_id(
+        &self,
+        claim: &ScimClaim,
+        key: Key,
+    ) -> Result<(String, Option<Item>), StoreError> {
+        let token = keys::api_key(&claim.token_hash);
+        let mut items = self.batch_get(&[token.clone(), key]).await?;
+        let token_at = items.iter().position(|item| is_key(item, &token));
+        let id = claim.admits(token_at.map(|at| items.swap_remove(at)))?;
+        Ok((id, items.pop()))
+    }
+
+    async fn with_token(&self, claim: &ScimClaim, key: Key) -> Result<Option<Item>, StoreError> {
+        Ok(self.with_token_id(claim, key).await?.1)
+    }
+
+    /// The token's id and its organisation, in one call (before a write).
+    pub async fn scim_organisation(
+        &self,
+        claim: &ScimClaim,
+    ) -> Result<(String, roster_domain::organisation::Organisation), StoreError> {
+        let (id, item) = self
+            .with_token_id(claim, keys::organisation(&claim.organisation))
+            .await?;
+        let organisation = item
+            .map(body)
+            .transpose()?
+            .ok_or(StoreError::InvalidToken)?;
+        Ok((id, organisation))
+    }
+
+    /// Checks the claim on its own (one `GetItem`), before a write or a listing; answers the
+    /// token's id (the actor of the audit log).
+    pub async fn scim_authorise(&self, claim: &ScimClaim) -> Result<String, StoreError> {
+        claim.admits(self.get(&keys::api_key(&claim.token_hash), true).await?)
+    }
+
+    /// A provisioned member by id: one `BatchGetItem` with the token.
+    pub async fn scim_member(
+        &self,
+        claim: &ScimClaim,
+        user: &UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        self.with_token(claim, keys::membership(&claim.organisation, user))
+            .await?
+            .map(member)
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    /// A provisioned member by a unique value: the sentinel with the token, then the membership
+    /// (an email goes through the account: one call more).
+    pub async fn scim_member_where(
+        &self,
+        claim: &ScimClaim,
+        lookup: &MemberLookup,
+    ) -> Result<Option<Membership>, StoreError> {
+        let organisation = &claim.organisation;
+        let sentinel_key = match lookup {
+            MemberLookup::UserName(key) => keys::scim_user_name_sentinel(organisation, key),
+            MemberLookup::ExternalId(id) => keys::external_id_sentinel(organisation, id),
+            MemberLookup::Email(email) => keys::email_sentinel(email),
+        };
+        let Some(item) = self.with_token(claim, sentinel_key).await? else {
+            return Ok(None);
+        };
+        let owner = body::<Sentinel>(item)?.owner;
+        let user = match lookup {
+            MemberLookup::Email(_) => {
+                let account = roster_domain::ids::AccountId::try_from(owner.as_str())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                match self.account(&account).await? {
+                    Some(account) => account.memberships.get(organisation).cloned(),
+                    None => None,
+                }
+            }
+            _ => Some(
+                UserId::try_from(owner.as_str()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+        };
+        let Some(user) = user else { return Ok(None) };
+        self.get(&keys::membership(organisation, &user), true)
+            .await?
+            .map(member)
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    /// Every provisioned member of the organisation, sorted by name: one `Query` of the user
+    /// index (all its pages). Call `scim_authorise` first.
+    pub async fn scim_members(
+        &self,
+        organisation: &OrganisationId,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :users")
+            .filter_expression("attribute_exists(scim)")
+            .expression_attribute_values(":users", s(keys::users_of(organisation)));
+        let mut members = Vec::new();
+        for item in self.query_all(query).await? {
+            members.extend(member(item)?);
+        }
+        Ok(members)
+    }
+
+    /// Removes a member from the organisation with everything kept beside them: sentinels,
+    /// directory entries, vehicles (and their plates), devices. The account loses the
+    /// membership; an account left with none is removed with its email. Sessions are the
+    /// caller's to end.
+    pub async fn delete_member(
+        &self,
+        membership: &Membership,
+        account: &Account,
+    ) -> Result<(), StoreError> {
+        let organisation = &membership.organisation_id;
+        let partition = keys::member_partition(organisation, &membership.id);
+        let mut tx = Transaction::default();
+        tx.delete(
+            self,
+            &keys::membership(organisation, &membership.id),
+            Some((Condition::version(membership.version), OnFail::Stale)),
+        );
+        for prefix in [keys::VEHICLE_PREFIX, keys::DEVICE_PREFIX] {
+            for item in self.query_partition(&partition, prefix).await? {
+                let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).cloned() else {
+                    continue;
+                };
+                if prefix == keys::VEHICLE_PREFIX {
+                    let vehicle: crate::Vehicle = body(item)?;
+                    tx.delete(
+                        self,
+                        &keys::plate_sentinel(organisation, vehicle.plate.normalised()),
+                        None,
+                    );
+                }
+                tx.delete(
+                    self,
+                    &Key {
+                        pk: partition.clone(),
+                        sk,
+                    },
+                    None,
+                );
+            }
+        }
+        self.remove_side_items(&mut tx, membership);
+        let mut remaining = account.clone();
+        remaining.memberships.remove(organisation);
+        if remaining.memberships.is_empty() {
+            tx.delete(
+                self,
+                &keys::account(&account.id),
+                Some((Condition::version(account.version), OnFail::Stale)),
+            );
+            if let Some(email) = &account.email {
+                tx.delete(self, &keys::email_sentinel(email.normalised()), None);
+            }
+        } else {
+            remaining.version += 1;
+            tx.put(
+                self,
+                remaining.record().item(),
+                Some((Condition::version(account.version), OnFail::Stale)),
+            );
+        }
+        tx.commit(self).await
+    }
+
+    pub async fn scim_group(
+        &self,
+        claim: &ScimClaim,
+        id: &str,
+    ) -> Result<Option<ScimGroup>, StoreError> {
+        self.with_token(claim, keys::scim_group(&claim.organisation, id))
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// The group whose `displayName` (lowercased) is `name_key`: sentinel with token, then group.
+    pub async fn scim_group_named(
+        &self,
+        claim: &ScimClaim,
+        name_key: &str,
+    ) -> Result<Option<ScimGroup>, StoreError> {
+        let sentinel_key = keys::scim_group_name_sentinel(&claim.organisation, name_key);
+        let Some(item) = self.with_token(claim, sentinel_key).await? else {
+            return Ok(None);
+        };
+        let id = body::<Sentinel>(item)?.owner;
+        self.get(&keys::scim_group(&claim.organisation, &id), true)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// The organisation's groups: one `Query` of its partition. Call `scim_authorise` first.
+    pub async fn scim_groups(
+        &self,
+        organisation: &OrganisationId,
+    ) -> Result<Vec<ScimGroup>, StoreError> {
+        self.query_partition(
+            &keys::organisation(organisation).pk,
+            keys::SCIM_GROUP_PREFIX,
+        )
+        .await?
+        .into_iter()
+        .map(body)
+        .collect()
+    }
+
+    /// Writes a group: new when `before` is `None`, else replacing `before` if nobody changed
+    /// it meanwhile; the `displayName` sentinel moves with the name.
+    pub async fn save_scim_group(
+        &self,
+        before: Option<&ScimGroup>,
+        after: &ScimGroup,
+    ) -> Result<(), StoreError> {
+        let organisation = &after.organisation_id;
+        let mut tx = Transaction::default();
+        let condition = match before {
+            None => Condition::absent(),
+            Some(before) => Condition::version(before.version),
+        };
+        let on_fail = match before {
+            None => OnFail::Taken(Uniqueness::ScimGroupName),
+            Some(_) => OnFail::Stale,
+        };
+        tx.put(
+            self,
+            Record::new(keys::scim_group(organisation, &after.id), after).item(),
+            Some((condition, on_fail)),
+        );
+        let name_key = after.name_key();
+        if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
+            if let Some(before) = before {
+                tx.delete(
+                    self,
+                    &keys::scim_group_name_sentinel(organisation, &before.name_key()),
+                    None,
+                );
+            }
+            tx.put(
+                self,
+                sentinel(
+                    keys::scim_group_name_sentinel(organisation, &name_key),
+                    after.id.as_str(),
+                ),
+                Some((
+                    Condition::absent(),
+                    OnFail::Taken(Uniqueness::ScimGroupName),
+                )),
+            );
+        }
+        tx.commit(self).await
+    }
+
+    pub async fn delete_scim_group(&self, group: &ScimGroup) -> Result<(), StoreError> {
+        let organisation = &group.organisation_id;
+        let mut tx = Transaction::default();
+        tx.delete(
+            self,
+            &keys::scim_group(organisation, &group.id),
+            Some((Condition::version(group.version), OnFail::Stale)),
+        );
+        tx.delete(
+            self,
+            &keys::scim_group_name_sentinel(organisation, &group.name_key()),
+            None,
+        );
+        tx.commit(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_claims_the_organisation_it_names() {
+        let organisation = OrganisationId::try_from("org-1").unwrap();
+        let token = scim_token(&organisation, "s3cr3t_-x");
+        let claim = ScimClaim::parse(&token).unwrap();
+        assert_eq!(claim.organisation(), &organisation);
+        assert_eq!(claim.token_hash, secret_hash(&token));
+        assert!(ScimClaim::parse("no-dot").is_none());
+        assert!(ScimClaim::parse("bad#org.secret").is_none());
+        assert!(ScimClaim::parse("org.").is_none());
+    }
+}
