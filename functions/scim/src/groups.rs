@@ -21,8 +21,7 @@ use roster_store::{ScimClaim, ScimGroup};
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
-    list::{ListParams, respond},
+    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body, list::ListParams,
     scim_json, writer,
 };
 
@@ -105,32 +104,6 @@ pub async fn matching(
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
         .map(|r| projection.apply(r))
         .collect())
-}
-
-pub async fn list(
-    State(state): State<ScimState>,
-    Claim(claim): Claim,
-    BaseUrl(base): BaseUrl,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ScimError> {
-    let params = ListParams::from_query(&query)?;
-    Ok(respond(
-        matching(&state, &claim, &base, &params).await?,
-        &params,
-    ))
-}
-
-pub async fn search(
-    State(state): State<ScimState>,
-    Claim(claim): Claim,
-    BaseUrl(base): BaseUrl,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let params = ListParams::from_body(&body)?;
-    Ok(respond(
-        matching(&state, &claim, &base, &params).await?,
-        &params,
-    ))
 }
 
 async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGroup, ScimError> {

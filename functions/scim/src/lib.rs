@@ -37,8 +37,11 @@ pub struct ScimState {
 
 pub fn router(table: DynamoTable) -> Router {
     Router::new()
-        .route("/scim/v2/Users", get(users::list).post(users::create))
-        .route("/scim/v2/Users/.search", post(users::search))
+        .route(
+            "/scim/v2/Users",
+            get(list::list::<list::Users>).post(users::create),
+        )
+        .route("/scim/v2/Users/.search", post(list::search::<list::Users>))
         .route(
             "/scim/v2/Users/{id}",
             get(users::read)
@@ -46,8 +49,14 @@ pub fn router(table: DynamoTable) -> Router {
                 .patch(users::patch)
                 .delete(users::delete),
         )
-        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
-        .route("/scim/v2/Groups/.search", post(groups::search))
+        .route(
+            "/scim/v2/Groups",
+            get(list::list::<list::Groups>).post(groups::create),
+        )
+        .route(
+            "/scim/v2/Groups/.search",
+            post(list::search::<list::Groups>),
+        )
         .route(
             "/scim/v2/Groups/{id}",
             get(groups::read)

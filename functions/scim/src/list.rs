@@ -4,13 +4,19 @@
 
 use std::collections::HashMap;
 
-use axum::{body::Bytes, extract::State, http::StatusCode, response::Response};
+use axum::{
+    body::Bytes,
+    extract::{Query, State},
+    http::StatusCode,
+    response::Response,
+};
 use roster_domain::scim::{
     ScimProblem, ScimType,
     filter::Filter,
     resource::Projection,
     schema::{LIST_RESPONSE, ResourceKind},
 };
+use roster_store::ScimClaim;
 use serde_json::{Value, json};
 
 use crate::{BaseUrl, Claim, ScimError, ScimState, groups, json_body, scim_json, users};
@@ -136,6 +142,60 @@ pub fn respond(resources: Vec<Value>, params: &ListParams) -> Response {
     )
 }
 
+/// A resource type served at its own endpoint, for the handlers below.
+pub trait Served: Send + Sync + 'static {
+    const KIND: ResourceKind;
+}
+
+pub struct Users;
+pub struct Groups;
+
+impl Served for Users {
+    const KIND: ResourceKind = ResourceKind::User;
+}
+
+impl Served for Groups {
+    const KIND: ResourceKind = ResourceKind::Group;
+}
+
+/// The resources of `kind` that `params` selects, rendered and projected (before paging).
+async fn matching(
+    kind: ResourceKind,
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    params: &ListParams,
+) -> Result<Vec<Value>, ScimError> {
+    match kind {
+        ResourceKind::User => users::matching(state, claim, base, params).await,
+        ResourceKind::Group => groups::matching(state, claim, base, params).await,
+    }
+}
+
+/// `GET /Users`, `GET /Groups`.
+pub async fn list<R: Served>(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_query(&query)?;
+    let resources = matching(R::KIND, &state, &claim, &base, &params).await?;
+    Ok(respond(resources, &params))
+}
+
+/// `POST /Users/.search`, `POST /Groups/.search`.
+pub async fn search<R: Served>(
+    State(state): State<ScimState>,
+    Claim(claim): Claim,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let params = ListParams::from_body(&body)?;
+    let resources = matching(R::KIND, &state, &claim, &base, &params).await?;
+    Ok(respond(resources, &params))
+}
+
 /// `POST /.search`: Users and Groups together; a filter applies to the kinds that have its
 /// attributes.
 pub async fn search_all(
@@ -157,10 +217,7 @@ pub async fn search_all(
             params.excluded_attributes = None;
         }
         understood = true;
-        resources.extend(match kind {
-            ResourceKind::User => users::matching(&state, &claim, &base, &params).await?,
-            ResourceKind::Group => groups::matching(&state, &claim, &base, &params).await?,
-        });
+        resources.extend(matching(kind, &state, &claim, &base, &params).await?);
     }
     if !understood {
         // Neither kind has the filter's attributes: say so with User's reason.

@@ -28,8 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
-    list::{ListParams, respond},
-    scim_json, writer,
+    list::ListParams, scim_json, writer,
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -116,32 +115,6 @@ pub async fn matching(
         .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
         .map(|r| projection.apply(r))
         .collect())
-}
-
-pub async fn list(
-    State(state): State<ScimState>,
-    Claim(claim): Claim,
-    BaseUrl(base): BaseUrl,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ScimError> {
-    let params = ListParams::from_query(&query)?;
-    Ok(respond(
-        matching(&state, &claim, &base, &params).await?,
-        &params,
-    ))
-}
-
-pub async fn search(
-    State(state): State<ScimState>,
-    Claim(claim): Claim,
-    BaseUrl(base): BaseUrl,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let params = ListParams::from_body(&body)?;
-    Ok(respond(
-        matching(&state, &claim, &base, &params).await?,
-        &params,
-    ))
 }
 
 /// `GET /Users/{id}`: one `BatchGetItem` (token and membership).

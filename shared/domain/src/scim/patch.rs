@@ -216,7 +216,7 @@ fn apply_one(
                             attribute_in(schema.attributes, &name).ok_or_else(|| {
                                 invalid_path(format!("{} has no attribute {name}", schema.id))
                             })?;
-                        merge_or_set(entry, attribute, value, op);
+                        merge_or_set(entry, attribute, value);
                     }
                 }
             }
@@ -272,7 +272,7 @@ fn apply_one(
             }
             Op::Add | Op::Replace => {
                 let entry = container.entry(name).or_insert(Value::Null);
-                merge_or_set_value(entry, attribute, value, op);
+                merge_or_set_value(entry, attribute, value);
             }
         },
         (None, Some(sub)) if !attribute.multi_valued => {
@@ -365,9 +365,9 @@ fn apply_one(
     Ok(())
 }
 
-/// `add` merges into a complex value; `replace` of a complex single value merges too (RFC 7644
-/// section 3.5.2.3); anything else is set.
-fn merge_or_set(container: &mut Value, attribute: &'static AttributeDef, value: Value, op: Op) {
+/// `add` and `replace` both merge into a complex single value (RFC 7644 section 3.5.2.3);
+/// anything else is set.
+fn merge_or_set(container: &mut Value, attribute: &'static AttributeDef, value: Value) {
     if !container.is_object() {
         *container = Value::Object(Map::new());
     }
@@ -376,11 +376,10 @@ fn merge_or_set(container: &mut Value, attribute: &'static AttributeDef, value: 
         .expect("made an object above")
         .entry(attribute.name)
         .or_insert(Value::Null);
-    merge_or_set_value(entry, attribute, value, op);
+    merge_or_set_value(entry, attribute, value);
 }
 
-fn merge_or_set_value(entry: &mut Value, attribute: &'static AttributeDef, value: Value, op: Op) {
-    let _ = op;
+fn merge_or_set_value(entry: &mut Value, attribute: &'static AttributeDef, value: Value) {
     if attribute.kind == Kind::Complex && !attribute.multi_valued && entry.is_object() {
         merge(entry, value);
     } else {
