@@ -579,12 +579,11 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
         aws_sdk_dynamodb::Client::new(&stack.aws),
         &stack.config.table_name,
     );
-    let org = Organisation {
-        id: OrganisationId::try_from(organisation.id.as_str()).unwrap(),
-        name: "Test Organisation".to_owned(),
-        settings: Default::default(),
-        version: 1,
-    };
+    let org = Organisation::new(
+        OrganisationId::try_from(organisation.id.as_str()).unwrap(),
+        "Test Organisation".to_owned(),
+        Default::default(),
+    );
     let created: Vec<String> = futures::stream::iter(0..10_000)
         .map(|i| {
             let (table, org) = (&table, &org);

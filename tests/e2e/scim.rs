@@ -142,6 +142,35 @@ impl Provisioner {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// A session of the provisioned user `id`: an admin invites them, they accept with a password.
+    async fn session_of(&self, id: &str, email: &str) -> String {
+        let invited = self
+            .app
+            .post(
+                &format!("/v1/admin/users/{id}/invite"),
+                &self.admin,
+                &json!({}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(invited.status(), 202);
+        let mail = stack().await.emails_to(email).await;
+        let link = roster_e2e::link_token(mail.last().unwrap()["raw"].as_str().unwrap());
+        let accepted: Value = self
+            .app
+            .http
+            .post(self.app.url("/v1/auth/invitations/accept"))
+            .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        accepted["token"].as_str().unwrap().to_owned()
+    }
+
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
         self.send(
             "PATCH",
@@ -347,32 +376,7 @@ async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
         .send("POST", "/Users", Some(entra_user(&email, "E-2")))
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    // The person gets a password through an invitation, and logs in.
-    let invited = scim
-        .app
-        .post(
-            &format!("/v1/admin/users/{id}/invite"),
-            &scim.admin,
-            &json!({}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invited.status(), 202);
-    let mail = stack().await.emails_to(&email).await;
-    let link = roster_e2e::link_token(mail.last().unwrap()["raw"].as_str().unwrap());
-    let accepted: Value = scim
-        .app
-        .http
-        .post(scim.app.url("/v1/auth/invitations/accept"))
-        .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = accepted["token"].as_str().unwrap().to_owned();
+    let session = scim.session_of(&id, &email).await;
     assert_eq!(
         scim.app
             .get("/v1/me", &session)
@@ -582,6 +586,227 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+}
+
+async fn status_of(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_group_mapped_to_a_role_gives_it_to_members_as_they_join_and_leave() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let site: Value = app
+        .post("/v1/admin/sites", admin, &json!({ "name": "Berlin" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let site = site["id"].as_str().unwrap().to_owned();
+    let email = roster_e2e::unique_email("lead");
+    let (_, lead) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-L")))
+        .await;
+    let lead = lead["id"].as_str().unwrap().to_owned();
+    let session = scim.session_of(&lead, &email).await;
+    let administers = || status_of(app.get("/v1/admin/users", &session));
+    assert_eq!(
+        administers().await,
+        403,
+        "a plain member administers nothing"
+    );
+
+    let (_, group) = scim
+        .send(
+            "POST",
+            "/Groups",
+            Some(json!({ "displayName": "Berlin user managers" })),
+        )
+        .await;
+    let group = group["id"].as_str().unwrap().to_owned();
+    let mapping = format!("/v1/admin/scim-groups/{group}/roles");
+    let map = |roles: Value| {
+        app.http
+            .put(app.url(&mapping))
+            .bearer_auth(admin)
+            .json(&json!({ "roles": roles }))
+    };
+    let response = map(json!([{ "role": "user_management", "sites": [site] }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mapped: Value = response.json().await.unwrap();
+    assert_eq!(mapped["display_name"], "Berlin user managers");
+    assert_eq!(mapped["roles"][0]["role"], "user_management");
+    assert_eq!(administers().await, 403, "not a member of the group yet");
+
+    let add = json!([{ "op": "Add", "path": "members", "value": [{ "value": lead }] }]);
+    assert_eq!(
+        scim.patch(&format!("/Groups/{group}"), add.clone()).await.0,
+        200
+    );
+    assert_eq!(administers().await, 200, "the group's role applies at once");
+    let (view, _) = app.read(&format!("/v1/admin/users/{lead}"), admin).await;
+    assert_eq!(view["roles"], json!([{ "role": "member", "sites": null }]));
+    assert_eq!(
+        view["group_roles"],
+        json!([{ "role": "user_management", "sites": [site] }])
+    );
+    let listed = app
+        .json("/v1/admin/users?role=user_management", admin)
+        .await;
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [lead.as_str()], "the role filter sees group roles");
+    let groups = app.json("/v1/admin/scim-groups", admin).await;
+    assert_eq!(groups["items"][0]["members"], 1);
+
+    // An unknown member is refused and the group stays as it was.
+    let (status, problem) = scim
+        .patch(
+            &format!("/Groups/{group}"),
+            json!([{ "op": "add", "path": "members", "value": [{ "value": "no-such-user" }] }]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["scimType"], "invalidValue");
+    assert!(problem["detail"].as_str().unwrap().contains("no-such-user"));
+
+    let remove = json!([{ "op": "remove", "path": format!("members[value eq \"{lead}\"]") }]);
+    assert_eq!(scim.patch(&format!("/Groups/{group}"), remove).await.0, 200);
+    assert_eq!(
+        administers().await,
+        403,
+        "leaving the group takes the role away"
+    );
+
+    assert_eq!(scim.patch(&format!("/Groups/{group}"), add).await.0, 200);
+    assert_eq!(administers().await, 200);
+    assert_eq!(status_of(map(json!([]))).await, 200);
+    assert_eq!(administers().await, 403, "an unmapped group gives nothing");
+
+    // Mapping is an Admin's decision, within what can be granted, to known sites and groups.
+    assert_eq!(
+        status_of(map(json!(["admin"]))).await,
+        403,
+        "Admin is never given by a group"
+    );
+    let unknown_site = map(json!([{ "role": "manager", "sites": ["nowhere"] }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_site.status(), 422);
+    assert_eq!(
+        status_of(
+            app.http
+                .put(app.url("/v1/admin/scim-groups/no-such-group/roles"))
+                .bearer_auth(admin)
+                .json(&json!({ "roles": ["manager"] }))
+        )
+        .await,
+        404
+    );
+    assert_eq!(
+        status_of(
+            app.http
+                .put(app.url(&mapping))
+                .bearer_auth(&session)
+                .json(&json!({ "roles": ["manager"] }))
+        )
+        .await,
+        403,
+        "only an Admin maps groups"
+    );
+
+    // Deleting the group takes its mapping with it.
+    assert_eq!(status_of(map(json!(["reporting"]))).await, 200);
+    let reporting = app.json("/v1/admin/users?role=reporting", admin).await;
+    assert_eq!(reporting["items"][0]["id"], lead.as_str());
+    assert_eq!(
+        scim.send("DELETE", &format!("/Groups/{group}"), None)
+            .await
+            .0,
+        204
+    );
+    let reporting = app.json("/v1/admin/users?role=reporting", admin).await;
+    assert_eq!(reporting["items"], json!([]));
+}
+
+#[tokio::test]
+async fn the_organisation_chooses_which_scim_attributes_it_takes() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let (_, etag) = app.read("/v1/admin/organisation", admin).await;
+    let refused = app
+        .patch(
+            "/v1/admin/organisation",
+            admin,
+            &etag,
+            &json!({ "settings": { "scim_attributes": ["about_me"] } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        roster_e2e::problem_errors(&problem),
+        [(
+            "settings.scim_attributes".to_owned(),
+            "invalid_attribute".to_owned()
+        )]
+    );
+    let chosen = app
+        .patch(
+            "/v1/admin/organisation",
+            admin,
+            &etag,
+            &json!({ "settings": { "scim_attributes": ["first_name", "last_name", "email"] } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 200);
+
+    let email = roster_e2e::unique_email("kim");
+    let (status, user) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-K")))
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/admin/users/{id}");
+    let (view, etag) = app.read(&path, admin).await;
+    assert_eq!(view["first_name"], "Ada");
+    assert_eq!(view["managed_by"]["first_name"], "scim");
+    assert_eq!(view["function"], Value::Null, "title is not taken");
+    assert_eq!(view["external_id"], Value::Null);
+    assert_eq!(view["managed_by"]["function"], "self");
+    let edited = app
+        .patch(&path, admin, &etag, &json!({ "function": "Facility lead" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        edited.status(),
+        200,
+        "an admin edits what SCIM does not take"
+    );
+    let (status, _) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "replace", "path": "title", "value": "Engineer" }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (view, _) = app.read(&path, admin).await;
+    assert_eq!(view["function"], "Facility lead", "SCIM leaves it alone");
 }
 
 #[tokio::test]

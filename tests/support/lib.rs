@@ -244,6 +244,15 @@ impl TestApp {
             .to_owned()
     }
 
+    /// GET a resource that must answer 200: its JSON body.
+    pub async fn json(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// GET a resource: its JSON body and ETag.
     pub async fn read(&self, path: &str, token: &str) -> (Value, String) {
         let response = self.get(path, token).send().await.unwrap();

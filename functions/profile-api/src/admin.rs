@@ -45,23 +45,23 @@ fn forbidden() -> ApiError {
     }
 }
 
-fn not_grantable() -> ApiError {
+pub(crate) fn not_grantable() -> ApiError {
     ApiError::Forbidden {
         code: "role_not_grantable",
         detail: "Your roles do not allow granting or removing that role.",
     }
 }
 
-fn require_administration(caller: &Caller) -> Result<(), ApiError> {
-    if can_administer(&caller.membership.roles) {
+pub(crate) fn require_administration(caller: &Caller) -> Result<(), ApiError> {
+    if can_administer(&caller.roles()) {
         Ok(())
     } else {
         Err(forbidden())
     }
 }
 
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if is_admin(&caller.membership.roles) {
+pub(crate) fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if is_admin(&caller.roles()) {
         Ok(())
     } else {
         Err(forbidden())
@@ -82,9 +82,9 @@ async fn managed_user(
         .await?
         .ok_or(ApiError::NotFound)?;
     if !can_manage(
-        &caller.membership.roles,
-        &membership.roles,
-        &membership.all_sites(),
+        &caller.roles(),
+        &membership.roles_in(&caller.organisation),
+        &membership.sites_in(&caller.organisation),
     ) {
         return Err(forbidden());
     }
@@ -96,7 +96,7 @@ async fn managed_user(
     Ok((membership, account))
 }
 
-async fn site_ids(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
+pub(crate) async fn site_ids(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
     Ok(state
         .table
         .sites(&caller.organisation.id)
@@ -106,9 +106,16 @@ async fn site_ids(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiE
         .collect())
 }
 
-/// A user as administrators see them.
-async fn user_view(state: &AppState, membership: &Membership) -> Value {
+/// A user as administrators see them: `roles` are those given to the person directly (what a
+/// PATCH edits), `group_roles` those their SCIM groups add.
+async fn user_view(state: &AppState, caller: &Caller, membership: &Membership) -> Value {
     let mut view = views::profile(state, membership).await;
+    let group_roles: Vec<_> = membership
+        .roles_in(&caller.organisation)
+        .into_iter()
+        .filter(|g| !membership.roles.contains(g))
+        .collect();
+    view["group_roles"] = json!(group_roles);
     view["sites"] = json!(membership.sites);
     view["default_site"] = json!(membership.default_site);
     view["language"] = json!(membership.preferences.language);
@@ -127,9 +134,9 @@ pub async fn create_user(
     let given: Vec<String> = body.keys().cloned().collect();
     let new = NewUser::parse(&body, &site_ids(&state, &caller).await?)?;
     let mut new = new;
-    if let Some(scope) = managed_sites(&caller.membership.roles) {
+    if let Some(scope) = managed_sites(&caller.roles()) {
         // A scoped User Manager creates users on its own sites, as Members of those sites by default.
-        if new.sites.is_empty() || !can_assign_sites(&caller.membership.roles, &new.sites) {
+        if new.sites.is_empty() || !can_assign_sites(&caller.roles(), &new.sites) {
             return Err(ApiError::field(
                 "sites",
                 "outside_scope",
@@ -149,11 +156,7 @@ pub async fn create_user(
             }];
         }
     }
-    if new
-        .roles
-        .iter()
-        .any(|g| !can_grant(&caller.membership.roles, g))
-    {
+    if new.roles.iter().any(|g| !can_grant(&caller.roles(), g)) {
         return Err(not_grantable());
     }
     let (account, account_is_new, username, pin) = match &new.login {
@@ -214,7 +217,7 @@ pub async fn create_user(
         given,
     )
     .await;
-    let mut view = user_view(&state, &membership).await;
+    let mut view = user_view(&state, &caller, &membership).await;
     if let Some(pin) = pin {
         view["pin"] = json!(pin);
     }
@@ -229,10 +232,18 @@ pub async fn list_users(
 ) -> Result<Json<Value>, ApiError> {
     require_administration(&caller)?;
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let (role, site) = (query.get("role").cloned(), query.get("site").cloned());
+    let organisation = &caller.organisation;
     let filter = UserFilter {
         status: query.get("status").cloned(),
-        role: query.get("role").cloned(),
-        site: query.get("site").cloned(),
+        groups_giving_role: role.as_ref().map_or_else(Vec::new, |role| {
+            organisation.groups_giving(|g| json!(g.role).as_str() == Some(role))
+        }),
+        groups_giving_site: site.as_ref().map_or_else(Vec::new, |site| {
+            organisation.groups_giving(|g| g.sites.as_ref().is_some_and(|s| s.contains(site)))
+        }),
+        role,
+        site,
         tag: query.get("tag").cloned(),
         name_prefix: query.get("q").cloned(),
     };
@@ -255,7 +266,7 @@ pub async fn list_users(
         .await?;
     let mut items = Vec::with_capacity(page.users.len());
     for user in &page.users {
-        items.push(user_view(&state, user).await);
+        items.push(user_view(&state, &caller, user).await);
     }
     Ok(Json(
         json!({ "items": items, "next_cursor": page.next_cursor }),
@@ -271,7 +282,7 @@ pub async fn get_user(
     Ok(with_etag(
         StatusCode::OK,
         membership.version,
-        user_view(&state, &membership).await,
+        user_view(&state, &caller, &membership).await,
     ))
 }
 
@@ -320,7 +331,7 @@ pub async fn patch_user(
             .iter()
             .filter(|g| !before.roles.contains(g))
             .chain(before.roles.iter().filter(|g| !roles.contains(g)));
-        if touched.any(|g| !can_grant(&caller.membership.roles, g)) {
+        if touched.any(|g| !can_grant(&caller.roles(), g)) {
             return Err(not_grantable());
         }
         after.roles = roles;
@@ -332,7 +343,7 @@ pub async fn patch_user(
             .chain(before.sites.iter().filter(|s| !sites.contains(s)))
             .cloned()
             .collect();
-        if !can_assign_sites(&caller.membership.roles, &changed_sites) {
+        if !can_assign_sites(&caller.roles(), &changed_sites) {
             return Err(ApiError::field(
                 "sites",
                 "outside_scope",
@@ -362,7 +373,7 @@ pub async fn patch_user(
         return Ok(with_etag(
             StatusCode::OK,
             before.version,
-            user_view(&state, &before).await,
+            user_view(&state, &caller, &before).await,
         ));
     }
     if changed.contains(&roster_domain::profile::Attribute::Email) {
@@ -397,7 +408,7 @@ pub async fn patch_user(
     Ok(with_etag(
         StatusCode::OK,
         after.version,
-        user_view(&state, &after).await,
+        user_view(&state, &caller, &after).await,
     ))
 }
 
@@ -569,7 +580,7 @@ async fn set_status(
     status: Status,
 ) -> Result<Json<Value>, ApiError> {
     let (before, account) = managed_user(state, caller, id).await?;
-    if !can_deactivate(&caller.membership.roles, &before.all_sites()) {
+    if !can_deactivate(&caller.roles(), &before.sites_in(&caller.organisation)) {
         return Err(forbidden());
     }
     if before.id == caller.membership.id {
@@ -580,7 +591,7 @@ async fn set_status(
         ));
     }
     if before.status == status {
-        return Ok(Json(user_view(state, &before).await));
+        return Ok(Json(user_view(state, caller, &before).await));
     }
     let after = Membership {
         status,
@@ -606,7 +617,7 @@ async fn set_status(
         vec!["status".to_owned()],
     )
     .await;
-    Ok(Json(user_view(state, &after).await))
+    Ok(Json(user_view(state, caller, &after).await))
 }
 
 /// `POST /v1/admin/users/{id}/deactivate`: the person loses access at once.
@@ -772,7 +783,7 @@ pub async fn patch_organisation(
     fields.finish()?;
     let after = roster_domain::organisation::Organisation {
         name: name.unwrap_or_else(|| before.name.clone()),
-        settings: settings.unwrap_or(before.settings),
+        settings: settings.unwrap_or_else(|| before.settings.clone()),
         version: before.version + 1,
         ..before.clone()
     };

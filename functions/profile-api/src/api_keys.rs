@@ -22,7 +22,7 @@ use crate::{
 };
 
 fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if is_admin(&caller.membership.roles) {
+    if is_admin(&caller.roles()) {
         Ok(())
     } else {
         Err(ApiError::Forbidden {

@@ -112,7 +112,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !can_administer(&caller.membership.roles) {
+    if !can_administer(&caller.roles()) {
         return Err(ApiError::Forbidden {
             code: "forbidden",
             detail: "Your roles do not allow this.",

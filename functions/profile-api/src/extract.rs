@@ -94,6 +94,15 @@ impl<'a> Fields<'a> {
         self.body.get(name).is_some_and(|v| !v.is_null())
     }
 
+    /// A required value of any type.
+    pub fn value(&mut self, name: &str) -> Option<&'a Value> {
+        let value = self.body.get(name).filter(|v| !v.is_null());
+        if value.is_none() {
+            self.errors.push(name, "required", "is required");
+        }
+        value
+    }
+
     /// A required string (not trimmed: passwords keep every character).
     pub fn string(&mut self, name: &str) -> Option<&'a str> {
         match self.body.get(name) {

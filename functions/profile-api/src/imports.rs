@@ -33,7 +33,7 @@ const REPORT_CHUNKS_PER_PAGE: i32 = 40;
 const LIST_LIMIT: i32 = 50;
 
 fn require_importer(caller: &Caller) -> Result<(), ApiError> {
-    let roles = &caller.membership.roles;
+    let roles = &caller.roles();
     if can_administer(roles) && managed_sites(roles).is_none() {
         Ok(())
     } else {

@@ -18,6 +18,7 @@ mod notices;
 mod passwords;
 mod platform;
 mod problem;
+mod scim_groups;
 mod vehicles;
 mod views;
 
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    routing::{delete, get, patch, post},
+    routing::{delete, get, patch, post, put},
 };
 use chrono::{DateTime, Utc};
 use roster_bootstrap::{ConfigError, optional_env, required_env};
@@ -226,6 +227,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/admin/scim-tokens/{token}",
             delete(api_keys::revoke_scim_token),
+        )
+        .route("/v1/admin/scim-groups", get(scim_groups::list))
+        .route(
+            "/v1/admin/scim-groups/{group}/roles",
+            put(scim_groups::map_roles),
         )
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(

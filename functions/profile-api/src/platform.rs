@@ -121,12 +121,7 @@ pub async fn create_organisation(
         ));
     };
 
-    let organisation = Organisation {
-        id: OrganisationId::generate(),
-        name,
-        settings,
-        version: 1,
-    };
+    let organisation = Organisation::new(OrganisationId::generate(), name, settings);
     let existing = state.table.account_by_email(email.normalised()).await?;
     let account_is_new = existing.is_none();
     let account = match existing {

@@ -1,6 +1,8 @@
 //! `/Groups`: the identity provider's groups with their members, kept as the client wrote them.
+//! Each member is a SCIM User of the organisation; the user's membership records the groups that
+//! list them, so the roles an Admin maps to a group apply as membership changes arrive.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::{
     body::Bytes,
@@ -10,7 +12,8 @@ use axum::{
 };
 use chrono::Utc;
 use roster_domain::{
-    ids::GroupId,
+    ids::{GroupId, OrganisationId, UserId},
+    membership::Membership,
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
@@ -58,6 +61,67 @@ fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError
         )));
     }
     Ok(document)
+}
+
+/// The user ids a group document lists as `members`.
+fn member_ids(document: &Map<String, Value>) -> BTreeSet<String> {
+    document
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member.get("value")?.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn unknown_member(id: &str) -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::InvalidValue,
+        format!("members: {id:?} is not a User of this organisation"),
+    ))
+}
+
+/// The memberships a group change from `before` to `after` touches, each with `group` added to
+/// or removed from its `scim_groups`. Every added member must be a SCIM User of the organisation;
+/// a removed one that no longer exists is simply gone.
+async fn member_changes(
+    state: &ScimState,
+    organisation: &OrganisationId,
+    group: &str,
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Result<Vec<(Membership, Membership)>, ScimError> {
+    let (was, is) = (member_ids(before), member_ids(after));
+    let added: BTreeSet<&String> = is.difference(&was).collect();
+    let mut ids = Vec::new();
+    for id in is.symmetric_difference(&was) {
+        match UserId::try_from(id.as_str()) {
+            Ok(user) => ids.push(user),
+            Err(_) if added.contains(id) => return Err(unknown_member(id)),
+            Err(_) => {}
+        }
+    }
+    let found = state.table.scim_members_by_id(organisation, &ids).await?;
+    if let Some(missing) = added
+        .iter()
+        .find(|id| !found.iter().any(|m| m.id.as_str() == id.as_str()))
+    {
+        return Err(unknown_member(missing));
+    }
+    Ok(found
+        .into_iter()
+        .map(|before| {
+            let mut after = before.clone();
+            if added.contains(&before.id.to_string()) {
+                after.scim_groups.insert(group.to_owned());
+            } else {
+                after.scim_groups.remove(group);
+            }
+            after.version += 1;
+            (before, after)
+        })
+        .collect())
 }
 
 fn unsupported_filter() -> ScimError {
@@ -146,7 +210,15 @@ pub async fn create(
             last_modified: now,
             version: 1,
         };
-        state.table.save_scim_group(None, &group).await?;
+        let members = member_changes(
+            &state,
+            &group.organisation_id,
+            &group.id,
+            &Map::new(),
+            &group.document,
+        )
+        .await?;
+        state.table.save_scim_group(None, &group, &members).await?;
         Ok(group)
     }
     .await;
@@ -185,7 +257,18 @@ async fn update(
             version: before.version + 1,
             ..before.clone()
         };
-        state.table.save_scim_group(Some(&before), &after).await?;
+        let members = member_changes(
+            state,
+            &before.organisation_id,
+            id,
+            &before.document,
+            &after.document,
+        )
+        .await?;
+        state
+            .table
+            .save_scim_group(Some(&before), &after, &members)
+            .await?;
         Ok(after)
     }
     .await;
@@ -247,7 +330,21 @@ pub async fn delete(
     let outcome = async {
         let before = group(&state, &claim, &id).await?;
         check_version(&headers, before.version)?;
-        state.table.delete_scim_group(&before).await?;
+        // The group's role mapping goes with it; members keep its id, which maps to nothing.
+        let organisation = &writer.organisation;
+        let unmapped = organisation.scim_group_roles.contains_key(&id).then(|| {
+            let mut after = organisation.clone();
+            after.scim_group_roles.remove(&id);
+            after.version += 1;
+            after
+        });
+        state
+            .table
+            .delete_scim_group(
+                &before,
+                unmapped.as_ref().map(|after| (organisation, after)),
+            )
+            .await?;
         Ok(())
     }
     .await;

@@ -15,6 +15,7 @@ use chrono::Utc;
 use roster_domain::{
     ids::UserId,
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
+    organisation::Organisation,
     profile::Profile,
     scim::{
         ScimProblem, ScimType, patch,
@@ -146,15 +147,16 @@ async fn member(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<Member
     .ok_or(ScimError::NotFound)
 }
 
-/// `before` as the document `document` (describing `person`) provisions it.
+/// `before` as the document `document` (describing `person`) provisions it in `organisation`.
 fn provisioned(
     before: &Membership,
     person: &ScimPerson,
     document: Map<String, Value>,
+    organisation: &Organisation,
 ) -> Membership {
     let now = Utc::now();
     Membership {
-        profile: person.apply_to(&before.profile),
+        profile: person.apply_to(&before.profile, &organisation.settings.scim_attributes),
         status: if person.active {
             Status::Active
         } else {
@@ -232,7 +234,7 @@ async fn create_user(
                 "emails.value belongs to another user of this organisation",
             )));
         }
-        let after = provisioned(&before, &person, document);
+        let after = provisioned(&before, &person, document, organisation);
         save(state, &before, &after).await?;
         return Ok(after);
     }
@@ -255,7 +257,7 @@ async fn create_user(
         invitation_status,
     );
     newcomer.version = 0;
-    let mut membership = provisioned(&newcomer, &person, document);
+    let mut membership = provisioned(&newcomer, &person, document, organisation);
     if let Some(login) = &account.email {
         // The account's spelling of its login email stays the one shown.
         membership.profile.email = Some(login.clone());
@@ -294,6 +296,7 @@ pub async fn create(
 async fn update(
     state: &ScimState,
     claim: &ScimClaim,
+    organisation: &Organisation,
     id: &str,
     headers: &HeaderMap,
     change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
@@ -303,7 +306,7 @@ async fn update(
     let current = &before.scim.as_ref().expect("a SCIM member").document;
     let document = change(current)?;
     let person = ScimPerson::read(&document)?;
-    let after = provisioned(&before, &person, document);
+    let after = provisioned(&before, &person, document, organisation);
     save(state, &before, &after).await?;
     Ok(after)
 }
@@ -318,7 +321,7 @@ async fn audited_update(
     change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
-    let outcome = update(state, claim, id, headers, change).await;
+    let outcome = update(state, claim, &writer.organisation, id, headers, change).await;
     let membership = audited(state, &writer, action, Some(id), outcome).await?;
     Ok(scim_json(
         StatusCode::OK,

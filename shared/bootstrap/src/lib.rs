@@ -59,11 +59,13 @@ pub async fn aws_config() -> SdkConfig {
         .await
 }
 
-/// Timeouts of every SDK call: a dead endpoint fails fast, a slow one is cut off.
+/// Timeouts of every SDK call: a dead endpoint fails fast (connect), a slow one is cut off
+/// (operation). There is deliberately no per-attempt timeout: an attempt cut off while the
+/// service was still writing would be retried, and the retry of a conditional write that in
+/// fact succeeded reads as a lost race (a false 412).
 pub fn request_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
         .build()
 }

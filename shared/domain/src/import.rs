@@ -1225,12 +1225,11 @@ mod tests {
             profile.managed_by.owner(Attribute::AboutMe),
             Owner::SelfService
         );
-        let organisation = crate::organisation::Organisation {
-            id: crate::ids::OrganisationId::generate(),
-            name: "Acme".to_owned(),
-            settings: Default::default(),
-            version: 1,
-        };
+        let organisation = crate::organisation::Organisation::new(
+            crate::ids::OrganisationId::generate(),
+            "Acme".to_owned(),
+            Default::default(),
+        );
         let mut existing = Membership::joining(
             &organisation,
             crate::ids::AccountId::generate(),

@@ -1,6 +1,8 @@
 //! A person's membership in an organisation: the organisation's profile of them, their roles,
 //! status and preferences. One account (person) can hold memberships in several organisations.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -138,6 +140,10 @@ pub struct Membership {
     /// The SCIM User document, when an identity provider provisioned the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scim: Option<crate::scim::user::ScimUser>,
+    /// Ids of the SCIM groups that list the person; the organisation's `scim_group_roles` says
+    /// which roles each gives.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub scim_groups: BTreeSet<String>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -170,8 +176,32 @@ impl Membership {
             last_import_row: None,
             created_by_import: None,
             scim: None,
+            scim_groups: BTreeSet::new(),
             version: 1,
         }
+    }
+
+    /// The roles the person holds in `organisation`: those given to them directly, then those
+    /// their SCIM groups give (each grant once).
+    pub fn roles_in(&self, organisation: &Organisation) -> Vec<RoleGrant> {
+        let mut roles = self.roles.clone();
+        let from_groups = self
+            .scim_groups
+            .iter()
+            .filter_map(|group| organisation.scim_group_roles.get(group))
+            .flatten();
+        for grant in from_groups {
+            if !roles.contains(grant) {
+                roles.push(grant.clone());
+            }
+        }
+        roles
+    }
+
+    /// Every site the person has in `organisation`: their own and those their roles are scoped
+    /// to, group-given roles included.
+    pub fn sites_in(&self, organisation: &Organisation) -> Vec<String> {
+        sites_of(&self.sites, &self.roles_in(organisation))
     }
 
     pub fn is_active(&self) -> bool {
@@ -180,13 +210,7 @@ impl Membership {
 
     /// Every site the person has: their own and those their roles are scoped to.
     pub fn all_sites(&self) -> Vec<String> {
-        let mut sites = self.sites.clone();
-        for site in self.roles.iter().flat_map(|g| g.sites.iter().flatten()) {
-            if !sites.contains(site) {
-                sites.push(site.clone());
-            }
-        }
-        sites
+        sites_of(&self.sites, &self.roles)
     }
 
     /// The membership after an invitation link (SHA-256 `token_hash`) was issued: the one link
@@ -210,9 +234,54 @@ impl Membership {
     }
 }
 
+/// `own` sites followed by the other sites `roles` are scoped to.
+fn sites_of(own: &[String], roles: &[RoleGrant]) -> Vec<String> {
+    let mut sites = own.to_vec();
+    for site in roles.iter().flat_map(|g| g.sites.iter().flatten()) {
+        if !sites.contains(site) {
+            sites.push(site.clone());
+        }
+    }
+    sites
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scim_groups_add_the_roles_the_organisation_maps_to_them() {
+        let mut organisation = Organisation::new(
+            crate::ids::OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let managers = RoleGrant {
+            role: Role::Manager,
+            sites: Some(vec!["berlin".into()]),
+        };
+        let member = RoleGrant::organisation_wide(Role::Member);
+        organisation
+            .scim_group_roles
+            .insert("g-managers".into(), vec![managers.clone(), member.clone()]);
+        let mut person = Membership::joining(
+            &organisation,
+            AccountId::generate(),
+            Profile::named("Ada".into(), "L".into(), None),
+            None,
+            vec![member.clone()],
+            InvitationStatus::NotInvited,
+        );
+        person.scim_groups.insert("g-unmapped".into());
+        assert_eq!(person.roles_in(&organisation), std::slice::from_ref(&member));
+        person.scim_groups.insert("g-managers".into());
+        assert_eq!(person.roles_in(&organisation), [member, managers]);
+        assert_eq!(person.sites_in(&organisation), ["berlin"]);
+        assert!(
+            person.all_sites().is_empty(),
+            "own sites stay the person's own"
+        );
+    }
 
     #[test]
     fn usernames_compare_ignoring_case() {

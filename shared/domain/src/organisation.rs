@@ -1,12 +1,16 @@
 //! Organisations (tenants) and their settings.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
     breached::UnreachableRangeApi,
     lockout::LockPolicy,
+    membership::RoleGrant,
     preferences::{Language, TimeZone, boolean, text},
+    scim::user::ScimAttributes,
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
 
@@ -17,7 +21,32 @@ pub struct Organisation {
     pub id: OrganisationId,
     pub name: String,
     pub settings: OrganisationSettings,
+    /// The roles each SCIM group (by id) gives its members, as an Admin mapped them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scim_group_roles: BTreeMap<String, Vec<RoleGrant>>,
     pub version: u64,
+}
+
+impl Organisation {
+    /// A new organisation (version 1) with no SCIM group mapped to roles.
+    pub fn new(id: OrganisationId, name: String, settings: OrganisationSettings) -> Self {
+        Self {
+            id,
+            name,
+            settings,
+            scim_group_roles: BTreeMap::new(),
+            version: 1,
+        }
+    }
+
+    /// The SCIM groups (ids) that give at least one grant `matching`.
+    pub fn groups_giving(&self, matching: impl Fn(&RoleGrant) -> bool) -> Vec<String> {
+        self.scim_group_roles
+            .iter()
+            .filter(|(_, grants)| grants.iter().any(&matching))
+            .map(|(group, _)| group.clone())
+            .collect()
+    }
 }
 
 /// How people of the organisation may log in.
@@ -27,7 +56,7 @@ pub struct LoginMethods {
     pub sso: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrganisationSettings {
     pub default_language: Language,
     pub default_time_zone: TimeZone,
@@ -57,6 +86,9 @@ pub struct OrganisationSettings {
     /// Most active users, in percent, a `replace` import may deactivate without being forced.
     #[serde(default = "default_import_deactivation_threshold")]
     pub import_deactivation_threshold_percent: u8,
+    /// The profile attributes SCIM provisioning sets.
+    #[serde(default)]
+    pub scim_attributes: ScimAttributes,
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -91,6 +123,7 @@ impl Default for OrganisationSettings {
             lockout: LockPolicy::default(),
             import_row_limit: default_import_row_limit(),
             import_deactivation_threshold_percent: default_import_deactivation_threshold(),
+            scim_attributes: ScimAttributes::default(),
         }
     }
 }
@@ -98,7 +131,7 @@ impl Default for OrganisationSettings {
 impl OrganisationSettings {
     /// Applies a JSON object of changes; every invalid field is named as `settings.<key>`.
     pub fn patched(&self, body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
-        let mut next = *self;
+        let mut next = self.clone();
         let mut errors = ValidationErrors::default();
         for (key, value) in body {
             let field = format!("settings.{key}");
@@ -159,6 +192,11 @@ impl OrganisationSettings {
                         .ok_or_else(|| FieldProblem::new("invalid_percent", "must be 0 to 100"));
                     if let Some(percent) = errors.collect(&field, percent) {
                         next.import_deactivation_threshold_percent = percent;
+                    }
+                }
+                "scim_attributes" => {
+                    if let Some(taken) = errors.collect(&field, ScimAttributes::parse(value)) {
+                        next.scim_attributes = taken;
                     }
                 }
                 "daily_summary_hour" => {

@@ -18,7 +18,7 @@ use crate::{
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel},
-    transaction::{Condition, OnFail, Transaction},
+    transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
 
 /// A membership as stored. Its directory entries are derived from it (`directory_terms`), so a
@@ -48,6 +48,10 @@ pub struct UserFilter {
     pub tag: Option<String>,
     /// The start of the last name (then first name), lowercased.
     pub name_prefix: Option<String>,
+    /// SCIM groups whose mapped roles give `role`: their members match it too.
+    pub groups_giving_role: Vec<String>,
+    /// SCIM groups whose mapped roles are scoped to `site`: their members match it too.
+    pub groups_giving_site: Vec<String>,
 }
 
 pub struct UserPage {
@@ -108,7 +112,7 @@ fn sort_name(membership: &Membership) -> String {
     format!("{} {}", p.last_name, p.first_name).to_lowercase()
 }
 
-fn membership_item(membership: &Membership) -> crate::record::Item {
+pub(crate) fn membership_item(membership: &Membership) -> crate::record::Item {
     let role_names = membership
         .roles
         .iter()
@@ -174,24 +178,41 @@ impl DynamoTable {
         };
         let mut conditions = Vec::new();
         if let Some(status) = &filter.status {
-            conditions.push("#status = :status");
+            conditions.push("#status = :status".to_owned());
             query = query
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":status", s(status.as_str()));
         }
-        for (condition, placeholder, value) in [
-            ("contains(role_names, :role)", ":role", &filter.role),
-            ("contains(site_ids, :site)", ":site", &filter.site),
+        let no_groups = Vec::new();
+        for (list, placeholder, value, groups) in [
             (
-                "contains(tag_keys, :tag)",
+                "role_names",
+                ":role",
+                &filter.role,
+                &filter.groups_giving_role,
+            ),
+            (
+                "site_ids",
+                ":site",
+                &filter.site,
+                &filter.groups_giving_site,
+            ),
+            (
+                "tag_keys",
                 ":tag",
                 &filter.tag.as_ref().map(|t| t.to_lowercase()),
+                &no_groups,
             ),
         ] {
-            if let Some(value) = value {
-                conditions.push(condition);
-                query = query.expression_attribute_values(placeholder, s(value.as_str()));
+            let Some(value) = value else { continue };
+            let mut alternatives = vec![format!("contains({list}, {placeholder})")];
+            query = query.expression_attribute_values(placeholder, s(value.as_str()));
+            for (index, group) in groups.iter().enumerate() {
+                let group_placeholder = format!("{placeholder}_group{index}");
+                alternatives.push(format!("contains(scim_groups, {group_placeholder})"));
+                query = query.expression_attribute_values(group_placeholder, s(group.as_str()));
             }
+            conditions.push(format!("({})", alternatives.join(" OR ")));
         }
         if !conditions.is_empty() {
             query = query.filter_expression(conditions.join(" AND "));
@@ -320,7 +341,6 @@ impl DynamoTable {
         &self,
         members: &[(Membership, Account, bool)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        const TRANSACTION_ITEMS: usize = 100;
         let mut outcomes = Vec::with_capacity(members.len());
         let mut start = 0;
         while start < members.len() {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use roster_domain::{
     ids::{OrganisationId, UserId},
     membership::Membership,
+    organisation::Organisation,
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,9 @@ use serde_json::{Map, Value};
 use crate::{
     Account, ApiKey, DynamoTable, KeyKind, StoreError, Uniqueness,
     keys::{self, Key},
-    members::MembershipItem,
+    members::{MembershipItem, membership_item},
     record::{Item, Record, Sentinel, body, s, sentinel},
-    transaction::{Condition, OnFail, Transaction},
+    transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
 
 /// The organisation a SCIM bearer token claims, and the token's hash. Not yet verified: every
@@ -292,6 +293,18 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// The organisation's group `id`, for its administrators (SCIM clients use `scim_group`).
+    pub async fn scim_group_of(
+        &self,
+        organisation: &OrganisationId,
+        id: &str,
+    ) -> Result<Option<ScimGroup>, StoreError> {
+        self.get(&keys::scim_group(organisation, id), true)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
     /// The group whose `displayName` (lowercased) is `name_key`: sentinel with token, then group.
     pub async fn scim_group_named(
         &self,
@@ -324,15 +337,38 @@ impl DynamoTable {
         .collect()
     }
 
-    /// Writes a group: new when `before` is `None`, else replacing `before` if nobody changed
-    /// it meanwhile; the `displayName` sentinel moves with the name.
+    /// The organisation's SCIM users among `ids`, in one `BatchGetItem` per 100 (unknown ids
+    /// and people not provisioned by SCIM are left out).
+    pub async fn scim_members_by_id(
+        &self,
+        organisation: &OrganisationId,
+        ids: &[UserId],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let keys: Vec<Key> = ids
+            .iter()
+            .map(|id| keys::membership(organisation, id))
+            .collect();
+        let mut found = Vec::with_capacity(ids.len());
+        for item in self.batch_get(&keys).await? {
+            found.extend(member(item)?);
+        }
+        Ok(found)
+    }
+
+    /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
+    /// meanwhile; the `displayName` sentinel moves with the name) and the memberships whose
+    /// `scim_groups` it changed, each replacing the version it was read at. Up to 100 items go
+    /// in one transaction; beyond that the memberships go first, in transactions of 100, and the
+    /// group last, so a retry of a request cut off half-way finds the group unchanged and
+    /// writes the rest.
     pub async fn save_scim_group(
         &self,
         before: Option<&ScimGroup>,
         after: &ScimGroup,
+        members: &[(Membership, Membership)],
     ) -> Result<(), StoreError> {
         let organisation = &after.organisation_id;
-        let mut tx = Transaction::default();
+        let mut group = Transaction::default();
         let condition = match before {
             None => Condition::absent(),
             Some(before) => Condition::version(before.version),
@@ -341,7 +377,7 @@ impl DynamoTable {
             None => OnFail::Taken(Uniqueness::ScimGroupName),
             Some(_) => OnFail::Stale,
         };
-        tx.put(
+        group.put(
             self,
             Record::new(keys::scim_group(organisation, &after.id), after).item(),
             Some((condition, on_fail)),
@@ -349,13 +385,13 @@ impl DynamoTable {
         let name_key = after.name_key();
         if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
             if let Some(before) = before {
-                tx.delete(
+                group.delete(
                     self,
                     &keys::scim_group_name_sentinel(organisation, &before.name_key()),
                     None,
                 );
             }
-            tx.put(
+            group.put(
                 self,
                 sentinel(
                     keys::scim_group_name_sentinel(organisation, &name_key),
@@ -367,12 +403,45 @@ impl DynamoTable {
                 )),
             );
         }
-        tx.commit(self).await
+        let mut membership_writes = members.iter().map(|(before, after)| {
+            let mut tx = Transaction::default();
+            tx.put(
+                self,
+                membership_item(after),
+                Some((Condition::version(before.version), OnFail::Stale)),
+            );
+            tx
+        });
+        if group.item_count() + members.len() > TRANSACTION_ITEMS {
+            for _ in members.chunks(TRANSACTION_ITEMS) {
+                let mut chunk = Transaction::default();
+                for write in membership_writes.by_ref().take(TRANSACTION_ITEMS) {
+                    chunk.append(write);
+                }
+                chunk.commit(self).await?;
+            }
+        } else {
+            membership_writes.for_each(|write| group.append(write));
+        }
+        group.commit(self).await
     }
 
-    pub async fn delete_scim_group(&self, group: &ScimGroup) -> Result<(), StoreError> {
+    /// Deletes a group (and its name sentinel) if nobody changed it meanwhile; with
+    /// `organisation` (before, after), the organisation is replaced in the same transaction.
+    pub async fn delete_scim_group(
+        &self,
+        group: &ScimGroup,
+        organisation_change: Option<(&Organisation, &Organisation)>,
+    ) -> Result<(), StoreError> {
         let organisation = &group.organisation_id;
         let mut tx = Transaction::default();
+        if let Some((before, after)) = organisation_change {
+            tx.put(
+                self,
+                Record::new(keys::organisation(&after.id), after).item(),
+                Some((Condition::version(before.version), OnFail::Stale)),
+            );
+        }
         tx.delete(
             self,
             &keys::scim_group(organisation, &group.id),

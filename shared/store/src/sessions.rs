@@ -66,6 +66,13 @@ pub struct Caller {
     pub organisation: Organisation,
 }
 
+impl Caller {
+    /// The caller's roles: their own and those their SCIM groups give.
+    pub fn roles(&self) -> Vec<roster_domain::membership::RoleGrant> {
+        self.membership.roles_in(&self.organisation)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct SessionItem {
     #[serde(flatten)]

@@ -68,6 +68,9 @@ impl Condition {
     }
 }
 
+/// Most items one `TransactWriteItems` may write.
+pub(crate) const TRANSACTION_ITEMS: usize = 100;
+
 #[derive(Default)]
 pub(crate) struct Transaction {
     items: Vec<TransactWriteItem>,

@@ -2,6 +2,8 @@
 //! becomes their profile: the attributes it provides are owned by `scim` (read-only for the
 //! person and admins).
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -30,6 +32,71 @@ impl ScimUser {
             .get("userName")
             .and_then(Value::as_str)
             .map(user_name_key)
+    }
+}
+
+/// The profile attributes an organisation takes from SCIM: by default every one SCIM maps
+/// (`ScimAttributes::MAPPED`); an attribute left out stays the person's and the admins' to edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScimAttributes(BTreeSet<Attribute>);
+
+impl ScimAttributes {
+    /// Each profile attribute a SCIM User provides, with the SCIM attribute it comes from.
+    pub const MAPPED: [(Attribute, &'static str); 9] = [
+        (Attribute::FirstName, "name.givenName"),
+        (Attribute::LastName, "name.familyName"),
+        (Attribute::DisplayName, "displayName"),
+        (Attribute::Email, "emails"),
+        (Attribute::Function, "title"),
+        (Attribute::Department, "enterprise department"),
+        (Attribute::Phone, "phoneNumbers (work)"),
+        (Attribute::Mobile, "phoneNumbers (mobile)"),
+        (Attribute::ExternalId, "externalId"),
+    ];
+
+    pub fn takes(&self, attribute: Attribute) -> bool {
+        self.0.contains(&attribute)
+    }
+
+    /// A list of profile field names (`first_name`, `department` ...), each one SCIM maps.
+    pub fn parse(value: &Value) -> Result<Self, FieldProblem> {
+        let names = value.as_array().ok_or_else(|| {
+            FieldProblem::new("invalid_type", "must be a list of profile field names")
+        })?;
+        names
+            .iter()
+            .map(|name| {
+                let name = name.as_str().unwrap_or_default();
+                Self::MAPPED
+                    .iter()
+                    .find(|(attribute, _)| attribute.field() == name)
+                    .map(|(attribute, _)| *attribute)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> =
+                            Self::MAPPED.iter().map(|(a, _)| a.field()).collect();
+                        FieldProblem::new(
+                            "invalid_attribute",
+                            format!(
+                                "{name:?} is not an attribute SCIM provides; choose from {}",
+                                known.join(", ")
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+impl Default for ScimAttributes {
+    fn default() -> Self {
+        Self(
+            Self::MAPPED
+                .iter()
+                .map(|(attribute, _)| *attribute)
+                .collect(),
+        )
     }
 }
 
@@ -187,27 +254,31 @@ impl ScimPerson {
             .collect()
     }
 
-    /// `profile` with the values this document provides, owned by `scim`. An attribute SCIM
-    /// owned and no longer provides is cleared; the login email is never cleared (a person keeps
-    /// the address they sign in with).
-    pub fn apply_to(&self, profile: &Profile) -> Profile {
+    /// `profile` with the values this document provides for the attributes the organisation
+    /// `takes`, owned by `scim`. An attribute SCIM owned and no longer provides is cleared; one
+    /// the organisation stopped taking goes back to the person, value kept. The login email is
+    /// never cleared (a person keeps the address they sign in with).
+    pub fn apply_to(&self, profile: &Profile, takes: &ScimAttributes) -> Profile {
         let mut next = profile.clone();
-        let owned = |p: &Profile, attribute| p.managed_by.owner(attribute) == Owner::Scim;
-        let first_name = self
-            .first_name
-            .clone()
-            .or_else(|| {
-                (!owned(profile, Attribute::FirstName) && !profile.first_name.is_empty())
-                    .then(|| profile.first_name.clone())
-            })
-            .unwrap_or_else(|| self.fallback_first_name());
-        next.first_name = first_name;
-        next.managed_by.set(Attribute::FirstName, Owner::Scim);
-        if let Some(last) = &self.last_name {
-            next.last_name = last.clone();
-            next.managed_by.set(Attribute::LastName, Owner::Scim);
-        } else if owned(profile, Attribute::LastName) {
-            next.last_name = String::new();
+        let owned = |attribute| profile.managed_by.owner(attribute) == Owner::Scim;
+        for (attribute, _) in ScimAttributes::MAPPED {
+            if !takes.takes(attribute) && owned(attribute) {
+                next.managed_by.set(attribute, Owner::SelfService);
+            }
+        }
+        let owned = |attribute| takes.takes(attribute) && owned(attribute);
+        if takes.takes(Attribute::FirstName) {
+            next.first_name = self
+                .first_name
+                .clone()
+                .or_else(|| {
+                    (!owned(Attribute::FirstName) && !profile.first_name.is_empty())
+                        .then(|| profile.first_name.clone())
+                })
+                .unwrap_or_else(|| self.fallback_first_name());
+            next.managed_by.set(Attribute::FirstName, Owner::Scim);
+        } else if next.first_name.is_empty() {
+            next.first_name = self.fallback_first_name();
         }
         let optional: [(Attribute, &Option<String>, OptionalField); 6] = [
             (Attribute::DisplayName, &self.display_name, |p| {
@@ -224,14 +295,29 @@ impl ScimPerson {
             }),
         ];
         for (attribute, value, field) in optional {
+            if !takes.takes(attribute) {
+                continue;
+            }
             if value.is_some() {
                 *field(&mut next) = value.clone();
                 next.managed_by.set(attribute, Owner::Scim);
-            } else if owned(profile, attribute) {
+            } else if owned(attribute) {
                 *field(&mut next) = None;
             }
         }
-        if let Some(email) = &self.email {
+        if takes.takes(Attribute::LastName) {
+            if let Some(last) = &self.last_name {
+                next.last_name = last.clone();
+                next.managed_by.set(Attribute::LastName, Owner::Scim);
+            } else if owned(Attribute::LastName) {
+                next.last_name = String::new();
+            }
+        }
+        if let Some(email) = self
+            .email
+            .as_ref()
+            .filter(|_| takes.takes(Attribute::Email))
+        {
             next.email = Some(email.clone());
             next.managed_by.set(Attribute::Email, Owner::Scim);
         }
@@ -245,6 +331,10 @@ mod tests {
 
     use super::*;
     use crate::scim::schema::{ResourceKind, normalise};
+
+    fn all() -> ScimAttributes {
+        ScimAttributes::default()
+    }
 
     fn person(document: Value) -> Result<ScimPerson, ScimProblem> {
         ScimPerson::read(&normalise(ResourceKind::User, &document).unwrap())
@@ -271,7 +361,7 @@ mod tests {
             person.email.as_ref().unwrap().display(),
             "ada.l@contoso.com"
         );
-        let profile = person.apply_to(&Profile::named(String::new(), String::new(), None));
+        let profile = person.apply_to(&Profile::named(String::new(), String::new(), None), &all());
         assert_eq!(profile.first_name, "Ada");
         assert_eq!(profile.function.as_deref(), Some("Engineer"));
         assert_eq!(profile.department.as_deref(), Some("R&D"));
@@ -306,7 +396,7 @@ mod tests {
         )
         .unwrap();
         assert!(opaque.email.is_none());
-        let profile = opaque.apply_to(&Profile::named(String::new(), String::new(), None));
+        let profile = opaque.apply_to(&Profile::named(String::new(), String::new(), None), &all());
         assert_eq!(
             profile.first_name, "5f2b1c",
             "a name is needed; the user name stands in"
@@ -344,12 +434,66 @@ mod tests {
             "userName": "ada@contoso.com", "title": "Engineer", "name": { "familyName": "L" }
         }))
         .unwrap();
-        let profile = full.apply_to(&Profile::named("Ada".into(), "L".into(), None));
+        let profile = full.apply_to(&Profile::named("Ada".into(), "L".into(), None), &all());
         let reduced = person(json!({ "userName": "ada@contoso.com", "emails": [] })).unwrap();
-        let next = reduced.apply_to(&profile);
+        let next = reduced.apply_to(&profile, &all());
         assert_eq!(next.function, None);
         assert_eq!(next.last_name, "");
         assert_eq!(next.email.unwrap().normalised(), "ada@contoso.com");
+    }
+
+    #[test]
+    fn an_organisation_takes_only_the_attributes_it_chose() {
+        let takes =
+            ScimAttributes::parse(&json!(["first_name", "last_name", "email", "external_id"]))
+                .unwrap();
+        let entra = person(json!({
+            "userName": "ada@contoso.com", "name": { "givenName": "Ada", "familyName": "L" },
+            "title": "Engineer", ENTERPRISE_SCHEMA: { "department": "R&D" }
+        }))
+        .unwrap();
+        let mut before = Profile::named("Ada".into(), "L".into(), None);
+        before.function = Some("Architect".into());
+        let first = entra.apply_to(&before, &all());
+        assert_eq!(first.managed_by.owner(Attribute::Function), Owner::Scim);
+        let next = entra.apply_to(&first, &takes);
+        assert_eq!(
+            next.function.as_deref(),
+            Some("Engineer"),
+            "the value stays when the organisation stops taking it"
+        );
+        assert_eq!(
+            next.managed_by.owner(Attribute::Function),
+            Owner::SelfService
+        );
+        assert_eq!(
+            next.managed_by.owner(Attribute::Department),
+            Owner::SelfService
+        );
+        assert_eq!(next.managed_by.owner(Attribute::FirstName), Owner::Scim);
+        let mut edited = next.clone();
+        edited.function = Some("Team lead".into());
+        assert_eq!(
+            entra.apply_to(&edited, &takes).function.as_deref(),
+            Some("Team lead"),
+            "SCIM no longer overwrites what it does not take"
+        );
+        let without_names = ScimAttributes::parse(&json!(["email"])).unwrap();
+        let fresh = entra.apply_to(
+            &Profile::named(String::new(), String::new(), None),
+            &without_names,
+        );
+        assert_eq!(
+            fresh.first_name, "ada@contoso.com",
+            "a new profile still needs a name"
+        );
+        assert_eq!(
+            fresh.managed_by.owner(Attribute::FirstName),
+            Owner::SelfService
+        );
+        let error = ScimAttributes::parse(&json!(["about_me"])).unwrap_err();
+        assert_eq!(error.code, "invalid_attribute");
+        assert!(error.message.contains("first_name"), "{}", error.message);
     }
 
     #[test]

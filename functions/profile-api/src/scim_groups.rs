@@ -1,0 +1,93 @@
+//! The organisation's SCIM groups as administrators see them, and the roles an Admin maps to
+//! each: a group's members hold its roles for as long as the identity provider lists them.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use roster_domain::{
+    admin_user::{AssignmentPatch, role_grants},
+    organisation::Organisation,
+    permissions::can_grant,
+};
+use roster_store::ScimGroup;
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    admin::{not_grantable, require_admin, require_administration, site_ids},
+    audit,
+    caller::Authenticated,
+    extract::{Fields, JsonObject},
+};
+
+fn view(group: &ScimGroup, organisation: &Organisation) -> Value {
+    let members = group
+        .document
+        .get("members")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    json!({
+        "id": group.id,
+        "display_name": group.document.get("displayName"),
+        "members": members,
+        "roles": organisation.scim_group_roles.get(&group.id).cloned().unwrap_or_default(),
+    })
+}
+
+/// `GET /v1/admin/scim-groups`: every group with its member count and mapped roles.
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    require_administration(&caller)?;
+    let organisation = &caller.organisation;
+    let groups = state.table.scim_groups(&organisation.id).await?;
+    let items: Vec<Value> = groups.iter().map(|g| view(g, organisation)).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `PUT /v1/admin/scim-groups/{id}/roles` `{roles}`: Admin only; the roles (names or
+/// `{role, sites}`) replace the group's mapping, an empty list removes it. Takes effect for every
+/// member at once (roles are resolved when used, not copied onto people).
+pub async fn map_roles(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let before = &caller.organisation;
+    let group = state
+        .table
+        .scim_group_of(&before.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut fields = Fields::new(&body, &["roles"]);
+    let roles = fields
+        .value("roles")
+        .and_then(|value| fields.parse("roles", || role_grants(value)));
+    fields.finish()?;
+    let roles = roles.unwrap_or_default();
+    if roles.iter().any(|grant| !can_grant(&caller.roles(), grant)) {
+        return Err(not_grantable());
+    }
+    AssignmentPatch::check(&roles, &[], None, true, &site_ids(&state, &caller).await?)?;
+    let mut after = before.clone();
+    if roles.is_empty() {
+        after.scim_group_roles.remove(&id);
+    } else {
+        after.scim_group_roles.insert(id.clone(), roles);
+    }
+    after.version += 1;
+    state.table.save_organisation(before, &after).await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "scim_group.roles_mapped",
+        Some(&id),
+        vec!["roles".to_owned()],
+    )
+    .await;
+    Ok(Json(view(&group, &after)))
+}
