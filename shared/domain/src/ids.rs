@@ -102,6 +102,11 @@ identifier!(
     "site id"
 );
 identifier!(
+    /// A reservation the bookings feed reported.
+    ReservationId,
+    "reservation id"
+);
+identifier!(
     /// One upload of a file straight to S3 (an avatar image).
     UploadId,
     "upload id"

@@ -17,6 +17,7 @@ pub mod permissions;
 pub mod preferences;
 pub mod profile;
 pub mod recovery;
+pub mod reservation;
 pub mod schedule;
 pub mod scim;
 pub mod sealed;

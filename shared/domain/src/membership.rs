@@ -273,7 +273,10 @@ mod tests {
             InvitationStatus::NotInvited,
         );
         person.scim_groups.insert("g-unmapped".into());
-        assert_eq!(person.roles_in(&organisation), std::slice::from_ref(&member));
+        assert_eq!(
+            person.roles_in(&organisation),
+            std::slice::from_ref(&member)
+        );
         person.scim_groups.insert("g-managers".into());
         assert_eq!(person.roles_in(&organisation), [member, managers]);
         assert_eq!(person.sites_in(&organisation), ["berlin"]);

@@ -1,0 +1,434 @@
+//! Reservations as the booking engine reports them: Roster keeps what it needs to notify people
+//! (it is not the booking engine), and decides when each notice is due.
+//!
+//! Due work is found by time buckets: a check-in reminder is due in the 5-minute bucket holding the
+//! reservation's start (the seed: "always sent at the start of the reservation"); a daily summary
+//! in the 15-minute bucket holding the moment the person's local clock reaches the organisation's
+//! summary hour on the day before the reservation's local date. Both are fixed when the
+//! reservation is written, so a job run reads only the buckets it is due to handle.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    ids::{OrganisationId, ReservationId, UserId},
+    validation::{FieldProblem, ValidationErrors, bounded_text},
+};
+
+/// Length of a check-in reminder bucket: the reminder job runs every 5 minutes.
+pub const REMINDER_BUCKET: Duration = Duration::minutes(5);
+/// Length of a daily-summary bucket: the summary job runs every 15 minutes.
+pub const SUMMARY_BUCKET: Duration = Duration::minutes(15);
+/// Longest reservation accepted.
+pub const LONGEST: Duration = Duration::days(31);
+/// Longest resource name.
+pub const RESOURCE_NAME_MAX: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Desk,
+    Parking,
+    Room,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: ReservationId,
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub resource_kind: ResourceKind,
+    pub resource_name: String,
+    pub site_id: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Part of a series: such reservations get no confirmation or cancellation email.
+    pub recurring: bool,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Raised by every change a calendar should see (the ICS `SEQUENCE`).
+    pub sequence: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A reservation as the bookings feed posts it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReservation {
+    pub user_id: UserId,
+    pub resource_kind: ResourceKind,
+    pub resource_name: String,
+    pub site_id: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub recurring: bool,
+}
+
+impl NewReservation {
+    /// Parses `{user_id, resource_type, resource_name, site_id, start, end, recurring?}`; times are
+    /// RFC 3339 with an offset. Every invalid field is named.
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        const FIELDS: [&str; 7] = [
+            "user_id",
+            "resource_type",
+            "resource_name",
+            "site_id",
+            "start",
+            "end",
+            "recurring",
+        ];
+        for field in body.keys() {
+            if !FIELDS.contains(&field.as_str()) {
+                errors.push(
+                    field,
+                    "unknown_field",
+                    format!("{field} is not accepted here"),
+                );
+            }
+        }
+        let user_id = errors.collect(
+            "user_id",
+            required_text(body, "user_id").and_then(|id| {
+                UserId::try_from(id)
+                    .map_err(|_| FieldProblem::new("invalid_id", "is not a user id"))
+            }),
+        );
+        let resource_kind = errors.collect(
+            "resource_type",
+            required_text(body, "resource_type").and_then(|kind| match kind {
+                "desk" => Ok(ResourceKind::Desk),
+                "parking" => Ok(ResourceKind::Parking),
+                "room" => Ok(ResourceKind::Room),
+                _ => Err(FieldProblem::new(
+                    "invalid_choice",
+                    "must be one of desk, parking, room",
+                )),
+            }),
+        );
+        let resource_name = errors.collect(
+            "resource_name",
+            required_text(body, "resource_name")
+                .and_then(|name| bounded_text(name, 1, RESOURCE_NAME_MAX)),
+        );
+        let site_id = errors.collect(
+            "site_id",
+            required_text(body, "site_id").and_then(|site| bounded_text(site, 1, 100)),
+        );
+        let start = errors.collect("start", instant(body, "start"));
+        let end = errors.collect("end", instant(body, "end"));
+        let recurring = errors
+            .collect(
+                "recurring",
+                match body.get("recurring") {
+                    None | Some(Value::Null) => Ok(false),
+                    Some(Value::Bool(flag)) => Ok(*flag),
+                    Some(_) => Err(FieldProblem::new("invalid_type", "must be true or false")),
+                },
+            )
+            .unwrap_or(false);
+        if let (Some(start), Some(end)) = (start, end) {
+            if end <= start {
+                errors.push("end", "before_start", "must be after start");
+            } else if end - start > LONGEST {
+                errors.push("end", "too_long", "a reservation lasts at most 31 days");
+            }
+        }
+        match (user_id, resource_kind, resource_name, site_id, start, end) {
+            (
+                Some(user_id),
+                Some(resource_kind),
+                Some(resource_name),
+                Some(site_id),
+                Some(start),
+                Some(end),
+            ) if errors.is_empty() => Ok(Self {
+                user_id,
+                resource_kind,
+                resource_name,
+                site_id,
+                start,
+                end,
+                recurring,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn required_text<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str, FieldProblem> {
+    match body.get(field) {
+        None | Some(Value::Null) => Err(FieldProblem::new("required", "is required")),
+        Some(value) => value
+            .as_str()
+            .ok_or_else(|| FieldProblem::new("invalid_type", "must be a string")),
+    }
+}
+
+fn instant(body: &Map<String, Value>, field: &str) -> Result<DateTime<Utc>, FieldProblem> {
+    let text = required_text(body, field)?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            FieldProblem::new(
+                "invalid_time",
+                "must be an RFC 3339 time with an offset, e.g. 2026-11-23T09:00:00+01:00",
+            )
+        })
+}
+
+impl Reservation {
+    pub fn new(
+        id: ReservationId,
+        organisation_id: OrganisationId,
+        new: NewReservation,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            organisation_id,
+            user_id: new.user_id,
+            resource_kind: new.resource_kind,
+            resource_name: new.resource_name,
+            site_id: new.site_id,
+            start: new.start,
+            end: new.end,
+            recurring: new.recurring,
+            checked_in_at: None,
+            sequence: 0,
+            created_at: now,
+        }
+    }
+
+    /// The reminder bucket the reservation's start falls in.
+    pub fn reminder_bucket(&self) -> Bucket {
+        Bucket::containing(self.start, REMINDER_BUCKET)
+    }
+
+    /// The reservation's date in `zone` (the day it starts there).
+    pub fn local_date(&self, zone: Tz) -> NaiveDate {
+        self.start.with_timezone(&zone).date_naive()
+    }
+}
+
+/// A time bucket: `[start, start + length)`, named by its start in UTC (`2026-11-23T08:05Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bucket {
+    pub start: DateTime<Utc>,
+}
+
+impl Bucket {
+    /// The bucket of length `length` (which divides a day) holding `moment`.
+    pub fn containing(moment: DateTime<Utc>, length: Duration) -> Self {
+        let seconds = length.num_seconds();
+        let start = moment.timestamp().div_euclid(seconds) * seconds;
+        Self {
+            start: Utc.timestamp_opt(start, 0).single().expect("in range"),
+        }
+    }
+
+    /// The key a bucket is stored under.
+    pub fn key(&self) -> String {
+        self.start.format("%Y-%m-%dT%H:%MZ").to_string()
+    }
+
+    /// The `count` buckets of `length` ending with (and including) the one holding `moment`,
+    /// oldest first: a run handles its own bucket and looks back over ones a missed or late run
+    /// may have left.
+    pub fn recent(moment: DateTime<Utc>, length: Duration, count: i32) -> Vec<Self> {
+        let current = Self::containing(moment, length);
+        (0..count)
+            .rev()
+            .map(|back| Self {
+                start: current.start - length * back,
+            })
+            .collect()
+    }
+}
+
+/// The moment a person in `zone` gets the summary of the reservations of local `date`: when their
+/// clock shows `hour`:00 on the day before. On a day whose `hour`:00 does not exist (the clock
+/// jumps over it) the first moment after the gap; when it happens twice (the clock falls back),
+/// the first.
+pub fn summary_moment(date: NaiveDate, zone: Tz, hour: u8) -> DateTime<Utc> {
+    let day_before = date.pred_opt().expect("a date after the first one");
+    let mut local =
+        day_before.and_time(NaiveTime::from_hms_opt(u32::from(hour), 0, 0).expect("an hour"));
+    loop {
+        if let Some(moment) = zone.from_local_datetime(&local).earliest() {
+            return moment.with_timezone(&Utc);
+        }
+        local += Duration::minutes(15);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_feed_posts_a_reservation_with_an_offset() {
+        let body = json!({
+            "user_id": "u-1", "resource_type": "desk", "resource_name": "Desk 4.12",
+            "site_id": "berlin", "start": "2026-11-23T09:00:00+01:00",
+            "end": "2026-11-23T17:00:00+01:00"
+        });
+        let parsed = NewReservation::parse(body.as_object().unwrap()).unwrap();
+        assert_eq!(parsed.start, utc("2026-11-23T08:00:00Z"));
+        assert_eq!(parsed.resource_kind, ResourceKind::Desk);
+        assert!(!parsed.recurring);
+    }
+
+    #[test]
+    fn each_invalid_field_is_named() {
+        let body = json!({
+            "resource_type": "boat", "resource_name": "", "site_id": "berlin",
+            "start": "2026-11-23 09:00", "end": "2026-11-23T08:00:00Z", "recurring": "no",
+            "colour": "red"
+        });
+        let errors = NewReservation::parse(body.as_object().unwrap()).unwrap_err();
+        let mut fields = errors.fields();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "colour",
+                "recurring",
+                "resource_name",
+                "resource_type",
+                "start",
+                "user_id"
+            ]
+        );
+        let backwards = json!({
+            "user_id": "u-1", "resource_type": "room", "resource_name": "Atlas",
+            "site_id": "berlin", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T09:00:00Z"
+        });
+        let errors = NewReservation::parse(backwards.as_object().unwrap()).unwrap_err();
+        assert_eq!(errors.0[0].code, "before_start");
+    }
+
+    #[test]
+    fn buckets_hold_their_moments() {
+        let bucket = Bucket::containing(utc("2026-11-23T08:07:59Z"), REMINDER_BUCKET);
+        assert_eq!(bucket.key(), "2026-11-23T08:05Z");
+        assert_eq!(
+            Bucket::containing(utc("2026-11-23T08:10:00Z"), REMINDER_BUCKET).key(),
+            "2026-11-23T08:10Z"
+        );
+        let recent: Vec<String> = Bucket::recent(utc("2026-11-23T00:01:00Z"), REMINDER_BUCKET, 3)
+            .iter()
+            .map(Bucket::key)
+            .collect();
+        assert_eq!(
+            recent,
+            [
+                "2026-11-22T23:50Z",
+                "2026-11-22T23:55Z",
+                "2026-11-23T00:00Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_summary_comes_at_the_local_hour_the_day_before() {
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            summary_moment(date("2026-11-24"), berlin, 18),
+            utc("2026-11-23T17:00:00Z")
+        );
+        assert_eq!(
+            summary_moment(date("2026-07-02"), berlin, 18),
+            utc("2026-07-01T16:00:00Z"),
+            "summer time"
+        );
+        assert_eq!(
+            summary_moment(date("2026-11-24"), chrono_tz::America::New_York, 18),
+            utc("2026-11-23T23:00:00Z")
+        );
+        assert_eq!(
+            summary_moment(date("2026-11-24"), chrono_tz::Asia::Kolkata, 18),
+            utc("2026-11-23T12:30:00Z"),
+            "a 30-minute offset"
+        );
+        assert_eq!(
+            summary_moment(date("2026-11-24"), chrono_tz::Asia::Kathmandu, 18),
+            utc("2026-11-23T12:15:00Z"),
+            "a 45-minute offset"
+        );
+    }
+
+    #[test]
+    fn the_summary_is_on_time_on_the_days_the_clocks_change() {
+        let berlin = chrono_tz::Europe::Berlin;
+        // 2026-03-29: Berlin springs forward at 02:00; 2026-10-25: falls back at 03:00.
+        assert_eq!(
+            summary_moment(date("2026-03-30"), berlin, 18),
+            utc("2026-03-29T16:00:00Z")
+        );
+        assert_eq!(
+            summary_moment(date("2026-03-29"), berlin, 18),
+            utc("2026-03-28T17:00:00Z")
+        );
+        assert_eq!(
+            summary_moment(date("2026-10-26"), berlin, 18),
+            utc("2026-10-25T17:00:00Z")
+        );
+        let new_york = chrono_tz::America::New_York;
+        // 2026-03-08 and 2026-11-01 in New York.
+        assert_eq!(
+            summary_moment(date("2026-03-09"), new_york, 18),
+            utc("2026-03-08T22:00:00Z")
+        );
+        assert_eq!(
+            summary_moment(date("2026-11-02"), new_york, 18),
+            utc("2026-11-01T23:00:00Z")
+        );
+        // An hour the clock skips: 02:00 on 2026-03-29 in Berlin comes as 03:00.
+        assert_eq!(
+            summary_moment(date("2026-03-30"), berlin, 2),
+            utc("2026-03-29T01:00:00Z")
+        );
+        // An hour that happens twice: 02:00 on 2026-10-25 in Berlin, the first time.
+        assert_eq!(
+            summary_moment(date("2026-10-26"), berlin, 2),
+            utc("2026-10-25T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_reservation_falls_on_its_local_date() {
+        let reservation = Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::generate(),
+            NewReservation {
+                user_id: UserId::generate(),
+                resource_kind: ResourceKind::Room,
+                resource_name: "Atlas".into(),
+                site_id: "tokyo".into(),
+                start: utc("2026-11-23T23:30:00Z"),
+                end: utc("2026-11-24T01:00:00Z"),
+                recurring: false,
+            },
+            utc("2026-11-20T00:00:00Z"),
+        );
+        assert_eq!(
+            reservation.local_date(chrono_tz::Asia::Tokyo),
+            date("2026-11-24")
+        );
+        assert_eq!(reservation.local_date(chrono_tz::UTC), date("2026-11-23"));
+        assert_eq!(reservation.reminder_bucket().key(), "2026-11-23T23:30Z");
+    }
+}
