@@ -23,6 +23,10 @@ roster_stack_env() {
   export ROSTER_PLATFORM_TOKEN
   ROSTER_TOTP_SEALING_KEY="${ROSTER_TOTP_SEALING_KEY:-$(python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')}"
   export ROSTER_TOTP_SEALING_KEY
+  # The Web Push (VAPID) signing key: a P-256 scalar, base64url without padding.
+  ROSTER_VAPID_PRIVATE_KEY="${ROSTER_VAPID_PRIVATE_KEY:-$(python3 -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="))')}"
+  export ROSTER_VAPID_PRIVATE_KEY
+  export ROSTER_VAPID_SUBJECT="${ROSTER_VAPID_SUBJECT:-mailto:no-reply@roster.example.com}"
   export ROSTER_APP_URL="${ROSTER_APP_URL:-http://127.0.0.1:${PORT:-3000}}"
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/roster/target}"
 }

@@ -6,4 +6,6 @@ mod credentials;
 mod foundation;
 mod imports;
 mod profile;
+mod push;
+mod reservations;
 mod scim;

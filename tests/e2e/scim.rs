@@ -142,35 +142,6 @@ impl Provisioner {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// A session of the provisioned user `id`: an admin invites them, they accept with a password.
-    async fn session_of(&self, id: &str, email: &str) -> String {
-        let invited = self
-            .app
-            .post(
-                &format!("/v1/admin/users/{id}/invite"),
-                &self.admin,
-                &json!({}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(invited.status(), 202);
-        let mail = stack().await.emails_to(email).await;
-        let link = roster_e2e::link_token(mail.last().unwrap()["raw"].as_str().unwrap());
-        let accepted: Value = self
-            .app
-            .http
-            .post(self.app.url("/v1/auth/invitations/accept"))
-            .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        accepted["token"].as_str().unwrap().to_owned()
-    }
-
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
         self.send(
             "PATCH",
@@ -376,7 +347,7 @@ async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
         .send("POST", "/Users", Some(entra_user(&email, "E-2")))
         .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    let session = scim.session_of(&id, &email).await;
+    let session = scim.app.invited_session(&scim.admin, &id, &email).await;
     assert_eq!(
         scim.app
             .get("/v1/me", &session)
@@ -610,7 +581,7 @@ async fn a_group_mapped_to_a_role_gives_it_to_members_as_they_join_and_leave() {
         .send("POST", "/Users", Some(entra_user(&email, "E-L")))
         .await;
     let lead = lead["id"].as_str().unwrap().to_owned();
-    let session = scim.session_of(&lead, &email).await;
+    let session = scim.app.invited_session(&scim.admin, &lead, &email).await;
     let administers = || status_of(app.get("/v1/admin/users", &session));
     assert_eq!(
         administers().await,

@@ -244,6 +244,30 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A session of the organisation's user `id` (email `email`): `admin` invites them, they
+    /// accept with `TEST_PASSWORD`.
+    pub async fn invited_session(&self, admin: &str, id: &str, email: &str) -> String {
+        let invited = self
+            .post(&format!("/v1/admin/users/{id}/invite"), admin, &json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(invited.status(), 202);
+        let mail = stack().await.emails_to(email).await;
+        let link = link_token(mail.last().unwrap()["raw"].as_str().unwrap());
+        let accepted: Value = self
+            .http
+            .post(self.url("/v1/auth/invitations/accept"))
+            .json(&json!({ "token": link, "password": TEST_PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        accepted["token"].as_str().unwrap().to_owned()
+    }
+
     /// GET a resource that must answer 200: its JSON body.
     pub async fn json(&self, path: &str, token: &str) -> Value {
         let response = self.get(path, token).send().await.unwrap();
@@ -460,5 +484,214 @@ impl PrivateDynamoDb {
 impl Drop for PrivateDynamoDb {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A browser's push service (RFC 8030) on a loopback port, for the Web Push tests. It hands out
+/// subscriptions, and takes a message for one only when the request is VAPID-signed for this
+/// service (RFC 8292) and its body decrypts with the subscription's keys (RFC 8291, decrypted by
+/// an implementation independent of Roster's); any other message is answered 400 and recorded
+/// as a failure.
+#[derive(Clone)]
+pub struct PushService {
+    origin: String,
+    state: Arc<std::sync::Mutex<PushServiceState>>,
+}
+
+#[derive(Default)]
+struct PushServiceState {
+    /// By the last path segment of the endpoint.
+    subscriptions: std::collections::HashMap<String, PushSubscription>,
+    failures: Vec<String>,
+}
+
+struct PushSubscription {
+    private_key: web_push_native::p256::SecretKey,
+    auth: web_push_native::Auth,
+    gone: bool,
+    received: Vec<Value>,
+}
+
+pub async fn spawn_push_service() -> PushService {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let service = PushService {
+        origin: format!("http://{}", listener.local_addr().unwrap()),
+        state: Arc::default(),
+    };
+    let router = axum::Router::new()
+        .route("/push/{id}", axum::routing::post(receive_push))
+        .with_state(service.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    service
+}
+
+impl PushService {
+    /// A new subscription as a browser's `PushManager.subscribe` gives it: `(endpoint, p256dh,
+    /// auth)`, the keys in URL-safe base64 without padding.
+    pub fn subscribe(&self) -> (String, String, String) {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        use web_push_native::p256::elliptic_curve::{
+            rand_core::{OsRng, RngCore},
+            sec1::ToEncodedPoint,
+        };
+
+        let private_key = web_push_native::p256::SecretKey::random(&mut OsRng);
+        let mut auth = web_push_native::Auth::default();
+        OsRng.fill_bytes(&mut auth);
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let id = URL_SAFE_NO_PAD.encode(id);
+        let subscription = (
+            format!("{}/push/{id}", self.origin),
+            URL_SAFE_NO_PAD.encode(private_key.public_key().to_encoded_point(false).as_bytes()),
+            URL_SAFE_NO_PAD.encode(auth),
+        );
+        self.state.lock().unwrap().subscriptions.insert(
+            id,
+            PushSubscription {
+                private_key,
+                auth,
+                gone: false,
+                received: Vec::new(),
+            },
+        );
+        subscription
+    }
+
+    /// From now on `endpoint` answers 410 Gone, as when the browser dropped the subscription.
+    pub fn gone(&self, endpoint: &str) {
+        self.with_subscription(endpoint, |subscription| subscription.gone = true);
+    }
+
+    /// The messages `endpoint` accepted, decrypted, oldest first.
+    pub fn received(&self, endpoint: &str) -> Vec<Value> {
+        self.with_subscription(endpoint, |subscription| subscription.received.clone())
+    }
+
+    /// Why each refused message was refused, oldest first.
+    pub fn failures(&self) -> Vec<String> {
+        self.state.lock().unwrap().failures.clone()
+    }
+
+    fn with_subscription<T>(
+        &self,
+        endpoint: &str,
+        f: impl FnOnce(&mut PushSubscription) -> T,
+    ) -> T {
+        let id = endpoint.rsplit('/').next().unwrap_or_default();
+        let mut state = self.state.lock().unwrap();
+        let subscription = state
+            .subscriptions
+            .get_mut(id)
+            .unwrap_or_else(|| panic!("{endpoint} is not a subscription of this push service"));
+        f(subscription)
+    }
+
+    /// RFC 8292: `Authorization: vapid t=<JWT>, k=<public key>`, the JWT signed with ES256 by
+    /// that key, for this service's origin, expiring within 24 hours, naming a contact.
+    fn verify_vapid(&self, headers: &http::HeaderMap) -> Result<(), String> {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        use p256::ecdsa::{Signature, VerifyingKey, signature::Verifier};
+
+        let parameters = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("vapid "))
+            .ok_or("no vapid Authorization")?;
+        let parameter = |name: &str| {
+            parameters
+                .split(',')
+                .filter_map(|p| p.trim().split_once('='))
+                .find_map(|(key, value)| (key == name).then_some(value))
+        };
+        let (token, key) = parameter("t")
+            .zip(parameter("k"))
+            .ok_or("vapid needs t= and k=")?;
+        let key = URL_SAFE_NO_PAD
+            .decode(key)
+            .ok()
+            .and_then(|key| VerifyingKey::from_sec1_bytes(&key).ok())
+            .ok_or("k= is not a P-256 public key")?;
+        let (signed, signature) = token.rsplit_once('.').ok_or("t= is not a JWT")?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|signature| Signature::from_slice(&signature).ok())
+            .ok_or("the JWT signature is not ES256")?;
+        key.verify(signed.as_bytes(), &signature)
+            .map_err(|_| "the JWT signature does not verify with k=")?;
+        let json = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        };
+        let (header, claims) = signed
+            .split_once('.')
+            .and_then(|(header, claims)| json(header).zip(json(claims)))
+            .ok_or("t= is not a JWT")?;
+        if header["alg"] != "ES256" {
+            return Err(format!("the JWT is signed with {}", header["alg"]));
+        }
+        if claims["aud"] != self.origin.as_str() {
+            return Err(format!("aud is {}, not {}", claims["aud"], self.origin));
+        }
+        let now = chrono::Utc::now().timestamp();
+        if !claims["exp"]
+            .as_i64()
+            .is_some_and(|exp| exp > now && exp <= now + 24 * 60 * 60)
+        {
+            return Err(format!("exp {} is not within 24 hours", claims["exp"]));
+        }
+        let subject = claims["sub"].as_str().unwrap_or_default();
+        if !(subject.starts_with("mailto:") || subject.starts_with("https:")) {
+            return Err(format!("sub {} is not a contact", claims["sub"]));
+        }
+        Ok(())
+    }
+}
+
+/// `POST /push/{id}`: 201 for a message taken, 404 for no such subscription, 410 for one gone,
+/// 400 (recorded as a failure) for anything else.
+async fn receive_push(
+    axum::extract::State(service): axum::extract::State<PushService>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: http::HeaderMap,
+    body: axum::body::Bytes,
+) -> http::StatusCode {
+    let checked = service.verify_vapid(&headers).and_then(|()| {
+        let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+        match (header("ttl"), header("content-encoding")) {
+            (Some(ttl), Some("aes128gcm")) if ttl.parse::<u32>().is_ok() => Ok(()),
+            _ => Err("a push needs a TTL and Content-Encoding: aes128gcm".to_owned()),
+        }
+    });
+    let mut state = service.state.lock().unwrap();
+    let PushServiceState {
+        subscriptions,
+        failures,
+    } = &mut *state;
+    let Some(subscription) = subscriptions.get_mut(&id) else {
+        return http::StatusCode::NOT_FOUND;
+    };
+    if subscription.gone {
+        return http::StatusCode::GONE;
+    }
+    let message = checked.and_then(|()| {
+        let plaintext =
+            web_push_native::decrypt(body.to_vec(), &subscription.private_key, &subscription.auth)
+                .map_err(|error| format!("the body does not decrypt: {error}"))?;
+        serde_json::from_slice::<Value>(&plaintext)
+            .map_err(|error| format!("the message is not JSON: {error}"))
+    });
+    match message {
+        Ok(message) => {
+            subscription.received.push(message);
+            http::StatusCode::CREATED
+        }
+        Err(failure) => {
+            failures.push(failure);
+            http::StatusCode::BAD_REQUEST
+        }
     }
 }

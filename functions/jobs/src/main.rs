@@ -1,9 +1,25 @@
-//! Composition root of the jobs function: logs, run on EventBridge scheduled events.
+//! Composition root of the jobs function: logs, configuration, clients, run on EventBridge
+//! scheduled events.
 
-use lambda_runtime::service_fn;
+use jobs::{Clients, Config, Jobs};
+use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     roster_bootstrap::init_tracing();
-    lambda_runtime::run(service_fn(jobs::handle)).await
+    let config = Config::from_env()?;
+    let aws = roster_bootstrap::aws_config().await;
+    let jobs = Jobs::new(
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(&aws),
+            ses: aws_sdk_sesv2::Client::new(&aws),
+            sns: aws_sdk_sns::Client::new(&aws),
+        },
+        &config,
+    )?;
+    let jobs = &jobs;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        jobs.handle(event).await
+    }))
+    .await
 }

@@ -114,7 +114,7 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /v1/admin/api-keys` `{name}`: an integration key (`X-Api-Key`).
+/// `POST /v1/admin/api-keys` `{name}`: an integration key (`Authorization: Bearer <key>`).
 pub async fn create_api_key(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -4,7 +4,7 @@
 use axum::http::Method;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use roster_domain::session::secret_hash;
-use roster_store::{Caller, Restriction};
+use roster_store::{ApiKey, Caller, KeyKind, Restriction};
 
 use crate::{ApiError, AppState};
 
@@ -50,6 +50,26 @@ impl FromRequestParts<AppState> for Authenticated {
             enforce(Restriction::MfaEnrolment, &route.0, &route.1)?;
         }
         Ok(Self(caller))
+    }
+}
+
+/// An integration of an organisation: `Authorization: Bearer <API key>` (one DynamoDB call).
+pub struct Integration(pub ApiKey);
+
+impl FromRequestParts<AppState> for Integration {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
+        let key = state
+            .table
+            .api_key(&secret_hash(key), KeyKind::Integration)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Self(key))
     }
 }
 

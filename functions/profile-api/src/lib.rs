@@ -18,6 +18,7 @@ mod notices;
 mod passwords;
 mod platform;
 mod problem;
+mod reservations;
 mod scim_groups;
 mod vehicles;
 mod views;
@@ -233,6 +234,17 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/scim-groups/{group}/roles",
             put(scim_groups::map_roles),
         )
+        .route("/v1/reservations", post(reservations::create))
+        .route(
+            "/v1/reservations/{reservation}",
+            delete(reservations::cancel),
+        )
+        .route(
+            "/v1/reservations/{reservation}/check-in",
+            post(reservations::check_in),
+        )
+        .route("/v1/me/reservations", get(reservations::mine))
+        .route("/v1/sites/{site}/reservations", get(reservations::site_day))
         .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
         .route(
             "/v1/me/preferences",

@@ -14,6 +14,9 @@ use serde_json::{Map, Value};
 
 use crate::{
     ids::{OrganisationId, ReservationId, UserId},
+    membership::Membership,
+    organisation::Organisation,
+    preferences::BookingConfirmation,
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
 
@@ -50,6 +53,8 @@ pub struct Reservation {
     /// Raised by every change a calendar should see (the ICS `SEQUENCE`).
     pub sequence: u32,
     pub created_at: DateTime<Utc>,
+    /// Raised by every write; writes are conditional on the version they read.
+    pub version: u64,
 }
 
 /// A reservation as the bookings feed posts it, checked.
@@ -197,6 +202,7 @@ impl Reservation {
             checked_in_at: None,
             sequence: 0,
             created_at: now,
+            version: 1,
         }
     }
 
@@ -208,6 +214,113 @@ impl Reservation {
     /// The reservation's date in `zone` (the day it starts there).
     pub fn local_date(&self, zone: Tz) -> NaiveDate {
         self.start.with_timezone(&zone).date_naive()
+    }
+}
+
+/// How one attempt to send a message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    /// Worth another try (throttling, a service error): the next run retries.
+    Retry(String),
+    /// Refused for good; recorded with the reason so it is never lost silently.
+    Refused(String),
+    /// The recipient's device is gone (it is then marked inactive).
+    Gone,
+}
+
+/// Whether `person` gets an email when `reservation` is booked or cancelled, and with an ICS
+/// calendar attachment: only when the organisation sends booking notices, for reservations that
+/// are not part of a series, to active people with an email who did not switch it off.
+pub fn booking_email(
+    organisation: &Organisation,
+    person: &Membership,
+    reservation: &Reservation,
+) -> Option<WithCalendar> {
+    let wanted = organisation.settings.booking_notifications_enabled
+        && !reservation.recurring
+        && person.is_active()
+        && person.profile.email.is_some();
+    match person.preferences.notifications.booking_confirmation {
+        _ if !wanted => None,
+        BookingConfirmation::Off => None,
+        BookingConfirmation::Email => Some(WithCalendar(false)),
+        BookingConfirmation::EmailWithIcs => Some(WithCalendar(true)),
+    }
+}
+
+/// Whether a booking email carries the ICS attachment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WithCalendar(pub bool);
+
+/// The channels a check-in reminder of `reservation` goes out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReminderChannels {
+    pub email: bool,
+    pub push: bool,
+}
+
+/// The check-in reminder's channels: none unless the organisation has the check-in module on,
+/// the reservation is not checked in and the person is active; then email and push as the person
+/// chose (email only with an address).
+pub fn reminder_channels(
+    organisation: &Organisation,
+    person: &Membership,
+    reservation: &Reservation,
+) -> ReminderChannels {
+    if !organisation.settings.checkin_enabled
+        || reservation.checked_in_at.is_some()
+        || !person.is_active()
+    {
+        return ReminderChannels::default();
+    }
+    let chosen = person.preferences.notifications;
+    ReminderChannels {
+        email: chosen.checkin_reminder_email && person.profile.email.is_some(),
+        push: chosen.checkin_reminder_push,
+    }
+}
+
+/// Whether `person` gets daily summaries: the organisation sends booking notices and the person,
+/// active and with an email, switched them on.
+pub fn summary_wanted(organisation: &Organisation, person: &Membership) -> bool {
+    organisation.settings.booking_notifications_enabled
+        && person.is_active()
+        && person.profile.email.is_some()
+        && person.preferences.notifications.daily_summary
+}
+
+/// Where a reservation is filed for the work it causes: the days of its site it shows on (the
+/// live plan) and the summary that lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filing {
+    /// Every local date in the site's zone the reservation covers part of.
+    pub site_days: Vec<NaiveDate>,
+    /// The bucket the person's summary for `summary_date` is due in.
+    pub summary_bucket: Bucket,
+    /// The person's local date of the reservation.
+    pub summary_date: NaiveDate,
+}
+
+impl Reservation {
+    /// How the reservation is filed, its site in `site_zone`, its person in `person_zone` with
+    /// summaries at `summary_hour`.
+    pub fn filing(&self, site_zone: Tz, person_zone: Tz, summary_hour: u8) -> Filing {
+        let first = self.local_date(site_zone);
+        // The end is exclusive: a reservation ending at midnight does not cover the next day.
+        let last = (self.end - Duration::seconds(1))
+            .with_timezone(&site_zone)
+            .date_naive();
+        let site_days = first.iter_days().take_while(|day| *day <= last).collect();
+        let summary_date = self.local_date(person_zone);
+        Filing {
+            site_days,
+            summary_bucket: Bucket::containing(
+                summary_moment(summary_date, person_zone, summary_hour),
+                SUMMARY_BUCKET,
+            ),
+            summary_date,
+        }
     }
 }
 
@@ -430,5 +543,137 @@ mod tests {
         );
         assert_eq!(reservation.local_date(chrono_tz::UTC), date("2026-11-23"));
         assert_eq!(reservation.reminder_bucket().key(), "2026-11-23T23:30Z");
+        let filing = reservation.filing(chrono_tz::Europe::Berlin, chrono_tz::Asia::Tokyo, 18);
+        assert_eq!(filing.site_days, [date("2026-11-24")]);
+        assert_eq!(filing.summary_date, date("2026-11-24"));
+        assert_eq!(filing.summary_bucket.key(), "2026-11-23T09:00Z");
+    }
+
+    fn person(organisation: &Organisation) -> Membership {
+        Membership::joining(
+            organisation,
+            crate::ids::AccountId::generate(),
+            crate::profile::Profile::named(
+                "Ada".into(),
+                "L".into(),
+                Some(crate::profile::Email::try_from("ada@example.com").unwrap()),
+            ),
+            None,
+            vec![],
+            crate::membership::InvitationStatus::Confirmed,
+        )
+    }
+
+    fn desk(recurring: bool) -> Reservation {
+        Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::generate(),
+            NewReservation {
+                user_id: UserId::generate(),
+                resource_kind: ResourceKind::Desk,
+                resource_name: "D-1".into(),
+                site_id: "berlin".into(),
+                start: utc("2026-11-23T08:00:00Z"),
+                end: utc("2026-11-23T16:00:00Z"),
+                recurring,
+            },
+            utc("2026-11-20T00:00:00Z"),
+        )
+    }
+
+    #[test]
+    fn booking_emails_follow_the_organisation_the_series_and_the_person() {
+        let mut organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let mut ada = person(&organisation);
+        assert_eq!(
+            booking_email(&organisation, &ada, &desk(false)),
+            Some(WithCalendar(false))
+        );
+        assert_eq!(
+            booking_email(&organisation, &ada, &desk(true)),
+            None,
+            "a series"
+        );
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::EmailWithIcs;
+        assert_eq!(
+            booking_email(&organisation, &ada, &desk(false)),
+            Some(WithCalendar(true))
+        );
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::Off;
+        assert_eq!(booking_email(&organisation, &ada, &desk(false)), None);
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::Email;
+        organisation.settings.booking_notifications_enabled = false;
+        assert_eq!(booking_email(&organisation, &ada, &desk(false)), None);
+        assert!(!summary_wanted(&organisation, &ada));
+    }
+
+    #[test]
+    fn reminders_need_the_check_in_module_and_a_reservation_not_checked_in() {
+        let mut organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let mut ada = person(&organisation);
+        let mut reservation = desk(false);
+        assert_eq!(
+            reminder_channels(&organisation, &ada, &reservation),
+            ReminderChannels::default(),
+            "check-in module off"
+        );
+        organisation.settings.checkin_enabled = true;
+        assert_eq!(
+            reminder_channels(&organisation, &ada, &reservation),
+            ReminderChannels {
+                email: true,
+                push: true
+            }
+        );
+        ada.preferences.notifications.checkin_reminder_push = false;
+        assert_eq!(
+            reminder_channels(&organisation, &ada, &reservation),
+            ReminderChannels {
+                email: true,
+                push: false
+            }
+        );
+        reservation.checked_in_at = Some(reservation.start);
+        assert_eq!(
+            reminder_channels(&organisation, &ada, &reservation),
+            ReminderChannels::default()
+        );
+    }
+
+    #[test]
+    fn a_reservation_over_midnight_shows_on_both_days_and_one_to_midnight_on_one() {
+        let mut reservation = Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::generate(),
+            NewReservation {
+                user_id: UserId::generate(),
+                resource_kind: ResourceKind::Parking,
+                resource_name: "P-12".into(),
+                site_id: "berlin".into(),
+                start: utc("2026-11-23T20:00:00Z"),
+                end: utc("2026-11-24T08:00:00Z"),
+                recurring: false,
+            },
+            utc("2026-11-20T00:00:00Z"),
+        );
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            reservation.filing(berlin, berlin, 18).site_days,
+            [date("2026-11-23"), date("2026-11-24")]
+        );
+        reservation.end = utc("2026-11-23T23:00:00Z");
+        assert_eq!(
+            reservation.filing(berlin, berlin, 18).site_days,
+            [date("2026-11-23")],
+            "ending at local midnight"
+        );
     }
 }

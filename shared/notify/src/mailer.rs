@@ -1,9 +1,19 @@
-//! Email through SES v2: a plain-text UTF-8 MIME message marked with the person's language.
+//! Email through SES v2: a plain-text UTF-8 MIME message marked with the person's language,
+//! optionally with an iCalendar invitation attached.
 
-use mail_builder::{MessageBuilder, headers::text::Text, mime::MimePart};
+use chrono_tz::Tz;
+use mail_builder::{
+    MessageBuilder,
+    headers::{content_type::ContentType, text::Text},
+    mime::MimePart,
+};
 use roster_domain::preferences::Language;
 
-use crate::templates::{Notice, render};
+use crate::{
+    booking::{BookingMessage, render_booking},
+    ics::CalendarMethod,
+    templates::{Notice, render},
+};
 
 /// One email to one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +22,16 @@ pub struct Email {
     pub language: Language,
     pub subject: String,
     pub text: String,
+    /// Attached as `invite.ics` (see `crate::ics::reservation_ics`).
+    pub calendar: Option<Calendar>,
+}
+
+/// An iCalendar object for the person's calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// Must be the object's own `METHOD`: mail clients act on the MIME `method=` parameter.
+    pub method: CalendarMethod,
+    pub ics: String,
 }
 
 impl Email {
@@ -23,6 +43,26 @@ impl Email {
             language,
             subject: rendered.subject,
             text: rendered.text,
+            calendar: None,
+        }
+    }
+
+    /// `message` rendered for a person in their language and time zone, with `calendar` attached.
+    pub fn booking(
+        to: &str,
+        language: Language,
+        zone: Tz,
+        first_name: &str,
+        message: &BookingMessage,
+        calendar: Option<Calendar>,
+    ) -> Self {
+        let rendered = render_booking(message, language, zone, first_name);
+        Self {
+            to: to.to_owned(),
+            language,
+            subject: rendered.subject,
+            text: rendered.text,
+            calendar,
         }
     }
 }
@@ -31,8 +71,12 @@ impl Email {
 pub enum NotifyError {
     #[error("building the message: {0}")]
     Mime(String),
-    #[error("SES refused or did not answer: {0}")]
+    /// SES refused the message for good (a rejected message or address, a paused account).
+    #[error("SES refused the message: {0}")]
     Ses(String),
+    /// SES did not answer or asked to slow down, after the SDK's own retries: try again later.
+    #[error("SES did not answer: {0}")]
+    SesUnavailable(String),
 }
 
 #[derive(Clone, Debug)]
@@ -57,19 +101,7 @@ impl SesMailer {
 
     /// The whole MIME message of `email`.
     pub fn mime(&self, email: &Email) -> Result<String, NotifyError> {
-        MessageBuilder::new()
-            .from(self.from.as_str())
-            .to(email.to.as_str())
-            .subject(email.subject.as_str())
-            .header("Content-Language", Text::new(email.language.code()))
-            // 8bit keeps the body as written (links such as `token=...` readable in the raw
-            // message); lines are short, well under SMTP's 998.
-            .body(
-                MimePart::new("text/plain; charset=utf-8", email.text.as_str())
-                    .transfer_encoding("8bit"),
-            )
-            .write_to_string()
-            .map_err(|e| NotifyError::Mime(e.to_string()))
+        mime_message(&self.from, email)
     }
 
     pub async fn send(&self, email: &Email) -> Result<(), NotifyError> {
@@ -96,7 +128,23 @@ impl SesMailer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| NotifyError::Ses(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string()))
+            .map_err(|error| {
+                let transient = match &error {
+                    aws_sdk_sesv2::error::SdkError::ServiceError(service) => {
+                        use aws_sdk_sesv2::operation::send_email::SendEmailError;
+                        matches!(service.err(), SendEmailError::TooManyRequestsException(_))
+                            || service.raw().status().is_server_error()
+                    }
+                    // Timeouts, connection failures: nothing reached SES or its answer was lost.
+                    _ => true,
+                };
+                let reason = aws_sdk_sesv2::error::DisplayErrorContext(error).to_string();
+                if transient {
+                    NotifyError::SesUnavailable(reason)
+                } else {
+                    NotifyError::Ses(reason)
+                }
+            })
     }
 
     /// Sends a notice; a failure is logged, never the caller's failure (the change it reports
@@ -111,9 +159,50 @@ impl SesMailer {
     }
 }
 
+/// The whole MIME message of `email` from `from`: the text alone, or multipart/mixed with the text
+/// and the calendar attached as `invite.ics`.
+fn mime_message(from: &str, email: &Email) -> Result<String, NotifyError> {
+    // 8bit keeps the body as written (links such as `token=...` readable in the raw message);
+    // lines are short, well under SMTP's 998.
+    let text = MimePart::new(
+        ContentType::new("text/plain").attribute("charset", "utf-8"),
+        email.text.as_str(),
+    )
+    .transfer_encoding("8bit");
+    let body = match &email.calendar {
+        None => text,
+        Some(calendar) => {
+            let content_type = ContentType::new("text/calendar")
+                .attribute("charset", "utf-8")
+                .attribute("method", calendar.method.as_str());
+            let invitation =
+                MimePart::new(content_type, calendar.ics.as_str()).attachment("invite.ics");
+            MimePart::new("multipart/mixed", vec![text, invitation])
+        }
+    };
+    MessageBuilder::new()
+        .from(from)
+        .to(email.to.as_str())
+        .subject(email.subject.as_str())
+        .header("Content-Language", Text::new(email.language.code()))
+        .body(body)
+        .write_to_string()
+        .map_err(|e| NotifyError::Mime(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
+    use mail_parser::{MessageParser, MimeHeaders as _};
+    use roster_domain::{
+        ids::{OrganisationId, ReservationId, UserId},
+        reservation::{NewReservation, Reservation, ResourceKind},
+    };
+
     use super::*;
+    use crate::{
+        booking::{BookingLine, calendar_summary},
+        ics::reservation_ics,
+    };
 
     #[test]
     fn the_message_is_utf8_text_marked_with_its_language() {
@@ -135,11 +224,87 @@ mod tests {
         let mime = mailer.mime(&email).unwrap();
         assert!(mime.contains("To: <zoe@example.com>"), "{mime}");
         assert!(mime.contains("Content-Language: de"), "{mime}");
-        assert!(mime.contains("charset=utf-8"), "{mime}");
+        assert!(
+            mime.contains("Content-Type: text/plain; charset=\"utf-8\"\r\n"),
+            "one charset: {mime}"
+        );
         assert!(mime.contains("Content-Transfer-Encoding: 8bit"), "{mime}");
         assert!(
             mime.contains("Zoë"),
             "the body is readable as written: {mime}"
+        );
+        assert!(
+            !mime.contains("multipart"),
+            "a notice is the text alone: {mime}"
+        );
+    }
+
+    #[test]
+    fn a_booking_email_carries_its_calendar_as_an_invite_attachment() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let reservation = Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::generate(),
+            NewReservation {
+                user_id: UserId::generate(),
+                resource_kind: ResourceKind::Room,
+                resource_name: "Salle « Mont-Blanc », 3e étage; côté cour, avec vue sur le jardin"
+                    .into(),
+                site_id: "paris".into(),
+                start,
+                end: start + chrono::Duration::hours(2),
+                recurring: false,
+            },
+            start,
+        );
+        let line = BookingLine::of(&reservation, "Paris Opéra");
+        let ics = reservation_ics(
+            &reservation,
+            &line.site_name,
+            &calendar_summary(&line, Language::Fr),
+            "bookings@roster.example.com",
+            "zoe@example.com",
+            CalendarMethod::Cancel,
+            start,
+        );
+        let email = Email::booking(
+            "zoe@example.com",
+            Language::Fr,
+            chrono_tz::Europe::Paris,
+            "Zoë",
+            &BookingMessage::Cancelled(line),
+            Some(Calendar {
+                method: CalendarMethod::Cancel,
+                ics: ics.clone(),
+            }),
+        );
+
+        let mime = mime_message("no-reply@roster.example.com", &email).unwrap();
+        let message = MessageParser::default()
+            .parse(mime.as_bytes())
+            .expect("a MIME message");
+        assert_eq!(
+            message.content_type().map(|c| (c.ctype(), c.subtype())),
+            Some(("multipart", Some("mixed")))
+        );
+        let text = message.body_text(0).expect("a text part");
+        assert!(text.contains("Zoë") && text.contains("09:00"), "{text}");
+
+        let attachment = message.attachment(0).expect("an attachment");
+        let content_type = attachment.content_type().expect("a content type");
+        assert_eq!(
+            (content_type.ctype(), content_type.subtype()),
+            ("text", Some("calendar"))
+        );
+        assert_eq!(content_type.attribute("method"), Some("CANCEL"));
+        assert_eq!(content_type.attribute("charset"), Some("utf-8"));
+        assert_eq!(attachment.attachment_name(), Some("invite.ics"));
+        assert_eq!(
+            attachment.contents(),
+            ics.as_bytes(),
+            "the ICS arrives byte for byte, CRLFs included"
         );
     }
 }

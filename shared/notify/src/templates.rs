@@ -101,7 +101,7 @@ pub fn render(notice: &Notice, language: Language, first_name: &str) -> Rendered
 
 /// Replaces each `{key}` placeholder in one pass, so values are inserted verbatim even when they
 /// contain braces themselves.
-fn fill(template: &str, values: &[(&str, String)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, String)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -122,9 +122,14 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
     out
 }
 
-struct Template {
-    subject: &'static str,
-    body: &'static str,
+pub(crate) struct Template {
+    pub(crate) subject: &'static str,
+    pub(crate) body: &'static str,
+}
+
+/// The line that opens every message in `language`, with a `{name}` placeholder.
+pub(crate) fn greeting(language: Language) -> &'static str {
+    texts(language).greeting
 }
 
 /// One language's wording. `greeting` opens every message; `not_you` closes security notices

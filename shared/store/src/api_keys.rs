@@ -17,7 +17,7 @@ use crate::{
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
-    /// `X-Api-Key` of an integration (`/v1`).
+    /// An integration's key (`Authorization: Bearer <key>` on `/v1/reservations`).
     #[default]
     Integration,
     /// `Authorization: Bearer` of a SCIM client (`/scim/v2`).

@@ -73,6 +73,30 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
+    /// Marks the device inactive (its push service said it is gone), touching nothing else the
+    /// person may have changed meanwhile; a device deleted meanwhile stays deleted.
+    pub async fn deactivate_device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &DeviceId,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::device(organisation, user, device))))
+            .update_expression("SET active = :inactive")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(
+                ":inactive",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .send()
+            .await;
+        crate::conditional(result).map(|_| ())
+    }
+
     pub async fn delete_device(
         &self,
         organisation: &OrganisationId,

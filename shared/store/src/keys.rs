@@ -1,9 +1,11 @@
 //! Every key of the table, built in one place. `pk`/`sk` strings; `#` separates parts, and ids are
 //! restricted (see `roster_domain::ids`) so a part can never contain it.
 
-use roster_domain::ids::{AccountId, DeviceId, ImportId, OrganisationId, UserId, VehicleId};
+use roster_domain::ids::{
+    AccountId, DeviceId, ImportId, OrganisationId, ReservationId, UserId, VehicleId,
+};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     pub pk: String,
     pub sk: String,
@@ -215,6 +217,77 @@ pub fn scim_group_name_sentinel(organisation: &OrganisationId, name_key: &str) -
 /// The column mapping an organisation saved for its imports.
 pub fn import_mapping(organisation: &OrganisationId) -> Key {
     key(format!("ORG#{organisation}"), "IMPORT_MAPPING")
+}
+
+pub fn reservation(organisation: &OrganisationId, reservation: &ReservationId) -> Key {
+    key(format!("ORG#{organisation}#RES#{reservation}"), "RES")
+}
+
+/// The `gsi1` partition of a person's reservations (sorted by start).
+pub fn reservations_of(organisation: &OrganisationId, user: &UserId) -> String {
+    format!("ORG#{organisation}#USER#{user}#RESERVATIONS")
+}
+
+/// A reservation's entry in its site's day (the live plan), sorted by start.
+pub fn site_day_entry(
+    organisation: &OrganisationId,
+    site: &str,
+    day: &str,
+    start: &str,
+    reservation: &ReservationId,
+) -> Key {
+    key(
+        site_day(organisation, site, day),
+        format!("{start}#{reservation}"),
+    )
+}
+
+pub fn site_day(organisation: &OrganisationId, site: &str, day: &str) -> String {
+    format!("ORG#{organisation}#SITE#{site}#DAY#{day}")
+}
+
+/// The partition of the check-in reminders due in one 5-minute bucket, across organisations.
+pub fn checkin_bucket(bucket: &str) -> String {
+    format!("CHECKIN#{bucket}")
+}
+
+pub fn checkin_entry(
+    bucket: &str,
+    organisation: &OrganisationId,
+    reservation: &ReservationId,
+) -> Key {
+    key(
+        checkin_bucket(bucket),
+        format!("{organisation}#{reservation}"),
+    )
+}
+
+/// The partition of the daily summaries due in one 15-minute bucket, across organisations.
+pub fn summary_bucket(bucket: &str) -> String {
+    format!("SUMMARY#{bucket}")
+}
+
+/// A reservation in the summary a person gets for one local date.
+pub fn summary_entry(
+    bucket: &str,
+    organisation: &OrganisationId,
+    user: &UserId,
+    date: &str,
+    reservation: &ReservationId,
+) -> Key {
+    key(
+        summary_bucket(bucket),
+        format!("{organisation}#{user}#{date}#{reservation}"),
+    )
+}
+
+/// The record of one message on one channel (`subject` says what about, `channel` how), which
+/// makes its sending happen once.
+pub fn delivery(organisation: &OrganisationId, subject: &str, channel: &str) -> Key {
+    key(
+        format!("ORG#{organisation}#DELIVERY#{subject}"),
+        channel.to_owned(),
+    )
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod members;
 mod organisations;
 mod reads;
 mod record;
+mod reservations;
 mod scim;
 mod sessions;
 mod sites;
@@ -35,6 +36,7 @@ pub use imports::{
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
+pub use reservations::SummaryDue;
 pub use scim::{MemberLookup, ScimClaim, ScimGroup, scim_token};
 pub use sessions::{Caller, Restriction, Session};
 pub use sites::Site;

@@ -154,6 +154,24 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// The organisation's members among `ids`, in one consistent `BatchGetItem` per 100, in no
+    /// particular order; unknown ids are left out.
+    pub async fn memberships_by_id(
+        &self,
+        organisation: &OrganisationId,
+        ids: &[UserId],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let keys: Vec<_> = ids
+            .iter()
+            .map(|id| keys::membership(organisation, id))
+            .collect();
+        self.batch_get(&keys)
+            .await?
+            .into_iter()
+            .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
+            .collect()
+    }
+
     /// One page of the organisation's users sorted by name: one `Query` of `gsi1`, filtered.
     pub async fn list_users(
         &self,

@@ -87,20 +87,26 @@ impl DynamoTable {
         }
     }
 
-    /// Items of `pk` whose sort key starts with `prefix`, all pages.
+    /// Items of `pk` whose sort key starts with `prefix` (every item of `pk` when it is empty,
+    /// which DynamoDB does not take as a prefix), all pages.
     pub(crate) async fn query_partition(
         &self,
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<crate::record::Item>, StoreError> {
-        let query = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true);
+        query = if prefix.is_empty() {
+            query.key_condition_expression("pk = :pk")
+        } else {
+            query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix))
+        };
         self.query_all(query).await
     }
 }

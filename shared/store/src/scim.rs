@@ -337,22 +337,16 @@ impl DynamoTable {
         .collect()
     }
 
-    /// The organisation's SCIM users among `ids`, in one `BatchGetItem` per 100 (unknown ids
-    /// and people not provisioned by SCIM are left out).
+    /// The organisation's SCIM users among `ids` (see `memberships_by_id`; people not
+    /// provisioned by SCIM are left out).
     pub async fn scim_members_by_id(
         &self,
         organisation: &OrganisationId,
         ids: &[UserId],
     ) -> Result<Vec<Membership>, StoreError> {
-        let keys: Vec<Key> = ids
-            .iter()
-            .map(|id| keys::membership(organisation, id))
-            .collect();
-        let mut found = Vec::with_capacity(ids.len());
-        for item in self.batch_get(&keys).await? {
-            found.extend(member(item)?);
-        }
-        Ok(found)
+        let mut members = self.memberships_by_id(organisation, ids).await?;
+        members.retain(|m| m.scim.is_some());
+        Ok(members)
     }
 
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it

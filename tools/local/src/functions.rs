@@ -27,6 +27,7 @@ pub struct Functions {
     profile_api: Router,
     scim: Router,
     importer: csv_import::Importer,
+    jobs: jobs::Jobs,
 }
 
 /// Why an invocation produced no result.
@@ -96,6 +97,21 @@ impl Functions {
                     app_url: config.app_url.clone(),
                 },
             ),
+            jobs: jobs::Jobs::new(
+                jobs::Clients {
+                    dynamodb: clients.dynamodb.clone(),
+                    ses: clients.ses.clone(),
+                    sns: clients.sns.clone(),
+                },
+                &jobs::Config {
+                    table_name: config.table_name.clone(),
+                    sender_address: config.sender_address.clone(),
+                    ses_configuration_set: Some(config.ses_configuration_set.clone()),
+                    vapid_private_key: config.vapid_private_key.clone(),
+                    vapid_subject: config.vapid_subject.clone(),
+                },
+            )
+            .expect("the stack's VAPID key is valid"),
         }
     }
 
@@ -134,7 +150,9 @@ impl Functions {
             }
             "jobs" => {
                 let event = parse_event(event)?;
-                let run = jobs::handle(lambda_event(event))
+                let run = self
+                    .jobs
+                    .handle(lambda_event(event))
                     .await
                     .map_err(function_error)?;
                 Ok(to_json(&run))

@@ -37,6 +37,9 @@ pub struct LocalConfig {
     /// `ROSTER_BREACHED_RANGE_URL`: the breached-password range API (default: the public one,
     /// which a machine without internet cannot reach, so the local list decides).
     pub breached_range_url: Option<String>,
+    /// `ROSTER_VAPID_PRIVATE_KEY`, `ROSTER_VAPID_SUBJECT`: Web Push signing, generated per stack.
+    pub vapid_private_key: String,
+    pub vapid_subject: String,
 }
 
 impl LocalConfig {
@@ -61,6 +64,8 @@ impl LocalConfig {
                     reason: error.to_string(),
                 })?,
             breached_range_url: optional_env("ROSTER_BREACHED_RANGE_URL"),
+            vapid_private_key: required_env("ROSTER_VAPID_PRIVATE_KEY")?,
+            vapid_subject: required_env("ROSTER_VAPID_SUBJECT")?,
         })
     }
 

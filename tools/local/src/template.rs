@@ -171,7 +171,9 @@ impl Template {
                     .get("Schedule")
                     .and_then(Value::as_str)
                     .and_then(parse_rate)
-                    .ok_or_else(|| invalid("schedule is not rate(N minutes|hours)"))?;
+                    .ok_or_else(|| {
+                        invalid("schedule is not rate(N minutes|hours) nor cron(0/N * * * ? *)")
+                    })?;
                 schedules.push(ScheduleDefinition { rule_name, every });
             }
         }
@@ -198,8 +200,17 @@ fn resolve_sub(value: &Value, stack_name: &str) -> Option<String> {
     }
 }
 
-/// `rate(5 minutes)`, `rate(1 hour)` ... as a duration.
+/// How often a schedule fires: `rate(5 minutes)`, `rate(1 hour)` ..., or a cron expression
+/// firing every N minutes on the clock (`cron(0/5 * * * ? *)`).
 fn parse_rate(expression: &str) -> Option<std::time::Duration> {
+    if let Some(cron) = expression.strip_prefix("cron(0/") {
+        let minutes: u64 = cron
+            .strip_suffix(" * * * ? *)")?
+            .parse()
+            .ok()
+            .filter(|n| (1..60).contains(n))?;
+        return Some(std::time::Duration::from_secs(minutes * 60));
+    }
     let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
     let (amount, unit) = inner.split_once(' ')?;
     let amount: u64 = amount.parse().ok().filter(|n| *n > 0)?;
@@ -291,5 +302,10 @@ Resources:
         assert_eq!(parse_rate("rate(1 day)"), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_rate("rate(0 minutes)"), None);
         assert_eq!(parse_rate("cron(0 18 * * ? *)"), None);
+        assert_eq!(
+            parse_rate("cron(0/15 * * * ? *)"),
+            Some(Duration::from_secs(900)),
+            "every 15 minutes on the clock"
+        );
     }
 }

@@ -1,0 +1,297 @@
+//! The bookings feed (an organisation's API key): reservations created, cancelled and checked in
+//! by the booking engine, with the person's booking emails; and what people read of them: their
+//! own reservations and a site's day (the live plan).
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::StatusCode,
+};
+use chrono::NaiveDate;
+use roster_domain::{
+    ids::{ReservationId, UserId},
+    membership::Membership,
+    organisation::Organisation,
+    reservation::{NewReservation, Reservation, WithCalendar, booking_email},
+};
+use roster_notify::{
+    booking::{BookingLine, BookingMessage},
+    ics::CalendarMethod,
+    outbox,
+};
+use roster_store::ApiKey;
+use serde_json::{Value, json};
+
+use crate::{
+    ApiError, AppState,
+    caller::{Authenticated, Integration},
+    extract::JsonObject,
+};
+
+fn view(reservation: &Reservation) -> Value {
+    json!({
+        "id": reservation.id,
+        "user_id": reservation.user_id,
+        "resource_type": reservation.resource_kind,
+        "resource_name": reservation.resource_name,
+        "site_id": reservation.site_id,
+        "start": reservation.start,
+        "end": reservation.end,
+        "recurring": reservation.recurring,
+        "checked_in_at": reservation.checked_in_at,
+    })
+}
+
+/// The key's organisation and the name of its site `site`, if it has that site.
+async fn organisation_and_site(
+    state: &AppState,
+    key: &ApiKey,
+    site: &str,
+) -> Result<(Organisation, Option<String>), ApiError> {
+    let organisation = state
+        .table
+        .organisation(&key.organisation_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let site_name = state
+        .table
+        .sites(&organisation.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == site)
+        .map(|s| s.name);
+    Ok((organisation, site_name))
+}
+
+/// Emails `person` that `reservation` was booked (or cancelled), once, when their organisation
+/// and their settings want it. A failure is recorded with the delivery, never the feed's error:
+/// the reservation has been written.
+async fn tell_person(
+    state: &AppState,
+    organisation: &Organisation,
+    person: &Membership,
+    reservation: &Reservation,
+    site_name: &str,
+    method: CalendarMethod,
+) {
+    let Some(WithCalendar(with_calendar)) = booking_email(organisation, person, reservation) else {
+        return;
+    };
+    let line = BookingLine::of(reservation, site_name);
+    let (message, channel) = match method {
+        CalendarMethod::Request => (BookingMessage::Confirmed(line), "email-confirmation"),
+        CalendarMethod::Cancel => (BookingMessage::Cancelled(line), "email-cancellation"),
+    };
+    let now = state.now();
+    let calendar = with_calendar.then(|| {
+        outbox::calendar(
+            reservation,
+            site_name,
+            &state.config.sender_address,
+            person,
+            method,
+            now,
+        )
+    });
+    let subject = format!("RES#{}", reservation.id);
+    let sent = state
+        .table
+        .deliver_once(&organisation.id, &subject, channel, || {
+            outbox::email(&state.mailer, person, &message, calendar)
+        })
+        .await;
+    if let Err(error) = sent {
+        tracing::error!(%error, "booking email not recorded");
+    }
+}
+
+/// `POST /v1/reservations` (API key): 201 with the reservation; the person must be an active
+/// member and the site one of the organisation's.
+pub async fn create(
+    State(state): State<AppState>,
+    Integration(key): Integration,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let new = NewReservation::parse(&body)?;
+    let (organisation, site_name) = organisation_and_site(&state, &key, &new.site_id).await?;
+    let site_name = site_name.ok_or_else(|| {
+        ApiError::field(
+            "site_id",
+            "unknown_site",
+            "is not a site of the organisation",
+        )
+    })?;
+    let person = state
+        .table
+        .membership(&organisation.id, &new.user_id)
+        .await?
+        .filter(Membership::is_active)
+        .ok_or_else(|| {
+            ApiError::field(
+                "user_id",
+                "unknown_user",
+                "is not an active user of the organisation",
+            )
+        })?;
+    let reservation = Reservation::new(
+        ReservationId::generate(),
+        organisation.id.clone(),
+        new,
+        state.now(),
+    );
+    let filing = reservation.filing(
+        organisation.settings.default_time_zone.0,
+        person.preferences.time_zone.0,
+        organisation.settings.daily_summary_hour,
+    );
+    state
+        .table
+        .create_reservation(&reservation, &filing)
+        .await?;
+    tell_person(
+        &state,
+        &organisation,
+        &person,
+        &reservation,
+        &site_name,
+        CalendarMethod::Request,
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(view(&reservation))))
+}
+
+async fn reservation_of(state: &AppState, key: &ApiKey, id: &str) -> Result<Reservation, ApiError> {
+    let id = ReservationId::try_from(id).map_err(|_| ApiError::NotFound)?;
+    state
+        .table
+        .reservation(&key.organisation_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// `DELETE /v1/reservations/{id}` (API key): 204; the person is told, with a calendar
+/// cancellation when they take calendar attachments.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Integration(key): Integration,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let reservation = reservation_of(&state, &key, &id).await?;
+    let (organisation, site_name) =
+        organisation_and_site(&state, &key, &reservation.site_id).await?;
+    // The site may have been removed since the booking; its id then stands in for its name.
+    let site_name = site_name.unwrap_or_else(|| reservation.site_id.clone());
+    let person = state
+        .table
+        .membership(&organisation.id, &reservation.user_id)
+        .await?;
+    state.table.delete_reservation(&reservation).await?;
+    if let Some(person) = person {
+        let cancelled = Reservation {
+            sequence: reservation.sequence + 1,
+            ..reservation
+        };
+        tell_person(
+            &state,
+            &organisation,
+            &person,
+            &cancelled,
+            &site_name,
+            CalendarMethod::Cancel,
+        )
+        .await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/reservations/{id}/check-in` (API key): the reservation, checked in (once; a
+/// repeat changes nothing).
+pub async fn check_in(
+    State(state): State<AppState>,
+    Integration(key): Integration,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let before = reservation_of(&state, &key, &id).await?;
+    if before.checked_in_at.is_some() {
+        return Ok(Json(view(&before)));
+    }
+    let after = Reservation {
+        checked_in_at: Some(state.now()),
+        version: before.version + 1,
+        ..before.clone()
+    };
+    state.table.update_reservation(&before, &after).await?;
+    Ok(Json(view(&after)))
+}
+
+/// `GET /v1/me/reservations`: the caller's reservations that have not ended, by start.
+pub async fn mine(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    let reservations = state
+        .table
+        .reservations_of(&caller.organisation.id, &caller.membership.id, state.now())
+        .await?;
+    let items: Vec<Value> = reservations.iter().map(view).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `GET /v1/sites/{id}/reservations?date=YYYY-MM-DD`: the site's reservations of that day (in
+/// the organisation's time zone) with each colleague's name; people who hide their profile
+/// appear only as reserved, except to themselves.
+pub async fn site_day(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(site): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let date = query
+        .get("date")
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(|| ApiError::field("date", "invalid_date", "must be a date as YYYY-MM-DD"))?;
+    let organisation = &caller.organisation;
+    if !state
+        .table
+        .sites(&organisation.id)
+        .await?
+        .iter()
+        .any(|s| s.id == site)
+    {
+        return Err(ApiError::NotFound);
+    }
+    let reservations = state.table.site_day(&organisation.id, &site, date).await?;
+    let mut people: Vec<UserId> = reservations.iter().map(|r| r.user_id.clone()).collect();
+    people.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    people.dedup();
+    let people = state
+        .table
+        .memberships_by_id(&organisation.id, &people)
+        .await?;
+    let items: Vec<Value> = reservations
+        .iter()
+        .map(|reservation| {
+            let person = people.iter().find(|p| p.id == reservation.user_id);
+            let hidden = person.is_none_or(|p| !p.is_listed() && p.id != caller.membership.id);
+            let mut item = json!({
+                "id": reservation.id,
+                "resource_type": reservation.resource_kind,
+                "resource_name": reservation.resource_name,
+                "start": reservation.start,
+                "end": reservation.end,
+                "checked_in": reservation.checked_in_at.is_some(),
+            });
+            item["person"] = match person {
+                Some(p) if !hidden => json!({
+                    "id": p.id,
+                    "display_name": p.profile.display_name(),
+                }),
+                _ => json!({ "reserved": true }),
+            };
+            item
+        })
+        .collect();
+    Ok(Json(json!({ "date": date, "items": items })))
+}

@@ -1,0 +1,397 @@
+//! Reservations and the index items that make their notifications cheap to find.
+//!
+//! A reservation is one item (`ORG#o#RES#id`, on `gsi1` under its person sorted by start) plus
+//! copies filed where work looks for it: one per day of its site's live plan, one in the check-in
+//! bucket of its start, one in the summary bucket of its person. Every copy carries the whole
+//! reservation and all are written, rewritten and deleted in one transaction, so a job or the
+//! live plan reads what it needs from the bucket or day it queries, with no second read. The
+//! main item remembers the copies' keys, so they can be removed even after the settings they
+//! were derived from changed.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use roster_domain::{
+    ids::{OrganisationId, ReservationId, UserId},
+    reservation::{Attempt, Bucket, Filing, Reservation},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DynamoTable, StoreError,
+    keys::{self, Key},
+    record::{Item, Record, body, n, s},
+    transaction::{Condition, OnFail, Transaction},
+};
+
+/// The main item: the reservation and where its copies are.
+#[derive(Serialize, Deserialize)]
+struct StoredReservation {
+    #[serde(flatten)]
+    reservation: Reservation,
+    copies: Vec<Key>,
+}
+
+/// A copy in a bucket or a site's day.
+#[derive(Serialize, Deserialize)]
+struct Copy {
+    #[serde(flatten)]
+    reservation: Reservation,
+}
+
+/// A reservation in a summary bucket: due for `user`'s summary of `date`.
+#[derive(Debug, Clone)]
+pub struct SummaryDue {
+    pub organisation: OrganisationId,
+    pub user: UserId,
+    pub date: NaiveDate,
+    pub reservation: Reservation,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeliveryRecord {
+    state: String,
+    /// Epoch seconds (wall clock) of the claim or outcome.
+    at: i64,
+    /// Who holds the claim: only they record its outcome.
+    claim: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// How long a claimed delivery stays its claimant's before another run may take it over (a run
+/// that died after claiming): longer than any function's timeout, so a slow run still holding
+/// its claim is never overtaken.
+const DELIVERY_LEASE: Duration = Duration::minutes(5);
+/// Most reservations a person's list reads (one page).
+const MY_RESERVATIONS: i32 = 100;
+/// How long delivery records are kept.
+const DELIVERY_KEPT: Duration = Duration::days(35);
+
+fn copy_keys(reservation: &Reservation, filing: &Filing) -> Vec<Key> {
+    let (organisation, id) = (&reservation.organisation_id, &reservation.id);
+    let start = reservation.start.to_rfc3339();
+    let mut copies: Vec<Key> = filing
+        .site_days
+        .iter()
+        .map(|day| {
+            keys::site_day_entry(
+                organisation,
+                &reservation.site_id,
+                &day.to_string(),
+                &start,
+                id,
+            )
+        })
+        .collect();
+    copies.push(keys::checkin_entry(
+        &reservation.reminder_bucket().key(),
+        organisation,
+        id,
+    ));
+    copies.push(keys::summary_entry(
+        &filing.summary_bucket.key(),
+        organisation,
+        &reservation.user_id,
+        &filing.summary_date.to_string(),
+        id,
+    ));
+    copies
+}
+
+fn main_item(reservation: &Reservation, copies: &[Key]) -> Item {
+    let mut record = Record::new(
+        keys::reservation(&reservation.organisation_id, &reservation.id),
+        StoredReservation {
+            reservation: reservation.clone(),
+            copies: copies.to_vec(),
+        },
+    );
+    record.gsi1pk = Some(keys::reservations_of(
+        &reservation.organisation_id,
+        &reservation.user_id,
+    ));
+    record.gsi1sk = Some(format!(
+        "{}#{}",
+        reservation.start.to_rfc3339(),
+        reservation.id
+    ));
+    record.item()
+}
+
+fn copy_item(key: &Key, reservation: &Reservation) -> Item {
+    Record::new(
+        key.clone(),
+        Copy {
+            reservation: reservation.clone(),
+        },
+    )
+    .item()
+}
+
+impl DynamoTable {
+    /// Creates `reservation` filed as `filing`, all items in one transaction; `Taken` never
+    /// happens (ids are fresh), a repeated id is `Stale`.
+    pub async fn create_reservation(
+        &self,
+        reservation: &Reservation,
+        filing: &Filing,
+    ) -> Result<(), StoreError> {
+        let copies = copy_keys(reservation, filing);
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            main_item(reservation, &copies),
+            Some((Condition::absent(), OnFail::Stale)),
+        );
+        for key in &copies {
+            tx.put(self, copy_item(key, reservation), None);
+        }
+        tx.commit(self).await
+    }
+
+    pub async fn reservation(
+        &self,
+        organisation: &OrganisationId,
+        id: &ReservationId,
+    ) -> Result<Option<Reservation>, StoreError> {
+        Ok(self
+            .get(&keys::reservation(organisation, id), true)
+            .await?
+            .map(body::<StoredReservation>)
+            .transpose()?
+            .map(|stored| stored.reservation))
+    }
+
+    /// Replaces `before` (as read) by `after` everywhere it is filed; `Stale` if it changed or
+    /// went meanwhile.
+    pub async fn update_reservation(
+        &self,
+        before: &Reservation,
+        after: &Reservation,
+    ) -> Result<(), StoreError> {
+        let copies = self.copies_of(before).await?;
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            main_item(after, &copies),
+            Some((Condition::version(before.version), OnFail::Stale)),
+        );
+        for key in &copies {
+            tx.put(self, copy_item(key, after), None);
+        }
+        tx.commit(self).await
+    }
+
+    /// Deletes the reservation and its copies; `NotFound` if it is already gone.
+    pub async fn delete_reservation(&self, reservation: &Reservation) -> Result<(), StoreError> {
+        let copies = self.copies_of(reservation).await?;
+        let mut tx = Transaction::default();
+        tx.delete(
+            self,
+            &keys::reservation(&reservation.organisation_id, &reservation.id),
+            Some((Condition::present(), OnFail::Missing)),
+        );
+        for key in &copies {
+            tx.delete(self, key, None);
+        }
+        tx.commit(self).await
+    }
+
+    async fn copies_of(&self, reservation: &Reservation) -> Result<Vec<Key>, StoreError> {
+        let key = keys::reservation(&reservation.organisation_id, &reservation.id);
+        let stored = self.get(&key, true).await?.ok_or(StoreError::NotFound)?;
+        Ok(body::<StoredReservation>(stored)?.copies)
+    }
+
+    /// The person's next reservations (at most `MY_RESERVATIONS`) ending after `from`, by
+    /// start: one `Query` of `gsi1`.
+    pub async fn reservations_of(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        from: DateTime<Utc>,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        // A reservation lasts at most 31 days, so none that started earlier still runs.
+        let earliest = from - roster_domain::reservation::LONGEST;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :person AND gsi1sk >= :earliest")
+            .filter_expression("#end > :from")
+            .expression_attribute_names("#end", "end")
+            .expression_attribute_values(":person", s(keys::reservations_of(organisation, user)))
+            .expression_attribute_values(":earliest", s(earliest.to_rfc3339()))
+            .expression_attribute_values(":from", s(from.to_rfc3339()))
+            .limit(MY_RESERVATIONS)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| body::<StoredReservation>(item).map(|stored| stored.reservation))
+            .collect()
+    }
+
+    /// The reservations of a site's local `day`, by start: one `Query`.
+    pub async fn site_day(
+        &self,
+        organisation: &OrganisationId,
+        site: &str,
+        day: NaiveDate,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        self.query_partition(&keys::site_day(organisation, site, &day.to_string()), "")
+            .await?
+            .into_iter()
+            .map(|item| body::<Copy>(item).map(|copy| copy.reservation))
+            .collect()
+    }
+
+    /// The reservations whose check-in reminder is due in `bucket`: one `Query`.
+    pub async fn checkins_due(&self, bucket: &Bucket) -> Result<Vec<Reservation>, StoreError> {
+        self.query_partition(&keys::checkin_bucket(&bucket.key()), "")
+            .await?
+            .into_iter()
+            .map(|item| body::<Copy>(item).map(|copy| copy.reservation))
+            .collect()
+    }
+
+    /// The reservations whose person's summary is due in `bucket`: one `Query`.
+    pub async fn summaries_due(&self, bucket: &Bucket) -> Result<Vec<SummaryDue>, StoreError> {
+        let items = self
+            .query_partition(&keys::summary_bucket(&bucket.key()), "")
+            .await?;
+        let mut due = Vec::with_capacity(items.len());
+        for item in items {
+            let sk = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let reservation = body::<Copy>(item)?.reservation;
+            let date = sk
+                .split('#')
+                .nth(2)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("summary entry {sk}")))?;
+            due.push(SummaryDue {
+                organisation: reservation.organisation_id.clone(),
+                user: reservation.user_id.clone(),
+                date,
+                reservation,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Sends one message on one channel at most once however often it is asked to (overlapping
+    /// runs, retries): claims it, runs `send`, and records the outcome; a `Retry` gives the
+    /// claim back for the next run. `None` when it was not this caller's to send.
+    pub async fn deliver_once<F, Fut>(
+        &self,
+        organisation: &OrganisationId,
+        subject: &str,
+        channel: &str,
+        send: F,
+    ) -> Result<Option<Attempt>, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Attempt>,
+    {
+        let key = keys::delivery(organisation, subject, channel);
+        let claim = roster_domain::session::new_secret();
+        if !self.claim_delivery(&key, &claim).await? {
+            return Ok(None);
+        }
+        let attempt = send().await;
+        let outcome = match &attempt {
+            Attempt::Sent => Some(("sent", None)),
+            Attempt::Retry(_) => None,
+            Attempt::Refused(reason) => Some(("failed", Some(reason.clone()))),
+            Attempt::Gone => Some(("failed", Some("the device is gone".to_owned()))),
+        };
+        match outcome {
+            Some((state, reason)) => self.finish_delivery(&key, &claim, state, reason).await?,
+            None => self.release_delivery(&key, &claim).await?,
+        }
+        Ok(Some(attempt))
+    }
+
+    /// Claims a delivery for `claim`: when nobody did, or a claim ran past `DELIVERY_LEASE`
+    /// unfinished (wall-clock time). `false` when it was sent, failed for good, or is another's.
+    async fn claim_delivery(&self, key: &Key, claim: &str) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(delivery_item(key, claim, "sending", None, now)))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :sending AND #at < :stale)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":stale", n((now - DELIVERY_LEASE).timestamp()))
+            .send()
+            .await;
+        Ok(crate::conditional(result)?.is_some())
+    }
+
+    /// Records how `claim`'s delivery ended, if the claim is still theirs (one taken over after
+    /// its lease belongs to the run that took it).
+    async fn finish_delivery(
+        &self,
+        key: &Key,
+        claim: &str,
+        state: &str,
+        reason: Option<String>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(delivery_item(key, claim, state, reason, Utc::now())))
+            .condition_expression("claim = :claim")
+            .expression_attribute_values(":claim", s(claim))
+            .send()
+            .await;
+        crate::conditional(result).map(|_| ())
+    }
+
+    /// Gives `claim`'s delivery back after a transient failure, for the next run to retry.
+    async fn release_delivery(&self, key: &Key, claim: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(crate::record::key_item(key)))
+            .condition_expression("claim = :claim")
+            .expression_attribute_values(":claim", s(claim))
+            .send()
+            .await;
+        crate::conditional(result).map(|_| ())
+    }
+}
+
+fn delivery_item(
+    key: &Key,
+    claim: &str,
+    state: &str,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Item {
+    let mut record = Record::new(
+        key.clone(),
+        DeliveryRecord {
+            state: state.to_owned(),
+            at: now.timestamp(),
+            claim: claim.to_owned(),
+            reason,
+        },
+    );
+    record.ttl = Some((now + DELIVERY_KEPT).timestamp());
+    record.item()
+}

@@ -1,0 +1,587 @@
+//! The bookings feed, booking emails with their calendar, check-in reminders, daily summaries and
+//! the live plan, over the local stack with the jobs run at chosen moments.
+
+use chrono::{DateTime, Utc};
+use roster_e2e::{TestApp, organisation, spawn_app, stack};
+use serde_json::{Value, json};
+
+/// An organisation with its admin's session, an API key for the bookings feed and a site.
+struct Booking {
+    app: TestApp,
+    organisation_id: String,
+    admin: String,
+    admin_id: String,
+    admin_email: String,
+    key: String,
+    site: String,
+}
+
+impl Booking {
+    async fn new(settings: Value) -> Self {
+        let app = spawn_app(&stack().await.functions()).await;
+        let (organisation, admin) = organisation(&app, settings).await;
+        let key: Value = app
+            .post(
+                "/v1/admin/api-keys",
+                &admin,
+                &json!({ "name": "Booking engine" }),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let site: Value = app
+            .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin HQ" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            key: key["key"].as_str().unwrap().to_owned(),
+            site: site["id"].as_str().unwrap().to_owned(),
+            organisation_id: organisation.id,
+            admin_id: organisation.admin_id,
+            admin_email: organisation.admin_email,
+            app,
+            admin,
+        }
+    }
+
+    async fn feed(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .app
+            .http
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn reserve(&self, user: &str, start: &str, end: &str, recurring: bool) -> Value {
+        let (status, reservation) = self
+            .feed(
+                reqwest::Method::POST,
+                "/v1/reservations",
+                Some(json!({
+                    "user_id": user, "resource_type": "desk", "resource_name": "Desk 4.12",
+                    "site_id": self.site, "start": start, "end": end, "recurring": recurring
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{reservation}");
+        reservation
+    }
+
+    async fn set_preferences(&self, token: &str, changes: Value) {
+        let (_, etag) = self.app.read("/v1/me/preferences", token).await;
+        let response = self
+            .app
+            .patch("/v1/me/preferences", token, &etag, &changes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
+    /// Runs the scheduled `job` as EventBridge would at `at`.
+    async fn run_job(&self, job: &str, at: &str) -> Value {
+        let mut event = roster_e2e::sample_event(&format!("jobs-{job}.json"));
+        event["time"] = json!(at);
+        stack()
+            .await
+            .functions()
+            .invoke("jobs", event)
+            .await
+            .unwrap()
+    }
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The calendar attachment of a raw MIME email, parsed by an iCalendar parser.
+fn calendar_of(raw: &str) -> ical::parser::ical::component::IcalCalendar {
+    use mail_parser::MimeHeaders;
+    let message = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let part = message
+        .parts
+        .iter()
+        .find(|p| p.is_content_type("text", "calendar"))
+        .expect("a text/calendar part");
+    let ics = String::from_utf8(part.contents().to_vec()).unwrap();
+    ical::IcalParser::new(ics.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
+fn property<'a>(properties: &'a [ical::property::Property], name: &str) -> &'a str {
+    properties
+        .iter()
+        .find(|p| p.name == name)
+        .and_then(|p| p.value.as_deref())
+        .unwrap_or_else(|| panic!("{name} missing"))
+}
+
+#[tokio::test]
+async fn booking_emails_carry_a_calendar_that_parses_and_series_get_none() {
+    let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "email_with_ics" } }),
+        )
+        .await;
+    let reservation = booking
+        .reserve(
+            &booking.admin_id,
+            "2026-12-01T09:00:00+01:00",
+            "2026-12-01T17:00:00+01:00",
+            false,
+        )
+        .await;
+    let id = reservation["id"].as_str().unwrap();
+    let mail = stack().await.emails_to(&booking.admin_email).await;
+    let confirmation = mail.last().unwrap()["raw"].as_str().unwrap();
+    assert!(confirmation.contains("Desk 4.12"), "{confirmation}");
+    assert!(
+        confirmation.contains("09:00"),
+        "times in the person's zone: {confirmation}"
+    );
+    let calendar = calendar_of(confirmation);
+    assert_eq!(property(&calendar.properties, "METHOD"), "REQUEST");
+    let event = &calendar.events[0];
+    assert_eq!(property(&event.properties, "UID"), format!("{id}@roster"));
+    assert_eq!(property(&event.properties, "SEQUENCE"), "0");
+    assert_eq!(property(&event.properties, "DTSTART"), "20261201T080000Z");
+    assert_eq!(property(&event.properties, "DTEND"), "20261201T160000Z");
+
+    let mails_before = mail.len();
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2026-12-02T09:00:00+01:00",
+            "2026-12-02T17:00:00+01:00",
+            true,
+        )
+        .await;
+    assert_eq!(
+        stack().await.emails_to(&booking.admin_email).await.len(),
+        mails_before,
+        "a recurring reservation gets no confirmation"
+    );
+
+    let (status, _) = booking
+        .feed(
+            reqwest::Method::DELETE,
+            &format!("/v1/reservations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let mail = stack().await.emails_to(&booking.admin_email).await;
+    let calendar = calendar_of(mail.last().unwrap()["raw"].as_str().unwrap());
+    assert_eq!(property(&calendar.properties, "METHOD"), "CANCEL");
+    let event = &calendar.events[0];
+    assert_eq!(property(&event.properties, "UID"), format!("{id}@roster"));
+    assert_eq!(property(&event.properties, "SEQUENCE"), "1");
+    let (status, _) = booking
+        .feed(
+            reqwest::Method::DELETE,
+            &format!("/v1/reservations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "cancelled once");
+}
+
+#[tokio::test]
+async fn the_feed_needs_an_api_key_and_names_what_is_wrong() {
+    let booking = Booking::new(json!({})).await;
+    let (status, problem) = booking
+        .feed(
+            reqwest::Method::POST,
+            "/v1/reservations",
+            Some(json!({
+                "user_id": booking.admin_id, "resource_type": "boat", "resource_name": "x",
+                "site_id": booking.site, "start": "tomorrow", "end": "2026-12-01T17:00:00Z"
+            })),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let mut fields: Vec<String> = roster_e2e::problem_errors(&problem)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["resource_type", "start"]);
+    let (status, problem) = booking
+        .feed(
+            reqwest::Method::POST,
+            "/v1/reservations",
+            Some(json!({
+                "user_id": "nobody", "resource_type": "room", "resource_name": "Atlas",
+                "site_id": booking.site, "start": "2026-12-01T09:00:00Z",
+                "end": "2026-12-01T10:00:00Z"
+            })),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        roster_e2e::problem_errors(&problem),
+        [("user_id".to_owned(), "unknown_user".to_owned())]
+    );
+    let with_session = booking
+        .app
+        .post("/v1/reservations", &booking.admin, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_session.status(), 401, "a session is not an API key");
+}
+
+#[tokio::test]
+async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
+    let booking = Booking::new(json!({ "allow_hide_profile": true })).await;
+    let shy_email = roster_e2e::unique_email("shy");
+    let shy: Value = booking
+        .app
+        .post(
+            "/v1/admin/users",
+            &booking.admin,
+            &json!({ "first_name": "Sam", "last_name": "Shy", "email": shy_email }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shy_id = shy["id"].as_str().unwrap().to_owned();
+    let shy_session = booking
+        .app
+        .invited_session(&booking.admin, &shy_id, &shy_email)
+        .await;
+    booking
+        .set_preferences(&shy_session, json!({ "hide_profile": true }))
+        .await;
+    let (start, end) = ("2030-01-15T08:00:00Z", "2030-01-15T16:00:00Z");
+    booking.reserve(&booking.admin_id, start, end, false).await;
+    let hidden = booking.reserve(&shy_id, start, end, false).await;
+
+    let mine = booking.app.json("/v1/me/reservations", &shy_session).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["id"], hidden["id"]);
+
+    let plan = format!("/v1/sites/{}/reservations?date=2030-01-15", booking.site);
+    let seen_by_admin = booking.app.json(&plan, &booking.admin).await;
+    let people: Vec<&Value> = seen_by_admin["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| &item["person"])
+        .collect();
+    assert_eq!(people.len(), 2);
+    assert!(people.contains(&&json!({ "reserved": true })), "{people:?}");
+    assert!(
+        people.iter().any(|p| p["display_name"] == "Ada Lovelace"),
+        "{people:?}"
+    );
+    assert!(
+        !seen_by_admin.to_string().contains(&shy_id),
+        "who hides is not revealed"
+    );
+    let seen_by_self = booking.app.json(&plan, &shy_session).await;
+    assert!(
+        seen_by_self.to_string().contains(&shy_id),
+        "people always see their own"
+    );
+    let bad_date = booking
+        .app
+        .get(
+            &format!("/v1/sites/{}/reservations?date=15.01.2030", booking.site),
+            &booking.admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_date.status(), 422);
+}
+
+/// Emails whose subject or body mention the summary, for `to`.
+async fn summaries_to(to: &str, marker: &str) -> usize {
+    stack()
+        .await
+        .emails_to(to)
+        .await
+        .iter()
+        .filter(|m| m["raw"].as_str().unwrap_or_default().contains(marker))
+        .count()
+}
+
+#[tokio::test]
+async fn the_daily_summary_arrives_at_18_local_once_even_on_the_days_clocks_change() {
+    // (zone, reservation start, the run before 18:00 local, the run at 18:00 local)
+    let cases = [
+        (
+            "Europe/Berlin",
+            "2031-03-11T08:00:00Z",
+            "2031-03-10T16:45:00Z",
+            "2031-03-10T17:00:00Z",
+        ),
+        (
+            "Europe/Berlin",
+            "2031-10-27T08:00:00Z",
+            "2031-10-26T16:45:00Z",
+            "2031-10-26T17:00:00Z",
+        ),
+        (
+            "Europe/Berlin",
+            "2031-03-31T08:00:00Z",
+            "2031-03-30T15:45:00Z",
+            "2031-03-30T16:00:00Z",
+        ),
+        (
+            "America/New_York",
+            "2031-11-03T14:00:00Z",
+            "2031-11-02T22:45:00Z",
+            "2031-11-02T23:00:00Z",
+        ),
+        (
+            "America/New_York",
+            "2031-03-10T14:00:00Z",
+            "2031-03-09T21:45:00Z",
+            "2031-03-09T22:00:00Z",
+        ),
+        (
+            "Asia/Kolkata",
+            "2031-06-05T04:00:00Z",
+            "2031-06-04T12:15:00Z",
+            "2031-06-04T12:30:00Z",
+        ),
+    ];
+    for (zone, start, before, at) in cases {
+        let booking = Booking::new(json!({ "default_time_zone": zone })).await;
+        booking
+            .set_preferences(
+                &booking.admin,
+                json!({ "notifications": { "daily_summary": true, "booking_confirmation": "off" } }),
+            )
+            .await;
+        let end = (utc(start) + chrono::Duration::hours(2)).to_rfc3339();
+        booking.reserve(&booking.admin_id, start, &end, false).await;
+        let marker = "Desk 4.12";
+        booking.run_job("daily-summary", before).await;
+        assert_eq!(
+            summaries_to(&booking.admin_email, marker).await,
+            0,
+            "{zone}: not before 18:00"
+        );
+        // Two overlapping runs, then a third: one summary.
+        tokio::join!(
+            booking.run_job("daily-summary", at),
+            booking.run_job("daily-summary", at)
+        );
+        booking.run_job("daily-summary", at).await;
+        assert_eq!(
+            summaries_to(&booking.admin_email, marker).await,
+            1,
+            "{zone} {at}: one summary at 18:00 local"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nobody_without_reservations_or_who_did_not_ask_gets_a_summary() {
+    let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
+    // The admin did not switch summaries on (the default is off).
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2031-05-06T08:00:00Z",
+            "2031-05-06T10:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .run_job("daily-summary", "2031-05-05T16:00:00Z")
+        .await;
+    assert_eq!(
+        summaries_to(&booking.admin_email, "Desk 4.12").await,
+        1,
+        "only the confirmation"
+    );
+}
+
+/// Emails to `to` so far.
+async fn emails(to: &str) -> usize {
+    stack().await.emails_to(to).await.len()
+}
+
+#[tokio::test]
+async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_devices() {
+    use roster_domain::{
+        device::PushTarget,
+        ids::{DeviceId, OrganisationId, UserId},
+    };
+    let booking = Booking::new(json!({ "checkin_enabled": true })).await;
+    let admin = &booking.admin_email;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "off" } }),
+        )
+        .await;
+    // Browsers subscribed with the local push service. Its endpoints are loopback http URLs,
+    // which the devices API rightly refuses, so they are written to the table directly.
+    let push = roster_e2e::spawn_push_service().await;
+    let stack = stack().await;
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
+    let person = UserId::try_from(booking.admin_id.as_str()).unwrap();
+    let mut browsers = Vec::new();
+    for push_enabled in [true, false] {
+        let (endpoint, p256dh, auth) = push.subscribe();
+        let device = roster_store::Device {
+            id: DeviceId::generate(),
+            name: "Firefox".to_owned(),
+            target: PushTarget::Web {
+                endpoint: endpoint.clone(),
+                p256dh,
+                auth,
+            },
+            endpoint_arn: None,
+            push_enabled,
+            active: true,
+            created_at: Utc::now(),
+        };
+        table
+            .put_device(&organisation, &person, &device)
+            .await
+            .unwrap();
+        browsers.push((endpoint, device.id));
+    }
+    let (enabled, switched_off) = (&browsers[0].0, &browsers[1].0);
+
+    let reservation = booking
+        .reserve(
+            &booking.admin_id,
+            "2032-02-02T09:00:00Z",
+            "2032-02-02T17:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .run_job("checkin-reminder", "2032-02-02T08:55:00Z")
+        .await;
+    assert_eq!(emails(admin).await, 0, "nothing before the start");
+    tokio::join!(
+        booking.run_job("checkin-reminder", "2032-02-02T09:00:00Z"),
+        booking.run_job("checkin-reminder", "2032-02-02T09:00:00Z")
+    );
+    booking
+        .run_job("checkin-reminder", "2032-02-02T09:05:00Z")
+        .await;
+    assert_eq!(
+        emails(admin).await,
+        1,
+        "one reminder email across overlapping runs"
+    );
+    let received = push.received(enabled);
+    assert_eq!(
+        received.len(),
+        1,
+        "one push, decrypted by the browser's side"
+    );
+    assert_eq!(received[0]["tag"], reservation["id"]);
+    assert!(received[0]["body"].as_str().unwrap().contains("Desk 4.12"));
+    assert!(
+        push.received(switched_off).is_empty(),
+        "push off on that device"
+    );
+    assert!(push.failures().is_empty(), "{:?}", push.failures());
+
+    // A reservation checked in before its start gets no reminder.
+    let checked_in = booking
+        .reserve(
+            &booking.admin_id,
+            "2032-02-02T10:00:00Z",
+            "2032-02-02T11:00:00Z",
+            false,
+        )
+        .await;
+    let (status, _) = booking
+        .feed(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/reservations/{}/check-in",
+                checked_in["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    booking
+        .run_job("checkin-reminder", "2032-02-02T10:00:00Z")
+        .await;
+    assert_eq!(emails(admin).await, 1);
+    assert_eq!(push.received(enabled).len(), 1);
+
+    // A browser that dropped its subscription is marked inactive.
+    push.gone(enabled);
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2032-02-02T11:00:00Z",
+            "2032-02-02T12:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .run_job("checkin-reminder", "2032-02-02T11:00:00Z")
+        .await;
+    assert_eq!(emails(admin).await, 2);
+    let device = table
+        .device(&organisation, &person, &browsers[0].1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!device.active, "a 410 marks the device inactive");
+
+    // A person who switched reminders off gets none.
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "checkin_reminder_email": false, "checkin_reminder_push": false } }),
+        )
+        .await;
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2032-02-02T12:00:00Z",
+            "2032-02-02T13:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .run_job("checkin-reminder", "2032-02-02T12:00:00Z")
+        .await;
+    assert_eq!(emails(admin).await, 2);
+}
