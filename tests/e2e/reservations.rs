@@ -20,26 +20,16 @@ impl Booking {
     async fn new(settings: Value) -> Self {
         let app = spawn_app(&stack().await.functions()).await;
         let (organisation, admin) = organisation(&app, settings).await;
-        let key: Value = app
-            .post(
+        let key = app
+            .post_json(
                 "/v1/admin/api-keys",
                 &admin,
                 &json!({ "name": "Booking engine" }),
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let site: Value = app
-            .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin HQ" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
+        let site = app
+            .post_json("/v1/admin/sites", &admin, &json!({ "name": "Berlin HQ" }))
+            .await;
         Self {
             key: key["key"].as_str().unwrap().to_owned(),
             site: site["id"].as_str().unwrap().to_owned(),
@@ -258,19 +248,14 @@ async fn the_feed_needs_an_api_key_and_names_what_is_wrong() {
 async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
     let booking = Booking::new(json!({ "allow_hide_profile": true })).await;
     let shy_email = roster_e2e::unique_email("shy");
-    let shy: Value = booking
+    let shy = booking
         .app
-        .post(
+        .post_json(
             "/v1/admin/users",
             &booking.admin,
             &json!({ "first_name": "Sam", "last_name": "Shy", "email": shy_email }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let shy_id = shy["id"].as_str().unwrap().to_owned();
     let shy_session = booking
         .app

@@ -567,14 +567,9 @@ async fn status_of(request: reqwest::RequestBuilder) -> u16 {
 async fn a_group_mapped_to_a_role_gives_it_to_members_as_they_join_and_leave() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (app, admin) = (&scim.app, &scim.admin);
-    let site: Value = app
-        .post("/v1/admin/sites", admin, &json!({ "name": "Berlin" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let site = app
+        .post_json("/v1/admin/sites", admin, &json!({ "name": "Berlin" }))
+        .await;
     let site = site["id"].as_str().unwrap().to_owned();
     let email = roster_e2e::unique_email("lead");
     let (_, lead) = scim

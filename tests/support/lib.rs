@@ -244,6 +244,17 @@ impl TestApp {
             .to_owned()
     }
 
+    /// POST `body` and answer the response's JSON body, whatever its status.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Value {
+        self.post(path, token, body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// A session of the organisation's user `id` (email `email`): `admin` invites them, they
     /// accept with `TEST_PASSWORD`.
     pub async fn invited_session(&self, admin: &str, id: &str, email: &str) -> String {

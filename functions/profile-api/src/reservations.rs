@@ -21,7 +21,7 @@ use roster_notify::{
     ics::CalendarMethod,
     outbox,
 };
-use roster_store::ApiKey;
+use roster_store::{ApiKey, FiledReservation};
 use serde_json::{Value, json};
 
 use crate::{
@@ -162,7 +162,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&reservation))))
 }
 
-async fn reservation_of(state: &AppState, key: &ApiKey, id: &str) -> Result<Reservation, ApiError> {
+async fn reservation_of(
+    state: &AppState,
+    key: &ApiKey,
+    id: &str,
+) -> Result<FiledReservation, ApiError> {
     let id = ReservationId::try_from(id).map_err(|_| ApiError::NotFound)?;
     state
         .table
@@ -178,7 +182,8 @@ pub async fn cancel(
     Integration(key): Integration,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let reservation = reservation_of(&state, &key, &id).await?;
+    let filed = reservation_of(&state, &key, &id).await?;
+    let reservation = &filed.reservation;
     let (organisation, site_name) =
         organisation_and_site(&state, &key, &reservation.site_id).await?;
     // The site may have been removed since the booking; its id then stands in for its name.
@@ -187,11 +192,11 @@ pub async fn cancel(
         .table
         .membership(&organisation.id, &reservation.user_id)
         .await?;
-    state.table.delete_reservation(&reservation).await?;
+    state.table.delete_reservation(&filed).await?;
     if let Some(person) = person {
         let cancelled = Reservation {
             sequence: reservation.sequence + 1,
-            ..reservation
+            ..reservation.clone()
         };
         tell_person(
             &state,
@@ -214,13 +219,13 @@ pub async fn check_in(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let before = reservation_of(&state, &key, &id).await?;
-    if before.checked_in_at.is_some() {
-        return Ok(Json(view(&before)));
+    if before.reservation.checked_in_at.is_some() {
+        return Ok(Json(view(&before.reservation)));
     }
     let after = Reservation {
         checked_in_at: Some(state.now()),
-        version: before.version + 1,
-        ..before.clone()
+        version: before.reservation.version + 1,
+        ..before.reservation.clone()
     };
     state.table.update_reservation(&before, &after).await?;
     Ok(Json(view(&after)))

@@ -521,22 +521,31 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_reservation_falls_on_its_local_date() {
-        let reservation = Reservation::new(
+    /// A desk reservation from `start` to `end` (RFC 3339).
+    fn booked(start: &str, end: &str, recurring: bool) -> Reservation {
+        Reservation::new(
             ReservationId::generate(),
             OrganisationId::generate(),
             NewReservation {
                 user_id: UserId::generate(),
-                resource_kind: ResourceKind::Room,
-                resource_name: "Atlas".into(),
-                site_id: "tokyo".into(),
-                start: utc("2026-11-23T23:30:00Z"),
-                end: utc("2026-11-24T01:00:00Z"),
-                recurring: false,
+                resource_kind: ResourceKind::Desk,
+                resource_name: "D-1".into(),
+                site_id: "berlin".into(),
+                start: utc(start),
+                end: utc(end),
+                recurring,
             },
             utc("2026-11-20T00:00:00Z"),
-        );
+        )
+    }
+
+    fn desk(recurring: bool) -> Reservation {
+        booked("2026-11-23T08:00:00Z", "2026-11-23T16:00:00Z", recurring)
+    }
+
+    #[test]
+    fn a_reservation_falls_on_its_local_date() {
+        let reservation = booked("2026-11-23T23:30:00Z", "2026-11-24T01:00:00Z", false);
         assert_eq!(
             reservation.local_date(chrono_tz::Asia::Tokyo),
             date("2026-11-24")
@@ -561,23 +570,6 @@ mod tests {
             None,
             vec![],
             crate::membership::InvitationStatus::Confirmed,
-        )
-    }
-
-    fn desk(recurring: bool) -> Reservation {
-        Reservation::new(
-            ReservationId::generate(),
-            OrganisationId::generate(),
-            NewReservation {
-                user_id: UserId::generate(),
-                resource_kind: ResourceKind::Desk,
-                resource_name: "D-1".into(),
-                site_id: "berlin".into(),
-                start: utc("2026-11-23T08:00:00Z"),
-                end: utc("2026-11-23T16:00:00Z"),
-                recurring,
-            },
-            utc("2026-11-20T00:00:00Z"),
         )
     }
 
@@ -650,20 +642,7 @@ mod tests {
 
     #[test]
     fn a_reservation_over_midnight_shows_on_both_days_and_one_to_midnight_on_one() {
-        let mut reservation = Reservation::new(
-            ReservationId::generate(),
-            OrganisationId::generate(),
-            NewReservation {
-                user_id: UserId::generate(),
-                resource_kind: ResourceKind::Parking,
-                resource_name: "P-12".into(),
-                site_id: "berlin".into(),
-                start: utc("2026-11-23T20:00:00Z"),
-                end: utc("2026-11-24T08:00:00Z"),
-                recurring: false,
-            },
-            utc("2026-11-20T00:00:00Z"),
-        );
+        let mut reservation = booked("2026-11-23T20:00:00Z", "2026-11-24T08:00:00Z", false);
         let berlin = chrono_tz::Europe::Berlin;
         assert_eq!(
             reservation.filing(berlin, berlin, 18).site_days,

@@ -22,11 +22,12 @@ use crate::{
     transaction::{Condition, OnFail, Transaction},
 };
 
-/// The main item: the reservation and where its copies are.
-#[derive(Serialize, Deserialize)]
-struct StoredReservation {
+/// A reservation as stored: with where its copies are, so a change or a cancellation rewrites
+/// them without reading the reservation again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FiledReservation {
     #[serde(flatten)]
-    reservation: Reservation,
+    pub reservation: Reservation,
     copies: Vec<Key>,
 }
 
@@ -100,7 +101,7 @@ fn copy_keys(reservation: &Reservation, filing: &Filing) -> Vec<Key> {
 fn main_item(reservation: &Reservation, copies: &[Key]) -> Item {
     let mut record = Record::new(
         keys::reservation(&reservation.organisation_id, &reservation.id),
-        StoredReservation {
+        FiledReservation {
             reservation: reservation.clone(),
             copies: copies.to_vec(),
         },
@@ -152,54 +153,49 @@ impl DynamoTable {
         &self,
         organisation: &OrganisationId,
         id: &ReservationId,
-    ) -> Result<Option<Reservation>, StoreError> {
-        Ok(self
-            .get(&keys::reservation(organisation, id), true)
+    ) -> Result<Option<FiledReservation>, StoreError> {
+        self.get(&keys::reservation(organisation, id), true)
             .await?
-            .map(body::<StoredReservation>)
-            .transpose()?
-            .map(|stored| stored.reservation))
+            .map(body::<FiledReservation>)
+            .transpose()
     }
 
     /// Replaces `before` (as read) by `after` everywhere it is filed; `Stale` if it changed or
     /// went meanwhile.
     pub async fn update_reservation(
         &self,
-        before: &Reservation,
+        before: &FiledReservation,
         after: &Reservation,
     ) -> Result<(), StoreError> {
-        let copies = self.copies_of(before).await?;
+        let copies = &before.copies;
         let mut tx = Transaction::default();
         tx.put(
             self,
-            main_item(after, &copies),
-            Some((Condition::version(before.version), OnFail::Stale)),
+            main_item(after, copies),
+            Some((
+                Condition::version(before.reservation.version),
+                OnFail::Stale,
+            )),
         );
-        for key in &copies {
+        for key in copies {
             tx.put(self, copy_item(key, after), None);
         }
         tx.commit(self).await
     }
 
     /// Deletes the reservation and its copies; `NotFound` if it is already gone.
-    pub async fn delete_reservation(&self, reservation: &Reservation) -> Result<(), StoreError> {
-        let copies = self.copies_of(reservation).await?;
+    pub async fn delete_reservation(&self, filed: &FiledReservation) -> Result<(), StoreError> {
+        let reservation = &filed.reservation;
         let mut tx = Transaction::default();
         tx.delete(
             self,
             &keys::reservation(&reservation.organisation_id, &reservation.id),
             Some((Condition::present(), OnFail::Missing)),
         );
-        for key in &copies {
+        for key in &filed.copies {
             tx.delete(self, key, None);
         }
         tx.commit(self).await
-    }
-
-    async fn copies_of(&self, reservation: &Reservation) -> Result<Vec<Key>, StoreError> {
-        let key = keys::reservation(&reservation.organisation_id, &reservation.id);
-        let stored = self.get(&key, true).await?.ok_or(StoreError::NotFound)?;
-        Ok(body::<StoredReservation>(stored)?.copies)
     }
 
     /// The person's next reservations (at most `MY_RESERVATIONS`) ending after `from`, by
@@ -231,7 +227,7 @@ impl DynamoTable {
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(|item| body::<StoredReservation>(item).map(|stored| stored.reservation))
+            .map(|item| body::<FiledReservation>(item).map(|stored| stored.reservation))
             .collect()
     }
 
