@@ -3,6 +3,7 @@
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
 mod import;
+mod reminders;
 
 use std::{
     process::Stdio,
@@ -94,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let created: Value = http
         .post(format!("{base}/v1/platform/organisations"))
         .bearer_auth(config.platform_token.as_deref().ok_or("ROSTER_PLATFORM_TOKEN is required")?)
-        .json(&json!({ "name": "Bench", "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
+        .json(&json!({ "name": "Bench", "settings": { "checkin_enabled": true }, "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
         .send()
         .await?
         .json()
@@ -105,6 +106,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .to_owned();
 
     let mut rows = Vec::new();
+    // `ROSTER_BENCH_ONLY=import,reminders` runs only the long sections named (and the short ones).
+    let only = std::env::var("ROSTER_BENCH_ONLY").ok();
+    let wanted = |section: &str| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|s| s.trim() == section))
+    };
 
     // Login against one bare argon2id hash with the same parameters.
     let login_body = json!({ "email": admin_email, "password": PASSWORD });
@@ -328,26 +335,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         samples: starts.0.len(),
     });
 
-    // Import: throughput against the bare loop, then peak memory for two file sizes. 20,000
-    // people (about 140,000 items, and as many again for the loop) by default: at 100,000
-    // (`ROSTER_BENCH_IMPORT_ROWS`) DynamoDB Local's in-memory JVM fills its heap on a 24 GB
-    // machine and both rates measure its garbage collector.
-    let import_rows = std::env::var("ROSTER_BENCH_IMPORT_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
     let patient = import::Patient::new(&aws);
-    rows.push(import::throughput(&functions, &patient, &config, &organisation, import_rows).await?);
-    let small = import::peak_memory_kb(&patient, &config, &organisation, 100_000).await?;
-    let large = import::peak_memory_kb(&patient, &config, &organisation, 1_000_000).await?;
-    rows.push(Row {
-        budget: "import peak RSS: 1M rows vs 100k rows",
-        measured: format!("{:.1} MB", large as f64 / 1024.0),
-        limit: format!("{:.1} MB + 10 %", small as f64 / 1024.0),
-        ratio: large as f64 / small as f64,
-        max_ratio: 1.1,
-        samples: 2,
-    });
+    if wanted("import") {
+        // Import: throughput against the bare loop, then peak memory for two file sizes. 20,000
+        // people (about 140,000 items, and as many again for the loop) by default: at 100,000
+        // (`ROSTER_BENCH_IMPORT_ROWS`) DynamoDB Local's in-memory JVM fills its heap on a 24 GB
+        // machine and both rates measure its garbage collector.
+        let import_rows = std::env::var("ROSTER_BENCH_IMPORT_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        rows.push(
+            import::throughput(&functions, &patient, &config, &organisation, import_rows).await?,
+        );
+        let small = import::peak_memory_kb(&patient, &config, &organisation, 100_000).await?;
+        let large = import::peak_memory_kb(&patient, &config, &organisation, 1_000_000).await?;
+        rows.push(Row {
+            budget: "import peak RSS: 1M rows vs 100k rows",
+            measured: format!("{:.1} MB", large as f64 / 1024.0),
+            limit: format!("{:.1} MB + 10 %", small as f64 / 1024.0),
+            ratio: large as f64 / small as f64,
+            max_ratio: 1.1,
+            samples: 2,
+        });
+    }
+
+    if wanted("reminders") {
+        let site: Value = http
+            .post(format!("{base}/v1/admin/sites"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": "Bench HQ" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let booker = reminders::Booker {
+            organisation: &organisation,
+            person: &user,
+            site: site["id"].as_str().ok_or("site not created")?,
+        };
+        rows.push(reminders::ratio(&functions, &patient, &config, &booker).await?);
+    }
 
     println!(
         "{:<48} {:>12} {:>26} {:>7} {:>8} {:>7}",
