@@ -122,9 +122,19 @@ impl Stack {
 
     /// The URL of moto's email outbox.
     pub fn outbox_url(&self) -> String {
-        let endpoint =
-            std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set by make test");
-        format!("{}/_roster/outbox", endpoint.trim_end_matches('/'))
+        moto_view("outbox")
+    }
+
+    /// The messages SNS published to the phone endpoint `arn`, oldest first.
+    pub async fn phone_messages(&self, arn: &str) -> Vec<String> {
+        let published: std::collections::HashMap<String, Vec<String>> =
+            reqwest::get(moto_view("sns"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        published.get(arn).cloned().unwrap_or_default()
     }
 }
 
@@ -433,6 +443,12 @@ pub fn sample_event(name: &str) -> Value {
     let path = repo_root().join("events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One of the views `scripts/moto_server.py` adds to moto (`/_roster/{name}`).
+fn moto_view(name: &str) -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set by make test");
+    format!("{}/_roster/{name}", endpoint.trim_end_matches('/'))
 }
 
 /// A DynamoDB Local of the test's own (the JVM from `make test`'s tools), for tests that stop it.
