@@ -1,5 +1,5 @@
 # Roster: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test bench check fmt lint tools
+.PHONY: dev test bench load check fmt lint tools
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/roster/target
 
@@ -12,6 +12,10 @@ test:
 ## performance budgets (release build), printed as a table and written to target/bench/latest.json
 bench:
 	@scripts/bench.sh
+
+## 50 clients for 60 s of profile reads and writes: latency percentiles, no error but 412, no lost update
+load:
+	@scripts/load.sh
 
 ## fmt check, clippy and cfn-lint, as CI runs them
 check: tools

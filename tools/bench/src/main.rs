@@ -3,6 +3,7 @@
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
 mod import;
+mod load;
 mod reminders;
 
 use std::{
@@ -15,6 +16,8 @@ use roster_domain::{credentials::hash_password, session::secret_hash};
 use roster_local::{LocalConfig, dev::local_router, provision::push_applications};
 use roster_store::CallCounter;
 use serde_json::{Value, json};
+
+use crate::import::BenchError;
 
 const PASSWORD: &str = "Bench-password-42";
 
@@ -62,8 +65,35 @@ impl Row {
     }
 }
 
+/// A new organisation with `settings` through the platform API: its id and its admin's email
+/// (password `PASSWORD`).
+async fn create_organisation(
+    http: &reqwest::Client,
+    base: &str,
+    platform_token: &str,
+    settings: Value,
+) -> Result<(String, String), BenchError> {
+    let admin_email = format!(
+        "bench.{}@example.com",
+        roster_domain::ids::UserId::generate()
+    );
+    let created: Value = http
+        .post(format!("{base}/v1/platform/organisations"))
+        .bearer_auth(platform_token)
+        .json(&json!({ "name": "Bench", "settings": settings, "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let organisation = created["organisation"]["id"]
+        .as_str()
+        .ok_or_else(|| format!("organisation not created: {created}"))?
+        .to_owned();
+    Ok((organisation, admin_email))
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), BenchError> {
     let args: Vec<String> = std::env::args().collect();
     if let [_, command, event] = args.as_slice()
         && command == "import-once"
@@ -88,22 +118,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tokio::spawn(async move { axum::serve(listener, router).await });
     let http = reqwest::Client::new();
 
-    let admin_email = format!(
-        "bench.{}@example.com",
-        roster_domain::ids::UserId::generate()
-    );
-    let created: Value = http
-        .post(format!("{base}/v1/platform/organisations"))
-        .bearer_auth(config.platform_token.as_deref().ok_or("ROSTER_PLATFORM_TOKEN is required")?)
-        .json(&json!({ "name": "Bench", "settings": { "checkin_enabled": true }, "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let organisation = created["organisation"]["id"]
-        .as_str()
-        .ok_or("organisation not created")?
-        .to_owned();
+    let platform_token = config
+        .platform_token
+        .as_deref()
+        .ok_or("ROSTER_PLATFORM_TOKEN is required")?;
+    if args.get(1).is_some_and(|command| command == "load") {
+        return load::run(&http, &base, platform_token).await;
+    }
+    let (organisation, admin_email) = create_organisation(
+        &http,
+        &base,
+        platform_token,
+        json!({ "checkin_enabled": true }),
+    )
+    .await?;
 
     let mut rows = Vec::new();
     // `ROSTER_BENCH_ONLY=import,reminders` runs only the long sections named (and the short ones).
