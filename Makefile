@@ -1,5 +1,5 @@
 # Roster: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test bench load check fmt lint tools
+.PHONY: dev test bench load fuzz check fmt lint tools
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/roster/target
 
@@ -16,6 +16,10 @@ bench:
 ## 50 clients for 60 s of profile reads and writes: latency percentiles, no error but 412, no lost update
 load:
 	@scripts/load.sh
+
+## every fuzz target for ROSTER_FUZZ_SECONDS (30) each from its seeds; fails on any crash
+fuzz:
+	@scripts/fuzz.sh
 
 ## fmt check, clippy and cfn-lint, as CI runs them
 check: tools

@@ -83,7 +83,7 @@ fn text(value: Option<&Value>) -> Result<&str, FieldProblem> {
 }
 
 /// A push service URL: https to a named host (never an address, never this machine), since Roster
-/// will send requests to it.
+/// will send requests to it; at most 2048 characters as stored (normalised, so percent-encoded).
 fn push_endpoint(value: &str) -> Result<String, FieldProblem> {
     let refused = || {
         FieldProblem::new(
@@ -92,8 +92,19 @@ fn push_endpoint(value: &str) -> Result<String, FieldProblem> {
         )
     };
     let url = url::Url::parse(value.trim()).map_err(|_| refused())?;
-    let named_host = matches!(url.host(), Some(url::Host::Domain(host)) if host.contains('.') && !host.ends_with(".localhost"));
-    if url.scheme() != "https" || !named_host || !url.username().is_empty() || value.len() > 2048 {
+    let named_host = match url.host() {
+        Some(url::Host::Domain(host)) => {
+            // A trailing dot names the same host (`localhost.` is `localhost`).
+            let host = host.trim_end_matches('.');
+            host.contains('.') && !host.ends_with(".localhost")
+        }
+        _ => false,
+    };
+    if url.scheme() != "https"
+        || !named_host
+        || !url.username().is_empty()
+        || url.as_str().len() > 2048
+    {
         return Err(refused());
     }
     Ok(url.to_string())
@@ -158,6 +169,17 @@ mod tests {
         DeviceRegistration::parse(body.as_object().unwrap())
     }
 
+    fn browser(endpoint: &str) -> Value {
+        json!({
+            "platform": "web",
+            "name": "Firefox",
+            "subscription": { "endpoint": endpoint, "keys": {
+                "p256dh": URL_SAFE_NO_PAD.encode([4u8; 65]),
+                "auth": URL_SAFE_NO_PAD.encode([7u8; 16])
+            } }
+        })
+    }
+
     #[test]
     fn a_phone_registers_with_its_token() {
         let device =
@@ -182,6 +204,40 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(device.target, PushTarget::Web { .. }));
+    }
+
+    #[test]
+    fn an_endpoint_is_bounded_as_stored_and_registers_again_as_it_is() {
+        let stored = |device: DeviceRegistration| match device.target {
+            PushTarget::Web { endpoint, .. } => endpoint,
+            other => panic!("{other:?}"),
+        };
+        // 2021 bytes as sent, three times that percent-encoded.
+        let widening = format!("https://push.example/{}", "é".repeat(1000));
+        assert!(widening.len() <= 2048);
+        assert_eq!(
+            parse(browser(&widening)).unwrap_err().fields(),
+            ["subscription.endpoint"]
+        );
+        let endpoint = stored(parse(browser("https://push.example/é/../ok")).unwrap());
+        assert_eq!(stored(parse(browser(&endpoint)).unwrap()), endpoint);
+    }
+
+    #[test]
+    fn an_endpoint_never_names_this_machine_even_with_a_trailing_dot() {
+        for endpoint in [
+            "https://localhost/x",
+            "https://localhost./x",
+            "https://push.localhost./x",
+            "https://127.0.0.1./x",
+            "https://[::1]/x",
+        ] {
+            assert_eq!(
+                parse(browser(endpoint)).unwrap_err().fields(),
+                ["subscription.endpoint"],
+                "{endpoint}"
+            );
+        }
     }
 
     #[test]

@@ -411,11 +411,9 @@ impl ProfilePatch {
         patching.set(Attribute::EmergencyOfficer, self.emergency_officer, |p| {
             &mut p.emergency_officer
         });
-        patching.set(
-            Attribute::AvatarUrl,
-            self.photo.as_ref().map(resolve),
-            |p| &mut p.photo,
-        );
+        patching.set(Attribute::Photo, self.photo.as_ref().map(resolve), |p| {
+            &mut p.photo
+        });
         let Patching {
             next,
             changed,
@@ -741,6 +739,22 @@ mod tests {
         );
         let (next, _) = flags.apply(&profile(), Owner::Admin).unwrap();
         assert!(next.first_aider);
+    }
+
+    #[test]
+    fn an_imported_photo_is_owned_as_the_photo_and_leaves_the_avatar_to_the_person() {
+        let patch = ProfilePatch {
+            photo: Some(Change::Set("ada.jpg".to_owned())),
+            ..ProfilePatch::default()
+        };
+        let (next, changed) = patch.apply(&profile(), Owner::Csv).unwrap();
+        assert_eq!(next.photo.as_deref(), Some("ada.jpg"));
+        assert_eq!(changed, [Attribute::Photo]);
+        assert_eq!(next.managed_by.owner(Attribute::Photo), Owner::Csv);
+        assert_eq!(
+            next.managed_by.owner(Attribute::AvatarUrl),
+            Owner::SelfService
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub enum Filter {
 
 /// Filters longer than this are refused (a client never needs more; bounds parsing work).
 pub const MAX_FILTER_LENGTH: usize = 2048;
+/// Parentheses and value-path brackets nest at most this deep (a client never needs more; bounds
+/// the recursion of parsing, evaluating and dropping a filter, which would otherwise overflow a
+/// worker thread's stack well within `MAX_FILTER_LENGTH`).
+pub const MAX_NESTING: usize = 32;
 
 fn invalid(detail: impl Into<String>) -> ScimProblem {
     ScimProblem::new(ScimType::InvalidFilter, detail)
@@ -126,6 +130,8 @@ fn tokens(input: &str) -> Result<Vec<Token>, ScimProblem> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Parentheses and brackets open at `at`.
+    depth: usize,
 }
 
 fn keyword(token: Option<&Token>, word: &str) -> bool {
@@ -176,10 +182,23 @@ impl Parser {
         if self.next() != Some(Token::Open) {
             return Err(invalid("expected '(' after not"));
         }
-        let inner = self.or()?;
+        let inner = self.nested()?;
         if self.next() != Some(Token::Close) {
             return Err(invalid("a '(' is not closed"));
         }
+        Ok(inner)
+    }
+
+    /// The filter inside a '(' or '[' just read.
+    fn nested(&mut self) -> Result<Filter, ScimProblem> {
+        if self.depth == MAX_NESTING {
+            return Err(invalid(format!(
+                "the filter nests more than {MAX_NESTING} levels"
+            )));
+        }
+        self.depth += 1;
+        let inner = self.or()?;
+        self.depth -= 1;
         Ok(inner)
     }
 
@@ -189,7 +208,7 @@ impl Parser {
         };
         if self.peek() == Some(&Token::OpenBracket) {
             self.next();
-            let inner = self.or()?;
+            let inner = self.nested()?;
             if self.next() != Some(Token::CloseBracket) {
                 return Err(invalid("a '[' is not closed"));
             }
@@ -263,6 +282,7 @@ impl Filter {
         let mut parser = Parser {
             tokens: tokens(input)?,
             at: 0,
+            depth: 0,
         };
         if parser.tokens.is_empty() {
             return Err(invalid("the filter is empty"));
@@ -592,6 +612,34 @@ mod tests {
             assert_eq!(problem.scim_type, ScimType::InvalidFilter, "{filter}");
         }
         assert!(Filter::parse(&"a".repeat(3000), ResourceKind::User).is_err());
+    }
+
+    #[test]
+    fn deeply_nested_filters_are_refused_without_overflowing_the_stack() {
+        let parse = |filter: &str| Filter::parse(filter, ResourceKind::User);
+        let parenthesised =
+            |depth: usize| format!("{}userName pr{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse(&parenthesised(MAX_NESTING)).is_ok());
+        assert!(parse(&parenthesised(MAX_NESTING + 1)).is_err());
+        let negated =
+            |depth: usize| format!("{}userName pr{}", "not (".repeat(depth), ")".repeat(depth));
+        assert!(parse(&negated(MAX_NESTING)).is_ok());
+        assert!(parse(&negated(MAX_NESTING + 1)).is_err());
+        let in_value_path = format!("emails[{}]", parenthesised(MAX_NESTING));
+        assert!(parse(&in_value_path).is_err(), "the bracket is a level too");
+
+        // Within the length limit, and deep enough to overflow a 2 MiB stack (a tokio worker's)
+        // if nesting were not bounded.
+        let deepest = parenthesised(1010);
+        assert!(deepest.len() <= MAX_FILTER_LENGTH);
+        let problem = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || Filter::parse(&deepest, ResourceKind::User).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(problem.scim_type, ScimType::InvalidFilter);
+        assert!(problem.detail.contains("nests"), "{}", problem.detail);
     }
 
     #[test]
