@@ -5,6 +5,7 @@ mod admin;
 mod credentials;
 mod foundation;
 mod imports;
+mod openapi;
 mod profile;
 mod push;
 mod reservations;
