@@ -33,7 +33,12 @@ fn schemes(operation: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_document_is_served_without_credentials_and_each_operation_is_routed() {
     let app = spawn_app(&stack().await.functions()).await;
-    let response = app.http.get(app.url("/v1/openapi.json")).send().await.unwrap();
+    let response = app
+        .http
+        .get(app.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     let document: Value = response.json().await.unwrap();
@@ -110,7 +115,11 @@ async fn every_documented_request_body_is_read_as_json_by_its_handler() {
 async fn an_empty_name_prefix_lists_every_user() {
     let app = spawn_app(&stack().await.functions()).await;
     let (organisation, session) = organisation(&app, json!({})).await;
-    let response = app.get("/v1/admin/users?q=", &session).send().await.unwrap();
+    let response = app
+        .get("/v1/admin/users?q=", &session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.unwrap();
     assert_eq!(page["items"][0]["id"], organisation.admin_id);
