@@ -7,7 +7,9 @@ roster_stack_env bench "${ROSTER_BENCH_DYNAMODB_PORT:-28000}" "${ROSTER_BENCH_MO
 
 scripts/tools.sh
 trap 'scripts/stack.sh stop bench' EXIT
-scripts/stack.sh start bench "$ROSTER_DYNAMODB_PORT" "$ROSTER_MOTO_PORT"
+# The bench stores over a million items (imports, 200,000 reservations): more heap than the JVM's
+# default quarter of the machine's memory leaves room for.
+ROSTER_DYNAMODB_HEAP=${ROSTER_DYNAMODB_HEAP:-12g} scripts/stack.sh start bench "$ROSTER_DYNAMODB_PORT" "$ROSTER_MOTO_PORT"
 cargo run --quiet -p roster-local -- provision
 cargo build --quiet --release -p roster-bench -p profile-api
 ROSTER_BENCH_BINARY_DIR="$CARGO_TARGET_DIR/release" "$CARGO_TARGET_DIR/release/roster-bench"

@@ -1,8 +1,9 @@
 """moto server for Roster's local stack, plus the email outbox.
 
-moto keeps what SES receives inside its own process, so this wrapper serves moto's normal API and,
-at GET /_roster/outbox, the messages SES v2 accepted, newest last, as
-[{"to": [...], "subject": "...", "raw": "<whole MIME message>"}].
+moto keeps what SES and SNS receive inside its own process, so this wrapper serves moto's normal
+API and, at GET /_roster/outbox, the messages SES v2 accepted, newest last, as
+[{"to": [...], "subject": "...", "raw": "<whole MIME message>"}], and at GET /_roster/sns the
+messages published to each SNS platform endpoint (phones), as {"<endpoint arn>": ["<message>"]}.
 
 Usage: python moto_server.py HOST PORT
 """
@@ -14,9 +15,11 @@ import sys
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.ses.models import RawMessage, ses_backends
+from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
 OUTBOX_PATH = "/_roster/outbox"
+SNS_PATH = "/_roster/sns"
 
 
 def outbox():
@@ -45,10 +48,22 @@ def outbox():
     return messages
 
 
+def phone_messages():
+    published = {}
+    for _account, regions in sns_backends.items():
+        for _region, backend in regions.items():
+            for arn, endpoint in backend.platform_endpoints.items():
+                published[arn] = list(endpoint.messages.values())
+    return published
+
+
 def with_outbox(moto_app):
+    views = {OUTBOX_PATH: outbox, SNS_PATH: phone_messages}
+
     def app(environ, start_response):
-        if environ.get("PATH_INFO") == OUTBOX_PATH and environ.get("REQUEST_METHOD") == "GET":
-            body = json.dumps(outbox()).encode("utf-8")
+        view = views.get(environ.get("PATH_INFO"))
+        if view is not None and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps(view()).encode("utf-8")
             start_response(
                 "200 OK",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],

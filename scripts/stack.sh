@@ -34,7 +34,9 @@ case $action in
     mkdir -p "$dir"
     if ! alive dynamodb; then
       port_free "$ddb_port" || { echo "stack: port $ddb_port is taken by another program" >&2; exit 1; }
-      (cd "$tools/dynamodb-local" && exec java -Djava.library.path=./DynamoDBLocal_lib \
+      # ROSTER_DYNAMODB_HEAP (e.g. 12g) raises the JVM's heap for stacks that hold millions of items.
+      (cd "$tools/dynamodb-local" && exec java ${ROSTER_DYNAMODB_HEAP:+-Xmx$ROSTER_DYNAMODB_HEAP} \
+        -Djava.library.path=./DynamoDBLocal_lib \
         -jar DynamoDBLocal.jar -inMemory -port "$ddb_port") >"$dir/dynamodb.log" 2>&1 &
       echo $! > "$dir/dynamodb.pid"
     fi

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{KeyType, ProjectionType};
 use aws_sdk_sesv2::types::{EmailContent, RawMessage};
 use roster_e2e::{PrivateDynamoDb, sample_event, spawn_app, stack};
-use roster_local::{events::s3_put_event, provision::create_table, watch::BucketWatcher};
+use roster_local::{events::s3_put_event, watch::BucketWatcher};
 use serde_json::{Value, json};
 
 fn unique(prefix: &str) -> String {
@@ -32,15 +32,7 @@ async fn health_answers_200_when_the_table_is_reachable() {
 async fn health_answers_503_once_dynamodb_local_is_stopped() {
     let stack = stack().await;
     let mut dynamodb = PrivateDynamoDb::start().await;
-    let mut clients = stack.clients();
-    clients.dynamodb = dynamodb.client(&stack.aws);
-    create_table(
-        &clients.dynamodb,
-        &stack.config.table_name,
-        &stack.template().table,
-    )
-    .await
-    .unwrap();
+    let clients = dynamodb.clients(stack).await;
     let app = spawn_app(&stack.functions_with(&clients, profile_api::system_clock())).await;
     let before = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(before.status(), 200);

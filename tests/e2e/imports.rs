@@ -11,7 +11,6 @@ use roster_e2e::{
 use roster_local::{
     Functions,
     events::{CreatedObject, s3_put_event},
-    provision::create_table,
 };
 use roster_store::{DynamoTable, UserFilter};
 use serde_json::{Value, json};
@@ -966,116 +965,188 @@ async fn an_import_reads_one_version_of_its_file_even_when_resumed() {
     );
 }
 
-/// Runs alone (see `.config/nextest.toml`), on a DynamoDB Local of its own so that its 20,000
-/// people do not slow the tests that read the whole shared table.
-#[tokio::test]
-async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_exactly_once() {
-    let stack = stack().await;
-    let dynamodb = PrivateDynamoDb::start().await;
-    let mut clients = stack.clients();
-    clients.dynamodb = dynamodb.client(&stack.aws);
-    create_table(
-        &clients.dynamodb,
-        &stack.config.table_name,
-        &stack.template().table,
-    )
-    .await
-    .unwrap();
-    let importing = importing_with(
-        stack.functions_with(&clients, profile_api::system_clock()),
-        clients.dynamodb.clone(),
-    )
-    .await;
-    let rows = 20_000;
-    let mut csv = String::from("First name,Last name,Email\n");
-    let marker = UserId::generate();
-    for i in 0..rows {
-        csv.push_str(&format!("Row,Number{i},row{i}.{marker}@example.com\n"));
-    }
-    let key = format!("sync/{}/big.csv", importing.organisation.id);
-    put_object(&key, csv.as_bytes()).await;
-    let event = put_event(&key).await;
+/// 20,000 people as a sync drop, imported by `Importing` on a DynamoDB Local of its own (so that
+/// they do not slow the tests that read the whole shared table). Such tests run alone (see
+/// `.config/nextest.toml`).
+struct LargeImport {
+    importing: Importing,
+    dynamodb: PrivateDynamoDb,
+    event: Value,
+    rows: u64,
+}
 
-    // Cut the run off once it has applied part of the file.
-    let running = tokio::spawn({
-        let functions = importing.functions.clone();
-        let event = event.clone();
-        async move { functions.invoke("csv-import", event).await }
-    });
-    let import = loop {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let listed: Value = importing
-            .app
-            .get("/v1/admin/imports", &importing.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let import = listed["imports"][0].clone();
-        if import["counts"]["created"].as_u64().unwrap_or(0) >= 2_000 {
-            break import;
+impl LargeImport {
+    const ROWS: u64 = 20_000;
+
+    async fn new(dynamodb: PrivateDynamoDb) -> Self {
+        let stack = stack().await;
+        let clients = dynamodb.clients(stack).await;
+        let importing = importing_with(
+            stack.functions_with(&clients, profile_api::system_clock()),
+            clients.dynamodb.clone(),
+        )
+        .await;
+        let mut csv = String::from("First name,Last name,Email\n");
+        let marker = UserId::generate();
+        for i in 0..Self::ROWS {
+            csv.push_str(&format!("Row,Number{i},row{i}.{marker}@example.com\n"));
         }
-        assert!(
-            !running.is_finished(),
-            "the run ended before it was cut off"
-        );
-    };
-    running.abort();
-    let _ = running.await;
-    let cut = importing.report(import["id"].as_str().unwrap()).await;
-    assert_eq!(cut["status"], "running");
-    assert!(cut["counts"]["created"].as_u64().unwrap() < rows);
+        let key = format!("sync/{}/big.csv", importing.organisation.id);
+        put_object(&key, csv.as_bytes()).await;
+        let event = put_event(&key).await;
+        Self {
+            importing,
+            dynamodb,
+            event,
+            rows: Self::ROWS,
+        }
+    }
 
-    // The redelivery (Lambda's retry of the same event) finishes it.
-    let run = importing.deliver(event).await;
-    let done = &run["received"][0]["import"];
-    assert_eq!(done["status"], "done", "{run}");
-    assert_eq!(done["counts"]["created"], rows, "{run}");
-    assert_eq!(done["counts"]["errors"], 0);
-
-    let users = importing.users().await;
-    assert_eq!(
-        users.len() as u64,
-        rows + 1,
-        "every row once, plus the admin"
-    );
-    let mut names: Vec<&str> = users.iter().map(|u| u.profile.last_name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    assert_eq!(names.len() as u64, rows + 1);
-
-    // The report holds each row exactly once.
-    let id = done["id"].as_str().unwrap();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/v1/admin/imports/{id}?cursor={c}"),
-            None => format!("/v1/admin/imports/{id}"),
-        };
-        let page: Value = importing
-            .app
-            .get(&path, &importing.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for row in page["rows"].as_array().unwrap() {
-            assert_eq!(row["status"], "created");
+    /// Starts the import, and answers once it has created `created` people, with the running
+    /// invocation.
+    async fn run_until_created(
+        &self,
+        created: u64,
+    ) -> tokio::task::JoinHandle<Result<Value, String>> {
+        let running = tokio::spawn({
+            let functions = self.importing.functions.clone();
+            let event = self.event.clone();
+            async move {
+                functions
+                    .invoke("csv-import", event)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        });
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if self.latest_import().await["counts"]["created"]
+                .as_u64()
+                .unwrap_or(0)
+                >= created
+            {
+                return running;
+            }
             assert!(
-                seen.insert(row["row"].as_u64().unwrap()),
-                "row {} twice",
-                row["row"]
+                !running.is_finished(),
+                "the run ended before it was cut off"
             );
         }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
     }
-    assert_eq!(seen.len() as u64, rows);
+
+    /// The organisation's latest import, as the admin's list shows it.
+    async fn latest_import(&self) -> Value {
+        let listed: Value = self
+            .importing
+            .app
+            .get("/v1/admin/imports", &self.importing.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["imports"][0].clone()
+    }
+
+    /// Delivers the event again (Lambda's retry) and checks that the run finished the file with
+    /// every row imported exactly once, in the people and in the report.
+    async fn redeliver_and_check_every_row_once(&self) {
+        let importing = &self.importing;
+        let rows = self.rows;
+        let run = importing.deliver(self.event.clone()).await;
+        let done = &run["received"][0]["import"];
+        assert_eq!(done["status"], "done", "{run}");
+        assert_eq!(done["counts"]["created"], rows, "{run}");
+        assert_eq!(done["counts"]["errors"], 0);
+
+        let users = importing.users().await;
+        assert_eq!(
+            users.len() as u64,
+            rows + 1,
+            "every row once, plus the admin"
+        );
+        let mut names: Vec<&str> = users.iter().map(|u| u.profile.last_name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len() as u64, rows + 1);
+
+        // The report holds each row exactly once.
+        let id = done["id"].as_str().unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/v1/admin/imports/{id}?cursor={c}"),
+                None => format!("/v1/admin/imports/{id}"),
+            };
+            let page: Value = importing
+                .app
+                .get(&path, &importing.token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            for row in page["rows"].as_array().unwrap() {
+                assert_eq!(row["status"], "created");
+                assert!(
+                    seen.insert(row["row"].as_u64().unwrap()),
+                    "row {} twice",
+                    row["row"]
+                );
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len() as u64, rows);
+    }
+}
+
+#[tokio::test]
+async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_exactly_once() {
+    let large = LargeImport::new(PrivateDynamoDb::start().await).await;
+
+    let running = large.run_until_created(2_000).await;
+    running.abort();
+    let _ = running.await;
+    let cut = large.latest_import().await;
+    assert_eq!(cut["status"], "running");
+    assert!(cut["counts"]["created"].as_u64().unwrap() < large.rows);
+
+    large.redeliver_and_check_every_row_once().await;
+}
+
+#[tokio::test]
+async fn twenty_thousand_rows_survive_dynamodb_stopping_mid_run_and_the_api_answers_503_meanwhile()
+{
+    let mut large = LargeImport::new(PrivateDynamoDb::start_persistent().await).await;
+
+    let running = large.run_until_created(2_000).await;
+    large.dynamodb.stop();
+
+    // The run fails (for Lambda to retry) instead of hanging or claiming success.
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(120), running)
+        .await
+        .expect("the run ends once DynamoDB is gone")
+        .unwrap();
+    assert!(outcome.is_err(), "the cut run reported {outcome:?}");
+    // The API says the service is unavailable, in a problem body.
+    let response = large
+        .importing
+        .app
+        .get("/v1/admin/imports", &large.importing.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "service_unavailable");
+
+    // DynamoDB comes back; the same service (not restarted) finishes the file on the retry.
+    large.dynamodb.restart().await;
+    large.redeliver_and_check_every_row_once().await;
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod credentials;
+mod faults;
 mod foundation;
 mod imports;
 mod openapi;

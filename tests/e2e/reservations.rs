@@ -84,14 +84,19 @@ impl Booking {
 
     /// Runs the scheduled `job` as EventBridge would at `at`.
     async fn run_job(&self, job: &str, at: &str) -> Value {
+        self.run_job_with(&stack().await.functions(), job, at).await
+    }
+
+    /// Runs the scheduled `job` at `at` in `functions` (clients of their own).
+    async fn run_job_with(
+        &self,
+        functions: &roster_local::Functions,
+        job: &str,
+        at: &str,
+    ) -> Value {
         let mut event = roster_e2e::sample_event(&format!("jobs-{job}.json"));
         event["time"] = json!(at);
-        stack()
-            .await
-            .functions()
-            .invoke("jobs", event)
-            .await
-            .unwrap()
+        functions.invoke("jobs", event).await.unwrap()
     }
 }
 
@@ -569,4 +574,106 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
         .run_job("checkin-reminder", "2032-02-02T12:00:00Z")
         .await;
     assert_eq!(emails(admin).await, 2);
+}
+
+#[tokio::test]
+async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_back() {
+    use roster_domain::{
+        device::PushTarget,
+        ids::{DeviceId, OrganisationId, UserId},
+    };
+    let booking = Booking::new(json!({ "checkin_enabled": true })).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "off" } }),
+        )
+        .await;
+    let stack = stack().await;
+    // A phone with its SNS endpoint, as registration leaves it.
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let endpoint = sns
+        .create_platform_endpoint()
+        .platform_application_arn(stack.push.apns.clone().unwrap())
+        .token(format!("token-{}", UserId::generate()))
+        .send()
+        .await
+        .unwrap()
+        .endpoint_arn
+        .unwrap();
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let phone = roster_store::Device {
+        id: DeviceId::generate(),
+        name: "iPhone".to_owned(),
+        target: PushTarget::Ios {
+            token: "token".to_owned(),
+        },
+        endpoint_arn: Some(endpoint.clone()),
+        push_enabled: true,
+        active: true,
+        created_at: Utc::now(),
+    };
+    table
+        .put_device(
+            &OrganisationId::try_from(booking.organisation_id.as_str()).unwrap(),
+            &UserId::try_from(booking.admin_id.as_str()).unwrap(),
+            &phone,
+        )
+        .await
+        .unwrap();
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2033-03-03T09:00:00Z",
+            "2033-03-03T17:00:00Z",
+            false,
+        )
+        .await;
+
+    // SES and SNS unreachable: the run sends nothing and keeps both for a retry.
+    let mut down = stack.clients();
+    let closed_port = "http://127.0.0.1:9";
+    down.ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&stack.aws)
+            .endpoint_url(closed_port)
+            .build(),
+    );
+    down.sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&stack.aws)
+            .endpoint_url(closed_port)
+            .build(),
+    );
+    let failing = stack.functions_with(&down, profile_api::system_clock());
+    let run = booking
+        .run_job_with(&failing, "checkin-reminder", "2033-03-03T09:00:00Z")
+        .await;
+    assert_eq!(run["email"]["retry"], 1, "{run}");
+    assert_eq!(run["push"]["retry"], 1, "{run}");
+    assert_eq!(emails(&booking.admin_email).await, 0);
+    assert!(stack.phone_messages(&endpoint).await.is_empty());
+
+    // Back up: the next run sends each once, and the one after sends nothing again.
+    let run = booking
+        .run_job("checkin-reminder", "2033-03-03T09:05:00Z")
+        .await;
+    assert_eq!(
+        (&run["email"]["sent"], &run["push"]["sent"]),
+        (&json!(1), &json!(1)),
+        "{run}"
+    );
+    let run = booking
+        .run_job("checkin-reminder", "2033-03-03T09:10:00Z")
+        .await;
+    assert_eq!(
+        (&run["email"]["sent"], &run["push"]["sent"]),
+        (&json!(0), &json!(0)),
+        "{run}"
+    );
+    assert_eq!(emails(&booking.admin_email).await, 1);
+    let published = stack.phone_messages(&endpoint).await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert!(published[0].contains("Desk 4.12"), "{}", published[0]);
 }

@@ -15,7 +15,7 @@ use aws_config::SdkConfig;
 use roster_local::{
     Clients, Functions, LocalConfig,
     dev::local_router,
-    provision::{PushApplications, push_applications},
+    provision::{PushApplications, create_table, push_applications},
     template::Template,
 };
 use roster_store::CallCounter;
@@ -122,13 +122,24 @@ impl Stack {
 
     /// The URL of moto's email outbox.
     pub fn outbox_url(&self) -> String {
-        let endpoint =
-            std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set by make test");
-        format!("{}/_roster/outbox", endpoint.trim_end_matches('/'))
+        moto_view("outbox")
+    }
+
+    /// The messages SNS published to the phone endpoint `arn`, oldest first.
+    pub async fn phone_messages(&self, arn: &str) -> Vec<String> {
+        let published: std::collections::HashMap<String, Vec<String>> =
+            reqwest::get(moto_view("sns"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        published.get(arn).cloned().unwrap_or_default()
     }
 }
 
 /// The local server (HTTP API and invoke route) of `functions` on an ephemeral loopback port.
+#[derive(Clone)]
 pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
@@ -434,48 +445,97 @@ pub fn sample_event(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// One of the views `scripts/moto_server.py` adds to moto (`/_roster/{name}`).
+fn moto_view(name: &str) -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set by make test");
+    format!("{}/_roster/{name}", endpoint.trim_end_matches('/'))
+}
+
 /// A DynamoDB Local of the test's own (the JVM from `make test`'s tools), for tests that stop it.
-/// Killed when dropped.
+/// In memory, or kept in files so that it can be stopped and started again with its data, as a
+/// real outage and recovery would look to the service. Killed when dropped.
 pub struct PrivateDynamoDb {
-    process: Child,
+    process: Option<Child>,
+    port: u16,
+    /// The database's folder when it persists.
+    files: Option<tempfile::TempDir>,
     pub endpoint: String,
 }
 
 impl PrivateDynamoDb {
+    /// An in-memory instance.
     pub async fn start() -> Self {
-        let dir = std::env::var("ROSTER_DYNAMODB_LOCAL_DIR")
-            .expect("ROSTER_DYNAMODB_LOCAL_DIR is set by make test");
+        Self::launch(None).await
+    }
+
+    /// An instance that keeps its data in files, across `stop` and `restart`.
+    pub async fn start_persistent() -> Self {
+        Self::launch(Some(tempfile::tempdir().expect("a temporary folder"))).await
+    }
+
+    async fn launch(files: Option<tempfile::TempDir>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let process = std::process::Command::new("java")
-            .current_dir(&dir)
-            .args([
-                "-Djava.library.path=./DynamoDBLocal_lib",
-                "-jar",
-                "DynamoDBLocal.jar",
-                "-inMemory",
-                "-port",
-            ])
-            .arg(port.to_string())
+        let mut instance = Self {
+            process: None,
+            port,
+            files,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        instance.restart().await;
+        instance
+    }
+
+    /// Starts the instance (again) on its port, and waits until it takes connections.
+    pub async fn restart(&mut self) {
+        let dir = std::env::var("ROSTER_DYNAMODB_LOCAL_DIR")
+            .expect("ROSTER_DYNAMODB_LOCAL_DIR is set by make test");
+        let mut command = std::process::Command::new("java");
+        command.current_dir(&dir).args([
+            "-Djava.library.path=./DynamoDBLocal_lib",
+            "-jar",
+            "DynamoDBLocal.jar",
+        ]);
+        match &self.files {
+            Some(files) => command.arg("-sharedDb").arg("-dbPath").arg(files.path()),
+            None => command.arg("-inMemory"),
+        };
+        let process = command
+            .arg("-port")
+            .arg(self.port.to_string())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("java runs DynamoDB Local");
-        let endpoint = format!("http://127.0.0.1:{port}");
+        self.process = Some(process);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
             .is_err()
         {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "DynamoDB Local did not start on port {port}"
+                "DynamoDB Local did not start on port {}",
+                self.port
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { process, endpoint }
+    }
+
+    /// The stack's clients with DynamoDB on this instance, after creating the table on it.
+    pub async fn clients(&self, stack: &Stack) -> Clients {
+        let mut clients = stack.clients();
+        clients.dynamodb = self.client(&stack.aws);
+        create_table(
+            &clients.dynamodb,
+            &stack.config.table_name,
+            &stack.template().table,
+        )
+        .await
+        .expect("the table on the private DynamoDB Local");
+        clients
     }
 
     /// A DynamoDB client of this instance (an explicit endpoint outranks the environment's).
@@ -486,9 +546,19 @@ impl PrivateDynamoDb {
         aws_sdk_dynamodb::Client::from_conf(config)
     }
 
+    /// Stops the instance as a service stop would (SIGTERM, so that a persistent one closes its
+    /// files: killed outright, DynamoDB Local loses writes it had acknowledged).
     pub fn stop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
+        if let Some(mut process) = self.process.take() {
+            let terminated = std::process::Command::new("kill")
+                .arg(process.id().to_string())
+                .status()
+                .is_ok_and(|status| status.success());
+            if !terminated {
+                let _ = process.kill();
+            }
+            let _ = process.wait();
+        }
     }
 }
 

@@ -128,6 +128,16 @@ fn copy_item(key: &Key, reservation: &Reservation) -> Item {
     .item()
 }
 
+/// The items of `reservation` filed as `filing`: the main item first, then its copies. What
+/// `create_reservation` writes in one transaction; a bulk load (the bench's stored reservations)
+/// may put them with `BatchWriteItem` instead.
+pub fn reservation_items(reservation: &Reservation, filing: &Filing) -> Vec<Item> {
+    let copies = copy_keys(reservation, filing);
+    std::iter::once(main_item(reservation, &copies))
+        .chain(copies.iter().map(|key| copy_item(key, reservation)))
+        .collect()
+}
+
 impl DynamoTable {
     /// Creates `reservation` filed as `filing`, all items in one transaction; `Taken` never
     /// happens (ids are fresh), a repeated id is `Stale`.
@@ -136,15 +146,15 @@ impl DynamoTable {
         reservation: &Reservation,
         filing: &Filing,
     ) -> Result<(), StoreError> {
-        let copies = copy_keys(reservation, filing);
+        let mut items = reservation_items(reservation, filing).into_iter();
         let mut tx = Transaction::default();
         tx.put(
             self,
-            main_item(reservation, &copies),
+            items.next().expect("the main item comes first"),
             Some((Condition::absent(), OnFail::Stale)),
         );
-        for key in &copies {
-            tx.put(self, copy_item(key, reservation), None);
+        for item in items {
+            tx.put(self, item, None);
         }
         tx.commit(self).await
     }

@@ -1,7 +1,7 @@
 //! The import budgets: items written per second against a bare `BatchWriteItem` loop into the
 //! same table, and peak memory of an import process for a 100,000- and a 1,000,000-row file.
 
-use std::{process::Stdio, time::Instant};
+use std::{collections::HashMap, process::Stdio, time::Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
 use roster_local::{
@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use crate::Row;
 
-type BenchError = Box<dyn std::error::Error + Send + Sync>;
+pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Says which step of the import bench failed.
-fn step<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> BenchError {
-    move |error| format!("import bench, {what}: {error}").into()
+/// Says which step of a bench failed.
+pub fn step<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> BenchError {
+    move |error| format!("bench, {what}: {error}").into()
 }
 
 /// Clients for the bench's own bulk work (files of tens of MB, whole-table counts), with the
@@ -104,6 +104,37 @@ async fn item_count(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Result<
     }
 }
 
+/// Puts `items` (at most 25) with `BatchWriteItem`, again until none is left unprocessed.
+pub async fn put_batch(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+) -> Result<(), BenchError> {
+    let mut requests: Vec<WriteRequest> = items
+        .into_iter()
+        .map(|item| {
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("the item is set");
+            WriteRequest::builder().put_request(put).build()
+        })
+        .collect();
+    while !requests.is_empty() {
+        let output = dynamodb
+            .batch_write_item()
+            .request_items(table, requests)
+            .send()
+            .await
+            .map_err(step("a BatchWriteItem"))?;
+        requests = output
+            .unprocessed_items
+            .and_then(|mut unprocessed| unprocessed.remove(table))
+            .unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// Writes `items` items of about the size of an imported person's items with one
 /// `BatchWriteItem` of 25 after another; answers items per second.
 async fn bare_batch_writes(
@@ -116,29 +147,16 @@ async fn bare_batch_writes(
     let mut written = 0;
     while written < items {
         let batch = (items - written).min(25);
-        let mut requests: Vec<WriteRequest> = (written..written + batch)
+        let items = (written..written + batch)
             .map(|i| {
-                let item = PutRequest::builder()
-                    .item("pk", AttributeValue::S(format!("BENCH#{i}")))
-                    .item("sk", AttributeValue::S("ITEM".to_owned()))
-                    .item("payload", AttributeValue::S(payload.clone()))
-                    .build()
-                    .expect("key and item are set");
-                WriteRequest::builder().put_request(item).build()
+                HashMap::from([
+                    ("pk".to_owned(), AttributeValue::S(format!("BENCH#{i}"))),
+                    ("sk".to_owned(), AttributeValue::S("ITEM".to_owned())),
+                    ("payload".to_owned(), AttributeValue::S(payload.clone())),
+                ])
             })
             .collect();
-        while !requests.is_empty() {
-            let output = dynamodb
-                .batch_write_item()
-                .request_items(table, requests)
-                .send()
-                .await
-                .map_err(step("the bare BatchWriteItem loop"))?;
-            requests = output
-                .unprocessed_items
-                .and_then(|mut unprocessed| unprocessed.remove(table))
-                .unwrap_or_default();
-        }
+        put_batch(dynamodb, table, items).await?;
         written += batch;
     }
     Ok(items as f64 / start.elapsed().as_secs_f64())

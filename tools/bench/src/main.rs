@@ -3,6 +3,8 @@
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
 mod import;
+mod load;
+mod reminders;
 
 use std::{
     process::Stdio,
@@ -14,6 +16,8 @@ use roster_domain::{credentials::hash_password, session::secret_hash};
 use roster_local::{LocalConfig, dev::local_router, provision::push_applications};
 use roster_store::CallCounter;
 use serde_json::{Value, json};
+
+use crate::import::BenchError;
 
 const PASSWORD: &str = "Bench-password-42";
 
@@ -61,8 +65,35 @@ impl Row {
     }
 }
 
+/// A new organisation with `settings` through the platform API: its id and its admin's email
+/// (password `PASSWORD`).
+async fn create_organisation(
+    http: &reqwest::Client,
+    base: &str,
+    platform_token: &str,
+    settings: Value,
+) -> Result<(String, String), BenchError> {
+    let admin_email = format!(
+        "bench.{}@example.com",
+        roster_domain::ids::UserId::generate()
+    );
+    let created: Value = http
+        .post(format!("{base}/v1/platform/organisations"))
+        .bearer_auth(platform_token)
+        .json(&json!({ "name": "Bench", "settings": settings, "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let organisation = created["organisation"]["id"]
+        .as_str()
+        .ok_or_else(|| format!("organisation not created: {created}"))?
+        .to_owned();
+    Ok((organisation, admin_email))
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), BenchError> {
     let args: Vec<String> = std::env::args().collect();
     if let [_, command, event] = args.as_slice()
         && command == "import-once"
@@ -87,24 +118,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tokio::spawn(async move { axum::serve(listener, router).await });
     let http = reqwest::Client::new();
 
-    let admin_email = format!(
-        "bench.{}@example.com",
-        roster_domain::ids::UserId::generate()
-    );
-    let created: Value = http
-        .post(format!("{base}/v1/platform/organisations"))
-        .bearer_auth(config.platform_token.as_deref().ok_or("ROSTER_PLATFORM_TOKEN is required")?)
-        .json(&json!({ "name": "Bench", "admin": { "first_name": "Ben", "last_name": "Ch", "email": admin_email, "password": PASSWORD } }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let organisation = created["organisation"]["id"]
-        .as_str()
-        .ok_or("organisation not created")?
-        .to_owned();
+    let platform_token = config
+        .platform_token
+        .as_deref()
+        .ok_or("ROSTER_PLATFORM_TOKEN is required")?;
+    if args.get(1).is_some_and(|command| command == "load") {
+        return load::run(&http, &base, platform_token).await;
+    }
+    let (organisation, admin_email) = create_organisation(
+        &http,
+        &base,
+        platform_token,
+        json!({ "checkin_enabled": true }),
+    )
+    .await?;
 
     let mut rows = Vec::new();
+    // `ROSTER_BENCH_ONLY=import,reminders` runs only the long sections named (and the short ones).
+    let only = std::env::var("ROSTER_BENCH_ONLY").ok();
+    let wanted = |section: &str| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|s| s.trim() == section))
+    };
 
     // Login against one bare argon2id hash with the same parameters.
     let login_body = json!({ "email": admin_email, "password": PASSWORD });
@@ -328,26 +363,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         samples: starts.0.len(),
     });
 
-    // Import: throughput against the bare loop, then peak memory for two file sizes. 20,000
-    // people (about 140,000 items, and as many again for the loop) by default: at 100,000
-    // (`ROSTER_BENCH_IMPORT_ROWS`) DynamoDB Local's in-memory JVM fills its heap on a 24 GB
-    // machine and both rates measure its garbage collector.
-    let import_rows = std::env::var("ROSTER_BENCH_IMPORT_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
     let patient = import::Patient::new(&aws);
-    rows.push(import::throughput(&functions, &patient, &config, &organisation, import_rows).await?);
-    let small = import::peak_memory_kb(&patient, &config, &organisation, 100_000).await?;
-    let large = import::peak_memory_kb(&patient, &config, &organisation, 1_000_000).await?;
-    rows.push(Row {
-        budget: "import peak RSS: 1M rows vs 100k rows",
-        measured: format!("{:.1} MB", large as f64 / 1024.0),
-        limit: format!("{:.1} MB + 10 %", small as f64 / 1024.0),
-        ratio: large as f64 / small as f64,
-        max_ratio: 1.1,
-        samples: 2,
-    });
+    if wanted("import") {
+        // Import: throughput against the bare loop, then peak memory for two file sizes. 20,000
+        // people (about 140,000 items, and as many again for the loop) by default: at 100,000
+        // (`ROSTER_BENCH_IMPORT_ROWS`) DynamoDB Local's in-memory JVM fills its heap on a 24 GB
+        // machine and both rates measure its garbage collector.
+        let import_rows = std::env::var("ROSTER_BENCH_IMPORT_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        rows.push(
+            import::throughput(&functions, &patient, &config, &organisation, import_rows).await?,
+        );
+        let small = import::peak_memory_kb(&patient, &config, &organisation, 100_000).await?;
+        let large = import::peak_memory_kb(&patient, &config, &organisation, 1_000_000).await?;
+        rows.push(Row {
+            budget: "import peak RSS: 1M rows vs 100k rows",
+            measured: format!("{:.1} MB", large as f64 / 1024.0),
+            limit: format!("{:.1} MB + 10 %", small as f64 / 1024.0),
+            ratio: large as f64 / small as f64,
+            max_ratio: 1.1,
+            samples: 2,
+        });
+    }
+
+    if wanted("reminders") {
+        let site: Value = http
+            .post(format!("{base}/v1/admin/sites"))
+            .bearer_auth(&token)
+            .json(&json!({ "name": "Bench HQ" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let booker = reminders::Booker {
+            organisation: &organisation,
+            person: &user,
+            site: site["id"].as_str().ok_or("site not created")?,
+        };
+        rows.push(reminders::ratio(&functions, &patient, &config, &booker).await?);
+    }
 
     println!(
         "{:<48} {:>12} {:>26} {:>7} {:>8} {:>7}",
