@@ -6,6 +6,7 @@ mod credentials;
 mod faults;
 mod foundation;
 mod imports;
+mod isolation;
 mod openapi;
 mod profile;
 mod push;
