@@ -1,5 +1,5 @@
 # Roster: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test bench load fuzz check fmt lint tools
+.PHONY: dev test bench load fuzz fuzz-api check fmt lint tools
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/roster/target
 
@@ -8,6 +8,10 @@ dev:
 
 test:
 	@scripts/test.sh
+
+## schemathesis against the running `make dev` (.local/dev.json), 200 examples per operation
+fuzz-api: tools
+	@scripts/fuzz-api.sh
 
 ## performance budgets (release build), printed as a table and written to target/bench/latest.json
 bench:

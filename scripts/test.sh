@@ -12,3 +12,4 @@ scripts/stack.sh start test "$ROSTER_DYNAMODB_PORT" "$ROSTER_MOTO_PORT"
 cargo run --quiet -p roster-local -- provision
 scripts/dev-smoke.sh
 cargo nextest run --workspace --no-fail-fast --failure-output final
+scripts/fuzz-test-api.sh

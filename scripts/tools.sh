@@ -5,6 +5,8 @@
 #   moto server     <- PyPI moto[server], in a virtualenv (S3, SES v2, SNS)
 #   cfn-lint        <- PyPI, same virtualenv (checks infra/template.yaml)
 #   scim2-cli       <- PyPI, a virtualenv of its own (runs the scim2-tester compliance check)
+#   schemathesis    <- PyPI, a virtualenv of its own with openapi-spec-validator (fuzzes /v1 from
+#                      its OpenAPI document; the validator checks the document is OpenAPI 3.1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,8 @@ MOTO_VERSION=5.2.1
 CFN_LINT_VERSION=1.51.0
 SCIM2_CLI_VERSION=0.6.0
 SCIM2_TESTER_VERSION=0.5.2
+SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
 tools=.local/tools
 mkdir -p "$tools"
@@ -59,5 +63,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   rm -rf "$tools/scim-venv"
   python3 -m venv "$tools/scim-venv"
   "$tools/scim-venv/bin/pip" install --quiet "scim2-cli==$SCIM2_CLI_VERSION" "scim2-tester==$SCIM2_TESTER_VERSION"
+  echo "$want" > "$stamp"
+fi
+
+stamp="$tools/fuzz-venv.version"
+want="schemathesis==$SCHEMATHESIS_VERSION openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "tools: installing $want into a virtualenv"
+  rm -rf "$tools/fuzz-venv"
+  python3 -m venv "$tools/fuzz-venv"
+  "$tools/fuzz-venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION" \
+    "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
   echo "$want" > "$stamp"
 fi

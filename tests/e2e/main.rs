@@ -6,6 +6,8 @@ mod credentials;
 mod faults;
 mod foundation;
 mod imports;
+mod isolation;
+mod openapi;
 mod profile;
 mod push;
 mod reservations;

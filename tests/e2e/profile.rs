@@ -1161,3 +1161,44 @@ async fn a_token_of_another_organisation_reaches_nothing_of_the_first() {
         200
     );
 }
+
+#[tokio::test]
+async fn input_limits_are_answered_413_and_422_naming_the_limit() {
+    let app = spawn_app(&stack().await.functions()).await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    let huge = json!({ "about_me": "x".repeat(70 * 1024) });
+    let response = app
+        .patch("/v1/me", &token, &etag, &huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "body_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("65536 bytes"),
+        "{problem}"
+    );
+
+    let long = json!({ "department": "x".repeat(5_000) });
+    let response = app
+        .patch("/v1/me", &token, &etag, &long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        roster_e2e::problem_errors(&problem),
+        [("department".to_owned(), "too_long".to_owned())]
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most"),
+        "{problem}"
+    );
+}

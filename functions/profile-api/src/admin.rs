@@ -125,6 +125,16 @@ async fn user_view(state: &AppState, caller: &Caller, membership: &Membership) -
 /// `POST /v1/admin/users`: 201 with the user (`id`, `status`, `invitation_status`); a username
 /// user's answer carries their generated `pin` once. An email that already has an account
 /// elsewhere joins with it (credentials and confirmation kept; nothing is sent).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users",
+    operation_id = "create_user",
+    tag = "admin",
+    summary = "Create a user by email, or by username with a PIN",
+    security(("session" = [])),
+    request_body = crate::openapi::NewUserRequest,
+    responses((status = 201, description = "The user (a username user's with its PIN, once).", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email, username or external id is taken."))
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -225,6 +235,16 @@ pub async fn create_user(
 }
 
 /// `GET /v1/admin/users?status=&role=&site=&tag=&q=&cursor=`: one `Query` per page, sorted by name.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users",
+    operation_id = "list_users",
+    tag = "admin",
+    summary = "List users, sorted by name",
+    security(("session" = [])),
+    params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A limit or cursor is invalid."))
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -273,6 +293,16 @@ pub async fn list_users(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users/{user}",
+    operation_id = "get_user",
+    tag = "admin",
+    summary = "Read a user",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+)]
 pub async fn get_user(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -288,6 +318,17 @@ pub async fn get_user(
 
 /// `PATCH /v1/admin/users/{id}` with `If-Match`: profile fields (not those an identity provider
 /// manages; never the username), roles, sites, default site, language.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/users/{user}",
+    operation_id = "patch_user",
+    tag = "admin",
+    summary = "Change a user's profile and assignment",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation."), ("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
+    request_body = crate::openapi::UserPatchRequest,
+    responses((status = 200, description = "The user as changed.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email or external id is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+)]
 pub async fn patch_user(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -414,6 +455,16 @@ pub async fn patch_user(
 
 /// `POST /v1/admin/users/{id}/invite`: sends (or resends) the welcome email with a single-use
 /// link valid 48 hours; a resend makes the previous link stop working.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/invite",
+    operation_id = "invite_user",
+    tag = "admin",
+    summary = "Send (or resend) the welcome email",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email."))
+)]
 pub async fn invite(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -466,6 +517,16 @@ pub async fn invite(
 }
 
 /// `DELETE /v1/admin/users/{id}/invite`: the current link stops working.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{user}/invite",
+    operation_id = "revoke_invitation",
+    tag = "admin",
+    summary = "Revoke the user's invitation link",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 204, description = "The link no longer works."))
+)]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -498,6 +559,16 @@ pub async fn revoke_invitation(
 
 /// `POST /v1/auth/invitations/accept` `{token, password}`: confirms the membership and answers
 /// like a login. A person who already has a password signs in with it; others set one.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/invitations/accept",
+    operation_id = "accept_invitation",
+    tag = "auth",
+    summary = "Accept an invitation (answers like a login)",
+    security(()),
+    request_body = crate::openapi::LinkRequest,
+    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "The person already has a password and this is not it."), (status = 403, description = "The organisation signs people in through its identity provider."))
+)]
 pub async fn accept_invitation(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -621,6 +692,16 @@ async fn set_status(
 }
 
 /// `POST /v1/admin/users/{id}/deactivate`: the person loses access at once.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/deactivate",
+    operation_id = "deactivate_user",
+    tag = "admin",
+    summary = "Deactivate a user (their sessions end at once)",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser), (status = 422, description = "The caller cannot change their own status."))
+)]
 pub async fn deactivate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -629,6 +710,16 @@ pub async fn deactivate(
     set_status(&state, &caller, &id, Status::Deactivated).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/reactivate",
+    operation_id = "reactivate_user",
+    tag = "admin",
+    summary = "Reactivate a user",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser), (status = 422, description = "The caller cannot change their own status."))
+)]
 pub async fn reactivate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -652,6 +743,16 @@ fn require_own_account(account: &Account) -> Result<(), ApiError> {
 }
 
 /// `POST /v1/admin/users/{id}/unlock`: clears the failed-login counts of the person.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/unlock",
+    operation_id = "unlock_user",
+    tag = "admin",
+    summary = "Clear a user's login lockout",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 204, description = "Unlocked."), (status = 422, description = "The person belongs to other organisations too."))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -668,6 +769,16 @@ pub async fn unlock(
 
 /// `POST /v1/admin/users/{id}/reset-mfa`: removes TOTP and recovery codes, ends the person's
 /// sessions, and tells them.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/reset-mfa",
+    operation_id = "reset_user_mfa",
+    tag = "admin",
+    summary = "Remove a user's 2FA (their sessions end)",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 204, description = "2FA removed."), (status = 422, description = "The person belongs to other organisations too."))
+)]
 pub async fn reset_mfa(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -687,6 +798,16 @@ pub async fn reset_mfa(
 
 /// `POST /v1/admin/users/{id}/pin`: a new random 6-digit PIN for a user without email, to be
 /// changed at the next login; their sessions end and the lockout clears.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/pin",
+    operation_id = "new_user_pin",
+    tag = "admin",
+    summary = "Give a username user a new PIN",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin), (status = 422, description = "The user has an email, or belongs to other organisations too."))
+)]
 pub async fn new_pin(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -715,6 +836,16 @@ pub async fn new_pin(
 
 /// `POST /v1/admin/users/{id}/password-reset`: emails the person a reset link (never a password
 /// an admin chose).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{user}/password-reset",
+    operation_id = "send_user_password_reset",
+    tag = "admin",
+    summary = "Email a user a password reset link",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 202, description = "Sent."), (status = 422, description = "The user has no email."))
+)]
 pub async fn send_password_reset(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -741,6 +872,15 @@ pub async fn send_password_reset(
 }
 
 /// `GET /v1/admin/organisation` (ETag).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/organisation",
+    operation_id = "get_organisation",
+    tag = "admin",
+    summary = "Read the organisation and its settings",
+    security(("session" = [])),
+    responses((status = 200, description = "The organisation.", body = crate::openapi::OrganisationView, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+)]
 pub async fn get_organisation(Authenticated(caller): Authenticated) -> Result<Response, ApiError> {
     require_administration(&caller)?;
     let o = &caller.organisation;
@@ -752,6 +892,17 @@ pub async fn get_organisation(Authenticated(caller): Authenticated) -> Result<Re
 }
 
 /// `PATCH /v1/admin/organisation` `{name?, settings?}` with `If-Match`: Admin only.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/organisation",
+    operation_id = "patch_organisation",
+    tag = "admin",
+    summary = "Change the organisation's name or settings (Admin)",
+    security(("session" = [])),
+    params(("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
+    request_body = crate::openapi::OrganisationPatchRequest,
+    responses((status = 200, description = "The organisation as changed.", body = crate::openapi::OrganisationView, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+)]
 pub async fn patch_organisation(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -800,6 +951,15 @@ pub async fn patch_organisation(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/sites",
+    operation_id = "list_sites",
+    tag = "admin",
+    summary = "List the organisation's sites",
+    security(("session" = [])),
+    responses((status = 200, description = "The sites.", body = crate::openapi::Sites))
+)]
 pub async fn list_sites(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -811,6 +971,16 @@ pub async fn list_sites(
 }
 
 /// `POST /v1/admin/sites` `{name}` -> 201 `{id, name}`: Admin only.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/sites",
+    operation_id = "create_site",
+    tag = "admin",
+    summary = "Create a site (Admin)",
+    security(("session" = [])),
+    request_body = crate::openapi::NameRequest,
+    responses((status = 201, description = "The site.", body = crate::openapi::Site))
+)]
 pub async fn create_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -832,6 +1002,17 @@ pub async fn create_site(
 }
 
 /// `PATCH /v1/admin/sites/{id}` `{name}`: renames a site (Admin only).
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/sites/{site}",
+    operation_id = "rename_site",
+    tag = "admin",
+    summary = "Rename a site (Admin)",
+    security(("session" = [])),
+    params(("site" = String, Path, description = "A site id.")),
+    request_body = crate::openapi::NameRequest,
+    responses((status = 200, description = "The site.", body = crate::openapi::Site))
+)]
 pub async fn rename_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -863,6 +1044,16 @@ pub async fn rename_site(
     Ok(Json(json!(site)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/sites/{site}",
+    operation_id = "delete_site",
+    tag = "admin",
+    summary = "Delete a site (Admin)",
+    security(("session" = [])),
+    params(("site" = String, Path, description = "A site id.")),
+    responses((status = 204, description = "Deleted."))
+)]
 pub async fn delete_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

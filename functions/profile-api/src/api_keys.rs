@@ -115,6 +115,16 @@ async fn revoke(
 }
 
 /// `POST /v1/admin/api-keys` `{name}`: an integration key (`Authorization: Bearer <key>`).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/api-keys",
+    operation_id = "create_api_key",
+    tag = "keys",
+    summary = "Create an API key for an integration (Admin)",
+    security(("session" = [])),
+    request_body = crate::openapi::OptionalNameRequest,
+    responses((status = 201, description = "The key, shown once.", body = crate::openapi::CreatedKey))
+)]
 pub async fn create_api_key(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -123,6 +133,15 @@ pub async fn create_api_key(
     create(state, caller, body, KeyKind::Integration).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/api-keys",
+    operation_id = "list_api_keys",
+    tag = "keys",
+    summary = "List the API keys (Admin)",
+    security(("session" = [])),
+    responses((status = 200, description = "The keys, without secrets.", body = crate::openapi::Keys))
+)]
 pub async fn list_api_keys(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -130,6 +149,16 @@ pub async fn list_api_keys(
     list(state, caller, KeyKind::Integration).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/api-keys/{key}",
+    operation_id = "revoke_api_key",
+    tag = "keys",
+    summary = "Revoke an API key (Admin)",
+    security(("session" = [])),
+    params(("key" = String, Path, description = "An API key id.")),
+    responses((status = 204, description = "Revoked."))
+)]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -140,6 +169,16 @@ pub async fn revoke_api_key(
 
 /// `POST /v1/admin/scim-tokens` `{name}`: a SCIM client's bearer token. Rotate by creating a new
 /// one, moving the client over, then revoking the old one.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/scim-tokens",
+    operation_id = "create_scim_token",
+    tag = "keys",
+    summary = "Create a SCIM bearer token (Admin)",
+    security(("session" = [])),
+    request_body = crate::openapi::OptionalNameRequest,
+    responses((status = 201, description = "The token, shown once.", body = crate::openapi::CreatedKey))
+)]
 pub async fn create_scim_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -148,6 +187,15 @@ pub async fn create_scim_token(
     create(state, caller, body, KeyKind::Scim).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/scim-tokens",
+    operation_id = "list_scim_tokens",
+    tag = "keys",
+    summary = "List the SCIM tokens (Admin)",
+    security(("session" = [])),
+    responses((status = 200, description = "The tokens, without secrets.", body = crate::openapi::Keys))
+)]
 pub async fn list_scim_tokens(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -155,6 +203,16 @@ pub async fn list_scim_tokens(
     list(state, caller, KeyKind::Scim).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/scim-tokens/{token}",
+    operation_id = "revoke_scim_token",
+    tag = "keys",
+    summary = "Revoke a SCIM token (Admin)",
+    security(("session" = [])),
+    params(("token" = String, Path, description = "A SCIM token id.")),
+    responses((status = 204, description = "Revoked."))
+)]
 pub async fn revoke_scim_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

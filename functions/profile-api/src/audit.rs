@@ -107,6 +107,16 @@ pub async fn of_account(state: &AppState, account: &roster_store::Account, actio
 }
 
 /// `GET /v1/admin/audit?action=&actor=&target=&cursor=`: newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/audit",
+    operation_id = "list_audit",
+    tag = "admin",
+    summary = "The audit log, newest first",
+    security(("session" = [])),
+    params(("action" = Option<String>, Query), ("actor" = Option<String>, Query), ("target" = Option<String>, Query), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of entries.", body = crate::openapi::AuditPage), (status = 422, description = "The cursor is invalid."))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -227,6 +227,16 @@ pub async fn reauthenticate(
 /// `POST /v1/auth/login`: `{email, password}` (optionally `organisation`) or
 /// `{organisation, username, password}` -> 200 `{token, expires_at}`, or 200
 /// `{mfa_required: true, challenge}`; wrong credentials 401; locked 429.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    summary = "Log in with email or organisation and username",
+    security(()),
+    request_body = crate::openapi::LoginRequest,
+    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "Wrong credentials (the same for an unknown person)"), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 429, description = "Locked after failed attempts (Retry-After says how long)."))
+)]
 pub async fn login(
     State(state): State<AppState>,
     parts: Parts,
@@ -500,6 +510,15 @@ pub async fn start_session(
 }
 
 /// `POST /v1/auth/logout`: ends the calling session.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    summary = "End the calling session",
+    security(("session" = [])),
+    responses((status = 204, description = "The session ended."))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

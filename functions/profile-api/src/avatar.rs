@@ -48,6 +48,16 @@ fn require_self_managed(membership: &Membership) -> Result<(), ApiError> {
 
 /// `POST /v1/me/avatar` `{content_type, content_length}` -> 201 `{upload_id, upload_url, method,
 /// headers, expires_at}`: PUT the image to `upload_url` with those headers, then confirm.
+#[utoipa::path(
+    post,
+    path = "/v1/me/avatar",
+    operation_id = "start_avatar_upload",
+    tag = "me",
+    summary = "Start an avatar upload",
+    security(("session" = [])),
+    request_body = crate::openapi::AvatarUploadRequest,
+    responses((status = 201, description = "Where to PUT the image.", body = crate::openapi::AvatarUpload))
+)]
 pub async fn start_upload(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -112,6 +122,16 @@ pub async fn start_upload(
 }
 
 /// `POST /v1/me/avatar/confirm` `{upload_id}`: checks the uploaded object and makes it the avatar.
+#[utoipa::path(
+    post,
+    path = "/v1/me/avatar/confirm",
+    operation_id = "confirm_avatar_upload",
+    tag = "me",
+    summary = "Check the uploaded image and make it the avatar",
+    security(("session" = [])),
+    request_body = crate::openapi::AvatarConfirmRequest,
+    responses((status = 200, description = "The profile with its new avatar.", body = crate::openapi::Profile))
+)]
 pub async fn confirm_upload(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -241,6 +261,15 @@ async fn delete_object(state: &AppState, key: &str) {
 }
 
 /// `DELETE /v1/me/avatar`: removes the avatar.
+#[utoipa::path(
+    delete,
+    path = "/v1/me/avatar",
+    operation_id = "remove_avatar",
+    tag = "me",
+    summary = "Remove the avatar",
+    security(("session" = [])),
+    responses((status = 204, description = "Removed."), (status = 422, description = "The avatar is managed by an identity provider."))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

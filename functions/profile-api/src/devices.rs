@@ -25,6 +25,15 @@ fn device_id(id: &str) -> Result<DeviceId, ApiError> {
     DeviceId::try_from(id).map_err(|_| ApiError::NotFound)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/devices",
+    operation_id = "my_devices",
+    tag = "me",
+    summary = "The caller's push devices",
+    security(("session" = [])),
+    responses((status = 200, description = "The devices.", body = crate::openapi::Devices))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -38,6 +47,16 @@ pub async fn list(
 
 /// `POST /v1/me/devices`: `{platform: ios|android, name, token}` or
 /// `{platform: web, name, subscription: {endpoint, keys: {p256dh, auth}}}` -> 201.
+#[utoipa::path(
+    post,
+    path = "/v1/me/devices",
+    operation_id = "register_device",
+    tag = "me",
+    summary = "Register a phone or browser for push",
+    security(("session" = [])),
+    request_body = crate::openapi::DeviceRequest,
+    responses((status = 201, description = "The device.", body = crate::openapi::Device))
+)]
 pub async fn register(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -117,6 +136,17 @@ async fn platform_endpoint(
 }
 
 /// `PATCH /v1/me/devices/{id}`: `{name?, push_enabled?}`.
+#[utoipa::path(
+    patch,
+    path = "/v1/me/devices/{device}",
+    operation_id = "update_device",
+    tag = "me",
+    summary = "Rename a device or switch its push",
+    security(("session" = [])),
+    params(("device" = String, Path, description = "A device id.")),
+    request_body = crate::openapi::DevicePatchRequest,
+    responses((status = 200, description = "The device.", body = crate::openapi::Device))
+)]
 pub async fn update(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -149,6 +179,16 @@ pub async fn update(
     Ok(Json(views::device(&device)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/me/devices/{device}",
+    operation_id = "remove_device",
+    tag = "me",
+    summary = "Remove a device",
+    security(("session" = [])),
+    params(("device" = String, Path, description = "A device id.")),
+    responses((status = 204, description = "Removed."))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

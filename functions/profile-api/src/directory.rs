@@ -13,6 +13,16 @@ use crate::{ApiError, AppState, caller::Authenticated, views};
 
 const PAGE_SIZE: i32 = 20;
 
+#[utoipa::path(
+    get,
+    path = "/v1/directory",
+    operation_id = "search_directory",
+    tag = "me",
+    summary = "Find colleagues by name",
+    security(("session" = [])),
+    params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of colleagues.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid."))
+)]
 pub async fn search(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

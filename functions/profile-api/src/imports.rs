@@ -63,6 +63,16 @@ fn file_name(value: &str) -> Result<String, roster_domain::validation::FieldProb
 /// `POST /v1/admin/imports` `{mode, dry_run?, force?, invite?, mapping?, file_name?}` -> 201
 /// `{id, upload_url, method, expires_at}`. A mapping is saved for the organisation's later
 /// imports (the daily sync uses it too), unless the import is a dry run.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/imports",
+    operation_id = "create_import",
+    tag = "imports",
+    summary = "Announce a user-list import and get its upload URL",
+    security(("session" = [])),
+    request_body = crate::openapi::NewImportRequest,
+    responses((status = 201, description = "Where to PUT the file.", body = crate::openapi::CreatedImport))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -176,6 +186,16 @@ fn summary(import: &ImportRecord) -> Value {
 
 /// `GET /v1/admin/imports/{id}?cursor=`: the import, its detected columns and one page of its
 /// report (`next_cursor` while more rows follow). Two DynamoDB calls.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/imports/{import}",
+    operation_id = "get_import",
+    tag = "imports",
+    summary = "An import with a page of its report",
+    security(("session" = [])),
+    params(("import" = String, Path, description = "An import id."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "The import.", body = crate::openapi::ImportDetail), (status = 422, description = "The cursor is invalid."))
+)]
 pub async fn get(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -228,6 +248,15 @@ pub async fn get(
 }
 
 /// `GET /v1/admin/imports`: the latest imports, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/imports",
+    operation_id = "list_imports",
+    tag = "imports",
+    summary = "The latest imports, newest first",
+    security(("session" = [])),
+    responses((status = 200, description = "The imports.", body = crate::openapi::Imports))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

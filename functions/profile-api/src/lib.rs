@@ -15,6 +15,7 @@ mod imports;
 mod me;
 mod mfa;
 mod notices;
+mod openapi;
 mod passwords;
 mod platform;
 mod problem;
@@ -25,16 +26,14 @@ mod views;
 
 use std::sync::Arc;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    routing::{delete, get, patch, post, put},
-};
+use axum::{Router, extract::DefaultBodyLimit};
 use chrono::{DateTime, Utc};
 use roster_bootstrap::{ConfigError, optional_env, required_env};
 use roster_domain::sealed::SealingKey;
 use roster_notify::SesMailer;
 use roster_store::DynamoTable;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use problem::ApiError;
 
@@ -144,138 +143,77 @@ impl AppState {
     }
 }
 
+/// Every route of the API with its OpenAPI description: `router` serves them and
+/// `openapi_document` describes them, so neither can have a route the other lacks. Handlers of
+/// one path are registered together (one `routes!` per path).
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(platform::create_organisation))
+        .routes(routes!(platform::grant_admin))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(mfa::complete_login))
+        .routes(routes!(passwords::request_reset))
+        .routes(routes!(passwords::confirm_reset))
+        .routes(routes!(admin::accept_invitation))
+        .routes(routes!(passwords::change))
+        .routes(routes!(mfa::start_enrolment, mfa::disable))
+        .routes(routes!(mfa::confirm_enrolment))
+        .routes(routes!(mfa::regenerate_recovery_codes))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::get_user, admin::patch_user))
+        .routes(routes!(admin::invite, admin::revoke_invitation))
+        .routes(routes!(admin::deactivate))
+        .routes(routes!(admin::reactivate))
+        .routes(routes!(admin::unlock))
+        .routes(routes!(admin::reset_mfa))
+        .routes(routes!(admin::new_pin))
+        .routes(routes!(admin::send_password_reset))
+        .routes(routes!(admin::get_organisation, admin::patch_organisation))
+        .routes(routes!(admin::list_sites, admin::create_site))
+        .routes(routes!(admin::rename_site, admin::delete_site))
+        .routes(routes!(audit::list))
+        .routes(routes!(imports::list, imports::create))
+        .routes(routes!(imports::get))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(
+            api_keys::list_scim_tokens,
+            api_keys::create_scim_token
+        ))
+        .routes(routes!(api_keys::revoke_scim_token))
+        .routes(routes!(scim_groups::list))
+        .routes(routes!(scim_groups::map_roles))
+        .routes(routes!(reservations::create))
+        .routes(routes!(reservations::cancel))
+        .routes(routes!(reservations::check_in))
+        .routes(routes!(reservations::mine))
+        .routes(routes!(reservations::site_day))
+        .routes(routes!(me::get_profile, me::patch_profile))
+        .routes(routes!(me::get_preferences, me::patch_preferences))
+        .routes(routes!(me::organisations))
+        .routes(routes!(me::switch_organisation))
+        .routes(routes!(me::sessions))
+        .routes(routes!(me::end_session))
+        .routes(routes!(avatar::start_upload, avatar::remove))
+        .routes(routes!(avatar::confirm_upload))
+        .routes(routes!(vehicles::list, vehicles::create))
+        .routes(routes!(vehicles::rename, vehicles::remove))
+        .routes(routes!(devices::list, devices::register))
+        .routes(routes!(devices::update, devices::remove))
+        .routes(routes!(directory::search))
+}
+
+/// The OpenAPI 3.1 document of the API (served at `GET /v1/openapi.json`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes().into_openapi())
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health::health))
-        .route(
-            "/v1/platform/organisations",
-            post(platform::create_organisation),
-        )
-        .route(
-            "/v1/platform/organisations/{organisation}/admins",
-            post(platform::grant_admin),
-        )
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/auth/login/mfa", post(mfa::complete_login))
-        .route("/v1/auth/password-reset", post(passwords::request_reset))
-        .route(
-            "/v1/auth/password-reset/confirm",
-            post(passwords::confirm_reset),
-        )
-        .route("/v1/me/password", post(passwords::change))
-        .route(
-            "/v1/me/mfa/totp",
-            post(mfa::start_enrolment).delete(mfa::disable),
-        )
-        .route("/v1/me/mfa/totp/confirm", post(mfa::confirm_enrolment))
-        .route(
-            "/v1/me/mfa/recovery-codes",
-            post(mfa::regenerate_recovery_codes),
-        )
-        .route(
-            "/v1/auth/invitations/accept",
-            post(admin::accept_invitation),
-        )
-        .route(
-            "/v1/admin/users",
-            get(admin::list_users).post(admin::create_user),
-        )
-        .route(
-            "/v1/admin/users/{user}",
-            get(admin::get_user).patch(admin::patch_user),
-        )
-        .route(
-            "/v1/admin/users/{user}/invite",
-            post(admin::invite).delete(admin::revoke_invitation),
-        )
-        .route("/v1/admin/users/{user}/deactivate", post(admin::deactivate))
-        .route("/v1/admin/users/{user}/reactivate", post(admin::reactivate))
-        .route("/v1/admin/users/{user}/unlock", post(admin::unlock))
-        .route("/v1/admin/users/{user}/reset-mfa", post(admin::reset_mfa))
-        .route("/v1/admin/users/{user}/pin", post(admin::new_pin))
-        .route(
-            "/v1/admin/users/{user}/password-reset",
-            post(admin::send_password_reset),
-        )
-        .route(
-            "/v1/admin/organisation",
-            get(admin::get_organisation).patch(admin::patch_organisation),
-        )
-        .route(
-            "/v1/admin/sites",
-            get(admin::list_sites).post(admin::create_site),
-        )
-        .route(
-            "/v1/admin/sites/{site}",
-            patch(admin::rename_site).delete(admin::delete_site),
-        )
-        .route("/v1/admin/audit", get(audit::list))
-        .route(
-            "/v1/admin/imports",
-            get(imports::list).post(imports::create),
-        )
-        .route("/v1/admin/imports/{import}", get(imports::get))
-        .route(
-            "/v1/admin/api-keys",
-            get(api_keys::list_api_keys).post(api_keys::create_api_key),
-        )
-        .route("/v1/admin/api-keys/{key}", delete(api_keys::revoke_api_key))
-        .route(
-            "/v1/admin/scim-tokens",
-            get(api_keys::list_scim_tokens).post(api_keys::create_scim_token),
-        )
-        .route(
-            "/v1/admin/scim-tokens/{token}",
-            delete(api_keys::revoke_scim_token),
-        )
-        .route("/v1/admin/scim-groups", get(scim_groups::list))
-        .route(
-            "/v1/admin/scim-groups/{group}/roles",
-            put(scim_groups::map_roles),
-        )
-        .route("/v1/reservations", post(reservations::create))
-        .route(
-            "/v1/reservations/{reservation}",
-            delete(reservations::cancel),
-        )
-        .route(
-            "/v1/reservations/{reservation}/check-in",
-            post(reservations::check_in),
-        )
-        .route("/v1/me/reservations", get(reservations::mine))
-        .route("/v1/sites/{site}/reservations", get(reservations::site_day))
-        .route("/v1/me", get(me::get_profile).patch(me::patch_profile))
-        .route(
-            "/v1/me/preferences",
-            get(me::get_preferences).patch(me::patch_preferences),
-        )
-        .route("/v1/me/organisations", get(me::organisations))
-        .route(
-            "/v1/me/organisations/{organisation}/switch",
-            post(me::switch_organisation),
-        )
-        .route("/v1/me/sessions", get(me::sessions))
-        .route("/v1/me/sessions/{session}", delete(me::end_session))
-        .route(
-            "/v1/me/avatar",
-            post(avatar::start_upload).delete(avatar::remove),
-        )
-        .route("/v1/me/avatar/confirm", post(avatar::confirm_upload))
-        .route(
-            "/v1/me/vehicles",
-            get(vehicles::list).post(vehicles::create),
-        )
-        .route(
-            "/v1/me/vehicles/{vehicle}",
-            patch(vehicles::rename).delete(vehicles::remove),
-        )
-        .route("/v1/me/devices", get(devices::list).post(devices::register))
-        .route(
-            "/v1/me/devices/{device}",
-            patch(devices::update).delete(devices::remove),
-        )
-        .route("/v1/directory", get(directory::search))
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -35,6 +35,15 @@ pub fn require_version(
 }
 
 /// `GET /v1/me`: two DynamoDB calls (session; membership and organisation).
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    operation_id = "get_profile",
+    tag = "me",
+    summary = "The caller's profile",
+    security(("session" = [])),
+    responses((status = 200, description = "The profile.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+)]
 pub async fn get_profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -49,6 +58,17 @@ pub async fn get_profile(
 
 /// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
 /// provider are refused by name; a stale version gets 412 and changes nothing.
+#[utoipa::path(
+    patch,
+    path = "/v1/me",
+    operation_id = "patch_profile",
+    tag = "me",
+    summary = "Change the caller's profile",
+    security(("session" = [])),
+    params(("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
+    request_body = crate::openapi::ProfilePatchRequest,
+    responses((status = 200, description = "The profile as changed.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+)]
 pub async fn patch_profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -107,6 +127,15 @@ pub async fn patch_profile(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/preferences",
+    operation_id = "get_preferences",
+    tag = "me",
+    summary = "The caller's preferences",
+    security(("session" = [])),
+    responses((status = 200, description = "The preferences.", body = crate::openapi::Preferences, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+)]
 pub async fn get_preferences(Authenticated(caller): Authenticated) -> Response {
     with_etag(
         StatusCode::OK,
@@ -116,6 +145,17 @@ pub async fn get_preferences(Authenticated(caller): Authenticated) -> Response {
 }
 
 /// `PATCH /v1/me/preferences` with `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/me/preferences",
+    operation_id = "patch_preferences",
+    tag = "me",
+    summary = "Change the caller's preferences",
+    security(("session" = [])),
+    params(("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
+    request_body = crate::openapi::PreferencesPatchRequest,
+    responses((status = 200, description = "The preferences as changed.", body = crate::openapi::Preferences, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+)]
 pub async fn patch_preferences(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -148,6 +188,15 @@ pub async fn patch_preferences(
 }
 
 /// `GET /v1/me/organisations`: every organisation the person belongs to.
+#[utoipa::path(
+    get,
+    path = "/v1/me/organisations",
+    operation_id = "my_organisations",
+    tag = "me",
+    summary = "The caller's organisations",
+    security(("session" = [])),
+    responses((status = 200, description = "Every organisation the person belongs to.", body = crate::openapi::Memberships))
+)]
 pub async fn organisations(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -175,6 +224,16 @@ pub async fn organisations(
 
 /// `POST /v1/me/organisations/{organisation}/switch`: the session continues in the person's
 /// membership of that organisation.
+#[utoipa::path(
+    post,
+    path = "/v1/me/organisations/{organisation}/switch",
+    operation_id = "switch_organisation",
+    tag = "me",
+    summary = "Move the session to another of the person's organisations",
+    security(("session" = [])),
+    params(("organisation" = String, Path, description = "An organisation id.")),
+    responses((status = 200, description = "The session's organisation and user now.", body = crate::openapi::Switched))
+)]
 pub async fn switch_organisation(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -210,6 +269,15 @@ pub async fn switch_organisation(
 }
 
 /// `GET /v1/me/sessions`: the person's valid sessions, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/me/sessions",
+    operation_id = "my_sessions",
+    tag = "me",
+    summary = "The person's sessions",
+    security(("session" = [])),
+    responses((status = 200, description = "Newest first.", body = crate::openapi::Sessions))
+)]
 pub async fn sessions(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -236,6 +304,16 @@ pub async fn sessions(
 }
 
 /// `DELETE /v1/me/sessions/{session}`: ends one of the person's sessions.
+#[utoipa::path(
+    delete,
+    path = "/v1/me/sessions/{session}",
+    operation_id = "end_session",
+    tag = "me",
+    summary = "End one of the person's sessions",
+    security(("session" = [])),
+    params(("session" = String, Path, description = "A session id.")),
+    responses((status = 204, description = "Ended."))
+)]
 pub async fn end_session(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -36,6 +36,16 @@ fn unix_now(state: &AppState) -> u64 {
 
 /// `POST /v1/me/mfa/totp` `{password}` -> 201 `{secret, otpauth_uri, qr_png}`; the secret is
 /// active once `.../confirm` receives a valid code.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/totp",
+    operation_id = "start_totp_enrolment",
+    tag = "me",
+    summary = "Start TOTP enrolment",
+    security(("session" = [])),
+    request_body = crate::openapi::PasswordRequest,
+    responses((status = 201, description = "The secret to put in an authenticator.", body = crate::openapi::TotpEnrolment), (status = 429, description = "Too many wrong passwords."))
+)]
 pub async fn start_enrolment(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -86,6 +96,16 @@ pub async fn start_enrolment(
 }
 
 /// `POST /v1/me/mfa/totp/confirm` `{code}` -> 200 `{recovery_codes}` (shown this once).
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/totp/confirm",
+    operation_id = "confirm_totp_enrolment",
+    tag = "me",
+    summary = "Confirm TOTP enrolment with a current code",
+    security(("session" = [])),
+    request_body = crate::openapi::CodeRequest,
+    responses((status = 200, description = "2FA is on; the recovery codes, shown once.", body = crate::openapi::RecoveryCodes))
+)]
 pub async fn confirm_enrolment(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -211,6 +231,16 @@ async fn use_totp_code(
 }
 
 /// `DELETE /v1/me/mfa/totp` `{password}` or `{code}`: 204.
+#[utoipa::path(
+    delete,
+    path = "/v1/me/mfa/totp",
+    operation_id = "disable_totp",
+    tag = "me",
+    summary = "Turn 2FA off",
+    security(("session" = [])),
+    request_body = crate::openapi::PasswordOrCodeRequest,
+    responses((status = 204, description = "2FA is off."), (status = 429, description = "Too many wrong passwords or codes."))
+)]
 pub async fn disable(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -251,6 +281,16 @@ pub async fn disable(
 
 /// `POST /v1/me/mfa/recovery-codes` `{password}` or `{code}` -> 200 `{recovery_codes}`; the old
 /// ones stop working.
+#[utoipa::path(
+    post,
+    path = "/v1/me/mfa/recovery-codes",
+    operation_id = "regenerate_recovery_codes",
+    tag = "me",
+    summary = "Replace the recovery codes",
+    security(("session" = [])),
+    request_body = crate::openapi::PasswordOrCodeRequest,
+    responses((status = 200, description = "The new codes, shown once.", body = crate::openapi::RecoveryCodes), (status = 429, description = "Too many wrong passwords or codes."))
+)]
 pub async fn regenerate_recovery_codes(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -282,6 +322,16 @@ pub async fn regenerate_recovery_codes(
 
 /// `POST /v1/auth/login/mfa` `{challenge, code}` or `{challenge, recovery_code}` -> 200
 /// `{token, expires_at}`. Wrong codes count towards the lockout.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login/mfa",
+    operation_id = "complete_mfa_login",
+    tag = "auth",
+    summary = "Complete a login with a TOTP or recovery code",
+    security(()),
+    request_body = crate::openapi::MfaLoginRequest,
+    responses((status = 200, description = "A session.", body = crate::openapi::SessionToken), (status = 401, description = "Unknown or expired challenge, or a wrong code."), (status = 429, description = "Locked after failed attempts."))
+)]
 pub async fn complete_login(
     State(state): State<AppState>,
     headers: HeaderMap,

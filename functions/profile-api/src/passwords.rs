@@ -136,6 +136,16 @@ pub fn require_password_login(settings: &OrganisationSettings) -> Result<(), Api
 }
 
 /// `POST /v1/me/password` `{current_password, new_password, confirmation}`: 204; other sessions end.
+#[utoipa::path(
+    post,
+    path = "/v1/me/password",
+    operation_id = "change_password",
+    tag = "me",
+    summary = "Change the caller's password",
+    security(("session" = [])),
+    request_body = crate::openapi::PasswordChangeRequest,
+    responses((status = 204, description = "Changed; the person's other sessions ended."), (status = 429, description = "Too many wrong current passwords."))
+)]
 pub async fn change(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -210,6 +220,16 @@ pub async fn caller_account(
 
 /// `POST /v1/auth/password-reset` `{email}`: always 202; an existing account gets a single-use
 /// link valid one hour, in its language.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/password-reset",
+    operation_id = "request_password_reset",
+    tag = "auth",
+    summary = "Email a password reset link",
+    security(()),
+    request_body = crate::openapi::EmailRequest,
+    responses((status = 202, description = "Accepted, whether or not the email has an account."))
+)]
 pub async fn request_reset(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
@@ -280,6 +300,16 @@ pub fn invalid_link(message: &'static str) -> ApiError {
 
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password
 /// (policy applies), clears the lockout, ends every session. The link works once.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/password-reset/confirm",
+    operation_id = "confirm_password_reset",
+    tag = "auth",
+    summary = "Set a new password with a reset link",
+    security(()),
+    request_body = crate::openapi::LinkRequest,
+    responses((status = 204, description = "The password is set; every session ended."))
+)]
 pub async fn confirm_reset(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,

@@ -56,6 +56,16 @@ impl axum::extract::FromRequestParts<AppState> for PlatformOperator {
 /// `POST /v1/platform/organisations`: `{name, settings?, admin: {first_name, last_name, email,
 /// password?}}` -> 201 with the organisation and its first Admin. An admin whose email already
 /// has an account joins with that account and keeps its credentials.
+#[utoipa::path(
+    post,
+    path = "/v1/platform/organisations",
+    operation_id = "create_organisation",
+    tag = "platform",
+    summary = "Create an organisation and its first Admin",
+    security(("platform" = [])),
+    request_body = crate::openapi::NewOrganisationRequest,
+    responses((status = 201, description = "The organisation and its admin.", body = crate::openapi::CreatedOrganisation), (status = 404, description = "The platform endpoints are closed (no platform token configured)."), (status = 409, description = "The admin's email is taken in a way that cannot join."))
+)]
 pub async fn create_organisation(
     State(state): State<AppState>,
     _operator: PlatformOperator,
@@ -186,6 +196,17 @@ pub async fn create_organisation(
 /// `POST /v1/platform/organisations/{organisation}/admins` `{user_id, approved_by}`: grants Admin
 /// (only the platform operator can), with the written approval of an existing Admin recorded in
 /// the audit log.
+#[utoipa::path(
+    post,
+    path = "/v1/platform/organisations/{organisation}/admins",
+    operation_id = "grant_admin",
+    tag = "platform",
+    summary = "Grant Admin to a user, with an existing Admin's approval",
+    security(("platform" = [])),
+    params(("organisation" = String, Path, description = "An organisation id.")),
+    request_body = crate::openapi::GrantAdminRequest,
+    responses((status = 200, description = "The user's roles.", body = crate::openapi::GrantedRoles))
+)]
 pub async fn grant_admin(
     State(state): State<AppState>,
     _operator: PlatformOperator,

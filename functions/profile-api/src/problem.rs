@@ -9,7 +9,27 @@ use axum::{
 };
 use roster_domain::validation::{FieldError, ValidationErrors};
 use roster_store::{StoreError, Uniqueness};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer (the `Problem` schema of the OpenAPI document).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: `code` says what went wrong.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The HTTP status's reason phrase.
+    pub title: &'static str,
+    pub status: u16,
+    /// Stable, for programs: `validation_failed`, `not_found`, `stale_version`, ...
+    pub code: &'static str,
+    /// For people.
+    pub detail: String,
+    /// Every wrong field, when the request had some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Option<Vec<crate::openapi::ProblemField>>)]
+    pub errors: Vec<FieldError>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -88,7 +108,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, detail, errors): (StatusCode, &str, String, Vec<FieldError>) =
+        let (status, code, detail, errors): (StatusCode, &'static str, String, Vec<FieldError>) =
             match &self {
                 ApiError::MalformedBody(reason) => (
                     StatusCode::BAD_REQUEST,
@@ -192,16 +212,14 @@ impl IntoResponse for ApiError {
                     )
                 }
             };
-        let mut body = json!({
-            "type": "about:blank",
-            "title": status.canonical_reason().unwrap_or("Error"),
-            "status": status.as_u16(),
-            "code": code,
-            "detail": detail,
-        });
-        if !errors.is_empty() {
-            body["errors"] = json!(errors);
-        }
+        let body = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            code,
+            detail,
+            errors,
+        };
         let mut response = (status, Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -109,6 +109,16 @@ async fn tell_person(
 
 /// `POST /v1/reservations` (API key): 201 with the reservation; the person must be an active
 /// member and the site one of the organisation's.
+#[utoipa::path(
+    post,
+    path = "/v1/reservations",
+    operation_id = "create_reservation",
+    tag = "reservations",
+    summary = "Report a new reservation (booking engine)",
+    security(("api_key" = [])),
+    request_body = crate::openapi::NewReservationRequest,
+    responses((status = 201, description = "The reservation.", body = crate::openapi::Reservation))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Integration(key): Integration,
@@ -177,6 +187,16 @@ async fn reservation_of(
 
 /// `DELETE /v1/reservations/{id}` (API key): 204; the person is told, with a calendar
 /// cancellation when they take calendar attachments.
+#[utoipa::path(
+    delete,
+    path = "/v1/reservations/{reservation}",
+    operation_id = "cancel_reservation",
+    tag = "reservations",
+    summary = "Cancel a reservation (booking engine)",
+    security(("api_key" = [])),
+    params(("reservation" = String, Path, description = "A reservation id.")),
+    responses((status = 204, description = "Cancelled."))
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     Integration(key): Integration,
@@ -213,6 +233,16 @@ pub async fn cancel(
 
 /// `POST /v1/reservations/{id}/check-in` (API key): the reservation, checked in (once; a
 /// repeat changes nothing).
+#[utoipa::path(
+    post,
+    path = "/v1/reservations/{reservation}/check-in",
+    operation_id = "check_in_reservation",
+    tag = "reservations",
+    summary = "Check a reservation in (booking engine)",
+    security(("api_key" = [])),
+    params(("reservation" = String, Path, description = "A reservation id.")),
+    responses((status = 200, description = "The reservation, checked in.", body = crate::openapi::Reservation))
+)]
 pub async fn check_in(
     State(state): State<AppState>,
     Integration(key): Integration,
@@ -232,6 +262,15 @@ pub async fn check_in(
 }
 
 /// `GET /v1/me/reservations`: the caller's reservations that have not ended, by start.
+#[utoipa::path(
+    get,
+    path = "/v1/me/reservations",
+    operation_id = "my_reservations",
+    tag = "reservations",
+    summary = "The caller's reservations that have not ended",
+    security(("session" = [])),
+    responses((status = 200, description = "By start.", body = crate::openapi::Reservations))
+)]
 pub async fn mine(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -247,6 +286,16 @@ pub async fn mine(
 /// `GET /v1/sites/{id}/reservations?date=YYYY-MM-DD`: the site's reservations of that day (in
 /// the organisation's time zone) with each colleague's name; people who hide their profile
 /// appear only as reserved, except to themselves.
+#[utoipa::path(
+    get,
+    path = "/v1/sites/{site}/reservations",
+    operation_id = "site_day",
+    tag = "reservations",
+    summary = "A site's reservations of a day (the live plan)",
+    security(("session" = [])),
+    params(("site" = String, Path, description = "A site id."), ("date" = String, Query, format = Date, description = "YYYY-MM-DD, in the organisation's time zone.")),
+    responses((status = 200, description = "The day.", body = crate::openapi::SiteDay), (status = 422, description = "The date is missing or invalid."))
+)]
 pub async fn site_day(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

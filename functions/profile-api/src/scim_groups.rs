@@ -36,6 +36,15 @@ fn view(group: &ScimGroup, organisation: &Organisation) -> Value {
 }
 
 /// `GET /v1/admin/scim-groups`: every group with its member count and mapped roles.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/scim-groups",
+    operation_id = "list_scim_groups",
+    tag = "admin",
+    summary = "The organisation's SCIM groups with their roles",
+    security(("session" = [])),
+    responses((status = 200, description = "The groups.", body = crate::openapi::ScimGroups))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -50,6 +59,17 @@ pub async fn list(
 /// `PUT /v1/admin/scim-groups/{id}/roles` `{roles}`: Admin only; the roles (names or
 /// `{role, sites}`) replace the group's mapping, an empty list removes it. Takes effect for every
 /// member at once (roles are resolved when used, not copied onto people).
+#[utoipa::path(
+    put,
+    path = "/v1/admin/scim-groups/{group}/roles",
+    operation_id = "map_scim_group_roles",
+    tag = "admin",
+    summary = "Map a SCIM group to roles (Admin)",
+    security(("session" = [])),
+    params(("group" = String, Path, description = "A SCIM group id.")),
+    request_body = crate::openapi::RolesRequest,
+    responses((status = 200, description = "The group.", body = crate::openapi::ScimGroup))
+)]
 pub async fn map_roles(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

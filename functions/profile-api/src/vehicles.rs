@@ -34,6 +34,15 @@ fn vehicle_id(id: &str) -> Result<VehicleId, ApiError> {
     VehicleId::try_from(id).map_err(|_| ApiError::NotFound)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me/vehicles",
+    operation_id = "my_vehicles",
+    tag = "me",
+    summary = "The caller's vehicles",
+    security(("session" = [])),
+    responses((status = 200, description = "The vehicles.", body = crate::openapi::Vehicles))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -48,6 +57,16 @@ pub async fn list(
 
 /// `POST /v1/me/vehicles` `{name, plate_number}`: 201; a plate already registered in the
 /// organisation gets 409.
+#[utoipa::path(
+    post,
+    path = "/v1/me/vehicles",
+    operation_id = "add_vehicle",
+    tag = "me",
+    summary = "Add a vehicle",
+    security(("session" = [])),
+    request_body = crate::openapi::NewVehicleRequest,
+    responses((status = 201, description = "The vehicle.", body = crate::openapi::Vehicle), (status = 409, description = "The plate is registered in the organisation."))
+)]
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -89,6 +108,17 @@ pub async fn create(
 }
 
 /// `PATCH /v1/me/vehicles/{id}` `{name}`; the plate never changes.
+#[utoipa::path(
+    patch,
+    path = "/v1/me/vehicles/{vehicle}",
+    operation_id = "rename_vehicle",
+    tag = "me",
+    summary = "Rename a vehicle (the plate never changes)",
+    security(("session" = [])),
+    params(("vehicle" = String, Path, description = "A vehicle id.")),
+    request_body = crate::openapi::NameRequest,
+    responses((status = 200, description = "The vehicle.", body = crate::openapi::Vehicle))
+)]
 pub async fn rename(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -119,6 +149,16 @@ pub async fn rename(
     Ok(Json(views::vehicle(&vehicle)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/me/vehicles/{vehicle}",
+    operation_id = "remove_vehicle",
+    tag = "me",
+    summary = "Remove a vehicle",
+    security(("session" = [])),
+    params(("vehicle" = String, Path, description = "A vehicle id.")),
+    responses((status = 204, description = "Removed."))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

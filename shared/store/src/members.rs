@@ -188,7 +188,8 @@ impl DynamoTable {
             .index_name("gsi1")
             .expression_attribute_values(":users", s(partition.clone()))
             .limit(limit);
-        query = match &filter.name_prefix {
+        // DynamoDB refuses an empty key value: an empty prefix is no prefix.
+        query = match filter.name_prefix.as_deref().filter(|p| !p.is_empty()) {
             Some(prefix) => query
                 .key_condition_expression("gsi1pk = :users AND begins_with(gsi1sk, :prefix)")
                 .expression_attribute_values(":prefix", s(prefix.to_lowercase())),
