@@ -6,6 +6,7 @@ use roster_e2e::{TestApp, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
 /// An organisation with its admin's session, an API key for the bookings feed and a site.
+#[derive(Clone)]
 struct Booking {
     app: TestApp,
     organisation_id: String,
@@ -576,6 +577,23 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     assert_eq!(emails(admin).await, 2);
 }
 
+/// The stack's clients with SES and SNS pointed at a closed port: every send fails to connect.
+fn ses_and_sns_down(stack: &roster_e2e::Stack) -> roster_local::Clients {
+    let mut down = stack.clients();
+    let closed_port = "http://127.0.0.1:9";
+    down.ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&stack.aws)
+            .endpoint_url(closed_port)
+            .build(),
+    );
+    down.sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&stack.aws)
+            .endpoint_url(closed_port)
+            .build(),
+    );
+    down
+}
+
 #[tokio::test]
 async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_back() {
     use roster_domain::{
@@ -634,19 +652,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         .await;
 
     // SES and SNS unreachable: the run sends nothing and keeps both for a retry.
-    let mut down = stack.clients();
-    let closed_port = "http://127.0.0.1:9";
-    down.ses = aws_sdk_sesv2::Client::from_conf(
-        aws_sdk_sesv2::config::Builder::from(&stack.aws)
-            .endpoint_url(closed_port)
-            .build(),
-    );
-    down.sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(&stack.aws)
-            .endpoint_url(closed_port)
-            .build(),
-    );
-    let failing = stack.functions_with(&down, profile_api::system_clock());
+    let failing = stack.functions_with(&ses_and_sns_down(stack), profile_api::system_clock());
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2033-03-03T09:00:00Z")
         .await;
@@ -676,4 +682,126 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
     let published = stack.phone_messages(&endpoint).await;
     assert_eq!(published.len(), 1, "{published:?}");
     assert!(published[0].contains("Desk 4.12"), "{}", published[0]);
+}
+
+/// `booking` fed through a service whose SES and SNS are unreachable and whose clock stands at
+/// `moment`.
+async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
+    let stack = stack().await;
+    let clock: profile_api::Clock = std::sync::Arc::new(move || utc(moment));
+    Booking {
+        app: spawn_app(&stack.functions_with(&ses_and_sns_down(stack), clock)).await,
+        ..booking.clone()
+    }
+}
+
+#[tokio::test]
+async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
+    let booking = Booking::new(json!({})).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "email_with_ics" } }),
+        )
+        .await;
+    let stack = stack().await;
+    let admin = &booking.admin_email;
+
+    // Booked, and booked and cancelled again, while SES is down: the feed is answered as usual.
+    let down = ses_down_at(&booking, "2034-04-01T08:00:00Z").await;
+    let kept = down
+        .reserve(
+            &booking.admin_id,
+            "2034-04-04T09:00:00Z",
+            "2034-04-04T17:00:00Z",
+            false,
+        )
+        .await;
+    let cancelled = down
+        .reserve(
+            &booking.admin_id,
+            "2034-04-05T09:00:00Z",
+            "2034-04-05T17:00:00Z",
+            false,
+        )
+        .await;
+    let cancelled = cancelled["id"].as_str().unwrap();
+    let (status, _) = down
+        .feed(
+            reqwest::Method::DELETE,
+            &format!("/v1/reservations/{cancelled}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(emails(admin).await, 0);
+    booking
+        .run_job("checkin-reminder", "2034-04-01T08:04:00Z")
+        .await;
+    assert_eq!(emails(admin).await, 0, "held for five minutes");
+
+    // SES is back: two overlapping runs send the kept booking's confirmation and the cancelled
+    // one's cancellation (not its confirmation), once; a later run sends nothing more.
+    tokio::join!(
+        booking.run_job("checkin-reminder", "2034-04-01T08:05:00Z"),
+        booking.run_job("checkin-reminder", "2034-04-01T08:05:00Z")
+    );
+    booking
+        .run_job("checkin-reminder", "2034-04-01T08:10:00Z")
+        .await;
+    let mail = stack.emails_to(admin).await;
+    let mut told: Vec<(String, String, String)> = mail
+        .iter()
+        .map(|message| {
+            let calendar = calendar_of(message["raw"].as_str().unwrap());
+            let event = &calendar.events[0];
+            (
+                property(&event.properties, "UID").to_owned(),
+                property(&calendar.properties, "METHOD").to_owned(),
+                property(&event.properties, "SEQUENCE").to_owned(),
+            )
+        })
+        .collect();
+    told.sort();
+    let mut expected = vec![
+        (
+            format!("{}@roster", kept["id"].as_str().unwrap()),
+            "REQUEST".to_owned(),
+            "0".to_owned(),
+        ),
+        (
+            format!("{cancelled}@roster"),
+            "CANCEL".to_owned(),
+            "1".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(told, expected);
+
+    // SES down for a day: the email is given up, recorded as failed, and never sent late.
+    let down = ses_down_at(&booking, "2034-05-01T08:00:00Z").await;
+    down.reserve(
+        &booking.admin_id,
+        "2034-05-09T09:00:00Z",
+        "2034-05-09T17:00:00Z",
+        false,
+    )
+    .await;
+    let failing = stack.functions_with(&ses_and_sns_down(stack), profile_api::system_clock());
+    let run = booking
+        .run_job_with(&failing, "checkin-reminder", "2034-05-01T08:05:00Z")
+        .await;
+    assert_eq!(run["held_emails"]["retry"], 1, "{run}");
+    let run = booking
+        .run_job_with(&failing, "checkin-reminder", "2034-05-02T08:00:00Z")
+        .await;
+    assert_eq!(run["held_emails"]["refused"], 1, "{run}");
+    let run = booking
+        .run_job("checkin-reminder", "2034-05-02T08:05:00Z")
+        .await;
+    assert_eq!(
+        run["held_emails"],
+        json!({ "sent": 0, "retry": 0, "refused": 0, "gone": 0 })
+    );
+    assert_eq!(emails(admin).await, 2);
 }

@@ -1,9 +1,11 @@
 //! The jobs function: EventBridge scheduled events -> the job their rule names, run for the
-//! moment the event carries (`time`), so a run can be replayed for any moment. Each job finds its
+//! moment the event carries (`time`), so a run can be replayed for any moment. The check-in
+//! reminder run also retries the booking emails SES turned away (`held_emails`). Each job finds its
 //! work by querying the time buckets due (see `roster_domain::reservation`), so its cost grows
 //! with the work due, not with the reservations stored; each message is sent once per channel
 //! however runs overlap or repeat (`DynamoTable::deliver_once`).
 
+mod held_emails;
 mod people;
 mod reminders;
 mod summaries;
@@ -48,6 +50,8 @@ pub struct JobRun {
     pub due: usize,
     pub email: Tally,
     pub push: Tally,
+    /// Booking emails held for SES that were due another try (the check-in reminder run's).
+    pub held_emails: Tally,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,12 +147,15 @@ impl Jobs {
         let now = event.payload.time.ok_or(JobError::MissingTime)?;
         tracing::info!(%job, %now, "scheduled job");
         let run = match job {
-            ScheduledJob::CheckinReminder => reminders::run(self, now).await?,
+            ScheduledJob::CheckinReminder => JobRun {
+                held_emails: held_emails::retry(self, now).await?,
+                ..reminders::run(self, now).await?
+            },
             ScheduledJob::DailySummary => summaries::run(self, now).await?,
         };
         tracing::info!(
             %job, due = run.due, email_sent = run.email.sent, push_sent = run.push.sent,
-            "scheduled job done"
+            held_emails_sent = run.held_emails.sent, "scheduled job done"
         );
         Ok(run)
     }

@@ -44,13 +44,14 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         due: due.len(),
         email: Tally::default(),
         push: Tally::default(),
+        held_emails: Tally::default(),
     };
     for reservation in &due {
         let Some((organisation, person, site)) = addressees.of_reservation(reservation) else {
             continue;
         };
         let channels = reminder_channels(organisation, person, reservation);
-        let subject = format!("RES#{}", reservation.id);
+        let subject = reservation.message_subject();
         let message = BookingMessage::CheckinReminder(BookingLine::of(reservation, site));
         if channels.email {
             let attempt = jobs

@@ -41,6 +41,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         due: by_person.len(),
         email: Tally::default(),
         push: Tally::default(),
+        held_emails: Tally::default(),
     };
     for ((_, user, date), mut reservations) in by_person {
         reservations.sort_by_key(|r| r.start);

@@ -14,13 +14,11 @@ use roster_domain::{
     ids::{ReservationId, UserId},
     membership::Membership,
     organisation::Organisation,
-    reservation::{NewReservation, Reservation, WithCalendar, booking_email},
+    reservation::{
+        Attempt, BookingChange, HeldBookingEmail, NewReservation, Reservation, booking_email,
+    },
 };
-use roster_notify::{
-    booking::{BookingLine, BookingMessage},
-    ics::CalendarMethod,
-    outbox,
-};
+use roster_notify::outbox;
 use roster_store::{ApiKey, FiledReservation};
 use serde_json::{Value, json};
 
@@ -66,43 +64,47 @@ async fn organisation_and_site(
 }
 
 /// Emails `person` that `reservation` was booked (or cancelled), once, when their organisation
-/// and their settings want it. A failure is recorded with the delivery, never the feed's error:
-/// the reservation has been written.
+/// and their settings want it. Never the feed's error (the reservation has been written): an
+/// email SES turns away is held for the reminder job to retry, any other failure recorded with
+/// the delivery.
 async fn tell_person(
     state: &AppState,
     organisation: &Organisation,
     person: &Membership,
     reservation: &Reservation,
     site_name: &str,
-    method: CalendarMethod,
+    change: BookingChange,
 ) {
-    let Some(WithCalendar(with_calendar)) = booking_email(organisation, person, reservation) else {
+    let Some(with_calendar) = booking_email(organisation, person, reservation) else {
         return;
     };
-    let line = BookingLine::of(reservation, site_name);
-    let (message, channel) = match method {
-        CalendarMethod::Request => (BookingMessage::Confirmed(line), "email-confirmation"),
-        CalendarMethod::Cancel => (BookingMessage::Cancelled(line), "email-cancellation"),
-    };
     let now = state.now();
-    let calendar = with_calendar.then(|| {
-        outbox::calendar(
-            reservation,
-            site_name,
-            &state.config.sender_address,
-            person,
-            method,
-            now,
-        )
-    });
-    let subject = format!("RES#{}", reservation.id);
+    let subject = reservation.message_subject();
     let sent = state
         .table
-        .deliver_once(&organisation.id, &subject, channel, || {
-            outbox::email(&state.mailer, person, &message, calendar)
+        .deliver_once(&organisation.id, &subject, change.channel(), || {
+            outbox::booking_email(
+                &state.mailer,
+                person,
+                reservation,
+                site_name,
+                change,
+                with_calendar,
+                now,
+            )
         })
         .await;
-    if let Err(error) = sent {
+    let held = match sent {
+        Ok(Some(Attempt::Retry(reason))) => {
+            tracing::warn!(%reason, "booking email held for a retry");
+            let held =
+                HeldBookingEmail::new(reservation.clone(), site_name.to_owned(), change, now);
+            state.table.hold_booking_email(&held).await
+        }
+        Ok(_) => Ok(()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = held {
         tracing::error!(%error, "booking email not recorded");
     }
 }
@@ -166,7 +168,7 @@ pub async fn create(
         &person,
         &reservation,
         &site_name,
-        CalendarMethod::Request,
+        BookingChange::Booked,
     )
     .await;
     Ok((StatusCode::CREATED, Json(view(&reservation))))
@@ -224,7 +226,7 @@ pub async fn cancel(
             &person,
             &cancelled,
             &site_name,
-            CalendarMethod::Cancel,
+            BookingChange::Cancelled,
         )
         .await;
     }

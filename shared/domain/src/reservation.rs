@@ -206,6 +206,11 @@ impl Reservation {
         }
     }
 
+    /// What the messages about the reservation are filed under, once each per channel.
+    pub fn message_subject(&self) -> String {
+        format!("RES#{}", self.id)
+    }
+
     /// The reminder bucket the reservation's start falls in.
     pub fn reminder_bucket(&self) -> Bucket {
         Bucket::containing(self.start, REMINDER_BUCKET)
@@ -252,6 +257,94 @@ pub fn booking_email(
 /// Whether a booking email carries the ICS attachment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WithCalendar(pub bool);
+
+/// What a booking email tells the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingChange {
+    Booked,
+    Cancelled,
+}
+
+impl BookingChange {
+    /// The delivery channel of its email: each reservation gets at most one of each.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Self::Booked => "email-confirmation",
+            Self::Cancelled => "email-cancellation",
+        }
+    }
+}
+
+/// How long after SES last turned a booking email away it is tried again (by the check-in
+/// reminder job, which runs this often).
+pub const HELD_EMAIL_RETRY: Duration = Duration::minutes(5);
+/// How long a booking email is held for SES before it is recorded as failed.
+pub const HELD_EMAIL_KEPT: Duration = Duration::hours(24);
+
+/// A booking email SES would not take (still failing after the SDK's own retries), held to be
+/// tried again every `HELD_EMAIL_RETRY` for `HELD_EMAIL_KEPT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBookingEmail {
+    /// The reservation as the email tells it (a cancellation's with its raised `sequence`).
+    pub reservation: Reservation,
+    /// The site's name when it was booked or cancelled.
+    pub site_name: String,
+    pub change: BookingChange,
+    /// When SES first turned it away.
+    pub held_since: DateTime<Utc>,
+    /// When it is next tried.
+    pub retry_at: DateTime<Utc>,
+}
+
+impl HeldBookingEmail {
+    /// `reservation`'s email about `change`, turned away at `now`.
+    pub fn new(
+        reservation: Reservation,
+        site_name: String,
+        change: BookingChange,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            reservation,
+            site_name,
+            change,
+            held_since: now,
+            retry_at: now + HELD_EMAIL_RETRY,
+        }
+    }
+
+    /// The same email, turned away again at `now`.
+    pub fn turned_away(&self, now: DateTime<Utc>) -> Self {
+        Self {
+            retry_at: now + HELD_EMAIL_RETRY,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the held email still goes out when it is retried at `now`: to whom and with the
+    /// calendar attachment or not; or why not. The person's organisation and settings decide as
+    /// at booking time (`booking_email`), a confirmation of a reservation cancelled since is not
+    /// sent, and one held for `HELD_EMAIL_KEPT` has failed. `addressee` is `None` for a person
+    /// or organisation that is gone; `still_booked` whether the reservation still exists.
+    pub fn retry<'a>(
+        &self,
+        addressee: Option<(&Organisation, &'a Membership)>,
+        still_booked: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(&'a Membership, WithCalendar), &'static str> {
+        if now >= self.held_since + HELD_EMAIL_KEPT {
+            return Err("SES did not take the email within 24 hours");
+        }
+        if self.change == BookingChange::Booked && !still_booked {
+            return Err("the reservation was cancelled before its confirmation could be sent");
+        }
+        let (organisation, person) = addressee.ok_or("the person is no longer a member")?;
+        booking_email(organisation, person, &self.reservation)
+            .map(|with_calendar| (person, with_calendar))
+            .ok_or("the person no longer takes booking emails")
+    }
+}
 
 /// The channels a check-in reminder of `reservation` goes out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -601,6 +694,71 @@ mod tests {
         organisation.settings.booking_notifications_enabled = false;
         assert_eq!(booking_email(&organisation, &ada, &desk(false)), None);
         assert!(!summary_wanted(&organisation, &ada));
+    }
+
+    #[test]
+    fn a_held_booking_email_is_retried_while_it_is_still_wanted_and_for_a_day_at_most() {
+        let organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let mut ada = person(&organisation);
+        let turned_away = utc("2026-11-22T10:00:00Z");
+        let held = HeldBookingEmail::new(
+            desk(false),
+            "Berlin HQ".into(),
+            BookingChange::Booked,
+            turned_away,
+        );
+        assert_eq!(held.retry_at, utc("2026-11-22T10:05:00Z"));
+        let again = held.turned_away(utc("2026-11-22T10:05:30Z"));
+        assert_eq!(
+            (again.retry_at, again.held_since),
+            (utc("2026-11-22T10:10:30Z"), turned_away)
+        );
+
+        let later = utc("2026-11-23T09:59:59Z");
+        assert_eq!(
+            held.retry(Some((&organisation, &ada)), true, later),
+            Ok((&ada, WithCalendar(false)))
+        );
+        assert!(
+            held.retry(
+                Some((&organisation, &ada)),
+                true,
+                utc("2026-11-23T10:00:00Z")
+            )
+            .unwrap_err()
+            .contains("24 hours")
+        );
+        assert!(
+            held.retry(Some((&organisation, &ada)), false, later)
+                .unwrap_err()
+                .contains("cancelled")
+        );
+        assert!(
+            held.retry(None, true, later)
+                .unwrap_err()
+                .contains("member")
+        );
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::Off;
+        assert!(
+            held.retry(Some((&organisation, &ada)), true, later)
+                .unwrap_err()
+                .contains("no longer takes")
+        );
+
+        // A cancellation is told although the reservation is gone.
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::EmailWithIcs;
+        let cancellation = HeldBookingEmail {
+            change: BookingChange::Cancelled,
+            ..held
+        };
+        assert_eq!(
+            cancellation.retry(Some((&organisation, &ada)), false, later),
+            Ok((&ada, WithCalendar(true)))
+        );
     }
 
     #[test]

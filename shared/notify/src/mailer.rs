@@ -99,6 +99,11 @@ impl SesMailer {
         }
     }
 
+    /// The address emails are sent from.
+    pub fn sender(&self) -> &str {
+        &self.from
+    }
+
     /// The whole MIME message of `email`.
     pub fn mime(&self, email: &Email) -> Result<String, NotifyError> {
         mime_message(&self.from, email)

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use roster_domain::{
     membership::Membership,
-    reservation::{Attempt, Reservation},
+    reservation::{Attempt, BookingChange, Reservation, WithCalendar},
 };
 
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The calendar attachment of `reservation` for `person`, from `organizer` (Roster's sender).
-pub fn calendar(
+fn calendar(
     reservation: &Reservation,
     site_name: &str,
     organizer: &str,
@@ -43,6 +43,28 @@ pub fn calendar(
             now,
         ),
     }
+}
+
+/// Emails `person` that `reservation` (at the site named `site_name`) was booked or cancelled, as
+/// `change` says, with its calendar attachment when `with_calendar`; `mailer`'s sender is the
+/// calendar's organizer.
+pub async fn booking_email(
+    mailer: &SesMailer,
+    person: &Membership,
+    reservation: &Reservation,
+    site_name: &str,
+    change: BookingChange,
+    WithCalendar(with_calendar): WithCalendar,
+    now: DateTime<Utc>,
+) -> Attempt {
+    let line = BookingLine::of(reservation, site_name);
+    let (message, method) = match change {
+        BookingChange::Booked => (BookingMessage::Confirmed(line), CalendarMethod::Request),
+        BookingChange::Cancelled => (BookingMessage::Cancelled(line), CalendarMethod::Cancel),
+    };
+    let calendar = with_calendar
+        .then(|| calendar(reservation, site_name, mailer.sender(), person, method, now));
+    email(mailer, person, &message, calendar).await
 }
 
 /// Emails `message` to `person` (in their language and time zone); a person without an email

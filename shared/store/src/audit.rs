@@ -57,14 +57,7 @@ impl DynamoTable {
             },
         );
         record.ttl = Some(entry.at.timestamp() + i64::from(retention_days) * 86_400);
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(record.item()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+        self.put(record.item()).await
     }
 
     /// One page of entries, newest first (one `Query`; expired entries are skipped).

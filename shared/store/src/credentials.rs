@@ -245,14 +245,7 @@ impl DynamoTable {
     ) -> Result<(), StoreError> {
         let mut record = Record::new(key, body);
         record.ttl = Some(expires_at.timestamp());
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(record.item()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+        self.put(record.item()).await
     }
 
     /// Deletes the item if it exists; whether this call was the one that deleted it.

@@ -61,16 +61,8 @@ impl DynamoTable {
         user: &UserId,
         device: &Device,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(
-                Record::new(keys::device(organisation, user, &device.id), device).item(),
-            ))
-            .send()
+        self.put(Record::new(keys::device(organisation, user, &device.id), device).item())
             .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
     }
 
     /// Marks the device inactive (its push service said it is gone), touching nothing else the

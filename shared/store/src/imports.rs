@@ -300,14 +300,7 @@ impl DynamoTable {
             Chunk { rows },
         );
         record.ttl = Some(import.created_at.timestamp() + IMPORT_RETENTION_SECONDS);
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(record.item()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+        self.put(record.item()).await
     }
 
     pub async fn import(
@@ -367,7 +360,7 @@ impl DynamoTable {
         organisation: &OrganisationId,
         limit: i32,
     ) -> Result<Vec<ImportRecord>, StoreError> {
-        let output = self
+        let query = self
             .client
             .query()
             .table_name(&self.name)
@@ -375,16 +368,8 @@ impl DynamoTable {
             .key_condition_expression("gsi1pk = :imports")
             .expression_attribute_values(":imports", s(keys::imports_of(organisation)))
             .scan_index_forward(false)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(body)
-            .collect()
+            .limit(limit);
+        self.query_page(query).await
     }
 
     pub async fn save_import_mapping(
@@ -396,16 +381,8 @@ impl DynamoTable {
         struct Saved<'a> {
             mapping: &'a ExplicitMapping,
         }
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(
-                Record::new(keys::import_mapping(organisation), Saved { mapping }).item(),
-            ))
-            .send()
+        self.put(Record::new(keys::import_mapping(organisation), Saved { mapping }).item())
             .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
     }
 
     pub async fn import_mapping(

@@ -1,6 +1,7 @@
 //! Every key of the table, built in one place. `pk`/`sk` strings; `#` separates parts, and ids are
 //! restricted (see `roster_domain::ids`) so a part can never contain it.
 
+use chrono::{DateTime, Utc};
 use roster_domain::ids::{
     AccountId, DeviceId, ImportId, OrganisationId, ReservationId, UserId, VehicleId,
 };
@@ -290,6 +291,32 @@ pub fn delivery(organisation: &OrganisationId, subject: &str, channel: &str) -> 
     )
 }
 
+/// The partition of booking emails held for a retry (`roster_domain::reservation::HeldBookingEmail`),
+/// across organisations, sorted by when each is next tried. It only fills while SES turns emails
+/// away.
+pub const HELD_EMAILS: &str = "HELD_EMAILS";
+
+/// A moment as held emails sort by it: fixed width, so text order is time order.
+pub fn held_email_time(moment: DateTime<Utc>) -> String {
+    moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A booking email on `channel` about `reservation`, held to be tried again at `retry_at`.
+pub fn held_email(
+    retry_at: DateTime<Utc>,
+    organisation: &OrganisationId,
+    reservation: &ReservationId,
+    channel: &str,
+) -> Key {
+    key(
+        HELD_EMAILS.to_owned(),
+        format!(
+            "{}#{organisation}#{reservation}#{channel}",
+            held_email_time(retry_at)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +379,18 @@ mod tests {
         assert_eq!(first.pk, "ORG#o1#IMPORT#i1");
         assert!(record.sk < first.sk && first.sk < tenth.sk);
         assert_eq!(tenth.sk, "ROWS#00000010");
+    }
+
+    #[test]
+    fn held_emails_sort_by_when_they_are_next_tried() {
+        let reservation = ReservationId::try_from("r1").unwrap();
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let early = held_email(at("2026-11-22T09:59:59Z"), &org(), &reservation, "b");
+        let late = held_email(at("2026-11-22T10:00:00Z"), &org(), &reservation, "a");
+        assert_eq!(early.pk, "HELD_EMAILS");
+        assert_eq!(late.sk, "2026-11-22T10:00:00Z#o1#r1#a");
+        assert!(early.sk < late.sk);
+        assert!(late.sk.as_str() < held_email_time(at("2026-11-22T10:00:01Z")).as_str());
     }
 
     #[test]

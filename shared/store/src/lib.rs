@@ -132,6 +132,18 @@ impl DynamoTable {
         &self.name
     }
 
+    /// Writes `item` whatever was there before.
+    pub(crate) async fn put(&self, item: record::Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
     /// Proves the table answers: one eventually consistent `GetItem` of a key that never holds data.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client

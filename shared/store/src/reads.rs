@@ -87,6 +87,20 @@ impl DynamoTable {
         }
     }
 
+    /// The first page of `query`'s items, each read as a `T`.
+    pub(crate) async fn query_page<T: serde::de::DeserializeOwned>(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<T>, StoreError> {
+        let output = query.send().await.map_err(StoreError::unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::record::body)
+            .collect()
+    }
+
     /// Items of `pk` whose sort key starts with `prefix` (every item of `pk` when it is empty,
     /// which DynamoDB does not take as a prefix), all pages.
     pub(crate) async fn query_partition(

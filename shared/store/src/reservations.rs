@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use roster_domain::{
     ids::{OrganisationId, ReservationId, UserId},
-    reservation::{Attempt, Bucket, Filing, Reservation},
+    reservation::{Attempt, Bucket, Filing, HeldBookingEmail, Reservation},
 };
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +66,12 @@ const DELIVERY_LEASE: Duration = Duration::minutes(5);
 const MY_RESERVATIONS: i32 = 100;
 /// How long delivery records are kept.
 const DELIVERY_KEPT: Duration = Duration::days(35);
+/// How far back `held_booking_emails_due` looks for emails due a retry: well past
+/// `roster_domain::reservation::HELD_EMAIL_KEPT`, so one whose retries were missed for a while
+/// (the job failing) is still found and recorded as failed.
+const HELD_EMAILS_LOOK_BACK: Duration = Duration::days(7);
+/// Most held emails one call hands out, oldest first; the rest wait for the next run.
+const HELD_EMAILS_PER_CALL: i32 = 100;
 
 fn copy_keys(reservation: &Reservation, filing: &Filing) -> Vec<Key> {
     let (organisation, id) = (&reservation.organisation_id, &reservation.id);
@@ -218,7 +224,7 @@ impl DynamoTable {
     ) -> Result<Vec<Reservation>, StoreError> {
         // A reservation lasts at most 31 days, so none that started earlier still runs.
         let earliest = from - roster_domain::reservation::LONGEST;
-        let output = self
+        let query = self
             .client
             .query()
             .table_name(&self.name)
@@ -229,16 +235,9 @@ impl DynamoTable {
             .expression_attribute_values(":person", s(keys::reservations_of(organisation, user)))
             .expression_attribute_values(":earliest", s(earliest.to_rfc3339()))
             .expression_attribute_values(":from", s(from.to_rfc3339()))
-            .limit(MY_RESERVATIONS)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| body::<FiledReservation>(item).map(|stored| stored.reservation))
-            .collect()
+            .limit(MY_RESERVATIONS);
+        let filed: Vec<FiledReservation> = self.query_page(query).await?;
+        Ok(filed.into_iter().map(|stored| stored.reservation).collect())
     }
 
     /// The reservations of a site's local `day`, by start: one `Query`.
@@ -290,6 +289,63 @@ impl DynamoTable {
             });
         }
         Ok(due)
+    }
+
+    /// Holds a booking email SES turned away, for `held_booking_emails_due` to hand out at its
+    /// `retry_at`. Expires when it could no longer be found.
+    pub async fn hold_booking_email(&self, held: &HeldBookingEmail) -> Result<(), StoreError> {
+        self.put(held_email_item(held)).await
+    }
+
+    /// The held booking emails due a retry at `now` (at most `HELD_EMAILS_PER_CALL`, longest due
+    /// first): one `Query`.
+    pub async fn held_booking_emails_due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<HeldBookingEmail>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :held AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":held", s(keys::HELD_EMAILS))
+            .expression_attribute_values(
+                ":from",
+                s(keys::held_email_time(now - HELD_EMAILS_LOOK_BACK)),
+            )
+            // Sort keys go on after the time, so this bound takes in the whole second of `now`.
+            .expression_attribute_values(
+                ":to",
+                s(keys::held_email_time(now + Duration::seconds(1))),
+            )
+            .consistent_read(true)
+            .limit(HELD_EMAILS_PER_CALL);
+        self.query_page(query).await
+    }
+
+    /// Holds `before` again as `after` (turned away once more), in one transaction. Either may
+    /// have been released meanwhile by an overlapping run; nothing is lost either way.
+    pub async fn hold_booking_email_again(
+        &self,
+        before: &HeldBookingEmail,
+        after: &HeldBookingEmail,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        tx.delete(self, &held_email_key(before), None);
+        tx.put(self, held_email_item(after), None);
+        tx.commit(self).await
+    }
+
+    /// Lets go of a held booking email: it was sent, or its failure recorded.
+    pub async fn release_booking_email(&self, held: &HeldBookingEmail) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(crate::record::key_item(&held_email_key(held))))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
     }
 
     /// Sends one message on one channel at most once however often it is asked to (overlapping
@@ -399,5 +455,20 @@ fn delivery_item(
         },
     );
     record.ttl = Some((now + DELIVERY_KEPT).timestamp());
+    record.item()
+}
+
+fn held_email_key(held: &HeldBookingEmail) -> Key {
+    keys::held_email(
+        held.retry_at,
+        &held.reservation.organisation_id,
+        &held.reservation.id,
+        held.change.channel(),
+    )
+}
+
+fn held_email_item(held: &HeldBookingEmail) -> Item {
+    let mut record = Record::new(held_email_key(held), held.clone());
+    record.ttl = Some((held.retry_at + HELD_EMAILS_LOOK_BACK).timestamp());
     record.item()
 }

@@ -30,16 +30,8 @@ impl DynamoTable {
         organisation: &OrganisationId,
         site: &Site,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(
-                Record::new(keys::site(organisation, &site.id), site).item(),
-            ))
-            .send()
+        self.put(Record::new(keys::site(organisation, &site.id), site).item())
             .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
     }
 
     pub async fn delete_site(
