@@ -804,4 +804,20 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
         json!({ "sent": 0, "retry": 0, "refused": 0, "gone": 0 })
     );
     assert_eq!(emails(admin).await, 2);
+
+    // Nothing of the organisation is left held: each was let go once sent or given up.
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    for at in ["2034-04-01T09:00:00Z", "2034-05-02T09:00:00Z"] {
+        let left: Vec<_> = table
+            .held_booking_emails_due(utc(at))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|held| held.reservation.organisation_id.as_str() == booking.organisation_id)
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 }

@@ -147,10 +147,11 @@ impl Jobs {
         let now = event.payload.time.ok_or(JobError::MissingTime)?;
         tracing::info!(%job, %now, "scheduled job");
         let run = match job {
-            ScheduledJob::CheckinReminder => JobRun {
-                held_emails: held_emails::retry(self, now).await?,
-                ..reminders::run(self, now).await?
-            },
+            ScheduledJob::CheckinReminder => {
+                let mut run = reminders::run(self, now).await?;
+                run.held_emails = held_emails::retry(self, now).await;
+                run
+            }
             ScheduledJob::DailySummary => summaries::run(self, now).await?,
         };
         tracing::info!(

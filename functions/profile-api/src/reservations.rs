@@ -64,9 +64,10 @@ async fn organisation_and_site(
 }
 
 /// Emails `person` that `reservation` was booked (or cancelled), once, when their organisation
-/// and their settings want it. Never the feed's error (the reservation has been written): an
-/// email SES turns away is held for the reminder job to retry, any other failure recorded with
-/// the delivery.
+/// and their settings want it. Never the feed's error (the reservation has been written): the
+/// email is held before it is sent and let go once SES took it or refused it for good, so one
+/// that SES turns away, or whose sending this process did not live to finish, is left for the
+/// reminder job to retry.
 async fn tell_person(
     state: &AppState,
     organisation: &Organisation,
@@ -79,33 +80,38 @@ async fn tell_person(
         return;
     };
     let now = state.now();
-    let subject = reservation.message_subject();
-    let sent = state
-        .table
-        .deliver_once(&organisation.id, &subject, change.channel(), || {
-            outbox::booking_email(
-                &state.mailer,
-                person,
-                reservation,
-                site_name,
-                change,
-                with_calendar,
-                now,
+    let held = HeldBookingEmail::new(reservation.clone(), site_name.to_owned(), change, now);
+    let told = async {
+        state.table.hold_booking_email(&held).await?;
+        let attempt = state
+            .table
+            .deliver_once(
+                &organisation.id,
+                &reservation.message_subject(),
+                change.channel(),
+                || {
+                    outbox::booking_email(
+                        &state.mailer,
+                        person,
+                        reservation,
+                        site_name,
+                        change,
+                        with_calendar,
+                        now,
+                    )
+                },
             )
-        })
-        .await;
-    let held = match sent {
-        Ok(Some(Attempt::Retry(reason))) => {
-            tracing::warn!(%reason, "booking email held for a retry");
-            let held =
-                HeldBookingEmail::new(reservation.clone(), site_name.to_owned(), change, now);
-            state.table.hold_booking_email(&held).await
+            .await?;
+        match attempt {
+            Some(Attempt::Retry(reason)) => {
+                tracing::warn!(reservation = %reservation.id, %reason, "booking email held for a retry");
+                Ok(())
+            }
+            _ => state.table.release_booking_email(&held).await,
         }
-        Ok(_) => Ok(()),
-        Err(error) => Err(error),
     };
-    if let Err(error) = held {
-        tracing::error!(%error, "booking email not recorded");
+    if let Err(error) = told.await {
+        tracing::error!(reservation = %reservation.id, %error, "booking email not recorded");
     }
 }
 

@@ -322,12 +322,13 @@ impl HeldBookingEmail {
         }
     }
 
-    /// Whether the held email still goes out when it is retried at `now`: to whom and with the
+    /// Whether the held email still goes out when it is tried again at `now`: to whom and with the
     /// calendar attachment or not; or why not. The person's organisation and settings decide as
     /// at booking time (`booking_email`), a confirmation of a reservation cancelled since is not
     /// sent, and one held for `HELD_EMAIL_KEPT` has failed. `addressee` is `None` for a person
-    /// or organisation that is gone; `still_booked` whether the reservation still exists.
-    pub fn retry<'a>(
+    /// or organisation that is gone; `still_booked` whether the reservation still exists (it
+    /// does not matter for a cancellation).
+    pub fn still_goes_out<'a>(
         &self,
         addressee: Option<(&Organisation, &'a Membership)>,
         still_booked: bool,
@@ -720,11 +721,11 @@ mod tests {
 
         let later = utc("2026-11-23T09:59:59Z");
         assert_eq!(
-            held.retry(Some((&organisation, &ada)), true, later),
+            held.still_goes_out(Some((&organisation, &ada)), true, later),
             Ok((&ada, WithCalendar(false)))
         );
         assert!(
-            held.retry(
+            held.still_goes_out(
                 Some((&organisation, &ada)),
                 true,
                 utc("2026-11-23T10:00:00Z")
@@ -733,18 +734,18 @@ mod tests {
             .contains("24 hours")
         );
         assert!(
-            held.retry(Some((&organisation, &ada)), false, later)
+            held.still_goes_out(Some((&organisation, &ada)), false, later)
                 .unwrap_err()
                 .contains("cancelled")
         );
         assert!(
-            held.retry(None, true, later)
+            held.still_goes_out(None, true, later)
                 .unwrap_err()
                 .contains("member")
         );
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Off;
         assert!(
-            held.retry(Some((&organisation, &ada)), true, later)
+            held.still_goes_out(Some((&organisation, &ada)), true, later)
                 .unwrap_err()
                 .contains("no longer takes")
         );
@@ -756,7 +757,7 @@ mod tests {
             ..held
         };
         assert_eq!(
-            cancellation.retry(Some((&organisation, &ada)), false, later),
+            cancellation.still_goes_out(Some((&organisation, &ada)), false, later),
             Ok((&ada, WithCalendar(true)))
         );
     }

@@ -176,14 +176,8 @@ impl DynamoTable {
     }
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.name)
-            .set_key(Some(key_item(&keys::login_failures(&secret_hash(subject)))))
-            .send()
+        self.delete(&keys::login_failures(&secret_hash(subject)))
             .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
     }
 
     /// Stores a single-use token (its SHA-256 is the key) until it expires.

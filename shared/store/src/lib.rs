@@ -144,6 +144,18 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
+    /// Deletes the item at `key`, if there is one.
+    pub(crate) async fn delete(&self, key: &keys::Key) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(record::key_item(key)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
     /// Proves the table answers: one eventually consistent `GetItem` of a key that never holds data.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client

@@ -323,29 +323,46 @@ impl DynamoTable {
         self.query_page(query).await
     }
 
-    /// Holds `before` again as `after` (turned away once more), in one transaction. Either may
-    /// have been released meanwhile by an overlapping run; nothing is lost either way.
+    /// Holds `before` again as `after` (turned away once more), in one transaction; nothing is
+    /// written when another run released or re-held `before` meanwhile (it sent the email, or
+    /// holds it now).
     pub async fn hold_booking_email_again(
         &self,
         before: &HeldBookingEmail,
         after: &HeldBookingEmail,
     ) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
-        tx.delete(self, &held_email_key(before), None);
+        tx.delete(
+            self,
+            &held_email_key(before),
+            Some((Condition::present(), OnFail::Missing)),
+        );
         tx.put(self, held_email_item(after), None);
-        tx.commit(self).await
+        match tx.commit(self).await {
+            Err(StoreError::NotFound) => Ok(()),
+            done => done,
+        }
     }
 
     /// Lets go of a held booking email: it was sent, or its failure recorded.
     pub async fn release_booking_email(&self, held: &HeldBookingEmail) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.name)
-            .set_key(Some(crate::record::key_item(&held_email_key(held))))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+        self.delete(&held_email_key(held)).await
+    }
+
+    /// Whether the message on `channel` about `subject` was sent or recorded as failed (not
+    /// unsent, nor being sent by someone).
+    pub async fn delivery_settled(
+        &self,
+        organisation: &OrganisationId,
+        subject: &str,
+        channel: &str,
+    ) -> Result<bool, StoreError> {
+        let record = self
+            .get(&keys::delivery(organisation, subject, channel), true)
+            .await?
+            .map(body::<DeliveryRecord>)
+            .transpose()?;
+        Ok(record.is_some_and(|record| record.state != "sending"))
     }
 
     /// Sends one message on one channel at most once however often it is asked to (overlapping
