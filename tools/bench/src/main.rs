@@ -2,6 +2,7 @@
 //! measured in the same run on the same machine, as a ratio. Prints a table and writes it as JSON
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
+mod hashing;
 mod import;
 mod load;
 mod reminders;
@@ -155,6 +156,13 @@ async fn login(http: &reqwest::Client, base: &str, email: &str) -> Result<String
         .ok_or_else(|| format!("login failed: {answer}").into())
 }
 
+/// A program of the peers' virtualenv (`scripts/bench.sh` passes its `bin` directory).
+fn peer_program(name: &str) -> Result<std::path::PathBuf, BenchError> {
+    let bin = std::env::var("ROSTER_BENCH_PEER_BIN")
+        .map_err(|_| "ROSTER_BENCH_PEER_BIN (the peers' virtualenv bin directory) is required")?;
+    Ok(std::path::Path::new(&bin).join(name))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BenchError> {
     let args: Vec<String> = std::env::args().collect();
@@ -197,7 +205,8 @@ async fn main() -> Result<(), BenchError> {
     .await?;
 
     let mut rows = Vec::new();
-    // `ROSTER_BENCH_ONLY=import,reminders` runs only the long sections named (and the short ones).
+    // `ROSTER_BENCH_ONLY=argon2,import` runs only the sections named (`argon2`, `import`,
+    // `reminders`) and the short ones.
     let only = std::env::var("ROSTER_BENCH_ONLY").ok();
     let wanted = |section: &str| {
         only.as_deref()
@@ -350,6 +359,10 @@ async fn main() -> Result<(), BenchError> {
             1.0,
             1,
         ));
+    }
+
+    if wanted("argon2") {
+        rows.push(hashing::against_argon2_cffi(&peer_program("python")?).await?);
     }
 
     // Cold start of the release profile-api binary: exec to first answered /health, and peak RSS.
