@@ -6,6 +6,7 @@ mod hashing;
 mod import;
 mod load;
 mod reminders;
+mod scim;
 
 use std::{
     process::Stdio,
@@ -205,7 +206,7 @@ async fn main() -> Result<(), BenchError> {
     .await?;
 
     let mut rows = Vec::new();
-    // `ROSTER_BENCH_ONLY=argon2,import` runs only the sections named (`argon2`, `import`,
+    // `ROSTER_BENCH_ONLY=argon2,scim` runs only the sections named (`argon2`, `scim`, `import`,
     // `reminders`) and the short ones.
     let only = std::env::var("ROSTER_BENCH_ONLY").ok();
     let wanted = |section: &str| {
@@ -432,6 +433,18 @@ async fn main() -> Result<(), BenchError> {
         1.0,
         starts.0.len(),
     ));
+
+    if wanted("scim") {
+        rows.extend(
+            scim::against_scim2_server(
+                &http,
+                &base,
+                platform_token,
+                &peer_program("scim2-server")?,
+            )
+            .await?,
+        );
+    }
 
     let patient = import::Patient::new(&aws);
     if wanted("import") {
