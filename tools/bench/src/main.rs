@@ -2,16 +2,14 @@
 //! measured in the same run on the same machine, as a ratio. Prints a table and writes it as JSON
 //! to `target/bench/latest.json`. Runs against the local stack `scripts/bench.sh` starts.
 
+mod cold;
 mod hashing;
 mod import;
 mod load;
 mod reminders;
 mod scim;
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use roster_domain::{credentials::hash_password, session::secret_hash};
@@ -206,8 +204,8 @@ async fn main() -> Result<(), BenchError> {
     .await?;
 
     let mut rows = Vec::new();
-    // `ROSTER_BENCH_ONLY=argon2,scim` runs only the sections named (`argon2`, `scim`, `import`,
-    // `reminders`) and the short ones.
+    // `ROSTER_BENCH_ONLY=cold,scim` runs only the sections named (`cold`, `argon2`, `scim`,
+    // `import`, `reminders`); the login, `GET /v1/me` and call-count rows always run.
     let only = std::env::var("ROSTER_BENCH_ONLY").ok();
     let wanted = |section: &str| {
         only.as_deref()
@@ -366,73 +364,20 @@ async fn main() -> Result<(), BenchError> {
         rows.push(hashing::against_argon2_cffi(&peer_program("python")?).await?);
     }
 
-    // Cold start of the release profile-api binary: exec to first answered /health, and peak RSS.
-    let binary =
-        std::env::var("ROSTER_BENCH_BINARY_DIR").map(|dir| format!("{dir}/profile-api"))?;
-    let mut starts = Vec::new();
-    let mut peak_rss_kb = 0u64;
-    let mut pings = Vec::new();
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let start = Instant::now();
-        let mut child = tokio::process::Command::new(&binary)
-            .env("PORT", port.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let url = format!("http://127.0.0.1:{port}/health");
-        loop {
-            if let Ok(response) = http.get(&url).send().await
-                && response.status().is_success()
-            {
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err("the release binary did not answer /health in 10 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        starts.push(start.elapsed().as_secs_f64() * 1000.0);
-        if let Some(pid) = child.id() {
-            peak_rss_kb = peak_rss_kb.max(self::peak_rss_kb(&pid.to_string())?);
-        }
-        child.kill().await?;
-        let (_, ping) = time(
-            bare.get_item()
-                .table_name(&config.table_name)
-                .set_key(Some(
-                    [
-                        ("pk".to_owned(), AttributeValue::S("HEALTH".to_owned())),
-                        ("sk".to_owned(), AttributeValue::S("HEALTH".to_owned())),
-                    ]
-                    .into_iter()
-                    .collect(),
-                ))
-                .send(),
-        )
-        .await;
-        pings.push(ping);
+    let patient = import::Patient::new(&aws);
+    if wanted("cold") {
+        let binaries = std::env::var("ROSTER_BENCH_BINARY_DIR")
+            .map_err(|_| "ROSTER_BENCH_BINARY_DIR (the release binaries) is required")?;
+        let bench = cold::Bench {
+            http: &http,
+            base: &base,
+            platform_token,
+            functions: &functions,
+            patient: &patient,
+            config: &config,
+        };
+        rows.extend(cold::rows(&bench, std::path::Path::new(&binaries)).await?);
     }
-    let (starts, pings) = (Samples::of(starts), Samples::of(pings));
-    rows.push(Row::budgeted(
-        "cold start: exec to first /health answer",
-        format!("{:.1} ms", starts.median()),
-        format!("50 ms + {:.1} ms DynamoDB", pings.median()),
-        starts.median() / (50.0 + pings.median()),
-        1.0,
-        starts.0.len(),
-    ));
-    rows.push(Row::budgeted(
-        "cold start: peak RSS",
-        format!("{:.1} MB", peak_rss_kb as f64 / 1024.0),
-        "40 MB".to_owned(),
-        peak_rss_kb as f64 / 1024.0 / 40.0,
-        1.0,
-        starts.0.len(),
-    ));
 
     if wanted("scim") {
         rows.extend(
@@ -446,7 +391,6 @@ async fn main() -> Result<(), BenchError> {
         );
     }
 
-    let patient = import::Patient::new(&aws);
     if wanted("import") {
         // Import: throughput against the bare loop, then peak memory for two file sizes. 20,000
         // people (about 140,000 items, and as many again for the loop) by default: at 100,000
