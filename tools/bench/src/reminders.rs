@@ -73,14 +73,14 @@ pub async fn ratio(
         many.push(timed_run(functions, &table, config, booker, moment(run)).await?);
     }
     let (few, many) = (Samples::of(few), Samples::of(many));
-    Ok(Row {
-        budget: "reminder run: 1,000 due in 200k vs in 1k stored",
-        measured: format!("{:.0} ms", many.median()),
-        limit: format!("{:.0} ms", few.median()),
-        ratio: many.median() / few.median(),
-        max_ratio: 1.5,
-        samples: RUNS,
-    })
+    Ok(Row::budgeted(
+        "reminder run: 1,000 due in 200k vs in 1k stored",
+        format!("{:.0} ms", many.median()),
+        format!("{:.0} ms", few.median()),
+        many.median() / few.median(),
+        1.5,
+        RUNS,
+    ))
 }
 
 /// Files 1,000 reservations starting at `now`, times the reminder job run at `now`, checks it
