@@ -17,10 +17,9 @@ use roster_store::{DynamoTable, ImportCounts, ImportRecord, ImportSource, Import
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-mod file;
 mod run;
 
-pub use file::{MAX_UNCOMPRESSED_BYTES, MAX_ZIP_ENTRIES};
+pub use roster_import_file::{MAX_UNCOMPRESSED_BYTES, MAX_ZIP_ENTRIES};
 pub use run::Invitations;
 
 /// Largest file an administrator's upload may be (500 rows fit many times over).

@@ -42,7 +42,7 @@ use roster_notify::{
     templates::{INVITATION_LIFETIME, Notice, invitation_link},
 };
 
-use crate::file::{FileError, Rows};
+use roster_import_file::{FileError, MAX_COLUMNS, Rows};
 
 /// Rows looked up together (three `BatchGetItem`s) and reported as one chunk.
 const CHUNK_ROWS: usize = 25;
@@ -152,8 +152,7 @@ fn identifier_keys(cells: &[String], mapping: &ColumnMapping) -> Vec<MatchKey> {
 /// A row read for planning: its number, identifier keys and parse outcome.
 type ChunkRow = (u64, Vec<MatchKey>, Result<ImportedRow, ValidationErrors>);
 
-/// Most columns a header may have, and how much of a header the import record shows.
-const MAX_COLUMNS: usize = 100;
+/// How much of a header the import record shows.
 const MAX_HEADER_SHOWN: usize = 100;
 
 /// What the planning pass learnt.

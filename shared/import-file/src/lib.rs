@@ -1,11 +1,15 @@
-//! Reading a user list from a local copy of the uploaded file: which format it is (by content,
-//! not by name), its text encoding and delimiter for CSV, size limits for zip-based spreadsheets,
-//! and its rows as strings. CSV is streamed row by row; spreadsheets are read through calamine
-//! (first sheet) after their zip directory passed the limits.
+//! Reading a user list from an uploaded file: which format it is (by content, not by name), its
+//! text encoding and delimiter for CSV, size limits for zip-based spreadsheets, and its rows as
+//! strings. CSV is streamed row by row; spreadsheets are read through calamine (first sheet) after
+//! their zip directory passed the limits.
+//!
+//! Everything reads from a `Read + Seek` source and seeks back to its start for each pass: the
+//! import opens its local copy of the file (`Rows::open`, memory flat in the file's size), the
+//! fuzz target reads bytes in memory (`Rows::read` over a `Cursor`).
 
 use std::{
     fs::File,
-    io::{BufReader, Read, Seek, SeekFrom},
+    io::{BufReader, Read, Seek},
     path::Path,
 };
 
@@ -17,6 +21,8 @@ use encoding_rs_io::DecodeReaderBytesBuilder;
 pub const MAX_ZIP_ENTRIES: usize = 1_000;
 /// Most bytes a zip-based spreadsheet may expand to.
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+/// Most columns a header may have: the import stops on a wider one before reading any row.
+pub const MAX_COLUMNS: usize = 100;
 
 const SUPPORTED: &str =
     "CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab), XLSX, XLS or ODS";
@@ -57,12 +63,15 @@ pub enum Format {
 
 const OLE2_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
-/// Decides the format from the file's first bytes (and, for zips, its directory).
-pub fn sniff(path: &Path, file_name: &str) -> Result<Format, FileError> {
-    let mut head = [0u8; 8];
-    let mut file = File::open(path)?;
-    let read = file.read(&mut head)?;
-    let head = &head[..read];
+/// Decides the format from the file's first bytes (and, for zips, its directory), whatever its
+/// name says; only an Apple Numbers name is refused by name. Reads `source` from its start.
+pub fn sniff<R: Read + Seek>(source: &mut R, file_name: &str) -> Result<Format, FileError> {
+    source.rewind()?;
+    let mut head = Vec::with_capacity(OLE2_MAGIC.len());
+    source
+        .by_ref()
+        .take(OLE2_MAGIC.len() as u64)
+        .read_to_end(&mut head)?;
     if file_name.to_lowercase().ends_with(".numbers") {
         return Err(unsupported("Apple Numbers files"));
     }
@@ -70,7 +79,7 @@ pub fn sniff(path: &Path, file_name: &str) -> Result<Format, FileError> {
         return Ok(Format::Xls);
     }
     if head.starts_with(b"PK\x03\x04") {
-        return zip_format(file);
+        return zip_format(source);
     }
     Ok(Format::Csv)
 }
@@ -82,9 +91,9 @@ fn unsupported(what: &str) -> FileError {
 }
 
 /// Checks a zip's directory against the limits, then tells XLSX from ODS (and refuses others).
-fn zip_format(mut file: File) -> Result<Format, FileError> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
+fn zip_format<R: Read + Seek>(source: &mut R) -> Result<Format, FileError> {
+    source.rewind()?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(source))
         .map_err(|e| FileError::Unreadable(format!("broken zip: {e}")))?;
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err(FileError::TooLarge(format!(
@@ -146,13 +155,24 @@ impl Iterator for Rows {
 }
 
 impl Rows {
-    /// Opens `path` (named `file_name` by whoever uploaded it). Blank rows are skipped.
+    /// Opens the file at `path` (named `file_name` by whoever uploaded it) and reads it as
+    /// [`Rows::read`] does.
     pub fn open(path: &Path, file_name: &str) -> Result<Self, FileError> {
-        let mut rows: RowIter = match sniff(path, file_name)? {
-            Format::Csv => csv_rows(path)?,
-            Format::Xlsx => sheet_rows::<calamine::Xlsx<_>>(path)?,
-            Format::Xls => sheet_rows::<calamine::Xls<_>>(path)?,
-            Format::Ods => sheet_rows::<calamine::Ods<_>>(path)?,
+        Self::read(File::open(path)?, file_name)
+    }
+
+    /// The user list in `source` (named `file_name` by whoever uploaded it), read from its start:
+    /// the first row that is not blank is the header, and no row that follows is blank (a row is
+    /// blank when every cell is empty or whitespace).
+    pub fn read<R>(mut source: R, file_name: &str) -> Result<Self, FileError>
+    where
+        R: Read + Seek + Send + 'static,
+    {
+        let mut rows: RowIter = match sniff(&mut source, file_name)? {
+            Format::Csv => csv_rows(source)?,
+            Format::Xlsx => sheet_rows::<calamine::Xlsx<_>, _>(source)?,
+            Format::Xls => sheet_rows::<calamine::Xls<_>, _>(source)?,
+            Format::Ods => sheet_rows::<calamine::Ods<_>, _>(source)?,
         };
         let headers = match rows.next() {
             Some(headers) => headers?,
@@ -171,8 +191,9 @@ const SNIFF_BYTES: usize = 64 * 1024;
 
 /// UTF-8 when the whole file is valid UTF-8, else Windows-1252 (checked in one streaming pass, so
 /// an accent deep in a Windows file is not misread). A BOM (UTF-8, UTF-16LE/BE) overrides both.
-fn text_encoding(path: &Path) -> Result<&'static Encoding, FileError> {
-    let mut file = BufReader::new(File::open(path)?);
+fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, FileError> {
+    source.rewind()?;
+    let mut file = BufReader::new(source);
     let mut carried = Vec::new();
     let mut buffer = vec![0u8; SNIFF_BYTES];
     loop {
@@ -217,26 +238,34 @@ fn delimiter(first_line: &str) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
-fn decoded(
-    path: &Path,
+/// The text of `source` from its start, in `encoding` unless a BOM names another.
+fn decoded<R: Read + Seek + Send>(
+    mut source: R,
     encoding: &'static Encoding,
-) -> Result<impl Read + Send + use<>, FileError> {
+) -> Result<impl Read + Send + use<R>, FileError> {
+    source.rewind()?;
     Ok(DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_override(true)
-        .build(BufReader::new(File::open(path)?)))
+        .build(BufReader::new(source)))
 }
 
-fn csv_rows(path: &Path) -> Result<RowIter, FileError> {
+fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, FileError> {
+    source.rewind()?;
     let mut sample = Vec::with_capacity(SNIFF_BYTES);
-    File::open(path)?
+    source
+        .by_ref()
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut sample)?;
     let utf16 = sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]);
     if !utf16 && sample.contains(&0) {
         return Err(unsupported("This binary file"));
     }
-    let encoding = if utf16 { UTF_8 } else { text_encoding(path)? };
+    let encoding = if utf16 {
+        UTF_8
+    } else {
+        text_encoding(&mut source)?
+    };
     // The sample decoded as a whole; a character cut off at its end only spoils text after the
     // first line.
     let head = match Encoding::for_bom(&sample) {
@@ -248,7 +277,7 @@ fn csv_rows(path: &Path) -> Result<RowIter, FileError> {
         .delimiter(delimiter(first_line))
         .has_headers(false)
         .flexible(true)
-        .from_reader(decoded(path, encoding)?);
+        .from_reader(decoded(source, encoding)?);
     Ok(Box::new(
         reader
             .into_records()
@@ -278,13 +307,15 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn sheet_rows<S>(path: &Path) -> Result<RowIter, FileError>
+fn sheet_rows<S, R>(mut source: R) -> Result<RowIter, FileError>
 where
-    S: Reader<BufReader<File>>,
+    S: Reader<BufReader<R>>,
     S::Error: std::fmt::Display,
+    R: Read + Seek,
 {
-    let mut workbook: S = calamine::open_workbook(path)
-        .map_err(|e: S::Error| FileError::Unreadable(e.to_string()))?;
+    source.rewind()?;
+    let mut workbook =
+        S::new(BufReader::new(source)).map_err(|e| FileError::Unreadable(e.to_string()))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or(FileError::Empty)?
@@ -299,6 +330,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::*;
 
     #[test]
@@ -312,11 +345,7 @@ mod tests {
 
     #[test]
     fn a_file_is_utf8_only_when_all_of_it_is() {
-        let encoding_of = |bytes: &[u8]| {
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            std::io::Write::write_all(&mut file, bytes).unwrap();
-            text_encoding(file.path()).unwrap()
-        };
+        let encoding_of = |bytes: &[u8]| text_encoding(&mut Cursor::new(bytes)).unwrap();
         assert_eq!(encoding_of("Zoë".as_bytes()), UTF_8);
         assert_eq!(encoding_of(b"Zo\xEB"), WINDOWS_1252);
         let mut late_accent = vec![b'a'; SNIFF_BYTES * 2];
@@ -350,11 +379,21 @@ mod tests {
     }
 
     fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+        let rows = Rows::read(Cursor::new(bytes.to_vec()), "list.csv").unwrap();
+        let headers = rows.headers.clone();
+        (headers, rows.map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn a_local_file_reads_as_its_bytes_do() {
+        let bytes = "\u{FEFF}Vorname;Nachname\nJürgen;Groß\n".as_bytes();
         let mut file = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut file, bytes).unwrap();
         let rows = Rows::open(file.path(), "list.csv").unwrap();
         let headers = rows.headers.clone();
-        (headers, rows.map(Result::unwrap).collect())
+        let read = (headers, rows.map(Result::unwrap).collect::<Vec<_>>());
+        assert_eq!(read, rows_of(bytes));
+        assert_eq!(read.1, [["Jürgen", "Groß"]]);
     }
 
     #[test]
