@@ -3,17 +3,23 @@
 //! strings. CSV is streamed row by row; spreadsheets are read through calamine (first sheet) after
 //! their zip directory passed the limits.
 //!
+//! A panic inside calamine fails the file as unreadable.
+//!
 //! Everything reads from a `Read + Seek` source and seeks back to its start for each pass: the
 //! import opens its local copy of the file (`Rows::open`, memory flat in the file's size), the
 //! fuzz target reads bytes in memory (`Rows::read` over a `Cursor`).
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+
 use std::{
     fs::File,
     io::{BufReader, Read, Seek},
+    panic::{self, AssertUnwindSafe},
     path::Path,
 };
 
-use calamine::{Data, Reader};
+use calamine::{Data, Range, Reader};
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
@@ -170,9 +176,9 @@ impl Rows {
     {
         let mut rows: RowIter = match sniff(&mut source, file_name)? {
             Format::Csv => csv_rows(source)?,
-            Format::Xlsx => sheet_rows::<calamine::Xlsx<_>, _>(source)?,
-            Format::Xls => sheet_rows::<calamine::Xls<_>, _>(source)?,
-            Format::Ods => sheet_rows::<calamine::Ods<_>, _>(source)?,
+            Format::Xlsx => sheet_rows(source, first_sheet::<calamine::Xlsx<_>, _>)?,
+            Format::Xls => sheet_rows(source, first_sheet::<calamine::Xls<_>, _>)?,
+            Format::Ods => sheet_rows(source, first_sheet::<calamine::Ods<_>, _>)?,
         };
         let headers = match rows.next() {
             Some(headers) => headers?,
@@ -307,25 +313,48 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn sheet_rows<S, R>(mut source: R) -> Result<RowIter, FileError>
+/// The first sheet's rows, read whole (calamine's readers hold a sheet whole) by `read_sheet`.
+///
+/// calamine panics on some malformed workbooks (a cell naming a shared string the workbook lacks):
+/// such a panic is the file's fault, so it fails the import as `Unreadable`, as calamine's errors
+/// do, rather than ending the process that runs the import. Catching it needs panics to unwind,
+/// which every profile of the workspace has them do.
+fn sheet_rows<R>(
+    source: R,
+    read_sheet: fn(R) -> Result<Vec<Vec<String>>, FileError>,
+) -> Result<RowIter, FileError> {
+    let rows = panic::catch_unwind(AssertUnwindSafe(|| read_sheet(source)))
+        .map_err(|_| FileError::Unreadable("the spreadsheet is malformed".to_owned()))??;
+    Ok(Box::new(rows.into_iter().map(Ok)))
+}
+
+fn unreadable(error: impl std::fmt::Display) -> FileError {
+    FileError::Unreadable(error.to_string())
+}
+
+/// The first sheet of a workbook.
+fn first_sheet<S, R>(mut source: R) -> Result<Vec<Vec<String>>, FileError>
 where
     S: Reader<BufReader<R>>,
     S::Error: std::fmt::Display,
     R: Read + Seek,
 {
     source.rewind()?;
-    let mut workbook =
-        S::new(BufReader::new(source)).map_err(|e| FileError::Unreadable(e.to_string()))?;
+    let mut workbook = S::new(BufReader::new(source)).map_err(unreadable)?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or(FileError::Empty)?
-        .map_err(|e| FileError::Unreadable(e.to_string()))?;
-    let rows: Vec<Vec<String>> = range
+        .map_err(unreadable)?;
+    Ok(range_rows(&range))
+}
+
+/// The rows of a sheet's range that are not blank.
+fn range_rows(range: &Range<Data>) -> Vec<Vec<String>> {
+    range
         .rows()
         .map(|row| row.iter().map(cell_text).collect::<Vec<_>>())
         .filter(|row| !blank(row))
-        .collect();
-    Ok(Box::new(rows.into_iter().map(Ok)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -423,6 +452,38 @@ mod tests {
     fn quoted_cells_keep_delimiters_and_newlines_and_blank_rows_are_skipped() {
         let (_, rows) = rows_of(b"a;b\n\"x;y\";\"one\ntwo\"\n;\n\nc;d\n");
         assert_eq!(rows, [["x;y", "one\ntwo"], ["c", "d"]]);
+    }
+
+    fn read_spreadsheet(workbook: Vec<u8>) -> Result<(Vec<String>, Vec<Vec<String>>), FileError> {
+        let rows = Rows::read(Cursor::new(workbook), "users.xlsx")?;
+        let headers = rows.headers.clone();
+        Ok((headers, rows.collect::<Result<_, _>>()?))
+    }
+
+    #[test]
+    fn the_test_workbooks_read() {
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="inlineStr"><is><t>Email</t></is></c></row><row r="3"><c r="B3"><v>3120123456</v></c></row></sheetData></worksheet>"#;
+        let strings = br#"<sst><si><t>Nombre</t></si></sst>"#;
+        assert_eq!(
+            read_spreadsheet(fixtures::xlsx(sheet, Some(strings))).unwrap(),
+            (
+                vec!["Nombre".to_owned(), String::new(), "Email".to_owned()],
+                vec![vec![String::new(), "3120123456".to_owned(), String::new()]]
+            )
+        );
+        let content = br#"<office:document-content><office:body><office:spreadsheet><table:table table:name="Users"><table:table-row><table:table-cell office:value-type="string"><text:p>Nome</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#;
+        assert_eq!(
+            read_spreadsheet(fixtures::ods(content)).unwrap(),
+            (vec!["Nome".to_owned()], vec![])
+        );
+    }
+
+    /// Found by the `import_file` fuzz target: calamine indexes the shared strings unchecked.
+    #[test]
+    fn a_spreadsheet_calamine_panics_on_is_unreadable() {
+        let minimised = br#"t><sheetData><c t="s"><v></v>"#;
+        let read = read_spreadsheet(fixtures::xlsx(minimised, None));
+        assert!(matches!(read, Err(FileError::Unreadable(_))), "{read:?}");
     }
 
     #[test]
