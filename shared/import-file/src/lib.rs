@@ -1,9 +1,11 @@
 //! Reading a user list from an uploaded file: which format it is (by content, not by name), its
 //! text encoding and delimiter for CSV, size limits for zip-based spreadsheets, and its rows as
 //! strings. CSV is streamed row by row; spreadsheets are read through calamine (first sheet) after
-//! their zip directory passed the limits.
+//! their zip directory passed the limits, and held whole within the sheet limits.
 //!
-//! A panic inside calamine fails the file as unreadable.
+//! calamine trusts the files it reads. What this crate checks before calamine expands anything: a
+//! zip's directory, an XLSX sheet's cells as they stream. A panic inside calamine fails the file as
+//! unreadable.
 //!
 //! Everything reads from a `Read + Seek` source and seeks back to its start for each pass: the
 //! import opens its local copy of the file (`Rows::open`, memory flat in the file's size), the
@@ -19,7 +21,7 @@ use std::{
     path::Path,
 };
 
-use calamine::{Data, Range, Reader};
+use calamine::{Cell, Data, DataRef, Range, Reader};
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
@@ -29,6 +31,12 @@ pub const MAX_ZIP_ENTRIES: usize = 1_000;
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// Most columns a header may have: the import stops on a wider one before reading any row.
 pub const MAX_COLUMNS: usize = 100;
+/// Most cells a spreadsheet's first sheet may span, from its first to its last row and column that
+/// hold anything: calamine holds a sheet whole, every cell of that range.
+pub const MAX_SHEET_CELLS: u64 = 2_000_000;
+/// Most bytes of text the cells of a spreadsheet's first sheet may hold, a shared string counted
+/// once for each cell that shows it.
+pub const MAX_SHEET_TEXT_BYTES: u64 = 32 * 1024 * 1024;
 
 const SUPPORTED: &str =
     "CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab), XLSX, XLS or ODS";
@@ -176,7 +184,7 @@ impl Rows {
     {
         let mut rows: RowIter = match sniff(&mut source, file_name)? {
             Format::Csv => csv_rows(source)?,
-            Format::Xlsx => sheet_rows(source, first_sheet::<calamine::Xlsx<_>, _>)?,
+            Format::Xlsx => sheet_rows(source, xlsx_sheet)?,
             Format::Xls => sheet_rows(source, first_sheet::<calamine::Xls<_>, _>)?,
             Format::Ods => sheet_rows(source, first_sheet::<calamine::Ods<_>, _>)?,
         };
@@ -332,7 +340,49 @@ fn unreadable(error: impl std::fmt::Display) -> FileError {
     FileError::Unreadable(error.to_string())
 }
 
-/// The first sheet of a workbook.
+/// The first sheet of an XLSX workbook: its cells stream and are checked against the sheet limits
+/// as they come, and are laid out as a range (every cell from the first to the last row and column
+/// that hold anything, as calamine's own reading does) once that range is within them.
+fn xlsx_sheet<R: Read + Seek>(mut source: R) -> Result<Vec<Vec<String>>, FileError> {
+    source.rewind()?;
+    let mut workbook = calamine::Xlsx::new(BufReader::new(source)).map_err(unreadable)?;
+    let name = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or(FileError::Empty)?;
+    let mut cells = match workbook.worksheet_cells_reader(&name) {
+        Ok(cells) => cells,
+        // As calamine's own range reading does: a chart sheet has no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(error) => return Err(unreadable(error)),
+    };
+    let mut filled = Vec::new();
+    let mut text = 0;
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        if *cell.get_value() == DataRef::Empty {
+            continue;
+        }
+        let value = Data::from(cell.get_value().clone());
+        text += text_len(&value);
+        // The range spans at least the cells that hold something.
+        check_sheet_limits(filled.len() as u64 + 1, text)?;
+        filled.push(Cell::new(cell.get_position(), value));
+    }
+    let extent = |axis: fn((u32, u32)) -> u32| {
+        let along = filled.iter().map(|cell| axis(cell.get_position()));
+        match (along.clone().min(), along.max()) {
+            (Some(first), Some(last)) => u64::from(last - first) + 1,
+            _ => 0,
+        }
+    };
+    let span = extent(|(row, _)| row) * extent(|(_, column)| column);
+    check_sheet_limits(span, text)?;
+    Ok(range_rows(&Range::from_sparse(filled)))
+}
+
+/// The first sheet of an XLS or ODS workbook, which calamine reads whole when it opens one (so the
+/// sheet is checked against the sheet limits only once it is laid out).
 fn first_sheet<S, R>(mut source: R) -> Result<Vec<Vec<String>>, FileError>
 where
     S: Reader<BufReader<R>>,
@@ -345,6 +395,8 @@ where
         .worksheet_range_at(0)
         .ok_or(FileError::Empty)?
         .map_err(unreadable)?;
+    let text = range.used_cells().map(|(_, _, cell)| text_len(cell)).sum();
+    check_sheet_limits((range.width() * range.height()) as u64, text)?;
     Ok(range_rows(&range))
 }
 
@@ -355,6 +407,31 @@ fn range_rows(range: &Range<Data>) -> Vec<Vec<String>> {
         .map(|row| row.iter().map(cell_text).collect::<Vec<_>>())
         .filter(|row| !blank(row))
         .collect()
+}
+
+/// Bytes of text a cell holds (a shared string once for each cell that shows it).
+fn text_len(cell: &Data) -> u64 {
+    match cell {
+        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.len() as u64,
+        _ => 0,
+    }
+}
+
+/// `span`: the cells calamine lays a spreadsheet out in (for a sheet, from its first to its last
+/// row and column that hold anything); `text`: bytes of text in them.
+fn check_sheet_limits(span: u64, text: u64) -> Result<(), FileError> {
+    if span > MAX_SHEET_CELLS {
+        return Err(FileError::TooLarge(format!(
+            "the spreadsheet spans more than {MAX_SHEET_CELLS} cells; at most that many are accepted"
+        )));
+    }
+    if text > MAX_SHEET_TEXT_BYTES {
+        return Err(FileError::TooLarge(format!(
+            "the spreadsheet holds more than {MAX_SHEET_TEXT_BYTES} bytes of text; at most that \
+             many are accepted"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -484,6 +561,44 @@ mod tests {
         let minimised = br#"t><sheetData><c t="s"><v></v>"#;
         let read = read_spreadsheet(fixtures::xlsx(minimised, None));
         assert!(matches!(read, Err(FileError::Unreadable(_))), "{read:?}");
+    }
+
+    /// Found by the `import_file` fuzz target (minimised by hand): calamine lays a sheet out as
+    /// a dense range, here of 49,301,232 rows by 5 columns, 7.9 GB.
+    #[test]
+    fn a_sheet_whose_cells_span_too_many_cells_is_refused_before_it_is_laid_out() {
+        let far_apart = br#"<worksheet><sheetData><row r="4"><c r="A4" t="inlineStr"><is><t>Ana</t></is></c></row><row r="49301232"><c r="E49301232" t="b"><v>1</v></c></row></sheetData></worksheet>"#;
+        let read = read_spreadsheet(fixtures::xlsx(far_apart, None));
+        assert!(matches!(read, Err(FileError::TooLarge(_))), "{read:?}");
+    }
+
+    #[test]
+    fn a_shared_string_counts_once_for_each_cell_that_shows_it() {
+        let long = "x".repeat(1024 * 1024);
+        let strings = format!("<sst><si><t>{long}</t></si></sst>");
+        let cells = |count: usize| {
+            let row: String = (0..count)
+                .map(|column| format!(r#"<c r="{}1" t="s"><v>0</v></c>"#, column_name(column)))
+                .collect();
+            format!("<worksheet><sheetData><row r=\"1\">{row}</row></sheetData></worksheet>")
+        };
+        let read = |count| {
+            read_spreadsheet(fixtures::xlsx(
+                cells(count).as_bytes(),
+                Some(strings.as_bytes()),
+            ))
+        };
+        assert_eq!(read(32).unwrap().0.len(), 32);
+        assert!(matches!(read(33), Err(FileError::TooLarge(_))));
+    }
+
+    /// A spreadsheet column's letters: 0 is A, 26 is AA.
+    fn column_name(index: usize) -> String {
+        let letter = (b'A' + (index % 26) as u8) as char;
+        match index / 26 {
+            0 => letter.to_string(),
+            above => format!("{}{letter}", column_name(above - 1)),
+        }
     }
 
     #[test]
