@@ -4,8 +4,9 @@
 //! their zip directory passed the limits, and held whole within the sheet limits.
 //!
 //! calamine trusts the files it reads. What this crate checks before calamine expands anything: a
-//! zip's directory, an XLSX sheet's cells as they stream. A panic inside calamine fails the file as
-//! unreadable.
+//! zip's directory, an XLSX sheet's cells as they stream, an ODS file's `content.xml`
+//! (`ods.rs`). A panic inside calamine fails the file as unreadable. An XLS file is not checked:
+//! calamine's XLS reader allocates what the compound file's header and sector chains declare.
 //!
 //! Everything reads from a `Read + Seek` source and seeks back to its start for each pass: the
 //! import opens its local copy of the file (`Rows::open`, memory flat in the file's size), the
@@ -13,6 +14,7 @@
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+mod ods;
 
 use std::{
     fs::File,
@@ -32,10 +34,11 @@ pub const MAX_UNCOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 /// Most columns a header may have: the import stops on a wider one before reading any row.
 pub const MAX_COLUMNS: usize = 100;
 /// Most cells a spreadsheet's first sheet may span, from its first to its last row and column that
-/// hold anything: calamine holds a sheet whole, every cell of that range.
+/// hold anything: calamine holds a sheet whole, every cell of that range (and every sheet of an
+/// ODS file, which count together).
 pub const MAX_SHEET_CELLS: u64 = 2_000_000;
-/// Most bytes of text the cells of a spreadsheet's first sheet may hold, a shared string counted
-/// once for each cell that shows it.
+/// Most bytes of text the cells of a spreadsheet's first sheet may hold (of every sheet, for ODS),
+/// a shared string or a repeated cell counted once for each cell that shows it.
 pub const MAX_SHEET_TEXT_BYTES: u64 = 32 * 1024 * 1024;
 
 const SUPPORTED: &str =
@@ -186,7 +189,7 @@ impl Rows {
             Format::Csv => csv_rows(source)?,
             Format::Xlsx => sheet_rows(source, xlsx_sheet)?,
             Format::Xls => sheet_rows(source, first_sheet::<calamine::Xls<_>, _>)?,
-            Format::Ods => sheet_rows(source, first_sheet::<calamine::Ods<_>, _>)?,
+            Format::Ods => sheet_rows(source, ods_sheet)?,
         };
         let headers = match rows.next() {
             Some(headers) => headers?,
@@ -381,8 +384,14 @@ fn xlsx_sheet<R: Read + Seek>(mut source: R) -> Result<Vec<Vec<String>>, FileErr
     Ok(range_rows(&Range::from_sparse(filled)))
 }
 
-/// The first sheet of an XLS or ODS workbook, which calamine reads whole when it opens one (so the
-/// sheet is checked against the sheet limits only once it is laid out).
+/// The first sheet of an ODS spreadsheet, once its content passed the checks of [`ods`].
+fn ods_sheet<R: Read + Seek>(mut source: R) -> Result<Vec<Vec<String>>, FileError> {
+    ods::check_content(&mut source)?;
+    first_sheet::<calamine::Ods<_>, _>(source)
+}
+
+/// The first sheet of an XLS or ODS workbook, which calamine reads whole when it opens one (so an
+/// XLS sheet is checked against the sheet limits only once it is laid out).
 fn first_sheet<S, R>(mut source: R) -> Result<Vec<Vec<String>>, FileError>
 where
     S: Reader<BufReader<R>>,
@@ -590,6 +599,65 @@ mod tests {
         };
         assert_eq!(read(32).unwrap().0.len(), 32);
         assert!(matches!(read(33), Err(FileError::TooLarge(_))));
+    }
+
+    /// An ODS `content.xml` whose first sheet holds `rows`.
+    fn ods_content(rows: &str) -> Vec<u8> {
+        format!(
+            r#"<office:document-content><office:body><office:spreadsheet><table:table table:name="Users">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        )
+        .into_bytes()
+    }
+
+    const ODS_HEADER: &str = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Nome</text:p></table:table-cell></table:table-row>"#;
+
+    /// Found by the `import_file` fuzz target (minimised by hand): calamine reads a sheet until
+    /// its end tag, and past the end of the file for ever.
+    #[test]
+    fn an_ods_file_whose_content_ends_inside_a_sheet_is_unreadable() {
+        let mut content = ods_content(ODS_HEADER);
+        content.truncate(
+            content.len()
+                - "</table:table></office:spreadsheet></office:body></office:document-content>"
+                    .len(),
+        );
+        let read = read_spreadsheet(fixtures::ods(&content));
+        assert!(matches!(read, Err(FileError::Unreadable(_))), "{read:?}");
+    }
+
+    #[test]
+    fn ods_repeats_count_as_the_cells_calamine_makes_of_them() {
+        let too_large = |rows: &str| {
+            let read = read_spreadsheet(fixtures::ods(&ods_content(rows)));
+            matches!(read, Err(FileError::TooLarge(_)))
+        };
+        let cell_repeated = |times: u64| {
+            format!(
+                r#"<table:table-row><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="{times}"/></table:table-row>"#
+            )
+        };
+        assert!(!too_large(&cell_repeated(MAX_SHEET_CELLS / 4)));
+        assert!(too_large(&cell_repeated(1_000_000_000)));
+        let row_repeated = |times: u64| {
+            format!(
+                r#"{ODS_HEADER}<table:table-row table:number-rows-repeated="{times}"><table:table-cell office:value-type="float" office:value="1"/></table:table-row>"#
+            )
+        };
+        assert!(!too_large(&row_repeated(MAX_SHEET_CELLS / 4)));
+        assert!(too_large(&row_repeated(MAX_SHEET_CELLS)));
+        let spaces = |count: u64| {
+            format!(
+                r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="{count}"/>b</text:p></table:table-cell></table:table-row>"#
+            )
+        };
+        assert!(!too_large(&spaces(1000)));
+        assert!(too_large(&spaces(MAX_SHEET_TEXT_BYTES)));
+        // Empty rows and cells after the last value are not laid out (as LibreOffice writes
+        // every sheet).
+        let trailer = format!(
+            r#"{ODS_HEADER}<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#
+        );
+        assert!(!too_large(&trailer));
     }
 
     /// A spreadsheet column's letters: 0 is A, 26 is AA.
