@@ -1,5 +1,7 @@
 //! Properties the fuzz targets share: what must hold of any value the domain accepted.
 
+pub mod import;
+
 use std::{
     fmt::Debug,
     sync::{
