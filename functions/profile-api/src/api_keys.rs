@@ -151,12 +151,12 @@ pub async fn list_api_keys(
 
 #[utoipa::path(
     delete,
-    path = "/v1/admin/api-keys/{key}",
+    path = "/v1/admin/api-keys/{key_id}",
     operation_id = "revoke_api_key",
     tag = "keys",
     summary = "Revoke an API key (Admin)",
     security(("session" = [])),
-    params(("key" = String, Path, description = "An API key id.")),
+    params(("key_id" = String, Path, description = "An API key id (not its secret).")),
     responses((status = 204, description = "Revoked."))
 )]
 pub async fn revoke_api_key(
@@ -205,12 +205,12 @@ pub async fn list_scim_tokens(
 
 #[utoipa::path(
     delete,
-    path = "/v1/admin/scim-tokens/{token}",
+    path = "/v1/admin/scim-tokens/{token_id}",
     operation_id = "revoke_scim_token",
     tag = "keys",
     summary = "Revoke a SCIM token (Admin)",
     security(("session" = [])),
-    params(("token" = String, Path, description = "A SCIM token id.")),
+    params(("token_id" = String, Path, description = "A SCIM token id (not its secret).")),
     responses((status = 204, description = "Revoked."))
 )]
 pub async fn revoke_scim_token(
