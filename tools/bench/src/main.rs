@@ -386,6 +386,7 @@ async fn main() -> Result<(), BenchError> {
                 &base,
                 platform_token,
                 &peer_program("scim2-server")?,
+                &counter,
             )
             .await?,
         );

@@ -17,6 +17,8 @@ use reqwest::Method;
 use roster_domain::{ids::UserId, session::new_secret};
 use serde_json::{Value, json};
 
+use roster_store::CallCounter;
+
 use crate::{Row, Samples, create_organisation, import::BenchError, login};
 
 /// Users provisioned into each server.
@@ -172,6 +174,7 @@ pub async fn against_scim2_server(
     base: &str,
     platform_token: &str,
     scim2_server: &Path,
+    counter: &CallCounter,
 ) -> Result<Vec<Row>, BenchError> {
     // An organisation of its own, so the 2,000 people change no other section's numbers.
     let (_, admin_email) = create_organisation(http, base, platform_token, json!({})).await?;
@@ -233,6 +236,27 @@ pub async fn against_scim2_server(
         }
     }
 
+    // DynamoDB round trips of one SCIM GET of a user (DESIGN.md: at most 2).
+    counter.reset();
+    roster
+        .send(
+            http,
+            Method::GET,
+            &format!("/Users/{}", last_ids[0]),
+            None,
+            &[200],
+        )
+        .await?;
+    let get_calls = counter.count();
+    let get_calls_row = Row::budgeted(
+        "SCIM GET /Users/{id} DynamoDB calls",
+        get_calls.to_string(),
+        "2".to_owned(),
+        get_calls as f64 / 2.0,
+        1.0,
+        1,
+    );
+
     let [roster, peer] = timings;
     let mut rows = vec![Row::peer(
         "SCIM: 2,000 users POSTed then PATCHed vs scim2-server",
@@ -262,5 +286,6 @@ pub async fn against_scim2_server(
             ours.0.len(),
         ));
     }
+    rows.push(get_calls_row);
     Ok(rows)
 }
