@@ -577,8 +577,12 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     assert_eq!(emails(admin).await, 2);
 }
 
-/// The stack's clients with SES and SNS pointed at a closed port: every send fails to connect.
-fn ses_and_sns_down(stack: &roster_e2e::Stack) -> roster_local::Clients {
+/// The stack's functions with SES and SNS pointed at a closed port (every send fails to connect)
+/// and their clock at `clock`.
+fn ses_and_sns_down(
+    stack: &roster_e2e::Stack,
+    clock: profile_api::Clock,
+) -> roster_local::Functions {
     let mut down = stack.clients();
     let closed_port = "http://127.0.0.1:9";
     down.ses = aws_sdk_sesv2::Client::from_conf(
@@ -591,7 +595,7 @@ fn ses_and_sns_down(stack: &roster_e2e::Stack) -> roster_local::Clients {
             .endpoint_url(closed_port)
             .build(),
     );
-    down
+    stack.functions_with(&down, clock)
 }
 
 #[tokio::test]
@@ -652,7 +656,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         .await;
 
     // SES and SNS unreachable: the run sends nothing and keeps both for a retry.
-    let failing = stack.functions_with(&ses_and_sns_down(stack), profile_api::system_clock());
+    let failing = ses_and_sns_down(stack, profile_api::system_clock());
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2033-03-03T09:00:00Z")
         .await;
@@ -690,7 +694,7 @@ async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
     let stack = stack().await;
     let clock: profile_api::Clock = std::sync::Arc::new(move || utc(moment));
     Booking {
-        app: spawn_app(&stack.functions_with(&ses_and_sns_down(stack), clock)).await,
+        app: spawn_app(&ses_and_sns_down(stack, clock)).await,
         ..booking.clone()
     }
 }
@@ -787,7 +791,7 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
         false,
     )
     .await;
-    let failing = stack.functions_with(&ses_and_sns_down(stack), profile_api::system_clock());
+    let failing = ses_and_sns_down(stack, profile_api::system_clock());
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2034-05-01T08:05:00Z")
         .await;
