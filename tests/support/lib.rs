@@ -22,9 +22,12 @@ use roster_store::CallCounter;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-/// The repository's root folder.
+/// The repository's root folder: of the checkout the tests run in (cargo and nextest set
+/// `CARGO_MANIFEST_DIR` when they run a test), not of the one a shared build cache compiled them in.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..")
 }
 
 /// The local stack `make test` started and provisioned.
