@@ -1,6 +1,6 @@
 //! An uploaded file as bytes, decoded as the import decodes it (`roster_import_file`: format
-//! sniffing, text encoding and delimiter, CSV, XLSX and ODS through calamine, the zip and sheet
-//! limits; XLS is only sniffed), then header detection and each row's rules (`import_rows`'
+//! sniffing, text encoding and delimiter, CSV, XLSX, XLS and ODS through calamine, the zip, XLS
+//! and sheet limits), then header detection and each row's rules (`import_rows`'
 //! checks). Nothing may panic outside calamine (the import fails a file calamine panics on as
 //! unreadable), hang or take more memory than libFuzzer allows; the format is the content's
 //! whatever the file is named, no row read is blank, a spreadsheet yields no more cells than the
@@ -9,9 +9,10 @@
 //! Input: a selector byte, then the file. The selector's two low bits name the file (`users.csv`,
 //! `.xlsx`, `.ods`, `.txt`); its next two bits say what the rest is: 1 an XLSX worksheet's XML,
 //! optionally followed by a NUL and the workbook's shared strings XML; 2 an ODS `content.xml`;
-//! otherwise the file itself. The target zips the parts it is given into the smallest workbook
-//! calamine opens (`roster_import_file::fixtures`), so the fuzzer mutates spreadsheet XML rather
-//! than compressed bytes and checksums.
+//! 3 an XLS workbook stream (BIFF records); otherwise the file itself. The target packs the parts
+//! it is given into the smallest workbook calamine opens (`roster_import_file::fixtures`), so the
+//! fuzzer mutates spreadsheet XML and records rather than compressed bytes, checksums and sector
+//! chains.
 
 #![no_main]
 
@@ -22,7 +23,7 @@ use roster_domain::import::ExplicitMapping;
 use roster_fuzz::import::check_user_list;
 use roster_import_file::{
     Format, MAX_SHEET_CELLS, Rows,
-    fixtures::{ods, xlsx},
+    fixtures::{compound_file, ods, xlsx},
     sniff,
 };
 
@@ -63,6 +64,7 @@ fuzz_target!(init: crash_unless_in_calamine(), |data: &[u8]| {
             None => xlsx(rest, None),
         },
         2 => ods(rest),
+        3 => compound_file(rest),
         _ => rest.to_vec(),
     };
 
@@ -72,11 +74,6 @@ fuzz_target!(init: crash_unless_in_calamine(), |data: &[u8]| {
         sniff(&mut Cursor::new(&file), "upload").map_err(|error| error.to_string()),
         "the name {name} changed the format"
     );
-    if format == Ok(Format::Xls) {
-        // calamine's XLS reader allocates what a compound file's header and sector chains
-        // declare, before anything limits it: fuzzing it finds only that, within a minute.
-        return;
-    }
     let Ok(rows) = Rows::read(Cursor::new(file.clone()), name) else {
         return;
     };

@@ -523,7 +523,7 @@ async fn encodings_delimiters_and_quoted_fields_are_read_as_written() {
 #[tokio::test]
 async fn spreadsheets_are_read_from_their_first_sheet_and_other_files_are_refused() {
     let importing = importing().await;
-    let (x, o) = (unique_email("xlsx"), unique_email("ods"));
+    let (x, o, l) = (unique_email("xlsx"), unique_email("ods"), unique_email("xls"));
     let report = importing
         .import(
             json!({ "mode": "add", "file_name": "people.xlsx" }),
@@ -552,6 +552,21 @@ async fn spreadsheets_are_read_from_their_first_sheet_and_other_files_are_refuse
     assert_eq!(
         importing.user_of_row(&report, 1).await["last_name"],
         "Rossi"
+    );
+
+    let report = importing
+        .import(
+            json!({ "mode": "add", "file_name": "people.xls" }),
+            &roster_import_file::fixtures::xls_rows(&[
+                &["Voornaam", "Achternaam", "E-mailadres"],
+                &["Daan", "de Vries", &l],
+            ]),
+        )
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(
+        importing.user_of_row(&report, 1).await["last_name"],
+        "de Vries"
     );
 
     let numbers = zip_of(&[("Index/Document.iwa", vec![1, 2, 3])], &[]);

@@ -5,8 +5,8 @@
 //!
 //! calamine trusts the files it reads. What this crate checks before calamine expands anything: a
 //! zip's directory, an XLSX sheet's cells as they stream, an ODS file's `content.xml`
-//! (`ods.rs`). A panic inside calamine fails the file as unreadable. An XLS file is not checked:
-//! calamine's XLS reader allocates what the compound file's header and sector chains declare.
+//! (`ods.rs`), an XLS file's compound file and records (`xls.rs`, which hands calamine a copy it
+//! made). A panic inside calamine fails the file as unreadable.
 //!
 //! Everything reads from a `Read + Seek` source and seeks back to its start for each pass: the
 //! import opens its local copy of the file (`Rows::open`, memory flat in the file's size), the
@@ -15,10 +15,13 @@
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 mod ods;
+mod xls;
+
+pub use xls::MAX_XLS_STREAM_BYTES;
 
 use std::{
     fs::File,
-    io::{BufReader, Read, Seek},
+    io::{BufReader, Cursor, Read, Seek},
     panic::{self, AssertUnwindSafe},
     path::Path,
 };
@@ -125,7 +128,10 @@ fn zip_format<R: Read + Seek>(source: &mut R) -> Result<Format, FileError> {
             .by_index_raw(index)
             .map_err(|e| FileError::Unreadable(format!("broken zip: {e}")))?;
         expanded = expanded.saturating_add(entry.size());
-        names.push(entry.name().to_owned());
+        let name = entry
+            .name()
+            .map_err(|e| FileError::Unreadable(format!("broken zip: {e}")))?;
+        names.push(name.into_owned());
     }
     if expanded > MAX_UNCOMPRESSED_BYTES {
         return Err(FileError::TooLarge(format!(
@@ -188,7 +194,7 @@ impl Rows {
         let mut rows: RowIter = match sniff(&mut source, file_name)? {
             Format::Csv => csv_rows(source)?,
             Format::Xlsx => sheet_rows(source, xlsx_sheet)?,
-            Format::Xls => sheet_rows(source, first_sheet::<calamine::Xls<_>, _>)?,
+            Format::Xls => sheet_rows(source, xls_sheet)?,
             Format::Ods => sheet_rows(source, ods_sheet)?,
         };
         let headers = match rows.next() {
@@ -390,8 +396,14 @@ fn ods_sheet<R: Read + Seek>(mut source: R) -> Result<Vec<Vec<String>>, FileErro
     first_sheet::<calamine::Ods<_>, _>(source)
 }
 
-/// The first sheet of an XLS or ODS workbook, which calamine reads whole when it opens one (so an
-/// XLS sheet is checked against the sheet limits only once it is laid out).
+/// The first sheet of an XLS workbook, read from the copy [`xls::checked_workbook`] makes.
+fn xls_sheet<R: Read + Seek>(source: R) -> Result<Vec<Vec<String>>, FileError> {
+    let workbook = xls::checked_workbook(source)?;
+    first_sheet::<calamine::Xls<_>, _>(Cursor::new(workbook))
+}
+
+/// The first sheet of an XLS or ODS workbook, which calamine reads whole when it opens one, once
+/// the workbook passed the checks of its format.
 fn first_sheet<S, R>(mut source: R) -> Result<Vec<Vec<String>>, FileError>
 where
     S: Reader<BufReader<R>>,

@@ -94,17 +94,17 @@ pub(crate) fn check_content<R: Read + Seek>(source: &mut R) -> Result<(), FileEr
             Event::Start(element) => {
                 open_elements += 1;
                 match element.name().as_ref() {
-                    b"table:table" => sheets.push(SheetCount::default()),
-                    b"table:table-row" => rows.push(RowCount {
-                        repeats: repeats(&element, b"table:number-rows-repeated")?,
+                    "table:table" => sheets.push(SheetCount::default()),
+                    "table:table-row" => rows.push(RowCount {
+                        repeats: repeats(&element, "table:number-rows-repeated")?,
                         ..RowCount::default()
                     }),
-                    b"table:table-cell" | b"table:covered-table-cell" => {
-                        cells.push(cell(&element, b"table:number-columns-repeated")?);
+                    "table:table-cell" | "table:covered-table-cell" => {
+                        cells.push(cell(&element, "table:number-columns-repeated")?);
                     }
-                    b"text:s" => {
+                    "text:s" => {
                         if let Some(cell) = cells.last_mut() {
-                            cell.text = cell.text.saturating_add(repeats(&element, b"text:c")?);
+                            cell.text = cell.text.saturating_add(repeats(&element, "text:c")?);
                         }
                     }
                     _ => {}
@@ -124,12 +124,12 @@ pub(crate) fn check_content<R: Read + Seek>(source: &mut R) -> Result<(), FileEr
             Event::End(element) => {
                 open_elements = open_elements.saturating_sub(1);
                 match element.name().as_ref() {
-                    b"table:table" => {
+                    "table:table" => {
                         if let Some(sheet) = sheets.pop() {
                             laid_out = laid_out.saturating_add(sheet.cells());
                         }
                     }
-                    b"table:table-row" => {
+                    "table:table-row" => {
                         if let (Some(row), Some(sheet)) = (rows.pop(), sheets.last_mut()) {
                             sheet.add(&row);
                             // Calamine copies a row's values for each of its repeats.
@@ -137,7 +137,7 @@ pub(crate) fn check_content<R: Read + Seek>(source: &mut R) -> Result<(), FileEr
                             text = text.saturating_add(row.text.saturating_mul(copies));
                         }
                     }
-                    b"table:table-cell" | b"table:covered-table-cell" => {
+                    "table:table-cell" | "table:covered-table-cell" => {
                         if let (Some(cell), Some(row)) = (cells.pop(), rows.last_mut()) {
                             row.cells = row.cells.saturating_add(cell.repeats);
                             row.trailing_empty = if cell.filled { 0 } else { cell.repeats };
@@ -166,7 +166,7 @@ pub(crate) fn check_content<R: Read + Seek>(source: &mut R) -> Result<(), FileEr
 }
 
 /// A cell's repeats and whether it has a value or a formula, with their bytes.
-fn cell(element: &BytesStart<'_>, repeated: &[u8]) -> Result<CellCount, FileError> {
+fn cell(element: &BytesStart<'_>, repeated: &str) -> Result<CellCount, FileError> {
     let mut count = CellCount {
         repeats: repeats(element, repeated)?,
         ..CellCount::default()
@@ -175,13 +175,13 @@ fn cell(element: &BytesStart<'_>, repeated: &[u8]) -> Result<CellCount, FileErro
         let attribute = attribute.map_err(unreadable)?;
         if matches!(
             attribute.key.as_ref(),
-            b"office:value-type"
-                | b"office:value"
-                | b"office:string-value"
-                | b"office:date-value"
-                | b"office:time-value"
-                | b"office:boolean-value"
-                | b"table:formula"
+            "office:value-type"
+                | "office:value"
+                | "office:string-value"
+                | "office:date-value"
+                | "office:time-value"
+                | "office:boolean-value"
+                | "table:formula"
         ) {
             count.filled = true;
             count.text = count.text.saturating_add(attribute.value.len() as u64);
@@ -192,9 +192,9 @@ fn cell(element: &BytesStart<'_>, repeated: &[u8]) -> Result<CellCount, FileErro
 
 /// The count an attribute repeats something by, 1 without it. One that is not a number is left
 /// for calamine to refuse.
-fn repeats(element: &BytesStart<'_>, name: &[u8]) -> Result<u64, FileError> {
+fn repeats(element: &BytesStart<'_>, name: &str) -> Result<u64, FileError> {
     let attribute = element.try_get_attribute(name).map_err(unreadable)?;
     Ok(attribute
-        .and_then(|attribute| std::str::from_utf8(&attribute.value).ok()?.parse().ok())
+        .and_then(|attribute| attribute.value.parse().ok())
         .unwrap_or(1))
 }
