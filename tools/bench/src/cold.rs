@@ -169,7 +169,8 @@ async fn measure(binary: &Path, function: Function) -> Result<Vec<Row>, BenchErr
             cold.median() / (START_ALLOWANCE_MS + warm.median()),
             1.0,
             cold.0.len(),
-        ),
+        )
+        .timed(&cold, Some(&warm)),
         Row::budgeted(
             format!("cold start: {name}, peak RSS"),
             format!("{peak_mb:.1} MB"),
@@ -188,6 +189,7 @@ async fn measure(binary: &Path, function: Function) -> Result<Vec<Row>, BenchErr
             ratio: None,
             max_ratio: None,
             samples: 1,
+            spread: None,
         },
     ])
 }

@@ -98,5 +98,6 @@ pub async fn against_argon2_cffi(python: &Path) -> Result<Row, BenchError> {
         format!("{:.1} ms", c.median()),
         rust.median() / c.median(),
         SAMPLES,
-    ))
+    )
+    .timed(&rust, Some(&c)))
 }

@@ -61,6 +61,24 @@ struct Row {
     /// binary's size) and neither passes nor fails.
     max_ratio: Option<f64>,
     samples: usize,
+    /// Median and p99 (ms) of the measured samples and of the limit's, where they were timed.
+    spread: Option<(Spread, Option<Spread>)>,
+}
+
+/// A timed row's median and p99, in milliseconds.
+#[derive(Clone, Copy)]
+struct Spread {
+    median: f64,
+    p99: f64,
+}
+
+impl From<&Samples> for Spread {
+    fn from(samples: &Samples) -> Self {
+        Self {
+            median: samples.median(),
+            p99: samples.p99(),
+        }
+    }
 }
 
 impl Row {
@@ -94,6 +112,25 @@ impl Row {
             ratio: Some(ratio),
             max_ratio: None,
             samples,
+            spread: None,
+        }
+    }
+
+    /// The row with the median and p99 of its timed samples, and of its limit's if it was timed.
+    fn timed(self, measured: &Samples, limit: Option<&Samples>) -> Self {
+        Self {
+            spread: Some((measured.into(), limit.map(Spread::from))),
+            ..self
+        }
+    }
+
+    /// `median / p99` of the measurement, then of the limit, for the table.
+    fn spread_text(&self) -> String {
+        let text = |spread: &Spread| format!("{:.1} / {:.1}", spread.median, spread.p99);
+        match &self.spread {
+            None => "-".to_owned(),
+            Some((measured, None)) => text(measured),
+            Some((measured, Some(limit))) => format!("{} vs {}", text(measured), text(limit)),
         }
     }
 
@@ -239,7 +276,8 @@ async fn main() -> Result<(), BenchError> {
         logins.median() / hashes.median(),
         1.2,
         logins.0.len(),
-    ));
+    )
+    .timed(&logins, Some(&hashes)));
 
     // GET /v1/me against the same DynamoDB calls made by a bare SDK client.
     for _ in 0..20 {
@@ -321,7 +359,8 @@ async fn main() -> Result<(), BenchError> {
         me.p99() / raw.p99(),
         1.3,
         me.0.len(),
-    ));
+    )
+    .timed(&me, Some(&raw)));
 
     // DynamoDB round trips per request.
     counter.reset();
@@ -434,12 +473,12 @@ async fn main() -> Result<(), BenchError> {
     }
 
     println!(
-        "{:<58} {:>14} {:>28} {:>7} {:>8} {:>7}",
+        "{:<58} {:>14} {:>28} {:>7} {:>8} {:>7}  median / p99 ms (vs limit's)",
         "budget", "measured", "limit (same run)", "ratio", "samples", "result"
     );
     for row in &rows {
         println!(
-            "{:<58} {:>14} {:>28} {:>7} {:>8} {:>7}",
+            "{:<58} {:>14} {:>28} {:>7} {:>8} {:>7}  {}",
             row.budget,
             row.measured,
             row.limit,
@@ -450,12 +489,19 @@ async fn main() -> Result<(), BenchError> {
                 Some(true) => "pass",
                 Some(false) => "FAIL",
                 None => "info",
-            }
+            },
+            row.spread_text()
         );
     }
     let report: Vec<Value> = rows
         .iter()
-        .map(|r| json!({ "budget": r.budget, "measured": r.measured, "limit": r.limit, "ratio": r.ratio, "max_ratio": r.max_ratio, "samples": r.samples, "pass": r.passes() }))
+        .map(|r| {
+            let spread = |s: &Spread| json!({ "median_ms": s.median, "p99_ms": s.p99 });
+            let (measured, limit) = r.spread.as_ref().map_or((None, None), |(m, l)| {
+                (Some(spread(m)), l.as_ref().map(spread))
+            });
+            json!({ "budget": r.budget, "measured": r.measured, "limit": r.limit, "ratio": r.ratio, "max_ratio": r.max_ratio, "samples": r.samples, "pass": r.passes(), "measured_ms": measured, "limit_ms": limit })
+        })
         .collect();
     std::fs::create_dir_all("target/bench")?;
     std::fs::write(

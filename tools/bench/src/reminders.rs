@@ -80,7 +80,8 @@ pub async fn ratio(
         many.median() / few.median(),
         1.5,
         RUNS,
-    ))
+    )
+    .timed(&many, Some(&few)))
 }
 
 /// Files 1,000 reservations starting at `now`, times the reminder job run at `now`, checks it

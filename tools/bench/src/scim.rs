@@ -284,7 +284,8 @@ pub async fn against_scim2_server(
             format!("{:.2} ms", theirs.median()),
             ours.median() / theirs.median(),
             ours.0.len(),
-        ));
+        )
+        .timed(&ours, Some(&theirs)));
     }
     rows.push(get_calls_row);
     Ok(rows)
