@@ -7,25 +7,50 @@
 //! walks a sheet again for each entry of the sheet list that names it. So calamine gets a copy it
 //! can trust, made by [`checked_workbook`]:
 //!
-//! - the workbook stream is read through the `cfb` crate, which refuses sector chains that loop
-//!   or point past the file, and at most [`MAX_XLS_STREAM_BYTES`] of it;
+//! - a file over [`MAX_XLS_FILE_BYTES`], or whose sector table would be read more than once over,
+//!   is refused; then the workbook stream is read through the `cfb` crate, which refuses sector
+//!   chains that loop or point past the file, and at most [`MAX_XLS_STREAM_BYTES`] of it;
 //! - its records are walked as calamine will walk them, counting cells (laid out, reserved and
-//!   parsed) and bytes of text against the sheet limits, and refusing sheets that overlap and
-//!   records with more CONTINUE records than a stream within the limit could need;
+//!   parsed) and bytes of text (strings' reserved and decoded lengths, sheet and defined names,
+//!   formula placeholders) against the sheet limits, and refusing sheets that overlap each other
+//!   or the globals, and more CONTINUE records than a stream within the limit could need;
 //! - each formula's parsed tokens are cut to none (the import reads the value a FORMULA record
 //!   keeps beside them), in place, so the offsets of the sheet list still hold;
 //! - the stream goes into a fresh compound file that holds nothing else.
 
-use std::io::{Cursor, Read, Seek, Write};
+use std::{
+    collections::BTreeMap,
+    io::{Cursor, Read, Seek, SeekFrom, Write},
+};
 
 use crate::{FileError, check_sheet_limits, unreadable};
 
 /// Most bytes an XLS workbook stream may have (an XLS sheet holds at most 65,536 rows).
 pub const MAX_XLS_STREAM_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Most CONTINUE records after one record: more than a stream within the limit needs (at the
-/// 8,224 bytes a record holds). calamine takes them one by one off the front of a list.
+/// Most bytes an XLS file may have: `cfb` holds four bytes of sector table for each sector of it.
+pub const MAX_XLS_FILE_BYTES: u64 = 2 * MAX_XLS_STREAM_BYTES;
+
+/// Most CONTINUE records after one record, and in the whole stream: more than a stream within
+/// the limit needs (at the 8,224 bytes a record holds). calamine takes them one by one off the
+/// front of a list, so many of them cost it time by their square.
 const MAX_CONTINUES: usize = 4_096;
+const MAX_CONTINUES_IN_ALL: usize = 4 * MAX_CONTINUES;
+
+/// Bytes of text a sheet-list entry or a defined name may take in calamine: a name of at most
+/// 255 characters, reserved, decoded (at most six bytes each, see [`TextWidths`]) and kept in
+/// three copies.
+const NAME_TEXT: u64 = 3 * 255 * 6;
+
+/// Bytes of text calamine keeps for a formula whose tokens were cut (an error placeholder).
+const FORMULA_TEXT: u64 = 128;
+
+/// The compound file's header: its first 512 bytes, with the first 109 entries of the list of
+/// sector-table sectors (the DIFAT).
+const HEADER_BYTES: usize = 512;
+const HEADER_DIFAT_ENTRIES: usize = 109;
+const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
+const FREE_SECTOR: u32 = 0xFFFF_FFFF;
 
 const BOF: u16 = 0x0809;
 const EOF: u16 = 0x000A;
@@ -43,6 +68,8 @@ const LABELSST: u16 = 0x00FD;
 const MULRK: u16 = 0x00BD;
 const MERGECELLS: u16 = 0x00E5;
 const FORMULA: u16 = 0x0006;
+const DEFINED_NAME: u16 = 0x0018;
+const CODEPAGE: u16 = 0x0042;
 
 /// Where a FORMULA record's token length sits: after the cell, its value and its flags.
 const FORMULA_TOKENS_AT: usize = 20;
@@ -59,7 +86,9 @@ pub fn checked_workbook<R: Read + Seek>(source: R) -> Result<Vec<u8>, FileError>
 }
 
 /// The `Workbook` stream (`Book` in files older than Excel 97), as calamine picks it.
-fn workbook_stream<R: Read + Seek>(source: R) -> Result<Vec<u8>, FileError> {
+fn workbook_stream<R: Read + Seek>(mut source: R) -> Result<Vec<u8>, FileError> {
+    check_sector_table(&mut source)?;
+    source.rewind()?;
     let mut file = cfb::CompoundFile::open(source).map_err(unreadable)?;
     let name = ["/Workbook", "/Book"]
         .into_iter()
@@ -78,6 +107,71 @@ fn workbook_stream<R: Read + Seek>(source: R) -> Result<Vec<u8>, FileError> {
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     Ok(bytes)
+}
+
+/// Refuses a file over [`MAX_XLS_FILE_BYTES`], and one whose list of sector-table sectors (the
+/// DIFAT, as `cfb` trims it) names more sectors than a table for the whole file needs: `cfb`
+/// reads a whole sector into memory for each entry, before it checks the table against the file,
+/// and an entry may repeat. Anything else malformed is left for `cfb` to refuse.
+fn check_sector_table<R: Read + Seek>(source: &mut R) -> Result<(), FileError> {
+    let len = source.seek(SeekFrom::End(0))?;
+    if len > MAX_XLS_FILE_BYTES {
+        return Err(FileError::TooLarge(format!(
+            "the XLS file has {len} bytes; at most {MAX_XLS_FILE_BYTES} are accepted"
+        )));
+    }
+    source.rewind()?;
+    let mut header = [0u8; HEADER_BYTES];
+    if source.read_exact(&mut header).is_err() {
+        return Ok(());
+    }
+    let sector_len: u64 = match u16_at(&header, 30) {
+        Some(9) => 512,
+        Some(12) => 4096,
+        _ => return Ok(()),
+    };
+    let sectors = (len / sector_len).saturating_sub(1);
+    let entries_per_sector = (sector_len / 4) as usize;
+    let declared_tables = u32_at(&header, 44).unwrap_or(0) as usize;
+    let mut entries: Vec<u32> = (0..HEADER_DIFAT_ENTRIES)
+        .filter_map(|index| u32_at(&header, 76 + 4 * index))
+        .collect();
+    let mut sector = vec![0u8; sector_len as usize];
+    let mut next = u32_at(&header, 68).unwrap_or(END_OF_CHAIN);
+    let mut walked = 0u64;
+    while next != END_OF_CHAIN && next != FREE_SECTOR {
+        walked += 1;
+        if u64::from(next) >= sectors || walked > sectors {
+            return Ok(());
+        }
+        source.seek(SeekFrom::Start((u64::from(next) + 1) * sector_len))?;
+        if source.read_exact(&mut sector).is_err() {
+            return Ok(());
+        }
+        entries.extend(
+            (0..entries_per_sector - 1).filter_map(|index| u32_at(&sector, 4 * index)),
+        );
+        next = u32_at(&sector, sector.len() - 4).unwrap_or(END_OF_CHAIN);
+    }
+    // As cfb trims the list: zeros past the header's entries and the declared count, then free
+    // entries.
+    while entries.len() > HEADER_DIFAT_ENTRIES
+        && entries.len() > declared_tables
+        && entries.last() == Some(&0)
+    {
+        entries.pop();
+    }
+    while entries.last() == Some(&FREE_SECTOR) {
+        entries.pop();
+    }
+    let needed = (sectors as usize).div_ceil(entries_per_sector);
+    if entries.len() > HEADER_DIFAT_ENTRIES + needed {
+        return Err(FileError::Unreadable(format!(
+            "the XLS file lists {} sector-table sectors for {sectors} sectors",
+            entries.len()
+        )));
+    }
+    Ok(())
 }
 
 /// `stream` as the one stream of a new compound file, of the version Excel writes (512-byte
@@ -172,8 +266,10 @@ struct Workbook {
     cells: u64,
     /// Bytes of text, over every sheet.
     text: u64,
-    /// Bytes of the stream walked for sheets.
-    walked: usize,
+    /// CONTINUE records walked.
+    continues: usize,
+    /// How calamine decodes text, as the CODEPAGE records so far say.
+    widths: TextWidths,
 }
 
 impl Workbook {
@@ -182,28 +278,53 @@ impl Workbook {
     fn walk(stream: &[u8]) -> Result<Vec<usize>, FileError> {
         let mut workbook = Self::default();
         let mut sheets = Vec::new();
-        for record in (Records { stream, start: 0 }) {
-            let record = record?;
+        let mut globals = Records { stream, start: 0 };
+        for record in globals.by_ref() {
+            let record = workbook.counted(record?)?;
             match record.typ {
-                BOUNDSHEET => sheets.push(u32_at(record.data, 0).unwrap_or(0) as usize),
+                BOUNDSHEET => {
+                    sheets.push(u32_at(record.data, 0).unwrap_or(0) as usize);
+                    workbook.add(1, NAME_TEXT)?;
+                }
+                DEFINED_NAME => workbook.add(0, NAME_TEXT)?,
+                CODEPAGE => workbook.widths = TextWidths::of(u16_at(record.data, 0)),
                 SST => workbook.read_shared_strings(record)?,
                 EOF => break,
                 _ => {}
             }
         }
+        // Each part of the stream is walked once: the globals, then each sheet. A sheet that
+        // overlaps another part would be read with other record boundaries than those checked.
+        let mut parts = BTreeMap::from([(0, globals.offset())]);
         let mut formulas = Vec::new();
         for at in sheets {
             let sheet = stream.get(at..).ok_or_else(|| {
                 FileError::Unreadable("the XLS sheet list points past the workbook".to_owned())
             })?;
-            workbook.walk_sheet(sheet, at, &mut formulas)?;
-            if workbook.walked > stream.len() {
+            let end = at + workbook.walk_sheet(sheet, at, &mut formulas)?;
+            let before = parts.range(..=at).next_back();
+            let after = parts.range(at..).next();
+            if before.is_some_and(|(_, &before_end)| before_end > at)
+                || after.is_some_and(|(&after_start, _)| after_start < end)
+            {
                 return Err(FileError::Unreadable(
                     "the XLS workbook's sheets overlap".to_owned(),
                 ));
             }
+            parts.insert(at, end);
         }
         Ok(formulas)
+    }
+
+    /// `record`, its CONTINUE records counted against [`MAX_CONTINUES_IN_ALL`].
+    fn counted<'a>(&mut self, record: Record<'a>) -> Result<Record<'a>, FileError> {
+        self.continues += record.continues.len();
+        if self.continues > MAX_CONTINUES_IN_ALL {
+            return Err(FileError::Unreadable(format!(
+                "the XLS workbook has more than {MAX_CONTINUES_IN_ALL} CONTINUE records"
+            )));
+        }
+        Ok(record)
     }
 
     fn add(&mut self, cells: u64, text: u64) -> Result<(), FileError> {
@@ -217,6 +338,7 @@ impl Workbook {
         let mut strings = SharedStrings {
             data: record.data.get(8..).unwrap_or_default(),
             continues: record.continues.into_iter(),
+            widths: self.widths,
         };
         self.shared_strings.clear();
         while let Some(text) = strings.next_string()? {
@@ -226,13 +348,14 @@ impl Workbook {
         Ok(())
     }
 
-    /// One sheet from its BOF record to its EOF record, nested substreams (charts) skipped.
+    /// One sheet from its BOF record to its EOF record, nested substreams (charts) skipped; the
+    /// bytes walked.
     fn walk_sheet(
         &mut self,
         sheet: &[u8],
         at: usize,
         formulas: &mut Vec<usize>,
-    ) -> Result<(), FileError> {
+    ) -> Result<usize, FileError> {
         let (mut values, mut formula_cells) = (Extent::default(), Extent::default());
         let mut records = Records {
             stream: sheet,
@@ -243,7 +366,7 @@ impl Workbook {
         loop {
             let start = at + records.offset();
             let Some(record) = records.next() else { break };
-            let record = record?;
+            let record = self.counted(record?)?;
             let data = record.data;
             if depth > 0 {
                 match record.typ {
@@ -264,11 +387,11 @@ impl Workbook {
                 NUMBER | BOOLERR | RK => values.add(cell(), 1),
                 LABEL | RSTRING => {
                     values.add(cell(), 1);
-                    self.add(0, string_text(data.get(6..).unwrap_or_default()))?;
+                    self.add(0, self.widths.string(data.get(6..).unwrap_or_default()))?;
                 }
                 STRING => {
                     values.add(formula_cell, 1);
-                    self.add(0, string_text(data))?;
+                    self.add(0, self.widths.string(data))?;
                 }
                 LABELSST => {
                     let index = u32_at(data, 6).unwrap_or(u32::MAX) as usize;
@@ -291,6 +414,7 @@ impl Workbook {
                     formula_cell = cell();
                     values.add(formula_cell, 1);
                     formula_cells.add(formula_cell, 1);
+                    self.add(0, FORMULA_TEXT)?;
                     if data.len() >= FORMULA_TOKENS_AT + 2 {
                         formulas.push(start + 4 + FORMULA_TOKENS_AT);
                     }
@@ -300,8 +424,8 @@ impl Workbook {
             }
             self.add(values.take() + formula_cells.take(), 0)?;
         }
-        self.walked = self.walked.saturating_add(records.offset());
-        self.add(values.laid_out() + formula_cells.laid_out(), 0)
+        self.add(values.laid_out() + formula_cells.laid_out(), 0)?;
+        Ok(records.offset())
     }
 }
 
@@ -336,13 +460,48 @@ fn reserved_cells(data: &[u8]) -> u64 {
     u64::from(rows).saturating_mul(u64::from(cols))
 }
 
-/// Bytes of text an `XLUnicodeString` (a LABEL's, a STRING's) takes: calamine reserves its
-/// declared length, then decodes what the record holds (at most three bytes of UTF-8 for each
-/// byte read).
-fn string_text(data: &[u8]) -> u64 {
-    let declared = u64::from(u16_at(data, 0).unwrap_or(0));
-    let held = data.len().saturating_sub(2) as u64;
-    declared.max(3 * declared.min(held))
+/// Most bytes of UTF-8 calamine makes of text, by the code page it decodes with. In UTF-16 (code
+/// page 1200, what Excel writes) a one-byte character becomes at most two bytes and a two-byte
+/// one three. In any other code page calamine decodes a one-byte character padded with a NUL to
+/// two bytes, each of which may become three, and a two-byte character as two such bytes.
+#[derive(Clone, Copy)]
+struct TextWidths {
+    narrow: u64,
+    wide: u64,
+    /// Per byte of a string read as it lies.
+    per_byte: u64,
+}
+
+impl Default for TextWidths {
+    fn default() -> Self {
+        Self::of(Some(1200))
+    }
+}
+
+impl TextWidths {
+    fn of(codepage: Option<u16>) -> Self {
+        if codepage == Some(1200) {
+            Self {
+                narrow: 2,
+                wide: 3,
+                per_byte: 2,
+            }
+        } else {
+            Self {
+                narrow: 4,
+                wide: 6,
+                per_byte: 4,
+            }
+        }
+    }
+
+    /// Bytes of text an `XLUnicodeString` (a LABEL's, a STRING's) takes: calamine reserves its
+    /// declared length, then decodes what the record holds.
+    fn string(self, data: &[u8]) -> u64 {
+        let declared = u64::from(u16_at(data, 0).unwrap_or(0));
+        let held = data.len().saturating_sub(2) as u64;
+        declared.max(self.per_byte * held.min(2 * declared))
+    }
 }
 
 /// The first and last row and column holding a cell, and the cells parsed since last taken.
@@ -378,6 +537,7 @@ impl Extent {
 struct SharedStrings<'a, I> {
     data: &'a [u8],
     continues: I,
+    widths: TextWidths,
 }
 
 impl<'a, I: Iterator<Item = &'a [u8]>> SharedStrings<'a, I> {
@@ -411,7 +571,7 @@ impl<'a, I: Iterator<Item = &'a [u8]>> SharedStrings<'a, I> {
             let width = if wide { 2 } else { 1 };
             let taken = left.min(self.data.len() / width);
             self.data = &self.data[taken * width..];
-            text += taken as u64 * if wide { 3 } else { 2 };
+            text += taken as u64 * if wide { self.widths.wide } else { self.widths.narrow };
             left -= taken;
             if left > 0 {
                 let more = self.continues.next().ok_or_else(broken)?;
@@ -544,6 +704,64 @@ mod tests {
         assert!(
             overlap.to_string().contains("sheets overlap"),
             "{overlap:?}"
+        );
+    }
+
+    #[test]
+    fn an_xls_sheet_that_starts_inside_another_is_unreadable() {
+        let sheet = [number(0, 0, 1.0), number(1, 0, 2.0)].concat();
+        let placeholder = biff(BOUNDSHEET, &[0xAB, 0xAB, 0xAB, 0xAB, 0, 0, 1, 0, b'B']);
+        let globals = [sst(&["Email"]), placeholder.clone()].concat();
+        let mut stream = xls_stream(&globals, &[&sheet]);
+        // The first sheet-list entry follows the globals' BOF record (20 bytes).
+        let sheet_at = u32_at(&stream, 24).unwrap();
+        let second_number = sheet_at + 20 + number(0, 0, 1.0).len() as u32;
+        let entry = stream
+            .windows(placeholder.len())
+            .position(|window| window == placeholder)
+            .unwrap();
+        stream[entry + 4..entry + 8].copy_from_slice(&second_number.to_le_bytes());
+        let refused = read(compound_file(&stream)).unwrap_err();
+        assert!(refused.to_string().contains("sheets overlap"), "{refused:?}");
+    }
+
+    #[test]
+    fn calamine_reads_each_formula_without_its_tokens() {
+        let sheet = [label_sst(0, 0, 0), formula(1, 0, 42.0)].concat();
+        let file = xls(&sst(&["Badge"]), &[&sheet]);
+        let checked = checked_workbook(Cursor::new(file)).unwrap();
+        let stream = workbook_stream(Cursor::new(checked)).unwrap();
+        let formula = Records { stream: &stream, start: 0 }
+            .map(Result::unwrap)
+            .find(|record| record.typ == FORMULA)
+            .unwrap();
+        assert_eq!(u16_at(formula.data, FORMULA_TOKENS_AT), Some(0));
+        assert_eq!(formula.data[6..14], 42.0f64.to_le_bytes());
+    }
+
+    #[test]
+    fn an_xls_file_that_lists_its_sector_table_over_and_over_is_unreadable() {
+        let mut file = xls(&sst(&["Email"]), &[&label_sst(0, 0, 0)]);
+        // Sector 1, named as a sector-table sector by every entry (cfb trims trailing zeros).
+        let table = 1u32;
+        let first_extra = (file.len() / 512 - 1) as u32;
+        for index in 0..8 {
+            let next = if index == 7 { END_OF_CHAIN } else { first_extra + index + 1 };
+            let sector: Vec<u8> = std::iter::repeat_n(table, 127)
+                .chain([next])
+                .flat_map(u32::to_le_bytes)
+                .collect();
+            file.extend(sector);
+        }
+        for entry in 0..HEADER_DIFAT_ENTRIES {
+            file[76 + 4 * entry..80 + 4 * entry].copy_from_slice(&table.to_le_bytes());
+        }
+        file[68..72].copy_from_slice(&first_extra.to_le_bytes());
+        file[72..76].copy_from_slice(&8u32.to_le_bytes());
+        let refused = read(file).unwrap_err();
+        assert!(
+            refused.to_string().contains("sector-table sectors"),
+            "{refused:?}"
         );
     }
 
