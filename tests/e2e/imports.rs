@@ -523,7 +523,11 @@ async fn encodings_delimiters_and_quoted_fields_are_read_as_written() {
 #[tokio::test]
 async fn spreadsheets_are_read_from_their_first_sheet_and_other_files_are_refused() {
     let importing = importing().await;
-    let (x, o, l) = (unique_email("xlsx"), unique_email("ods"), unique_email("xls"));
+    let (x, o, l) = (
+        unique_email("xlsx"),
+        unique_email("ods"),
+        unique_email("xls"),
+    );
     let report = importing
         .import(
             json!({ "mode": "add", "file_name": "people.xlsx" }),

@@ -148,9 +148,7 @@ fn check_sector_table<R: Read + Seek>(source: &mut R) -> Result<(), FileError> {
         if source.read_exact(&mut sector).is_err() {
             return Ok(());
         }
-        entries.extend(
-            (0..entries_per_sector - 1).filter_map(|index| u32_at(&sector, 4 * index)),
-        );
+        entries.extend((0..entries_per_sector - 1).filter_map(|index| u32_at(&sector, 4 * index)));
         next = u32_at(&sector, sector.len() - 4).unwrap_or(END_OF_CHAIN);
     }
     // As cfb trims the list: zeros past the header's entries and the declared count, then free
@@ -571,7 +569,12 @@ impl<'a, I: Iterator<Item = &'a [u8]>> SharedStrings<'a, I> {
             let width = if wide { 2 } else { 1 };
             let taken = left.min(self.data.len() / width);
             self.data = &self.data[taken * width..];
-            text += taken as u64 * if wide { self.widths.wide } else { self.widths.narrow };
+            let per_char = if wide {
+                self.widths.wide
+            } else {
+                self.widths.narrow
+            };
+            text += taken as u64 * per_char;
             left -= taken;
             if left > 0 {
                 let more = self.continues.next().ok_or_else(broken)?;
@@ -616,7 +619,12 @@ mod tests {
     /// A FORMULA record at `row`, `col` whose cached value is `value` and whose tokens are `=value`.
     fn formula(row: u16, col: u16, value: f64) -> Vec<u8> {
         let tokens = [0x1Fu8].into_iter().chain(value.to_le_bytes());
-        let mut data = [&row.to_le_bytes()[..], &col.to_le_bytes(), &0u16.to_le_bytes()].concat();
+        let mut data = [
+            &row.to_le_bytes()[..],
+            &col.to_le_bytes(),
+            &0u16.to_le_bytes(),
+        ]
+        .concat();
         data.extend(value.to_le_bytes());
         data.extend([0u8; 6]);
         data.extend(9u16.to_le_bytes());
@@ -652,7 +660,13 @@ mod tests {
             read(file).unwrap(),
             [
                 ["Vorname", "Nachname", "E-Mail", "Telefon", "CSV_EHBO"],
-                ["Jürgen", "Groß", "juergen@example.com", "+49 30 1234567", "1"],
+                [
+                    "Jürgen",
+                    "Groß",
+                    "juergen@example.com",
+                    "+49 30 1234567",
+                    "1"
+                ],
                 ["Zoë", "Lefèvre", "zoe@example.com", "", "0"],
                 ["李", "小龙", "li@example.com", "", ""],
                 ["46348", "", "", "", ""],
@@ -666,7 +680,10 @@ mod tests {
         let header = sst(&["Email"]);
         let refused = |sheets: &[&[u8]]| read(xls(&header, sheets)).unwrap_err();
         // The first sheet alone is fine.
-        assert_eq!(read(xls(&header, &[&first])).unwrap(), [["Email"], ["Email"]]);
+        assert_eq!(
+            read(xls(&header, &[&first])).unwrap(),
+            [["Email"], ["Email"]]
+        );
 
         let far_apart = [number(0, 0, 1.0), number(2_000, 2_000, 1.0)].concat();
         let laid_out = refused(&[&first, &far_apart]);
@@ -689,7 +706,10 @@ mod tests {
             continued.extend(biff(CONTINUE, &[0; 4]));
         }
         let continues = refused(&[&first, &continued]);
-        assert!(matches!(continues, FileError::Unreadable(_)), "{continues:?}");
+        assert!(
+            matches!(continues, FileError::Unreadable(_)),
+            "{continues:?}"
+        );
     }
 
     #[test]
@@ -722,7 +742,10 @@ mod tests {
             .unwrap();
         stream[entry + 4..entry + 8].copy_from_slice(&second_number.to_le_bytes());
         let refused = read(compound_file(&stream)).unwrap_err();
-        assert!(refused.to_string().contains("sheets overlap"), "{refused:?}");
+        assert!(
+            refused.to_string().contains("sheets overlap"),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -731,10 +754,13 @@ mod tests {
         let file = xls(&sst(&["Badge"]), &[&sheet]);
         let checked = checked_workbook(Cursor::new(file)).unwrap();
         let stream = workbook_stream(Cursor::new(checked)).unwrap();
-        let formula = Records { stream: &stream, start: 0 }
-            .map(Result::unwrap)
-            .find(|record| record.typ == FORMULA)
-            .unwrap();
+        let formula = Records {
+            stream: &stream,
+            start: 0,
+        }
+        .map(Result::unwrap)
+        .find(|record| record.typ == FORMULA)
+        .unwrap();
         assert_eq!(u16_at(formula.data, FORMULA_TOKENS_AT), Some(0));
         assert_eq!(formula.data[6..14], 42.0f64.to_le_bytes());
     }
@@ -746,7 +772,11 @@ mod tests {
         let table = 1u32;
         let first_extra = (file.len() / 512 - 1) as u32;
         for index in 0..8 {
-            let next = if index == 7 { END_OF_CHAIN } else { first_extra + index + 1 };
+            let next = if index == 7 {
+                END_OF_CHAIN
+            } else {
+                first_extra + index + 1
+            };
             let sector: Vec<u8> = std::iter::repeat_n(table, 127)
                 .chain([next])
                 .flat_map(u32::to_le_bytes)

@@ -269,15 +269,17 @@ async fn main() -> Result<(), BenchError> {
         hashes.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     let (logins, hashes) = (Samples::of(logins), Samples::of(hashes));
-    rows.push(Row::budgeted(
-        "login (median) vs one argon2id hash",
-        format!("{:.1} ms", logins.median()),
-        format!("{:.1} ms", hashes.median()),
-        logins.median() / hashes.median(),
-        1.2,
-        logins.0.len(),
-    )
-    .timed(&logins, Some(&hashes)));
+    rows.push(
+        Row::budgeted(
+            "login (median) vs one argon2id hash",
+            format!("{:.1} ms", logins.median()),
+            format!("{:.1} ms", hashes.median()),
+            logins.median() / hashes.median(),
+            1.2,
+            logins.0.len(),
+        )
+        .timed(&logins, Some(&hashes)),
+    );
 
     // GET /v1/me against the same DynamoDB calls made by a bare SDK client.
     for _ in 0..20 {
@@ -352,15 +354,17 @@ async fn main() -> Result<(), BenchError> {
     }
     let me = Samples::of(me);
     let raw = Samples::of(raw);
-    rows.push(Row::budgeted(
-        "GET /v1/me p99 vs its raw DynamoDB calls p99",
-        format!("{:.2} ms", me.p99()),
-        format!("{:.2} ms", raw.p99()),
-        me.p99() / raw.p99(),
-        1.3,
-        me.0.len(),
-    )
-    .timed(&me, Some(&raw)));
+    rows.push(
+        Row::budgeted(
+            "GET /v1/me p99 vs its raw DynamoDB calls p99",
+            format!("{:.2} ms", me.p99()),
+            format!("{:.2} ms", raw.p99()),
+            me.p99() / raw.p99(),
+            1.3,
+            me.0.len(),
+        )
+        .timed(&me, Some(&raw)),
+    );
 
     // DynamoDB round trips per request.
     counter.reset();

@@ -278,14 +278,16 @@ pub async fn against_scim2_server(
         ),
     ] {
         let (ours, theirs) = (Samples::of(ours), Samples::of(theirs));
-        rows.push(Row::peer(
-            what,
-            format!("{:.2} ms", ours.median()),
-            format!("{:.2} ms", theirs.median()),
-            ours.median() / theirs.median(),
-            ours.0.len(),
-        )
-        .timed(&ours, Some(&theirs)));
+        rows.push(
+            Row::peer(
+                what,
+                format!("{:.2} ms", ours.median()),
+                format!("{:.2} ms", theirs.median()),
+                ours.median() / theirs.median(),
+                ours.0.len(),
+            )
+            .timed(&ours, Some(&theirs)),
+        );
     }
     rows.push(get_calls_row);
     Ok(rows)
