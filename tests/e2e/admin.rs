@@ -688,20 +688,8 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
     .await
     .unwrap();
 
-    let log: Value = app
-        .get("/v1/admin/audit", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let log = app.audit_log(&admin, "").await;
+    let actions = roster_e2e::audit_actions(&log);
     let position = |action: &str| {
         actions
             .iter()

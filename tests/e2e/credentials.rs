@@ -3,8 +3,8 @@
 
 use roster_domain::{preferences::Language, totp};
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, organisation, problem_errors, spawn_app, spawn_range_api,
-    stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors, spawn_app,
+    spawn_range_api, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use serde_json::{Value, json};
@@ -501,6 +501,44 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
         200,
         "after an unlock"
     );
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let subject = format!("email:{}", organisation.admin_email.to_lowercase());
+
+    // Five failures lock the login; four, a success and four more must not.
+    for round in 0..2 {
+        for _ in 0..4 {
+            let (status, _) =
+                login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
+            assert_eq!(status, 401, "round {round}");
+        }
+        assert_eq!(table.login_failures(&subject).await.unwrap().count, 4);
+        let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+        assert_eq!(status, 200, "round {round}: {body}");
+        assert_eq!(
+            table.login_failures(&subject).await.unwrap().count,
+            0,
+            "the success cleared the count"
+        );
+    }
+
+    let log = app.audit_log(&token, "?action=login.").await;
+    let actions = audit_actions(&log);
+    assert_eq!(
+        actions.iter().filter(|a| **a == "login.succeeded").count(),
+        3,
+        "two logins here and the one that made the session: {actions:?}"
+    );
+    assert_eq!(log["items"][0]["target"], organisation.admin_id.as_str());
 }
 
 #[tokio::test]

@@ -534,21 +534,8 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     );
 
     // Provisioning shows in the organisation's audit log.
-    let audit: Value = scim
-        .app
-        .get("/v1/admin/audit", &scim.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit = scim.app.audit_log(&scim.admin, "").await;
+    let actions = roster_e2e::audit_actions(&audit);
     for action in [
         "scim.user.created",
         "scim.group.created",

@@ -237,6 +237,18 @@ impl TestApp {
         }
     }
 
+    /// One page of the caller's organisation's audit log, newest first (`query` narrows it, as
+    /// in `?action=login.`).
+    pub async fn audit_log(&self, token: &str, query: &str) -> Value {
+        self.get(&format!("/v1/admin/audit{query}"), token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Logs in with email and password; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self
@@ -778,4 +790,14 @@ async fn receive_push(
             http::StatusCode::BAD_REQUEST
         }
     }
+}
+
+/// The actions of an audit log page, in its order.
+pub fn audit_actions(log: &Value) -> Vec<&str> {
+    log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
 }

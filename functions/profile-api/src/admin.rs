@@ -641,7 +641,7 @@ pub async fn accept_invitation(
         "invitation.accepted",
     )
     .await;
-    crate::auth::finish_login(&state, &account, &after, &organisation, &headers).await
+    crate::auth::finish_login(&state, &account, &after, &organisation, &headers, None).await
 }
 
 async fn set_status(

@@ -43,7 +43,25 @@ pub async fn record(
     target: Option<&str>,
     changed: Vec<String>,
 ) {
-    let entry = AuditEntry {
+    let entry = entry(state, actor, action, target, changed);
+    if let Err(error) = state
+        .table
+        .record_audit(organisation, &entry, retention_days)
+        .await
+    {
+        tracing::error!(%error, action, "audit entry not written");
+    }
+}
+
+/// An entry of `actor` doing `action` now (to `target`, changing the fields named).
+pub fn entry(
+    state: &AppState,
+    actor: Actor,
+    action: &str,
+    target: Option<&str>,
+    changed: Vec<String>,
+) -> AuditEntry {
+    AuditEntry {
         at: state.now(),
         action: action.to_owned(),
         actor,
@@ -51,13 +69,6 @@ pub async fn record(
         source: None,
         changed,
         approved_by: None,
-    };
-    if let Err(error) = state
-        .table
-        .record_audit(organisation, &entry, retention_days)
-        .await
-    {
-        tracing::error!(%error, action, "audit entry not written");
     }
 }
 

@@ -121,21 +121,23 @@ pub async fn reserve_attempt(
     subject: &str,
     address: Option<&str>,
 ) -> Result<Counted, ApiError> {
-    let by_address = match address {
-        Some(address) => Some(
-            state
+    let by_address = async {
+        match address {
+            Some(address) => state
                 .table
                 .login_failures(&format!("address:{address}"))
-                .await?,
-        ),
-        None => None,
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
     };
+    let (subject, address) = tokio::join!(
+        state.table.reserve_login_attempt(subject, state.now()),
+        by_address
+    );
     Ok(Counted {
-        subject: state
-            .table
-            .reserve_login_attempt(subject, state.now())
-            .await?,
-        address: by_address,
+        subject: subject?,
+        address: address?,
     })
 }
 
@@ -287,21 +289,24 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    let (counted, account, named) = tokio::join!(
-        reserve_attempt(&state, &subject, address.as_deref()),
-        find_account(&state, &who),
-        named_organisation(&state, &who)
-    );
-    let (counted, account, named) = (counted?, account?, named?);
-    // The memberships are read while the password is verified (the verification dominates).
+    let (account, named) =
+        tokio::join!(find_account(&state, &who), named_organisation(&state, &who));
+    let (account, named) = (account?, named?);
+    // The attempt is reserved, and the memberships are read, while the password is verified (the
+    // verification dominates); the lock is decided after it, so a locked login takes as long as
+    // any other.
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-    let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
-        match &account {
-            Some(account) => find_membership(&state, account, &who).await,
-            None => Ok(None),
-        }
-    });
-    let found = found?;
+    let (check, found, counted) = tokio::join!(
+        verify_blocking(password, hash.as_deref()),
+        async {
+            match &account {
+                Some(account) => find_membership(&state, account, &who).await,
+                None => Ok(None),
+            }
+        },
+        reserve_attempt(&state, &subject, address.as_deref())
+    );
+    let (found, counted) = (found?, counted?);
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
     // The thresholds come from what the request names, never from what was found, so known and
@@ -330,13 +335,15 @@ pub async fn login(
     if rehash {
         upgrade_hash(&state, account, password).await;
     }
-    // The reserved attempt is cleared beside the session being written.
-    let (cleared, answer) = tokio::join!(
-        state.table.clear_login_failures(&subject),
-        finish_login(&state, account, &membership, &organisation, &parts.headers)
-    );
-    cleared?;
-    answer
+    finish_login(
+        &state,
+        account,
+        &membership,
+        &organisation,
+        &parts.headers,
+        Some(&subject),
+    )
+    .await
 }
 
 /// The organisation a login names (organisation + username, or email + organisation), if any.
@@ -394,13 +401,15 @@ async fn find_membership(
 }
 
 /// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a
-/// session (restricted when they must change a PIN or the organisation requires 2FA first).
+/// session (restricted when they must change a PIN or the organisation requires 2FA first). The
+/// attempt reserved under `reserved_attempt` is cleared with it.
 pub async fn finish_login(
     state: &AppState,
     account: &Account,
     membership: &Membership,
     organisation: &Organisation,
     headers: &HeaderMap,
+    reserved_attempt: Option<&str>,
 ) -> Result<Response, ApiError> {
     crate::passwords::require_password_login(&organisation.settings)?;
     if account.totp.is_some() {
@@ -411,10 +420,17 @@ pub async fn finish_login(
             user_id: membership.id.clone(),
             expires_at: state.now() + CHALLENGE_LIFETIME,
         };
-        state
-            .table
-            .create_token(&secret_hash(&challenge), &stored)
-            .await?;
+        let cleared = async {
+            match reserved_attempt {
+                Some(subject) => state.table.clear_login_failures(subject).await,
+                None => Ok(()),
+            }
+        };
+        let challenge_hash = secret_hash(&challenge);
+        let (created, cleared) =
+            tokio::join!(state.table.create_token(&challenge_hash, &stored), cleared);
+        created?;
+        cleared?;
         return Ok(Json(json!({ "mfa_required": true, "challenge": challenge })).into_response());
     }
     // An organisation requiring 2FA limits this session to enrolment (see `caller`).
@@ -429,6 +445,7 @@ pub async fn finish_login(
         headers,
         restriction,
         false,
+        reserved_attempt,
     )
     .await
 }
@@ -444,7 +461,9 @@ async fn upgrade_hash(state: &AppState, account: &Account, password: &str) {
     }
 }
 
-/// 200 `{token, expires_at}` of a new session.
+/// 200 `{token, expires_at}` of a new session, written with its audit entry and the clearing of
+/// the attempt reserved under `reserved_attempt` (one request).
+#[allow(clippy::too_many_arguments)]
 pub async fn session_answer(
     state: &AppState,
     account: &Account,
@@ -453,42 +472,12 @@ pub async fn session_answer(
     headers: &HeaderMap,
     restriction: Option<Restriction>,
     mfa: bool,
+    reserved_attempt: Option<&str>,
 ) -> Result<Response, ApiError> {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(200).collect());
-    let (session, ()) = tokio::join!(
-        start_session(state, account, membership, user_agent, restriction, mfa),
-        audit::record(
-            state,
-            &organisation.id,
-            organisation.settings.audit_retention_days,
-            roster_domain::audit::Actor::User(membership.id.to_string()),
-            "login.succeeded",
-            Some(membership.id.as_str()),
-            vec![],
-        ),
-    );
-    let (token, expires_at) = session?;
-    Ok(Json(json!({ "token": token, "expires_at": expires_at })).into_response())
-}
-
-fn invalid_organisation(
-    _: roster_domain::ids::InvalidId,
-) -> roster_domain::validation::FieldProblem {
-    roster_domain::validation::FieldProblem::new("invalid_id", "is not an organisation id")
-}
-
-/// A new session for `membership`: the token (shown once) and when it expires if unused.
-pub async fn start_session(
-    state: &AppState,
-    account: &Account,
-    membership: &Membership,
-    user_agent: Option<String>,
-    restriction: Option<Restriction>,
-    mfa: bool,
-) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
     let now = state.now();
     let token = new_secret();
     let session = Session {
@@ -502,11 +491,31 @@ pub async fn start_session(
         restriction,
         mfa,
     };
+    let entry = audit::entry(
+        state,
+        roster_domain::audit::Actor::User(membership.id.to_string()),
+        "login.succeeded",
+        Some(membership.id.as_str()),
+        vec![],
+    );
     state
         .table
-        .create_session(&secret_hash(&token), &session)
+        .start_session(
+            &secret_hash(&token),
+            &session,
+            &entry,
+            organisation.settings.audit_retention_days,
+            reserved_attempt,
+        )
         .await?;
-    Ok((token, Lifetime::starting(now).expires_at()))
+    let expires_at = Lifetime::starting(now).expires_at();
+    Ok(Json(json!({ "token": token, "expires_at": expires_at })).into_response())
+}
+
+fn invalid_organisation(
+    _: roster_domain::ids::InvalidId,
+) -> roster_domain::validation::FieldProblem {
+    roster_domain::validation::FieldProblem::new("invalid_id", "is not an organisation id")
 }
 
 /// `POST /v1/auth/logout`: ends the calling session.

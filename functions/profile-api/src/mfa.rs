@@ -407,6 +407,7 @@ pub async fn complete_login(
         &headers,
         restriction,
         true,
+        None,
     )
     .await
 }

@@ -31,6 +31,33 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// The stored form of `entry`, under a key of its own, kept `retention_days`.
+pub(crate) fn audit_item(
+    organisation: &OrganisationId,
+    entry: &AuditEntry,
+    retention_days: u32,
+) -> Item {
+    let actor_id = match &entry.actor {
+        roster_domain::audit::Actor::User(id)
+        | roster_domain::audit::Actor::Scim(id)
+        | roster_domain::audit::Actor::Import(id) => Some(id.clone()),
+        _ => None,
+    };
+    let mut record = Record::new(
+        keys::audit_entry(
+            organisation,
+            entry.at,
+            &roster_domain::ids::UploadId::generate().to_string(),
+        ),
+        AuditItem {
+            entry: entry.clone(),
+            actor_id,
+        },
+    );
+    record.ttl = Some(entry.at.timestamp() + i64::from(retention_days) * 86_400);
+    record.item()
+}
+
 impl DynamoTable {
     /// Appends an entry, kept `retention_days`.
     pub async fn record_audit(
@@ -39,25 +66,8 @@ impl DynamoTable {
         entry: &AuditEntry,
         retention_days: u32,
     ) -> Result<(), StoreError> {
-        let actor_id = match &entry.actor {
-            roster_domain::audit::Actor::User(id)
-            | roster_domain::audit::Actor::Scim(id)
-            | roster_domain::audit::Actor::Import(id) => Some(id.clone()),
-            _ => None,
-        };
-        let mut record = Record::new(
-            keys::audit_entry(
-                organisation,
-                entry.at,
-                &roster_domain::ids::UploadId::generate().to_string(),
-            ),
-            AuditItem {
-                entry: entry.clone(),
-                actor_id,
-            },
-        );
-        record.ttl = Some(entry.at.timestamp() + i64::from(retention_days) * 86_400);
-        self.put(record.item()).await
+        self.put(audit_item(organisation, entry, retention_days))
+            .await
     }
 
     /// One page of entries, newest first (one `Query`; expired entries are skipped).

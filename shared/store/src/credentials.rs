@@ -90,12 +90,16 @@ struct FailureItem {
     last_failure_at: DateTime<Utc>,
 }
 
+/// Where the failures of `subject` (a login name or address) are counted: under its SHA-256,
+/// never in clear.
+pub(crate) fn login_failures_key(subject: &str) -> keys::Key {
+    keys::login_failures(&secret_hash(subject))
+}
+
 impl DynamoTable {
     /// The failures recorded under `subject` (a login name or address; stored hashed).
     pub async fn login_failures(&self, subject: &str) -> Result<Failures, StoreError> {
-        let item = self
-            .get(&keys::login_failures(&secret_hash(subject)), true)
-            .await?;
+        let item = self.get(&login_failures_key(subject), true).await?;
         Ok(match item {
             Some(item) => {
                 let stored: FailureItem = body(item)?;
@@ -119,7 +123,7 @@ impl DynamoTable {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<Failures, StoreError> {
-        let key = keys::login_failures(&secret_hash(subject));
+        let key = login_failures_key(subject);
         let output = self
             .client
             .update_item()
@@ -176,8 +180,7 @@ impl DynamoTable {
     }
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
-        self.delete(&keys::login_failures(&secret_hash(subject)))
-            .await
+        self.delete(&login_failures_key(subject)).await
     }
 
     /// Stores a single-use token (its SHA-256 is the key) until it expires.

@@ -21,7 +21,10 @@ mod sites;
 mod transaction;
 mod vehicles;
 
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::{
+    Client,
+    types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest},
+};
 
 pub use accounts::{Account, Totp};
 pub use api_keys::{ApiKey, KeyKind};
@@ -113,6 +116,35 @@ where
     }
 }
 
+/// One write of a `batch_write`.
+pub(crate) enum Write {
+    Put(record::Item),
+    Delete(keys::Key),
+}
+
+impl Write {
+    fn request(self) -> WriteRequest {
+        match self {
+            Write::Put(item) => WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .expect("a put request has its item"),
+                )
+                .build(),
+            Write::Delete(key) => WriteRequest::builder()
+                .delete_request(
+                    DeleteRequest::builder()
+                        .set_key(Some(record::key_item(&key)))
+                        .build()
+                        .expect("a delete request has its key"),
+                )
+                .build(),
+        }
+    }
+}
+
 /// The Roster table: one DynamoDB client and the table's name, shared by every adapter.
 #[derive(Clone, Debug)]
 pub struct DynamoTable {
@@ -154,6 +186,41 @@ impl DynamoTable {
             .await
             .map(|_| ())
             .map_err(StoreError::unavailable)
+    }
+
+    /// Writes `writes` (puts and deletes, no conditions) with `BatchWriteItem`, 25 to a request,
+    /// sending again what DynamoDB leaves unprocessed (throttling) a few times before giving up
+    /// with `Unavailable`. Not atomic: on an error some of the writes may have landed.
+    pub(crate) async fn batch_write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        const ATTEMPTS: u32 = 5;
+        let mut requests: Vec<WriteRequest> = writes.into_iter().map(Write::request).collect();
+        while !requests.is_empty() {
+            let rest = requests.split_off(requests.len().min(25));
+            let mut pending = std::mem::replace(&mut requests, rest);
+            for attempt in 1.. {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.name, pending)
+                    .send()
+                    .await
+                    .map_err(StoreError::unavailable)?;
+                pending = output
+                    .unprocessed_items
+                    .and_then(|mut unprocessed| unprocessed.remove(&self.name))
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == ATTEMPTS {
+                    return Err(StoreError::Unavailable(
+                        "DynamoDB left writes unprocessed (throttled)".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+        }
+        Ok(())
     }
 
     /// Proves the table answers: one eventually consistent `GetItem` of a key that never holds data.

@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use roster_domain::{
+    audit::AuditEntry,
     ids::{AccountId, OrganisationId, SessionId, UserId},
     membership::Membership,
     organisation::Organisation,
@@ -12,7 +13,10 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError, keys,
+    DynamoTable, StoreError, Write,
+    audit::audit_item,
+    credentials::login_failures_key,
+    keys,
     members::MembershipItem,
     record::{Record, body, key_item, n, s},
 };
@@ -81,10 +85,17 @@ struct SessionItem {
 }
 
 impl DynamoTable {
-    pub async fn create_session(
+    /// Starts a session: the session, the sign-in's audit entry (in the session's organisation,
+    /// kept `retention_days`) and, after a password, the clearing of the attempt counter it
+    /// reserved under `reserved_attempt`, all in one `BatchWriteItem`. The session needs no
+    /// condition: its key is the hash of 256 fresh random bits.
+    pub async fn start_session(
         &self,
         token_hash: &str,
         session: &Session,
+        audit: &AuditEntry,
+        retention_days: u32,
+        reserved_attempt: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut record = Record::new(
             keys::session(token_hash),
@@ -100,15 +111,14 @@ impl DynamoTable {
             session.id
         ));
         record.ttl = Some(session.lifetime().expires_at().timestamp() + TTL_GRACE_SECONDS);
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(record.item()))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+        let mut writes = vec![
+            Write::Put(record.item()),
+            Write::Put(audit_item(&session.organisation_id, audit, retention_days)),
+        ];
+        if let Some(subject) = reserved_attempt {
+            writes.push(Write::Delete(login_failures_key(subject)));
+        }
+        self.batch_write(writes).await
     }
 
     /// The caller behind a token hash at `now`, or `None` when the session is unknown, expired,
