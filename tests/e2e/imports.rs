@@ -5,8 +5,8 @@ use std::io::Write;
 
 use roster_domain::ids::{OrganisationId, UserId};
 use roster_e2e::{
-    PrivateDynamoDb, RefuseBatchWrites, TestApp, TestOrganisation, field_codes, organisation,
-    spawn_app, stack, unique_email,
+    PrivateDynamoDb, TestApp, TestOrganisation, field_codes, organisation, spawn_app, stack,
+    unique_email,
 };
 use roster_local::{
     Functions,
@@ -926,69 +926,6 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!(first["received"][0]["import"]["status"], "done", "{first}");
     let again = importing.deliver(event).await;
     assert_eq!(again["received"][0]["import"], Value::Null);
-}
-
-#[tokio::test]
-async fn people_created_before_a_run_failed_are_in_the_directory_once_it_resumes() {
-    let stack = stack().await;
-    let importing = importing().await;
-    let people = [
-        ("Dora", "Catalogue", unique_email("dora")),
-        ("Dirk", "Catalogue", unique_email("dirk")),
-    ];
-    let rows: Vec<(&str, &str, &str)> = people
-        .iter()
-        .map(|(first, last, email)| (*first, *last, email.as_str()))
-        .collect();
-    let (id, key) = importing
-        .upload(json!({ "mode": "add" }), &people_csv(&rows))
-        .await;
-    let event = put_event(&key).await;
-    let search = || async {
-        let page = importing
-            .app
-            .json("/v1/directory?q=catalogue", &importing.token)
-            .await;
-        let mut names: Vec<String> = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["first_name"].as_str().unwrap().to_owned())
-            .collect();
-        names.sort();
-        names
-    };
-
-    // The table stops taking the run's batched writes once its people are written.
-    let refusing = stack.functions_with(
-        &stack.intercepted_clients(RefuseBatchWrites),
-        profile_api::system_clock(),
-    );
-    assert!(refusing.invoke("csv-import", event.clone()).await.is_err());
-    assert_eq!(
-        importing.users().await.len(),
-        3,
-        "both people and the admin"
-    );
-    assert!(search().await.is_empty(), "their entries did not land");
-
-    // Lambda's retry finishes the run: the same two people, now findable.
-    let resumed = importing.deliver(event).await;
-    assert_eq!(
-        resumed["received"][0]["import"]["status"], "done",
-        "{resumed}"
-    );
-    assert_eq!(search().await, ["Dirk", "Dora"]);
-    assert_eq!(importing.users().await.len(), 3);
-    let report = importing.report(&id).await;
-    assert_eq!(report["counts"]["created"], 2, "{report}");
-    let statuses: Vec<&str> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| row["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["created", "created"]);
 }
 
 #[tokio::test]

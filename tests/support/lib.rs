@@ -108,17 +108,9 @@ impl Stack {
 
     /// Clients whose DynamoDB requests `counter` counts.
     pub fn counted_clients(&self, counter: &CallCounter) -> Clients {
-        self.intercepted_clients(counter.clone())
-    }
-
-    /// Clients whose DynamoDB requests pass `interceptor` before they are sent.
-    pub fn intercepted_clients(
-        &self,
-        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
-    ) -> Clients {
         let mut clients = self.clients();
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.aws)
-            .interceptor(interceptor)
+        let config = counter
+            .attach(aws_sdk_dynamodb::config::Builder::from(&self.aws))
             .build();
         clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
         clients
@@ -808,33 +800,4 @@ pub fn audit_actions(log: &Value) -> Vec<&str> {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect()
-}
-
-/// Fails every `BatchWriteItem` of a client before it is sent, as a table that stops answering
-/// between a run's transactions and its batched writes would; every other request goes through.
-#[derive(Debug)]
-pub struct RefuseBatchWrites;
-
-impl aws_sdk_dynamodb::config::Intercept for RefuseBatchWrites {
-    fn name(&self) -> &'static str {
-        "roster-test-refuse-batch-writes"
-    }
-
-    fn read_before_serialization(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<
-            '_,
-        >,
-        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let input = context.input();
-        if input
-            .downcast_ref::<aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput>()
-            .is_some()
-        {
-            return Err("BatchWriteItem refused by the test".into());
-        }
-        Ok(())
-    }
 }

@@ -555,11 +555,9 @@ impl Run<'_> {
             Planned::Refused(errors) => Ok(row_report(number, RowStatus::Error, None, errors)),
             Planned::Unchanged(member) => {
                 // A row this import already wrote before it was cut off keeps its outcome, and
-                // a person it created gets the directory entries and the invitation the run
-                // may have stopped before.
+                // a person it created is still invited if the run stopped before that.
                 let id = Some(&self.record.id);
                 let status = if member.created_by_import.as_ref() == id {
-                    self.table.restore_directory_entries(&member).await?;
                     self.invite(&member).await?;
                     RowStatus::Created
                 } else if member.last_import.as_ref() == id {

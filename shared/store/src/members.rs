@@ -14,7 +14,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Account, DynamoTable, StoreError, Uniqueness, Write,
+    Account, DynamoTable, StoreError, Uniqueness,
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel},
@@ -95,15 +95,6 @@ fn decode_user_cursor(
 pub struct EmailChange {
     pub account: Account,
     pub email: Email,
-}
-
-/// The directory entries of `membership`, one per search term.
-fn directory_items(membership: &Membership) -> Vec<crate::record::Item> {
-    let entry = DirectoryEntry::of(membership);
-    directory_terms(membership)
-        .iter()
-        .map(|term| entry.item(&membership.organisation_id, term))
-        .collect()
 }
 
 fn directory_terms(membership: &Membership) -> BTreeSet<String> {
@@ -329,22 +320,8 @@ impl DynamoTable {
     }
 
     /// Creates a membership with its account: a new account (and its email sentinel), or an
-    /// existing one (at the version read) that joins the organisation; and its directory entries.
+    /// existing one (at the version read) that joins the organisation.
     pub(crate) fn add_member(
-        &self,
-        tx: &mut Transaction,
-        membership: &Membership,
-        account: &Account,
-        account_is_new: bool,
-    ) {
-        self.add_member_records(tx, membership, account, account_is_new);
-        for entry in directory_items(membership) {
-            tx.put(self, entry, None);
-        }
-    }
-
-    /// `add_member` without the directory entries: the writes that must land together.
-    fn add_member_records(
         &self,
         tx: &mut Transaction,
         membership: &Membership,
@@ -379,26 +356,18 @@ impl DynamoTable {
     /// items never split across two). A group that fails (a value taken, a lost race) is retried
     /// one person at a time, so each person gets their own outcome; outcomes come in order. An
     /// unavailable table is the error of the whole call (the group may have been written).
-    ///
-    /// The directory entries of the people the groups created need no condition and are written
-    /// after them with `BatchWriteItem`, which costs less than a transaction's writes. A call
-    /// that fails before they land leaves people without entries: repair them with
-    /// `restore_directory_entries` when the work is resumed. (A change to one of these people
-    /// landing in the moment between the two writes would see its entries overwritten by the
-    /// creation's: only a writer that learnt the new person's id within those milliseconds can.)
     pub async fn create_members(
         &self,
         members: &[(Membership, Account, bool)],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let mut outcomes = Vec::with_capacity(members.len());
-        let mut entries = Vec::new();
         let mut start = 0;
         while start < members.len() {
             let mut group = Transaction::default();
             let mut end = start;
             while let Some((membership, account, is_new)) = members.get(end) {
                 let mut one = Transaction::default();
-                self.add_member_records(&mut one, membership, account, *is_new);
+                self.add_member(&mut one, membership, account, *is_new);
                 if end > start && group.item_count() + one.item_count() > TRANSACTION_ITEMS {
                     break;
                 }
@@ -406,15 +375,7 @@ impl DynamoTable {
                 end += 1;
             }
             match group.commit(self).await {
-                Ok(()) => {
-                    outcomes.extend((start..end).map(|_| Ok(())));
-                    entries.extend(
-                        members[start..end]
-                            .iter()
-                            .flat_map(|(membership, _, _)| directory_items(membership))
-                            .map(Write::Put),
-                    );
-                }
+                Ok(()) => outcomes.extend((start..end).map(|_| Ok(()))),
                 Err(error @ StoreError::Unavailable(_)) => return Err(error),
                 Err(_) => {
                     for (membership, account, is_new) in &members[start..end] {
@@ -427,38 +388,10 @@ impl DynamoTable {
             }
             start = end;
         }
-        self.batch_write(entries).await?;
         Ok(outcomes)
     }
 
-    /// Writes `membership`'s directory entries again unless the membership moved past its
-    /// version (whoever moved it wrote them). For people `create_members` created in a call
-    /// that failed before their entries landed.
-    pub async fn restore_directory_entries(
-        &self,
-        membership: &Membership,
-    ) -> Result<(), StoreError> {
-        let entries = directory_items(membership);
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let mut tx = Transaction::default();
-        tx.check(
-            self,
-            &keys::membership(&membership.organisation_id, &membership.id),
-            Condition::version(membership.version),
-            OnFail::Stale,
-        );
-        for entry in entries {
-            tx.put(self, entry, None);
-        }
-        match tx.commit(self).await {
-            Err(StoreError::Stale) => Ok(()),
-            outcome => outcome,
-        }
-    }
-
-    /// Adds the writes that create `membership` and its sentinels to `tx`.
+    /// Adds the writes that create `membership` and its side items to `tx`.
     pub(crate) fn add_membership(&self, tx: &mut Transaction, membership: &Membership) {
         let organisation = &membership.organisation_id;
         let owner = membership.id.as_str();
@@ -500,6 +433,13 @@ impl DynamoTable {
                     owner,
                 ),
                 Some((Condition::absent(), OnFail::Taken(Uniqueness::ScimUserName))),
+            );
+        }
+        for term in directory_terms(membership) {
+            tx.put(
+                self,
+                DirectoryEntry::of(membership).item(organisation, &term),
+                None,
             );
         }
     }
@@ -602,8 +542,11 @@ impl DynamoTable {
                 None,
             );
         }
-        for entry in directory_items(after) {
-            tx.put(self, entry, None);
+        if !new_terms.is_empty() {
+            let entry = DirectoryEntry::of(after);
+            for term in &new_terms {
+                tx.put(self, entry.item(organisation, term), None);
+            }
         }
 
         if let Some(change) = email {

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
-    types::{ConditionCheck, Delete, Put, TransactWriteItem, Update},
+    types::{Delete, Put, TransactWriteItem, Update},
 };
 
 use crate::{
@@ -132,28 +132,6 @@ impl Transaction {
                 .delete(delete.build().expect("delete has table and key"))
                 .build(),
             on_fail,
-        )
-    }
-
-    /// Holds the transaction to `condition` on the item at `key`, which it does not write.
-    pub fn check(
-        &mut self,
-        table: &DynamoTable,
-        key: &Key,
-        condition: Condition,
-        on_fail: OnFail,
-    ) -> &mut Self {
-        let check = with_condition!(
-            ConditionCheck::builder()
-                .table_name(table.name())
-                .set_key(Some(key_item(key))),
-            condition
-        );
-        self.push(
-            TransactWriteItem::builder()
-                .condition_check(check.build().expect("a check has table, key and condition"))
-                .build(),
-            Some(on_fail),
         )
     }
 
