@@ -289,24 +289,23 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    let (account, named) =
-        tokio::join!(find_account(&state, &who), named_organisation(&state, &who));
-    let (account, named) = (account?, named?);
-    // The attempt is reserved, and the memberships are read, while the password is verified (the
-    // verification dominates); the lock is decided after it, so a locked login takes as long as
-    // any other.
-    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-    let (check, found, counted) = tokio::join!(
-        verify_blocking(password, hash.as_deref()),
-        async {
-            match &account {
-                Some(account) => find_membership(&state, account, &who).await,
-                None => Ok(None),
-            }
-        },
-        reserve_attempt(&state, &subject, address.as_deref())
+    // The attempt is reserved beside the lookups; its write takes about as long as a known
+    // name's reads, so the hash starts about as late for an unknown name (one read).
+    let (counted, account, named) = tokio::join!(
+        reserve_attempt(&state, &subject, address.as_deref()),
+        find_account(&state, &who),
+        named_organisation(&state, &who)
     );
-    let (found, counted) = (found?, counted?);
+    let (counted, account, named) = (counted?, account?, named?);
+    // The memberships are read while the password is verified (the verification dominates).
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
+        match &account {
+            Some(account) => find_membership(&state, account, &who).await,
+            None => Ok(None),
+        }
+    });
+    let found = found?;
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
     // The thresholds come from what the request names, never from what was found, so known and
@@ -335,7 +334,7 @@ pub async fn login(
     if rehash {
         upgrade_hash(&state, account, password).await;
     }
-    finish_login(
+    match finish_login(
         &state,
         account,
         &membership,
@@ -344,6 +343,15 @@ pub async fn login(
         Some(&subject),
     )
     .await
+    {
+        // The password was right: its attempt is no failure even when no session follows (an
+        // organisation that signs in through its identity provider only).
+        Err(error) => {
+            state.table.clear_login_failures(&subject).await?;
+            Err(error)
+        }
+        answer => answer,
+    }
 }
 
 /// The organisation a login names (organisation + username, or email + organisation), if any.
