@@ -688,7 +688,7 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
     .await
     .unwrap();
 
-    let log = app.audit_log(&admin, "").await;
+    let log = app.json("/v1/admin/audit", &admin).await;
     let actions = roster_e2e::audit_actions(&log);
     let position = |action: &str| {
         actions

@@ -533,7 +533,7 @@ async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
         );
     }
 
-    let log = app.audit_log(&token, "?action=login.").await;
+    let log = app.json("/v1/admin/audit?action=login.", &token).await;
     let actions = audit_actions(&log);
     assert_eq!(
         actions.iter().filter(|a| **a == "login.succeeded").count(),

@@ -237,18 +237,6 @@ impl TestApp {
         }
     }
 
-    /// One page of the caller's organisation's audit log, newest first (`query` narrows it, as
-    /// in `?action=login.`).
-    pub async fn audit_log(&self, token: &str, query: &str) -> Value {
-        self.get(&format!("/v1/admin/audit{query}"), token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
     /// Logs in with email and password; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self
