@@ -571,6 +571,122 @@ async fn an_unknown_email_locks_exactly_like_a_known_one_and_the_person_is_email
     );
 }
 
+type RawItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// The raw item at `key`, if any.
+async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
+    let stack = stack().await;
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .get_item()
+        .table_name(&stack.config.table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.pk))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(key.sk))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+async fn put_raw_item(item: RawItem) {
+    let stack = stack().await;
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .put_item()
+        .table_name(&stack.config.table_name)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn text(item: &RawItem, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// The password hash the email sentinel of `email` carries, and the one of the account it names.
+async fn sentinel_and_account_hashes(email: &str) -> (Option<String>, Option<String>) {
+    let sentinel = raw_item(roster_store::keys::email_sentinel(&email.to_lowercase()))
+        .await
+        .expect("the email has its sentinel");
+    let copied = sentinel
+        .get("login")
+        .and_then(|login| login.as_m().ok())
+        .and_then(|login| text(login, "password_hash"));
+    let owner = roster_domain::ids::AccountId::try_from(text(&sentinel, "owner").unwrap().as_str())
+        .unwrap();
+    let account = raw_item(roster_store::keys::account(&owner)).await.unwrap();
+    (copied, text(&account, "password_hash"))
+}
+
+#[tokio::test]
+async fn the_email_sentinel_carries_the_accounts_password_hash_through_every_change() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (copied, hash) = sentinel_and_account_hashes(&organisation.admin_email).await;
+    assert!(hash.is_some(), "the admin has a password");
+    assert_eq!(copied, hash, "as created");
+
+    let changed = change_password(&app, &token, "Second-password-2", "Second-password-2").await;
+    assert_eq!(changed.status(), 204);
+    let (copied, new_hash) = sentinel_and_account_hashes(&organisation.admin_email).await;
+    assert_ne!(new_hash, hash);
+    assert_eq!(copied, new_hash, "after a password change");
+
+    let token = app
+        .login(&organisation.admin_email, "Second-password-2")
+        .await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let new_email = unique_email("moved");
+    let moved = app
+        .patch("/v1/me", &token, &etag, &json!({ "email": new_email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let (copied, hash) = sentinel_and_account_hashes(&new_email).await;
+    assert_eq!(copied, new_hash, "the new email's sentinel");
+    assert_eq!(hash, new_hash);
+}
+
+#[tokio::test]
+async fn a_stale_or_missing_hash_on_the_email_sentinel_never_decides_a_login() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let key = roster_store::keys::email_sentinel(&organisation.admin_email.to_lowercase());
+    let sentinel = raw_item(key.clone()).await.unwrap();
+
+    // A copy that lags behind the account (a password changed between a login's two reads).
+    let stale = roster_domain::credentials::hash_password("Earlier-password-1");
+    let mut lagging = sentinel.clone();
+    lagging.insert(
+        "login".to_owned(),
+        aws_sdk_dynamodb::types::AttributeValue::M(
+            [(
+                "password_hash".to_owned(),
+                aws_sdk_dynamodb::types::AttributeValue::S(stale),
+            )]
+            .into(),
+        ),
+    );
+    put_raw_item(lagging).await;
+    let email = &organisation.admin_email;
+    assert_eq!(
+        login_attempt(&app, email, "Earlier-password-1").await.0,
+        401
+    );
+    assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 200);
+
+    // A sentinel written before sentinels carried the hash.
+    let mut legacy = sentinel;
+    legacy.remove("login");
+    put_raw_item(legacy).await;
+    assert_eq!(
+        login_attempt(&app, email, "Earlier-password-1").await.0,
+        401
+    );
+    assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 200);
+}
+
 #[tokio::test]
 async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_sessions() {
     let stack = stack().await;

@@ -19,7 +19,7 @@ use roster_domain::{
     session::{Lifetime, new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, Failures, MfaChallenge, Restriction, Session};
+use roster_store::{Account, Failures, LoginCredential, MfaChallenge, Restriction, Session};
 use serde_json::json;
 
 use crate::{
@@ -289,23 +289,56 @@ pub async fn login(
         who.ok_or_else(|| ApiError::Internal("login fields validated but missing".to_owned()))?;
     let subject = who.subject();
     let address = source_address(&parts);
-    // The attempt is reserved beside the lookups; its write takes about as long as a known
-    // name's reads, so the hash starts about as late for an unknown name (one read).
-    let (counted, account, named) = tokio::join!(
-        reserve_attempt(&state, &subject, address.as_deref()),
-        find_account(&state, &who),
+    // Before the hash only what it needs: for an email one read, known or not (the email's
+    // sentinel carries the account's hash). A username takes up to three reads, so its attempt
+    // is reserved beside them: that write evens out most of an unknown name's single read.
+    let (credential, reserved) = match &who {
+        Login::Email { email, .. } => (
+            state.table.login_credential(email.normalised()).await?,
+            None,
+        ),
+        Login::Username {
+            organisation,
+            username,
+        } => {
+            let (credential, counted) = tokio::join!(
+                username_credential(&state, organisation, username),
+                reserve_attempt(&state, &subject, address.as_deref())
+            );
+            (credential?, Some(counted?))
+        }
+    };
+    // Everything else is read while the password is verified (the verification dominates).
+    let hash = credential.as_ref().and_then(|c| c.password_hash.clone());
+    let (check, counted, found, named) = tokio::join!(
+        verify_blocking(password, hash.as_deref()),
+        async {
+            match reserved {
+                Some(counted) => Ok(counted),
+                None => reserve_attempt(&state, &subject, address.as_deref()).await,
+            }
+        },
+        async {
+            let Some(credential) = &credential else {
+                return Ok((None, None));
+            };
+            let Some(account) = state.table.account(&credential.account).await? else {
+                return Ok((None, None));
+            };
+            let found = find_membership(&state, &account, &who).await?;
+            Ok::<_, ApiError>((Some(account), found))
+        },
         named_organisation(&state, &who)
     );
-    let (counted, account, named) = (counted?, account?, named?);
-    // The memberships are read while the password is verified (the verification dominates).
-    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-    let (check, found) = tokio::join!(verify_blocking(password, hash.as_deref()), async {
-        match &account {
-            Some(account) => find_membership(&state, account, &who).await,
-            None => Ok(None),
+    let (counted, (account, found), named) = (counted?, found?, named?);
+    // The hash verified is the account's as of the sentinel's read; when the account read after
+    // it holds another (a password changed in between), that one decides.
+    let check = match &account {
+        Some(account) if account.password_hash != hash => {
+            verify_blocking(password, account.password_hash.as_deref()).await
         }
-    });
-    let found = found?;
+        _ => check,
+    };
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
     // The thresholds come from what the request names, never from what was found, so known and
@@ -369,24 +402,27 @@ async fn named_organisation(
     })
 }
 
-/// The account a login names, if any.
-async fn find_account(state: &AppState, who: &Login) -> Result<Option<Account>, ApiError> {
-    Ok(match who {
-        Login::Email { email, .. } => state.table.account_by_email(email.normalised()).await?,
-        Login::Username {
-            organisation,
-            username,
-        } => {
-            match state
-                .table
-                .membership_by_username(organisation, username.normalised())
-                .await?
-            {
-                Some(membership) => state.table.account(&membership.account_id).await?,
-                None => None,
-            }
-        }
-    })
+/// The account of an organisation's username and its password hash, if any (three reads).
+async fn username_credential(
+    state: &AppState,
+    organisation: &OrganisationId,
+    username: &Username,
+) -> Result<Option<LoginCredential>, ApiError> {
+    let Some(membership) = state
+        .table
+        .membership_by_username(organisation, username.normalised())
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(state
+        .table
+        .account(&membership.account_id)
+        .await?
+        .map(|account| LoginCredential {
+            account: account.id,
+            password_hash: account.password_hash,
+        }))
 }
 
 /// The active membership (and its organisation) the login goes into: the named organisation's,

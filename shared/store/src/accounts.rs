@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, keys,
-    record::{Record, Sentinel, body, n, s},
+    record::{Item, Record, body},
+    transaction::{Condition, OnFail, Transaction},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +74,46 @@ impl Account {
     }
 }
 
+/// The sentinel that makes an email one account's login. It also carries a copy of the
+/// account's password hash, so a login reads one item before it starts hashing: every write of
+/// an account with an email writes its sentinel in the same transaction (`email_sentinel_item`),
+/// so the copy is always the hash of the account's latest version.
+#[derive(Serialize, Deserialize)]
+struct EmailSentinel {
+    owner: String,
+    /// `None` on a sentinel written before sentinels carried the hash.
+    #[serde(default)]
+    login: Option<LoginCopy>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LoginCopy {
+    password_hash: Option<String>,
+}
+
+/// The email sentinel of `account` (which has `email`), with its password hash.
+pub(crate) fn email_sentinel_item(account: &Account, email: &Email) -> Item {
+    Record::new(
+        keys::email_sentinel(email.normalised()),
+        EmailSentinel {
+            owner: account.id.as_str().to_owned(),
+            login: Some(LoginCopy {
+                password_hash: account.password_hash.clone(),
+            }),
+        },
+    )
+    .item()
+}
+
+/// What a login by email checks the password against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCredential {
+    pub account: AccountId,
+    /// The account's password hash when the credential was read; the account read after it
+    /// may hold a newer one.
+    pub password_hash: Option<String>,
+}
+
 impl DynamoTable {
     pub async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         self.get(&keys::account(id), true)
@@ -81,60 +122,85 @@ impl DynamoTable {
             .transpose()
     }
 
-    /// The account whose login email is `normalised_email`: the email sentinel, then the account.
-    pub async fn account_by_email(
+    /// The account an email's sentinel names, with the sentinel's copy of its password hash.
+    async fn email_owner(
         &self,
         normalised_email: &str,
-    ) -> Result<Option<Account>, StoreError> {
+    ) -> Result<Option<(AccountId, Option<LoginCopy>)>, StoreError> {
         let Some(sentinel) = self
             .get(&keys::email_sentinel(normalised_email), true)
             .await?
         else {
             return Ok(None);
         };
-        let sentinel: Sentinel = body(sentinel)?;
-        let id = AccountId::try_from(sentinel.owner.as_str())
+        let sentinel: EmailSentinel = body(sentinel)?;
+        let account = AccountId::try_from(sentinel.owner.as_str())
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.account(&id).await
+        Ok(Some((account, sentinel.login)))
     }
 
-    /// Writes `account` (whose `version` is the one read) as the next version; `Stale` if it moved.
-    /// Answers the written account.
+    /// The account whose login email is `normalised_email` and its password hash: one read
+    /// (the email sentinel), two for a sentinel written before it carried the hash.
+    pub async fn login_credential(
+        &self,
+        normalised_email: &str,
+    ) -> Result<Option<LoginCredential>, StoreError> {
+        let Some((account, copy)) = self.email_owner(normalised_email).await? else {
+            return Ok(None);
+        };
+        let password_hash = match copy {
+            Some(copy) => copy.password_hash,
+            None => self
+                .account(&account)
+                .await?
+                .and_then(|account| account.password_hash),
+        };
+        Ok(Some(LoginCredential {
+            account,
+            password_hash,
+        }))
+    }
+
+    /// The account whose login email is `normalised_email`: the email sentinel, then the account.
+    pub async fn account_by_email(
+        &self,
+        normalised_email: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        match self.email_owner(normalised_email).await? {
+            Some((account, _)) => self.account(&account).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Writes `account` (whose `version` is the one read) as the next version, with its email
+    /// sentinel; `Stale` if it moved. Answers the written account.
     pub async fn save_account(&self, account: &Account) -> Result<Account, StoreError> {
         let mut next = account.clone();
         next.version += 1;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(next.record().item()))
-            .condition_expression("version = :version")
-            .expression_attribute_values(":version", n(account.version))
-            .send()
-            .await;
-        crate::conditional(result)?
-            .map(|_| next)
-            .ok_or(StoreError::Stale)
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            next.record().item(),
+            Some((Condition::version(account.version), OnFail::Stale)),
+        );
+        if let Some(email) = &next.email {
+            tx.put(
+                self,
+                email_sentinel_item(&next, email),
+                Some((
+                    Condition::owned_by_or_absent(next.id.as_str()),
+                    OnFail::Stale,
+                )),
+            );
+        }
+        tx.commit(self).await?;
+        Ok(next)
     }
 
     /// Replaces the password hash, if the account is still at `version`.
     pub async fn set_password_hash(&self, account: &Account, hash: &str) -> Result<(), StoreError> {
-        let key = keys::account(&account.id);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("SET password_hash = :hash, version = version + :one")
-            .condition_expression("version = :version")
-            .expression_attribute_values(":hash", s(hash))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":version", n(account.version))
-            .send()
-            .await;
-        crate::conditional(result)?
-            .map(|_| ())
-            .ok_or(StoreError::Stale)
+        let mut next = account.clone();
+        next.password_hash = Some(hash.to_owned());
+        self.save_account(&next).await.map(|_| ())
     }
 }

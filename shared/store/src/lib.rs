@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest},
 };
 
-pub use accounts::{Account, Totp};
+pub use accounts::{Account, LoginCredential, Totp};
 pub use api_keys::{ApiKey, KeyKind};
 pub use audit::{AuditFilter, AuditPage};
 pub use counter::CallCounter;

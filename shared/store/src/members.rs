@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Account, DynamoTable, StoreError, Uniqueness,
+    accounts::email_sentinel_item,
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel},
@@ -581,10 +582,7 @@ impl DynamoTable {
         if account.email.as_ref().map(Email::normalised) != Some(change.email.normalised()) {
             tx.put(
                 self,
-                sentinel(
-                    keys::email_sentinel(change.email.normalised()),
-                    account.id.as_str(),
-                ),
+                email_sentinel_item(&next, &change.email),
                 Some((Condition::absent(), OnFail::Taken(Uniqueness::Email))),
             );
         }

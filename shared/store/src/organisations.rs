@@ -4,8 +4,10 @@ use aws_sdk_dynamodb::types::Update;
 use roster_domain::{ids::OrganisationId, membership::Membership, organisation::Organisation};
 
 use crate::{
-    Account, DynamoTable, StoreError, Uniqueness, keys,
-    record::{Record, body, n, s, sentinel},
+    Account, DynamoTable, StoreError, Uniqueness,
+    accounts::email_sentinel_item,
+    keys,
+    record::{Record, body, n, s},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -90,10 +92,7 @@ impl DynamoTable {
         if let Some(email) = &account.email {
             tx.put(
                 self,
-                sentinel(
-                    keys::email_sentinel(email.normalised()),
-                    account.id.as_str(),
-                ),
+                email_sentinel_item(account, email),
                 Some((Condition::absent(), OnFail::Taken(Uniqueness::Email))),
             );
         }

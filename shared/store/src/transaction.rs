@@ -60,6 +60,14 @@ impl Condition {
         }
     }
 
+    /// Owned by `owner`, or not there at all (an item `owner` may write again).
+    pub fn owned_by_or_absent(owner: &str) -> Self {
+        Self {
+            expression: "attribute_not_exists(pk) OR #owner = :owner",
+            values: vec![(":owner", crate::record::s(owner))],
+        }
+    }
+
     pub fn owned_by(owner: &str) -> Self {
         Self {
             expression: "attribute_exists(pk) AND #owner = :owner",
