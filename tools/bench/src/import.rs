@@ -3,7 +3,9 @@
 
 use std::{collections::HashMap, process::Stdio, time::Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Select, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, PutRequest, Select, TransactWriteItem, WriteRequest,
+};
 use roster_local::{
     Functions, LocalConfig,
     events::{CreatedObject, s3_put_event},
@@ -11,6 +13,9 @@ use roster_local::{
 use serde_json::Value;
 
 use crate::Row;
+
+/// Items the transaction loop writes: enough for a steady rate.
+const TRANSACTION_LOOP_ITEMS: u64 = 30_000;
 
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -141,42 +146,97 @@ pub async fn put_batch(
     Ok(())
 }
 
-/// Writes `items` items of about the size of an imported person's items with one
-/// `BatchWriteItem` of 25 after another; answers items per second.
+/// An item of about the size of an imported person's items, keyed `{prefix}#{i}`.
+pub fn bench_item(prefix: &str, i: u64, payload: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("{prefix}#{i}"))),
+        ("sk".to_owned(), AttributeValue::S("ITEM".to_owned())),
+        ("payload".to_owned(), AttributeValue::S(payload.to_owned())),
+    ])
+}
+
+/// Writes `items` bench items, `per_call` to a call of `write`, one call after another; answers
+/// items per second.
+async fn items_per_second<Write, Written>(
+    items: u64,
+    per_call: u64,
+    mut write: Write,
+) -> Result<f64, BenchError>
+where
+    Write: FnMut(std::ops::Range<u64>) -> Written,
+    Written: std::future::Future<Output = Result<(), BenchError>>,
+{
+    let start = Instant::now();
+    let mut written = 0;
+    while written < items {
+        let batch = (items - written).min(per_call);
+        write(written..written + batch).await?;
+        written += batch;
+    }
+    Ok(items as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Writes `items` items with one `BatchWriteItem` of 25 after another; answers items per second.
 async fn bare_batch_writes(
     dynamodb: &aws_sdk_dynamodb::Client,
     table: &str,
     items: u64,
 ) -> Result<f64, BenchError> {
     let payload = "x".repeat(200);
-    let start = Instant::now();
-    let mut written = 0;
-    while written < items {
-        let batch = (items - written).min(25);
-        let items = (written..written + batch)
+    items_per_second(items, 25, |range| {
+        put_batch(
+            dynamodb,
+            table,
+            range.map(|i| bench_item("BENCH", i, &payload)).collect(),
+        )
+    })
+    .await
+}
+
+/// Writes `items` items with one `TransactWriteItems` of 96 puts, each conditional on its key
+/// being new, after another (as the import writes people: all of a person or nothing, every new
+/// key checked); answers items per second.
+async fn bare_transactions(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    items: u64,
+) -> Result<f64, BenchError> {
+    let payload = "x".repeat(200);
+    items_per_second(items, 96, |range| {
+        let puts = range
             .map(|i| {
-                HashMap::from([
-                    ("pk".to_owned(), AttributeValue::S(format!("BENCH#{i}"))),
-                    ("sk".to_owned(), AttributeValue::S("ITEM".to_owned())),
-                    ("payload".to_owned(), AttributeValue::S(payload.clone())),
-                ])
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(bench_item("BENCH-TX", i, &payload)))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map(|put| TransactWriteItem::builder().put(put).build())
             })
-            .collect();
-        put_batch(dynamodb, table, items).await?;
-        written += batch;
-    }
-    Ok(items as f64 / start.elapsed().as_secs_f64())
+            .collect::<Result<Vec<_>, _>>();
+        async move {
+            dynamodb
+                .transact_write_items()
+                .set_transact_items(Some(puts.map_err(step("a transaction's put"))?))
+                .send()
+                .await
+                .map_err(step("a TransactWriteItems"))?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Imports `rows` people as a daily sync drop and compares the items it wrote per second with
-/// the bare loop writing as many items.
+/// the bare loop writing as many items. Also answers, for information, the bare loop against a
+/// loop of transactions like the import's: the best an import that writes each person atomically
+/// can do against the budget on this DynamoDB.
 pub async fn throughput(
     functions: &Functions,
     patient: &Patient,
     config: &LocalConfig,
     organisation: &str,
     rows: usize,
-) -> Result<Row, BenchError> {
+) -> Result<[Row; 2], BenchError> {
     let dynamodb = &patient.dynamodb;
     let event = put_csv(
         &patient.s3,
@@ -199,14 +259,25 @@ pub async fn throughput(
     let written = item_count(dynamodb, &config.table_name).await? - before;
     let import_rate = written as f64 / seconds;
     let bare_rate = bare_batch_writes(dynamodb, &config.table_name, written).await?;
-    Ok(Row::budgeted(
-        "import items/s (limit: bare BatchWriteItem)",
-        format!("{import_rate:.0}/s"),
-        format!("{bare_rate:.0}/s ({written} items)"),
-        bare_rate / import_rate,
-        1.0 / 0.7,
-        rows,
-    ))
+    let transactions = written.min(TRANSACTION_LOOP_ITEMS);
+    let transaction_rate = bare_transactions(dynamodb, &config.table_name, transactions).await?;
+    Ok([
+        Row::budgeted(
+            "import items/s (limit: bare BatchWriteItem)",
+            format!("{import_rate:.0}/s"),
+            format!("{bare_rate:.0}/s ({written} items)"),
+            bare_rate / import_rate,
+            1.0 / 0.7,
+            rows,
+        ),
+        Row::peer(
+            "bare TransactWriteItems items/s (limit: bare BatchWriteItem)",
+            format!("{transaction_rate:.0}/s ({transactions} items)"),
+            format!("{bare_rate:.0}/s"),
+            bare_rate / transaction_rate,
+            1,
+        ),
+    ])
 }
 
 /// Peak RSS (kB) of a child process that runs one import of a `rows`-row file. The file makes
