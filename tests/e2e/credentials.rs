@@ -1,6 +1,7 @@
 //! Credentials: password policy and breached passwords, TOTP 2FA and recovery codes, lockout,
 //! password reset, admin resets, and the security notices as they reach SES.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::{preferences::Language, totp};
 use roster_e2e::{
     TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors, spawn_app,
@@ -571,7 +572,7 @@ async fn an_unknown_email_locks_exactly_like_a_known_one_and_the_person_is_email
     );
 }
 
-type RawItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+type RawItem = std::collections::HashMap<String, AttributeValue>;
 
 /// The raw item at `key`, if any.
 async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
@@ -579,8 +580,8 @@ async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
     aws_sdk_dynamodb::Client::new(&stack.aws)
         .get_item()
         .table_name(&stack.config.table_name)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.pk))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(key.sk))
+        .key("pk", AttributeValue::S(key.pk))
+        .key("sk", AttributeValue::S(key.sk))
         .consistent_read(true)
         .send()
         .await
@@ -660,13 +661,7 @@ async fn a_stale_or_missing_hash_on_the_email_sentinel_never_decides_a_login() {
     let mut lagging = sentinel.clone();
     lagging.insert(
         "login".to_owned(),
-        aws_sdk_dynamodb::types::AttributeValue::M(
-            [(
-                "password_hash".to_owned(),
-                aws_sdk_dynamodb::types::AttributeValue::S(stale),
-            )]
-            .into(),
-        ),
+        AttributeValue::M([("password_hash".to_owned(), AttributeValue::S(stale))].into()),
     );
     put_raw_item(lagging).await;
     let email = &organisation.admin_email;
@@ -676,10 +671,24 @@ async fn a_stale_or_missing_hash_on_the_email_sentinel_never_decides_a_login() {
     );
     assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 200);
 
-    // A sentinel written before sentinels carried the hash.
+    // A sentinel written before sentinels carried the hash: the account's is read for it.
     let mut legacy = sentinel;
     legacy.remove("login");
     put_raw_item(legacy).await;
+    let stack = stack().await;
+    let table = roster_store::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.aws),
+        &stack.config.table_name,
+    );
+    let credential = table
+        .login_credential(&email.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        credential.password_hash,
+        sentinel_and_account_hashes(email).await.1
+    );
     assert_eq!(
         login_attempt(&app, email, "Earlier-password-1").await.0,
         401

@@ -75,9 +75,11 @@ impl Account {
 }
 
 /// The sentinel that makes an email one account's login. It also carries a copy of the
-/// account's password hash, so a login reads one item before it starts hashing: every write of
-/// an account with an email writes its sentinel in the same transaction (`email_sentinel_item`),
-/// so the copy is always the hash of the account's latest version.
+/// account's password hash, so a login reads one item before it starts hashing: every write that
+/// can change an account's password hash or login email (`save_account`, `add_account`,
+/// `change_login_email`) writes the sentinel in the same transaction (`email_sentinel_item`), so
+/// the copy is the hash of the account's latest version. Writes that change neither (joining or
+/// leaving an organisation) leave it.
 #[derive(Serialize, Deserialize)]
 struct EmailSentinel {
     owner: String,
@@ -105,7 +107,7 @@ pub(crate) fn email_sentinel_item(account: &Account, email: &Email) -> Item {
     .item()
 }
 
-/// What a login by email checks the password against.
+/// What a login checks the password against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginCredential {
     pub account: AccountId,
@@ -189,7 +191,7 @@ impl DynamoTable {
                 email_sentinel_item(&next, email),
                 Some((
                     Condition::owned_by_or_absent(next.id.as_str()),
-                    OnFail::Stale,
+                    OnFail::OwnedElsewhere,
                 )),
             );
         }

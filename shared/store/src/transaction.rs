@@ -19,6 +19,8 @@ pub(crate) enum OnFail {
     Stale,
     Missing,
     EmailManagedElsewhere,
+    /// An item names another owner than the one written with it: the table is inconsistent.
+    OwnedElsewhere,
 }
 
 impl From<OnFail> for StoreError {
@@ -28,6 +30,9 @@ impl From<OnFail> for StoreError {
             OnFail::Stale => StoreError::Stale,
             OnFail::Missing => StoreError::NotFound,
             OnFail::EmailManagedElsewhere => StoreError::EmailManagedElsewhere,
+            OnFail::OwnedElsewhere => {
+                StoreError::Corrupt("an item names another owner than its writer".to_owned())
+            }
         }
     }
 }

@@ -228,8 +228,8 @@ async fn bare_transactions(
 
 /// Imports `rows` people as a daily sync drop and compares the items it wrote per second with
 /// the bare loop writing as many items. Also answers, for information, the bare loop against a
-/// loop of transactions like the import's: the best an import that writes each person atomically
-/// can do against the budget on this DynamoDB.
+/// loop of transactions like the import's, one after another as the import sends them: what an
+/// import writing every item inside a transaction reaches here at best.
 pub async fn throughput(
     functions: &Functions,
     patient: &Patient,
