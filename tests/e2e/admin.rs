@@ -11,7 +11,7 @@ use roster_e2e::{
     TEST_PASSWORD, TestApp, TestClock, app_with_clock, link_token, organisation, problem_errors,
     spawn_app, stack, unique_email,
 };
-use roster_store::{Account, CallCounter, DynamoTable};
+use roster_store::{Account, CallCounter};
 use serde_json::{Value, json};
 
 async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
@@ -575,10 +575,7 @@ async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_on
     ))
     .await;
     let (organisation, admin) = organisation(&app, json!({})).await;
-    let table = DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let org = Organisation::new(
         OrganisationId::try_from(organisation.id.as_str()).unwrap(),
         "Test Organisation".to_owned(),
@@ -763,10 +760,7 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
         listed["items"],
         json!([{ "id": id, "name": "Bookings feed", "created_at": created["created_at"] }])
     );
-    let table = DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let hash = roster_domain::session::secret_hash(key);
     assert!(
         table

@@ -453,10 +453,7 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
             .all(|(status, _)| *status == 401 || *status == 429)
     );
 
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let failures = table
         .login_failures(&format!(
             "email:{}",
@@ -511,10 +508,7 @@ async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let subject = format!("email:{}", organisation.admin_email.to_lowercase());
 
     // Five failures lock the login; four, a success and four more must not.
@@ -676,10 +670,7 @@ async fn a_stale_or_missing_hash_on_the_email_sentinel_never_decides_a_login() {
     legacy.remove("login");
     put_raw_item(legacy).await;
     let stack = stack().await;
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let credential = table
         .login_credential(&email.to_lowercase())
         .await

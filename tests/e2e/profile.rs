@@ -27,10 +27,7 @@ async fn app() -> TestApp {
 /// The store, for what other capabilities (SSO, SCIM) write through it.
 async fn store() -> DynamoTable {
     let stack = stack().await;
-    DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    )
+    stack.table()
 }
 
 #[tokio::test]

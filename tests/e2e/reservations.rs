@@ -441,10 +441,7 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     // which the devices API rightly refuses, so they are written to the table directly.
     let push = roster_e2e::spawn_push_service().await;
     let stack = stack().await;
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
     let person = UserId::try_from(booking.admin_id.as_str()).unwrap();
     let mut browsers = Vec::new();
@@ -623,10 +620,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         .unwrap()
         .endpoint_arn
         .unwrap();
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     let phone = roster_store::Device {
         id: DeviceId::generate(),
         name: "iPhone".to_owned(),
@@ -810,10 +804,7 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     assert_eq!(emails(admin).await, 2);
 
     // Nothing of the organisation is left held: each was let go once sent or given up.
-    let table = roster_store::DynamoTable::new(
-        aws_sdk_dynamodb::Client::new(&stack.aws),
-        &stack.config.table_name,
-    );
+    let table = stack.table();
     for at in ["2034-04-01T09:00:00Z", "2034-05-02T09:00:00Z"] {
         let left: Vec<_> = table
             .held_booking_emails_due(utc(at))

@@ -68,6 +68,14 @@ impl Stack {
         roster_local::clients(&self.aws)
     }
 
+    /// The stack's table through the store, for what a test reads or writes beside the API.
+    pub fn table(&self) -> roster_store::DynamoTable {
+        roster_store::DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&self.aws),
+            &self.config.table_name,
+        )
+    }
+
     pub fn functions(&self) -> Functions {
         self.functions_with(&self.clients(), profile_api::system_clock())
     }
