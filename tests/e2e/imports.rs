@@ -521,6 +521,39 @@ async fn encodings_delimiters_and_quoted_fields_are_read_as_written() {
 }
 
 #[tokio::test]
+async fn a_quote_that_is_never_closed_stops_the_import_before_it_writes() {
+    let importing = importing().await;
+    let people = emails("q", 6);
+    let rows = rows_of("Quinn", "Doe", &people);
+    let added = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    assert_eq!(counts(&added), (6, 0, 0, 0, 0), "{added}");
+    let before = importing.users().await;
+
+    // Row 3 (line 4) opens a quote that nothing closes: read as CSV, the rest of the file would be
+    // one cell and its people missing from a forced replace.
+    let mut broken = rows.clone();
+    broken[2] = ("\"Quinn", "Doe", &people[2]);
+    let report = importing
+        .import(
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&broken),
+        )
+        .await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["failure"]["code"], "unreadable_file", "{report}");
+    assert!(
+        report["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quote opened on line 4 is never closed"),
+        "{report}"
+    );
+    assert_eq!(importing.users().await, before, "nothing written");
+}
+
+#[tokio::test]
 async fn spreadsheets_are_read_from_their_first_sheet_and_other_files_are_refused() {
     let importing = importing().await;
     let (x, o, l) = (

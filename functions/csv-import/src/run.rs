@@ -75,6 +75,15 @@ impl Stop {
     }
 }
 
+/// What a file error means for the run: the local copy failing to read is the run's (the next
+/// delivery tries again); anything else is the file's, and the import stops.
+fn stop_for(error: FileError) -> Result<Stop, RunError> {
+    match error {
+        FileError::Io(error) => Err(FileError::Io(error).into()),
+        error => Ok(Stop::new(error.code(), error.to_string())),
+    }
+}
+
 fn row_errors(errors: ValidationErrors) -> Vec<RowError> {
     errors
         .0
@@ -223,8 +232,7 @@ impl Run<'_> {
     ) -> Result<Result<(ColumnMapping, Plan), Stop>, RunError> {
         let rows = match Rows::open(path, &self.file_name) {
             Ok(rows) => rows,
-            Err(FileError::Io(error)) => return Err(FileError::Io(error).into()),
-            Err(error) => return Ok(Err(Stop::new(error.code(), error.to_string()))),
+            Err(error) => return stop_for(error).map(Err),
         };
         if rows.headers.len() > MAX_COLUMNS {
             return Ok(Err(Stop::new(
@@ -324,7 +332,10 @@ impl Run<'_> {
                     ),
                 )));
             }
-            let cells = cells?;
+            let cells = match cells {
+                Ok(cells) => cells,
+                Err(error) => return stop_for(error).map(Err),
+            };
             let parsed = ImportedRow::parse(&cells, mapping);
             let identifiers = identifier_keys(&cells, mapping);
             if let (true, Ok(row)) = (dry_run, &parsed) {

@@ -40,6 +40,9 @@ pub const MAX_COLUMNS: usize = 100;
 /// hold anything: calamine holds a sheet whole, every cell of that range (and every sheet of an
 /// ODS file, which count together).
 pub const MAX_SHEET_CELLS: u64 = 2_000_000;
+/// Most bytes one CSV row may span (its text, delimiters and quotes): what a reader holds at once,
+/// so a quote that is never closed cannot pull the rest of a large file into memory.
+pub const MAX_CSV_ROW_BYTES: u64 = 1024 * 1024;
 /// Most bytes of text the cells of a spreadsheet's first sheet may hold (of every sheet, for ODS),
 /// a shared string or a repeated cell counted once for each cell that shows it.
 pub const MAX_SHEET_TEXT_BYTES: u64 = 32 * 1024 * 1024;
@@ -296,11 +299,13 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
         None => encoding.decode_without_bom_handling(&sample).0,
     };
     let first_line = head.lines().next().unwrap_or_default();
+    let delimiter = delimiter(first_line);
     let reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(first_line))
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(decoded(source, encoding)?);
+        .from_reader(QuoteGuard::new(decoded(source, encoding)?, delimiter));
+    let mut failed = false;
     Ok(Box::new(
         reader
             .into_records()
@@ -309,8 +314,111 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
                     .map(|r| r.iter().map(str::to_owned).collect::<Vec<String>>())
                     .map_err(|e| FileError::Unreadable(e.to_string()))
             })
+            // The first error ends the rows: what follows a broken row is not the file's.
+            .map_while(move |row| {
+                (!failed).then(|| {
+                    failed = row.is_err();
+                    row
+                })
+            })
             .filter(|row| row.as_ref().map_or(true, |r| !blank(r))),
     ))
+}
+
+/// Where a [`QuoteGuard`] is in the CSV text, as the csv crate reads it (RFC 4180 with `""` for
+/// a quote inside quotes; a quote that does not open a cell is an ordinary character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CsvState {
+    CellStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted cell: it closes the cell unless another quote follows.
+    QuoteInQuoted,
+}
+
+/// Passes decoded CSV text through and follows its quoting, failing the read (an `InvalidData`
+/// error naming the line) when one row spans more than [`MAX_CSV_ROW_BYTES`] or the text ends
+/// inside a quoted cell. Without it a quote that is never closed makes the rest of the file one
+/// cell: a large file read into memory, or the people after it silently missing from the import.
+struct QuoteGuard<R> {
+    inner: R,
+    delimiter: u8,
+    state: CsvState,
+    /// Line of the text being read (1-based, counted by `\n`).
+    line: u64,
+    /// Line where the row being read started, and where its open quote is.
+    row_line: u64,
+    quote_line: u64,
+    row_bytes: u64,
+}
+
+impl<R> QuoteGuard<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        Self {
+            inner,
+            delimiter,
+            state: CsvState::CellStart,
+            line: 1,
+            row_line: 1,
+            quote_line: 1,
+            row_bytes: 0,
+        }
+    }
+
+    fn follow(&mut self, byte: u8) {
+        let ends_row = matches!(byte, b'\n' | b'\r');
+        self.state = match (self.state, byte) {
+            (CsvState::Quoted, b'"') => CsvState::QuoteInQuoted,
+            (CsvState::Quoted, _) | (CsvState::QuoteInQuoted, b'"') => CsvState::Quoted,
+            (CsvState::CellStart, b'"') => {
+                self.quote_line = self.line;
+                CsvState::Quoted
+            }
+            (_, byte) if byte == self.delimiter || ends_row => CsvState::CellStart,
+            _ => CsvState::Unquoted,
+        };
+        if byte == b'\n' {
+            self.line += 1;
+        }
+        if ends_row && self.state == CsvState::CellStart {
+            self.row_bytes = 0;
+            self.row_line = self.line;
+        } else {
+            self.row_bytes += 1;
+        }
+    }
+
+    fn broken(&self, what: String) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what)
+    }
+}
+
+impl<R: Read> Read for QuoteGuard<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        if read == 0 && !buffer.is_empty() && self.state == CsvState::Quoted {
+            return Err(self.broken(format!(
+                "the quote opened on line {} is never closed, so every line after it would be one \
+                 cell; close it or remove it",
+                self.quote_line
+            )));
+        }
+        for &byte in &buffer[..read] {
+            self.follow(byte);
+            if self.row_bytes > MAX_CSV_ROW_BYTES {
+                return Err(self.broken(format!(
+                    "the row starting on line {} is longer than {MAX_CSV_ROW_BYTES} bytes{}",
+                    self.row_line,
+                    if self.state == CsvState::Quoted {
+                        format!(" (is the quote opened on line {} closed?)", self.quote_line)
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+        }
+        Ok(read)
+    }
 }
 
 /// A spreadsheet cell as the text a person typed: whole numbers without `.0`, booleans as 1/0.
@@ -550,6 +658,58 @@ mod tests {
     fn quoted_cells_keep_delimiters_and_newlines_and_blank_rows_are_skipped() {
         let (_, rows) = rows_of(b"a;b\n\"x;y\";\"one\ntwo\"\n;\n\nc;d\n");
         assert_eq!(rows, [["x;y", "one\ntwo"], ["c", "d"]]);
+    }
+
+    fn first_error(bytes: &[u8]) -> (usize, String) {
+        let rows = Rows::read(Cursor::new(bytes.to_vec()), "list.csv").unwrap();
+        let read: Vec<_> = rows.collect();
+        let good = read.iter().take_while(|row| row.is_ok()).count();
+        assert_eq!(good + 1, read.len(), "the rows end at the first error");
+        (good, read.last().unwrap().as_ref().unwrap_err().to_string())
+    }
+
+    #[test]
+    fn a_quote_that_is_never_closed_fails_the_file_naming_its_line() {
+        let (good, error) = first_error(b"a;b\nx;y\n\"open;z\nc;d\ne;f\n");
+        assert_eq!(good, 1, "the row before the quote");
+        assert!(
+            error.contains("quote opened on line 3 is never closed"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_row_longer_than_the_limit_fails_before_the_rest_of_the_file_is_held() {
+        let mut text = b"a;b\nx;\"starts here\n".to_vec();
+        let line = b"c;d\n";
+        while (text.len() as u64) < 3 * MAX_CSV_ROW_BYTES {
+            text.extend(line);
+        }
+        text.extend(b"closes late\"\n");
+        let (good, error) = first_error(&text);
+        assert_eq!(good, 0);
+        assert!(
+            error.contains(&format!(
+                "row starting on line 2 is longer than {MAX_CSV_ROW_BYTES}"
+            )) && error.contains("quote opened on line 2 closed?"),
+            "{error}"
+        );
+        let unquoted = [
+            b"a,b\n".as_slice(),
+            &vec![b'x'; 2 * MAX_CSV_ROW_BYTES as usize],
+        ]
+        .concat();
+        let (_, error) = first_error(&unquoted);
+        assert!(
+            error.contains("row starting on line 2 is longer"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn quotes_inside_cells_and_doubled_quotes_read_as_written() {
+        let (_, rows) = rows_of("a,b\n5\" screen,\"say \"\"hi\"\"\"\n\"x\"y,z\n".as_bytes());
+        assert_eq!(rows, [["5\" screen", "say \"hi\""], ["xy", "z"]]);
     }
 
     fn read_spreadsheet(workbook: Vec<u8>) -> Result<(Vec<String>, Vec<Vec<String>>), FileError> {
