@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use roster_domain::ids::{OrganisationId, UserId};
+use roster_domain::ids::{ImportId, OrganisationId, UserId};
 use roster_e2e::{
     PrivateDynamoDb, TestApp, TestOrganisation, field_codes, organisation, spawn_app, stack,
     unique_email,
@@ -959,6 +959,74 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!(first["received"][0]["import"]["status"], "done", "{first}");
     let again = importing.deliver(event).await;
     assert_eq!(again["received"][0]["import"], Value::Null);
+}
+
+/// Lambda's record of an asynchronous invocation it gave up on, as it sends it to the function's
+/// on-failure destination.
+fn failure_record(request_id: &str, payload: Value) -> Value {
+    json!({
+        "version": "1.0",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": "arn:aws:lambda:eu-west-1:000000000000:function:roster-csv-import:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": payload,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled"
+        },
+        "responsePayload": { "errorMessage": "Task timed out after 900.00 seconds" }
+    })
+}
+
+#[tokio::test]
+async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
+    let importing = importing().await;
+    let people = emails("g", 2);
+    let (id, key) = importing
+        .upload(
+            json!({ "mode": "add" }),
+            &people_csv(&rows_of("Gale", "Doe", &people)),
+        )
+        .await;
+    let event = put_event(&key).await;
+    // Each of Lambda's three tries of one invocation claimed the import and then died: a timeout
+    // or a crash leaves nothing behind but the claim.
+    let (table, organisation) = importing.table().await;
+    let import = ImportId::try_from(id.as_str()).unwrap();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for _ in 0..3 {
+        let claimed = table
+            .claim_import(
+                &organisation,
+                &import,
+                "request-1",
+                now_ms,
+                now_ms + 900_000,
+            )
+            .await
+            .unwrap();
+        assert!(claimed.is_some());
+    }
+    assert_eq!(importing.report(&id).await["status"], "running");
+
+    let failure = failure_record("request-1", event);
+    importing.deliver(failure.clone()).await;
+    let report = importing.report(&id).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["failure"]["code"], "failed_repeatedly", "{report}");
+    assert_eq!(counts(&report), (0, 0, 0, 0, 0));
+
+    // Should the failure record's own delivery fail, its record is dropped, not delivered again.
+    let run = importing
+        .deliver(failure_record("request-2", failure))
+        .await;
+    assert_eq!(run, json!({ "received": [], "skipped": [] }));
+    assert_eq!(importing.report(&id).await, report);
 }
 
 #[tokio::test]

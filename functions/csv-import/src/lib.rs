@@ -14,7 +14,7 @@ use roster_domain::{
     import_object::ImportObject,
 };
 use roster_store::{DynamoTable, ImportCounts, ImportRecord, ImportSource, ImportStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod run;
@@ -38,6 +38,34 @@ pub struct Importer {
     s3: aws_sdk_s3::Client,
     table: DynamoTable,
     invitations: Invitations,
+}
+
+/// What the function is invoked with: an S3 event, or (as its own on-failure destination) the
+/// record Lambda sends when it gave up on one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ImportEvent {
+    GaveUp(FailedInvocation),
+    Objects(S3Event),
+}
+
+/// Lambda's on-failure destination record of an asynchronous invocation (`RetriesExhausted` or
+/// `EventAgeExceeded`), as much of it as the import reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedInvocation {
+    pub request_context: FailedRequest,
+    /// The event of the invocation that failed: an S3 event, or another failure record.
+    pub request_payload: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedRequest {
+    /// The failed invocation's request id, the same on each of its retries.
+    pub request_id: String,
+    #[serde(default)]
+    pub condition: String,
 }
 
 /// What one invocation did with each record of its event.
@@ -132,14 +160,36 @@ impl Importer {
 
     /// Handles one S3 event. Transient S3 or DynamoDB failures are errors (Lambda retries the
     /// event, and the retry resumes where the run stopped).
-    pub async fn handle(&self, event: LambdaEvent<S3Event>) -> Result<ImportRun, ImportError> {
+    ///
+    /// When Lambda gives up on an event (every retry crashed, timed out or failed), the function
+    /// gets its failure record and delivers the event once more under the failed invocation's
+    /// request id: its imports are claimed past `MAX_ATTEMPTS` and end `failed_repeatedly`
+    /// instead of staying `running` for ever. A failure record of a failure record is dropped.
+    pub async fn handle(&self, event: LambdaEvent<ImportEvent>) -> Result<ImportRun, ImportError> {
         let mut run = ImportRun {
             received: Vec::new(),
             skipped: Vec::new(),
         };
-        let holder = event.context.request_id.clone();
+        let (records, holder) = match event.payload {
+            ImportEvent::Objects(s3) => (s3.records, event.context.request_id.clone()),
+            ImportEvent::GaveUp(failed) => {
+                let context = failed.request_context;
+                match serde_json::from_value::<S3Event>(failed.request_payload) {
+                    Ok(s3) => {
+                        tracing::warn!(request = %context.request_id, condition = %context.condition,
+                            "Lambda gave up on an import event");
+                        (s3.records, context.request_id)
+                    }
+                    Err(error) => {
+                        tracing::error!(request = %context.request_id, %error,
+                            "dropping a failure record that is not of an S3 event");
+                        return Ok(run);
+                    }
+                }
+            }
+        };
         let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
-        for record in &event.payload.records {
+        for record in &records {
             self.receive(record, &holder, deadline, &mut run).await?;
         }
         Ok(run)
