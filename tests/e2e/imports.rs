@@ -700,7 +700,9 @@ async fn an_explicit_mapping_overrides_detection_and_is_saved_for_the_sync() {
         .post(
             "/v1/admin/imports",
             &importing.token,
-            &json!({ "mode": "merge", "mapping": { "X": "shoe_size" }, "dry": true }),
+            &json!({
+                "mode": "merge", "mapping": { "X": "shoe_size", "\u{9a}": null }, "dry": true
+            }),
         )
         .send()
         .await
@@ -714,6 +716,7 @@ async fn an_explicit_mapping_overrides_detection_and_is_saved_for_the_sync() {
         [
             ("dry".to_owned(), "unknown_field".to_owned()),
             ("mapping.X".to_owned(), "unknown_column".to_owned()),
+            ("mapping.\u{9a}".to_owned(), "empty_header".to_owned()),
             ("mode".to_owned(), "invalid_choice".to_owned()),
         ]
     );

@@ -464,6 +464,15 @@ pub fn parse_mapping(
     let mut mapping = ExplicitMapping::new();
     for (header, column) in object {
         let field = format!("mapping.{header}");
+        let normalised = normalise_header(header);
+        if normalised.is_empty() {
+            errors.push(
+                field,
+                "empty_header",
+                "must name a header by its letters or digits (headers are matched on those alone)",
+            );
+            continue;
+        }
         let column = match column {
             serde_json::Value::Null => Ok(None),
             serde_json::Value::String(name) if name == "ignore" => Ok(None),
@@ -471,7 +480,7 @@ pub fn parse_mapping(
             _ => Err(FieldProblem::new("invalid_type", "must be a column name")),
         };
         if let Some(column) = errors.collect(&field, column) {
-            mapping.insert(normalise_header(header), column);
+            mapping.insert(normalised, column);
         }
     }
     errors.into_result(mapping)
@@ -1074,6 +1083,23 @@ mod tests {
         let errors = parse_mapping(&serde_json::json!({ "X": "shoe_size" })).unwrap_err();
         assert_eq!(errors.0[0].field, "mapping.X");
         assert_eq!(errors.0[0].code, "unknown_column");
+
+        // A header without a letter or digit would match no header of any file (and an empty
+        // key cannot be stored).
+        let errors =
+            parse_mapping(&serde_json::json!({ "": null, " - ": "email", "k": null })).unwrap_err();
+        let named: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("mapping.", "empty_header"),
+                ("mapping. - ", "empty_header")
+            ]
+        );
     }
 
     #[test]
