@@ -53,7 +53,18 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// An integration of an organisation: `Authorization: Bearer <API key>` (one DynamoDB call).
+/// The header integrations send their organisation's API key in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The API key of the request: its `X-Api-Key` header, else its bearer token (accepted as well).
+fn api_key(parts: &Parts) -> Option<&str> {
+    match parts.headers.get(API_KEY_HEADER) {
+        Some(value) => Some(value.to_str().ok()?.trim()).filter(|key| !key.is_empty()),
+        None => bearer_token(parts),
+    }
+}
+
+/// An integration of an organisation: `X-Api-Key: <API key>` (one DynamoDB call).
 pub struct Integration(pub ApiKey);
 
 impl FromRequestParts<AppState> for Integration {
@@ -63,7 +74,7 @@ impl FromRequestParts<AppState> for Integration {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
+        let key = api_key(parts).ok_or(ApiError::Unauthenticated)?;
         let key = state
             .table
             .api_key(&secret_hash(key), KeyKind::Integration)

@@ -18,7 +18,7 @@ use utoipa::{
     openapi::{
         Content, OpenApi as Document, RefOr, ResponseBuilder,
         path::{Operation, ParameterIn},
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
 
@@ -61,7 +61,11 @@ impl Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             API_KEY,
-            bearer("An organisation API key from `POST /v1/admin/api-keys`."),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "An organisation API key from `POST /v1/admin/api-keys` (also accepted as a \
+                 bearer token).",
+            ))),
         );
         components.add_security_scheme(
             PLATFORM,
@@ -188,7 +192,7 @@ pub async fn serve() -> Response {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     /// POST, PUT and PATCH operations that take no body (the others must describe theirs).
     const WITHOUT_BODY: [&str; 10] = [
@@ -219,13 +223,19 @@ mod tests {
     }
 
     #[test]
-    fn the_document_is_openapi_3_1_with_the_problem_schema_and_three_bearer_schemes() {
+    fn the_document_is_openapi_3_1_with_the_problem_schema_and_its_security_schemes() {
         let document = document();
         assert_eq!(document["openapi"], "3.1.0");
         let schemes = &document["components"]["securitySchemes"];
-        for scheme in [super::SESSION, super::API_KEY, super::PLATFORM] {
+        for scheme in [super::SESSION, super::PLATFORM] {
             assert_eq!(schemes[scheme]["scheme"], "bearer", "{scheme}");
         }
+        let api_key = &schemes[super::API_KEY];
+        assert_eq!(
+            (&api_key["type"], &api_key["in"]),
+            (&json!("apiKey"), &json!("header"))
+        );
+        assert_eq!(api_key["name"], "X-Api-Key");
         let problem = &document["components"]["schemas"]["Problem"]["properties"];
         for field in ["type", "title", "status", "code", "detail", "errors"] {
             assert!(problem.get(field).is_some(), "Problem.{field}");

@@ -140,7 +140,9 @@ impl IntoResponse for ApiError {
                 ApiError::Unauthenticated => (
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
-                    "A valid session token is required (Authorization: Bearer <token>).".to_owned(),
+                    "Valid credentials are required: a session token (Authorization: Bearer \
+                     <token>), or for the bookings feed an API key (X-Api-Key: <key>)."
+                        .to_owned(),
                     vec![],
                 ),
                 ApiError::InvalidCredentials => (
