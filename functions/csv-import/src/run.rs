@@ -238,8 +238,8 @@ impl Run<'_> {
             return Ok(Err(Stop::new(
                 "too_many_columns",
                 format!(
-                    "the header has {} columns; at most {MAX_COLUMNS} are read (a stray quote in \
-                     the header joins the whole file into it)",
+                    "the header has {} columns; at most {MAX_COLUMNS} are read (a quote in the header \
+                     that a later line closes joins the lines between into it)",
                     rows.headers.len()
                 ),
             )));

@@ -312,7 +312,7 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
             .map(|record| {
                 record
                     .map(|r| r.iter().map(str::to_owned).collect::<Vec<String>>())
-                    .map_err(|e| FileError::Unreadable(e.to_string()))
+                    .map_err(csv_error)
             })
             // The first error ends the rows: what follows a broken row is not the file's.
             .map_while(move |row| {
@@ -324,6 +324,24 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
             .filter(|row| row.as_ref().map_or(true, |r| !blank(r))),
     ))
 }
+
+/// A CSV error as the file's (`Unreadable`), but for a failed read of the copy itself (`Io`).
+fn csv_error(error: csv::Error) -> FileError {
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(error)
+            if !error.get_ref().is_some_and(|inner| inner.is::<BrokenCsv>()) =>
+        {
+            FileError::Io(error)
+        }
+        _ => FileError::Unreadable(message),
+    }
+}
+
+/// What a [`QuoteGuard`] found wrong with the text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BrokenCsv(String);
 
 /// Where a [`QuoteGuard`] is in the CSV text, as the csv crate reads it (RFC 4180 with `""` for
 /// a quote inside quotes; a quote that does not open a cell is an ordinary character).
@@ -344,8 +362,9 @@ struct QuoteGuard<R> {
     inner: R,
     delimiter: u8,
     state: CsvState,
-    /// Line of the text being read (1-based, counted by `\n`).
+    /// Line of the text being read (1-based; `\r\n`, `\n` and a lone `\r` end a line).
     line: u64,
+    after_cr: bool,
     /// Line where the row being read started, and where its open quote is.
     row_line: u64,
     quote_line: u64,
@@ -359,6 +378,7 @@ impl<R> QuoteGuard<R> {
             delimiter,
             state: CsvState::CellStart,
             line: 1,
+            after_cr: false,
             row_line: 1,
             quote_line: 1,
             row_bytes: 0,
@@ -377,9 +397,10 @@ impl<R> QuoteGuard<R> {
             (_, byte) if byte == self.delimiter || ends_row => CsvState::CellStart,
             _ => CsvState::Unquoted,
         };
-        if byte == b'\n' {
+        if byte == b'\r' || (byte == b'\n' && !self.after_cr) {
             self.line += 1;
         }
+        self.after_cr = byte == b'\r';
         if ends_row && self.state == CsvState::CellStart {
             self.row_bytes = 0;
             self.row_line = self.line;
@@ -389,7 +410,7 @@ impl<R> QuoteGuard<R> {
     }
 
     fn broken(&self, what: String) -> std::io::Error {
-        std::io::Error::new(std::io::ErrorKind::InvalidData, what)
+        std::io::Error::new(std::io::ErrorKind::InvalidData, BrokenCsv(what))
     }
 }
 
@@ -704,6 +725,43 @@ mod tests {
             error.contains("row starting on line 2 is longer"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_unclosed_quote_is_found_whatever_the_line_ends_delimiter_and_encoding() {
+        for text in [
+            "a\tb\r\nx\ty\r\n\"open\tz\r\nc\td\r\n",
+            "a;b\rx;y\r\"open;z\rc;d\r",
+            "\u{feff}\"a\",b\nx,y\n\"open,z\nc,d\n",
+        ] {
+            let (good, error) = first_error(text.as_bytes());
+            assert_eq!(good, 1, "{text:?}");
+            assert!(
+                error.contains("quote opened on line 3"),
+                "{text:?}: {error}"
+            );
+        }
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(
+            "a,b\nx,y\n\"open,z\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        assert!(first_error(&utf16).1.contains("quote opened on line 3"));
+    }
+
+    #[test]
+    fn a_failed_read_of_the_copy_is_not_the_files_fault() {
+        let failed = csv::Error::from(std::io::Error::other("disk gone"));
+        assert!(matches!(csv_error(failed), FileError::Io(_)));
+        let broken = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            BrokenCsv("the quote opened on line 3 is never closed".to_owned()),
+        );
+        assert!(matches!(
+            csv_error(csv::Error::from(broken)),
+            FileError::Unreadable(message) if message.contains("line 3")
+        ));
     }
 
     #[test]
