@@ -103,6 +103,20 @@ impl Importing {
         self.report(&id).await
     }
 
+    /// The organisation's newest import, as `GET /v1/admin/imports` lists it.
+    async fn latest_import(&self) -> Value {
+        let listed: Value = self
+            .app
+            .get("/v1/admin/imports", &self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["imports"][0].clone()
+    }
+
     async fn report(&self, id: &str) -> Value {
         let response = self
             .app
@@ -966,14 +980,14 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
 
 /// Lambda's record of an asynchronous invocation it gave up on, as it sends it to the function's
 /// on-failure destination.
-fn failure_record(request_id: &str, payload: Value) -> Value {
+fn failure_record(request_id: &str, condition: &str, payload: Value) -> Value {
     json!({
         "version": "1.0",
         "timestamp": chrono::Utc::now().to_rfc3339(),
         "requestContext": {
             "requestId": request_id,
             "functionArn": "arn:aws:lambda:eu-west-1:000000000000:function:roster-csv-import:$LATEST",
-            "condition": "RetriesExhausted",
+            "condition": condition,
             "approximateInvokeCount": 3
         },
         "requestPayload": payload,
@@ -990,12 +1004,8 @@ fn failure_record(request_id: &str, payload: Value) -> Value {
 async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
     let importing = importing().await;
     let people = emails("g", 2);
-    let (id, key) = importing
-        .upload(
-            json!({ "mode": "add" }),
-            &people_csv(&rows_of("Gale", "Doe", &people)),
-        )
-        .await;
+    let file = people_csv(&rows_of("Gale", "Doe", &people));
+    let (id, key) = importing.upload(json!({ "mode": "add" }), &file).await;
     let event = put_event(&key).await;
     // Each of Lambda's three tries of one invocation claimed the import and then died: a timeout
     // or a crash leaves nothing behind but the claim.
@@ -1017,7 +1027,7 @@ async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
     }
     assert_eq!(importing.report(&id).await["status"], "running");
 
-    let failure = failure_record("request-1", event);
+    let failure = failure_record("request-1", "RetriesExhausted", event);
     importing.deliver(failure.clone()).await;
     let report = importing.report(&id).await;
     assert_eq!(report["status"], "failed", "{report}");
@@ -1026,10 +1036,34 @@ async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
 
     // Should the failure record's own delivery fail, its record is dropped, not delivered again.
     let run = importing
-        .deliver(failure_record("request-2", failure))
+        .deliver(failure_record("request-2", "RetriesExhausted", failure))
         .await;
     assert_eq!(run, json!({ "received": [], "skipped": [] }));
     assert_eq!(importing.report(&id).await, report);
+
+    // An event Lambda never ran in time ends its import without reading the file: nobody named
+    // in it is created.
+    let (id, key) = importing.upload(json!({ "mode": "add" }), &file).await;
+    let before = importing.users().await;
+    let late = failure_record("request-3", "EventAgeExceeded", put_event(&key).await);
+    importing.deliver(late).await;
+    let report = importing.report(&id).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["failure"]["code"], "not_started_in_time", "{report}");
+    assert_eq!(importing.users().await, before);
+
+    // A sync drop whose every try failed before its import was stored is shown failed too.
+    let key = format!("sync/{}/hr.csv", importing.organisation.id);
+    put_object(&key, &file).await;
+    let failure = failure_record("request-4", "RetriesExhausted", put_event(&key).await);
+    importing.deliver(failure).await;
+    let sync = importing.latest_import().await;
+    assert_eq!(
+        (&sync["source"], &sync["status"]),
+        (&json!("sync"), &json!("failed")),
+        "{sync}"
+    );
+    assert_eq!(importing.users().await, before);
 }
 
 #[tokio::test]
@@ -1143,7 +1177,7 @@ impl LargeImport {
         });
         loop {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            if self.latest_import().await["counts"]["created"]
+            if self.importing.latest_import().await["counts"]["created"]
                 .as_u64()
                 .unwrap_or(0)
                 >= created
@@ -1158,20 +1192,6 @@ impl LargeImport {
     }
 
     /// The organisation's latest import, as the admin's list shows it.
-    async fn latest_import(&self) -> Value {
-        let listed: Value = self
-            .importing
-            .app
-            .get("/v1/admin/imports", &self.importing.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        listed["imports"][0].clone()
-    }
-
     /// Delivers the event again (Lambda's retry) and checks that the run finished the file with
     /// every row imported exactly once, in the people and in the report.
     async fn redeliver_and_check_every_row_once(&self) {
@@ -1236,7 +1256,7 @@ async fn twenty_thousand_rows_cut_off_half_way_are_finished_by_the_redelivery_ex
     let running = large.run_until_created(2_000).await;
     running.abort();
     let _ = running.await;
-    let cut = large.latest_import().await;
+    let cut = large.importing.latest_import().await;
     assert_eq!(cut["status"], "running");
     assert!(cut["counts"]["created"].as_u64().unwrap() < large.rows);
 

@@ -41,16 +41,28 @@ pub struct Importer {
 }
 
 /// What the function is invoked with: an S3 event, or (as its own on-failure destination) the
-/// record Lambda sends when it gave up on one.
+/// record Lambda sends when it gave up on one, told apart by the record's `requestContext`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "serde_json::Value")]
 pub enum ImportEvent {
     GaveUp(FailedInvocation),
     Objects(S3Event),
 }
 
-/// Lambda's on-failure destination record of an asynchronous invocation (`RetriesExhausted` or
-/// `EventAgeExceeded`), as much of it as the import reads.
+impl TryFrom<serde_json::Value> for ImportEvent {
+    type Error = serde_json::Error;
+
+    fn try_from(event: serde_json::Value) -> Result<Self, Self::Error> {
+        if event.get("requestContext").is_some() {
+            serde_json::from_value(event).map(Self::GaveUp)
+        } else {
+            serde_json::from_value(event).map(Self::Objects)
+        }
+    }
+}
+
+/// Lambda's on-failure destination record of an asynchronous invocation, as much of it as the
+/// import reads.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FailedInvocation {
@@ -64,6 +76,7 @@ pub struct FailedInvocation {
 pub struct FailedRequest {
     /// The failed invocation's request id, the same on each of its retries.
     pub request_id: String,
+    /// `RetriesExhausted` (every try failed) or `EventAgeExceeded` (never run in time).
     #[serde(default)]
     pub condition: String,
 }
@@ -93,6 +106,16 @@ pub struct ImportSummary {
     pub id: ImportId,
     pub status: ImportStatus,
     pub counts: ImportCounts,
+}
+
+impl From<ImportRecord> for ImportSummary {
+    fn from(import: ImportRecord) -> Self {
+        Self {
+            id: import.id,
+            status: import.status,
+            counts: import.counts,
+        }
+    }
 }
 
 /// A record that is not an import (unknown key layout, or the object is gone).
@@ -161,47 +184,47 @@ impl Importer {
     /// Handles one S3 event. Transient S3 or DynamoDB failures are errors (Lambda retries the
     /// event, and the retry resumes where the run stopped).
     ///
-    /// When Lambda gives up on an event (every retry crashed, timed out or failed), the function
-    /// gets its failure record and delivers the event once more under the failed invocation's
-    /// request id: its imports are claimed past `MAX_ATTEMPTS` and end `failed_repeatedly`
-    /// instead of staying `running` for ever. A failure record of a failure record is dropped.
+    /// A failure record (Lambda gave up on an event) ends the event's imports instead: each one
+    /// still pending or running is saved failed, without its file being read again, so none stays
+    /// `running` for ever. A failure record of a failure record is dropped.
     pub async fn handle(&self, event: LambdaEvent<ImportEvent>) -> Result<ImportRun, ImportError> {
         let mut run = ImportRun {
             received: Vec::new(),
             skipped: Vec::new(),
         };
-        let (records, holder) = match event.payload {
-            ImportEvent::Objects(s3) => (s3.records, event.context.request_id.clone()),
-            ImportEvent::GaveUp(failed) => {
-                let context = failed.request_context;
-                match serde_json::from_value::<S3Event>(failed.request_payload) {
-                    Ok(s3) => {
-                        tracing::warn!(request = %context.request_id, condition = %context.condition,
-                            "Lambda gave up on an import event");
-                        (s3.records, context.request_id)
-                    }
-                    Err(error) => {
-                        tracing::error!(request = %context.request_id, %error,
-                            "dropping a failure record that is not of an S3 event");
-                        return Ok(run);
-                    }
+        let failed = match event.payload {
+            ImportEvent::Objects(s3) => {
+                let holder = &event.context.request_id;
+                let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+                for record in &s3.records {
+                    self.receive(record, holder, deadline, &mut run).await?;
+                }
+                return Ok(run);
+            }
+            ImportEvent::GaveUp(failed) => failed,
+        };
+        let context = failed.request_context;
+        match serde_json::from_value::<S3Event>(failed.request_payload) {
+            Ok(s3) => {
+                tracing::warn!(request = %context.request_id, condition = %context.condition,
+                    "Lambda gave up on an import event");
+                for record in &s3.records {
+                    self.give_up(record, &context, &mut run).await?;
                 }
             }
-        };
-        let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
-        for record in &records {
-            self.receive(record, &holder, deadline, &mut run).await?;
+            Err(error) => {
+                tracing::error!(request = %context.request_id, %error,
+                    "dropping a failure record that is not of an S3 event");
+            }
         }
         Ok(run)
     }
 
-    async fn receive(
-        &self,
+    /// The record's bucket, decoded key and import object; `Err` when the key is not an
+    /// import's (skipped, with its reason).
+    fn locate(
         record: &S3EventRecord,
-        holder: &str,
-        deadline_ms: i64,
-        run: &mut ImportRun,
-    ) -> Result<(), ImportError> {
+    ) -> Result<Result<(String, String, ImportObject), SkippedObject>, ImportError> {
         let bucket = record
             .s3
             .bucket
@@ -215,14 +238,138 @@ impl Importer {
             .as_deref()
             .ok_or(ImportError::MalformedRecord("object key"))?;
         let key = decode_event_key(encoded_key);
-        let source = match ImportObject::from_key(&key) {
-            Ok(source) => source,
+        Ok(match ImportObject::from_key(&key) {
+            Ok(source) => Ok((bucket, key, source)),
             Err(error) => {
                 tracing::warn!(%error, "skipping object that is not an import");
-                run.skipped.push(SkippedObject {
+                Err(SkippedObject {
                     key,
                     reason: error.to_string(),
-                });
+                })
+            }
+        })
+    }
+
+    /// Ends the import of `record`, an event Lambda gave up on: claimed under the failed
+    /// invocation's request id (which holds it if a try of that invocation did) and saved failed.
+    /// An import that is finished, unknown, or held by another delivery's live lease is left.
+    async fn give_up(
+        &self,
+        record: &S3EventRecord,
+        context: &FailedRequest,
+        run: &mut ImportRun,
+    ) -> Result<(), ImportError> {
+        let (bucket, key, source) = match Self::locate(record)? {
+            Ok(located) => located,
+            Err(skipped) => {
+                run.skipped.push(skipped);
+                return Ok(());
+            }
+        };
+        // A sync drop's import may not exist yet: it is created to be shown failed.
+        let import = match &source {
+            ImportObject::AdminUpload { import, .. } => import.clone(),
+            ImportObject::SyncDrop { organisation, .. } => {
+                match self.table.organisation(organisation).await? {
+                    Some(_) => self.create_sync_import(&key, record, organisation).await?,
+                    None => sync_import_id(&key, record),
+                }
+            }
+        };
+        let now_ms = Utc::now().timestamp_millis();
+        let claimed = self
+            .table
+            .claim_import(
+                source.organisation(),
+                &import,
+                &context.request_id,
+                now_ms,
+                now_ms,
+            )
+            .await?;
+        let mut received = ReceivedObject {
+            bucket,
+            key,
+            version_id: record.s3.object.version_id.clone(),
+            size: record.s3.object.size.unwrap_or_default(),
+            source,
+            import: None,
+            note: None,
+        };
+        match claimed {
+            None => {
+                received.note = Some(
+                    "Lambda gave up on the event; its import is finished, unknown, or being \
+                     imported by another delivery"
+                        .to_owned(),
+                );
+            }
+            Some(claimed) => {
+                let (code, message) = if context.condition == "EventAgeExceeded" {
+                    (
+                        "not_started_in_time",
+                        "the file waited too long to be imported; put it again".to_owned(),
+                    )
+                } else {
+                    failed_repeatedly()
+                };
+                let failed = self.fail(claimed, code, message).await?;
+                received.import = Some(failed.into());
+            }
+        }
+        run.received.push(received);
+        Ok(())
+    }
+
+    /// Stores the import a sync drop starts (unless it exists) and answers its id.
+    async fn create_sync_import(
+        &self,
+        key: &str,
+        record: &S3EventRecord,
+        organisation: &OrganisationId,
+    ) -> Result<ImportId, ImportError> {
+        let id = sync_import_id(key, record);
+        let mut new = ImportRecord::new(
+            id.clone(),
+            organisation.clone(),
+            ImportSource::Sync,
+            Mode::Replace,
+            Utc::now(),
+        );
+        new.file_key = Some(key.to_owned());
+        self.table.create_import(&new).await?;
+        Ok(id)
+    }
+
+    /// Saves a claimed import failed with `code` and `message`.
+    async fn fail(
+        &self,
+        mut claimed: ImportRecord,
+        code: &str,
+        message: String,
+    ) -> Result<ImportRecord, ImportError> {
+        claimed.status = ImportStatus::Failed;
+        claimed.failure = Some(roster_store::ImportFailure {
+            code: code.to_owned(),
+            message,
+            errors: vec![],
+        });
+        claimed.finished_at = Some(Utc::now());
+        self.table.save_import(&claimed).await?;
+        Ok(claimed)
+    }
+
+    async fn receive(
+        &self,
+        record: &S3EventRecord,
+        holder: &str,
+        deadline_ms: i64,
+        run: &mut ImportRun,
+    ) -> Result<(), ImportError> {
+        let (bucket, key, source) = match Self::locate(record)? {
+            Ok(located) => located,
+            Err(skipped) => {
+                run.skipped.push(skipped);
                 return Ok(());
             }
         };
@@ -307,11 +454,7 @@ impl Importer {
                     }
                 }
                 let done = self.import(&received, claimed, organisation).await?;
-                received.import = Some(ImportSummary {
-                    id: done.id,
-                    status: done.status,
-                    counts: done.counts,
-                });
+                received.import = Some(done.into());
             }
         }
         run.received.push(received);
@@ -339,17 +482,11 @@ impl Importer {
                 if !organisation_exists {
                     return Ok(Err("no such organisation".to_owned()));
                 }
-                let id = sync_import_id(&received.key, record);
-                let mut new = ImportRecord::new(
-                    id.clone(),
-                    organisation.clone(),
-                    ImportSource::Sync,
-                    Mode::Replace,
-                    now,
-                );
-                new.file_key = Some(received.key.clone());
-                self.table.create_import(&new).await?;
-                (organisation, id)
+                (
+                    organisation,
+                    self.create_sync_import(&received.key, record, organisation)
+                        .await?,
+                )
             }
         };
         let now_ms = now.timestamp_millis();
@@ -396,23 +533,9 @@ impl Importer {
                             received.size
                         ),
                     ),
-                    Some(_) => (
-                        "failed_repeatedly",
-                        format!(
-                            "the import stopped without finishing {MAX_ATTEMPTS} times; what it \
-                             applied stays, and its report shows how far it got"
-                        ),
-                    ),
+                    Some(_) => failed_repeatedly(),
                 };
-                claimed.status = ImportStatus::Failed;
-                claimed.failure = Some(roster_store::ImportFailure {
-                    code: code.to_owned(),
-                    message,
-                    errors: vec![],
-                });
-                claimed.finished_at = Some(Utc::now());
-                self.table.save_import(&claimed).await?;
-                return Ok(claimed);
+                return self.fail(claimed, code, message).await;
             }
         };
         let spooled = self.spool(received).await?;
@@ -460,6 +583,17 @@ impl Importer {
         file.flush()?;
         Ok(file)
     }
+}
+
+/// The failure of an import whose every try stopped without finishing.
+fn failed_repeatedly() -> (&'static str, String) {
+    (
+        "failed_repeatedly",
+        format!(
+            "the import stopped without finishing {MAX_ATTEMPTS} times; what it applied stays, and \
+             its report shows how far it got"
+        ),
+    )
 }
 
 /// S3 event keys are URL-encoded with `+` for spaces.
