@@ -69,13 +69,14 @@ impl Booking {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Reports a reservation of "Desk 4.12" in the contract's shape (DESIGN.md section 8).
     async fn reserve(&self, user: &str, start: &str, end: &str, recurring: bool) -> Value {
         let (status, reservation) = self
             .feed(
                 reqwest::Method::POST,
                 "/v1/reservations",
                 Some(json!({
-                    "user_id": user, "resource_type": "desk", "resource_name": "Desk 4.12",
+                    "user_id": user, "resource": { "type": "desk", "name": "Desk 4.12" },
                     "site_id": self.site, "start": start, "end": end, "recurring": recurring
                 })),
             )

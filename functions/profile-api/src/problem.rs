@@ -140,8 +140,8 @@ impl IntoResponse for ApiError {
                 ApiError::Unauthenticated => (
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
-                    "Valid credentials are required: a session token (Authorization: Bearer \
-                     <token>), or for the bookings feed an API key (X-Api-Key: <key>)."
+                    "Valid credentials are required: a session or platform token (Authorization: \
+                     Bearer <token>), or for the bookings feed an API key (X-Api-Key: <key>)."
                         .to_owned(),
                     vec![],
                 ),

@@ -70,12 +70,14 @@ pub struct NewReservation {
 }
 
 impl NewReservation {
-    /// Parses `{user_id, resource_type, resource_name, site_id, start, end, recurring?}`; times are
-    /// RFC 3339 with an offset. Every invalid field is named.
+    /// Parses `{user_id, resource: {type, name}, site_id, start, end, recurring?}` (DESIGN.md's
+    /// contract; `resource_type` and `resource_name` in place of `resource` are accepted too);
+    /// times are RFC 3339 with an offset. Every invalid field is named.
     pub fn parse(body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        const FIELDS: [&str; 7] = [
+        const FIELDS: [&str; 8] = [
             "user_id",
+            "resource",
             "resource_type",
             "resource_name",
             "site_id",
@@ -99,23 +101,70 @@ impl NewReservation {
                     .map_err(|_| FieldProblem::new("invalid_id", "is not a user id"))
             }),
         );
-        let resource_kind = errors.collect(
-            "resource_type",
-            required_text(body, "resource_type").and_then(|kind| match kind {
-                "desk" => Ok(ResourceKind::Desk),
-                "parking" => Ok(ResourceKind::Parking),
-                "room" => Ok(ResourceKind::Room),
-                _ => Err(FieldProblem::new(
-                    "invalid_choice",
-                    "must be one of desk, parking, room",
-                )),
-            }),
-        );
-        let resource_name = errors.collect(
-            "resource_name",
-            required_text(body, "resource_name")
-                .and_then(|name| bounded_text(name, 1, RESOURCE_NAME_MAX)),
-        );
+        // Where the resource's type and name are read from, and the names errors give them.
+        let resource = match body.get("resource") {
+            None => Some((
+                body,
+                ("resource_type", "resource_type"),
+                ("resource_name", "resource_name"),
+            )),
+            Some(Value::Object(resource)) => {
+                for field in resource
+                    .keys()
+                    .filter(|f| !["type", "name"].contains(&f.as_str()))
+                {
+                    errors.push(
+                        format!("resource.{field}"),
+                        "unknown_field",
+                        format!("{field} is not accepted here"),
+                    );
+                }
+                for flat in ["resource_type", "resource_name"] {
+                    if body.contains_key(flat) {
+                        errors.push(
+                            flat,
+                            "conflicting_field",
+                            "give the resource once, in resource",
+                        );
+                    }
+                }
+                Some((
+                    resource,
+                    ("type", "resource.type"),
+                    ("name", "resource.name"),
+                ))
+            }
+            Some(_) => {
+                errors.push(
+                    "resource",
+                    "invalid_type",
+                    "must be an object with type and name",
+                );
+                None
+            }
+        };
+        let (resource_kind, resource_name) = match resource {
+            None => (None, None),
+            Some((resource, (kind_key, kind_field), (name_key, name_field))) => (
+                errors.collect(
+                    kind_field,
+                    required_text(resource, kind_key).and_then(|kind| match kind {
+                        "desk" => Ok(ResourceKind::Desk),
+                        "parking" => Ok(ResourceKind::Parking),
+                        "room" => Ok(ResourceKind::Room),
+                        _ => Err(FieldProblem::new(
+                            "invalid_choice",
+                            "must be one of desk, parking, room",
+                        )),
+                    }),
+                ),
+                errors.collect(
+                    name_field,
+                    required_text(resource, name_key)
+                        .and_then(|name| bounded_text(name, 1, RESOURCE_NAME_MAX)),
+                ),
+            ),
+        };
         let site_id = errors.collect(
             "site_id",
             required_text(body, "site_id").and_then(|site| bounded_text(site, 1, 100)),
@@ -525,6 +574,54 @@ mod tests {
         });
         let errors = NewReservation::parse(backwards.as_object().unwrap()).unwrap_err();
         assert_eq!(errors.0[0].code, "before_start");
+    }
+
+    #[test]
+    fn the_contracts_nested_resource_reads_as_the_flat_fields_do() {
+        let flat = json!({
+            "user_id": "u-1", "resource_type": "room", "resource_name": "Atlas",
+            "site_id": "berlin", "start": "2026-11-23T09:00:00Z", "end": "2026-11-23T10:00:00Z",
+            "recurring": true
+        });
+        let mut nested = flat.clone();
+        let body = nested.as_object_mut().unwrap();
+        body.remove("resource_type");
+        body.remove("resource_name");
+        body.insert(
+            "resource".into(),
+            json!({ "type": "room", "name": "Atlas" }),
+        );
+        assert_eq!(
+            NewReservation::parse(body).unwrap(),
+            NewReservation::parse(flat.as_object().unwrap()).unwrap()
+        );
+
+        let named = |resource: Value, flat: &[&str]| {
+            let mut body = nested.as_object().unwrap().clone();
+            body.insert("resource".into(), resource);
+            for field in flat {
+                body.insert((*field).to_owned(), json!("x"));
+            }
+            let errors = NewReservation::parse(&body).unwrap_err();
+            errors
+                .0
+                .iter()
+                .map(|e| (e.field.clone(), e.code))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            named(json!({ "type": "boat", "size": 2 }), &["resource_name"]),
+            [
+                ("resource.size".to_owned(), "unknown_field"),
+                ("resource_name".to_owned(), "conflicting_field"),
+                ("resource.type".to_owned(), "invalid_choice"),
+                ("resource.name".to_owned(), "required"),
+            ]
+        );
+        assert_eq!(
+            named(json!("room"), &[]),
+            [("resource".to_owned(), "invalid_type")]
+        );
     }
 
     #[test]

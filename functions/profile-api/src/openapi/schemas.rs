@@ -363,8 +363,11 @@ pub struct DevicePatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewReservationRequest {
     pub user_id: String,
-    pub resource_type: ResourceType,
-    pub resource_name: String,
+    /// What is reserved. `resource_type` and `resource_name` may stand in for it.
+    pub resource: Option<ReservationResource>,
+    /// With `resource_name`, in place of `resource`.
+    pub resource_type: Option<ResourceType>,
+    pub resource_name: Option<String>,
     pub site_id: String,
     /// RFC 3339 with an offset.
     #[schema(format = DateTime)]
@@ -373,6 +376,16 @@ pub struct NewReservationRequest {
     #[schema(format = DateTime)]
     pub end: String,
     pub recurring: Option<bool>,
+}
+
+/// The resource a reservation holds.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationResource {
+    #[serde(rename = "type")]
+    pub kind: ResourceType,
+    /// 1 to 100 characters.
+    pub name: String,
 }
 
 #[derive(ToSchema, Serialize, Deserialize)]
