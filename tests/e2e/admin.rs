@@ -795,6 +795,25 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
         .await
         .unwrap();
     assert_eq!(listed["items"], json!([]));
+
+    // Every field is optional, so no body at all is a request too (201), for either kind; a
+    // body that is not JSON still needs its content type.
+    for path in ["/v1/admin/api-keys", "/v1/admin/scim-tokens"] {
+        let bare = app.http.post(app.url(path)).bearer_auth(&admin);
+        let created = bare.send().await.unwrap();
+        assert_eq!(created.status(), 201, "{path}");
+        let created: Value = created.json().await.unwrap();
+        assert!(
+            created["id"].is_string() && created["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{created}"
+        );
+        let text = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&admin)
+            .body("name=x");
+        assert_eq!(text.send().await.unwrap().status(), 415, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -375,16 +375,28 @@ async fn local_invoke_route_runs_a_function_and_reports_function_errors_as_lambd
     let stack = stack().await;
     let app = spawn_app(&stack.functions()).await;
 
+    // The payload is JSON whatever the content type says (`curl -d @events/...` sends a form's).
     let ok = app
         .http
         .post(app.url("/_local/invoke/jobs"))
-        .json(&sample_event("jobs-daily-summary.json"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(sample_event("jobs-daily-summary.json").to_string())
         .send()
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
     assert!(ok.headers().get("x-amz-function-error").is_none());
     assert_eq!(ok.json::<Value>().await.unwrap()["job"], "daily-summary");
+    let not_json = app
+        .http
+        .post(app.url("/_local/invoke/jobs"))
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let error: Value = not_json.json().await.unwrap();
+    assert_eq!(error["errorType"], "InvalidRequestContentException");
 
     let mut unknown_rule = sample_event("jobs-daily-summary.json");
     unknown_rule["resources"] =

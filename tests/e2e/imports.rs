@@ -305,6 +305,14 @@ async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row()
     assert_eq!(counts(&report), (2, 0, 0, 0, 0));
     assert_eq!(report["columns"][0]["column"], "first_name");
     assert_eq!(report["columns"][0]["confidence"], 0.9);
+    // Each row in DESIGN.md's shape: `errors` is there (empty) for a row that went through.
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(
+            (&row["status"], &row["errors"]),
+            (&json!("created"), &json!([])),
+            "{row}"
+        );
+    }
     let user = importing.user_of_row(&report, 1).await;
     assert_eq!(user["email"], ada);
     assert_eq!(user["invitation_status"], "not_invited");
@@ -1044,6 +1052,7 @@ async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
     // An event Lambda never ran in time ends its import without reading the file: nobody named
     // in it is created.
     let (id, key) = importing.upload(json!({ "mode": "add" }), &file).await;
+    assert_eq!(importing.report(&id).await["status"], "pending");
     let before = importing.users().await;
     let late = failure_record("request-3", "EventAgeExceeded", put_event(&key).await);
     importing.deliver(late).await;

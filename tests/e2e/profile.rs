@@ -87,6 +87,17 @@ async fn login_answers_an_unknown_email_exactly_like_a_wrong_password() {
 
     assert_eq!(wrong_password.0, 401);
     assert_eq!(wrong_password, unknown_email);
+
+    // The right password: 200 `{token, expires_at}` (DESIGN.md section 8), expiring later.
+    let response = app
+        .login_response(&organisation.admin_email, TEST_PASSWORD)
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let keys: Vec<&String> = answer.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["expires_at", "token"], "{answer}");
+    let expires_at = chrono::DateTime::parse_from_rfc3339(answer["expires_at"].as_str().unwrap());
+    assert!(expires_at.unwrap() > chrono::Utc::now(), "{answer}");
 }
 
 #[tokio::test]
@@ -515,12 +526,8 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
     let told = told.last().expect("the old address is told");
     assert!(told["raw"].as_str().unwrap().contains(&new_email));
     let old = app
-        .http
-        .post(app.url("/v1/auth/login"))
-        .json(&json!({ "email": organisation.admin_email, "password": TEST_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .login_response(&organisation.admin_email, TEST_PASSWORD)
+        .await;
     assert_eq!(old.status(), 401);
 }
 

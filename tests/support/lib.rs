@@ -246,14 +246,18 @@ impl TestApp {
     }
 
     /// Logs in with email and password; panics unless it succeeds.
-    pub async fn login(&self, email: &str, password: &str) -> String {
-        let response = self
-            .http
+    /// The answer to a login by email, whatever its status.
+    pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
             .post(self.url("/v1/auth/login"))
             .json(&json!({ "email": email, "password": password }))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self.login_response(email, password).await;
         assert_eq!(
             response.status(),
             200,

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState, audit,
     caller::Authenticated,
-    extract::{Fields, JsonObject},
+    extract::{Fields, OptionalJsonObject},
 };
 
 fn require_admin(caller: &Caller) -> Result<(), ApiError> {
@@ -114,7 +114,7 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /v1/admin/api-keys` `{name}`: an integration key (`Authorization: Bearer <key>`).
+/// `POST /v1/admin/api-keys` `{name?}` (or no body): an integration key (`X-Api-Key: <key>`).
 #[utoipa::path(
     post,
     path = "/v1/admin/api-keys",
@@ -122,13 +122,13 @@ async fn revoke(
     tag = "keys",
     summary = "Create an API key for an integration (Admin)",
     security(("session" = [])),
-    request_body = crate::openapi::OptionalNameRequest,
+    request_body = Option<crate::openapi::OptionalNameRequest>,
     responses((status = 201, description = "The key, shown once.", body = crate::openapi::CreatedKey))
 )]
 pub async fn create_api_key(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    JsonObject(body): JsonObject,
+    OptionalJsonObject(body): OptionalJsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     create(state, caller, body, KeyKind::Integration).await
 }
@@ -167,7 +167,7 @@ pub async fn revoke_api_key(
     revoke(state, caller, id, KeyKind::Integration).await
 }
 
-/// `POST /v1/admin/scim-tokens` `{name}`: a SCIM client's bearer token. Rotate by creating a new
+/// `POST /v1/admin/scim-tokens` `{name?}` (or no body): a SCIM client's bearer token. Rotate by creating a new
 /// one, moving the client over, then revoking the old one.
 #[utoipa::path(
     post,
@@ -176,13 +176,13 @@ pub async fn revoke_api_key(
     tag = "keys",
     summary = "Create a SCIM bearer token (Admin)",
     security(("session" = [])),
-    request_body = crate::openapi::OptionalNameRequest,
+    request_body = Option<crate::openapi::OptionalNameRequest>,
     responses((status = 201, description = "The token, shown once.", body = crate::openapi::CreatedKey))
 )]
 pub async fn create_scim_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    JsonObject(body): JsonObject,
+    OptionalJsonObject(body): OptionalJsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     create(state, caller, body, KeyKind::Scim).await
 }

@@ -3,6 +3,7 @@
 
 use axum::{
     Json,
+    body::Bytes,
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
@@ -28,6 +29,26 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             Err(JsonRejection::BytesRejection(rejection)) if rejection.status() == 413 => {
                 Err(ApiError::BodyTooLarge)
             }
+            Err(rejection) => Err(ApiError::MalformedBody(rejection.body_text())),
+        }
+    }
+}
+
+/// A body whose every field is optional: a JSON object, or no body at all (read as `{}`).
+pub struct OptionalJsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if request.headers().contains_key(header::CONTENT_TYPE) {
+            let JsonObject(object) = JsonObject::from_request(request, state).await?;
+            return Ok(Self(object));
+        }
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) if bytes.is_empty() => Ok(Self(Map::new())),
+            Ok(_) => Err(ApiError::UnsupportedMediaType),
+            Err(rejection) if rejection.status() == 413 => Err(ApiError::BodyTooLarge),
             Err(rejection) => Err(ApiError::MalformedBody(rejection.body_text())),
         }
     }

@@ -17,7 +17,7 @@ use crate::{
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
-    /// An integration's key (`Authorization: Bearer <key>` on `/v1/reservations`).
+    /// An integration's key (`X-Api-Key: <key>` on `/v1/reservations`).
     #[default]
     Integration,
     /// `Authorization: Bearer` of a SCIM client (`/scim/v2`).

@@ -86,7 +86,8 @@ pub struct RowReport {
     pub status: RowStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Always present (empty when the row went through), as DESIGN.md's report shape has it.
+    #[serde(default)]
     pub errors: Vec<RowError>,
 }
 

@@ -4,6 +4,7 @@
 use aws_config::SdkConfig;
 use axum::{
     Json, Router,
+    body::Bytes,
     extract::{Path, State},
     http::{HeaderName, StatusCode},
     response::{IntoResponse, Response},
@@ -218,11 +219,26 @@ pub fn invoke_route(functions: Functions) -> Router {
         .with_state(functions)
 }
 
+/// The body is read as JSON whatever its content type, as the Invoke API reads a payload (so
+/// `curl -d @events/x.json` works); JSON it is not answers 400 `InvalidRequestContentException`.
 async fn invoke_handler(
     State(functions): State<Functions>,
     Path(function): Path<String>,
-    Json(event): Json<Value>,
+    body: Bytes,
 ) -> Response {
+    let event = match serde_json::from_slice::<Value>(&body) {
+        Ok(event) => event,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({
+                    "errorType": "InvalidRequestContentException",
+                    "errorMessage": format!("the payload is not JSON: {error}")
+                })),
+            )
+                .into_response();
+        }
+    };
     match functions.invoke(&function, event).await {
         Ok(result) => Json(result).into_response(),
         Err(error @ InvokeError::UnknownFunction(_)) => (
