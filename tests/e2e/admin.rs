@@ -813,6 +813,9 @@ async fn an_api_key_is_shown_once_listed_without_its_secret_and_revocable() {
             .bearer_auth(&admin)
             .body("name=x");
         assert_eq!(text.send().await.unwrap().status(), 415, "{path}");
+        let empty = app.http.post(app.url(path)).bearer_auth(&admin);
+        let empty = empty.header("content-type", "application/json").body("");
+        assert_eq!(empty.send().await.unwrap().status(), 201, "{path}");
     }
 }
 

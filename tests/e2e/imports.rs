@@ -1073,6 +1073,17 @@ async fn an_import_lambda_gave_up_on_ends_failed_instead_of_running_for_ever() {
         "{sync}"
     );
     assert_eq!(importing.users().await, before);
+
+    // A failure record for an event whose import finished after all changes nothing.
+    let (id, key) = importing.upload(json!({ "mode": "add" }), &file).await;
+    let event = put_event(&key).await;
+    importing.deliver(event.clone()).await;
+    let done = importing.report(&id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    importing
+        .deliver(failure_record("request-5", "RetriesExhausted", event))
+        .await;
+    assert_eq!(importing.report(&id).await, done);
 }
 
 #[tokio::test]

@@ -245,7 +245,6 @@ impl TestApp {
         }
     }
 
-    /// Logs in with email and password; panics unless it succeeds.
     /// The answer to a login by email, whatever its status.
     pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {
         self.http
@@ -256,6 +255,7 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Logs in with email and password; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self.login_response(email, password).await;
         assert_eq!(

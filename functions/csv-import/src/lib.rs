@@ -276,6 +276,7 @@ impl Importer {
                 }
             }
         };
+        // A minute is ample to save the failure; the claim keeps other deliveries off meanwhile.
         let now_ms = Utc::now().timestamp_millis();
         let claimed = self
             .table
@@ -284,41 +285,70 @@ impl Importer {
                 &import,
                 &context.request_id,
                 now_ms,
-                now_ms,
+                now_ms + 60_000,
             )
             .await?;
+        let again = match &source {
+            ImportObject::AdminUpload { .. } => "start a new import",
+            ImportObject::SyncDrop { .. } => "put the file again",
+        };
         let mut received = ReceivedObject {
             bucket,
             key,
-            version_id: record.s3.object.version_id.clone(),
+            version_id: record
+                .s3
+                .object
+                .version_id
+                .clone()
+                .filter(|v| !v.is_empty()),
             size: record.s3.object.size.unwrap_or_default(),
             source,
             import: None,
             note: None,
         };
-        match claimed {
-            None => {
-                received.note = Some(
-                    "Lambda gave up on the event; its import is finished, unknown, or being \
-                     imported by another delivery"
-                        .to_owned(),
-                );
-            }
-            Some(claimed) => {
-                let (code, message) = if context.condition == "EventAgeExceeded" {
-                    (
-                        "not_started_in_time",
-                        "the file waited too long to be imported; put it again".to_owned(),
-                    )
-                } else {
-                    failed_repeatedly()
-                };
-                let failed = self.fail(claimed, code, message).await?;
-                received.import = Some(failed.into());
-            }
+        let Some(mut claimed) = claimed else {
+            received.note = Some(
+                "Lambda gave up on the event; its import is finished, unknown, or being imported \
+                 by another delivery"
+                    .to_owned(),
+            );
+            run.received.push(received);
+            return Ok(());
+        };
+        if self.pinned_elsewhere(&mut claimed, record).await? {
+            received.note = Some(OTHER_VERSION.to_owned());
+        } else {
+            // Our own claim counts one attempt: more, or rows applied, means tries ran.
+            let started = claimed.attempts > 1 || claimed.rows_applied > 0;
+            let (code, message) = if context.condition == "EventAgeExceeded" && !started {
+                (
+                    "not_started_in_time",
+                    format!("the file waited too long to be imported; {again}"),
+                )
+            } else {
+                failed_repeatedly()
+            };
+            received.import = Some(self.fail(claimed, code, message).await?.into());
         }
         run.received.push(received);
         Ok(())
+    }
+
+    /// Whether `claimed` reads another version of its file than `record` announces; if so, the
+    /// claim is let go at once (that version's deliveries keep the import).
+    async fn pinned_elsewhere(
+        &self,
+        claimed: &mut ImportRecord,
+        record: &S3EventRecord,
+    ) -> Result<bool, ImportError> {
+        match &claimed.file_version {
+            Some(pinned) if *pinned != object_version(record) => {
+                claimed.lease_until = Some(0);
+                self.table.save_import(claimed).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Stores the import a sync drop starts (unless it exists) and answers its id.
@@ -434,24 +464,14 @@ impl Importer {
             Ok(mut claimed) => {
                 // An import reads one version of its file: a second upload to the same URL, or
                 // a later version arriving after a cut-off run, is not mixed into it.
-                let version = object_version(record);
-                match &claimed.file_version {
-                    Some(pinned) if *pinned != version => {
-                        claimed.lease_until = Some(0);
-                        self.table.save_import(&claimed).await?;
-                        received.note = Some(
-                            "another version of the file is this import's; upload again under a \
-                             new import"
-                                .to_owned(),
-                        );
-                        run.received.push(received);
-                        return Ok(());
-                    }
-                    Some(_) => {}
-                    None => {
-                        claimed.file_version = Some(version);
-                        self.table.save_import(&claimed).await?;
-                    }
+                if self.pinned_elsewhere(&mut claimed, record).await? {
+                    received.note = Some(OTHER_VERSION.to_owned());
+                    run.received.push(received);
+                    return Ok(());
+                }
+                if claimed.file_version.is_none() {
+                    claimed.file_version = Some(object_version(record));
+                    self.table.save_import(&claimed).await?;
                 }
                 let done = self.import(&received, claimed, organisation).await?;
                 received.import = Some(done.into());
@@ -584,6 +604,10 @@ impl Importer {
         Ok(file)
     }
 }
+
+/// Why a delivery of another version of an import's file leaves the import alone.
+const OTHER_VERSION: &str =
+    "another version of the file is this import's; upload again under a new import";
 
 /// The failure of an import whose every try stopped without finishing.
 fn failed_repeatedly() -> (&'static str, String) {

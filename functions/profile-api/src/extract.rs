@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
@@ -34,23 +34,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
-/// A body whose every field is optional: a JSON object, or no body at all (read as `{}`).
+/// A body whose every field is optional: a JSON object, or no body at all (read as `{}`, whatever
+/// the content type says).
 pub struct OptionalJsonObject(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if request.headers().contains_key(header::CONTENT_TYPE) {
-            let JsonObject(object) = JsonObject::from_request(request, state).await?;
-            return Ok(Self(object));
-        }
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) if bytes.is_empty() => Ok(Self(Map::new())),
-            Ok(_) => Err(ApiError::UnsupportedMediaType),
-            Err(rejection) if rejection.status() == 413 => Err(ApiError::BodyTooLarge),
-            Err(rejection) => Err(ApiError::MalformedBody(rejection.body_text())),
-        }
+        let headers = request.headers().clone();
+        let bytes = match Bytes::from_request(request, state).await {
+            Ok(bytes) if bytes.is_empty() => return Ok(Self(Map::new())),
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == 413 => return Err(ApiError::BodyTooLarge),
+            Err(rejection) => return Err(ApiError::MalformedBody(rejection.body_text())),
+        };
+        let mut request = Request::new(Body::from(bytes));
+        *request.headers_mut() = headers;
+        let JsonObject(object) = JsonObject::from_request(request, state).await?;
+        Ok(Self(object))
     }
 }
 

@@ -101,8 +101,14 @@ impl NewReservation {
                     .map_err(|_| FieldProblem::new("invalid_id", "is not a user id"))
             }),
         );
-        // Where the resource's type and name are read from, and the names errors give them.
-        let resource = match body.get("resource") {
+        // Where the resource's type and name are read from, and the names errors give them; a
+        // null counts as absent.
+        let given = |field: &str| body.get(field).is_some_and(|value| !value.is_null());
+        let resource = match body.get("resource").filter(|value| !value.is_null()) {
+            None if !given("resource_type") && !given("resource_name") => {
+                errors.push("resource", "required", "is required: {type, name}");
+                None
+            }
             None => Some((
                 body,
                 ("resource_type", "resource_type"),
@@ -120,7 +126,7 @@ impl NewReservation {
                     );
                 }
                 for flat in ["resource_type", "resource_name"] {
-                    if body.contains_key(flat) {
+                    if given(flat) {
                         errors.push(
                             flat,
                             "conflicting_field",
@@ -622,6 +628,14 @@ mod tests {
             named(json!("room"), &[]),
             [("resource".to_owned(), "invalid_type")]
         );
+        // Neither shape: the contract's field is named; null is absent.
+        assert_eq!(
+            named(Value::Null, &[]),
+            [("resource".to_owned(), "required")]
+        );
+        let mut null_flat = nested.as_object().unwrap().clone();
+        null_flat.insert("resource_type".into(), Value::Null);
+        assert!(NewReservation::parse(&null_flat).is_ok());
     }
 
     #[test]

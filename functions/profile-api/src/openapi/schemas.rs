@@ -363,11 +363,9 @@ pub struct DevicePatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewReservationRequest {
     pub user_id: String,
-    /// What is reserved. `resource_type` and `resource_name` may stand in for it.
-    pub resource: Option<ReservationResource>,
-    /// With `resource_name`, in place of `resource`.
-    pub resource_type: Option<ResourceType>,
-    pub resource_name: Option<String>,
+    /// What is reserved. (`resource_type` and `resource_name` in its place are still read, for
+    /// integrations written before the contract nested them.)
+    pub resource: ReservationResource,
     pub site_id: String,
     /// RFC 3339 with an offset.
     #[schema(format = DateTime)]
