@@ -455,10 +455,10 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
 
     let table = stack.table();
     let failures = table
-        .login_failures(&format!(
-            "email:{}",
-            organisation.admin_email.to_lowercase()
-        ))
+        .login_failures(
+            &format!("email:{}", organisation.admin_email.to_lowercase()),
+            clock.now(),
+        )
         .await
         .unwrap();
     assert_eq!(failures.count, 20, "no lost increments");
@@ -506,7 +506,7 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
 #[tokio::test]
 async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
     let stack = stack().await;
-    let (app, _) = app_with_clock().await;
+    let (app, clock) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
     let table = stack.table();
     let subject = format!("email:{}", organisation.admin_email.to_lowercase());
@@ -518,11 +518,22 @@ async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
                 login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
             assert_eq!(status, 401, "round {round}");
         }
-        assert_eq!(table.login_failures(&subject).await.unwrap().count, 4);
+        assert_eq!(
+            table
+                .login_failures(&subject, clock.now())
+                .await
+                .unwrap()
+                .count,
+            4
+        );
         let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
         assert_eq!(status, 200, "round {round}: {body}");
         assert_eq!(
-            table.login_failures(&subject).await.unwrap().count,
+            table
+                .login_failures(&subject, clock.now())
+                .await
+                .unwrap()
+                .count,
             0,
             "the success cleared the count"
         );
@@ -536,6 +547,54 @@ async fn a_successful_login_forgets_the_failures_before_it_and_is_audited() {
         "two logins here and the one that made the session: {actions:?}"
     );
     assert_eq!(log["items"][0]["target"], organisation.admin_id.as_str());
+}
+
+#[tokio::test]
+async fn a_quiet_day_forgets_the_failures_but_never_the_hard_lock() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let table = stack.table();
+    let subject = format!("email:{}", organisation.admin_email.to_lowercase());
+    let wrong = || login_attempt(&app, &organisation.admin_email, "Wrong-password-1");
+
+    // Six failures lock for a while; a day without attempts forgets them: the next failure is
+    // the first again, not the seventh.
+    for _ in 0..6 {
+        wrong().await;
+    }
+    clock.advance(chrono::Duration::hours(25));
+    let count = |now| table.login_failures(&subject, now);
+    assert_eq!(count(clock.now()).await.unwrap().count, 0);
+    assert_eq!(wrong().await.0, 401);
+    assert_eq!(
+        count(clock.now()).await.unwrap().count,
+        1,
+        "counted from one"
+    );
+
+    // The 100th failure locks until an unlock or a reset: no quiet day lifts it.
+    let key = roster_store::keys::login_failures(&roster_domain::session::secret_hash(&subject));
+    let an_hour_ago = clock.now() - chrono::Duration::hours(1);
+    let mut item = raw_item(key.clone()).await.unwrap();
+    item.insert("failures".into(), AttributeValue::N("99".into()));
+    item.insert(
+        "last_failure_at".into(),
+        AttributeValue::S(an_hour_ago.to_rfc3339()),
+    );
+    put_raw_item(item).await;
+    assert_eq!(wrong().await.0, 401, "the 100th failure");
+    assert!(
+        !raw_item(key).await.unwrap().contains_key("ttl"),
+        "kept for good"
+    );
+    clock.advance(chrono::Duration::days(3));
+    let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (429, &json!("login_locked")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

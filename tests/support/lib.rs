@@ -340,6 +340,11 @@ impl TestClock {
         })
     }
 
+    /// What the clock shows now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock())()
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         self.0.fetch_add(by.num_seconds(), Ordering::SeqCst);
     }

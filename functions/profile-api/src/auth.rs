@@ -121,20 +121,19 @@ pub async fn reserve_attempt(
     subject: &str,
     address: Option<&str>,
 ) -> Result<Counted, ApiError> {
+    let now = state.now();
     let by_address = async {
         match address {
             Some(address) => state
                 .table
-                .login_failures(&format!("address:{address}"))
+                .login_failures(&format!("address:{address}"), now)
                 .await
                 .map(Some),
             None => Ok(None),
         }
     };
-    let (subject, address) = tokio::join!(
-        state.table.reserve_login_attempt(subject, state.now()),
-        by_address
-    );
+    let (subject, address) =
+        tokio::join!(state.table.reserve_login_attempt(subject, now), by_address);
     Ok(Counted {
         subject: subject?,
         address: address?,

@@ -2,9 +2,13 @@
 //! tokens. Counters are updated with atomic `ADD`; challenges and tokens are consumed by one
 //! conditional delete, so each works once.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     ids::{AccountId, OrganisationId, UserId},
+    lockout,
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -96,40 +100,85 @@ pub(crate) fn login_failures_key(subject: &str) -> keys::Key {
     keys::login_failures(&secret_hash(subject))
 }
 
+/// A stored failure count and whether it has expired (TTL deletion is lazy, so every read checks).
+fn stored_failures(
+    item: HashMap<String, AttributeValue>,
+    now: DateTime<Utc>,
+) -> Result<Option<(FailureItem, bool)>, StoreError> {
+    if item.is_empty() {
+        return Ok(None);
+    }
+    let expired = item
+        .get("ttl")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .is_some_and(|ttl| ttl <= now.timestamp());
+    Ok(Some((body(item)?, expired)))
+}
+
+fn live(stored: Option<(FailureItem, bool)>) -> Failures {
+    match stored {
+        Some((item, false)) => Failures {
+            count: item.failures,
+            last_at: Some(item.last_failure_at),
+        },
+        _ => Failures {
+            count: 0,
+            last_at: None,
+        },
+    }
+}
+
 impl DynamoTable {
-    /// The failures recorded under `subject` (a login name or address; stored hashed).
-    pub async fn login_failures(&self, subject: &str) -> Result<Failures, StoreError> {
+    /// The failures recorded under `subject` (a login name or address; stored hashed) at `now`.
+    pub async fn login_failures(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Failures, StoreError> {
         let item = self.get(&login_failures_key(subject), true).await?;
-        Ok(match item {
-            Some(item) => {
-                let stored: FailureItem = body(item)?;
-                Failures {
-                    count: stored.failures,
-                    last_at: Some(stored.last_failure_at),
-                }
-            }
-            None => Failures {
-                count: 0,
-                last_at: None,
-            },
-        })
+        Ok(live(stored_failures(item.unwrap_or_default(), now)?))
     }
 
-    /// Counts this attempt before it is decided (one atomic `ADD`), and answers the failures
-    /// before it: concurrent attempts each see a different count, so a burst cannot slip past a
-    /// lock. A successful attempt clears the count.
+    /// Counts this attempt of a person's login before it is decided (one atomic `ADD`), and
+    /// answers the failures before it: concurrent attempts each see a different count, so a
+    /// burst cannot slip past a lock. A successful attempt clears the count. From
+    /// [`lockout::MAX_FAILURES`] on, the count no longer expires: only an unlock or a reset ends
+    /// that lock.
     pub async fn reserve_login_attempt(
         &self,
         subject: &str,
         now: DateTime<Utc>,
+    ) -> Result<Failures, StoreError> {
+        self.count_attempt(subject, now, Some(lockout::MAX_FAILURES))
+            .await
+    }
+
+    /// Adds one failure of a source address atomically (its count always expires).
+    pub async fn record_login_failure(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.count_attempt(subject, now, None).await.map(|_| ())
+    }
+
+    /// Adds one to `subject`'s count, kept a day after the last; answers the live count before.
+    /// A count that had expired is forgotten (what it held is taken off again, atomically, so
+    /// concurrent attempts keep theirs); one reaching `kept_from` loses its expiry.
+    async fn count_attempt(
+        &self,
+        subject: &str,
+        now: DateTime<Utc>,
+        kept_from: Option<u32>,
     ) -> Result<Failures, StoreError> {
         let key = login_failures_key(subject);
         let output = self
             .client
             .update_item()
             .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
+            .key("pk", s(key.pk.clone()))
+            .key("sk", s(key.sk.clone()))
             .update_expression("ADD failures :one SET last_failure_at = :now, #ttl = :ttl")
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":one", n(1))
@@ -151,32 +200,34 @@ impl DynamoTable {
             .send()
             .await
             .map_err(StoreError::unavailable)?;
-        let before = output.attributes.unwrap_or_default();
-        let expired = before
-            .get("ttl")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            .is_some_and(|ttl| ttl <= now.timestamp());
-        if before.is_empty() || expired {
-            return Ok(Failures {
-                count: 0,
-                last_at: None,
-            });
+        let stored = stored_failures(output.attributes.unwrap_or_default(), now)?;
+        let update = || {
+            self.client
+                .update_item()
+                .table_name(&self.name)
+                .key("pk", s(key.pk.clone()))
+                .key("sk", s(key.sk.clone()))
+        };
+        match &stored {
+            Some((item, true)) if item.failures > 0 => {
+                update()
+                    .update_expression("SET failures = failures - :stale")
+                    .expression_attribute_values(":stale", n(i64::from(item.failures)))
+                    .send()
+                    .await
+                    .map_err(StoreError::unavailable)?;
+            }
+            Some((item, false)) if kept_from.is_some_and(|at| item.failures + 1 >= at) => {
+                update()
+                    .update_expression("REMOVE #ttl")
+                    .expression_attribute_names("#ttl", "ttl")
+                    .send()
+                    .await
+                    .map_err(StoreError::unavailable)?;
+            }
+            _ => {}
         }
-        let stored: FailureItem = body(before)?;
-        Ok(Failures {
-            count: stored.failures,
-            last_at: Some(stored.last_failure_at),
-        })
-    }
-
-    /// Adds one failure atomically.
-    pub async fn record_login_failure(
-        &self,
-        subject: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.reserve_login_attempt(subject, now).await.map(|_| ())
+        Ok(live(stored))
     }
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
