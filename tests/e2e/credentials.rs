@@ -154,9 +154,10 @@ async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_le
 
 #[tokio::test]
 async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organisation_chose() {
+    let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (_, fallback) = organisation(&app, json!({})).await;
-    let (_, strict) = organisation(&app, json!({})).await;
+    let (strict_organisation, strict) = organisation(&app, json!({})).await;
     let (_, etag) = app.read("/v1/admin/organisation", &strict).await;
     let patched = app
         .patch(
@@ -189,6 +190,28 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
             "new_password".to_owned(),
             "breach_check_unavailable".to_owned()
         )]
+    );
+
+    // A reset link is held to the same choice: the link has no session, but its account has an
+    // organisation.
+    let email = &strict_organisation.admin_email;
+    let requested = app
+        .http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(requested.status(), 202);
+    let mail = stack.emails_to(email).await.pop().unwrap();
+    let reset = roster_e2e::link_token(mail["raw"].as_str().unwrap());
+    let body = json!({ "token": reset, "password": "Unlisted-horse-42" });
+    let confirmed = app
+        .post_json("/v1/auth/password-reset/confirm", "", &body)
+        .await;
+    assert_eq!(
+        problem_errors(&confirmed),
+        [("password".to_owned(), "breach_check_unavailable".to_owned())]
     );
 }
 

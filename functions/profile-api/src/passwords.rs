@@ -298,6 +298,28 @@ pub fn invalid_link(message: &'static str) -> ApiError {
     ApiError::field("token", "invalid_token", message)
 }
 
+/// What a new password of `account`, which may belong to several organisations, is checked
+/// under: a range API that cannot be reached refuses it if any of them says so.
+async fn strictest_settings(
+    state: &AppState,
+    account: &Account,
+) -> Result<OrganisationSettings, ApiError> {
+    let mut settings = OrganisationSettings::default();
+    for organisation in account.memberships.keys() {
+        let refuses = state
+            .table
+            .organisation(organisation)
+            .await?
+            .is_some_and(|found| {
+                found.settings.breached_check_unreachable == UnreachableRangeApi::Refuse
+            });
+        if refuses {
+            settings.breached_check_unreachable = UnreachableRangeApi::Refuse;
+        }
+    }
+    Ok(settings)
+}
+
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password
 /// (policy applies), clears the lockout, ends every session. The link works once.
 #[utoipa::path(
@@ -328,14 +350,8 @@ pub async fn confirm_reset(
         .await?
         .filter(|account| account.credential_epoch == reset.epoch)
         .ok_or_else(invalid)?;
-    check_new_password(
-        &state,
-        &OrganisationSettings::default(),
-        password,
-        confirmation,
-        "password",
-    )
-    .await?;
+    let settings = strictest_settings(&state, &account).await?;
+    check_new_password(&state, &settings, password, confirmation, "password").await?;
     if !state.table.consume_token::<ResetToken>(&hash).await? {
         return Err(invalid());
     }
