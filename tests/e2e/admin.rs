@@ -394,6 +394,31 @@ async fn admin_edits_need_if_match_and_never_change_a_username() {
 }
 
 #[tokio::test]
+async fn an_admin_changing_a_persons_email_tells_the_old_address() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (old, new) = (unique_email("old"), unique_email("new"));
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jan", "last_name": "J", "email": old }),
+    )
+    .await;
+    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+    let changed = app
+        .patch(&path, &admin, &etag, &json!({ "email": new }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let told = stack.emails_to(&old).await;
+    let told = told.last().expect("the old address is told");
+    assert!(told["raw"].as_str().unwrap().contains(&new), "{told}");
+}
+
+#[tokio::test]
 async fn roles_are_scoped_to_sites_that_exist() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

@@ -438,6 +438,9 @@ pub async fn patch_user(
         .table
         .update_membership(&before, &after, email_change.as_ref())
         .await?;
+    if let Some(change) = &email_change {
+        notices::tell_old_address(&state, &before, &change.email).await;
+    }
     audit::by_caller(
         &state,
         &caller,

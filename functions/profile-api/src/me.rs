@@ -11,7 +11,6 @@ use roster_domain::{
     membership::Membership,
     profile::{Attribute, Owner, ProfilePatch},
 };
-use roster_notify::templates::Notice;
 use roster_store::EmailChange;
 use serde_json::{Value, json};
 
@@ -19,7 +18,7 @@ use crate::{
     ApiError, AppState,
     caller::Authenticated,
     extract::{IfMatch, JsonObject, with_etag},
-    views,
+    notices, views,
 };
 
 /// Refuses a write based on another version than the current one.
@@ -109,16 +108,8 @@ pub async fn patch_profile(
         .table
         .update_membership(before, &after, email_change.as_ref())
         .await?;
-    if let (Some(change), Some(old)) = (&email_change, &before.profile.email) {
-        // The old address hears of the change, so a hijacked session cannot move the login quietly.
-        let notice = Notice::EmailChanged {
-            new_email: change.email.display().to_owned(),
-        };
-        let language = before.preferences.language;
-        state
-            .mailer
-            .notify(old.display(), language, &before.profile.first_name, &notice)
-            .await;
+    if let Some(change) = &email_change {
+        notices::tell_old_address(&state, before, &change.email).await;
     }
     Ok(with_etag(
         StatusCode::OK,

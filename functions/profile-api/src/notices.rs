@@ -23,6 +23,25 @@ pub async fn tell_caller(state: &AppState, caller: &Caller, account: &Account, n
     }
 }
 
+/// Tells the old address of `before` that its email became `new_email`, so that a login cannot
+/// move quietly (a hijacked session, or an administrator's mistake).
+pub async fn tell_old_address(
+    state: &AppState,
+    before: &roster_domain::membership::Membership,
+    new_email: &roster_domain::profile::Email,
+) {
+    if let Some(old) = &before.profile.email {
+        let notice = Notice::EmailChanged {
+            new_email: new_email.display().to_owned(),
+        };
+        let language = before.preferences.language;
+        state
+            .mailer
+            .notify(old.display(), language, &before.profile.first_name, &notice)
+            .await;
+    }
+}
+
 /// Tells the person behind `account` outside any session.
 pub async fn tell(state: &AppState, account: &Account, notice: Notice) -> Result<(), ApiError> {
     if let Some(email) = &account.email {
