@@ -419,6 +419,26 @@ async fn an_admin_changing_a_persons_email_tells_the_old_address() {
 }
 
 #[tokio::test]
+async fn a_rename_never_brings_a_deleted_site_back() {
+    let stack = stack().await;
+    let table = stack.table();
+    let organisation = OrganisationId::generate();
+    let site = roster_store::Site {
+        id: "berlin".to_owned(),
+        name: "Berlin".to_owned(),
+    };
+    assert!(table.put_site(&organisation, &site, false).await.unwrap());
+    assert!(
+        !table.put_site(&organisation, &site, false).await.unwrap(),
+        "created once"
+    );
+    table.delete_site(&organisation, "berlin").await.unwrap();
+    // A rename that read the site before the delete lands after it: refused, nothing written.
+    assert!(!table.put_site(&organisation, &site, true).await.unwrap());
+    assert!(table.sites(&organisation).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn roles_are_scoped_to_sites_that_exist() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

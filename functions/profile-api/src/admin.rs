@@ -999,7 +999,13 @@ pub async fn create_site(
         id: SiteId::generate().to_string(),
         name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
     };
-    state.table.put_site(&caller.organisation.id, &site).await?;
+    if !state
+        .table
+        .put_site(&caller.organisation.id, &site, false)
+        .await?
+    {
+        return Err(ApiError::Internal("a new site id was taken".to_owned()));
+    }
     audit::by_caller(&state, &caller, "site.created", Some(&site.id), vec![]).await;
     Ok((StatusCode::CREATED, Json(json!(site))))
 }
@@ -1035,7 +1041,13 @@ pub async fn rename_site(
         id,
         name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
     };
-    state.table.put_site(&caller.organisation.id, &site).await?;
+    if !state
+        .table
+        .put_site(&caller.organisation.id, &site, true)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
     audit::by_caller(
         &state,
         &caller,

@@ -24,14 +24,29 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Creates or renames a site.
+    /// Creates a site (`exists: false`) or renames one (`exists: true`); answers whether the site
+    /// was where it was expected, so a rename racing a delete cannot bring the site back.
     pub async fn put_site(
         &self,
         organisation: &OrganisationId,
         site: &Site,
-    ) -> Result<(), StoreError> {
-        self.put(Record::new(keys::site(organisation, &site.id), site).item())
-            .await
+        exists: bool,
+    ) -> Result<bool, StoreError> {
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(
+                Record::new(keys::site(organisation, &site.id), site).item(),
+            ))
+            .condition_expression(if exists {
+                "attribute_exists(pk)"
+            } else {
+                "attribute_not_exists(pk)"
+            })
+            .send()
+            .await;
+        Ok(crate::conditional(written)?.is_some())
     }
 
     pub async fn delete_site(
