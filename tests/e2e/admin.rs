@@ -439,6 +439,29 @@ async fn a_rename_never_brings_a_deleted_site_back() {
 }
 
 #[tokio::test]
+async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is_gone() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let site = app
+        .post_json("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
+        .await;
+    let path = format!("/v1/admin/sites/{}", site["id"].as_str().unwrap());
+    let rename = |name: &'static str| {
+        let request = app.http.patch(app.url(&path)).bearer_auth(&admin);
+        request.json(&json!({ "name": name })).send()
+    };
+    assert_eq!(rename("Berlin Mitte").await.unwrap().status(), 200);
+    let deleted = app.delete(&path, &admin).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(rename("Back again").await.unwrap().status(), 404);
+
+    let log = app.json("/v1/admin/audit?action=site.", &admin).await;
+    let mut actions = roster_e2e::audit_actions(&log);
+    actions.sort();
+    assert_eq!(actions, ["site.created", "site.deleted", "site.renamed"]);
+}
+
+#[tokio::test]
 async fn roles_are_scoped_to_sites_that_exist() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

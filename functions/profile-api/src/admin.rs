@@ -1082,5 +1082,6 @@ pub async fn delete_site(
         .table
         .delete_site(&caller.organisation.id, &id)
         .await?;
+    audit::by_caller(&state, &caller, "site.deleted", Some(&id), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
 }
