@@ -70,9 +70,14 @@ pub fn mfa_subject(account: &Account) -> String {
     format!("mfa:{}", account.id)
 }
 
+/// Where failed re-authentications inside a session are counted.
+fn reauth_subject(account: &Account) -> String {
+    format!("reauth:{}", account.id)
+}
+
 /// Every name failures of this person are counted under.
 pub async fn login_subjects(state: &AppState, account: &Account) -> Result<Vec<String>, ApiError> {
-    let mut subjects = vec![mfa_subject(account)];
+    let mut subjects = vec![mfa_subject(account), reauth_subject(account)];
     if let Some(email) = &account.email {
         subjects.push(email_subject(email.normalised()));
     }
@@ -209,7 +214,7 @@ pub async fn reauthenticate(
     account: &Account,
     check: impl std::future::Future<Output = Result<bool, ApiError>>,
 ) -> Result<bool, ApiError> {
-    let subject = format!("reauth:{}", account.id);
+    let subject = reauth_subject(account);
     let policy = LockPolicy::default();
     let counted = reserve_attempt(state, &subject, None).await?;
     let failures = match gate(state, &policy, &counted) {

@@ -109,7 +109,7 @@ pub async fn patch_profile(
         .update_membership(before, &after, email_change.as_ref())
         .await?;
     if let Some(change) = &email_change {
-        notices::tell_old_address(&state, before, &change.email).await;
+        notices::tell_old_address(&state, before, change).await;
     }
     Ok(with_etag(
         StatusCode::OK,

@@ -23,23 +23,33 @@ pub async fn tell_caller(state: &AppState, caller: &Caller, account: &Account, n
     }
 }
 
-/// Tells the old address of `before` that its email became `new_email`, so that a login cannot
-/// move quietly (a hijacked session, or an administrator's mistake).
+/// Tells the login email that `change` moves it (to the membership's email, if the account had
+/// none), so that a login cannot move quietly: a hijacked session, or an administrator's mistake.
+/// A change of letter case only is not worth a notice.
 pub async fn tell_old_address(
     state: &AppState,
     before: &roster_domain::membership::Membership,
-    new_email: &roster_domain::profile::Email,
+    change: &roster_store::EmailChange,
 ) {
-    if let Some(old) = &before.profile.email {
-        let notice = Notice::EmailChanged {
-            new_email: new_email.display().to_owned(),
-        };
-        let language = before.preferences.language;
-        state
-            .mailer
-            .notify(old.display(), language, &before.profile.first_name, &notice)
-            .await;
+    let Some(old) = change
+        .account
+        .email
+        .as_ref()
+        .or(before.profile.email.as_ref())
+    else {
+        return;
+    };
+    if old.normalised() == change.email.normalised() {
+        return;
     }
+    let notice = Notice::EmailChanged {
+        new_email: change.email.display().to_owned(),
+    };
+    let language = before.preferences.language;
+    state
+        .mailer
+        .notify(old.display(), language, &before.profile.first_name, &notice)
+        .await;
 }
 
 /// Tells the person behind `account` outside any session.

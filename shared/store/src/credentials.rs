@@ -87,6 +87,19 @@ impl SingleUse for Invitation {
 
 /// Failure counters are forgotten a day after the last failure.
 const FAILURES_KEPT_SECONDS: i64 = 86_400;
+/// The expiry of a count kept for good (9999-12-31): far beyond any `now`.
+const KEPT_FOR_GOOD: i64 = 253_402_300_799;
+
+/// One try of the whole operation's time, for writes a retry could apply twice.
+fn single_attempt() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_secs(5))
+                .build(),
+        )
+}
 
 #[derive(Serialize, Deserialize)]
 struct FailureItem {
@@ -163,9 +176,14 @@ impl DynamoTable {
         self.count_attempt(subject, now, None).await.map(|_| ())
     }
 
-    /// Adds one to `subject`'s count, kept a day after the last; answers the live count before.
-    /// A count that had expired is forgotten (what it held is taken off again, atomically, so
-    /// concurrent attempts keep theirs); one reaching `kept_from` loses its expiry.
+    /// Adds one to `subject`'s count and answers the live count before it. A count lives a day
+    /// after its last failure; one that reached `kept_from` is kept for good (its expiry set to
+    /// [`KEPT_FOR_GOOD`], which every later `ADD` carries over), until a clear deletes it.
+    ///
+    /// The `ADD` only lands on a live count (or none); an expired one is started again at one by
+    /// a `SET` that only lands while it is still expired, so concurrent attempts never add to a
+    /// stale count nor lose one another's. Neither write is retried by the SDK: a retry of a
+    /// write that did land would count twice.
     async fn count_attempt(
         &self,
         subject: &str,
@@ -173,61 +191,67 @@ impl DynamoTable {
         kept_from: Option<u32>,
     ) -> Result<Failures, StoreError> {
         let key = login_failures_key(subject);
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk.clone()))
-            .key("sk", s(key.sk.clone()))
-            .update_expression("ADD failures :one SET last_failure_at = :now, #ttl = :ttl")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            // ADD is not idempotent: a retry after a timed-out attempt that did land would count
-            // the attempt twice. One attempt, with the whole operation's time.
-            .customize()
-            .config_override(
-                aws_sdk_dynamodb::config::Builder::default()
-                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-                    .timeout_config(
-                        aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-                            .operation_attempt_timeout(std::time::Duration::from_secs(5))
-                            .build(),
-                    ),
-            )
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        let stored = stored_failures(output.attributes.unwrap_or_default(), now)?;
         let update = || {
             self.client
                 .update_item()
                 .table_name(&self.name)
                 .key("pk", s(key.pk.clone()))
                 .key("sk", s(key.sk.clone()))
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
+                .expression_attribute_values(":nowts", n(now.timestamp()))
+                .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
+                .expression_attribute_values(":one", n(1))
         };
-        match &stored {
-            Some((item, true)) if item.failures > 0 => {
-                update()
-                    .update_expression("SET failures = failures - :stale")
-                    .expression_attribute_values(":stale", n(i64::from(item.failures)))
-                    .send()
-                    .await
-                    .map_err(StoreError::unavailable)?;
+        for _ in 0..3 {
+            let added = update()
+                .update_expression(
+                    "ADD failures :one SET last_failure_at = :now, \
+                     #ttl = if_not_exists(kept_until, :ttl)",
+                )
+                .condition_expression("attribute_not_exists(pk) OR #ttl > :nowts")
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                .customize()
+                .config_override(single_attempt())
+                .send()
+                .await;
+            if let Some(output) = crate::conditional(added)? {
+                let before = output.attributes.unwrap_or_default();
+                let kept = before.contains_key("kept_until");
+                let failures = live(stored_failures(before, now)?);
+                if !kept && kept_from.is_some_and(|at| failures.count + 1 >= at) {
+                    // Cleared meanwhile (an unlock, a success): nothing left to keep.
+                    let keep = self
+                        .client
+                        .update_item()
+                        .table_name(&self.name)
+                        .key("pk", s(key.pk.clone()))
+                        .key("sk", s(key.sk.clone()))
+                        .update_expression("SET kept_until = :forever, #ttl = :forever")
+                        .expression_attribute_names("#ttl", "ttl")
+                        .expression_attribute_values(":forever", n(KEPT_FOR_GOOD))
+                        .condition_expression("attribute_exists(pk)")
+                        .send()
+                        .await;
+                    crate::conditional(keep)?;
+                }
+                return Ok(failures);
             }
-            Some((item, false)) if kept_from.is_some_and(|at| item.failures + 1 >= at) => {
-                update()
-                    .update_expression("REMOVE #ttl")
-                    .expression_attribute_names("#ttl", "ttl")
-                    .send()
-                    .await
-                    .map_err(StoreError::unavailable)?;
+            // The count had expired: start it again at this attempt, unless another did first.
+            let restarted = update()
+                .update_expression("SET failures = :one, last_failure_at = :now, #ttl = :ttl")
+                .condition_expression("#ttl <= :nowts")
+                .customize()
+                .config_override(single_attempt())
+                .send()
+                .await;
+            if crate::conditional(restarted)?.is_some() {
+                return Ok(live(None));
             }
-            _ => {}
         }
-        Ok(live(stored))
+        Err(StoreError::Unavailable(
+            "the failure count kept changing under this attempt".into(),
+        ))
     }
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
