@@ -105,16 +105,7 @@ impl Importing {
 
     /// The organisation's newest import, as `GET /v1/admin/imports` lists it.
     async fn latest_import(&self) -> Value {
-        let listed: Value = self
-            .app
-            .get("/v1/admin/imports", &self.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        listed["imports"][0].clone()
+        self.app.json("/v1/admin/imports", &self.token).await["imports"][0].clone()
     }
 
     async fn report(&self, id: &str) -> Value {
@@ -323,16 +314,7 @@ async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row()
         "nobody is emailed unless the import invites"
     );
 
-    let listed: Value = importing
-        .app
-        .get("/v1/admin/imports", &importing.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["imports"][0]["id"], report["id"]);
+    assert_eq!(importing.latest_import().await["id"], report["id"]);
 }
 
 #[tokio::test]

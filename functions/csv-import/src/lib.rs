@@ -220,11 +220,12 @@ impl Importer {
         Ok(run)
     }
 
-    /// The record's bucket, decoded key and import object; `Err` when the key is not an
-    /// import's (skipped, with its reason).
+    /// The record's bucket, decoded key and import object; `None` when the key is not an
+    /// import's (added to `run`'s skipped, with its reason).
     fn locate(
         record: &S3EventRecord,
-    ) -> Result<Result<(String, String, ImportObject), SkippedObject>, ImportError> {
+        run: &mut ImportRun,
+    ) -> Result<Option<(String, String, ImportObject)>, ImportError> {
         let bucket = record
             .s3
             .bucket
@@ -239,13 +240,14 @@ impl Importer {
             .ok_or(ImportError::MalformedRecord("object key"))?;
         let key = decode_event_key(encoded_key);
         Ok(match ImportObject::from_key(&key) {
-            Ok(source) => Ok((bucket, key, source)),
+            Ok(source) => Some((bucket, key, source)),
             Err(error) => {
                 tracing::warn!(%error, "skipping object that is not an import");
-                Err(SkippedObject {
+                run.skipped.push(SkippedObject {
                     key,
                     reason: error.to_string(),
-                })
+                });
+                None
             }
         })
     }
@@ -259,12 +261,8 @@ impl Importer {
         context: &FailedRequest,
         run: &mut ImportRun,
     ) -> Result<(), ImportError> {
-        let (bucket, key, source) = match Self::locate(record)? {
-            Ok(located) => located,
-            Err(skipped) => {
-                run.skipped.push(skipped);
-                return Ok(());
-            }
+        let Some((bucket, key, source)) = Self::locate(record, run)? else {
+            return Ok(());
         };
         // A sync drop's import may not exist yet: it is created to be shown failed.
         let import = match &source {
@@ -396,12 +394,8 @@ impl Importer {
         deadline_ms: i64,
         run: &mut ImportRun,
     ) -> Result<(), ImportError> {
-        let (bucket, key, source) = match Self::locate(record)? {
-            Ok(located) => located,
-            Err(skipped) => {
-                run.skipped.push(skipped);
-                return Ok(());
-            }
+        let Some((bucket, key, source)) = Self::locate(record, run)? else {
+            return Ok(());
         };
         let version_id = record
             .s3

@@ -191,13 +191,16 @@ impl DynamoTable {
         kept_from: Option<u32>,
     ) -> Result<Failures, StoreError> {
         let key = login_failures_key(subject);
-        let update = || {
+        let item = || {
             self.client
                 .update_item()
                 .table_name(&self.name)
                 .key("pk", s(key.pk.clone()))
                 .key("sk", s(key.sk.clone()))
                 .expression_attribute_names("#ttl", "ttl")
+        };
+        let update = || {
+            item()
                 .expression_attribute_values(":now", s(now.to_rfc3339()))
                 .expression_attribute_values(":nowts", n(now.timestamp()))
                 .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))
@@ -221,14 +224,8 @@ impl DynamoTable {
                 let failures = live(stored_failures(before, now)?);
                 if !kept && kept_from.is_some_and(|at| failures.count + 1 >= at) {
                     // Cleared meanwhile (an unlock, a success): nothing left to keep.
-                    let keep = self
-                        .client
-                        .update_item()
-                        .table_name(&self.name)
-                        .key("pk", s(key.pk.clone()))
-                        .key("sk", s(key.sk.clone()))
+                    let keep = item()
                         .update_expression("SET kept_until = :forever, #ttl = :forever")
-                        .expression_attribute_names("#ttl", "ttl")
                         .expression_attribute_values(":forever", n(KEPT_FOR_GOOD))
                         .condition_expression("attribute_exists(pk)")
                         .send()

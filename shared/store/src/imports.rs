@@ -16,6 +16,7 @@ use crate::{
     Account, DynamoTable, StoreError, keys,
     members::MembershipItem,
     record::{Item, Record, Sentinel, body, n, s},
+    transaction::Condition,
 };
 
 /// How long an import and its report are kept.
@@ -213,15 +214,8 @@ pub struct Matches {
 impl DynamoTable {
     /// Stores a new import; an existing one with the same id is left as it is (`Ok(false)`).
     pub async fn create_import(&self, import: &ImportRecord) -> Result<bool, StoreError> {
-        let written = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(import.record().item()))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        Ok(crate::conditional(written)?.is_some())
+        self.put_if(import.record().item(), Condition::absent())
+            .await
     }
 
     /// Claims an import for `holder` until `lease_until` (epoch ms): a pending one, one running

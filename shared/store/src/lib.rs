@@ -176,6 +176,24 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
+    /// Writes `item` if `condition` (one without attribute names) holds; answers whether it did.
+    pub(crate) async fn put_if(
+        &self,
+        item: record::Item,
+        condition: transaction::Condition,
+    ) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(condition.expression);
+        for (name, value) in condition.values {
+            put = put.expression_attribute_values(name, value);
+        }
+        Ok(conditional(put.send().await)?.is_some())
+    }
+
     /// Deletes the item at `key`, if there is one.
     pub(crate) async fn delete(&self, key: &keys::Key) -> Result<(), StoreError> {
         self.client

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     DynamoTable, StoreError, keys,
     record::{Record, body, key_item},
+    transaction::Condition,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,21 +33,16 @@ impl DynamoTable {
         site: &Site,
         exists: bool,
     ) -> Result<bool, StoreError> {
-        let written = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(
-                Record::new(keys::site(organisation, &site.id), site).item(),
-            ))
-            .condition_expression(if exists {
-                "attribute_exists(pk)"
-            } else {
-                "attribute_not_exists(pk)"
-            })
-            .send()
-            .await;
-        Ok(crate::conditional(written)?.is_some())
+        let condition = if exists {
+            Condition::present()
+        } else {
+            Condition::absent()
+        };
+        self.put_if(
+            Record::new(keys::site(organisation, &site.id), site).item(),
+            condition,
+        )
+        .await
     }
 
     pub async fn delete_site(
