@@ -29,7 +29,7 @@ use std::sync::Arc;
 use axum::{Router, extract::DefaultBodyLimit};
 use chrono::{DateTime, Utc};
 use roster_bootstrap::{ConfigError, optional_env, required_env};
-use roster_domain::sealed::SealingKey;
+use roster_domain::{breached::BreachedList, sealed::SealingKey};
 use roster_notify::SesMailer;
 use roster_store::DynamoTable;
 use utoipa::OpenApi;
@@ -116,7 +116,7 @@ pub struct AppState {
     s3: aws_sdk_s3::Client,
     sns: aws_sdk_sns::Client,
     mailer: SesMailer,
-    breached: passwords::RangeApi,
+    breached: Arc<dyn BreachedList>,
     config: Arc<Config>,
     clock: Clock,
 }
@@ -132,7 +132,7 @@ impl AppState {
                 &config.sender_address,
                 config.ses_configuration_set.clone(),
             ),
-            breached: passwords::RangeApi::new(&config.breached_range_url),
+            breached: Arc::new(passwords::HibpRangeApi::new(&config.breached_range_url)),
             config: Arc::new(config),
             clock,
         }

@@ -1,11 +1,14 @@
 //! Passwords: checking a new one (policy, breached lists), changing it, and the forgot-password
 //! flow. Hashing runs off the async workers (it is deliberately slow).
 
-use std::time::Duration;
+use std::{future::Future, pin::Pin, time::Duration};
 
 use axum::{extract::State, http::StatusCode};
 use roster_domain::{
-    breached::{UnreachableRangeApi, is_common, range_lists, range_query},
+    breached::{
+        Breach, BreachedList, Unreachable, UnreachableRangeApi, check_breach, range_lists,
+        range_query,
+    },
     credentials::{PasswordCheck, check_password_policy, hash_password, verify_password},
     organisation::OrganisationSettings,
     profile::Email,
@@ -25,12 +28,12 @@ pub const RESET_LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
 /// The Pwned Passwords range API (k-anonymity): only the first 5 hex characters of the SHA-1 leave.
 #[derive(Clone, Debug)]
-pub struct RangeApi {
+pub struct HibpRangeApi {
     http: reqwest::Client,
     url: String,
 }
 
-impl RangeApi {
+impl HibpRangeApi {
     pub fn new(url: &str) -> Self {
         Self {
             http: reqwest::Client::builder()
@@ -41,8 +44,7 @@ impl RangeApi {
         }
     }
 
-    /// Whether the range API lists the password; `Err` when it cannot be asked.
-    async fn lists(&self, password: &str) -> Result<bool, reqwest::Error> {
+    async fn ask(&self, password: &str) -> Result<bool, reqwest::Error> {
         let (prefix, suffix) = range_query(password);
         let body = self
             .http
@@ -57,7 +59,21 @@ impl RangeApi {
     }
 }
 
-/// Checks a new password: the policy, the local common list, the range API (with the
+impl BreachedList for HibpRangeApi {
+    fn lists<'a>(
+        &'a self,
+        password: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, Unreachable>> + Send + 'a>> {
+        Box::pin(async move {
+            self.ask(password)
+                .await
+                // Without the URL: it holds the hash prefix of the password being checked.
+                .map_err(|error| Unreachable(error.without_url().to_string()))
+        })
+    }
+}
+
+/// Checks a new password: the policy, the local common list, the remote breached list (with the
 /// organisation's choice when it is unreachable). Every failed rule is named under `field`.
 pub async fn check_new_password(
     state: &AppState,
@@ -69,31 +85,26 @@ pub async fn check_new_password(
     let mut errors = check_password_policy(password, confirmation, field)
         .err()
         .unwrap_or_default();
-    if is_common(password) {
-        errors.push(
+    match check_breach(state.breached.as_ref(), password).await {
+        Breach::Clear => {}
+        Breach::Common => errors.push(
             field,
             "breached",
             "is a commonly used password; choose another",
-        );
-    } else {
-        match state.breached.lists(password).await {
-            Ok(true) => errors.push(
-                field,
-                "breached",
-                "appears in known data breaches; choose another",
-            ),
-            Ok(false) => {}
-            Err(error) => {
-                // Without the URL: it holds the hash prefix of the password being checked.
-                let error = error.without_url();
-                tracing::warn!(%error, "breached-password range API unreachable");
-                if settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
-                    errors.push(
-                        field,
-                        "breach_check_unavailable",
-                        "cannot be checked against known breaches right now; try again later",
-                    );
-                }
+        ),
+        Breach::Listed => errors.push(
+            field,
+            "breached",
+            "appears in known data breaches; choose another",
+        ),
+        Breach::Unchecked(error) => {
+            tracing::warn!(%error, "breached-password check skipped");
+            if settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
+                errors.push(
+                    field,
+                    "breach_check_unavailable",
+                    "cannot be checked against known breaches right now; try again later",
+                );
             }
         }
     }

@@ -2,6 +2,8 @@
 //! the first 5 hex characters of the password's SHA-1; a bundled list of the most common passwords
 //! is the floor that works offline.
 
+use std::{future::Future, pin::Pin};
+
 use sha1::{Digest, Sha1};
 
 /// What to do when the range API cannot be reached (an organisation setting).
@@ -33,6 +35,47 @@ pub fn range_lists(response: &str, suffix: &str) -> bool {
     })
 }
 
+/// A breached-password list that is asked over the network (the port; the range API's client is
+/// the adapter).
+pub trait BreachedList: Send + Sync {
+    /// Whether the list holds `password`; `Err` when it cannot be asked right now.
+    fn lists<'a>(
+        &'a self,
+        password: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, Unreachable>> + Send + 'a>>;
+}
+
+/// The breached-password list could not be asked (network, timeout, an error status). The
+/// message never holds the password's hash prefix.
+#[derive(Debug, thiserror::Error)]
+#[error("breached-password list unreachable: {0}")]
+pub struct Unreachable(pub String);
+
+/// What the breach check of a new password found.
+#[derive(Debug)]
+pub enum Breach {
+    /// Neither the local list nor the remote one holds it.
+    Clear,
+    /// On the bundled list of common passwords (the remote list is not asked).
+    Common,
+    /// The remote list holds it.
+    Listed,
+    /// Not on the local list; the remote one could not be asked.
+    Unchecked(Unreachable),
+}
+
+/// Checks `password` against the bundled common list, then against `list`.
+pub async fn check_breach(list: &dyn BreachedList, password: &str) -> Breach {
+    if is_common(password) {
+        return Breach::Common;
+    }
+    match list.lists(password).await {
+        Ok(true) => Breach::Listed,
+        Ok(false) => Breach::Clear,
+        Err(unreachable) => Breach::Unchecked(unreachable),
+    }
+}
+
 /// Whether `password` is among the most common passwords (ignoring case).
 pub fn is_common(password: &str) -> bool {
     let lowered = password.to_lowercase();
@@ -62,6 +105,60 @@ mod tests {
             "padding has count 0"
         );
         assert!(!range_lists(response, "FFFFF"));
+    }
+
+    /// A remote list holding `held`, or unreachable when `None`; it records what it was asked.
+    struct FixedList {
+        held: Option<&'static str>,
+        asked: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl BreachedList for FixedList {
+        fn lists<'a>(
+            &'a self,
+            password: &'a str,
+        ) -> Pin<Box<dyn Future<Output = Result<bool, Unreachable>> + Send + 'a>> {
+            self.asked.lock().unwrap().push(password.to_owned());
+            let answer = match self.held {
+                Some(held) => Ok(held == password),
+                None => Err(Unreachable("connection refused".to_owned())),
+            };
+            Box::pin(async move { answer })
+        }
+    }
+
+    fn list(held: Option<&'static str>) -> FixedList {
+        FixedList {
+            held,
+            asked: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_common_password_is_refused_without_asking_the_remote_list() {
+        let remote = list(Some("Leaked-but-rare-42"));
+        assert!(matches!(
+            check_breach(&remote, "Password1").await,
+            Breach::Common
+        ));
+        assert!(remote.asked.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_remote_list_decides_what_the_local_one_does_not_hold() {
+        let remote = list(Some("Leaked-but-rare-42"));
+        assert!(matches!(
+            check_breach(&remote, "Leaked-but-rare-42").await,
+            Breach::Listed
+        ));
+        assert!(matches!(
+            check_breach(&remote, "Correct-horse-battery-7").await,
+            Breach::Clear
+        ));
+        assert!(matches!(
+            check_breach(&list(None), "Correct-horse-battery-7").await,
+            Breach::Unchecked(_)
+        ));
     }
 
     #[test]
