@@ -5,8 +5,8 @@ use std::io::Write;
 
 use roster_domain::ids::{ImportId, OrganisationId, UserId};
 use roster_e2e::{
-    PrivateDynamoDb, TestApp, TestOrganisation, field_codes, organisation, spawn_app, stack,
-    unique_email,
+    PrivateDynamoDb, TestApp, TestClock, TestOrganisation, field_codes, organisation, spawn_app,
+    stack, unique_email,
 };
 use roster_local::{
     Functions,
@@ -315,6 +315,91 @@ async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row()
     );
 
     assert_eq!(importing.latest_import().await["id"], report["id"]);
+}
+
+#[tokio::test]
+async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_retention() {
+    let clock = TestClock::default();
+    let stack = stack().await;
+    let mut importing = importing_with(
+        stack.functions_with(&stack.clients(), clock.clock()),
+        stack.clients().dynamodb,
+    )
+    .await;
+    let mut announced = Vec::new();
+    for _ in 0..3 {
+        let created = importing
+            .app
+            .post(
+                "/v1/admin/imports",
+                &importing.token,
+                &json!({ "mode": "add" }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        announced.push(created.json::<Value>().await.unwrap()["id"].clone());
+        clock.advance(chrono::Duration::minutes(1));
+    }
+    let ids = |page: &Value| -> Vec<Value> {
+        page["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|import| import["id"].clone())
+            .collect()
+    };
+
+    let first = importing
+        .app
+        .json("/v1/admin/imports?limit=2", &importing.token)
+        .await;
+    assert_eq!(ids(&first), [announced[2].clone(), announced[1].clone()]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = importing
+        .app
+        .json(
+            &format!("/v1/admin/imports?limit=2&cursor={cursor}"),
+            &importing.token,
+        )
+        .await;
+    assert_eq!(ids(&second), [announced[0].clone()]);
+    let foreign = importing
+        .app
+        .get(
+            "/v1/admin/imports?cursor=bm90LWEtY3Vyc29y",
+            &importing.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 422);
+
+    // 90 days after the first import was announced it is gone, though DynamoDB Local never
+    // deletes by TTL; the ones a minute younger are still kept.
+    clock.advance(chrono::Duration::days(90) - chrono::Duration::seconds(150));
+    importing.token = importing
+        .app
+        .login(
+            &importing.organisation.admin_email,
+            roster_e2e::TEST_PASSWORD,
+        )
+        .await;
+    let kept = importing
+        .app
+        .json("/v1/admin/imports", &importing.token)
+        .await;
+    assert_eq!(ids(&kept), [announced[2].clone(), announced[1].clone()]);
+    let path = |id: &Value| format!("/v1/admin/imports/{}", id.as_str().unwrap());
+    let gone = importing
+        .app
+        .get(&path(&announced[0]), &importing.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    importing.report(announced[1].as_str().unwrap()).await;
 }
 
 #[tokio::test]
@@ -1096,7 +1181,7 @@ async fn an_import_reads_one_version_of_its_file_even_when_resumed() {
     let (table, organisation) = importing.table().await;
     let import_id = roster_domain::ids::ImportId::try_from(id.as_str()).unwrap();
     let mut record = table
-        .import(&organisation, &import_id)
+        .import(&organisation, &import_id, chrono::Utc::now())
         .await
         .unwrap()
         .unwrap();

@@ -267,14 +267,7 @@ pub async fn list_users(
         tag: query.get("tag").cloned(),
         name_prefix: query.get("q").cloned(),
     };
-    let limit = match query.get("limit") {
-        Some(limit) => limit
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
-        None => PAGE_SIZE,
-    };
+    let limit = crate::extract::page_limit(&query, PAGE_SIZE)?;
     let page = state
         .table
         .list_users(

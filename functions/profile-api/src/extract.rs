@@ -82,6 +82,21 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 /// The strong ETag of a version.
+/// The `limit` of a paged list: 1 to 200, `default` when absent.
+pub fn page_limit(
+    query: &std::collections::HashMap<String, String>,
+    default: i32,
+) -> Result<i32, ApiError> {
+    match query.get("limit") {
+        Some(limit) => limit
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200")),
+        None => Ok(default),
+    }
+}
+
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }

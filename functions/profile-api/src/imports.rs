@@ -30,7 +30,8 @@ use crate::{
 const URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// Report chunks (25 rows each) per page of `GET /v1/admin/imports/{id}`.
 const REPORT_CHUNKS_PER_PAGE: i32 = 40;
-const LIST_LIMIT: i32 = 50;
+/// Imports on a page of the list unless `limit` says otherwise.
+const PAGE_SIZE: i32 = 50;
 
 fn require_importer(caller: &Caller) -> Result<(), ApiError> {
     let roles = &caller.roles();
@@ -220,7 +221,7 @@ pub async fn get(
     let organisation = &caller.organisation.id;
     let import = state
         .table
-        .import(organisation, &id)
+        .import(organisation, &id, state.now())
         .await?
         .ok_or_else(not_found)?;
     let (rows, next) = state
@@ -247,26 +248,35 @@ pub async fn get(
     Ok(Json(view))
 }
 
-/// `GET /v1/admin/imports`: the latest imports, newest first.
+/// `GET /v1/admin/imports?limit=&cursor=`: the imports kept, newest first; one `Query` a page.
 #[utoipa::path(
     get,
     path = "/v1/admin/imports",
     operation_id = "list_imports",
     tag = "imports",
-    summary = "The latest imports, newest first",
+    summary = "The imports, newest first",
     security(("session" = [])),
-    responses((status = 200, description = "The imports.", body = crate::openapi::Imports))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of imports.", body = crate::openapi::Imports), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     require_importer(&caller)?;
-    let imports = state
+    let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let page = state
         .table
-        .list_imports(&caller.organisation.id, LIST_LIMIT)
+        .list_imports(
+            &caller.organisation.id,
+            state.now(),
+            crate::extract::page_limit(&query, PAGE_SIZE)?,
+            query.get("cursor").map(String::as_str),
+        )
         .await?;
-    Ok(Json(
-        json!({ "imports": imports.iter().map(summary).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({
+        "imports": page.imports.iter().map(summary).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+    })))
 }

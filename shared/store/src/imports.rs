@@ -13,7 +13,9 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Account, DynamoTable, StoreError, keys,
+    Account, DynamoTable, StoreError,
+    cursor::Gsi1List,
+    keys,
     members::MembershipItem,
     record::{Item, Record, Sentinel, body, n, s},
     transaction::Condition,
@@ -140,6 +142,12 @@ pub struct ImportRecord {
     pub file_version: Option<String>,
 }
 
+/// A page of an organisation's imports, newest first.
+pub struct ImportPage {
+    pub imports: Vec<ImportRecord>,
+    pub next_cursor: Option<String>,
+}
+
 impl ImportRecord {
     /// A new import, pending until its file is claimed.
     pub fn new(
@@ -178,6 +186,16 @@ impl ImportRecord {
         }
     }
 
+    /// When the import and its report expire (their TTL).
+    fn kept_until(&self) -> i64 {
+        self.created_at.timestamp() + IMPORT_RETENTION_SECONDS
+    }
+
+    /// Whether the import is still kept at `now`.
+    pub fn kept_at(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp() < self.kept_until()
+    }
+
     fn record(&self) -> Record<&ImportRecord> {
         let mut record = Record::new(keys::import(&self.organisation_id, &self.id), self);
         record.gsi1pk = Some(keys::imports_of(&self.organisation_id));
@@ -187,7 +205,7 @@ impl ImportRecord {
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             self.id
         ));
-        record.ttl = Some(self.created_at.timestamp() + IMPORT_RETENTION_SECONDS);
+        record.ttl = Some(self.kept_until());
         record
     }
 }
@@ -294,19 +312,23 @@ impl DynamoTable {
             keys::import_rows(&import.organisation_id, &import.id, chunk),
             Chunk { rows },
         );
-        record.ttl = Some(import.created_at.timestamp() + IMPORT_RETENTION_SECONDS);
+        record.ttl = Some(import.kept_until());
         self.put(record.item()).await
     }
 
+    /// An import, unless it is past its retention at `now` (TTL deletion is lazy).
     pub async fn import(
         &self,
         organisation: &OrganisationId,
         import: &ImportId,
+        now: DateTime<Utc>,
     ) -> Result<Option<ImportRecord>, StoreError> {
-        self.get(&keys::import(organisation, import), true)
+        let found: Option<ImportRecord> = self
+            .get(&keys::import(organisation, import), true)
             .await?
             .map(body)
-            .transpose()
+            .transpose()?;
+        Ok(found.filter(|import| import.kept_at(now)))
     }
 
     /// Up to `chunks` report chunks from chunk `from` on (one `Query`), with the number of the
@@ -349,22 +371,49 @@ impl DynamoTable {
         Ok((rows, next))
     }
 
-    /// The organisation's latest imports, newest first (one `Query`).
+    /// A page of the organisation's imports, newest first, from `cursor` on (one `Query`;
+    /// imports past their retention at `now` are left out).
     pub async fn list_imports(
         &self,
         organisation: &OrganisationId,
+        now: DateTime<Utc>,
         limit: i32,
-    ) -> Result<Vec<ImportRecord>, StoreError> {
-        let query = self
+        cursor: Option<&str>,
+    ) -> Result<ImportPage, StoreError> {
+        let list = Gsi1List {
+            gsi1pk: keys::imports_of(organisation),
+            pk_prefix: keys::import_partitions_of(organisation),
+            sk: keys::IMPORT_SK,
+        };
+        let start = cursor.map(|c| list.start_after(c)).transpose()?;
+        let output = self
             .client
             .query()
             .table_name(&self.name)
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :imports")
-            .expression_attribute_values(":imports", s(keys::imports_of(organisation)))
+            .filter_expression("#ttl > :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":imports", s(list.gsi1pk))
+            .expression_attribute_values(":now", n(now.timestamp()))
             .scan_index_forward(false)
-            .limit(limit);
-        self.query_page(query).await
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(ImportPage {
+            imports: output
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(body)
+                .collect::<Result<_, _>>()?,
+            next_cursor: output
+                .last_evaluated_key
+                .as_ref()
+                .map(Gsi1List::cursor_after),
+        })
     }
 
     pub async fn save_import_mapping(

@@ -22,7 +22,12 @@ pub fn organisation(organisation: &OrganisationId) -> Key {
 
 /// The partition of one membership: the membership itself, its vehicles and devices.
 pub fn member_partition(organisation: &OrganisationId, user: &UserId) -> String {
-    format!("ORG#{organisation}#USER#{user}")
+    format!("{}{user}", member_partitions_of(organisation))
+}
+
+/// What the partition of every membership of `organisation` starts with.
+pub fn member_partitions_of(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#USER#")
 }
 
 pub fn membership(organisation: &OrganisationId, user: &UserId) -> Key {
@@ -167,11 +172,19 @@ pub fn directory_entry(organisation: &OrganisationId, term: &str, user: &UserId)
 /// The partition of one import: its record (`IMPORT`) and its report, in chunks (`ROWS#...`)
 /// that sort after the record, so one `Query` reads the record with the first rows.
 pub fn import_partition(organisation: &OrganisationId, import: &ImportId) -> String {
-    format!("ORG#{organisation}#IMPORT#{import}")
+    format!("{}{import}", import_partitions_of(organisation))
 }
 
+/// What the partition of every import of `organisation` starts with.
+pub fn import_partitions_of(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#IMPORT#")
+}
+
+/// The sort key of an import's record in its partition.
+pub const IMPORT_SK: &str = "IMPORT";
+
 pub fn import(organisation: &OrganisationId, import: &ImportId) -> Key {
-    key(import_partition(organisation, import), "IMPORT")
+    key(import_partition(organisation, import), IMPORT_SK)
 }
 
 pub const IMPORT_ROWS_PREFIX: &str = "ROWS#";

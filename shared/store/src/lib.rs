@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod counter;
 mod credentials;
+mod cursor;
 mod devices;
 mod directory;
 mod imports;
@@ -34,8 +35,8 @@ pub use credentials::{Failures, Invitation, MfaChallenge, ResetToken, SingleUse}
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
 pub use imports::{
-    ImportCounts, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey, Matches,
-    RowError, RowReport, RowStatus,
+    ImportCounts, ImportFailure, ImportPage, ImportRecord, ImportSource, ImportStatus, MatchKey,
+    Matches, RowError, RowReport, RowStatus,
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;

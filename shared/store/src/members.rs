@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Account, DynamoTable, StoreError, Uniqueness,
     accounts::email_sentinel_item,
+    cursor::Gsi1List,
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel},
@@ -60,36 +61,13 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
-/// A user-list cursor: the last key read, in the caller's organisation only.
-fn encode_user_cursor(key: &crate::record::Item) -> String {
-    let part = |name: &str| {
-        key.get(name)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default()
-    };
-    let json = serde_json::json!([part("gsi1sk"), part("pk")]).to_string();
-    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, json)
-}
-
-fn decode_user_cursor(
-    cursor: &str,
-    organisation: &OrganisationId,
-) -> Result<crate::record::Item, StoreError> {
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cursor)
-        .map_err(|_| StoreError::InvalidCursor)?;
-    let [sort, pk]: [String; 2] =
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-    let own = format!("ORG#{organisation}#USER#");
-    if !pk.starts_with(&own) || sort.len() > 512 || !sort.contains('#') {
-        return Err(StoreError::InvalidCursor);
+/// The organisation's user list (index `gsi1`, sorted by name).
+fn user_list(organisation: &OrganisationId) -> Gsi1List {
+    Gsi1List {
+        gsi1pk: keys::users_of(organisation),
+        pk_prefix: keys::member_partitions_of(organisation),
+        sk: "USER",
     }
-    Ok(crate::record::Item::from([
-        ("gsi1pk".to_owned(), s(keys::users_of(organisation))),
-        ("gsi1sk".to_owned(), s(sort)),
-        ("pk".to_owned(), s(pk)),
-        ("sk".to_owned(), s("USER")),
-    ]))
 }
 
 /// A new login email for a person: their account as read, and the email it gets.
@@ -238,7 +216,8 @@ impl DynamoTable {
             query = query.filter_expression(conditions.join(" AND "));
         }
         if let Some(cursor) = cursor {
-            query = query.set_exclusive_start_key(Some(decode_user_cursor(cursor, organisation)?));
+            query =
+                query.set_exclusive_start_key(Some(user_list(organisation).start_after(cursor)?));
         }
         let output = query.send().await.map_err(StoreError::unavailable)?;
         let users = output
@@ -249,7 +228,10 @@ impl DynamoTable {
             .collect::<Result<_, _>>()?;
         Ok(UserPage {
             users,
-            next_cursor: output.last_evaluated_key.as_ref().map(encode_user_cursor),
+            next_cursor: output
+                .last_evaluated_key
+                .as_ref()
+                .map(Gsi1List::cursor_after),
         })
     }
 

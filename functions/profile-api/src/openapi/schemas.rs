@@ -647,6 +647,8 @@ pub struct ImportSummary {
 #[derive(ToSchema, Serialize)]
 pub struct Imports {
     pub imports: Vec<ImportSummary>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// An import with its detected columns and a page of its report.

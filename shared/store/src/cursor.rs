@@ -1,0 +1,99 @@
+//! Cursors of lists read from the `gsi1` index: the last item's index sort key and partition
+//! key, checked to lie in the caller's own list before a query continues from them.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use crate::{StoreError, record::Item, record::s};
+
+/// A list kept in `gsi1`: its index partition, and the table keys of its items (`pk` starting
+/// with `pk_prefix`, `sk` fixed).
+pub(crate) struct Gsi1List {
+    pub gsi1pk: String,
+    pub pk_prefix: String,
+    pub sk: &'static str,
+}
+
+impl Gsi1List {
+    /// The cursor after `key` (a `LastEvaluatedKey` of this list).
+    pub fn cursor_after(key: &Item) -> String {
+        let part = |name: &str| {
+            key.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let json = serde_json::json!([part("gsi1sk"), part("pk")]).to_string();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// The `ExclusiveStartKey` a cursor of this list stands for; a cursor of another list (or
+    /// another organisation's) is refused.
+    pub fn start_after(&self, cursor: &str) -> Result<Item, StoreError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .map_err(|_| StoreError::InvalidCursor)?;
+        let [sort, pk]: [String; 2] =
+            serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+        if !pk.starts_with(&self.pk_prefix) || sort.len() > 512 || !sort.contains('#') {
+            return Err(StoreError::InvalidCursor);
+        }
+        Ok(Item::from([
+            ("gsi1pk".to_owned(), s(self.gsi1pk.as_str())),
+            ("gsi1sk".to_owned(), s(sort)),
+            ("pk".to_owned(), s(pk)),
+            ("sk".to_owned(), s(self.sk)),
+        ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imports_of(organisation: &str) -> Gsi1List {
+        Gsi1List {
+            gsi1pk: format!("ORG#{organisation}#IMPORTS"),
+            pk_prefix: format!("ORG#{organisation}#IMPORT#"),
+            sk: "IMPORT",
+        }
+    }
+
+    fn last_read(organisation: &str) -> Item {
+        Item::from([
+            (
+                "gsi1pk".to_owned(),
+                s(format!("ORG#{organisation}#IMPORTS")),
+            ),
+            ("gsi1sk".to_owned(), s("2026-11-22T10:00:00.000000Z#i1")),
+            ("pk".to_owned(), s(format!("ORG#{organisation}#IMPORT#i1"))),
+            ("sk".to_owned(), s("IMPORT")),
+        ])
+    }
+
+    #[test]
+    fn a_cursor_continues_after_the_item_it_was_made_from() {
+        let cursor = Gsi1List::cursor_after(&last_read("a"));
+        assert_eq!(
+            imports_of("a").start_after(&cursor).unwrap(),
+            last_read("a")
+        );
+    }
+
+    #[test]
+    fn a_cursor_of_another_organisation_or_garbage_is_refused() {
+        let cursor = Gsi1List::cursor_after(&last_read("b"));
+        assert!(matches!(
+            imports_of("a").start_after(&cursor),
+            Err(StoreError::InvalidCursor)
+        ));
+        assert!(matches!(
+            imports_of("a").start_after("%%%"),
+            Err(StoreError::InvalidCursor)
+        ));
+        let no_hash = URL_SAFE_NO_PAD.encode(r#"["nohash","ORG#a#IMPORT#i1"]"#);
+        assert!(matches!(
+            imports_of("a").start_after(&no_hash),
+            Err(StoreError::InvalidCursor)
+        ));
+    }
+}
