@@ -1,5 +1,6 @@
 //! SCIM: the organisation's bearer tokens, minted by an Admin, decide who may provision.
 
+use futures::StreamExt;
 use roster_e2e::{TestApp, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
@@ -122,6 +123,18 @@ impl Provisioner {
         let (_, admin) = organisation(&app, json!({})).await;
         let (_, token) = mint(&app, &admin, "Entra ID").await;
         Self { app, admin, token }
+    }
+
+    /// A provisioner whose app's DynamoDB calls are counted.
+    async fn counted() -> (Self, roster_store::CallCounter) {
+        let stack = stack().await;
+        let counter = roster_store::CallCounter::default();
+        let app = spawn_app(&stack.functions_with(
+            &stack.counted_clients(&counter),
+            profile_api::system_clock(),
+        ))
+        .await;
+        (Self::new(app).await, counter)
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -764,14 +777,7 @@ async fn the_organisation_chooses_which_scim_attributes_it_takes() {
 
 #[tokio::test]
 async fn a_scim_get_makes_at_most_two_dynamodb_calls() {
-    let stack = stack().await;
-    let counter = roster_store::CallCounter::default();
-    let app = spawn_app(&stack.functions_with(
-        &stack.counted_clients(&counter),
-        profile_api::system_clock(),
-    ))
-    .await;
-    let scim = Provisioner::new(app).await;
+    let (scim, counter) = Provisioner::counted().await;
     let email = roster_e2e::unique_email("counted");
     let (_, created) = scim
         .send("POST", "/Users", Some(entra_user(&email, "E-9")))
@@ -793,6 +799,101 @@ async fn a_scim_get_makes_at_most_two_dynamodb_calls() {
         );
         assert!(counter.count() > 0);
     }
+}
+
+/// The ids of a ListResponse's resources.
+fn listed_ids(list: &Value) -> Vec<String> {
+    list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unfiltered_user_list_pages_by_cursor_and_never_reads_the_whole_organisation() {
+    let (scim, counter) = Provisioner::counted().await;
+    let provision = |n: usize| {
+        let scim = &scim;
+        async move {
+            let email = roster_e2e::unique_email(&format!("listed{n}"));
+            let (status, created) = scim
+                .send(
+                    "POST",
+                    "/Users",
+                    Some(entra_user(&email, &format!("L-{n}"))),
+                )
+                .await;
+            assert_eq!(status, 201, "{created}");
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut provisioned = Vec::new();
+    for n in 0..3 {
+        provisioned.push(provision(n).await);
+    }
+    provisioned.sort();
+
+    // Few users: index paging with an exact total (the admin, not provisioned, is not listed).
+    let (status, all) = scim.send("GET", "/Users", None).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["totalResults"], 3);
+    // RFC 9865: an empty cursor asks for the first page; nextCursor until the last.
+    let (_, first) = scim.send("GET", "/Users?cursor=&count=2", None).await;
+    assert_eq!(first["itemsPerPage"], 2, "{first}");
+    assert!(first.get("totalResults").is_none());
+    let next = first["nextCursor"].as_str().expect("a next page");
+    let (_, second) = scim
+        .send("GET", &format!("/Users?cursor={next}&count=2"), None)
+        .await;
+    assert!(second.get("nextCursor").is_none(), "{second}");
+    let mut paged = [listed_ids(&first), listed_ids(&second)].concat();
+    paged.sort();
+    assert_eq!(paged, provisioned);
+    let (status, refused) = scim.send("GET", "/Users?cursor=not-ours", None).await;
+    assert_eq!(
+        (status, refused["scimType"].as_str()),
+        (400, Some("invalidCursor"))
+    );
+
+    // Beyond 1,000 users the list answers a cursor's first page instead of reading them all, and
+    // index paging says how to go on.
+    let more: Vec<String> = futures::stream::iter(3..1_003)
+        .map(provision)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    provisioned.extend(more);
+    provisioned.sort();
+    counter.reset();
+    let (status, page) = scim.send("GET", "/Users", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        counter.count() <= 6,
+        "an unfiltered GET /Users made {} DynamoDB calls",
+        counter.count()
+    );
+    assert_eq!(page["itemsPerPage"], 200);
+    let (status, refused) = scim.send("GET", "/Users?startIndex=1&count=10", None).await;
+    assert_eq!(
+        (status, refused["scimType"].as_str()),
+        (400, Some("tooMany"))
+    );
+    let mut paged = listed_ids(&page);
+    let mut next = page["nextCursor"].as_str().map(str::to_owned);
+    while let Some(cursor) = next {
+        counter.reset();
+        let (status, page) = scim
+            .send("GET", &format!("/Users?cursor={cursor}"), None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert!(counter.count() <= 2);
+        paged.extend(listed_ids(&page));
+        next = page["nextCursor"].as_str().map(str::to_owned);
+    }
+    paged.sort();
+    assert_eq!(paged, provisioned);
 }
 
 #[tokio::test]

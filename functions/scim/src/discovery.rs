@@ -44,6 +44,14 @@ pub async fn service_provider_config(
         "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
+        // RFC 9865: GET /Users also pages by cursor (needed beyond INDEXED_USERS users).
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": MAX_RESULTS,
+            "maxPageSize": MAX_RESULTS,
+        },
         "changePassword": { "supported": false },
         "sort": { "supported": false },
         "etag": { "supported": true },
@@ -148,6 +156,7 @@ fn meta_schemas() -> Vec<Value> {
                 attribute("patch", "complex", false),
                 attribute("bulk", "complex", false),
                 attribute("filter", "complex", false),
+                attribute("pagination", "complex", false),
                 attribute("changePassword", "complex", false),
                 attribute("sort", "complex", false),
                 attribute("etag", "complex", false),

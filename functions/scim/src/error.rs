@@ -62,7 +62,11 @@ impl From<StoreError> for ScimError {
                 tracing::error!(error = %source, "the table is unavailable");
                 ScimError::Unavailable
             }
-            error @ (StoreError::InvalidCursor | StoreError::Corrupt(_)) => {
+            StoreError::InvalidCursor => ScimError::Problem(ScimProblem::new(
+                ScimType::InvalidCursor,
+                "cursor: give it empty for the first page, then each answer's nextCursor",
+            )),
+            error @ StoreError::Corrupt(_) => {
                 tracing::error!(%error, "store error");
                 ScimError::Internal
             }

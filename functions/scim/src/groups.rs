@@ -24,7 +24,8 @@ use roster_store::{ScimClaim, ScimGroup};
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body, list::ListParams,
+    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
+    list::{ListParams, Matched, index_paging_only},
     scim_json, writer,
 };
 
@@ -137,7 +138,11 @@ pub async fn matching(
     claim: &ScimClaim,
     base: &str,
     params: &ListParams,
-) -> Result<Vec<Value>, ScimError> {
+) -> Result<Matched, ScimError> {
+    index_paging_only(
+        params,
+        "cursor paging is offered on /Users; /Groups pages by startIndex",
+    )?;
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;
@@ -162,12 +167,14 @@ pub async fn matching(
             found.into_iter().collect()
         }
     };
-    Ok(groups
-        .iter()
-        .map(|g| resource(base, g))
-        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
-        .map(|r| projection.apply(r))
-        .collect())
+    Ok(Matched::All(
+        groups
+            .iter()
+            .map(|g| resource(base, g))
+            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
+            .map(|r| projection.apply(r))
+            .collect(),
+    ))
 }
 
 async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGroup, ScimError> {

@@ -24,14 +24,42 @@ use crate::{BaseUrl, Claim, ScimError, ScimState, groups, json_body, scim_json, 
 /// Most resources in one answer (`ServiceProviderConfig.filter.maxResults`).
 pub const MAX_RESULTS: usize = 200;
 
+/// Most SCIM users an unfiltered list pages by `startIndex`; beyond, it pages by `cursor`
+/// (RFC 9865), so no request reads more than this many.
+pub const INDEXED_USERS: usize = 1_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
     pub filter: Option<String>,
     /// 1-based.
     pub start_index: usize,
     pub count: usize,
+    /// Whether the request gave `startIndex` (asked for index paging).
+    pub index_asked: bool,
+    /// RFC 9865 cursor paging: `Some("")` for the first page, then a `nextCursor`.
+    pub cursor: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+}
+
+/// What a list found: every match (paged here by `startIndex`), or one page of a cursor.
+pub enum Matched {
+    All(Vec<Value>),
+    Page {
+        resources: Vec<Value>,
+        next_cursor: Option<String>,
+    },
+}
+
+/// Refuses cursor paging where only index paging is offered.
+pub fn index_paging_only(params: &ListParams, detail: &'static str) -> Result<(), ScimError> {
+    match params.cursor {
+        Some(_) => Err(ScimError::Problem(ScimProblem::new(
+            ScimType::InvalidCursor,
+            detail,
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn number(name: &str, value: Option<&Value>) -> Result<Option<i64>, ScimError> {
@@ -73,8 +101,20 @@ impl ListParams {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v)
         };
+        let cursor = match get("cursor") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(cursor)) => Some(cursor.trim().to_owned()),
+            Some(_) => {
+                return Err(ScimError::Problem(ScimProblem::new(
+                    ScimType::InvalidCursor,
+                    "cursor must be a string",
+                )));
+            }
+        };
         Ok(Self {
             filter: get("filter").and_then(Value::as_str).map(str::to_owned),
+            index_asked: get("startIndex").is_some_and(|v| !v.is_null()),
+            cursor,
             // RFC 7644: a startIndex below 1 is taken as 1; a negative count as 0.
             start_index: number("startIndex", get("startIndex"))?.unwrap_or(1).max(1) as usize,
             count: number("count", get("count"))?
@@ -121,25 +161,53 @@ impl ListParams {
     }
 }
 
-/// The page `params` asks for of `resources` (all that matched), as a ListResponse.
-pub fn respond(resources: Vec<Value>, params: &ListParams) -> Response {
-    let total = resources.len();
-    let page: Vec<Value> = resources
-        .into_iter()
-        .skip(params.start_index - 1)
-        .take(params.count)
-        .collect();
-    scim_json(
-        StatusCode::OK,
-        json!({
-            "schemas": [LIST_RESPONSE],
-            "totalResults": total,
-            "startIndex": params.start_index,
-            "itemsPerPage": page.len(),
-            "Resources": page,
-        }),
-        None,
-    )
+/// The ListResponse of what matched: the page `params` asks for of every match, or a cursor's
+/// page (with `nextCursor` unless it is the last; without `totalResults`, which RFC 9865 lets a
+/// provider leave out when counting would mean reading everything).
+pub fn respond(matched: Matched, params: &ListParams) -> Response {
+    let body = match matched {
+        Matched::All(resources) => {
+            let total = resources.len();
+            let page: Vec<Value> = resources
+                .into_iter()
+                .skip(params.start_index - 1)
+                .take(params.count)
+                .collect();
+            json!({
+                "schemas": [LIST_RESPONSE],
+                "totalResults": total,
+                "startIndex": params.start_index,
+                "itemsPerPage": page.len(),
+                "Resources": page,
+            })
+        }
+        Matched::Page {
+            resources,
+            next_cursor,
+        } => {
+            let mut body = json!({
+                "schemas": [LIST_RESPONSE],
+                "itemsPerPage": resources.len(),
+                "Resources": resources,
+            });
+            if let Some(next) = next_cursor {
+                body["nextCursor"] = json!(next);
+            }
+            body
+        }
+    };
+    scim_json(StatusCode::OK, body, None)
+}
+
+/// The answer to index paging over more users than it reads.
+pub fn too_many_users() -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::TooMany,
+        format!(
+            "the organisation has more than {INDEXED_USERS} SCIM users: page GET /Users with \
+             cursor (RFC 9865; empty for the first page), or filter"
+        ),
+    ))
 }
 
 /// A resource type served at its own endpoint, for the handlers below.
@@ -158,14 +226,14 @@ impl Served for Groups {
     const KIND: ResourceKind = ResourceKind::Group;
 }
 
-/// The resources of `kind` that `params` selects, rendered and projected (before paging).
+/// The resources of `kind` that `params` selects, rendered and projected.
 async fn matching(
     kind: ResourceKind,
     state: &ScimState,
     claim: &ScimClaim,
     base: &str,
     params: &ListParams,
-) -> Result<Vec<Value>, ScimError> {
+) -> Result<Matched, ScimError> {
     match kind {
         ResourceKind::User => users::matching(state, claim, base, params).await,
         ResourceKind::Group => groups::matching(state, claim, base, params).await,
@@ -205,6 +273,10 @@ pub async fn search_all(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_body(&body)?;
+    index_paging_only(
+        &params,
+        "cursor paging is offered on /Users; /.search pages by startIndex",
+    )?;
     let mut resources = Vec::new();
     let mut understood = false;
     for kind in [ResourceKind::User, ResourceKind::Group] {
@@ -217,11 +289,14 @@ pub async fn search_all(
             params.excluded_attributes = None;
         }
         understood = true;
-        resources.extend(matching(kind, &state, &claim, &base, &params).await?);
+        match matching(kind, &state, &claim, &base, &params).await? {
+            Matched::All(found) => resources.extend(found),
+            Matched::Page { .. } => return Err(too_many_users()),
+        }
     }
     if !understood {
         // Neither kind has the filter's attributes: say so with User's reason.
         params.filter(ResourceKind::User)?;
     }
-    Ok(respond(resources, &params))
+    Ok(respond(Matched::All(resources), &params))
 }

@@ -29,7 +29,8 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
-    list::ListParams, scim_json, writer,
+    list::{INDEXED_USERS, ListParams, Matched, index_paging_only, too_many_users},
+    scim_json, writer,
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -72,50 +73,77 @@ pub async fn matching(
     claim: &ScimClaim,
     base: &str,
     params: &ListParams,
-) -> Result<Vec<Value>, ScimError> {
+) -> Result<Matched, ScimError> {
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;
-    let members = match &filter {
-        None => {
-            table.scim_authorise(claim).await?;
-            table.scim_members(claim.organisation()).await?
-        }
-        Some(filter) => {
-            let (attribute, value) = filter
-                .required_equality(KIND)
-                .ok_or_else(unsupported_filter)?;
-            let found = match attribute.as_str() {
-                "id" => match UserId::try_from(value.as_str()) {
-                    Ok(user) => table.scim_member(claim, &user).await?,
-                    Err(_) => {
-                        table.scim_authorise(claim).await?;
-                        None
-                    }
-                },
-                "userName" => {
-                    let lookup = MemberLookup::UserName(user_name_key(&value));
-                    table.scim_member_where(claim, &lookup).await?
-                }
-                "externalId" => {
-                    let lookup = MemberLookup::ExternalId(value);
-                    table.scim_member_where(claim, &lookup).await?
-                }
-                "emails.value" => {
-                    let lookup = MemberLookup::Email(value.trim().to_lowercase());
-                    table.scim_member_where(claim, &lookup).await?
-                }
-                _ => return Err(unsupported_filter()),
-            };
-            found.into_iter().collect()
-        }
+    let render = |members: Vec<Membership>| -> Vec<Value> {
+        members
+            .iter()
+            .map(|m| resource(base, m))
+            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
+            .map(|r| projection.apply(r))
+            .collect()
     };
-    Ok(members
-        .iter()
-        .map(|m| resource(base, m))
-        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
-        .map(|r| projection.apply(r))
-        .collect())
+    let Some(filter) = &filter else {
+        // Unfiltered: every user while there are few, else a cursor's page (never more reads).
+        table.scim_authorise(claim).await?;
+        let organisation = claim.organisation();
+        let cursor = match &params.cursor {
+            Some(cursor) => Some(cursor.as_str()),
+            None => match table
+                .scim_members_within(organisation, INDEXED_USERS)
+                .await?
+            {
+                Some(members) => return Ok(Matched::All(render(members))),
+                None if params.index_asked => return Err(too_many_users()),
+                None => Some(""),
+            },
+        };
+        if params.count == 0 {
+            return Err(ScimError::Problem(ScimProblem::new(
+                ScimType::InvalidValue,
+                "count must be at least 1 when paging by cursor",
+            )));
+        }
+        let count = params.count as i32;
+        let start = cursor.filter(|c| !c.is_empty());
+        let (members, next_cursor) = table.scim_members_page(organisation, count, start).await?;
+        return Ok(Matched::Page {
+            resources: render(members),
+            next_cursor,
+        });
+    };
+    index_paging_only(
+        params,
+        "a filtered list is answered whole (at most one user); leave cursor out",
+    )?;
+    let (attribute, value) = filter
+        .required_equality(KIND)
+        .ok_or_else(unsupported_filter)?;
+    let found = match attribute.as_str() {
+        "id" => match UserId::try_from(value.as_str()) {
+            Ok(user) => table.scim_member(claim, &user).await?,
+            Err(_) => {
+                table.scim_authorise(claim).await?;
+                None
+            }
+        },
+        "userName" => {
+            let lookup = MemberLookup::UserName(user_name_key(&value));
+            table.scim_member_where(claim, &lookup).await?
+        }
+        "externalId" => {
+            let lookup = MemberLookup::ExternalId(value);
+            table.scim_member_where(claim, &lookup).await?
+        }
+        "emails.value" => {
+            let lookup = MemberLookup::Email(value.trim().to_lowercase());
+            table.scim_member_where(claim, &lookup).await?
+        }
+        _ => return Err(unsupported_filter()),
+    };
+    Ok(Matched::All(render(found.into_iter().collect())))
 }
 
 /// `GET /Users/{id}`: one `BatchGetItem` (token and membership).

@@ -1,28 +1,34 @@
-//! Cursors of lists read from the `gsi1` index: the last item's index sort key and partition
-//! key, checked to lie in the caller's own list before a query continues from them.
+//! Cursors of lists read from an index (`gsi1`, `gsi2`): the last item's index sort key and
+//! partition key, checked to lie in the caller's own list before a query continues from them.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::{StoreError, record::Item, record::s};
 
-/// A list kept in `gsi1`: its index partition, and the table keys of its items (`pk` starting
-/// with `pk_prefix`, `sk` fixed).
-pub(crate) struct Gsi1List {
-    pub gsi1pk: String,
+/// A list kept in an index: the index (`gsi1` or `gsi2`, whose keys are `<index>pk` and
+/// `<index>sk`), its partition there, and the table keys of its items (`pk` starting with
+/// `pk_prefix`, `sk` fixed).
+pub(crate) struct IndexList {
+    pub index: &'static str,
+    pub partition: String,
     pub pk_prefix: String,
     pub sk: &'static str,
 }
 
-impl Gsi1List {
+impl IndexList {
+    fn sort_attribute(&self) -> String {
+        format!("{}sk", self.index)
+    }
+
     /// The cursor after `key` (a `LastEvaluatedKey` of this list).
-    pub fn cursor_after(key: &Item) -> String {
+    pub fn cursor_after(&self, key: &Item) -> String {
         let part = |name: &str| {
             key.get(name)
                 .and_then(|v| v.as_s().ok())
                 .cloned()
                 .unwrap_or_default()
         };
-        let json = serde_json::json!([part("gsi1sk"), part("pk")]).to_string();
+        let json = serde_json::json!([part(&self.sort_attribute()), part("pk")]).to_string();
         URL_SAFE_NO_PAD.encode(json)
     }
 
@@ -38,8 +44,8 @@ impl Gsi1List {
             return Err(StoreError::InvalidCursor);
         }
         Ok(Item::from([
-            ("gsi1pk".to_owned(), s(self.gsi1pk.as_str())),
-            ("gsi1sk".to_owned(), s(sort)),
+            (format!("{}pk", self.index), s(self.partition.as_str())),
+            (self.sort_attribute(), s(sort)),
             ("pk".to_owned(), s(pk)),
             ("sk".to_owned(), s(self.sk)),
         ]))
@@ -50,9 +56,10 @@ impl Gsi1List {
 mod tests {
     use super::*;
 
-    fn imports_of(organisation: &str) -> Gsi1List {
-        Gsi1List {
-            gsi1pk: format!("ORG#{organisation}#IMPORTS"),
+    fn imports_of(organisation: &str) -> IndexList {
+        IndexList {
+            index: "gsi1",
+            partition: format!("ORG#{organisation}#IMPORTS"),
             pk_prefix: format!("ORG#{organisation}#IMPORT#"),
             sk: "IMPORT",
         }
@@ -72,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_cursor_continues_after_the_item_it_was_made_from() {
-        let cursor = Gsi1List::cursor_after(&last_read("a"));
+        let cursor = imports_of("a").cursor_after(&last_read("a"));
         assert_eq!(
             imports_of("a").start_after(&cursor).unwrap(),
             last_read("a")
@@ -81,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_cursor_of_another_organisation_or_garbage_is_refused() {
-        let cursor = Gsi1List::cursor_after(&last_read("b"));
+        let cursor = imports_of("b").cursor_after(&last_read("b"));
         assert!(matches!(
             imports_of("a").start_after(&cursor),
             Err(StoreError::InvalidCursor)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Account, DynamoTable, StoreError,
-    cursor::Gsi1List,
+    cursor::IndexList,
     keys,
     members::MembershipItem,
     record::{Item, Record, Sentinel, body, n, s},
@@ -380,8 +380,9 @@ impl DynamoTable {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<ImportPage, StoreError> {
-        let list = Gsi1List {
-            gsi1pk: keys::imports_of(organisation),
+        let list = IndexList {
+            index: "gsi1",
+            partition: keys::imports_of(organisation),
             pk_prefix: keys::import_partitions_of(organisation),
             sk: keys::IMPORT_SK,
         };
@@ -394,7 +395,7 @@ impl DynamoTable {
             .key_condition_expression("gsi1pk = :imports")
             .filter_expression("#ttl > :now")
             .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":imports", s(list.gsi1pk))
+            .expression_attribute_values(":imports", s(list.partition.as_str()))
             .expression_attribute_values(":now", n(now.timestamp()))
             .scan_index_forward(false)
             .limit(limit)
@@ -412,7 +413,7 @@ impl DynamoTable {
             next_cursor: output
                 .last_evaluated_key
                 .as_ref()
-                .map(Gsi1List::cursor_after),
+                .map(|key| list.cursor_after(key)),
         })
     }
 

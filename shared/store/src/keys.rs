@@ -25,6 +25,11 @@ pub fn member_partition(organisation: &OrganisationId, user: &UserId) -> String 
     format!("{}{user}", member_partitions_of(organisation))
 }
 
+/// The `gsi2` partition of an organisation's members provisioned by SCIM (only they carry it).
+pub fn scim_users_of(organisation: &OrganisationId) -> String {
+    format!("ORG#{organisation}#SCIM_USERS")
+}
+
 /// What the partition of every membership of `organisation` starts with.
 pub fn member_partitions_of(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#USER#")

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Account, DynamoTable, StoreError, Uniqueness,
     accounts::email_sentinel_item,
-    cursor::Gsi1List,
+    cursor::IndexList,
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel},
@@ -62,9 +62,10 @@ pub struct UserPage {
 }
 
 /// The organisation's user list (index `gsi1`, sorted by name).
-fn user_list(organisation: &OrganisationId) -> Gsi1List {
-    Gsi1List {
-        gsi1pk: keys::users_of(organisation),
+fn user_list(organisation: &OrganisationId) -> IndexList {
+    IndexList {
+        index: "gsi1",
+        partition: keys::users_of(organisation),
         pk_prefix: keys::member_partitions_of(organisation),
         sk: "USER",
     }
@@ -116,8 +117,13 @@ pub(crate) fn membership_item(membership: &Membership) -> crate::record::Item {
                 .collect(),
         },
     );
+    let by_name = format!("{}#{}", sort_name(membership), membership.id);
+    if membership.scim.is_some() {
+        record.gsi2pk = Some(keys::scim_users_of(&membership.organisation_id));
+        record.gsi2sk = Some(by_name.clone());
+    }
     record.gsi1pk = Some(keys::users_of(&membership.organisation_id));
-    record.gsi1sk = Some(format!("{}#{}", sort_name(membership), membership.id));
+    record.gsi1sk = Some(by_name);
     record.item()
 }
 
@@ -231,7 +237,7 @@ impl DynamoTable {
             next_cursor: output
                 .last_evaluated_key
                 .as_ref()
-                .map(Gsi1List::cursor_after),
+                .map(|key| user_list(organisation).cursor_after(key)),
         })
     }
 

@@ -70,19 +70,32 @@ impl DynamoTable {
         &self,
         query: QueryFluentBuilder,
     ) -> Result<Vec<Item>, StoreError> {
+        Ok(self.query_up_to(query, None).await?.0)
+    }
+
+    /// The items `query` matches, following its pages until more than `most` are read (when
+    /// given); whether more than `most` matched.
+    pub(crate) async fn query_up_to(
+        &self,
+        query: QueryFluentBuilder,
+        most: Option<usize>,
+    ) -> Result<(Vec<Item>, bool), StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let output = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
+            let mut page = query.clone().set_exclusive_start_key(start);
+            if let Some(most) = most {
+                let wanted = most + 1 - items.len();
+                page = page.limit(i32::try_from(wanted).unwrap_or(i32::MAX));
+            }
+            let output = page.send().await.map_err(StoreError::unavailable)?;
             items.extend(output.items.unwrap_or_default());
+            if most.is_some_and(|most| items.len() > most) {
+                return Ok((items, true));
+            }
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(items);
+                return Ok((items, false));
             }
         }
     }

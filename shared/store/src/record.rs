@@ -17,6 +17,10 @@ pub(crate) struct Record<T> {
     pub gsi1pk: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub gsi1sk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gsi2pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gsi2sk: Option<String>,
     /// Epoch seconds after which DynamoDB may delete the item (readers check expiry themselves).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ttl: Option<i64>,
@@ -31,6 +35,8 @@ impl<T: Serialize> Record<T> {
             sk: key.sk,
             gsi1pk: None,
             gsi1sk: None,
+            gsi2pk: None,
+            gsi2sk: None,
             ttl: None,
             body,
         }

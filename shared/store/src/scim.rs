@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     Account, ApiKey, DynamoTable, KeyKind, StoreError, Uniqueness,
+    cursor::IndexList,
     keys::{self, Key},
     members::{MembershipItem, membership_item},
     record::{Item, Record, Sentinel, body, s, sentinel},
@@ -100,6 +101,16 @@ impl ScimGroup {
 fn is_key(item: &Item, key: &Key) -> bool {
     item.get("pk").and_then(|v| v.as_s().ok()) == Some(&key.pk)
         && item.get("sk").and_then(|v| v.as_s().ok()) == Some(&key.sk)
+}
+
+/// The organisation's SCIM members in `gsi2`, sorted by name.
+fn scim_user_list(organisation: &OrganisationId) -> IndexList {
+    IndexList {
+        index: "gsi2",
+        partition: keys::scim_users_of(organisation),
+        pk_prefix: keys::member_partitions_of(organisation),
+        sk: "USER",
+    }
 }
 
 fn member(item: Item) -> Result<Option<Membership>, StoreError> {
@@ -198,25 +209,67 @@ impl DynamoTable {
             .map(Option::flatten)
     }
 
-    /// Every provisioned member of the organisation, sorted by name: one `Query` of the user
-    /// index (all its pages). Call `scim_authorise` first.
-    pub async fn scim_members(
+    /// Up to `limit` of the organisation's SCIM members, sorted by name, from `cursor` on (one
+    /// `Query` of the `gsi2` index, which only they are in), with the cursor after them when
+    /// more may follow. Call `scim_authorise` first.
+    pub async fn scim_members_page(
         &self,
         organisation: &OrganisationId,
-    ) -> Result<Vec<Membership>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :users")
-            .filter_expression("attribute_exists(scim)")
-            .expression_attribute_values(":users", s(keys::users_of(organisation)));
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Membership>, Option<String>), StoreError> {
+        let list = scim_user_list(organisation);
+        let start = cursor.map(|c| list.start_after(c)).transpose()?;
+        let output = self
+            .scim_members_query(&list)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
         let mut members = Vec::new();
-        for item in self.query_all(query).await? {
+        for item in output.items.unwrap_or_default() {
             members.extend(member(item)?);
         }
-        Ok(members)
+        let next = output
+            .last_evaluated_key
+            .as_ref()
+            .map(|key| list.cursor_after(key));
+        Ok((members, next))
+    }
+
+    /// Every SCIM member of the organisation, sorted by name, when there are at most `window`;
+    /// `None` when there are more. Reads at most `window + 1` items (a `Query` per MB of them).
+    /// Call `scim_authorise` first.
+    pub async fn scim_members_within(
+        &self,
+        organisation: &OrganisationId,
+        window: usize,
+    ) -> Result<Option<Vec<Membership>>, StoreError> {
+        let list = scim_user_list(organisation);
+        let (items, more) = self
+            .query_up_to(self.scim_members_query(&list), Some(window))
+            .await?;
+        if more {
+            return Ok(None);
+        }
+        let mut members = Vec::new();
+        for item in items {
+            members.extend(member(item)?);
+        }
+        Ok(Some(members))
+    }
+
+    fn scim_members_query(
+        &self,
+        list: &IndexList,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(list.index)
+            .key_condition_expression("gsi2pk = :members")
+            .expression_attribute_values(":members", s(list.partition.as_str()))
     }
 
     /// Removes a member from the organisation with everything kept beside them: sentinels,

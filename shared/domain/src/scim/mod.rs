@@ -19,6 +19,10 @@ pub enum ScimType {
     Mutability,
     NoTarget,
     Uniqueness,
+    /// More results than the service provider will compute (RFC 7644 section 3.12).
+    TooMany,
+    /// A pagination cursor it did not hand out (RFC 9865).
+    InvalidCursor,
 }
 
 impl ScimType {
@@ -31,6 +35,8 @@ impl ScimType {
             ScimType::Mutability => "mutability",
             ScimType::NoTarget => "noTarget",
             ScimType::Uniqueness => "uniqueness",
+            ScimType::TooMany => "tooMany",
+            ScimType::InvalidCursor => "invalidCursor",
         }
     }
 }
