@@ -16,6 +16,82 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// Log lines written in the test's thread (the app runs there: a current-thread runtime).
+#[derive(Clone, Default)]
+struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
+    type Writer = CapturedLogs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The `request` span of the "request answered" line of `path`, with the line's status.
+    fn answered(&self, path: &str) -> (Value, Value) {
+        self.text()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .filter(|line| line["fields"]["message"] == "request answered")
+            .find_map(|line| {
+                let span = line["spans"]
+                    .as_array()?
+                    .iter()
+                    .find(|span| span["name"] == "request" && span["path"] == path)?
+                    .clone();
+                Some((span, line["fields"]["status"].clone()))
+            })
+            .unwrap_or_else(|| panic!("no answered line for {path} in {}", self.text()))
+    }
+}
+
+#[tokio::test]
+async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
+    let logs = CapturedLogs::default();
+    let _logging = tracing::subscriber::set_default(roster_bootstrap::json_logs(
+        tracing_subscriber::EnvFilter::new("info"),
+        logs.clone(),
+    ));
+    let app = spawn_app(&stack().await.functions()).await;
+    let (organisation, token) = roster_e2e::organisation(&app, json!({})).await;
+    let me = app.get("/v1/me?fields=all", &token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let refused = app.get("/v1/me", "not-a-session").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+
+    let (span, status) = logs.answered("/v1/me");
+    assert_eq!(status, 200);
+    assert_eq!(span["method"], "GET");
+    assert_eq!(span["organisation"], organisation.id.as_str());
+    let (login, status) = logs.answered("/v1/auth/login");
+    assert_eq!(
+        (login["organisation"].as_str(), status),
+        (Some(organisation.id.as_str()), json!(200))
+    );
+    let text = logs.text();
+    assert!(text.contains(r#""status":401"#), "{text}");
+    for secret in [token.as_str(), roster_e2e::TEST_PASSWORD, "fields=all"] {
+        assert!(!text.contains(secret), "{secret} is logged");
+    }
+}
+
 #[tokio::test]
 async fn health_answers_200_when_the_table_is_reachable() {
     let stack = stack().await;

@@ -459,6 +459,7 @@ pub async fn finish_login(
     headers: &HeaderMap,
     reserved_attempt: Option<&str>,
 ) -> Result<Response, ApiError> {
+    roster_bootstrap::record_organisation(&organisation.id);
     crate::passwords::require_password_login(&organisation.settings)?;
     if account.totp.is_some() {
         let challenge = new_secret();

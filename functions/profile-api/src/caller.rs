@@ -37,6 +37,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .caller(&secret_hash(token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        roster_bootstrap::record_organisation(&caller.organisation.id);
         if caller.session.lifetime().needs_touch(now) {
             state
                 .table
@@ -80,6 +81,7 @@ impl FromRequestParts<AppState> for Integration {
             .api_key(&secret_hash(key), KeyKind::Integration)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        roster_bootstrap::record_organisation(&key.organisation_id);
         Ok(Self(key))
     }
 }

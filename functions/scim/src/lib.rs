@@ -74,6 +74,7 @@ pub fn router(table: DynamoTable) -> Router {
         .route("/scim/v2/Schemas", get(discovery::schemas))
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(ScimState { table })
 }
 
@@ -90,7 +91,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Claim {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .and_then(|token| ScimClaim::parse(token.trim()))
-            .map(Claim)
+            .map(|claim| {
+                // Claimed, not yet verified: a refused token's line ends with status 401.
+                roster_bootstrap::record_organisation(claim.organisation());
+                Claim(claim)
+            })
             .ok_or(ScimError::Unauthorized)
     }
 }

@@ -9,7 +9,7 @@ use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 #[cfg(feature = "http")]
 mod serve;
 #[cfg(feature = "http")]
-pub use serve::{ServeError, serve};
+pub use serve::{ServeError, log_request, record_organisation, serve};
 
 /// A required setting is missing or malformed. Functions refuse to start on it.
 #[derive(Debug, thiserror::Error)]
@@ -40,13 +40,23 @@ pub fn optional_env(name: &'static str) -> Option<String> {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _already_set = tracing_subscriber::fmt()
+    let _already_set = tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout));
+}
+
+/// The log format of every function: one JSON object a line, with the fields of the spans it
+/// was written in (a request's id and organisation), no time (CloudWatch stamps each line).
+pub fn json_logs<W>(filter: tracing_subscriber::EnvFilter, writer: W) -> impl tracing::Subscriber
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// The shared AWS SDK configuration: region and credentials from the standard chain, endpoints

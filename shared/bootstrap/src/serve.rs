@@ -1,4 +1,8 @@
-use axum::Router;
+use std::time::Instant;
+
+use axum::{Router, extract::Request, middleware::Next, response::Response};
+use lambda_http::RequestExt;
+use tracing::Instrument;
 
 /// Serving stopped with an error (the Lambda runtime failed, or the local port could not be bound).
 #[derive(Debug, thiserror::Error)]
@@ -24,4 +28,36 @@ pub async fn serve(app: Router) -> Result<(), ServeError> {
         })
         .await?;
     Ok(())
+}
+
+/// Runs each request inside a `request` span (method, path without its query, Lambda request id
+/// when on Lambda, and `organisation` once the caller is known: see `record_organisation`), so
+/// every log line of the request carries them, and logs one `info` line when it is answered
+/// (status, milliseconds). Nothing of the body, the query or the headers is logged.
+pub async fn log_request(request: Request, next: Next) -> Response {
+    let request_id = request
+        .lambda_context_ref()
+        .map(|context| context.request_id.clone());
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = request_id.as_deref(),
+        organisation = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request answered"
+        );
+    });
+    response
+}
+
+/// Records the organisation of the request being served (inside `log_request`'s span).
+pub fn record_organisation(organisation: &dyn std::fmt::Display) {
+    tracing::Span::current().record("organisation", tracing::field::display(organisation));
 }
