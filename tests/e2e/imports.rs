@@ -365,6 +365,7 @@ async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_reten
         )
         .await;
     assert_eq!(ids(&second), [announced[0].clone()]);
+    assert_eq!(second["next_cursor"], Value::Null, "the last page");
     let foreign = importing
         .app
         .get(

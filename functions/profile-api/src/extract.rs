@@ -81,7 +81,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The strong ETag of a version.
 /// The `limit` of a paged list: 1 to 200, `default` when absent.
 pub fn page_limit(
     query: &std::collections::HashMap<String, String>,
@@ -97,6 +96,7 @@ pub fn page_limit(
     }
 }
 
+/// The strong ETag of a version.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }

@@ -44,11 +44,11 @@ pub async fn service_provider_config(
         "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
-        // RFC 9865: GET /Users also pages by cursor (needed beyond INDEXED_USERS users).
+        // RFC 9865. No default method: an unfiltered /Users of more than INDEXED_USERS pages by
+        // cursor unless it asks for startIndex.
         "pagination": {
             "cursor": true,
             "index": true,
-            "defaultPaginationMethod": "index",
             "defaultPageSize": MAX_RESULTS,
             "maxPageSize": MAX_RESULTS,
         },

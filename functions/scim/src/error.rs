@@ -62,10 +62,7 @@ impl From<StoreError> for ScimError {
                 tracing::error!(error = %source, "the table is unavailable");
                 ScimError::Unavailable
             }
-            StoreError::InvalidCursor => ScimError::Problem(ScimProblem::new(
-                ScimType::InvalidCursor,
-                "cursor: give it empty for the first page, then each answer's nextCursor",
-            )),
+            StoreError::InvalidCursor => crate::list::invalid_cursor(),
             error @ StoreError::Corrupt(_) => {
                 tracing::error!(%error, "store error");
                 ScimError::Internal

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
-    list::{ListParams, Matched, index_paging_only},
+    list::{ListParams, Matched},
     scim_json, writer,
 };
 
@@ -139,10 +139,6 @@ pub async fn matching(
     base: &str,
     params: &ListParams,
 ) -> Result<Matched, ScimError> {
-    index_paging_only(
-        params,
-        "cursor paging is offered on /Users; /Groups pages by startIndex",
-    )?;
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;

@@ -1,6 +1,6 @@
 //! Listing and searching (RFC 7644 sections 3.4.2 and 3.4.3): `filter`, `startIndex`, `count`,
-//! `attributes`, `excludedAttributes`, from the query string or a `/.search` body, answered as a
-//! ListResponse.
+//! `cursor` (RFC 9865), `attributes`, `excludedAttributes`, from the query string or a
+//! `/.search` body, answered as a ListResponse.
 
 use std::collections::HashMap;
 
@@ -49,17 +49,6 @@ pub enum Matched {
         resources: Vec<Value>,
         next_cursor: Option<String>,
     },
-}
-
-/// Refuses cursor paging where only index paging is offered.
-pub fn index_paging_only(params: &ListParams, detail: &'static str) -> Result<(), ScimError> {
-    match params.cursor {
-        Some(_) => Err(ScimError::Problem(ScimProblem::new(
-            ScimType::InvalidCursor,
-            detail,
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn number(name: &str, value: Option<&Value>) -> Result<Option<i64>, ScimError> {
@@ -111,14 +100,20 @@ impl ListParams {
                 )));
             }
         };
+        let count = number("count", get("count"))?;
+        if cursor.is_some() && count.is_some_and(|c| c < 1) {
+            return Err(ScimError::Problem(ScimProblem::new(
+                ScimType::InvalidCount,
+                format!("count must be 1 to {MAX_RESULTS} when paging by cursor"),
+            )));
+        }
         Ok(Self {
             filter: get("filter").and_then(Value::as_str).map(str::to_owned),
             index_asked: get("startIndex").is_some_and(|v| !v.is_null()),
             cursor,
             // RFC 7644: a startIndex below 1 is taken as 1; a negative count as 0.
             start_index: number("startIndex", get("startIndex"))?.unwrap_or(1).max(1) as usize,
-            count: number("count", get("count"))?
-                .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize),
+            count: count.map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize),
             attributes: names(get("attributes")),
             excluded_attributes: names(get("excludedAttributes")),
         })
@@ -161,42 +156,67 @@ impl ListParams {
     }
 }
 
-/// The ListResponse of what matched: the page `params` asks for of every match, or a cursor's
-/// page (with `nextCursor` unless it is the last; without `totalResults`, which RFC 9865 lets a
-/// provider leave out when counting would mean reading everything).
-pub fn respond(matched: Matched, params: &ListParams) -> Response {
-    let body = match matched {
-        Matched::All(resources) => {
+/// The ListResponse of what matched. Every match is paged here: by `startIndex` (with
+/// `totalResults`), or by `cursor`, whose value for such a list is the offset of the next page.
+/// A cursor's page of a list too long to read whole comes paged already. Cursor pages carry
+/// `nextCursor` unless they are the last, and no `totalResults` (RFC 9865 lets a provider leave it
+/// out when counting would mean reading everything).
+pub fn respond(matched: Matched, params: &ListParams) -> Result<Response, ScimError> {
+    let (resources, next_cursor) = match (matched, &params.cursor) {
+        (Matched::All(resources), None) => {
             let total = resources.len();
             let page: Vec<Value> = resources
                 .into_iter()
                 .skip(params.start_index - 1)
                 .take(params.count)
                 .collect();
-            json!({
+            let body = json!({
                 "schemas": [LIST_RESPONSE],
                 "totalResults": total,
                 "startIndex": params.start_index,
                 "itemsPerPage": page.len(),
                 "Resources": page,
-            })
-        }
-        Matched::Page {
-            resources,
-            next_cursor,
-        } => {
-            let mut body = json!({
-                "schemas": [LIST_RESPONSE],
-                "itemsPerPage": resources.len(),
-                "Resources": resources,
             });
-            if let Some(next) = next_cursor {
-                body["nextCursor"] = json!(next);
-            }
-            body
+            return Ok(scim_json(StatusCode::OK, body, None));
         }
+        (Matched::All(resources), Some(cursor)) => {
+            let offset = match cursor.as_str() {
+                "" => 0,
+                offset => offset.parse::<usize>().map_err(|_| invalid_cursor())?,
+            };
+            let end = offset.saturating_add(params.count);
+            let next = (end < resources.len()).then(|| end.to_string());
+            let page = resources
+                .into_iter()
+                .skip(offset)
+                .take(params.count)
+                .collect();
+            (page, next)
+        }
+        (
+            Matched::Page {
+                resources,
+                next_cursor,
+            },
+            _,
+        ) => (resources, next_cursor),
     };
-    scim_json(StatusCode::OK, body, None)
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE],
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let Some(next) = next_cursor {
+        body["nextCursor"] = json!(next);
+    }
+    Ok(scim_json(StatusCode::OK, body, None))
+}
+
+pub fn invalid_cursor() -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::InvalidCursor,
+        "cursor: give it empty for the first page, then each answer's nextCursor",
+    ))
 }
 
 /// The answer to index paging over more users than it reads.
@@ -249,7 +269,7 @@ pub async fn list<R: Served>(
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_query(&query)?;
     let resources = matching(R::KIND, &state, &claim, &base, &params).await?;
-    Ok(respond(resources, &params))
+    respond(resources, &params)
 }
 
 /// `POST /Users/.search`, `POST /Groups/.search`.
@@ -261,7 +281,7 @@ pub async fn search<R: Served>(
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_body(&body)?;
     let resources = matching(R::KIND, &state, &claim, &base, &params).await?;
-    Ok(respond(resources, &params))
+    respond(resources, &params)
 }
 
 /// `POST /.search`: Users and Groups together; a filter applies to the kinds that have its
@@ -273,14 +293,16 @@ pub async fn search_all(
     body: Bytes,
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_body(&body)?;
-    index_paging_only(
-        &params,
-        "cursor paging is offered on /Users; /.search pages by startIndex",
-    )?;
+    // Users and Groups are read whole and paged together (by offset, when by cursor).
+    let whole = ListParams {
+        cursor: None,
+        index_asked: true,
+        ..params.clone()
+    };
     let mut resources = Vec::new();
     let mut understood = false;
     for kind in [ResourceKind::User, ResourceKind::Group] {
-        let mut params = params.clone();
+        let mut params = whole.clone();
         if params.filter(kind).is_err() {
             continue;
         }
@@ -298,5 +320,5 @@ pub async fn search_all(
         // Neither kind has the filter's attributes: say so with User's reason.
         params.filter(ResourceKind::User)?;
     }
-    Ok(respond(Matched::All(resources), &params))
+    respond(Matched::All(resources), &params)
 }

@@ -24,12 +24,12 @@ use roster_domain::{
         user::{ScimPerson, ScimUser, user_name_key},
     },
 };
-use roster_store::{Account, EmailChange, MemberLookup, ScimClaim};
+use roster_store::{Account, EmailChange, MemberLookup, ScimClaim, ScimMembers};
 use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
-    list::{INDEXED_USERS, ListParams, Matched, index_paging_only, too_many_users},
+    list::{INDEXED_USERS, ListParams, Matched, too_many_users},
     scim_json, writer,
 };
 
@@ -89,35 +89,32 @@ pub async fn matching(
         // Unfiltered: every user while there are few, else a cursor's page (never more reads).
         table.scim_authorise(claim).await?;
         let organisation = claim.organisation();
-        let cursor = match &params.cursor {
-            Some(cursor) => Some(cursor.as_str()),
+        let (members, next_cursor) = match params.cursor.as_deref() {
+            Some(cursor) => {
+                let start = Some(cursor).filter(|c| !c.is_empty());
+                table
+                    .scim_members_page(organisation, params.count as i32, start)
+                    .await?
+            }
             None => match table
-                .scim_members_within(organisation, INDEXED_USERS)
+                .scim_members_within(organisation, INDEXED_USERS, params.count)
                 .await?
             {
-                Some(members) => return Ok(Matched::All(render(members))),
-                None if params.index_asked => return Err(too_many_users()),
-                None => Some(""),
+                ScimMembers::All(members) => return Ok(Matched::All(render(members))),
+                ScimMembers::FirstPage { .. } if params.index_asked => {
+                    return Err(too_many_users());
+                }
+                ScimMembers::FirstPage {
+                    members,
+                    next_cursor,
+                } => (members, Some(next_cursor)),
             },
         };
-        if params.count == 0 {
-            return Err(ScimError::Problem(ScimProblem::new(
-                ScimType::InvalidValue,
-                "count must be at least 1 when paging by cursor",
-            )));
-        }
-        let count = params.count as i32;
-        let start = cursor.filter(|c| !c.is_empty());
-        let (members, next_cursor) = table.scim_members_page(organisation, count, start).await?;
         return Ok(Matched::Page {
             resources: render(members),
             next_cursor,
         });
     };
-    index_paging_only(
-        params,
-        "a filtered list is answered whole (at most one user); leave cursor out",
-    )?;
     let (attribute, value) = filter
         .required_equality(KIND)
         .ok_or_else(unsupported_filter)?;

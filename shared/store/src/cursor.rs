@@ -32,15 +32,15 @@ impl IndexList {
         URL_SAFE_NO_PAD.encode(json)
     }
 
-    /// The `ExclusiveStartKey` a cursor of this list stands for; a cursor of another list (or
-    /// another organisation's) is refused.
+    /// The `ExclusiveStartKey` a cursor of this list stands for; a cursor of another
+    /// organisation, or one no list could have made, is refused.
     pub fn start_after(&self, cursor: &str) -> Result<Item, StoreError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| StoreError::InvalidCursor)?;
         let [sort, pk]: [String; 2] =
             serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-        if !pk.starts_with(&self.pk_prefix) || sort.len() > 512 || !sort.contains('#') {
+        if !pk.starts_with(&self.pk_prefix) || pk.len() > 256 || sort.len() > 512 {
             return Err(StoreError::InvalidCursor);
         }
         Ok(Item::from([
@@ -97,9 +97,11 @@ mod tests {
             imports_of("a").start_after("%%%"),
             Err(StoreError::InvalidCursor)
         ));
-        let no_hash = URL_SAFE_NO_PAD.encode(r#"["nohash","ORG#a#IMPORT#i1"]"#);
+        // Longer than any key a list hands out (DynamoDB would refuse it as a key).
+        let oversized =
+            URL_SAFE_NO_PAD.encode(format!(r#"["2026#i1","ORG#a#IMPORT#{}"]"#, "i".repeat(300)));
         assert!(matches!(
-            imports_of("a").start_after(&no_hash),
+            imports_of("a").start_after(&oversized),
             Err(StoreError::InvalidCursor)
         ));
     }

@@ -22,7 +22,12 @@ use crate::{
 };
 
 /// How long an import and its report are kept.
-const IMPORT_RETENTION_SECONDS: i64 = 90 * 86_400;
+const IMPORT_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(90);
+
+/// An import's place in its organisation's list (`gsi1sk`): creation time, then id.
+fn import_list_position(created_at: DateTime<Utc>) -> String {
+    created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,14 +191,14 @@ impl ImportRecord {
         }
     }
 
-    /// When the import and its report expire (their TTL).
+    /// When DynamoDB may delete the import and its report (their TTL, epoch seconds).
     fn kept_until(&self) -> i64 {
-        self.created_at.timestamp() + IMPORT_RETENTION_SECONDS
+        (self.created_at + IMPORT_RETENTION).timestamp()
     }
 
-    /// Whether the import is still kept at `now`.
+    /// Whether the import is still kept at `now` (the list's key condition says the same).
     pub fn kept_at(&self, now: DateTime<Utc>) -> bool {
-        now.timestamp() < self.kept_until()
+        self.created_at >= now - IMPORT_RETENTION
     }
 
     fn record(&self) -> Record<&ImportRecord> {
@@ -201,8 +206,7 @@ impl ImportRecord {
         record.gsi1pk = Some(keys::imports_of(&self.organisation_id));
         record.gsi1sk = Some(format!(
             "{}#{}",
-            self.created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            import_list_position(self.created_at),
             self.id
         ));
         record.ttl = Some(self.kept_until());
@@ -372,7 +376,8 @@ impl DynamoTable {
     }
 
     /// A page of the organisation's imports, newest first, from `cursor` on (one `Query`;
-    /// imports past their retention at `now` are left out).
+    /// imports past their retention at `now` are outside its key condition, so no page is
+    /// spent on them).
     pub async fn list_imports(
         &self,
         organisation: &OrganisationId,
@@ -392,11 +397,12 @@ impl DynamoTable {
             .query()
             .table_name(&self.name)
             .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :imports")
-            .filter_expression("#ttl > :now")
-            .expression_attribute_names("#ttl", "ttl")
+            .key_condition_expression("gsi1pk = :imports AND gsi1sk >= :kept_from")
             .expression_attribute_values(":imports", s(list.partition.as_str()))
-            .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(
+                ":kept_from",
+                s(import_list_position(now - IMPORT_RETENTION)),
+            )
             .scan_index_forward(false)
             .limit(limit)
             .set_exclusive_start_key(start)

@@ -35,8 +35,11 @@ pub fn member_partitions_of(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#USER#")
 }
 
+/// The sort key of a membership in its partition.
+pub const MEMBERSHIP_SK: &str = "USER";
+
 pub fn membership(organisation: &OrganisationId, user: &UserId) -> Key {
-    key(member_partition(organisation, user), "USER")
+    key(member_partition(organisation, user), MEMBERSHIP_SK)
 }
 
 pub const VEHICLE_PREFIX: &str = "VEHICLE#";
@@ -363,6 +366,25 @@ mod tests {
         assert_eq!(vehicle.sk, "VEHICLE#v1");
         assert_eq!(device.pk, membership.pk);
         assert_eq!(device.sk, "DEVICE#d1");
+    }
+
+    #[test]
+    fn list_cursors_check_partitions_against_prefixes_only_their_organisation_has() {
+        assert!(
+            membership(&org(), &user())
+                .pk
+                .starts_with(&member_partitions_of(&org()))
+        );
+        let other = OrganisationId::try_from("o10").unwrap();
+        assert!(!member_partition(&other, &user()).starts_with(&member_partitions_of(&org())));
+        let import_id = ImportId::try_from("i1").unwrap();
+        assert_eq!(import(&org(), &import_id).pk, "ORG#o1#IMPORT#i1");
+        assert!(
+            import(&org(), &import_id)
+                .pk
+                .starts_with(&import_partitions_of(&org()))
+        );
+        assert_ne!(scim_users_of(&org()), users_of(&org()));
     }
 
     #[test]

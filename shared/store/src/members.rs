@@ -61,14 +61,23 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
+/// A list of the organisation's memberships kept in `index` under `partition`.
+pub(crate) fn member_list(
+    index: &'static str,
+    partition: String,
+    organisation: &OrganisationId,
+) -> IndexList {
+    IndexList {
+        index,
+        partition,
+        pk_prefix: keys::member_partitions_of(organisation),
+        sk: keys::MEMBERSHIP_SK,
+    }
+}
+
 /// The organisation's user list (index `gsi1`, sorted by name).
 fn user_list(organisation: &OrganisationId) -> IndexList {
-    IndexList {
-        index: "gsi1",
-        partition: keys::users_of(organisation),
-        pk_prefix: keys::member_partitions_of(organisation),
-        sk: "USER",
-    }
+    member_list("gsi1", keys::users_of(organisation), organisation)
 }
 
 /// A new login email for a person: their account as read, and the email it gets.
@@ -117,13 +126,14 @@ pub(crate) fn membership_item(membership: &Membership) -> crate::record::Item {
                 .collect(),
         },
     );
-    let by_name = format!("{}#{}", sort_name(membership), membership.id);
+    record.gsi1pk = Some(keys::users_of(&membership.organisation_id));
+    record.gsi1sk = Some(format!("{}#{}", sort_name(membership), membership.id));
+    // Sorted by id, which never changes: a rename while a client pages does not move anyone
+    // across its cursor.
     if membership.scim.is_some() {
         record.gsi2pk = Some(keys::scim_users_of(&membership.organisation_id));
-        record.gsi2sk = Some(by_name.clone());
+        record.gsi2sk = Some(membership.id.to_string());
     }
-    record.gsi1pk = Some(keys::users_of(&membership.organisation_id));
-    record.gsi1sk = Some(by_name);
     record.item()
 }
 
@@ -600,5 +610,63 @@ impl DynamoTable {
                 OnFail::EmailManagedElsewhere,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_domain::{
+        ids::{AccountId, OrganisationId},
+        membership::{InvitationStatus, Membership, Role, RoleGrant},
+        organisation::Organisation,
+        profile::Profile,
+        scim::user::ScimUser,
+    };
+
+    use super::*;
+
+    fn person(scim: bool) -> Membership {
+        let organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let mut person = Membership::joining(
+            &organisation,
+            AccountId::generate(),
+            Profile::named("Ada".into(), "Lovelace".into(), None),
+            None,
+            vec![RoleGrant::organisation_wide(Role::Member)],
+            InvitationStatus::NotInvited,
+        );
+        person.scim = scim.then(|| ScimUser {
+            document: Default::default(),
+            created: chrono::Utc::now(),
+            last_modified: chrono::Utc::now(),
+        });
+        person
+    }
+
+    fn key(item: &crate::record::Item, name: &str) -> Option<String> {
+        item.get(name).and_then(|v| v.as_s().ok()).cloned()
+    }
+
+    #[test]
+    fn only_scim_members_are_in_the_scim_index_which_sorts_by_id() {
+        let provisioned = person(true);
+        let item = membership_item(&provisioned);
+        assert_eq!(
+            key(&item, "gsi2pk"),
+            Some(keys::scim_users_of(&provisioned.organisation_id))
+        );
+        assert_eq!(key(&item, "gsi2sk"), Some(provisioned.id.to_string()));
+        assert_eq!(
+            key(&item, "gsi1sk"),
+            Some(format!("lovelace ada#{}", provisioned.id))
+        );
+
+        let added = membership_item(&person(false));
+        assert_eq!((key(&added, "gsi2pk"), key(&added, "gsi2sk")), (None, None));
+        assert!(key(&added, "gsi1pk").is_some());
     }
 }

@@ -17,7 +17,7 @@ use crate::{
     Account, ApiKey, DynamoTable, KeyKind, StoreError, Uniqueness,
     cursor::IndexList,
     keys::{self, Key},
-    members::{MembershipItem, membership_item},
+    members::{MembershipItem, member_list, membership_item},
     record::{Item, Record, Sentinel, body, s, sentinel},
     transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
@@ -103,14 +103,20 @@ fn is_key(item: &Item, key: &Key) -> bool {
         && item.get("sk").and_then(|v| v.as_s().ok()) == Some(&key.sk)
 }
 
-/// The organisation's SCIM members in `gsi2`, sorted by name.
+/// The organisation's SCIM members in `gsi2`, sorted by user id.
 fn scim_user_list(organisation: &OrganisationId) -> IndexList {
-    IndexList {
-        index: "gsi2",
-        partition: keys::scim_users_of(organisation),
-        pk_prefix: keys::member_partitions_of(organisation),
-        sk: "USER",
-    }
+    member_list("gsi2", keys::scim_users_of(organisation), organisation)
+}
+
+/// An organisation's SCIM members as an unfiltered list reads them.
+pub enum ScimMembers {
+    /// All of them (no more than the window asked for).
+    All(Vec<Membership>),
+    /// More than the window: the first page, and the cursor after it.
+    FirstPage {
+        members: Vec<Membership>,
+        next_cursor: String,
+    },
 }
 
 fn member(item: Item) -> Result<Option<Membership>, StoreError> {
@@ -209,7 +215,7 @@ impl DynamoTable {
             .map(Option::flatten)
     }
 
-    /// Up to `limit` of the organisation's SCIM members, sorted by name, from `cursor` on (one
+    /// Up to `limit` of the organisation's SCIM members, sorted by id, from `cursor` on (one
     /// `Query` of the `gsi2` index, which only they are in), with the cursor after them when
     /// more may follow. Call `scim_authorise` first.
     pub async fn scim_members_page(
@@ -238,26 +244,34 @@ impl DynamoTable {
         Ok((members, next))
     }
 
-    /// Every SCIM member of the organisation, sorted by name, when there are at most `window`;
-    /// `None` when there are more. Reads at most `window + 1` items (a `Query` per MB of them).
-    /// Call `scim_authorise` first.
+    /// Every SCIM member of the organisation when there are at most `window`, else the first
+    /// `page` of them (`page <= window`) with the cursor after it: at most `window + 1` items
+    /// read, a `Query` per MB of them. Call `scim_authorise` first.
     pub async fn scim_members_within(
         &self,
         organisation: &OrganisationId,
         window: usize,
-    ) -> Result<Option<Vec<Membership>>, StoreError> {
+        page: usize,
+    ) -> Result<ScimMembers, StoreError> {
         let list = scim_user_list(organisation);
-        let (items, more) = self
+        let (mut items, more) = self
             .query_up_to(self.scim_members_query(&list), Some(window))
             .await?;
         if more {
-            return Ok(None);
+            items.truncate(page.max(1));
         }
+        let last = items.last().map(|item| list.cursor_after(item));
         let mut members = Vec::new();
         for item in items {
             members.extend(member(item)?);
         }
-        Ok(Some(members))
+        Ok(match (more, last) {
+            (true, Some(next_cursor)) => ScimMembers::FirstPage {
+                members,
+                next_cursor,
+            },
+            _ => ScimMembers::All(members),
+        })
     }
 
     fn scim_members_query(

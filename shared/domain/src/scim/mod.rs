@@ -23,6 +23,8 @@ pub enum ScimType {
     TooMany,
     /// A pagination cursor it did not hand out (RFC 9865).
     InvalidCursor,
+    /// A `count` cursor paging cannot serve (RFC 9865).
+    InvalidCount,
 }
 
 impl ScimType {
@@ -37,6 +39,7 @@ impl ScimType {
             ScimType::Uniqueness => "uniqueness",
             ScimType::TooMany => "tooMany",
             ScimType::InvalidCursor => "invalidCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 }
