@@ -785,10 +785,12 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
         [("plate_number".to_owned(), "taken".to_owned())]
     );
 
+    let path = format!("/v1/me/vehicles/{id}");
     let replate = app
-        .patch_json(
-            &format!("/v1/me/vehicles/{id}"),
+        .patch(
+            &path,
             &token,
+            "\"1\"",
             &json!({ "name": "x", "plate_number": "X1" }),
         )
         .send()
@@ -800,16 +802,27 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
         [("plate_number".to_owned(), "read_only".to_owned())]
     );
 
+    // A rename names the version it was based on, as every write does.
+    let unconditional = app
+        .patch_json(&path, &token, &json!({ "name": "Rental" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unconditional.status(), 428);
+    assert_eq!(vehicle["version"], 1);
     let renamed = app
-        .patch_json(
-            &format!("/v1/me/vehicles/{id}"),
-            &token,
-            &json!({ "name": "Rental" }),
-        )
+        .patch(&path, &token, "\"1\"", &json!({ "name": "Rental" }))
         .send()
         .await
         .unwrap();
     assert_eq!(renamed.status(), 200);
+    assert_eq!(renamed.headers()["etag"], "\"2\"");
+    let stale = app
+        .patch(&path, &token, "\"1\"", &json!({ "name": "Lost" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
     let listed: Value = app
         .get("/v1/me/vehicles", &token)
         .send()
@@ -889,16 +902,20 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
     );
 
     let id = device["id"].as_str().unwrap();
+    let path = format!("/v1/me/devices/{id}");
+    let etag = format!("\"{}\"", device["version"]);
     let off = app
-        .patch_json(
-            &format!("/v1/me/devices/{id}"),
-            &token,
-            &json!({ "push_enabled": false }),
-        )
+        .patch(&path, &token, &etag, &json!({ "push_enabled": false }))
         .send()
         .await
         .unwrap();
     assert_eq!(off.status(), 200);
+    let stale = app
+        .patch(&path, &token, &etag, &json!({ "push_enabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412, "the switch was based on an older read");
     let listed: Value = app
         .get("/v1/me/devices", &token)
         .send()
@@ -1097,15 +1114,17 @@ async fn a_token_of_another_organisation_reaches_nothing_of_the_first() {
     );
 
     let attempts = [
-        app.patch_json(
+        app.patch(
             &format!("/v1/me/vehicles/{vehicle_id}"),
             &second_token,
+            "\"1\"",
             &json!({ "name": "Mine" }),
         ),
         app.delete(&format!("/v1/me/vehicles/{vehicle_id}"), &second_token),
-        app.patch_json(
+        app.patch(
             &format!("/v1/me/devices/{device_id}"),
             &second_token,
+            "\"1\"",
             &json!({ "push_enabled": false }),
         ),
         app.delete(&format!("/v1/me/devices/{device_id}"), &second_token),

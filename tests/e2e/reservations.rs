@@ -488,6 +488,7 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
             push_enabled,
             active: true,
             created_at: Utc::now(),
+            version: 1,
         };
         table
             .put_device(&organisation, &person, &device)
@@ -660,6 +661,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         push_enabled: true,
         active: true,
         created_at: Utc::now(),
+        version: 1,
     };
     table
         .put_device(

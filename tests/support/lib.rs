@@ -199,7 +199,7 @@ impl TestApp {
             .json(body)
     }
 
-    /// A PATCH of a resource that takes no `If-Match` (vehicles, devices).
+    /// A PATCH without `If-Match` (sites take none; elsewhere it is refused with 428).
     pub fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::RequestBuilder {
         self.http
             .patch(self.url(path))

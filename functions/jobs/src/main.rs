@@ -1,5 +1,8 @@
 //! Composition root of the jobs function: logs, configuration, clients, run on EventBridge
 //! scheduled events.
+// The handler's future nests every job's store calls; computing its layout needs more than the
+// default query depth of 128.
+#![recursion_limit = "256"]
 
 use jobs::{Clients, Config, Jobs};
 use lambda_runtime::{LambdaEvent, service_fn};

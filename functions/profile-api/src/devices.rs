@@ -5,6 +5,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
+    response::Response,
 };
 use roster_domain::{
     device::{DEVICES_PER_PERSON, DeviceRegistration, PushTarget},
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
-    extract::{Fields, JsonObject},
+    extract::{Fields, IfMatch, JsonObject, with_etag},
     views,
 };
 
@@ -55,13 +56,13 @@ pub async fn list(
     summary = "Register a phone or browser for push",
     security(("session" = [])),
     request_body = crate::openapi::DeviceRequest,
-    responses((status = 201, description = "The device.", body = crate::openapi::Device))
+    responses((status = 201, description = "The device (with its ETag).", body = crate::openapi::Device))
 )]
 pub async fn register(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let registration = DeviceRegistration::parse(&body)?;
     let m = &caller.membership;
     if state.table.devices(&m.organisation_id, &m.id).await?.len() >= DEVICES_PER_PERSON {
@@ -88,12 +89,17 @@ pub async fn register(
         push_enabled: true,
         active: true,
         created_at: state.now(),
+        version: 1,
     };
     state
         .table
         .put_device(&m.organisation_id, &m.id, &device)
         .await?;
-    Ok((StatusCode::CREATED, Json(views::device(&device))))
+    Ok(with_etag(
+        StatusCode::CREATED,
+        device.version,
+        views::device(&device),
+    ))
 }
 
 /// The SNS endpoint of a phone's token in the platform application, if that platform is set up.
@@ -143,16 +149,17 @@ async fn platform_endpoint(
     tag = "me",
     summary = "Rename a device or switch its push",
     security(("session" = [])),
-    params(("device" = String, Path, description = "A device id.")),
+    params(("device" = String, Path, description = "A device id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the device the change is based on.")),
     request_body = crate::openapi::DevicePatchRequest,
-    responses((status = 200, description = "The device.", body = crate::openapi::Device))
+    responses((status = 200, description = "The device.", body = crate::openapi::Device), (status = 412, description = "The device changed since that version (a push service may have marked it inactive)."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn update(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = device_id(&id)?;
     let mut fields = Fields::new(&body, &["name", "push_enabled"]);
     let name = fields
@@ -161,22 +168,15 @@ pub async fn update(
     let push_enabled = fields.optional_bool("push_enabled");
     fields.finish()?;
     let m = &caller.membership;
-    let mut device = state
+    let device = state
         .table
-        .device(&m.organisation_id, &m.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if let Some(name) = name {
-        device.name = name;
-    }
-    if let Some(enabled) = push_enabled {
-        device.push_enabled = enabled;
-    }
-    state
-        .table
-        .put_device(&m.organisation_id, &m.id, &device)
+        .update_device(&m.organisation_id, &m.id, &id, expected, name, push_enabled)
         .await?;
-    Ok(Json(views::device(&device)))
+    Ok(with_etag(
+        StatusCode::OK,
+        device.version,
+        views::device(&device),
+    ))
 }
 
 #[utoipa::path(

@@ -4,6 +4,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
+    response::Response,
 };
 use roster_domain::{
     ids::VehicleId,
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
-    extract::{Fields, JsonObject},
+    extract::{Fields, IfMatch, JsonObject, with_etag},
     views,
 };
 
@@ -65,13 +66,13 @@ pub async fn list(
     summary = "Add a vehicle",
     security(("session" = [])),
     request_body = crate::openapi::NewVehicleRequest,
-    responses((status = 201, description = "The vehicle.", body = crate::openapi::Vehicle), (status = 409, description = "The plate is registered in the organisation."))
+    responses((status = 201, description = "The vehicle (with its ETag).", body = crate::openapi::Vehicle), (status = 409, description = "The plate is registered in the organisation."))
 )]
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     require_feature(&caller)?;
     let mut fields = Fields::new(&body, &["name", "plate_number"]);
     let name = fields
@@ -99,15 +100,21 @@ pub async fn create(
         name,
         plate,
         created_at: state.now(),
+        version: 1,
     };
     state
         .table
         .add_vehicle(&m.organisation_id, &m.id, &vehicle)
         .await?;
-    Ok((StatusCode::CREATED, Json(views::vehicle(&vehicle))))
+    Ok(with_etag(
+        StatusCode::CREATED,
+        vehicle.version,
+        views::vehicle(&vehicle),
+    ))
 }
 
-/// `PATCH /v1/me/vehicles/{id}` `{name}`; the plate never changes.
+/// `PATCH /v1/me/vehicles/{id}` `{name}` with `If-Match` (428 without, 412 when stale); the plate
+/// never changes.
 #[utoipa::path(
     patch,
     path = "/v1/me/vehicles/{vehicle}",
@@ -115,16 +122,17 @@ pub async fn create(
     tag = "me",
     summary = "Rename a vehicle (the plate never changes)",
     security(("session" = [])),
-    params(("vehicle" = String, Path, description = "A vehicle id.")),
+    params(("vehicle" = String, Path, description = "A vehicle id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the vehicle the change is based on.")),
     request_body = crate::openapi::NameRequest,
-    responses((status = 200, description = "The vehicle.", body = crate::openapi::Vehicle))
+    responses((status = 200, description = "The vehicle.", body = crate::openapi::Vehicle), (status = 412, description = "The vehicle changed since that version."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn rename(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     require_feature(&caller)?;
     let id = vehicle_id(&id)?;
     let mut fields = Fields::new(&body, &["name", "plate_number"]);
@@ -144,9 +152,13 @@ pub async fn rename(
     let m = &caller.membership;
     let vehicle = state
         .table
-        .rename_vehicle(&m.organisation_id, &m.id, &id, &name)
+        .rename_vehicle(&m.organisation_id, &m.id, &id, expected, &name)
         .await?;
-    Ok(Json(views::vehicle(&vehicle)))
+    Ok(with_etag(
+        StatusCode::OK,
+        vehicle.version,
+        views::vehicle(&vehicle),
+    ))
 }
 
 #[utoipa::path(

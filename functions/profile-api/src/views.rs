@@ -69,6 +69,7 @@ pub fn vehicle(vehicle: &Vehicle) -> Value {
         "name": vehicle.name,
         "plate_number": vehicle.plate.display(),
         "created_at": vehicle.created_at,
+        "version": vehicle.version,
     })
 }
 
@@ -86,5 +87,6 @@ pub fn device(device: &Device) -> Value {
         "push_enabled": device.push_enabled,
         "active": device.active,
         "created_at": device.created_at,
+        "version": device.version,
     })
 }

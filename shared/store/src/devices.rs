@@ -1,5 +1,6 @@
 //! A person's push devices.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     device::PushTarget,
@@ -24,6 +25,9 @@ pub struct Device {
     /// False once the push service reported the device gone.
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Counted up by each change (0 for a device from before versions).
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl DynamoTable {
@@ -54,6 +58,28 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// Changes what the person may change of the device (name, push switch), if it is still at
+    /// version `expected` (see `update_versioned`).
+    pub async fn update_device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &DeviceId,
+        expected: u64,
+        name: Option<String>,
+        push_enabled: Option<bool>,
+    ) -> Result<Device, StoreError> {
+        let mut fields = Vec::new();
+        if let Some(name) = name {
+            fields.push(("name", AttributeValue::S(name)));
+        }
+        if let Some(enabled) = push_enabled {
+            fields.push(("push_enabled", AttributeValue::Bool(enabled)));
+        }
+        let key = keys::device(organisation, user, device);
+        body(self.update_versioned(&key, expected, fields).await?)
+    }
+
     /// Creates or replaces the device.
     pub async fn put_device(
         &self,
@@ -78,12 +104,10 @@ impl DynamoTable {
             .update_item()
             .table_name(&self.name)
             .set_key(Some(key_item(&keys::device(organisation, user, device))))
-            .update_expression("SET active = :inactive")
+            .update_expression("SET active = :inactive ADD version :one")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(
-                ":inactive",
-                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-            )
+            .expression_attribute_values(":inactive", AttributeValue::Bool(false))
+            .expression_attribute_values(":one", crate::record::n(1))
             .send()
             .await;
         crate::conditional(result).map(|_| ())

@@ -195,6 +195,53 @@ impl DynamoTable {
         Ok(conditional(put.send().await)?.is_some())
     }
 
+    /// Sets `fields` (attribute name and value) of the item at `key` and counts its `version`
+    /// up, if it is still at version `expected` (an item written before it had versions counts
+    /// as 0); answers the item as written. `NotFound` when it is gone, `Stale` when it changed
+    /// meanwhile (a read after the refused write tells them apart).
+    pub(crate) async fn update_versioned(
+        &self,
+        key: &keys::Key,
+        expected: u64,
+        fields: Vec<(&'static str, AttributeValue)>,
+    ) -> Result<record::Item, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(record::key_item(key)))
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":one", record::n(1));
+        let mut sets = Vec::new();
+        for (at, (name, value)) in fields.into_iter().enumerate() {
+            sets.push(format!("#f{at} = :f{at}"));
+            update = update
+                .expression_attribute_names(format!("#f{at}"), name)
+                .expression_attribute_values(format!(":f{at}"), value);
+        }
+        let condition = if expected == 0 {
+            "attribute_exists(pk) AND attribute_not_exists(#version)"
+        } else {
+            update = update.expression_attribute_values(":expected", record::n(expected));
+            "attribute_exists(pk) AND #version = :expected"
+        };
+        let expression = match sets.is_empty() {
+            true => "ADD #version :one".to_owned(),
+            false => format!("SET {} ADD #version :one", sets.join(", ")),
+        };
+        let written = update
+            .update_expression(expression)
+            .condition_expression(condition)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match conditional(written)? {
+            Some(output) => Ok(output.attributes.unwrap_or_default()),
+            None if self.get(key, true).await?.is_some() => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
     /// Deletes the item at `key`, if there is one.
     pub(crate) async fn delete(&self, key: &keys::Key) -> Result<(), StoreError> {
         self.client

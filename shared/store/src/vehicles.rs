@@ -19,6 +19,9 @@ pub struct Vehicle {
     pub name: String,
     pub plate: PlateNumber,
     pub created_at: DateTime<Utc>,
+    /// Counted up by each change (0 for a vehicle from before versions).
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl DynamoTable {
@@ -73,29 +76,20 @@ impl DynamoTable {
         tx.commit(self).await
     }
 
+    /// Renames the vehicle if it is still at version `expected` (see `update_versioned`).
     pub async fn rename_vehicle(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
         vehicle: &VehicleId,
+        expected: u64,
         name: &str,
     ) -> Result<Vehicle, StoreError> {
         let key = keys::vehicle(organisation, user, vehicle);
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
-            .update_expression("SET #name = :name")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_values(":name", s(name))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        let output = crate::conditional(output)?.ok_or(StoreError::NotFound)?;
-        body(output.attributes.unwrap_or_default())
+        body(
+            self.update_versioned(&key, expected, vec![("name", s(name))])
+                .await?,
+        )
     }
 
     /// Removes the vehicle and frees its plate.
