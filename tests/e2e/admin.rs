@@ -426,15 +426,19 @@ async fn a_rename_never_brings_a_deleted_site_back() {
     let site = roster_store::Site {
         id: "berlin".to_owned(),
         name: "Berlin".to_owned(),
+        version: 1,
     };
-    assert!(table.put_site(&organisation, &site, false).await.unwrap());
+    assert!(table.add_site(&organisation, &site).await.unwrap());
     assert!(
-        !table.put_site(&organisation, &site, false).await.unwrap(),
+        !table.add_site(&organisation, &site).await.unwrap(),
         "created once"
     );
     table.delete_site(&organisation, "berlin").await.unwrap();
     // A rename that read the site before the delete lands after it: refused, nothing written.
-    assert!(!table.put_site(&organisation, &site, true).await.unwrap());
+    assert!(matches!(
+        table.rename_site(&organisation, "berlin", 1, "Mitte").await,
+        Err(roster_store::StoreError::NotFound)
+    ));
     assert!(table.sites(&organisation).await.unwrap().is_empty());
 }
 
@@ -446,14 +450,28 @@ async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is
         .post_json("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
         .await;
     let path = format!("/v1/admin/sites/{}", site["id"].as_str().unwrap());
-    let rename = |name: &'static str| {
-        let request = app.http.patch(app.url(&path)).bearer_auth(&admin);
-        request.json(&json!({ "name": name })).send()
+    let rename = |etag: &'static str, name: &'static str| {
+        app.patch(&path, &admin, etag, &json!({ "name": name }))
+            .send()
     };
-    assert_eq!(rename("Berlin Mitte").await.unwrap().status(), 200);
+    assert_eq!(site["version"], 1);
+    assert_eq!(rename("\"1\"", "Berlin Mitte").await.unwrap().status(), 200);
+    // Two admins renaming from the same read: the second is told, not silently overwritten.
+    assert_eq!(rename("\"1\"", "Berlin Ost").await.unwrap().status(), 412);
+    let unconditional = app
+        .patch_json(&path, &admin, &json!({ "name": "Berlin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unconditional.status(), 428);
+    let sites = app.json("/v1/admin/sites", &admin).await;
+    assert_eq!(
+        (&sites["items"][0]["name"], &sites["items"][0]["version"]),
+        (&json!("Berlin Mitte"), &json!(2))
+    );
     let deleted = app.delete(&path, &admin).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
-    assert_eq!(rename("Back again").await.unwrap().status(), 404);
+    assert_eq!(rename("\"2\"", "Back again").await.unwrap().status(), 404);
 
     let log = app.json("/v1/admin/audit?action=site.", &admin).await;
     let mut actions = roster_e2e::audit_actions(&log);
@@ -614,7 +632,7 @@ async fn permission_matrix_of_roles_and_admin_endpoints() {
             ("edit organisation", app.patch("/v1/admin/organisation", token, &org_etag, &json!({ "name": "Renamed" })), is_admin),
             ("list sites", app.get("/v1/admin/sites", token), administers),
             ("create site", app.post("/v1/admin/sites", token, &json!({ "name": "Paris" })), is_admin),
-            ("rename site", app.patch_json(&format!("/v1/admin/sites/{site}"), token, &json!({ "name": "Lyon" })), is_admin),
+            ("rename site", app.patch(&format!("/v1/admin/sites/{site}"), token, "\"1\"", &json!({ "name": "Lyon" })), is_admin),
             ("read audit", app.get("/v1/admin/audit", token), administers),
             ("list api keys", app.get("/v1/admin/api-keys", token), is_admin),
             ("create api key", app.post("/v1/admin/api-keys", token, &json!({ "name": "feed" })), is_admin),

@@ -199,7 +199,7 @@ impl TestApp {
             .json(body)
     }
 
-    /// A PATCH without `If-Match` (sites take none; elsewhere it is refused with 428).
+    /// A PATCH without `If-Match` (refused with 428 where a version is kept).
     pub fn patch_json(&self, path: &str, token: &str, body: &Value) -> reqwest::RequestBuilder {
         self.http
             .patch(self.url(path))

@@ -981,7 +981,7 @@ pub async fn create_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     require_admin(&caller)?;
     let mut fields = Fields::new(&body, &["name"]);
     let name = fields
@@ -991,19 +991,16 @@ pub async fn create_site(
     let site = Site {
         id: SiteId::generate().to_string(),
         name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
+        version: 1,
     };
-    if !state
-        .table
-        .put_site(&caller.organisation.id, &site, false)
-        .await?
-    {
+    if !state.table.add_site(&caller.organisation.id, &site).await? {
         return Err(ApiError::Internal("a new site id was taken".to_owned()));
     }
     audit::by_caller(&state, &caller, "site.created", Some(&site.id), vec![]).await;
-    Ok((StatusCode::CREATED, Json(json!(site))))
+    Ok(with_etag(StatusCode::CREATED, site.version, json!(site)))
 }
 
-/// `PATCH /v1/admin/sites/{id}` `{name}`: renames a site (Admin only).
+/// `PATCH /v1/admin/sites/{id}` `{name}` with `If-Match`: renames a site (Admin only).
 #[utoipa::path(
     patch,
     path = "/v1/admin/sites/{site}",
@@ -1011,16 +1008,17 @@ pub async fn create_site(
     tag = "admin",
     summary = "Rename a site (Admin)",
     security(("session" = [])),
-    params(("site" = String, Path, description = "A site id.")),
+    params(("site" = String, Path, description = "A site id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the site the change is based on.")),
     request_body = crate::openapi::NameRequest,
-    responses((status = 200, description = "The site.", body = crate::openapi::Site))
+    responses((status = 200, description = "The site.", body = crate::openapi::Site), (status = 412, description = "The site changed since that version."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn rename_site(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     require_admin(&caller)?;
     if !site_ids(&state, &caller).await?.contains(&id) {
         return Err(ApiError::NotFound);
@@ -1030,17 +1028,11 @@ pub async fn rename_site(
         .string("name")
         .and_then(|n| fields.parse("name", || bounded_text(n, 1, 100)));
     fields.finish()?;
-    let site = Site {
-        id,
-        name: name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?,
-    };
-    if !state
+    let name = name.ok_or_else(|| ApiError::Internal("validated site name missing".to_owned()))?;
+    let site = state
         .table
-        .put_site(&caller.organisation.id, &site, true)
-        .await?
-    {
-        return Err(ApiError::NotFound);
-    }
+        .rename_site(&caller.organisation.id, &id, expected, &name)
+        .await?;
     audit::by_caller(
         &state,
         &caller,
@@ -1049,7 +1041,7 @@ pub async fn rename_site(
         vec!["name".to_owned()],
     )
     .await;
-    Ok(Json(json!(site)))
+    Ok(with_etag(StatusCode::OK, site.version, json!(site)))
 }
 
 #[utoipa::path(

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, keys,
-    record::{Record, body, key_item},
+    record::{Record, body, key_item, s},
     transaction::Condition,
 };
 
@@ -13,6 +13,9 @@ use crate::{
 pub struct Site {
     pub id: String,
     pub name: String,
+    /// Counted up by each rename (0 for a site from before versions).
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl DynamoTable {
@@ -25,24 +28,33 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Creates a site (`exists: false`) or renames one (`exists: true`); answers whether the site
-    /// was where it was expected, so a rename racing a delete cannot bring the site back.
-    pub async fn put_site(
+    /// Creates a site; answers whether its id was free.
+    pub async fn add_site(
         &self,
         organisation: &OrganisationId,
         site: &Site,
-        exists: bool,
     ) -> Result<bool, StoreError> {
-        let condition = if exists {
-            Condition::present()
-        } else {
-            Condition::absent()
-        };
         self.put_if(
             Record::new(keys::site(organisation, &site.id), site).item(),
-            condition,
+            Condition::absent(),
         )
         .await
+    }
+
+    /// Renames a site if it is still at version `expected` (see `update_versioned`): a rename
+    /// racing a delete cannot bring the site back, nor two admins' renames lose one.
+    pub async fn rename_site(
+        &self,
+        organisation: &OrganisationId,
+        site: &str,
+        expected: u64,
+        name: &str,
+    ) -> Result<Site, StoreError> {
+        let key = keys::site(organisation, site);
+        body(
+            self.update_versioned(&key, expected, vec![("name", s(name))])
+                .await?,
+        )
     }
 
     pub async fn delete_site(

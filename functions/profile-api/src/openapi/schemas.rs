@@ -578,6 +578,8 @@ pub struct GrantedRoles {
 pub struct Site {
     pub id: String,
     pub name: String,
+    /// Give it in `If-Match` to rename the site.
+    pub version: u64,
 }
 
 #[derive(ToSchema, Serialize)]
@@ -810,6 +812,8 @@ pub struct Vehicle {
     pub plate_number: String,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Give it in `If-Match` to rename the vehicle.
+    pub version: u64,
 }
 
 #[derive(ToSchema, Serialize)]
@@ -828,6 +832,8 @@ pub struct Device {
     pub active: bool,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Give it in `If-Match` to change the device.
+    pub version: u64,
 }
 
 #[derive(ToSchema, Serialize)]
