@@ -1156,3 +1156,93 @@ async fn switching_into_an_organisation_that_requires_2fa_limits_the_session_to_
         "mfa_enrolment_required"
     );
 }
+
+/// The ids of every item of the list at `path`, read two at a time through its cursors.
+async fn paged_ids(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("{path}?limit=2"),
+            Some(cursor) => format!("{path}?limit=2&cursor={cursor}"),
+        };
+        let page = app.json(&url, token).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2, "{url}: {page}");
+        ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_list_of_an_organisation_pages_by_cursor() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    let mut created: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut scim_token = String::new();
+    for (path, body) in [
+        ("/v1/admin/sites", json!({ "name": "Site" })),
+        ("/v1/admin/api-keys", json!({})),
+        ("/v1/admin/scim-tokens", json!({})),
+    ] {
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let answer = app.post_json(path, &admin, &body).await;
+            ids.push(answer["id"].as_str().unwrap().to_owned());
+            if let Some(token) = answer["token"].as_str() {
+                scim_token = token.to_owned();
+            }
+        }
+        created.push((path, ids));
+    }
+    let mut groups = Vec::new();
+    for name in ["Facilities", "Finance", "Front desk"] {
+        let group: Value = app
+            .http
+            .post(app.url("/scim/v2/Groups"))
+            .bearer_auth(&scim_token)
+            .header("content-type", "application/scim+json")
+            .body(
+                json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": name
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        groups.push(group["id"].as_str().unwrap().to_owned());
+    }
+    created.push(("/v1/admin/scim-groups", groups));
+    for (path, mut expected) in created {
+        let mut paged = paged_ids(&app, path, &admin).await;
+        paged.sort();
+        expected.sort();
+        assert_eq!(paged, expected, "{path}");
+    }
+
+    // The person's sessions: the admin's first one and two more logins.
+    for _ in 0..2 {
+        app.login(&organisation.admin_email, TEST_PASSWORD).await;
+    }
+    let mut sessions = paged_ids(&app, "/v1/me/sessions", &admin).await;
+    sessions.dedup();
+    assert_eq!(sessions.len(), 3);
+
+    // A cursor belongs to its own list.
+    let sites = app.json("/v1/admin/sites?limit=1", &admin).await;
+    let cursor = sites["next_cursor"].as_str().unwrap();
+    let refused = app
+        .get(&format!("/v1/admin/api-keys?cursor={cursor}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+}

@@ -29,14 +29,11 @@ use crate::{
     ApiError, AppState, audit,
     auth::login_subjects,
     caller::Authenticated,
-    extract::{Fields, IfMatch, JsonObject, with_etag},
+    extract::{Fields, IfMatch, JsonObject, Paging, with_etag},
     notices,
     passwords::hash_blocking,
     views,
 };
-
-/// How long an invitation link works.
-const PAGE_SIZE: i32 = 50;
 
 fn forbidden() -> ApiError {
     ApiError::Forbidden {
@@ -267,14 +264,14 @@ pub async fn list_users(
         tag: query.get("tag").cloned(),
         name_prefix: query.get("q").cloned(),
     };
-    let limit = crate::extract::page_limit(&query, PAGE_SIZE)?;
+    let paging = Paging::from_query(&query)?;
     let page = state
         .table
         .list_users(
             &caller.organisation.id,
             &filter,
-            limit,
-            query.get("cursor").map(String::as_str),
+            paging.limit,
+            paging.cursor(),
         )
         .await?;
     let mut items = Vec::with_capacity(page.users.len());
@@ -954,16 +951,20 @@ pub async fn patch_organisation(
     tag = "admin",
     summary = "List the organisation's sites",
     security(("session" = [])),
-    responses((status = 200, description = "The sites.", body = crate::openapi::Sites))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of the sites, by id.", body = crate::openapi::Sites))
 )]
 pub async fn list_sites(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    paging: Paging,
 ) -> Result<Json<Value>, ApiError> {
     require_administration(&caller)?;
-    Ok(Json(
-        json!({ "items": state.table.sites(&caller.organisation.id).await? }),
-    ))
+    let (sites, next_cursor) = state
+        .table
+        .sites_page(&caller.organisation.id, paging.limit, paging.cursor())
+        .await?;
+    Ok(Json(json!({ "items": sites, "next_cursor": next_cursor })))
 }
 
 /// `POST /v1/admin/sites` `{name}` -> 201 `{id, name}`: Admin only.

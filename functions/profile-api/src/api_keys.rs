@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState, audit,
     caller::Authenticated,
-    extract::{Fields, OptionalJsonObject},
+    extract::{Fields, OptionalJsonObject, Paging},
 };
 
 fn require_admin(caller: &Caller) -> Result<(), ApiError> {
@@ -90,12 +90,17 @@ async fn list(
     state: AppState,
     caller: roster_store::Caller,
     kind: KeyKind,
+    paging: Paging,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    let keys = state.table.api_keys(&caller.organisation.id, kind).await?;
-    Ok(Json(
-        json!({ "items": keys.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    let (keys, next_cursor) = state
+        .table
+        .api_keys(&caller.organisation.id, kind, paging.limit, paging.cursor())
+        .await?;
+    Ok(Json(json!({
+        "items": keys.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
 }
 
 async fn revoke(
@@ -140,13 +145,15 @@ pub async fn create_api_key(
     tag = "keys",
     summary = "List the API keys (Admin)",
     security(("session" = [])),
-    responses((status = 200, description = "The keys, without secrets.", body = crate::openapi::Keys))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of the keys, without secrets.", body = crate::openapi::Keys))
 )]
 pub async fn list_api_keys(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    paging: Paging,
 ) -> Result<Json<Value>, ApiError> {
-    list(state, caller, KeyKind::Integration).await
+    list(state, caller, KeyKind::Integration, paging).await
 }
 
 #[utoipa::path(
@@ -194,13 +201,15 @@ pub async fn create_scim_token(
     tag = "keys",
     summary = "List the SCIM tokens (Admin)",
     security(("session" = [])),
-    responses((status = 200, description = "The tokens, without secrets.", body = crate::openapi::Keys))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of the tokens, without secrets.", body = crate::openapi::Keys))
 )]
 pub async fn list_scim_tokens(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    paging: Paging,
 ) -> Result<Json<Value>, ApiError> {
-    list(state, caller, KeyKind::Scim).await
+    list(state, caller, KeyKind::Scim, paging).await
 }
 
 #[utoipa::path(

@@ -1,10 +1,12 @@
 //! Request parsing at the edge: JSON object bodies with problem+json errors, `If-Match`, and typed
 //! reading of body fields that names every wrong field.
 
+use std::collections::HashMap;
+
 use axum::{
     Json,
     body::{Body, Bytes},
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
@@ -81,18 +83,44 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The `limit` of a paged list: 1 to 200, `default` when absent.
-pub fn page_limit(
-    query: &std::collections::HashMap<String, String>,
-    default: i32,
-) -> Result<i32, ApiError> {
-    match query.get("limit") {
-        Some(limit) => limit
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200")),
-        None => Ok(default),
+/// Where a page of a list starts and how long it is: `limit` (1 to 200, 50 when absent) and
+/// `cursor` (the `next_cursor` of the page before; a cursor the list did not hand out is 422).
+pub struct Paging {
+    pub limit: i32,
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    pub const DEFAULT_LIMIT: i32 = 50;
+
+    pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let limit = match query.get("limit") {
+            Some(limit) => limit
+                .parse::<i32>()
+                .ok()
+                .filter(|l| (1..=200).contains(l))
+                .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
+            None => Self::DEFAULT_LIMIT,
+        };
+        Ok(Self {
+            limit,
+            cursor: query.get("cursor").cloned(),
+        })
+    }
+
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+        Self::from_query(&query)
     }
 }
 

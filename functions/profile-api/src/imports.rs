@@ -30,8 +30,6 @@ use crate::{
 const URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// Report chunks (25 rows each) per page of `GET /v1/admin/imports/{id}`.
 const REPORT_CHUNKS_PER_PAGE: i32 = 40;
-/// Imports on a page of the list unless `limit` says otherwise.
-const PAGE_SIZE: i32 = 50;
 
 fn require_importer(caller: &Caller) -> Result<(), ApiError> {
     let roles = &caller.roles();
@@ -262,17 +260,16 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
+    paging: crate::extract::Paging,
 ) -> Result<Json<Value>, ApiError> {
     require_importer(&caller)?;
-    let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
     let page = state
         .table
         .list_imports(
             &caller.organisation.id,
             state.now(),
-            crate::extract::page_limit(&query, PAGE_SIZE)?,
-            query.get("cursor").map(String::as_str),
+            paging.limit,
+            paging.cursor(),
         )
         .await?;
     Ok(Json(json!({

@@ -267,15 +267,22 @@ pub async fn switch_organisation(
     tag = "me",
     summary = "The person's sessions",
     security(("session" = [])),
-    responses((status = 200, description = "Newest first.", body = crate::openapi::Sessions))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of them, newest first.", body = crate::openapi::Sessions))
 )]
 pub async fn sessions(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    paging: crate::extract::Paging,
 ) -> Result<Json<Value>, ApiError> {
-    let sessions = state
+    let (sessions, next_cursor) = state
         .table
-        .sessions_of(&caller.session.account_id, state.now())
+        .sessions_page(
+            &caller.session.account_id,
+            state.now(),
+            paging.limit,
+            paging.cursor(),
+        )
         .await?;
     let items: Vec<Value> = sessions
         .iter()
@@ -291,7 +298,7 @@ pub async fn sessions(
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 
 /// `DELETE /v1/me/sessions/{session}`: ends one of the person's sessions.

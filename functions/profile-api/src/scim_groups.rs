@@ -35,7 +35,8 @@ fn view(group: &ScimGroup, organisation: &Organisation) -> Value {
     })
 }
 
-/// `GET /v1/admin/scim-groups`: every group with its member count and mapped roles.
+/// `GET /v1/admin/scim-groups?limit=&cursor=`: a page of the groups with their member count and
+/// mapped roles.
 #[utoipa::path(
     get,
     path = "/v1/admin/scim-groups",
@@ -43,17 +44,22 @@ fn view(group: &ScimGroup, organisation: &Organisation) -> Value {
     tag = "admin",
     summary = "The organisation's SCIM groups with their roles",
     security(("session" = [])),
-    responses((status = 200, description = "The groups.", body = crate::openapi::ScimGroups))
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of the groups, by id.", body = crate::openapi::ScimGroups))
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    paging: crate::extract::Paging,
 ) -> Result<Json<Value>, ApiError> {
     require_administration(&caller)?;
     let organisation = &caller.organisation;
-    let groups = state.table.scim_groups(&organisation.id).await?;
+    let (groups, next_cursor) = state
+        .table
+        .scim_groups_page(&organisation.id, paging.limit, paging.cursor())
+        .await?;
     let items: Vec<Value> = groups.iter().map(|g| view(g, organisation)).collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 
 /// `PUT /v1/admin/scim-groups/{id}/roles` `{roles}`: Admin only; the roles (names or

@@ -64,16 +64,16 @@ impl DynamoTable {
         tx.commit(self).await
     }
 
+    /// A page of the organisation's keys of `kind`, by id, from `cursor` on (one `Query`).
     pub async fn api_keys(
         &self,
         organisation: &OrganisationId,
         kind: KeyKind,
-    ) -> Result<Vec<ApiKey>, StoreError> {
-        self.query_partition(&keys::organisation(organisation).pk, kind.listing_prefix())
-            .await?
-            .into_iter()
-            .map(body)
-            .collect()
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<ApiKey>, Option<String>), StoreError> {
+        self.organisation_page(organisation, kind.listing_prefix(), limit, cursor)
+            .await
     }
 
     /// The key of `kind` whose secret hashes to `key_hash`, if it is still valid.

@@ -1,11 +1,12 @@
 //! The audit log of an organisation: newest first, expiring after the organisation's retention.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use roster_domain::{audit::AuditEntry, ids::OrganisationId};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError, keys,
+    DynamoTable, StoreError,
+    cursor::PartitionList,
+    keys,
     record::{Item, Record, body, s},
 };
 
@@ -110,16 +111,11 @@ impl DynamoTable {
         }
         query = query.filter_expression(conditions.join(" AND "));
         if let Some(cursor) = cursor {
-            let sk = URL_SAFE_NO_PAD
-                .decode(cursor)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .filter(|sk| sk.len() <= 128 && sk.contains('#'))
-                .ok_or(StoreError::InvalidCursor)?;
-            query = query.set_exclusive_start_key(Some(Item::from([
-                ("pk".to_owned(), s(partition)),
-                ("sk".to_owned(), s(sk)),
-            ])));
+            let list = PartitionList {
+                pk: partition,
+                prefix: String::new(),
+            };
+            query = query.set_exclusive_start_key(Some(list.start_after(cursor)?));
         }
         let output = query.send().await.map_err(StoreError::unavailable)?;
         let entries = output
@@ -128,11 +124,10 @@ impl DynamoTable {
             .into_iter()
             .map(|item| body::<AuditItem>(item).map(|stored| stored.entry))
             .collect::<Result<_, _>>()?;
-        let next_cursor = output.last_evaluated_key.and_then(|key| {
-            key.get("sk")
-                .and_then(|v| v.as_s().ok())
-                .map(|sk| URL_SAFE_NO_PAD.encode(sk))
-        });
+        let next_cursor = output
+            .last_evaluated_key
+            .as_ref()
+            .and_then(PartitionList::cursor_after);
         Ok(AuditPage {
             entries,
             next_cursor,

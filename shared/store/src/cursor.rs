@@ -52,6 +52,36 @@ impl IndexList {
     }
 }
 
+/// A list kept in one table partition: items of `pk` whose sort key starts with `prefix`.
+pub(crate) struct PartitionList {
+    pub pk: String,
+    pub prefix: String,
+}
+
+impl PartitionList {
+    /// The cursor after `key` (a `LastEvaluatedKey` of this list): its sort key.
+    pub fn cursor_after(key: &Item) -> Option<String> {
+        key.get("sk")
+            .and_then(|v| v.as_s().ok())
+            .map(|sk| URL_SAFE_NO_PAD.encode(sk))
+    }
+
+    /// The `ExclusiveStartKey` a cursor of this list stands for: always in this partition, and
+    /// refused unless its sort key is one this list could have read.
+    pub fn start_after(&self, cursor: &str) -> Result<Item, StoreError> {
+        let sk = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|sk| !sk.is_empty() && sk.len() <= 512 && sk.starts_with(&self.prefix))
+            .ok_or(StoreError::InvalidCursor)?;
+        Ok(Item::from([
+            ("pk".to_owned(), s(self.pk.as_str())),
+            ("sk".to_owned(), s(sk)),
+        ]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +105,35 @@ mod tests {
             ("pk".to_owned(), s(format!("ORG#{organisation}#IMPORT#i1"))),
             ("sk".to_owned(), s("IMPORT")),
         ])
+    }
+
+    #[test]
+    fn a_partition_cursor_stays_in_the_callers_partition_and_under_its_prefix() {
+        let sites = PartitionList {
+            pk: "ORG#a".to_owned(),
+            prefix: "SITE#".to_owned(),
+        };
+        let last = Item::from([
+            ("pk".to_owned(), s("ORG#b")),
+            ("sk".to_owned(), s("SITE#berlin")),
+        ]);
+        let cursor = PartitionList::cursor_after(&last).unwrap();
+        let start = sites.start_after(&cursor).unwrap();
+        assert_eq!(
+            start["pk"],
+            s("ORG#a"),
+            "the partition is never the client's"
+        );
+        assert_eq!(start["sk"], s("SITE#berlin"));
+        let key = PartitionList::cursor_after(&Item::from([("sk".to_owned(), s("API_KEY#k1"))]));
+        assert!(matches!(
+            sites.start_after(&key.unwrap()),
+            Err(StoreError::InvalidCursor)
+        ));
+        assert!(matches!(
+            sites.start_after("%%%"),
+            Err(StoreError::InvalidCursor)
+        ));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The colleague directory: one entry per search term of each listed person, holding what a search
 //! result shows, so a search is one `Query` on `begins_with(sk, prefix)`.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use roster_domain::{
     ids::{OrganisationId, UserId},
     membership::Membership,
@@ -9,8 +8,10 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError, keys,
-    record::{Item, Record, body, s},
+    DynamoTable, StoreError,
+    cursor::PartitionList,
+    keys,
+    record::{Item, Record, body},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,24 +64,13 @@ impl DynamoTable {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<DirectoryPage, StoreError> {
-        let partition = keys::directory_partition(organisation);
-        let start = cursor
-            .map(|cursor| decode_cursor(cursor, &partition, prefix))
-            .transpose()?;
-        let output = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(partition))
-            .expression_attribute_values(":prefix", s(prefix))
-            .set_exclusive_start_key(start)
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+        let list = PartitionList {
+            pk: keys::directory_partition(organisation),
+            prefix: prefix.to_owned(),
+        };
+        let (items, next_cursor) = self.partition_page(&list, limit, cursor).await?;
         let mut entries: Vec<DirectoryEntry> = Vec::new();
-        for item in output.items.unwrap_or_default() {
+        for item in items {
             let entry: DirectoryEntry = body(item)?;
             if !entries.iter().any(|e| e.user_id == entry.user_id) {
                 entries.push(entry);
@@ -88,60 +78,7 @@ impl DynamoTable {
         }
         Ok(DirectoryPage {
             entries,
-            next_cursor: output.last_evaluated_key.map(|key| encode_cursor(&key)),
+            next_cursor,
         })
-    }
-}
-
-/// A cursor is the last sort key read; the partition is never taken from the client.
-fn encode_cursor(key: &Item) -> String {
-    let sk = key
-        .get("sk")
-        .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(sk)
-}
-
-fn decode_cursor(cursor: &str, partition: &str, prefix: &str) -> Result<Item, StoreError> {
-    let sk = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|sk| sk.len() <= 512 && sk.starts_with(prefix) && sk.contains('#'))
-        .ok_or(StoreError::InvalidCursor)?;
-    Ok(Item::from([
-        ("pk".to_owned(), s(partition)),
-        ("sk".to_owned(), s(sk)),
-    ]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_continues_in_the_callers_partition_only() {
-        let key = Item::from([
-            ("pk".to_owned(), s("ORG#a#DIRECTORY")),
-            ("sk".to_owned(), s("ada#u1")),
-        ]);
-        let cursor = encode_cursor(&key);
-        let start = decode_cursor(&cursor, "ORG#b#DIRECTORY", "ad").unwrap();
-        assert_eq!(start["pk"], s("ORG#b#DIRECTORY"));
-        assert_eq!(start["sk"], s("ada#u1"));
-    }
-
-    #[test]
-    fn a_cursor_from_another_search_or_garbage_is_refused() {
-        let cursor = URL_SAFE_NO_PAD.encode("zed#u1");
-        assert!(matches!(
-            decode_cursor(&cursor, "p", "ad"),
-            Err(StoreError::InvalidCursor)
-        ));
-        assert!(matches!(
-            decode_cursor("%%%", "p", "ad"),
-            Err(StoreError::InvalidCursor)
-        ));
     }
 }

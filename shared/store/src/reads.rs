@@ -114,6 +114,53 @@ impl DynamoTable {
             .collect()
     }
 
+    /// Up to `limit` items of `list` from after `cursor` (one consistent `Query`), with the
+    /// cursor after the last one when more may follow.
+    pub(crate) async fn partition_page(
+        &self,
+        list: &crate::cursor::PartitionList,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<crate::record::Item>, Option<String>), StoreError> {
+        let start = cursor.map(|c| list.start_after(c)).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(list.pk.as_str()))
+            .expression_attribute_values(":prefix", s(list.prefix.as_str()))
+            .consistent_read(true)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        let next = output
+            .last_evaluated_key
+            .as_ref()
+            .and_then(crate::cursor::PartitionList::cursor_after);
+        Ok((output.items.unwrap_or_default(), next))
+    }
+
+    /// A page of the organisation's items of one kind (sort keys starting with `prefix` in its
+    /// partition), each read as a `T`; see `partition_page`.
+    pub(crate) async fn organisation_page<T: serde::de::DeserializeOwned>(
+        &self,
+        organisation: &roster_domain::ids::OrganisationId,
+        prefix: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), StoreError> {
+        let list = crate::cursor::PartitionList {
+            pk: crate::keys::organisation(organisation).pk,
+            prefix: prefix.to_owned(),
+        };
+        let (items, next) = self.partition_page(&list, limit, cursor).await?;
+        let read: Result<Vec<T>, _> = items.into_iter().map(crate::record::body).collect();
+        Ok((read?, next))
+    }
+
     /// Items of `pk` whose sort key starts with `prefix` (every item of `pk` when it is empty,
     /// which DynamoDB does not take as a prefix), all pages.
     pub(crate) async fn query_partition(

@@ -389,6 +389,17 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// A page of the organisation's groups, by id, from `cursor` on (one `Query`).
+    pub async fn scim_groups_page(
+        &self,
+        organisation: &OrganisationId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<ScimGroup>, Option<String>), StoreError> {
+        self.organisation_page(organisation, keys::SCIM_GROUP_PREFIX, limit, cursor)
+            .await
+    }
+
     /// The organisation's groups: one `Query` of its partition. Call `scim_authorise` first.
     pub async fn scim_groups(
         &self,

@@ -16,6 +16,7 @@ use crate::{
     DynamoTable, StoreError, Write,
     audit::audit_item,
     credentials::login_failures_key,
+    cursor::IndexList,
     keys,
     members::MembershipItem,
     record::{Record, body, key_item, n, s},
@@ -212,6 +213,49 @@ impl DynamoTable {
             }
         }
         Ok(sessions)
+    }
+
+    /// A page of the account's sessions, newest first, from `cursor` on (one `Query`; sessions
+    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`).
+    pub async fn sessions_page(
+        &self,
+        account: &AccountId,
+        now: DateTime<Utc>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<(String, Session)>, Option<String>), StoreError> {
+        let list = IndexList {
+            index: "gsi1",
+            partition: keys::sessions_of(account),
+            pk_prefix: keys::SESSION_PREFIX.to_owned(),
+            sk: keys::SESSION_SK,
+        };
+        let start = cursor.map(|c| list.start_after(c)).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name(list.index)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(list.partition.as_str()))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        let mut sessions = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let stored: SessionItem = body(item)?;
+            if stored.session.lifetime().is_valid(now) {
+                sessions.push((stored.token_hash, stored.session));
+            }
+        }
+        let next = output
+            .last_evaluated_key
+            .as_ref()
+            .map(|key| list.cursor_after(key));
+        Ok((sessions, next))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

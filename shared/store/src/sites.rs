@@ -28,6 +28,17 @@ impl DynamoTable {
             .collect()
     }
 
+    /// A page of the organisation's sites, by id, from `cursor` on (one `Query`).
+    pub async fn sites_page(
+        &self,
+        organisation: &OrganisationId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Site>, Option<String>), StoreError> {
+        self.organisation_page(organisation, keys::SITE_PREFIX, limit, cursor)
+            .await
+    }
+
     /// Creates a site; answers whether its id was free.
     pub async fn add_site(
         &self,

@@ -585,6 +585,8 @@ pub struct Site {
 #[derive(ToSchema, Serialize)]
 pub struct Sites {
     pub items: Vec<Site>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(ToSchema, Serialize)]
@@ -677,6 +679,8 @@ pub struct Key {
 #[derive(ToSchema, Serialize)]
 pub struct Keys {
     pub items: Vec<Key>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// A new key: the secret is shown this once (as `key` and as `token`).
@@ -702,6 +706,8 @@ pub struct ScimGroup {
 #[derive(ToSchema, Serialize)]
 pub struct ScimGroups {
     pub items: Vec<ScimGroup>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(ToSchema, Serialize)]
@@ -792,6 +798,8 @@ pub struct SessionView {
 #[derive(ToSchema, Serialize)]
 pub struct Sessions {
     pub items: Vec<SessionView>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// PUT the image to `upload_url` with `headers`, then confirm with `upload_id`.
