@@ -20,9 +20,9 @@ pub enum Lock {
 /// An organisation's lockout thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockPolicy {
-    /// Failures before the first wait (3 to 20).
+    /// Failures before the first wait (3 to 5).
     pub free_failures: u32,
-    /// The longest wait between attempts, in minutes (1 to 60).
+    /// The longest wait between attempts, in minutes (15 to 60).
     pub max_wait_minutes: u32,
 }
 
@@ -36,8 +36,10 @@ impl Default for LockPolicy {
 }
 
 impl LockPolicy {
-    pub const FREE_FAILURES_RANGE: std::ops::RangeInclusive<u32> = 3..=20;
-    pub const MAX_WAIT_RANGE: std::ops::RangeInclusive<u32> = 1..=60;
+    /// An organisation may lock sooner and longer than the security baseline (5 failures, 15
+    /// minutes at most), never later or shorter.
+    pub const FREE_FAILURES_RANGE: std::ops::RangeInclusive<u32> = 3..=FREE_FAILURES;
+    pub const MAX_WAIT_RANGE: std::ops::RangeInclusive<u32> = MAX_WAIT_MINUTES as u32..=60;
 
     pub fn lock(&self, failures: u32, last: DateTime<Utc>) -> Lock {
         if failures < self.free_failures {

@@ -370,8 +370,17 @@ mod tests {
                 max_wait_minutes: 15
             }
         );
-        let errors = patched(json!({ "lockout": { "free_failures": 1 } })).unwrap_err();
-        assert_eq!(errors.0[0].code, "out_of_range");
+        for looser_or_unusable in [
+            json!({ "free_failures": 1 }),
+            json!({ "free_failures": 6 }),
+            json!({ "max_wait_minutes": 14 }),
+            json!({ "max_wait_minutes": 61 }),
+        ] {
+            let errors = patched(json!({ "lockout": looser_or_unusable })).unwrap_err();
+            assert_eq!(errors.0[0].code, "out_of_range");
+        }
+        let stricter = patched(json!({ "lockout": { "max_wait_minutes": 60 } })).unwrap();
+        assert_eq!(stricter.lockout.max_wait_minutes, 60);
     }
 
     #[test]
