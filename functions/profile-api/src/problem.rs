@@ -60,6 +60,7 @@ pub enum ApiError {
     Stale,
     #[error("If-Match is required")]
     IfMatchRequired,
+    /// Locked for `minutes` more; 0 when only an unlock or a password reset lifts it.
     #[error("locked for {minutes} minutes after failed attempts")]
     LoginLocked { minutes: u64 },
     #[error(transparent)]
@@ -182,6 +183,14 @@ impl IntoResponse for ApiError {
                     "The resource changed since you read it; read it again and retry.".to_owned(),
                     vec![],
                 ),
+                ApiError::LoginLocked { minutes: 0 } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "login_locked_until_unlocked",
+                    "Too many failed attempts: an administrator must unlock your login, or you \
+                     reset your password."
+                        .to_owned(),
+                    vec![],
+                ),
                 ApiError::LoginLocked { .. } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "login_locked",
@@ -227,8 +236,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::LoginLocked { minutes } = &self {
-            let seconds = (minutes.max(&1) * 60).to_string();
+        // A wait has an end to announce; a lock until unlocked has none.
+        if let ApiError::LoginLocked { minutes } = &self
+            && *minutes > 0
+        {
+            let seconds = (minutes * 60).to_string();
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_str(&seconds).expect("digits are a valid header"),
