@@ -443,6 +443,36 @@ async fn a_rename_never_brings_a_deleted_site_back() {
 }
 
 #[tokio::test]
+async fn a_site_stored_before_versions_is_version_0_and_renames_from_there() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let stack = stack().await;
+    let table = stack.table();
+    let organisation = OrganisationId::generate();
+    let key = roster_store::keys::site(&organisation, "legacy");
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .put_item()
+        .table_name(&stack.config.table_name)
+        .item("pk", S(key.pk))
+        .item("sk", S(key.sk))
+        .item("id", S("legacy".to_owned()))
+        .item("name", S("Old".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let (sites, _) = table.sites_page(&organisation, 10, None).await.unwrap();
+    assert_eq!(sites[0].version, 0);
+    let renamed = table
+        .rename_site(&organisation, "legacy", 0, "New")
+        .await
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.version), ("New", 1));
+    assert!(matches!(
+        table.rename_site(&organisation, "legacy", 0, "Lost").await,
+        Err(roster_store::StoreError::Stale)
+    ));
+}
+
+#[tokio::test]
 async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is_gone() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
@@ -472,6 +502,8 @@ async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is
     let deleted = app.delete(&path, &admin).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
     assert_eq!(rename("\"2\"", "Back again").await.unwrap().status(), 404);
+    let again = app.delete(&path, &admin).send().await.unwrap();
+    assert_eq!(again.status(), 404);
 
     let log = app.json("/v1/admin/audit?action=site.", &admin).await;
     let mut actions = roster_e2e::audit_actions(&log);
@@ -1232,9 +1264,21 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
     for _ in 0..2 {
         app.login(&organisation.admin_email, TEST_PASSWORD).await;
     }
-    let mut sessions = paged_ids(&app, "/v1/me/sessions", &admin).await;
-    sessions.dedup();
-    assert_eq!(sessions.len(), 3);
+    let sessions = paged_ids(&app, "/v1/me/sessions", &admin).await;
+    assert_eq!(sessions.len(), 3, "each once: {sessions:?}");
+    // The sessions' cursor is a place in the list, never a key (which holds a token's hash).
+    let first = app.json("/v1/me/sessions?limit=1", &admin).await;
+    let cursor = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        first["next_cursor"].as_str().unwrap(),
+    )
+    .unwrap();
+    let cursor = String::from_utf8(cursor).unwrap();
+    assert!(
+        cursor.ends_with(first["items"][0]["id"].as_str().unwrap()),
+        "{cursor}"
+    );
+    assert!(!cursor.contains(&roster_domain::session::secret_hash(&admin)));
 
     // A cursor belongs to its own list.
     let sites = app.json("/v1/admin/sites?limit=1", &admin).await;

@@ -54,7 +54,7 @@ impl CapturedLogs {
                 let span = line["spans"]
                     .as_array()?
                     .iter()
-                    .find(|span| span["name"] == "request" && span["path"] == path)?
+                    .find(|span| span["name"] == "request" && span["route"] == path)?
                     .clone();
                 Some((span, line["fields"]["status"].clone()))
             })
@@ -75,6 +75,13 @@ async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
     assert_eq!(me.status(), 200);
     let refused = app.get("/v1/me", "not-a-session").send().await.unwrap();
     assert_eq!(refused.status(), 401);
+    let pasted = "reset-token-pasted-into-a-path";
+    let unknown = app
+        .get(&format!("/v1/admin/imports/{pasted}"), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 
     let (span, status) = logs.answered("/v1/me");
     assert_eq!(status, 200);
@@ -85,9 +92,16 @@ async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
         (login["organisation"].as_str(), status),
         (Some(organisation.id.as_str()), json!(200))
     );
+    let (route, status) = logs.answered("/v1/admin/imports/{import}");
+    assert_eq!((&route["method"], status), (&json!("GET"), json!(404)));
     let text = logs.text();
     assert!(text.contains(r#""status":401"#), "{text}");
-    for secret in [token.as_str(), roster_e2e::TEST_PASSWORD, "fields=all"] {
+    for secret in [
+        token.as_str(),
+        roster_e2e::TEST_PASSWORD,
+        "fields=all",
+        pasted,
+    ] {
         assert!(!text.contains(secret), "{secret} is logged");
     }
 }

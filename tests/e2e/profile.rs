@@ -916,6 +916,12 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .await
         .unwrap();
     assert_eq!(stale.status(), 412, "the switch was based on an older read");
+    let nothing = app
+        .patch(&path, &token, "\"2\"", &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nothing.status(), 422);
     let listed: Value = app
         .get("/v1/me/devices", &token)
         .send()

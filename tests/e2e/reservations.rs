@@ -491,7 +491,7 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
             version: 1,
         };
         table
-            .put_device(&organisation, &person, &device)
+            .add_device(&organisation, &person, &device)
             .await
             .unwrap();
         browsers.push((endpoint, device.id));
@@ -582,6 +582,10 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
         .unwrap()
         .unwrap();
     assert!(!device.active, "a 410 marks the device inactive");
+    assert_eq!(
+        device.version, 2,
+        "the mark is a change: a PATCH read before it is stale"
+    );
 
     // A person who switched reminders off gets none.
     booking
@@ -664,7 +668,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         version: 1,
     };
     table
-        .put_device(
+        .add_device(
             &OrganisationId::try_from(booking.organisation_id.as_str()).unwrap(),
             &UserId::try_from(booking.admin_id.as_str()).unwrap(),
             &phone,

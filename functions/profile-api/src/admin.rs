@@ -967,7 +967,7 @@ pub async fn list_sites(
     Ok(Json(json!({ "items": sites, "next_cursor": next_cursor })))
 }
 
-/// `POST /v1/admin/sites` `{name}` -> 201 `{id, name}`: Admin only.
+/// `POST /v1/admin/sites` `{name}` -> 201 `{id, name, version}` with its ETag: Admin only.
 #[utoipa::path(
     post,
     path = "/v1/admin/sites",
@@ -1001,6 +1001,13 @@ pub async fn create_site(
     Ok(with_etag(StatusCode::CREATED, site.version, json!(site)))
 }
 
+/// A site id from a path; one no site could have is a site that is not there.
+fn site_id(id: &str) -> Result<String, ApiError> {
+    SiteId::try_from(id)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::NotFound)
+}
+
 /// `PATCH /v1/admin/sites/{id}` `{name}` with `If-Match`: renames a site (Admin only).
 #[utoipa::path(
     patch,
@@ -1021,9 +1028,7 @@ pub async fn rename_site(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     require_admin(&caller)?;
-    if !site_ids(&state, &caller).await?.contains(&id) {
-        return Err(ApiError::NotFound);
-    }
+    let id = site_id(&id)?;
     let mut fields = Fields::new(&body, &["name"]);
     let name = fields
         .string("name")
@@ -1061,9 +1066,7 @@ pub async fn delete_site(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&caller)?;
-    if !site_ids(&state, &caller).await?.contains(&id) {
-        return Err(ApiError::NotFound);
-    }
+    let id = site_id(&id)?;
     state
         .table
         .delete_site(&caller.organisation.id, &id)

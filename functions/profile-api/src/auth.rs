@@ -523,6 +523,7 @@ pub async fn session_answer(
     mfa: bool,
     reserved_attempt: Option<&str>,
 ) -> Result<Response, ApiError> {
+    roster_bootstrap::record_organisation(&organisation.id);
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -93,7 +93,7 @@ pub async fn register(
     };
     state
         .table
-        .put_device(&m.organisation_id, &m.id, &device)
+        .add_device(&m.organisation_id, &m.id, &device)
         .await?;
     Ok(with_etag(
         StatusCode::CREATED,
@@ -166,6 +166,12 @@ pub async fn update(
         .optional_string("name")
         .and_then(|n| fields.parse("name", || bounded_text(n, 1, 50)));
     let push_enabled = fields.optional_bool("push_enabled");
+    if !fields.has("name") && !fields.has("push_enabled") {
+        // Nothing to change: no new version for the other clients to be stale against.
+        fields
+            .errors
+            .push("name", "required", "give a name or push_enabled to change");
+    }
     fields.finish()?;
     let m = &caller.membership;
     let device = state

@@ -1,6 +1,11 @@
 use std::time::Instant;
 
-use axum::{Router, extract::Request, middleware::Next, response::Response};
+use axum::{
+    Router,
+    extract::{MatchedPath, Request},
+    middleware::Next,
+    response::Response,
+};
 use lambda_http::RequestExt;
 use tracing::Instrument;
 
@@ -30,18 +35,24 @@ pub async fn serve(app: Router) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// Runs each request inside a `request` span (method, path without its query, Lambda request id
-/// when on Lambda, and `organisation` once the caller is known: see `record_organisation`), so
+/// Runs each request inside a `request` span (method, the route it matched, as its template, so
+/// no id or mistaken secret in a path is logged; the Lambda request id when on Lambda; and
+/// `organisation` once the caller is known: see `record_organisation`), so
 /// every log line of the request carries them, and logs one `info` line when it is answered
 /// (status, milliseconds). Nothing of the body, the query or the headers is logged.
 pub async fn log_request(request: Request, next: Next) -> Response {
     let request_id = request
         .lambda_context_ref()
         .map(|context| context.request_id.clone());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str)
+        .to_owned();
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
-        path = %request.uri().path(),
+        route = %route,
         request_id = request_id.as_deref(),
         organisation = tracing::field::Empty,
     );

@@ -1,5 +1,6 @@
-//! Cursors of lists read from an index (`gsi1`, `gsi2`): the last item's index sort key and
-//! partition key, checked to lie in the caller's own list before a query continues from them.
+//! Cursors of lists: for a list kept in an index, the last item's index sort key and table key;
+//! for a list kept in one table partition, the last sort key. Either is checked to lie in the
+//! caller's own list before a query continues from it.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
@@ -32,8 +33,8 @@ impl IndexList {
         URL_SAFE_NO_PAD.encode(json)
     }
 
-    /// The `ExclusiveStartKey` a cursor of this list stands for; a cursor of another
-    /// organisation, or one no list could have made, is refused.
+    /// The `ExclusiveStartKey` a cursor of this list stands for, in the caller's index partition;
+    /// a cursor naming another organisation's items, or one no list could have made, is refused.
     pub fn start_after(&self, cursor: &str) -> Result<Item, StoreError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)

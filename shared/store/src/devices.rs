@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     DynamoTable, StoreError, keys,
     record::{Record, body, key_item},
+    transaction::Condition,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,15 +81,21 @@ impl DynamoTable {
         body(self.update_versioned(&key, expected, fields).await?)
     }
 
-    /// Creates or replaces the device.
-    pub async fn put_device(
+    /// Adds a device under its new id (never over another).
+    pub async fn add_device(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
         device: &Device,
     ) -> Result<(), StoreError> {
-        self.put(Record::new(keys::device(organisation, user, &device.id), device).item())
-            .await
+        let item = Record::new(keys::device(organisation, user, &device.id), device).item();
+        match self.put_if(item, Condition::absent()).await? {
+            true => Ok(()),
+            false => Err(StoreError::Corrupt(format!(
+                "device id {} was taken",
+                device.id
+            ))),
+        }
     }
 
     /// Marks the device inactive (its push service said it is gone), touching nothing else the

@@ -68,7 +68,8 @@ impl DynamoTable {
             pk: keys::directory_partition(organisation),
             prefix: prefix.to_owned(),
         };
-        let (items, next_cursor) = self.partition_page(&list, limit, cursor).await?;
+        // Eventually consistent: a search may miss a name changed a moment ago.
+        let (items, next_cursor) = self.partition_page(&list, limit, cursor, false).await?;
         let mut entries: Vec<DirectoryEntry> = Vec::new();
         for item in items {
             let entry: DirectoryEntry = body(item)?;

@@ -95,13 +95,8 @@ pub fn plate_sentinel(organisation: &OrganisationId, normalised_plate: &str) -> 
     )
 }
 
-/// What every session's partition starts with.
-pub const SESSION_PREFIX: &str = "SESSION#";
-/// The sort key of a session in its partition.
-pub const SESSION_SK: &str = "SESSION";
-
 pub fn session(token_hash: &str) -> Key {
-    key(format!("{SESSION_PREFIX}{token_hash}"), SESSION_SK)
+    key(format!("SESSION#{token_hash}"), "SESSION")
 }
 
 /// `gsi1pk` of an account's sessions (sorted by `gsi1sk` = creation time).

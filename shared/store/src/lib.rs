@@ -219,10 +219,10 @@ impl DynamoTable {
                 .expression_attribute_names(format!("#f{at}"), name)
                 .expression_attribute_values(format!(":f{at}"), value);
         }
+        update = update.expression_attribute_values(":expected", record::n(expected));
         let condition = if expected == 0 {
-            "attribute_exists(pk) AND attribute_not_exists(#version)"
+            "attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :expected)"
         } else {
-            update = update.expression_attribute_values(":expected", record::n(expected));
             "attribute_exists(pk) AND #version = :expected"
         };
         let expression = match sets.is_empty() {

@@ -114,28 +114,33 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Up to `limit` items of `list` from after `cursor` (one consistent `Query`), with the
-    /// cursor after the last one when more may follow.
+    /// Up to `limit` items of `list` from after `cursor` (one `Query`, strongly consistent when
+    /// `consistent`), with the cursor after the last one when more may follow.
     pub(crate) async fn partition_page(
         &self,
         list: &crate::cursor::PartitionList,
         limit: i32,
         cursor: Option<&str>,
+        consistent: bool,
     ) -> Result<(Vec<crate::record::Item>, Option<String>), StoreError> {
         let start = cursor.map(|c| list.start_after(c)).transpose()?;
-        let output = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(list.pk.as_str()))
-            .expression_attribute_values(":prefix", s(list.prefix.as_str()))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .set_exclusive_start_key(start);
+        // DynamoDB takes no empty prefix for begins_with.
+        query = if list.prefix.is_empty() {
+            query.key_condition_expression("pk = :pk")
+        } else {
+            query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(list.prefix.as_str()))
+        };
+        let output = query.send().await.map_err(StoreError::unavailable)?;
         let next = output
             .last_evaluated_key
             .as_ref()
@@ -156,7 +161,7 @@ impl DynamoTable {
             pk: crate::keys::organisation(organisation).pk,
             prefix: prefix.to_owned(),
         };
-        let (items, next) = self.partition_page(&list, limit, cursor).await?;
+        let (items, next) = self.partition_page(&list, limit, cursor, true).await?;
         let read: Result<Vec<T>, _> = items.into_iter().map(crate::record::body).collect();
         Ok((read?, next))
     }

@@ -2,6 +2,7 @@
 //! membership, organisation) in two calls: `GetItem` of the session, `BatchGetItem` of the rest.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use roster_domain::{
     audit::AuditEntry,
@@ -16,7 +17,6 @@ use crate::{
     DynamoTable, StoreError, Write,
     audit::audit_item,
     credentials::login_failures_key,
-    cursor::IndexList,
     keys,
     members::MembershipItem,
     record::{Record, body, key_item, n, s},
@@ -83,6 +83,16 @@ struct SessionItem {
     #[serde(flatten)]
     session: Session,
     token_hash: String,
+}
+
+/// The place in a session list a cursor names (`<created>#<session id>`).
+fn session_list_place(cursor: &str) -> Result<String, StoreError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|place| place.len() <= 128 && place.contains('#'))
+        .ok_or(StoreError::InvalidCursor)
 }
 
 impl DynamoTable {
@@ -215,8 +225,10 @@ impl DynamoTable {
         Ok(sessions)
     }
 
-    /// A page of the account's sessions, newest first, from `cursor` on (one `Query`; sessions
-    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`).
+    /// A page of the account's sessions, newest first, after `cursor` (one `Query`; sessions
+    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`). The
+    /// cursor is the last session's place in the list (creation time and session id), never
+    /// its key, which holds the token's hash.
     pub async fn sessions_page(
         &self,
         account: &AccountId,
@@ -224,28 +236,25 @@ impl DynamoTable {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<(Vec<(String, Session)>, Option<String>), StoreError> {
-        let list = IndexList {
-            index: "gsi1",
-            partition: keys::sessions_of(account),
-            pk_prefix: keys::SESSION_PREFIX.to_owned(),
-            sk: keys::SESSION_SK,
-        };
-        let start = cursor.map(|c| list.start_after(c)).transpose()?;
-        let output = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.name)
-            .index_name(list.index)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(list.partition.as_str()))
+            .index_name("gsi1")
+            .expression_attribute_values(":pk", s(keys::sessions_of(account)))
             .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .limit(limit);
+        query = match cursor {
+            None => query.key_condition_expression("gsi1pk = :pk"),
+            Some(cursor) => query
+                .key_condition_expression("gsi1pk = :pk AND gsi1sk < :after")
+                .expression_attribute_values(":after", s(session_list_place(cursor)?)),
+        };
+        let output = query.send().await.map_err(StoreError::unavailable)?;
         let mut sessions = Vec::new();
+        let mut last_place = None;
         for item in output.items.unwrap_or_default() {
+            last_place = item.get("gsi1sk").and_then(|v| v.as_s().ok()).cloned();
             let stored: SessionItem = body(item)?;
             if stored.session.lifetime().is_valid(now) {
                 sessions.push((stored.token_hash, stored.session));
@@ -253,8 +262,8 @@ impl DynamoTable {
         }
         let next = output
             .last_evaluated_key
-            .as_ref()
-            .map(|key| list.cursor_after(key));
+            .and(last_place)
+            .map(|place| URL_SAFE_NO_PAD.encode(place));
         Ok((sessions, next))
     }
 

@@ -68,18 +68,22 @@ impl DynamoTable {
         )
     }
 
+    /// Deletes a site; `NotFound` when there is none.
     pub async fn delete_site(
         &self,
         organisation: &OrganisationId,
         site: &str,
     ) -> Result<(), StoreError> {
-        self.client
+        let deleted = self
+            .client
             .delete_item()
             .table_name(&self.name)
             .set_key(Some(key_item(&keys::site(organisation, site))))
+            .condition_expression("attribute_exists(pk)")
             .send()
-            .await
+            .await;
+        crate::conditional(deleted)?
             .map(|_| ())
-            .map_err(StoreError::unavailable)
+            .ok_or(StoreError::NotFound)
     }
 }
