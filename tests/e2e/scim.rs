@@ -353,6 +353,41 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
 }
 
 #[tokio::test]
+async fn the_old_address_is_told_when_the_identity_provider_moves_a_login_email() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (old, new) = (
+        roster_e2e::unique_email("moved-from"),
+        roster_e2e::unique_email("moved-to"),
+    );
+    let (status, created) = scim
+        .send("POST", "/Users", Some(entra_user(&old, "M-1")))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let path = format!("/Users/{}", created["id"].as_str().unwrap());
+    let (status, _) = scim
+        .patch(
+            &path,
+            json!([{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": new }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let told = stack().await.emails_to(&old).await;
+    let told = told.last().expect("the old address is told");
+    assert!(told["raw"].as_str().unwrap().contains(&new), "{told}");
+
+    // A change of letter case only moves nothing worth telling.
+    let before = stack().await.emails_to(&new).await.len();
+    let (status, _) = scim
+        .patch(
+            &path,
+            json!([{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": new.to_uppercase() }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(stack().await.emails_to(&new).await.len(), before);
+}
+
+#[tokio::test]
 async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let email = roster_e2e::unique_email("grace");

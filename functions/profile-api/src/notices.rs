@@ -23,33 +23,18 @@ pub async fn tell_caller(state: &AppState, caller: &Caller, account: &Account, n
     }
 }
 
-/// Tells the login email that `change` moves it (to the membership's email, if the account had
-/// none), so that a login cannot move quietly: a hijacked session, or an administrator's mistake.
-/// A change of letter case only is not worth a notice.
+/// Tells the login email that `change` moves it (see `EmailChange::moved_from`).
 pub async fn tell_old_address(
     state: &AppState,
     before: &roster_domain::membership::Membership,
     change: &roster_store::EmailChange,
 ) {
-    let Some(old) = change
-        .account
-        .email
-        .as_ref()
-        .or(before.profile.email.as_ref())
-    else {
-        return;
-    };
-    if old.normalised() == change.email.normalised() {
-        return;
+    if let Some(old) = change.moved_from(before) {
+        state
+            .mailer
+            .tell_login_moved(before, old, &change.email)
+            .await;
     }
-    let notice = Notice::EmailChanged {
-        new_email: change.email.display().to_owned(),
-    };
-    let language = before.preferences.language;
-    state
-        .mailer
-        .notify(old.display(), language, &before.profile.first_name, &notice)
-        .await;
 }
 
 /// Tells the person behind `account` outside any session.

@@ -22,6 +22,7 @@ use roster_domain::{
     audit::{Actor, AuditEntry},
     scim::{ScimProblem, ScimType, resource::etag},
 };
+use roster_notify::SesMailer;
 use roster_store::{DynamoTable, ScimClaim};
 use serde_json::Value;
 
@@ -33,9 +34,11 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct ScimState {
     pub table: DynamoTable,
+    /// Tells people whose login email a client moves.
+    pub mailer: SesMailer,
 }
 
-pub fn router(table: DynamoTable) -> Router {
+pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
     Router::new()
         .route(
             "/scim/v2/Users",
@@ -75,7 +78,7 @@ pub fn router(table: DynamoTable) -> Router {
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
-        .with_state(ScimState { table })
+        .with_state(ScimState { table, mailer })
 }
 
 /// The request's SCIM token claim (checked by the store call that uses it); 401 without one.

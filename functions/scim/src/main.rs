@@ -1,6 +1,7 @@
-//! Composition root of the SCIM function: logs, the table, serve.
+//! Composition root of the SCIM function: logs, the table, the mailer, serve.
 
-use roster_bootstrap::required_env;
+use roster_bootstrap::{optional_env, required_env};
+use roster_notify::SesMailer;
 use roster_store::DynamoTable;
 
 #[tokio::main]
@@ -11,6 +12,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         aws_sdk_dynamodb::Client::new(&aws),
         required_env("ROSTER_TABLE_NAME")?,
     );
-    roster_bootstrap::serve(scim::router(table)).await?;
+    let mailer = SesMailer::new(
+        aws_sdk_sesv2::Client::new(&aws),
+        required_env("ROSTER_SENDER_ADDRESS")?,
+        optional_env("ROSTER_SES_CONFIGURATION_SET"),
+    );
+    roster_bootstrap::serve(scim::router(table, mailer)).await?;
     Ok(())
 }

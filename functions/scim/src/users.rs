@@ -222,6 +222,14 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
     table
         .update_membership(before, after, email_change.as_ref())
         .await?;
+    if let Some(change) = &email_change
+        && let Some(old) = change.moved_from(before)
+    {
+        state
+            .mailer
+            .tell_login_moved(before, old, &change.email)
+            .await;
+    }
     if before.is_active() && !after.is_active() {
         table
             .end_sessions_in(&after.account_id, &after.organisation_id, Utc::now())

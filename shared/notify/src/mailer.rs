@@ -154,6 +154,22 @@ impl SesMailer {
 
     /// Sends a notice; a failure is logged, never the caller's failure (the change it reports
     /// has already happened).
+    /// Tells the person `before` shows, at the `old` address their login moves away from, that
+    /// it moves to `new`.
+    pub async fn tell_login_moved(
+        &self,
+        before: &roster_domain::membership::Membership,
+        old: &roster_domain::profile::Email,
+        new: &roster_domain::profile::Email,
+    ) {
+        let notice = Notice::EmailChanged {
+            new_email: new.display().to_owned(),
+        };
+        let language = before.preferences.language;
+        self.notify(old.display(), language, &before.profile.first_name, &notice)
+            .await;
+    }
+
     pub async fn notify(&self, to: &str, language: Language, first_name: &str, notice: &Notice) {
         if let Err(error) = self
             .send(&Email::notice(to, language, first_name, notice))

@@ -86,6 +86,20 @@ pub struct EmailChange {
     pub email: Email,
 }
 
+impl EmailChange {
+    /// The address the login moves away from (the account's, else the one `before` showed),
+    /// unless the change is only one of letter case: the address to tell, so that a login
+    /// cannot move quietly (a hijacked session, an identity provider's or an administrator's
+    /// mistake).
+    pub fn moved_from<'a>(&'a self, before: &'a Membership) -> Option<&'a Email> {
+        self.account
+            .email
+            .as_ref()
+            .or(before.profile.email.as_ref())
+            .filter(|old| old.normalised() != self.email.normalised())
+    }
+}
+
 fn directory_terms(membership: &Membership) -> BTreeSet<String> {
     if !membership.is_listed() {
         return BTreeSet::new();

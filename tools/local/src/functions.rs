@@ -82,10 +82,14 @@ impl Functions {
                 profile_api_config,
                 clock,
             )),
-            scim: scim::router(roster_store::DynamoTable::new(
-                clients.dynamodb.clone(),
-                config.table_name.clone(),
-            )),
+            scim: scim::router(
+                roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
+                roster_notify::SesMailer::new(
+                    clients.ses.clone(),
+                    &config.sender_address,
+                    Some(config.ses_configuration_set.clone()),
+                ),
+            ),
             importer: csv_import::Importer::new(
                 clients.s3.clone(),
                 roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
