@@ -992,6 +992,60 @@ async fn an_unfiltered_user_list_pages_by_cursor_and_never_reads_the_whole_organ
 }
 
 #[tokio::test]
+async fn an_unfiltered_group_list_reads_only_the_page_it_answers() {
+    let (scim, counter) = Provisioner::counted().await;
+    let create = |n: usize| {
+        let scim = &scim;
+        async move {
+            let group = json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": format!("Team {n}"),
+            });
+            let (status, created) = scim.send("POST", "/Groups", Some(group)).await;
+            assert_eq!(status, 201, "{created}");
+            created["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(create(n).await);
+    }
+    ids.sort();
+
+    let (_, second) = scim.send("GET", "/Groups?startIndex=2&count=1", None).await;
+    assert_eq!(
+        (&second["totalResults"], &second["itemsPerPage"]),
+        (&json!(3), &json!(1))
+    );
+    assert_eq!(listed_ids(&second), [ids[1].clone()], "by id");
+    let (_, first) = scim.send("GET", "/Groups?cursor=&count=2", None).await;
+    let next = first["nextCursor"].as_str().expect("a next page");
+    let (_, rest) = scim
+        .send("GET", &format!("/Groups?cursor={next}&count=2"), None)
+        .await;
+    assert_eq!([listed_ids(&first), listed_ids(&rest)].concat(), ids);
+
+    // Beyond 1,000 groups: a cursor's first page, and startIndex is refused.
+    let more: Vec<String> = futures::stream::iter(3..1_003)
+        .map(create)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    ids.extend(more);
+    counter.reset();
+    let (status, page) = scim.send("GET", "/Groups?count=50", None).await;
+    assert_eq!(status, 200);
+    assert!(counter.count() <= 4, "{} DynamoDB calls", counter.count());
+    assert_eq!(page["itemsPerPage"], 50);
+    assert!(page["nextCursor"].is_string() && page.get("totalResults").is_none());
+    let (status, refused) = scim.send("GET", "/Groups?startIndex=1", None).await;
+    assert_eq!(
+        (status, refused["scimType"].as_str()),
+        (400, Some("tooMany"))
+    );
+}
+
+#[tokio::test]
 async fn discovery_describes_what_roster_serves() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (status, config) = scim.send("GET", "/ServiceProviderConfig", None).await;

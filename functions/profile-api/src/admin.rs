@@ -952,7 +952,7 @@ pub async fn patch_organisation(
     summary = "List the organisation's sites",
     security(("session" = [])),
     params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of the sites, by id.", body = crate::openapi::Sites))
+    responses((status = 200, description = "A page of the sites, by id.", body = crate::openapi::Sites), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list_sites(
     State(state): State<AppState>,

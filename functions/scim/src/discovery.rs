@@ -44,7 +44,7 @@ pub async fn service_provider_config(
         "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
-        // RFC 9865. No default method: an unfiltered /Users of more than INDEXED_USERS pages by
+        // RFC 9865. No default method: an unfiltered list of more than INDEXED_RESOURCES pages by
         // cursor unless it asks for startIndex.
         "pagination": {
             "cursor": true,

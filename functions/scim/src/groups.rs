@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
-    list::{ListParams, Matched},
+    list::{INDEXED_RESOURCES, ListParams, Matched, too_many},
     scim_json, writer,
 };
 
@@ -142,35 +142,64 @@ pub async fn matching(
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;
-    let groups = match &filter {
-        None => {
-            table.scim_authorise(claim).await?;
-            table.scim_groups(claim.organisation()).await?
-        }
-        Some(filter) => {
-            let (attribute, value) = filter
-                .required_equality(KIND)
-                .ok_or_else(unsupported_filter)?;
-            let found = match attribute.as_str() {
-                "id" => table.scim_group(claim, &value).await?,
-                "displayName" => {
-                    table
-                        .scim_group_named(claim, &value.trim().to_lowercase())
-                        .await?
-                }
-                _ => return Err(unsupported_filter()),
-            };
-            found.into_iter().collect()
-        }
-    };
-    Ok(Matched::All(
+    let render = |groups: Vec<ScimGroup>| -> Vec<Value> {
         groups
             .iter()
             .map(|g| resource(base, g))
             .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
             .map(|r| projection.apply(r))
-            .collect(),
-    ))
+            .collect()
+    };
+    let Some(filter) = &filter else {
+        // Unfiltered: counted by keys, and only the page asked for is read (groups can be large).
+        table.scim_authorise(claim).await?;
+        let organisation = claim.organisation();
+        let count = params.count as i32;
+        if let Some(cursor) = params.cursor.as_deref() {
+            let start = Some(cursor).filter(|c| !c.is_empty());
+            let (groups, next_cursor) = table.scim_groups_page(organisation, count, start).await?;
+            return Ok(Matched::Page {
+                resources: render(groups),
+                next_cursor,
+            });
+        }
+        let Some(keys) = table
+            .scim_group_keys_within(organisation, INDEXED_RESOURCES)
+            .await?
+        else {
+            if params.index_asked {
+                return Err(too_many(KIND));
+            }
+            let (groups, next_cursor) = table.scim_groups_page(organisation, count, None).await?;
+            return Ok(Matched::Page {
+                resources: render(groups),
+                next_cursor,
+            });
+        };
+        let page: Vec<_> = keys
+            .iter()
+            .skip(params.start_index - 1)
+            .take(params.count)
+            .cloned()
+            .collect();
+        return Ok(Matched::Indexed {
+            total: keys.len(),
+            resources: render(table.scim_groups_at(&page).await?),
+        });
+    };
+    let (attribute, value) = filter
+        .required_equality(KIND)
+        .ok_or_else(unsupported_filter)?;
+    let found = match attribute.as_str() {
+        "id" => table.scim_group(claim, &value).await?,
+        "displayName" => {
+            table
+                .scim_group_named(claim, &value.trim().to_lowercase())
+                .await?
+        }
+        _ => return Err(unsupported_filter()),
+    };
+    Ok(Matched::All(render(found.into_iter().collect())))
 }
 
 async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGroup, ScimError> {

@@ -24,9 +24,9 @@ use crate::{BaseUrl, Claim, ScimError, ScimState, groups, json_body, scim_json, 
 /// Most resources in one answer (`ServiceProviderConfig.filter.maxResults`).
 pub const MAX_RESULTS: usize = 200;
 
-/// Most SCIM users an unfiltered list pages by `startIndex`; beyond, it pages by `cursor`
-/// (RFC 9865), so no request reads more than this many.
-pub const INDEXED_USERS: usize = 1_000;
+/// Most Users (or Groups) an unfiltered list pages by `startIndex`; beyond, it pages by
+/// `cursor` (RFC 9865), so no request reads more than this many.
+pub const INDEXED_RESOURCES: usize = 1_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -45,6 +45,11 @@ pub struct ListParams {
 /// What a list found: every match (paged here by `startIndex`), or one page of a cursor.
 pub enum Matched {
     All(Vec<Value>),
+    /// The page `startIndex` and `count` ask for, read alone, of `total` resources.
+    Indexed {
+        total: usize,
+        resources: Vec<Value>,
+    },
     Page {
         resources: Vec<Value>,
         next_cursor: Option<String>,
@@ -170,14 +175,10 @@ pub fn respond(matched: Matched, params: &ListParams) -> Result<Response, ScimEr
                 .skip(params.start_index - 1)
                 .take(params.count)
                 .collect();
-            let body = json!({
-                "schemas": [LIST_RESPONSE],
-                "totalResults": total,
-                "startIndex": params.start_index,
-                "itemsPerPage": page.len(),
-                "Resources": page,
-            });
-            return Ok(scim_json(StatusCode::OK, body, None));
+            return Ok(indexed_page(total, page, params));
+        }
+        (Matched::Indexed { total, resources }, _) => {
+            return Ok(indexed_page(total, resources, params));
         }
         (Matched::All(resources), Some(cursor)) => {
             let offset = match cursor.as_str() {
@@ -212,6 +213,17 @@ pub fn respond(matched: Matched, params: &ListParams) -> Result<Response, ScimEr
     Ok(scim_json(StatusCode::OK, body, None))
 }
 
+fn indexed_page(total: usize, page: Vec<Value>, params: &ListParams) -> Response {
+    let body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": params.start_index,
+        "itemsPerPage": page.len(),
+        "Resources": page,
+    });
+    scim_json(StatusCode::OK, body, None)
+}
+
 pub fn invalid_cursor() -> ScimError {
     ScimError::Problem(ScimProblem::new(
         ScimType::InvalidCursor,
@@ -220,12 +232,16 @@ pub fn invalid_cursor() -> ScimError {
 }
 
 /// The answer to index paging over more users than it reads.
-pub fn too_many_users() -> ScimError {
+pub fn too_many(kind: ResourceKind) -> ScimError {
+    let endpoint = match kind {
+        ResourceKind::User => "Users",
+        ResourceKind::Group => "Groups",
+    };
     ScimError::Problem(ScimProblem::new(
         ScimType::TooMany,
         format!(
-            "the organisation has more than {INDEXED_USERS} SCIM users: page GET /Users with \
-             cursor (RFC 9865; empty for the first page), or filter"
+            "the organisation has more than {INDEXED_RESOURCES} SCIM {endpoint}: page \
+             GET /{endpoint} with cursor (RFC 9865; empty for the first page), or filter"
         ),
     ))
 }
@@ -297,6 +313,8 @@ pub async fn search_all(
     let whole = ListParams {
         cursor: None,
         index_asked: true,
+        start_index: 1,
+        count: INDEXED_RESOURCES,
         ..params.clone()
     };
     let mut resources = Vec::new();
@@ -312,8 +330,13 @@ pub async fn search_all(
         }
         understood = true;
         match matching(kind, &state, &claim, &base, &params).await? {
-            Matched::All(found) => resources.extend(found),
-            Matched::Page { .. } => return Err(too_many_users()),
+            Matched::All(found)
+            | Matched::Indexed {
+                resources: found, ..
+            } => {
+                resources.extend(found);
+            }
+            Matched::Page { .. } => return Err(too_many(kind)),
         }
     }
     if !understood {

@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
-    list::{INDEXED_USERS, ListParams, Matched, too_many_users},
+    list::{INDEXED_RESOURCES, ListParams, Matched, too_many},
     scim_json, writer,
 };
 
@@ -97,12 +97,12 @@ pub async fn matching(
                     .await?
             }
             None => match table
-                .scim_members_within(organisation, INDEXED_USERS, params.count)
+                .scim_members_within(organisation, INDEXED_RESOURCES, params.count)
                 .await?
             {
                 ScimMembers::All(members) => return Ok(Matched::All(render(members))),
                 ScimMembers::FirstPage { .. } if params.index_asked => {
-                    return Err(too_many_users());
+                    return Err(too_many(KIND));
                 }
                 ScimMembers::FirstPage {
                     members,

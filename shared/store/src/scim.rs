@@ -400,19 +400,51 @@ impl DynamoTable {
             .await
     }
 
-    /// The organisation's groups: one `Query` of its partition. Call `scim_authorise` first.
-    pub async fn scim_groups(
+    /// The keys of the organisation's groups, by id, when there are at most `window`; `None`
+    /// when there are more. Reads keys only (a `Query` per MB of them, one for thousands), so
+    /// large groups are never read to be counted. Call `scim_authorise` first.
+    pub async fn scim_group_keys_within(
         &self,
         organisation: &OrganisationId,
-    ) -> Result<Vec<ScimGroup>, StoreError> {
-        self.query_partition(
-            &keys::organisation(organisation).pk,
-            keys::SCIM_GROUP_PREFIX,
-        )
-        .await?
-        .into_iter()
-        .map(body)
-        .collect()
+        window: usize,
+    ) -> Result<Option<Vec<Key>>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::organisation(organisation).pk))
+            .expression_attribute_values(":prefix", s(keys::SCIM_GROUP_PREFIX))
+            .projection_expression("pk, sk")
+            .consistent_read(true);
+        let (items, more) = self.query_up_to(query, Some(window)).await?;
+        if more {
+            return Ok(None);
+        }
+        Ok(Some(
+            items
+                .iter()
+                .filter_map(|item| {
+                    let part = |name: &str| item.get(name)?.as_s().ok().cloned();
+                    Some(Key {
+                        pk: part("pk")?,
+                        sk: part("sk")?,
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    /// The groups at `keys` (a `BatchGetItem` per 100), by id; gone ones are left out.
+    pub async fn scim_groups_at(&self, keys: &[Key]) -> Result<Vec<ScimGroup>, StoreError> {
+        let mut groups: Vec<ScimGroup> = self
+            .batch_get(keys)
+            .await?
+            .into_iter()
+            .map(body)
+            .collect::<Result<_, _>>()?;
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(groups)
     }
 
     /// The organisation's SCIM users among `ids` (see `memberships_by_id`; people not
