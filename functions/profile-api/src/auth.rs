@@ -109,8 +109,9 @@ fn source_address(parts: &Parts) -> Option<String> {
 pub enum Gate {
     /// Open, with the failures counted before this attempt.
     Open { failures: u32 },
-    /// Locked for this many more minutes (the attempt stays counted).
-    Locked { minutes: u64 },
+    /// Locked for this many more minutes, or (`None`) until an unlock or a reset; the attempt
+    /// stays counted.
+    Locked { minutes: Option<u64> },
 }
 
 /// The failures counted for a login name and, when known, its source address.
@@ -162,7 +163,7 @@ pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
     }
     if lock_now.blocks(now) {
         return Gate::Locked {
-            minutes: lock_now.minutes_from(now),
+            minutes: lock_now.remaining(now),
         };
     }
     Gate::Open {
@@ -241,7 +242,7 @@ pub async fn reauthenticate(
     summary = "Log in with email or organisation and username",
     security(()),
     request_body = crate::openapi::LoginRequest,
-    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "Wrong credentials (the same for an unknown person)"), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 429, description = "Locked after failed attempts (Retry-After says how long)."))
+    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "Wrong credentials (the same for an unknown person)"), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 429, description = "Locked after failed attempts: `login_locked` with Retry-After saying how long, or `login_locked_until_unlocked` (no Retry-After) after 100."))
 )]
 pub async fn login(
     State(state): State<AppState>,

@@ -60,9 +60,9 @@ pub enum ApiError {
     Stale,
     #[error("If-Match is required")]
     IfMatchRequired,
-    /// Locked for `minutes` more; 0 when only an unlock or a password reset lifts it.
-    #[error("locked for {minutes} minutes after failed attempts")]
-    LoginLocked { minutes: u64 },
+    /// Locked for `minutes` more; `None` when only an unlock or a password reset lifts it.
+    #[error("locked after failed attempts ({minutes:?} minutes)")]
+    LoginLocked { minutes: Option<u64> },
     #[error(transparent)]
     Store(StoreError),
     #[error("{0}")]
@@ -183,7 +183,7 @@ impl IntoResponse for ApiError {
                     "The resource changed since you read it; read it again and retry.".to_owned(),
                     vec![],
                 ),
-                ApiError::LoginLocked { minutes: 0 } => (
+                ApiError::LoginLocked { minutes: None } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "login_locked_until_unlocked",
                     "Too many failed attempts: an administrator must unlock your login, or you \
@@ -237,8 +237,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         // A wait has an end to announce; a lock until unlocked has none.
-        if let ApiError::LoginLocked { minutes } = &self
-            && *minutes > 0
+        if let ApiError::LoginLocked {
+            minutes: Some(minutes),
+        } = &self
         {
             let seconds = (minutes * 60).to_string();
             response.headers_mut().insert(

@@ -170,6 +170,13 @@ pub async fn matching(
             if params.index_asked {
                 return Err(too_many(KIND));
             }
+            if count == 0 {
+                // Nothing asked for: the first page is still ahead.
+                return Ok(Matched::Page {
+                    resources: vec![],
+                    next_cursor: Some(String::new()),
+                });
+            }
             let (groups, next_cursor) = table.scim_groups_page(organisation, count, None).await?;
             return Ok(Matched::Page {
                 resources: render(groups),

@@ -104,6 +104,8 @@ pub async fn matching(
                 ScimMembers::FirstPage { .. } if params.index_asked => {
                     return Err(too_many(KIND));
                 }
+                // Nothing asked for: the first page is still ahead.
+                ScimMembers::FirstPage { .. } if params.count == 0 => (vec![], Some(String::new())),
                 ScimMembers::FirstPage {
                     members,
                     next_cursor,

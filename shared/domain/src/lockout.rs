@@ -41,21 +41,34 @@ impl LockPolicy {
     pub const FREE_FAILURES_RANGE: std::ops::RangeInclusive<u32> = 3..=FREE_FAILURES;
     pub const MAX_WAIT_RANGE: std::ops::RangeInclusive<u32> = MAX_WAIT_MINUTES as u32..=60;
 
+    /// The policy within today's bounds: one saved under looser bounds locks as the baseline
+    /// does.
+    fn bounded(&self) -> Self {
+        let clamp = |value: u32, range: &std::ops::RangeInclusive<u32>| {
+            value.clamp(*range.start(), *range.end())
+        };
+        Self {
+            free_failures: clamp(self.free_failures, &Self::FREE_FAILURES_RANGE),
+            max_wait_minutes: clamp(self.max_wait_minutes, &Self::MAX_WAIT_RANGE),
+        }
+    }
+
     pub fn lock(&self, failures: u32, last: DateTime<Utc>) -> Lock {
-        if failures < self.free_failures {
+        let policy = self.bounded();
+        if failures < policy.free_failures {
             Lock::Open
         } else if failures >= MAX_FAILURES {
             Lock::Indefinite
         } else {
-            let doublings = (failures - self.free_failures).min(10);
-            let minutes = (1i64 << doublings).min(i64::from(self.max_wait_minutes));
+            let doublings = (failures - policy.free_failures).min(10);
+            let minutes = (1i64 << doublings).min(i64::from(policy.max_wait_minutes));
             Lock::Until(last + Duration::minutes(minutes))
         }
     }
 
     /// Whether this failure is the one that locks (the person is told then).
     pub fn locks_now(&self, failures: u32) -> bool {
-        failures == self.free_failures || failures == MAX_FAILURES
+        failures == self.bounded().free_failures || failures == MAX_FAILURES
     }
 }
 
@@ -85,11 +98,20 @@ impl Lock {
         }
     }
 
-    /// The wait a person is told about, in whole minutes (0 for indefinite).
+    /// The wait a person is told about, in whole minutes rounded up (0 for indefinite).
     pub fn minutes_from(self, now: DateTime<Utc>) -> u64 {
         match self {
-            Lock::Until(until) => ((until - now).num_seconds().max(0) as u64).div_ceil(60),
+            Lock::Until(until) => ((until - now).num_milliseconds().max(0) as u64).div_ceil(60_000),
             Lock::Open | Lock::Indefinite => 0,
+        }
+    }
+
+    /// What is left of a lock that blocks at `now`: whole minutes of a wait (at least 1), or
+    /// `None` when only an unlock or a password reset lifts it.
+    pub fn remaining(self, now: DateTime<Utc>) -> Option<u64> {
+        match self {
+            Lock::Indefinite => None,
+            wait => Some(wait.minutes_from(now).max(1)),
         }
     }
 }
@@ -157,5 +179,25 @@ mod tests {
         assert!(lock.blocks(t0() + Duration::seconds(59)));
         assert!(!lock.blocks(t0() + Duration::seconds(60)));
         assert_eq!(lock.minutes_from(t0()), 1);
+    }
+
+    #[test]
+    fn the_last_second_of_a_wait_is_still_a_wait_and_only_the_hard_lock_has_no_end() {
+        let almost_over = Lock::Until(t0() + Duration::milliseconds(400));
+        assert_eq!(almost_over.remaining(t0()), Some(1));
+        assert_eq!(lock(MAX_FAILURES, t0()).remaining(t0()), None);
+    }
+
+    #[test]
+    fn a_policy_saved_under_looser_bounds_locks_as_the_baseline() {
+        let loose = LockPolicy {
+            free_failures: 20,
+            max_wait_minutes: 1,
+        };
+        assert!(loose.locks_now(FREE_FAILURES));
+        assert_eq!(
+            loose.lock(FREE_FAILURES + 4, t0()),
+            Lock::Until(t0() + Duration::minutes(MAX_WAIT_MINUTES))
+        );
     }
 }

@@ -152,8 +152,6 @@ impl SesMailer {
             })
     }
 
-    /// Sends a notice; a failure is logged, never the caller's failure (the change it reports
-    /// has already happened).
     /// Tells the person `before` shows, at the `old` address their login moves away from, that
     /// it moves to `new`.
     pub async fn tell_login_moved(
@@ -170,6 +168,8 @@ impl SesMailer {
             .await;
     }
 
+    /// Sends a notice; a failure is logged, never the caller's failure (the change it reports
+    /// has already happened).
     pub async fn notify(&self, to: &str, language: Language, first_name: &str, notice: &Notice) {
         if let Err(error) = self
             .send(&Email::notice(to, language, first_name, notice))

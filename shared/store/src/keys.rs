@@ -228,6 +228,17 @@ pub fn scim_group(organisation: &OrganisationId, group: &str) -> Key {
     )
 }
 
+/// A small item per SCIM group, written and deleted with it, so the groups can be counted
+/// without reading them (a group holds its members).
+pub const SCIM_GROUP_MARKER_PREFIX: &str = "SCIM_GROUP_KEY#";
+
+pub fn scim_group_marker(organisation: &OrganisationId, group: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("{SCIM_GROUP_MARKER_PREFIX}{group}"),
+    )
+}
+
 /// Uniqueness of a SCIM group's `displayName` in an organisation (lowercased).
 pub fn scim_group_name_sentinel(organisation: &OrganisationId, name_key: &str) -> Key {
     key(

@@ -683,4 +683,28 @@ mod tests {
         assert_eq!((key(&added, "gsi2pk"), key(&added, "gsi2sk")), (None, None));
         assert!(key(&added, "gsi1pk").is_some());
     }
+
+    #[test]
+    fn a_moved_login_tells_the_address_it_leaves_but_not_a_change_of_letter_case() {
+        let email = |e: &str| Email::try_from(e).unwrap();
+        let mut before = person(false);
+        before.profile.email = Some(email("ada@old.example"));
+        let change = |account_email: Option<&str>, new: &str| EmailChange {
+            account: Account::new(account_email.map(email), None),
+            email: email(new),
+        };
+        let moved = change(Some("login@old.example"), "ada@new.example");
+        assert_eq!(
+            moved.moved_from(&before).map(Email::normalised),
+            Some("login@old.example"),
+            "the login email, not the profile's"
+        );
+        let no_login = change(None, "ada@new.example");
+        assert_eq!(
+            no_login.moved_from(&before).map(Email::normalised),
+            Some("ada@old.example")
+        );
+        let case_only = change(Some("Ada@New.example"), "ada@new.example");
+        assert_eq!(case_only.moved_from(&before), None);
+    }
 }

@@ -27,7 +27,9 @@ impl DynamoTable {
     }
 
     /// Consistent reads of `keys`, one `BatchGetItem` per 100, in no particular order. Keys that
-    /// DynamoDB leaves unprocessed (throttling) make it an error, never a silently short answer.
+    /// DynamoDB leaves unprocessed (throttling, or an answer past 16 MB) are asked for again
+    /// while each round makes progress; a round that reads nothing makes it an error, never a
+    /// silently short answer.
     pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
@@ -35,32 +37,32 @@ impl DynamoTable {
             for key in chunk {
                 request = request.keys(key_item(key));
             }
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(
-                    &self.name,
-                    request.build().map_err(StoreError::unavailable)?,
-                )
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
-            if output
-                .unprocessed_keys
-                .as_ref()
-                .is_some_and(|keys| !keys.is_empty())
-            {
-                return Err(StoreError::Unavailable(
-                    "DynamoDB left keys unprocessed (throttled)".into(),
-                ));
-            }
-            items.extend(
-                output
+            let mut pending = Some(request.build().map_err(StoreError::unavailable)?);
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.name, request)
+                    .send()
+                    .await
+                    .map_err(StoreError::unavailable)?;
+                let read = output
                     .responses
                     .unwrap_or_default()
                     .remove(&self.name)
-                    .unwrap_or_default(),
-            );
+                    .unwrap_or_default();
+                pending = output
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.name)
+                    .filter(|left| !left.keys().is_empty());
+                if pending.is_some() && read.is_empty() {
+                    return Err(StoreError::Unavailable(
+                        "DynamoDB left keys unprocessed (throttled)".into(),
+                    ));
+                }
+                items.extend(read);
+            }
         }
         Ok(items)
     }

@@ -401,8 +401,8 @@ impl DynamoTable {
     }
 
     /// The keys of the organisation's groups, by id, when there are at most `window`; `None`
-    /// when there are more. Reads keys only (a `Query` per MB of them, one for thousands), so
-    /// large groups are never read to be counted. Call `scim_authorise` first.
+    /// when there are more. Reads each group's marker, not the group (which holds its
+    /// members): a `Query` of about 60 bytes a group. Call `scim_authorise` first.
     pub async fn scim_group_keys_within(
         &self,
         organisation: &OrganisationId,
@@ -414,22 +414,19 @@ impl DynamoTable {
             .table_name(&self.name)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(keys::organisation(organisation).pk))
-            .expression_attribute_values(":prefix", s(keys::SCIM_GROUP_PREFIX))
-            .projection_expression("pk, sk")
+            .expression_attribute_values(":prefix", s(keys::SCIM_GROUP_MARKER_PREFIX))
             .consistent_read(true);
-        let (items, more) = self.query_up_to(query, Some(window)).await?;
+        let (markers, more) = self.query_up_to(query, Some(window)).await?;
         if more {
             return Ok(None);
         }
         Ok(Some(
-            items
+            markers
                 .iter()
-                .filter_map(|item| {
-                    let part = |name: &str| item.get(name)?.as_s().ok().cloned();
-                    Some(Key {
-                        pk: part("pk")?,
-                        sk: part("sk")?,
-                    })
+                .filter_map(|marker| {
+                    let sk = marker.get("sk")?.as_s().ok()?;
+                    let group = sk.strip_prefix(keys::SCIM_GROUP_MARKER_PREFIX)?;
+                    Some(keys::scim_group(organisation, group))
                 })
                 .collect(),
         ))
@@ -486,6 +483,16 @@ impl DynamoTable {
             Record::new(keys::scim_group(organisation, &after.id), after).item(),
             Some((condition, on_fail)),
         );
+        if before.is_none() {
+            group.put(
+                self,
+                sentinel(
+                    keys::scim_group_marker(organisation, &after.id),
+                    after.id.as_str(),
+                ),
+                None,
+            );
+        }
         let name_key = after.name_key();
         if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
             if let Some(before) = before {
@@ -554,6 +561,11 @@ impl DynamoTable {
         tx.delete(
             self,
             &keys::scim_group_name_sentinel(organisation, &group.name_key()),
+            None,
+        );
+        tx.delete(
+            self,
+            &keys::scim_group_marker(organisation, &group.id),
             None,
         );
         tx.commit(self).await
