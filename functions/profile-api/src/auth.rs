@@ -460,9 +460,10 @@ pub async fn finish_login(
     headers: &HeaderMap,
     reserved_attempt: Option<&str>,
 ) -> Result<Response, ApiError> {
-    roster_bootstrap::record_organisation(&organisation.id);
     crate::passwords::require_password_login(&organisation.settings)?;
     if account.totp.is_some() {
+        // A session answer records it itself.
+        roster_bootstrap::record_organisation(&organisation.id);
         let challenge = new_secret();
         let stored = MfaChallenge {
             account_id: account.id.clone(),

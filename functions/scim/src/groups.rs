@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
-    list::{INDEXED_RESOURCES, ListParams, Matched, too_many},
+    list::{INDEXED_RESOURCES, ListParams, Matched, rendered, too_many},
     scim_json, writer,
 };
 
@@ -142,13 +142,10 @@ pub async fn matching(
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;
-    let render = |groups: Vec<ScimGroup>| -> Vec<Value> {
-        groups
-            .iter()
-            .map(|g| resource(base, g))
-            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
-            .map(|r| projection.apply(r))
-            .collect()
+    let render = |groups: Vec<ScimGroup>| {
+        rendered(&groups, KIND, filter.as_ref(), &projection, |g| {
+            resource(base, g)
+        })
     };
     let Some(filter) = &filter else {
         // Unfiltered: counted by keys, and only the page asked for is read (groups can be large).

@@ -246,6 +246,23 @@ pub fn too_many(kind: ResourceKind) -> ScimError {
     ))
 }
 
+/// `items` as a list answers them: each rendered by `resource`, kept when it matches `filter`,
+/// projected.
+pub fn rendered<T>(
+    items: &[T],
+    kind: ResourceKind,
+    filter: Option<&Filter>,
+    projection: &Projection,
+    resource: impl Fn(&T) -> Value,
+) -> Vec<Value> {
+    items
+        .iter()
+        .map(resource)
+        .filter(|r| filter.is_none_or(|f| f.matches(kind, r)))
+        .map(|r| projection.apply(r))
+        .collect()
+}
+
 /// A resource type served at its own endpoint, for the handlers below.
 pub trait Served: Send + Sync + 'static {
     const KIND: ResourceKind;

@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
-    list::{INDEXED_RESOURCES, ListParams, Matched, too_many},
+    list::{INDEXED_RESOURCES, ListParams, Matched, rendered, too_many},
     scim_json, writer,
 };
 
@@ -77,13 +77,10 @@ pub async fn matching(
     let filter = params.filter(KIND)?;
     let projection = params.projection(KIND)?;
     let table = &state.table;
-    let render = |members: Vec<Membership>| -> Vec<Value> {
-        members
-            .iter()
-            .map(|m| resource(base, m))
-            .filter(|r| filter.as_ref().is_none_or(|f| f.matches(KIND, r)))
-            .map(|r| projection.apply(r))
-            .collect()
+    let render = |members: Vec<Membership>| {
+        rendered(&members, KIND, filter.as_ref(), &projection, |m| {
+            resource(base, m)
+        })
     };
     let Some(filter) = &filter else {
         // Unfiltered: every user while there are few, else a cursor's page (never more reads).

@@ -41,19 +41,17 @@ pub async fn serve(app: Router) -> Result<(), ServeError> {
 /// every log line of the request carries them, and logs one `info` line when it is answered
 /// (status, milliseconds). Nothing of the body, the query or the headers is logged.
 pub async fn log_request(request: Request, next: Next) -> Response {
-    let request_id = request
-        .lambda_context_ref()
-        .map(|context| context.request_id.clone());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(no route)", MatchedPath::as_str)
-        .to_owned();
+    // The span keeps what it is given at creation, so it can borrow from the request.
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
-        route = %route,
-        request_id = request_id.as_deref(),
+        route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("(no route)", MatchedPath::as_str),
+        request_id = request
+            .lambda_context_ref()
+            .map(|context| context.request_id.as_str()),
         organisation = tracing::field::Empty,
     );
     let started = Instant::now();
