@@ -8,8 +8,8 @@ use roster_domain::{
     profile::{Email, Profile},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, app_with_clock, link_token, organisation, problem_errors,
-    spawn_app, stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, app_with_clock, counted_app, link_token, organisation,
+    problem_errors, stack, unique_email,
 };
 use roster_store::{Account, CallCounter};
 use serde_json::{Value, json};
@@ -515,14 +515,9 @@ async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is
 async fn roles_are_scoped_to_sites_that_exist() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
-    let site: Value = app
-        .post("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let site = app
+        .post_json("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
+        .await;
     let berlin = site["id"].as_str().unwrap();
 
     let unknown = app
@@ -542,6 +537,87 @@ async fn roles_are_scoped_to_sites_that_exist() {
         json!([{ "role": "manager", "sites": [berlin] }])
     );
     assert_eq!(scoped["default_site"], berlin);
+}
+
+/// The DynamoDB calls each request that checks sites takes in a new organisation holding
+/// `others` sites besides the one the requests name: creating a user on it, creating one on an
+/// unknown site, changing a user's sites, and reading its day of reservations.
+async fn calls_checking_one_site(
+    app: &TestApp,
+    counter: &CallCounter,
+    others: usize,
+) -> Vec<usize> {
+    let (organisation, admin) = organisation(app, json!({})).await;
+    let site = app
+        .post_json("/v1/admin/sites", &admin, &json!({ "name": "Berlin" }))
+        .await;
+    let berlin = site["id"].as_str().unwrap();
+    let table = stack().await.table();
+    let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
+    futures::stream::iter(0..others)
+        .for_each_concurrent(32, |i| {
+            let (table, organisation_id) = (&table, &organisation_id);
+            async move {
+                let site = roster_store::Site {
+                    id: format!("site-{i:05}-of-a-large-organisation"),
+                    name: format!("Site number {i} of a large organisation"),
+                    version: 0,
+                };
+                assert!(table.add_site(organisation_id, &site).await.unwrap());
+            }
+        })
+        .await;
+
+    let mut calls = Vec::new();
+    counter.reset();
+    let user = create_user(
+        app,
+        &admin,
+        json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "roles": [{ "role": "manager", "sites": [berlin] }], "sites": [berlin] }),
+    )
+    .await;
+    calls.push(counter.count());
+    counter.reset();
+    let unknown = app
+        .post("/v1/admin/users", &admin, &json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "sites": [berlin, "nowhere"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&unknown.json().await.unwrap()), ["unknown_site"]);
+    calls.push(counter.count());
+    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+    counter.reset();
+    let patched = app
+        .patch(&path, &admin, &etag, &json!({ "default_site": berlin }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    calls.push(counter.count());
+    counter.reset();
+    let day = app
+        .get(
+            &format!("/v1/sites/{berlin}/reservations?date=2030-01-15"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(day.status(), 200);
+    calls.push(counter.count());
+    calls
+}
+
+#[tokio::test]
+async fn checking_the_sites_a_request_names_reads_those_sites_only() {
+    let (app, counter) = counted_app().await;
+    let small = calls_checking_one_site(&app, &counter, 0).await;
+    let large = calls_checking_one_site(&app, &counter, 20_000).await;
+    assert_eq!(
+        large, small,
+        "with 20,000 more sites, each request takes as many calls"
+    );
 }
 
 #[tokio::test]
@@ -686,12 +762,7 @@ async fn permission_matrix_of_roles_and_admin_endpoints() {
 #[tokio::test]
 async fn a_user_list_of_ten_thousand_pages_through_everyone_exactly_once_with_one_call_a_page() {
     let stack = stack().await;
-    let counter = CallCounter::default();
-    let app = spawn_app(&stack.functions_with(
-        &stack.counted_clients(&counter),
-        profile_api::system_clock(),
-    ))
-    .await;
+    let (app, counter) = counted_app().await;
     let (organisation, admin) = organisation(&app, json!({})).await;
     let table = stack.table();
     let org = Organisation::new(

@@ -6,14 +6,16 @@ use std::sync::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use futures::StreamExt;
 use roster_domain::{
     ids::{OrganisationId, UserId},
     profile::{Attribute, Owner},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, organisation, problem_errors, spawn_app, stack, unique_email,
+    TEST_PASSWORD, TestApp, counted_app, organisation, problem_errors, spawn_app, stack,
+    unique_email,
 };
-use roster_store::{CallCounter, DynamoTable};
+use roster_store::DynamoTable;
 use serde_json::{Value, json};
 
 /// A 1x1 PNG.
@@ -200,6 +202,83 @@ async fn sessions_are_listed_and_ending_one_logs_that_device_out() {
         app.get("/v1/me", &first).send().await.unwrap().status(),
         200
     );
+}
+
+#[tokio::test]
+async fn ending_a_session_takes_as_many_calls_among_thousands_of_sessions_and_works_once() {
+    let stack = stack().await;
+    let (app, counter) = counted_app().await;
+    let (organisation, current) = organisation(&app, json!({})).await;
+    let table = stack.table();
+    let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
+    let user = UserId::try_from(organisation.admin_id.as_str()).unwrap();
+    let member = table
+        .membership(&organisation_id, &user)
+        .await
+        .unwrap()
+        .unwrap();
+    let calls_to_end_another = || async {
+        let second = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+        let listed = app.json("/v1/me/sessions?limit=1", &second).await;
+        let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+        counter.reset();
+        let ended = app
+            .delete(&format!("/v1/me/sessions/{id}"), &current)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 204);
+        let calls = counter.count();
+        assert_eq!(
+            app.get("/v1/me", &second).send().await.unwrap().status(),
+            401
+        );
+        let again = app
+            .delete(&format!("/v1/me/sessions/{id}"), &current)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 404, "a session ends once");
+        calls
+    };
+    let with_two = calls_to_end_another().await;
+
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    futures::stream::iter(0..5_000)
+        .for_each_concurrent(32, |i| {
+            let (table, member) = (&table, &member);
+            async move {
+                let session = roster_store::Session {
+                    id: roster_domain::ids::SessionId::generate(),
+                    account_id: member.account_id.clone(),
+                    organisation_id: member.organisation_id.clone(),
+                    user_id: member.id.clone(),
+                    created_at: long_ago,
+                    last_used_at: long_ago,
+                    user_agent: Some(format!("Browser number {i} of a very busy person")),
+                    restriction: None,
+                    mfa: false,
+                };
+                let signed_in = roster_domain::audit::AuditEntry {
+                    at: long_ago,
+                    action: "login.succeeded".to_owned(),
+                    actor: roster_domain::audit::Actor::User(member.id.to_string()),
+                    target: None,
+                    source: None,
+                    changed: vec![],
+                    approved_by: None,
+                };
+                let token_hash = format!("{i:064}");
+                table
+                    .start_session(&token_hash, &session, &signed_in, 30, None)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    let with_thousands = calls_to_end_another().await;
+
+    assert_eq!(with_thousands, with_two);
 }
 
 #[tokio::test]
@@ -533,13 +612,7 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
 
 #[tokio::test]
 async fn get_me_takes_at_most_two_dynamodb_calls_and_patch_me_three() {
-    let stack = stack().await;
-    let counter = CallCounter::default();
-    let app = spawn_app(&stack.functions_with(
-        &stack.counted_clients(&counter),
-        profile_api::system_clock(),
-    ))
-    .await;
+    let (app, counter) = counted_app().await;
     let (_, token) = organisation(&app, json!({})).await;
 
     counter.reset();

@@ -1,7 +1,7 @@
 //! SCIM: the organisation's bearer tokens, minted by an Admin, decide who may provision.
 
 use futures::StreamExt;
-use roster_e2e::{TestApp, organisation, spawn_app, stack};
+use roster_e2e::{TestApp, counted_app, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
 async fn scim_status(app: &TestApp, token: Option<&str>) -> (u16, Value) {
@@ -127,13 +127,7 @@ impl Provisioner {
 
     /// A provisioner whose app's DynamoDB calls are counted.
     async fn counted() -> (Self, roster_store::CallCounter) {
-        let stack = stack().await;
-        let counter = roster_store::CallCounter::default();
-        let app = spawn_app(&stack.functions_with(
-            &stack.counted_clients(&counter),
-            profile_api::system_clock(),
-        ))
-        .await;
+        let (app, counter) = counted_app().await;
         (Self::new(app).await, counter)
     }
 

@@ -156,6 +156,17 @@ pub struct TestApp {
     pub http: reqwest::Client,
 }
 
+/// An app on the shared stack whose DynamoDB calls the returned counter counts.
+pub async fn counted_app() -> (TestApp, CallCounter) {
+    let stack = stack().await;
+    let counter = CallCounter::default();
+    let functions = stack.functions_with(
+        &stack.counted_clients(&counter),
+        profile_api::system_clock(),
+    );
+    (spawn_app(&functions).await, counter)
+}
+
 pub async fn spawn_app(functions: &Functions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

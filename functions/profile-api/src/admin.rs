@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use roster_domain::{
-    admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser},
+    admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser, referenced_sites},
     ids::{SiteId, UserId},
     membership::{InvitationStatus, Membership, Status},
     permissions::{
@@ -93,14 +93,17 @@ async fn managed_user(
     Ok((membership, account))
 }
 
-pub(crate) async fn site_ids(state: &AppState, caller: &Caller) -> Result<Vec<String>, ApiError> {
+/// Those of `referenced` (distinct) that are sites of the caller's organisation: reads only
+/// them, however many sites the organisation has.
+pub(crate) async fn existing_sites(
+    state: &AppState,
+    caller: &Caller,
+    referenced: &[String],
+) -> Result<Vec<String>, ApiError> {
     Ok(state
         .table
-        .sites(&caller.organisation.id)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect())
+        .existing_sites(&caller.organisation.id, referenced)
+        .await?)
 }
 
 /// A user as administrators see them: `roles` are those given to the person directly (what a
@@ -139,8 +142,8 @@ pub async fn create_user(
 ) -> Result<Response, ApiError> {
     require_administration(&caller)?;
     let given: Vec<String> = body.keys().cloned().collect();
-    let new = NewUser::parse(&body, &site_ids(&state, &caller).await?)?;
-    let mut new = new;
+    let known_sites = existing_sites(&state, &caller, &referenced_sites(&body)).await?;
+    let mut new = NewUser::parse(&body, &known_sites)?;
     if let Some(scope) = managed_sites(&caller.roles()) {
         // A scoped User Manager creates users on its own sites, as Members of those sites by default.
         if new.sites.is_empty() || !can_assign_sites(&caller.roles(), &new.sites) {
@@ -394,7 +397,7 @@ pub async fn patch_user(
         &after.sites,
         after.default_site.as_ref(),
         after.profile.email.is_some(),
-        &site_ids(&state, &caller).await?,
+        &existing_sites(&state, &caller, &after.all_sites()).await?,
     )?;
     let unchanged = Membership {
         version: before.version,

@@ -7,7 +7,7 @@ use axum::{
     response::Response,
 };
 use roster_domain::{
-    ids::OrganisationId,
+    ids::{OrganisationId, SessionId},
     membership::Membership,
     profile::{Attribute, Owner, ProfilePatch},
 };
@@ -317,14 +317,10 @@ pub async fn end_session(
     Authenticated(caller): Authenticated,
     Path(session): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let sessions = state
+    let session = SessionId::try_from(session.as_str()).map_err(|_| ApiError::NotFound)?;
+    state
         .table
-        .sessions_of(&caller.session.account_id, state.now())
+        .end_session_by_id(&caller.session.account_id, &session, state.now())
         .await?;
-    let (hash, _) = sessions
-        .iter()
-        .find(|(_, s)| s.id.as_str() == session)
-        .ok_or(ApiError::NotFound)?;
-    state.table.delete_session(hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }

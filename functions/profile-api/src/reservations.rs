@@ -55,10 +55,8 @@ async fn organisation_and_site(
         .ok_or(ApiError::Unauthenticated)?;
     let site_name = state
         .table
-        .sites(&organisation.id)
+        .site(&organisation.id, site)
         .await?
-        .into_iter()
-        .find(|s| s.id == site)
         .map(|s| s.name);
     Ok((organisation, site_name))
 }
@@ -315,13 +313,7 @@ pub async fn site_day(
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .ok_or_else(|| ApiError::field("date", "invalid_date", "must be a date as YYYY-MM-DD"))?;
     let organisation = &caller.organisation;
-    if !state
-        .table
-        .sites(&organisation.id)
-        .await?
-        .iter()
-        .any(|s| s.id == site)
-    {
+    if state.table.site(&organisation.id, &site).await?.is_none() {
         return Err(ApiError::NotFound);
     }
     let reservations = state.table.site_day(&organisation.id, &site, date).await?;

@@ -7,6 +7,7 @@ use axum::{
 };
 use roster_domain::{
     admin_user::{AssignmentPatch, role_grants},
+    membership::sites_of,
     organisation::Organisation,
     permissions::can_grant,
 };
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
-    admin::{not_grantable, require_admin, require_administration, site_ids},
+    admin::{existing_sites, not_grantable, require_admin, require_administration},
     audit,
     caller::Authenticated,
     extract::{Fields, JsonObject},
@@ -98,7 +99,8 @@ pub async fn map_roles(
     if roles.iter().any(|grant| !can_grant(&caller.roles(), grant)) {
         return Err(not_grantable());
     }
-    AssignmentPatch::check(&roles, &[], None, true, &site_ids(&state, &caller).await?)?;
+    let known_sites = existing_sites(&state, &caller, &sites_of(&[], &roles)).await?;
+    AssignmentPatch::check(&roles, &[], None, true, &known_sites)?;
     let mut after = before.clone();
     if roles.is_empty() {
         after.scim_group_roles.remove(&id);

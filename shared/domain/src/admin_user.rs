@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::{
-    membership::{Role, RoleGrant, Username},
+    membership::{Role, RoleGrant, Username, sites_of},
     preferences::Language,
     profile::{EXTERNAL_ID_MAX, Email, NAME_MAX, tags},
     validation::{FieldProblem, ValidationErrors, bounded_text},
@@ -42,6 +42,13 @@ pub struct AssignmentPatch {
 
 pub const ASSIGNMENT_FIELDS: [&str; 4] = ["roles", "sites", "default_site", "language"];
 
+/// The most sites one list names (a user's sites, or one role's scope), so that checking them is
+/// a bounded number of reads.
+pub const SITES_MAX: usize = 100;
+
+/// The most role grants one user or group holds.
+pub const ROLE_GRANTS_MAX: usize = 20;
+
 fn role(name: &str) -> Result<Role, FieldProblem> {
     serde_json::from_value(Value::String(name.to_owned())).map_err(|_| {
         FieldProblem::new(
@@ -64,6 +71,12 @@ fn site_list(value: &Value) -> Result<Vec<String>, FieldProblem> {
             sites.push(site.to_owned());
         }
     }
+    if sites.len() > SITES_MAX {
+        return Err(FieldProblem::new(
+            "too_many",
+            format!("at most {SITES_MAX} sites"),
+        ));
+    }
     Ok(sites)
 }
 
@@ -72,6 +85,12 @@ pub fn role_grants(value: &Value) -> Result<Vec<RoleGrant>, FieldProblem> {
     let items = value
         .as_array()
         .ok_or_else(|| FieldProblem::new("invalid_type", "must be a list of roles"))?;
+    if items.len() > ROLE_GRANTS_MAX {
+        return Err(FieldProblem::new(
+            "too_many",
+            format!("at most {ROLE_GRANTS_MAX} roles"),
+        ));
+    }
     items
         .iter()
         .map(|item| match item {
@@ -121,12 +140,10 @@ fn check_assignment(
     known_sites: &[String],
     errors: &mut ValidationErrors,
 ) {
-    let unknown: Vec<&String> = sites
-        .iter()
-        .chain(roles.iter().flat_map(|g| g.sites.iter().flatten()))
-        .filter(|s| !known_sites.contains(s))
-        .collect();
-    if let Some(site) = unknown.first() {
+    let unknown = sites_of(sites, roles)
+        .into_iter()
+        .find(|s| !known_sites.contains(s));
+    if let Some(site) = unknown {
         errors.push(
             "sites",
             "unknown_site",
@@ -149,7 +166,22 @@ fn check_assignment(
     }
 }
 
+/// The sites a create request's `sites` and `roles` name, each once (those lists that parse),
+/// so the caller can look up just these before [`NewUser::parse`].
+pub fn referenced_sites(body: &Map<String, Value>) -> Vec<String> {
+    let sites = body
+        .get("sites")
+        .and_then(|value| site_list(value).ok())
+        .unwrap_or_default();
+    let roles = body
+        .get("roles")
+        .and_then(|value| role_grants(value).ok())
+        .unwrap_or_default();
+    sites_of(&sites, &roles)
+}
+
 impl NewUser {
+    /// `known_sites` holds those of the [`referenced_sites`] that are the organisation's.
     pub fn parse(
         body: &Map<String, Value>,
         known_sites: &[String],
@@ -355,6 +387,47 @@ mod tests {
                 role: Role::Manager,
                 sites: Some(vec!["berlin".to_owned()])
             }
+        );
+    }
+
+    #[test]
+    fn the_sites_to_look_up_are_those_the_sites_and_role_scopes_name_once() {
+        let body = json!({
+            "sites": ["berlin", "rome"],
+            "roles": ["member", { "role": "manager", "sites": ["rome", "oslo"] }]
+        });
+        assert_eq!(
+            referenced_sites(body.as_object().unwrap()),
+            ["berlin", "rome", "oslo"]
+        );
+        let unparsable =
+            json!({ "sites": "berlin", "roles": [{ "role": "pilot", "sites": ["rome"] }] });
+        assert!(referenced_sites(unparsable.as_object().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_site_list_or_role_list_past_its_bound_is_refused_by_name() {
+        let sites: Vec<String> = (0..=SITES_MAX).map(|i| format!("s{i}")).collect();
+        let errors = parse(json!({
+            "first_name": "A", "last_name": "B", "email": "a@example.com", "sites": sites
+        }))
+        .unwrap_err();
+        assert_eq!(errors.fields(), ["sites"]);
+        assert_eq!(errors.0[0].code, "too_many");
+        let roles = vec!["member"; ROLE_GRANTS_MAX + 1];
+        let errors = parse(json!({
+            "first_name": "A", "last_name": "B", "email": "a@example.com", "roles": roles
+        }))
+        .unwrap_err();
+        assert_eq!(errors.fields(), ["roles"]);
+        assert_eq!(errors.0[0].code, "too_many");
+        let repeated = vec!["berlin"; SITES_MAX + 1];
+        assert!(
+            parse(json!({
+                "first_name": "A", "last_name": "B", "email": "a@example.com", "sites": repeated
+            }))
+            .is_ok(),
+            "one site named many times is one site"
         );
     }
 

@@ -234,8 +234,8 @@ impl Membership {
     }
 }
 
-/// `own` sites followed by the other sites `roles` are scoped to.
-fn sites_of(own: &[String], roles: &[RoleGrant]) -> Vec<String> {
+/// `own` sites followed by the other sites `roles` are scoped to, each once.
+pub fn sites_of(own: &[String], roles: &[RoleGrant]) -> Vec<String> {
     let mut sites = own.to_vec();
     for site in roles.iter().flat_map(|g| g.sites.iter().flatten()) {
         if !sites.contains(site) {

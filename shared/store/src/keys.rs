@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::ids::{
-    AccountId, DeviceId, ImportId, OrganisationId, ReservationId, UserId, VehicleId,
+    AccountId, DeviceId, ImportId, OrganisationId, ReservationId, SessionId, UserId, VehicleId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -103,6 +103,14 @@ pub fn session(token_hash: &str) -> Key {
 pub fn sessions_of(account: &AccountId) -> String {
     format!("ACCOUNT#{account}#SESSIONS")
 }
+
+/// `gsi2pk` of one session under its public id: how the account's owner finds it to end it
+/// without its token (`gsi2sk` is [`SESSION_HANDLE`]).
+pub fn session_handle(account: &AccountId, session: &SessionId) -> String {
+    format!("ACCOUNT#{account}#SESSION#{session}")
+}
+
+pub const SESSION_HANDLE: &str = "SESSION";
 
 /// Consecutive failed logins of a login name or address (by its SHA-256, never in clear).
 pub fn login_failures(subject_hash: &str) -> Key {
@@ -442,6 +450,19 @@ mod tests {
         assert_eq!(late.sk, "2026-11-22T10:00:00Z#o1#r1#a");
         assert!(early.sk < late.sk);
         assert!(late.sk.as_str() < held_email_time(at("2026-11-22T10:00:01Z")).as_str());
+    }
+
+    #[test]
+    fn a_session_is_found_by_its_public_id_only_under_its_own_account() {
+        let account = AccountId::try_from("a1").unwrap();
+        let session = SessionId::try_from("s1").unwrap();
+        assert_eq!(session_handle(&account, &session), "ACCOUNT#a1#SESSION#s1");
+        let other = AccountId::try_from("a2").unwrap();
+        assert_ne!(
+            session_handle(&other, &session),
+            session_handle(&account, &session)
+        );
+        assert_ne!(session_handle(&account, &session), sessions_of(&account));
     }
 
     #[test]

@@ -121,6 +121,8 @@ impl DynamoTable {
             session.created_at.to_rfc3339(),
             session.id
         ));
+        record.gsi2pk = Some(keys::session_handle(&session.account_id, &session.id));
+        record.gsi2sk = Some(keys::SESSION_HANDLE.to_owned());
         record.ttl = Some(session.lifetime().expires_at().timestamp() + TTL_GRACE_SECONDS);
         let mut writes = vec![
             Write::Put(record.item()),
@@ -279,6 +281,30 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
+    /// Ends the account's session with the public id `session` if it is still valid at `now`
+    /// (a `Query` of its handle in `gsi2`, then a `DeleteItem`); `NotFound` when there is none.
+    pub async fn end_session_by_id(
+        &self,
+        account: &AccountId,
+        session: &SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :handle AND gsi2sk = :kind")
+            .expression_attribute_values(":handle", s(keys::session_handle(account, session)))
+            .expression_attribute_values(":kind", s(keys::SESSION_HANDLE));
+        let found: Vec<SessionItem> = self.query_page(query).await?;
+        let stored = found
+            .into_iter()
+            .find(|stored| stored.session.lifetime().is_valid(now))
+            .ok_or(StoreError::NotFound)?;
+        self.delete_session(&stored.token_hash).await
+    }
+
     /// Ends the account's sessions in `organisation` (the person lost access there).
     pub async fn end_sessions_in(
         &self,
@@ -286,12 +312,11 @@ impl DynamoTable {
         organisation: &roster_domain::ids::OrganisationId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        for (hash, session) in self.sessions_of(account, now).await? {
-            if session.organisation_id == *organisation {
-                self.delete_session(&hash).await?;
-            }
-        }
-        Ok(())
+        let sessions = self.sessions_of(account, now).await?;
+        let ended = sessions
+            .iter()
+            .filter(|(_, session)| session.organisation_id == *organisation);
+        self.delete_sessions(ended.map(|(hash, _)| hash)).await
     }
 
     /// Ends the account's sessions, except the one with `keep` (its token hash).
@@ -301,12 +326,20 @@ impl DynamoTable {
         keep: Option<&str>,
     ) -> Result<(), StoreError> {
         let far_past = DateTime::<Utc>::MIN_UTC;
-        for (hash, _) in self.sessions_of(account, far_past).await? {
-            if Some(hash.as_str()) != keep {
-                self.delete_session(&hash).await?;
-            }
-        }
-        Ok(())
+        let sessions = self.sessions_of(account, far_past).await?;
+        let ended = sessions
+            .iter()
+            .filter(|(hash, _)| Some(hash.as_str()) != keep);
+        self.delete_sessions(ended.map(|(hash, _)| hash)).await
+    }
+
+    /// Deletes the sessions with these token hashes, 25 to a `BatchWriteItem`.
+    async fn delete_sessions(
+        &self,
+        token_hashes: impl Iterator<Item = &String>,
+    ) -> Result<(), StoreError> {
+        let deletes = token_hashes.map(|hash| Write::Delete(keys::session(hash)));
+        self.batch_write(deletes.collect()).await
     }
 
     /// An `UpdateItem` of an existing session; a session that ended meanwhile is `NotFound`.

@@ -1,6 +1,6 @@
 //! An organisation's sites (locations, properties, reservations of the seeds).
 
-use roster_domain::ids::OrganisationId;
+use roster_domain::ids::{OrganisationId, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -25,6 +25,40 @@ impl DynamoTable {
             .await?
             .into_iter()
             .map(body)
+            .collect()
+    }
+
+    /// The site `id` of the organisation, if it has one by that id (one `GetItem`).
+    pub async fn site(
+        &self,
+        organisation: &OrganisationId,
+        id: &str,
+    ) -> Result<Option<Site>, StoreError> {
+        if SiteId::try_from(id).is_err() {
+            return Ok(None);
+        }
+        self.get(&keys::site(organisation, id), false)
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// Those of the distinct `ids` that are sites of the organisation, in no particular order
+    /// (one `BatchGetItem` per 100; an id no site could have is none).
+    pub async fn existing_sites(
+        &self,
+        organisation: &OrganisationId,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let keys: Vec<_> = ids
+            .iter()
+            .filter(|id| SiteId::try_from(id.as_str()).is_ok())
+            .map(|id| keys::site(organisation, id))
+            .collect();
+        self.batch_get(&keys)
+            .await?
+            .into_iter()
+            .map(|item| body::<Site>(item).map(|site| site.id))
             .collect()
     }
 
