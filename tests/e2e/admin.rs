@@ -509,6 +509,24 @@ async fn creating_renaming_and_deleting_a_site_are_audited_and_a_deleted_site_is
     let mut actions = roster_e2e::audit_actions(&log);
     actions.sort();
     assert_eq!(actions, ["site.created", "site.deleted", "site.renamed"]);
+
+    let newest = app.json("/v1/admin/audit?limit=2", &admin).await;
+    assert_eq!(
+        roster_e2e::audit_actions(&newest),
+        ["site.deleted", "site.renamed"]
+    );
+    let cursor = newest["next_cursor"].as_str().expect("more entries follow");
+    let before = app
+        .json(&format!("/v1/admin/audit?limit=1&cursor={cursor}"), &admin)
+        .await;
+    assert_eq!(roster_e2e::audit_actions(&before), ["site.created"]);
+    let refused = app
+        .get("/v1/admin/audit?limit=0", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_eq!(codes(&refused.json().await.unwrap()), ["invalid_limit"]);
 }
 
 #[tokio::test]

@@ -752,6 +752,49 @@ async fn a_hidden_profile_is_absent_from_the_directory() {
 }
 
 #[tokio::test]
+async fn the_directory_pages_by_the_limit_asked_for() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    for last_name in ["Byron", "King"] {
+        let created = app
+            .post(
+                "/v1/admin/users",
+                &token,
+                &json!({ "first_name": "Ada", "last_name": last_name, "email": unique_email("ada") }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+
+    let mut names = Vec::new();
+    let mut path = "/v1/directory?q=ada&limit=1".to_owned();
+    loop {
+        let page = app.json(&path, &token).await;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 1, "a page of {} for limit 1", items.len());
+        names.extend(
+            items
+                .iter()
+                .map(|i| i["last_name"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/directory?q=ada&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    names.sort();
+    assert_eq!(names, ["Byron", "King", "Lovelace"]);
+    let refused = app
+        .get("/v1/directory?q=ada&limit=201", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+}
+
+#[tokio::test]
 async fn hiding_the_profile_needs_the_organisations_permission() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({ "allow_hide_profile": false })).await;

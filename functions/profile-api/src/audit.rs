@@ -14,7 +14,10 @@ use roster_domain::{
 use roster_store::{AuditFilter, Caller};
 use serde_json::{Value, json};
 
-use crate::{ApiError, AppState, caller::Authenticated};
+use crate::{ApiError, AppState, caller::Authenticated, extract::Paging};
+
+/// Entries a page of the log reads when the caller names no `limit`.
+const PAGE_SIZE: i32 = 100;
 
 /// Appends a complete entry to `organisation`'s log (see `record`).
 pub async fn write(
@@ -125,8 +128,8 @@ pub async fn of_account(state: &AppState, account: &roster_store::Account, actio
     tag = "admin",
     summary = "The audit log, newest first",
     security(("session" = [])),
-    params(("action" = Option<String>, Query), ("actor" = Option<String>, Query), ("target" = Option<String>, Query), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of entries.", body = crate::openapi::AuditPage), (status = 422, description = "The cursor is invalid."))
+    params(("action" = Option<String>, Query), ("actor" = Option<String>, Query), ("target" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "How many entries to read, 1 to 200 (default 100); fewer may match the filters."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of entries.", body = crate::openapi::AuditPage), (status = 422, description = "The limit or cursor is invalid."))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -140,6 +143,7 @@ pub async fn list(
         });
     }
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let paging = Paging::with_default(&query, PAGE_SIZE)?;
     let filter = AuditFilter {
         action: query.get("action").cloned(),
         actor: query.get("actor").cloned(),
@@ -151,8 +155,8 @@ pub async fn list(
             &caller.organisation.id,
             &filter,
             state.now(),
-            100,
-            query.get("cursor").map(String::as_str),
+            paging.limit,
+            paging.cursor(),
         )
         .await?;
     Ok(Json(

@@ -9,8 +9,9 @@ use axum::{
 use roster_domain::directory::Search;
 use serde_json::{Value, json};
 
-use crate::{ApiError, AppState, caller::Authenticated, views};
+use crate::{ApiError, AppState, caller::Authenticated, extract::Paging, views};
 
+/// Entries a page holds when the caller names no `limit`.
 const PAGE_SIZE: i32 = 20;
 
 #[utoipa::path(
@@ -20,8 +21,8 @@ const PAGE_SIZE: i32 = 20;
     tag = "me",
     summary = "Find colleagues by name",
     security(("session" = [])),
-    params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of colleagues.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid."))
+    params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 20)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of colleagues.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
 )]
 pub async fn search(
     State(state): State<AppState>,
@@ -29,6 +30,7 @@ pub async fn search(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let paging = Paging::with_default(&query, PAGE_SIZE)?;
     let search = Search::try_from(query.get("q").map_or("", String::as_str))
         .map_err(|problem| ApiError::field("q", problem.code, problem.message))?;
     let page = state
@@ -36,8 +38,8 @@ pub async fn search(
         .search_directory(
             &caller.organisation.id,
             &search.lookup,
-            PAGE_SIZE,
-            query.get("cursor").map(String::as_str),
+            paging.limit,
+            paging.cursor(),
         )
         .await?;
     let mut items = Vec::with_capacity(page.entries.len());

@@ -94,13 +94,18 @@ impl Paging {
     pub const DEFAULT_LIMIT: i32 = 50;
 
     pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
+        Self::with_default(query, Self::DEFAULT_LIMIT)
+    }
+
+    /// As [`Paging::from_query`], for a list whose page holds `default` when `limit` is absent.
+    pub fn with_default(query: &HashMap<String, String>, default: i32) -> Result<Self, ApiError> {
         let limit = match query.get("limit") {
             Some(limit) => limit
                 .parse::<i32>()
                 .ok()
                 .filter(|l| (1..=200).contains(l))
                 .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
-            None => Self::DEFAULT_LIMIT,
+            None => default,
         };
         Ok(Self {
             limit,
