@@ -1,5 +1,6 @@
 //! The OpenAPI document at `/v1/openapi.json` against the router that serves it: every documented
-//! operation is routed, and every documented request body is read by its handler.
+//! operation is routed, every documented request body is read by its handler, and the ETags
+//! versioned resources answer are declared.
 
 use roster_e2e::{organisation, spawn_app, stack};
 use serde_json::{Value, json};
@@ -123,4 +124,93 @@ async fn an_empty_name_prefix_lists_every_user() {
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.unwrap();
     assert_eq!(page["items"][0]["id"], organisation.admin_id);
+}
+
+#[tokio::test]
+async fn every_etag_a_versioned_resource_answers_is_declared_in_the_document() {
+    let app = spawn_app(&stack().await.functions()).await;
+    let document: Value = app
+        .http
+        .get(app.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, token) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+    // Sends the request and answers its JSON body and ETag after checking that the document
+    // declares that ETag for `template` and the status answered.
+    let declared = |method: &'static str,
+                    template: &'static str,
+                    request: reqwest::RequestBuilder| {
+        let document = &document;
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            let response_doc =
+                &document["paths"][template][method]["responses"][status.to_string()];
+            assert!(
+                response_doc["headers"]["ETag"].is_object(),
+                "{method} {template} answers {status} with an ETag the document does not declare"
+            );
+            (response.json::<Value>().await.unwrap(), etag)
+        }
+    };
+
+    let (site, etag) = declared(
+        "post",
+        "/v1/admin/sites",
+        app.post("/v1/admin/sites", &token, &json!({ "name": "Berlin" })),
+    )
+    .await;
+    let path = format!("/v1/admin/sites/{}", site["id"].as_str().unwrap());
+    declared(
+        "patch",
+        "/v1/admin/sites/{site}",
+        app.patch(&path, &token, &etag, &json!({ "name": "Berlin Mitte" })),
+    )
+    .await;
+    let (vehicle, etag) = declared(
+        "post",
+        "/v1/me/vehicles",
+        app.post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Car", "plate_number": "B-RS 1" }),
+        ),
+    )
+    .await;
+    let path = format!("/v1/me/vehicles/{}", vehicle["id"].as_str().unwrap());
+    declared(
+        "patch",
+        "/v1/me/vehicles/{vehicle}",
+        app.patch(&path, &token, &etag, &json!({ "name": "Van" })),
+    )
+    .await;
+    let (device, etag) = declared(
+        "post",
+        "/v1/me/devices",
+        app.post(
+            "/v1/me/devices",
+            &token,
+            &json!({ "platform": "ios", "name": "Phone", "token": "device-token" }),
+        ),
+    )
+    .await;
+    let path = format!("/v1/me/devices/{}", device["id"].as_str().unwrap());
+    declared(
+        "patch",
+        "/v1/me/devices/{device}",
+        app.patch(&path, &token, &etag, &json!({ "push_enabled": false })),
+    )
+    .await;
+    declared("get", "/v1/me", app.get("/v1/me", &token)).await;
+    declared(
+        "get",
+        "/v1/admin/organisation",
+        app.get("/v1/admin/organisation", &token),
+    )
+    .await;
 }

@@ -979,7 +979,7 @@ pub async fn list_sites(
     summary = "Create a site (Admin)",
     security(("session" = [])),
     request_body = crate::openapi::NameRequest,
-    responses((status = 201, description = "The site.", body = crate::openapi::Site))
+    responses((status = 201, description = "The site.", body = crate::openapi::Site, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
 )]
 pub async fn create_site(
     State(state): State<AppState>,
@@ -1021,7 +1021,7 @@ fn site_id(id: &str) -> Result<String, ApiError> {
     security(("session" = [])),
     params(("site" = String, Path, description = "A site id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the site the change is based on.")),
     request_body = crate::openapi::NameRequest,
-    responses((status = 200, description = "The site.", body = crate::openapi::Site), (status = 412, description = "The site changed since that version."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The site.", body = crate::openapi::Site, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The site changed since that version."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn rename_site(
     State(state): State<AppState>,

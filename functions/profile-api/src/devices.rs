@@ -56,7 +56,7 @@ pub async fn list(
     summary = "Register a phone or browser for push",
     security(("session" = [])),
     request_body = crate::openapi::DeviceRequest,
-    responses((status = 201, description = "The device (with its ETag).", body = crate::openapi::Device))
+    responses((status = 201, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
 )]
 pub async fn register(
     State(state): State<AppState>,
@@ -151,7 +151,7 @@ async fn platform_endpoint(
     security(("session" = [])),
     params(("device" = String, Path, description = "A device id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the device the change is based on.")),
     request_body = crate::openapi::DevicePatchRequest,
-    responses((status = 200, description = "The device.", body = crate::openapi::Device), (status = 412, description = "The device changed since that version (a push service may have marked it inactive)."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The device changed since that version (a push service may have marked it inactive)."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn update(
     State(state): State<AppState>,

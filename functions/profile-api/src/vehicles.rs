@@ -66,7 +66,7 @@ pub async fn list(
     summary = "Add a vehicle",
     security(("session" = [])),
     request_body = crate::openapi::NewVehicleRequest,
-    responses((status = 201, description = "The vehicle (with its ETag).", body = crate::openapi::Vehicle), (status = 409, description = "The plate is registered in the organisation."))
+    responses((status = 201, description = "The vehicle.", body = crate::openapi::Vehicle, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The plate is registered in the organisation."))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -124,7 +124,7 @@ pub async fn create(
     security(("session" = [])),
     params(("vehicle" = String, Path, description = "A vehicle id."), ("If-Match" = String, Header, description = "The ETag (or `version`) of the vehicle the change is based on.")),
     request_body = crate::openapi::NameRequest,
-    responses((status = 200, description = "The vehicle.", body = crate::openapi::Vehicle), (status = 412, description = "The vehicle changed since that version."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The vehicle.", body = crate::openapi::Vehicle, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The vehicle changed since that version."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn rename(
     State(state): State<AppState>,
