@@ -1347,6 +1347,13 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
         paged.sort();
         expected.sort();
         assert_eq!(paged, expected, "{path}");
+        let whole = app.json(&format!("{path}?limit=3"), &admin).await;
+        assert_eq!(whole["items"].as_array().unwrap().len(), 3, "{path}");
+        assert_eq!(
+            whole["next_cursor"],
+            Value::Null,
+            "{path}: the page that ends the list"
+        );
     }
 
     // The person's sessions: the admin's first one and two more logins.
@@ -1356,6 +1363,8 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
     }
     let sessions = paged_ids(&app, "/v1/me/sessions", &admin).await;
     assert_eq!(sessions.len(), 3, "each once: {sessions:?}");
+    let whole = app.json("/v1/me/sessions?limit=3", &admin).await;
+    assert_eq!(whole["next_cursor"], Value::Null, "{whole}");
     // The sessions' cursor is a place in the list, never a key (which holds a token's hash).
     let first = app.json("/v1/me/sessions?limit=1", &admin).await;
     let cursor = base64::Engine::decode(

@@ -116,8 +116,9 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Up to `limit` items of `list` from after `cursor` (one `Query`, strongly consistent when
-    /// `consistent`), with the cursor after the last one when more may follow.
+    /// Up to `limit` items of `list` from after `cursor` (one `Query` of `limit + 1` items,
+    /// strongly consistent when `consistent`), with the cursor after the last one when more
+    /// follow: a page that ends the list has none.
     pub(crate) async fn partition_page(
         &self,
         list: &crate::cursor::PartitionList,
@@ -132,7 +133,7 @@ impl DynamoTable {
             .table_name(&self.name)
             .expression_attribute_values(":pk", s(list.pk.as_str()))
             .consistent_read(consistent)
-            .limit(limit)
+            .limit(limit.saturating_add(1))
             .set_exclusive_start_key(start);
         // DynamoDB takes no empty prefix for begins_with.
         query = if list.prefix.is_empty() {
@@ -143,11 +144,15 @@ impl DynamoTable {
                 .expression_attribute_values(":prefix", s(list.prefix.as_str()))
         };
         let output = query.send().await.map_err(StoreError::unavailable)?;
-        let next = output
-            .last_evaluated_key
+        let (items, last) = page_of(
+            output.items.unwrap_or_default(),
+            limit,
+            output.last_evaluated_key,
+        );
+        let next = last
             .as_ref()
             .and_then(crate::cursor::PartitionList::cursor_after);
-        Ok((output.items.unwrap_or_default(), next))
+        Ok((items, next))
     }
 
     /// A page of the organisation's items of one kind (sort keys starting with `prefix` in its
@@ -189,5 +194,56 @@ impl DynamoTable {
                 .expression_attribute_values(":prefix", s(prefix))
         };
         self.query_all(query).await
+    }
+}
+
+/// The first `limit` of `items` read with a `Limit` of `limit + 1`, and what the next page starts
+/// after: the last item kept when one more was read, else the `LastEvaluatedKey` (a read that
+/// stopped at DynamoDB's 1 MB), else nothing, since the list ended.
+pub(crate) fn page_of(
+    mut items: Vec<Item>,
+    limit: i32,
+    last_evaluated: Option<Item>,
+) -> (Vec<Item>, Option<Item>) {
+    let kept = usize::try_from(limit).unwrap_or(0);
+    if items.len() > kept {
+        items.truncate(kept);
+        let last = items.last().cloned();
+        (items, last)
+    } else {
+        (items, last_evaluated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(names: &[&str]) -> Vec<Item> {
+        names
+            .iter()
+            .map(|name| Item::from([("sk".to_owned(), s(*name))]))
+            .collect()
+    }
+
+    #[test]
+    fn a_page_that_read_one_more_than_it_keeps_continues_after_its_last_item() {
+        let (kept, last) = page_of(items(&["a", "b", "c"]), 2, Some(items(&["c"]).remove(0)));
+        assert_eq!(kept, items(&["a", "b"]));
+        assert_eq!(last, Some(items(&["b"]).remove(0)));
+    }
+
+    #[test]
+    fn a_page_that_ends_the_list_has_nothing_after_it() {
+        let (kept, last) = page_of(items(&["a", "b"]), 2, None);
+        assert_eq!(kept, items(&["a", "b"]));
+        assert_eq!(last, None);
+    }
+
+    #[test]
+    fn a_page_cut_short_by_the_size_limit_continues_where_dynamodb_stopped() {
+        let (kept, last) = page_of(items(&["a"]), 2, Some(items(&["a"]).remove(0)));
+        assert_eq!(kept, items(&["a"]));
+        assert_eq!(last, Some(items(&["a"]).remove(0)));
     }
 }

@@ -19,6 +19,7 @@ use crate::{
     credentials::login_failures_key,
     keys,
     members::MembershipItem,
+    reads::page_of,
     record::{Record, body, key_item, n, s},
 };
 
@@ -228,7 +229,8 @@ impl DynamoTable {
     }
 
     /// A page of the account's sessions, newest first, after `cursor` (one `Query`; sessions
-    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`). The
+    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`; the
+    /// page that ends the list has no cursor). The
     /// cursor is the last session's place in the list (creation time and session id), never
     /// its key, which holds the token's hash.
     pub async fn sessions_page(
@@ -245,7 +247,7 @@ impl DynamoTable {
             .index_name("gsi1")
             .expression_attribute_values(":pk", s(keys::sessions_of(account)))
             .scan_index_forward(false)
-            .limit(limit);
+            .limit(limit.saturating_add(1));
         query = match cursor {
             None => query.key_condition_expression("gsi1pk = :pk"),
             Some(cursor) => query
@@ -253,19 +255,23 @@ impl DynamoTable {
                 .expression_attribute_values(":after", s(session_list_place(cursor)?)),
         };
         let output = query.send().await.map_err(StoreError::unavailable)?;
+        let (items, last) = page_of(
+            output.items.unwrap_or_default(),
+            limit,
+            output.last_evaluated_key,
+        );
+        let next = last
+            .as_ref()
+            .and_then(|item| item.get("gsi1sk"))
+            .and_then(|place| place.as_s().ok())
+            .map(|place| URL_SAFE_NO_PAD.encode(place));
         let mut sessions = Vec::new();
-        let mut last_place = None;
-        for item in output.items.unwrap_or_default() {
-            last_place = item.get("gsi1sk").and_then(|v| v.as_s().ok()).cloned();
+        for item in items {
             let stored: SessionItem = body(item)?;
             if stored.session.lifetime().is_valid(now) {
                 sessions.push((stored.token_hash, stored.session));
             }
         }
-        let next = output
-            .last_evaluated_key
-            .and(last_place)
-            .map(|place| URL_SAFE_NO_PAD.encode(place));
         Ok((sessions, next))
     }
 
