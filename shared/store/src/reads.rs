@@ -116,9 +116,9 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Up to `limit` items of `list` from after `cursor` (one `Query` of `limit + 1` items,
-    /// strongly consistent when `consistent`), with the cursor after the last one when more
-    /// follow: a page that ends the list has none.
+    /// Up to `limit` items of `list` from after `cursor` (one `Query`, strongly consistent when
+    /// `consistent`), with the cursor after the last one when more follow: a page that ends the
+    /// list has none.
     pub(crate) async fn partition_page(
         &self,
         list: &crate::cursor::PartitionList,
@@ -133,7 +133,6 @@ impl DynamoTable {
             .table_name(&self.name)
             .expression_attribute_values(":pk", s(list.pk.as_str()))
             .consistent_read(consistent)
-            .limit(limit.saturating_add(1))
             .set_exclusive_start_key(start);
         // DynamoDB takes no empty prefix for begins_with.
         query = if list.prefix.is_empty() {
@@ -143,16 +142,30 @@ impl DynamoTable {
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":prefix", s(list.prefix.as_str()))
         };
-        let output = query.send().await.map_err(StoreError::unavailable)?;
-        let (items, last) = page_of(
-            output.items.unwrap_or_default(),
-            limit,
-            output.last_evaluated_key,
-        );
+        let (items, last) = self.limited_page(query, limit).await?;
         let next = last
             .as_ref()
             .and_then(crate::cursor::PartitionList::cursor_after);
         Ok((items, next))
+    }
+
+    /// Up to `limit` items of `query` (which sets no `Limit`), read with a `Limit` of one more,
+    /// and what the next page starts after (see `page_of`).
+    pub(crate) async fn limited_page(
+        &self,
+        query: QueryFluentBuilder,
+        limit: i32,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let output = query
+            .limit(limit.saturating_add(1))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(page_of(
+            output.items.unwrap_or_default(),
+            limit,
+            output.last_evaluated_key,
+        ))
     }
 
     /// A page of the organisation's items of one kind (sort keys starting with `prefix` in its

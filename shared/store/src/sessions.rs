@@ -19,7 +19,6 @@ use crate::{
     credentials::login_failures_key,
     keys,
     members::MembershipItem,
-    reads::page_of,
     record::{Record, body, key_item, n, s},
 };
 
@@ -246,20 +245,14 @@ impl DynamoTable {
             .table_name(&self.name)
             .index_name("gsi1")
             .expression_attribute_values(":pk", s(keys::sessions_of(account)))
-            .scan_index_forward(false)
-            .limit(limit.saturating_add(1));
+            .scan_index_forward(false);
         query = match cursor {
             None => query.key_condition_expression("gsi1pk = :pk"),
             Some(cursor) => query
                 .key_condition_expression("gsi1pk = :pk AND gsi1sk < :after")
                 .expression_attribute_values(":after", s(session_list_place(cursor)?)),
         };
-        let output = query.send().await.map_err(StoreError::unavailable)?;
-        let (items, last) = page_of(
-            output.items.unwrap_or_default(),
-            limit,
-            output.last_evaluated_key,
-        );
+        let (items, last) = self.limited_page(query, limit).await?;
         let next = last
             .as_ref()
             .and_then(|item| item.get("gsi1sk"))
