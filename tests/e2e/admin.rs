@@ -145,6 +145,44 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
 }
 
 #[tokio::test]
+async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login_guesses_do() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let email = unique_email("guessed");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Gus", "last_name": "Guessed", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let first = invite(&app, &admin, id, &email).await;
+    assert_eq!(accept(&app, &first, "Own-password-1").await.0, 200);
+    // Invited again, the person accepts with the password they have.
+    let link = invite(&app, &admin, id, &email).await;
+
+    for _ in 0..5 {
+        assert_eq!(accept(&app, &link, "Wrong-guess-1").await.0, 401);
+    }
+    let (status, problem) = accept(&app, &link, "Own-password-1").await;
+    assert_eq!(status, 429, "{problem}");
+    assert_eq!(problem["code"], "login_locked");
+    assert_eq!(
+        app.login_response(&email, "Own-password-1").await.status(),
+        429,
+        "the login form is locked by the same guesses"
+    );
+    let locked = roster_notify::templates::render(
+        &roster_notify::templates::Notice::AccountLocked { minutes: 1 },
+        roster_domain::preferences::Language::En,
+        "Gus",
+    )
+    .subject;
+    let told = stack().await.emails_to(&email).await;
+    assert!(told.iter().any(|m| m["subject"] == locked.as_str()));
+}
+
+#[tokio::test]
 async fn a_revoked_invitation_no_longer_works() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

@@ -563,7 +563,7 @@ pub async fn revoke_invitation(
     summary = "Accept an invitation (answers like a login)",
     security(()),
     request_body = crate::openapi::LinkRequest,
-    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "The person already has a password and this is not it."), (status = 403, description = "The organisation signs people in through its identity provider."))
+    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "The person already has a password and this is not it."), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 429, description = "The person's login is locked after failed attempts, through links or the login form (`login_locked`, with Retry-After)."))
 )]
 pub async fn accept_invitation(
     State(state): State<AppState>,
@@ -596,10 +596,9 @@ pub async fn accept_invitation(
         .await?
         .ok_or_else(invalid)?;
     match &account.password_hash {
-        Some(existing) => {
-            if crate::passwords::verify_blocking(password, Some(existing)).await?
-                == roster_domain::credentials::PasswordCheck::Wrong
-            {
+        Some(_) => {
+            let policy = &organisation.settings.lockout;
+            if !crate::auth::check_own_password(&state, &account, policy, password).await? {
                 return Err(ApiError::InvalidCredentials);
             }
         }

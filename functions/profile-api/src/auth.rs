@@ -216,17 +216,48 @@ pub async fn reauthenticate(
     check: impl std::future::Future<Output = Result<bool, ApiError>>,
 ) -> Result<bool, ApiError> {
     let subject = reauth_subject(account);
-    let policy = LockPolicy::default();
-    let counted = reserve_attempt(state, &subject, None).await?;
-    let failures = match gate(state, &policy, &counted) {
+    counted_check(state, &subject, &LockPolicy::default(), account, check).await
+}
+
+/// Checks the account's own password given with an invitation link. It counts under the
+/// account's login email, with the organisation's `policy`, so that guesses through a link and
+/// through the login form share one lock.
+pub async fn check_own_password(
+    state: &AppState,
+    account: &Account,
+    policy: &LockPolicy,
+    password: &str,
+) -> Result<bool, ApiError> {
+    let subject = match &account.email {
+        Some(email) => email_subject(email.normalised()),
+        None => reauth_subject(account),
+    };
+    let check = async {
+        let checked = verify_blocking(password, account.password_hash.as_deref()).await?;
+        Ok(checked != PasswordCheck::Wrong)
+    };
+    counted_check(state, &subject, policy, account, check).await
+}
+
+/// Runs `check` as an attempt under `subject`: refused (429) while `policy` locks it; a failure
+/// is counted (and the person told when it locks them out), a success clears the count.
+async fn counted_check(
+    state: &AppState,
+    subject: &str,
+    policy: &LockPolicy,
+    account: &Account,
+    check: impl std::future::Future<Output = Result<bool, ApiError>>,
+) -> Result<bool, ApiError> {
+    let counted = reserve_attempt(state, subject, None).await?;
+    let failures = match gate(state, policy, &counted) {
         Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
         Gate::Open { failures } => failures,
     };
     if check.await? {
-        state.table.clear_login_failures(&subject).await?;
+        state.table.clear_login_failures(subject).await?;
         Ok(true)
     } else {
-        record_failure(state, &policy, failures, None, Some(account)).await?;
+        record_failure(state, policy, failures, None, Some(account)).await?;
         Ok(false)
     }
 }
