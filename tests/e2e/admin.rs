@@ -1394,6 +1394,11 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
         );
     }
 
+    // The organisation's one user fills a page of one, which ends the list.
+    let users = app.json("/v1/admin/users?limit=1", &admin).await;
+    assert_eq!(users["items"].as_array().unwrap().len(), 1);
+    assert_eq!(users["next_cursor"], Value::Null, "{users}");
+
     // The person's sessions: the admin's first one and two more logins.
     let mut tokens = vec![admin.clone()];
     for _ in 0..2 {

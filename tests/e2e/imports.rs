@@ -366,6 +366,16 @@ async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_reten
         .await;
     assert_eq!(ids(&second), [announced[0].clone()]);
     assert_eq!(second["next_cursor"], Value::Null, "the last page");
+    let whole = importing
+        .app
+        .json("/v1/admin/imports?limit=3", &importing.token)
+        .await;
+    assert_eq!(ids(&whole).len(), 3);
+    assert_eq!(
+        whole["next_cursor"],
+        Value::Null,
+        "a full page that ends the list"
+    );
     let foreign = importing
         .app
         .get(

@@ -377,7 +377,7 @@ impl DynamoTable {
 
     /// A page of the organisation's imports, newest first, from `cursor` on (one `Query`;
     /// imports past their retention at `now` are outside its key condition, so no page is
-    /// spent on them).
+    /// spent on them; the page that ends the list has no cursor).
     pub async fn list_imports(
         &self,
         organisation: &OrganisationId,
@@ -392,7 +392,7 @@ impl DynamoTable {
             sk: keys::IMPORT_SK,
         };
         let start = cursor.map(|c| list.start_after(c)).transpose()?;
-        let output = self
+        let query = self
             .client
             .query()
             .table_name(&self.name)
@@ -404,22 +404,11 @@ impl DynamoTable {
                 s(import_list_position(now - IMPORT_RETENTION)),
             )
             .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .set_exclusive_start_key(start);
+        let (items, last) = self.limited_page(query, limit).await?;
         Ok(ImportPage {
-            imports: output
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .map(body)
-                .collect::<Result<_, _>>()?,
-            next_cursor: output
-                .last_evaluated_key
-                .as_ref()
-                .map(|key| list.cursor_after(key)),
+            imports: items.into_iter().map(body).collect::<Result<_, _>>()?,
+            next_cursor: last.as_ref().map(|key| list.cursor_after(key)),
         })
     }
 

@@ -195,8 +195,7 @@ impl DynamoTable {
             .query()
             .table_name(&self.name)
             .index_name("gsi1")
-            .expression_attribute_values(":users", s(partition.clone()))
-            .limit(limit);
+            .expression_attribute_values(":users", s(partition.clone()));
         // DynamoDB refuses an empty key value: an empty prefix is no prefix.
         query = match filter.name_prefix.as_deref().filter(|p| !p.is_empty()) {
             Some(prefix) => query
@@ -242,24 +241,30 @@ impl DynamoTable {
             }
             conditions.push(format!("({})", alternatives.join(" OR ")));
         }
-        if !conditions.is_empty() {
-            query = query.filter_expression(conditions.join(" AND "));
-        }
         if let Some(cursor) = cursor {
             query =
                 query.set_exclusive_start_key(Some(user_list(organisation).start_after(cursor)?));
         }
-        let output = query.send().await.map_err(StoreError::unavailable)?;
-        let users = output
-            .items
-            .unwrap_or_default()
+        // A filter applies after `Limit`, so only an unfiltered page can read one more item to
+        // learn whether the list ends with it.
+        let (items, last) = if conditions.is_empty() {
+            self.limited_page(query, limit).await?
+        } else {
+            let output = query
+                .filter_expression(conditions.join(" AND "))
+                .limit(limit)
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+            (output.items.unwrap_or_default(), output.last_evaluated_key)
+        };
+        let users = items
             .into_iter()
             .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
             .collect::<Result<_, _>>()?;
         Ok(UserPage {
             users,
-            next_cursor: output
-                .last_evaluated_key
+            next_cursor: last
                 .as_ref()
                 .map(|key| user_list(organisation).cursor_after(key)),
         })
