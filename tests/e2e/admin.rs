@@ -158,9 +158,22 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
     let id = user["id"].as_str().unwrap();
     let first = invite(&app, &admin, id, &email).await;
     assert_eq!(accept(&app, &first, "Own-password-1").await.0, 200);
-    // Invited again, the person accepts with the password they have.
+    // Invited again, the person accepts with the password they have; a right one clears the
+    // wrong ones before it.
     let link = invite(&app, &admin, id, &email).await;
+    for _ in 0..4 {
+        assert_eq!(accept(&app, &link, "Wrong-guess-1").await.0, 401);
+    }
+    assert_eq!(accept(&app, &link, "Own-password-1").await.0, 200);
+    for _ in 0..4 {
+        assert_eq!(
+            app.login_response(&email, "Wrong-guess-1").await.status(),
+            401
+        );
+    }
+    app.login(&email, "Own-password-1").await;
 
+    let link = invite(&app, &admin, id, &email).await;
     for _ in 0..5 {
         assert_eq!(accept(&app, &link, "Wrong-guess-1").await.0, 401);
     }
@@ -597,7 +610,8 @@ async fn roles_are_scoped_to_sites_that_exist() {
 
 /// The DynamoDB calls each request that checks sites takes in a new organisation holding
 /// `others` sites besides the one the requests name: creating a user on it, creating one on an
-/// unknown site, changing a user's sites, and reading its day of reservations.
+/// unknown site, changing a user's sites, reading its day of reservations, the bookings feed
+/// reporting a reservation there, and mapping a SCIM group to a role scoped to it.
 async fn calls_checking_one_site(
     app: &TestApp,
     counter: &CallCounter,
@@ -661,6 +675,61 @@ async fn calls_checking_one_site(
         .await
         .unwrap();
     assert_eq!(day.status(), 200);
+    calls.push(counter.count());
+
+    let key = app
+        .post_json("/v1/admin/api-keys", &admin, &json!({}))
+        .await;
+    counter.reset();
+    let reported = app
+        .http
+        .post(app.url("/v1/reservations"))
+        .header("x-api-key", key["key"].as_str().unwrap())
+        .json(&json!({
+            "user_id": user["id"], "resource": { "type": "desk", "name": "Desk 1" },
+            "site_id": berlin, "start": "2030-01-15T09:00:00Z", "end": "2030-01-15T17:00:00Z",
+            "recurring": false
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), 201);
+    calls.push(counter.count());
+
+    let scim = app
+        .post_json("/v1/admin/scim-tokens", &admin, &json!({}))
+        .await;
+    let group: Value = app
+        .http
+        .post(app.url("/scim/v2/Groups"))
+        .bearer_auth(scim["token"].as_str().unwrap())
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Berlin managers"
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    counter.reset();
+    let mapped = app
+        .http
+        .put(app.url(&format!(
+            "/v1/admin/scim-groups/{}/roles",
+            group["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({ "roles": [{ "role": "manager", "sites": [berlin] }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mapped.status(), 200);
     calls.push(counter.count());
     calls
 }

@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use roster_domain::{
-    admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser, referenced_sites},
+    admin_user::{ASSIGNMENT_FIELDS, AssignmentPatch, Login, NewUser, SITES_MAX, referenced_sites},
     ids::{SiteId, UserId},
     membership::{InvitationStatus, Membership, Status},
     permissions::{
@@ -93,13 +93,17 @@ async fn managed_user(
     Ok((membership, account))
 }
 
-/// Those of `referenced` (distinct) that are sites of the caller's organisation: reads only
-/// them, however many sites the organisation has.
+/// Those of `referenced` that are sites of the caller's organisation, in one read however many
+/// sites it has; none are read when there are more than a user may name, since the check
+/// refuses those anyway.
 pub(crate) async fn existing_sites(
     state: &AppState,
     caller: &Caller,
     referenced: &[String],
 ) -> Result<Vec<String>, ApiError> {
+    if referenced.len() > SITES_MAX {
+        return Ok(vec![]);
+    }
     Ok(state
         .table
         .existing_sites(&caller.organisation.id, referenced)

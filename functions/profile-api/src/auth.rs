@@ -171,16 +171,6 @@ pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
     }
 }
 
-/// Reserves an attempt under `subject` and decides it under `policy`.
-pub async fn check_lock(
-    state: &AppState,
-    policy: &LockPolicy,
-    subject: &str,
-) -> Result<Gate, ApiError> {
-    let counted = reserve_attempt(state, subject, None).await?;
-    Ok(gate(state, policy, &counted))
-}
-
 /// Counts a failure of an attempt reserved with `failures_before` earlier ones (the subject's count
 /// already holds it); the person is told by email when it locks their login.
 pub async fn record_failure(
@@ -228,10 +218,11 @@ pub async fn check_own_password(
     policy: &LockPolicy,
     password: &str,
 ) -> Result<bool, ApiError> {
-    let subject = match &account.email {
-        Some(email) => email_subject(email.normalised()),
-        None => reauth_subject(account),
-    };
+    let email = account
+        .email
+        .as_ref()
+        .ok_or_else(|| ApiError::Internal("an invitation to an account without email".into()))?;
+    let subject = email_subject(email.normalised());
     let check = async {
         let checked = verify_blocking(password, account.password_hash.as_deref()).await?;
         Ok(checked != PasswordCheck::Wrong)
@@ -240,8 +231,8 @@ pub async fn check_own_password(
 }
 
 /// Runs `check` as an attempt under `subject`: refused (429) while `policy` locks it; a failure
-/// is counted (and the person told when it locks them out), a success clears the count.
-async fn counted_check(
+/// is counted (and `account` told when it locks them out), a success clears the count.
+pub async fn counted_check(
     state: &AppState,
     subject: &str,
     policy: &LockPolicy,

@@ -22,7 +22,7 @@ const PAGE_SIZE: i32 = 20;
     summary = "Find colleagues by name",
     security(("session" = [])),
     params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 20)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of colleagues.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
+    responses((status = 200, description = "A page of colleagues; a person two of whose name words match may be on two pages.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
 )]
 pub async fn search(
     State(state): State<AppState>,

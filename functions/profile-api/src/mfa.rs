@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState, audit,
-    auth::{Gate, check_lock, mfa_subject, reauthenticate, record_failure, session_answer},
+    auth::{counted_check, mfa_subject, reauthenticate, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -366,23 +366,21 @@ pub async fn complete_login(
         .organisation(&pending.organisation_id)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
-    let policy = organisation.settings.lockout;
-    let failures = match check_lock(&state, &policy, &subject).await? {
-        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
-        Gate::Open { failures } => failures,
-    };
-    let accepted = match (code, recovery_code) {
-        (Some(code), _) => use_totp_code(&state, &mut account, code).await?,
-        (None, Some(recovery_code)) => {
-            use_recovery_code(&state, &mut account, recovery_code).await?
+    // The person as they were, to tell when the codes tried lock them out.
+    let notified = account.clone();
+    let check = async {
+        match (code, recovery_code) {
+            (Some(code), _) => use_totp_code(&state, &mut account, code).await,
+            (None, Some(recovery_code)) => {
+                use_recovery_code(&state, &mut account, recovery_code).await
+            }
+            (None, None) => Ok(false),
         }
-        (None, None) => false,
     };
-    if !accepted {
-        record_failure(&state, &policy, failures, None, Some(&account)).await?;
+    let policy = organisation.settings.lockout;
+    if !counted_check(&state, &subject, &policy, &notified, check).await? {
         return Err(ApiError::InvalidCredentials);
     }
-    state.table.clear_login_failures(&subject).await?;
     if !state
         .table
         .consume_token::<roster_store::MfaChallenge>(&hash)

@@ -42,8 +42,8 @@ pub struct AssignmentPatch {
 
 pub const ASSIGNMENT_FIELDS: [&str; 4] = ["roles", "sites", "default_site", "language"];
 
-/// The most sites one list names (a user's sites, or one role's scope), so that checking them is
-/// a bounded number of reads.
+/// The most sites one user or group names, in its site list and role scopes together, so that
+/// checking them is one read.
 pub const SITES_MAX: usize = 100;
 
 /// The most role grants one user or group holds.
@@ -140,10 +140,14 @@ fn check_assignment(
     known_sites: &[String],
     errors: &mut ValidationErrors,
 ) {
-    let unknown = sites_of(sites, roles)
-        .into_iter()
-        .find(|s| !known_sites.contains(s));
-    if let Some(site) = unknown {
+    let named = sites_of(sites, roles);
+    if named.len() > SITES_MAX {
+        errors.push(
+            "sites",
+            "too_many",
+            format!("name at most {SITES_MAX} sites, in sites and roles together"),
+        );
+    } else if let Some(site) = named.iter().find(|s| !known_sites.contains(s)) {
         errors.push(
             "sites",
             "unknown_site",
@@ -420,6 +424,21 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(errors.fields(), ["roles"]);
+        assert_eq!(errors.0[0].code, "too_many");
+        let scoped: Vec<Value> = (0..2)
+            .map(|grant| {
+                let sites: Vec<String> = (0..60).map(|i| format!("s{grant}-{i}")).collect();
+                json!({ "role": "manager", "sites": sites })
+            })
+            .collect();
+        let errors = NewUser::parse(
+            json!({ "first_name": "A", "last_name": "B", "email": "a@example.com", "roles": scoped })
+                .as_object()
+                .unwrap(),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(errors.fields(), ["sites"], "120 sites across two roles");
         assert_eq!(errors.0[0].code, "too_many");
         let repeated = vec!["berlin"; SITES_MAX + 1];
         assert!(

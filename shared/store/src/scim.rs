@@ -217,7 +217,7 @@ impl DynamoTable {
 
     /// Up to `limit` of the organisation's SCIM members, sorted by id, from `cursor` on (one
     /// `Query` of the `gsi2` index, which only they are in), with the cursor after them when
-    /// more may follow. Call `scim_authorise` first.
+    /// more follow. Call `scim_authorise` first.
     pub async fn scim_members_page(
         &self,
         organisation: &OrganisationId,
@@ -226,21 +226,15 @@ impl DynamoTable {
     ) -> Result<(Vec<Membership>, Option<String>), StoreError> {
         let list = scim_user_list(organisation);
         let start = cursor.map(|c| list.start_after(c)).transpose()?;
-        let output = self
+        let query = self
             .scim_members_query(&list)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .set_exclusive_start_key(start);
+        let (items, last) = self.limited_page(query, limit).await?;
         let mut members = Vec::new();
-        for item in output.items.unwrap_or_default() {
+        for item in items {
             members.extend(member(item)?);
         }
-        let next = output
-            .last_evaluated_key
-            .as_ref()
-            .map(|key| list.cursor_after(key));
+        let next = last.as_ref().map(|key| list.cursor_after(key));
         Ok((members, next))
     }
 

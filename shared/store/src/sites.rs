@@ -1,5 +1,7 @@
 //! An organisation's sites (locations, properties, reservations of the seeds).
 
+use std::collections::BTreeSet;
+
 use roster_domain::ids::{OrganisationId, SiteId};
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +30,7 @@ impl DynamoTable {
             .collect()
     }
 
-    /// The site `id` of the organisation, if it has one by that id (one `GetItem`).
+    /// The site `id` of the organisation, if it has one by that id (one consistent `GetItem`).
     pub async fn site(
         &self,
         organisation: &OrganisationId,
@@ -37,22 +39,25 @@ impl DynamoTable {
         if SiteId::try_from(id).is_err() {
             return Ok(None);
         }
-        self.get(&keys::site(organisation, id), false)
+        self.get(&keys::site(organisation, id), true)
             .await?
             .map(body)
             .transpose()
     }
 
-    /// Those of the distinct `ids` that are sites of the organisation, in no particular order
-    /// (one `BatchGetItem` per 100; an id no site could have is none).
+    /// Those of `ids` that are sites of the organisation, each once, in no particular order
+    /// (one consistent `BatchGetItem` per 100; an id no site could have is none).
     pub async fn existing_sites(
         &self,
         organisation: &OrganisationId,
         ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let keys: Vec<_> = ids
+        let distinct: BTreeSet<&String> = ids
             .iter()
             .filter(|id| SiteId::try_from(id.as_str()).is_ok())
+            .collect();
+        let keys: Vec<_> = distinct
+            .into_iter()
             .map(|id| keys::site(organisation, id))
             .collect();
         self.batch_get(&keys)
