@@ -608,6 +608,39 @@ async fn roles_are_scoped_to_sites_that_exist() {
     assert_eq!(scoped["default_site"], berlin);
 }
 
+/// Creates a SCIM group named `name` as the identity provider with SCIM token `token` would;
+/// answers its id.
+async fn scim_group(app: &TestApp, token: &str, name: &str) -> String {
+    let group: Value = app
+        .http
+        .post(app.url("/scim/v2/Groups"))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": name
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    group["id"].as_str().unwrap().to_owned()
+}
+
+/// The DynamoDB calls `request` takes, after checking it answers `status`.
+async fn calls_of(counter: &CallCounter, request: reqwest::RequestBuilder, status: u16) -> usize {
+    counter.reset();
+    let response = request.send().await.unwrap();
+    let answered = response.status().as_u16();
+    assert_eq!(answered, status, "{}", response.text().await.unwrap());
+    counter.count()
+}
+
 /// The DynamoDB calls each request that checks sites takes in a new organisation holding
 /// `others` sites besides the one the requests name: creating a user on it, creating one on an
 /// unknown site, changing a user's sites, reading its day of reservations, the bookings feed
@@ -637,101 +670,67 @@ async fn calls_checking_one_site(
             }
         })
         .await;
-
-    let mut calls = Vec::new();
-    counter.reset();
-    let user = create_user(
-        app,
-        &admin,
-        json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "roles": [{ "role": "manager", "sites": [berlin] }], "sites": [berlin] }),
-    )
-    .await;
-    calls.push(counter.count());
-    counter.reset();
-    let unknown = app
-        .post("/v1/admin/users", &admin, &json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "sites": [berlin, "nowhere"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(codes(&unknown.json().await.unwrap()), ["unknown_site"]);
-    calls.push(counter.count());
-    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
-    let (_, etag) = app.read(&path, &admin).await;
-    counter.reset();
-    let patched = app
-        .patch(&path, &admin, &etag, &json!({ "default_site": berlin }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 200);
-    calls.push(counter.count());
-    counter.reset();
-    let day = app
-        .get(
-            &format!("/v1/sites/{berlin}/reservations?date=2030-01-15"),
-            &admin,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(day.status(), 200);
-    calls.push(counter.count());
-
     let key = app
         .post_json("/v1/admin/api-keys", &admin, &json!({}))
         .await;
-    counter.reset();
-    let reported = app
-        .http
-        .post(app.url("/v1/reservations"))
-        .header("x-api-key", key["key"].as_str().unwrap())
-        .json(&json!({
-            "user_id": user["id"], "resource": { "type": "desk", "name": "Desk 1" },
-            "site_id": berlin, "start": "2030-01-15T09:00:00Z", "end": "2030-01-15T17:00:00Z",
-            "recurring": false
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reported.status(), 201);
-    calls.push(counter.count());
-
     let scim = app
         .post_json("/v1/admin/scim-tokens", &admin, &json!({}))
         .await;
-    let group: Value = app
-        .http
-        .post(app.url("/scim/v2/Groups"))
-        .bearer_auth(scim["token"].as_str().unwrap())
-        .header("content-type", "application/scim+json")
-        .body(
-            json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                "displayName": "Berlin managers"
-            })
-            .to_string(),
+    let group = scim_group(app, scim["token"].as_str().unwrap(), "Berlin managers").await;
+    let user = app
+        .post_json(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "sites": [berlin] }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    counter.reset();
-    let mapped = app
-        .http
-        .put(app.url(&format!(
-            "/v1/admin/scim-groups/{}/roles",
-            group["id"].as_str().unwrap()
-        )))
-        .bearer_auth(&admin)
-        .json(&json!({ "roles": [{ "role": "manager", "sites": [berlin] }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mapped.status(), 200);
-    calls.push(counter.count());
-    calls
+        .await;
+    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+
+    let create = json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "roles": [{ "role": "manager", "sites": [berlin] }], "sites": [berlin] });
+    let unknown = json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "sites": [berlin, "nowhere"] });
+    let reservation = json!({
+        "user_id": user["id"], "resource": { "type": "desk", "name": "Desk 1" },
+        "site_id": berlin, "start": "2030-01-15T09:00:00Z", "end": "2030-01-15T17:00:00Z",
+        "recurring": false
+    });
+    vec![
+        calls_of(counter, app.post("/v1/admin/users", &admin, &create), 201).await,
+        calls_of(counter, app.post("/v1/admin/users", &admin, &unknown), 422).await,
+        calls_of(
+            counter,
+            app.patch(&path, &admin, &etag, &json!({ "default_site": berlin })),
+            200,
+        )
+        .await,
+        calls_of(
+            counter,
+            app.get(
+                &format!("/v1/sites/{berlin}/reservations?date=2030-01-15"),
+                &admin,
+            ),
+            200,
+        )
+        .await,
+        calls_of(
+            counter,
+            app.http
+                .post(app.url("/v1/reservations"))
+                .header("x-api-key", key["key"].as_str().unwrap())
+                .json(&reservation),
+            201,
+        )
+        .await,
+        calls_of(
+            counter,
+            app.http
+                .put(app.url(&format!("/v1/admin/scim-groups/{group}/roles")))
+                .bearer_auth(&admin)
+                .json(&json!({ "roles": [{ "role": "manager", "sites": [berlin] }] })),
+            200,
+        )
+        .await,
+    ]
 }
 
 #[tokio::test]
@@ -1428,25 +1427,7 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
     }
     let mut groups = Vec::new();
     for name in ["Facilities", "Finance", "Front desk"] {
-        let group: Value = app
-            .http
-            .post(app.url("/scim/v2/Groups"))
-            .bearer_auth(&scim_token)
-            .header("content-type", "application/scim+json")
-            .body(
-                json!({
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                    "displayName": name
-                })
-                .to_string(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        groups.push(group["id"].as_str().unwrap().to_owned());
+        groups.push(scim_group(&app, &scim_token, name).await);
     }
     created.push(("/v1/admin/scim-groups", groups));
     for (path, mut expected) in created {
