@@ -204,19 +204,65 @@ async fn sessions_are_listed_and_ending_one_logs_that_device_out() {
     );
 }
 
-#[tokio::test]
-async fn ending_a_session_takes_as_many_calls_among_thousands_of_sessions_and_works_once() {
-    let stack = stack().await;
-    let (app, counter) = counted_app().await;
-    let (organisation, current) = organisation(&app, json!({})).await;
-    let table = stack.table();
+/// The admin's membership in `organisation`, as stored.
+async fn admin_membership(
+    organisation: &roster_e2e::TestOrganisation,
+) -> roster_domain::membership::Membership {
     let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
     let user = UserId::try_from(organisation.admin_id.as_str()).unwrap();
-    let member = table
+    store()
+        .await
         .membership(&organisation_id, &user)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+}
+
+/// Writes `count` sessions of `member` started an hour ago straight into the table, as that
+/// many logins from other browsers would have.
+async fn write_sessions(member: &roster_domain::membership::Membership, count: usize) {
+    let table = store().await;
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    futures::stream::iter(0..count)
+        .for_each_concurrent(32, |i| {
+            let table = &table;
+            async move {
+                let session = roster_store::Session {
+                    id: roster_domain::ids::SessionId::generate(),
+                    account_id: member.account_id.clone(),
+                    organisation_id: member.organisation_id.clone(),
+                    user_id: member.id.clone(),
+                    created_at: long_ago,
+                    last_used_at: long_ago,
+                    user_agent: Some(format!("Browser number {i} of a very busy person")),
+                    restriction: None,
+                    mfa: false,
+                    epoch: 0,
+                };
+                let signed_in = roster_domain::audit::AuditEntry {
+                    at: long_ago,
+                    action: "login.succeeded".to_owned(),
+                    actor: roster_domain::audit::Actor::User(member.id.to_string()),
+                    target: None,
+                    source: None,
+                    changed: vec![],
+                    approved_by: None,
+                };
+                let token_hash =
+                    roster_domain::session::secret_hash(&format!("{i}-{}", session.id));
+                table
+                    .start_session(&token_hash, &session, &signed_in, 30, None)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn ending_a_session_takes_as_many_calls_among_thousands_of_sessions_and_works_once() {
+    let (app, counter) = counted_app().await;
+    let (organisation, current) = organisation(&app, json!({})).await;
     let calls_to_end_another = || async {
         let second = app.login(&organisation.admin_email, TEST_PASSWORD).await;
         let listed = app.json("/v1/me/sessions?limit=1", &second).await;
@@ -242,43 +288,53 @@ async fn ending_a_session_takes_as_many_calls_among_thousands_of_sessions_and_wo
         calls
     };
     let with_two = calls_to_end_another().await;
-
-    let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
-    futures::stream::iter(0..5_000)
-        .for_each_concurrent(32, |i| {
-            let (table, member) = (&table, &member);
-            async move {
-                let session = roster_store::Session {
-                    id: roster_domain::ids::SessionId::generate(),
-                    account_id: member.account_id.clone(),
-                    organisation_id: member.organisation_id.clone(),
-                    user_id: member.id.clone(),
-                    created_at: long_ago,
-                    last_used_at: long_ago,
-                    user_agent: Some(format!("Browser number {i} of a very busy person")),
-                    restriction: None,
-                    mfa: false,
-                };
-                let signed_in = roster_domain::audit::AuditEntry {
-                    at: long_ago,
-                    action: "login.succeeded".to_owned(),
-                    actor: roster_domain::audit::Actor::User(member.id.to_string()),
-                    target: None,
-                    source: None,
-                    changed: vec![],
-                    approved_by: None,
-                };
-                let token_hash = format!("{i:064}");
-                table
-                    .start_session(&token_hash, &session, &signed_in, 30, None)
-                    .await
-                    .unwrap();
-            }
-        })
-        .await;
+    write_sessions(&admin_membership(&organisation).await, 5_000).await;
     let with_thousands = calls_to_end_another().await;
 
     assert_eq!(with_thousands, with_two);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_thousands_of_other_sessions_in_as_many_calls_as_one() {
+    let (app, counter) = counted_app().await;
+    // The calls of a password change by a person with one other login and `more` sessions
+    // besides; afterwards only the session that changed it is on.
+    let calls_of_change = |more: usize| {
+        let (app, counter) = (&app, &counter);
+        async move {
+            let (organisation, current) = organisation(app, json!({})).await;
+            let other = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+            write_sessions(&admin_membership(&organisation).await, more).await;
+            counter.reset();
+            let changed = app
+                .post(
+                    "/v1/me/password",
+                    &current,
+                    &json!({ "current_password": TEST_PASSWORD, "new_password": "Another-Passw0rd-7", "confirmation": "Another-Passw0rd-7" }),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(changed.status(), 204);
+            let calls = counter.count();
+            assert_eq!(
+                app.get("/v1/me", &other).send().await.unwrap().status(),
+                401
+            );
+            assert_eq!(
+                app.get("/v1/me", &current).send().await.unwrap().status(),
+                200
+            );
+            let listed = app.json("/v1/me/sessions?limit=200", &current).await;
+            assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+            assert_eq!(listed["items"][0]["current"], true);
+            calls
+        }
+    };
+    let with_one = calls_of_change(0).await;
+    let with_thousands = calls_of_change(5_000).await;
+
+    assert_eq!(with_thousands, with_one);
 }
 
 #[tokio::test]

@@ -788,8 +788,8 @@ pub async fn reset_mfa(
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
+    account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    state.table.end_sessions(&account.id, None).await?;
     notices::tell(&state, &account, Notice::MfaReset).await?;
     audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
@@ -824,8 +824,8 @@ pub async fn new_pin(
     let pin = roster_domain::credentials::new_pin();
     account.password_hash = Some(hash_blocking(&pin).await?);
     account.must_change_password = true;
+    account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    state.table.end_sessions(&account.id, None).await?;
     for subject in login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }

@@ -564,6 +564,7 @@ pub async fn session_answer(
         user_agent,
         restriction,
         mfa,
+        epoch: account.session_epoch,
     };
     let entry = audit::entry(
         state,

@@ -279,6 +279,7 @@ pub async fn sessions(
         .table
         .sessions_page(
             &caller.session.account_id,
+            caller.session_epoch,
             state.now(),
             paging.limit,
             paging.cursor(),
@@ -320,7 +321,12 @@ pub async fn end_session(
     let session = SessionId::try_from(session.as_str()).map_err(|_| ApiError::NotFound)?;
     state
         .table
-        .end_session_by_id(&caller.session.account_id, &session, state.now())
+        .end_session_by_id(
+            &caller.session.account_id,
+            caller.session_epoch,
+            &session,
+            state.now(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

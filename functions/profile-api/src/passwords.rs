@@ -198,10 +198,10 @@ pub async fn change(
     next.password_hash = Some(hash_blocking(new).await?);
     next.must_change_password = false;
     next.credential_epoch += 1;
-    state.table.save_account(&next).await?;
+    next.session_epoch += 1;
     state
         .table
-        .end_sessions(&account.id, Some(&caller.token_hash))
+        .save_account_keeping_session(&next, &caller.token_hash)
         .await?;
     if caller.session.restriction.is_some() {
         state.table.lift_restriction(&caller.token_hash).await?;
@@ -371,11 +371,11 @@ pub async fn confirm_reset(
     next.must_change_password = false;
     next.email_verified = true;
     next.credential_epoch += 1;
+    next.session_epoch += 1;
     state.table.save_account(&next).await?;
     for subject in crate::auth::login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }
-    state.table.end_sessions(&account.id, None).await?;
     notices::tell(&state, &account, Notice::PasswordChanged).await?;
     audit::of_account(&state, &account, "password.reset").await;
     Ok(StatusCode::NO_CONTENT)

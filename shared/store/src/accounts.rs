@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, keys,
-    record::{Item, Record, body},
+    record::{Item, Record, body, n, s},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -42,6 +42,10 @@ pub struct Account {
     /// Raised when the password or the email changes; links issued before stop working.
     #[serde(default)]
     pub credential_epoch: u64,
+    /// Raised to end every session of the account at once, in the write that changes what
+    /// made them end (password, PIN, 2FA): a session started under a lower epoch is over.
+    #[serde(default)]
+    pub session_epoch: u64,
 }
 
 /// An account's TOTP: the sealed secret and the last step a code was accepted for (replay guard).
@@ -66,6 +70,7 @@ impl Account {
             must_change_password: false,
             email_verified: false,
             credential_epoch: 0,
+            session_epoch: 0,
         }
     }
 
@@ -177,9 +182,41 @@ impl DynamoTable {
     /// Writes `account` (whose `version` is the one read) as the next version, with its email
     /// sentinel; `Stale` if it moved. Answers the written account.
     pub async fn save_account(&self, account: &Account) -> Result<Account, StoreError> {
+        self.save_account_with(account, Transaction::default())
+            .await
+    }
+
+    /// Saves `account`, whose `session_epoch` was raised to end its sessions, except the one
+    /// with `token_hash`, which moves to the new epoch in the same transaction (`Stale` when
+    /// that session ended meanwhile).
+    pub async fn save_account_keeping_session(
+        &self,
+        account: &Account,
+        token_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let key = keys::session(token_hash);
+        let keep = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(self.name())
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("SET epoch = :epoch")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":epoch", n(account.session_epoch))
+            .build()
+            .map_err(StoreError::unavailable)?;
+        let mut tx = Transaction::default();
+        tx.update(keep, OnFail::Stale);
+        self.save_account_with(account, tx).await
+    }
+
+    /// Writes `account` at its next version, and its email's sentinel, with `tx`'s items.
+    async fn save_account_with(
+        &self,
+        account: &Account,
+        mut tx: Transaction,
+    ) -> Result<Account, StoreError> {
         let mut next = account.clone();
         next.version += 1;
-        let mut tx = Transaction::default();
         tx.put(
             self,
             next.record().item(),

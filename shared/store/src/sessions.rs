@@ -40,6 +40,10 @@ pub struct Session {
     /// Whether the session passed a second factor (a login with TOTP, or enrolling one).
     #[serde(default)]
     pub mfa: bool,
+    /// The account's `session_epoch` when the session started (or was kept): once the account's
+    /// is higher, the session is over.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// A session that may only do one thing until it is done.
@@ -54,6 +58,11 @@ pub enum Restriction {
 }
 
 impl Session {
+    /// Whether the session is still on at `now` for an account at `account_epoch`.
+    pub fn is_on(&self, now: DateTime<Utc>, account_epoch: u64) -> bool {
+        self.epoch >= account_epoch && self.lifetime().is_valid(now)
+    }
+
     pub fn lifetime(&self) -> Lifetime {
         Lifetime {
             created_at: self.created_at,
@@ -69,6 +78,8 @@ pub struct Caller {
     pub session: Session,
     pub membership: Membership,
     pub organisation: Organisation,
+    /// The account's `session_epoch`: its sessions below it are over.
+    pub session_epoch: u64,
 }
 
 impl Caller {
@@ -135,7 +146,7 @@ impl DynamoTable {
     }
 
     /// The caller behind a token hash at `now`, or `None` when the session is unknown, expired,
-    /// or its membership is no longer active.
+    /// ended by its account's `session_epoch`, or its membership is no longer active.
     pub async fn caller(
         &self,
         token_hash: &str,
@@ -150,28 +161,41 @@ impl DynamoTable {
         }
         let membership_key = keys::membership(&session.organisation_id, &session.user_id);
         let organisation_key = keys::organisation(&session.organisation_id);
+        let account_key = keys::account(&session.account_id);
         let items = self
-            .batch_get(&[membership_key.clone(), organisation_key.clone()])
+            .batch_get(&[
+                membership_key.clone(),
+                organisation_key.clone(),
+                account_key.clone(),
+            ])
             .await?;
-        let (mut membership, mut organisation) = (None, None);
+        let (mut membership, mut organisation, mut account) = (None, None, None);
         for item in items {
-            match item.get("sk") {
-                Some(AttributeValue::S(sk)) if *sk == membership_key.sk => {
+            match item.get("pk") {
+                Some(AttributeValue::S(pk)) if *pk == membership_key.pk => {
                     membership = Some(body::<MembershipItem>(item)?.membership);
                 }
-                Some(AttributeValue::S(sk)) if *sk == organisation_key.sk => {
+                Some(AttributeValue::S(pk)) if *pk == organisation_key.pk => {
                     organisation = Some(body(item)?)
+                }
+                Some(AttributeValue::S(pk)) if *pk == account_key.pk => {
+                    account = Some(body::<crate::Account>(item)?)
                 }
                 _ => {}
             }
         }
-        match (membership, organisation) {
-            (Some(membership), Some(organisation)) if membership.is_active() => Ok(Some(Caller {
-                token_hash: token_hash.to_owned(),
-                session,
-                membership,
-                organisation,
-            })),
+        match (membership, organisation, account) {
+            (Some(membership), Some(organisation), Some(account))
+                if membership.is_active() && session.is_on(now, account.session_epoch) =>
+            {
+                Ok(Some(Caller {
+                    token_hash: token_hash.to_owned(),
+                    session,
+                    membership,
+                    organisation,
+                    session_epoch: account.session_epoch,
+                }))
+            }
             _ => Ok(None),
         }
     }
@@ -228,13 +252,14 @@ impl DynamoTable {
     }
 
     /// A page of the account's sessions, newest first, after `cursor` (one `Query`; sessions
-    /// past their lifetime at `now` are left out, so a page may hold fewer than `limit`; the
-    /// page that ends the list has no cursor). The
-    /// cursor is the last session's place in the list (creation time and session id), never
-    /// its key, which holds the token's hash.
+    /// not on at `now` for an account at `account_epoch` are left out, so a page may hold fewer
+    /// than `limit`; the page that ends the list has no cursor). The cursor is the last
+    /// session's place in the list (creation time and session id), never its key, which holds
+    /// the token's hash.
     pub async fn sessions_page(
         &self,
         account: &AccountId,
+        account_epoch: u64,
         now: DateTime<Utc>,
         limit: i32,
         cursor: Option<&str>,
@@ -261,7 +286,7 @@ impl DynamoTable {
         let mut sessions = Vec::new();
         for item in items {
             let stored: SessionItem = body(item)?;
-            if stored.session.lifetime().is_valid(now) {
+            if stored.session.is_on(now, account_epoch) {
                 sessions.push((stored.token_hash, stored.session));
             }
         }
@@ -280,11 +305,13 @@ impl DynamoTable {
             .map_err(StoreError::unavailable)
     }
 
-    /// Ends the account's session with the public id `session` if it is still valid at `now`
-    /// (a `Query` of its handle in `gsi2`, then a `DeleteItem`); `NotFound` when there is none.
+    /// Ends the account's session with the public id `session` if it is still on at `now` for
+    /// an account at `account_epoch` (a `Query` of its handle in `gsi2`, then a `DeleteItem`);
+    /// `NotFound` when there is none.
     pub async fn end_session_by_id(
         &self,
         account: &AccountId,
+        account_epoch: u64,
         session: &SessionId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -299,7 +326,7 @@ impl DynamoTable {
         let found: Vec<SessionItem> = self.query_page(query).await?;
         let stored = found
             .into_iter()
-            .find(|stored| stored.session.lifetime().is_valid(now))
+            .find(|stored| stored.session.is_on(now, account_epoch))
             .ok_or(StoreError::NotFound)?;
         self.delete_session(&stored.token_hash).await
     }
@@ -315,20 +342,6 @@ impl DynamoTable {
         let ended = sessions
             .iter()
             .filter(|(_, session)| session.organisation_id == *organisation);
-        self.delete_sessions(ended.map(|(hash, _)| hash)).await
-    }
-
-    /// Ends the account's sessions, except the one with `keep` (its token hash).
-    pub async fn end_sessions(
-        &self,
-        account: &AccountId,
-        keep: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let far_past = DateTime::<Utc>::MIN_UTC;
-        let sessions = self.sessions_of(account, far_past).await?;
-        let ended = sessions
-            .iter()
-            .filter(|(hash, _)| Some(hash.as_str()) != keep);
         self.delete_sessions(ended.map(|(hash, _)| hash)).await
     }
 
@@ -394,5 +407,40 @@ impl DynamoTable {
                 .expression_attribute_values(":user", s(user.as_str()))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session_at(epoch: u64, started: DateTime<Utc>) -> Session {
+        Session {
+            id: SessionId::generate(),
+            account_id: AccountId::generate(),
+            organisation_id: OrganisationId::generate(),
+            user_id: UserId::generate(),
+            created_at: started,
+            last_used_at: started,
+            user_agent: None,
+            restriction: None,
+            mfa: false,
+            epoch,
+        }
+    }
+
+    #[test]
+    fn a_session_is_over_once_its_account_raised_the_epoch_past_it() {
+        let now = Utc::now();
+        assert!(session_at(0, now).is_on(now, 0));
+        assert!(session_at(2, now).is_on(now, 2), "kept at the new epoch");
+        assert!(!session_at(1, now).is_on(now, 2));
+    }
+
+    #[test]
+    fn a_session_at_the_epoch_is_still_over_when_its_lifetime_is() {
+        let now = Utc::now();
+        let old = session_at(0, now - chrono::Duration::days(15));
+        assert!(!old.is_on(now, 0));
     }
 }

@@ -355,14 +355,14 @@ async fn main() -> Result<(), BenchError> {
             .send()
             .await?;
     }
-    let session_key = |hash: &str| {
+    // A table key as a bare client sends it.
+    let key = |pk: String, sk: &str| -> std::collections::HashMap<String, AttributeValue> {
         [
-            (
-                "pk".to_owned(),
-                AttributeValue::S(format!("SESSION#{hash}")),
-            ),
-            ("sk".to_owned(), AttributeValue::S("SESSION".to_owned())),
+            ("pk".to_owned(), AttributeValue::S(pk)),
+            ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
         ]
+        .into_iter()
+        .collect()
     };
     let me_json: Value = http
         .get(format!("{base}/v1/me"))
@@ -379,37 +379,27 @@ async fn main() -> Result<(), BenchError> {
         response?.error_for_status()?;
         me.push(ms);
         let start = Instant::now();
-        bare.get_item()
+        let session = bare
+            .get_item()
             .table_name(&config.table_name)
-            .set_key(Some(
-                session_key(&secret_hash(&token)).into_iter().collect(),
-            ))
+            .set_key(Some(key(
+                format!("SESSION#{}", secret_hash(&token)),
+                "SESSION",
+            )))
             .consistent_read(true)
             .send()
             .await?;
+        let account = session
+            .item
+            .as_ref()
+            .and_then(|item| item.get("account_id"))
+            .and_then(|id| id.as_s().ok())
+            .ok_or("a session without account_id")?
+            .clone();
         let keys = KeysAndAttributes::builder()
-            .keys(
-                [
-                    (
-                        "pk".to_owned(),
-                        AttributeValue::S(format!("ORG#{organisation}#USER#{user}")),
-                    ),
-                    ("sk".to_owned(), AttributeValue::S("USER".to_owned())),
-                ]
-                .into_iter()
-                .collect(),
-            )
-            .keys(
-                [
-                    (
-                        "pk".to_owned(),
-                        AttributeValue::S(format!("ORG#{organisation}")),
-                    ),
-                    ("sk".to_owned(), AttributeValue::S("ORG".to_owned())),
-                ]
-                .into_iter()
-                .collect(),
-            )
+            .keys(key(format!("ORG#{organisation}#USER#{user}"), "USER"))
+            .keys(key(format!("ORG#{organisation}"), "ORG"))
+            .keys(key(format!("ACCOUNT#{account}"), "ACCOUNT"))
             .consistent_read(true)
             .build()?;
         bare.batch_get_item()
