@@ -348,6 +348,33 @@ async fn totp_login_needs_a_fresh_code_and_a_code_works_once() {
 }
 
 #[tokio::test]
+async fn a_second_factor_started_before_a_password_change_cannot_finish_after_it() {
+    let (app, clock) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (secret, _) = enrol_totp(&app, &token).await;
+    let pending = challenge(&app, &organisation.admin_email).await;
+
+    let changed = change_password(&app, &token, "Changed-Passw0rd-2", "Changed-Passw0rd-2").await;
+    assert_eq!(changed.status(), 204);
+    clock.advance(chrono::Duration::seconds(30));
+    let code = totp::code_at(&secret, now(30), 6);
+    let (status, _) = complete(&app, json!({ "challenge": pending, "code": code })).await;
+    assert_eq!(status, 401, "the password it was checked against is gone");
+
+    let (status, body) = login_attempt(&app, &organisation.admin_email, "Changed-Passw0rd-2").await;
+    assert_eq!(status, 200);
+    let (status, session) = complete(
+        &app,
+        json!({ "challenge": body["challenge"], "code": code }),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "a login with the new password finishes: {session}"
+    );
+}
+
+#[tokio::test]
 async fn a_recovery_code_completes_a_login_once_and_the_person_is_told() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

@@ -492,6 +492,7 @@ pub async fn finish_login(
             organisation_id: membership.organisation_id.clone(),
             user_id: membership.id.clone(),
             expires_at: state.now() + CHALLENGE_LIFETIME,
+            session_epoch: account.session_epoch,
         };
         let cleared = async {
             match reserved_attempt {

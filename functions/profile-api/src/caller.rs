@@ -1,5 +1,6 @@
 //! The authenticated caller of a request: `Authorization: Bearer <session token>`, resolved in two
-//! DynamoDB calls (session, then membership and organisation together).
+//! DynamoDB calls (session, then membership, organisation and account together; the account's
+//! `session_epoch` ends sessions started before it).
 
 use axum::http::Method;
 use axum::{extract::FromRequestParts, http::request::Parts};

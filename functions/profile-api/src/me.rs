@@ -33,7 +33,7 @@ pub fn require_version(
     }
 }
 
-/// `GET /v1/me`: two DynamoDB calls (session; membership and organisation).
+/// `GET /v1/me`: two DynamoDB calls (session; membership, organisation and account).
 #[utoipa::path(
     get,
     path = "/v1/me",

@@ -359,6 +359,8 @@ pub async fn complete_login(
         .table
         .account(&pending.account_id)
         .await?
+        // Sessions ended since the password was checked end this login too.
+        .filter(|account| account.session_epoch == pending.session_epoch)
         .ok_or(ApiError::InvalidCredentials)?;
     let subject = mfa_subject(&account);
     let organisation = state

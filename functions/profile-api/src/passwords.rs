@@ -15,7 +15,7 @@ use roster_domain::{
     session::{new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, ResetToken};
+use roster_store::{Account, ResetToken, StoreError};
 
 use crate::{
     ApiError, AppState, audit,
@@ -174,6 +174,11 @@ pub async fn change(
         ));
     };
     let account = caller_account(&state, &caller.session.account_id).await?;
+    if caller.session.epoch < account.session_epoch {
+        // Ended (by an admin's 2FA reset, say) since the session was checked: keeping it at
+        // the new epoch would bring it back.
+        return Err(ApiError::Unauthenticated);
+    }
     let hash = account.password_hash.clone();
     let right = crate::auth::reauthenticate(&state, &account, async {
         Ok(verify_blocking(current, hash.as_deref()).await? != PasswordCheck::Wrong)
@@ -202,10 +207,12 @@ pub async fn change(
     state
         .table
         .save_account_keeping_session(&next, &caller.token_hash)
-        .await?;
-    if caller.session.restriction.is_some() {
-        state.table.lift_restriction(&caller.token_hash).await?;
-    }
+        .await
+        .map_err(|error| match error {
+            // The session ended meanwhile (a logout); the password is unchanged.
+            StoreError::NotFound => ApiError::Unauthenticated,
+            other => other.into(),
+        })?;
     notices::tell_caller(&state, &caller, &account, Notice::PasswordChanged).await;
     audit::by_caller(
         &state,

@@ -186,9 +186,10 @@ impl DynamoTable {
             .await
     }
 
-    /// Saves `account`, whose `session_epoch` was raised to end its sessions, except the one
-    /// with `token_hash`, which moves to the new epoch in the same transaction (`Stale` when
-    /// that session ended meanwhile).
+    /// Saves `account` after a password change that raised its `session_epoch` to end its
+    /// sessions, except the one with `token_hash`: in the same transaction that one moves to
+    /// the new epoch and loses its restriction (a session limited to choosing a password has
+    /// done so). `NotFound` when that session ended meanwhile; nothing is written then.
     pub async fn save_account_keeping_session(
         &self,
         account: &Account,
@@ -199,13 +200,13 @@ impl DynamoTable {
             .table_name(self.name())
             .key("pk", s(key.pk))
             .key("sk", s(key.sk))
-            .update_expression("SET epoch = :epoch")
+            .update_expression("SET epoch = :epoch REMOVE restriction")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":epoch", n(account.session_epoch))
             .build()
             .map_err(StoreError::unavailable)?;
         let mut tx = Transaction::default();
-        tx.update(keep, OnFail::Stale);
+        tx.update(keep, OnFail::Missing);
         self.save_account_with(account, tx).await
     }
 

@@ -32,6 +32,10 @@ pub struct MfaChallenge {
     pub organisation_id: OrganisationId,
     pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
+    /// The account's `session_epoch` when the password was checked: a challenge from before the
+    /// sessions were ended (a password change or reset) cannot start one after.
+    #[serde(default)]
+    pub session_epoch: u64,
 }
 
 /// A password-reset link's token.

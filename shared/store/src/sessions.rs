@@ -385,14 +385,6 @@ impl DynamoTable {
         .await
     }
 
-    /// Lifts the session's restriction.
-    pub async fn lift_restriction(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.update_session(token_hash, |update| {
-            update.update_expression("REMOVE restriction")
-        })
-        .await
-    }
-
     /// Moves the session to the person's membership in another organisation.
     pub async fn switch_session(
         &self,
