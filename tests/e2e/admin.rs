@@ -29,6 +29,18 @@ async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
+/// Creates a user with a fresh email made from `who` and `name`; answers their id and email.
+async fn email_user(app: &TestApp, token: &str, who: &str, name: (&str, &str)) -> (String, String) {
+    let email = unique_email(who);
+    let user = create_user(
+        app,
+        token,
+        json!({ "first_name": name.0, "last_name": name.1, "email": email }),
+    )
+    .await;
+    (user["id"].as_str().unwrap().to_owned(), email)
+}
+
 /// Invites the user and answers the token of the newest welcome email.
 async fn invite(app: &TestApp, token: &str, user: &str, email: &str) -> String {
     let response = app
@@ -116,14 +128,8 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
     let (organisation, admin) = organisation(&app, json!({})).await;
-    let email = unique_email("ines");
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Ines", "last_name": "Ito", "email": email }),
-    )
-    .await;
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = email_user(&app, &admin, "ines", ("Ines", "Ito")).await;
+    let id = id.as_str();
 
     let first = invite(&app, &admin, id, &email).await;
     let second = invite(&app, &admin, id, &email).await;
@@ -148,14 +154,8 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
 async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login_guesses_do() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
-    let email = unique_email("guessed");
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Gus", "last_name": "Guessed", "email": email }),
-    )
-    .await;
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = email_user(&app, &admin, "guessed", ("Gus", "Guessed")).await;
+    let id = id.as_str();
     let first = invite(&app, &admin, id, &email).await;
     assert_eq!(accept(&app, &first, "Own-password-1").await.0, 200);
     // Invited again, the person accepts with the password they have; a right one clears the
@@ -199,14 +199,8 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
 async fn a_revoked_invitation_no_longer_works() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
-    let email = unique_email("rev");
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Re", "last_name": "Voked", "email": email }),
-    )
-    .await;
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = email_user(&app, &admin, "rev", ("Re", "Voked")).await;
+    let id = id.as_str();
     let token = invite(&app, &admin, id, &email).await;
 
     assert_eq!(
@@ -342,14 +336,8 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
 async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivation_restores_login() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
-    let email = unique_email("leaver");
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Lea", "last_name": "Ver", "email": email }),
-    )
-    .await;
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = email_user(&app, &admin, "leaver", ("Lea", "Ver")).await;
+    let id = id.as_str();
     let (_, session) = accept(
         &app,
         &invite(&app, &admin, id, &email).await,
@@ -973,14 +961,8 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
     let (organisation, admin) = organisation(&app, json!({})).await;
-    let email = unique_email("audited");
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Au", "last_name": "Dit", "email": email }),
-    )
-    .await;
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = email_user(&app, &admin, "audited", ("Au", "Dit")).await;
+    let id = id.as_str();
     let token = invite(&app, &admin, id, &email).await;
     accept(&app, &token, "Audited-password-1").await;
     app.http
