@@ -333,7 +333,7 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
 }
 
 #[tokio::test]
-async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivation_restores_login() {
+async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_not_them() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
     let (id, email) = email_user(&app, &admin, "leaver", ("Lea", "Ver")).await;
@@ -378,7 +378,76 @@ async fn deactivation_ends_an_active_session_on_its_next_request_and_reactivatio
     .send()
     .await
     .unwrap();
-    app.login(&email, "Leaving-soon-1").await;
+    let again = app.login(&email, "Leaving-soon-1").await;
+    assert_eq!(
+        app.get("/v1/me", &again).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        app.get("/v1/me", token).send().await.unwrap().status(),
+        401,
+        "a session from before the deactivation stays ended"
+    );
+}
+
+#[tokio::test]
+async fn a_person_deactivated_in_one_organisation_no_longer_lists_its_sessions_there() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (home, home_token) = organisation(&app, json!({})).await;
+    let (other, admin) = organisation(&app, json!({})).await;
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": home.admin_email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let login =
+        json!({ "email": home.admin_email, "password": TEST_PASSWORD, "organisation": other.id });
+    let signed_in = app.http.post(app.url("/v1/auth/login")).json(&login);
+    let answer: Value = signed_in.send().await.unwrap().json().await.unwrap();
+    let other_token = answer["token"].as_str().unwrap();
+    let listed_organisations = || async {
+        let listed = app.json("/v1/me/sessions?limit=200", &home_token).await;
+        let mut organisations: Vec<String> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["organisation_id"].as_str().unwrap().to_owned())
+            .collect();
+        organisations.sort();
+        organisations
+    };
+    let mut both = vec![home.id.clone(), other.id.clone()];
+    both.sort();
+    assert_eq!(listed_organisations().await, both);
+
+    let status = |action: &str| {
+        app.post(
+            &format!("/v1/admin/users/{id}/{action}"),
+            &admin,
+            &json!({}),
+        )
+        .send()
+    };
+    assert_eq!(status("deactivate").await.unwrap().status(), 200);
+    assert_eq!(listed_organisations().await, std::slice::from_ref(&home.id));
+    assert_eq!(status("reactivate").await.unwrap().status(), 200);
+    assert_eq!(listed_organisations().await, std::slice::from_ref(&home.id));
+    assert_eq!(
+        app.get("/v1/me", other_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // A session of another organisation moves in under the reactivated membership.
+    let switch = format!("/v1/me/organisations/{}/switch", other.id);
+    let switched = app.post(&switch, &home_token, &json!({})).send().await;
+    assert_eq!(switched.unwrap().status(), 200);
+    let (me, _) = app.read("/v1/me", &home_token).await;
+    assert_eq!(me["organisation_id"], other.id);
 }
 
 #[tokio::test]

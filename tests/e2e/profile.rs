@@ -238,6 +238,7 @@ async fn write_sessions(member: &roster_domain::membership::Membership, count: u
                     restriction: None,
                     mfa: false,
                     epoch: 0,
+                    membership_epoch: member.session_epoch,
                 };
                 let signed_in = roster_domain::audit::AuditEntry {
                     at: long_ago,
@@ -292,6 +293,58 @@ async fn ending_a_session_takes_as_many_calls_among_thousands_of_sessions_and_wo
     let with_thousands = calls_to_end_another().await;
 
     assert_eq!(with_thousands, with_two);
+}
+
+#[tokio::test]
+async fn deactivating_a_person_ends_thousands_of_their_sessions_in_as_many_calls_as_one() {
+    let (app, counter) = counted_app().await;
+    // The calls that deactivate a person with one session of their own and `more` besides.
+    let calls_of_deactivation = |more: usize| {
+        let (app, counter) = (&app, &counter);
+        async move {
+            let (organisation, admin) = organisation(app, json!({})).await;
+            let email = unique_email("leaver");
+            let created: Value = app
+                .post(
+                    "/v1/admin/users",
+                    &admin,
+                    &json!({ "first_name": "Lea", "last_name": "Ver", "email": email }),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = created["id"].as_str().unwrap();
+            let session = app.invited_session(&admin, id, &email).await;
+            let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
+            let user = UserId::try_from(id).unwrap();
+            let member = store().await.membership(&organisation_id, &user).await;
+            write_sessions(&member.unwrap().unwrap(), more).await;
+            counter.reset();
+            let deactivated = app
+                .post(
+                    &format!("/v1/admin/users/{id}/deactivate"),
+                    &admin,
+                    &json!({}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(deactivated.status(), 200);
+            let calls = counter.count();
+            assert_eq!(
+                app.get("/v1/me", &session).send().await.unwrap().status(),
+                401
+            );
+            calls
+        }
+    };
+    let with_one = calls_of_deactivation(0).await;
+    let with_thousands = calls_of_deactivation(5_000).await;
+
+    assert_eq!(with_thousands, with_one);
 }
 
 #[tokio::test]

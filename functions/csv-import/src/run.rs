@@ -672,8 +672,10 @@ impl Run<'_> {
         for chunk in missing.chunks(CHUNK_ROWS) {
             let mut reports = Vec::with_capacity(chunk.len());
             for before in chunk {
+                // The person's sessions here end with this write (the raised epoch).
                 let after = Membership {
                     status: Status::Deactivated,
+                    session_epoch: before.next_session_epoch(Status::Deactivated),
                     last_import: Some(self.record.id.clone()),
                     version: before.version + 1,
                     ..before.clone()
@@ -683,9 +685,6 @@ impl Run<'_> {
                     Err(StoreError::Stale) => continue,
                     Err(error) => return Err(error.into()),
                 }
-                self.table
-                    .end_sessions_in(&after.account_id, &after.organisation_id, self.now)
-                    .await?;
                 reports.push(RowReport {
                     row: None,
                     status: RowStatus::Deactivated,

@@ -649,7 +649,7 @@ async fn set_status(
     id: &str,
     status: Status,
 ) -> Result<Json<Value>, ApiError> {
-    let (before, account) = managed_user(state, caller, id).await?;
+    let (before, _) = managed_user(state, caller, id).await?;
     if !can_deactivate(&caller.roles(), &before.sites_in(&caller.organisation)) {
         return Err(forbidden());
     }
@@ -663,18 +663,14 @@ async fn set_status(
     if before.status == status {
         return Ok(Json(user_view(state, caller, &before).await));
     }
+    // A deactivation raises the session epoch: the person's sessions here end with this write.
     let after = Membership {
         status,
+        session_epoch: before.next_session_epoch(status),
         version: before.version + 1,
         ..before.clone()
     };
     state.table.update_membership(&before, &after, None).await?;
-    if status == Status::Deactivated {
-        state
-            .table
-            .end_sessions_in(&account.id, &before.organisation_id, state.now())
-            .await?;
-    }
     let action = match status {
         Status::Active => "user.reactivated",
         Status::Deactivated => "user.deactivated",

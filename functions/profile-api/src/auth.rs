@@ -566,6 +566,7 @@ pub async fn session_answer(
         restriction,
         mfa,
         epoch: account.session_epoch,
+        membership_epoch: membership.session_epoch,
     };
     let entry = audit::entry(
         state,

@@ -252,7 +252,7 @@ pub async fn switch_organisation(
         .ok_or(ApiError::NotFound)?;
     state
         .table
-        .switch_session(&caller.token_hash, &organisation, &membership.id)
+        .switch_session(&caller.token_hash, &membership)
         .await?;
     Ok(Json(
         json!({ "organisation_id": organisation, "user_id": membership.id }),

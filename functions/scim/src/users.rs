@@ -179,13 +179,16 @@ fn provisioned(
     organisation: &Organisation,
 ) -> Membership {
     let now = Utc::now();
+    let status = if person.active {
+        Status::Active
+    } else {
+        Status::Deactivated
+    };
     Membership {
         profile: person.apply_to(&before.profile, &organisation.settings.scim_attributes),
-        status: if person.active {
-            Status::Active
-        } else {
-            Status::Deactivated
-        },
+        status,
+        // Deactivated: the person's sessions here end with this write.
+        session_epoch: before.next_session_epoch(status),
         scim: Some(ScimUser {
             document,
             created: before.scim.as_ref().map_or(now, |s| s.created),
@@ -228,11 +231,6 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
             .mailer
             .tell_login_moved(before, old, &change.email)
             .await;
-    }
-    if before.is_active() && !after.is_active() {
-        table
-            .end_sessions_in(&after.account_id, &after.organisation_id, Utc::now())
-            .await?;
     }
     Ok(())
 }
@@ -415,11 +413,8 @@ async fn delete_user(
         .account(&before.account_id)
         .await?
         .ok_or(ScimError::NotFound)?;
+    // The person's sessions here end with the membership they need.
     state.table.delete_member(&before, &account).await?;
-    state
-        .table
-        .end_sessions_in(&account.id, &before.organisation_id, Utc::now())
-        .await?;
     Ok(())
 }
 

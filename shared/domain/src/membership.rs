@@ -144,6 +144,10 @@ pub struct Membership {
     /// which roles each gives.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub scim_groups: BTreeSet<String>,
+    /// Raised each time the membership stops being active: its sessions started below it are
+    /// over, and stay over when it is active again.
+    #[serde(default)]
+    pub session_epoch: u64,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -177,6 +181,7 @@ impl Membership {
             created_by_import: None,
             scim: None,
             scim_groups: BTreeSet::new(),
+            session_epoch: 0,
             version: 1,
         }
     }
@@ -206,6 +211,12 @@ impl Membership {
 
     pub fn is_active(&self) -> bool {
         self.status == Status::Active
+    }
+
+    /// The `session_epoch` of this membership's next version when that has `status`: one
+    /// higher when it stops being active (ending every session it has), else unchanged.
+    pub fn next_session_epoch(&self, status: Status) -> u64 {
+        self.session_epoch + u64::from(self.is_active() && status != Status::Active)
     }
 
     /// Every site the person has: their own and those their roles are scoped to.
@@ -248,6 +259,29 @@ pub fn sites_of(own: &[String], roles: &[RoleGrant]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_leaving_active_raises_the_session_epoch() {
+        let organisation = Organisation::new(
+            crate::ids::OrganisationId::generate(),
+            "Acme".into(),
+            Default::default(),
+        );
+        let mut person = Membership::joining(
+            &organisation,
+            AccountId::generate(),
+            Profile::named("Ada".into(), "L".into(), None),
+            None,
+            vec![],
+            InvitationStatus::NotInvited,
+        );
+        assert_eq!(person.next_session_epoch(Status::Active), 0);
+        assert_eq!(person.next_session_epoch(Status::Deactivated), 1);
+        person.status = Status::Deactivated;
+        person.session_epoch = 1;
+        assert_eq!(person.next_session_epoch(Status::Deactivated), 1);
+        assert_eq!(person.next_session_epoch(Status::Active), 1, "reactivation");
+    }
 
     #[test]
     fn scim_groups_add_the_roles_the_organisation_maps_to_them() {

@@ -502,13 +502,19 @@ impl DynamoTable {
 
     /// Replaces `before` by `after` if nobody changed it meanwhile (else `Stale`), keeping the
     /// external-id sentinel, directory entries and, with `email`, the login email in step.
-    /// `after.version` must be `before.version + 1`.
+    /// `after.version` must be `before.version + 1`, and `after.session_epoch`
+    /// `before.next_session_epoch(after.status)` (a deactivation ends the sessions).
     pub async fn update_membership(
         &self,
         before: &Membership,
         after: &Membership,
         email: Option<&EmailChange>,
     ) -> Result<(), StoreError> {
+        debug_assert_eq!(
+            after.session_epoch,
+            before.next_session_epoch(after.status),
+            "the session epoch of a membership's next version"
+        );
         let mut tx = Transaction::default();
         let organisation = &after.organisation_id;
         let owner = after.id.as_str();

@@ -44,6 +44,10 @@ pub struct Session {
     /// is higher, the session is over.
     #[serde(default)]
     pub epoch: u64,
+    /// The membership's `session_epoch` when the session started: once the membership's is
+    /// higher (it was deactivated since), the session is over.
+    #[serde(default)]
+    pub membership_epoch: u64,
 }
 
 /// A session that may only do one thing until it is done.
@@ -61,6 +65,12 @@ impl Session {
     /// Whether the session is still on at `now` for an account at `account_epoch`.
     pub fn is_on(&self, now: DateTime<Utc>, account_epoch: u64) -> bool {
         self.epoch >= account_epoch && self.lifetime().is_valid(now)
+    }
+
+    /// Whether `membership` (the session's own) still lets the session act: active, and not
+    /// deactivated since the session started.
+    pub fn is_let_in_by(&self, membership: &Membership) -> bool {
+        membership.is_active() && self.membership_epoch >= membership.session_epoch
     }
 
     pub fn lifetime(&self) -> Lifetime {
@@ -146,7 +156,8 @@ impl DynamoTable {
     }
 
     /// The caller behind a token hash at `now`, or `None` when the session is unknown, expired,
-    /// ended by its account's `session_epoch`, or its membership is no longer active.
+    /// ended by its account's `session_epoch`, or its membership no longer lets it in
+    /// (`Session::is_let_in_by`).
     pub async fn caller(
         &self,
         token_hash: &str,
@@ -186,7 +197,8 @@ impl DynamoTable {
         }
         match (membership, organisation, account) {
             (Some(membership), Some(organisation), Some(account))
-                if membership.is_active() && session.is_on(now, account.session_epoch) =>
+                if session.is_let_in_by(&membership)
+                    && session.is_on(now, account.session_epoch) =>
             {
                 Ok(Some(Caller {
                     token_hash: token_hash.to_owned(),
@@ -227,33 +239,10 @@ impl DynamoTable {
         }
     }
 
-    /// The account's sessions that are still valid at `now`, newest first, with their token hashes.
-    pub async fn sessions_of(
-        &self,
-        account: &AccountId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Session)>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(keys::sessions_of(account)))
-            .scan_index_forward(false);
-        let mut sessions = Vec::new();
-        for item in self.query_all(query).await? {
-            let stored: SessionItem = body(item)?;
-            if stored.session.lifetime().is_valid(now) {
-                sessions.push((stored.token_hash, stored.session));
-            }
-        }
-        Ok(sessions)
-    }
-
-    /// A page of the account's sessions, newest first, after `cursor` (one `Query`; sessions
-    /// not on at `now` for an account at `account_epoch` are left out, so a page may hold fewer
-    /// than `limit`; the page that ends the list has no cursor). The cursor is the last
+    /// A page of the account's sessions, newest first, after `cursor` (one `Query`, then one
+    /// `BatchGetItem` of the memberships they belong to; sessions not on at `now` for an
+    /// account at `account_epoch`, or that their membership no longer lets in, are left out, so
+    /// a page may hold fewer than `limit`; the page that ends the list has no cursor). The cursor is the last
     /// session's place in the list (creation time and session id), never its key, which holds
     /// the token's hash.
     pub async fn sessions_page(
@@ -283,14 +272,33 @@ impl DynamoTable {
             .and_then(|item| item.get("gsi1sk"))
             .and_then(|place| place.as_s().ok())
             .map(|place| URL_SAFE_NO_PAD.encode(place));
-        let mut sessions = Vec::new();
+        let mut on = Vec::new();
         for item in items {
             let stored: SessionItem = body(item)?;
             if stored.session.is_on(now, account_epoch) {
-                sessions.push((stored.token_hash, stored.session));
+                on.push((stored.token_hash, stored.session));
             }
         }
-        Ok((sessions, next))
+        let mut membership_keys: Vec<_> = on
+            .iter()
+            .map(|(_, session)| keys::membership(&session.organisation_id, &session.user_id))
+            .collect();
+        membership_keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        membership_keys.dedup();
+        let memberships: Vec<Membership> = self
+            .batch_get(&membership_keys)
+            .await?
+            .into_iter()
+            .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
+            .collect::<Result<_, _>>()?;
+        on.retain(|(_, session)| {
+            memberships.iter().any(|m| {
+                m.organisation_id == session.organisation_id
+                    && m.id == session.user_id
+                    && session.is_let_in_by(m)
+            })
+        });
+        Ok((on, next))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -331,29 +339,6 @@ impl DynamoTable {
         self.delete_session(&stored.token_hash).await
     }
 
-    /// Ends the account's sessions in `organisation` (the person lost access there).
-    pub async fn end_sessions_in(
-        &self,
-        account: &AccountId,
-        organisation: &roster_domain::ids::OrganisationId,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let sessions = self.sessions_of(account, now).await?;
-        let ended = sessions
-            .iter()
-            .filter(|(_, session)| session.organisation_id == *organisation);
-        self.delete_sessions(ended.map(|(hash, _)| hash)).await
-    }
-
-    /// Deletes the sessions with these token hashes, 25 to a `BatchWriteItem`.
-    async fn delete_sessions(
-        &self,
-        token_hashes: impl Iterator<Item = &String>,
-    ) -> Result<(), StoreError> {
-        let deletes = token_hashes.map(|hash| Write::Delete(keys::session(hash)));
-        self.batch_write(deletes.collect()).await
-    }
-
     /// An `UpdateItem` of an existing session; a session that ended meanwhile is `NotFound`.
     async fn update_session(
         &self,
@@ -385,18 +370,21 @@ impl DynamoTable {
         .await
     }
 
-    /// Moves the session to the person's membership in another organisation.
+    /// Moves the session to the person's `membership` in another organisation, under that
+    /// membership's `session_epoch`.
     pub async fn switch_session(
         &self,
         token_hash: &str,
-        organisation: &OrganisationId,
-        user: &UserId,
+        membership: &Membership,
     ) -> Result<(), StoreError> {
         self.update_session(token_hash, |update| {
             update
-                .update_expression("SET organisation_id = :organisation, user_id = :user")
-                .expression_attribute_values(":organisation", s(organisation.as_str()))
-                .expression_attribute_values(":user", s(user.as_str()))
+                .update_expression(
+                    "SET organisation_id = :organisation, user_id = :user, membership_epoch = :epoch",
+                )
+                .expression_attribute_values(":organisation", s(membership.organisation_id.as_str()))
+                .expression_attribute_values(":user", s(membership.id.as_str()))
+                .expression_attribute_values(":epoch", n(membership.session_epoch))
         })
         .await
     }
@@ -418,6 +406,7 @@ mod tests {
             restriction: None,
             mfa: false,
             epoch,
+            membership_epoch: 0,
         }
     }
 
