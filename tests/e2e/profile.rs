@@ -218,8 +218,13 @@ async fn admin_membership(
         .unwrap()
 }
 
+/// The bearer token of the `i`th session `write_sessions` wrote for `member`.
+fn written_session_token(member: &roster_domain::membership::Membership, i: usize) -> String {
+    format!("written-{}-{i}", member.id)
+}
+
 /// Writes `count` sessions of `member` started an hour ago straight into the table, as that
-/// many logins from other browsers would have.
+/// many logins from other browsers would have (`written_session_token` names their tokens).
 async fn write_sessions(member: &roster_domain::membership::Membership, count: usize) {
     let table = store().await;
     let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
@@ -250,7 +255,7 @@ async fn write_sessions(member: &roster_domain::membership::Membership, count: u
                     approved_by: None,
                 };
                 let token_hash =
-                    roster_domain::session::secret_hash(&format!("{i}-{}", session.id));
+                    roster_domain::session::secret_hash(&written_session_token(member, i));
                 table
                     .start_session(&token_hash, &session, &signed_in, 30, None)
                     .await
@@ -321,7 +326,13 @@ async fn deactivating_a_person_ends_thousands_of_their_sessions_in_as_many_calls
             let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
             let user = UserId::try_from(id).unwrap();
             let member = store().await.membership(&organisation_id, &user).await;
-            write_sessions(&member.unwrap().unwrap(), more).await;
+            let member = member.unwrap().unwrap();
+            write_sessions(&member, more).await;
+            let mut tokens = vec![session];
+            tokens.extend((more > 0).then(|| written_session_token(&member, more - 1)));
+            for token in &tokens {
+                assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
+            }
             counter.reset();
             let deactivated = app
                 .post(
@@ -334,10 +345,9 @@ async fn deactivating_a_person_ends_thousands_of_their_sessions_in_as_many_calls
                 .unwrap();
             assert_eq!(deactivated.status(), 200);
             let calls = counter.count();
-            assert_eq!(
-                app.get("/v1/me", &session).send().await.unwrap().status(),
-                401
-            );
+            for token in &tokens {
+                assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 401);
+            }
             calls
         }
     };

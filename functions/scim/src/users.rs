@@ -199,8 +199,8 @@ fn provisioned(
     }
 }
 
-/// Writes `after` over `before`, moving the login email when the document changed it, and ends
-/// the person's sessions here when they were deactivated.
+/// Writes `after` over `before`, moving the login email when the document changed it (a
+/// deactivation in `after` ends the person's sessions here by its raised `session_epoch`).
 async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Result<(), ScimError> {
     let table = &state.table;
     let email_change = match &after.profile.email {

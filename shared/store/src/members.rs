@@ -515,12 +515,19 @@ impl DynamoTable {
             before.next_session_epoch(after.status),
             "the session epoch of a membership's next version"
         );
+        // Fail-safe beyond the contract: a deactivating write always raises the epoch.
+        let written = Membership {
+            session_epoch: after
+                .session_epoch
+                .max(before.next_session_epoch(after.status)),
+            ..after.clone()
+        };
         let mut tx = Transaction::default();
         let organisation = &after.organisation_id;
         let owner = after.id.as_str();
         tx.put(
             self,
-            membership_item(after),
+            membership_item(&written),
             Some((Condition::version(before.version), OnFail::Stale)),
         );
 

@@ -282,8 +282,8 @@ impl DynamoTable {
 
     /// Removes a member from the organisation with everything kept beside them: sentinels,
     /// directory entries, vehicles (and their plates), devices. The account loses the
-    /// membership; an account left with none is removed with its email. Sessions are the
-    /// caller's to end.
+    /// membership; an account left with none is removed with its email. The person's sessions
+    /// here end with the membership they need (`DynamoTable::caller`).
     pub async fn delete_member(
         &self,
         membership: &Membership,
