@@ -240,11 +240,11 @@ impl DynamoTable {
     }
 
     /// A page of the account's sessions, newest first, after `cursor` (one `Query`, then a
-    /// `BatchGetItem` of the memberships they belong to, one per 100; sessions not on at `now` for an
-    /// account at `account_epoch`, or that their membership no longer lets in, are left out, so
-    /// a page may hold fewer than `limit`; the page that ends the list has no cursor). The cursor is the last
-    /// session's place in the list (creation time and session id), never its key, which holds
-    /// the token's hash.
+    /// `BatchGetItem` of the memberships they belong to, one per 100). Sessions not on at `now`
+    /// for an account at `account_epoch`, or that their membership no longer lets in, are left
+    /// out, so a page may hold fewer than `limit`; the page that ends the list has no cursor.
+    /// The cursor is the last session's place in the list (creation time and session id), never
+    /// its key, which holds the token's hash.
     pub async fn sessions_page(
         &self,
         account: &AccountId,
