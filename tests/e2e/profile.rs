@@ -204,18 +204,26 @@ async fn sessions_are_listed_and_ending_one_logs_that_device_out() {
     );
 }
 
-/// The admin's membership in `organisation`, as stored.
-async fn admin_membership(
+/// The membership of the user `user` in `organisation`, as stored.
+async fn stored_membership(
     organisation: &roster_e2e::TestOrganisation,
+    user: &str,
 ) -> roster_domain::membership::Membership {
     let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
-    let user = UserId::try_from(organisation.admin_id.as_str()).unwrap();
+    let user = UserId::try_from(user).unwrap();
     store()
         .await
         .membership(&organisation_id, &user)
         .await
         .unwrap()
         .unwrap()
+}
+
+/// The admin's membership in `organisation`, as stored.
+async fn admin_membership(
+    organisation: &roster_e2e::TestOrganisation,
+) -> roster_domain::membership::Membership {
+    stored_membership(organisation, &organisation.admin_id).await
 }
 
 /// The bearer token of the `i`th session `write_sessions` wrote for `member`.
@@ -309,24 +317,11 @@ async fn deactivating_a_person_ends_thousands_of_their_sessions_in_as_many_calls
         async move {
             let (organisation, admin) = organisation(app, json!({})).await;
             let email = unique_email("leaver");
-            let created: Value = app
-                .post(
-                    "/v1/admin/users",
-                    &admin,
-                    &json!({ "first_name": "Lea", "last_name": "Ver", "email": email }),
-                )
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let person = json!({ "first_name": "Lea", "last_name": "Ver", "email": email });
+            let created = app.post_json("/v1/admin/users", &admin, &person).await;
             let id = created["id"].as_str().unwrap();
             let session = app.invited_session(&admin, id, &email).await;
-            let organisation_id = OrganisationId::try_from(organisation.id.as_str()).unwrap();
-            let user = UserId::try_from(id).unwrap();
-            let member = store().await.membership(&organisation_id, &user).await;
-            let member = member.unwrap().unwrap();
+            let member = stored_membership(&organisation, id).await;
             write_sessions(&member, more).await;
             let mut tokens = vec![session];
             tokens.extend((more > 0).then(|| written_session_token(&member, more - 1)));

@@ -65,12 +65,12 @@ pub(crate) fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-/// The user `id` of the caller's organisation, if the caller may manage them, and their account.
-async fn managed_user(
+/// The user `id` of the caller's organisation, if the caller may manage them.
+async fn managed_member(
     state: &AppState,
     caller: &Caller,
     id: &str,
-) -> Result<(Membership, Account), ApiError> {
+) -> Result<Membership, ApiError> {
     require_administration(caller)?;
     let id = UserId::try_from(id).map_err(|_| ApiError::NotFound)?;
     let membership = state
@@ -85,6 +85,16 @@ async fn managed_user(
     ) {
         return Err(forbidden());
     }
+    Ok(membership)
+}
+
+/// `managed_member`, and their account.
+async fn managed_user(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(Membership, Account), ApiError> {
+    let membership = managed_member(state, caller, id).await?;
     let account = state
         .table
         .account(&membership.account_id)
@@ -305,7 +315,7 @@ pub async fn get_user(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (membership, _) = managed_user(&state, &caller, &id).await?;
+    let membership = managed_member(&state, &caller, &id).await?;
     Ok(with_etag(
         StatusCode::OK,
         membership.version,
@@ -532,7 +542,7 @@ pub async fn revoke_invitation(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (before, _) = managed_user(&state, &caller, &id).await?;
+    let before = managed_member(&state, &caller, &id).await?;
     if before.invitation_token_hash.is_none() {
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -649,7 +659,7 @@ async fn set_status(
     id: &str,
     status: Status,
 ) -> Result<Json<Value>, ApiError> {
-    let (before, _) = managed_user(state, caller, id).await?;
+    let before = managed_member(state, caller, id).await?;
     if !can_deactivate(&caller.roles(), &before.sites_in(&caller.organisation)) {
         return Err(forbidden());
     }
