@@ -195,13 +195,7 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
     // A reset link is held to the same choice: the link has no session, but its account has an
     // organisation.
     let email = &strict_organisation.admin_email;
-    let requested = app
-        .http
-        .post(app.url("/v1/auth/password-reset"))
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .unwrap();
+    let requested = request_reset(&app, email).await;
     assert_eq!(requested.status(), 202);
     let mail = stack.emails_to(email).await.pop().unwrap();
     let reset = roster_e2e::link_token(mail["raw"].as_str().unwrap());
@@ -802,6 +796,44 @@ async fn a_stale_or_missing_hash_on_the_email_sentinel_never_decides_a_login() {
     assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 200);
 }
 
+/// `POST /v1/auth/password-reset` for `email`.
+async fn request_reset(app: &TestApp, email: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// How long `POST /v1/auth/password-reset` takes to answer for `email`, and its status.
+async fn timed_reset_request(app: &TestApp, email: &str) -> (std::time::Duration, u16) {
+    let started = std::time::Instant::now();
+    let status = request_reset(app, email).await.status().as_u16();
+    (started.elapsed(), status)
+}
+
+#[tokio::test]
+async fn a_reset_request_answers_after_the_same_floor_whether_the_email_is_known_or_not() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+
+    let (unknown, unknown_status) = timed_reset_request(&app, &unique_email("nobody")).await;
+    let (known, known_status) = timed_reset_request(&app, &organisation.admin_email).await;
+
+    assert_eq!((unknown_status, known_status), (202, 202));
+    assert!(
+        unknown >= profile_api::RESET_ANSWER_AFTER && known >= profile_api::RESET_ANSWER_AFTER,
+        "both answers wait for the same floor: unknown {unknown:?}, known {known:?}"
+    );
+    assert_eq!(
+        stack.emails_to(&organisation.admin_email).await.len(),
+        1,
+        "the link was sent before the answer, inside the floor"
+    );
+}
+
 #[tokio::test]
 async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_sessions() {
     let stack = stack().await;
@@ -810,20 +842,8 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
     for _ in 0..5 {
         login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
     }
-    let unknown = app
-        .http
-        .post(app.url("/v1/auth/password-reset"))
-        .json(&json!({ "email": unique_email("nobody") }))
-        .send()
-        .await
-        .unwrap();
-    let known = app
-        .http
-        .post(app.url("/v1/auth/password-reset"))
-        .json(&json!({ "email": organisation.admin_email }))
-        .send()
-        .await
-        .unwrap();
+    let unknown = request_reset(&app, &unique_email("nobody")).await;
+    let known = request_reset(&app, &organisation.admin_email).await;
     assert_eq!(
         (unknown.status(), known.status()),
         (reqwest::StatusCode::ACCEPTED, reqwest::StatusCode::ACCEPTED)
@@ -899,12 +919,7 @@ async fn a_reset_link_expires_after_an_hour() {
     let stack = stack().await;
     let (app, clock) = app_with_clock().await;
     let (organisation, _) = organisation(&app, json!({})).await;
-    app.http
-        .post(app.url("/v1/auth/password-reset"))
-        .json(&json!({ "email": organisation.admin_email }))
-        .send()
-        .await
-        .unwrap();
+    request_reset(&app, &organisation.admin_email).await;
     let reset = roster_e2e::link_token(
         stack
             .emails_to(&organisation.admin_email)
@@ -1128,12 +1143,7 @@ async fn a_reset_link_stops_working_once_the_password_changed() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    app.http
-        .post(app.url("/v1/auth/password-reset"))
-        .json(&json!({ "email": organisation.admin_email }))
-        .send()
-        .await
-        .unwrap();
+    request_reset(&app, &organisation.admin_email).await;
     let reset = roster_e2e::link_token(
         stack
             .emails_to(&organisation.admin_email)

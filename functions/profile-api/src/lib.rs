@@ -35,6 +35,7 @@ use roster_store::DynamoTable;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+pub use passwords::RESET_ANSWER_AFTER;
 pub use problem::ApiError;
 
 /// Request bodies of this API are small JSON documents; files go straight to S3.
