@@ -1064,6 +1064,93 @@ async fn the_same_event_delivered_twice_changes_nothing_the_second_time() {
     assert_eq!(again["received"][0]["import"], Value::Null);
 }
 
+#[tokio::test]
+async fn a_sync_file_delivered_after_a_later_one_changes_nothing() {
+    let importing = importing().await;
+    let people = emails("late", 10);
+    let newcomer = emails("newcomer", 1);
+    let sync_key = |day: &str| format!("sync/{}/{day}.csv", importing.organisation.id);
+    put_object(
+        &sync_key("monday"),
+        &people_csv(&rows_of("Mon", "Day", &people)),
+    )
+    .await;
+    let monday = put_event(&sync_key("monday")).await;
+    let mut tuesday_rows = rows_of("Tue", "Day", &people);
+    tuesday_rows.extend(rows_of("New", "Comer", &newcomer));
+    put_object(&sync_key("tuesday"), &people_csv(&tuesday_rows)).await;
+    let tuesday = put_event(&sync_key("tuesday")).await;
+
+    // Monday's event is held up (throttling, retries) until Tuesday's file was imported.
+    let run = importing.deliver(tuesday).await;
+    assert_eq!(run["received"][0]["import"]["status"], "done", "{run}");
+    let after_tuesday = importing.users().await;
+    let late = importing.deliver(monday).await;
+
+    let import = importing
+        .report(late["received"][0]["import"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (&import["status"], &import["failure"]["code"]),
+        (&json!("failed"), &json!("superseded"))
+    );
+    assert_eq!(
+        importing.users().await,
+        after_tuesday,
+        "Monday's file neither renamed Tuesday's people back nor deactivated the newcomer"
+    );
+}
+
+#[tokio::test]
+async fn a_sync_run_stops_before_its_next_chunk_once_a_later_file_arrives() {
+    let importing = importing().await;
+    let people = emails("overtaken", 1_000);
+    let file = people_csv(&rows_of("Over", "Taken", &people));
+    let sync_key = |name: &str| format!("sync/{}/{name}.csv", importing.organisation.id);
+    put_object(&sync_key("first"), &file).await;
+    let first = put_event(&sync_key("first")).await;
+    let running = tokio::spawn({
+        let functions = importing.functions.clone();
+        async move { functions.invoke("csv-import", first).await.unwrap() }
+    });
+    while importing.latest_import().await["counts"]["created"]
+        .as_u64()
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            !running.is_finished(),
+            "the first run ended before it was overtaken"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    put_object(&sync_key("second"), &file).await;
+    let second = importing
+        .deliver(put_event(&sync_key("second")).await)
+        .await;
+    let first = running.await.unwrap();
+
+    let overtaken = importing
+        .report(first["received"][0]["import"]["id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (&overtaken["status"], &overtaken["failure"]["code"]),
+        (&json!("failed"), &json!("superseded"))
+    );
+    let created = overtaken["counts"]["created"].as_u64().unwrap();
+    assert!(created < 1_000, "created {created}");
+    let newest = &second["received"][0]["import"];
+    assert_eq!(newest["status"], "done", "{second}");
+    let users = importing.users().await;
+    assert_eq!(users.len(), 1_001, "every row once, plus the admin");
+    assert!(
+        users
+            .iter()
+            .all(|u| u.status == roster_domain::membership::Status::Active)
+    );
+}
+
 /// Lambda's record of an asynchronous invocation it gave up on, as it sends it to the function's
 /// on-failure destination.
 fn failure_record(request_id: &str, condition: &str, payload: Value) -> Value {

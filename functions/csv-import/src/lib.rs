@@ -172,6 +172,16 @@ fn object_version(record: &S3EventRecord) -> String {
         .unwrap_or_default()
 }
 
+/// Where an S3 event stands among the organisation's sync drops: its event time, then its
+/// sequencer (S3 orders the writes of one key by it, compared as zero-padded hex strings).
+fn sync_order(record: &S3EventRecord) -> String {
+    format!(
+        "{:015}#{:0>32}",
+        record.event_time.timestamp_millis(),
+        record.s3.object.sequencer.as_deref().unwrap_or_default()
+    )
+}
+
 impl Importer {
     pub fn new(s3: aws_sdk_s3::Client, table: DynamoTable, invitations: Invitations) -> Self {
         Self {
@@ -467,7 +477,17 @@ impl Importer {
                     claimed.file_version = Some(object_version(record));
                     self.table.save_import(&claimed).await?;
                 }
-                let done = self.import(&received, claimed, organisation).await?;
+                let done = if claimed.source == ImportSource::Sync
+                    && !self
+                        .table
+                        .take_sync_turn(&claimed.organisation_id, &claimed.id, &sync_order(record))
+                        .await?
+                {
+                    let (code, message) = run::superseded(claimed.rows_applied);
+                    self.fail(claimed, code, message).await?
+                } else {
+                    self.import(&received, claimed, organisation).await?
+                };
                 received.import = Some(done.into());
             }
         }
@@ -641,7 +661,27 @@ pub fn encode_event_key(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_event_key, encode_event_key};
+    use super::{S3EventRecord, decode_event_key, encode_event_key, sync_order};
+
+    fn record_at(time: &str, sequencer: &str) -> S3EventRecord {
+        let mut record = S3EventRecord::default();
+        record.event_time = time.parse().unwrap();
+        record.s3.object.sequencer = Some(sequencer.to_owned());
+        record
+    }
+
+    #[test]
+    fn sync_drops_order_by_event_time_then_by_sequencer_as_padded_hex() {
+        let order = |time, sequencer| sync_order(&record_at(time, sequencer));
+        assert!(
+            order("2026-11-21T23:59:59.999Z", "FFFF") < order("2026-11-22T00:00:00.000Z", "01")
+        );
+        assert!(order("2026-11-22T06:00:00Z", "0A") < order("2026-11-22T06:00:00Z", "0B"));
+        assert!(
+            order("2026-11-22T06:00:00Z", "FF") < order("2026-11-22T06:00:00Z", "100"),
+            "a shorter sequencer is padded before comparing"
+        );
+    }
 
     #[test]
     fn event_keys_are_url_decoded_with_plus_as_space() {

@@ -60,9 +60,12 @@ pub enum RunError {
     File(#[from] FileError),
     #[error("writing the error report: {0}")]
     Report(String),
+    /// A later sync drop of the organisation arrived: this one stops before its next write.
+    #[error("a later sync file took over")]
+    Superseded,
 }
 
-/// What stopped an import before it wrote anything.
+/// What stopped an import: before it wrote anything, or (`superseded`) before its next write.
 struct Stop(ImportFailure);
 
 impl Stop {
@@ -198,30 +201,66 @@ pub struct Run<'a> {
 impl Run<'_> {
     /// Runs (or resumes) the import; answers its final record, already saved.
     pub async fn execute(mut self, path: &Path) -> Result<ImportRecord, RunError> {
-        match self.prepare(path).await? {
-            Ok((mapping, plan)) => {
-                if self.record.dry_run {
-                    self.finish_dry_run(plan).await?;
-                } else {
-                    self.apply(path, &mapping).await?;
-                    if self.record.mode == Mode::Replace && !self.record.deactivation_done {
-                        self.deactivate_missing(&plan.named).await?;
-                    }
-                    self.write_error_report(path).await?;
-                    self.record.status = ImportStatus::Done;
-                    self.record.finished_at = Some(self.now);
-                    self.table.save_import(&self.record).await?;
+        let stopped = match self.prepare(path).await? {
+            Ok((_, plan)) if self.record.dry_run => {
+                self.finish_dry_run(plan).await?;
+                None
+            }
+            Ok((mapping, plan)) => match self.apply_everything(path, &mapping, &plan).await {
+                Err(RunError::Superseded) => {
+                    let (code, message) = superseded(self.record.rows_applied);
+                    Some(Stop::new(code, message))
                 }
-            }
-            Err(Stop(failure)) => {
-                tracing::warn!(import = %self.record.id, code = %failure.code, "import stopped");
-                self.record.status = ImportStatus::Failed;
-                self.record.failure = Some(failure);
-                self.record.finished_at = Some(self.now);
-                self.table.save_import(&self.record).await?;
-            }
+                applied => {
+                    applied?;
+                    None
+                }
+            },
+            Err(stop) => Some(stop),
+        };
+        if let Some(Stop(failure)) = stopped {
+            tracing::warn!(import = %self.record.id, code = %failure.code, "import stopped");
+            self.record.status = ImportStatus::Failed;
+            self.record.failure = Some(failure);
+            self.record.finished_at = Some(self.now);
+            self.table.save_import(&self.record).await?;
         }
         Ok(self.record)
+    }
+
+    /// Applies the rows, deactivates whom a `replace` leaves out, and finishes the import.
+    async fn apply_everything(
+        &mut self,
+        path: &Path,
+        mapping: &ColumnMapping,
+        plan: &Plan,
+    ) -> Result<(), RunError> {
+        self.apply(path, mapping).await?;
+        if self.record.mode == Mode::Replace && !self.record.deactivation_done {
+            self.deactivate_missing(&plan.named).await?;
+        }
+        self.write_error_report(path).await?;
+        self.record.status = ImportStatus::Done;
+        self.record.finished_at = Some(self.now);
+        self.table.save_import(&self.record).await?;
+        Ok(())
+    }
+
+    /// `Err(Superseded)` when this is a sync drop and a later one of the organisation arrived:
+    /// checked before each chunk's writes, so a late file never overwrites a newer one's rows.
+    async fn still_newest(&self) -> Result<(), RunError> {
+        if self.record.source != ImportSource::Sync {
+            return Ok(());
+        }
+        let holds = self
+            .table
+            .holds_sync_turn(&self.organisation.id, &self.record.id)
+            .await?;
+        if holds {
+            Ok(())
+        } else {
+            Err(RunError::Superseded)
+        }
     }
 
     /// Opens the file, maps its columns and plans every row; `Err(Stop)` when the import must
@@ -504,9 +543,14 @@ impl Run<'_> {
             ));
             if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
                 let applied = chunk.len() as u64;
-                let (planned, _) = self
-                    .plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
-                    .await?;
+                let ((planned, _), ()) = tokio::try_join!(
+                    async {
+                        self.plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
+                            .await
+                            .map_err(RunError::from)
+                    },
+                    self.still_newest()
+                )?;
                 let reports = self.write_chunk(planned).await?;
                 self.save_chunk(&reports, applied).await?;
             }
@@ -670,6 +714,7 @@ impl Run<'_> {
     async fn deactivate_missing(&mut self, named: &HashSet<u64>) -> Result<(), RunError> {
         let (_, missing) = self.missing_members(named).await?;
         for chunk in missing.chunks(CHUNK_ROWS) {
+            self.still_newest().await?;
             let mut reports = Vec::with_capacity(chunk.len());
             for before in chunk {
                 // The person's sessions here end with this write (the raised epoch).
@@ -859,6 +904,21 @@ fn refused(number: u64, error: StoreError) -> Result<RowReport, StoreError> {
         other => return Err(other),
     };
     Ok(row_report(number, RowStatus::Error, None, errors))
+}
+
+/// Why a sync drop gave way to a later one, after `rows_applied` rows: code and message.
+pub(crate) fn superseded(rows_applied: u64) -> (&'static str, String) {
+    let this_one = match rows_applied {
+        0 => "this one was not applied".to_owned(),
+        rows => format!("this one stopped after {rows} rows"),
+    };
+    (
+        "superseded",
+        format!(
+            "a later file arrived at the organisation's sync folder and is applied instead; \
+             {this_one}"
+        ),
+    )
 }
 
 fn duplicate() -> Planned {

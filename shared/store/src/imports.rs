@@ -17,7 +17,7 @@ use crate::{
     cursor::IndexList,
     keys,
     members::MembershipItem,
-    record::{Item, Record, Sentinel, body, n, s},
+    record::{Item, Record, Sentinel, body, key_item, n, s},
     transaction::Condition,
 };
 
@@ -440,6 +440,51 @@ impl DynamoTable {
             .transpose()?
             .map(|saved| saved.mapping)
             .unwrap_or_default())
+    }
+
+    /// Makes `import` the newest sync drop of `organisation` unless one that came later (a
+    /// greater `order`) already is; answers whether `import` holds the turn, also when it did
+    /// already (a redelivered event). One conditional `UpdateItem`.
+    pub async fn take_sync_turn(
+        &self,
+        organisation: &OrganisationId,
+        import: &ImportId,
+        order: &str,
+    ) -> Result<bool, StoreError> {
+        let taken = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::sync_turn(organisation))))
+            .update_expression("SET #import = :import, #order = :order")
+            .condition_expression(
+                "attribute_not_exists(pk) OR #order < :order OR #import = :import",
+            )
+            .expression_attribute_names("#import", "import")
+            .expression_attribute_names("#order", "order")
+            .expression_attribute_values(":import", s(import.as_str()))
+            .expression_attribute_values(":order", s(order))
+            .send()
+            .await;
+        Ok(crate::conditional(taken)?.is_some())
+    }
+
+    /// Whether `import` still holds the sync turn of `organisation` (no later drop arrived).
+    pub async fn holds_sync_turn(
+        &self,
+        organisation: &OrganisationId,
+        import: &ImportId,
+    ) -> Result<bool, StoreError> {
+        #[derive(Deserialize)]
+        struct Turn {
+            import: ImportId,
+        }
+        Ok(self
+            .get(&keys::sync_turn(organisation), true)
+            .await?
+            .map(body::<Turn>)
+            .transpose()?
+            .is_some_and(|turn| &turn.import == import))
     }
 
     /// The people of `organisation` that `wanted` name, and the accounts of the emails among

@@ -260,6 +260,11 @@ pub fn import_mapping(organisation: &OrganisationId) -> Key {
     key(format!("ORG#{organisation}"), "IMPORT_MAPPING")
 }
 
+/// Which sync drop of `organisation` is the newest one: the only one that may still write.
+pub fn sync_turn(organisation: &OrganisationId) -> Key {
+    key(format!("ORG#{organisation}"), "SYNC_TURN")
+}
+
 pub fn reservation(organisation: &OrganisationId, reservation: &ReservationId) -> Key {
     key(format!("ORG#{organisation}#RES#{reservation}"), "RES")
 }
@@ -367,6 +372,23 @@ mod tests {
 
     fn user() -> UserId {
         UserId::try_from("u1").unwrap()
+    }
+
+    #[test]
+    fn an_organisation_keeps_its_import_mapping_and_sync_turn_beside_it() {
+        let (organisation, mapping, turn) = (
+            super::organisation(&org()),
+            import_mapping(&org()),
+            sync_turn(&org()),
+        );
+        assert_eq!(
+            (mapping.pk.as_str(), turn.pk.as_str()),
+            ("ORG#o1", "ORG#o1")
+        );
+        assert_eq!(organisation.pk, turn.pk);
+        assert_eq!(turn.sk, "SYNC_TURN");
+        assert_ne!(turn.sk, mapping.sk);
+        assert_ne!(turn.sk, organisation.sk);
     }
 
     #[test]
