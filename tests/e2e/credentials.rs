@@ -814,7 +814,7 @@ async fn timed_reset_request(app: &TestApp, email: &str) -> (std::time::Duration
 }
 
 #[tokio::test]
-async fn a_reset_request_answers_after_the_same_floor_whether_the_email_is_known_or_not() {
+async fn a_reset_request_answers_no_sooner_than_one_floor_whether_the_email_is_known_or_not() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, _) = organisation(&app, json!({})).await;

@@ -25,13 +25,22 @@ struct Importing {
 
 /// An organisation on the stack's table, with its admin's session.
 async fn importing() -> Importing {
-    let stack = stack().await;
-    importing_with(stack.functions(), stack.clients().dynamodb).await
+    importing_under(json!({})).await
 }
 
-async fn importing_with(functions: Functions, dynamodb: aws_sdk_dynamodb::Client) -> Importing {
+/// `importing()` for an organisation created with `settings`.
+async fn importing_under(settings: Value) -> Importing {
+    let stack = stack().await;
+    importing_with(stack.functions(), stack.clients().dynamodb, settings).await
+}
+
+async fn importing_with(
+    functions: Functions,
+    dynamodb: aws_sdk_dynamodb::Client,
+    settings: Value,
+) -> Importing {
     let app = spawn_app(&functions).await;
-    let (organisation, token) = organisation(&app, json!({})).await;
+    let (organisation, token) = organisation(&app, settings).await;
     Importing {
         app,
         organisation,
@@ -101,6 +110,27 @@ impl Importing {
         let (id, key) = self.upload(options, file).await;
         self.deliver(put_event(&key).await).await;
         self.report(&id).await
+    }
+
+    /// Starts delivering `event` and answers the running delivery once its import created
+    /// someone.
+    async fn run_until_it_created_someone(&self, event: Value) -> tokio::task::JoinHandle<Value> {
+        let running = tokio::spawn({
+            let functions = self.functions.clone();
+            async move { functions.invoke("csv-import", event).await.unwrap() }
+        });
+        while self.latest_import().await["counts"]["created"]
+            .as_u64()
+            .unwrap_or(0)
+            == 0
+        {
+            assert!(
+                !running.is_finished(),
+                "the run ended before it created anyone"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        running
     }
 
     /// The organisation's newest import, as `GET /v1/admin/imports` lists it.
@@ -324,6 +354,7 @@ async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_reten
     let mut importing = importing_with(
         stack.functions_with(&stack.clients(), clock.clock()),
         stack.clients().dynamodb,
+        json!({}),
     )
     .await;
     let mut announced = Vec::new();
@@ -1102,30 +1133,26 @@ async fn a_sync_file_delivered_after_a_later_one_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_sync_run_stops_before_its_next_chunk_once_a_later_file_arrives() {
-    let importing = importing().await;
-    let people = emails("overtaken", 1_000);
-    let file = people_csv(&rows_of("Over", "Taken", &people));
+async fn a_sync_run_stops_before_its_next_chunk_once_a_later_file_takes_over() {
+    // A threshold of 100 %: the later, one-person file may deactivate everyone the first one
+    // created so far.
+    let importing = importing_under(json!({ "import_deactivation_threshold_percent": 100 })).await;
     let sync_key = |name: &str| format!("sync/{}/{name}.csv", importing.organisation.id);
-    put_object(&sync_key("first"), &file).await;
+    let people = emails("overtaken", 1_000);
+    put_object(
+        &sync_key("first"),
+        &people_csv(&rows_of("Over", "Taken", &people)),
+    )
+    .await;
     let first = put_event(&sync_key("first")).await;
-    let running = tokio::spawn({
-        let functions = importing.functions.clone();
-        async move { functions.invoke("csv-import", first).await.unwrap() }
-    });
-    while importing.latest_import().await["counts"]["created"]
-        .as_u64()
-        .unwrap_or(0)
-        == 0
-    {
-        assert!(
-            !running.is_finished(),
-            "the first run ended before it was overtaken"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let running = importing.run_until_it_created_someone(first).await;
 
-    put_object(&sync_key("second"), &file).await;
+    let newcomer = emails("takes-over", 1);
+    put_object(
+        &sync_key("second"),
+        &people_csv(&rows_of("Takes", "Over", &newcomer)),
+    )
+    .await;
     let second = importing
         .deliver(put_event(&sync_key("second")).await)
         .await;
@@ -1140,15 +1167,48 @@ async fn a_sync_run_stops_before_its_next_chunk_once_a_later_file_arrives() {
     );
     let created = overtaken["counts"]["created"].as_u64().unwrap();
     assert!(created < 1_000, "created {created}");
-    let newest = &second["received"][0]["import"];
-    assert_eq!(newest["status"], "done", "{second}");
-    let users = importing.users().await;
-    assert_eq!(users.len(), 1_001, "every row once, plus the admin");
-    assert!(
-        users
-            .iter()
-            .all(|u| u.status == roster_domain::membership::Status::Active)
+    assert_eq!(
+        second["received"][0]["import"]["status"], "done",
+        "{second}"
     );
+    assert_eq!(
+        importing.users().await.len() as u64,
+        created + 2,
+        "the people the first run reported creating, the newcomer and the admin"
+    );
+}
+
+#[tokio::test]
+async fn a_later_sync_file_that_is_refused_leaves_the_running_one_to_finish() {
+    let importing = importing().await;
+    let sync_key = |name: &str| format!("sync/{}/{name}.csv", importing.organisation.id);
+    let people = emails("kept-going", 300);
+    put_object(
+        &sync_key("good"),
+        &people_csv(&rows_of("Kept", "Going", &people)),
+    )
+    .await;
+    let good = put_event(&sync_key("good")).await;
+    let running = importing.run_until_it_created_someone(good).await;
+
+    // A stray file beside it (a checksum sidecar) is no list of people.
+    put_object(
+        &sync_key("good.csv.md5"),
+        b"d41d8cd98f00b204e9800998ecf8427e\n",
+    )
+    .await;
+    let stray = importing
+        .deliver(put_event(&sync_key("good.csv.md5")).await)
+        .await;
+    let good = running.await.unwrap();
+
+    assert_eq!(
+        stray["received"][0]["import"]["status"], "failed",
+        "{stray}"
+    );
+    let finished = &good["received"][0]["import"];
+    assert_eq!(finished["status"], "done", "{good}");
+    assert_eq!(finished["counts"]["created"], 300, "{good}");
 }
 
 /// Lambda's record of an asynchronous invocation it gave up on, as it sends it to the function's
@@ -1326,6 +1386,7 @@ impl LargeImport {
         let importing = importing_with(
             stack.functions_with(&clients, profile_api::system_clock()),
             clients.dynamodb.clone(),
+            json!({}),
         )
         .await;
         let mut csv = String::from("First name,Last name,Email\n");

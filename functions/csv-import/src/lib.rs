@@ -477,17 +477,10 @@ impl Importer {
                     claimed.file_version = Some(object_version(record));
                     self.table.save_import(&claimed).await?;
                 }
-                let done = if claimed.source == ImportSource::Sync
-                    && !self
-                        .table
-                        .take_sync_turn(&claimed.organisation_id, &claimed.id, &sync_order(record))
-                        .await?
-                {
-                    let (code, message) = run::superseded(claimed.rows_applied);
-                    self.fail(claimed, code, message).await?
-                } else {
-                    self.import(&received, claimed, organisation).await?
-                };
+                let order = sync_order(record);
+                let done = self
+                    .import(&received, claimed, organisation, &order)
+                    .await?;
                 received.import = Some(done.into());
             }
         }
@@ -538,12 +531,14 @@ impl Importer {
         }))
     }
 
-    /// Copies the object to a local file and runs its import there.
+    /// Copies the object to a local file and runs its import there; `order` places a sync drop
+    /// among the organisation's others (`sync_order`).
     async fn import(
         &self,
         received: &ReceivedObject,
         mut claimed: ImportRecord,
         organisation: Option<roster_domain::organisation::Organisation>,
+        order: &str,
     ) -> Result<ImportRecord, ImportError> {
         let limit = match claimed.source {
             ImportSource::Upload => MAX_UPLOAD_BYTES,
@@ -586,6 +581,7 @@ impl Importer {
             bucket: received.bucket.clone(),
             file_name,
             now: Utc::now(),
+            sync_order: order,
         };
         Ok(run.execute(spooled.path()).await?)
     }

@@ -196,6 +196,8 @@ pub struct Run<'a> {
     pub bucket: String,
     pub file_name: String,
     pub now: DateTime<Utc>,
+    /// Where the file stands among the organisation's sync drops (used by sync drops only).
+    pub sync_order: &'a str,
 }
 
 impl Run<'_> {
@@ -205,6 +207,10 @@ impl Run<'_> {
             Ok((_, plan)) if self.record.dry_run => {
                 self.finish_dry_run(plan).await?;
                 None
+            }
+            Ok(_) if !self.take_sync_turn().await? => {
+                let (code, message) = superseded(self.record.rows_applied);
+                Some(Stop::new(code, message))
             }
             Ok((mapping, plan)) => match self.apply_everything(path, &mapping, &plan).await {
                 Err(RunError::Superseded) => {
@@ -244,6 +250,19 @@ impl Run<'_> {
         self.record.finished_at = Some(self.now);
         self.table.save_import(&self.record).await?;
         Ok(())
+    }
+
+    /// Whether the import may write: any import but a sync drop, and a sync drop that becomes
+    /// (or already was) the organisation's newest. Taken once the file passed every check that
+    /// stops an import before it writes, so a broken or refused later file does not cut a good
+    /// run short.
+    async fn take_sync_turn(&self) -> Result<bool, StoreError> {
+        if self.record.source != ImportSource::Sync {
+            return Ok(true);
+        }
+        self.table
+            .take_sync_turn(&self.organisation.id, &self.record.id, self.sync_order)
+            .await
     }
 
     /// `Err(Superseded)` when this is a sync drop and a later one of the organisation arrived:
@@ -907,7 +926,7 @@ fn refused(number: u64, error: StoreError) -> Result<RowReport, StoreError> {
 }
 
 /// Why a sync drop gave way to a later one, after `rows_applied` rows: code and message.
-pub(crate) fn superseded(rows_applied: u64) -> (&'static str, String) {
+fn superseded(rows_applied: u64) -> (&'static str, String) {
     let this_one = match rows_applied {
         0 => "this one was not applied".to_owned(),
         rows => format!("this one stopped after {rows} rows"),
