@@ -43,11 +43,7 @@ async fn email_user(app: &TestApp, token: &str, who: &str, name: (&str, &str)) -
 
 /// Invites the user and answers the token of the newest welcome email.
 async fn invite(app: &TestApp, token: &str, user: &str, email: &str) -> String {
-    let response = app
-        .post(&format!("/v1/admin/users/{user}/invite"), token, &json!({}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.user_action(token, user, "invite").await;
     assert_eq!(response.status(), 202);
     let sent = stack().await.emails_to(email).await;
     link_token(
@@ -347,15 +343,7 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
     let token = session["token"].as_str().unwrap();
     assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
 
-    let deactivated = app
-        .post(
-            &format!("/v1/admin/users/{id}/deactivate"),
-            &admin,
-            &json!({}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let deactivated = app.user_action(&admin, id, "deactivate").await;
 
     assert_eq!(
         deactivated.json::<Value>().await.unwrap()["status"],
@@ -370,14 +358,7 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
         .await
         .unwrap();
     assert_eq!(refused.status(), 401);
-    app.post(
-        &format!("/v1/admin/users/{id}/reactivate"),
-        &admin,
-        &json!({}),
-    )
-    .send()
-    .await
-    .unwrap();
+    app.user_action(&admin, id, "reactivate").await;
     let again = app.login(&email, "Leaving-soon-1").await;
     assert_eq!(
         app.get("/v1/me", &again).send().await.unwrap().status(),
@@ -1040,14 +1021,7 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
         .send()
         .await
         .unwrap();
-    app.post(
-        &format!("/v1/admin/users/{id}/deactivate"),
-        &admin,
-        &json!({}),
-    )
-    .send()
-    .await
-    .unwrap();
+    app.user_action(&admin, id, "deactivate").await;
 
     let log = app.json("/v1/admin/audit", &admin).await;
     let actions = roster_e2e::audit_actions(&log);

@@ -329,15 +329,7 @@ async fn deactivating_a_person_ends_thousands_of_their_sessions_in_as_many_calls
                 assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
             }
             counter.reset();
-            let deactivated = app
-                .post(
-                    &format!("/v1/admin/users/{id}/deactivate"),
-                    &admin,
-                    &json!({}),
-                )
-                .send()
-                .await
-                .unwrap();
+            let deactivated = app.user_action(&admin, id, "deactivate").await;
             assert_eq!(deactivated.status(), 200);
             let calls = counter.count();
             for token in &tokens {

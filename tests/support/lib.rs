@@ -292,14 +292,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POST an admin action on user `id` (`deactivate`, `reactivate`, `invite`, ...) with an
+    /// empty body.
+    pub async fn user_action(&self, admin: &str, id: &str, action: &str) -> reqwest::Response {
+        self.post(&format!("/v1/admin/users/{id}/{action}"), admin, &json!({}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A session of the organisation's user `id` (email `email`): `admin` invites them, they
     /// accept with `TEST_PASSWORD`.
     pub async fn invited_session(&self, admin: &str, id: &str, email: &str) -> String {
-        let invited = self
-            .post(&format!("/v1/admin/users/{id}/invite"), admin, &json!({}))
-            .send()
-            .await
-            .unwrap();
+        let invited = self.user_action(admin, id, "invite").await;
         assert_eq!(invited.status(), 202);
         let mail = stack().await.emails_to(email).await;
         let link = link_token(mail.last().unwrap()["raw"].as_str().unwrap());
