@@ -483,6 +483,72 @@ async fn an_organisation_requiring_2fa_gives_a_password_session_that_can_only_en
 }
 
 #[tokio::test]
+async fn a_pin_user_of_an_organisation_requiring_2fa_sets_a_password_and_then_enrols() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, admin) = organisation(&app, json!({ "require_mfa": true })).await;
+    enrol_totp(&app, &admin).await;
+    let created = app
+        .post(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "Jan", "last_name": "Jansen", "username": "janj" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let pin = created.json::<Value>().await.unwrap()["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "organisation": organisation.id, "username": "janj", "password": pin }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = |response: reqwest::Response| async move {
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap_or(Value::Null)["code"].clone(),
+        )
+    };
+    assert_eq!(
+        code(app.get("/v1/me", &token).send().await.unwrap()).await,
+        (403, json!("password_change_required")),
+        "the new password comes first"
+    );
+
+    let changed = app
+        .post(
+            "/v1/me/password",
+            &token,
+            &json!({ "current_password": pin, "new_password": TEST_PASSWORD, "confirmation": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    assert_eq!(
+        code(app.get("/v1/me", &token).send().await.unwrap()).await,
+        (403, json!("mfa_enrolment_required")),
+        "then the second factor"
+    );
+    enrol_totp(&app, &token).await;
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
 async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait_or_an_unlock() {
     let stack = stack().await;
     let (app, clock) = app_with_clock().await;

@@ -45,11 +45,17 @@ impl FromRequestParts<AppState> for Authenticated {
                 .touch_session(&caller.token_hash, &caller.session, now)
                 .await?;
         }
-        if let Some(restriction) = caller.session.restriction {
+        // One step at a time: a new password first (enrolment asks for it), then 2FA when the
+        // organisation requires it.
+        let restriction = caller
+            .session
+            .restriction
+            .or(
+                (caller.organisation.settings.require_mfa && !caller.session.mfa)
+                    .then_some(Restriction::MfaEnrolment),
+            );
+        if let Some(restriction) = restriction {
             enforce(restriction, &route.0, &route.1)?;
-        }
-        if caller.organisation.settings.require_mfa && !caller.session.mfa {
-            enforce(Restriction::MfaEnrolment, &route.0, &route.1)?;
         }
         Ok(Self(caller))
     }
