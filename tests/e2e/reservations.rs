@@ -219,6 +219,53 @@ async fn booking_emails_carry_a_calendar_that_parses_and_series_get_none() {
 }
 
 #[tokio::test]
+async fn cancellation_notices_follow_their_own_switch_beside_the_confirmations() {
+    let booking = Booking::new(json!({})).await;
+    let admin = &booking.admin_email;
+    let book_and_cancel = |start: String, end: String| {
+        let booking = &booking;
+        async move {
+            let reservation = booking
+                .reserve(&booking.admin_id, &start, &end, false)
+                .await;
+            let before = emails(&booking.admin_email).await;
+            let (status, _) = booking
+                .feed(
+                    reqwest::Method::DELETE,
+                    &format!("/v1/reservations/{}", reservation["id"].as_str().unwrap()),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 204);
+            emails(&booking.admin_email).await - before
+        }
+    };
+    for (notifications, day, told) in [
+        (json!({ "booking_changes": false }), "01", (1, 0)),
+        (
+            json!({ "booking_changes": true, "booking_confirmation": "off" }),
+            "02",
+            (0, 1),
+        ),
+    ] {
+        booking
+            .set_preferences(&booking.admin, json!({ "notifications": notifications }))
+            .await;
+        let before = emails(admin).await;
+        let cancellations = book_and_cancel(
+            format!("2026-12-{day}T09:00:00Z"),
+            format!("2026-12-{day}T17:00:00Z"),
+        )
+        .await;
+        assert_eq!(
+            (emails(admin).await - before - cancellations, cancellations),
+            told,
+            "(confirmations, cancellation notices) with {notifications}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_feed_needs_an_api_key_and_names_what_is_wrong() {
     let booking = Booking::new(json!({})).await;
     let (status, problem) = booking

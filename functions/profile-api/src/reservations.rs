@@ -74,7 +74,7 @@ async fn tell_person(
     site_name: &str,
     change: BookingChange,
 ) {
-    let Some(with_calendar) = booking_email(organisation, person, reservation) else {
+    let Some(with_calendar) = booking_email(organisation, person, reservation, change) else {
         return;
     };
     let now = state.now();

@@ -160,7 +160,8 @@ impl TryFrom<&str> for BookingConfirmation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notifications {
     pub booking_confirmation: BookingConfirmation,
-    /// Notices when a booking is created or deleted for the person.
+    /// An email when a booking of the person is cancelled (confirmations of new bookings
+    /// follow `booking_confirmation`).
     pub booking_changes: bool,
     pub checkin_reminder_email: bool,
     pub checkin_reminder_push: bool,

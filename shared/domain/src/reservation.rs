@@ -289,23 +289,35 @@ pub enum Attempt {
     Gone,
 }
 
-/// Whether `person` gets an email when `reservation` is booked or cancelled, and with an ICS
-/// calendar attachment: only when the organisation sends booking notices, for reservations that
-/// are not part of a series, to active people with an email who did not switch it off.
+/// Whether `person` gets an email when `reservation` is booked or cancelled (`change`), and with
+/// an ICS calendar attachment: only when the organisation sends booking notices, for reservations
+/// that are not part of a series, to active people with an email. The confirmation of a booking
+/// follows the person's `booking_confirmation` (off, email, email with ICS); the notice of a
+/// cancellation their `booking_changes` switch, with the ICS cancellation when their
+/// confirmations carry ICS (so the calendar entry they were sent goes away).
 pub fn booking_email(
     organisation: &Organisation,
     person: &Membership,
     reservation: &Reservation,
+    change: BookingChange,
 ) -> Option<WithCalendar> {
     let wanted = organisation.settings.booking_notifications_enabled
         && !reservation.recurring
         && person.is_active()
         && person.profile.email.is_some();
-    match person.preferences.notifications.booking_confirmation {
+    let notifications = &person.preferences.notifications;
+    let with_ics = notifications.booking_confirmation == BookingConfirmation::EmailWithIcs;
+    match change {
         _ if !wanted => None,
-        BookingConfirmation::Off => None,
-        BookingConfirmation::Email => Some(WithCalendar(false)),
-        BookingConfirmation::EmailWithIcs => Some(WithCalendar(true)),
+        BookingChange::Booked => match notifications.booking_confirmation {
+            BookingConfirmation::Off => None,
+            BookingConfirmation::Email | BookingConfirmation::EmailWithIcs => {
+                Some(WithCalendar(with_ics))
+            }
+        },
+        BookingChange::Cancelled => notifications
+            .booking_changes
+            .then_some(WithCalendar(with_ics)),
     }
 }
 
@@ -396,7 +408,7 @@ impl HeldBookingEmail {
             return Err("the reservation was cancelled before its confirmation could be sent");
         }
         let (organisation, person) = addressee.ok_or("the person is no longer a member")?;
-        booking_email(organisation, person, &self.reservation)
+        booking_email(organisation, person, &self.reservation, self.change)
             .map(|with_calendar| (person, with_calendar))
             .ok_or("the person no longer takes booking emails")
     }
@@ -786,25 +798,36 @@ mod tests {
             Default::default(),
         );
         let mut ada = person(&organisation);
+        let both = |organisation: &Organisation, ada: &Membership, recurring: bool| {
+            [BookingChange::Booked, BookingChange::Cancelled]
+                .map(|change| booking_email(organisation, ada, &desk(recurring), change))
+        };
         assert_eq!(
-            booking_email(&organisation, &ada, &desk(false)),
-            Some(WithCalendar(false))
+            both(&organisation, &ada, false),
+            [Some(WithCalendar(false)); 2]
         );
-        assert_eq!(
-            booking_email(&organisation, &ada, &desk(true)),
-            None,
-            "a series"
-        );
+        assert_eq!(both(&organisation, &ada, true), [None; 2], "a series");
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::EmailWithIcs;
         assert_eq!(
-            booking_email(&organisation, &ada, &desk(false)),
-            Some(WithCalendar(true))
+            both(&organisation, &ada, false),
+            [Some(WithCalendar(true)); 2]
         );
+        ada.preferences.notifications.booking_changes = false;
+        assert_eq!(
+            both(&organisation, &ada, false),
+            [Some(WithCalendar(true)), None],
+            "confirmations without cancellation notices"
+        );
+        ada.preferences.notifications.booking_changes = true;
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Off;
-        assert_eq!(booking_email(&organisation, &ada, &desk(false)), None);
+        assert_eq!(
+            both(&organisation, &ada, false),
+            [None, Some(WithCalendar(false))],
+            "cancellation notices without confirmations"
+        );
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Email;
         organisation.settings.booking_notifications_enabled = false;
-        assert_eq!(booking_email(&organisation, &ada, &desk(false)), None);
+        assert_eq!(both(&organisation, &ada, false), [None; 2]);
         assert!(!summary_wanted(&organisation, &ada));
     }
 
@@ -870,6 +893,13 @@ mod tests {
         assert_eq!(
             cancellation.still_goes_out(Some((&organisation, &ada)), false, later),
             Ok((&ada, WithCalendar(true)))
+        );
+        ada.preferences.notifications.booking_changes = false;
+        assert!(
+            cancellation
+                .still_goes_out(Some((&organisation, &ada)), false, later)
+                .unwrap_err()
+                .contains("no longer takes")
         );
     }
 

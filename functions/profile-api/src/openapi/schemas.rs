@@ -537,7 +537,10 @@ pub struct Preferences {
 
 #[derive(ToSchema, Serialize)]
 pub struct Notifications {
+    /// The email confirming a booking: off, email, or email with an ICS calendar attachment.
     pub booking_confirmation: BookingConfirmation,
+    /// The email telling of a cancelled booking (with the ICS cancellation when confirmations
+    /// carry ICS).
     pub booking_changes: bool,
     pub checkin_reminder_email: bool,
     pub checkin_reminder_push: bool,
