@@ -270,6 +270,71 @@ async fn a_password_login_is_refused_where_the_organisation_signs_in_through_sso
 }
 
 #[tokio::test]
+async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    let colleague = unique_email("colleague");
+    let created = app
+        .post(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "Col", "last_name": "League", "email": colleague }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let colleague_id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
+    let sso_only = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "settings": { "login_methods": { "password": false, "sso": true } } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sso_only.status(), 200, "{}", sso_only.text().await.unwrap());
+
+    let sent_before = stack.emails_to(&organisation.admin_email).await.len();
+    assert_eq!(
+        request_reset(&app, &organisation.admin_email)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        stack.emails_to(&organisation.admin_email).await.len(),
+        sent_before,
+        "forgot-password sends nothing"
+    );
+    let by_admin = app
+        .post(
+            &format!("/v1/admin/users/{colleague_id}/password-reset"),
+            &admin,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_admin.status(), 403);
+    assert_eq!(
+        by_admin.json::<Value>().await.unwrap()["code"],
+        "password_login_disabled"
+    );
+    assert!(
+        stack.emails_to(&colleague).await.is_empty(),
+        "nor the admin's"
+    );
+}
+
+#[tokio::test]
 async fn totp_login_needs_a_fresh_code_and_a_code_works_once() {
     let stack = stack().await;
     let (app, clock) = app_with_clock().await;

@@ -849,7 +849,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 422, description = "The user has no email."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user has no email."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,
@@ -857,6 +857,7 @@ pub async fn send_password_reset(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
+    crate::passwords::require_password_login(&caller.organisation.settings)?;
     if membership.profile.email.is_none() {
         return Err(ApiError::field(
             "id",

@@ -145,10 +145,14 @@ pub fn require_password_login(settings: &OrganisationSettings) -> Result<(), Api
     if settings.login_methods.password {
         Ok(())
     } else {
-        Err(ApiError::Forbidden {
-            code: "password_login_disabled",
-            detail: "Your organisation signs you in through its identity provider; your password is managed there.",
-        })
+        Err(password_login_disabled())
+    }
+}
+
+fn password_login_disabled() -> ApiError {
+    ApiError::Forbidden {
+        code: "password_login_disabled",
+        detail: "Your organisation signs you in through its identity provider; your password is managed there.",
     }
 }
 
@@ -266,7 +270,10 @@ pub async fn request_reset(
     let email = email.ok_or_else(|| ApiError::Internal("validated email missing".to_owned()))?;
     let answer_at = tokio::time::Instant::now() + RESET_ANSWER_AFTER;
     let sent = async {
-        if let Some(account) = state.table.account_by_email(email.normalised()).await? {
+        if let Some(account) = state.table.account_by_email(email.normalised()).await?
+            // A password no organisation of theirs signs in with is no use to them.
+            && password_settings(&state, &account).await?.is_some()
+        {
             send_reset_link(&state, &account).await?;
         }
         Ok::<_, ApiError>(())
@@ -334,25 +341,27 @@ pub fn invalid_link(message: &'static str) -> ApiError {
 }
 
 /// What a new password of `account`, which may belong to several organisations, is checked
-/// under: a range API that cannot be reached refuses it if any of them says so.
-async fn strictest_settings(
+/// under: those of them that sign people in by password, a range API that cannot be reached
+/// refusing it if any of them says so. `None` when none of them does (all sign in through their
+/// identity provider): the password would be of no use.
+async fn password_settings(
     state: &AppState,
     account: &Account,
-) -> Result<OrganisationSettings, ApiError> {
-    let mut settings = OrganisationSettings::default();
+) -> Result<Option<OrganisationSettings>, ApiError> {
+    let mut strictest: Option<OrganisationSettings> = None;
     for organisation in account.memberships.keys() {
-        let refuses = state
-            .table
-            .organisation(organisation)
-            .await?
-            .is_some_and(|found| {
-                found.settings.breached_check_unreachable == UnreachableRangeApi::Refuse
-            });
-        if refuses {
+        let Some(found) = state.table.organisation(organisation).await? else {
+            continue;
+        };
+        if !found.settings.login_methods.password {
+            continue;
+        }
+        let settings = strictest.get_or_insert_with(OrganisationSettings::default);
+        if found.settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
             settings.breached_check_unreachable = UnreachableRangeApi::Refuse;
         }
     }
-    Ok(settings)
+    Ok(strictest)
 }
 
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password
@@ -365,7 +374,7 @@ async fn strictest_settings(
     summary = "Set a new password with a reset link",
     security(()),
     request_body = crate::openapi::LinkRequest,
-    responses((status = 204, description = "The password is set; every session ended."))
+    responses((status = 204, description = "The password is set; every session ended."), (status = 403, description = "No organisation of the person signs in by password any more: `password_login_disabled`."))
 )]
 pub async fn confirm_reset(
     State(state): State<AppState>,
@@ -385,7 +394,9 @@ pub async fn confirm_reset(
         .await?
         .filter(|account| account.credential_epoch == reset.epoch)
         .ok_or_else(invalid)?;
-    let settings = strictest_settings(&state, &account).await?;
+    let settings = password_settings(&state, &account)
+        .await?
+        .ok_or_else(password_login_disabled)?;
     check_new_password(&state, &settings, password, confirmation, "password").await?;
     if !state.table.consume_token::<ResetToken>(&hash).await? {
         return Err(invalid());
