@@ -938,6 +938,50 @@ async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing(
 }
 
 #[tokio::test]
+async fn a_file_that_lists_again_whom_an_import_deactivated_makes_them_active_but_not_an_admins() {
+    let importing = importing().await;
+    let people = emails("r", 10);
+    let rows = rows_of("Rae", "Doe", &people);
+    let first = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    let mut ids = Vec::new();
+    for row in 8..=10 {
+        let user = importing.user_of_row(&first, row).await;
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let [by_admin, dropped, dropped_then_by_admin] = &ids[..] else {
+        unreachable!()
+    };
+    let replaced = importing
+        .import(json!({ "mode": "replace" }), &people_csv(&rows[..8]))
+        .await;
+    assert_eq!(counts(&replaced), (0, 0, 8, 2, 0), "{replaced}");
+    assert_eq!(importing.user(dropped).await["status"], "deactivated");
+    for id in [by_admin, dropped_then_by_admin] {
+        let deactivated = importing
+            .app
+            .user_action(&importing.token, id, "deactivate")
+            .await;
+        assert_eq!(deactivated.status(), 200);
+    }
+
+    // The next day's file lists everyone again.
+    let next = importing
+        .import(json!({ "mode": "replace" }), &people_csv(&rows))
+        .await;
+    assert_eq!(counts(&next), (0, 1, 9, 0, 0), "{next}");
+    assert_eq!(importing.user(dropped).await["status"], "active");
+    for id in [by_admin, dropped_then_by_admin] {
+        assert_eq!(
+            importing.user(id).await["status"],
+            "deactivated",
+            "an admin's decision stands"
+        );
+    }
+}
+
+#[tokio::test]
 async fn replace_keeps_people_whose_rows_failed() {
     let importing = importing().await;
     let people = emails("k", 5);

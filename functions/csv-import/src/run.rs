@@ -740,6 +740,7 @@ impl Run<'_> {
                 let after = Membership {
                     status: Status::Deactivated,
                     session_epoch: before.next_session_epoch(Status::Deactivated),
+                    deactivated_by_import: true,
                     last_import: Some(self.record.id.clone()),
                     version: before.version + 1,
                     ..before.clone()

@@ -670,13 +670,16 @@ async fn set_status(
             "you cannot change your own status",
         ));
     }
-    if before.status == status {
+    // An admin's deactivation of someone an import deactivated is still written: it is the
+    // admin's from now on, and no later file undoes it.
+    if before.status == status && !before.deactivated_by_import {
         return Ok(Json(user_view(state, caller, &before).await));
     }
     // A deactivation raises the session epoch: the person's sessions here end with this write.
     let after = Membership {
         status,
         session_epoch: before.next_session_epoch(status),
+        deactivated_by_import: false,
         version: before.version + 1,
         ..before.clone()
     };

@@ -189,6 +189,8 @@ fn provisioned(
         status,
         // Deactivated: the person's sessions here end with this write.
         session_epoch: before.next_session_epoch(status),
+        // The identity provider decides the status from now on.
+        deactivated_by_import: false,
         scim: Some(ScimUser {
             document,
             created: before.scim.as_ref().map_or(now, |s| s.created),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    membership::{Membership, Username},
+    membership::{Membership, Status, Username},
     preferences::Language,
     profile::{
         Attribute, Change, EXTERNAL_ID_MAX, Email, Owner, PHONE_MAX, Profile, ProfilePatch,
@@ -874,7 +874,9 @@ impl ImportedRow {
     }
 
     /// What the row does to `existing`: the membership after it (version raised), or `None`
-    /// when nothing changes. Attributes an identity provider (SCIM, SSO) owns are refused.
+    /// when nothing changes. Attributes an identity provider (SCIM, SSO) owns are refused. A
+    /// person an earlier import deactivated for missing from its file is listed again, so they
+    /// are active again (one an admin deactivated stays so).
     pub fn update(&self, existing: &Membership) -> Result<Option<Membership>, ValidationErrors> {
         match (&self.email, &existing.profile.email) {
             (Some(email), Some(current)) if email.normalised() != current.normalised() => {
@@ -899,17 +901,17 @@ impl ImportedRow {
             email: None,
             ..self.patch()
         };
+        // A row's language is where a new person starts; after that the language is the
+        // person's own choice, which a daily file must not take back.
         let (profile, changed) = patch.apply(&existing.profile, Owner::Csv)?;
-        let language = self
-            .language
-            .filter(|l| *l != existing.preferences.language);
-        if changed.is_empty() && language.is_none() {
+        if changed.is_empty() && !existing.deactivated_by_import {
             return Ok(None);
         }
         let mut after = existing.clone();
         after.profile = profile;
-        if let Some(language) = language {
-            after.preferences.language = language;
+        if existing.deactivated_by_import {
+            after.status = Status::Active;
+            after.deactivated_by_import = false;
         }
         after.version += 1;
         Ok(Some(after))
@@ -1184,6 +1186,54 @@ mod tests {
         }
     }
 
+    /// A member of a new organisation, not invited, with `profile`.
+    fn member_with(profile: Profile) -> Membership {
+        let organisation = crate::organisation::Organisation::new(
+            crate::ids::OrganisationId::generate(),
+            "Acme".to_owned(),
+            Default::default(),
+        );
+        Membership::joining(
+            &organisation,
+            crate::ids::AccountId::generate(),
+            profile,
+            None,
+            vec![],
+            crate::membership::InvitationStatus::NotInvited,
+        )
+    }
+
+    #[test]
+    fn a_row_starts_a_new_persons_language_never_overrides_it_and_undoes_an_imports_deactivation() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["First name", "Last name", "Email", "Language"]),
+            &ExplicitMapping::new(),
+        );
+        let row = ImportedRow::parse(
+            &cells(&["Jan", "Jansen", "jan@example.com", "de"]),
+            &mapping,
+        )
+        .unwrap();
+        assert_eq!(row.language, Some(Language::De));
+        let mut existing = member_with(row.new_profile());
+        existing.preferences.language = Language::Fr;
+        assert_eq!(row.update(&existing).unwrap(), None);
+
+        // Listed again after an import deactivated them: active again; after an admin did: not.
+        existing.status = Status::Deactivated;
+        assert_eq!(
+            row.update(&existing).unwrap(),
+            None,
+            "an admin's deactivation"
+        );
+        existing.deactivated_by_import = true;
+        let after = row.update(&existing).unwrap().unwrap();
+        assert!(after.is_active());
+        assert!(!after.deactivated_by_import);
+        assert_eq!(after.session_epoch, existing.session_epoch);
+        assert_eq!(after.version, existing.version + 1);
+    }
+
     #[test]
     fn human_columns_parse_country_codes_tags_languages_and_external_ids() {
         let mapping = ColumnMapping::detect(
@@ -1251,19 +1301,7 @@ mod tests {
             profile.managed_by.owner(Attribute::AboutMe),
             Owner::SelfService
         );
-        let organisation = crate::organisation::Organisation::new(
-            crate::ids::OrganisationId::generate(),
-            "Acme".to_owned(),
-            Default::default(),
-        );
-        let mut existing = Membership::joining(
-            &organisation,
-            crate::ids::AccountId::generate(),
-            profile,
-            None,
-            vec![],
-            crate::membership::InvitationStatus::NotInvited,
-        );
+        let mut existing = member_with(profile);
         existing.profile.email = row.email.clone();
         assert_eq!(
             row.update(&existing).unwrap(),

@@ -148,6 +148,10 @@ pub struct Membership {
     /// over, and stay over when it is active again.
     #[serde(default)]
     pub session_epoch: u64,
+    /// Deactivated by a `replace` import whose file did not list the person: a later file that
+    /// lists them again makes them active. Any other change of status clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deactivated_by_import: bool,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
 }
@@ -182,6 +186,7 @@ impl Membership {
             scim: None,
             scim_groups: BTreeSet::new(),
             session_epoch: 0,
+            deactivated_by_import: false,
             version: 1,
         }
     }
