@@ -54,7 +54,7 @@ static GROUP: LazyLock<Map<String, Value>> = LazyLock::new(|| {
 
 /// The profile of the person the User provisioned, with one attribute the person set.
 static PROFILE: LazyLock<Profile> = LazyLock::new(|| {
-    let person = ScimPerson::read(&USER).expect("a valid person");
+    let person = ScimPerson::read(&USER, &ScimAttributes::default()).expect("a valid person");
     let mut profile = Profile::named(String::new(), String::new(), None);
     profile.about_me = Some("Hello".to_owned());
     person.apply_to(&profile, &ScimAttributes::default())
@@ -87,7 +87,7 @@ fn check(data: &[u8]) {
         };
         serde_json::to_vec(&render(kind, &next, &meta)).expect("a resource serialises");
         if kind == ResourceKind::User
-            && let Ok(person) = ScimPerson::read(&next)
+            && let Ok(person) = ScimPerson::read(&next, &ScimAttributes::default())
         {
             let profile = person.apply_to(&PROFILE, &ScimAttributes::default());
             let changed = assert_provenance(&PROFILE, &profile, Owner::Scim);

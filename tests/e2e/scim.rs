@@ -347,6 +347,66 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
 }
 
 #[tokio::test]
+async fn entra_ids_default_attribute_mapping_is_kept_patched_and_matched_on_by_email() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("grace");
+    let mut user = entra_user(&email, "E-702");
+    user["preferredLanguage"] = json!("nl-NL");
+    user["addresses"] = json!([{ "type": "work", "locality": "Utrecht", "country": "NL" }]);
+    user["phoneNumbers"] = json!([{ "type": "fax", "value": "+31 30 555 0100 ext. 12" }]);
+    user[ENTERPRISE]["costCenter"] = json!("CC-9");
+    let (status, created) = scim.send("POST", "/Users", Some(user)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["addresses"][0]["locality"], "Utrecht");
+    assert_eq!(created[ENTERPRISE]["costCenter"], "CC-9");
+
+    // Email as a matching attribute: Entra's own filter form.
+    let (status, found) = scim
+        .send(
+            "GET",
+            &filter_path(&format!(
+                r#"emails[type eq "work"].value eq "{}""#,
+                email.to_uppercase()
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(listed_ids(&found), vec![id.clone()]);
+
+    // An update of the default mapping applies whole.
+    let (status, patched) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([
+                { "op": "Add", "path": "addresses[type eq \"work\"].streetAddress", "value": "Domplein 1" },
+                { "op": "Replace", "path": "addresses[type eq \"work\"].locality", "value": "Amersfoort" },
+                { "op": "Replace", "path": "preferredLanguage", "value": "en-GB" },
+                { "op": "Replace", "path": "title", "value": "Admiral" }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (_, read) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(
+        read["addresses"],
+        json!([{ "type": "work", "streetAddress": "Domplein 1", "locality": "Amersfoort", "country": "NL" }])
+    );
+    assert_eq!(read["preferredLanguage"], "en-GB");
+    let (profile, _) = scim
+        .app
+        .read(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(profile["function"], "Admiral");
+    assert_eq!(
+        profile["phone"],
+        Value::Null,
+        "a fax number is not the phone"
+    );
+}
+
+#[tokio::test]
 async fn the_old_address_is_told_when_the_identity_provider_moves_a_login_email() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (old, new) = (
@@ -434,7 +494,7 @@ async fn user_names_are_unique_ignoring_case_and_bad_requests_name_their_problem
     let cases = [
         (
             "GET",
-            filter_path(r#"nickName eq "x""#),
+            filter_path(r#"shoeSize eq "x""#),
             None,
             "invalidFilter",
         ),
@@ -802,6 +862,23 @@ async fn the_organisation_chooses_which_scim_attributes_it_takes() {
     assert_eq!(status, 200);
     let (view, _) = app.read(&path, admin).await;
     assert_eq!(view["function"], "Facility lead", "SCIM leaves it alone");
+
+    // A value Roster could not keep, of an attribute it does not take, refuses nobody.
+    let (status, patched) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([
+                { "op": "replace", "path": "title", "value": "t".repeat(101) },
+                { "op": "add", "path": "phoneNumbers[type eq \"work\"].value", "value": "+1 (425) 555-0100 ext. 1234" }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (view, _) = app.read(&path, admin).await;
+    assert_eq!(
+        (&view["function"], &view["phone"]),
+        (&json!("Facility lead"), &Value::Null)
+    );
 }
 
 #[tokio::test]

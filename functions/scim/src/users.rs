@@ -243,8 +243,8 @@ async fn create_user(
     body: &Bytes,
 ) -> Result<Membership, ScimError> {
     let document = normalise(KIND, &json_body(body)?)?;
-    let person = ScimPerson::read(&document)?;
     let organisation = &writer.organisation;
+    let person = ScimPerson::read(&document, &organisation.settings.scim_attributes)?;
     let table = &state.table;
     let existing = match &person.email {
         Some(email) => table.account_by_email(email.normalised()).await?,
@@ -337,7 +337,7 @@ async fn update(
     check_version(headers, before.version)?;
     let current = &before.scim.as_ref().expect("a SCIM member").document;
     let document = change(current)?;
-    let person = ScimPerson::read(&document)?;
+    let person = ScimPerson::read(&document, &organisation.settings.scim_attributes)?;
     let after = provisioned(&before, &person, document, organisation);
     save(state, &before, &after).await?;
     Ok(after)

@@ -212,9 +212,30 @@ impl Parser {
             if self.next() != Some(Token::CloseBracket) {
                 return Err(invalid("a '[' is not closed"));
             }
+            // Entra ID compares a sub-attribute of the element the brackets select:
+            // `emails[type eq "work"].value eq "a@b.c"` is `emails[type eq "work" and value eq
+            // "a@b.c"]`.
+            if let Some(Token::Word(word)) = self.peek()
+                && let Some(sub) = word.strip_prefix('.')
+            {
+                let sub = AttrPath {
+                    attribute: sub.to_owned(),
+                    sub_attribute: None,
+                };
+                self.next();
+                let compared = self.operation(sub)?;
+                return Ok(Filter::ValuePath(
+                    path,
+                    Box::new(Filter::And(Box::new(inner), Box::new(compared))),
+                ));
+            }
             return Ok(Filter::ValuePath(path, Box::new(inner)));
         }
-        let path = attr_path(&path);
+        self.operation(attr_path(&path))
+    }
+
+    /// The operator and value that follow `path`.
+    fn operation(&mut self, path: AttrPath) -> Result<Filter, ScimProblem> {
         let Some(Token::Word(operator)) = self.next() else {
             return Err(invalid(format!(
                 "expected an operator after {}",
@@ -375,34 +396,44 @@ impl Filter {
         }
     }
 
-    /// The equality a lookup can start from: the first `attribute eq "value"` that must hold
-    /// for the whole filter to match (the filter itself or a conjunct of a top-level `and`),
-    /// with the attribute's canonical name (`userName`, `externalId`, `id`, `displayName`,
-    /// `emails.value`).
+    /// The equality a lookup can start from: the first `attribute eq "value"` on one of the
+    /// kind's `lookups` (canonical names: `userName`, `id`, `emails.value` ...) that must hold
+    /// for the whole filter to match: the filter itself, a conjunct of a top-level `and`, or of
+    /// the filter of a value path (`emails[type eq "work" and value eq "a@b.c"]`).
     pub fn required_equality(&self, kind: ResourceKind) -> Option<(String, String)> {
+        self.equality_within(kind, None)
+    }
+
+    /// `required_equality` inside the value path of `element` (whose sub-attributes the
+    /// comparisons name), or at the top.
+    fn equality_within(
+        &self,
+        kind: ResourceKind,
+        element: Option<&str>,
+    ) -> Option<(String, String)> {
         match self {
             Filter::Compare(path, Operator::Eq, Literal::Text(value)) => {
-                let canonical = canonical_name(kind, path)?;
-                Some((canonical, value.clone()))
-            }
-            Filter::ValuePath(attribute, inner) => match inner.as_ref() {
-                Filter::Compare(path, Operator::Eq, Literal::Text(value))
-                    if path.sub_attribute.is_none() =>
-                {
-                    let canonical = canonical_name(
+                let canonical = match element {
+                    None => canonical_name(kind, path)?,
+                    Some(_) if path.sub_attribute.is_some() => return None,
+                    Some(element) => canonical_name(
                         kind,
                         &AttrPath {
-                            attribute: attribute.clone(),
+                            attribute: element.to_owned(),
                             sub_attribute: Some(path.attribute.clone()),
                         },
-                    )?;
-                    Some((canonical, value.clone()))
-                }
-                _ => None,
-            },
+                    )?,
+                };
+                kind.lookups()
+                    .contains(&canonical.as_str())
+                    .then(|| (canonical, value.clone()))
+            }
+            Filter::ValuePath(attribute, inner) if element.is_none() => {
+                inner.equality_within(kind, Some(attribute))
+            }
             Filter::And(a, b) => a
-                .required_equality(kind)
-                .or_else(|| b.required_equality(kind)),
+                .equality_within(kind, element)
+                .or_else(|| b.equality_within(kind, element)),
             _ => None,
         }
     }
@@ -575,6 +606,13 @@ mod tests {
             r#"userName eq "ada@example.com" and externalId eq "E-7""#
         ));
         assert!(!matches(r#"userName eq "00000000-test-connection""#));
+        assert!(matches(
+            r#"emails[type eq "work"].value eq "ADA@example.com""#
+        ));
+        assert!(
+            !matches(r#"emails[type eq "work"].value eq "ada@home.example""#),
+            "the address of another element"
+        );
     }
 
     #[test]
@@ -606,6 +644,8 @@ mod tests {
             r#"userName eq "a" extra"#,
             r#"userName eq "unterminated"#,
             r#"emails[type eq "work""#,
+            r#"emails[type eq "work"].shoeSize eq "44""#,
+            r#"emails[type eq "work"].value"#,
             "",
         ] {
             let problem = Filter::parse(filter, ResourceKind::User).unwrap_err();
@@ -660,6 +700,22 @@ mod tests {
         assert_eq!(
             equality(r#"emails[value eq "a@b.c"]"#, ResourceKind::User),
             Some(("emails.value".to_owned(), "a@b.c".to_owned()))
+        );
+        assert_eq!(
+            equality(
+                r#"emails[type eq "work"].value eq "a@b.c""#,
+                ResourceKind::User
+            ),
+            Some(("emails.value".to_owned(), "a@b.c".to_owned())),
+            "Entra ID's form"
+        );
+        assert_eq!(
+            equality(
+                r#"displayName eq "Ada" and userName eq "ada""#,
+                ResourceKind::User
+            ),
+            Some(("userName".to_owned(), "ada".to_owned())),
+            "the lookup among the conjuncts"
         );
         assert_eq!(
             equality(r#"displayName eq "Staff""#, ResourceKind::Group),

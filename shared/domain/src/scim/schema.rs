@@ -115,11 +115,36 @@ const USER_ATTRIBUTES: &[AttributeDef] = &[
                 "givenName",
                 "The first name (Roster's first_name, at most 50).",
             ),
+            string("middleName", "The middle names (kept, not shown)."),
+            string(
+                "honorificPrefix",
+                "The title before the name (kept, not shown).",
+            ),
+            string(
+                "honorificSuffix",
+                "The suffix after the name (kept, not shown).",
+            ),
         ],
         "The person's name.",
     ),
     string("displayName", "The name shown to colleagues (at most 100)."),
+    string("nickName", "The casual name (kept, not shown)."),
+    reference(
+        "profileUrl",
+        &["external"],
+        "The person's page elsewhere (kept, not shown).",
+    ),
     string("title", "The job title (Roster's function, at most 100)."),
+    string("userType", "Employee, Contractor ... (kept, not shown)."),
+    string(
+        "preferredLanguage",
+        "The person's language as the client knows it (kept; the person chooses Roster's).",
+    ),
+    string("locale", "The person's locale (kept, not shown)."),
+    string(
+        "timezone",
+        "The person's time zone (kept; the person chooses Roster's).",
+    ),
     AttributeDef {
         kind: Kind::Boolean,
         ..string(
@@ -152,12 +177,34 @@ const USER_ATTRIBUTES: &[AttributeDef] = &[
                 "A phone number: digits, spaces and + - ( ) . /, at most 20.",
             ),
             AttributeDef {
-                canonical_values: &["work", "mobile", "other"],
-                ..string("type", "work (the profile's phone) or mobile.")
+                canonical_values: &["work", "mobile", "home", "fax", "pager", "other"],
+                ..string(
+                    "type",
+                    "work (else an untyped number) is the profile's phone, mobile its mobile; \
+                     the others are kept, not shown.",
+                )
             },
             PRIMARY,
         ],
         "Phone numbers.",
+    ),
+    complex(
+        "addresses",
+        true,
+        &[
+            string("formatted", "The full address."),
+            string("streetAddress", "The street."),
+            string("locality", "The city."),
+            string("region", "The state or region."),
+            string("postalCode", "The postal code."),
+            string("country", "The country."),
+            AttributeDef {
+                canonical_values: &["work", "home", "other"],
+                ..string("type", "work, home or other.")
+            },
+            PRIMARY,
+        ],
+        "Postal addresses (kept, not shown).",
     ),
 ];
 
@@ -167,6 +214,9 @@ const ENTERPRISE_ATTRIBUTES: &[AttributeDef] = &[
         "The organisation's number for the person.",
     ),
     string("department", "The department (at most 100)."),
+    string("costCenter", "The cost center (kept, not shown)."),
+    string("organization", "The organisation's name (kept, not shown)."),
+    string("division", "The division (kept, not shown)."),
     complex(
         "manager",
         false,
@@ -260,6 +310,15 @@ impl ResourceKind {
         match self {
             ResourceKind::User => "User",
             ResourceKind::Group => "Group",
+        }
+    }
+
+    /// What a filtered list can look resources up by (canonical names; the rest of the filter
+    /// then narrows what the lookup found).
+    pub fn lookups(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::User => &["id", "userName", "externalId", "emails.value"],
+            ResourceKind::Group => &["id", "displayName"],
         }
     }
 
@@ -627,10 +686,17 @@ mod tests {
                 "userName",
                 "name",
                 "displayName",
+                "nickName",
+                "profileUrl",
                 "title",
+                "userType",
+                "preferredLanguage",
+                "locale",
+                "timezone",
                 "active",
                 "emails",
-                "phoneNumbers"
+                "phoneNumbers",
+                "addresses"
             ]
         );
         assert_eq!(user["attributes"][0]["uniqueness"], "server");

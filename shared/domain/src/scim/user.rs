@@ -180,8 +180,12 @@ fn typed<'a>(items: Option<&'a Value>, wanted: &str) -> Option<&'a str> {
 
 impl ScimPerson {
     /// Reads a canonical User document (see `schema::normalise`), refusing values Roster cannot
-    /// keep, each named by its SCIM attribute.
-    pub fn read(document: &Map<String, Value>) -> Result<Self, ScimProblem> {
+    /// keep, each named by its SCIM attribute. A profile attribute the organisation does not
+    /// take (`takes`) never refuses the person: a value Roster could not keep is read as none.
+    pub fn read(
+        document: &Map<String, Value>,
+        takes: &ScimAttributes,
+    ) -> Result<Self, ScimProblem> {
         let user_name = text(Some(document), "userName")
             .ok_or_else(|| ScimProblem::new(ScimType::InvalidValue, "userName is required"))?;
         if user_name.chars().count() > USER_NAME_MAX {
@@ -207,11 +211,13 @@ impl ScimPerson {
             }
         }
         let phones = document.get("phoneNumbers");
+        // The work number, else one the client gave no type (a fax or home number is not the
+        // profile's phone).
         let phone = typed(phones, "work").or_else(|| {
             phones?
                 .as_array()?
                 .iter()
-                .find(|i| i.get("type").and_then(Value::as_str) != Some("mobile"))?
+                .find(|i| i.get("type").is_none())?
                 .get("value")?
                 .as_str()
         });
@@ -220,25 +226,47 @@ impl ScimPerson {
                 .map(|v| phone_number(v).map_err(|e| problem("phoneNumbers.value", e)))
                 .transpose()
         };
+        let take = |attribute, read: Result<Option<String>, ScimProblem>| match read {
+            Err(_) if !takes.takes(attribute) => Ok(None),
+            read => read,
+        };
         Ok(Self {
             user_name: user_name.to_owned(),
             active: document.get("active") != Some(&Value::Bool(false)),
-            first_name: bounded(text(name, "givenName"), "name.givenName", NAME_MAX)?,
-            last_name: bounded(text(name, "familyName"), "name.familyName", NAME_MAX)?,
-            display_name: bounded(
-                text(Some(document), "displayName"),
-                "displayName",
-                DISPLAY_NAME_MAX,
+            first_name: take(
+                Attribute::FirstName,
+                bounded(text(name, "givenName"), "name.givenName", NAME_MAX),
+            )?,
+            last_name: take(
+                Attribute::LastName,
+                bounded(text(name, "familyName"), "name.familyName", NAME_MAX),
+            )?,
+            display_name: take(
+                Attribute::DisplayName,
+                bounded(
+                    text(Some(document), "displayName"),
+                    "displayName",
+                    DISPLAY_NAME_MAX,
+                ),
             )?,
             email,
-            function: bounded(text(Some(document), "title"), "title", FUNCTION_MAX)?,
-            department: bounded(text(enterprise, "department"), "department", DEPARTMENT_MAX)?,
-            phone: phone_of(phone)?,
-            mobile: phone_of(typed(phones, "mobile"))?,
-            external_id: bounded(
-                text(Some(document), "externalId"),
-                "externalId",
-                EXTERNAL_ID_MAX,
+            function: take(
+                Attribute::Function,
+                bounded(text(Some(document), "title"), "title", FUNCTION_MAX),
+            )?,
+            department: take(
+                Attribute::Department,
+                bounded(text(enterprise, "department"), "department", DEPARTMENT_MAX),
+            )?,
+            phone: take(Attribute::Phone, phone_of(phone))?,
+            mobile: take(Attribute::Mobile, phone_of(typed(phones, "mobile")))?,
+            external_id: take(
+                Attribute::ExternalId,
+                bounded(
+                    text(Some(document), "externalId"),
+                    "externalId",
+                    EXTERNAL_ID_MAX,
+                ),
             )?,
         })
     }
@@ -337,7 +365,7 @@ mod tests {
     }
 
     fn person(document: Value) -> Result<ScimPerson, ScimProblem> {
-        ScimPerson::read(&normalise(ResourceKind::User, &document).unwrap())
+        ScimPerson::read(&normalise(ResourceKind::User, &document).unwrap(), &all())
     }
 
     #[test]
@@ -387,12 +415,58 @@ mod tests {
     }
 
     #[test]
+    fn entras_default_attributes_are_kept_and_only_the_work_number_is_the_phone() {
+        let document = json!({
+            "userName": "ada@contoso.com",
+            "preferredLanguage": "nl-NL",
+            "name": { "givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace" },
+            "addresses": [{
+                "type": "work", "formatted": "Building 4", "streetAddress": "1 Main St",
+                "locality": "Utrecht", "region": "UT", "postalCode": "3511", "country": "NL"
+            }],
+            "phoneNumbers": [
+                { "value": "+31 20 555 0100 ext. 12", "type": "fax" },
+                { "value": "+31 6 1234 5678", "type": "mobile" }
+            ],
+            ENTERPRISE_SCHEMA: { "employeeNumber": "7", "costCenter": "CC-1", "division": "East" }
+        });
+        let canonical = normalise(ResourceKind::User, &document).unwrap();
+        assert_eq!(
+            canonical["addresses"], document["addresses"],
+            "kept as written"
+        );
+        assert_eq!(canonical["preferredLanguage"], "nl-NL");
+        assert_eq!(canonical[ENTERPRISE_SCHEMA], document[ENTERPRISE_SCHEMA]);
+        let person = ScimPerson::read(&canonical, &all()).unwrap();
+        assert_eq!(
+            person.phone, None,
+            "a fax number is not the profile's phone"
+        );
+        assert_eq!(person.mobile.as_deref(), Some("+31 6 1234 5678"));
+
+        let untyped = person_phone(json!([{ "value": "+31 20 123 4567" }]));
+        assert_eq!(untyped.as_deref(), Some("+31 20 123 4567"));
+        let work = person_phone(json!([
+            { "value": "+31 20 000 0000", "type": "home" },
+            { "value": "+31 20 123 4567", "type": "work" }
+        ]));
+        assert_eq!(work.as_deref(), Some("+31 20 123 4567"));
+    }
+
+    fn person_phone(numbers: Value) -> Option<String> {
+        person(json!({ "userName": "a", "phoneNumbers": numbers }))
+            .unwrap()
+            .phone
+    }
+
+    #[test]
     fn a_user_name_that_is_an_email_is_the_email_when_none_is_given() {
         let person = person(json!({ "userName": "Bob@Contoso.com" })).unwrap();
         assert_eq!(person.email.unwrap().normalised(), "bob@contoso.com");
         assert!(person.active);
         let opaque = super::ScimPerson::read(
             &normalise(ResourceKind::User, &json!({ "userName": "5f2b1c" })).unwrap(),
+            &all(),
         )
         .unwrap();
         assert!(opaque.email.is_none());
@@ -426,6 +500,16 @@ mod tests {
             assert_eq!(problem.scim_type, ScimType::InvalidValue);
             assert!(problem.detail.starts_with(attribute), "{}", problem.detail);
         }
+
+        // Unless the organisation does not take the attribute.
+        let without_phones = ScimAttributes::parse(&json!(["first_name", "last_name"])).unwrap();
+        let document = json!({ "userName": "a", "phoneNumbers": [{ "value": "call me" }] });
+        let person = ScimPerson::read(
+            &normalise(ResourceKind::User, &document).unwrap(),
+            &without_phones,
+        )
+        .unwrap();
+        assert_eq!(person.phone, None);
     }
 
     #[test]
