@@ -454,6 +454,45 @@ async fn a_person_in_two_organisations_keeps_one_login_and_switches_between_them
 }
 
 #[tokio::test]
+async fn a_person_sees_which_features_their_organisation_offers() {
+    let app = app().await;
+    let (_, admin) = organisation(
+        &app,
+        json!({ "vehicles_enabled": true, "checkin_enabled": true, "booking_notifications_enabled": false, "allow_hide_profile": false }),
+    )
+    .await;
+    let features = || async {
+        let listed = app.json("/v1/me/organisations", &admin).await;
+        listed["items"][0]["features"].clone()
+    };
+    assert_eq!(
+        features().await,
+        json!({
+            "booking_notifications": false, "checkin_reminders": true, "hide_profile": false,
+            "vehicles": true, "password": true, "require_mfa": false
+        })
+    );
+
+    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
+    let changed = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "settings": { "vehicles_enabled": false, "allow_hide_profile": true } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let now = features().await;
+    assert_eq!(
+        (&now["vehicles"], &now["hide_profile"]),
+        (&json!(false), &json!(true))
+    );
+}
+
+#[tokio::test]
 async fn profile_writes_need_the_etag_of_the_version_they_change() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({})).await;

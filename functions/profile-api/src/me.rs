@@ -186,7 +186,7 @@ pub async fn patch_preferences(
     tag = "me",
     summary = "The caller's organisations",
     security(("session" = [])),
-    responses((status = 200, description = "Every organisation the person belongs to.", body = crate::openapi::Memberships))
+    responses((status = 200, description = "Every organisation the person belongs to, with the features it offers them (an app shows only the settings that do something there).", body = crate::openapi::Memberships))
 )]
 pub async fn organisations(
     State(state): State<AppState>,
@@ -208,6 +208,7 @@ pub async fn organisations(
             "name": organisation.name,
             "user_id": account.memberships.get(&organisation.id),
             "current": organisation.id == caller.organisation.id,
+            "features": views::features(&organisation.settings),
         }));
     }
     Ok(Json(json!({ "items": items })))

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use roster_domain::membership::Membership;
+use roster_domain::{membership::Membership, organisation::OrganisationSettings};
 use roster_store::{Device, Vehicle};
 use serde_json::{Value, json};
 
@@ -61,6 +61,18 @@ pub async fn profile(state: &AppState, membership: &Membership) -> Value {
 
 pub fn preferences(membership: &Membership) -> Value {
     json!(membership.preferences)
+}
+
+/// What an organisation's settings offer its people (see `openapi::Features`).
+pub fn features(settings: &OrganisationSettings) -> Value {
+    json!({
+        "booking_notifications": settings.booking_notifications_enabled,
+        "checkin_reminders": settings.checkin_enabled,
+        "hide_profile": settings.allow_hide_profile,
+        "vehicles": settings.vehicles_enabled,
+        "password": settings.login_methods.password,
+        "require_mfa": settings.require_mfa,
+    })
 }
 
 pub fn vehicle(vehicle: &Vehicle) -> Value {

@@ -770,6 +770,27 @@ pub struct Membership {
     pub user_id: String,
     /// The organisation of this session.
     pub current: bool,
+    pub features: Features,
+}
+
+/// What the organisation offers its people, from its settings.
+#[derive(ToSchema, Serialize)]
+pub struct Features {
+    /// Booking confirmations, cancellation notices and daily summaries are sent: the
+    /// `booking_confirmation`, `booking_changes` and `daily_summary` preferences do something.
+    pub booking_notifications: bool,
+    /// Check-in reminders are sent: `checkin_reminder_email` and `checkin_reminder_push` do
+    /// something.
+    pub checkin_reminders: bool,
+    /// People may hide their profile (`hide_profile`).
+    pub hide_profile: bool,
+    /// People may keep vehicles (`/v1/me/vehicles`).
+    pub vehicles: bool,
+    /// People sign in with a password of Roster's (`/v1/me/password`, TOTP); false when the
+    /// organisation signs everyone in through its identity provider.
+    pub password: bool,
+    /// Password logins need two-factor authentication.
+    pub require_mfa: bool,
 }
 
 #[derive(ToSchema, Serialize)]
