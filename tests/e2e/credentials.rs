@@ -50,35 +50,6 @@ fn now(clock_offset: i64) -> u64 {
     (chrono::Utc::now().timestamp() + clock_offset) as u64
 }
 
-/// Enrols TOTP for the session's person; answers the secret and the recovery codes.
-async fn enrol_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>) {
-    let started = app
-        .post(
-            "/v1/me/mfa/totp",
-            token,
-            &json!({ "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 201);
-    let enrolment: Value = started.json().await.unwrap();
-    let secret = totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned())
-        .to_bytes()
-        .unwrap();
-    let code = totp::code_at(&secret, now(0), 6);
-    let confirmed = app
-        .post("/v1/me/mfa/totp/confirm", token, &json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(confirmed.status(), 200);
-    let codes: Vec<String> =
-        serde_json::from_value(confirmed.json::<Value>().await.unwrap()["recovery_codes"].clone())
-            .unwrap();
-    (secret, codes)
-}
-
 /// Logs in with the password; answers the MFA challenge.
 async fn challenge(app: &TestApp, email: &str) -> String {
     let (status, body) = login_attempt(app, email, TEST_PASSWORD).await;
@@ -410,7 +381,7 @@ async fn totp_login_needs_a_fresh_code_and_a_code_works_once() {
 async fn a_second_factor_started_before_a_password_change_cannot_finish_after_it() {
     let (app, clock) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let (secret, _) = enrol_totp(&app, &token).await;
+    let (secret, _) = app.enrol_totp(&token).await;
     let pending = challenge(&app, &organisation.admin_email).await;
 
     let changed = change_password(&app, &token, "Changed-Passw0rd-2", "Changed-Passw0rd-2").await;
@@ -438,7 +409,7 @@ async fn a_recovery_code_completes_a_login_once_and_the_person_is_told() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let (_, codes) = enrol_totp(&app, &token).await;
+    let (_, codes) = app.enrol_totp(&token).await;
 
     let first = challenge(&app, &organisation.admin_email).await;
     let (status, _) = complete(
@@ -477,7 +448,7 @@ async fn recovery_codes_and_totp_secrets_never_rest_in_plain_text() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let (secret, codes) = enrol_totp(&app, &token).await;
+    let (secret, codes) = app.enrol_totp(&token).await;
 
     // A whole-table scan is slower than any request; it gets the patience of a maintenance tool.
     let scanner = aws_sdk_dynamodb::Client::from_conf(
@@ -539,7 +510,7 @@ async fn an_organisation_requiring_2fa_gives_a_password_session_that_can_only_en
         403
     );
 
-    enrol_totp(&app, &token).await;
+    app.enrol_totp(&token).await;
 
     assert_eq!(
         app.get("/v1/me", &token).send().await.unwrap().status(),
@@ -551,7 +522,7 @@ async fn an_organisation_requiring_2fa_gives_a_password_session_that_can_only_en
 async fn a_pin_user_of_an_organisation_requiring_2fa_sets_a_password_and_then_enrols() {
     let (app, _) = app_with_clock().await;
     let (organisation, admin) = organisation(&app, json!({ "require_mfa": true })).await;
-    enrol_totp(&app, &admin).await;
+    app.enrol_totp(&admin).await;
     let created = app
         .post(
             "/v1/admin/users",
@@ -606,7 +577,7 @@ async fn a_pin_user_of_an_organisation_requiring_2fa_sets_a_password_and_then_en
         (403, json!("mfa_enrolment_required")),
         "then the second factor"
     );
-    enrol_totp(&app, &token).await;
+    app.enrol_totp(&token).await;
     assert_eq!(
         app.get("/v1/me", &token).send().await.unwrap().status(),
         200
@@ -1078,7 +1049,7 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    enrol_totp(&app, &token).await;
+    app.enrol_totp(&token).await;
 
     let reset = app
         .post(
@@ -1112,7 +1083,7 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
 async fn disabling_2fa_needs_the_password_or_a_code() {
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    enrol_totp(&app, &token).await;
+    app.enrol_totp(&token).await;
 
     let refused = app
         .http
@@ -1147,7 +1118,7 @@ async fn disabling_2fa_needs_the_password_or_a_code() {
 async fn regenerated_recovery_codes_replace_the_old_ones_and_the_person_is_told() {
     let (app, _) = app_with_clock().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let (_, old_codes) = enrol_totp(&app, &token).await;
+    let (_, old_codes) = app.enrol_totp(&token).await;
 
     let response = app
         .post(

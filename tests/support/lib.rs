@@ -292,6 +292,38 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Enrols TOTP for the session's person (whose password is `TEST_PASSWORD`); answers the
+    /// secret and the recovery codes.
+    pub async fn enrol_totp(&self, token: &str) -> (Vec<u8>, Vec<String>) {
+        let started = self
+            .post(
+                "/v1/me/mfa/totp",
+                token,
+                &json!({ "password": TEST_PASSWORD }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 201);
+        let enrolment: Value = started.json().await.unwrap();
+        let secret = totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned())
+            .to_bytes()
+            .unwrap();
+        let now = chrono::Utc::now().timestamp() as u64;
+        let code = roster_domain::totp::code_at(&secret, now, 6);
+        let confirmed = self
+            .post("/v1/me/mfa/totp/confirm", token, &json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confirmed.status(), 200);
+        let codes: Vec<String> = serde_json::from_value(
+            confirmed.json::<Value>().await.unwrap()["recovery_codes"].clone(),
+        )
+        .unwrap();
+        (secret, codes)
+    }
+
     /// POST an admin action on user `id` (`deactivate`, `reactivate`, `invite`, ...) with an
     /// empty body.
     pub async fn user_action(&self, admin: &str, id: &str, action: &str) -> reqwest::Response {
