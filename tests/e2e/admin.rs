@@ -1342,10 +1342,12 @@ async fn user_management_cannot_touch_an_admin() {
 }
 
 #[tokio::test]
-async fn account_wide_resets_are_refused_for_a_person_shared_with_another_organisation() {
+async fn account_wide_resets_of_a_shared_person_are_the_platforms_not_an_admins() {
+    let stack = stack().await;
     let app = app_with_clock(&TestClock::default()).await;
-    let (elsewhere, _) = organisation(&app, json!({})).await;
-    let (_, admin) = organisation(&app, json!({})).await;
+    let (elsewhere, theirs) = organisation(&app, json!({})).await;
+    app.enrol_totp(&theirs).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
     let shared = create_user(
         &app,
         &admin,
@@ -1367,6 +1369,49 @@ async fn account_wide_resets_are_refused_for_a_person_shared_with_another_organi
         assert_eq!(response.status(), 422, "{action}");
         assert_eq!(codes(&response.json().await.unwrap()), ["shared_account"]);
     }
+
+    // The person lost their phone and codes: the platform operator removes their 2FA.
+    let told_before = stack.emails_to(&elsewhere.admin_email).await.len();
+    let reset = app
+        .http
+        .post(app.url(&format!(
+            "/v1/platform/organisations/{}/users/{id}/reset-mfa",
+            organisation.id
+        )))
+        .bearer_auth(stack.platform_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    assert_eq!(
+        app.get("/v1/me", &theirs).send().await.unwrap().status(),
+        401,
+        "their sessions ended"
+    );
+    let login: Value = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "email": elsewhere.admin_email, "password": TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        login["token"].is_string(),
+        "no second factor asked: {login}"
+    );
+    assert_eq!(
+        stack.emails_to(&elsewhere.admin_email).await.len(),
+        told_before + 1,
+        "they are told"
+    );
+    let log = app
+        .json("/v1/admin/audit?action=user.mfa_reset", &admin)
+        .await;
+    assert_eq!(log["items"][0]["actor"], json!({ "kind": "platform" }));
+    assert_eq!(log["items"][0]["target"], id);
 }
 
 #[tokio::test]

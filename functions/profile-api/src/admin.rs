@@ -792,16 +792,26 @@ pub async fn reset_mfa(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, mut account) = managed_user(&state, &caller, &id).await?;
+    let (_, account) = managed_user(&state, &caller, &id).await?;
     require_own_account(&account)?;
+    remove_second_factor(&state, account).await?;
+    audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the person's TOTP and recovery codes, ends their sessions (everywhere), and tells
+/// them.
+pub(crate) async fn remove_second_factor(
+    state: &AppState,
+    mut account: Account,
+) -> Result<(), ApiError> {
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    notices::tell(&state, &account, Notice::MfaReset).await?;
-    audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
-    Ok(StatusCode::NO_CONTENT)
+    notices::tell(state, &account, Notice::MfaReset).await?;
+    Ok(())
 }
 
 /// `POST /v1/admin/users/{id}/pin`: a new random 6-digit PIN for a user without email, to be

@@ -153,6 +153,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi::serve))
         .routes(routes!(platform::create_organisation))
         .routes(routes!(platform::grant_admin))
+        .routes(routes!(platform::reset_mfa))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(mfa::complete_login))

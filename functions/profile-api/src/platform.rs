@@ -266,22 +266,89 @@ pub async fn grant_admin(
     after.roles.push(RoleGrant::organisation_wide(Role::Admin));
     state.table.update_membership(&before, &after, None).await?;
     let entry = roster_domain::audit::AuditEntry {
-        at: state.now(),
-        action: "user.admin_granted".to_owned(),
-        actor: roster_domain::audit::Actor::Platform,
-        target: Some(after.id.to_string()),
-        source: None,
         changed: vec!["roles".to_owned()],
         approved_by: Some(approver.id.to_string()),
+        ..platform_entry(&state, "user.admin_granted", &after)
     };
+    audit_in(&state, &organisation, &entry).await;
+    Ok(Json(json!({ "id": after.id, "roles": after.roles })))
+}
+
+/// An entry of the platform operator doing `action` to `target` now.
+fn platform_entry(
+    state: &AppState,
+    action: &str,
+    target: &Membership,
+) -> roster_domain::audit::AuditEntry {
+    roster_domain::audit::AuditEntry {
+        at: state.now(),
+        action: action.to_owned(),
+        actor: roster_domain::audit::Actor::Platform,
+        target: Some(target.id.to_string()),
+        source: None,
+        changed: vec![],
+        approved_by: None,
+    }
+}
+
+/// Writes `entry` to `organisation`'s audit log.
+async fn audit_in(
+    state: &AppState,
+    organisation: &Organisation,
+    entry: &roster_domain::audit::AuditEntry,
+) {
     crate::audit::write(
-        &state,
+        state,
         &organisation.id,
         organisation.settings.audit_retention_days,
-        &entry,
+        entry,
     )
     .await;
-    Ok(Json(json!({ "id": after.id, "roles": after.roles })))
+}
+
+/// `POST /v1/platform/organisations/{organisation}/users/{user}/reset-mfa`: removes the person's
+/// 2FA as an Admin's reset does (TOTP and recovery codes gone, sessions ended, the person told),
+/// also for a person who belongs to several organisations, whose Admins may not.
+#[utoipa::path(
+    post,
+    path = "/v1/platform/organisations/{organisation}/users/{user}/reset-mfa",
+    operation_id = "platform_reset_user_mfa",
+    tag = "platform",
+    summary = "Remove a user's 2FA, whatever organisations they belong to",
+    security(("platform" = [])),
+    params(
+        ("organisation" = String, Path, description = "An organisation id."),
+        ("user" = String, Path, description = "A user id of that organisation.")
+    ),
+    responses((status = 204, description = "2FA removed; the person's sessions ended."), (status = 404, description = "No such organisation or user."))
+)]
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    _operator: PlatformOperator,
+    Path((organisation, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (Ok(organisation), Ok(user)) = (
+        OrganisationId::try_from(organisation.as_str()),
+        UserId::try_from(user.as_str()),
+    ) else {
+        return Err(ApiError::NotFound);
+    };
+    let (organisation, membership) = tokio::try_join!(
+        state.table.organisation(&organisation),
+        state.table.membership(&organisation, &user)
+    )?;
+    let (Some(organisation), Some(membership)) = (organisation, membership) else {
+        return Err(ApiError::NotFound);
+    };
+    let account = state
+        .table
+        .account(&membership.account_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
+    crate::admin::remove_second_factor(&state, account).await?;
+    let entry = platform_entry(&state, "user.mfa_reset", &membership);
+    audit_in(&state, &organisation, &entry).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn unknown_user(_: roster_domain::ids::InvalidId) -> roster_domain::validation::FieldProblem {
