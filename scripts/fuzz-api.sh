@@ -40,10 +40,10 @@ started=$SECONDS
 # ids it read back into path parameters (the fuzzing session's own, the Admin's own), so they run
 # last, on their own: what runs before them keeps a live session.
 ending=(--include-operation-id logout --include-operation-id end_session
-  --include-operation-id reset_user_mfa)
+  --include-operation-id reset_user_mfa --include-operation-id platform_reset_user_mfa)
 status=0
 fuzz --exclude-operation-id logout --exclude-operation-id end_session \
-  --exclude-operation-id reset_user_mfa || status=$?
+  --exclude-operation-id reset_user_mfa --exclude-operation-id platform_reset_user_mfa || status=$?
 session=$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $ROSTER_FUZZ_SESSION" \
   "$ROSTER_FUZZ_BASE_URL/v1/me")
 [ "$session" = 200 ] || { echo "fuzz-api: the fuzzing session ended during the run ($session)" >&2; exit 1; }

@@ -195,13 +195,14 @@ mod tests {
     use serde_json::{Value, json};
 
     /// POST, PUT and PATCH operations that take no body (the others must describe theirs).
-    const WITHOUT_BODY: [&str; 10] = [
+    const WITHOUT_BODY: [&str; 11] = [
         "logout",
         "invite_user",
         "deactivate_user",
         "reactivate_user",
         "unlock_user",
         "reset_user_mfa",
+        "platform_reset_user_mfa",
         "new_user_pin",
         "send_user_password_reset",
         "check_in_reservation",

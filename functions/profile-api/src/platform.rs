@@ -320,7 +320,7 @@ async fn audit_in(
         ("organisation" = String, Path, description = "An organisation id."),
         ("user" = String, Path, description = "A user id of that organisation.")
     ),
-    responses((status = 204, description = "2FA removed; the person's sessions ended."), (status = 404, description = "No such organisation or user."))
+    responses((status = 204, description = "2FA removed; the person's sessions ended."), (status = 404, description = "No such organisation or user of it, or the platform endpoints are closed (no platform token configured)."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
