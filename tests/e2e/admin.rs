@@ -1407,12 +1407,8 @@ async fn account_wide_resets_of_a_shared_person_are_the_platforms_not_an_admins(
         "their sessions ended"
     );
     let login: Value = app
-        .http
-        .post(app.url("/v1/auth/login"))
-        .json(&json!({ "email": elsewhere.admin_email, "password": TEST_PASSWORD }))
-        .send()
+        .login_response(&elsewhere.admin_email, TEST_PASSWORD)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

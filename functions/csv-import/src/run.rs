@@ -208,15 +208,9 @@ impl Run<'_> {
                 self.finish_dry_run(plan).await?;
                 None
             }
-            Ok(_) if !self.take_sync_turn().await? => {
-                let (code, message) = superseded(self.record.rows_applied);
-                Some(Stop::new(code, message))
-            }
+            Ok(_) if !self.take_sync_turn().await? => Some(superseded(self.record.rows_applied)),
             Ok((mapping, plan)) => match self.apply_everything(path, &mapping, &plan).await {
-                Err(RunError::Superseded) => {
-                    let (code, message) = superseded(self.record.rows_applied);
-                    Some(Stop::new(code, message))
-                }
+                Err(RunError::Superseded) => Some(superseded(self.record.rows_applied)),
                 applied => {
                     applied?;
                     None
@@ -738,12 +732,9 @@ impl Run<'_> {
             for before in chunk {
                 // The person's sessions here end with this write (the raised epoch).
                 let after = Membership {
-                    status: Status::Deactivated,
-                    session_epoch: before.next_session_epoch(Status::Deactivated),
-                    deactivated_by_import: true,
                     last_import: Some(self.record.id.clone()),
                     version: before.version + 1,
-                    ..before.clone()
+                    ..before.with_status(Status::Deactivated, true)
                 };
                 match self.table.update_membership(before, &after, None).await {
                     Ok(()) => {}
@@ -926,13 +917,13 @@ fn refused(number: u64, error: StoreError) -> Result<RowReport, StoreError> {
     Ok(row_report(number, RowStatus::Error, None, errors))
 }
 
-/// Why a sync drop gave way to a later one, after `rows_applied` rows: code and message.
-fn superseded(rows_applied: u64) -> (&'static str, String) {
+/// A sync drop that gave way to a later one, after `rows_applied` rows.
+fn superseded(rows_applied: u64) -> Stop {
     let this_one = match rows_applied {
         0 => "this one was not applied".to_owned(),
         rows => format!("this one stopped after {rows} rows"),
     };
-    (
+    Stop::new(
         "superseded",
         format!(
             "a later file arrived at the organisation's sync folder and is applied instead; \

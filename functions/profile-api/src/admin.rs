@@ -677,11 +677,8 @@ async fn set_status(
     }
     // A deactivation raises the session epoch: the person's sessions here end with this write.
     let after = Membership {
-        status,
-        session_epoch: before.next_session_epoch(status),
-        deactivated_by_import: false,
         version: before.version + 1,
-        ..before.clone()
+        ..before.with_status(status, false)
     };
     state.table.update_membership(&before, &after, None).await?;
     let action = match status {

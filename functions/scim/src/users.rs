@@ -186,18 +186,15 @@ fn provisioned(
     };
     Membership {
         profile: person.apply_to(&before.profile, &organisation.settings.scim_attributes),
-        status,
-        // Deactivated: the person's sessions here end with this write.
-        session_epoch: before.next_session_epoch(status),
-        // The identity provider decides the status from now on.
-        deactivated_by_import: false,
         scim: Some(ScimUser {
             document,
             created: before.scim.as_ref().map_or(now, |s| s.created),
             last_modified: now,
         }),
         version: before.version + 1,
-        ..before.clone()
+        // Deactivated: the person's sessions here end with this write. The identity provider
+        // decides the status from now on.
+        ..before.with_status(status, false)
     }
 }
 

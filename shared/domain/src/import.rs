@@ -907,12 +907,12 @@ impl ImportedRow {
         if changed.is_empty() && !existing.deactivated_by_import {
             return Ok(None);
         }
-        let mut after = existing.clone();
+        let mut after = if existing.deactivated_by_import {
+            existing.with_status(Status::Active, false)
+        } else {
+            existing.clone()
+        };
         after.profile = profile;
-        if existing.deactivated_by_import {
-            after.status = Status::Active;
-            after.deactivated_by_import = false;
-        }
         after.version += 1;
         Ok(Some(after))
     }

@@ -224,6 +224,18 @@ impl Membership {
         self.session_epoch + u64::from(self.is_active() && status != Status::Active)
     }
 
+    /// This membership with `status` (its version not raised): a deactivation raises the
+    /// session epoch, ending its sessions; `by_import` marks a deactivation that a later import
+    /// file listing the person undoes, and any other change of status clears the mark.
+    pub fn with_status(&self, status: Status, by_import: bool) -> Self {
+        Self {
+            status,
+            session_epoch: self.next_session_epoch(status),
+            deactivated_by_import: by_import && status == Status::Deactivated,
+            ..self.clone()
+        }
+    }
+
     /// Every site the person has: their own and those their roles are scoped to.
     pub fn all_sites(&self) -> Vec<String> {
         sites_of(&self.sites, &self.roles)
@@ -265,27 +277,54 @@ pub fn sites_of(own: &[String], roles: &[RoleGrant]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_leaving_active_raises_the_session_epoch() {
+    /// A new, active member of a new organisation.
+    fn ada() -> Membership {
         let organisation = Organisation::new(
             crate::ids::OrganisationId::generate(),
             "Acme".into(),
             Default::default(),
         );
-        let mut person = Membership::joining(
+        Membership::joining(
             &organisation,
             AccountId::generate(),
             Profile::named("Ada".into(), "L".into(), None),
             None,
             vec![],
             InvitationStatus::NotInvited,
-        );
+        )
+    }
+
+    #[test]
+    fn only_leaving_active_raises_the_session_epoch() {
+        let mut person = ada();
         assert_eq!(person.next_session_epoch(Status::Active), 0);
         assert_eq!(person.next_session_epoch(Status::Deactivated), 1);
         person.status = Status::Deactivated;
         person.session_epoch = 1;
         assert_eq!(person.next_session_epoch(Status::Deactivated), 1);
         assert_eq!(person.next_session_epoch(Status::Active), 1, "reactivation");
+    }
+
+    #[test]
+    fn only_an_imports_deactivation_is_marked_for_a_later_file_to_undo() {
+        let person = ada();
+        let dropped = person.with_status(Status::Deactivated, true);
+        assert_eq!(
+            (
+                dropped.status,
+                dropped.session_epoch,
+                dropped.deactivated_by_import
+            ),
+            (Status::Deactivated, 1, true)
+        );
+        assert!(
+            !dropped
+                .with_status(Status::Deactivated, false)
+                .deactivated_by_import
+        );
+        let back = dropped.with_status(Status::Active, true);
+        assert_eq!((back.session_epoch, back.deactivated_by_import), (1, false));
+        assert_eq!(back.version, person.version, "the version is the caller's");
     }
 
     #[test]
