@@ -4,7 +4,10 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use crate::{StoreError, record::Item, record::s};
+use crate::{
+    StoreError,
+    record::{Item, s, text},
+};
 
 /// A list kept in an index: the index (`gsi1` or `gsi2`, whose keys are `<index>pk` and
 /// `<index>sk`), its partition there, and the table keys of its items (`pk` starting with
@@ -23,12 +26,7 @@ impl IndexList {
 
     /// The cursor after `key` (a `LastEvaluatedKey` of this list).
     pub fn cursor_after(&self, key: &Item) -> String {
-        let part = |name: &str| {
-            key.get(name)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
+        let part = |name: &str| text(key, name).unwrap_or_default();
         let json = serde_json::json!([part(&self.sort_attribute()), part("pk")]).to_string();
         URL_SAFE_NO_PAD.encode(json)
     }
@@ -62,9 +60,7 @@ pub(crate) struct PartitionList {
 impl PartitionList {
     /// The cursor after `key` (a `LastEvaluatedKey` of this list): its sort key.
     pub fn cursor_after(key: &Item) -> Option<String> {
-        key.get("sk")
-            .and_then(|v| v.as_s().ok())
-            .map(|sk| URL_SAFE_NO_PAD.encode(sk))
+        text(key, "sk").map(|sk| URL_SAFE_NO_PAD.encode(sk))
     }
 
     /// The `ExclusiveStartKey` a cursor of this list stands for: always in this partition, and

@@ -17,7 +17,7 @@ use crate::{
     cursor::IndexList,
     keys,
     members::MembershipItem,
-    record::{Item, Record, Sentinel, body, key_item, n, s},
+    record::{Item, Record, Sentinel, body, key_item, n, s, text},
     transaction::Condition,
 };
 
@@ -578,12 +578,7 @@ impl DynamoTable {
 }
 
 fn item_key(item: &Item) -> (String, String) {
-    let part = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let part = |name: &str| text(item, name).unwrap_or_default().to_owned();
     (part("pk"), part("sk"))
 }
 

@@ -19,7 +19,7 @@ use crate::{
     cursor::IndexList,
     directory::DirectoryEntry,
     keys,
-    record::{Record, body, n, s, sentinel},
+    record::{Record, body, n, s, sentinel, text},
     transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
 
@@ -294,12 +294,7 @@ impl DynamoTable {
         let mut memberships = Vec::new();
         let mut organisations = std::collections::HashMap::new();
         for item in self.batch_get(&keys).await? {
-            if item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some("ORG")
-            {
+            if text(&item, "sk") == Some("ORG") {
                 let organisation: Organisation = body(item)?;
                 organisations.insert(organisation.id.clone(), organisation);
             } else {

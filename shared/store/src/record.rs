@@ -76,6 +76,13 @@ pub(crate) fn sentinel(key: Key, owner: impl Into<String>) -> Item {
     .item()
 }
 
+/// The string attribute `name` of `item` (a key part such as `sk`), if it holds one.
+pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     DynamoTable, StoreError,
     keys::{self, Key},
-    record::{Item, Record, body, n, s},
+    record::{Item, Record, body, n, s, text},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -270,11 +270,7 @@ impl DynamoTable {
             .await?;
         let mut due = Vec::with_capacity(items.len());
         for item in items {
-            let sk = item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let sk = text(&item, "sk").unwrap_or_default().to_owned();
             let reservation = body::<Copy>(item)?.reservation;
             let date = sk
                 .split('#')

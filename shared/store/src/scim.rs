@@ -18,7 +18,7 @@ use crate::{
     cursor::IndexList,
     keys::{self, Key},
     members::{MembershipItem, member_list, membership_item},
-    record::{Item, Record, Sentinel, body, s, sentinel},
+    record::{Item, Record, Sentinel, body, s, sentinel, text},
     transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
 
@@ -99,8 +99,7 @@ impl ScimGroup {
 }
 
 fn is_key(item: &Item, key: &Key) -> bool {
-    item.get("pk").and_then(|v| v.as_s().ok()) == Some(&key.pk)
-        && item.get("sk").and_then(|v| v.as_s().ok()) == Some(&key.sk)
+    text(item, "pk") == Some(key.pk.as_str()) && text(item, "sk") == Some(key.sk.as_str())
 }
 
 /// The organisation's SCIM members in `gsi2`, sorted by user id.
@@ -299,7 +298,7 @@ impl DynamoTable {
         );
         for prefix in [keys::VEHICLE_PREFIX, keys::DEVICE_PREFIX] {
             for item in self.query_partition(&partition, prefix).await? {
-                let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).cloned() else {
+                let Some(sk) = text(&item, "sk").map(str::to_owned) else {
                     continue;
                 };
                 if prefix == keys::VEHICLE_PREFIX {
@@ -418,7 +417,7 @@ impl DynamoTable {
             markers
                 .iter()
                 .filter_map(|marker| {
-                    let sk = marker.get("sk")?.as_s().ok()?;
+                    let sk = text(marker, "sk")?;
                     let group = sk.strip_prefix(keys::SCIM_GROUP_MARKER_PREFIX)?;
                     Some(keys::scim_group(organisation, group))
                 })
