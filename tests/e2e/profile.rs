@@ -897,10 +897,11 @@ async fn a_hidden_profile_is_absent_from_the_directory() {
 }
 
 #[tokio::test]
-async fn the_directory_pages_by_the_limit_asked_for() {
+async fn the_directory_pages_by_the_limit_asked_for_showing_each_person_once() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({})).await;
-    for last_name in ["Byron", "King"] {
+    // "Ada Adams" is found under two words, "ada" and "adams", that a page of one holds apart.
+    for last_name in ["Adams", "Byron", "King"] {
         let created = app
             .post(
                 "/v1/admin/users",
@@ -930,7 +931,15 @@ async fn the_directory_pages_by_the_limit_asked_for() {
         }
     }
     names.sort();
-    assert_eq!(names, ["Byron", "King", "Lovelace"]);
+    assert_eq!(names, ["Adams", "Byron", "King", "Lovelace"]);
+    let narrowed = app.json("/v1/directory?q=ada+adam", &token).await;
+    let narrowed: Vec<&str> = narrowed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["last_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(narrowed, ["Adams"]);
     let refused = app
         .get("/v1/directory?q=ada&limit=201", &token)
         .send()

@@ -22,7 +22,7 @@ const PAGE_SIZE: i32 = 20;
     summary = "Find colleagues by name",
     security(("session" = [])),
     params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 20)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of colleagues; a person two of whose name words match may be on two pages.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
+    responses((status = 200, description = "A page of colleagues, each once across the pages; a page may hold fewer than the limit and still have a next one.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
 )]
 pub async fn search(
     State(state): State<AppState>,
@@ -37,17 +37,13 @@ pub async fn search(
         .table
         .search_directory(
             &caller.organisation.id,
-            &search.lookup,
+            &search,
             paging.limit,
             paging.cursor(),
         )
         .await?;
     let mut items = Vec::with_capacity(page.entries.len());
-    let matching = page
-        .entries
-        .iter()
-        .filter(|e| search.matches(&[&e.first_name, &e.last_name, &e.display_name]));
-    for entry in matching {
+    for entry in &page.entries {
         items.push(json!({
             "id": entry.user_id,
             "display_name": entry.display_name,

@@ -46,12 +46,18 @@ impl TryFrom<&str> for Search {
 }
 
 impl Search {
-    /// Whether a person with these names matches every word of the search.
-    pub fn matches(&self, names: &[&str]) -> bool {
+    /// Whether a person with these names is shown through their directory entry under `term`:
+    /// every word of the search starts one of their name words, and `term` is the first of those
+    /// words (in the directory's order) that the looked-up word starts. A person two of whose words
+    /// start it so appears once in a search, whatever pages it takes.
+    pub fn shows(&self, term: &str, names: &[&str]) -> bool {
         let terms = search_terms(names);
-        self.also
+        let starts_a_term = |word: &str| terms.iter().any(|t| t.starts_with(word));
+        terms
             .iter()
-            .all(|word| terms.iter().any(|term| term.starts_with(word.as_str())))
+            .find(|t| t.starts_with(self.lookup.as_str()))
+            .is_some_and(|first| first == term)
+            && self.also.iter().all(|word| starts_a_term(word))
     }
 }
 
@@ -85,7 +91,17 @@ mod tests {
     fn every_word_of_a_query_must_start_a_name_word() {
         let search = Search::try_from("Anna-Lena Ber").unwrap();
         assert_eq!(search.lookup, "anna");
-        assert!(search.matches(&["Anna-Lena", "Berg"]));
-        assert!(!search.matches(&["Anna", "Schmidt"]));
+        assert!(search.shows("anna", &["Anna-Lena", "Berg"]));
+        assert!(!search.shows("anna", &["Anna", "Schmidt"]));
+    }
+
+    #[test]
+    fn a_person_two_of_whose_words_match_is_shown_under_the_first() {
+        let search = Search::try_from("ann").unwrap();
+        let names = ["Ann", "Annink", "Ann Annink"];
+        assert!(search.shows("ann", &names));
+        assert!(!search.shows("annink", &names));
+        assert!(!search.shows("ann", &["Bea", "Annink"]));
+        assert!(search.shows("annink", &["Bea", "Annink"]));
     }
 }

@@ -2,6 +2,7 @@
 //! result shows, so a search is one `Query` on `begins_with(sk, prefix)`.
 
 use roster_domain::{
+    directory::Search,
     ids::{OrganisationId, UserId},
     membership::Membership,
 };
@@ -11,7 +12,7 @@ use crate::{
     DynamoTable, StoreError,
     cursor::PartitionList,
     keys,
-    record::{Item, Record, body},
+    record::{Item, Record, body, text},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,25 +56,35 @@ impl DirectoryEntry {
 }
 
 impl DynamoTable {
-    /// People of `organisation` with a name word starting with `prefix` (already normalised), one
-    /// `Query`; a person matching under several words appears once per page.
+    /// People of `organisation` that `search` finds, one `Query` on the entries under its
+    /// looked-up word; each person once across the pages (`Search::shows`), so a page may hold
+    /// fewer than `limit`.
     pub async fn search_directory(
         &self,
         organisation: &OrganisationId,
-        prefix: &str,
+        search: &Search,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<DirectoryPage, StoreError> {
         let list = PartitionList {
             pk: keys::directory_partition(organisation),
-            prefix: prefix.to_owned(),
+            prefix: search.lookup.clone(),
         };
         // Eventually consistent: a search may miss a name changed a moment ago.
         let (items, next_cursor) = self.partition_page(&list, limit, cursor, false).await?;
-        let mut entries: Vec<DirectoryEntry> = Vec::new();
+        let mut entries = Vec::with_capacity(items.len());
         for item in items {
+            let term = text(&item, "sk")
+                .map(keys::directory_term)
+                .unwrap_or_default()
+                .to_owned();
             let entry: DirectoryEntry = body(item)?;
-            if !entries.iter().any(|e| e.user_id == entry.user_id) {
+            let names = [
+                entry.first_name.as_str(),
+                entry.last_name.as_str(),
+                entry.display_name.as_str(),
+            ];
+            if search.shows(&term, &names) {
                 entries.push(entry);
             }
         }

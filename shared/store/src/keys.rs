@@ -185,6 +185,11 @@ pub fn directory_entry(organisation: &OrganisationId, term: &str, user: &UserId)
     key(directory_partition(organisation), format!("{term}#{user}"))
 }
 
+/// The search term of a directory entry's sort key (terms hold no `#`).
+pub fn directory_term(sk: &str) -> &str {
+    sk.split_once('#').map_or(sk, |(term, _)| term)
+}
+
 /// The partition of one import: its record (`IMPORT`) and its report, in chunks (`ROWS#...`)
 /// that sort after the record, so one `Query` reads the record with the first rows.
 pub fn import_partition(organisation: &OrganisationId, import: &ImportId) -> String {
@@ -508,6 +513,7 @@ mod tests {
                 sk: "lovelace#u1".into()
             }
         );
+        assert_eq!(directory_term(&entry.sk), "lovelace");
     }
 
     #[test]
