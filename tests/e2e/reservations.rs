@@ -19,7 +19,11 @@ struct Booking {
 
 impl Booking {
     async fn new(settings: Value) -> Self {
-        let app = spawn_app(&stack().await.functions()).await;
+        Self::on(spawn_app(&stack().await.functions()).await, settings).await
+    }
+
+    /// An organisation with `settings` on `app`.
+    async fn on(app: TestApp, settings: Value) -> Self {
         let (organisation, admin) = organisation(&app, settings).await;
         let key = app
             .post_json(
@@ -83,6 +87,27 @@ impl Booking {
             .await;
         assert_eq!(status, 201, "{reservation}");
         reservation
+    }
+
+    /// Reports `reservation` under `idempotency_key`: the status, whether the answer says it
+    /// replays an earlier one, and the body.
+    async fn report(&self, idempotency_key: &str, reservation: &Value) -> (u16, bool, Value) {
+        let response = self
+            .app
+            .http
+            .post(self.app.url("/v1/reservations"))
+            .header("x-api-key", &self.key)
+            .header("idempotency-key", idempotency_key)
+            .json(reservation)
+            .send()
+            .await
+            .unwrap();
+        let replayed = response
+            .headers()
+            .get("idempotent-replayed")
+            .is_some_and(|v| v == "true");
+        let status = response.status().as_u16();
+        (status, replayed, response.json().await.unwrap())
     }
 
     async fn set_preferences(&self, token: &str, changes: Value) {
@@ -324,6 +349,96 @@ async fn the_feed_needs_an_api_key_and_names_what_is_wrong() {
         401
     );
     assert_eq!(cancel("x-api-key", String::new()).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
+    let clock = roster_e2e::TestClock::default();
+    let stack = stack().await;
+    let app = spawn_app(&stack.functions_with(&stack.clients(), clock.clock())).await;
+    let booking = Booking::on(app, json!({})).await;
+    let desk = |start: &str, end: &str| {
+        json!({
+            "user_id": booking.admin_id, "resource": { "type": "desk", "name": "Desk 4.12" },
+            "site_id": booking.site, "start": start, "end": end
+        })
+    };
+    let reservation = desk("2026-12-03T09:00:00+01:00", "2026-12-03T17:00:00+01:00");
+    let emails_before = stack.emails_to(&booking.admin_email).await.len();
+
+    // Five copies of a first report at once (the engine's retry racing its original), then a
+    // later retry that spells the same times in UTC.
+    let twins =
+        futures::future::join_all((0..5).map(|_| booking.report("booking-7781", &reservation)))
+            .await;
+    let id = twins[0].2["id"].clone();
+    assert!(id.is_string(), "{:?}", twins[0]);
+    for (status, _, body) in &twins {
+        assert_eq!((*status, &body["id"]), (201, &id), "{body}");
+    }
+    assert_eq!(
+        twins.iter().filter(|(_, replayed, _)| !replayed).count(),
+        1,
+        "one of them books, the others replay it"
+    );
+    let in_utc = desk("2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z");
+    let retry = booking.report("booking-7781", &in_utc).await;
+    assert_eq!((retry.0, retry.1, &retry.2["id"]), (201, true, &id));
+
+    let (status, _, problem) = booking
+        .report(
+            "booking-7781",
+            &desk("2026-12-04T09:00:00+01:00", "2026-12-04T17:00:00+01:00"),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        roster_e2e::problem_errors(&problem),
+        [(
+            "Idempotency-Key".to_owned(),
+            "idempotency_key_reused".to_owned()
+        )]
+    );
+    let (status, _, problem) = booking.report(&"k".repeat(256), &reservation).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        roster_e2e::problem_errors(&problem),
+        [(
+            "Idempotency-Key".to_owned(),
+            "invalid_idempotency_key".to_owned()
+        )]
+    );
+
+    let mine = booking
+        .app
+        .json("/v1/me/reservations", &booking.admin)
+        .await;
+    let ids: Vec<&Value> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids, [&id], "booked once");
+    assert_eq!(
+        stack.emails_to(&booking.admin_email).await.len(),
+        emails_before + 1,
+        "confirmed once"
+    );
+
+    // Another organisation's engine may use the same key; a day later it is free again.
+    let other = Booking::on(booking.app.clone(), json!({})).await;
+    let theirs = json!({
+        "user_id": other.admin_id, "resource": { "type": "room", "name": "Atlas" },
+        "site_id": other.site, "start": "2026-12-03T09:00:00Z", "end": "2026-12-03T10:00:00Z"
+    });
+    let (status, replayed, body) = other.report("booking-7781", &theirs).await;
+    assert_eq!((status, replayed), (201, false), "{body}");
+    assert_ne!(body["id"], id);
+    clock.advance(chrono::Duration::hours(25));
+    let (status, replayed, body) = booking.report("booking-7781", &reservation).await;
+    assert_eq!((status, replayed), (201, false), "{body}");
+    assert_ne!(body["id"], id);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Request parsing at the edge: JSON object bodies with problem+json errors, `If-Match`, and typed
-//! reading of body fields that names every wrong field.
+//! Request parsing at the edge: JSON object bodies with problem+json errors, `If-Match`,
+//! `Idempotency-Key`, and typed reading of body fields that names every wrong field.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use roster_domain::validation::{FieldProblem, ValidationErrors};
+use roster_domain::{
+    reservation::IdempotencyKey,
+    validation::{FieldProblem, ValidationErrors},
+};
 use serde_json::{Map, Value};
 
 use crate::ApiError;
@@ -80,6 +83,24 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .parse()
             .map(IfMatch)
             .map_err(|_| ApiError::field("If-Match", "invalid_etag", "must be an ETag from a read"))
+    }
+}
+
+/// The `Idempotency-Key` header, when the request sends one.
+pub struct RequestKey(pub Option<IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        const NAME: &str = "Idempotency-Key";
+        let Some(value) = parts.headers.get(NAME) else {
+            return Ok(Self(None));
+        };
+        // A value that is not ASCII reads as empty, which the key refuses like any other.
+        IdempotencyKey::try_from(value.to_str().unwrap_or_default())
+            .map(|key| Self(Some(key)))
+            .map_err(|problem| ApiError::field(NAME, problem.code, problem.message))
     }
 }
 

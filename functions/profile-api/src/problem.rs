@@ -90,6 +90,7 @@ impl From<StoreError> for ApiError {
                     Uniqueness::Organisation => "id",
                     Uniqueness::ScimUserName => "scim_user_name",
                     Uniqueness::ScimGroupName => "scim_group_name",
+                    Uniqueness::IdempotencyKey => "Idempotency-Key",
                 },
             },
             StoreError::EmailManagedElsewhere => ApiError::field(

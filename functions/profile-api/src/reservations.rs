@@ -8,6 +8,7 @@ use axum::{
     Json,
     extract::{Path, Query, State},
     http::StatusCode,
+    response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
 use roster_domain::{
@@ -15,17 +16,18 @@ use roster_domain::{
     membership::Membership,
     organisation::Organisation,
     reservation::{
-        Attempt, BookingChange, HeldBookingEmail, NewReservation, Reservation, booking_email,
+        Attempt, BookingChange, HeldBookingEmail, IdempotencyKey, NewReservation, Reservation,
+        booking_email,
     },
 };
 use roster_notify::outbox;
-use roster_store::{ApiKey, FiledReservation};
+use roster_store::{ApiKey, FiledReservation, StoreError, Uniqueness};
 use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
     caller::{Authenticated, Integration},
-    extract::JsonObject,
+    extract::{JsonObject, RequestKey},
 };
 
 fn view(reservation: &Reservation) -> Value {
@@ -113,8 +115,40 @@ async fn tell_person(
     }
 }
 
+/// What an earlier request under `request` answered (201 again, with `Idempotent-Replayed: true`),
+/// or 422 when it asked for another reservation; `None` when no live request holds the key.
+async fn replay(
+    state: &AppState,
+    key: &ApiKey,
+    request: Option<&IdempotencyKey>,
+    new: &NewReservation,
+) -> Result<Option<Response>, ApiError> {
+    let Some(request) = request else {
+        return Ok(None);
+    };
+    let Some(earlier) = state
+        .table
+        .reservation_requested(&key.organisation_id, request, state.now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if earlier.request() != *new {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "was sent before with another reservation",
+        ));
+    }
+    let replayed = [("idempotent-replayed", "true")];
+    Ok(Some(
+        (StatusCode::CREATED, replayed, Json(view(&earlier))).into_response(),
+    ))
+}
+
 /// `POST /v1/reservations` (API key): 201 with the reservation; the person must be an active
-/// member and the site one of the organisation's.
+/// member and the site one of the organisation's. A request repeating an earlier one's
+/// `Idempotency-Key` (within a day) gets the earlier answer and books nothing.
 #[utoipa::path(
     post,
     path = "/v1/reservations",
@@ -122,15 +156,23 @@ async fn tell_person(
     tag = "reservations",
     summary = "Report a new reservation (booking engine)",
     security(("api_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a retry with the same key and reservation within a day answers what the first request answered and books nothing more.")),
     request_body = crate::openapi::NewReservationRequest,
-    responses((status = 201, description = "The reservation.", body = crate::openapi::Reservation))
+    responses(
+        (status = 201, description = "The reservation (with `Idempotent-Replayed: true` when it answers an earlier request with the same key).", body = crate::openapi::Reservation),
+        (status = 422, description = "A field is invalid, or the `Idempotency-Key` was sent before with another reservation.")
+    )
 )]
 pub async fn create(
     State(state): State<AppState>,
     Integration(key): Integration,
+    RequestKey(request): RequestKey,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let new = NewReservation::parse(&body)?;
+    if let Some(earlier) = replay(&state, &key, request.as_ref(), &new).await? {
+        return Ok(earlier);
+    }
     let (organisation, site_name) = organisation_and_site(&state, &key, &new.site_id).await?;
     let site_name = site_name.ok_or_else(|| {
         ApiError::field(
@@ -162,10 +204,18 @@ pub async fn create(
         person.preferences.time_zone.0,
         organisation.settings.daily_summary_hour,
     );
-    state
+    let written = state
         .table
-        .create_reservation(&reservation, &filing)
-        .await?;
+        .create_reservation(&reservation, &filing, request.as_ref())
+        .await;
+    if let Err(StoreError::Taken(Uniqueness::IdempotencyKey)) = written {
+        // A twin of this request, sent at the same moment, was written first.
+        let asked = reservation.request();
+        if let Some(earlier) = replay(&state, &key, request.as_ref(), &asked).await? {
+            return Ok(earlier);
+        }
+    }
+    written?;
     tell_person(
         &state,
         &organisation,
@@ -175,7 +225,7 @@ pub async fn create(
         BookingChange::Booked,
     )
     .await;
-    Ok((StatusCode::CREATED, Json(view(&reservation))))
+    Ok((StatusCode::CREATED, Json(view(&reservation))).into_response())
 }
 
 async fn reservation_of(

@@ -51,9 +51,9 @@ impl From<StoreError> for ScimError {
             StoreError::Taken(Uniqueness::Email | Uniqueness::Membership) => {
                 taken("emails.value belongs to another user of this organisation")
             }
-            StoreError::Taken(Uniqueness::Plate | Uniqueness::Organisation) => {
-                taken("a value is already taken")
-            }
+            StoreError::Taken(
+                Uniqueness::Plate | Uniqueness::Organisation | Uniqueness::IdempotencyKey,
+            ) => taken("a value is already taken"),
             StoreError::EmailManagedElsewhere => ScimError::Problem(ScimProblem::new(
                 ScimType::Mutability,
                 "emails.value: the login email is managed by another organisation's identity provider",

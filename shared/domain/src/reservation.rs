@@ -28,6 +28,8 @@ pub const SUMMARY_BUCKET: Duration = Duration::minutes(15);
 pub const LONGEST: Duration = Duration::days(31);
 /// Longest resource name.
 pub const RESOURCE_NAME_MAX: usize = 100;
+/// How long the feed remembers an `Idempotency-Key`.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -237,7 +239,54 @@ fn instant(body: &Map<String, Value>, field: &str) -> Result<DateTime<Utc>, Fiel
         })
 }
 
+/// The booking engine's `Idempotency-Key` for a new reservation: within `IDEMPOTENCY_WINDOW`, a
+/// request with the same key and the same reservation answers what the first one answered and
+/// books nothing more (so a retry after a lost answer sends no second confirmation). 1 to 255
+/// visible ASCII characters or spaces; the quotes of a structured-field string are removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl TryFrom<&str> for IdempotencyKey {
+    type Error = FieldProblem;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        let trimmed = value.trim();
+        let key = trimmed
+            .strip_prefix('"')
+            .and_then(|quoted| quoted.strip_suffix('"'))
+            .unwrap_or(trimmed);
+        let visible = key.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if key.is_empty() || key.len() > 255 || !visible {
+            return Err(FieldProblem::new(
+                "invalid_idempotency_key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        Ok(Self(key.to_owned()))
+    }
+}
+
+impl IdempotencyKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Reservation {
+    /// The request this reservation was made from, to tell a retry from another request that
+    /// reuses its idempotency key.
+    pub fn request(&self) -> NewReservation {
+        NewReservation {
+            user_id: self.user_id.clone(),
+            resource_kind: self.resource_kind,
+            resource_name: self.resource_name.clone(),
+            site_id: self.site_id.clone(),
+            start: self.start,
+            end: self.end,
+            recurring: self.recurring,
+        }
+    }
+
     pub fn new(
         id: ReservationId,
         organisation_id: OrganisationId,
@@ -563,6 +612,44 @@ mod tests {
         assert_eq!(parsed.start, utc("2026-11-23T08:00:00Z"));
         assert_eq!(parsed.resource_kind, ResourceKind::Desk);
         assert!(!parsed.recurring);
+    }
+
+    #[test]
+    fn a_reservation_knows_the_request_it_was_made_from() {
+        let body = json!({
+            "user_id": "u-1", "resource": {"type": "parking", "name": "P-7"},
+            "site_id": "berlin", "start": "2026-11-23T09:00:00+01:00",
+            "end": "2026-11-23T17:00:00+01:00", "recurring": true
+        });
+        let parsed = NewReservation::parse(body.as_object().unwrap()).unwrap();
+        let reservation = Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::try_from("o-1").unwrap(),
+            parsed.clone(),
+            utc("2026-11-22T12:00:00Z"),
+        );
+        assert_eq!(reservation.request(), parsed);
+        let later = NewReservation {
+            end: utc("2026-11-23T17:00:00Z"),
+            ..parsed
+        };
+        assert_ne!(reservation.request(), later);
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_up_to_255() {
+        let key = |text: &str| IdempotencyKey::try_from(text).map(|k| k.as_str().to_owned());
+        assert_eq!(key(" 8e03978e-40d5 ").unwrap(), "8e03978e-40d5");
+        assert_eq!(key("\"8e03978e-40d5\"").unwrap(), "8e03978e-40d5");
+        assert_eq!(key(&"k".repeat(255)).unwrap().len(), 255);
+        for refused in ["", "  ", "\"\"", "caf\u{e9}", "tab\there"] {
+            assert_eq!(
+                key(refused).unwrap_err().code,
+                "invalid_idempotency_key",
+                "{refused:?}"
+            );
+        }
+        assert!(key(&"k".repeat(256)).is_err());
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! restricted (see `roster_domain::ids`) so a part can never contain it.
 
 use chrono::{DateTime, Utc};
-use roster_domain::ids::{
-    AccountId, DeviceId, ImportId, OrganisationId, ReservationId, SessionId, UserId, VehicleId,
+use roster_domain::{
+    ids::{
+        AccountId, DeviceId, ImportId, OrganisationId, ReservationId, SessionId, UserId, VehicleId,
+    },
+    reservation::IdempotencyKey,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -272,6 +275,14 @@ pub fn sync_turn(organisation: &OrganisationId) -> Key {
 
 pub fn reservation(organisation: &OrganisationId, reservation: &ReservationId) -> Key {
     key(format!("ORG#{organisation}#RES#{reservation}"), "RES")
+}
+
+/// What a reservation request under an `Idempotency-Key` made (the feed's retries find it).
+pub fn reservation_request(organisation: &OrganisationId, request: &IdempotencyKey) -> Key {
+    key(
+        format!("ORG#{organisation}#REQUEST#{}", request.as_str()),
+        "REQUEST",
+    )
 }
 
 /// The `gsi1` partition of a person's reservations (sorted by start).

@@ -58,6 +58,8 @@ pub enum Uniqueness {
     ScimUserName,
     ScimGroupName,
     Organisation,
+    /// A live `Idempotency-Key` of the bookings feed.
+    IdempotencyKey,
 }
 
 /// A store operation failed.

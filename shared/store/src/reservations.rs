@@ -11,12 +11,14 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use roster_domain::{
     ids::{OrganisationId, ReservationId, UserId},
-    reservation::{Attempt, Bucket, Filing, HeldBookingEmail, Reservation},
+    reservation::{
+        Attempt, Bucket, Filing, HeldBookingEmail, IDEMPOTENCY_WINDOW, IdempotencyKey, Reservation,
+    },
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError,
+    DynamoTable, StoreError, Uniqueness,
     keys::{self, Key},
     record::{Item, Record, body, n, s, text},
     transaction::{Condition, OnFail, Transaction},
@@ -36,6 +38,13 @@ pub struct FiledReservation {
 struct Copy {
     #[serde(flatten)]
     reservation: Reservation,
+}
+
+/// What a request under an `Idempotency-Key` made, until `expires_at`.
+#[derive(Serialize, Deserialize)]
+struct ReservationRequest {
+    reservation: Reservation,
+    expires_at: DateTime<Utc>,
 }
 
 /// A reservation in a summary bucket: due for `user`'s summary of `date`.
@@ -145,12 +154,14 @@ pub fn reservation_items(reservation: &Reservation, filing: &Filing) -> Vec<Item
 }
 
 impl DynamoTable {
-    /// Creates `reservation` filed as `filing`, all items in one transaction; `Taken` never
-    /// happens (ids are fresh), a repeated id is `Stale`.
+    /// Creates `reservation` filed as `filing`, all items in one transaction, with what `request`
+    /// (if any) made, kept for `IDEMPOTENCY_WINDOW` from the reservation's creation: `Taken`
+    /// (`IdempotencyKey`) if a live earlier request holds that key; a repeated id is `Stale`.
     pub async fn create_reservation(
         &self,
         reservation: &Reservation,
         filing: &Filing,
+        request: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
         let mut items = reservation_items(reservation, filing).into_iter();
         let mut tx = Transaction::default();
@@ -162,7 +173,43 @@ impl DynamoTable {
         for item in items {
             tx.put(self, item, None);
         }
+        if let Some(request) = request {
+            let now = reservation.created_at;
+            let expires_at = now + IDEMPOTENCY_WINDOW;
+            let mut record = Record::new(
+                keys::reservation_request(&reservation.organisation_id, request),
+                ReservationRequest {
+                    reservation: reservation.clone(),
+                    expires_at,
+                },
+            );
+            record.ttl = Some(expires_at.timestamp());
+            tx.put(
+                self,
+                record.item(),
+                Some((
+                    Condition::absent_or_expired(now),
+                    OnFail::Taken(Uniqueness::IdempotencyKey),
+                )),
+            );
+        }
         tx.commit(self).await
+    }
+
+    /// The reservation, as created, that a request under `request` made in `organisation`, while
+    /// the key is live at `now`: one consistent `GetItem`.
+    pub async fn reservation_requested(
+        &self,
+        organisation: &OrganisationId,
+        request: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Reservation>, StoreError> {
+        let key = keys::reservation_request(organisation, request);
+        let Some(item) = self.get(&key, true).await? else {
+            return Ok(None);
+        };
+        let stored: ReservationRequest = body(item)?;
+        Ok((stored.expires_at > now).then_some(stored.reservation))
     }
 
     pub async fn reservation(

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
     types::{Delete, Put, TransactWriteItem, Update},
 };
+use chrono::{DateTime, Utc};
 
 use crate::{
     DynamoTable, StoreError, Uniqueness,
@@ -58,6 +59,14 @@ impl Condition {
         }
     }
 
+    /// Not there, or there with a `ttl` that has passed (DynamoDB deletes expired items lazily).
+    pub fn absent_or_expired(now: DateTime<Utc>) -> Self {
+        Self {
+            expression: "attribute_not_exists(pk) OR #ttl <= :now",
+            values: vec![(":now", crate::record::n(now.timestamp()))],
+        }
+    }
+
     pub fn version(version: u64) -> Self {
         Self {
             expression: "version = :expected_version",
@@ -95,8 +104,10 @@ macro_rules! with_condition {
     ($builder:expr, $condition:expr) => {{
         let condition: Condition = $condition;
         let mut builder = $builder.condition_expression(condition.expression);
-        if condition.expression.contains("#owner") {
-            builder = builder.expression_attribute_names("#owner", "owner");
+        for name in ["owner", "ttl"] {
+            if condition.expression.contains(&format!("#{name}")) {
+                builder = builder.expression_attribute_names(format!("#{name}"), name);
+            }
         }
         for (name, value) in condition.values {
             builder = builder.expression_attribute_values(name, value);

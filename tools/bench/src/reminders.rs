@@ -100,7 +100,7 @@ async fn timed_run(
     stream::iter(&due)
         .map(|reservation| async move {
             let filing = reservation.filing(tz, tz, 18);
-            table.create_reservation(reservation, &filing).await
+            table.create_reservation(reservation, &filing, None).await
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
