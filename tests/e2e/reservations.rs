@@ -399,14 +399,19 @@ async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
             "idempotency_key_reused".to_owned()
         )]
     );
-    let (status, _, problem) = booking.report(&"k".repeat(256), &reservation).await;
+    let mut wrong_end = reservation.clone();
+    wrong_end["end"] = json!("tomorrow");
+    let (status, _, problem) = booking.report(&"k".repeat(256), &wrong_end).await;
     assert_eq!(status, 422);
     assert_eq!(
         roster_e2e::problem_errors(&problem),
-        [(
-            "Idempotency-Key".to_owned(),
-            "invalid_idempotency_key".to_owned()
-        )]
+        [
+            ("end".to_owned(), "invalid_time".to_owned()),
+            (
+                "Idempotency-Key".to_owned(),
+                "invalid_idempotency_key".to_owned()
+            )
+        ]
     );
 
     let mine = booking

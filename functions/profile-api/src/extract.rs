@@ -86,21 +86,23 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The `Idempotency-Key` header, when the request sends one.
-pub struct RequestKey(pub Option<IdempotencyKey>);
+/// The `Idempotency-Key` header, when the request sends one, as parsed: the handler reports a
+/// wrong one beside the body's wrong fields.
+pub struct RequestKey(pub Result<Option<IdempotencyKey>, FieldProblem>);
+
+impl RequestKey {
+    pub const HEADER: &str = "Idempotency-Key";
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestKey {
-    type Rejection = ApiError;
+    type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        const NAME: &str = "Idempotency-Key";
-        let Some(value) = parts.headers.get(NAME) else {
-            return Ok(Self(None));
-        };
-        // A value that is not ASCII reads as empty, which the key refuses like any other.
-        IdempotencyKey::try_from(value.to_str().unwrap_or_default())
-            .map(|key| Self(Some(key)))
-            .map_err(|problem| ApiError::field(NAME, problem.code, problem.message))
+        let key = parts.headers.get(Self::HEADER).map(|value| {
+            // A value that is not ASCII reads as empty, which the key refuses like any other.
+            IdempotencyKey::try_from(value.to_str().unwrap_or_default())
+        });
+        Ok(Self(key.transpose()))
     }
 }
 

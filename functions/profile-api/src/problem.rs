@@ -90,7 +90,7 @@ impl From<StoreError> for ApiError {
                     Uniqueness::Organisation => "id",
                     Uniqueness::ScimUserName => "scim_user_name",
                     Uniqueness::ScimGroupName => "scim_group_name",
-                    Uniqueness::IdempotencyKey => "Idempotency-Key",
+                    Uniqueness::IdempotencyKey => crate::extract::RequestKey::HEADER,
                 },
             },
             StoreError::EmailManagedElsewhere => ApiError::field(

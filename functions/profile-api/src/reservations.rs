@@ -17,7 +17,7 @@ use roster_domain::{
     organisation::Organisation,
     reservation::{
         Attempt, BookingChange, HeldBookingEmail, IdempotencyKey, NewReservation, Reservation,
-        booking_email,
+        WithCalendar, booking_email,
     },
 };
 use roster_notify::outbox;
@@ -63,26 +63,59 @@ async fn organisation_and_site(
     Ok((organisation, site_name))
 }
 
-/// Emails `person` that `reservation` was booked (or cancelled), once, when their organisation
-/// and their settings want it. Never the feed's error (the reservation has been written): the
-/// email is held before it is sent and let go once SES took it or refused it for good, so one
-/// that SES turns away, or whose sending this process did not live to finish, is left for the
-/// reminder job to retry.
+/// The email telling `person` that `reservation` was booked (or cancelled), when their
+/// organisation and their settings want one: held in the same transaction as the change, so an
+/// email whose sending this process does not live to finish (or that SES turns away) is left for
+/// the reminder job to retry, and a retried request that is answered from its `Idempotency-Key`
+/// needs to send nothing.
+struct Notice {
+    held: HeldBookingEmail,
+    with_calendar: WithCalendar,
+}
+
+impl Notice {
+    fn of(
+        state: &AppState,
+        organisation: &Organisation,
+        person: &Membership,
+        reservation: &Reservation,
+        site_name: &str,
+        change: BookingChange,
+    ) -> Option<Self> {
+        let with_calendar = booking_email(organisation, person, reservation, change)?;
+        let held = HeldBookingEmail::new(
+            reservation.clone(),
+            site_name.to_owned(),
+            change,
+            state.now(),
+        );
+        Some(Self {
+            held,
+            with_calendar,
+        })
+    }
+}
+
+/// Sends a held `notice` to `person`, once, and lets it go once SES took it or refused it for
+/// good. Never the feed's error (the change has been written): a failure leaves it held.
 async fn tell_person(
     state: &AppState,
     organisation: &Organisation,
     person: &Membership,
-    reservation: &Reservation,
-    site_name: &str,
-    change: BookingChange,
+    notice: &Notice,
 ) {
-    let Some(with_calendar) = booking_email(organisation, person, reservation, change) else {
-        return;
-    };
-    let now = state.now();
-    let held = HeldBookingEmail::new(reservation.clone(), site_name.to_owned(), change, now);
+    let Notice {
+        held,
+        with_calendar,
+    } = notice;
+    let HeldBookingEmail {
+        reservation,
+        site_name,
+        change,
+        held_since: now,
+        ..
+    } = held;
     let told = async {
-        state.table.hold_booking_email(&held).await?;
         let attempt = state
             .table
             .deliver_once(
@@ -95,9 +128,9 @@ async fn tell_person(
                         person,
                         reservation,
                         site_name,
-                        change,
-                        with_calendar,
-                        now,
+                        *change,
+                        *with_calendar,
+                        *now,
                     )
                 },
             )
@@ -107,7 +140,7 @@ async fn tell_person(
                 tracing::warn!(reservation = %reservation.id, %reason, "booking email held for a retry");
                 Ok(())
             }
-            _ => state.table.release_booking_email(&held).await,
+            _ => state.table.release_booking_email(held).await,
         }
     };
     if let Err(error) = told.await {
@@ -135,7 +168,7 @@ async fn replay(
     };
     if earlier.request() != *new {
         return Err(ApiError::field(
-            "Idempotency-Key",
+            RequestKey::HEADER,
             "idempotency_key_reused",
             "was sent before with another reservation",
         ));
@@ -156,10 +189,11 @@ async fn replay(
     tag = "reservations",
     summary = "Report a new reservation (booking engine)",
     security(("api_key" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a retry with the same key and reservation within a day answers what the first request answered and books nothing more.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters, one per organisation; a retry with the same key and reservation within 24 h gets the first request's answer, as it was then, and books and emails nothing more.")),
     request_body = crate::openapi::NewReservationRequest,
     responses(
-        (status = 201, description = "The reservation (with `Idempotent-Replayed: true` when it answers an earlier request with the same key).", body = crate::openapi::Reservation),
+        (status = 201, description = "The reservation.", body = crate::openapi::Reservation, headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same `Idempotency-Key`."))),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still being written."),
         (status = 422, description = "A field is invalid, or the `Idempotency-Key` was sent before with another reservation.")
     )
 )]
@@ -169,7 +203,14 @@ pub async fn create(
     RequestKey(request): RequestKey,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let new = NewReservation::parse(&body)?;
+    let (new, request) = match (NewReservation::parse(&body), request) {
+        (Ok(new), Ok(request)) => (new, request),
+        (new, request) => {
+            let mut errors = new.err().unwrap_or_default();
+            errors.collect(RequestKey::HEADER, request);
+            return Err(errors.into());
+        }
+    };
     if let Some(earlier) = replay(&state, &key, request.as_ref(), &new).await? {
         return Ok(earlier);
     }
@@ -204,27 +245,38 @@ pub async fn create(
         person.preferences.time_zone.0,
         organisation.settings.daily_summary_hour,
     );
-    let written = state
-        .table
-        .create_reservation(&reservation, &filing, request.as_ref())
-        .await;
-    if let Err(StoreError::Taken(Uniqueness::IdempotencyKey)) = written {
-        // A twin of this request, sent at the same moment, was written first.
-        let asked = reservation.request();
-        if let Some(earlier) = replay(&state, &key, request.as_ref(), &asked).await? {
-            return Ok(earlier);
-        }
-    }
-    written?;
-    tell_person(
+    let notice = Notice::of(
         &state,
         &organisation,
         &person,
         &reservation,
         &site_name,
         BookingChange::Booked,
-    )
-    .await;
+    );
+    let written = state
+        .table
+        .create_reservation(
+            &reservation,
+            &filing,
+            request.as_ref(),
+            notice.as_ref().map(|n| &n.held),
+        )
+        .await;
+    if let Err(StoreError::Taken(Uniqueness::IdempotencyKey)) = written {
+        // A twin of this request, sent at the same moment, was written first, or is being
+        // written (a transaction conflict): its answer, once it is there; 409 if it never lands.
+        let asked = reservation.request();
+        for wait_ms in [0, 20, 80] {
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            if let Some(earlier) = replay(&state, &key, request.as_ref(), &asked).await? {
+                return Ok(earlier);
+            }
+        }
+    }
+    written?;
+    if let Some(notice) = &notice {
+        tell_person(&state, &organisation, &person, notice).await;
+    }
     Ok((StatusCode::CREATED, Json(view(&reservation))).into_response())
 }
 
@@ -268,21 +320,27 @@ pub async fn cancel(
         .table
         .membership(&organisation.id, &reservation.user_id)
         .await?;
-    state.table.delete_reservation(&filed).await?;
-    if let Some(person) = person {
-        let cancelled = Reservation {
-            sequence: reservation.sequence + 1,
-            ..reservation.clone()
-        };
-        tell_person(
+    let cancelled = Reservation {
+        sequence: reservation.sequence + 1,
+        ..reservation.clone()
+    };
+    let told = person.and_then(|person| {
+        let notice = Notice::of(
             &state,
             &organisation,
             &person,
             &cancelled,
             &site_name,
             BookingChange::Cancelled,
-        )
-        .await;
+        )?;
+        Some((person, notice))
+    });
+    state
+        .table
+        .delete_reservation(&filed, told.as_ref().map(|(_, notice)| &notice.held))
+        .await?;
+    if let Some((person, notice)) = &told {
+        tell_person(&state, &organisation, person, notice).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -239,10 +239,11 @@ fn instant(body: &Map<String, Value>, field: &str) -> Result<DateTime<Utc>, Fiel
         })
 }
 
-/// The booking engine's `Idempotency-Key` for a new reservation: within `IDEMPOTENCY_WINDOW`, a
-/// request with the same key and the same reservation answers what the first one answered and
-/// books nothing more (so a retry after a lost answer sends no second confirmation). 1 to 255
-/// visible ASCII characters or spaces; the quotes of a structured-field string are removed.
+/// The booking engine's `Idempotency-Key` for a new reservation, one per organisation: within
+/// `IDEMPOTENCY_WINDOW`, a request with the same key and the same reservation answers what the
+/// first one answered and books nothing more (so a retry after a lost answer sends no second
+/// confirmation). 1 to 255 printable ASCII characters (spaces too, as in a structured-field
+/// string, whose quotes are removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 
@@ -259,7 +260,7 @@ impl TryFrom<&str> for IdempotencyKey {
         if key.is_empty() || key.len() > 255 || !visible {
             return Err(FieldProblem::new(
                 "invalid_idempotency_key",
-                "must be 1 to 255 visible ASCII characters",
+                "must be 1 to 255 printable ASCII characters",
             ));
         }
         Ok(Self(key.to_owned()))
@@ -269,6 +270,12 @@ impl TryFrom<&str> for IdempotencyKey {
 impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What the key is stored under: lowercase hex SHA-256, so the client's characters never
+    /// reach a table key.
+    pub fn digest(&self) -> String {
+        crate::session::secret_hash(&self.0)
     }
 }
 
@@ -407,14 +414,14 @@ pub struct HeldBookingEmail {
     /// The site's name when it was booked or cancelled.
     pub site_name: String,
     pub change: BookingChange,
-    /// When SES first turned it away.
+    /// When it was first held: the moment of its booking or cancellation.
     pub held_since: DateTime<Utc>,
     /// When it is next tried.
     pub retry_at: DateTime<Utc>,
 }
 
 impl HeldBookingEmail {
-    /// `reservation`'s email about `change`, turned away at `now`.
+    /// `reservation`'s email about `change`, held at `now`, before its first try.
     pub fn new(
         reservation: Reservation,
         site_name: String,
@@ -642,6 +649,9 @@ mod tests {
         assert_eq!(key(" 8e03978e-40d5 ").unwrap(), "8e03978e-40d5");
         assert_eq!(key("\"8e03978e-40d5\"").unwrap(), "8e03978e-40d5");
         assert_eq!(key(&"k".repeat(255)).unwrap().len(), 255);
+        assert_eq!(key("a b#c").unwrap(), "a b#c");
+        let digest = IdempotencyKey::try_from("a b#c").unwrap().digest();
+        assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
         for refused in ["", "  ", "\"\"", "caf\u{e9}", "tab\there"] {
             assert_eq!(
                 key(refused).unwrap_err().code,

@@ -277,10 +277,11 @@ pub fn reservation(organisation: &OrganisationId, reservation: &ReservationId) -
     key(format!("ORG#{organisation}#RES#{reservation}"), "RES")
 }
 
-/// What a reservation request under an `Idempotency-Key` made (the feed's retries find it).
+/// What a reservation request under an `Idempotency-Key` made (the feed's retries find it),
+/// under the key's digest.
 pub fn reservation_request(organisation: &OrganisationId, request: &IdempotencyKey) -> Key {
     key(
-        format!("ORG#{organisation}#REQUEST#{}", request.as_str()),
+        format!("ORG#{organisation}#REQUEST#{}", request.digest()),
         "REQUEST",
     )
 }
@@ -512,6 +513,15 @@ mod tests {
                 sk: "EMAIL".into()
             }
         );
+    }
+
+    #[test]
+    fn an_idempotency_key_reaches_the_table_only_as_its_digest() {
+        let request = IdempotencyKey::try_from("retry #1").unwrap();
+        let key = reservation_request(&org(), &request);
+        assert_eq!(key.pk, format!("ORG#o1#REQUEST#{}", request.digest()));
+        assert!(!key.pk.contains("retry"));
+        assert_eq!(key.sk, "REQUEST");
     }
 
     #[test]

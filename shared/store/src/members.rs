@@ -675,7 +675,7 @@ mod tests {
     }
 
     fn key(item: &crate::record::Item, name: &str) -> Option<String> {
-        item.get(name).and_then(|v| v.as_s().ok()).cloned()
+        text(item, name).map(str::to_owned)
     }
 
     #[test]

@@ -154,14 +154,16 @@ pub fn reservation_items(reservation: &Reservation, filing: &Filing) -> Vec<Item
 }
 
 impl DynamoTable {
-    /// Creates `reservation` filed as `filing`, all items in one transaction, with what `request`
-    /// (if any) made, kept for `IDEMPOTENCY_WINDOW` from the reservation's creation: `Taken`
-    /// (`IdempotencyKey`) if a live earlier request holds that key; a repeated id is `Stale`.
+    /// Creates `reservation` filed as `filing`, all items in one transaction, with its booking
+    /// email `held` (if one is owed) and what `request` (if any) made, kept for
+    /// `IDEMPOTENCY_WINDOW` from the reservation's creation: `Taken` (`IdempotencyKey`) if a live
+    /// earlier request holds that key; a repeated id is `Stale`.
     pub async fn create_reservation(
         &self,
         reservation: &Reservation,
         filing: &Filing,
         request: Option<&IdempotencyKey>,
+        held: Option<&HeldBookingEmail>,
     ) -> Result<(), StoreError> {
         let mut items = reservation_items(reservation, filing).into_iter();
         let mut tx = Transaction::default();
@@ -170,7 +172,7 @@ impl DynamoTable {
             items.next().expect("the main item comes first"),
             Some((Condition::absent(), OnFail::Stale)),
         );
-        for item in items {
+        for item in items.chain(held.map(held_email_item)) {
             tx.put(self, item, None);
         }
         if let Some(request) = request {
@@ -246,8 +248,13 @@ impl DynamoTable {
         tx.commit(self).await
     }
 
-    /// Deletes the reservation and its copies; `NotFound` if it is already gone.
-    pub async fn delete_reservation(&self, filed: &FiledReservation) -> Result<(), StoreError> {
+    /// Deletes the reservation and its copies, holding its cancellation email `held` (if one is
+    /// owed) in the same transaction; `NotFound` if it is already gone.
+    pub async fn delete_reservation(
+        &self,
+        filed: &FiledReservation,
+        held: Option<&HeldBookingEmail>,
+    ) -> Result<(), StoreError> {
         let reservation = &filed.reservation;
         let mut tx = Transaction::default();
         tx.delete(
@@ -257,6 +264,9 @@ impl DynamoTable {
         );
         for key in &filed.copies {
             tx.delete(self, key, None);
+        }
+        if let Some(held) = held {
+            tx.put(self, held_email_item(held), None);
         }
         tx.commit(self).await
     }
@@ -332,12 +342,6 @@ impl DynamoTable {
             });
         }
         Ok(due)
-    }
-
-    /// Holds a booking email SES turned away, for `held_booking_emails_due` to hand out at its
-    /// `retry_at`. Expires when it could no longer be found.
-    pub async fn hold_booking_email(&self, held: &HeldBookingEmail) -> Result<(), StoreError> {
-        self.put(held_email_item(held)).await
     }
 
     /// The held booking emails due a retry at `now` (at most `HELD_EMAILS_PER_CALL`, longest due

@@ -19,7 +19,7 @@ use crate::{
     credentials::login_failures_key,
     keys,
     members::MembershipItem,
-    record::{Record, body, key_item, n, s},
+    record::{Record, body, key_item, n, s, text},
 };
 
 /// Kept this long past expiry before DynamoDB's TTL may remove it (expiry is checked on read).
@@ -269,8 +269,7 @@ impl DynamoTable {
         let (items, last) = self.limited_page(query, limit).await?;
         let next = last
             .as_ref()
-            .and_then(|item| item.get("gsi1sk"))
-            .and_then(|place| place.as_s().ok())
+            .and_then(|item| text(item, "gsi1sk"))
             .map(|place| URL_SAFE_NO_PAD.encode(place));
         let mut on = Vec::new();
         for item in items {

@@ -100,7 +100,9 @@ async fn timed_run(
     stream::iter(&due)
         .map(|reservation| async move {
             let filing = reservation.filing(tz, tz, 18);
-            table.create_reservation(reservation, &filing, None).await
+            table
+                .create_reservation(reservation, &filing, None, None)
+                .await
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
@@ -118,7 +120,7 @@ async fn timed_run(
                 .reservation(&reservation.organisation_id, &reservation.id)
                 .await?
                 .ok_or(roster_store::StoreError::NotFound)?;
-            table.delete_reservation(&filed).await
+            table.delete_reservation(&filed, None).await
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
