@@ -23,8 +23,10 @@ use crate::{
     transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
 };
 
-/// A membership as stored. Its directory entries are derived from it (`directory_terms`), so a
-/// change to how terms are derived needs the directory rebuilt. The flat `role_names`,
+/// A membership as stored. Its directory entries are derived from it (`directory_terms`), and a
+/// search derives the same terms again from an entry to show each person once (`Search::shows`),
+/// so a change to how terms are derived needs the directory rebuilt: until then, people whose
+/// entries were derived the old way may not be found. The flat `role_names`,
 /// `site_ids` and `tag_keys` exist for the user list's filters.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct MembershipItem {
