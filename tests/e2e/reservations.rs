@@ -363,7 +363,7 @@ async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
             "site_id": booking.site, "start": start, "end": end
         })
     };
-    let reservation = desk("2026-12-03T09:00:00+01:00", "2026-12-03T17:00:00+01:00");
+    let reservation = desk("2033-03-03T09:00:00+01:00", "2033-03-03T17:00:00+01:00");
     let emails_before = stack.emails_to(&booking.admin_email).await.len();
 
     // Five copies of a first report at once (the engine's retry racing its original), then a
@@ -381,14 +381,14 @@ async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
         1,
         "one of them books, the others replay it"
     );
-    let in_utc = desk("2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z");
+    let in_utc = desk("2033-03-03T08:00:00Z", "2033-03-03T16:00:00Z");
     let retry = booking.report("booking-7781", &in_utc).await;
     assert_eq!((retry.0, retry.1, &retry.2["id"]), (201, true, &id));
 
     let (status, _, problem) = booking
         .report(
             "booking-7781",
-            &desk("2026-12-04T09:00:00+01:00", "2026-12-04T17:00:00+01:00"),
+            &desk("2033-03-04T09:00:00+01:00", "2033-03-04T17:00:00+01:00"),
         )
         .await;
     assert_eq!(status, 422);
@@ -435,7 +435,7 @@ async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
     let other = Booking::on(booking.app.clone(), json!({})).await;
     let theirs = json!({
         "user_id": other.admin_id, "resource": { "type": "room", "name": "Atlas" },
-        "site_id": other.site, "start": "2026-12-03T09:00:00Z", "end": "2026-12-03T10:00:00Z"
+        "site_id": other.site, "start": "2033-03-03T09:00:00Z", "end": "2033-03-03T10:00:00Z"
     });
     let (status, replayed, body) = other.report("booking-7781", &theirs).await;
     assert_eq!((status, replayed), (201, false), "{body}");
