@@ -551,6 +551,65 @@ async fn user_names_are_unique_ignoring_case_and_bad_requests_name_their_problem
 }
 
 #[tokio::test]
+async fn values_too_large_to_keep_are_refused_naming_the_attribute_and_nothing_is_written() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let refused = |error: &Value, attribute: &str| {
+        assert_eq!(error["scimType"], "invalidValue", "{error}");
+        let detail = error["detail"].as_str().unwrap();
+        assert!(detail.starts_with(attribute), "{detail}");
+    };
+    let long = "x".repeat(2049);
+    let (status, error) = scim
+        .send(
+            "POST",
+            "/Users",
+            Some(json!({ "userName": "long.nick", "nickName": long })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    refused(&error, "nickName must be at most 2048 characters");
+    let (_, none) = scim
+        .send("GET", &filter_path(r#"userName eq "long.nick""#), None)
+        .await;
+    assert_eq!(none["totalResults"], 0);
+
+    // Each address within bounds, but 60 of them make a User larger than one may be (a few
+    // more, and DynamoDB would refuse the item: a 503 the client would retry for ever).
+    let (_, user) = scim
+        .send(
+            "POST",
+            "/Users",
+            Some(json!({ "userName": "many.addresses" })),
+        )
+        .await;
+    let id = user["id"].as_str().unwrap();
+    let addresses: Vec<Value> = (0..60)
+        .map(|i| json!({ "type": "other", "formatted": format!("{i:04} {}", "a".repeat(1990)) }))
+        .collect();
+    let (status, error) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "add", "path": "addresses", "value": addresses }]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    refused(&error, "addresses makes the User");
+    let (_, kept) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert!(kept.get("addresses").is_none(), "{kept}");
+    assert_eq!(kept["meta"]["version"], user["meta"]["version"]);
+
+    let (status, error) = scim
+        .send(
+            "POST",
+            "/Groups",
+            Some(json!({ "displayName": "Long", "externalId": long })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    refused(&error, "externalId must be at most 2048 characters");
+}
+
+#[tokio::test]
 async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let mut members = Vec::new();

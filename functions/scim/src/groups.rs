@@ -17,7 +17,7 @@ use roster_domain::{
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
-        schema::{ResourceKind, normalise},
+        schema::{ResourceKind, normalise, within_size},
     },
 };
 use roster_store::{ScimClaim, ScimGroup};
@@ -48,8 +48,10 @@ fn resource(base: &str, group: &ScimGroup) -> Value {
     )
 }
 
-/// A group document Roster keeps: a `displayName` of 1 to 256 characters.
+/// A group document Roster keeps: a `displayName` of 1 to 256 characters, and no larger than a
+/// Group may be (about 8,000 members).
 fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
+    within_size(KIND, &document)?;
     let name = document
         .get("displayName")
         .and_then(Value::as_str)

@@ -14,6 +14,9 @@ pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespo
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
+/// Longest string value (characters) an attribute keeps.
+pub const STRING_MAX: usize = 2048;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String,
@@ -322,6 +325,16 @@ impl ResourceKind {
         }
     }
 
+    /// Most bytes a document of this kind may take as JSON. A user's is kept in its membership's
+    /// item beside the profile, a group's (with its members, about 45 bytes each) in the group's
+    /// own item, and DynamoDB keeps no item over 400 KB.
+    pub fn document_max(self) -> usize {
+        match self {
+            ResourceKind::User => 100_000,
+            ResourceKind::Group => 380_000,
+        }
+    }
+
     pub fn endpoint(self) -> &'static str {
         match self {
             ResourceKind::User => "/Users",
@@ -443,6 +456,32 @@ pub fn locate(kind: ResourceKind, written: &str) -> Option<Located> {
     })
 }
 
+/// Refuses a document larger than its kind keeps (`ResourceKind::document_max`), naming its
+/// largest attribute: an answer the client can act on, where the write would fail.
+pub fn within_size(kind: ResourceKind, document: &Map<String, Value>) -> Result<(), ScimProblem> {
+    let size = json_len(document);
+    if size <= kind.document_max() {
+        return Ok(());
+    }
+    let largest = document
+        .iter()
+        .max_by_key(|(_, value)| json_len(value))
+        .map_or("", |(name, _)| name.as_str());
+    Err(invalid_value(
+        largest,
+        &format!(
+            "makes the {} {size} bytes, more than the {} one may take",
+            kind.name(),
+            kind.document_max()
+        ),
+    ))
+}
+
+/// Bytes of `value` as compact JSON.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len())
+}
+
 fn invalid_value(attribute: &str, detail: &str) -> ScimProblem {
     ScimProblem::new(ScimType::InvalidValue, format!("{attribute} {detail}"))
 }
@@ -520,6 +559,12 @@ fn normalise_single(
     match (attribute.kind, value) {
         (_, Value::Null) => Ok(None),
         (Kind::String | Kind::Reference, Value::String(text)) => {
+            if text.chars().count() > STRING_MAX {
+                return Err(invalid_value(
+                    written,
+                    &format!("must be at most {STRING_MAX} characters"),
+                ));
+            }
             Ok(Some(Value::String(text.clone())))
         }
         (Kind::String | Kind::Reference, _) => Err(invalid_value(written, "must be a string")),
@@ -668,6 +713,51 @@ mod tests {
                 .unwrap_err()
                 .scim_type,
             ScimType::InvalidSyntax
+        );
+    }
+
+    #[test]
+    fn strings_are_bounded_naming_the_attribute() {
+        let at_most = json!({ "nickName": "n".repeat(STRING_MAX) });
+        assert!(normalise(ResourceKind::User, &at_most).is_ok());
+        let longer = json!({ "name": { "givenName": "n".repeat(STRING_MAX + 1) } });
+        let problem = normalise(ResourceKind::User, &longer).unwrap_err();
+        assert_eq!(problem.scim_type, ScimType::InvalidValue);
+        assert!(problem.detail.starts_with("name.givenName must be at most"));
+    }
+
+    #[test]
+    fn a_document_too_large_to_keep_is_refused_naming_its_largest_attribute() {
+        let members = |count: usize| -> Vec<Value> {
+            (0..count)
+                .map(|i| json!({ "value": format!("{i:032x}") }))
+                .collect()
+        };
+        let group = |count: usize| {
+            normalise(
+                ResourceKind::Group,
+                &json!({ "displayName": "All staff", "members": members(count) }),
+            )
+            .unwrap()
+        };
+        assert!(within_size(ResourceKind::Group, &group(8_000)).is_ok());
+        let problem = within_size(ResourceKind::Group, &group(9_000)).unwrap_err();
+        assert_eq!(problem.scim_type, ScimType::InvalidValue);
+        assert!(
+            problem.detail.starts_with("members makes the Group"),
+            "{problem:?}"
+        );
+
+        let address = json!({ "formatted": "a".repeat(STRING_MAX), "type": "work" });
+        let user = normalise(
+            ResourceKind::User,
+            &json!({ "userName": "ada", "addresses": vec![address; 60] }),
+        )
+        .unwrap();
+        let problem = within_size(ResourceKind::User, &user).unwrap_err();
+        assert!(
+            problem.detail.starts_with("addresses makes the User"),
+            "{problem:?}"
         );
     }
 

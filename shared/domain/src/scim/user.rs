@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ScimProblem, ScimType, schema::ENTERPRISE_SCHEMA};
+use super::{
+    ScimProblem, ScimType,
+    schema::{ENTERPRISE_SCHEMA, ResourceKind, within_size},
+};
 use crate::{
     profile::{
         Attribute, DEPARTMENT_MAX, DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, Email, FUNCTION_MAX,
@@ -180,12 +183,14 @@ fn typed<'a>(items: Option<&'a Value>, wanted: &str) -> Option<&'a str> {
 
 impl ScimPerson {
     /// Reads a canonical User document (see `schema::normalise`), refusing values Roster cannot
-    /// keep, each named by its SCIM attribute. A profile attribute the organisation does not
-    /// take (`takes`) never refuses the person: a value Roster could not keep is read as none.
+    /// keep, each named by its SCIM attribute, and a document larger than a User may be. A
+    /// profile attribute the organisation does not take (`takes`) never refuses the person: a
+    /// value Roster could not keep is read as none.
     pub fn read(
         document: &Map<String, Value>,
         takes: &ScimAttributes,
     ) -> Result<Self, ScimProblem> {
+        within_size(ResourceKind::User, document)?;
         let user_name = text(Some(document), "userName")
             .ok_or_else(|| ScimProblem::new(ScimType::InvalidValue, "userName is required"))?;
         if user_name.chars().count() > USER_NAME_MAX {
