@@ -607,6 +607,51 @@ async fn values_too_large_to_keep_are_refused_naming_the_attribute_and_nothing_i
         .await;
     assert_eq!(status, 400);
     refused(&error, "externalId must be at most 2048 characters");
+    let (_, none) = scim
+        .send(
+            "GET",
+            &filter_path(r#"displayName eq "Long""#).replacen("/Users", "/Groups", 1),
+            None,
+        )
+        .await;
+    assert_eq!(none["totalResults"], 0);
+
+    // 256 characters, but 1,024 bytes: more than a uniqueness sentinel's sort key may hold
+    // (DynamoDB refused the write, a 503 the client would retry for ever).
+    let wide = "\u{1F600}".repeat(256);
+    let (status, error) = scim
+        .send("POST", "/Users", Some(json!({ "userName": wide })))
+        .await;
+    assert_eq!(status, 400);
+    refused(
+        &error,
+        "userName: must be at most 256 characters and 960 bytes",
+    );
+    let (status, error) = scim
+        .send("POST", "/Groups", Some(json!({ "displayName": wide })))
+        .await;
+    assert_eq!(status, 400);
+    refused(
+        &error,
+        "displayName is required and at most 256 characters and 960 bytes",
+    );
+
+    // Entra ID's bare manager id is bounded like any other string.
+    let (status, error) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{
+                "op": "Replace",
+                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                "value": long
+            }]),
+        )
+        .await;
+    assert_eq!(status, 400);
+    refused(
+        &error,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value must be at most",
+    );
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use roster_domain::{
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
-        schema::{ResourceKind, normalise, within_size},
+        schema::{NAME_KEY_BYTES_MAX, ResourceKind, normalise, within_size},
     },
 };
 use roster_store::{ScimClaim, ScimGroup};
@@ -48,8 +48,9 @@ fn resource(base: &str, group: &ScimGroup) -> Value {
     )
 }
 
-/// A group document Roster keeps: a `displayName` of 1 to 256 characters, and no larger than a
-/// Group may be (about 8,000 members).
+/// A group document Roster keeps: a `displayName` of 1 to 256 characters (and at most
+/// `NAME_KEY_BYTES_MAX` bytes lowercased), and no larger than a Group may be (about 8,000
+/// members).
 fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
     within_size(KIND, &document)?;
     let name = document
@@ -57,10 +58,16 @@ fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError
         .and_then(Value::as_str)
         .map(str::trim)
         .unwrap_or_default();
-    if name.is_empty() || name.chars().count() > DISPLAY_NAME_MAX {
+    if name.is_empty()
+        || name.chars().count() > DISPLAY_NAME_MAX
+        || name.to_lowercase().len() > NAME_KEY_BYTES_MAX
+    {
         return Err(ScimError::Problem(ScimProblem::new(
             ScimType::InvalidValue,
-            format!("displayName is required and at most {DISPLAY_NAME_MAX} characters"),
+            format!(
+                "displayName is required and at most {DISPLAY_NAME_MAX} characters and \
+                 {NAME_KEY_BYTES_MAX} bytes of UTF-8"
+            ),
         )));
     }
     Ok(document)

@@ -16,6 +16,9 @@ pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /// Longest string value (characters) an attribute keeps.
 pub const STRING_MAX: usize = 2048;
+/// Most bytes the lowercased key of a unique name (a `userName`, a group's `displayName`) may
+/// take: its uniqueness sentinel's sort key holds it, and DynamoDB keeps none over 1,024 bytes.
+pub const NAME_KEY_BYTES_MAX: usize = 960;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -470,7 +473,7 @@ pub fn within_size(kind: ResourceKind, document: &Map<String, Value>) -> Result<
     Err(invalid_value(
         largest,
         &format!(
-            "makes the {} {size} bytes, more than the {} one may take",
+            "makes the {} {size} bytes of JSON, over its limit of {}",
             kind.name(),
             kind.document_max()
         ),
@@ -506,8 +509,9 @@ pub fn normalise(kind: ResourceKind, document: &Value) -> Result<Map<String, Val
             };
             let mut extension = Map::new();
             for (name, value) in inner {
+                let written = format!("{}:{name}", schema.id);
                 if let Some(attribute) = attribute_in(schema.attributes, name)
-                    && let Some(value) = normalise_value(attribute, value, name)?
+                    && let Some(value) = normalise_value(attribute, value, &written)?
                 {
                     extension.insert(attribute.name.to_owned(), value);
                 }
@@ -578,7 +582,10 @@ fn normalise_single(
         (Kind::Boolean, _) => Err(invalid_value(written, "must be true or false")),
         // Entra ID sends the manager as a bare id.
         (Kind::Complex, Value::String(id)) if attribute.name == "manager" => {
-            Ok((!id.is_empty()).then(|| json!({ "value": id })))
+            if id.is_empty() {
+                return Ok(None);
+            }
+            normalise_single(attribute, &json!({ "value": id }), written)
         }
         (Kind::Complex, Value::Object(fields)) => {
             let mut canonical = Map::new();
@@ -724,6 +731,14 @@ mod tests {
         let problem = normalise(ResourceKind::User, &longer).unwrap_err();
         assert_eq!(problem.scim_type, ScimType::InvalidValue);
         assert!(problem.detail.starts_with("name.givenName must be at most"));
+        let bare_manager = json!({ ENTERPRISE_SCHEMA: { "manager": "m".repeat(STRING_MAX + 1) } });
+        let problem = normalise(ResourceKind::User, &bare_manager).unwrap_err();
+        assert!(
+            problem.detail.starts_with(&format!(
+                "{ENTERPRISE_SCHEMA}:manager.value must be at most"
+            )),
+            "{problem:?}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{
     ScimProblem, ScimType,
-    schema::{ENTERPRISE_SCHEMA, ResourceKind, within_size},
+    schema::{ENTERPRISE_SCHEMA, NAME_KEY_BYTES_MAX, ResourceKind, within_size},
 };
 use crate::{
     profile::{
@@ -193,10 +193,15 @@ impl ScimPerson {
         within_size(ResourceKind::User, document)?;
         let user_name = text(Some(document), "userName")
             .ok_or_else(|| ScimProblem::new(ScimType::InvalidValue, "userName is required"))?;
-        if user_name.chars().count() > USER_NAME_MAX {
+        if user_name.chars().count() > USER_NAME_MAX
+            || user_name_key(user_name).len() > NAME_KEY_BYTES_MAX
+        {
             return Err(ScimProblem::new(
                 ScimType::InvalidValue,
-                format!("userName: must be at most {USER_NAME_MAX} characters"),
+                format!(
+                    "userName: must be at most {USER_NAME_MAX} characters and \
+                     {NAME_KEY_BYTES_MAX} bytes of UTF-8"
+                ),
             ));
         }
         let name = document.get("name").and_then(Value::as_object);
