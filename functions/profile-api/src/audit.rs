@@ -47,13 +47,7 @@ pub async fn record(
     changed: Vec<String>,
 ) {
     let entry = entry(state, actor, action, target, changed);
-    if let Err(error) = state
-        .table
-        .record_audit(organisation, &entry, retention_days)
-        .await
-    {
-        tracing::error!(%error, action, "audit entry not written");
-    }
+    write(state, organisation, retention_days, &entry).await;
 }
 
 /// An entry of `actor` doing `action` now (to `target`, changing the fields named).

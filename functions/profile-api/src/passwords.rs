@@ -343,25 +343,31 @@ pub fn invalid_link(message: &'static str) -> ApiError {
 /// What a new password of `account`, which may belong to several organisations, is checked
 /// under: those of them that sign people in by password, a range API that cannot be reached
 /// refusing it if any of them says so. `None` when none of them does (all sign in through their
-/// identity provider): the password would be of no use.
+/// identity provider): the password would be of no use. One `BatchGetItem`.
 async fn password_settings(
     state: &AppState,
     account: &Account,
 ) -> Result<Option<OrganisationSettings>, ApiError> {
-    let mut strictest: Option<OrganisationSettings> = None;
-    for organisation in account.memberships.keys() {
-        let Some(found) = state.table.organisation(organisation).await? else {
-            continue;
-        };
-        if !found.settings.login_methods.password {
-            continue;
-        }
-        let settings = strictest.get_or_insert_with(OrganisationSettings::default);
-        if found.settings.breached_check_unreachable == UnreachableRangeApi::Refuse {
-            settings.breached_check_unreachable = UnreachableRangeApi::Refuse;
-        }
+    let organisations = state
+        .table
+        .organisations(account.memberships.keys())
+        .await?;
+    let by_password: Vec<_> = organisations
+        .iter()
+        .map(|o| &o.settings)
+        .filter(|s| s.login_methods.password)
+        .collect();
+    if by_password.is_empty() {
+        return Ok(None);
     }
-    Ok(strictest)
+    let mut strictest = OrganisationSettings::default();
+    if by_password
+        .iter()
+        .any(|s| s.breached_check_unreachable == UnreachableRangeApi::Refuse)
+    {
+        strictest.breached_check_unreachable = UnreachableRangeApi::Refuse;
+    }
+    Ok(Some(strictest))
 }
 
 /// `POST /v1/auth/password-reset/confirm` `{token, password, confirmation?}`: sets the password

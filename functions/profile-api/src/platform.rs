@@ -7,6 +7,7 @@ use axum::{
     http::{StatusCode, request::Parts},
 };
 use roster_domain::{
+    audit::Actor,
     ids::{OrganisationId, UserId},
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
@@ -266,44 +267,23 @@ pub async fn grant_admin(
     after.roles.push(RoleGrant::organisation_wide(Role::Admin));
     state.table.update_membership(&before, &after, None).await?;
     let entry = roster_domain::audit::AuditEntry {
-        changed: vec!["roles".to_owned()],
         approved_by: Some(approver.id.to_string()),
-        ..platform_entry(&state, "user.admin_granted", &after)
+        ..crate::audit::entry(
+            &state,
+            Actor::Platform,
+            "user.admin_granted",
+            Some(after.id.as_str()),
+            vec!["roles".to_owned()],
+        )
     };
-    audit_in(&state, &organisation, &entry).await;
-    Ok(Json(json!({ "id": after.id, "roles": after.roles })))
-}
-
-/// An entry of the platform operator doing `action` to `target` now.
-fn platform_entry(
-    state: &AppState,
-    action: &str,
-    target: &Membership,
-) -> roster_domain::audit::AuditEntry {
-    roster_domain::audit::AuditEntry {
-        at: state.now(),
-        action: action.to_owned(),
-        actor: roster_domain::audit::Actor::Platform,
-        target: Some(target.id.to_string()),
-        source: None,
-        changed: vec![],
-        approved_by: None,
-    }
-}
-
-/// Writes `entry` to `organisation`'s audit log.
-async fn audit_in(
-    state: &AppState,
-    organisation: &Organisation,
-    entry: &roster_domain::audit::AuditEntry,
-) {
     crate::audit::write(
-        state,
+        &state,
         &organisation.id,
         organisation.settings.audit_retention_days,
-        entry,
+        &entry,
     )
     .await;
+    Ok(Json(json!({ "id": after.id, "roles": after.roles })))
 }
 
 /// `POST /v1/platform/organisations/{organisation}/users/{user}/reset-mfa`: removes the person's
@@ -346,8 +326,16 @@ pub async fn reset_mfa(
         .await?
         .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
     crate::admin::remove_second_factor(&state, account).await?;
-    let entry = platform_entry(&state, "user.mfa_reset", &membership);
-    audit_in(&state, &organisation, &entry).await;
+    crate::audit::record(
+        &state,
+        &organisation.id,
+        organisation.settings.audit_retention_days,
+        Actor::Platform,
+        "user.mfa_reset",
+        Some(membership.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -359,18 +359,11 @@ pub fn booking_email(
         && person.profile.email.is_some();
     let notifications = &person.preferences.notifications;
     let with_ics = notifications.booking_confirmation == BookingConfirmation::EmailWithIcs;
-    match change {
-        _ if !wanted => None,
-        BookingChange::Booked => match notifications.booking_confirmation {
-            BookingConfirmation::Off => None,
-            BookingConfirmation::Email | BookingConfirmation::EmailWithIcs => {
-                Some(WithCalendar(with_ics))
-            }
-        },
-        BookingChange::Cancelled => notifications
-            .booking_changes
-            .then_some(WithCalendar(with_ics)),
-    }
+    let switched_on = match change {
+        BookingChange::Booked => notifications.booking_confirmation != BookingConfirmation::Off,
+        BookingChange::Cancelled => notifications.booking_changes,
+    };
+    (wanted && switched_on).then_some(WithCalendar(with_ics))
 }
 
 /// Whether a booking email carries the ICS attachment.

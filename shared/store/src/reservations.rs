@@ -40,13 +40,6 @@ struct Copy {
     reservation: Reservation,
 }
 
-/// What a request under an `Idempotency-Key` made, until `expires_at`.
-#[derive(Serialize, Deserialize)]
-struct ReservationRequest {
-    reservation: Reservation,
-    expires_at: DateTime<Utc>,
-}
-
 /// A reservation in a summary bucket: due for `user`'s summary of `date`.
 #[derive(Debug, Clone)]
 pub struct SummaryDue {
@@ -176,21 +169,19 @@ impl DynamoTable {
             tx.put(self, item, None);
         }
         if let Some(request) = request {
-            let now = reservation.created_at;
-            let expires_at = now + IDEMPOTENCY_WINDOW;
+            // What the request made, as a copy of the reservation as created.
             let mut record = Record::new(
                 keys::reservation_request(&reservation.organisation_id, request),
-                ReservationRequest {
+                Copy {
                     reservation: reservation.clone(),
-                    expires_at,
                 },
             );
-            record.ttl = Some(expires_at.timestamp());
+            record.ttl = Some(idempotency_expiry(reservation).timestamp());
             tx.put(
                 self,
                 record.item(),
                 Some((
-                    Condition::absent_or_expired(now),
+                    Condition::absent_or_expired(reservation.created_at),
                     OnFail::Taken(Uniqueness::IdempotencyKey),
                 )),
             );
@@ -210,8 +201,8 @@ impl DynamoTable {
         let Some(item) = self.get(&key, true).await? else {
             return Ok(None);
         };
-        let stored: ReservationRequest = body(item)?;
-        Ok((stored.expires_at > now).then_some(stored.reservation))
+        let made = body::<Copy>(item)?.reservation;
+        Ok((idempotency_expiry(&made) > now).then_some(made))
     }
 
     pub async fn reservation(
@@ -500,6 +491,11 @@ impl DynamoTable {
             .await;
         crate::conditional(result).map(|_| ())
     }
+}
+
+/// When the `Idempotency-Key` of the request that made `reservation` is free again.
+fn idempotency_expiry(reservation: &Reservation) -> DateTime<Utc> {
+    reservation.created_at + IDEMPOTENCY_WINDOW
 }
 
 fn delivery_item(

@@ -104,9 +104,9 @@ macro_rules! with_condition {
     ($builder:expr, $condition:expr) => {{
         let condition: Condition = $condition;
         let mut builder = $builder.condition_expression(condition.expression);
-        for name in ["owner", "ttl"] {
-            if condition.expression.contains(&format!("#{name}")) {
-                builder = builder.expression_attribute_names(format!("#{name}"), name);
+        for (placeholder, name) in [("#owner", "owner"), ("#ttl", "ttl")] {
+            if condition.expression.contains(placeholder) {
+                builder = builder.expression_attribute_names(placeholder, name);
             }
         }
         for (name, value) in condition.values {
