@@ -908,6 +908,16 @@ async fn request_reset(app: &TestApp, email: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// `POST /v1/auth/password-reset/confirm` of the link's `token` with a new `password`.
+async fn confirm_reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/v1/auth/password-reset/confirm"))
+        .json(&json!({ "token": token, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// How long `POST /v1/auth/password-reset` takes to answer for `email`, and its status.
 async fn timed_reset_request(app: &TestApp, email: &str) -> (std::time::Duration, u16) {
     let started = std::time::Instant::now();
@@ -969,25 +979,13 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
     );
     let reset = roster_e2e::link_token(email["raw"].as_str().unwrap());
 
-    let weak = app
-        .http
-        .post(app.url("/v1/auth/password-reset/confirm"))
-        .json(&json!({ "token": reset, "password": "weak" }))
-        .send()
-        .await
-        .unwrap();
+    let weak = confirm_reset(&app, &reset, "weak").await;
     assert_eq!(
         weak.status(),
         422,
         "the policy applies and the link still works afterwards"
     );
-    let confirmed = app
-        .http
-        .post(app.url("/v1/auth/password-reset/confirm"))
-        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
-        .send()
-        .await
-        .unwrap();
+    let confirmed = confirm_reset(&app, &reset, "Fresh-start-99").await;
     assert_eq!(confirmed.status(), 204);
 
     assert_eq!(
@@ -1002,17 +1000,69 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
         200,
         "lockout cleared"
     );
-    let reused = app
-        .http
-        .post(app.url("/v1/auth/password-reset/confirm"))
-        .json(&json!({ "token": reset, "password": "Another-start-99" }))
-        .send()
-        .await
-        .unwrap();
+    let reused = confirm_reset(&app, &reset, "Another-start-99").await;
     assert_eq!(reused.status(), 422);
     assert_eq!(
         problem_errors(&reused.json().await.unwrap()),
         [("token".to_owned(), "invalid_token".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn asking_again_and_again_emails_a_handful_of_reset_links_an_hour_and_answers_alike() {
+    use roster_domain::reset::RESET_EMAILS_PER_HOUR;
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let email = organisation.admin_email.as_str();
+    // A minute into the next clock hour, so every request below falls in one hour.
+    let into_hour = clock.now().timestamp().rem_euclid(3600);
+    clock.advance(chrono::Duration::seconds(3600 - into_hour + 60));
+
+    let asked = RESET_EMAILS_PER_HOUR as usize + 3;
+    let answers = futures::future::join_all((0..asked).map(|_| async {
+        let response = request_reset(&app, email).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    }))
+    .await;
+    let unknown = request_reset(&app, &unique_email("nobody")).await;
+    let unknown = (unknown.status().as_u16(), unknown.text().await.unwrap());
+
+    assert!(
+        answers.iter().all(|answer| *answer == unknown),
+        "every request is answered as one for an unknown email: {answers:?} vs {unknown:?}"
+    );
+    let reset_subject = render(
+        &Notice::PasswordReset {
+            link: String::new(),
+        },
+        Language::En,
+        "Ada",
+    )
+    .subject;
+    let reset_links = || async {
+        let emails = stack.emails_to(email).await;
+        emails
+            .into_iter()
+            .filter(|e| e["subject"] == reset_subject.as_str())
+            .collect::<Vec<_>>()
+    };
+    let links = reset_links().await;
+    assert_eq!(
+        links.len(),
+        RESET_EMAILS_PER_HOUR as usize,
+        "{asked} concurrent requests in one hour email exactly the quota"
+    );
+    let last = roster_e2e::link_token(links.last().unwrap()["raw"].as_str().unwrap());
+    let confirmed = confirm_reset(&app, &last, "Fresh-start-99").await;
+    assert_eq!(confirmed.status(), 204, "the links that went out work");
+
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(request_reset(&app, email).await.status(), 202);
+    assert_eq!(
+        reset_links().await.len(),
+        RESET_EMAILS_PER_HOUR as usize + 1,
+        "the next hour has its own quota"
     );
 }
 
@@ -1033,13 +1083,7 @@ async fn a_reset_link_expires_after_an_hour() {
     );
 
     clock.advance(chrono::Duration::minutes(61));
-    let expired = app
-        .http
-        .post(app.url("/v1/auth/password-reset/confirm"))
-        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
-        .send()
-        .await
-        .unwrap();
+    let expired = confirm_reset(&app, &reset, "Fresh-start-99").await;
 
     assert_eq!(expired.status(), 422);
 }
@@ -1263,13 +1307,7 @@ async fn a_reset_link_stops_working_once_the_password_changed() {
         204
     );
 
-    let stale = app
-        .http
-        .post(app.url("/v1/auth/password-reset/confirm"))
-        .json(&json!({ "token": reset, "password": "Fresh-start-99" }))
-        .send()
-        .await
-        .unwrap();
+    let stale = confirm_reset(&app, &reset, "Fresh-start-99").await;
     assert_eq!(stale.status(), 422);
 }
 

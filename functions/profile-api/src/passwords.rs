@@ -12,6 +12,7 @@ use roster_domain::{
     credentials::{PasswordCheck, check_password_policy, hash_password, verify_password},
     organisation::OrganisationSettings,
     profile::Email,
+    reset::reset_email_window,
     session::{new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
@@ -247,7 +248,8 @@ pub async fn caller_account(
 }
 
 /// `POST /v1/auth/password-reset` `{email}`: always 202, after `RESET_ANSWER_AFTER`; an existing
-/// account gets a single-use link valid one hour, in its language.
+/// account gets a single-use link valid one hour, in its language, up to
+/// `RESET_EMAILS_PER_HOUR` links an hour.
 #[utoipa::path(
     post,
     path = "/v1/auth/password-reset",
@@ -274,7 +276,16 @@ pub async fn request_reset(
             // A password no organisation of theirs signs in with is no use to them.
             && password_settings(&state, &account).await?.is_some()
         {
-            send_reset_link(&state, &account).await?;
+            let now = state.now();
+            if state
+                .table
+                .count_reset_email(&account.id, &reset_email_window(now), now)
+                .await?
+            {
+                send_reset_link(&state, &account).await?;
+            } else {
+                tracing::info!(account = %account.id, "reset email quota of the hour reached");
+            }
         }
         Ok::<_, ApiError>(())
     }

@@ -18,6 +18,7 @@ pub mod preferences;
 pub mod profile;
 pub mod recovery;
 pub mod reservation;
+pub mod reset;
 pub mod schedule;
 pub mod scim;
 pub mod sealed;

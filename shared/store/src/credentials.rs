@@ -1,14 +1,14 @@
 //! Items of the credential flows: failed-login counters, MFA login challenges, password-reset
-//! tokens. Counters are updated with atomic `ADD`; challenges and tokens are consumed by one
+//! tokens and the counts of reset emails. Counters are updated with atomic `ADD`; challenges and tokens are consumed by one
 //! conditional delete, so each works once.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use roster_domain::{
     ids::{AccountId, OrganisationId, UserId},
-    lockout,
+    lockout, reset,
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -257,6 +257,34 @@ impl DynamoTable {
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
         self.delete(&login_failures_key(subject)).await
+    }
+
+    /// Counts one reset email to `account` against its quota in the clock hour `window` (one
+    /// conditional `ADD`, so concurrent requests never exceed it); `false`, counting nothing,
+    /// when [`reset::RESET_EMAILS_PER_HOUR`] were already counted there. Not retried by the
+    /// SDK: a retry of an `ADD` that landed would count twice.
+    pub async fn count_reset_email(
+        &self,
+        account: &AccountId,
+        window: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::reset_emails(account, window))))
+            .update_expression("ADD sent :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(sent) OR sent < :quota")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":quota", n(reset::RESET_EMAILS_PER_HOUR))
+            .expression_attribute_values(":ttl", n((now + Duration::hours(2)).timestamp()))
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await;
+        Ok(crate::conditional(counted)?.is_some())
     }
 
     /// Stores a single-use token (its SHA-256 is the key) until it expires.

@@ -128,6 +128,15 @@ pub fn reset_token(token_hash: &str) -> Key {
     key(format!("RESET_TOKEN#{token_hash}"), "RESET_TOKEN")
 }
 
+/// The reset links an account was emailed on request in one clock hour
+/// (`roster_domain::reset::reset_email_window`), beside the account.
+pub fn reset_emails(account: &AccountId, window: &str) -> Key {
+    key(
+        format!("ACCOUNT#{account}"),
+        format!("RESET_EMAILS#{window}"),
+    )
+}
+
 /// `gsi1pk` of an organisation's users (sorted by `gsi1sk` = last and first name, then id).
 pub fn users_of(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#USERS")
@@ -406,6 +415,16 @@ mod tests {
         assert_eq!(turn.sk, "SYNC_TURN");
         assert_ne!(turn.sk, mapping.sk);
         assert_ne!(turn.sk, organisation.sk);
+    }
+
+    #[test]
+    fn an_accounts_reset_emails_are_counted_beside_it_one_item_per_hour() {
+        let account_id = AccountId::try_from("a1").unwrap();
+        let nine = reset_emails(&account_id, "2026-11-23T09");
+        assert_eq!(nine.pk, account(&account_id).pk);
+        assert_eq!(nine.sk, "RESET_EMAILS#2026-11-23T09");
+        assert_ne!(nine, reset_emails(&account_id, "2026-11-23T10"));
+        assert_ne!(nine.sk, account(&account_id).sk);
     }
 
     #[test]
