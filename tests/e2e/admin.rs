@@ -1164,18 +1164,8 @@ async fn audit_entries_expire_after_the_organisations_retention() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;
     let (organisation, admin) = organisation(&app, json!({})).await;
-    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
-    let patched = app
-        .patch(
-            "/v1/admin/organisation",
-            &admin,
-            &etag,
-            &json!({ "settings": { "audit_retention_days": 1 } }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 200);
+    app.change_settings(&admin, json!({ "audit_retention_days": 1 }))
+        .await;
     create_user(
         &app,
         &admin,

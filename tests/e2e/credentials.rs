@@ -129,18 +129,8 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
     let (app, _) = app_with_clock().await;
     let (_, fallback) = organisation(&app, json!({})).await;
     let (strict_organisation, strict) = organisation(&app, json!({})).await;
-    let (_, etag) = app.read("/v1/admin/organisation", &strict).await;
-    let patched = app
-        .patch(
-            "/v1/admin/organisation",
-            &strict,
-            &etag,
-            &json!({ "settings": { "breached_check_unreachable": "refuse" } }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status(), 200);
+    app.change_settings(&strict, json!({ "breached_check_unreachable": "refuse" }))
+        .await;
 
     let common = change_password(&app, &fallback, "Password123", "Password123").await;
     assert_eq!(
@@ -260,18 +250,11 @@ async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
-    let sso_only = app
-        .patch(
-            "/v1/admin/organisation",
-            &admin,
-            &etag,
-            &json!({ "settings": { "login_methods": { "password": false, "sso": true } } }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sso_only.status(), 200, "{}", sso_only.text().await.unwrap());
+    app.change_settings(
+        &admin,
+        json!({ "login_methods": { "password": false, "sso": true } }),
+    )
+    .await;
 
     let sent_before = stack.emails_to(&organisation.admin_email).await.len();
     assert_eq!(

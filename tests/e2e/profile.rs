@@ -473,18 +473,11 @@ async fn a_person_sees_which_features_their_organisation_offers() {
         })
     );
 
-    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
-    let changed = app
-        .patch(
-            "/v1/admin/organisation",
-            &admin,
-            &etag,
-            &json!({ "settings": { "vehicles_enabled": false, "allow_hide_profile": true } }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 200);
+    app.change_settings(
+        &admin,
+        json!({ "vehicles_enabled": false, "allow_hide_profile": true }),
+    )
+    .await;
     let now = features().await;
     assert_eq!(
         (&now["vehicles"], &now["hide_profile"]),
@@ -850,7 +843,7 @@ async fn an_unknown_language_or_time_zone_gets_422_naming_the_field() {
 }
 
 #[tokio::test]
-async fn a_hidden_profile_is_absent_from_the_directory() {
+async fn a_hidden_profile_is_absent_from_the_directory_while_the_organisation_lets_people_hide() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({ "allow_hide_profile": true })).await;
     let search = |q: &'static str| {
@@ -894,6 +887,20 @@ async fn a_hidden_profile_is_absent_from_the_directory() {
     assert_eq!(hidden.status(), 200);
 
     assert!(search("love").await.is_empty());
+
+    let allow_hiding =
+        |allowed: bool| app.change_settings(&token, json!({ "allow_hide_profile": allowed }));
+    allow_hiding(false).await;
+    assert_eq!(
+        search("love").await,
+        ["Ada Lovelace"],
+        "without the permission, a choice to hide does nothing"
+    );
+    let (preferences, _) = app.read("/v1/me/preferences", &token).await;
+    assert_eq!(preferences["hide_profile"], true, "the choice is kept");
+
+    allow_hiding(true).await;
+    assert!(search("love").await.is_empty(), "and counts again");
 }
 
 #[tokio::test]

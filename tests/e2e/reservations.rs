@@ -497,6 +497,15 @@ async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
         seen_by_self.to_string().contains(&shy_id),
         "people always see their own"
     );
+    booking
+        .app
+        .change_settings(&booking.admin, json!({ "allow_hide_profile": false }))
+        .await;
+    let seen_without_hiding = booking.app.json(&plan, &booking.admin).await;
+    assert!(
+        seen_without_hiding.to_string().contains(&shy_id),
+        "where people may not hide, everyone's bookings show whom they are for"
+    );
     let bad_date = booking
         .app
         .get(

@@ -374,6 +374,27 @@ impl TestApp {
         let etag = response.headers()["etag"].to_str().unwrap().to_owned();
         (response.json().await.unwrap(), etag)
     }
+
+    /// Changes the admin's organisation's `settings` (a partial object) at its current version.
+    pub async fn change_settings(&self, admin: &str, settings: Value) {
+        let (_, etag) = self.read("/v1/admin/organisation", admin).await;
+        let changed = self
+            .patch(
+                "/v1/admin/organisation",
+                admin,
+                &etag,
+                &serde_json::json!({ "settings": settings }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            changed.status(),
+            200,
+            "{}",
+            changed.text().await.unwrap_or_default()
+        );
+    }
 }
 
 /// A clock tests move forward.

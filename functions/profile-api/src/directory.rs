@@ -37,6 +37,7 @@ pub async fn search(
         .table
         .search_directory(
             &caller.organisation.id,
+            &caller.organisation.settings,
             &search,
             paging.limit,
             paging.cursor(),

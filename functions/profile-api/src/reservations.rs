@@ -436,7 +436,9 @@ pub async fn site_day(
         .iter()
         .map(|reservation| {
             let person = people.iter().find(|p| p.id == reservation.user_id);
-            let hidden = person.is_none_or(|p| !p.is_listed() && p.id != caller.membership.id);
+            let hidden = person.is_none_or(|p| {
+                !p.is_listed(&organisation.settings) && p.id != caller.membership.id
+            });
             let mut item = json!({
                 "id": reservation.id,
                 "resource_type": reservation.resource_kind,

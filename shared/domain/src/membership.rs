@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ids::{AccountId, OrganisationId, UserId},
-    organisation::Organisation,
-    preferences::Preferences,
+    organisation::{Organisation, OrganisationSettings},
+    preferences::{Preferences, hidden_from_colleagues},
     profile::Profile,
     validation::FieldProblem,
 };
@@ -256,9 +256,10 @@ impl Membership {
         }
     }
 
-    /// Whether colleagues can find this person in the directory.
-    pub fn is_listed(&self) -> bool {
-        self.is_active() && !self.preferences.hide_profile
+    /// Whether colleagues can find this person in the directory and see whom their bookings
+    /// are for, in an organisation of `settings`.
+    pub fn is_listed(&self, settings: &OrganisationSettings) -> bool {
+        self.is_active() && !hidden_from_colleagues(self.preferences.hide_profile, settings)
     }
 }
 
@@ -292,6 +293,24 @@ mod tests {
             vec![],
             InvitationStatus::NotInvited,
         )
+    }
+
+    #[test]
+    fn who_chose_to_hide_is_listed_while_the_organisation_does_not_let_people_hide() {
+        let allowing = |allow_hide_profile| OrganisationSettings {
+            allow_hide_profile,
+            ..OrganisationSettings::default()
+        };
+        let mut person = ada();
+        assert!(person.is_listed(&allowing(true)));
+        person.preferences.hide_profile = true;
+        assert!(!person.is_listed(&allowing(true)));
+        assert!(
+            person.is_listed(&allowing(false)),
+            "the choice does nothing while hiding is not allowed"
+        );
+        person.status = Status::Deactivated;
+        assert!(!person.is_listed(&allowing(false)));
     }
 
     #[test]

@@ -189,6 +189,14 @@ pub struct Preferences {
     pub hide_profile: bool,
 }
 
+/// Whether a person who chose `hide_profile` is hidden from colleagues: only while `settings`
+/// (their organisation's) let people hide. The choice is kept either way, as the notification
+/// preferences are, so turning the permission off shows everyone and turning it on again hides
+/// whoever had chosen to.
+pub fn hidden_from_colleagues(hide_profile: bool, settings: &OrganisationSettings) -> bool {
+    hide_profile && settings.allow_hide_profile
+}
+
 impl Preferences {
     /// A new member's preferences: the organisation's language and time zone.
     pub fn for_new_member(settings: &OrganisationSettings) -> Self {

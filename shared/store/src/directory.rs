@@ -1,10 +1,13 @@
-//! The colleague directory: one entry per search term of each listed person, holding what a search
-//! result shows, so a search is one `Query` on `begins_with(sk, prefix)`.
+//! The colleague directory: one entry per search term of each active person, holding what a
+//! search result shows and whether the person chose to hide, so a search is one `Query` on
+//! `begins_with(sk, prefix)` whatever the organisation's permission to hide says at the time.
 
 use roster_domain::{
     directory::Search,
     ids::{OrganisationId, UserId},
     membership::Membership,
+    organisation::OrganisationSettings,
+    preferences::hidden_from_colleagues,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +27,10 @@ pub struct DirectoryEntry {
     pub department: Option<String>,
     pub function: Option<String>,
     pub avatar_key: Option<String>,
+    /// The person's choice (`Preferences::hide_profile`); absent from entries written when only
+    /// people who did not hide had entries.
+    #[serde(default)]
+    pub hide_profile: bool,
 }
 
 pub struct DirectoryPage {
@@ -43,6 +50,7 @@ impl DirectoryEntry {
             department: profile.department.clone(),
             function: profile.function.clone(),
             avatar_key: membership.avatar_key.clone(),
+            hide_profile: membership.preferences.hide_profile,
         }
     }
 
@@ -56,12 +64,13 @@ impl DirectoryEntry {
 }
 
 impl DynamoTable {
-    /// People of `organisation` that `search` finds, one `Query` on the entries under its
-    /// looked-up word; each person once across the pages (`Search::shows`), so a page may hold
-    /// fewer than `limit`.
+    /// People of `organisation` (of `settings`) that `search` finds, one `Query` on the entries
+    /// under its looked-up word; each person once across the pages (`Search::shows`), without
+    /// those hidden from colleagues, so a page may hold fewer than `limit`.
     pub async fn search_directory(
         &self,
         organisation: &OrganisationId,
+        settings: &OrganisationSettings,
         search: &Search,
         limit: i32,
         cursor: Option<&str>,
@@ -84,7 +93,8 @@ impl DynamoTable {
                 entry.last_name.as_str(),
                 entry.display_name.as_str(),
             ];
-            if search.shows(&term, &names) {
+            if search.shows(&term, &names) && !hidden_from_colleagues(entry.hide_profile, settings)
+            {
                 entries.push(entry);
             }
         }

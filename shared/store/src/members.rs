@@ -102,8 +102,10 @@ impl EmailChange {
     }
 }
 
+/// The terms an active person is found under; who chose to hide has entries too, which a search
+/// skips while the organisation lets people hide (`DirectoryEntry::hide_profile`).
 fn directory_terms(membership: &Membership) -> BTreeSet<String> {
-    if !membership.is_listed() {
+    if !membership.is_active() {
         return BTreeSet::new();
     }
     let profile = &membership.profile;

@@ -782,7 +782,8 @@ pub struct Features {
     /// Check-in reminders are sent: `checkin_reminder_email` and `checkin_reminder_push` do
     /// something.
     pub checkin_reminders: bool,
-    /// People may hide their profile (`hide_profile`).
+    /// People may hide their profile: `hide_profile` does something (while false, everyone is
+    /// shown, whatever they chose).
     pub hide_profile: bool,
     /// People may keep vehicles (`/v1/me/vehicles`).
     pub vehicles: bool,
