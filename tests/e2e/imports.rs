@@ -1223,6 +1223,98 @@ async fn a_sync_run_stops_before_its_next_chunk_once_a_later_file_takes_over() {
 }
 
 #[tokio::test]
+async fn writes_a_sync_run_had_in_flight_when_a_later_drop_took_over_land_nothing() {
+    use roster_domain::membership::{Membership, Status};
+    use roster_store::{Account, StoreError, SyncTurn};
+    let importing = importing().await;
+    let (table, organisation) = importing.table().await;
+    let turn = |order: &str| {
+        let turn = SyncTurn {
+            organisation: organisation.clone(),
+            import: ImportId::generate(),
+        };
+        (turn, order.to_owned())
+    };
+    let (monday, monday_order) = turn("2026-11-23T06:00:00Z");
+    let (tuesday, tuesday_order) = turn("2026-11-24T06:00:00Z");
+    assert!(table.take_sync_turn(&monday, &monday_order).await.unwrap());
+    let admin = UserId::try_from(importing.organisation.admin_id.as_str()).unwrap();
+    let before = table
+        .membership(&organisation, &admin)
+        .await
+        .unwrap()
+        .unwrap();
+    // Monday's run planned these writes, then Tuesday's drop took the turn before they landed.
+    let renamed = {
+        let mut after = before.clone();
+        after.profile.department = Some("Monday's department".to_owned());
+        after.version += 1;
+        after
+    };
+    let deactivated = Membership {
+        version: before.version + 1,
+        ..before.with_status(Status::Deactivated, true)
+    };
+    let mut newcomer = Membership::joining(
+        &table.organisation(&organisation).await.unwrap().unwrap(),
+        roster_domain::ids::AccountId::generate(),
+        roster_domain::profile::Profile::named("Monday".into(), "Newcomer".into(), None),
+        None,
+        vec![],
+        roster_domain::membership::InvitationStatus::NotInvited,
+    );
+    let email = roster_domain::profile::Email::try_from(unique_email("monday").as_str()).unwrap();
+    newcomer.profile.email = Some(email.clone());
+    let account = Account::new(Some(email), None);
+    assert!(
+        table
+            .take_sync_turn(&tuesday, &tuesday_order)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !table.take_sync_turn(&monday, &monday_order).await.unwrap(),
+        "an earlier drop never takes the turn back"
+    );
+
+    for after in [&renamed, &deactivated] {
+        assert!(matches!(
+            table
+                .update_membership_holding(&before, after, None, Some(&monday))
+                .await,
+            Err(StoreError::Superseded)
+        ));
+    }
+    let created = table
+        .create_members(&[(newcomer.clone(), account.clone(), true)], Some(&monday))
+        .await
+        .unwrap();
+    assert!(matches!(created[..], [Err(StoreError::Superseded)]));
+    assert_eq!(
+        table
+            .membership(&organisation, &admin)
+            .await
+            .unwrap()
+            .unwrap(),
+        before,
+        "neither renamed nor deactivated"
+    );
+    assert_eq!(importing.users().await.len(), 1, "nobody created");
+
+    // The drop holding the turn writes as before.
+    table
+        .update_membership_holding(&before, &renamed, None, Some(&tuesday))
+        .await
+        .unwrap();
+    let created = table
+        .create_members(&[(newcomer, account, true)], Some(&tuesday))
+        .await
+        .unwrap();
+    assert!(matches!(created[..], [Ok(())]));
+    assert_eq!(importing.users().await.len(), 2);
+}
+
+#[tokio::test]
 async fn a_later_sync_file_that_is_refused_leaves_the_running_one_to_finish() {
     let importing = importing().await;
     let sync_key = |name: &str| format!("sync/{}/{name}.csv", importing.organisation.id);
