@@ -34,7 +34,7 @@ use roster_domain::{
 };
 use roster_store::{
     Account, DynamoTable, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey,
-    RowError, RowReport, RowStatus, StoreError, SyncTurn, Uniqueness, UserFilter,
+    RowError, RowReport, RowStatus, StoreError, Uniqueness, UserFilter,
 };
 
 use roster_notify::{
@@ -246,33 +246,30 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The sync turn this import writes under: a sync drop's own, none for an upload.
-    fn turn(&self) -> Option<SyncTurn> {
-        (self.record.source == ImportSource::Sync).then(|| SyncTurn {
-            organisation: self.organisation.id.clone(),
-            import: self.record.id.clone(),
-        })
-    }
-
     /// Whether the import may write: any import but a sync drop, and a sync drop that becomes
     /// (or already was) the organisation's newest. Taken once the file passed every check that
     /// stops an import before it writes, so a broken or refused later file does not cut a good
     /// run short.
     async fn take_sync_turn(&self) -> Result<bool, StoreError> {
-        match self.turn() {
-            Some(turn) => self.table.take_sync_turn(&turn, self.sync_order).await,
-            None => Ok(true),
+        if self.record.source != ImportSource::Sync {
+            return Ok(true);
         }
+        self.table
+            .take_sync_turn(&self.organisation.id, &self.record.id, self.sync_order)
+            .await
     }
 
     /// `Err(Superseded)` when this is a sync drop and a later one of the organisation arrived:
-    /// checked before each chunk, so an overtaken run stops there even when its next chunk would
-    /// write nothing. Its writes check the turn themselves (`SyncTurn`).
+    /// checked before each chunk's writes, so a late file never overwrites a newer one's rows.
     async fn still_newest(&self) -> Result<(), RunError> {
-        let Some(turn) = self.turn() else {
+        if self.record.source != ImportSource::Sync {
             return Ok(());
-        };
-        if self.table.holds_sync_turn(&turn).await? {
+        }
+        let holds = self
+            .table
+            .holds_sync_turn(&self.organisation.id, &self.record.id)
+            .await?;
+        if holds {
             Ok(())
         } else {
             Err(RunError::Superseded)
@@ -567,12 +564,7 @@ impl Run<'_> {
                     },
                     self.still_newest()
                 )?;
-                let (reports, superseded) = self.write_chunk(planned).await?;
-                if superseded {
-                    // Only rows with an outcome count: an overtaken run is never resumed.
-                    self.save_chunk(&reports, reports.len() as u64).await?;
-                    return Err(RunError::Superseded);
-                }
+                let reports = self.write_chunk(planned).await?;
                 self.save_chunk(&reports, applied).await?;
             }
         }
@@ -580,34 +572,18 @@ impl Run<'_> {
     }
 
     /// Applies a chunk's planned rows: new people several to a transaction, the others each on
-    /// their own, all at once. Reports come back in row order, of the rows that were applied,
-    /// with whether a later sync drop took over meanwhile (the rows it stopped unreported).
-    async fn write_chunk(
-        &self,
-        planned: Vec<PlannedRow>,
-    ) -> Result<(Vec<RowReport>, bool), StoreError> {
-        let turn = self.turn();
+    /// their own, all at once. Reports come back in row order.
+    async fn write_chunk(&self, planned: Vec<PlannedRow>) -> Result<Vec<RowReport>, StoreError> {
         let (creates, others): (Vec<PlannedRow>, Vec<PlannedRow>) = planned
             .into_iter()
             .partition(|row| matches!(row.planned, Planned::Create { .. }));
-        let mut superseded = false;
-        let mut reports = Vec::with_capacity(creates.len() + others.len());
-        let written: Vec<Result<RowReport, StoreError>> = stream::iter(others)
-            .map(|row| self.write(row, turn.as_ref()))
+        let mut reports: Vec<RowReport> = stream::iter(others)
+            .map(|row| self.write(row))
             .buffered(WRITES_IN_FLIGHT)
-            .collect()
-            .await;
-        for outcome in written {
-            match outcome {
-                Ok(report) => reports.push(report),
-                Err(StoreError::Superseded) => superseded = true,
-                Err(error) => return Err(error),
-            }
-        }
-        if superseded {
-            // In row order: `buffered` keeps it.
-            return Ok((reports, true));
-        }
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
         let new_members: Vec<(u64, (Membership, Account, bool))> = creates
             .into_iter()
             .filter_map(|row| match row.planned {
@@ -624,34 +600,24 @@ impl Run<'_> {
             })
             .collect();
         let (numbers, members): (Vec<u64>, Vec<_>) = new_members.into_iter().unzip();
-        let outcomes = self.table.create_members(&members, turn.as_ref()).await?;
+        let outcomes = self.table.create_members(&members).await?;
         for ((number, (membership, _, _)), outcome) in
             numbers.into_iter().zip(&members).zip(outcomes)
         {
-            match outcome {
+            reports.push(match outcome {
                 Ok(()) => {
                     self.invite(membership).await?;
-                    reports.push(row_report(
-                        number,
-                        RowStatus::Created,
-                        Some(&membership.id),
-                        vec![],
-                    ));
+                    row_report(number, RowStatus::Created, Some(&membership.id), vec![])
                 }
-                Err(StoreError::Superseded) => superseded = true,
-                Err(error) => reports.push(refused(number, error)?),
-            }
+                Err(error) => refused(number, error)?,
+            });
         }
         reports.sort_by_key(|report| report.row);
-        Ok((reports, superseded))
+        Ok(reports)
     }
 
     /// Applies one planned row that is not a new person.
-    async fn write(
-        &self,
-        row: PlannedRow,
-        turn: Option<&SyncTurn>,
-    ) -> Result<RowReport, StoreError> {
+    async fn write(&self, row: PlannedRow) -> Result<RowReport, StoreError> {
         let number = row.number;
         match row.planned {
             Planned::Refused(errors) => Ok(row_report(number, RowStatus::Error, None, errors)),
@@ -673,11 +639,7 @@ impl Run<'_> {
                 let mut after = *after;
                 after.last_import = Some(self.record.id.clone());
                 after.last_import_row = Some(number);
-                match self
-                    .table
-                    .update_membership_holding(&before, &after, None, turn)
-                    .await
-                {
+                match self.table.update_membership(&before, &after, None).await {
                     Ok(()) => Ok(row_report(
                         number,
                         RowStatus::Updated,
@@ -764,11 +726,9 @@ impl Run<'_> {
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
     async fn deactivate_missing(&mut self, named: &HashSet<u64>) -> Result<(), RunError> {
         let (_, missing) = self.missing_members(named).await?;
-        let turn = self.turn();
         for chunk in missing.chunks(CHUNK_ROWS) {
             self.still_newest().await?;
             let mut reports = Vec::with_capacity(chunk.len());
-            let mut superseded = false;
             for before in chunk {
                 // The person's sessions here end with this write (the raised epoch).
                 let after = Membership {
@@ -776,17 +736,9 @@ impl Run<'_> {
                     version: before.version + 1,
                     ..before.with_status(Status::Deactivated, true)
                 };
-                match self
-                    .table
-                    .update_membership_holding(before, &after, None, turn.as_ref())
-                    .await
-                {
+                match self.table.update_membership(before, &after, None).await {
                     Ok(()) => {}
                     Err(StoreError::Stale) => continue,
-                    Err(StoreError::Superseded) => {
-                        superseded = true;
-                        break;
-                    }
                     Err(error) => return Err(error.into()),
                 }
                 reports.push(RowReport {
@@ -797,9 +749,6 @@ impl Run<'_> {
                 });
             }
             self.save_chunk(&reports, 0).await?;
-            if superseded {
-                return Err(RunError::Superseded);
-            }
         }
         self.record.deactivation_done = true;
         self.table.save_import(&self.record).await?;

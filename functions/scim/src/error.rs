@@ -63,7 +63,7 @@ impl From<StoreError> for ScimError {
                 ScimError::Unavailable
             }
             StoreError::InvalidCursor => crate::list::invalid_cursor(),
-            error @ (StoreError::Corrupt(_) | StoreError::Superseded) => {
+            error @ StoreError::Corrupt(_) => {
                 tracing::error!(%error, "store error");
                 ScimError::Internal
             }

@@ -224,16 +224,6 @@ pub enum MatchKey {
     Username(String),
 }
 
-/// A sync drop's claim to be its organisation's newest: the drop takes it before it writes
-/// (`take_sync_turn`), and every write it makes under it lands only while no later drop took it
-/// since (`Transaction::hold`), so a drop that was overtaken writes nothing more, not even the
-/// writes it had in flight.
-#[derive(Debug, Clone)]
-pub struct SyncTurn {
-    pub organisation: OrganisationId,
-    pub import: ImportId,
-}
-
 /// What the lookups of a chunk of rows found.
 #[derive(Default)]
 pub struct Matches {
@@ -452,40 +442,49 @@ impl DynamoTable {
             .unwrap_or_default())
     }
 
-    /// Makes `turn` the newest sync drop of its organisation unless one that came later (a
-    /// greater `order`) already is; answers whether `turn` is held, also when it was already (a
-    /// redelivered event). One conditional `UpdateItem`.
-    pub async fn take_sync_turn(&self, turn: &SyncTurn, order: &str) -> Result<bool, StoreError> {
+    /// Makes `import` the newest sync drop of `organisation` unless one that came later (a
+    /// greater `order`) already is; answers whether `import` holds the turn, also when it did
+    /// already (a redelivered event). One conditional `UpdateItem`.
+    pub async fn take_sync_turn(
+        &self,
+        organisation: &OrganisationId,
+        import: &ImportId,
+        order: &str,
+    ) -> Result<bool, StoreError> {
         let taken = self
             .client
             .update_item()
             .table_name(&self.name)
-            .set_key(Some(key_item(&keys::sync_turn(&turn.organisation))))
+            .set_key(Some(key_item(&keys::sync_turn(organisation))))
             .update_expression("SET #import = :import, #order = :order")
             .condition_expression(
                 "attribute_not_exists(pk) OR #order < :order OR #import = :import",
             )
             .expression_attribute_names("#import", "import")
             .expression_attribute_names("#order", "order")
-            .expression_attribute_values(":import", s(turn.import.as_str()))
+            .expression_attribute_values(":import", s(import.as_str()))
             .expression_attribute_values(":order", s(order))
             .send()
             .await;
         Ok(crate::conditional(taken)?.is_some())
     }
 
-    /// Whether `turn` is still held (no later drop arrived).
-    pub async fn holds_sync_turn(&self, turn: &SyncTurn) -> Result<bool, StoreError> {
+    /// Whether `import` still holds the sync turn of `organisation` (no later drop arrived).
+    pub async fn holds_sync_turn(
+        &self,
+        organisation: &OrganisationId,
+        import: &ImportId,
+    ) -> Result<bool, StoreError> {
         #[derive(Deserialize)]
         struct Turn {
             import: ImportId,
         }
         Ok(self
-            .get(&keys::sync_turn(&turn.organisation), true)
+            .get(&keys::sync_turn(organisation), true)
             .await?
             .map(body::<Turn>)
             .transpose()?
-            .is_some_and(|held| held.import == turn.import))
+            .is_some_and(|turn| &turn.import == import))
     }
 
     /// The people of `organisation` that `wanted` name, and the accounts of the emails among

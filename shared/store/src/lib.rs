@@ -36,7 +36,7 @@ pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
 pub use imports::{
     ImportCounts, ImportFailure, ImportPage, ImportRecord, ImportSource, ImportStatus, MatchKey,
-    Matches, RowError, RowReport, RowStatus, SyncTurn,
+    Matches, RowError, RowReport, RowStatus,
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
@@ -85,10 +85,6 @@ pub enum StoreError {
     /// A SCIM bearer token that is not a live SCIM token of the organisation it names.
     #[error("the SCIM token is not valid")]
     InvalidToken,
-    /// A later sync drop took the organisation's sync turn from the import writing under it
-    /// (`SyncTurn`); nothing was written.
-    #[error("a later sync drop took over")]
-    Superseded,
     /// An item could not be read back into its type.
     #[error("stored item is unreadable: {0}")]
     Corrupt(String),

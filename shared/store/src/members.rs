@@ -14,7 +14,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Account, DynamoTable, StoreError, SyncTurn, Uniqueness,
+    Account, DynamoTable, StoreError, Uniqueness,
     accounts::email_sentinel_item,
     cursor::IndexList,
     directory::DirectoryEntry,
@@ -364,34 +364,19 @@ impl DynamoTable {
         account: &Account,
         account_is_new: bool,
     ) -> Result<(), StoreError> {
-        self.create_member_holding(membership, account, account_is_new, None)
-            .await
-    }
-
-    async fn create_member_holding(
-        &self,
-        membership: &Membership,
-        account: &Account,
-        account_is_new: bool,
-        turn: Option<&SyncTurn>,
-    ) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
         self.add_member(&mut tx, membership, account, account_is_new);
-        tx.hold(self, turn).commit(self).await
+        tx.commit(self).await
     }
 
     /// Creates many members, several to a `TransactWriteItems` (at most 100 items, a person's
-    /// items never split across two), each only while `turn`, if any, is held. A group that fails
-    /// (a value taken, a lost race) is retried one person at a time, so each person gets their
-    /// own outcome; outcomes come in order. Once `turn` is found taken, the outcome of that
-    /// person and of everyone after is `Superseded`, none of them written. An unavailable table
-    /// is the error of the whole call (the group may have been written).
+    /// items never split across two). A group that fails (a value taken, a lost race) is retried
+    /// one person at a time, so each person gets their own outcome; outcomes come in order. An
+    /// unavailable table is the error of the whole call (the group may have been written).
     pub async fn create_members(
         &self,
         members: &[(Membership, Account, bool)],
-        turn: Option<&SyncTurn>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let capacity = TRANSACTION_ITEMS - usize::from(turn.is_some());
         let mut outcomes = Vec::with_capacity(members.len());
         let mut start = 0;
         while start < members.len() {
@@ -400,32 +385,23 @@ impl DynamoTable {
             while let Some((membership, account, is_new)) = members.get(end) {
                 let mut one = Transaction::default();
                 self.add_member(&mut one, membership, account, *is_new);
-                if end > start && group.item_count() + one.item_count() > capacity {
+                if end > start && group.item_count() + one.item_count() > TRANSACTION_ITEMS {
                     break;
                 }
                 group.append(one);
                 end += 1;
             }
-            match group.hold(self, turn).commit(self).await {
+            match group.commit(self).await {
                 Ok(()) => outcomes.extend((start..end).map(|_| Ok(()))),
                 Err(error @ StoreError::Unavailable(_)) => return Err(error),
-                Err(StoreError::Superseded) => {}
                 Err(_) => {
                     for (membership, account, is_new) in &members[start..end] {
-                        match self
-                            .create_member_holding(membership, account, *is_new, turn)
-                            .await
-                        {
+                        match self.create_member(membership, account, *is_new).await {
                             Err(error @ StoreError::Unavailable(_)) => return Err(error),
-                            Err(StoreError::Superseded) => break,
                             outcome => outcomes.push(outcome),
                         }
                     }
                 }
-            }
-            if outcomes.len() < end {
-                outcomes.resize_with(members.len(), || Err(StoreError::Superseded));
-                break;
             }
             start = end;
         }
@@ -533,18 +509,6 @@ impl DynamoTable {
         after: &Membership,
         email: Option<&EmailChange>,
     ) -> Result<(), StoreError> {
-        self.update_membership_holding(before, after, email, None)
-            .await
-    }
-
-    /// `update_membership`, landing only while `turn`, if any, is held (else `Superseded`).
-    pub async fn update_membership_holding(
-        &self,
-        before: &Membership,
-        after: &Membership,
-        email: Option<&EmailChange>,
-        turn: Option<&SyncTurn>,
-    ) -> Result<(), StoreError> {
         debug_assert_eq!(
             after.session_epoch,
             before.next_session_epoch(after.status),
@@ -618,7 +582,7 @@ impl DynamoTable {
         if let Some(change) = email {
             self.change_login_email(&mut tx, change, after);
         }
-        tx.hold(self, turn).commit(self).await
+        tx.commit(self).await
     }
 
     /// Moves the account's login email (sentinels included) and the email copy on the person's

@@ -3,13 +3,13 @@
 
 use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
-    types::{ConditionCheck, Delete, Put, TransactWriteItem, Update},
+    types::{Delete, Put, TransactWriteItem, Update},
 };
 use chrono::{DateTime, Utc};
 
 use crate::{
-    DynamoTable, StoreError, SyncTurn, Uniqueness,
-    keys::{self, Key},
+    DynamoTable, StoreError, Uniqueness,
+    keys::Key,
     record::{Item, key_item},
 };
 
@@ -22,7 +22,6 @@ pub(crate) enum OnFail {
     EmailManagedElsewhere,
     /// An item names another owner than the one written with it: the table is inconsistent.
     OwnedElsewhere,
-    Superseded,
 }
 
 impl From<OnFail> for StoreError {
@@ -35,7 +34,6 @@ impl From<OnFail> for StoreError {
             OnFail::OwnedElsewhere => {
                 StoreError::Corrupt("an item names another owner than its writer".to_owned())
             }
-            OnFail::Superseded => StoreError::Superseded,
         }
     }
 }
@@ -84,14 +82,6 @@ impl Condition {
         }
     }
 
-    /// A sync turn held by `import`.
-    pub fn turn_of(import: &str) -> Self {
-        Self {
-            expression: "#import = :import",
-            values: vec![(":import", crate::record::s(import))],
-        }
-    }
-
     pub fn owned_by(owner: &str) -> Self {
         Self {
             expression: "attribute_exists(pk) AND #owner = :owner",
@@ -114,7 +104,7 @@ macro_rules! with_condition {
     ($builder:expr, $condition:expr) => {{
         let condition: Condition = $condition;
         let mut builder = $builder.condition_expression(condition.expression);
-        for (placeholder, name) in [("#owner", "owner"), ("#ttl", "ttl"), ("#import", "import")] {
+        for (placeholder, name) in [("#owner", "owner"), ("#ttl", "ttl")] {
             if condition.expression.contains(placeholder) {
                 builder = builder.expression_attribute_names(placeholder, name);
             }
@@ -167,27 +157,6 @@ impl Transaction {
                 .build(),
             on_fail,
         )
-    }
-
-    /// Makes the transaction land only while `turn`, if any, is still held (a
-    /// `ConditionCheck`, one of its items).
-    pub fn hold(mut self, table: &DynamoTable, turn: Option<&SyncTurn>) -> Self {
-        let Some(turn) = turn else {
-            return self;
-        };
-        let check = with_condition!(
-            ConditionCheck::builder()
-                .table_name(table.name())
-                .set_key(Some(key_item(&keys::sync_turn(&turn.organisation)))),
-            Condition::turn_of(turn.import.as_str())
-        );
-        self.push(
-            TransactWriteItem::builder()
-                .condition_check(check.build().expect("check has table, key and condition"))
-                .build(),
-            Some(OnFail::Superseded),
-        );
-        self
     }
 
     pub fn update(&mut self, update: Update, on_fail: OnFail) -> &mut Self {
