@@ -1004,7 +1004,12 @@ async fn asking_again_and_again_emails_a_handful_of_reset_links_an_hour_and_answ
 
     let asked = RESET_EMAILS_PER_HOUR as usize + 3;
     let answers = futures::future::join_all((0..asked).map(|_| async {
+        let started = std::time::Instant::now();
         let response = request_reset(&app, email).await;
+        assert!(
+            started.elapsed() >= profile_api::RESET_ANSWER_AFTER,
+            "beyond the quota too, the answer waits for the floor"
+        );
         (response.status().as_u16(), response.text().await.unwrap())
     }))
     .await;

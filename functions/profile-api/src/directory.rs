@@ -1,4 +1,4 @@
-//! `GET /v1/directory?q=`: colleagues by name prefix; hidden profiles have no entries to find.
+//! `GET /v1/directory?q=`: colleagues by name prefix, without those hidden from colleagues.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
-//! Colleague search by name prefix. Each visible person is found under every word of their first,
-//! last and display name, lowercased; a hidden profile has no entries at all.
+//! Colleague search by name prefix. Each active person is found under every word of their first,
+//! last and display name, lowercased; whom the organisation lets hide is left out of the results
+//! (`preferences::hidden_from_colleagues`).
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,9 @@
 //! How often a person is emailed a password reset link they (or anyone knowing their address)
 //! asked for: at most [`RESET_EMAILS_PER_HOUR`] in each clock hour (UTC), so asking again and
 //! again cannot flood their inbox nor Roster's sending reputation. A request beyond the quota is
-//! answered exactly like any other; only the email stays behind.
+//! answered exactly like any other; only the email stays behind. Spending the quota does not lock
+//! the person out: its links reached their inbox and work for the hour (one each), and an
+//! administrator's link is never counted.
 
 use chrono::{DateTime, Utc};
 
