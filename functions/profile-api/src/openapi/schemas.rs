@@ -532,6 +532,8 @@ pub struct Preferences {
     pub theme: Theme,
     pub time_zone: String,
     pub notifications: Notifications,
+    /// The person's choice; it hides them from colleagues only while their organisation allows
+    /// hiding (`features.hide_profile`).
     pub hide_profile: bool,
 }
 
