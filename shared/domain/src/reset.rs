@@ -2,8 +2,8 @@
 //! asked for: at most [`RESET_EMAILS_PER_HOUR`] in each clock hour (UTC), so asking again and
 //! again cannot flood their inbox nor Roster's sending reputation. A request beyond the quota is
 //! answered exactly like any other; only the email stays behind. Spending the quota does not lock
-//! the person out: its links reached their inbox and work for the hour (one each), and an
-//! administrator's link is never counted.
+//! the person out: the links it sent reached their inbox, each working once within its hour, and
+//! an administrator's link is never counted.
 
 use chrono::{DateTime, Utc};
 

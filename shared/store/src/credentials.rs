@@ -1,6 +1,6 @@
 //! Items of the credential flows: failed-login counters, MFA login challenges, password-reset
-//! tokens and the counts of reset emails. Counters are updated with atomic `ADD`; challenges and tokens are consumed by one
-//! conditional delete, so each works once.
+//! tokens and the counts of reset emails. Counters are updated with atomic `ADD`; challenges and
+//! tokens are consumed by one conditional delete, so each works once.
 
 use std::collections::HashMap;
 
