@@ -95,12 +95,20 @@ async fn managed_user(
     id: &str,
 ) -> Result<(Membership, Account), ApiError> {
     let membership = managed_member(state, caller, id).await?;
-    let account = state
+    let account = account_of(state, &membership).await?;
+    Ok((membership, account))
+}
+
+/// The account behind `membership` (every membership has one).
+pub(crate) async fn account_of(
+    state: &AppState,
+    membership: &Membership,
+) -> Result<Account, ApiError> {
+    state
         .table
         .account(&membership.account_id)
         .await?
-        .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
-    Ok((membership, account))
+        .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))
 }
 
 /// Those of `referenced` that are sites of the caller's organisation, in one read however many

@@ -87,11 +87,7 @@ pub async fn patch_profile(
     }
     let email_change = match (changed.contains(&Attribute::Email), &profile.email) {
         (true, Some(email)) => {
-            let account = state
-                .table
-                .account(&before.account_id)
-                .await?
-                .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
+            let account = crate::admin::account_of(&state, before).await?;
             Some(EmailChange {
                 account,
                 email: email.clone(),

@@ -12,7 +12,6 @@ use roster_domain::{
     credentials::{PasswordCheck, check_password_policy, hash_password, verify_password},
     organisation::OrganisationSettings,
     profile::Email,
-    reset::reset_email_window,
     session::{new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
@@ -276,10 +275,9 @@ pub async fn request_reset(
             // A password no organisation of theirs signs in with is no use to them.
             && password_settings(&state, &account).await?.is_some()
         {
-            let now = state.now();
             if state
                 .table
-                .count_reset_email(&account.id, &reset_email_window(now), now)
+                .count_reset_email(&account.id, state.now())
                 .await?
             {
                 send_reset_link(&state, &account).await?;

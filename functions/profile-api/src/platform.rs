@@ -320,11 +320,7 @@ pub async fn reset_mfa(
     let (Some(organisation), Some(membership)) = (organisation, membership) else {
         return Err(ApiError::NotFound);
     };
-    let account = state
-        .table
-        .account(&membership.account_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("membership without account".to_owned()))?;
+    let account = crate::admin::account_of(&state, &membership).await?;
     crate::admin::remove_second_factor(&state, account).await?;
     crate::audit::record(
         &state,

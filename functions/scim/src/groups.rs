@@ -17,7 +17,7 @@ use roster_domain::{
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
-        schema::{NAME_KEY_BYTES_MAX, ResourceKind, normalise, within_size},
+        schema::{NAME_KEY_BYTES_MAX, ResourceKind, name_key, normalise, within_size},
     },
 };
 use roster_store::{ScimClaim, ScimGroup};
@@ -60,7 +60,7 @@ fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError
         .unwrap_or_default();
     if name.is_empty()
         || name.chars().count() > DISPLAY_NAME_MAX
-        || name.to_lowercase().len() > NAME_KEY_BYTES_MAX
+        || name_key(name).len() > NAME_KEY_BYTES_MAX
     {
         return Err(ScimError::Problem(ScimProblem::new(
             ScimType::InvalidValue,

@@ -20,8 +20,8 @@ use roster_domain::{
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
-        schema::{ResourceKind, normalise},
-        user::{ScimPerson, ScimUser, user_name_key},
+        schema::{ResourceKind, name_key, normalise},
+        user::{ScimPerson, ScimUser},
     },
 };
 use roster_store::{Account, EmailChange, MemberLookup, ScimClaim, ScimMembers};
@@ -126,7 +126,7 @@ pub async fn matching(
             }
         },
         "userName" => {
-            let lookup = MemberLookup::UserName(user_name_key(&value));
+            let lookup = MemberLookup::UserName(name_key(&value));
             table.scim_member_where(claim, &lookup).await?
         }
         "externalId" => {

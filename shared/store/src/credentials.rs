@@ -259,21 +259,21 @@ impl DynamoTable {
         self.delete(&login_failures_key(subject)).await
     }
 
-    /// Counts one reset email to `account` against its quota in the clock hour `window` (one
+    /// Counts one reset email to `account` against its quota in the clock hour of `now` (one
     /// conditional `ADD`, so concurrent requests never exceed it); `false`, counting nothing,
     /// when [`reset::RESET_EMAILS_PER_HOUR`] were already counted there. Not retried by the
     /// SDK: a retry of an `ADD` that landed would count twice.
     pub async fn count_reset_email(
         &self,
         account: &AccountId,
-        window: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let window = reset::reset_email_window(now);
         let counted = self
             .client
             .update_item()
             .table_name(&self.name)
-            .set_key(Some(key_item(&keys::reset_emails(account, window))))
+            .set_key(Some(key_item(&keys::reset_emails(account, &window))))
             .update_expression("ADD sent :one SET #ttl = :ttl")
             .condition_expression("attribute_not_exists(sent) OR sent < :quota")
             .expression_attribute_names("#ttl", "ttl")

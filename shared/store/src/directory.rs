@@ -54,6 +54,11 @@ impl DirectoryEntry {
         }
     }
 
+    /// The names the person is found under (`search_terms`) and shown by (`Search::shows`).
+    pub(crate) fn names(&self) -> [&str; 3] {
+        [&self.first_name, &self.last_name, &self.display_name]
+    }
+
     pub(crate) fn item(&self, organisation: &OrganisationId, term: &str) -> Item {
         Record::new(
             keys::directory_entry(organisation, term, &self.user_id),
@@ -88,12 +93,8 @@ impl DynamoTable {
                 .unwrap_or_default()
                 .to_owned();
             let entry: DirectoryEntry = body(item)?;
-            let names = [
-                entry.first_name.as_str(),
-                entry.last_name.as_str(),
-                entry.display_name.as_str(),
-            ];
-            if search.shows(&term, &names) && !hidden_from_colleagues(entry.hide_profile, settings)
+            if search.shows(&term, &entry.names())
+                && !hidden_from_colleagues(entry.hide_profile, settings)
             {
                 entries.push(entry);
             }

@@ -108,9 +108,7 @@ fn directory_terms(membership: &Membership) -> BTreeSet<String> {
     if !membership.is_active() {
         return BTreeSet::new();
     }
-    let profile = &membership.profile;
-    let display = profile.display_name();
-    search_terms(&[&profile.first_name, &profile.last_name, &display])
+    search_terms(&DirectoryEntry::of(membership).names())
 }
 
 /// How the user list sorts: last name, first name, lowercased.

@@ -8,6 +8,7 @@ use roster_domain::{
     ids::{OrganisationId, UserId},
     membership::Membership,
     organisation::Organisation,
+    scim::schema::name_key,
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize};
@@ -87,14 +88,14 @@ pub struct ScimGroup {
 }
 
 impl ScimGroup {
-    /// The `displayName` its uniqueness sentinel is written under, lowercased.
+    /// The `displayName` key its uniqueness sentinel is written under.
     pub fn name_key(&self) -> String {
-        self.document
-            .get("displayName")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim()
-            .to_lowercase()
+        name_key(
+            self.document
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        )
     }
 }
 

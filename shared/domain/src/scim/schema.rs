@@ -20,6 +20,12 @@ pub const STRING_MAX: usize = 2048;
 /// take: its uniqueness sentinel's sort key holds it, and DynamoDB keeps none over 1,024 bytes.
 pub const NAME_KEY_BYTES_MAX: usize = 960;
 
+/// A unique name (a `userName`, a group's `displayName`) as uniqueness compares it: the key its
+/// sentinel is written under.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String,

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{
     ScimProblem, ScimType,
-    schema::{ENTERPRISE_SCHEMA, NAME_KEY_BYTES_MAX, ResourceKind, within_size},
+    schema::{ENTERPRISE_SCHEMA, NAME_KEY_BYTES_MAX, ResourceKind, name_key, within_size},
 };
 use crate::{
     profile::{
@@ -34,7 +34,7 @@ impl ScimUser {
         self.document
             .get("userName")
             .and_then(Value::as_str)
-            .map(user_name_key)
+            .map(name_key)
     }
 }
 
@@ -126,11 +126,6 @@ pub struct ScimPerson {
     pub external_id: Option<String>,
 }
 
-/// `userName` as uniqueness compares it.
-pub fn user_name_key(user_name: &str) -> String {
-    user_name.trim().to_lowercase()
-}
-
 fn problem(attribute: &str, problem: FieldProblem) -> ScimProblem {
     ScimProblem::new(
         ScimType::InvalidValue,
@@ -194,7 +189,7 @@ impl ScimPerson {
         let user_name = text(Some(document), "userName")
             .ok_or_else(|| ScimProblem::new(ScimType::InvalidValue, "userName is required"))?;
         if user_name.chars().count() > USER_NAME_MAX
-            || user_name_key(user_name).len() > NAME_KEY_BYTES_MAX
+            || name_key(user_name).len() > NAME_KEY_BYTES_MAX
         {
             return Err(ScimProblem::new(
                 ScimType::InvalidValue,
@@ -592,6 +587,6 @@ mod tests {
 
     #[test]
     fn user_names_compare_ignoring_case() {
-        assert_eq!(user_name_key(" Ada@Contoso.COM "), "ada@contoso.com");
+        assert_eq!(name_key(" Ada@Contoso.COM "), "ada@contoso.com");
     }
 }
