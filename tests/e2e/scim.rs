@@ -616,6 +616,33 @@ async fn values_too_large_to_keep_are_refused_naming_the_attribute_and_nothing_i
         .await;
     assert_eq!(none["totalResults"], 0);
 
+    // A Group body larger than 256 KiB but within a Group's bounds is judged, not cut off.
+    let members: Vec<Value> = (0..9000)
+        .map(|i| json!({ "value": format!("not a user {i:06}") }))
+        .collect();
+    let (status, error) = scim
+        .send(
+            "POST",
+            "/Groups",
+            Some(json!({ "displayName": "Everyone", "members": members })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    refused(&error, "members: \"not a user 000000\" is not a User");
+
+    // A lookup by a value longer than any key DynamoDB holds finds nothing (DynamoDB refused
+    // the read: a 503 the client would retry for ever).
+    let overlong = "y".repeat(1100);
+    for filter in [
+        format!(r#"userName eq "{overlong}""#),
+        format!(r#"externalId eq "{overlong}""#),
+    ] {
+        let (status, none) = scim.send("GET", &filter_path(&filter), None).await;
+        assert_eq!((status, &none["totalResults"]), (200, &json!(0)), "{none}");
+    }
+    let (status, _) = scim.send("GET", &format!("/Groups/{overlong}"), None).await;
+    assert_eq!(status, 404);
+
     // 256 characters, but 1,024 bytes: more than a uniqueness sentinel's sort key may hold
     // (DynamoDB refused the write, a 503 the client would retry for ever).
     let wide = "\u{1F600}".repeat(256);

@@ -28,8 +28,10 @@ use serde_json::Value;
 
 pub use error::ScimError;
 
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest request body accepted: room for a Group as large as Roster keeps one (380,000 bytes
+/// of JSON) written with the whitespace and member `display`s a client may add, which the
+/// document bounds then judge naming the attribute.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct ScimState {

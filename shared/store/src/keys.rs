@@ -19,6 +19,18 @@ fn key(pk: String, sk: impl Into<String>) -> Key {
     Key { pk, sk: sk.into() }
 }
 
+/// DynamoDB's longest partition and sort key values, in bytes of UTF-8.
+const PARTITION_KEY_BYTES_MAX: usize = 2048;
+const SORT_KEY_BYTES_MAX: usize = 1024;
+
+impl Key {
+    /// Whether DynamoDB can hold an item at this key. A longer one (built from an overlong
+    /// value a client sent) names nothing, and DynamoDB refuses a read of it as invalid.
+    pub fn can_exist(&self) -> bool {
+        self.pk.len() <= PARTITION_KEY_BYTES_MAX && self.sk.len() <= SORT_KEY_BYTES_MAX
+    }
+}
+
 pub fn organisation(organisation: &OrganisationId) -> Key {
     key(format!("ORG#{organisation}"), "ORG")
 }
@@ -398,6 +410,15 @@ mod tests {
 
     fn user() -> UserId {
         UserId::try_from("u1").unwrap()
+    }
+
+    #[test]
+    fn a_key_past_dynamodb_s_limits_cannot_exist() {
+        let name = |bytes: usize| scim_user_name_sentinel(&org(), &"é".repeat(bytes / 2));
+        let room = SORT_KEY_BYTES_MAX - name(0).sk.len();
+        assert!(name(room).can_exist());
+        assert!(!name(room + 2).can_exist());
+        assert!(!email_sentinel(&"a".repeat(PARTITION_KEY_BYTES_MAX)).can_exist());
     }
 
     #[test]

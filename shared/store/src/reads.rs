@@ -9,11 +9,15 @@ use crate::{
 };
 
 impl DynamoTable {
+    /// The item at `key`; `None` without asking DynamoDB when no item can have that key.
     pub(crate) async fn get(
         &self,
         key: &Key,
         consistent: bool,
     ) -> Result<Option<Item>, StoreError> {
+        if !key.can_exist() {
+            return Ok(None);
+        }
         self.client
             .get_item()
             .table_name(&self.name)
@@ -29,8 +33,9 @@ impl DynamoTable {
     /// Consistent reads of `keys`, one `BatchGetItem` per 100, in no particular order. Keys that
     /// DynamoDB leaves unprocessed (throttling, or an answer past 16 MB) are asked for again
     /// while each round makes progress; a round that reads nothing makes it an error, never a
-    /// silently short answer.
+    /// silently short answer. Keys no item can have are left out.
     pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<&Key> = keys.iter().filter(|key| key.can_exist()).collect();
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let mut request = KeysAndAttributes::builder().consistent_read(true);
