@@ -511,6 +511,7 @@ async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_f
         (6, "06-ABC", "invalid_phone"),
         (7, "S", "too_short"),
         (8, "jan@", "invalid_email"),
+        (8, "Jansen, Jan <jan@example.com>", "invalid_email"),
         (9, "yes", "invalid_flag"),
         (10, "2", "invalid_flag"),
         (11, "../../etc/passwd", "invalid_photo"),

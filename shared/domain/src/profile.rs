@@ -34,7 +34,14 @@ impl TryFrom<&str> for Email {
         if display.is_empty() {
             return Err(FieldProblem::new("required", "must not be empty"));
         }
-        if display.len() > 254 || !email_address::EmailAddress::is_valid(display) {
+        // Only a bare address: a display name (`Jan <jan@example.com>`) would become part of
+        // the login and never match the mailbox; a domain literal reaches no workplace.
+        let bare = email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal();
+        if display.len() > 254
+            || email_address::EmailAddress::parse_with_options(display, bare).is_err()
+        {
             return Err(FieldProblem::new(
                 "invalid_email",
                 "must be a valid email address",
@@ -586,6 +593,21 @@ mod tests {
             "invalid_email"
         );
         assert_eq!(Email::try_from("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn an_email_is_a_bare_address_without_a_name_around_it() {
+        for written in [
+            "Jansen, Jan <jan@example.com>",
+            "<jan@example.com>",
+            "jan@[10.0.0.1]",
+        ] {
+            assert_eq!(
+                Email::try_from(written).map_err(|p| p.code),
+                Err("invalid_email"),
+                "{written}"
+            );
+        }
     }
 
     #[test]
