@@ -1018,6 +1018,42 @@ async fn replace_keeps_people_whose_rows_failed() {
 }
 
 #[tokio::test]
+async fn replace_keeps_people_an_identity_provider_provisioned_even_owning_none_of_their_attributes()
+ {
+    let importing = importing().await;
+    let app = &importing.app;
+    app.change_settings(&importing.token, json!({ "scim_attributes": [] }))
+        .await;
+    let (_, scim_token) = crate::scim::mint(app, &importing.token, "Entra ID").await;
+    let provisioned = unique_email("entra");
+    let created = app
+        .http
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&scim_token)
+        .header("content-type", "application/scim+json")
+        .body(json!({ "userName": provisioned, "emails": [{ "value": provisioned }] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Forced past the threshold, so nothing but the exemption keeps them.
+    let people = emails("r", 3);
+    let report = importing
+        .import(
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&rows_of("Rae", "Doe", &people)),
+        )
+        .await;
+    assert_eq!(counts(&report), (3, 0, 0, 0, 0), "{report}");
+    assert_eq!(importing.user(&id).await["status"], "active");
+}
+
+#[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;
     let people = emails("t", 10);

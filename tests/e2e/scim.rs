@@ -18,7 +18,8 @@ async fn scim_status(app: &TestApp, token: Option<&str>) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
-async fn mint(app: &TestApp, admin: &str, name: &str) -> (String, String) {
+/// A new SCIM token of the admin's organisation: `(id, token)`.
+pub(crate) async fn mint(app: &TestApp, admin: &str, name: &str) -> (String, String) {
     let response = app
         .post("/v1/admin/scim-tokens", admin, &json!({ "name": name }))
         .send()

@@ -918,14 +918,17 @@ impl ImportedRow {
     }
 }
 
-/// Whether an identity provider keeps this person: `replace` never deactivates them.
+/// Whether an identity provider keeps this person: `replace` never deactivates them. A SCIM
+/// client that provisioned them keeps them even when it owns none of their attributes (the
+/// organisation may take few or none of them).
 pub fn managed_by_identity_provider(membership: &Membership) -> bool {
-    Attribute::ALL.iter().any(|a| {
-        matches!(
-            membership.profile.managed_by.owner(*a),
-            Owner::Scim | Owner::Sso
-        )
-    })
+    membership.scim.is_some()
+        || Attribute::ALL.iter().any(|a| {
+            matches!(
+                membership.profile.managed_by.owner(*a),
+                Owner::Scim | Owner::Sso
+            )
+        })
 }
 
 /// Whether deactivating `deactivations` of `active` users stays within `threshold_percent`.
@@ -1319,6 +1322,20 @@ mod tests {
             .managed_by
             .set(Attribute::Function, Owner::Scim);
         assert!(managed_by_identity_provider(&existing));
+        let provisioned_owning_nothing = Membership {
+            scim: Some(crate::scim::user::ScimUser {
+                document: serde_json::Map::new(),
+                created: chrono::Utc::now(),
+                last_modified: chrono::Utc::now(),
+            }),
+            ..member_with(Profile::named("Jan".into(), "Jansen".into(), None))
+        };
+        assert!(managed_by_identity_provider(&provisioned_owning_nothing));
+        assert!(!managed_by_identity_provider(&member_with(Profile::named(
+            "Jan".into(),
+            "Jansen".into(),
+            None
+        ))));
         assert_eq!(
             changed.update(&existing).unwrap_err().0[0].code,
             "read_only"
