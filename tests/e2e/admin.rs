@@ -646,6 +646,40 @@ async fn roles_are_scoped_to_sites_that_exist() {
         json!([{ "role": "manager", "sites": [berlin] }])
     );
     assert_eq!(scoped["default_site"], berlin);
+
+    // Berlin closes: the people who had it can still be edited, but nobody is given it anew.
+    let deleted = app
+        .delete(&format!("/v1/admin/sites/{berlin}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let path = format!("/v1/admin/users/{}", scoped["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+    let renamed = app
+        .patch(&path, &admin, &etag, &json!({ "first_name": "Ann" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200, "{}", renamed.text().await.unwrap());
+    let (_, etag) = app.read(&path, &admin).await;
+    let given = app
+        .post("/v1/admin/users", &admin, &json!({ "first_name": "A", "last_name": "B", "email": unique_email("a"), "sites": [berlin] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&given.json().await.unwrap()), ["unknown_site"]);
+    let added = app
+        .patch(
+            &path,
+            &admin,
+            &etag,
+            &json!({ "sites": [berlin, "nowhere"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(codes(&added.json().await.unwrap()), ["unknown_site"]);
 }
 
 /// Creates a SCIM group named `name` as the identity provider with SCIM token `token` would;

@@ -414,12 +414,22 @@ pub async fn patch_user(
     if let Some(language) = assignment.language {
         after.preferences.language = language;
     }
+    // Only sites the change adds must exist: one the person already has stays valid after it
+    // is deleted, so an unrelated edit never fails on it.
+    let had = before.all_sites();
+    let added: Vec<String> = after
+        .all_sites()
+        .into_iter()
+        .filter(|site| !had.contains(site))
+        .collect();
+    let mut known = existing_sites(&state, &caller, &added).await?;
+    known.extend(had);
     AssignmentPatch::check(
         &after.roles,
         &after.sites,
         after.default_site.as_ref(),
         after.profile.email.is_some(),
-        &existing_sites(&state, &caller, &after.all_sites()).await?,
+        &known,
     )?;
     let unchanged = Membership {
         version: before.version,
