@@ -231,6 +231,53 @@ async fn a_password_login_is_refused_where_the_organisation_signs_in_through_sso
 }
 
 #[tokio::test]
+async fn someone_also_in_an_sso_only_organisation_logs_in_to_and_stays_in_their_password_one() {
+    let (app, _) = app_with_clock().await;
+    // The SSO-only organisation sorts first, as a login naming none goes through them in order.
+    let (mut sso, mut password) = (
+        organisation(&app, json!({})).await,
+        organisation(&app, json!({})).await,
+    );
+    if sso.0.id > password.0.id {
+        std::mem::swap(&mut sso, &mut password);
+    }
+    let person = &password.0.admin_email;
+    let joined = app
+        .post(
+            "/v1/admin/users",
+            &sso.1,
+            &json!({ "first_name": "Ada", "last_name": "Lovelace", "email": person }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    app.change_settings(
+        &sso.1,
+        json!({ "login_methods": { "password": false, "sso": true } }),
+    )
+    .await;
+
+    let session = app.login(person, TEST_PASSWORD).await;
+    let me = app.json("/v1/me", &session).await;
+    assert_eq!(me["organisation_id"], password.0.id.as_str(), "{me}");
+    let switched = app
+        .post(
+            &format!("/v1/me/organisations/{}/switch", sso.0.id),
+            &session,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 403);
+    let problem: Value = switched.json().await.unwrap();
+    assert_eq!(problem["code"], "password_login_disabled");
+    let me = app.json("/v1/me", &session).await;
+    assert_eq!(me["organisation_id"], password.0.id.as_str());
+}
+
+#[tokio::test]
 async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

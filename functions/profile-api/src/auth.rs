@@ -14,7 +14,7 @@ use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
     lockout::{Lock, LockPolicy, address_lock},
-    membership::{InvitationStatus, Membership, Username},
+    membership::{Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
 };
@@ -453,7 +453,8 @@ async fn username_credential(
 }
 
 /// The active membership (and its organisation) the login goes into: the named organisation's,
-/// or the first active one; one `BatchGetItem`.
+/// or the first active one whose organisation takes passwords (else the first active one, which
+/// refuses the login); one `BatchGetItem`.
 async fn find_membership(
     state: &AppState,
     account: &Account,
@@ -463,12 +464,18 @@ async fn find_membership(
         Login::Email { organisation, .. } => organisation.as_ref(),
         Login::Username { organisation, .. } => Some(organisation),
     };
-    Ok(state
+    let mut open: Vec<(Membership, Organisation)> = state
         .table
         .memberships_of(account, only)
         .await?
         .into_iter()
-        .find(|(m, _)| m.is_active() && m.invitation_status == InvitationStatus::Confirmed))
+        .filter(|(m, _)| m.can_sign_in())
+        .collect();
+    let chosen = open
+        .iter()
+        .position(|(_, o)| o.settings.login_methods.password)
+        .unwrap_or(0);
+    Ok((chosen < open.len()).then(|| open.swap_remove(chosen)))
 }
 
 /// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a

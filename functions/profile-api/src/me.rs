@@ -234,19 +234,16 @@ pub async fn switch_organisation(
         .account(&caller.session.account_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let user = account
-        .memberships
-        .get(&organisation)
-        .ok_or(ApiError::NotFound)?;
-    let membership = state
+    let (membership, target) = state
         .table
-        .membership(&organisation, user)
+        .memberships_of(&account, Some(&organisation))
         .await?
-        .filter(|m| {
-            m.is_active()
-                && m.invitation_status == roster_domain::membership::InvitationStatus::Confirmed
-        })
+        .into_iter()
+        .find(|(m, _)| m.can_sign_in())
         .ok_or(ApiError::NotFound)?;
+    // Sessions are password sessions: one may not enter an organisation that only signs in
+    // through its identity provider.
+    crate::passwords::require_password_login(&target.settings)?;
     state
         .table
         .switch_session(&caller.token_hash, &membership)

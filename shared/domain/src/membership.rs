@@ -218,6 +218,11 @@ impl Membership {
         self.status == Status::Active
     }
 
+    /// Whether a session may be in this membership: active, and the invitation accepted.
+    pub fn can_sign_in(&self) -> bool {
+        self.is_active() && self.invitation_status == InvitationStatus::Confirmed
+    }
+
     /// The `session_epoch` of this membership's next version when that has `status`: one
     /// higher when it stops being active (ending every session it has), else unchanged.
     pub fn next_session_epoch(&self, status: Status) -> u64 {
