@@ -443,6 +443,75 @@ async fn the_old_address_is_told_when_the_identity_provider_moves_a_login_email(
 }
 
 #[tokio::test]
+async fn an_identity_provider_cannot_move_the_login_of_someone_in_other_organisations() {
+    let app = spawn_app(&stack().await.functions()).await;
+    let (elsewhere, _) = organisation(&app, json!({})).await;
+    let scim = Provisioner::new(app).await;
+    let email = &elsewhere.admin_email;
+    let (status, joined) = scim
+        .send("POST", "/Users", Some(entra_user(email, "S-1")))
+        .await;
+    assert_eq!(status, 201, "{joined}");
+
+    let taken = roster_e2e::unique_email("taker");
+    let (status, error) = scim
+        .patch(
+            &format!("/Users/{}", joined["id"].as_str().unwrap()),
+            json!([{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": taken }]),
+        )
+        .await;
+    assert_eq!((status, &error["scimType"]), (400, &json!("mutability")));
+    scim.app.login(email, roster_e2e::TEST_PASSWORD).await;
+    assert_eq!(
+        scim.app
+            .login_response(&taken, roster_e2e::TEST_PASSWORD)
+            .await
+            .status(),
+        401,
+        "the login stayed where it was"
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_sent_before_the_identity_provider_moved_the_address_no_longer_works() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (old, new) = (
+        roster_e2e::unique_email("typo"),
+        roster_e2e::unique_email("right"),
+    );
+    let (_, created) = scim
+        .send("POST", "/Users", Some(entra_user(&old, "I-1")))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let invited = scim.app.user_action(&scim.admin, id, "invite").await;
+    assert_eq!(invited.status(), 202);
+    let mail = stack().await.emails_to(&old).await;
+    let link = roster_e2e::link_token(mail.last().unwrap()["raw"].as_str().unwrap());
+
+    let (status, _) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": new }]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let accepted = scim
+        .app
+        .http
+        .post(scim.app.url("/v1/auth/invitations/accept"))
+        .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 422, "the old address's link is void");
+    let user = scim
+        .app
+        .json(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(user["invitation_status"], "not_invited");
+}
+
+#[tokio::test]
 async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let email = roster_e2e::unique_email("grace");

@@ -442,13 +442,7 @@ pub async fn patch_user(
             user_view(&state, &caller, &before).await,
         ));
     }
-    if changed.contains(&roster_domain::profile::Attribute::Email) {
-        // A link sent to the old address must not confirm the new one.
-        after.invitation_token_hash = None;
-        if after.invitation_status == InvitationStatus::Pending {
-            after.invitation_status = InvitationStatus::NotInvited;
-        }
-    }
+    let after = after.withdrawing_invitation_if_email_moved(&before);
     let email_change = match (
         changed.contains(&roster_domain::profile::Attribute::Email),
         &after.profile.email,
@@ -565,13 +559,8 @@ pub async fn revoke_invitation(
         return Ok(StatusCode::NO_CONTENT);
     }
     let after = Membership {
-        invitation_token_hash: None,
-        invitation_status: match before.invitation_status {
-            InvitationStatus::Pending => InvitationStatus::NotInvited,
-            other => other,
-        },
         version: before.version + 1,
-        ..before.clone()
+        ..before.clone().without_invitation_link()
     };
     state.table.update_membership(&before, &after, None).await?;
     audit::by_caller(

@@ -196,6 +196,7 @@ fn provisioned(
         // decides the status from now on.
         ..before.with_status(status, false)
     }
+    .withdrawing_invitation_if_email_moved(before)
 }
 
 /// Writes `after` over `before`, moving the login email when the document changed it (a
@@ -213,6 +214,15 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
                 .ok_or(ScimError::PreconditionFailed)?;
             let login_changes =
                 account.email.as_ref().map(|e| e.normalised()) != Some(email.normalised());
+            if login_changes && account.memberships.len() > 1 {
+                // As for an admin: whoever could move it could take the person's other
+                // organisations over with a reset link sent to the new address.
+                return Err(ScimError::Problem(ScimProblem::new(
+                    ScimType::Mutability,
+                    "emails.value: this person belongs to other organisations too; only they \
+                     can change their login email",
+                )));
+            }
             login_changes.then(|| EmailChange {
                 account,
                 email: email.clone(),

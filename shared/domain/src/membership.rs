@@ -261,6 +261,31 @@ impl Membership {
         }
     }
 
+    /// This membership with its invitation link withdrawn (its version not raised): a
+    /// `pending` person is `not invited` again.
+    pub fn without_invitation_link(self) -> Self {
+        Self {
+            invitation_token_hash: None,
+            invitation_status: match self.invitation_status {
+                InvitationStatus::Pending => InvitationStatus::NotInvited,
+                other => other,
+            },
+            ..self
+        }
+    }
+
+    /// This membership, without its invitation link when its email is no longer `before`'s
+    /// (letter case aside): a link sent to the old address must not confirm the new one.
+    pub fn withdrawing_invitation_if_email_moved(self, before: &Membership) -> Self {
+        let normalised =
+            |m: &Membership| m.profile.email.as_ref().map(|e| e.normalised().to_owned());
+        if normalised(&self) == normalised(before) {
+            self
+        } else {
+            self.without_invitation_link()
+        }
+    }
+
     /// Whether colleagues can find this person in the directory and see whom their bookings
     /// are for, in an organisation of `settings`.
     pub fn is_listed(&self, settings: &OrganisationSettings) -> bool {
