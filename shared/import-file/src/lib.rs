@@ -298,7 +298,12 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
         Some((with_bom, _)) => with_bom.decode_with_bom_removal(&sample).0,
         None => encoding.decode_without_bom_handling(&sample).0,
     };
-    let first_line = head.lines().next().unwrap_or_default();
+    // The header row is the first that is not blank, and so is the line that names the
+    // delimiter.
+    let first_line = head
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
     let delimiter = delimiter(first_line);
     let reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -679,6 +684,13 @@ mod tests {
     fn quoted_cells_keep_delimiters_and_newlines_and_blank_rows_are_skipped() {
         let (_, rows) = rows_of(b"a;b\n\"x;y\";\"one\ntwo\"\n;\n\nc;d\n");
         assert_eq!(rows, [["x;y", "one\ntwo"], ["c", "d"]]);
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_do_not_decide_the_delimiter() {
+        let (headers, rows) = rows_of(b"\r\n \r\nVorname;Nachname\r\nJan;Jansen, Sr.\r\n");
+        assert_eq!(headers, ["Vorname", "Nachname"]);
+        assert_eq!(rows, [["Jan", "Jansen, Sr."]]);
     }
 
     fn first_error(bytes: &[u8]) -> (usize, String) {
