@@ -623,11 +623,11 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
     let attempts =
         (0..20).map(|_| login_attempt(&app, &organisation.admin_email, "Wrong-password-1"));
     let answers = futures::future::join_all(attempts).await;
-    assert!(
-        answers
-            .iter()
-            .all(|(status, _)| *status == 401 || *status == 429)
-    );
+    let tried = answers.iter().filter(|(status, _)| *status == 401).count();
+    let refused = answers.iter().filter(|(status, _)| *status == 429).count();
+    // However the twenty interleave, the five the lock allows are tried and the rest refused
+    // before their password is checked.
+    assert_eq!((tried, refused), (5, 15), "{answers:?}");
 
     let table = stack.table();
     let failures = table
@@ -637,7 +637,10 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
         )
         .await
         .unwrap();
-    assert_eq!(failures.count, 20, "no lost increments");
+    assert_eq!(
+        failures.count, 5,
+        "every failure counted, no lost increments, and no refusal counted as one"
+    );
     let (locked, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
     assert_eq!(locked, 429, "the right password is refused while locked");
     assert_eq!(body["code"], "login_locked");
@@ -677,6 +680,46 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
         200,
         "after an unlock"
     );
+}
+
+#[tokio::test]
+async fn retries_during_a_wait_neither_count_nor_lengthen_it_and_a_burst_after_it_tries_one() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let email = &organisation.admin_email;
+    let subject = format!("email:{}", email.to_lowercase());
+    let table = stack.table();
+    let count = || async {
+        table
+            .login_failures(&subject, clock.now())
+            .await
+            .unwrap()
+            .count
+    };
+    let wrong = || login_attempt(&app, email, "Wrong-password-1");
+    for _ in 0..5 {
+        assert_eq!(wrong().await.0, 401);
+    }
+
+    // A hundred retries within the minute's wait are refused and count for nothing (counted,
+    // they reached the hard lock of 100 in seconds).
+    let retries = futures::future::join_all((0..100).map(|_| wrong())).await;
+    assert!(retries.iter().all(|(status, _)| *status == 429));
+    assert_eq!(count().await, 5);
+
+    // After the wait a burst tries one password; the others are refused, uncounted.
+    clock.advance(chrono::Duration::seconds(61));
+    let burst = futures::future::join_all((0..10).map(|_| wrong())).await;
+    let tried = burst.iter().filter(|(status, _)| *status == 401).count();
+    assert_eq!(tried, 1, "{burst:?}");
+    assert_eq!(count().await, 6);
+
+    // The sixth failure waits two minutes from that failure.
+    clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 429);
+    clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 200);
 }
 
 #[tokio::test]

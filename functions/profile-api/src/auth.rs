@@ -19,7 +19,9 @@ use roster_domain::{
     session::{Lifetime, new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, Failures, LoginCredential, MfaChallenge, Restriction, Session};
+use roster_store::{
+    Account, Failures, LoginCredential, MfaChallenge, Reservation, Restriction, Session,
+};
 use serde_json::json;
 
 use crate::{
@@ -110,13 +112,13 @@ pub enum Gate {
     /// Open, with the failures counted before this attempt.
     Open { failures: u32 },
     /// Locked for this many more minutes, or (`None`) until an unlock or a reset; the attempt
-    /// stays counted.
+    /// is not counted.
     Locked { minutes: Option<u64> },
 }
 
-/// The failures counted for a login name and, when known, its source address.
+/// The reserved attempt of a login name and, when known, its source address's failures.
 pub struct Counted {
-    subject: Failures,
+    subject: Reservation,
     address: Option<Failures>,
 }
 
@@ -146,10 +148,24 @@ pub async fn reserve_attempt(
     })
 }
 
-/// Whether the reserved attempt may proceed under `policy` (a refused attempt stays counted).
-pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
+/// Whether the attempt reserved under `subject` may proceed under `policy`. One refused after it
+/// was counted (a burst's later attempts while an earlier one is decided, or its address
+/// waiting) is taken back: a refused attempt is no failure.
+pub async fn gate(
+    state: &AppState,
+    subject: &str,
+    policy: &LockPolicy,
+    counted: &Counted,
+) -> Result<Gate, ApiError> {
     let now = state.now();
-    let failures = &counted.subject;
+    let failures = match counted.subject {
+        Reservation::Locked(lock) => {
+            return Ok(Gate::Locked {
+                minutes: lock.remaining(now),
+            });
+        }
+        Reservation::Counted(failures) => failures,
+    };
     let mut lock_now = failures
         .last_at
         .map_or(Lock::Open, |last| policy.lock(failures.count, last));
@@ -162,19 +178,22 @@ pub fn gate(state: &AppState, policy: &LockPolicy, counted: &Counted) -> Gate {
         }
     }
     if lock_now.blocks(now) {
-        return Gate::Locked {
+        state.table.release_login_attempt(subject).await?;
+        return Ok(Gate::Locked {
             minutes: lock_now.remaining(now),
-        };
+        });
     }
-    Gate::Open {
+    Ok(Gate::Open {
         failures: failures.count,
-    }
+    })
 }
 
-/// Counts a failure of an attempt reserved with `failures_before` earlier ones (the subject's count
-/// already holds it); the person is told by email when it locks their login.
+/// Counts a failure of an attempt reserved under `subject` with `failures_before` earlier ones
+/// (the subject's count already holds it) and starts the lock it earns; the person is told by
+/// email when it locks their login.
 pub async fn record_failure(
     state: &AppState,
+    subject: &str,
     policy: &LockPolicy,
     failures_before: u32,
     address: Option<&str>,
@@ -182,12 +201,25 @@ pub async fn record_failure(
 ) -> Result<(), ApiError> {
     let now = state.now();
     let count = failures_before + 1;
-    if let Some(address) = address {
+    let by_address = async {
+        match address {
+            Some(address) => {
+                state
+                    .table
+                    .record_login_failure(&format!("address:{address}"), now)
+                    .await
+            }
+            None => Ok(()),
+        }
+    };
+    let (locked, by_address) = tokio::join!(
         state
             .table
-            .record_login_failure(&format!("address:{address}"), now)
-            .await?;
-    }
+            .lock_login(subject, policy.lock(count, now), now),
+        by_address
+    );
+    locked?;
+    by_address?;
     if let Some(account) = account
         && policy.locks_now(count)
     {
@@ -240,7 +272,7 @@ pub async fn counted_check(
     check: impl std::future::Future<Output = Result<bool, ApiError>>,
 ) -> Result<bool, ApiError> {
     let counted = reserve_attempt(state, subject, None).await?;
-    let failures = match gate(state, policy, &counted) {
+    let failures = match gate(state, subject, policy, &counted).await? {
         Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
         Gate::Open { failures } => failures,
     };
@@ -248,7 +280,7 @@ pub async fn counted_check(
         state.table.clear_login_failures(subject).await?;
         Ok(true)
     } else {
-        record_failure(state, policy, failures, None, Some(account)).await?;
+        record_failure(state, subject, policy, failures, None, Some(account)).await?;
         Ok(false)
     }
 }
@@ -371,7 +403,7 @@ pub async fn login(
     // The thresholds come from what the request names, never from what was found, so known and
     // unknown names lock alike.
     let policy = named.map(|o| o.settings.lockout).unwrap_or_default();
-    let failures = match gate(&state, &policy, &counted) {
+    let failures = match gate(&state, &subject, &policy, &counted).await? {
         Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
         Gate::Open { failures } => failures,
     };
@@ -380,6 +412,7 @@ pub async fn login(
     else {
         record_failure(
             &state,
+            &subject,
             &policy,
             failures,
             address.as_deref(),

@@ -25,6 +25,15 @@ pub struct Failures {
     pub last_at: Option<DateTime<Utc>>,
 }
 
+/// What reserving a login attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt is counted; these are the failures before it.
+    Counted(Failures),
+    /// A lock a failure set is on: the attempt was refused, and not counted.
+    Locked(lockout::Lock),
+}
+
 /// A password login waiting for its second factor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaChallenge {
@@ -133,6 +142,19 @@ fn stored_failures(
     Ok(Some((body(item)?, expired)))
 }
 
+/// The lock a stored count holds at `now`, if one is on (a count kept for good is locked until
+/// an unlock or a reset).
+fn lock_on(item: &HashMap<String, AttributeValue>, now: DateTime<Utc>) -> Option<lockout::Lock> {
+    let until = item.get("locked_until")?.as_n().ok()?.parse::<i64>().ok()?;
+    if until <= now.timestamp() {
+        None
+    } else if until >= KEPT_FOR_GOOD {
+        Some(lockout::Lock::Indefinite)
+    } else {
+        DateTime::from_timestamp(until, 0).map(lockout::Lock::Until)
+    }
+}
+
 fn live(stored: Option<(FailureItem, bool)>) -> Failures {
     match stored {
         Some((item, false)) => Failures {
@@ -159,16 +181,80 @@ impl DynamoTable {
 
     /// Counts this attempt of a person's login before it is decided (one atomic `ADD`), and
     /// answers the failures before it: concurrent attempts each see a different count, so a
-    /// burst cannot slip past a lock. A successful attempt clears the count. From
-    /// [`lockout::MAX_FAILURES`] on, the count no longer expires: only an unlock or a reset ends
-    /// that lock.
+    /// burst cannot slip past a lock. While a lock that [`Self::lock_login`] set is on, the
+    /// attempt is refused without being counted, so retries during a wait neither lengthen it
+    /// nor bring the hard lock closer. A successful attempt clears the count.
     pub async fn reserve_login_attempt(
         &self,
         subject: &str,
         now: DateTime<Utc>,
-    ) -> Result<Failures, StoreError> {
-        self.count_attempt(subject, now, Some(lockout::MAX_FAILURES))
-            .await
+    ) -> Result<Reservation, StoreError> {
+        self.count_attempt(subject, now).await
+    }
+
+    /// Takes back the count of an attempt that was refused before it was tried (one of a burst
+    /// while an earlier attempt is being decided): a refused attempt is no failure. Not retried
+    /// by the SDK: a retry of a write that did land would take back two.
+    pub async fn release_login_attempt(&self, subject: &str) -> Result<(), StoreError> {
+        let key = login_failures_key(subject);
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression("ADD failures :minus_one")
+            .condition_expression("failures > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await;
+        crate::conditional(released).map(|_| ())
+    }
+
+    /// Starts `lock` after a failure of `subject` at `now`, unless a later lock is already on
+    /// or the count was cleared meanwhile. An indefinite lock keeps the count for good (its
+    /// expiry set to [`KEPT_FOR_GOOD`], which every later `ADD` carries over): only an unlock
+    /// or a reset ends it.
+    pub async fn lock_login(
+        &self,
+        subject: &str,
+        lock: lockout::Lock,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (until, expression) = match lock {
+            lockout::Lock::Open => return Ok(()),
+            // Whole seconds, rounded up: the lock never ends before its wait.
+            lockout::Lock::Until(until) => (
+                until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0),
+                "SET locked_until = :until, last_failure_at = :now",
+            ),
+            lockout::Lock::Indefinite => (
+                KEPT_FOR_GOOD,
+                "SET locked_until = :until, last_failure_at = :now, kept_until = :until, \
+                 #ttl = :until",
+            ),
+        };
+        let key = login_failures_key(subject);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(key.pk))
+            .key("sk", s(key.sk))
+            .update_expression(expression)
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(locked_until) \
+                 OR locked_until < :until)",
+            )
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":now", s(now.to_rfc3339()));
+        if lock == lockout::Lock::Indefinite {
+            update = update.expression_attribute_names("#ttl", "ttl");
+        }
+        crate::conditional(update.send().await).map(|_| ())
     }
 
     /// Adds one failure of a source address atomically (its count always expires).
@@ -177,23 +263,21 @@ impl DynamoTable {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.count_attempt(subject, now, None).await.map(|_| ())
+        self.count_attempt(subject, now).await.map(|_| ())
     }
 
-    /// Adds one to `subject`'s count and answers the live count before it. A count lives a day
-    /// after its last failure; one that reached `kept_from` is kept for good (its expiry set to
-    /// [`KEPT_FOR_GOOD`], which every later `ADD` carries over), until a clear deletes it.
+    /// Adds one to `subject`'s count and answers the live count before it, or the lock that
+    /// refuses it uncounted. A count lives a day after its last failure (unless kept for good).
     ///
-    /// The `ADD` only lands on a live count (or none); an expired one is started again at one by
-    /// a `SET` that only lands while it is still expired, so concurrent attempts never add to a
-    /// stale count nor lose one another's. Neither write is retried by the SDK: a retry of a
-    /// write that did land would count twice.
+    /// The `ADD` only lands on a live, unlocked count (or none); an expired one is started again
+    /// at one by a `SET` that only lands while it is still expired, so concurrent attempts never
+    /// add to a stale count nor lose one another's. Neither write is retried by the SDK: a
+    /// retry of a write that did land would count twice.
     async fn count_attempt(
         &self,
         subject: &str,
         now: DateTime<Utc>,
-        kept_from: Option<u32>,
-    ) -> Result<Failures, StoreError> {
+    ) -> Result<Reservation, StoreError> {
         let key = login_failures_key(subject);
         let item = || {
             self.client
@@ -216,7 +300,10 @@ impl DynamoTable {
                     "ADD failures :one SET last_failure_at = :now, \
                      #ttl = if_not_exists(kept_until, :ttl)",
                 )
-                .condition_expression("attribute_not_exists(pk) OR #ttl > :nowts")
+                .condition_expression(
+                    "(attribute_not_exists(pk) OR #ttl > :nowts) \
+                     AND (attribute_not_exists(locked_until) OR locked_until <= :nowts)",
+                )
                 .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
                 .customize()
                 .config_override(single_attempt())
@@ -224,30 +311,25 @@ impl DynamoTable {
                 .await;
             if let Some(output) = crate::conditional(added)? {
                 let before = output.attributes.unwrap_or_default();
-                let kept = before.contains_key("kept_until");
-                let failures = live(stored_failures(before, now)?);
-                if !kept && kept_from.is_some_and(|at| failures.count + 1 >= at) {
-                    // Cleared meanwhile (an unlock, a success): nothing left to keep.
-                    let keep = item()
-                        .update_expression("SET kept_until = :forever, #ttl = :forever")
-                        .expression_attribute_values(":forever", n(KEPT_FOR_GOOD))
-                        .condition_expression("attribute_exists(pk)")
-                        .send()
-                        .await;
-                    crate::conditional(keep)?;
-                }
-                return Ok(failures);
+                return Ok(Reservation::Counted(live(stored_failures(before, now)?)));
+            }
+            let stored = self.get(&key, true).await?.unwrap_or_default();
+            if let Some(lock) = lock_on(&stored, now) {
+                return Ok(Reservation::Locked(lock));
             }
             // The count had expired: start it again at this attempt, unless another did first.
             let restarted = update()
-                .update_expression("SET failures = :one, last_failure_at = :now, #ttl = :ttl")
+                .update_expression(
+                    "SET failures = :one, last_failure_at = :now, #ttl = :ttl \
+                     REMOVE locked_until",
+                )
                 .condition_expression("#ttl <= :nowts")
                 .customize()
                 .config_override(single_attempt())
                 .send()
                 .await;
             if crate::conditional(restarted)?.is_some() {
-                return Ok(live(None));
+                return Ok(Reservation::Counted(live(None)));
             }
         }
         Err(StoreError::Unavailable(
