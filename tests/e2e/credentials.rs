@@ -917,7 +917,12 @@ async fn the_email_sentinel_carries_the_accounts_password_hash_through_every_cha
     let (_, etag) = app.read("/v1/me", &token).await;
     let new_email = unique_email("moved");
     let moved = app
-        .patch("/v1/me", &token, &etag, &json!({ "email": new_email }))
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": new_email, "password": "Second-password-2" }),
+        )
         .send()
         .await
         .unwrap();

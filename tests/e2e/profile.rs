@@ -703,10 +703,47 @@ async fn malformed_bodies_get_a_problem_not_a_crash() {
 }
 
 #[tokio::test]
-async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
+async fn changing_the_email_needs_the_password_moves_the_login_and_a_taken_email_is_refused() {
     let app = app().await;
     let (organisation, token) = organisation(&app, json!({})).await;
     let (other, _) = self::organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+
+    // A session alone does not move the login: it needs the password.
+    let new_email = unique_email("Ada.New");
+    for (body, code) in [
+        (json!({ "email": new_email }), "required"),
+        (
+            json!({ "email": new_email, "password": "Not-my-password-1" }),
+            "wrong_password",
+        ),
+    ] {
+        let refused = app
+            .patch("/v1/me", &token, &etag, &body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 422);
+        assert_eq!(
+            problem_errors(&refused.json().await.unwrap()),
+            [("password".to_owned(), code.to_owned())]
+        );
+    }
+    let unchanged = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": organisation.admin_email, "department": "Sales" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged.status(),
+        200,
+        "keeping the email needs no password"
+    );
     let (_, etag) = app.read("/v1/me", &token).await;
 
     let taken = app
@@ -714,7 +751,7 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
             "/v1/me",
             &token,
             &etag,
-            &json!({ "email": other.admin_email.to_uppercase() }),
+            &json!({ "email": other.admin_email.to_uppercase(), "password": TEST_PASSWORD }),
         )
         .send()
         .await
@@ -725,9 +762,13 @@ async fn changing_the_email_moves_the_login_and_a_taken_email_is_refused() {
         [("email".to_owned(), "taken".to_owned())]
     );
 
-    let new_email = unique_email("Ada.New");
     let moved = app
-        .patch("/v1/me", &token, &etag, &json!({ "email": new_email }))
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": new_email, "password": TEST_PASSWORD }),
+        )
         .send()
         .await
         .unwrap();

@@ -241,6 +241,23 @@ pub async fn reauthenticate(
     counted_check(state, &subject, &LockPolicy::default(), account, check).await
 }
 
+/// Re-authentication by password: `Ok` when `password` is the account's own, else 422 naming
+/// `password` (a wrong one counts towards the re-authentication lock).
+pub async fn confirm_password(
+    state: &AppState,
+    account: &Account,
+    password: &str,
+) -> Result<(), ApiError> {
+    let hash = account.password_hash.clone();
+    let right = reauthenticate(state, account, async {
+        Ok(verify_blocking(password, hash.as_deref()).await? != PasswordCheck::Wrong)
+    })
+    .await?;
+    right
+        .then_some(())
+        .ok_or_else(|| ApiError::field("password", "wrong_password", "is not your password"))
+}
+
 /// Checks the account's own password given with an invitation link. It counts under the
 /// account's login email, with the organisation's `policy`, so that guesses through a link and
 /// through the login form share one lock.

@@ -72,10 +72,13 @@ pub async fn patch_profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     if_match: IfMatch,
-    JsonObject(body): JsonObject,
+    JsonObject(mut body): JsonObject,
 ) -> Result<Response, ApiError> {
     let before = &caller.membership;
     require_version(before, if_match)?;
+    // A new login email needs the password: a session alone (a stolen one) must not move the
+    // login to an address that then receives the reset link.
+    let password = body.remove("password");
     let patch = ProfilePatch::parse(&body)?;
     let (profile, changed) = patch.apply(&before.profile, Owner::SelfService)?;
     if changed.is_empty() {
@@ -88,6 +91,24 @@ pub async fn patch_profile(
     let email_change = match (changed.contains(&Attribute::Email), &profile.email) {
         (true, Some(email)) => {
             let account = crate::admin::account_of(&state, before).await?;
+            let password = match &password {
+                Some(Value::String(password)) => password,
+                Some(_) => {
+                    return Err(ApiError::field(
+                        "password",
+                        "invalid_type",
+                        "must be a string",
+                    ));
+                }
+                None => {
+                    return Err(ApiError::field(
+                        "password",
+                        "required",
+                        "give your password to change your login email",
+                    ));
+                }
+            };
+            crate::auth::confirm_password(&state, &account, password).await?;
             Some(EmailChange {
                 account,
                 email: email.clone(),

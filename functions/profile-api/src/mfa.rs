@@ -10,7 +10,6 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use roster_domain::{
-    credentials::PasswordCheck,
     recovery,
     session::secret_hash,
     totp::{self, matching_step, otpauth_uri, qr_png, secret_base32},
@@ -21,11 +20,11 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState, audit,
-    auth::{counted_check, mfa_subject, reauthenticate, session_answer},
+    auth::{confirm_password, counted_check, mfa_subject, reauthenticate, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
-    passwords::{caller_account, require_password_login, verify_blocking},
+    passwords::{caller_account, require_password_login},
 };
 
 const ISSUER: &str = "Roster";
@@ -56,19 +55,7 @@ pub async fn start_enrolment(
     let password = fields.string("password");
     fields.finish()?;
     let mut account = caller_account(&state, &caller.session.account_id).await?;
-    let password = password.unwrap_or_default();
-    let hash = account.password_hash.clone();
-    let right = reauthenticate(&state, &account, async {
-        Ok(verify_blocking(password, hash.as_deref()).await? != PasswordCheck::Wrong)
-    })
-    .await?;
-    if !right {
-        return Err(ApiError::field(
-            "password",
-            "wrong_password",
-            "is not your password",
-        ));
-    }
+    confirm_password(&state, &account, password.unwrap_or_default()).await?;
     let secret = totp::new_secret();
     account.pending_totp = Some(state.config.totp_sealing_key.seal(&secret));
     state.table.save_account(&account).await?;
@@ -171,14 +158,7 @@ async fn verify_password_or_code(
     }
     fields.finish()?;
     if let Some(password) = password {
-        let hash = account.password_hash.clone();
-        let right = reauthenticate(state, account, async {
-            Ok(verify_blocking(password, hash.as_deref()).await? != PasswordCheck::Wrong)
-        })
-        .await?;
-        return right
-            .then_some(())
-            .ok_or_else(|| ApiError::field("password", "wrong_password", "is not your password"));
+        return confirm_password(state, account, password).await;
     }
     let snapshot = account.clone();
     let mut checked = account.clone();

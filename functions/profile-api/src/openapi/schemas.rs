@@ -175,7 +175,10 @@ pub struct ProfilePatchRequest {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub display_name: Option<String>,
+    /// A new login email; it needs `password`.
     pub email: Option<String>,
+    /// The person's password, required with a new `email`.
+    pub password: Option<String>,
     pub department: Option<String>,
     pub function: Option<String>,
     pub about_me: Option<String>,
