@@ -1558,6 +1558,33 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
     assert_eq!(users["items"].as_array().unwrap().len(), 1);
     assert_eq!(users["next_cursor"], Value::Null, "{users}");
 
+    // A name search's cursor goes on only under its own prefix (DynamoDB refuses a start key
+    // outside the key condition: a 503 for the client's mistake).
+    for last_name in ["Smiley", "Smith"] {
+        create_user(
+            &app,
+            &admin,
+            json!({ "first_name": "S", "last_name": last_name, "email": unique_email("s") }),
+        )
+        .await;
+    }
+    let smi = app.json("/v1/admin/users?q=smi&limit=1", &admin).await;
+    let cursor = smi["next_cursor"].as_str().expect("Smith follows");
+    let next = app
+        .json(
+            &format!("/v1/admin/users?q=smi&limit=1&cursor={cursor}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(next["items"][0]["last_name"], "Smith");
+    let elsewhere = app
+        .get(&format!("/v1/admin/users?q=smit&cursor={cursor}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 422);
+    assert_eq!(codes(&elsewhere.json().await.unwrap()), ["invalid_cursor"]);
+
     // The person's sessions: the admin's first one and two more logins.
     let mut tokens = vec![admin.clone()];
     for _ in 0..2 {

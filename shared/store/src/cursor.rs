@@ -49,6 +49,21 @@ impl IndexList {
             ("sk".to_owned(), s(self.sk)),
         ]))
     }
+
+    /// `start_after` for a query whose key condition also asks the index sort key to begin with
+    /// `sort_prefix`. DynamoDB refuses a start key outside that as invalid, so a cursor of
+    /// another query is refused here, as one this list could not have made.
+    pub fn start_after_prefixed(
+        &self,
+        cursor: &str,
+        sort_prefix: &str,
+    ) -> Result<Item, StoreError> {
+        let start = self.start_after(cursor)?;
+        match text(&start, &self.sort_attribute()) {
+            Some(sort) if sort.starts_with(sort_prefix) => Ok(start),
+            _ => Err(StoreError::InvalidCursor),
+        }
+    }
 }
 
 /// A list kept in one table partition: items of `pk` whose sort key starts with `prefix`.
@@ -140,6 +155,21 @@ mod tests {
             imports_of("a").start_after(&cursor).unwrap(),
             last_read("a")
         );
+    }
+
+    #[test]
+    fn a_cursor_of_a_query_for_another_prefix_is_refused() {
+        let cursor = imports_of("a").cursor_after(&last_read("a"));
+        assert_eq!(
+            imports_of("a")
+                .start_after_prefixed(&cursor, "2026-11")
+                .unwrap(),
+            last_read("a")
+        );
+        assert!(matches!(
+            imports_of("a").start_after_prefixed(&cursor, "2027"),
+            Err(StoreError::InvalidCursor)
+        ));
     }
 
     #[test]

@@ -199,10 +199,15 @@ impl DynamoTable {
             .index_name("gsi1")
             .expression_attribute_values(":users", s(partition.clone()));
         // DynamoDB refuses an empty key value: an empty prefix is no prefix.
-        query = match filter.name_prefix.as_deref().filter(|p| !p.is_empty()) {
+        let prefix = filter
+            .name_prefix
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(str::to_lowercase);
+        query = match &prefix {
             Some(prefix) => query
                 .key_condition_expression("gsi1pk = :users AND begins_with(gsi1sk, :prefix)")
-                .expression_attribute_values(":prefix", s(prefix.to_lowercase())),
+                .expression_attribute_values(":prefix", s(prefix.as_str())),
             None => query.key_condition_expression("gsi1pk = :users"),
         };
         let mut conditions = Vec::new();
@@ -244,8 +249,9 @@ impl DynamoTable {
             conditions.push(format!("({})", alternatives.join(" OR ")));
         }
         if let Some(cursor) = cursor {
-            query =
-                query.set_exclusive_start_key(Some(user_list(organisation).start_after(cursor)?));
+            let start = user_list(organisation)
+                .start_after_prefixed(cursor, prefix.as_deref().unwrap_or_default())?;
+            query = query.set_exclusive_start_key(Some(start));
         }
         // A filter applies after `Limit`, so only an unfiltered page can read one more item to
         // learn whether the list ends with it.
