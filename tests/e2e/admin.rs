@@ -1344,6 +1344,63 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
 }
 
 #[tokio::test]
+async fn user_management_of_a_site_lists_only_its_people_and_reads_no_audit_log() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let site = |name: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.post_json("/v1/admin/sites", admin, &json!({ "name": name }))
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (berlin, paris) = (site("Berlin").await, site("Paris").await);
+    let person = |last_name: &'static str, site: &str| json!({ "first_name": "P", "last_name": last_name, "email": unique_email(last_name), "sites": [site] });
+    create_user(&app, &admin, person("Berliner", &berlin)).await;
+    create_user(&app, &admin, person("Parisienne", &paris)).await;
+    let email = unique_email("scoped");
+    let manager = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "S", "last_name": "Scoped", "email": email, "sites": [berlin],
+                "roles": [{ "role": "user_management", "sites": [berlin] }] }),
+    )
+    .await;
+    let (status, session) = accept(
+        &app,
+        &invite(&app, &admin, manager["id"].as_str().unwrap(), &email).await,
+        "Role-password-1",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let scoped = session["token"].as_str().unwrap();
+
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| user["last_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let everyone = names(&app.json("/v1/admin/users", &admin).await);
+    assert!(everyone.contains(&"Parisienne".to_owned()), "{everyone:?}");
+    let theirs = names(&app.json("/v1/admin/users", scoped).await);
+    // Not Paris's people, nor those who administer (themselves included): as `GET` answers.
+    assert_eq!(theirs, ["Berliner"]);
+    let by_site = app
+        .json(&format!("/v1/admin/users?site={paris}"), scoped)
+        .await;
+    assert_eq!(by_site["items"], json!([]));
+    let audit = app.get("/v1/admin/audit", scoped).send().await.unwrap();
+    assert_eq!(audit.status(), 403);
+}
+
+#[tokio::test]
 async fn user_management_cannot_touch_an_admin() {
     let app = app_with_clock(&TestClock::default()).await;
     let (organisation, admin) = organisation(&app, json!({})).await;

@@ -78,14 +78,20 @@ async fn managed_member(
         .membership(&caller.organisation.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !can_manage(
-        &caller.roles(),
-        &membership.roles_in(&caller.organisation),
-        &membership.sites_in(&caller.organisation),
-    ) {
+    if !manages(caller, &membership) {
         return Err(forbidden());
     }
     Ok(membership)
+}
+
+/// Whether the caller may see and change `membership`: User Management scoped to sites reaches
+/// the people of those sites, and only an Admin reaches those who administer.
+fn manages(caller: &Caller, membership: &Membership) -> bool {
+    can_manage(
+        &caller.roles(),
+        &membership.roles_in(&caller.organisation),
+        &membership.sites_in(&caller.organisation),
+    )
 }
 
 /// `managed_member`, and their account.
@@ -299,8 +305,10 @@ pub async fn list_users(
             paging.cursor(),
         )
         .await?;
+    // A User Manager of some sites sees the people it manages, as `get_user` does (its pages
+    // may be shorter than `limit`; `next_cursor` goes on).
     let mut items = Vec::with_capacity(page.users.len());
-    for user in &page.users {
+    for user in page.users.iter().filter(|user| manages(&caller, user)) {
         items.push(user_view(&state, &caller, user).await);
     }
     Ok(Json(

@@ -9,7 +9,7 @@ use axum::{
 use roster_domain::{
     audit::{Actor, AuditEntry},
     ids::OrganisationId,
-    permissions::can_administer,
+    permissions::administers_whole_organisation,
 };
 use roster_store::{AuditFilter, Caller};
 use serde_json::{Value, json};
@@ -130,7 +130,8 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !can_administer(&caller.roles()) {
+    // The log covers every site: a User Manager of some sites does not read it.
+    if !administers_whole_organisation(&caller.roles()) {
         return Err(ApiError::Forbidden {
             code: "forbidden",
             detail: "Your roles do not allow this.",

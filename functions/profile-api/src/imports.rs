@@ -14,7 +14,7 @@ use axum::{
 use roster_domain::{
     ids::ImportId,
     import::{Mode, parse_mapping},
-    permissions::{can_administer, managed_sites},
+    permissions::administers_whole_organisation,
     validation::bounded_text,
 };
 use roster_store::{Caller, ImportRecord, ImportSource};
@@ -33,7 +33,7 @@ const REPORT_CHUNKS_PER_PAGE: i32 = 40;
 
 fn require_importer(caller: &Caller) -> Result<(), ApiError> {
     let roles = &caller.roles();
-    if can_administer(roles) && managed_sites(roles).is_none() {
+    if administers_whole_organisation(roles) {
         Ok(())
     } else {
         Err(ApiError::Forbidden {

@@ -27,6 +27,12 @@ pub fn can_administer(roles: &[RoleGrant]) -> bool {
         .any(|g| matches!(g.role, Role::Admin | Role::UserManagement))
 }
 
+/// Whether the actor administers the whole organisation: an Admin, or User Management on every
+/// site. Imports and the audit log are theirs alone.
+pub fn administers_whole_organisation(actor: &[RoleGrant]) -> bool {
+    can_administer(actor) && user_management_sites(actor).is_none()
+}
+
 /// The sites the actor manages users on: `None` for all of them, `Some(empty)` for none.
 fn user_management_sites(roles: &[RoleGrant]) -> Option<Vec<String>> {
     if roles
