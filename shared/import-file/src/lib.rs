@@ -27,7 +27,8 @@ use std::{
 };
 
 use calamine::{Cell, Data, DataRef, Range, Reader};
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
+use encoding_rs::{Encoding, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 /// Most entries a zip-based spreadsheet may have.
@@ -47,8 +48,8 @@ pub const MAX_CSV_ROW_BYTES: u64 = 1024 * 1024;
 /// a shared string or a repeated cell counted once for each cell that shows it.
 pub const MAX_SHEET_TEXT_BYTES: u64 = 32 * 1024 * 1024;
 
-const SUPPORTED: &str =
-    "CSV (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab), XLSX, XLS or ODS";
+const SUPPORTED: &str = "CSV (UTF-8, UTF-16 or a Windows code page such as 1252; comma, \
+     semicolon or tab), XLSX, XLS or ODS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -214,9 +215,15 @@ fn blank(row: &[String]) -> bool {
 
 /// How much of a CSV file decides its encoding and delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
+/// How much of a file that is not UTF-8, from its first byte that is not, decides which code page
+/// it is in.
+const CODE_PAGE_SNIFF_BYTES: usize = 1024 * 1024;
 
-/// UTF-8 when the whole file is valid UTF-8, else Windows-1252 (checked in one streaming pass, so
-/// an accent deep in a Windows file is not misread). A BOM (UTF-8, UTF-16LE/BE) overrides both.
+/// UTF-8 when the whole file is valid UTF-8 (checked in one streaming pass, so an accent deep in
+/// a Windows file is not misread), else the legacy code page its bytes point to, guessed as
+/// browsers guess (chardetng): Windows-1252 for Western text, 1250, 1251 or 1254 for Central
+/// European, Cyrillic or Turkish, Shift_JIS or GBK for Japanese or Chinese, as Excel saves "CSV"
+/// in those languages. A BOM (UTF-8, UTF-16LE/BE) overrides both.
 fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, FileError> {
     source.rewind()?;
     let mut file = BufReader::new(source);
@@ -225,11 +232,11 @@ fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, Fi
     loop {
         let read = file.read(&mut buffer)?;
         if read == 0 {
-            return Ok(if carried.is_empty() {
-                UTF_8
+            return if carried.is_empty() {
+                Ok(UTF_8)
             } else {
-                WINDOWS_1252
-            });
+                code_page(&carried, &mut file, &mut buffer)
+            };
         }
         carried.extend_from_slice(&buffer[..read]);
         match std::str::from_utf8(&carried) {
@@ -238,9 +245,33 @@ fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, Fi
             Err(error) if error.error_len().is_none() => {
                 carried.drain(..error.valid_up_to());
             }
-            Err(_) => return Ok(WINDOWS_1252),
+            Err(error) => {
+                carried.drain(..error.valid_up_to());
+                return code_page(&carried, &mut file, &mut buffer);
+            }
         }
     }
+}
+
+/// The code page of a file that is not UTF-8, judged on `first` (its bytes from the first one
+/// that is not UTF-8) and what `rest` holds after, up to [`CODE_PAGE_SNIFF_BYTES`].
+fn code_page(
+    first: &[u8],
+    rest: &mut impl Read,
+    buffer: &mut [u8],
+) -> Result<&'static Encoding, FileError> {
+    let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
+    detector.feed(first, false);
+    let mut fed = first.len();
+    while fed < CODE_PAGE_SNIFF_BYTES {
+        let read = rest.read(buffer)?;
+        if read == 0 {
+            break;
+        }
+        detector.feed(&buffer[..read], false);
+        fed += read;
+    }
+    Ok(detector.guess(None, Utf8Detection::Deny))
 }
 
 /// The one of `,` `;` tab that occurs most in the first line outside quotes (`,` on a tie).
@@ -593,6 +624,8 @@ fn check_sheet_limits(span: u64, text: u64) -> Result<(), FileError> {
 mod tests {
     use std::io::Cursor;
 
+    use encoding_rs::WINDOWS_1252;
+
     use super::*;
 
     #[test]
@@ -677,6 +710,38 @@ mod tests {
             let (headers, rows) = rows_of(&bytes);
             assert_eq!(headers, ["Prénom", "Nom"]);
             assert_eq!(rows, [["Zoë", "Lefèvre"]]);
+        }
+    }
+
+    #[test]
+    fn csv_saved_in_the_code_page_of_another_language_reads_as_written() {
+        let files = [
+            (
+                encoding_rs::WINDOWS_1250,
+                "Vezetéknév;Keresztnév;E-mail\nErdős;Dénes;denes@example.hu\nKovács;Zsófia;zsofia@example.hu\nŁukasz;Wąsik;lukasz@example.pl\n",
+            ),
+            (
+                encoding_rs::WINDOWS_1251,
+                "Фамилия;Имя;E-mail\nПетров;Иван;ivan@example.ru\nСмирнова;Анна;anna@example.ru\n",
+            ),
+            (
+                encoding_rs::WINDOWS_1254,
+                "Soyadı;Ad;E-posta\nŞahin;Ayşe;ayse@example.com.tr\nYılmaz;Çağrı;cagri@example.com.tr\n",
+            ),
+            (
+                encoding_rs::SHIFT_JIS,
+                "姓;名;メール\n山田;太郎;taro@example.jp\n佐藤;花子;hanako@example.jp\n",
+            ),
+            (
+                encoding_rs::GBK,
+                "姓;名;电子邮件\n王;小明;xiaoming@example.cn\n李;华;hua@example.cn\n",
+            ),
+        ];
+        for (code_page, text) in files {
+            let (bytes, _, unmappable) = code_page.encode(text);
+            assert!(!unmappable, "{}", code_page.name());
+            let expected = rows_of(text.as_bytes());
+            assert_eq!(rows_of(&bytes), expected, "{}", code_page.name());
         }
     }
 
