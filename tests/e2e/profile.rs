@@ -1250,6 +1250,29 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .unwrap();
     assert_eq!(listed["items"][0]["push_enabled"], false);
 
+    // The app registers at every start: the same phone stays one device, its switch kept.
+    let again = app
+        .post(
+            "/v1/me/devices",
+            &token,
+            &json!({ "platform": "ios", "name": "My iPhone 16", "token": phone_token }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        (&again["id"], &again["name"], &again["push_enabled"]),
+        (&json!(id), &json!("My iPhone 16"), &json!(false))
+    );
+    let listed = app.json("/v1/me/devices", &token).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(
+        endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
+        1
+    );
+
     assert_eq!(
         app.delete(&format!("/v1/me/devices/{id}"), &token)
             .send()

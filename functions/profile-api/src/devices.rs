@@ -47,7 +47,9 @@ pub async fn list(
 }
 
 /// `POST /v1/me/devices`: `{platform: ios|android, name, token}` or
-/// `{platform: web, name, subscription: {endpoint, keys: {p256dh, auth}}}` -> 201.
+/// `{platform: web, name, subscription: {endpoint, keys: {p256dh, auth}}}` -> 201. The same
+/// phone or browser registered again (an app does at every start) is the device it already is,
+/// renamed and active again, its push switch kept: 200.
 #[utoipa::path(
     post,
     path = "/v1/me/devices",
@@ -56,7 +58,7 @@ pub async fn list(
     summary = "Register a phone or browser for push",
     security(("session" = [])),
     request_body = crate::openapi::DeviceRequest,
-    responses((status = 201, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+    responses((status = 201, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 200, description = "The same phone or browser, registered before: renamed and active again.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
 )]
 pub async fn register(
     State(state): State<AppState>,
@@ -65,7 +67,11 @@ pub async fn register(
 ) -> Result<Response, ApiError> {
     let registration = DeviceRegistration::parse(&body)?;
     let m = &caller.membership;
-    if state.table.devices(&m.organisation_id, &m.id).await?.len() >= DEVICES_PER_PERSON {
+    let devices = state.table.devices(&m.organisation_id, &m.id).await?;
+    let known = devices
+        .iter()
+        .find(|d| d.target.same_destination(&registration.target));
+    if known.is_none() && devices.len() >= DEVICES_PER_PERSON {
         return Err(ApiError::field(
             "platform",
             "too_many",
@@ -81,6 +87,27 @@ pub async fn register(
         ),
         PushTarget::Web { .. } => None,
     };
+    if let Some(before) = known {
+        // Its endpoint asked for again: SNS answers the same one, or a new one for a token
+        // whose endpoint was deleted meanwhile.
+        let device = Device {
+            name: registration.name,
+            target: registration.target,
+            endpoint_arn,
+            active: true,
+            version: before.version + 1,
+            ..before.clone()
+        };
+        state
+            .table
+            .replace_device(&m.organisation_id, &m.id, &device, before.version)
+            .await?;
+        return Ok(with_etag(
+            StatusCode::OK,
+            device.version,
+            views::device(&device),
+        ));
+    }
     let device = Device {
         id: DeviceId::generate(),
         name: registration.name,

@@ -25,6 +25,19 @@ pub enum PushTarget {
     },
 }
 
+impl PushTarget {
+    /// Whether `other` reaches the same phone or browser: the same platform and token, or the
+    /// same Web Push endpoint (whose keys a browser may have renewed).
+    pub fn same_destination(&self, other: &PushTarget) -> bool {
+        match (self, other) {
+            (PushTarget::Ios { token: a }, PushTarget::Ios { token: b })
+            | (PushTarget::Android { token: a }, PushTarget::Android { token: b }) => a == b,
+            (PushTarget::Web { endpoint: a, .. }, PushTarget::Web { endpoint: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// A device registration as received: `{platform, name, token}` for phones,
 /// `{platform: "web", name, subscription: {endpoint, keys: {p256dh, auth}}}` for browsers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +191,26 @@ mod tests {
                 "auth": URL_SAFE_NO_PAD.encode([7u8; 16])
             } }
         })
+    }
+
+    #[test]
+    fn the_same_phone_or_browser_is_known_by_its_token_or_endpoint() {
+        let web = |endpoint: &str, auth: &str| PushTarget::Web {
+            endpoint: endpoint.to_owned(),
+            p256dh: "key".to_owned(),
+            auth: auth.to_owned(),
+        };
+        let ios = |token: &str| PushTarget::Ios {
+            token: token.to_owned(),
+        };
+        let android = |token: &str| PushTarget::Android {
+            token: token.to_owned(),
+        };
+        assert!(ios("t1").same_destination(&ios("t1")));
+        assert!(!ios("t1").same_destination(&ios("t2")));
+        assert!(!ios("t1").same_destination(&android("t1")));
+        assert!(web("https://push/a", "old").same_destination(&web("https://push/a", "renewed")));
+        assert!(!web("https://push/a", "k").same_destination(&web("https://push/b", "k")));
     }
 
     #[test]

@@ -98,6 +98,22 @@ impl DynamoTable {
         }
     }
 
+    /// Writes `device` over its stored version `expected` (the same phone or browser registered
+    /// again); `Stale` when it changed meanwhile.
+    pub async fn replace_device(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &Device,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let item = Record::new(keys::device(organisation, user, &device.id), device).item();
+        match self.put_if(item, Condition::version(expected)).await? {
+            true => Ok(()),
+            false => Err(StoreError::Stale),
+        }
+    }
+
     /// Marks the device inactive (its push service said it is gone), touching nothing else the
     /// person may have changed meanwhile; a device deleted meanwhile stays deleted.
     pub async fn deactivate_device(
