@@ -1309,7 +1309,7 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
             "/v1/me",
             &attacker,
             &etag,
-            &json!({ "email": victim_email }),
+            &json!({ "email": victim_email, "password": TEST_PASSWORD }),
         )
         .send()
         .await
