@@ -8,6 +8,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
+use chrono::{DateTime, Utc};
 use lambda_http::RequestExt;
 use roster_domain::organisation::Organisation;
 use roster_domain::{
@@ -116,10 +117,12 @@ pub enum Gate {
     Locked { minutes: Option<u64> },
 }
 
-/// The reserved attempt of a login name and, when known, its source address's failures.
+/// The reserved attempt of a login name (reserved at `at`) and, when known, its source address's
+/// failures.
 pub struct Counted {
     subject: Reservation,
     address: Option<Failures>,
+    at: DateTime<Utc>,
 }
 
 /// Reserves this attempt under `subject` (see `reserve_login_attempt`) and reads the address's
@@ -145,6 +148,7 @@ pub async fn reserve_attempt(
     Ok(Counted {
         subject: subject?,
         address: address?,
+        at: now,
     })
 }
 
@@ -178,7 +182,14 @@ pub async fn gate(
         }
     }
     if lock_now.blocks(now) {
-        state.table.release_login_attempt(subject).await?;
+        let released = state
+            .table
+            .release_login_attempt(subject, counted.at, failures.last_at)
+            .await;
+        if let Err(error) = released {
+            // The answer stays a refusal; the attempt stays counted until the count expires.
+            tracing::warn!(error = %error, "a refused login attempt could not be taken back");
+        }
         return Ok(Gate::Locked {
             minutes: lock_now.remaining(now),
         });
@@ -213,9 +224,12 @@ pub async fn record_failure(
         }
     };
     let (locked, by_address) = tokio::join!(
+        // The stored lock is the baseline's, which every login of the name honours; a
+        // stricter organisation's lock is judged from the count by `gate`, for the logins
+        // that name it.
         state
             .table
-            .lock_login(subject, policy.lock(count, now), now),
+            .lock_login(subject, LockPolicy::default().lock(count, now), count, now),
         by_address
     );
     locked?;
@@ -386,13 +400,25 @@ pub async fn login(
     };
     // Everything else is read while the password is verified (the verification dominates).
     let hash = credential.as_ref().and_then(|c| c.password_hash.clone());
-    let (check, counted, found, named) = tokio::join!(
+    let (check, gated, found) = tokio::join!(
         verify_blocking(password, hash.as_deref()),
+        // The attempt is reserved and judged while the password is verified, so one the lock
+        // refuses is taken back at once, not held through the hash.
         async {
-            match reserved {
-                Some(counted) => Ok(counted),
-                None => reserve_attempt(&state, &subject, address.as_deref()).await,
-            }
+            let (counted, named) = tokio::join!(
+                async {
+                    match reserved {
+                        Some(counted) => Ok(counted),
+                        None => reserve_attempt(&state, &subject, address.as_deref()).await,
+                    }
+                },
+                named_organisation(&state, &who)
+            );
+            let (counted, named) = (counted?, named?);
+            // The thresholds come from what the request names, never from what was found, so
+            // known and unknown names lock alike.
+            let policy = named.map(|o| o.settings.lockout).unwrap_or_default();
+            Ok::<_, ApiError>((gate(&state, &subject, &policy, &counted).await?, policy))
         },
         async {
             let Some(credential) = &credential else {
@@ -403,10 +429,13 @@ pub async fn login(
             };
             let found = find_membership(&state, &account, &who).await?;
             Ok::<_, ApiError>((Some(account), found))
-        },
-        named_organisation(&state, &who)
+        }
     );
-    let (counted, (account, found), named) = (counted?, found?, named?);
+    let ((gate, policy), (account, found)) = (gated?, found?);
+    let failures = match gate {
+        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
+        Gate::Open { failures } => failures,
+    };
     // The hash verified is the account's as of the sentinel's read; when the account read after
     // it holds another (a password changed in between), that one decides.
     let check = match &account {
@@ -417,13 +446,6 @@ pub async fn login(
     };
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
-    // The thresholds come from what the request names, never from what was found, so known and
-    // unknown names lock alike.
-    let policy = named.map(|o| o.settings.lockout).unwrap_or_default();
-    let failures = match gate(&state, &subject, &policy, &counted).await? {
-        Gate::Locked { minutes } => return Err(ApiError::LoginLocked { minutes }),
-        Gate::Open { failures } => failures,
-    };
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
         (check?, account.as_ref(), membership.clone(), organisation)
     else {

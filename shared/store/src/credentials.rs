@@ -192,17 +192,59 @@ impl DynamoTable {
         self.count_attempt(subject, now).await
     }
 
-    /// Takes back the count of an attempt that was refused before it was tried (one of a burst
-    /// while an earlier attempt is being decided): a refused attempt is no failure. Not retried
-    /// by the SDK: a retry of a write that did land would take back two.
-    pub async fn release_login_attempt(&self, subject: &str) -> Result<(), StoreError> {
+    /// Takes back an attempt reserved at `reserved_at` that was refused before it was tried (one
+    /// of a burst while an earlier attempt is being decided, or one a stricter lock refuses): a
+    /// refused attempt is no failure, and does not move the wait. The time of the failure
+    /// before it (`previous`, none when the reservation started the count) is put back while
+    /// no later attempt moved it; else only the count is taken back. Not retried by the SDK: a
+    /// retry of a write that did land would take back two.
+    pub async fn release_login_attempt(
+        &self,
+        subject: &str,
+        reserved_at: DateTime<Utc>,
+        previous: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
         let key = login_failures_key(subject);
+        let mine = s(reserved_at.to_rfc3339());
+        let restored = match previous {
+            Some(previous) => crate::conditional(
+                self.client
+                    .update_item()
+                    .table_name(&self.name)
+                    .set_key(Some(key_item(&key)))
+                    .update_expression("SET last_failure_at = :previous ADD failures :minus_one")
+                    .condition_expression("failures > :zero AND last_failure_at = :mine")
+                    .expression_attribute_values(":previous", s(previous.to_rfc3339()))
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":zero", n(0))
+                    .expression_attribute_values(":mine", mine)
+                    .customize()
+                    .config_override(single_attempt())
+                    .send()
+                    .await,
+            )?
+            .is_some(),
+            None => crate::conditional(
+                self.client
+                    .delete_item()
+                    .table_name(&self.name)
+                    .set_key(Some(key_item(&key)))
+                    .condition_expression("failures = :one AND last_failure_at = :mine")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":mine", mine)
+                    .send()
+                    .await,
+            )?
+            .is_some(),
+        };
+        if restored {
+            return Ok(());
+        }
         let released = self
             .client
             .update_item()
             .table_name(&self.name)
-            .key("pk", s(key.pk))
-            .key("sk", s(key.sk))
+            .set_key(Some(key_item(&key)))
             .update_expression("ADD failures :minus_one")
             .condition_expression("failures > :zero")
             .expression_attribute_values(":minus_one", n(-1))
@@ -214,14 +256,16 @@ impl DynamoTable {
         crate::conditional(released).map(|_| ())
     }
 
-    /// Starts `lock` after a failure of `subject` at `now`, unless a later lock is already on
-    /// or the count was cleared meanwhile. An indefinite lock keeps the count for good (its
-    /// expiry set to [`KEPT_FOR_GOOD`], which every later `ADD` carries over): only an unlock
-    /// or a reset ends it.
+    /// Starts `lock` after the failure of `subject` at `now` that made its count `count`, unless
+    /// a later lock is already on or the count was cleared meanwhile (an unlock, a reset or a
+    /// success; a count started again since is lower). An indefinite lock keeps the count for
+    /// good (its expiry set to [`KEPT_FOR_GOOD`], which every later `ADD` carries over): only an
+    /// unlock or a reset ends it.
     pub async fn lock_login(
         &self,
         subject: &str,
         lock: lockout::Lock,
+        count: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (until, expression) = match lock {
@@ -246,9 +290,10 @@ impl DynamoTable {
             .key("sk", s(key.sk))
             .update_expression(expression)
             .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(locked_until) \
+                "failures >= :count AND (attribute_not_exists(locked_until) \
                  OR locked_until < :until)",
             )
+            .expression_attribute_values(":count", n(count))
             .expression_attribute_values(":until", n(until))
             .expression_attribute_values(":now", s(now.to_rfc3339()));
         if lock == lockout::Lock::Indefinite {
