@@ -790,6 +790,61 @@ async fn changing_the_email_needs_the_password_moves_the_login_and_a_taken_email
 }
 
 #[tokio::test]
+async fn moving_ones_login_email_voids_the_invitation_links_sent_to_the_old_address() {
+    let app = app().await;
+    let (home, token) = organisation(&app, json!({})).await;
+    let (_, other_admin) = organisation(&app, json!({})).await;
+    let email = &home.admin_email;
+    // Another organisation adds the person (they join at once) and sends them a link; their
+    // own organisation's admin (themselves) sends theirs again.
+    let joined = app
+        .post(
+            "/v1/admin/users",
+            &other_admin,
+            &json!({ "first_name": "Ada", "last_name": "Lovelace", "email": email }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    let there = joined.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (admin, user) in [(&other_admin, &there), (&token, &home.admin_id)] {
+        assert_eq!(app.user_action(admin, user, "invite").await.status(), 202);
+    }
+    let mail = stack().await.emails_to(email).await;
+    let links: Vec<String> = mail[mail.len() - 2..]
+        .iter()
+        .map(|m| roster_e2e::link_token(m["raw"].as_str().unwrap()))
+        .collect();
+
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let moved = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": unique_email("moved"), "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    for link in links {
+        let accepted = app
+            .http
+            .post(app.url("/v1/auth/invitations/accept"))
+            .json(&json!({ "token": link, "password": TEST_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 422, "a link to the old address is void");
+    }
+}
+
+#[tokio::test]
 async fn get_me_takes_at_most_two_dynamodb_calls_and_patch_me_three() {
     let (app, counter) = counted_app().await;
     let (_, token) = organisation(&app, json!({})).await;

@@ -120,7 +120,8 @@ pub async fn patch_profile(
         profile,
         version: before.version + 1,
         ..before.clone()
-    };
+    }
+    .withdrawing_invitation_if_email_moved(before);
     state
         .table
         .update_membership(before, &after, email_change.as_ref())

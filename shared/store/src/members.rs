@@ -590,7 +590,7 @@ impl DynamoTable {
     }
 
     /// Moves the account's login email (sentinels included) and the email copy on the person's
-    /// other memberships.
+    /// other memberships, withdrawing the invitation links those hold.
     fn change_login_email(&self, tx: &mut Transaction, change: &EmailChange, changed: &Membership) {
         let account = &change.account;
         let mut next = account.clone();
@@ -631,7 +631,11 @@ impl DynamoTable {
                     .table_name(&self.name)
                     .key("pk", s(key.pk))
                     .key("sk", s(key.sk))
-                    .update_expression("SET profile.email = :email, version = version + :one")
+                    // A link sent to the old address must not confirm the new one.
+                    .update_expression(
+                        "SET profile.email = :email, version = version + :one \
+                         REMOVE invitation_token_hash",
+                    )
                     .condition_expression(
                         "attribute_exists(pk) AND (attribute_not_exists(profile.managed_by.email) \
                          OR profile.managed_by.email IN (:self, :admin))",
