@@ -1305,7 +1305,42 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .unwrap();
     assert_eq!(listed["items"][0]["push_enabled"], false);
 
-    // The app registers at every start: the same phone stays one device, its switch kept.
+    // The app registers at every start: the same phone stays one device, its switch kept,
+    // and an endpoint SNS had disabled (the push service once refused the token) works again.
+    let arn = {
+        let all = sns
+            .list_endpoints_by_platform_application()
+            .platform_application_arn(ios.clone())
+            .send()
+            .await
+            .unwrap();
+        all.endpoints()
+            .iter()
+            .find(|e| {
+                e.attributes()
+                    .and_then(|a| a.get("Token"))
+                    .map(String::as_str)
+                    == Some(phone_token.as_str())
+            })
+            .and_then(|e| e.endpoint_arn())
+            .unwrap()
+            .to_owned()
+    };
+    let enabled = |sns: aws_sdk_sns::Client, arn: String| async move {
+        sns.get_endpoint_attributes()
+            .endpoint_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .attributes()
+            .and_then(|a| a.get("Enabled").cloned())
+    };
+    sns.set_endpoint_attributes()
+        .endpoint_arn(&arn)
+        .attributes("Enabled", "false")
+        .send()
+        .await
+        .unwrap();
     let again = app
         .post(
             "/v1/me/devices",
@@ -1323,6 +1358,26 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
     );
     let listed = app.json("/v1/me/devices", &token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(
+        enabled(sns.clone(), arn.clone()).await.as_deref(),
+        Some("true")
+    );
+    // An endpoint deleted meanwhile is made again.
+    sns.delete_endpoint()
+        .endpoint_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let renewed = app
+        .post(
+            "/v1/me/devices",
+            &token,
+            &json!({ "platform": "ios", "name": "My iPhone 16", "token": phone_token }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renewed.status(), 200);
     assert_eq!(
         endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
         1

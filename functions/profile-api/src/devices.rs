@@ -78,18 +78,20 @@ pub async fn register(
             format!("a person can register at most {DEVICES_PER_PERSON} devices"),
         ));
     }
-    let endpoint_arn = match &registration.target {
-        PushTarget::Ios { token } => Some(
-            platform_endpoint(&state, state.config.apns_application_arn.as_deref(), token).await?,
-        ),
-        PushTarget::Android { token } => Some(
-            platform_endpoint(&state, state.config.fcm_application_arn.as_deref(), token).await?,
-        ),
-        PushTarget::Web { .. } => None,
+    let (application, token) = match &registration.target {
+        PushTarget::Ios { token } => (state.config.apns_application_arn.as_deref(), token),
+        PushTarget::Android { token } => (state.config.fcm_application_arn.as_deref(), token),
+        PushTarget::Web { .. } => (None, &String::new()),
+    };
+    let endpoint_arn = match (
+        &registration.target,
+        known.and_then(|d| d.endpoint_arn.as_deref()),
+    ) {
+        (PushTarget::Web { .. }, _) => None,
+        (_, Some(arn)) => Some(renewed_endpoint(&state, application, arn, token).await?),
+        (_, None) => Some(platform_endpoint(&state, application, token).await?),
     };
     if let Some(before) = known {
-        // Its endpoint asked for again: SNS answers the same one, or a new one for a token
-        // whose endpoint was deleted meanwhile.
         let device = Device {
             name: registration.name,
             target: registration.target,
@@ -166,6 +168,38 @@ async fn platform_endpoint(
     output
         .endpoint_arn
         .ok_or_else(|| ApiError::Internal("SNS answered no endpoint ARN".to_owned()))
+}
+
+/// The SNS endpoint `arn` of a phone registered again, enabled for `token` (as AWS's token
+/// management advises: SNS disables an endpoint once the push service calls its token invalid,
+/// and the app has just proved it); a new endpoint when that one was deleted meanwhile.
+async fn renewed_endpoint(
+    state: &AppState,
+    application: Option<&str>,
+    arn: &str,
+    token: &str,
+) -> Result<String, ApiError> {
+    let renewed = state
+        .sns
+        .set_endpoint_attributes()
+        .endpoint_arn(arn)
+        .attributes("Enabled", "true")
+        .attributes("Token", token)
+        .send()
+        .await;
+    match renewed {
+        Ok(_) => Ok(arn.to_owned()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_not_found_exception()) =>
+        {
+            platform_endpoint(state, application, token).await
+        }
+        Err(error) => Err(ApiError::Internal(format!(
+            "SNS SetEndpointAttributes: {error}"
+        ))),
+    }
 }
 
 /// `PATCH /v1/me/devices/{id}`: `{name?, push_enabled?}`.
