@@ -255,11 +255,12 @@ pub async fn reauthenticate(
     counted_check(state, &subject, &LockPolicy::default(), account, check).await
 }
 
-/// Re-authentication by password: `Ok` when `password` is the account's own, else 422 naming
-/// `password` (a wrong one counts towards the re-authentication lock).
+/// Re-authentication by password: `Ok` when `password` (the request's `field`) is the account's
+/// own, else 422 naming `field` (a wrong one counts towards the re-authentication lock).
 pub async fn confirm_password(
     state: &AppState,
     account: &Account,
+    field: &'static str,
     password: &str,
 ) -> Result<(), ApiError> {
     let hash = account.password_hash.clone();
@@ -269,7 +270,7 @@ pub async fn confirm_password(
     .await?;
     right
         .then_some(())
-        .ok_or_else(|| ApiError::field("password", "wrong_password", "is not your password"))
+        .ok_or_else(|| ApiError::field(field, "wrong_password", "is not your password"))
 }
 
 /// Checks the account's own password given with an invitation link. It counts under the

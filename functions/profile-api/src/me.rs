@@ -108,7 +108,7 @@ pub async fn patch_profile(
                     ));
                 }
             };
-            crate::auth::confirm_password(&state, &account, password).await?;
+            crate::auth::confirm_password(&state, &account, "password", password).await?;
             Some(EmailChange {
                 account,
                 email: email.clone(),

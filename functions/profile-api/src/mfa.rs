@@ -55,7 +55,7 @@ pub async fn start_enrolment(
     let password = fields.string("password");
     fields.finish()?;
     let mut account = caller_account(&state, &caller.session.account_id).await?;
-    confirm_password(&state, &account, password.unwrap_or_default()).await?;
+    confirm_password(&state, &account, "password", password.unwrap_or_default()).await?;
     let secret = totp::new_secret();
     account.pending_totp = Some(state.config.totp_sealing_key.seal(&secret));
     state.table.save_account(&account).await?;
@@ -158,7 +158,7 @@ async fn verify_password_or_code(
     }
     fields.finish()?;
     if let Some(password) = password {
-        return confirm_password(state, account, password).await;
+        return confirm_password(state, account, "password", password).await;
     }
     let snapshot = account.clone();
     let mut checked = account.clone();

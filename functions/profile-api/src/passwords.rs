@@ -189,18 +189,7 @@ pub async fn change(
         // the new epoch would bring it back.
         return Err(ApiError::Unauthenticated);
     }
-    let hash = account.password_hash.clone();
-    let right = crate::auth::reauthenticate(&state, &account, async {
-        Ok(verify_blocking(current, hash.as_deref()).await? != PasswordCheck::Wrong)
-    })
-    .await?;
-    if !right {
-        return Err(ApiError::field(
-            "current_password",
-            "wrong_password",
-            "is not your current password",
-        ));
-    }
+    crate::auth::confirm_password(&state, &account, "current_password", current).await?;
     check_new_password(
         &state,
         &caller.organisation.settings,

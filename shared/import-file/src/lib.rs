@@ -215,8 +215,7 @@ fn blank(row: &[String]) -> bool {
 
 /// How much of a CSV file decides its encoding and delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
-/// How much of a file that is not UTF-8, from its first byte that is not, decides which code page
-/// it is in.
+/// How much of a file that is not UTF-8, from its start, decides which code page it is in.
 const CODE_PAGE_SNIFF_BYTES: usize = 1024 * 1024;
 
 /// UTF-8 when the whole file is valid UTF-8 (checked in one streaming pass, so an accent deep in
@@ -235,7 +234,7 @@ fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, Fi
             return if carried.is_empty() {
                 Ok(UTF_8)
             } else {
-                code_page(&carried, &mut file, &mut buffer)
+                code_page(&mut file, &mut buffer)
             };
         }
         carried.extend_from_slice(&buffer[..read]);
@@ -245,26 +244,22 @@ fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, Fi
             Err(error) if error.error_len().is_none() => {
                 carried.drain(..error.valid_up_to());
             }
-            Err(error) => {
-                carried.drain(..error.valid_up_to());
-                return code_page(&carried, &mut file, &mut buffer);
-            }
+            Err(_) => return code_page(&mut file, &mut buffer),
         }
     }
 }
 
-/// The code page of a file that is not UTF-8, judged on `first` (its bytes from the first one
-/// that is not UTF-8) and what `rest` holds after, up to [`CODE_PAGE_SNIFF_BYTES`].
+/// The code page of a file that is not UTF-8, judged (as chardetng expects, from its start) on
+/// up to [`CODE_PAGE_SNIFF_BYTES`].
 fn code_page(
-    first: &[u8],
-    rest: &mut impl Read,
+    file: &mut (impl Read + Seek),
     buffer: &mut [u8],
 ) -> Result<&'static Encoding, FileError> {
+    file.rewind()?;
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
-    detector.feed(first, false);
-    let mut fed = first.len();
+    let mut fed = 0;
     while fed < CODE_PAGE_SNIFF_BYTES {
-        let read = rest.read(buffer)?;
+        let read = file.read(buffer)?;
         if read == 0 {
             break;
         }
