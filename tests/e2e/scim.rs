@@ -1080,6 +1080,73 @@ async fn the_organisation_chooses_which_scim_attributes_it_takes() {
         (&view["function"], &view["phone"]),
         (&json!("Facility lead"), &Value::Null)
     );
+
+    // Once the organisation takes phones, that stored number still blocks nothing: the person
+    // leaving is deactivated. A number sent anew is judged as always.
+    app.change_settings(
+        admin,
+        json!({ "scim_attributes": ["first_name", "last_name", "email", "phone"] }),
+    )
+    .await;
+    let (status, refused) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "replace", "path": "phoneNumbers[type eq \"work\"].value", "value": "call me" }]),
+        )
+        .await;
+    assert_eq!(
+        (status, &refused["scimType"]),
+        (400, &json!("invalidValue"))
+    );
+    let (status, left) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "Replace", "path": "active", "value": "False" }]),
+        )
+        .await;
+    assert_eq!(status, 200, "{left}");
+    let (view, _) = app.read(&path, admin).await;
+    assert_eq!(view["status"], "deactivated");
+}
+
+#[tokio::test]
+async fn an_attribute_the_organisation_stops_taking_goes_back_to_admins_at_once() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let (_, user) = scim
+        .send(
+            "POST",
+            "/Users",
+            Some(entra_user(&roster_e2e::unique_email("dept"), "D-1")),
+        )
+        .await;
+    let path = format!("/v1/admin/users/{}", user["id"].as_str().unwrap());
+    let (view, etag) = app.read(&path, admin).await;
+    assert_eq!(view["managed_by"]["department"], "scim");
+
+    // No SCIM write follows (Entra sends only changes): the admin edits it anyway.
+    app.change_settings(
+        admin,
+        json!({ "scim_attributes": ["first_name", "last_name", "email"] }),
+    )
+    .await;
+    let (view, _) = app.read(&path, admin).await;
+    assert_eq!(
+        (&view["department"], &view["managed_by"]["department"]),
+        (&json!("Research"), &json!("self")),
+        "the value stays, the person and admins own it"
+    );
+    let edited = app
+        .patch(&path, admin, &etag, &json!({ "department": "Facilities" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200, "{}", edited.text().await.unwrap());
+    let (view, _) = app.read(&path, admin).await;
+    assert_eq!(
+        view["managed_by"]["first_name"], "scim",
+        "what it takes stays SCIM's"
+    );
 }
 
 #[tokio::test]

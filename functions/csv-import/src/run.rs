@@ -428,10 +428,15 @@ impl Run<'_> {
             .iter()
             .flat_map(|(_, identifiers, _)| identifiers.iter().cloned())
             .collect();
-        let matches = self
+        let mut matches = self
             .table
             .members_matching(&self.organisation.id, &wanted)
             .await?;
+        // Attributes SCIM owns that the organisation no longer takes are the import's to write.
+        let takes = &self.organisation.settings.scim_attributes;
+        for member in matches.members.values_mut() {
+            member.profile = takes.release(&member.profile);
+        }
         let named: Vec<UserId> = wanted
             .iter()
             .filter_map(|key| matches.members.get(key))

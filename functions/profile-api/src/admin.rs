@@ -73,15 +73,23 @@ async fn managed_member(
 ) -> Result<Membership, ApiError> {
     require_administration(caller)?;
     let id = UserId::try_from(id).map_err(|_| ApiError::NotFound)?;
-    let membership = state
+    let mut membership = state
         .table
         .membership(&caller.organisation.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    released(caller, &mut membership);
     if !manages(caller, &membership) {
         return Err(forbidden());
     }
     Ok(membership)
+}
+
+/// `membership` as its organisation treats it now: attributes SCIM owns that the organisation no
+/// longer takes are the person's and the admins' again.
+fn released(caller: &Caller, membership: &mut Membership) {
+    let takes = &caller.organisation.settings.scim_attributes;
+    membership.profile = takes.release(&membership.profile);
 }
 
 /// Whether the caller may see and change `membership`: User Management scoped to sites reaches
@@ -308,8 +316,9 @@ pub async fn list_users(
     // A User Manager of some sites sees the people it manages, as `get_user` does (its pages
     // may be shorter than `limit`; `next_cursor` goes on).
     let mut items = Vec::with_capacity(page.users.len());
-    for user in page.users.iter().filter(|user| manages(&caller, user)) {
-        items.push(user_view(&state, &caller, user).await);
+    for mut user in page.users.into_iter().filter(|user| manages(&caller, user)) {
+        released(&caller, &mut user);
+        items.push(user_view(&state, &caller, &user).await);
     }
     Ok(Json(
         json!({ "items": items, "next_cursor": page.next_cursor }),

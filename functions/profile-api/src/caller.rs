@@ -33,11 +33,13 @@ impl FromRequestParts<AppState> for Authenticated {
         let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
         let route = (parts.method.clone(), parts.uri.path().to_owned());
         let now = state.now();
-        let caller = state
+        let mut caller = state
             .table
             .caller(&secret_hash(token), now)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        let takes = &caller.organisation.settings.scim_attributes;
+        caller.membership.profile = takes.release(&caller.membership.profile);
         roster_bootstrap::record_organisation(&caller.organisation.id);
         if caller.session.lifetime().needs_touch(now) {
             state

@@ -344,7 +344,11 @@ async fn update(
     check_version(headers, before.version)?;
     let current = &before.scim.as_ref().expect("a SCIM member").document;
     let document = change(current)?;
-    let person = ScimPerson::read(&document, &organisation.settings.scim_attributes)?;
+    let person = ScimPerson::read_change(
+        &document,
+        Some(current),
+        &organisation.settings.scim_attributes,
+    )?;
     let after = provisioned(&before, &person, document, organisation);
     save(state, &before, &after).await?;
     Ok(after)

@@ -62,6 +62,20 @@ impl ScimAttributes {
         self.0.contains(&attribute)
     }
 
+    /// `profile` with the attributes SCIM owns but the organisation no longer takes given back
+    /// to the person, values kept: as the next SCIM write leaves them, and so as people, admins
+    /// and imports find them until then (an identity provider may not write a person for
+    /// months).
+    pub fn release(&self, profile: &Profile) -> Profile {
+        let mut released = profile.clone();
+        for (attribute, _) in Self::MAPPED {
+            if !self.takes(attribute) && profile.managed_by.owner(attribute) == Owner::Scim {
+                released.managed_by.set(attribute, Owner::SelfService);
+            }
+        }
+        released
+    }
+
     /// A list of profile field names (`first_name`, `department` ...), each one SCIM maps.
     pub fn parse(value: &Value) -> Result<Self, FieldProblem> {
         let names = value.as_array().ok_or_else(|| {
@@ -176,6 +190,21 @@ fn typed<'a>(items: Option<&'a Value>, wanted: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
+/// The part of a User document a profile attribute is read from.
+fn source(document: &Map<String, Value>, attribute: Attribute) -> Option<&Value> {
+    let within = |object: &str, key: &str| document.get(object)?.get(key);
+    match attribute {
+        Attribute::FirstName => within("name", "givenName"),
+        Attribute::LastName => within("name", "familyName"),
+        Attribute::DisplayName => document.get("displayName"),
+        Attribute::Function => document.get("title"),
+        Attribute::Department => within(ENTERPRISE_SCHEMA, "department"),
+        Attribute::Phone | Attribute::Mobile => document.get("phoneNumbers"),
+        Attribute::ExternalId => document.get("externalId"),
+        _ => None,
+    }
+}
+
 impl ScimPerson {
     /// Reads a canonical User document (see `schema::normalise`), refusing values Roster cannot
     /// keep, each named by its SCIM attribute, and a document larger than a User may be. A
@@ -183,6 +212,18 @@ impl ScimPerson {
     /// value Roster could not keep is read as none.
     pub fn read(
         document: &Map<String, Value>,
+        takes: &ScimAttributes,
+    ) -> Result<Self, ScimProblem> {
+        Self::read_change(document, None, takes)
+    }
+
+    /// `read` of a document that replaces `before` (the one stored): a value Roster could not
+    /// keep that the change left as it was is read as none too. It was stored while the
+    /// organisation did not take its attribute, and must not block an unrelated change, such as
+    /// the identity provider deactivating someone who left.
+    pub fn read_change(
+        document: &Map<String, Value>,
+        before: Option<&Map<String, Value>>,
         takes: &ScimAttributes,
     ) -> Result<Self, ScimProblem> {
         within_size(ResourceKind::User, document)?;
@@ -231,8 +272,11 @@ impl ScimPerson {
                 .map(|v| phone_number(v).map_err(|e| problem("phoneNumbers.value", e)))
                 .transpose()
         };
+        let unchanged = |attribute| {
+            before.is_some_and(|before| source(before, attribute) == source(document, attribute))
+        };
         let take = |attribute, read: Result<Option<String>, ScimProblem>| match read {
-            Err(_) if !takes.takes(attribute) => Ok(None),
+            Err(_) if !takes.takes(attribute) || unchanged(attribute) => Ok(None),
             read => read,
         };
         Ok(Self {
@@ -292,14 +336,10 @@ impl ScimPerson {
     /// the organisation stopped taking goes back to the person, value kept. The login email is
     /// never cleared (a person keeps the address they sign in with).
     pub fn apply_to(&self, profile: &Profile, takes: &ScimAttributes) -> Profile {
-        let mut next = profile.clone();
-        let owned = |attribute| profile.managed_by.owner(attribute) == Owner::Scim;
-        for (attribute, _) in ScimAttributes::MAPPED {
-            if !takes.takes(attribute) && owned(attribute) {
-                next.managed_by.set(attribute, Owner::SelfService);
-            }
-        }
-        let owned = |attribute| takes.takes(attribute) && owned(attribute);
+        let mut next = takes.release(profile);
+        let owned = |attribute| {
+            takes.takes(attribute) && profile.managed_by.owner(attribute) == Owner::Scim
+        };
         if takes.takes(Attribute::FirstName) {
             next.first_name = self
                 .first_name
@@ -367,6 +407,25 @@ mod tests {
 
     fn all() -> ScimAttributes {
         ScimAttributes::default()
+    }
+
+    #[test]
+    fn attributes_no_longer_taken_go_back_to_the_person_with_their_values() {
+        let mut profile = Profile::named("Ada".into(), "Lovelace".into(), None);
+        profile.department = Some("Research".into());
+        profile.managed_by.set(Attribute::Department, Owner::Scim);
+        profile.managed_by.set(Attribute::FirstName, Owner::Scim);
+        profile.managed_by.set(Attribute::Function, Owner::Csv);
+        let takes = ScimAttributes::parse(&json!(["first_name", "last_name", "email"])).unwrap();
+        let released = takes.release(&profile);
+        assert_eq!(released.department.as_deref(), Some("Research"));
+        assert_eq!(
+            released.managed_by.owner(Attribute::Department),
+            Owner::SelfService
+        );
+        assert_eq!(released.managed_by.owner(Attribute::FirstName), Owner::Scim);
+        assert_eq!(released.managed_by.owner(Attribute::Function), Owner::Csv);
+        assert_eq!(all().release(&profile), profile);
     }
 
     fn person(document: Value) -> Result<ScimPerson, ScimProblem> {
