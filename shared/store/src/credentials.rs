@@ -194,10 +194,11 @@ impl DynamoTable {
 
     /// Takes back an attempt reserved at `reserved_at` that was refused before it was tried (one
     /// of a burst while an earlier attempt is being decided, or one a stricter lock refuses): a
-    /// refused attempt is no failure, and does not move the wait. The time of the failure
-    /// before it (`previous`, none when the reservation started the count) is put back while
-    /// no later attempt moved it; else only the count is taken back. Not retried by the SDK: a
-    /// retry of a write that did land would take back two.
+    /// refused attempt is no failure. The time of the failure before it (`previous`, none when
+    /// the reservation started the count) is put back while no later attempt moved it; else
+    /// only the count is taken back (two refusals taken back at once may so leave the later's
+    /// time: a wait only ever ends later for it). Not retried by the SDK: a retry of a write
+    /// that did land would take back two.
     pub async fn release_login_attempt(
         &self,
         subject: &str,
@@ -232,6 +233,8 @@ impl DynamoTable {
                     .condition_expression("failures = :one AND last_failure_at = :mine")
                     .expression_attribute_values(":one", n(1))
                     .expression_attribute_values(":mine", mine)
+                    .customize()
+                    .config_override(single_attempt())
                     .send()
                     .await,
             )?
