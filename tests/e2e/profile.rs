@@ -1341,15 +1341,17 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .send()
         .await
         .unwrap();
-    let again = app
-        .post(
+    let register_again = || async {
+        app.post(
             "/v1/me/devices",
             &token,
             &json!({ "platform": "ios", "name": "My iPhone 16", "token": phone_token }),
         )
         .send()
         .await
-        .unwrap();
+        .unwrap()
+    };
+    let again = register_again().await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
     assert_eq!(
@@ -1368,16 +1370,7 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .send()
         .await
         .unwrap();
-    let renewed = app
-        .post(
-            "/v1/me/devices",
-            &token,
-            &json!({ "platform": "ios", "name": "My iPhone 16", "token": phone_token }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(renewed.status(), 200);
+    assert_eq!(register_again().await.status(), 200);
     assert_eq!(
         endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
         1
