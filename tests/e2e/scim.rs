@@ -1150,6 +1150,48 @@ async fn an_attribute_the_organisation_stops_taking_goes_back_to_admins_at_once(
 }
 
 #[tokio::test]
+async fn a_person_moves_their_login_though_another_organisation_stopped_taking_email_from_scim() {
+    let app = spawn_app(&stack().await.functions()).await;
+    let (home, token) = organisation(&app, json!({})).await;
+    let scim = Provisioner::new(app).await;
+    let (status, joined) = scim
+        .send("POST", "/Users", Some(entra_user(&home.admin_email, "X-1")))
+        .await;
+    assert_eq!(status, 201, "{joined}");
+    let moved_to = roster_e2e::unique_email("moved");
+    let (_, etag) = scim.app.read("/v1/me", &token).await;
+    let move_login = || {
+        scim.app.patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": moved_to, "password": roster_e2e::TEST_PASSWORD }),
+        )
+    };
+    let kept = move_login().send().await.unwrap();
+    assert_eq!(
+        kept.status(),
+        422,
+        "that organisation's identity provider keeps the email"
+    );
+    assert_eq!(
+        roster_e2e::problem_errors(&kept.json().await.unwrap()),
+        [("email".to_owned(), "managed_elsewhere".to_owned())]
+    );
+    scim.app
+        .change_settings(
+            &scim.admin,
+            json!({ "scim_attributes": ["first_name", "last_name"] }),
+        )
+        .await;
+
+    // No SCIM write released that organisation's copy since: it moves with the login.
+    let moved = move_login().send().await.unwrap();
+    assert_eq!(moved.status(), 200, "{}", moved.text().await.unwrap());
+    scim.app.login(&moved_to, roster_e2e::TEST_PASSWORD).await;
+}
+
+#[tokio::test]
 async fn a_scim_get_makes_at_most_two_dynamodb_calls() {
     let (scim, counter) = Provisioner::counted().await;
     let email = roster_e2e::unique_email("counted");

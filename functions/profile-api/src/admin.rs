@@ -464,9 +464,11 @@ pub async fn patch_user(
         changed.contains(&roster_domain::profile::Attribute::Email),
         &after.profile.email,
     ) {
+        // A shared account was refused above: no other organisation holds a copy.
         (true, Some(email)) => Some(roster_store::EmailChange {
             account,
             email: email.clone(),
+            released_in: vec![],
         }),
         _ => None,
     };

@@ -57,6 +57,31 @@ pub async fn get_profile(
 
 /// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
 /// provider are refused by name; a stale version gets 412 and changes nothing.
+/// The person's other organisations whose copy of their email SCIM still owns though they no
+/// longer take it (`ScimAttributes::release` hands it back only in memory): one `BatchGetItem`,
+/// and only for someone in several organisations.
+async fn released_copies(
+    state: &AppState,
+    account: &roster_store::Account,
+    changed: &Membership,
+) -> Result<Vec<OrganisationId>, ApiError> {
+    if account.memberships.len() < 2 {
+        return Ok(vec![]);
+    }
+    Ok(state
+        .table
+        .memberships_of(account, None)
+        .await?
+        .into_iter()
+        .filter(|(m, o)| {
+            m.organisation_id != changed.organisation_id
+                && m.profile.managed_by.owner(Attribute::Email) == Owner::Scim
+                && !o.settings.scim_attributes.takes(Attribute::Email)
+        })
+        .map(|(m, _)| m.organisation_id)
+        .collect())
+}
+
 #[utoipa::path(
     patch,
     path = "/v1/me",
@@ -109,9 +134,11 @@ pub async fn patch_profile(
                 }
             };
             crate::auth::confirm_password(&state, &account, "password", password).await?;
+            let released_in = released_copies(&state, &account, before).await?;
             Some(EmailChange {
                 account,
                 email: email.clone(),
+                released_in,
             })
         }
         _ => None,

@@ -223,9 +223,11 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
                      can change their login email",
                 )));
             }
+            // A shared account was refused above: no other organisation holds a copy.
             login_changes.then(|| EmailChange {
                 account,
                 email: email.clone(),
+                released_in: vec![],
             })
         }
         _ => None,

@@ -86,6 +86,9 @@ fn user_list(organisation: &OrganisationId) -> IndexList {
 pub struct EmailChange {
     pub account: Account,
     pub email: Email,
+    /// The person's other organisations whose copy of the email SCIM still owns though they no
+    /// longer take it from SCIM (no SCIM write has released it yet): their copy moves too.
+    pub released_in: Vec<OrganisationId>,
 }
 
 impl EmailChange {
@@ -625,6 +628,7 @@ impl DynamoTable {
             if *organisation == changed.organisation_id {
                 continue;
             }
+            let released = change.released_in.contains(organisation);
             let key = keys::membership(organisation, user);
             tx.update(
                 Update::builder()
@@ -638,12 +642,17 @@ impl DynamoTable {
                     )
                     .condition_expression(
                         "attribute_exists(pk) AND (attribute_not_exists(profile.managed_by.email) \
-                         OR profile.managed_by.email IN (:self, :admin))",
+                         OR profile.managed_by.email IN (:self, :admin, :released))",
                     )
                     .expression_attribute_values(":email", email.clone())
                     .expression_attribute_values(":one", n(1))
                     .expression_attribute_values(":self", s("self"))
                     .expression_attribute_values(":admin", s("admin"))
+                    // Never an owner's name: a copy an identity provider keeps is refused.
+                    .expression_attribute_values(
+                        ":released",
+                        s(if released { "scim" } else { "self" }),
+                    )
                     .build()
                     .expect("update has table, key and expression"),
                 OnFail::EmailManagedElsewhere,
@@ -717,6 +726,7 @@ mod tests {
         let change = |account_email: Option<&str>, new: &str| EmailChange {
             account: Account::new(account_email.map(email), None),
             email: email(new),
+            released_in: vec![],
         };
         let moved = change(Some("login@old.example"), "ada@new.example");
         assert_eq!(
