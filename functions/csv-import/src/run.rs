@@ -435,7 +435,7 @@ impl Run<'_> {
         // Attributes SCIM owns that the organisation no longer takes are the import's to write.
         let takes = &self.organisation.settings.scim_attributes;
         for member in matches.members.values_mut() {
-            member.profile = takes.release(&member.profile);
+            takes.release_in(&mut member.profile);
         }
         let named: Vec<UserId> = wanted
             .iter()

@@ -78,18 +78,16 @@ async fn managed_member(
         .membership(&caller.organisation.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    released(caller, &mut membership);
+    // As its organisation treats it now (see `ScimAttributes::release`).
+    caller
+        .organisation
+        .settings
+        .scim_attributes
+        .release_in(&mut membership.profile);
     if !manages(caller, &membership) {
         return Err(forbidden());
     }
     Ok(membership)
-}
-
-/// `membership` as its organisation treats it now: attributes SCIM owns that the organisation no
-/// longer takes are the person's and the admins' again.
-fn released(caller: &Caller, membership: &mut Membership) {
-    let takes = &caller.organisation.settings.scim_attributes;
-    membership.profile = takes.release(&membership.profile);
 }
 
 /// Whether the caller may see and change `membership`: User Management scoped to sites reaches
@@ -316,8 +314,9 @@ pub async fn list_users(
     // A User Manager of some sites sees the people it manages, as `get_user` does (its pages
     // may be shorter than `limit`; `next_cursor` goes on).
     let mut items = Vec::with_capacity(page.users.len());
+    let takes = &caller.organisation.settings.scim_attributes;
     for mut user in page.users.into_iter().filter(|user| manages(&caller, user)) {
-        released(&caller, &mut user);
+        takes.release_in(&mut user.profile);
         items.push(user_view(&state, &caller, &user).await);
     }
     Ok(Json(

@@ -537,18 +537,14 @@ async fn find_membership(
         Login::Email { organisation, .. } => organisation.as_ref(),
         Login::Username { organisation, .. } => Some(organisation),
     };
-    let mut open: Vec<(Membership, Organisation)> = state
+    // The first of those that take passwords (`false` sorts first), else the first.
+    Ok(state
         .table
         .memberships_of(account, only)
         .await?
         .into_iter()
         .filter(|(m, _)| m.can_sign_in())
-        .collect();
-    let chosen = open
-        .iter()
-        .position(|(_, o)| o.settings.login_methods.password)
-        .unwrap_or(0);
-    Ok((chosen < open.len()).then(|| open.swap_remove(chosen)))
+        .min_by_key(|(_, o)| !o.settings.login_methods.password))
 }
 
 /// The answer to a person whose password was right: an MFA challenge when they have 2FA, else a

@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         let takes = &caller.organisation.settings.scim_attributes;
-        caller.membership.profile = takes.release(&caller.membership.profile);
+        takes.release_in(&mut caller.membership.profile);
         roster_bootstrap::record_organisation(&caller.organisation.id);
         if caller.session.lifetime().needs_touch(now) {
             state

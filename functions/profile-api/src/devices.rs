@@ -78,18 +78,19 @@ pub async fn register(
             format!("a person can register at most {DEVICES_PER_PERSON} devices"),
         ));
     }
-    let (application, token) = match &registration.target {
-        PushTarget::Ios { token } => (state.config.apns_application_arn.as_deref(), token),
-        PushTarget::Android { token } => (state.config.fcm_application_arn.as_deref(), token),
-        PushTarget::Web { .. } => (None, &String::new()),
+    let phone = match &registration.target {
+        PushTarget::Ios { token } => Some((state.config.apns_application_arn.as_deref(), token)),
+        PushTarget::Android { token } => Some((state.config.fcm_application_arn.as_deref(), token)),
+        PushTarget::Web { .. } => None,
     };
-    let endpoint_arn = match (
-        &registration.target,
-        known.and_then(|d| d.endpoint_arn.as_deref()),
-    ) {
-        (PushTarget::Web { .. }, _) => None,
-        (_, Some(arn)) => Some(renewed_endpoint(&state, application, arn, token).await?),
-        (_, None) => Some(platform_endpoint(&state, application, token).await?),
+    let endpoint_arn = match (phone, known.and_then(|d| d.endpoint_arn.as_deref())) {
+        (None, _) => None,
+        (Some((application, token)), Some(arn)) => {
+            Some(renewed_endpoint(&state, application, arn, token).await?)
+        }
+        (Some((application, token)), None) => {
+            Some(platform_endpoint(&state, application, token).await?)
+        }
     };
     if let Some(before) = known {
         let device = Device {

@@ -55,8 +55,6 @@ pub async fn get_profile(
     )
 }
 
-/// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
-/// provider are refused by name; a stale version gets 412 and changes nothing.
 /// The person's other organisations whose copy of their email SCIM still owns though they no
 /// longer take it (`ScimAttributes::release` hands it back only in memory): one `BatchGetItem`,
 /// and only for someone in several organisations.
@@ -82,6 +80,8 @@ async fn released_copies(
         .collect())
 }
 
+/// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
+/// provider are refused by name; a stale version gets 412 and changes nothing.
 #[utoipa::path(
     patch,
     path = "/v1/me",

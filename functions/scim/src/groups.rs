@@ -205,11 +205,7 @@ pub async fn matching(
         .ok_or_else(unsupported_filter)?;
     let found = match attribute.as_str() {
         "id" => table.scim_group(claim, &value).await?,
-        "displayName" => {
-            table
-                .scim_group_named(claim, &value.trim().to_lowercase())
-                .await?
-        }
+        "displayName" => table.scim_group_named(claim, &name_key(&value)).await?,
         _ => return Err(unsupported_filter()),
     };
     Ok(Matched::All(render(found.into_iter().collect())))

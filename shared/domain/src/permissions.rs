@@ -30,7 +30,7 @@ pub fn can_administer(roles: &[RoleGrant]) -> bool {
 /// Whether the actor administers the whole organisation: an Admin, or User Management on every
 /// site. Imports and the audit log are theirs alone.
 pub fn administers_whole_organisation(actor: &[RoleGrant]) -> bool {
-    can_administer(actor) && user_management_sites(actor).is_none()
+    user_management_sites(actor).is_none()
 }
 
 /// The sites the actor manages users on: `None` for all of them, `Some(empty)` for none.

@@ -179,19 +179,6 @@ impl DynamoTable {
         Ok(live(stored_failures(item.unwrap_or_default(), now)?))
     }
 
-    /// Counts this attempt of a person's login before it is decided (one atomic `ADD`), and
-    /// answers the failures before it: concurrent attempts each see a different count, so a
-    /// burst cannot slip past a lock. While a lock that [`Self::lock_login`] set is on, the
-    /// attempt is refused without being counted, so retries during a wait neither lengthen it
-    /// nor bring the hard lock closer. A successful attempt clears the count.
-    pub async fn reserve_login_attempt(
-        &self,
-        subject: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Reservation, StoreError> {
-        self.count_attempt(subject, now).await
-    }
-
     /// Takes back an attempt reserved at `reserved_at` that was refused before it was tried (one
     /// of a burst while an earlier attempt is being decided, or one a stricter lock refuses): a
     /// refused attempt is no failure. The time of the failure before it (`previous`, none when
@@ -311,32 +298,32 @@ impl DynamoTable {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.count_attempt(subject, now).await.map(|_| ())
+        self.reserve_login_attempt(subject, now).await.map(|_| ())
     }
 
-    /// Adds one to `subject`'s count and answers the live count before it, or the lock that
-    /// refuses it uncounted. A count lives a day after its last failure (unless kept for good).
+    /// Counts this attempt of a person's login before it is decided (one atomic `ADD`), and
+    /// answers the failures before it: concurrent attempts each see a different count, so a
+    /// burst cannot slip past a lock. While a lock that [`Self::lock_login`] set is on, the
+    /// attempt is refused without being counted, so retries during a wait neither lengthen it
+    /// nor bring the hard lock closer. A successful attempt clears the count; a count lives a
+    /// day after its last failure (unless kept for good).
     ///
     /// The `ADD` only lands on a live, unlocked count (or none); an expired one is started again
     /// at one by a `SET` that only lands while it is still expired, so concurrent attempts never
     /// add to a stale count nor lose one another's. Neither write is retried by the SDK: a
     /// retry of a write that did land would count twice.
-    async fn count_attempt(
+    pub async fn reserve_login_attempt(
         &self,
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<Reservation, StoreError> {
         let key = login_failures_key(subject);
-        let item = || {
+        let update = || {
             self.client
                 .update_item()
                 .table_name(&self.name)
-                .key("pk", s(key.pk.clone()))
-                .key("sk", s(key.sk.clone()))
+                .set_key(Some(key_item(&key)))
                 .expression_attribute_names("#ttl", "ttl")
-        };
-        let update = || {
-            item()
                 .expression_attribute_values(":now", s(now.to_rfc3339()))
                 .expression_attribute_values(":nowts", n(now.timestamp()))
                 .expression_attribute_values(":ttl", n(now.timestamp() + FAILURES_KEPT_SECONDS))

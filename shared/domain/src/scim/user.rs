@@ -68,12 +68,17 @@ impl ScimAttributes {
     /// months).
     pub fn release(&self, profile: &Profile) -> Profile {
         let mut released = profile.clone();
+        self.release_in(&mut released);
+        released
+    }
+
+    /// [`Self::release`] in place.
+    pub fn release_in(&self, profile: &mut Profile) {
         for (attribute, _) in Self::MAPPED {
             if !self.takes(attribute) && profile.managed_by.owner(attribute) == Owner::Scim {
-                released.managed_by.set(attribute, Owner::SelfService);
+                profile.managed_by.set(attribute, Owner::SelfService);
             }
         }
-        released
     }
 
     /// A list of profile field names (`first_name`, `department` ...), each one SCIM maps.
