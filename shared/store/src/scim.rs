@@ -453,9 +453,10 @@ impl DynamoTable {
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
     /// meanwhile; the `displayName` sentinel moves with the name) and the memberships whose
     /// `scim_groups` it changed, each replacing the version it was read at. Up to 100 items go
-    /// in one transaction; beyond that the memberships go first, in transactions of 100, and the
-    /// group last, so a retry of a request cut off half-way finds the group unchanged and
-    /// writes the rest.
+    /// in one transaction; beyond that the memberships go first, in transactions of up to 100
+    /// that also check what the group's write will (its version, its new name free), so a
+    /// request the group's write would refuse writes no membership; the group goes last, so a
+    /// retry of a request cut off half-way finds the group unchanged and writes the rest.
     pub async fn save_scim_group(
         &self,
         before: Option<&ScimGroup>,
@@ -463,19 +464,28 @@ impl DynamoTable {
         members: &[(Membership, Membership)],
     ) -> Result<(), StoreError> {
         let organisation = &after.organisation_id;
+        let group_key = keys::scim_group(organisation, &after.id);
+        let unchanged = || match before {
+            None => (
+                Condition::absent(),
+                OnFail::Taken(Uniqueness::ScimGroupName),
+            ),
+            Some(before) => (Condition::version(before.version), OnFail::Stale),
+        };
+        let name_key = after.name_key();
+        let renamed = before.map(ScimGroup::name_key) != Some(name_key.clone());
+        let name_sentinel = keys::scim_group_name_sentinel(organisation, &name_key);
+        let name_free = || {
+            (
+                Condition::absent(),
+                OnFail::Taken(Uniqueness::ScimGroupName),
+            )
+        };
         let mut group = Transaction::default();
-        let condition = match before {
-            None => Condition::absent(),
-            Some(before) => Condition::version(before.version),
-        };
-        let on_fail = match before {
-            None => OnFail::Taken(Uniqueness::ScimGroupName),
-            Some(_) => OnFail::Stale,
-        };
         group.put(
             self,
-            Record::new(keys::scim_group(organisation, &after.id), after).item(),
-            Some((condition, on_fail)),
+            Record::new(group_key.clone(), after).item(),
+            Some(unchanged()),
         );
         if before.is_none() {
             group.put(
@@ -487,8 +497,7 @@ impl DynamoTable {
                 None,
             );
         }
-        let name_key = after.name_key();
-        if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
+        if renamed {
             if let Some(before) = before {
                 group.delete(
                     self,
@@ -498,35 +507,34 @@ impl DynamoTable {
             }
             group.put(
                 self,
-                sentinel(
-                    keys::scim_group_name_sentinel(organisation, &name_key),
-                    after.id.as_str(),
-                ),
-                Some((
-                    Condition::absent(),
-                    OnFail::Taken(Uniqueness::ScimGroupName),
-                )),
+                sentinel(name_sentinel.clone(), after.id.as_str()),
+                Some(name_free()),
             );
         }
-        let mut membership_writes = members.iter().map(|(before, after)| {
-            let mut tx = Transaction::default();
-            tx.put(
-                self,
-                membership_item(after),
-                Some((Condition::version(before.version), OnFail::Stale)),
-            );
-            tx
-        });
-        if group.item_count() + members.len() > TRANSACTION_ITEMS {
-            for _ in members.chunks(TRANSACTION_ITEMS) {
-                let mut chunk = Transaction::default();
-                for write in membership_writes.by_ref().take(TRANSACTION_ITEMS) {
-                    chunk.append(write);
-                }
-                chunk.commit(self).await?;
+        let membership_write =
+            |tx: &mut Transaction, (before, after): &(Membership, Membership)| {
+                tx.put(
+                    self,
+                    membership_item(after),
+                    Some((Condition::version(before.version), OnFail::Stale)),
+                );
+            };
+        if group.item_count() + members.len() <= TRANSACTION_ITEMS {
+            members.iter().for_each(|m| membership_write(&mut group, m));
+            return group.commit(self).await;
+        }
+        let guards = || {
+            let mut guards = Transaction::default();
+            guards.check(self, &group_key, unchanged());
+            if renamed {
+                guards.check(self, &name_sentinel, name_free());
             }
-        } else {
-            membership_writes.for_each(|write| group.append(write));
+            guards
+        };
+        for chunk in members.chunks(TRANSACTION_ITEMS - guards().item_count()) {
+            let mut tx = guards();
+            chunk.iter().for_each(|m| membership_write(&mut tx, m));
+            tx.commit(self).await?;
         }
         group.commit(self).await
     }

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
-    types::{Delete, Put, TransactWriteItem, Update},
+    types::{ConditionCheck, Delete, Put, TransactWriteItem, Update},
 };
 use chrono::{DateTime, Utc};
 
@@ -156,6 +156,28 @@ impl Transaction {
                 .delete(delete.build().expect("delete has table and key"))
                 .build(),
             on_fail,
+        )
+    }
+
+    /// Holds the transaction to `condition` on the item at `key`, which it does not write.
+    pub fn check(
+        &mut self,
+        table: &DynamoTable,
+        key: &Key,
+        (condition, on_fail): (Condition, OnFail),
+    ) -> &mut Self {
+        let check = ConditionCheck::builder()
+            .table_name(table.name())
+            .set_key(Some(key_item(key)));
+        self.push(
+            TransactWriteItem::builder()
+                .condition_check(
+                    with_condition!(check, condition)
+                        .build()
+                        .expect("check has table, key and condition"),
+                )
+                .build(),
+            Some(on_fail),
         )
     }
 
