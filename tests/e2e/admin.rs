@@ -385,11 +385,9 @@ async fn a_person_deactivated_in_one_organisation_no_longer_lists_its_sessions_t
     )
     .await;
     let id = user["id"].as_str().unwrap();
-    let login =
-        json!({ "email": home.admin_email, "password": TEST_PASSWORD, "organisation": other.id });
-    let signed_in = app.http.post(app.url("/v1/auth/login")).json(&login);
-    let answer: Value = signed_in.send().await.unwrap().json().await.unwrap();
-    let other_token = answer["token"].as_str().unwrap();
+    let other_token = &app
+        .login_in(&home.admin_email, TEST_PASSWORD, &other.id)
+        .await;
     let listed_organisations = || async {
         let listed = app.json("/v1/me/sessions?limit=200", &home_token).await;
         let mut organisations: Vec<String> = listed["items"]

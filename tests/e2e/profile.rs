@@ -1231,6 +1231,42 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
     );
 }
 
+/// The SNS endpoints of the platform application `application` for the phone token `token`,
+/// each with whether it is enabled.
+async fn phone_endpoints(
+    sns: &aws_sdk_sns::Client,
+    application: &str,
+    token: &str,
+) -> Vec<(String, bool)> {
+    sns.list_endpoints_by_platform_application()
+        .platform_application_arn(application)
+        .send()
+        .await
+        .unwrap()
+        .endpoints()
+        .iter()
+        .filter_map(|e| {
+            let attributes = e.attributes()?;
+            (attributes.get("Token").map(String::as_str) == Some(token)).then(|| {
+                (
+                    e.endpoint_arn().unwrap().to_owned(),
+                    attributes.get("Enabled").map(String::as_str) == Some("true"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Disables the SNS endpoint `arn`, as SNS does once the push service calls its token invalid.
+async fn disable_endpoint(sns: &aws_sdk_sns::Client, arn: &str) {
+    sns.set_endpoint_attributes()
+        .endpoint_arn(arn)
+        .attributes("Enabled", "false")
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device() {
     let stack = stack().await;
@@ -1252,27 +1288,10 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
     assert_eq!(device["push_enabled"], true);
     assert!(device.get("token").is_none(), "push secrets are not echoed");
     let sns = aws_sdk_sns::Client::new(&stack.aws);
-    let endpoints = |sns: aws_sdk_sns::Client, app: String, token: String| async move {
-        sns.list_endpoints_by_platform_application()
-            .platform_application_arn(app)
-            .send()
-            .await
-            .unwrap()
-            .endpoints()
-            .iter()
-            .filter(|e| {
-                e.attributes()
-                    .and_then(|a| a.get("Token"))
-                    .map(String::as_str)
-                    == Some(token.as_str())
-            })
-            .count()
-    };
     let ios = stack.push.apns.clone().unwrap();
-    assert_eq!(
-        endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
-        1
-    );
+    let endpoints = phone_endpoints(&sns, &ios, &phone_token).await;
+    assert_eq!(endpoints.len(), 1);
+    let arn = endpoints[0].0.clone();
 
     let id = device["id"].as_str().unwrap();
     let path = format!("/v1/me/devices/{id}");
@@ -1307,40 +1326,7 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
 
     // The app registers at every start: the same phone stays one device, its switch kept,
     // and an endpoint SNS had disabled (the push service once refused the token) works again.
-    let arn = {
-        let all = sns
-            .list_endpoints_by_platform_application()
-            .platform_application_arn(ios.clone())
-            .send()
-            .await
-            .unwrap();
-        all.endpoints()
-            .iter()
-            .find(|e| {
-                e.attributes()
-                    .and_then(|a| a.get("Token"))
-                    .map(String::as_str)
-                    == Some(phone_token.as_str())
-            })
-            .and_then(|e| e.endpoint_arn())
-            .unwrap()
-            .to_owned()
-    };
-    let enabled = |sns: aws_sdk_sns::Client, arn: String| async move {
-        sns.get_endpoint_attributes()
-            .endpoint_arn(arn)
-            .send()
-            .await
-            .unwrap()
-            .attributes()
-            .and_then(|a| a.get("Enabled").cloned())
-    };
-    sns.set_endpoint_attributes()
-        .endpoint_arn(&arn)
-        .attributes("Enabled", "false")
-        .send()
-        .await
-        .unwrap();
+    disable_endpoint(&sns, &arn).await;
     let register_again = || async {
         app.post(
             "/v1/me/devices",
@@ -1361,8 +1347,8 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
     let listed = app.json("/v1/me/devices", &token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(
-        enabled(sns.clone(), arn.clone()).await.as_deref(),
-        Some("true")
+        phone_endpoints(&sns, &ios, &phone_token).await,
+        [(arn.clone(), true)]
     );
     // An endpoint deleted meanwhile is made again.
     sns.delete_endpoint()
@@ -1371,10 +1357,9 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         .await
         .unwrap();
     assert_eq!(register_again().await.status(), 200);
-    assert_eq!(
-        endpoints(sns.clone(), ios.clone(), phone_token.clone()).await,
-        1
-    );
+    let endpoints = phone_endpoints(&sns, &ios, &phone_token).await;
+    assert_eq!(endpoints.len(), 1);
+    assert!(endpoints[0].1);
 
     assert_eq!(
         app.delete(&format!("/v1/me/devices/{id}"), &token)
@@ -1385,10 +1370,78 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
         204
     );
     assert_eq!(
-        endpoints(sns, ios, phone_token).await,
-        0,
+        phone_endpoints(&sns, &ios, &phone_token).await,
+        [],
         "the SNS endpoint is removed with the device"
     );
+}
+
+#[tokio::test]
+async fn a_phone_registered_in_two_organisations_pushes_through_one_endpoint_until_both_go() {
+    let stack = stack().await;
+    let app = app().await;
+    let (home, home_session) = organisation(&app, json!({})).await;
+    let (other, other_admin) = organisation(&app, json!({})).await;
+    let joined = app
+        .post(
+            "/v1/admin/users",
+            &other_admin,
+            &json!({ "first_name": "Ada", "last_name": "Lovelace", "email": home.admin_email }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    let other_session = app
+        .login_in(&home.admin_email, TEST_PASSWORD, &other.id)
+        .await;
+    let phone_token = format!("apns-{}", UserId::generate());
+    let register = |session: &str| {
+        app.post(
+            "/v1/me/devices",
+            session,
+            &json!({ "platform": "ios", "name": "My iPhone", "token": phone_token }),
+        )
+        .send()
+    };
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let ios = stack.push.apns.clone().unwrap();
+
+    let at_home: Value = register(&home_session).await.unwrap().json().await.unwrap();
+    let endpoints = phone_endpoints(&sns, &ios, &phone_token).await;
+    assert_eq!(endpoints.len(), 1);
+    let arn = endpoints[0].0.clone();
+    // The push service once refused the token (the app was reinstalled): SNS disabled it.
+    disable_endpoint(&sns, &arn).await;
+    let there = register(&other_session).await.unwrap();
+    assert_eq!(
+        there.status(),
+        201,
+        "{}",
+        there.text().await.unwrap_or_default()
+    );
+    let there: Value = there.json().await.unwrap();
+    assert_eq!(
+        phone_endpoints(&sns, &ios, &phone_token).await,
+        [(arn.clone(), true)],
+        "the phone's one endpoint, enabled again"
+    );
+
+    let remove = |session: &str, device: &Value| {
+        app.delete(
+            &format!("/v1/me/devices/{}", device["id"].as_str().unwrap()),
+            session,
+        )
+        .send()
+    };
+    assert_eq!(remove(&home_session, &at_home).await.unwrap().status(), 204);
+    assert_eq!(
+        phone_endpoints(&sns, &ios, &phone_token).await,
+        [(arn, true)],
+        "the other organisation's device still pushes through it"
+    );
+    assert_eq!(remove(&other_session, &there).await.unwrap().status(), 204);
+    assert_eq!(phone_endpoints(&sns, &ios, &phone_token).await, []);
 }
 
 #[tokio::test]

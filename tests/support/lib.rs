@@ -281,6 +281,23 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Logs in with email and password into `organisation`; panics unless it succeeds.
+    pub async fn login_in(&self, email: &str, password: &str, organisation: &str) -> String {
+        let login = json!({ "email": email, "password": password, "organisation": organisation });
+        let response = self
+            .http
+            .post(self.url("/v1/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// POST `body` and answer the response's JSON body, whatever its status.
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Value {
         self.post(path, token, body)

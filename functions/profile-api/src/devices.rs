@@ -83,14 +83,12 @@ pub async fn register(
         PushTarget::Android { token } => Some((state.config.fcm_application_arn.as_deref(), token)),
         PushTarget::Web { .. } => None,
     };
-    let endpoint_arn = match (phone, known.and_then(|d| d.endpoint_arn.as_deref())) {
-        (None, _) => None,
-        (Some((application, token)), Some(arn)) => {
-            Some(renewed_endpoint(&state, application, arn, token).await?)
+    let endpoint_arn = match phone {
+        Some((application, token)) => {
+            let known_arn = known.and_then(|d| d.endpoint_arn.as_deref());
+            Some(enabled_endpoint(&state, application, token, known_arn).await?)
         }
-        (Some((application, token)), None) => {
-            Some(platform_endpoint(&state, application, token).await?)
-        }
+        None => None,
     };
     if let Some(before) = known {
         let device = Device {
@@ -132,7 +130,57 @@ pub async fn register(
     ))
 }
 
-/// The SNS endpoint of a phone's token in the platform application, if that platform is set up.
+/// The SNS endpoint of a phone's `token`, enabled (as AWS's token management advises: SNS
+/// disables an endpoint once the push service calls its token invalid, and the app has just
+/// proved it): the device's own `known` one, else the one SNS keeps for the token (the same phone
+/// registered in another organisation or by another person), else a new one.
+async fn enabled_endpoint(
+    state: &AppState,
+    application: Option<&str>,
+    token: &str,
+    known: Option<&str>,
+) -> Result<String, ApiError> {
+    if let Some(arn) = known
+        && enable_endpoint(state, arn, token).await?
+    {
+        return Ok(arn.to_owned());
+    }
+    let arn = platform_endpoint(state, application, token).await?;
+    match enable_endpoint(state, &arn, token).await? {
+        true => Ok(arn),
+        false => Err(ApiError::Internal(format!(
+            "SNS endpoint {arn} was deleted as it was made"
+        ))),
+    }
+}
+
+/// Enables the SNS endpoint `arn` for `token`; false when it no longer exists.
+async fn enable_endpoint(state: &AppState, arn: &str, token: &str) -> Result<bool, ApiError> {
+    let enabled = state
+        .sns
+        .set_endpoint_attributes()
+        .endpoint_arn(arn)
+        .attributes("Enabled", "true")
+        .attributes("Token", token)
+        .send()
+        .await;
+    match enabled {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(ApiError::Internal(format!(
+            "SNS SetEndpointAttributes: {error}"
+        ))),
+    }
+}
+
+/// The SNS endpoint of a phone's token in the platform application, if that platform is set up:
+/// a new one, or the one SNS already keeps for the token.
 async fn platform_endpoint(
     state: &AppState,
     application: Option<&str>,
@@ -145,62 +193,44 @@ async fn platform_endpoint(
             "push to this platform is not set up",
         )
     })?;
-    let output = state
+    let created = state
         .sns
         .create_platform_endpoint()
         .platform_application_arn(application)
         .token(token)
         .send()
-        .await
-        .map_err(|error| {
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_invalid_parameter_exception())
-            {
-                ApiError::field(
-                    "token",
-                    "invalid_token",
-                    "the push service refused this token",
-                )
-            } else {
-                ApiError::Internal(format!("SNS CreatePlatformEndpoint: {error}"))
-            }
-        })?;
-    output
-        .endpoint_arn
-        .ok_or_else(|| ApiError::Internal("SNS answered no endpoint ARN".to_owned()))
+        .await;
+    match created {
+        Ok(output) => output
+            .endpoint_arn
+            .ok_or_else(|| ApiError::Internal("SNS answered no endpoint ARN".to_owned())),
+        Err(error) => match error.as_service_error() {
+            Some(e) if e.is_invalid_parameter_exception() => e
+                .meta()
+                .message()
+                .and_then(endpoint_of_same_token)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "token",
+                        "invalid_token",
+                        "the push service refused this token",
+                    )
+                }),
+            _ => Err(ApiError::Internal(format!(
+                "SNS CreatePlatformEndpoint: {error}"
+            ))),
+        },
+    }
 }
 
-/// The SNS endpoint `arn` of a phone registered again, enabled for `token` (as AWS's token
-/// management advises: SNS disables an endpoint once the push service calls its token invalid,
-/// and the app has just proved it); a new endpoint when that one was deleted meanwhile.
-async fn renewed_endpoint(
-    state: &AppState,
-    application: Option<&str>,
-    arn: &str,
-    token: &str,
-) -> Result<String, ApiError> {
-    let renewed = state
-        .sns
-        .set_endpoint_attributes()
-        .endpoint_arn(arn)
-        .attributes("Enabled", "true")
-        .attributes("Token", token)
-        .send()
-        .await;
-    match renewed {
-        Ok(_) => Ok(arn.to_owned()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            platform_endpoint(state, application, token).await
-        }
-        Err(error) => Err(ApiError::Internal(format!(
-            "SNS SetEndpointAttributes: {error}"
-        ))),
-    }
+/// The endpoint named by SNS's refusal to make a second one for a token ("Invalid parameter:
+/// Token Reason: Endpoint <arn> already exists with the same Token, but different
+/// attributes."): SNS answers so when the token's endpoint differs, for instance disabled.
+fn endpoint_of_same_token(message: &str) -> Option<&str> {
+    let (_, after) = message.split_once("Endpoint ")?;
+    let (arn, rest) = after.split_once(' ')?;
+    (arn.starts_with("arn:") && rest.starts_with("already exists with the same")).then_some(arn)
 }
 
 /// `PATCH /v1/me/devices/{id}`: `{name?, push_enabled?}`.
@@ -269,14 +299,46 @@ pub async fn remove(
         .device(&m.organisation_id, &m.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if let Some(arn) = &device.endpoint_arn
-        && let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await
-    {
-        tracing::warn!(%error, "SNS endpoint left behind; it is disabled by the push service once the app is gone");
-    }
+    // The same phone registered in another organisation, or by another person, pushes through
+    // the same endpoint: it goes only with the last device that holds it.
+    let endpoint = match &device.endpoint_arn {
+        Some(arn) => (!state
+            .table
+            .endpoint_held_by_another(arn, &m.organisation_id, &m.id, &id)
+            .await?)
+            .then_some(arn),
+        None => None,
+    };
     state
         .table
         .delete_device(&m.organisation_id, &m.id, &id)
         .await?;
+    if let Some(arn) = endpoint
+        && let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await
+    {
+        tracing::warn!(%error, "SNS endpoint left behind; it is disabled by the push service once the app is gone");
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_of_same_token;
+
+    #[test]
+    fn sns_s_refusal_of_a_second_endpoint_for_a_token_names_the_first() {
+        let arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/roster/5e0c";
+        let message = format!(
+            "Invalid parameter: Token Reason: Endpoint {arn} already exists with the same Token, but different attributes."
+        );
+        assert_eq!(endpoint_of_same_token(&message), Some(arn));
+        assert_eq!(
+            endpoint_of_same_token("Invalid parameter: Token Reason: malformed token"),
+            None
+        );
+        assert_eq!(
+            endpoint_of_same_token("Invalid parameter: Endpoint Reason: disabled"),
+            None
+        );
+    }
 }

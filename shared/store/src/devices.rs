@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     DynamoTable, StoreError, keys,
-    record::{Record, body, key_item},
+    record::{Item, Record, body, key_item, s, text},
     transaction::Condition,
 };
 
@@ -29,6 +29,19 @@ pub struct Device {
     /// Counted up by each change (0 for a device from before versions).
     #[serde(default)]
     pub version: u64,
+}
+
+/// The item of `device`; a phone's is found in `gsi2` under its SNS endpoint, which the same
+/// phone registered in another organisation, or by another person, shares.
+fn device_item(organisation: &OrganisationId, user: &UserId, device: &Device) -> Item {
+    let key = keys::device(organisation, user, &device.id);
+    let holder = keys::device_holder(&key);
+    let mut record = Record::new(key, device);
+    if let Some(arn) = &device.endpoint_arn {
+        record.gsi2pk = Some(keys::push_endpoint_devices(arn));
+        record.gsi2sk = Some(holder);
+    }
+    record.item()
 }
 
 impl DynamoTable {
@@ -88,7 +101,7 @@ impl DynamoTable {
         user: &UserId,
         device: &Device,
     ) -> Result<(), StoreError> {
-        let item = Record::new(keys::device(organisation, user, &device.id), device).item();
+        let item = device_item(organisation, user, device);
         match self.put_if(item, Condition::absent()).await? {
             true => Ok(()),
             false => Err(StoreError::Corrupt(format!(
@@ -107,7 +120,7 @@ impl DynamoTable {
         device: &Device,
         expected: u64,
     ) -> Result<(), StoreError> {
-        let item = Record::new(keys::device(organisation, user, &device.id), device).item();
+        let item = device_item(organisation, user, device);
         match self.put_if(item, Condition::version(expected)).await? {
             true => Ok(()),
             false => Err(StoreError::Stale),
@@ -134,6 +147,34 @@ impl DynamoTable {
             .send()
             .await;
         crate::conditional(result).map(|_| ())
+    }
+
+    /// Whether a device other than `device` pushes through the SNS endpoint `endpoint_arn` (one
+    /// `Query` of `gsi2`, eventually consistent: a device registered a moment ago may not show
+    /// yet, and `device`, deleted a moment ago, may still).
+    pub async fn endpoint_held_by_another(
+        &self,
+        endpoint_arn: &str,
+        organisation: &OrganisationId,
+        user: &UserId,
+        device: &DeviceId,
+    ) -> Result<bool, StoreError> {
+        let own = keys::device_holder(&keys::device(organisation, user, device));
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :endpoint")
+            .expression_attribute_values(":endpoint", s(keys::push_endpoint_devices(endpoint_arn)))
+            .projection_expression("gsi2sk")
+            // The device itself, if still indexed, and one more.
+            .limit(2);
+        let holders = query.send().await.map_err(StoreError::unavailable)?;
+        Ok(holders
+            .items()
+            .iter()
+            .any(|item| text(item, "gsi2sk") != Some(own.as_str())))
     }
 
     pub async fn delete_device(

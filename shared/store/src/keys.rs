@@ -75,6 +75,18 @@ pub fn device(organisation: &OrganisationId, user: &UserId, device: &DeviceId) -
     )
 }
 
+/// `gsi2pk` of the devices that push through one SNS platform endpoint: the same phone
+/// registered in several organisations, or by several people, shares the endpoint of its token
+/// (`gsi2sk` is the device's own key, [`device_holder`]).
+pub fn push_endpoint_devices(endpoint_arn: &str) -> String {
+    format!("PUSH_ENDPOINT#{endpoint_arn}")
+}
+
+/// `gsi2sk` of a device under its endpoint: its `pk` and `sk` (a `#` joins them, as in every key).
+pub fn device_holder(device: &Key) -> String {
+    format!("{}#{}", device.pk, device.sk)
+}
+
 pub fn account(account: &AccountId) -> Key {
     key(format!("ACCOUNT#{account}"), "ACCOUNT")
 }
@@ -464,6 +476,21 @@ mod tests {
         assert_eq!(vehicle.sk, "VEHICLE#v1");
         assert_eq!(device.pk, membership.pk);
         assert_eq!(device.sk, "DEVICE#d1");
+    }
+
+    #[test]
+    fn devices_sharing_a_phone_s_endpoint_are_found_under_it_each_by_its_own_key() {
+        let arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/roster/3b1c";
+        let devices = push_endpoint_devices(arn);
+        assert_eq!(devices, format!("PUSH_ENDPOINT#{arn}"));
+        assert_ne!(devices, push_endpoint_devices(&format!("{arn}0")));
+        let other = OrganisationId::try_from("o2").unwrap();
+        let (here, there) = (
+            device(&org(), &user(), &DeviceId::try_from("d1").unwrap()),
+            device(&other, &user(), &DeviceId::try_from("d1").unwrap()),
+        );
+        assert_eq!(device_holder(&here), "ORG#o1#USER#u1#DEVICE#d1");
+        assert_ne!(device_holder(&here), device_holder(&there));
     }
 
     #[test]
