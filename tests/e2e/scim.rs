@@ -1180,6 +1180,68 @@ async fn the_organisation_chooses_which_scim_attributes_it_takes() {
 }
 
 #[tokio::test]
+async fn users_are_found_by_external_id_though_the_organisation_keeps_external_ids_its_own() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    scim.app
+        .change_settings(
+            &scim.admin,
+            json!({ "scim_attributes": ["first_name", "last_name", "email"] }),
+        )
+        .await;
+    let by_external_id = |external_id: &str| {
+        let path = filter_path(&format!(r#"externalId eq "{external_id}""#));
+        let scim = &scim;
+        async move { scim.send("GET", &path, None).await }
+    };
+    let create = |external_id: &str| {
+        let user = json!({
+            "userName": roster_e2e::unique_email("ext"),
+            "externalId": external_id,
+        });
+        scim.send("POST", "/Users", Some(user))
+    };
+
+    let (status, user) = create("X-1").await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["id"].as_str().unwrap().to_owned();
+    let (status, found) = by_external_id("X-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed_ids(&found), std::slice::from_ref(&id));
+    assert_eq!(
+        listed_ids(&by_external_id("x-1").await.1),
+        Vec::<String>::new(),
+        "case-exact"
+    );
+    let (status, conflict) = create("X-1").await;
+    assert_eq!(
+        (status, conflict["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+
+    let replace = json!([{ "op": "replace", "path": "externalId", "value": "X-2" }]);
+    assert_eq!(scim.patch(&format!("/Users/{id}"), replace).await.0, 200);
+    assert_eq!(
+        listed_ids(&by_external_id("X-1").await.1),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        listed_ids(&by_external_id("X-2").await.1),
+        std::slice::from_ref(&id)
+    );
+    assert_eq!(create("X-1").await.0, 201, "the old value is free again");
+
+    assert_eq!(
+        scim.send("DELETE", &format!("/Users/{id}"), None).await.0,
+        204
+    );
+    assert_eq!(
+        listed_ids(&by_external_id("X-2").await.1),
+        Vec::<String>::new()
+    );
+    assert_eq!(create("X-2").await.0, 201);
+}
+
+#[tokio::test]
 async fn an_attribute_the_organisation_stops_taking_goes_back_to_admins_at_once() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (app, admin) = (&scim.app, &scim.admin);

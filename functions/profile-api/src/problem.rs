@@ -89,6 +89,7 @@ impl From<StoreError> for ApiError {
                     Uniqueness::Membership => "email",
                     Uniqueness::Organisation => "id",
                     Uniqueness::ScimUserName => "scim_user_name",
+                    Uniqueness::ScimExternalId => "scim_external_id",
                     Uniqueness::ScimGroupName => "scim_group_name",
                     Uniqueness::IdempotencyKey => crate::extract::RequestKey::HEADER,
                 },

@@ -42,7 +42,7 @@ impl From<StoreError> for ScimError {
             StoreError::Taken(Uniqueness::ScimUserName | Uniqueness::Username) => {
                 taken("userName is already taken in this organisation")
             }
-            StoreError::Taken(Uniqueness::ExternalId) => {
+            StoreError::Taken(Uniqueness::ExternalId | Uniqueness::ScimExternalId) => {
                 taken("externalId is already taken in this organisation")
             }
             StoreError::Taken(Uniqueness::ScimGroupName) => {

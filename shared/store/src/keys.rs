@@ -7,6 +7,7 @@ use roster_domain::{
         AccountId, DeviceId, ImportId, OrganisationId, ReservationId, SessionId, UserId, VehicleId,
     },
     reservation::IdempotencyKey,
+    session::secret_hash,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -264,6 +265,16 @@ pub fn scim_user_name_sentinel(organisation: &OrganisationId, user_name_key: &st
     key(
         format!("ORG#{organisation}"),
         format!("SCIM_USERNAME#{user_name_key}"),
+    )
+}
+
+/// Lookup and uniqueness of a SCIM User's `externalId` in an organisation, whether or not the
+/// organisation takes it into the profile; by its SHA-256, as an `externalId` may be longer than a
+/// sort key holds.
+pub fn scim_external_id_sentinel(organisation: &OrganisationId, external_id: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("SCIM_EXTERNAL_ID#{}", secret_hash(external_id)),
     )
 }
 
@@ -525,6 +536,18 @@ mod tests {
         );
         assert_eq!(plate_sentinel(&org(), "BRS1234").sk, "PLATE#BRS1234");
         assert_eq!(external_id_sentinel(&org(), "E-7").sk, "EXTERNAL_ID#E-7");
+        let scim_external_id = scim_external_id_sentinel(&org(), &"7".repeat(2048));
+        assert_eq!(scim_external_id.pk, "ORG#o1");
+        assert_eq!(
+            scim_external_id.sk,
+            format!("SCIM_EXTERNAL_ID#{}", secret_hash(&"7".repeat(2048)))
+        );
+        assert!(scim_external_id.can_exist(), "any externalId has a key");
+        assert_ne!(
+            scim_external_id_sentinel(&org(), "E-7"),
+            scim_external_id_sentinel(&org(), "e-7"),
+            "externalId is case-exact"
+        );
         assert_eq!(
             organisation(&org()),
             Key {

@@ -56,6 +56,8 @@ pub enum Uniqueness {
     /// The account already has a membership in the organisation.
     Membership,
     ScimUserName,
+    /// A SCIM User's `externalId` (whether or not the profile takes it).
+    ScimExternalId,
     ScimGroupName,
     Organisation,
     /// A live `Idempotency-Key` of the bookings feed.

@@ -459,6 +459,19 @@ impl DynamoTable {
                 Some((Condition::absent(), OnFail::Taken(Uniqueness::ScimUserName))),
             );
         }
+        if let Some(external_id) = membership.scim.as_ref().and_then(|s| s.external_id()) {
+            tx.put(
+                self,
+                sentinel(
+                    keys::scim_external_id_sentinel(organisation, external_id),
+                    owner,
+                ),
+                Some((
+                    Condition::absent(),
+                    OnFail::Taken(Uniqueness::ScimExternalId),
+                )),
+            );
+        }
         for term in directory_terms(membership) {
             tx.put(
                 self,
@@ -494,6 +507,13 @@ impl DynamoTable {
             tx.delete(
                 self,
                 &keys::scim_user_name_sentinel(organisation, &user_name),
+                None,
+            );
+        }
+        if let Some(external_id) = membership.scim.as_ref().and_then(|s| s.external_id()) {
+            tx.delete(
+                self,
+                &keys::scim_external_id_sentinel(organisation, external_id),
                 None,
             );
         }
@@ -567,6 +587,29 @@ impl DynamoTable {
                     self,
                     sentinel(keys::scim_user_name_sentinel(organisation, new), owner),
                     Some((Condition::absent(), OnFail::Taken(Uniqueness::ScimUserName))),
+                );
+            }
+        }
+        let (old_external_id, new_external_id) = (
+            before.scim.as_ref().and_then(|s| s.external_id()),
+            after.scim.as_ref().and_then(|s| s.external_id()),
+        );
+        if old_external_id != new_external_id {
+            if let Some(old) = old_external_id {
+                tx.delete(
+                    self,
+                    &keys::scim_external_id_sentinel(organisation, old),
+                    None,
+                );
+            }
+            if let Some(new) = new_external_id {
+                tx.put(
+                    self,
+                    sentinel(keys::scim_external_id_sentinel(organisation, new), owner),
+                    Some((
+                        Condition::absent(),
+                        OnFail::Taken(Uniqueness::ScimExternalId),
+                    )),
                 );
             }
         }

@@ -71,6 +71,7 @@ pub fn scim_token(organisation: &OrganisationId, secret: &str) -> String {
 pub enum MemberLookup {
     /// The `userName`, lowercased.
     UserName(String),
+    /// The SCIM `externalId`, case-exact.
     ExternalId(String),
     /// The login email, normalised.
     Email(String),
@@ -187,7 +188,7 @@ impl DynamoTable {
         let organisation = &claim.organisation;
         let sentinel_key = match lookup {
             MemberLookup::UserName(key) => keys::scim_user_name_sentinel(organisation, key),
-            MemberLookup::ExternalId(id) => keys::external_id_sentinel(organisation, id),
+            MemberLookup::ExternalId(id) => keys::scim_external_id_sentinel(organisation, id),
             MemberLookup::Email(email) => keys::email_sentinel(email),
         };
         let Some(item) = self.with_token(claim, sentinel_key).await? else {

@@ -36,6 +36,11 @@ impl ScimUser {
             .and_then(Value::as_str)
             .map(name_key)
     }
+
+    /// The client's `externalId` of the User, its lookup (and uniqueness) sentinel's value.
+    pub fn external_id(&self) -> Option<&str> {
+        self.document.get("externalId").and_then(Value::as_str)
+    }
 }
 
 /// The profile attributes an organisation takes from SCIM: by default every one SCIM maps
