@@ -1426,6 +1426,8 @@ async fn a_phone_registered_in_two_organisations_pushes_through_one_endpoint_unt
         [(arn.clone(), true)],
         "the phone's one endpoint, enabled again"
     );
+    // The app starts again there: the device, written anew, still holds the endpoint.
+    assert_eq!(register(&other_session).await.unwrap().status(), 200);
 
     let remove = |session: &str, device: &Value| {
         app.delete(

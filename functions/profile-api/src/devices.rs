@@ -145,13 +145,17 @@ async fn enabled_endpoint(
     {
         return Ok(arn.to_owned());
     }
-    let arn = platform_endpoint(state, application, token).await?;
-    match enable_endpoint(state, &arn, token).await? {
-        true => Ok(arn),
-        false => Err(ApiError::Internal(format!(
-            "SNS endpoint {arn} was deleted as it was made"
-        ))),
+    // Twice: the endpoint SNS names may be deleted before it is enabled, by the removal of the
+    // last other device that held it; the second is made anew.
+    for _ in 0..2 {
+        let arn = platform_endpoint(state, application, token).await?;
+        if enable_endpoint(state, &arn, token).await? {
+            return Ok(arn);
+        }
     }
+    Err(ApiError::Internal(
+        "SNS deleted the phone's endpoint twice as it was enabled".to_owned(),
+    ))
 }
 
 /// Enables the SNS endpoint `arn` for `token`; false when it no longer exists.

@@ -456,7 +456,8 @@ impl DynamoTable {
     /// `scim_groups` it changed, each replacing the version it was read at. Up to 100 items go
     /// in one transaction; beyond that the memberships go first, in transactions of up to 100
     /// that also check what the group's write will (its version, its new name free), so a
-    /// request the group's write would refuse writes no membership; the group goes last, so a
+    /// request the group's write refuses from the start writes no membership (one that becomes
+    /// refused between two transactions keeps the ones written); the group goes last, so a
     /// retry of a request cut off half-way finds the group unchanged and writes the rest.
     pub async fn save_scim_group(
         &self,
