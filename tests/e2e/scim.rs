@@ -133,6 +133,12 @@ impl Provisioner {
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let (status, text) = self.send_text(method, path, body).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `send`, answering the body as it came.
+    async fn send_text(&self, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self
             .app
@@ -146,8 +152,7 @@ impl Provisioner {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (status, response.text().await.unwrap())
     }
 
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
@@ -1555,6 +1560,76 @@ async fn an_unfiltered_group_list_reads_only_the_page_it_answers() {
     assert_eq!(
         (status, refused["scimType"].as_str()),
         (400, Some("tooMany"))
+    );
+}
+
+#[tokio::test]
+async fn pages_of_large_groups_stay_within_what_a_lambda_function_may_answer() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let members: Vec<Value> = futures::stream::iter(0..100)
+        .map(|i| {
+            let scim = &scim;
+            async move {
+                let user = json!({ "userName": roster_e2e::unique_email(&format!("big{i}")) });
+                let (status, created) = scim.send("POST", "/Users", Some(user)).await;
+                assert_eq!(status, 201, "{created}");
+                let id = created["id"].as_str().unwrap().to_owned();
+                // Long references, as a client may write them: each group is about 210 kB.
+                let reference = format!("https://idp.example/Users/{id}?{}", "p".repeat(1_900));
+                json!({ "value": id, "$ref": reference })
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut groups = Vec::new();
+    for n in 0..30 {
+        let group = json!({ "displayName": format!("Large {n}"), "members": members });
+        let (status, created) = scim.send("POST", "/Groups", Some(group)).await;
+        assert_eq!(status, 201, "{created}");
+        groups.push(created["id"].as_str().unwrap().to_owned());
+    }
+    groups.sort();
+    // Lambda answers at most 6 MB, the body escaped into a JSON string.
+    let page = |path: String| {
+        let scim = &scim;
+        async move {
+            let (status, text) = scim.send_text("GET", &path, None).await;
+            assert_eq!(status, 200);
+            assert!(text.len() < 5_000_000, "{} bytes", text.len());
+            serde_json::from_str::<Value>(&text).unwrap()
+        }
+    };
+
+    let (mut listed, mut start) = (Vec::new(), 1);
+    while listed.len() < groups.len() {
+        let answer = page(format!("/Groups?startIndex={start}&count=100")).await;
+        assert_eq!(answer["totalResults"], 30);
+        let ids = listed_ids(&answer);
+        assert!(!ids.is_empty() && ids.len() < 30, "{} groups", ids.len());
+        assert_eq!(answer["itemsPerPage"], ids.len());
+        start += ids.len();
+        listed.extend(ids);
+    }
+    assert_eq!(
+        listed, groups,
+        "every group once, by startIndex and itemsPerPage"
+    );
+    let (mut listed, mut cursor) = (Vec::new(), Some(String::new()));
+    while let Some(at) = cursor {
+        let answer = page(format!("/Groups?cursor={at}&count=100")).await;
+        listed.extend(listed_ids(&answer));
+        cursor = answer["nextCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(listed, groups, "every group once, by cursor");
+    let names = page("/Groups?count=100&excludedAttributes=members".to_owned()).await;
+    assert_eq!(names["itemsPerPage"], 30, "without members all fit");
+
+    let (status, refused) = scim.send("POST", "/.search", Some(json!({}))).await;
+    assert_eq!(
+        (status, refused["scimType"].as_str()),
+        (400, Some("tooMany")),
+        "{refused}"
     );
 }
 

@@ -20,12 +20,12 @@ use roster_domain::{
         schema::{NAME_KEY_BYTES_MAX, ResourceKind, name_key, normalise, within_size},
     },
 };
-use roster_store::{ScimClaim, ScimGroup};
+use roster_store::{ScimClaim, ScimGroup, ScimGroupMarker, keys::Key};
 use serde_json::{Map, Value};
 
 use crate::{
     BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
-    list::{INDEXED_RESOURCES, ListParams, Matched, rendered, too_many},
+    list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, rendered, too_many},
     scim_json, writer,
 };
 
@@ -169,8 +169,8 @@ pub async fn matching(
                 next_cursor,
             });
         }
-        let Some(keys) = table
-            .scim_group_keys_within(organisation, INDEXED_RESOURCES)
+        let Some(markers) = table
+            .scim_group_markers_within(organisation, INDEXED_RESOURCES)
             .await?
         else {
             if params.index_asked {
@@ -189,14 +189,20 @@ pub async fn matching(
                 next_cursor,
             });
         };
-        let page: Vec<_> = keys
+        let asked = markers
+            .get(params.start_index - 1..)
+            .unwrap_or_default()
             .iter()
-            .skip(params.start_index - 1)
-            .take(params.count)
-            .cloned()
-            .collect();
+            .take(params.count);
+        let bytes = if projection.shows("members") {
+            PAGE_BYTES
+        } else {
+            usize::MAX
+        };
+        let page = fitting(asked.clone(), bytes);
         return Ok(Matched::Indexed {
-            total: keys.len(),
+            total: markers.len(),
+            short: page.len() < asked.count(),
             resources: render(table.scim_groups_at(&page).await?),
         });
     };
@@ -209,6 +215,20 @@ pub async fn matching(
         _ => return Err(unsupported_filter()),
     };
     Ok(Matched::All(render(found.into_iter().collect())))
+}
+
+/// The keys of the first of `markers` whose documents take at most `bytes` together (the
+/// first one always, whatever its size).
+fn fitting<'a>(markers: impl Iterator<Item = &'a ScimGroupMarker>, bytes: usize) -> Vec<Key> {
+    let mut taken = 0usize;
+    markers
+        .enumerate()
+        .take_while(|(index, marker)| {
+            taken = taken.saturating_add(marker.bytes);
+            *index == 0 || taken <= bytes
+        })
+        .map(|(_, marker)| marker.key.clone())
+        .collect()
 }
 
 async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGroup, ScimError> {
@@ -391,4 +411,40 @@ pub async fn delete(
     .await;
     audited(&state, &writer, "scim.group.deleted", Some(&id), outcome).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers(sizes: &[usize]) -> Vec<ScimGroupMarker> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &bytes)| ScimGroupMarker {
+                key: Key {
+                    pk: "ORG#o1".to_owned(),
+                    sk: format!("SCIM_GROUP#g{i}"),
+                },
+                bytes,
+            })
+            .collect()
+    }
+
+    fn fitted(sizes: &[usize], bytes: usize) -> usize {
+        fitting(markers(sizes).iter(), bytes).len()
+    }
+
+    #[test]
+    fn a_page_takes_groups_in_order_while_their_documents_fit() {
+        assert_eq!(fitted(&[40, 30, 30, 1], 100), 3);
+        assert_eq!(fitted(&[40, 30, 31], 100), 2);
+        assert_eq!(fitted(&[300, 1], 100), 1, "the first whatever its size");
+        assert_eq!(fitted(&[0, 0, 0], 0), 3, "groups of unknown size fit");
+        assert_eq!(fitted(&[], 100), 0);
+        assert_eq!(
+            fitting(markers(&[10, 10]).iter(), 10),
+            [markers(&[10]).remove(0).key]
+        );
+    }
 }

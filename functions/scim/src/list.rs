@@ -28,6 +28,12 @@ pub const MAX_RESULTS: usize = 200;
 /// `cursor` (RFC 9865), so no request reads more than this many.
 pub const INDEXED_RESOURCES: usize = 1_000;
 
+/// Most bytes of group documents one page by `startIndex` carries (a group alone may be up to
+/// 380,000): its answer stays well below the 6 MB a Lambda function may answer, quotes escaped.
+/// The groups past it wait for the next page, as `itemsPerPage` tells (RFC 7644 lets a provider
+/// answer fewer than `count`); a page by cursor is bounded by DynamoDB's 1 MB a `Query`.
+pub const PAGE_BYTES: usize = 4_000_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
     pub filter: Option<String>,
@@ -45,10 +51,12 @@ pub struct ListParams {
 /// What a list found: every match (paged here by `startIndex`), or one page of a cursor.
 pub enum Matched {
     All(Vec<Value>),
-    /// The page `startIndex` and `count` ask for, read alone, of `total` resources.
+    /// The page `startIndex` and `count` ask for, read alone, of `total` resources; `short`
+    /// when it ends before `count` at `PAGE_BYTES`.
     Indexed {
         total: usize,
         resources: Vec<Value>,
+        short: bool,
     },
     Page {
         resources: Vec<Value>,
@@ -177,7 +185,12 @@ pub fn respond(matched: Matched, params: &ListParams) -> Result<Response, ScimEr
                 .collect();
             return Ok(indexed_page(total, page, params));
         }
-        (Matched::Indexed { total, resources }, _) => {
+        (
+            Matched::Indexed {
+                total, resources, ..
+            },
+            _,
+        ) => {
             return Ok(indexed_page(total, resources, params));
         }
         (Matched::All(resources), Some(cursor)) => {
@@ -242,6 +255,19 @@ pub fn too_many(kind: ResourceKind) -> ScimError {
         format!(
             "the organisation has more than {INDEXED_RESOURCES} SCIM {endpoint}: page \
              GET /{endpoint} with cursor (RFC 9865; empty for the first page), or filter"
+        ),
+    ))
+}
+
+/// The answer to a search of every resource whose kind's resources are too large to answer
+/// together.
+fn too_large(kind: ResourceKind) -> ScimError {
+    ScimError::Problem(ScimProblem::new(
+        ScimType::TooMany,
+        format!(
+            "the organisation's SCIM {kind}s are too large to answer in one search with their \
+             members: page GET /{kind}s, or exclude members",
+            kind = kind.name()
         ),
     ))
 }
@@ -349,10 +375,13 @@ pub async fn search_all(
         match matching(kind, &state, &claim, &base, &params).await? {
             Matched::All(found)
             | Matched::Indexed {
-                resources: found, ..
+                resources: found,
+                short: false,
+                ..
             } => {
                 resources.extend(found);
             }
+            Matched::Indexed { short: true, .. } => return Err(too_large(kind)),
             Matched::Page { .. } => return Err(too_many(kind)),
         }
     }

@@ -100,6 +100,23 @@ impl ScimGroup {
     }
 }
 
+/// A group in the organisation's list of groups: its key, and how many bytes of JSON its
+/// document is, so a page of groups can be planned before they are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroupMarker {
+    pub key: Key,
+    /// 0 for a group not written since markers carry it.
+    pub bytes: usize,
+}
+
+/// A group marker as stored (written in the group's every transaction).
+#[derive(Serialize, Deserialize)]
+struct MarkerBody {
+    owner: String,
+    #[serde(default)]
+    bytes: usize,
+}
+
 fn is_key(item: &Item, key: &Key) -> bool {
     text(item, "pk") == Some(key.pk.as_str()) && text(item, "sk") == Some(key.sk.as_str())
 }
@@ -395,14 +412,14 @@ impl DynamoTable {
             .await
     }
 
-    /// The keys of the organisation's groups, by id, when there are at most `window`; `None`
+    /// The markers of the organisation's groups, by id, when there are at most `window`; `None`
     /// when there are more. Reads each group's marker, not the group (which holds its
-    /// members): a `Query` of about 60 bytes a group. Call `scim_authorise` first.
-    pub async fn scim_group_keys_within(
+    /// members): a `Query` of about 70 bytes a group. Call `scim_authorise` first.
+    pub async fn scim_group_markers_within(
         &self,
         organisation: &OrganisationId,
         window: usize,
-    ) -> Result<Option<Vec<Key>>, StoreError> {
+    ) -> Result<Option<Vec<ScimGroupMarker>>, StoreError> {
         let query = self
             .client
             .query()
@@ -417,11 +434,13 @@ impl DynamoTable {
         }
         Ok(Some(
             markers
-                .iter()
+                .into_iter()
                 .filter_map(|marker| {
-                    let sk = text(marker, "sk")?;
+                    let sk = text(&marker, "sk")?;
                     let group = sk.strip_prefix(keys::SCIM_GROUP_MARKER_PREFIX)?;
-                    Some(keys::scim_group(organisation, group))
+                    let key = keys::scim_group(organisation, group);
+                    let bytes = body::<MarkerBody>(marker).ok()?.bytes;
+                    Some(ScimGroupMarker { key, bytes })
                 })
                 .collect(),
         ))
@@ -452,7 +471,8 @@ impl DynamoTable {
     }
 
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
-    /// meanwhile; the `displayName` sentinel moves with the name) and the memberships whose
+    /// meanwhile; the `displayName` sentinel moves with the name, the marker says its size) and
+    /// the memberships whose
     /// `scim_groups` it changed, each replacing the version it was read at. Up to 100 items go
     /// in one transaction; beyond that the memberships go first, in transactions of up to 100
     /// that also check what the group's write will (its version, its new name free), so a
@@ -489,16 +509,15 @@ impl DynamoTable {
             Record::new(group_key.clone(), after).item(),
             Some(unchanged()),
         );
-        if before.is_none() {
-            group.put(
-                self,
-                sentinel(
-                    keys::scim_group_marker(organisation, &after.id),
-                    after.id.as_str(),
-                ),
-                None,
-            );
-        }
+        let marker = MarkerBody {
+            owner: after.id.clone(),
+            bytes: serde_json::to_string(&after.document).map_or(0, |json| json.len()),
+        };
+        group.put(
+            self,
+            Record::new(keys::scim_group_marker(organisation, &after.id), marker).item(),
+            None,
+        );
         if renamed {
             if let Some(before) = before {
                 group.delete(

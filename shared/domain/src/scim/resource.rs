@@ -113,6 +113,19 @@ impl Projection {
         self.excluded.iter().any(|p| p == path)
     }
 
+    /// Whether the answer may carry some of the top-level `attribute`: it is not excluded, and
+    /// it (or one of its sub-attributes) was asked for, or nothing was.
+    pub fn shows(&self, attribute: &str) -> bool {
+        !self.excludes(attribute)
+            && (self.attributes.is_empty()
+                || self.attributes.iter().any(|path| {
+                    path == attribute
+                        || path
+                            .strip_prefix(attribute)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                }))
+    }
+
     /// The resource with only what was asked for: `attributes` keeps those (plus `id` and
     /// `schemas`, which are always returned); `excludedAttributes` drops those.
     pub fn apply(&self, resource: Value) -> Value {
@@ -284,5 +297,18 @@ mod tests {
         assert_eq!(projected["id"], "u1");
         assert_eq!(projected["name"], json!({ "givenName": "Ada" }));
         assert!(Projection::parse(ResourceKind::User, Some("shoeSize"), None).is_err());
+    }
+
+    #[test]
+    fn a_projection_shows_an_attribute_unless_excluded_or_left_out_of_those_asked_for() {
+        let group = |attributes: Option<&str>, excluded: Option<&str>| {
+            Projection::parse(ResourceKind::Group, attributes, excluded).unwrap()
+        };
+        assert!(group(None, None).shows("members"));
+        assert!(group(None, Some("displayName")).shows("members"));
+        assert!(!group(None, Some("members")).shows("members"));
+        assert!(group(Some("members.value"), None).shows("members"));
+        assert!(group(Some("Members"), None).shows("members"));
+        assert!(!group(Some("displayName"), None).shows("members"));
     }
 }
