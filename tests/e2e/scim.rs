@@ -1,6 +1,8 @@
 //! SCIM: the organisation's bearer tokens, minted by an Admin, decide who may provision.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
+use roster_domain::ids::OrganisationId;
 use roster_e2e::{TestApp, counted_app, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
@@ -1244,6 +1246,33 @@ async fn users_are_found_by_external_id_though_the_organisation_keeps_external_i
         Vec::<String>::new()
     );
     assert_eq!(create("X-2").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_user_provisioned_before_external_ids_had_sentinels_of_their_own_is_still_found() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let user = json!({ "userName": roster_e2e::unique_email("old"), "externalId": "L-7" });
+    let (status, created) = scim.send("POST", "/Users", Some(user)).await;
+    assert_eq!(status, 201, "{created}");
+    // As written before: only the profile's external-id sentinel (the organisation takes it).
+    let me = scim.app.json("/v1/me", &scim.admin).await;
+    let organisation = OrganisationId::try_from(me["organisation_id"].as_str().unwrap()).unwrap();
+    let sentinel = roster_store::keys::scim_external_id_sentinel(&organisation, "L-7");
+    let stack = stack().await;
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .delete_item()
+        .table_name(&stack.config.table_name)
+        .key("pk", AttributeValue::S(sentinel.pk))
+        .key("sk", AttributeValue::S(sentinel.sk))
+        .send()
+        .await
+        .unwrap();
+
+    let (status, found) = scim
+        .send("GET", &filter_path(r#"externalId eq "L-7""#), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed_ids(&found), [created["id"].as_str().unwrap()]);
 }
 
 #[tokio::test]

@@ -527,7 +527,8 @@ impl DynamoTable {
     }
 
     /// Replaces `before` by `after` if nobody changed it meanwhile (else `Stale`), keeping the
-    /// external-id sentinel, directory entries and, with `email`, the login email in step.
+    /// external-id and SCIM sentinels, directory entries and, with `email`, the login email in
+    /// step.
     /// `after.version` must be `before.version + 1`, and `after.session_epoch`
     /// `before.next_session_epoch(after.status)` (a deactivation ends the sessions).
     pub async fn update_membership(

@@ -143,6 +143,22 @@ fn member(item: Item) -> Result<Option<Membership>, StoreError> {
 }
 
 impl DynamoTable {
+    /// The token and `keys` in one consistent `BatchGetItem`; the token's id and the items
+    /// found, only if the token admits.
+    async fn with_token_items(
+        &self,
+        claim: &ScimClaim,
+        keys: &[Key],
+    ) -> Result<(String, Vec<Item>), StoreError> {
+        let token = keys::api_key(&claim.token_hash);
+        let mut items = self
+            .batch_get(&[std::slice::from_ref(&token), keys].concat())
+            .await?;
+        let token_at = items.iter().position(|item| is_key(item, &token));
+        let id = claim.admits(token_at.map(|at| items.swap_remove(at)))?;
+        Ok((id, items))
+    }
+
     /// The token and `key` in one consistent `BatchGetItem`; the token's id and the item, only
     /// if the token admits.
     async fn with_token_id(
@@ -150,10 +166,7 @@ impl DynamoTable {
         claim: &ScimClaim,
         key: Key,
     ) -> Result<(String, Option<Item>), StoreError> {
-        let token = keys::api_key(&claim.token_hash);
-        let mut items = self.batch_get(&[token.clone(), key]).await?;
-        let token_at = items.iter().position(|item| is_key(item, &token));
-        let id = claim.admits(token_at.map(|at| items.swap_remove(at)))?;
+        let (id, mut items) = self.with_token_items(claim, &[key]).await?;
         Ok((id, items.pop()))
     }
 
@@ -196,19 +209,30 @@ impl DynamoTable {
     }
 
     /// A provisioned member by a unique value: the sentinel with the token, then the membership
-    /// (an email goes through the account: one call more).
+    /// (an email goes through the account: one call more). A member found is the one the value
+    /// names only as far as the caller's filter confirms it on the document.
     pub async fn scim_member_where(
         &self,
         claim: &ScimClaim,
         lookup: &MemberLookup,
     ) -> Result<Option<Membership>, StoreError> {
         let organisation = &claim.organisation;
-        let sentinel_key = match lookup {
-            MemberLookup::UserName(key) => keys::scim_user_name_sentinel(organisation, key),
-            MemberLookup::ExternalId(id) => keys::scim_external_id_sentinel(organisation, id),
-            MemberLookup::Email(email) => keys::email_sentinel(email),
+        let sentinels = match lookup {
+            MemberLookup::UserName(key) => vec![keys::scim_user_name_sentinel(organisation, key)],
+            // A User provisioned before SCIM externalIds had sentinels of their own is found
+            // through the profile's external id, where the organisation takes it.
+            MemberLookup::ExternalId(id) => vec![
+                keys::scim_external_id_sentinel(organisation, id),
+                keys::external_id_sentinel(organisation, id),
+            ],
+            MemberLookup::Email(email) => vec![keys::email_sentinel(email)],
         };
-        let Some(item) = self.with_token(claim, sentinel_key).await? else {
+        let (_, items) = self.with_token_items(claim, &sentinels).await?;
+        let Some(item) = sentinels
+            .iter()
+            .find_map(|key| items.iter().find(|item| is_key(item, key)))
+            .cloned()
+        else {
             return Ok(None);
         };
         let owner = body::<Sentinel>(item)?.owner;

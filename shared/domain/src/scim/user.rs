@@ -37,9 +37,13 @@ impl ScimUser {
             .map(name_key)
     }
 
-    /// The client's `externalId` of the User, its lookup (and uniqueness) sentinel's value.
+    /// The client's `externalId` of the User, its lookup (and uniqueness) sentinel's value; a
+    /// blank one is none, as the profile takes it.
     pub fn external_id(&self) -> Option<&str> {
-        self.document.get("externalId").and_then(Value::as_str)
+        self.document
+            .get("externalId")
+            .and_then(Value::as_str)
+            .filter(|id| !id.trim().is_empty())
     }
 }
 
@@ -436,6 +440,22 @@ mod tests {
         assert_eq!(released.managed_by.owner(Attribute::FirstName), Owner::Scim);
         assert_eq!(released.managed_by.owner(Attribute::Function), Owner::Csv);
         assert_eq!(all().release(&profile), profile);
+    }
+
+    #[test]
+    fn a_users_external_id_is_what_the_client_wrote_unless_blank() {
+        let user = |external_id: Value| ScimUser {
+            document: normalise(
+                ResourceKind::User,
+                &json!({ "userName": "ada", "externalId": external_id }),
+            )
+            .unwrap(),
+            created: DateTime::UNIX_EPOCH,
+            last_modified: DateTime::UNIX_EPOCH,
+        };
+        assert_eq!(user(json!(" E-7")).external_id(), Some(" E-7"));
+        assert_eq!(user(json!("  ")).external_id(), None);
+        assert_eq!(user(Value::Null).external_id(), None);
     }
 
     fn person(document: Value) -> Result<ScimPerson, ScimProblem> {
