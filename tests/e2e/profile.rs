@@ -1447,6 +1447,31 @@ async fn a_phone_registered_in_two_organisations_pushes_through_one_endpoint_unt
 }
 
 #[tokio::test]
+async fn an_app_registering_its_phone_twice_at_once_makes_one_device() {
+    let stack = stack().await;
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let phone_token = format!("fcm-{}", UserId::generate());
+    let register = |n: usize| {
+        let phone =
+            json!({ "platform": "android", "name": format!("Pixel {n}"), "token": phone_token });
+        app.post("/v1/me/devices", &token, &phone).send()
+    };
+    let answers = futures::future::join_all((0..5).map(register)).await;
+    let mut statuses: Vec<u16> = answers
+        .iter()
+        .map(|a| a.as_ref().unwrap().status().as_u16())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 200, 200, 201]);
+    let listed = app.json("/v1/me/devices", &token).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let fcm = stack.push.fcm.clone().unwrap();
+    assert_eq!(phone_endpoints(&sns, &fcm, &phone_token).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_browser_registers_with_its_web_push_subscription() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({})).await;

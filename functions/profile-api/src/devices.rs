@@ -90,27 +90,10 @@ pub async fn register(
         }
         None => None,
     };
-    if let Some(before) = known {
-        let device = Device {
-            name: registration.name,
-            target: registration.target,
-            endpoint_arn,
-            active: true,
-            version: before.version + 1,
-            ..before.clone()
-        };
-        state
-            .table
-            .replace_device(&m.organisation_id, &m.id, &device, before.version)
-            .await?;
-        return Ok(with_etag(
-            StatusCode::OK,
-            device.version,
-            views::device(&device),
-        ));
-    }
     let device = Device {
-        id: DeviceId::generate(),
+        // The destination's own id: a registration of the same phone at the same time finds
+        // this device taken, and renews it.
+        id: registration.target.device_id(),
         name: registration.name,
         target: registration.target,
         endpoint_arn,
@@ -119,14 +102,35 @@ pub async fn register(
         created_at: state.now(),
         version: 1,
     };
-    state
+    if known.is_none()
+        && state
+            .table
+            .add_device(&m.organisation_id, &m.id, &device)
+            .await?
+    {
+        return Ok(with_etag(
+            StatusCode::CREATED,
+            device.version,
+            views::device(&device),
+        ));
+    }
+    // Known already, or registered by a request at the same time.
+    let id = known.map_or(&device.id, |known| &known.id);
+    let renewed = state
         .table
-        .add_device(&m.organisation_id, &m.id, &device)
+        .renew_device(
+            &m.organisation_id,
+            &m.id,
+            id,
+            &device.name,
+            &device.target,
+            device.endpoint_arn.as_deref(),
+        )
         .await?;
     Ok(with_etag(
-        StatusCode::CREATED,
-        device.version,
-        views::device(&device),
+        StatusCode::OK,
+        renewed.version,
+        views::device(&renewed),
     ))
 }
 

@@ -5,7 +5,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::validation::{FieldProblem, ValidationErrors, bounded_text};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    ids::DeviceId,
+    validation::{FieldProblem, ValidationErrors, bounded_text},
+};
 
 pub const DEVICES_PER_PERSON: usize = 20;
 
@@ -35,6 +40,19 @@ impl PushTarget {
             (PushTarget::Web { endpoint: a, .. }, PushTarget::Web { endpoint: b, .. }) => a == b,
             _ => false,
         }
+    }
+
+    /// The id a new device of this phone or browser gets: the same destination (see
+    /// `same_destination`) always gets the same id, so two registrations of it at once make one
+    /// device. The first 128 bits of a SHA-256, hex, as random ids are.
+    pub fn device_id(&self) -> DeviceId {
+        let destination = match self {
+            PushTarget::Ios { token } => format!("ios\n{token}"),
+            PushTarget::Android { token } => format!("android\n{token}"),
+            PushTarget::Web { endpoint, .. } => format!("web\n{endpoint}"),
+        };
+        let digest = hex::encode(Sha256::digest(destination.as_bytes()));
+        DeviceId::try_from(&digest[..32]).expect("hex is an identifier")
     }
 }
 
@@ -211,6 +229,19 @@ mod tests {
         assert!(!ios("t1").same_destination(&android("t1")));
         assert!(web("https://push/a", "old").same_destination(&web("https://push/a", "renewed")));
         assert!(!web("https://push/a", "k").same_destination(&web("https://push/b", "k")));
+        // The same destination, the same new device's id; another, another.
+        assert_eq!(ios("t1").device_id(), ios("t1").device_id());
+        assert_ne!(ios("t1").device_id(), ios("t2").device_id());
+        assert_ne!(ios("t1").device_id(), android("t1").device_id());
+        assert_eq!(
+            web("https://push/a", "old").device_id(),
+            web("https://push/a", "renewed").device_id()
+        );
+        assert_ne!(
+            web("https://push/a", "k").device_id(),
+            web("https://push/b", "k").device_id()
+        );
+        assert_eq!(ios("t1").device_id().as_str().len(), 32);
     }
 
     #[test]

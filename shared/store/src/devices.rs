@@ -94,36 +94,62 @@ impl DynamoTable {
         body(self.update_versioned(&key, expected, fields).await?)
     }
 
-    /// Adds a device under its new id (never over another).
+    /// Adds a device under its new id, never over another: false when a device has that id.
     pub async fn add_device(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
         device: &Device,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let item = device_item(organisation, user, device);
-        match self.put_if(item, Condition::absent()).await? {
-            true => Ok(()),
-            false => Err(StoreError::Corrupt(format!(
-                "device id {} was taken",
-                device.id
-            ))),
-        }
+        self.put_if(item, Condition::absent()).await
     }
 
-    /// Writes `device` over its stored version `expected` (the same phone or browser registered
-    /// again); `Stale` when it changed meanwhile.
-    pub async fn replace_device(
+    /// The device `device`, registered again: `name`, `target` and `endpoint_arn` set, active
+    /// again, its push switch (which the person may change at the same time) left as it is; one
+    /// `UpdateItem`, so registrations at once all land. `NotFound` when it was deleted.
+    pub async fn renew_device(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
-        device: &Device,
-        expected: u64,
-    ) -> Result<(), StoreError> {
-        let item = device_item(organisation, user, device);
-        match self.put_if(item, Condition::version(expected)).await? {
-            true => Ok(()),
-            false => Err(StoreError::Stale),
+        device: &DeviceId,
+        name: &str,
+        target: &PushTarget,
+        endpoint_arn: Option<&str>,
+    ) -> Result<Device, StoreError> {
+        let key = keys::device(organisation, user, device);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&key)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":name", s(name))
+            .expression_attribute_values(
+                ":target",
+                serde_dynamo::to_attribute_value(target).expect("a push target serialises"),
+            )
+            .expression_attribute_values(":active", AttributeValue::Bool(true))
+            .expression_attribute_values(":one", crate::record::n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        let set = "SET #name = :name, target = :target, active = :active";
+        update = match endpoint_arn {
+            // Indexed under its endpoint, as `device_item` writes it.
+            Some(arn) => update
+                .update_expression(format!(
+                    "{set}, endpoint_arn = :arn, gsi2pk = :endpoint, gsi2sk = :holder ADD version :one"
+                ))
+                .expression_attribute_values(":arn", s(arn))
+                .expression_attribute_values(":endpoint", s(keys::push_endpoint_devices(arn)))
+                .expression_attribute_values(":holder", s(keys::device_holder(&key))),
+            None => update.update_expression(format!(
+                "{set} REMOVE endpoint_arn, gsi2pk, gsi2sk ADD version :one"
+            )),
+        };
+        match crate::conditional(update.send().await)? {
+            Some(output) => body(output.attributes.unwrap_or_default()),
+            None => Err(StoreError::NotFound),
         }
     }
 
