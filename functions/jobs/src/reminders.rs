@@ -84,7 +84,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
                 if let Some(attempt) = attempt {
                     if attempt == Attempt::Gone {
                         jobs.table
-                            .deactivate_device(&organisation.id, &person.id, &device.id)
+                            .deactivate_device(&organisation.id, &person.id, device)
                             .await?;
                     }
                     run.push.count(&attempt);

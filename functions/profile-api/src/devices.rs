@@ -12,7 +12,7 @@ use roster_domain::{
     ids::DeviceId,
     validation::bounded_text,
 };
-use roster_store::Device;
+use roster_store::{Device, StoreError};
 use serde_json::{Value, json};
 
 use crate::{
@@ -102,36 +102,49 @@ pub async fn register(
         created_at: state.now(),
         version: 1,
     };
-    if known.is_none()
-        && state
+    // A device added by a registration at the same moment is renewed; one deleted at the same
+    // moment is added again.
+    let mut renew = known.map(|known| known.id.clone());
+    for _ in 0..2 {
+        let id = match renew.take() {
+            Some(id) => id,
+            None if state
+                .table
+                .add_device(&m.organisation_id, &m.id, &device)
+                .await? =>
+            {
+                return Ok(with_etag(
+                    StatusCode::CREATED,
+                    device.version,
+                    views::device(&device),
+                ));
+            }
+            None => device.id.clone(),
+        };
+        let renewed = state
             .table
-            .add_device(&m.organisation_id, &m.id, &device)
-            .await?
-    {
-        return Ok(with_etag(
-            StatusCode::CREATED,
-            device.version,
-            views::device(&device),
-        ));
+            .renew_device(
+                &m.organisation_id,
+                &m.id,
+                &id,
+                &device.name,
+                &device.target,
+                device.endpoint_arn.as_deref(),
+            )
+            .await;
+        match renewed {
+            Ok(renewed) => {
+                return Ok(with_etag(
+                    StatusCode::OK,
+                    renewed.version,
+                    views::device(&renewed),
+                ));
+            }
+            Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
-    // Known already, or registered by a request at the same time.
-    let id = known.map_or(&device.id, |known| &known.id);
-    let renewed = state
-        .table
-        .renew_device(
-            &m.organisation_id,
-            &m.id,
-            id,
-            &device.name,
-            &device.target,
-            device.endpoint_arn.as_deref(),
-        )
-        .await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        renewed.version,
-        views::device(&renewed),
-    ))
+    Err(ApiError::Stale)
 }
 
 /// The SNS endpoint of a phone's `token`, enabled (as AWS's token management advises: SNS

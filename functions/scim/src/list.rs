@@ -28,11 +28,16 @@ pub const MAX_RESULTS: usize = 200;
 /// `cursor` (RFC 9865), so no request reads more than this many.
 pub const INDEXED_RESOURCES: usize = 1_000;
 
-/// Most bytes of group documents one page by `startIndex` carries (a group alone may be up to
-/// 380,000): its answer stays well below the 6 MB a Lambda function may answer, quotes escaped.
-/// The groups past it wait for the next page, as `itemsPerPage` tells (RFC 7644 lets a provider
+/// Most bytes of group documents one page by `startIndex` carries with their members (a group
+/// alone may be up to 380,000): its answer stays below the 6 MB a Lambda function may answer
+/// even when escaping it into the response's JSON string doubles it (a document of quotes). The
+/// groups past it wait for the next page, as `itemsPerPage` tells (RFC 7644 lets a provider
 /// answer fewer than `count`); a page by cursor is bounded by DynamoDB's 1 MB a `Query`.
-pub const PAGE_BYTES: usize = 4_000_000;
+pub const PAGE_BYTES: usize = 2_900_000;
+
+/// Most bytes of group documents one page by `startIndex` reads when it shows no members: what
+/// the SCIM function's memory holds with room to spare.
+pub const READ_BYTES: usize = 16_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {

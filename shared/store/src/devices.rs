@@ -153,26 +153,20 @@ impl DynamoTable {
         }
     }
 
-    /// Marks the device inactive (its push service said it is gone), touching nothing else the
-    /// person may have changed meanwhile; a device deleted meanwhile stays deleted.
+    /// Marks `device` inactive (its push service said it is gone) if it is still the version
+    /// the push went to: one registered again, changed or deleted meanwhile stays as it is.
     pub async fn deactivate_device(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
-        device: &DeviceId,
+        device: &Device,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .set_key(Some(key_item(&keys::device(organisation, user, device))))
-            .update_expression("SET active = :inactive ADD version :one")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":inactive", AttributeValue::Bool(false))
-            .expression_attribute_values(":one", crate::record::n(1))
-            .send()
-            .await;
-        crate::conditional(result).map(|_| ())
+        let key = keys::device(organisation, user, &device.id);
+        let inactive = vec![("active", AttributeValue::Bool(false))];
+        match self.update_versioned(&key, device.version, inactive).await {
+            Ok(_) | Err(StoreError::Stale | StoreError::NotFound) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Whether a device other than `device` pushes through the SNS endpoint `endpoint_arn` (one

@@ -8,7 +8,7 @@ use roster_domain::{
     ids::{OrganisationId, UserId},
     membership::Membership,
     organisation::Organisation,
-    scim::schema::name_key,
+    scim::schema::{ResourceKind, name_key},
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize};
@@ -105,7 +105,6 @@ impl ScimGroup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimGroupMarker {
     pub key: Key,
-    /// 0 for a group not written since markers carry it.
     pub bytes: usize,
 }
 
@@ -113,8 +112,9 @@ pub struct ScimGroupMarker {
 #[derive(Serialize, Deserialize)]
 struct MarkerBody {
     owner: String,
+    /// None in a marker written before markers held sizes.
     #[serde(default)]
-    bytes: usize,
+    bytes: Option<usize>,
 }
 
 fn is_key(item: &Item, key: &Key) -> bool {
@@ -463,7 +463,11 @@ impl DynamoTable {
                     let sk = text(&marker, "sk")?;
                     let group = sk.strip_prefix(keys::SCIM_GROUP_MARKER_PREFIX)?;
                     let key = keys::scim_group(organisation, group);
-                    let bytes = body::<MarkerBody>(marker).ok()?.bytes;
+                    // A marker from before markers held sizes: as large as a group may be.
+                    let bytes = body::<MarkerBody>(marker)
+                        .ok()
+                        .and_then(|marker| marker.bytes)
+                        .unwrap_or(ResourceKind::Group.document_max());
                     Some(ScimGroupMarker { key, bytes })
                 })
                 .collect(),
@@ -535,7 +539,9 @@ impl DynamoTable {
         );
         let marker = MarkerBody {
             owner: after.id.clone(),
-            bytes: serde_json::to_string(&after.document).map_or(0, |json| json.len()),
+            bytes: serde_json::to_string(&after.document)
+                .ok()
+                .map(|json| json.len()),
         };
         group.put(
             self,
