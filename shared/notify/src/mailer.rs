@@ -180,6 +180,14 @@ impl SesMailer {
     }
 }
 
+/// `text` as one header line: each control character (a line break in a resource name or an
+/// organisation's name) a space, so no value ends the header and starts another.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// The whole MIME message of `email` from `from`: the text alone, or multipart/mixed with the text
 /// and the calendar attached as `invite.ics`.
 fn mime_message(from: &str, email: &Email) -> Result<String, NotifyError> {
@@ -204,7 +212,7 @@ fn mime_message(from: &str, email: &Email) -> Result<String, NotifyError> {
     MessageBuilder::new()
         .from(from)
         .to(email.to.as_str())
-        .subject(email.subject.as_str())
+        .subject(one_line(&email.subject))
         .header("Content-Language", Text::new(email.language.code()))
         .body(body)
         .write_to_string()
@@ -327,5 +335,44 @@ mod tests {
             ics.as_bytes(),
             "the ICS arrives byte for byte, CRLFs included"
         );
+    }
+
+    #[test]
+    fn a_line_break_in_a_resource_name_stays_inside_the_subject() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let reservation = Reservation::new(
+            ReservationId::generate(),
+            OrganisationId::generate(),
+            NewReservation {
+                user_id: UserId::generate(),
+                resource_kind: ResourceKind::Desk,
+                resource_name: "D1\r\nReply-To: x@evil.test\nBcc: y@evil.test".into(),
+                site_id: "paris".into(),
+                start,
+                end: start + chrono::Duration::hours(2),
+                recurring: false,
+            },
+            start,
+        );
+        let email = Email::booking(
+            "zoe@example.com",
+            Language::En,
+            chrono_tz::Europe::Paris,
+            "Zoë",
+            &BookingMessage::Confirmed(BookingLine::of(&reservation, "Paris")),
+            None,
+        );
+        let mime = mime_message("no-reply@roster.example.com", &email).unwrap();
+        let message = MessageParser::default()
+            .parse(mime.as_bytes())
+            .expect("a MIME message");
+        assert_eq!(
+            message.subject(),
+            Some("Booking confirmed: D1  Reply-To: x@evil.test Bcc: y@evil.test")
+        );
+        assert!(message.reply_to().is_none(), "{mime}");
+        assert!(message.bcc().is_none(), "{mime}");
     }
 }
