@@ -2,6 +2,7 @@
 //! the live plan, over the local stack with the jobs run at chosen moments.
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use roster_e2e::{TestApp, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
@@ -516,6 +517,59 @@ async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
         .await
         .unwrap();
     assert_eq!(bad_date.status(), 422);
+}
+
+#[tokio::test]
+async fn a_busy_persons_list_shows_their_next_reservations_after_a_month_of_past_ones() {
+    let booking = Booking::new(json!({})).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "off" } }),
+        )
+        .await;
+    // More reservations in the last 31 days than the list answers, all of them over.
+    let now = chrono::Utc::now();
+    let past = (0..110).map(|i| {
+        let start = now - chrono::Duration::days(20) + chrono::Duration::hours(i);
+        let end = start + chrono::Duration::minutes(30);
+        let booking = &booking;
+        async move {
+            booking
+                .reserve(
+                    &booking.admin_id,
+                    &start.to_rfc3339(),
+                    &end.to_rfc3339(),
+                    false,
+                )
+                .await
+        }
+    });
+    futures::stream::iter(past)
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    let start = now + chrono::Duration::days(2);
+    let next = booking
+        .reserve(
+            &booking.admin_id,
+            &start.to_rfc3339(),
+            &(start + chrono::Duration::hours(8)).to_rfc3339(),
+            false,
+        )
+        .await;
+
+    let mine = booking
+        .app
+        .json("/v1/me/reservations", &booking.admin)
+        .await;
+    let ids: Vec<&Value> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids, [&next["id"]], "{mine}");
 }
 
 /// Emails whose subject or body mention the summary, for `to`.

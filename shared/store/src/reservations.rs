@@ -64,8 +64,8 @@ struct DeliveryRecord {
 /// that died after claiming): longer than any function's timeout, so a slow run still holding
 /// its claim is never overtaken.
 const DELIVERY_LEASE: Duration = Duration::minutes(5);
-/// Most reservations a person's list reads (one page).
-const MY_RESERVATIONS: i32 = 100;
+/// Most reservations a person's list answers.
+const MY_RESERVATIONS: usize = 100;
 /// How long delivery records are kept.
 const DELIVERY_KEPT: Duration = Duration::days(35);
 /// How far back `held_booking_emails_due` looks for emails due a retry: well past
@@ -263,7 +263,8 @@ impl DynamoTable {
     }
 
     /// The person's next reservations (at most `MY_RESERVATIONS`) ending after `from`, by
-    /// start: one `Query` of `gsi1`.
+    /// start: a `Query` of `gsi1`, following its pages past the ended ones of the last 31 days
+    /// (DynamoDB's `Limit` counts them before the filter drops them).
     pub async fn reservations_of(
         &self,
         organisation: &OrganisationId,
@@ -282,10 +283,13 @@ impl DynamoTable {
             .expression_attribute_names("#end", "end")
             .expression_attribute_values(":person", s(keys::reservations_of(organisation, user)))
             .expression_attribute_values(":earliest", s(earliest.to_rfc3339()))
-            .expression_attribute_values(":from", s(from.to_rfc3339()))
-            .limit(MY_RESERVATIONS);
-        let filed: Vec<FiledReservation> = self.query_page(query).await?;
-        Ok(filed.into_iter().map(|stored| stored.reservation).collect())
+            .expression_attribute_values(":from", s(from.to_rfc3339()));
+        let (items, _) = self.query_up_to(query, Some(MY_RESERVATIONS)).await?;
+        items
+            .into_iter()
+            .take(MY_RESERVATIONS)
+            .map(|item| body::<FiledReservation>(item).map(|stored| stored.reservation))
+            .collect()
     }
 
     /// The reservations of a site's local `day`, by start: one `Query`.
