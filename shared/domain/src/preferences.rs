@@ -210,7 +210,7 @@ impl Preferences {
     }
 
     /// Applies a JSON object of changes; every invalid field is named (`notifications.<key>` for
-    /// nested ones). Hiding the profile needs the organisation's permission.
+    /// nested ones). Choosing to hide the profile needs the organisation's permission.
     pub fn patched(
         &self,
         body: &Map<String, Value>,
@@ -239,7 +239,8 @@ impl Preferences {
                 }
                 "hide_profile" => {
                     if let Some(hide) = errors.collect(field, boolean(value)) {
-                        if hide && !settings.allow_hide_profile {
+                        // A choice kept from while hiding was allowed may be sent back as it is.
+                        if hide && !self.hide_profile && !settings.allow_hide_profile {
                             errors.push(
                                 field,
                                 "not_allowed",
@@ -422,5 +423,20 @@ mod tests {
                 .unwrap()
                 .hide_profile
         );
+        // Chosen while allowed, kept since: the preferences read back save again.
+        let chosen = Preferences {
+            hide_profile: true,
+            ..Preferences::for_new_member(&settings(false))
+        };
+        let saved = chosen
+            .patched(
+                json!({ "hide_profile": true, "theme": "dark" })
+                    .as_object()
+                    .unwrap(),
+                &settings(false),
+            )
+            .unwrap();
+        assert!(saved.hide_profile);
+        assert_eq!(saved.theme, Theme::Dark);
     }
 }
