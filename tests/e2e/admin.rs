@@ -1639,6 +1639,19 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
         .unwrap();
     assert_eq!(elsewhere.status(), 422);
     assert_eq!(codes(&elsewhere.json().await.unwrap()), ["invalid_cursor"]);
+    // A prefix longer than any name is refused, not sent to DynamoDB (which refuses a sort key
+    // value over 1,024 bytes: 503).
+    let overlong = app
+        .get(&format!("/v1/admin/users?q={}", "s".repeat(1_100)), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overlong.status(), 422);
+    assert_eq!(codes(&overlong.json().await.unwrap()), ["too_long"]);
+    let longest = app
+        .json(&format!("/v1/admin/users?q={}", "s".repeat(100)), &admin)
+        .await;
+    assert_eq!(longest["items"], json!([]));
 
     // The person's sessions: the admin's first one and two more logins.
     let mut tokens = vec![admin.clone()];

@@ -268,6 +268,10 @@ pub async fn create_user(
     Ok(with_etag(StatusCode::CREATED, membership.version, view))
 }
 
+/// Longest `q` of the user list: past a last and a first name, and within what DynamoDB compares
+/// a sort key with.
+const USER_SEARCH_MAX: usize = 100;
+
 /// `GET /v1/admin/users?status=&role=&site=&tag=&q=&cursor=`: one `Query` per page, sorted by name.
 #[utoipa::path(
     get,
@@ -276,8 +280,8 @@ pub async fn create_user(
     tag = "admin",
     summary = "List users, sorted by name",
     security(("session" = [])),
-    params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A limit or cursor is invalid."))
+    params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix, at most 100 characters."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A limit, cursor or q is invalid."))
 )]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -286,6 +290,17 @@ pub async fn list_users(
 ) -> Result<Json<Value>, ApiError> {
     require_administration(&caller)?;
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    let name_prefix = query.get("q").cloned();
+    if name_prefix
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > USER_SEARCH_MAX)
+    {
+        return Err(ApiError::field(
+            "q",
+            "too_long",
+            format!("must be at most {USER_SEARCH_MAX} characters"),
+        ));
+    }
     let (role, site) = (query.get("role").cloned(), query.get("site").cloned());
     let organisation = &caller.organisation;
     let filter = UserFilter {
@@ -299,7 +314,7 @@ pub async fn list_users(
         role,
         site,
         tag: query.get("tag").cloned(),
-        name_prefix: query.get("q").cloned(),
+        name_prefix,
     };
     let paging = Paging::from_query(&query)?;
     let page = state
