@@ -544,12 +544,13 @@ pub fn tags(value: &Value) -> Result<Vec<String>, FieldProblem> {
         if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
             tags.push(tag);
         }
-    }
-    if tags.len() > TAGS_MAX {
-        return Err(FieldProblem::new(
-            "too_many",
-            format!("must have at most {TAGS_MAX} tags"),
-        ));
+        // Refused at the first tag too many, so a body of thousands costs no more than 21.
+        if tags.len() > TAGS_MAX {
+            return Err(FieldProblem::new(
+                "too_many",
+                format!("must have at most {TAGS_MAX} tags"),
+            ));
+        }
     }
     Ok(tags)
 }
