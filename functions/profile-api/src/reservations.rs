@@ -362,17 +362,25 @@ pub async fn check_in(
     Integration(key): Integration,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let before = reservation_of(&state, &key, &id).await?;
-    if before.reservation.checked_in_at.is_some() {
-        return Ok(Json(view(&before.reservation)));
+    // A check-in sent twice at once (an engine's double submit) finds the reservation checked
+    // in by the other when its own write loses: that is its answer too.
+    for _ in 0..3 {
+        let before = reservation_of(&state, &key, &id).await?;
+        if before.reservation.checked_in_at.is_some() {
+            return Ok(Json(view(&before.reservation)));
+        }
+        let after = Reservation {
+            checked_in_at: Some(state.now()),
+            version: before.reservation.version + 1,
+            ..before.reservation.clone()
+        };
+        match state.table.update_reservation(&before, &after).await {
+            Ok(()) => return Ok(Json(view(&after))),
+            Err(StoreError::Stale) => continue,
+            Err(error) => return Err(error.into()),
+        }
     }
-    let after = Reservation {
-        checked_in_at: Some(state.now()),
-        version: before.reservation.version + 1,
-        ..before.reservation.clone()
-    };
-    state.table.update_reservation(&before, &after).await?;
-    Ok(Json(view(&after)))
+    Err(ApiError::Stale)
 }
 
 /// `GET /v1/me/reservations`: the caller's reservations that have not ended, by start.
