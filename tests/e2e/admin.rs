@@ -360,6 +360,13 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
         .await
         .unwrap();
     assert_eq!(refused.status(), 401);
+    let invited = app
+        .post(&format!("/v1/admin/users/{id}/invite"), &admin, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 422, "a link they could never accept");
+    assert_eq!(codes(&invited.json().await.unwrap()), ["deactivated"]);
     app.user_action(&admin, id, "reactivate").await;
     let again = app.login(&email, "Leaving-soon-1").await;
     assert_eq!(

@@ -518,7 +518,7 @@ pub async fn patch_user(
     summary = "Send (or resend) the welcome email",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email."))
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, or is deactivated."))
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -526,6 +526,14 @@ pub async fn invite(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (before, account) = managed_user(&state, &caller, &id).await?;
+    if !before.is_active() {
+        // Its link could never be accepted.
+        return Err(ApiError::field(
+            "id",
+            "deactivated",
+            "a deactivated user cannot be invited; reactivate them first",
+        ));
+    }
     let email = before.profile.email.clone().ok_or_else(|| {
         ApiError::field(
             "id",
