@@ -656,6 +656,47 @@ async fn the_daily_summary_arrives_at_18_local_once_even_on_the_days_clocks_chan
 }
 
 #[tokio::test]
+async fn a_summary_ses_turned_away_goes_out_once_when_it_is_back_hours_later() {
+    let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "daily_summary": true, "booking_confirmation": "off" } }),
+        )
+        .await;
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2034-05-10T08:00:00Z",
+            "2034-05-10T10:00:00Z",
+            false,
+        )
+        .await;
+    // Due at 18:00 in Berlin (16:00 UTC); SES is down for the first hour of runs. (Runs
+    // handle every organisation's summaries: only this person's emails are counted.)
+    let failing = ses_and_sns_down(stack().await, profile_api::system_clock());
+    for at in [
+        "2034-05-09T16:00:00Z",
+        "2034-05-09T16:15:00Z",
+        "2034-05-09T16:30:00Z",
+        "2034-05-09T16:45:00Z",
+    ] {
+        let run = booking.run_job_with(&failing, "daily-summary", at).await;
+        assert!(run["email"]["retry"].as_u64() >= Some(1), "{at}: {run}");
+    }
+    assert_eq!(summaries_to(&booking.admin_email, "Desk 4.12").await, 0);
+
+    for at in ["2034-05-09T17:00:00Z", "2034-05-09T17:15:00Z"] {
+        booking.run_job("daily-summary", at).await;
+        assert_eq!(
+            summaries_to(&booking.admin_email, "Desk 4.12").await,
+            1,
+            "{at}: once, an hour late"
+        );
+    }
+}
+
+#[tokio::test]
 async fn nobody_without_reservations_or_who_did_not_ask_gets_a_summary() {
     let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
     // The admin did not switch summaries on (the default is off).

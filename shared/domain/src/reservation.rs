@@ -24,6 +24,9 @@ use crate::{
 pub const REMINDER_BUCKET: Duration = Duration::minutes(5);
 /// Length of a daily-summary bucket: the summary job runs every 15 minutes.
 pub const SUMMARY_BUCKET: Duration = Duration::minutes(15);
+/// How long after its moment a summary SES could not take is tried again: a list of tomorrow's
+/// bookings is still of use in the evening.
+pub const SUMMARY_RETRY_WINDOW: Duration = Duration::hours(6);
 /// Longest reservation accepted.
 pub const LONGEST: Duration = Duration::days(31);
 /// Longest resource name.

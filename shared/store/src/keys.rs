@@ -388,6 +388,15 @@ pub fn summary_entry(
     )
 }
 
+/// The partition of the summary buckets a run must read again (SES turned some of their
+/// summaries away), across organisations; sorted by bucket.
+pub const SUMMARY_RETRIES: &str = "SUMMARY_RETRIES";
+
+/// A summary bucket to read again, by its key (fixed width, so text order is time order).
+pub fn summary_retry(bucket: &str) -> Key {
+    key(SUMMARY_RETRIES.to_owned(), bucket)
+}
+
 /// The record of one message on one channel (`subject` says what about, `channel` how), which
 /// makes its sending happen once.
 pub fn delivery(organisation: &OrganisationId, subject: &str, channel: &str) -> Key {
@@ -579,6 +588,20 @@ mod tests {
         assert_eq!(late.sk, "2026-11-22T10:00:00Z#o1#r1#a");
         assert!(early.sk < late.sk);
         assert!(late.sk.as_str() < held_email_time(at("2026-11-22T10:00:01Z")).as_str());
+    }
+
+    #[test]
+    fn summary_buckets_to_read_again_sort_by_bucket_in_one_partition() {
+        let (six, seven) = (
+            summary_retry("2026-11-23T18:00Z"),
+            summary_retry("2026-11-23T19:00Z"),
+        );
+        assert_eq!(
+            (six.pk.as_str(), six.sk.as_str()),
+            ("SUMMARY_RETRIES", "2026-11-23T18:00Z")
+        );
+        assert!(six.sk < seven.sk && six.pk == seven.pk);
+        assert_ne!(six.pk, summary_bucket("2026-11-23T18:00Z"));
     }
 
     #[test]

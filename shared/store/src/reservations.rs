@@ -13,6 +13,7 @@ use roster_domain::{
     ids::{OrganisationId, ReservationId, UserId},
     reservation::{
         Attempt, Bucket, Filing, HeldBookingEmail, IDEMPOTENCY_WINDOW, IdempotencyKey, Reservation,
+        SUMMARY_RETRY_WINDOW,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,21 @@ pub struct SummaryDue {
     pub user: UserId,
     pub date: NaiveDate,
     pub reservation: Reservation,
+}
+
+/// A summary bucket later runs read again, as SES turned away some of its summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRetry {
+    pub bucket: Bucket,
+    /// Who asked last: a run settles only the asking it read.
+    mark: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SummaryRetryBody {
+    /// Epoch seconds of the bucket's start.
+    start: i64,
+    mark: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -337,6 +353,78 @@ impl DynamoTable {
             });
         }
         Ok(due)
+    }
+
+    /// Asks the runs of the next `SUMMARY_RETRY_WINDOW` after `bucket` to read it again: one
+    /// `PutItem` with a fresh mark, so a run that read an older asking cannot settle this one.
+    pub async fn retry_summary_bucket(&self, bucket: &Bucket) -> Result<(), StoreError> {
+        let key = keys::summary_retry(&bucket.key());
+        let mut record = Record::new(
+            key,
+            SummaryRetryBody {
+                start: bucket.start.timestamp(),
+                mark: roster_domain::session::new_secret(),
+            },
+        );
+        record.ttl = Some((bucket.start + SUMMARY_RETRY_WINDOW + Duration::days(1)).timestamp());
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(record.item()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::unavailable)
+    }
+
+    /// The summary buckets to read again from the one holding `since` to the one holding
+    /// `until`: one `Query`.
+    pub async fn summary_buckets_to_retry(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<SummaryRetry>, StoreError> {
+        let bucket =
+            |moment| Bucket::containing(moment, roster_domain::reservation::SUMMARY_BUCKET);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :retries AND sk BETWEEN :first AND :last")
+            .expression_attribute_values(":retries", s(keys::SUMMARY_RETRIES))
+            .expression_attribute_values(":first", s(bucket(since).key()))
+            .expression_attribute_values(":last", s(bucket(until).key()))
+            .consistent_read(true);
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let retry: SummaryRetryBody = body(item)?;
+                let start = DateTime::from_timestamp(retry.start, 0)
+                    .ok_or_else(|| StoreError::Corrupt("a summary retry's start".to_owned()))?;
+                Ok(SummaryRetry {
+                    bucket: Bucket { start },
+                    mark: retry.mark,
+                })
+            })
+            .collect()
+    }
+
+    /// Settles `retry`: its bucket needs no further read, unless a run asked again since.
+    pub async fn settle_summary_retry(&self, retry: &SummaryRetry) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(crate::record::key_item(&keys::summary_retry(
+                &retry.bucket.key(),
+            ))))
+            .condition_expression("#mark = :mark")
+            .expression_attribute_names("#mark", "mark")
+            .expression_attribute_values(":mark", s(retry.mark.as_str()))
+            .send()
+            .await;
+        crate::conditional(result).map(|_| ())
     }
 
     /// The held booking emails due a retry at `now` (at most `HELD_EMAILS_PER_CALL`, longest due
