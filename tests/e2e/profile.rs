@@ -1113,15 +1113,54 @@ async fn the_directory_follows_name_changes_and_needs_a_query() {
 }
 
 #[tokio::test]
-async fn vehicles_are_refused_where_the_organisation_does_not_use_them() {
+async fn vehicles_are_refused_where_the_organisation_does_not_use_them_but_old_ones_can_go() {
     let app = app().await;
-    let (_, token) = organisation(&app, json!({ "vehicles_enabled": false })).await;
-    let response = app.get("/v1/me/vehicles", &token).send().await.unwrap();
-    assert_eq!(response.status(), 403);
+    let (_, token) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+    let plate = format!("OLD {}", &UserId::generate().as_str()[..6]);
+    let car = app
+        .post_json(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Pool car", "plate_number": plate }),
+        )
+        .await;
+    app.change_settings(&token, json!({ "vehicles_enabled": false }))
+        .await;
+
+    let refused = app
+        .post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "New", "plate_number": "NEW 1" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
     assert_eq!(
-        response.json::<Value>().await.unwrap()["code"],
+        refused.json::<Value>().await.unwrap()["code"],
         "vehicles_disabled"
     );
+    // What the person kept from before can be seen and removed, freeing its plate.
+    let kept = app.json("/v1/me/vehicles", &token).await;
+    assert_eq!(kept["items"][0]["id"], car["id"]);
+    let path = format!("/v1/me/vehicles/{}", car["id"].as_str().unwrap());
+    assert_eq!(
+        app.delete(&path, &token).send().await.unwrap().status(),
+        204
+    );
+    app.change_settings(&token, json!({ "vehicles_enabled": true }))
+        .await;
+    let again = app
+        .post(
+            "/v1/me/vehicles",
+            &token,
+            &json!({ "name": "Pool car", "plate_number": plate }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 201);
 }
 
 #[tokio::test]
