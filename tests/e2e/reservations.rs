@@ -220,6 +220,13 @@ async fn booking_emails_carry_a_calendar_that_parses_and_series_get_none() {
         "a recurring reservation gets no confirmation"
     );
 
+    // Confirmations carry no invite any more; the one this booking sent is still withdrawn.
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "booking_confirmation": "email" } }),
+        )
+        .await;
     let (status, _) = booking
         .feed(
             reqwest::Method::DELETE,

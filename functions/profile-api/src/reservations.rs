@@ -234,11 +234,15 @@ pub async fn create(
                 "is not an active user of the organisation",
             )
         })?;
-    let reservation = Reservation::new(
+    let mut reservation = Reservation::new(
         ReservationId::generate(),
         organisation.id.clone(),
         new,
         state.now(),
+    );
+    reservation.calendar_sent = Some(
+        booking_email(&organisation, &person, &reservation, BookingChange::Booked)
+            .is_some_and(|WithCalendar(with_ics)| with_ics),
     );
     let filing = reservation.filing(
         organisation.settings.default_time_zone.0,

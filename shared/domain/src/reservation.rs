@@ -57,6 +57,11 @@ pub struct Reservation {
     pub checked_in_at: Option<DateTime<Utc>>,
     /// Raised by every change a calendar should see (the ICS `SEQUENCE`).
     pub sequence: u32,
+    /// Whether its confirmation carried a calendar invite, as decided when it was booked (none
+    /// for one booked before this was kept): its cancellation notice withdraws that invite,
+    /// whatever the person's confirmations carry by then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_sent: Option<bool>,
     pub created_at: DateTime<Utc>,
     /// Raised by every write; writes are conditional on the version they read.
     pub version: u64,
@@ -311,6 +316,7 @@ impl Reservation {
             recurring: new.recurring,
             checked_in_at: None,
             sequence: 0,
+            calendar_sent: None,
             created_at: now,
             version: 1,
         }
@@ -348,8 +354,9 @@ pub enum Attempt {
 /// an ICS calendar attachment: only when the organisation sends booking notices, for reservations
 /// that are not part of a series, to active people with an email. The confirmation of a booking
 /// follows the person's `booking_confirmation` (off, email, email with ICS); the notice of a
-/// cancellation their `booking_changes` switch, with the ICS cancellation when their
-/// confirmations carry ICS (so the calendar entry they were sent goes away).
+/// cancellation their `booking_changes` switch, with the ICS cancellation when the confirmation
+/// carried an invite (so the calendar entry they were sent goes away; for a reservation that
+/// does not say, when their confirmations carry ICS now).
 pub fn booking_email(
     organisation: &Organisation,
     person: &Membership,
@@ -361,10 +368,16 @@ pub fn booking_email(
         && person.is_active()
         && person.profile.email.is_some();
     let notifications = &person.preferences.notifications;
-    let with_ics = notifications.booking_confirmation == BookingConfirmation::EmailWithIcs;
-    let switched_on = match change {
-        BookingChange::Booked => notifications.booking_confirmation != BookingConfirmation::Off,
-        BookingChange::Cancelled => notifications.booking_changes,
+    let with_ics_now = notifications.booking_confirmation == BookingConfirmation::EmailWithIcs;
+    let (switched_on, with_ics) = match change {
+        BookingChange::Booked => (
+            notifications.booking_confirmation != BookingConfirmation::Off,
+            with_ics_now,
+        ),
+        BookingChange::Cancelled => (
+            notifications.booking_changes,
+            reservation.calendar_sent.unwrap_or(with_ics_now),
+        ),
     };
     (wanted && switched_on).then_some(WithCalendar(with_ics))
 }
@@ -914,6 +927,21 @@ mod tests {
             both(&organisation, &ada, false),
             [None, Some(WithCalendar(false))],
             "cancellation notices without confirmations"
+        );
+        // A cancellation withdraws the invite its confirmation carried, as that was decided.
+        let mut invited = desk(false);
+        invited.calendar_sent = Some(true);
+        assert_eq!(
+            booking_email(&organisation, &ada, &invited, BookingChange::Cancelled),
+            Some(WithCalendar(true)),
+            "confirmations since switched off"
+        );
+        ada.preferences.notifications.booking_confirmation = BookingConfirmation::EmailWithIcs;
+        invited.calendar_sent = Some(false);
+        assert_eq!(
+            booking_email(&organisation, &ada, &invited, BookingChange::Cancelled),
+            Some(WithCalendar(false)),
+            "no invite to withdraw"
         );
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Email;
         organisation.settings.booking_notifications_enabled = false;
