@@ -1,12 +1,13 @@
 //! Daily summaries (every 15 minutes): each person who switched them on gets, when their local
 //! clock reaches the organisation's summary hour, one email listing their reservations of the
-//! next local day; nobody without reservations gets one.
+//! next local day; nobody without reservations gets one. A summary SES turns away is sent again
+//! by the runs of the next `SUMMARY_RETRY_WINDOW`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use roster_domain::{
-    ids::{OrganisationId, UserId},
+    ids::{OrganisationId, ReservationId, UserId},
     reservation::{
         Attempt, Bucket, Reservation, SUMMARY_BUCKET, SUMMARY_RETRY_WINDOW, summary_wanted,
     },
@@ -16,45 +17,49 @@ use roster_notify::{
     booking::{BookingLine, BookingMessage},
     outbox,
 };
-use roster_store::StoreError;
+use roster_store::{StoreError, SummaryDue, SummaryRetry};
 
 use crate::{JobRun, Jobs, Tally, people::Addressees};
 
-/// One person's summary of one date: its reservations, and the buckets they were read from
-/// (read again while SES turns it away).
+/// Buckets a run reads: its own and the one before, which a late or failed run may have left.
+const BUCKETS_READ: i32 = 2;
+
+/// One person's summary of one date: its reservations, and the buckets they were read from.
 #[derive(Default)]
 struct Summary {
-    reservations: Vec<Reservation>,
+    reservations: BTreeMap<ReservationId, Reservation>,
     read_from: BTreeSet<Bucket>,
 }
 
-/// Buckets a run reads: its own and the one before, which a late or failed run may have left;
-/// besides those SES turned summaries away in (for `SUMMARY_RETRY_WINDOW`).
-const BUCKETS_READ: i32 = 2;
+type Person = (OrganisationId, UserId, NaiveDate);
 
 pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
-    // Summary moments fall on bucket starts, so a bucket after `now` holds nothing due.
-    let retries = jobs
-        .table
-        .summary_buckets_to_retry(now - SUMMARY_RETRY_WINDOW, now)
-        .await?;
-    let mut buckets: BTreeSet<Bucket> = Bucket::recent(now, SUMMARY_BUCKET, BUCKETS_READ)
-        .into_iter()
-        .collect();
-    buckets.extend(retries.iter().map(|retry| retry.bucket));
-    let mut by_person: BTreeMap<(OrganisationId, UserId, NaiveDate), Summary> = BTreeMap::new();
-    for bucket in &buckets {
-        for due in jobs.table.summaries_due(bucket).await? {
+    let mut by_person: BTreeMap<Person, Summary> = BTreeMap::new();
+    let mut add = |bucket: Bucket, due: Vec<SummaryDue>| {
+        for due in due {
             let summary = by_person
                 .entry((due.organisation, due.user, due.date))
                 .or_default();
-            summary.reservations.push(due.reservation);
-            summary.read_from.insert(*bucket);
+            summary
+                .reservations
+                .insert(due.reservation.id.clone(), due.reservation);
+            summary.read_from.insert(bucket);
         }
+    };
+    // Summary moments fall on bucket starts, so a bucket after `now` holds nothing due.
+    for bucket in Bucket::recent(now, SUMMARY_BUCKET, BUCKETS_READ) {
+        add(bucket, jobs.table.summaries_due(&bucket).await?);
+    }
+    let retries = jobs
+        .table
+        .summaries_to_retry(now - SUMMARY_RETRY_WINDOW, now)
+        .await?;
+    for retry in &retries {
+        add(retry.bucket, jobs.table.summary_due_again(retry).await?);
     }
     let firsts: Vec<&Reservation> = by_person
         .values()
-        .filter_map(|s| s.reservations.first())
+        .filter_map(|s| s.reservations.values().next())
         .collect();
     let addressees = Addressees::of(&jobs.table, &firsts).await?;
     let mut run = JobRun {
@@ -65,11 +70,17 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         push: Tally::default(),
         held_emails: Tally::default(),
     };
-    let mut turned_away = BTreeSet::new();
-    for ((_, user, date), mut summary) in by_person {
-        let reservations = &mut summary.reservations;
+    // Once SES turns one away, the rest wait for a later run (each try could take seconds).
+    let mut later: Vec<(Person, BTreeSet<Bucket>)> = Vec::new();
+    for (person_key, summary) in by_person {
+        if !later.is_empty() {
+            later.push((person_key, summary.read_from));
+            continue;
+        }
+        let (_, user, date) = &person_key;
+        let mut reservations: Vec<&Reservation> = summary.reservations.values().collect();
         reservations.sort_by_key(|r| r.start);
-        let Some((organisation, person, _)) = addressees.of_reservation(&reservations[0]) else {
+        let Some((organisation, person, _)) = addressees.of_reservation(reservations[0]) else {
             continue;
         };
         if !summary_wanted(organisation, person) {
@@ -84,7 +95,10 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
                 BookingLine::of(r, site)
             })
             .collect();
-        let message = BookingMessage::DailySummary { date, bookings };
+        let message = BookingMessage::DailySummary {
+            date: *date,
+            bookings,
+        };
         let subject = format!("SUMMARY#{user}#{date}");
         let attempt = jobs
             .table
@@ -92,21 +106,54 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
                 outbox::email(&jobs.mailer, person, &message, None)
             })
             .await?;
-        if let Some(attempt) = attempt {
-            if matches!(attempt, Attempt::Retry(_)) {
-                turned_away.append(&mut summary.read_from);
+        match attempt {
+            Some(attempt) => {
+                if matches!(attempt, Attempt::Retry(_)) {
+                    later.push((person_key, summary.read_from));
+                }
+                run.email.count(&attempt);
             }
-            run.email.count(&attempt);
+            // Being sent by an overlapping run, which may yet stop before it is settled.
+            None if !jobs
+                .table
+                .delivery_settled(&organisation.id, &subject, "email")
+                .await? =>
+            {
+                later.push((person_key, summary.read_from));
+            }
+            None => {}
         }
     }
-    for bucket in &turned_away {
-        jobs.table.retry_summary_bucket(bucket).await?;
-    }
-    for retry in retries
-        .iter()
-        .filter(|retry| !turned_away.contains(&retry.bucket))
-    {
-        jobs.table.settle_summary_retry(retry).await?;
-    }
+    settle(jobs, &retries, &later).await?;
     Ok(run)
+}
+
+/// Asks later runs to send the summaries left for `later`, and settles the other `retries`
+/// read (sent, refused for good, or no longer wanted).
+async fn settle(
+    jobs: &Jobs,
+    retries: &[SummaryRetry],
+    later: &[(Person, BTreeSet<Bucket>)],
+) -> Result<(), StoreError> {
+    let left: BTreeSet<(Bucket, OrganisationId, UserId, NaiveDate)> = later
+        .iter()
+        .flat_map(|((organisation, user, date), buckets)| {
+            buckets
+                .iter()
+                .map(|bucket| (*bucket, organisation.clone(), user.clone(), *date))
+        })
+        .collect();
+    jobs.table.retry_summaries(left.iter().cloned()).await?;
+    for retry in retries {
+        let key = (
+            retry.bucket,
+            retry.organisation.clone(),
+            retry.user.clone(),
+            retry.date,
+        );
+        if !left.contains(&key) {
+            jobs.table.settle_summary_retry(retry).await?;
+        }
+    }
+    Ok(())
 }

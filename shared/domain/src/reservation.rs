@@ -547,7 +547,7 @@ impl Reservation {
 }
 
 /// A time bucket: `[start, start + length)`, named by its start in UTC (`2026-11-23T08:05Z`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Bucket {
     pub start: DateTime<Utc>,
 }

@@ -388,13 +388,27 @@ pub fn summary_entry(
     )
 }
 
-/// The partition of the summary buckets a run must read again (SES turned some of their
-/// summaries away), across organisations; sorted by bucket.
+/// The partition of the daily summaries to send again (SES turned them away, or a run stopped
+/// before them), across organisations; sorted by bucket (fixed width, so text order is time
+/// order).
 pub const SUMMARY_RETRIES: &str = "SUMMARY_RETRIES";
 
-/// A summary bucket to read again, by its key (fixed width, so text order is time order).
-pub fn summary_retry(bucket: &str) -> Key {
-    key(SUMMARY_RETRIES.to_owned(), bucket)
+/// A person's summary of one date, due in `bucket`, to send again.
+pub fn summary_retry(
+    bucket: &str,
+    organisation: &OrganisationId,
+    user: &UserId,
+    date: &str,
+) -> Key {
+    key(
+        SUMMARY_RETRIES.to_owned(),
+        format!("{bucket}#{organisation}#{user}#{date}"),
+    )
+}
+
+/// What the summary entries of a person's summary of one date start with, in their bucket.
+pub fn summary_entries_of(organisation: &OrganisationId, user: &UserId, date: &str) -> String {
+    format!("{organisation}#{user}#{date}#")
 }
 
 /// The record of one message on one channel (`subject` says what about, `channel` how), which
@@ -591,17 +605,33 @@ mod tests {
     }
 
     #[test]
-    fn summary_buckets_to_read_again_sort_by_bucket_in_one_partition() {
-        let (six, seven) = (
-            summary_retry("2026-11-23T18:00Z"),
-            summary_retry("2026-11-23T19:00Z"),
-        );
+    fn summaries_to_send_again_sort_by_bucket_and_find_their_entries() {
+        let retry = |bucket| summary_retry(bucket, &org(), &user(), "2026-11-24");
+        let (six, seven) = (retry("2026-11-23T18:00Z"), retry("2026-11-23T19:00Z"));
         assert_eq!(
             (six.pk.as_str(), six.sk.as_str()),
-            ("SUMMARY_RETRIES", "2026-11-23T18:00Z")
+            ("SUMMARY_RETRIES", "2026-11-23T18:00Z#o1#u1#2026-11-24")
         );
         assert!(six.sk < seven.sk && six.pk == seven.pk);
         assert_ne!(six.pk, summary_bucket("2026-11-23T18:00Z"));
+        let reservation = ReservationId::try_from("r1").unwrap();
+        let entry = summary_entry(
+            "2026-11-23T18:00Z",
+            &org(),
+            &user(),
+            "2026-11-24",
+            &reservation,
+        );
+        assert!(
+            entry
+                .sk
+                .starts_with(&summary_entries_of(&org(), &user(), "2026-11-24"))
+        );
+        assert!(
+            !entry
+                .sk
+                .starts_with(&summary_entries_of(&org(), &user(), "2026-11-2"))
+        );
     }
 
     #[test]

@@ -50,18 +50,16 @@ pub struct SummaryDue {
     pub reservation: Reservation,
 }
 
-/// A summary bucket later runs read again, as SES turned away some of its summaries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A person's summary of one date that later runs send again: SES turned it away, or a run
+/// stopped before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryRetry {
+    /// The bucket its entries are in.
     pub bucket: Bucket,
+    pub organisation: OrganisationId,
+    pub user: UserId,
+    pub date: NaiveDate,
     /// Who asked last: a run settles only the asking it read.
-    mark: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SummaryRetryBody {
-    /// Epoch seconds of the bucket's start.
-    start: i64,
     mark: String,
 }
 
@@ -333,8 +331,17 @@ impl DynamoTable {
 
     /// The reservations whose person's summary is due in `bucket`: one `Query`.
     pub async fn summaries_due(&self, bucket: &Bucket) -> Result<Vec<SummaryDue>, StoreError> {
+        self.summaries_in(bucket, "").await
+    }
+
+    /// The summary entries of `bucket` whose sort keys start with `prefix` (all when empty).
+    async fn summaries_in(
+        &self,
+        bucket: &Bucket,
+        prefix: &str,
+    ) -> Result<Vec<SummaryDue>, StoreError> {
         let items = self
-            .query_partition(&keys::summary_bucket(&bucket.key()), "")
+            .query_partition(&keys::summary_bucket(&bucket.key()), prefix)
             .await?;
         let mut due = Vec::with_capacity(items.len());
         for item in items {
@@ -355,31 +362,37 @@ impl DynamoTable {
         Ok(due)
     }
 
-    /// Asks the runs of the next `SUMMARY_RETRY_WINDOW` after `bucket` to read it again: one
-    /// `PutItem` with a fresh mark, so a run that read an older asking cannot settle this one.
-    pub async fn retry_summary_bucket(&self, bucket: &Bucket) -> Result<(), StoreError> {
-        let key = keys::summary_retry(&bucket.key());
-        let mut record = Record::new(
-            key,
-            SummaryRetryBody {
-                start: bucket.start.timestamp(),
-                mark: roster_domain::session::new_secret(),
-            },
-        );
-        record.ttl = Some((bucket.start + SUMMARY_RETRY_WINDOW + Duration::days(1)).timestamp());
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(record.item()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::unavailable)
+    /// Asks the runs of the `SUMMARY_RETRY_WINDOW` after each bucket to send these summaries
+    /// (bucket, organisation, person, date) again: `BatchWriteItem`, each with a fresh mark, so
+    /// a run that read an older asking cannot settle this one.
+    pub async fn retry_summaries(
+        &self,
+        summaries: impl IntoIterator<Item = (Bucket, OrganisationId, UserId, NaiveDate)>,
+    ) -> Result<(), StoreError> {
+        let writes = summaries
+            .into_iter()
+            .map(|(bucket, organisation, user, date)| {
+                let key =
+                    keys::summary_retry(&bucket.key(), &organisation, &user, &date.to_string());
+                let retry = SummaryRetry {
+                    bucket,
+                    organisation,
+                    user,
+                    date,
+                    mark: roster_domain::session::new_secret(),
+                };
+                let mut record = Record::new(key, retry);
+                record.ttl =
+                    Some((bucket.start + SUMMARY_RETRY_WINDOW + Duration::days(1)).timestamp());
+                crate::Write::Put(record.item())
+            })
+            .collect();
+        self.batch_write(writes).await
     }
 
-    /// The summary buckets to read again from the one holding `since` to the one holding
-    /// `until`: one `Query`.
-    pub async fn summary_buckets_to_retry(
+    /// The summaries to send again whose buckets run from the one holding `since` to the one
+    /// holding `until`: one `Query` (it only fills while SES turns summaries away).
+    pub async fn summaries_to_retry(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
@@ -393,32 +406,35 @@ impl DynamoTable {
             .key_condition_expression("pk = :retries AND sk BETWEEN :first AND :last")
             .expression_attribute_values(":retries", s(keys::SUMMARY_RETRIES))
             .expression_attribute_values(":first", s(bucket(since).key()))
-            .expression_attribute_values(":last", s(bucket(until).key()))
+            // Past every sort key of the last bucket (`<bucket>#...`: `~` sorts after `#`).
+            .expression_attribute_values(":last", s(format!("{}~", bucket(until).key())))
             .consistent_read(true);
-        self.query_all(query)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let retry: SummaryRetryBody = body(item)?;
-                let start = DateTime::from_timestamp(retry.start, 0)
-                    .ok_or_else(|| StoreError::Corrupt("a summary retry's start".to_owned()))?;
-                Ok(SummaryRetry {
-                    bucket: Bucket { start },
-                    mark: retry.mark,
-                })
-            })
-            .collect()
+        self.query_all(query).await?.into_iter().map(body).collect()
     }
 
-    /// Settles `retry`: its bucket needs no further read, unless a run asked again since.
+    /// The entries of the summary `retry` names: one `Query` of its bucket.
+    pub async fn summary_due_again(
+        &self,
+        retry: &SummaryRetry,
+    ) -> Result<Vec<SummaryDue>, StoreError> {
+        let prefix =
+            keys::summary_entries_of(&retry.organisation, &retry.user, &retry.date.to_string());
+        self.summaries_in(&retry.bucket, &prefix).await
+    }
+
+    /// Settles `retry`: its summary needs no further try, unless a run asked again since.
     pub async fn settle_summary_retry(&self, retry: &SummaryRetry) -> Result<(), StoreError> {
+        let key = keys::summary_retry(
+            &retry.bucket.key(),
+            &retry.organisation,
+            &retry.user,
+            &retry.date.to_string(),
+        );
         let result = self
             .client
             .delete_item()
             .table_name(&self.name)
-            .set_key(Some(crate::record::key_item(&keys::summary_retry(
-                &retry.bucket.key(),
-            ))))
+            .set_key(Some(crate::record::key_item(&key)))
             .condition_expression("#mark = :mark")
             .expression_attribute_names("#mark", "mark")
             .expression_attribute_values(":mark", s(retry.mark.as_str()))
