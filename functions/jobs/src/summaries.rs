@@ -23,6 +23,8 @@ use crate::{JobRun, Jobs, Tally, people::Addressees};
 
 /// Buckets a run reads: its own and the one before, which a late or failed run may have left.
 const BUCKETS_READ: i32 = 2;
+/// Listed summaries read at the same time.
+const RETRIES_READ_AT_ONCE: usize = 8;
 
 /// One person's summary of one date: its reservations, and the buckets they were read from.
 #[derive(Default)]
@@ -47,15 +49,31 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         }
     };
     // Summary moments fall on bucket starts, so a bucket after `now` holds nothing due.
-    for bucket in Bucket::recent(now, SUMMARY_BUCKET, BUCKETS_READ) {
-        add(bucket, jobs.table.summaries_due(&bucket).await?);
+    let recent = Bucket::recent(now, SUMMARY_BUCKET, BUCKETS_READ);
+    for bucket in &recent {
+        add(*bucket, jobs.table.summaries_due(bucket).await?);
     }
     let retries = jobs
         .table
         .summaries_to_retry(now - SUMMARY_RETRY_WINDOW, now)
         .await?;
-    for retry in &retries {
-        add(retry.bucket, jobs.table.summary_due_again(retry).await?);
+    // The recent buckets were read whole; each older summary listed is one `Query`, a few at a
+    // time.
+    let older: Vec<&SummaryRetry> = retries
+        .iter()
+        .filter(|retry| !recent.contains(&retry.bucket))
+        .collect();
+    for listed in older.chunks(RETRIES_READ_AT_ONCE) {
+        let mut reads = Vec::with_capacity(listed.len());
+        for retry in listed {
+            reads.push(jobs.table.summary_due_again(retry));
+        }
+        for (retry, due) in listed
+            .iter()
+            .zip(futures::future::try_join_all(reads).await?)
+        {
+            add(retry.bucket, due);
+        }
     }
     let firsts: Vec<&Reservation> = by_person
         .values()

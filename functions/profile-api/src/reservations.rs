@@ -298,7 +298,7 @@ async fn reservation_of(
 }
 
 /// `DELETE /v1/reservations/{id}` (API key): 204; the person is told, with a calendar
-/// cancellation when they take calendar attachments.
+/// cancellation when the confirmation carried an invite.
 #[utoipa::path(
     delete,
     path = "/v1/reservations/{reservation}",

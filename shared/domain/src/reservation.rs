@@ -353,10 +353,11 @@ pub enum Attempt {
 /// Whether `person` gets an email when `reservation` is booked or cancelled (`change`), and with
 /// an ICS calendar attachment: only when the organisation sends booking notices, for reservations
 /// that are not part of a series, to active people with an email. The confirmation of a booking
-/// follows the person's `booking_confirmation` (off, email, email with ICS); the notice of a
-/// cancellation their `booking_changes` switch, with the ICS cancellation when the confirmation
-/// carried an invite (so the calendar entry they were sent goes away; for a reservation that
-/// does not say, when their confirmations carry ICS now).
+/// follows the person's `booking_confirmation` (off, email, email with ICS; the invite as decided
+/// at booking, once the reservation records it); the notice of a cancellation their
+/// `booking_changes` switch, with the ICS cancellation when the confirmation carried an invite
+/// (so the calendar entry they were sent goes away; for a reservation that does not say, when
+/// their confirmations carry ICS now).
 pub fn booking_email(
     organisation: &Organisation,
     person: &Membership,
@@ -370,9 +371,11 @@ pub fn booking_email(
     let notifications = &person.preferences.notifications;
     let with_ics_now = notifications.booking_confirmation == BookingConfirmation::EmailWithIcs;
     let (switched_on, with_ics) = match change {
+        // A confirmation tried again (held for SES) carries what was decided at booking, which
+        // its cancellation follows.
         BookingChange::Booked => (
             notifications.booking_confirmation != BookingConfirmation::Off,
-            with_ics_now,
+            reservation.calendar_sent.unwrap_or(with_ics_now),
         ),
         BookingChange::Cancelled => (
             notifications.booking_changes,
@@ -451,8 +454,8 @@ impl HeldBookingEmail {
     }
 
     /// Whether the held email still goes out when it is tried again at `now`: to whom and with the
-    /// calendar attachment or not; or why not. The person's organisation and settings decide as
-    /// at booking time (`booking_email`), a confirmation of a reservation cancelled since is not
+    /// calendar attachment or not; or why not. The person's organisation and settings decide now,
+    /// the invite as the reservation records it (`booking_email`), a confirmation of a reservation cancelled since is not
     /// sent, and one held for `HELD_EMAIL_KEPT` has failed. `addressee` is `None` for a person
     /// or organisation that is gone; `still_booked` whether the reservation still exists (it
     /// does not matter for a cancellation).
@@ -939,9 +942,14 @@ mod tests {
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::EmailWithIcs;
         invited.calendar_sent = Some(false);
         assert_eq!(
-            booking_email(&organisation, &ada, &invited, BookingChange::Cancelled),
-            Some(WithCalendar(false)),
-            "no invite to withdraw"
+            [BookingChange::Booked, BookingChange::Cancelled].map(|change| booking_email(
+                &organisation,
+                &ada,
+                &invited,
+                change
+            )),
+            [Some(WithCalendar(false)); 2],
+            "a held confirmation tried again and its cancellation: no invite, as decided"
         );
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Email;
         organisation.settings.booking_notifications_enabled = false;

@@ -409,7 +409,13 @@ impl DynamoTable {
             // Past every sort key of the last bucket (`<bucket>#...`: `~` sorts after `#`).
             .expression_attribute_values(":last", s(format!("{}~", bucket(until).key())))
             .consistent_read(true);
-        self.query_all(query).await?.into_iter().map(body).collect()
+        // An item of another shape (none is written) is skipped rather than stopping every run.
+        Ok(self
+            .query_all(query)
+            .await?
+            .into_iter()
+            .filter_map(|item| body(item).ok())
+            .collect())
     }
 
     /// The entries of the summary `retry` names: one `Query` of its bucket.

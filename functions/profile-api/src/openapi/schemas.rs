@@ -544,8 +544,8 @@ pub struct Preferences {
 pub struct Notifications {
     /// The email confirming a booking: off, email, or email with an ICS calendar attachment.
     pub booking_confirmation: BookingConfirmation,
-    /// The email telling of a cancelled booking (with the ICS cancellation when confirmations
-    /// carry ICS).
+    /// The email telling of a cancelled booking (with the ICS cancellation when the booking's
+    /// confirmation carried an invite).
     pub booking_changes: bool,
     pub checkin_reminder_email: bool,
     pub checkin_reminder_push: bool,
