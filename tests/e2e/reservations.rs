@@ -74,6 +74,22 @@ impl Booking {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// A colleague the admin adds and invites, who accepted: their id, email and session.
+    async fn colleague(&self, first_name: &str, last_name: &str) -> (String, String, String) {
+        let email = roster_e2e::unique_email(&first_name.to_lowercase());
+        let created = self
+            .app
+            .post_json(
+                "/v1/admin/users",
+                &self.admin,
+                &json!({ "first_name": first_name, "last_name": last_name, "email": email }),
+            )
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let session = self.app.invited_session(&self.admin, &id, &email).await;
+        (id, email, session)
+    }
+
     /// Reports a reservation of "Desk 4.12" in the contract's shape (DESIGN.md section 8).
     async fn reserve(&self, user: &str, start: &str, end: &str, recurring: bool) -> Value {
         let (status, reservation) = self
@@ -457,20 +473,7 @@ async fn a_report_retried_under_its_idempotency_key_books_and_emails_once() {
 #[tokio::test]
 async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
     let booking = Booking::new(json!({ "allow_hide_profile": true })).await;
-    let shy_email = roster_e2e::unique_email("shy");
-    let shy = booking
-        .app
-        .post_json(
-            "/v1/admin/users",
-            &booking.admin,
-            &json!({ "first_name": "Sam", "last_name": "Shy", "email": shy_email }),
-        )
-        .await;
-    let shy_id = shy["id"].as_str().unwrap().to_owned();
-    let shy_session = booking
-        .app
-        .invited_session(&booking.admin, &shy_id, &shy_email)
-        .await;
+    let (shy_id, _, shy_session) = booking.colleague("Sam", "Shy").await;
     booking
         .set_preferences(&shy_session, json!({ "hide_profile": true }))
         .await;
@@ -665,20 +668,8 @@ async fn the_daily_summary_arrives_at_18_local_once_even_on_the_days_clocks_chan
 #[tokio::test]
 async fn a_summary_ses_turned_away_goes_out_once_when_it_is_back_hours_later() {
     let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
-    let colleague_email = roster_e2e::unique_email("colleague");
-    let colleague = booking
-        .app
-        .post_json(
-            "/v1/admin/users",
-            &booking.admin,
-            &json!({ "first_name": "Col", "last_name": "League", "email": colleague_email }),
-        )
-        .await;
-    let colleague_id = colleague["id"].as_str().unwrap().to_owned();
-    let colleague_session = booking
-        .app
-        .invited_session(&booking.admin, &colleague_id, &colleague_email)
-        .await;
+    let (colleague_id, colleague_email, colleague_session) =
+        booking.colleague("Col", "League").await;
     for (session, person) in [
         (&booking.admin, &booking.admin_id),
         (&colleague_session, &colleague_id),

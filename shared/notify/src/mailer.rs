@@ -268,8 +268,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_booking_email_carries_its_calendar_as_an_invite_attachment() {
+    /// A two-hour reservation of `kind` `name` in Paris from 2026-11-23 08:00 UTC, and its start.
+    fn reservation(kind: ResourceKind, name: &str) -> (Reservation, chrono::DateTime<chrono::Utc>) {
         let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
             .unwrap()
             .to_utc();
@@ -278,15 +278,23 @@ mod tests {
             OrganisationId::generate(),
             NewReservation {
                 user_id: UserId::generate(),
-                resource_kind: ResourceKind::Room,
-                resource_name: "Salle « Mont-Blanc », 3e étage; côté cour, avec vue sur le jardin"
-                    .into(),
+                resource_kind: kind,
+                resource_name: name.into(),
                 site_id: "paris".into(),
                 start,
                 end: start + chrono::Duration::hours(2),
                 recurring: false,
             },
             start,
+        );
+        (reservation, start)
+    }
+
+    #[test]
+    fn a_booking_email_carries_its_calendar_as_an_invite_attachment() {
+        let (reservation, start) = reservation(
+            ResourceKind::Room,
+            "Salle « Mont-Blanc », 3e étage; côté cour, avec vue sur le jardin",
         );
         let line = BookingLine::of(&reservation, "Paris Opéra");
         let ics = reservation_ics(
@@ -339,22 +347,9 @@ mod tests {
 
     #[test]
     fn a_line_break_in_a_resource_name_stays_inside_the_subject() {
-        let start = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
-            .unwrap()
-            .to_utc();
-        let reservation = Reservation::new(
-            ReservationId::generate(),
-            OrganisationId::generate(),
-            NewReservation {
-                user_id: UserId::generate(),
-                resource_kind: ResourceKind::Desk,
-                resource_name: "D1\r\nReply-To: x@evil.test\nBcc: y@evil.test".into(),
-                site_id: "paris".into(),
-                start,
-                end: start + chrono::Duration::hours(2),
-                recurring: false,
-            },
-            start,
+        let (reservation, _) = reservation(
+            ResourceKind::Desk,
+            "D1\r\nReply-To: x@evil.test\nBcc: y@evil.test",
         );
         let email = Email::booking(
             "zoe@example.com",
