@@ -1174,17 +1174,34 @@ async fn a_reset_link_expires_after_an_hour() {
     assert_eq!(expired.status(), 422);
 }
 
+/// A colleague of `admin`'s organisation with a session (invited, accepted with
+/// `TEST_PASSWORD`): their email, id and token.
+async fn colleague_with_session(app: &TestApp, admin: &str) -> (String, String, String) {
+    let email = unique_email("colleague");
+    let created = app
+        .post_json(
+            "/v1/admin/users",
+            admin,
+            &json!({ "first_name": "Col", "last_name": "League", "email": email }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let token = app.invited_session(admin, &id, &email).await;
+    (email, id, token)
+}
+
 #[tokio::test]
 async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
-    let (organisation, token) = organisation(&app, json!({})).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (colleague, colleague_id, token) = colleague_with_session(&app, &admin).await;
     app.enrol_totp(&token).await;
 
     let reset = app
         .post(
-            &format!("/v1/admin/users/{}/reset-mfa", organisation.admin_id),
-            &token,
+            &format!("/v1/admin/users/{colleague_id}/reset-mfa"),
+            &admin,
             &json!({}),
         )
         .send()
@@ -1196,17 +1213,66 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
         app.get("/v1/me", &token).send().await.unwrap().status(),
         401
     );
-    let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+    let (status, body) = login_attempt(&app, &colleague, TEST_PASSWORD).await;
     assert_eq!(status, 200);
     assert!(body["token"].is_string(), "no second factor any more");
-    let subject = render(&Notice::MfaReset, Language::En, "Ada").subject;
+    let subject = render(&Notice::MfaReset, Language::En, "Col").subject;
     assert!(
         stack
-            .emails_to(&organisation.admin_email)
+            .emails_to(&colleague)
             .await
             .iter()
             .any(|m| m["subject"] == subject.as_str())
     );
+}
+
+#[tokio::test]
+async fn an_admins_session_alone_cannot_move_remove_or_reset_the_admins_own_credentials() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    app.enrol_totp(&admin).await;
+    let own = format!("/v1/admin/users/{}", organisation.admin_id);
+    let (_, etag) = app.read(&own, &admin).await;
+    let emails_before = stack.emails_to(&organisation.admin_email).await.len();
+
+    let taker = unique_email("taker");
+    let moved = app
+        .patch(&own, &admin, &etag, &json!({ "email": taker }))
+        .send()
+        .await
+        .unwrap();
+    let reset_mfa = app
+        .user_action(&admin, &organisation.admin_id, "reset-mfa")
+        .await;
+    let reset_link = app
+        .user_action(&admin, &organisation.admin_id, "password-reset")
+        .await;
+
+    for (action, refused, field) in [
+        ("move the email", moved, "email"),
+        ("reset 2fa", reset_mfa, "id"),
+        ("send a reset link", reset_link, "id"),
+    ] {
+        assert_eq!(refused.status(), 422, "{action}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(
+            problem_errors(&problem),
+            vec![(field.to_owned(), "self".to_owned())],
+            "{action}: {problem}"
+        );
+    }
+    let me = app.json("/v1/me", &admin).await;
+    assert_eq!(me["email"], organisation.admin_email.as_str());
+    assert!(stack.emails_to(&taker).await.is_empty());
+    assert_eq!(
+        stack.emails_to(&organisation.admin_email).await.len(),
+        emails_before,
+        "no reset link, no 2FA notice"
+    );
+    let (status, body) = login_attempt(&app, &organisation.admin_email, TEST_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["mfa_required"], true, "2FA still asked for: {body}");
 }
 
 #[tokio::test]

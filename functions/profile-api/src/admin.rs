@@ -100,6 +100,26 @@ fn manages(caller: &Caller, membership: &Membership) -> bool {
     )
 }
 
+/// Refuses an action on the caller's own membership. Credential actions (a login email move, a
+/// 2FA reset, a PIN, a reset link) go through `/v1/me` for oneself, which asks for the password:
+/// an admin's session alone (a stolen one) must not take over its own account.
+fn require_someone_else(
+    caller: &Caller,
+    membership: &Membership,
+    field: &str,
+    message: &str,
+) -> Result<(), ApiError> {
+    if membership.id == caller.membership.id {
+        Err(ApiError::field(field, "self", message))
+    } else {
+        Ok(())
+    }
+}
+
+/// What `require_someone_else` answers for one's own credentials.
+const OWN_CREDENTIALS: &str =
+    "manage your own credentials under /v1/me, which asks for your password";
+
 /// `managed_member`, and their account.
 async fn managed_user(
     state: &AppState,
@@ -400,6 +420,9 @@ pub async fn patch_user(
             return Err(errors.into());
         }
     };
+    if profile_patch.email.is_some() {
+        require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
+    }
     if profile_patch.email.is_some() && account.memberships.len() > 1 {
         return Err(ApiError::field(
             "email",
@@ -711,13 +734,7 @@ async fn set_status(
     if !can_deactivate(&caller.roles(), &before.sites_in(&caller.organisation)) {
         return Err(forbidden());
     }
-    if before.id == caller.membership.id {
-        return Err(ApiError::field(
-            "id",
-            "self",
-            "you cannot change your own status",
-        ));
-    }
+    require_someone_else(caller, &before, "id", "you cannot change your own status")?;
     // An admin's deactivation of someone an import deactivated is still written: it is the
     // admin's from now on, and no later file undoes it.
     if before.status == status && !before.deactivated_by_import {
@@ -830,14 +847,15 @@ pub async fn unlock(
     summary = "Remove a user's 2FA (their sessions end)",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "2FA removed."), (status = 422, description = "The person belongs to other organisations too."))
+    responses((status = 204, description = "2FA removed."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, account) = managed_user(&state, &caller, &id).await?;
+    let (membership, account) = managed_user(&state, &caller, &id).await?;
+    require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
     require_own_account(&account)?;
     remove_second_factor(&state, account).await?;
     audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
@@ -869,7 +887,7 @@ pub(crate) async fn remove_second_factor(
     summary = "Give a username user a new PIN",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin), (status = 422, description = "The user has an email, or belongs to other organisations too."))
+    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
 )]
 pub async fn new_pin(
     State(state): State<AppState>,
@@ -877,6 +895,7 @@ pub async fn new_pin(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (membership, mut account) = managed_user(&state, &caller, &id).await?;
+    require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
     require_own_account(&account)?;
     if membership.profile.email.is_some() {
         return Err(ApiError::field(
@@ -907,7 +926,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user has no email."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me) or has no email."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,
@@ -915,6 +934,7 @@ pub async fn send_password_reset(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
+    require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
     crate::passwords::require_password_login(&caller.organisation.settings)?;
     if membership.profile.email.is_none() {
         return Err(ApiError::field(
