@@ -18,7 +18,7 @@ use tower::ServiceExt;
 
 use roster_domain::session::secret_hash;
 
-use crate::{LocalConfig, provision::PushApplications};
+use crate::{LocalConfig, grants::Grants, provision::PushApplications, template::Template};
 
 /// The function names, as the template's `BuildProperties.Binary` names them.
 pub const FUNCTION_NAMES: [&str; 4] = ["profile-api", "scim", "csv-import", "jobs"];
@@ -53,13 +53,65 @@ pub fn clients(aws: &SdkConfig) -> Clients {
     }
 }
 
+/// `clients` held to what the template grants the function `name` (see `grants`).
+fn granted(clients: &Clients, template: &Template, name: &str) -> Clients {
+    let actions = template
+        .grants
+        .get(name)
+        .unwrap_or_else(|| panic!("infra/template.yaml has no function built as {name}"));
+    let grants = Grants::new(name, actions.clone());
+    Clients {
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+            clients
+                .dynamodb
+                .config()
+                .to_builder()
+                .interceptor(grants.clone())
+                .build(),
+        ),
+        s3: aws_sdk_s3::Client::from_conf(
+            clients
+                .s3
+                .config()
+                .to_builder()
+                .interceptor(grants.clone())
+                .build(),
+        ),
+        sns: aws_sdk_sns::Client::from_conf(
+            clients
+                .sns
+                .config()
+                .to_builder()
+                .interceptor(grants.clone())
+                .build(),
+        ),
+        ses: aws_sdk_sesv2::Client::from_conf(
+            clients
+                .ses
+                .config()
+                .to_builder()
+                .interceptor(grants)
+                .build(),
+        ),
+    }
+}
+
 impl Functions {
+    /// The functions, each with `clients` as its role in the template may use them.
     pub fn new(
         clients: &Clients,
         config: &LocalConfig,
         push: &PushApplications,
         clock: profile_api::Clock,
     ) -> Self {
+        let template = Template::load(&config.template, &config.stack_name)
+            .unwrap_or_else(|error| panic!("{}: {error}", config.template.display()));
+        let [
+            profile_api_clients,
+            scim_clients,
+            import_clients,
+            jobs_clients,
+        ] = FUNCTION_NAMES.map(|name| granted(clients, &template, name));
         let profile_api_config = profile_api::Config {
             table_name: config.table_name.clone(),
             avatar_bucket: config.avatar_bucket.clone(),
@@ -78,24 +130,24 @@ impl Functions {
         };
         Self {
             profile_api: profile_api::router(profile_api::AppState::new(
-                clients.clone(),
+                profile_api_clients,
                 profile_api_config,
                 clock,
             )),
             scim: scim::router(
-                roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
+                roster_store::DynamoTable::new(scim_clients.dynamodb, config.table_name.clone()),
                 roster_notify::SesMailer::new(
-                    clients.ses.clone(),
+                    scim_clients.ses,
                     &config.sender_address,
                     Some(config.ses_configuration_set.clone()),
                 ),
             ),
             importer: csv_import::Importer::new(
-                clients.s3.clone(),
-                roster_store::DynamoTable::new(clients.dynamodb.clone(), config.table_name.clone()),
+                import_clients.s3,
+                roster_store::DynamoTable::new(import_clients.dynamodb, config.table_name.clone()),
                 csv_import::Invitations {
                     mailer: roster_notify::SesMailer::new(
-                        clients.ses.clone(),
+                        import_clients.ses,
                         &config.sender_address,
                         Some(config.ses_configuration_set.clone()),
                     ),
@@ -104,9 +156,9 @@ impl Functions {
             ),
             jobs: jobs::Jobs::new(
                 jobs::Clients {
-                    dynamodb: clients.dynamodb.clone(),
-                    ses: clients.ses.clone(),
-                    sns: clients.sns.clone(),
+                    dynamodb: jobs_clients.dynamodb,
+                    ses: jobs_clients.ses,
+                    sns: jobs_clients.sns,
                 },
                 &jobs::Config {
                     table_name: config.table_name.clone(),

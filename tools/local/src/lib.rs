@@ -4,6 +4,7 @@
 pub mod dev;
 pub mod events;
 pub mod functions;
+pub mod grants;
 pub mod provision;
 pub mod template;
 pub mod watch;

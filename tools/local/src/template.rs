@@ -2,7 +2,10 @@
 //! CloudFormation short-form tags (`!Ref`, `!Sub`, `!GetAtt`) are kept as tagged values and only
 //! resolved where the local stack needs a value (`!Sub` with the stack name).
 
-use std::path::Path;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+};
 
 use serde::Deserialize;
 use serde_norway::Value;
@@ -30,6 +33,9 @@ pub struct Template {
     pub buckets: Vec<BucketDefinition>,
     pub has_email_identity: bool,
     pub schedules: Vec<ScheduleDefinition>,
+    /// The IAM actions each function's role is allowed, by the function's binary name
+    /// (`BuildProperties.Binary`).
+    pub grants: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// An `AWS::S3::Bucket`: its logical id (which names it locally) and whether it keeps versions.
@@ -178,13 +184,68 @@ impl Template {
             }
         }
 
+        let mut grants = BTreeMap::new();
+        for (function, body) in of_type("AWS::Serverless::Function") {
+            let binary = body
+                .get("Metadata")
+                .and_then(|m| m.get("BuildProperties"))
+                .and_then(|p| p.get("Binary"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| TemplateError::Invalid {
+                    resource: function.clone(),
+                    reason: "no Metadata.BuildProperties.Binary".to_owned(),
+                })?;
+            let policies = body.get("Properties").and_then(|p| p.get("Policies"));
+            let actions = allowed_actions(policies).map_err(|reason| TemplateError::Invalid {
+                resource: function.clone(),
+                reason,
+            })?;
+            grants.insert(binary.to_owned(), actions);
+        }
+
         Ok(Self {
             table,
             buckets,
             has_email_identity,
             schedules,
+            grants,
         })
     }
+}
+
+/// The actions a function's `Policies` allow. Only inline `Statement`s of `Effect: Allow` are
+/// read; any other form (a SAM policy template, a managed policy, a `Deny`) is refused, so what
+/// the local functions may call never silently differs from what the role grants.
+fn allowed_actions(policies: Option<&Value>) -> Result<BTreeSet<String>, String> {
+    let mut actions = BTreeSet::new();
+    let Some(policies) = policies else {
+        return Ok(actions);
+    };
+    let policies = policies.as_sequence().ok_or("Policies is not a list")?;
+    for policy in policies {
+        let statements = policy
+            .get("Statement")
+            .and_then(Value::as_sequence)
+            .ok_or("a policy that is not an inline Statement list")?;
+        for statement in statements {
+            if statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
+                return Err("a statement whose Effect is not Allow".to_owned());
+            }
+            match statement.get("Action") {
+                Some(Value::String(action)) => {
+                    actions.insert(action.clone());
+                }
+                Some(Value::Sequence(list)) => {
+                    for action in list {
+                        let action = action.as_str().ok_or("an Action that is not text")?;
+                        actions.insert(action.to_owned());
+                    }
+                }
+                _ => return Err("a statement without Action".to_owned()),
+            }
+        }
+    }
+    Ok(actions)
 }
 
 /// A plain string, or `!Sub` whose only variable is `${AWS::StackName}`.
@@ -245,7 +306,20 @@ Resources:
       VersioningConfiguration: { Status: Enabled }
   Jobs:
     Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: jobs
     Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action:
+                - dynamodb:Query
+                - dynamodb:PutItem
+              Resource: !GetAtt Table.Arn
+            - Effect: Allow
+              Action: ses:SendEmail
+              Resource: "*"
       Events:
         Tick:
           Type: Schedule
@@ -284,6 +358,30 @@ Resources:
                 every: Duration::from_secs(300),
             }]
         );
+        assert_eq!(
+            template.grants["jobs"],
+            BTreeSet::from(
+                ["dynamodb:PutItem", "dynamodb:Query", "ses:SendEmail"].map(String::from)
+            )
+        );
+    }
+
+    #[test]
+    fn a_policy_it_cannot_read_is_refused_rather_than_taken_as_no_grant() {
+        let managed = TEMPLATE.replace(
+            "      Policies:\n        - Statement:",
+            "      Policies:\n        - DynamoDBCrudPolicy: { TableName: t }\n        - Statement:",
+        );
+        let denied = TEMPLATE.replace(
+            "Effect: Allow\n              Action: ses",
+            "Effect: Deny\n              Action: ses",
+        );
+        for text in [managed, denied] {
+            assert!(matches!(
+                Template::parse(&text, "s"),
+                Err(TemplateError::Invalid { .. })
+            ));
+        }
     }
 
     #[test]
