@@ -8,11 +8,13 @@ source scripts/env.sh
 roster_stack_env "${ROSTER_DEV_STACK:-dev}" "${ROSTER_DEV_DYNAMODB_PORT:-8000}" "${ROSTER_DEV_MOTO_PORT:-4566}"
 export PORT="${PORT:-3000}"
 export ROSTER_DEV_JSON="${ROSTER_DEV_JSON:-.local/dev.json}"
-lock=".local/dev-$PORT.pid"
+# One `make dev` per stack: the stack (and its data) goes when the make dev that started it stops.
+lock=".local/dev-$ROSTER_STACK.pid"
 
-if [ -f "$lock" ] && kill -0 "$(cat "$lock")" 2>/dev/null; then
-  echo "Roster is already running at http://127.0.0.1:$PORT (pid $(cat "$lock")); details in $ROSTER_DEV_JSON."
-  echo "Stop it with Ctrl-C in its terminal (or: kill $(cat "$lock"))."
+if [ -f "$lock" ] && read -r running running_port < "$lock" && kill -0 "$running" 2>/dev/null; then
+  echo "Roster is already running at http://127.0.0.1:$running_port (pid $running); details in $ROSTER_DEV_JSON."
+  echo "Stop it with Ctrl-C in its terminal (or: kill $running). A second one at the same time needs its own"
+  echo "stack: ROSTER_DEV_STACK=dev2 ROSTER_DEV_DYNAMODB_PORT=8001 ROSTER_DEV_MOTO_PORT=4567 ROSTER_DEV_JSON=.local/dev2.json PORT=3001 make dev"
   exit 0
 fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -20,7 +22,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   exit 1
 fi
 mkdir -p .local
-echo $$ > "$lock"
+echo "$$ $PORT" > "$lock"
 
 scripts/tools.sh
 echo "Building Roster (the first build takes several minutes)..."

@@ -15,7 +15,7 @@ alive() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
 
 wait_for() { # what url seconds
   local what=$1 url=$2 deadline=$((SECONDS + $3))
-  until curl -s -o /dev/null "$url"; do
+  until curl -s --max-time 2 -o /dev/null "$url"; do
     if [ $SECONDS -ge $deadline ]; then
       echo "stack: $what did not answer at $url; its log:" >&2
       tail -n 30 "$dir/$what.log" >&2 || true
