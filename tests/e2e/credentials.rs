@@ -1227,6 +1227,72 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
 }
 
 #[tokio::test]
+async fn after_an_admin_2fa_reset_codes_guessed_at_the_old_factor_hold_nobody_back() {
+    let (app, clock) = app_with_clock().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (colleague, colleague_id, token) = colleague_with_session(&app, &admin).await;
+    app.enrol_totp(&token).await;
+    let mut last = 0;
+    for _ in 0..6 {
+        let challenge_token = challenge(&app, &colleague).await;
+        last = complete(
+            &app,
+            json!({ "challenge": challenge_token, "code": "000000" }),
+        )
+        .await
+        .0;
+    }
+    assert_eq!(last, 429, "wrong codes lock the second step");
+
+    let reset = app.user_action(&admin, &colleague_id, "reset-mfa").await;
+    assert_eq!(reset.status(), 204);
+    let fresh_session = app.login(&colleague, TEST_PASSWORD).await;
+    let (secret, _) = app.enrol_totp(&fresh_session).await;
+    clock.advance(chrono::Duration::seconds(30));
+    let challenge_token = challenge(&app, &colleague).await;
+    let (status, body) = complete(
+        &app,
+        json!({ "challenge": challenge_token, "code": totp::code_at(&secret, now(30), 6) }),
+    )
+    .await;
+
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn enabling_2fa_ends_the_persons_other_sessions_and_keeps_this_one() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let earlier = app.login(&organisation.admin_email, TEST_PASSWORD).await;
+
+    app.enrol_totp(&token).await;
+
+    assert_eq!(
+        app.get("/v1/me", &earlier).send().await.unwrap().status(),
+        401,
+        "a session opened with the password alone does not outlive 2FA"
+    );
+    let replaced = app
+        .post(
+            "/v1/me/mfa/totp",
+            &earlier,
+            &json!({ "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced.status(),
+        401,
+        "nor can it enrol a factor of its own"
+    );
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
 async fn an_admins_session_alone_cannot_move_remove_or_reset_the_admins_own_credentials() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

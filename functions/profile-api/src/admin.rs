@@ -862,8 +862,8 @@ pub async fn reset_mfa(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes the person's TOTP and recovery codes, ends their sessions (everywhere), and tells
-/// them.
+/// Removes the person's TOTP and recovery codes, ends their sessions (everywhere) and clears the
+/// failures of their second step, and tells them.
 pub(crate) async fn remove_second_factor(
     state: &AppState,
     mut account: Account,
@@ -873,6 +873,11 @@ pub(crate) async fn remove_second_factor(
     account.recovery_codes.clear();
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
+    // Codes guessed at the old second factor do not hold the new one back.
+    state
+        .table
+        .clear_login_failures(&crate::auth::mfa_subject(&account))
+        .await?;
     notices::tell(state, &account, Notice::MfaReset).await?;
     Ok(())
 }

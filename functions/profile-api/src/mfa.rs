@@ -24,7 +24,7 @@ use crate::{
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
-    passwords::{caller_account, require_password_login},
+    passwords::{caller_account, require_password_login, save_keeping_caller_session},
 };
 
 const ISSUER: &str = "Roster";
@@ -91,7 +91,7 @@ pub async fn start_enrolment(
     summary = "Confirm TOTP enrolment with a current code",
     security(("session" = [])),
     request_body = crate::openapi::CodeRequest,
-    responses((status = 200, description = "2FA is on; the recovery codes, shown once.", body = crate::openapi::RecoveryCodes))
+    responses((status = 200, description = "2FA is on and the person's other sessions ended; the recovery codes, shown once.", body = crate::openapi::RecoveryCodes))
 )]
 pub async fn confirm_enrolment(
     State(state): State<AppState>,
@@ -101,7 +101,7 @@ pub async fn confirm_enrolment(
     let mut fields = Fields::new(&body, &["code"]);
     let code = fields.string("code");
     fields.finish()?;
-    let mut account = caller_account(&state, &caller.session.account_id).await?;
+    let account = caller_account(&state, &caller.session.account_id).await?;
     let sealed = account
         .pending_totp
         .clone()
@@ -120,14 +120,19 @@ pub async fn confirm_enrolment(
             )
         })?;
     let (codes, hashes) = recovery::generate();
-    account.totp = Some(Totp {
-        sealed_secret: sealed,
-        last_used_step: Some(step),
-    });
-    account.pending_totp = None;
-    account.recovery_codes = hashes;
-    state.table.save_account(&account).await?;
-    state.table.mark_session_mfa(&caller.token_hash).await?;
+    // The person's other sessions end: one opened before 2FA (with a guessed or stolen
+    // password) must not outlive it.
+    let enabled = Account {
+        totp: Some(Totp {
+            sealed_secret: sealed,
+            last_used_step: Some(step),
+        }),
+        pending_totp: None,
+        recovery_codes: hashes,
+        session_epoch: account.session_epoch + 1,
+        ..account.clone()
+    };
+    save_keeping_caller_session(&state, &caller, &account, &enabled, true).await?;
     notices::tell_caller(&state, &caller, &account, Notice::MfaEnabled).await;
     audit::by_caller(
         &state,

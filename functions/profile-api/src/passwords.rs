@@ -15,7 +15,7 @@ use roster_domain::{
     session::{new_secret, secret_hash},
 };
 use roster_notify::templates::Notice;
-use roster_store::{Account, ResetToken, StoreError};
+use roster_store::{Account, Caller, ResetToken, StoreError};
 
 use crate::{
     ApiError, AppState, audit,
@@ -184,11 +184,6 @@ pub async fn change(
         ));
     };
     let account = caller_account(&state, &caller.session.account_id).await?;
-    if caller.session.epoch < account.session_epoch {
-        // Ended (by an admin's 2FA reset, say) since the session was checked: keeping it at
-        // the new epoch would bring it back.
-        return Err(ApiError::Unauthenticated);
-    }
     crate::auth::confirm_password(&state, &account, "current_password", current).await?;
     check_new_password(
         &state,
@@ -203,15 +198,7 @@ pub async fn change(
     next.must_change_password = false;
     next.credential_epoch += 1;
     next.session_epoch += 1;
-    state
-        .table
-        .save_account_keeping_session(&next, &caller.token_hash)
-        .await
-        .map_err(|error| match error {
-            // The session ended meanwhile (a logout); the password is unchanged.
-            StoreError::NotFound => ApiError::Unauthenticated,
-            other => other.into(),
-        })?;
+    save_keeping_caller_session(&state, &caller, &account, &next, false).await?;
     notices::tell_caller(&state, &caller, &account, Notice::PasswordChanged).await;
     audit::by_caller(
         &state,
@@ -222,6 +209,30 @@ pub async fn change(
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Saves `next`, the caller's account `before` with its `session_epoch` raised, ending every
+/// session of the person but the caller's (see `save_account_keeping_session`). 401, writing
+/// nothing, when the caller's session ended meanwhile (by an admin's 2FA reset or a logout, say):
+/// keeping it at the new epoch would bring it back.
+pub(crate) async fn save_keeping_caller_session(
+    state: &AppState,
+    caller: &Caller,
+    before: &Account,
+    next: &Account,
+    passed_second_factor: bool,
+) -> Result<Account, ApiError> {
+    if caller.session.epoch < before.session_epoch {
+        return Err(ApiError::Unauthenticated);
+    }
+    state
+        .table
+        .save_account_keeping_session(next, &caller.token_hash, passed_second_factor)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => ApiError::Unauthenticated,
+            other => other.into(),
+        })
 }
 
 pub async fn caller_account(

@@ -186,25 +186,35 @@ impl DynamoTable {
             .await
     }
 
-    /// Saves `account` after a password change that raised its `session_epoch` to end its
-    /// sessions, except the one with `token_hash`: in the same transaction that one moves to
-    /// the new epoch and loses its restriction (a session limited to choosing a password has
-    /// done so). `NotFound` when that session ended meanwhile; nothing is written then.
+    /// Saves `account` after a password change or a 2FA enrolment that raised its
+    /// `session_epoch` to end its sessions, except the one with `token_hash`: in the same
+    /// transaction that one moves to the new epoch and loses its restriction (a session limited
+    /// to choosing a password has done so), and with `passed_second_factor` is recorded as
+    /// having passed the second factor it just set up. `NotFound` when that session ended
+    /// meanwhile; nothing is written then.
     pub async fn save_account_keeping_session(
         &self,
         account: &Account,
         token_hash: &str,
+        passed_second_factor: bool,
     ) -> Result<Account, StoreError> {
         let key = keys::session(token_hash);
-        let keep = aws_sdk_dynamodb::types::Update::builder()
+        let mut keep = aws_sdk_dynamodb::types::Update::builder()
             .table_name(self.name())
             .key("pk", s(key.pk))
             .key("sk", s(key.sk))
-            .update_expression("SET epoch = :epoch REMOVE restriction")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":epoch", n(account.session_epoch))
-            .build()
-            .map_err(StoreError::unavailable)?;
+            .expression_attribute_values(":epoch", n(account.session_epoch));
+        keep = if passed_second_factor {
+            keep.update_expression("SET epoch = :epoch, mfa = :yes REMOVE restriction")
+                .expression_attribute_values(
+                    ":yes",
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+                )
+        } else {
+            keep.update_expression("SET epoch = :epoch REMOVE restriction")
+        };
+        let keep = keep.build().map_err(StoreError::unavailable)?;
         let mut tx = Transaction::default();
         tx.update(keep, OnFail::Missing);
         self.save_account_with(account, tx).await

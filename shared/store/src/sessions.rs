@@ -359,16 +359,6 @@ impl DynamoTable {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Records that the session passed a second factor.
-    pub async fn mark_session_mfa(&self, token_hash: &str) -> Result<(), StoreError> {
-        self.update_session(token_hash, |update| {
-            update
-                .update_expression("SET mfa = :yes")
-                .expression_attribute_values(":yes", AttributeValue::Bool(true))
-        })
-        .await
-    }
-
     /// Moves the session to the person's `membership` in another organisation, under that
     /// membership's `session_epoch`.
     pub async fn switch_session(
