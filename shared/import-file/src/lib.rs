@@ -16,6 +16,7 @@
 pub mod fixtures;
 mod ods;
 mod xls;
+mod xlsx;
 
 pub use xls::MAX_XLS_STREAM_BYTES;
 
@@ -513,6 +514,7 @@ fn unreadable(error: impl std::fmt::Display) -> FileError {
 /// as they come, and are laid out as a range (every cell from the first to the last row and column
 /// that hold anything, as calamine's own reading does) once that range is within them.
 fn xlsx_sheet<R: Read + Seek>(mut source: R) -> Result<Vec<Vec<String>>, FileError> {
+    xlsx::check_shared_strings(&mut source)?;
     source.rewind()?;
     let mut workbook = calamine::Xlsx::new(BufReader::new(source)).map_err(unreadable)?;
     let name = workbook
@@ -884,6 +886,33 @@ mod tests {
         let far_apart = br#"<worksheet><sheetData><row r="4"><c r="A4" t="inlineStr"><is><t>Ana</t></is></c></row><row r="49301232"><c r="E49301232" t="b"><v>1</v></c></row></sheetData></worksheet>"#;
         let read = read_spreadsheet(fixtures::xlsx(far_apart, None));
         assert!(matches!(read, Err(FileError::TooLarge(_))), "{read:?}");
+    }
+
+    /// calamine reserves room for the strings `uniqueCount` claims before reading them: this
+    /// claim of a kilobyte's file is 24 GB, an allocation that fails aborts the process.
+    #[test]
+    fn shared_strings_that_claim_or_hold_too_many_are_refused_before_calamine_reads_them() {
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#;
+        let claiming = br#"<sst uniqueCount="1000000000"><si><t>Name</t></si></sst>"#;
+        let many: String = std::iter::once(r#"<sst uniqueCount="1">"#)
+            .chain(std::iter::repeat_n("<si/>", MAX_SHEET_CELLS as usize + 1))
+            .chain(std::iter::once("</sst>"))
+            .collect();
+        let wordy = format!(
+            "<sst><si><t>{}</t></si></sst>",
+            "x".repeat(MAX_SHEET_TEXT_BYTES as usize + 1)
+        );
+        for strings in [&claiming[..], many.as_bytes(), wordy.as_bytes()] {
+            let read = read_spreadsheet(fixtures::xlsx(sheet, Some(strings)));
+            assert!(matches!(read, Err(FileError::TooLarge(_))), "{read:?}");
+        }
+        let honest = br#"<sst uniqueCount="1"><si><t>Name</t></si></sst>"#;
+        assert_eq!(
+            read_spreadsheet(fixtures::xlsx(sheet, Some(honest)))
+                .unwrap()
+                .0,
+            ["Name"]
+        );
     }
 
     #[test]
