@@ -82,9 +82,14 @@ impl Importing {
 
     /// Announces an import, uploads `file` to its presigned URL and answers `(id, object key)`.
     async fn upload(&self, options: Value, file: &[u8]) -> (String, String) {
+        self.upload_by(&self.token, options, file).await
+    }
+
+    /// `upload` by the administrator whose session is `token`.
+    async fn upload_by(&self, token: &str, options: Value, file: &[u8]) -> (String, String) {
         let response = self
             .app
-            .post("/v1/admin/imports", &self.token, &options)
+            .post("/v1/admin/imports", token, &options)
             .send()
             .await
             .unwrap();
@@ -107,7 +112,12 @@ impl Importing {
 
     /// Uploads `file`, delivers its S3 event and answers the import as the API shows it.
     async fn import(&self, options: Value, file: &[u8]) -> Value {
-        let (id, key) = self.upload(options, file).await;
+        self.import_by(&self.token, options, file).await
+    }
+
+    /// `import` by the administrator whose session is `token`.
+    async fn import_by(&self, token: &str, options: Value, file: &[u8]) -> Value {
+        let (id, key) = self.upload_by(token, options, file).await;
         self.deliver(put_event(&key).await).await;
         self.report(&id).await
     }
@@ -985,6 +995,65 @@ async fn a_file_that_lists_again_whom_an_import_deactivated_makes_them_active_bu
             "an admin's decision stands"
         );
     }
+}
+
+#[tokio::test]
+async fn an_import_by_user_management_leaves_those_who_administer_to_an_admin() {
+    let importing = importing().await;
+    let (app, admin) = (&importing.app, &importing.token);
+    let user_manager = |first: &str, email: &str| json!({ "first_name": first, "last_name": "Manager", "email": email, "roles": ["user_management"] });
+    let manager_email = unique_email("manager");
+    let manager = app
+        .post_json(
+            "/v1/admin/users",
+            admin,
+            &user_manager("Max", &manager_email),
+        )
+        .await;
+    let manager_token = app
+        .invited_session(admin, manager["id"].as_str().unwrap(), &manager_email)
+        .await;
+    let peer = app
+        .post_json(
+            "/v1/admin/users",
+            admin,
+            &user_manager("Pia", &unique_email("peer")),
+        )
+        .await;
+    let people = emails("m", 3);
+    importing
+        .import(
+            json!({ "mode": "add" }),
+            &people_csv(&rows_of("Mo", "Doe", &people)),
+        )
+        .await;
+
+    // The manager's file lists the people, the Admin under a new last name, and the manager.
+    let mut rows = rows_of("Mo", "Doe", &people);
+    rows.push(("Ada", "Changed", &importing.organisation.admin_email));
+    rows.push(("Max", "Manager", &manager_email));
+    let report = importing
+        .import_by(
+            &manager_token,
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&rows),
+        )
+        .await;
+
+    assert_eq!(counts(&report), (0, 0, 4, 0, 1), "{report}");
+    assert_eq!(
+        row_errors(&report, 4),
+        [("email".to_owned(), "not_permitted".to_owned())]
+    );
+    assert_eq!(
+        importing.user(&importing.organisation.admin_id).await["last_name"],
+        "Lovelace"
+    );
+    assert_eq!(
+        importing.user(peer["id"].as_str().unwrap()).await["status"],
+        "active",
+        "only an Admin's import deactivates User Management"
+    );
 }
 
 #[tokio::test]

@@ -572,6 +572,17 @@ impl Importer {
             ImportObject::AdminUpload { file_name, .. }
             | ImportObject::SyncDrop { file_name, .. } => file_name.clone(),
         };
+        let author_roles = match &claimed.created_by {
+            Some(author) => Some(
+                self.table
+                    .membership(&organisation.id, author)
+                    .await?
+                    .filter(roster_domain::membership::Membership::is_active)
+                    .map(|author| author.roles_in(&organisation))
+                    .unwrap_or_default(),
+            ),
+            None => None,
+        };
         let run = run::Run {
             table: &self.table,
             invitations: &self.invitations,
@@ -582,6 +593,7 @@ impl Importer {
             file_name,
             now: Utc::now(),
             sync_order: order,
+            author_roles,
         };
         Ok(run.execute(spooled.path()).await?)
     }

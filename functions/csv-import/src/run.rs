@@ -9,7 +9,9 @@
 //!    that was written but not saved match the people they created and are reported as before.
 //! 3. For `replace`, deactivate the active users the file does not name. Kept: people an
 //!    identity provider (SCIM, SSO) manages, Admins (an HR list that lacks the organisation's
-//!    administrators must not lock them out), the import's author and anyone this import wrote.
+//!    administrators must not lock them out), the import's author, anyone this import wrote,
+//!    and, in an upload by User Management, the other User Managers (only an Admin reaches
+//!    those who administer, whose rows are refused `not_permitted` as well).
 //! 4. Write the rows that failed, with their errors, as a CSV next to the report.
 
 use std::{
@@ -28,7 +30,7 @@ use roster_domain::{
     },
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
     organisation::Organisation,
-    permissions::is_admin,
+    permissions::{can_manage, is_admin},
     session::{new_secret, secret_hash},
     validation::ValidationErrors,
 };
@@ -198,9 +200,38 @@ pub struct Run<'a> {
     pub now: DateTime<Utc>,
     /// Where the file stands among the organisation's sync drops (used by sync drops only).
     pub sync_order: &'a str,
+    /// The roles the uploading administrator holds now (none once they left or were
+    /// deactivated); `None` for the organisation's sync drop, which reaches everyone.
+    pub author_roles: Option<Vec<RoleGrant>>,
 }
 
 impl Run<'_> {
+    /// Whether the import may change `member`: as its author may (only an Admin reaches those who
+    /// administer; see `can_manage`).
+    fn reaches(&self, member: &Membership) -> bool {
+        self.author_roles.as_ref().is_none_or(|author| {
+            can_manage(
+                author,
+                &member.roles_in(&self.organisation),
+                &member.sites_in(&self.organisation),
+            )
+        })
+    }
+
+    /// `planned`, refused when it updates someone the author may not change.
+    fn within_reach(&self, planned: Planned) -> Planned {
+        match planned {
+            Planned::Update { before, .. } if !self.reaches(&before) => {
+                Planned::Refused(row_error(
+                    "email",
+                    "not_permitted",
+                    "this person administers the organisation; only an Admin's import changes them",
+                ))
+            }
+            planned => planned,
+        }
+    }
+
     /// Runs (or resumes) the import; answers its final record, already saved.
     pub async fn execute(mut self, path: &Path) -> Result<ImportRecord, RunError> {
         let stopped = match self.prepare(path).await? {
@@ -454,7 +485,7 @@ impl Run<'_> {
                 let planned = match parsed {
                     Err(errors) => Planned::Refused(row_errors(errors)),
                     Ok(_) if repeated || duplicates.contains(&number) => duplicate(),
-                    Ok(row) => decide(row, number, &matches, &self.record.id),
+                    Ok(row) => self.within_reach(decide(row, number, &matches, &self.record.id)),
                 };
                 PlannedRow { number, planned }
             })
@@ -482,7 +513,8 @@ impl Run<'_> {
             for member in page.users {
                 let exempt = managed_by_identity_provider(&member)
                     || is_admin(&member.roles)
-                    || self.record.created_by.as_ref() == Some(&member.id);
+                    || self.record.created_by.as_ref() == Some(&member.id)
+                    || !self.reaches(&member);
                 if exempt {
                     continue;
                 }
