@@ -607,7 +607,7 @@ async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_f
 #[tokio::test]
 async fn formula_cells_are_neutralised_in_the_error_report() {
     let importing = importing().await;
-    let csv = "First name,Last name,Email\n=HYPERLINK(\"http://evil\"),Doe,not-an-email\n";
+    let csv = "First name,Last name,Email\n=HYPERLINK(\"http://evil\"),Doe,not-an-email\nJan,x;=cmd|' /C calc'!A0,not-an-email\n";
     let report = importing
         .import(json!({ "mode": "add" }), csv.as_bytes())
         .await;
@@ -622,6 +622,13 @@ async fn formula_cells_are_neutralised_in_the_error_report() {
     assert!(
         !line.contains(",=HYPERLINK") && !line.contains("\"=HYPERLINK"),
         "{line}"
+    );
+    // A spreadsheet that splits at `;` starts a cell after it.
+    let semicolon = errors.lines().nth(2).unwrap();
+    assert!(semicolon.contains("x;'=cmd"), "{semicolon}");
+    assert!(
+        errors.starts_with('\u{feff}'),
+        "marked UTF-8 for spreadsheets"
     );
 }
 

@@ -816,14 +816,15 @@ impl Run<'_> {
         }
         let rows = Rows::open(path, &self.file_name)?;
         let report = tempfile::NamedTempFile::new().map_err(|e| RunError::Report(e.to_string()))?;
-        let mut writer =
-            csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(std::io::BufWriter::new(
-                    report
-                        .reopen()
-                        .map_err(|e| RunError::Report(e.to_string()))?,
-                ));
+        let mut file = std::io::BufWriter::new(
+            report
+                .reopen()
+                .map_err(|e| RunError::Report(e.to_string()))?,
+        );
+        // A byte order mark: spreadsheets read the file as UTF-8 (names keep their accents).
+        std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())
+            .map_err(|e| RunError::Report(e.to_string()))?;
+        let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
         let mut header: Vec<String> = vec!["row".to_owned()];
         header.extend(rows.headers.iter().map(|h| neutralise_formula(h)));
         header.push("errors".to_owned());

@@ -941,13 +941,20 @@ pub fn within_deactivation_threshold(
 }
 
 /// A cell as written into a report a spreadsheet will open: text that a spreadsheet would run
-/// as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'`.
+/// as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'`, at the
+/// cell's start and after each `;`, tab or line break in it: a spreadsheet whose locale splits a
+/// CSV at `;` (Dutch, German, French ...) starts a cell there, whatever the file's quotes say.
 pub fn neutralise_formula(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
+    let mut neutral = String::with_capacity(cell.len() + 1);
+    let mut starts_cell = true;
+    for c in cell.chars() {
+        if starts_cell && matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r') {
+            neutral.push('\'');
+        }
+        neutral.push(c);
+        starts_cell = matches!(c, ';' | '\t' | '\r' | '\n');
     }
+    neutral
 }
 
 #[cfg(test)]
@@ -1364,5 +1371,17 @@ mod tests {
         }
         assert_eq!(neutralise_formula("Jan"), "Jan");
         assert_eq!(neutralise_formula("j@x.com"), "j@x.com");
+        assert_eq!(neutralise_formula("Doe - Smith"), "Doe - Smith");
+    }
+
+    #[test]
+    fn a_formula_after_a_semicolon_tab_or_line_break_is_neutralised_too() {
+        assert_eq!(
+            neutralise_formula("x;=cmd|' /C calc'!A0"),
+            "x;'=cmd|' /C calc'!A0"
+        );
+        assert_eq!(neutralise_formula("a\t+1\n@b"), "a\t'+1\n'@b");
+        assert_eq!(neutralise_formula("\t=1"), "'\t'=1");
+        assert_eq!(neutralise_formula("a; b"), "a; b");
     }
 }
