@@ -195,6 +195,23 @@ async fn unknown_v1_route_answers_404_problem_json() {
 }
 
 #[tokio::test]
+async fn a_path_whose_escapes_are_not_utf8_names_nothing_and_answers_problem_json() {
+    let stack = stack().await;
+    let app = spawn_app(&stack.functions()).await;
+    let (_, token) = roster_e2e::organisation(&app, serde_json::json!({})).await;
+
+    let response = app.get("/v1/admin/users/%FF", &token).send().await.unwrap();
+
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "not_found");
+}
+
+#[tokio::test]
 async fn scim_paths_reach_the_scim_function_and_answer_in_the_scim_error_schema() {
     let stack = stack().await;
     let app = spawn_app(&stack.functions()).await;

@@ -568,6 +568,13 @@ async fn user_names_are_unique_ignoring_case_and_bad_requests_name_their_problem
     assert_eq!(status, 409);
     assert_eq!(conflict["scimType"], "uniqueness");
 
+    let (status, undecodable) = scim.send("GET", "/Users/%FF", None).await;
+    assert_eq!(status, 404, "{undecodable}");
+    assert_eq!(
+        undecodable["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+
     let cases = [
         (
             "GET",

@@ -219,6 +219,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            (|| axum::response::IntoResponse::into_response(ApiError::NotFound))
+                as fn() -> axum::response::Response,
+            roster_bootstrap::refuse_undecodable_paths,
+        ))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(state)
 }

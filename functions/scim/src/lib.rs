@@ -79,6 +79,11 @@ pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
         .route("/scim/v2/Schemas", get(discovery::schemas))
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            (|| axum::response::IntoResponse::into_response(ScimError::NotFound))
+                as fn() -> axum::response::Response,
+            roster_bootstrap::refuse_undecodable_paths,
+        ))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(ScimState { table, mailer })
 }

@@ -2,7 +2,7 @@ use std::time::Instant;
 
 use axum::{
     Router,
-    extract::{MatchedPath, Request},
+    extract::{MatchedPath, Request, State},
     middleware::Next,
     response::Response,
 };
@@ -64,6 +64,24 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         );
     });
     response
+}
+
+/// Answers a request whose path's percent-escapes are not UTF-8 with the router's own 404,
+/// `not_found` (axum's path extraction would answer 400 in plain text, outside the API's error
+/// format): such a path names no resource. Layer it with `from_fn_with_state(not_found, ..)`.
+pub async fn refuse_undecodable_paths(
+    State(not_found): State<fn() -> Response>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if percent_encoding::percent_decode_str(request.uri().path())
+        .decode_utf8()
+        .is_ok()
+    {
+        next.run(request).await
+    } else {
+        not_found()
+    }
 }
 
 /// Records the organisation of the request being served (inside `log_request`'s span).
