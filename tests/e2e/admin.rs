@@ -1659,6 +1659,23 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
         .json(&format!("/v1/admin/users?q={}", "s".repeat(100)), &admin)
         .await;
     assert_eq!(longest["items"], json!([]));
+    // A filter value that names no status or role is refused, not answered with nobody.
+    for (filter, code) in [
+        ("status=Active", "invalid_status"),
+        ("role=Admin", "unknown_role"),
+    ] {
+        let misspelt = app
+            .get(&format!("/v1/admin/users?{filter}"), &admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(misspelt.status(), 422, "{filter}");
+        assert_eq!(codes(&misspelt.json().await.unwrap()), [code], "{filter}");
+    }
+    let deactivated = app
+        .json("/v1/admin/users?status=deactivated&role=member", &admin)
+        .await;
+    assert!(deactivated["items"].is_array());
 
     // The person's sessions: the admin's first one and two more logins.
     let mut tokens = vec![admin.clone()];

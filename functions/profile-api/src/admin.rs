@@ -301,7 +301,7 @@ const USER_SEARCH_MAX: usize = 100;
     summary = "List users, sorted by name",
     security(("session" = [])),
     params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix, at most 100 characters."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
-    responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A limit, cursor or q is invalid."))
+    responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A status, role, limit, cursor or q is invalid."))
 )]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -321,10 +321,26 @@ pub async fn list_users(
             format!("must be at most {USER_SEARCH_MAX} characters"),
         ));
     }
+    let status = query.get("status").cloned();
+    if status.as_deref().is_some_and(|status| {
+        ![Status::Active, Status::Deactivated]
+            .map(Status::as_str)
+            .contains(&status)
+    }) {
+        return Err(ApiError::field(
+            "status",
+            "invalid_status",
+            "must be active or deactivated",
+        ));
+    }
     let (role, site) = (query.get("role").cloned(), query.get("site").cloned());
+    if let Some(role) = &role {
+        roster_domain::admin_user::role(role)
+            .map_err(|problem| ApiError::field("role", problem.code, problem.message))?;
+    }
     let organisation = &caller.organisation;
     let filter = UserFilter {
-        status: query.get("status").cloned(),
+        status,
         groups_giving_role: role.as_ref().map_or_else(Vec::new, |role| {
             organisation.groups_giving(|g| json!(g.role).as_str() == Some(role))
         }),

@@ -49,7 +49,8 @@ pub const SITES_MAX: usize = 100;
 /// The most role grants one user or group holds.
 pub const ROLE_GRANTS_MAX: usize = 20;
 
-fn role(name: &str) -> Result<Role, FieldProblem> {
+/// A role by its name (`user_management` ...).
+pub fn role(name: &str) -> Result<Role, FieldProblem> {
     serde_json::from_value(Value::String(name.to_owned())).map_err(|_| {
         FieldProblem::new(
             "unknown_role",
