@@ -278,6 +278,51 @@ async fn someone_also_in_an_sso_only_organisation_logs_in_to_and_stays_in_their_
 }
 
 #[tokio::test]
+async fn an_invitation_accepted_once_the_organisation_went_sso_only_changes_nothing() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let colleague = unique_email("colleague");
+    let created = app
+        .post_json(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "Col", "last_name": "League", "email": colleague }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.user_action(&admin, id, "invite").await.status(), 202);
+    let link = roster_e2e::link_token(
+        stack.emails_to(&colleague).await.pop().unwrap()["raw"]
+            .as_str()
+            .unwrap(),
+    );
+    app.change_settings(
+        &admin,
+        json!({ "login_methods": { "password": false, "sso": true } }),
+    )
+    .await;
+
+    let accepted = app
+        .http
+        .post(app.url("/v1/auth/invitations/accept"))
+        .json(&json!({ "token": link, "password": TEST_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(accepted.status(), 403);
+    assert_eq!(
+        accepted.json::<Value>().await.unwrap()["code"],
+        "password_login_disabled"
+    );
+    let user = app.json(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert_eq!(user["invitation_status"], "pending", "{user}");
+    let (_, account) = sentinel_and_account_hashes(&colleague).await;
+    assert_eq!(account, None, "no password was set");
+}
+
+#[tokio::test]
 async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

@@ -696,6 +696,8 @@ pub async fn accept_invitation(
         .organisation(&before.organisation_id)
         .await?
         .ok_or_else(invalid)?;
+    // Before anything is written: the session this would end in is refused there.
+    crate::passwords::require_password_login(&organisation.settings)?;
     match &account.password_hash {
         Some(_) => {
             let policy = &organisation.settings.lockout;
