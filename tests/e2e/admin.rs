@@ -55,20 +55,6 @@ async fn invite(app: &TestApp, token: &str, user: &str, email: &str) -> String {
     )
 }
 
-async fn accept(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url("/v1/auth/invitations/accept"))
-        .json(&json!({ "token": token, "password": password }))
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
 fn codes(problem: &Value) -> Vec<String> {
     problem_errors(problem)
         .into_iter()
@@ -111,11 +97,11 @@ async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_work
         .await;
     assert_eq!(read["invitation_status"], "pending");
 
-    let (status, session) = accept(&app, &token, "Jansen-Passwort-1").await;
+    let (status, session) = app.accept_invitation(&token, "Jansen-Passwort-1").await;
     assert_eq!(status, 200);
     let (me, _) = app.read("/v1/me", session["token"].as_str().unwrap()).await;
     assert_eq!(me["invitation_status"], "confirmed");
-    let (again, problem) = accept(&app, &token, "Jansen-Passwort-1").await;
+    let (again, problem) = app.accept_invitation(&token, "Jansen-Passwort-1").await;
     assert_eq!(again, 422);
     assert_eq!(codes(&problem), ["invalid_token"]);
     app.login(&email, "Jansen-Passwort-1").await;
@@ -132,20 +118,23 @@ async fn a_resent_invitation_kills_the_old_link_and_a_link_expires_after_48_hour
     let first = invite(&app, &admin, id, &email).await;
     let second = invite(&app, &admin, id, &email).await;
     assert_eq!(
-        accept(&app, &first, "Strong-enough-1").await.0,
+        app.accept_invitation(&first, "Strong-enough-1").await.0,
         422,
         "the old link died with the resend"
     );
 
     clock.advance(chrono::Duration::hours(49));
     assert_eq!(
-        accept(&app, &second, "Strong-enough-1").await.0,
+        app.accept_invitation(&second, "Strong-enough-1").await.0,
         422,
         "expired"
     );
     let admin = app.login(&organisation.admin_email, TEST_PASSWORD).await;
     let third = invite(&app, &admin, id, &email).await;
-    assert_eq!(accept(&app, &third, "Strong-enough-1").await.0, 200);
+    assert_eq!(
+        app.accept_invitation(&third, "Strong-enough-1").await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -155,14 +144,14 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
     let (id, email) = email_user(&app, &admin, "guessed", ("Gus", "Guessed")).await;
     let id = id.as_str();
     let first = invite(&app, &admin, id, &email).await;
-    assert_eq!(accept(&app, &first, "Own-password-1").await.0, 200);
+    assert_eq!(app.accept_invitation(&first, "Own-password-1").await.0, 200);
     // Invited again, the person accepts with the password they have; a right one clears the
     // wrong ones before it.
     let link = invite(&app, &admin, id, &email).await;
     for _ in 0..4 {
-        assert_eq!(accept(&app, &link, "Wrong-guess-1").await.0, 401);
+        assert_eq!(app.accept_invitation(&link, "Wrong-guess-1").await.0, 401);
     }
-    assert_eq!(accept(&app, &link, "Own-password-1").await.0, 200);
+    assert_eq!(app.accept_invitation(&link, "Own-password-1").await.0, 200);
     for _ in 0..4 {
         assert_eq!(
             app.login_response(&email, "Wrong-guess-1").await.status(),
@@ -173,9 +162,9 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
 
     let link = invite(&app, &admin, id, &email).await;
     for _ in 0..5 {
-        assert_eq!(accept(&app, &link, "Wrong-guess-1").await.0, 401);
+        assert_eq!(app.accept_invitation(&link, "Wrong-guess-1").await.0, 401);
     }
-    let (status, problem) = accept(&app, &link, "Own-password-1").await;
+    let (status, problem) = app.accept_invitation(&link, "Own-password-1").await;
     assert_eq!(status, 429, "{problem}");
     assert_eq!(problem["code"], "login_locked");
     assert_eq!(
@@ -210,7 +199,10 @@ async fn a_revoked_invitation_no_longer_works() {
         204
     );
 
-    assert_eq!(accept(&app, &token, "Strong-enough-1").await.0, 422);
+    assert_eq!(
+        app.accept_invitation(&token, "Strong-enough-1").await.0,
+        422
+    );
     let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
     assert_eq!(read["invitation_status"], "not_invited");
 }
@@ -336,12 +328,9 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
     let (_, admin) = organisation(&app, json!({})).await;
     let (id, email) = email_user(&app, &admin, "leaver", ("Lea", "Ver")).await;
     let id = id.as_str();
-    let (_, session) = accept(
-        &app,
-        &invite(&app, &admin, id, &email).await,
-        "Leaving-soon-1",
-    )
-    .await;
+    let (_, session) = app
+        .accept_invitation(&invite(&app, &admin, id, &email).await, "Leaving-soon-1")
+        .await;
     let token = session["token"].as_str().unwrap();
     assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
 
@@ -872,12 +861,12 @@ async fn user_with_role(app: &TestApp, admin: &str, role: &str) -> String {
         json!({ "first_name": "R", "last_name": role, "email": email, "roles": [role] }),
     )
     .await;
-    let (status, session) = accept(
-        app,
-        &invite(app, admin, user["id"].as_str().unwrap(), &email).await,
-        "Role-password-1",
-    )
-    .await;
+    let (status, session) = app
+        .accept_invitation(
+            &invite(app, admin, user["id"].as_str().unwrap(), &email).await,
+            "Role-password-1",
+        )
+        .await;
     assert_eq!(status, 200);
     session["token"].as_str().unwrap().to_owned()
 }
@@ -1055,7 +1044,7 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
     let (id, email) = email_user(&app, &admin, "audited", ("Au", "Dit")).await;
     let id = id.as_str();
     let token = invite(&app, &admin, id, &email).await;
-    accept(&app, &token, "Audited-password-1").await;
+    app.accept_invitation(&token, "Audited-password-1").await;
     app.http
         .post(app.url("/v1/auth/login"))
         .json(&json!({ "email": email, "password": "Wrong-password-1" }))
@@ -1375,12 +1364,12 @@ async fn user_management_of_a_site_lists_only_its_people_and_reads_no_audit_log(
                 "roles": [{ "role": "user_management", "sites": [berlin] }] }),
     )
     .await;
-    let (status, session) = accept(
-        &app,
-        &invite(&app, &admin, manager["id"].as_str().unwrap(), &email).await,
-        "Role-password-1",
-    )
-    .await;
+    let (status, session) = app
+        .accept_invitation(
+            &invite(&app, &admin, manager["id"].as_str().unwrap(), &email).await,
+            "Role-password-1",
+        )
+        .await;
     assert_eq!(status, 200);
     let scoped = session["token"].as_str().unwrap();
 

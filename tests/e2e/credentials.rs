@@ -303,19 +303,10 @@ async fn an_invitation_accepted_once_the_organisation_went_sso_only_changes_noth
     )
     .await;
 
-    let accepted = app
-        .http
-        .post(app.url("/v1/auth/invitations/accept"))
-        .json(&json!({ "token": link, "password": TEST_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let (status, refused) = app.accept_invitation(&link, TEST_PASSWORD).await;
 
-    assert_eq!(accepted.status(), 403);
-    assert_eq!(
-        accepted.json::<Value>().await.unwrap()["code"],
-        "password_login_disabled"
-    );
+    assert_eq!(status, 403);
+    assert_eq!(refused["code"], "password_login_disabled");
     let user = app.json(&format!("/v1/admin/users/{id}"), &admin).await;
     assert_eq!(user["invitation_status"], "pending", "{user}");
     let (_, account) = sentinel_and_account_hashes(&colleague).await;

@@ -473,15 +473,11 @@ async fn an_import_that_invites_sends_each_new_person_a_link_they_can_accept() {
     let sent = stack().await.emails_to(&email).await;
     assert_eq!(sent.len(), 1);
     let token = roster_e2e::link_token(sent[0]["raw"].as_str().unwrap());
-    let accepted = importing
+    let (accepted, _) = importing
         .app
-        .http
-        .post(importing.app.url("/v1/auth/invitations/accept"))
-        .json(&json!({ "token": token, "password": "Imported-welcome-9" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), 200);
+        .accept_invitation(&token, "Imported-welcome-9")
+        .await;
+    assert_eq!(accepted, 200);
     assert_eq!(
         importing.user_of_row(&report, 1).await["invitation_status"],
         "confirmed"

@@ -502,15 +502,11 @@ async fn an_invitation_sent_before_the_identity_provider_moved_the_address_no_lo
         )
         .await;
     assert_eq!(status, 200);
-    let accepted = scim
+    let (accepted, _) = scim
         .app
-        .http
-        .post(scim.app.url("/v1/auth/invitations/accept"))
-        .json(&json!({ "token": link, "password": roster_e2e::TEST_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), 422, "the old address's link is void");
+        .accept_invitation(&link, roster_e2e::TEST_PASSWORD)
+        .await;
+    assert_eq!(accepted, 422, "the old address's link is void");
     let user = scim
         .app
         .json(&format!("/v1/admin/users/{id}"), &scim.admin)

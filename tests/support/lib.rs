@@ -357,17 +357,23 @@ impl TestApp {
         assert_eq!(invited.status(), 202);
         let mail = stack().await.emails_to(email).await;
         let link = link_token(mail.last().unwrap()["raw"].as_str().unwrap());
-        let accepted: Value = self
+        let (_, accepted) = self.accept_invitation(&link, TEST_PASSWORD).await;
+        accepted["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Accepts the invitation `link` (its token) with `password`: the status and the body.
+    pub async fn accept_invitation(&self, link: &str, password: &str) -> (u16, Value) {
+        let response = self
             .http
             .post(self.url("/v1/auth/invitations/accept"))
-            .json(&json!({ "token": link, "password": TEST_PASSWORD }))
+            .json(&json!({ "token": link, "password": password }))
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
-        accepted["token"].as_str().unwrap().to_owned()
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     /// GET a resource that must answer 200: its JSON body.
