@@ -35,6 +35,7 @@ fuzz() {
     --report junit --report-dir "$out" --output-truncate false "$@"
 }
 seed=${ROSTER_FUZZ_SEED:-$RANDOM}
+echo "fuzz-api: seed $seed (ROSTER_FUZZ_SEED=$seed repeats this run)"
 started=$SECONDS
 # Logging out, ending a session and resetting a person's 2FA end sessions, and schemathesis feeds
 # ids it read back into path parameters (the fuzzing session's own, the Admin's own), so they run

@@ -16,4 +16,6 @@ until [ -f "$ROSTER_DEV_JSON" ]; do
   kill -0 $server 2>/dev/null || { cat .local/fuzz-$ROSTER_STACK.log >&2; exit 1; }
   sleep 0.2
 done
-ROSTER_FUZZ_EXAMPLES=${ROSTER_FUZZ_EXAMPLES:-25} scripts/fuzz-api.sh
+# A fixed seed: make test's verdict is the code's, not the draw's (make fuzz-api draws one).
+ROSTER_FUZZ_EXAMPLES=${ROSTER_FUZZ_EXAMPLES:-25} ROSTER_FUZZ_SEED=${ROSTER_FUZZ_SEED:-1123} \
+  scripts/fuzz-api.sh
