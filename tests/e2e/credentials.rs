@@ -1465,7 +1465,9 @@ fn login_event(email: &str, address: &str) -> Value {
 #[tokio::test]
 async fn an_address_that_fails_many_logins_waits_whatever_name_it_tries() {
     let stack = stack().await;
-    let functions = stack.functions_configured(TestClock::default().clock(), |config| {
+    let clock = TestClock::default();
+    clock.start_an_hour();
+    let functions = stack.functions_configured(clock.clock(), |config| {
         config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
     });
     let address = format!("198.51.100.{}", rand_octet());
@@ -1494,6 +1496,38 @@ async fn an_address_that_fails_many_logins_waits_whatever_name_it_tries() {
         elsewhere["statusCode"], 401,
         "other addresses are not affected"
     );
+}
+
+#[tokio::test]
+async fn an_address_that_failed_many_logins_an_hour_ago_starts_again() {
+    let stack = stack().await;
+    let clock = TestClock::default();
+    clock.start_an_hour();
+    let functions = stack.functions_configured(clock.clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    let address = format!("198.51.101.{}", rand_octet());
+    let attempt = || async {
+        functions
+            .invoke("profile-api", login_event(&unique_email("typo"), &address))
+            .await
+            .unwrap()["statusCode"]
+            .clone()
+    };
+    for _ in 0..25 {
+        assert_eq!(attempt().await, 401);
+    }
+    assert_eq!(attempt().await, 429);
+
+    clock.advance(chrono::Duration::minutes(61));
+
+    for _ in 0..2 {
+        assert_eq!(
+            attempt().await,
+            401,
+            "a typo an hour later is not taken for the 26th"
+        );
+    }
 }
 
 fn rand_octet() -> u8 {

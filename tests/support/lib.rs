@@ -440,6 +440,14 @@ impl TestClock {
     pub fn advance(&self, by: chrono::Duration) {
         self.0.fetch_add(by.num_seconds(), Ordering::SeqCst);
     }
+
+    /// Moves the clock to half a minute into the next clock hour, so what a test does next in a
+    /// few seconds stays within one hour (counts kept per hour).
+    pub fn start_an_hour(&self) {
+        use chrono::Timelike;
+        let into_hour = i64::from(self.now().minute() * 60 + self.now().second());
+        self.advance(chrono::Duration::seconds(3600 - into_hour + 30));
+    }
 }
 
 /// A local server that speaks the Pwned Passwords range API, listing `breached` (with padding),

@@ -108,6 +108,13 @@ fn source_address(parts: &Parts) -> Option<String> {
     }
 }
 
+/// The failure count of a source address in the clock hour of `at`: an address's failures are
+/// counted per hour (see `address_lock`), so an office that mistypes through a day is never
+/// locked out for what its people got wrong hours ago.
+fn address_subject(address: &str, at: DateTime<Utc>) -> String {
+    format!("address:{address}@{}", at.format("%Y-%m-%dT%H"))
+}
+
 /// Whether a login may proceed.
 pub enum Gate {
     /// Open, with the failures counted before this attempt.
@@ -137,7 +144,7 @@ pub async fn reserve_attempt(
         match address {
             Some(address) => state
                 .table
-                .login_failures(&format!("address:{address}"), now)
+                .login_failures(&address_subject(address, now), now)
                 .await
                 .map(Some),
             None => Ok(None),
@@ -217,7 +224,7 @@ pub async fn record_failure(
             Some(address) => {
                 state
                     .table
-                    .record_login_failure(&format!("address:{address}"), now)
+                    .record_login_failure(&address_subject(address, now), now)
                     .await
             }
             None => Ok(()),
