@@ -247,6 +247,8 @@ impl Column {
                 "ceptelefonu",
                 "movil",
                 "celular",
+                "mobiel",
+                "gsm",
                 "手机",
                 "mobiel",
                 "gsm",
@@ -505,15 +507,17 @@ fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
         return (Some(column), 0.9, "header");
     }
     // A header that merely contains a word ("Manager email", "Last login") never names an
-    // identifier column: matching people by the wrong column would merge them.
+    // identifier column: matching people by the wrong column would merge them. The phone column
+    // is taken last: "Mobile phone number" names the mobile, "Telephone country code" the code.
     let partial = Column::ALL
         .into_iter()
         .filter(|c| !c.identifies())
-        .find(|c| {
+        .filter(|c| {
             c.synonyms()
                 .iter()
                 .any(|s| s.chars().count() >= 4 && normalised.contains(s))
-        });
+        })
+        .min_by_key(|c| *c == Column::Phone);
     match partial {
         Some(column) => (Some(column), 0.6, "partial"),
         None => (None, 0.0, "none"),
@@ -1067,6 +1071,22 @@ mod tests {
         assert_eq!(mapping.columns[3].column, None);
         assert_eq!(mapping.columns[1].column, None);
         assert_eq!(mapping.columns[1].source, "none");
+    }
+
+    #[test]
+    fn a_header_naming_a_mobile_or_a_country_code_is_not_taken_for_the_phone() {
+        let named = [
+            ("Mobile phone number", Column::Mobile),
+            ("Mobiltelefonnummer", Column::Mobile),
+            ("Telefoonnummer mobiel", Column::Mobile),
+            ("GSM", Column::Mobile),
+            ("Telephone country code", Column::PhoneCountryCode),
+            ("Phone number (office)", Column::Phone),
+        ];
+        for (header, column) in named {
+            let mapping = ColumnMapping::detect(&headers(&[header]), &ExplicitMapping::new());
+            assert_eq!(mapping.columns[0].column, Some(column), "{header}");
+        }
     }
 
     #[test]
