@@ -2,7 +2,7 @@
 //! password reset, admin resets, and the security notices as they reach SES.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use roster_domain::{preferences::Language, totp};
+use roster_domain::{preferences::Language, reset::RESET_EMAILS_PER_HOUR, totp};
 use roster_e2e::{
     TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors, spawn_app,
     spawn_range_api, stack, unique_email,
@@ -1127,7 +1127,6 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
 
 #[tokio::test]
 async fn asking_again_and_again_emails_a_handful_of_reset_links_an_hour_and_answers_alike() {
-    use roster_domain::reset::RESET_EMAILS_PER_HOUR;
     let stack = stack().await;
     let (app, clock) = app_with_clock().await;
     let (organisation, _) = organisation(&app, json!({})).await;
@@ -1186,6 +1185,30 @@ async fn asking_again_and_again_emails_a_handful_of_reset_links_an_hour_and_answ
         RESET_EMAILS_PER_HOUR as usize + 1,
         "the next hour has its own quota"
     );
+}
+
+#[tokio::test]
+async fn an_admin_sends_a_person_no_more_reset_links_an_hour_than_they_could_ask_for() {
+    let stack = stack().await;
+    let (app, clock) = app_with_clock().await;
+    clock.start_an_hour();
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (colleague, colleague_id, _) = colleague_with_session(&app, &admin).await;
+    let emailed = || async { stack.emails_to(&colleague).await.len() };
+    let before = emailed().await;
+
+    let mut answers = Vec::new();
+    for _ in 0..=RESET_EMAILS_PER_HOUR {
+        let sent = app
+            .user_action(&admin, &colleague_id, "password-reset")
+            .await;
+        answers.push(sent.status().as_u16());
+    }
+
+    let quota = RESET_EMAILS_PER_HOUR as usize;
+    assert_eq!(answers[..quota], vec![202; quota]);
+    assert_eq!(answers[quota], 422);
+    assert_eq!(emailed().await, before + quota);
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use roster_domain::{
         managed_sites,
     },
     profile::{Owner, Profile, ProfilePatch},
+    reset::RESET_EMAILS_PER_HOUR,
     session::{new_secret, secret_hash},
     validation::bounded_text,
 };
@@ -949,7 +950,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me) or has no email."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, or was sent the hour's reset links (`too_many_reset_emails`)."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,
@@ -964,6 +965,20 @@ pub async fn send_password_reset(
             "id",
             "no_email",
             "a user without email gets a new PIN instead",
+        ));
+    }
+    // The person's hourly quota of reset emails holds for an admin's too (see `reset`).
+    if !state
+        .table
+        .count_reset_email(&account.id, state.now())
+        .await?
+    {
+        return Err(ApiError::field(
+            "id",
+            "too_many_reset_emails",
+            format!(
+                "{RESET_EMAILS_PER_HOUR} reset links went to this person this hour; each works for an hour"
+            ),
         ));
     }
     crate::passwords::send_reset_link(&state, &account).await?;
