@@ -1077,6 +1077,12 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
         "no secrets in the log"
     );
 
+    assert_eq!(
+        actions.last(),
+        Some(&"organisation.created"),
+        "the organisation's first entry"
+    );
+
     let users_only: Value = app
         .get(&format!("/v1/admin/audit?action=user.&target={id}"), &admin)
         .send()
@@ -1091,6 +1097,53 @@ async fn admin_actions_and_security_events_are_audited_newest_first_without_secr
             .unwrap()
             .iter()
             .all(|e| e["action"].as_str().unwrap().starts_with("user.") && e["target"] == id)
+    );
+}
+
+#[tokio::test]
+async fn an_audited_edit_names_the_fields_it_changed_and_a_login_email_move_is_audited() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    let (id, _) = email_user(&app, &admin, "edited", ("Ed", "Ited")).await;
+    let path = format!("/v1/admin/users/{id}");
+    let (user, etag) = app.read(&path, &admin).await;
+
+    // The whole object sent back with one field changed.
+    let mut body = json!({
+        "first_name": user["first_name"], "last_name": user["last_name"], "department": "Sales",
+    });
+    body["roles"] = user["roles"].clone();
+    let edited = app.patch(&path, &admin, &etag, &body).send().await.unwrap();
+    assert_eq!(edited.status(), 200);
+    let moved_to = unique_email("moved");
+    let moved = app
+        .patch(
+            "/v1/me",
+            &admin,
+            &app.read("/v1/me", &admin).await.1,
+            &json!({ "email": moved_to, "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+
+    let log = app.json("/v1/admin/audit", &admin).await;
+    let entry = |action: &str| {
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} in {log}"))
+            .clone()
+    };
+    assert_eq!(entry("user.updated")["changed"], json!(["department"]));
+    let email_changed = entry("user.email_changed");
+    assert_eq!(email_changed["target"], organisation.admin_id.as_str());
+    assert!(
+        !log.to_string().contains(&moved_to),
+        "names only, no values"
     );
 }
 

@@ -423,7 +423,6 @@ pub async fn patch_user(
     if before.version != expected {
         return Err(ApiError::Stale);
     }
-    let given: Vec<String> = body.keys().cloned().collect();
     let (assignment_body, profile_body): (Map<String, Value>, Map<String, Value>) = body
         .into_iter()
         .partition(|(key, _)| ASSIGNMENT_FIELDS.contains(&key.as_str()));
@@ -533,12 +532,32 @@ pub async fn patch_user(
     if let Some(change) = &email_change {
         notices::tell_old_address(&state, &before, change).await;
     }
+    // The fields that changed, not every one the body repeated.
+    let assigned = [
+        ("roles", after.roles != before.roles),
+        ("sites", after.sites != before.sites),
+        ("default_site", after.default_site != before.default_site),
+        (
+            "language",
+            after.preferences.language != before.preferences.language,
+        ),
+    ];
+    let changed_fields = changed
+        .iter()
+        .filter_map(|attribute| json!(attribute).as_str().map(str::to_owned))
+        .chain(
+            assigned
+                .into_iter()
+                .filter(|(_, moved)| *moved)
+                .map(|(name, _)| name.to_owned()),
+        )
+        .collect();
     audit::by_caller(
         &state,
         &caller,
         "user.updated",
         Some(after.id.as_str()),
-        given,
+        changed_fields,
     )
     .await;
     Ok(with_etag(

@@ -155,6 +155,14 @@ pub async fn patch_profile(
         .await?;
     if let Some(change) = &email_change {
         notices::tell_old_address(&state, before, change).await;
+        crate::audit::by_caller(
+            &state,
+            &caller,
+            "user.email_changed",
+            Some(after.id.as_str()),
+            vec!["email".to_owned()],
+        )
+        .await;
     }
     Ok(with_etag(
         StatusCode::OK,

@@ -180,6 +180,16 @@ pub async fn create_organisation(
             account_is_new,
         })
         .await?;
+    crate::audit::record(
+        &state,
+        &organisation.id,
+        organisation.settings.audit_retention_days,
+        Actor::Platform,
+        "organisation.created",
+        Some(admin.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(json!({
