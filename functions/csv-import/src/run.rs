@@ -207,15 +207,16 @@ pub struct Run<'a> {
 
 impl Run<'_> {
     /// Whether the import may change `member`: as its author may (only an Admin reaches those who
-    /// administer; see `can_manage`).
+    /// administer; see `can_manage`), and its author themselves.
     fn reaches(&self, member: &Membership) -> bool {
-        self.author_roles.as_ref().is_none_or(|author| {
-            can_manage(
-                author,
-                &member.roles_in(&self.organisation),
-                &member.sites_in(&self.organisation),
-            )
-        })
+        self.record.created_by.as_ref() == Some(&member.id)
+            || self.author_roles.as_ref().is_none_or(|author| {
+                can_manage(
+                    author,
+                    &member.roles_in(&self.organisation),
+                    &member.sites_in(&self.organisation),
+                )
+            })
     }
 
     /// `planned`, refused when it updates someone the author may not change.

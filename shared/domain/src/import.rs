@@ -247,8 +247,6 @@ impl Column {
                 "ceptelefonu",
                 "movil",
                 "celular",
-                "mobiel",
-                "gsm",
                 "手机",
                 "mobiel",
                 "gsm",
@@ -1262,6 +1260,33 @@ mod tests {
         assert!(!after.deactivated_by_import);
         assert_eq!(after.session_epoch, existing.session_epoch);
         assert_eq!(after.version, existing.version + 1);
+    }
+
+    #[test]
+    fn a_row_takes_over_a_value_the_person_set_alike_once() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["First name", "Last name", "Email", "Department"]),
+            &ExplicitMapping::new(),
+        );
+        let row = ImportedRow::parse(
+            &cells(&["Jan", "Jansen", "jan@example.com", "Support"]),
+            &mapping,
+        )
+        .unwrap();
+        let mut existing = member_with(row.new_profile());
+        existing
+            .profile
+            .managed_by
+            .set(Attribute::Department, Owner::SelfService);
+
+        let after = row.update(&existing).unwrap().expect("an owner change");
+
+        assert_eq!(after.profile.department, existing.profile.department);
+        assert_eq!(
+            after.profile.managed_by.owner(Attribute::Department),
+            Owner::Csv
+        );
+        assert_eq!(row.update(&after).unwrap(), None, "then unchanged");
     }
 
     #[test]

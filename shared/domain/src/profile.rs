@@ -440,7 +440,10 @@ struct Patching {
 }
 
 impl Patching {
-    /// Sets one attribute to `value` (if given and different), when its owner lets the actor.
+    /// Sets one attribute to `value` (if given and different), when its owner lets the actor. An
+    /// import that gives the value the attribute already has still takes it over (a change of
+    /// owner): from then on it is the file's to keep, so the person does not edit what the next
+    /// file would silently set back.
     fn set<T: PartialEq>(
         &mut self,
         attribute: Attribute,
@@ -449,6 +452,11 @@ impl Patching {
     ) {
         let Some(value) = value else { return };
         if *field(&mut self.next) == value {
+            let owner = self.next.managed_by.owner(attribute);
+            if self.actor == Owner::Csv && owner != Owner::Csv && owner.permits(self.actor) {
+                self.next.managed_by.set(attribute, self.actor);
+                self.changed.push(attribute);
+            }
             return;
         }
         if attribute.set_by_organisation() && self.actor == Owner::SelfService {
