@@ -1361,6 +1361,20 @@ async fn an_admins_session_alone_cannot_move_remove_or_reset_the_admins_own_cred
     let (_, etag) = app.read(&own, &admin).await;
     let emails_before = stack.emails_to(&organisation.admin_email).await.len();
 
+    // The whole record sent back unchanged is no move.
+    let (own_record, _) = app.read(&own, &admin).await;
+    let resaved = app
+        .patch(
+            &own,
+            &admin,
+            &etag,
+            &json!({ "email": own_record["email"], "department": "Ops" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resaved.status(), 200);
+    let etag = resaved.headers()["etag"].to_str().unwrap().to_owned();
     let taker = unique_email("taker");
     let moved = app
         .patch(&own, &admin, &etag, &json!({ "email": taker }))

@@ -436,9 +436,6 @@ pub async fn patch_user(
             return Err(errors.into());
         }
     };
-    if profile_patch.email.is_some() {
-        require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
-    }
     if profile_patch.email.is_some() && account.memberships.len() > 1 {
         return Err(ApiError::field(
             "email",
@@ -447,6 +444,9 @@ pub async fn patch_user(
         ));
     }
     let (profile, changed) = profile_patch.apply(&before.profile, Owner::Admin)?;
+    if changed.contains(&roster_domain::profile::Attribute::Email) {
+        require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
+    }
     let mut after = Membership {
         profile,
         version: before.version + 1,
