@@ -109,8 +109,9 @@ fn source_address(parts: &Parts) -> Option<String> {
 }
 
 /// The failure count of a source address in the clock hour of `at`: an address's failures are
-/// counted per hour (see `address_lock`), so an office that mistypes through a day is never
-/// locked out for what its people got wrong hours ago.
+/// counted per hour and judged over this hour and the one before (see `reserve_attempt`), so an
+/// office that mistypes through a day is never locked out for what its people got wrong hours
+/// ago.
 fn address_subject(address: &str, at: DateTime<Utc>) -> String {
     format!("address:{address}@{}", at.format("%Y-%m-%dT%H"))
 }
@@ -140,13 +141,22 @@ pub async fn reserve_attempt(
     address: Option<&str>,
 ) -> Result<Counted, ApiError> {
     let now = state.now();
+    // This hour's failures with the hour before's: a wait earned just before the hour turned
+    // holds after it, and the count never starts again from nothing at the top of an hour.
     let by_address = async {
         match address {
-            Some(address) => state
-                .table
-                .login_failures(&address_subject(address, now), now)
-                .await
-                .map(Some),
+            Some(address) => {
+                let subjects = [now - chrono::Duration::hours(1), now]
+                    .map(|hour| address_subject(address, hour));
+                let (hour_before, this_hour) = tokio::try_join!(
+                    state.table.login_failures(&subjects[0], now),
+                    state.table.login_failures(&subjects[1], now),
+                )?;
+                Ok::<_, roster_store::StoreError>(Some(Failures {
+                    count: hour_before.count + this_hour.count,
+                    last_at: hour_before.last_at.max(this_hour.last_at),
+                }))
+            }
             None => Ok(None),
         }
     };

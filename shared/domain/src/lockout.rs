@@ -77,9 +77,9 @@ pub fn lock(failures: u32, last: DateTime<Utc>) -> Lock {
     LockPolicy::default().lock(failures, last)
 }
 
-/// Failures from one source address within a clock hour before it waits: higher than a person's,
-/// because offices share addresses. An address never locks for longer than the maximum wait, and
-/// its count starts again each hour.
+/// Failures from one source address within a clock hour and the one before it before it waits:
+/// higher than a person's, because offices share addresses. An address never locks for longer
+/// than the maximum wait, and older failures do not count.
 pub const FREE_ADDRESS_FAILURES: u32 = 25;
 
 pub fn address_lock(failures: u32, last: DateTime<Utc>) -> Lock {
