@@ -1061,6 +1061,61 @@ async fn an_import_by_user_management_leaves_those_who_administer_to_an_admin() 
 }
 
 #[tokio::test]
+async fn an_upload_whose_author_lost_the_right_to_import_before_it_ran_imports_nothing() {
+    let importing = importing().await;
+    let (app, admin) = (&importing.app, &importing.token);
+    let manager_email = unique_email("manager");
+    let manager = app
+        .post_json(
+            "/v1/admin/users",
+            admin,
+            &json!({ "first_name": "Max", "last_name": "Manager", "email": manager_email, "roles": ["user_management"] }),
+        )
+        .await;
+    let manager_id = manager["id"].as_str().unwrap();
+    let manager_token = app.invited_session(admin, manager_id, &manager_email).await;
+    let people = emails("l", 2);
+    let (id, key) = importing
+        .upload_by(
+            &manager_token,
+            json!({ "mode": "add" }),
+            &people_csv(&rows_of("Lo", "Doe", &people)),
+        )
+        .await;
+
+    let (_, etag) = app
+        .read(&format!("/v1/admin/users/{manager_id}"), admin)
+        .await;
+    let demoted = app
+        .patch(
+            &format!("/v1/admin/users/{manager_id}"),
+            admin,
+            &etag,
+            &json!({ "roles": [] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), 200);
+    importing.deliver(put_event(&key).await).await;
+
+    let report = importing.report(&id).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["failure"]["code"], "not_permitted");
+    let emails_known: Vec<_> = importing
+        .users()
+        .await
+        .into_iter()
+        .filter_map(|u| u.profile.email.map(|e| e.normalised().to_owned()))
+        .collect();
+    assert!(
+        people
+            .iter()
+            .all(|p| !emails_known.contains(&p.to_lowercase()))
+    );
+}
+
+#[tokio::test]
 async fn replace_keeps_people_whose_rows_failed() {
     let importing = importing().await;
     let people = emails("k", 5);

@@ -12,6 +12,7 @@ use roster_domain::{
     ids::{ImportId, OrganisationId},
     import::Mode,
     import_object::ImportObject,
+    permissions::administers_whole_organisation,
 };
 use roster_store::{DynamoTable, ImportCounts, ImportRecord, ImportSource, ImportStatus};
 use serde::{Deserialize, Serialize};
@@ -567,11 +568,6 @@ impl Importer {
                 return self.fail(claimed, code, message).await;
             }
         };
-        let spooled = self.spool(received).await?;
-        let file_name = match &received.source {
-            ImportObject::AdminUpload { file_name, .. }
-            | ImportObject::SyncDrop { file_name, .. } => file_name.clone(),
-        };
         let author_roles = match &claimed.created_by {
             Some(author) => Some(
                 self.table
@@ -582,6 +578,22 @@ impl Importer {
                     .unwrap_or_default(),
             ),
             None => None,
+        };
+        // An upload runs with its author's rights as they are now: one who left, was
+        // deactivated or lost the right to import since announcing it imports nothing more.
+        if author_roles
+            .as_deref()
+            .is_some_and(|roles| !administers_whole_organisation(roles))
+        {
+            let message = "the administrator who uploaded the file may no longer import users";
+            return self
+                .fail(claimed, "not_permitted", message.to_owned())
+                .await;
+        }
+        let spooled = self.spool(received).await?;
+        let file_name = match &received.source {
+            ImportObject::AdminUpload { file_name, .. }
+            | ImportObject::SyncDrop { file_name, .. } => file_name.clone(),
         };
         let run = run::Run {
             table: &self.table,
