@@ -49,6 +49,8 @@ pub(crate) fn check_shared_strings<R: Read + Seek>(source: &mut R) -> Result<(),
 
 fn check_part(part: impl std::io::BufRead) -> Result<(), FileError> {
     let mut xml = quick_xml::Reader::from_reader(part);
+    // As calamine reads it: end tags are not matched to their start.
+    xml.config_mut().check_end_names = false;
     let mut buf = Vec::new();
     let (mut strings, mut text) = (0_u64, 0_u64);
     loop {

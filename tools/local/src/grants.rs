@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::{
     error::BoxError,
     operation::transact_write_items::TransactWriteItemsInput,
 };
-use aws_sdk_s3::operation::{get_object::GetObjectInput, head_object::HeadObjectInput};
+use aws_sdk_s3::operation::{
+    delete_object::DeleteObjectInput, get_object::GetObjectInput, head_object::HeadObjectInput,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 /// A call refused because the function's role does not grant `action`.
@@ -48,7 +50,7 @@ impl Grants {
 pub struct Shape {
     /// The kinds of a `TransactWriteItems`' items: `Put`, `Update`, `Delete`, `ConditionCheck`.
     pub transaction_items: BTreeSet<&'static str>,
-    /// An S3 read of a named object version.
+    /// An S3 read or delete of a named object version.
     pub object_version: bool,
 }
 
@@ -77,15 +79,21 @@ impl Shape {
                     .downcast_ref::<HeadObjectInput>()
                     .map(|head| head.version_id().is_some())
             })
+            .or_else(|| {
+                input
+                    .downcast_ref::<DeleteObjectInput>()
+                    .map(|delete| delete.version_id().is_some())
+            })
             .unwrap_or(false);
         shape
     }
 }
 
 /// The IAM actions the SDK operation `operation` of `service` (as the SDK names both) needs:
-/// DynamoDB transactions are authorised per item's action, S3 reads by `GetObject` (or
-/// `GetObjectVersion` for a named version) and listings by `ListBucket`; other operations by
-/// their own name.
+/// DynamoDB transactions are authorised per item's action; S3 reads by `GetObject` (or
+/// `GetObjectVersion` for a named version), deletes of a version by `DeleteObjectVersion`,
+/// listings by `ListBucket` (`ListBucketVersions`), copies by reading and writing, multipart
+/// uploads by `PutObject`; other operations by their own name.
 pub fn needed_actions(service: &str, operation: &str, shape: &Shape) -> Vec<String> {
     let prefix = match service {
         "DynamoDB" => "dynamodb",
@@ -107,8 +115,15 @@ pub fn needed_actions(service: &str, operation: &str, shape: &Shape) -> Vec<Stri
             .collect(),
         ("dynamodb", "TransactGetItems") => vec!["GetItem"],
         ("s3", "GetObject" | "HeadObject") if shape.object_version => vec!["GetObjectVersion"],
+        ("s3", "DeleteObject") if shape.object_version => vec!["DeleteObjectVersion"],
         ("s3", "HeadObject") => vec!["GetObject"],
         ("s3", "ListObjectsV2" | "ListObjects") => vec!["ListBucket"],
+        ("s3", "ListObjectVersions") => vec!["ListBucketVersions"],
+        ("s3", "DeleteObjects") => vec!["DeleteObject"],
+        ("s3", "CopyObject") => vec!["GetObject", "PutObject"],
+        ("s3", "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload") => {
+            vec!["PutObject"]
+        }
         _ => vec![operation],
     };
     names
@@ -191,6 +206,14 @@ mod tests {
         assert_eq!(
             needed_actions("S3", "ListObjectsV2", &Shape::default()),
             ["s3:ListBucket"]
+        );
+        assert_eq!(
+            needed_actions("S3", "DeleteObject", &version),
+            ["s3:DeleteObjectVersion"]
+        );
+        assert_eq!(
+            needed_actions("S3", "CopyObject", &Shape::default()),
+            ["s3:GetObject", "s3:PutObject"]
         );
     }
 }
