@@ -1286,6 +1286,26 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
 }
 
 #[tokio::test]
+async fn an_admin_2fa_reset_of_someone_without_2fa_changes_and_sends_nothing() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (colleague, colleague_id, token) = colleague_with_session(&app, &admin).await;
+    let emailed = stack.emails_to(&colleague).await.len();
+
+    for _ in 0..3 {
+        let reset = app.user_action(&admin, &colleague_id, "reset-mfa").await;
+        assert_eq!(reset.status(), 204);
+    }
+
+    assert_eq!(stack.emails_to(&colleague).await.len(), emailed);
+    assert_eq!(
+        app.get("/v1/me", &token).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
 async fn after_an_admin_2fa_reset_codes_guessed_at_the_old_factor_hold_nobody_back() {
     let (app, clock) = app_with_clock().await;
     let (_, admin) = organisation(&app, json!({})).await;

@@ -901,11 +901,16 @@ pub async fn reset_mfa(
 }
 
 /// Removes the person's TOTP and recovery codes, ends their sessions (everywhere) and clears the
-/// failures of their second step, and tells them.
+/// failures of their second step, and tells them. A person with no second factor, set up or
+/// begun, is left alone (and not emailed: a reset repeated at will must not flood an inbox).
 pub(crate) async fn remove_second_factor(
     state: &AppState,
     mut account: Account,
 ) -> Result<(), ApiError> {
+    if account.totp.is_none() && account.pending_totp.is_none() && account.recovery_codes.is_empty()
+    {
+        return Ok(());
+    }
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
