@@ -1303,6 +1303,13 @@ async fn an_admin_2fa_reset_of_someone_without_2fa_changes_and_sends_nothing() {
         app.get("/v1/me", &token).send().await.unwrap().status(),
         200
     );
+    let log = app
+        .json(&format!("/v1/admin/audit?target={colleague_id}"), &admin)
+        .await;
+    assert!(
+        !audit_actions(&log).contains(&"user.mfa_reset"),
+        "nothing was reset: {log}"
+    );
 }
 
 #[tokio::test]

@@ -1043,8 +1043,8 @@ async fn an_import_by_user_management_leaves_those_who_administer_to_an_admin() 
         )
         .await;
 
-    // The manager's own row takes their names over for the file (an owner change).
-    assert_eq!(counts(&report), (0, 1, 3, 0, 1), "{report}");
+    // The manager's own row, as they are, is unchanged: the file takes nothing over from them.
+    assert_eq!(counts(&report), (0, 0, 4, 0, 1), "{report}");
     assert_eq!(
         row_errors(&report, 4),
         [("email".to_owned(), "not_permitted".to_owned())]

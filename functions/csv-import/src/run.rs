@@ -207,27 +207,39 @@ pub struct Run<'a> {
 
 impl Run<'_> {
     /// Whether the import may change `member`: as its author may (only an Admin reaches those who
-    /// administer; see `can_manage`), and its author themselves.
+    /// administer; see `can_manage`).
     fn reaches(&self, member: &Membership) -> bool {
-        self.record.created_by.as_ref() == Some(&member.id)
-            || self.author_roles.as_ref().is_none_or(|author| {
-                can_manage(
-                    author,
-                    &member.roles_in(&self.organisation),
-                    &member.sites_in(&self.organisation),
-                )
-            })
+        self.author_roles.as_ref().is_none_or(|author| {
+            can_manage(
+                author,
+                &member.roles_in(&self.organisation),
+                &member.sites_in(&self.organisation),
+            )
+        })
     }
 
-    /// `planned`, refused when it updates someone the author may not change.
+    /// `planned`, for someone the author may not change: unchanged when it would only take their
+    /// attributes over for the file (their values are the file's already), else refused.
     fn within_reach(&self, planned: Planned) -> Planned {
         match planned {
-            Planned::Update { before, .. } if !self.reaches(&before) => {
-                Planned::Refused(row_error(
-                    "email",
-                    "not_permitted",
-                    "this person administers the organisation; only an Admin's import changes them",
-                ))
+            Planned::Update { before, after } if !self.reaches(&before) => {
+                let owners_only = Membership {
+                    profile: roster_domain::profile::Profile {
+                        managed_by: before.profile.managed_by.clone(),
+                        ..after.profile.clone()
+                    },
+                    version: before.version,
+                    ..(*after).clone()
+                };
+                if owners_only == *before {
+                    Planned::Unchanged(before)
+                } else {
+                    Planned::Refused(row_error(
+                        "email",
+                        "not_permitted",
+                        "this person administers the organisation; only an Admin's import changes them",
+                    ))
+                }
             }
             planned => planned,
         }

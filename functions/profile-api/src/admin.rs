@@ -436,16 +436,16 @@ pub async fn patch_user(
             return Err(errors.into());
         }
     };
-    if profile_patch.email.is_some() && account.memberships.len() > 1 {
-        return Err(ApiError::field(
-            "email",
-            "shared_account",
-            "this person belongs to other organisations too; only they can change their login email",
-        ));
-    }
     let (profile, changed) = profile_patch.apply(&before.profile, Owner::Admin)?;
     if changed.contains(&roster_domain::profile::Attribute::Email) {
         require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
+        if account.memberships.len() > 1 {
+            return Err(ApiError::field(
+                "email",
+                "shared_account",
+                "this person belongs to other organisations too; only they can change their login email",
+            ));
+        }
     }
     let mut after = Membership {
         profile,
@@ -885,7 +885,7 @@ pub async fn unlock(
     summary = "Remove a user's 2FA (their sessions end)",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "2FA removed."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
+    responses((status = 204, description = "2FA removed (nothing done for a person without it)."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
@@ -895,21 +895,23 @@ pub async fn reset_mfa(
     let (membership, account) = managed_user(&state, &caller, &id).await?;
     require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
     require_own_account(&account)?;
-    remove_second_factor(&state, account).await?;
-    audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
+    if remove_second_factor(&state, account).await? {
+        audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Removes the person's TOTP and recovery codes, ends their sessions (everywhere) and clears the
-/// failures of their second step, and tells them. A person with no second factor, set up or
-/// begun, is left alone (and not emailed: a reset repeated at will must not flood an inbox).
+/// failures of their second step, and tells them; `true` when it did. A person with no second
+/// factor, set up or begun, is left alone (and not emailed: a reset repeated at will must not
+/// flood an inbox).
 pub(crate) async fn remove_second_factor(
     state: &AppState,
     mut account: Account,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     if account.totp.is_none() && account.pending_totp.is_none() && account.recovery_codes.is_empty()
     {
-        return Ok(());
+        return Ok(false);
     }
     account.totp = None;
     account.pending_totp = None;
@@ -922,7 +924,7 @@ pub(crate) async fn remove_second_factor(
         .clear_login_failures(&crate::auth::mfa_subject(&account))
         .await?;
     notices::tell(state, &account, Notice::MfaReset).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// `POST /v1/admin/users/{id}/pin`: a new random 6-digit PIN for a user without email, to be

@@ -310,7 +310,7 @@ pub async fn grant_admin(
         ("organisation" = String, Path, description = "An organisation id."),
         ("user" = String, Path, description = "A user id of that organisation.")
     ),
-    responses((status = 204, description = "2FA removed; the person's sessions ended."), (status = 404, description = "No such organisation or user of it, or the platform endpoints are closed (no platform token configured)."))
+    responses((status = 204, description = "2FA removed and the person's sessions ended (nothing done for a person without 2FA)."), (status = 404, description = "No such organisation or user of it, or the platform endpoints are closed (no platform token configured)."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
@@ -331,17 +331,18 @@ pub async fn reset_mfa(
         return Err(ApiError::NotFound);
     };
     let account = crate::admin::account_of(&state, &membership).await?;
-    crate::admin::remove_second_factor(&state, account).await?;
-    crate::audit::record(
-        &state,
-        &organisation.id,
-        organisation.settings.audit_retention_days,
-        Actor::Platform,
-        "user.mfa_reset",
-        Some(membership.id.as_str()),
-        vec![],
-    )
-    .await;
+    if crate::admin::remove_second_factor(&state, account).await? {
+        crate::audit::record(
+            &state,
+            &organisation.id,
+            organisation.settings.audit_retention_days,
+            Actor::Platform,
+            "user.mfa_reset",
+            Some(membership.id.as_str()),
+            vec![],
+        )
+        .await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
