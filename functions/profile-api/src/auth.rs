@@ -110,8 +110,7 @@ fn source_address(parts: &Parts) -> Option<String> {
 
 /// The failure count of a source address in the clock hour of `at`: an address's failures are
 /// counted per hour and judged over this hour and the one before (see `reserve_attempt`), so an
-/// office that mistypes through a day is never locked out for what its people got wrong hours
-/// ago.
+/// office is never held back for what its people got wrong hours ago.
 fn address_subject(address: &str, at: DateTime<Utc>) -> String {
     format!("address:{address}@{}", at.format("%Y-%m-%dT%H"))
 }
