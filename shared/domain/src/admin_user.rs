@@ -81,7 +81,9 @@ fn site_list(value: &Value) -> Result<Vec<String>, FieldProblem> {
     Ok(sites)
 }
 
-/// `[{"role": "manager", "sites": ["s1"]}, "member"]`: a role name alone is organisation-wide.
+/// `[{"role": "manager", "sites": ["s1"]}, "member"]`: a role name alone is organisation-wide, as
+/// is a grant without `sites`; a grant with any other key is refused, so a misspelt `sites` never
+/// widens a role to the whole organisation. A grant given twice is kept once.
 pub fn role_grants(value: &Value) -> Result<Vec<RoleGrant>, FieldProblem> {
     let items = value
         .as_array()
@@ -92,28 +94,45 @@ pub fn role_grants(value: &Value) -> Result<Vec<RoleGrant>, FieldProblem> {
             format!("at most {ROLE_GRANTS_MAX} roles"),
         ));
     }
-    items
-        .iter()
-        .map(|item| match item {
-            Value::String(name) => Ok(RoleGrant::organisation_wide(role(name)?)),
-            Value::Object(grant) => Ok(RoleGrant {
-                role: role(
-                    grant
-                        .get("role")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default(),
-                )?,
-                sites: match grant.get("sites") {
-                    None | Some(Value::Null) => None,
-                    Some(sites) => Some(site_list(sites)?),
-                },
-            }),
-            _ => Err(FieldProblem::new(
-                "invalid_type",
-                "each role is a name or {role, sites}",
-            )),
-        })
-        .collect()
+    let mut grants: Vec<RoleGrant> = Vec::with_capacity(items.len());
+    for item in items {
+        let grant = match item {
+            Value::String(name) => RoleGrant::organisation_wide(role(name)?),
+            Value::Object(grant) => {
+                if let Some(unknown) = grant
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "role" | "sites"))
+                {
+                    return Err(FieldProblem::new(
+                        "unknown_field",
+                        format!("a role is {{role, sites}}; `{unknown}` is not one of its fields"),
+                    ));
+                }
+                RoleGrant {
+                    role: role(
+                        grant
+                            .get("role")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                    )?,
+                    sites: match grant.get("sites") {
+                        None | Some(Value::Null) => None,
+                        Some(sites) => Some(site_list(sites)?),
+                    },
+                }
+            }
+            _ => {
+                return Err(FieldProblem::new(
+                    "invalid_type",
+                    "each role is a name or {role, sites}",
+                ));
+            }
+        };
+        if !grants.contains(&grant) {
+            grants.push(grant);
+        }
+    }
+    Ok(grants)
 }
 
 fn text<'a>(body: &'a Map<String, Value>, field: &str) -> Option<Result<&'a str, FieldProblem>> {
@@ -393,6 +412,19 @@ mod tests {
                 sites: Some(vec!["berlin".to_owned()])
             }
         );
+    }
+
+    #[test]
+    fn a_grant_with_a_field_it_does_not_know_is_refused_rather_than_made_organisation_wide() {
+        for misspelt in [
+            json!({ "role": "manager", "site": ["berlin"] }),
+            json!({ "role": "manager", "Sites": ["berlin"] }),
+        ] {
+            let problem = role_grants(&json!([misspelt])).unwrap_err();
+            assert_eq!(problem.code, "unknown_field");
+        }
+        let twice = role_grants(&json!(["billing", { "role": "billing" }])).unwrap();
+        assert_eq!(twice, [RoleGrant::organisation_wide(Role::Billing)]);
     }
 
     #[test]
