@@ -67,6 +67,44 @@ async fn the_platform_endpoint_refuses_any_other_token() {
 }
 
 #[tokio::test]
+async fn a_new_organisation_whose_admin_has_a_misspelt_or_mistyped_field_is_refused_by_name() {
+    let stack = stack().await;
+    let app = app().await;
+    let create = |admin: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .post(
+                    "/v1/platform/organisations",
+                    stack.platform_token(),
+                    &json!({ "name": "Typo Organisation", "admin": admin }),
+                )
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, problem_errors(&response.json().await.unwrap()))
+        }
+    };
+    // A misspelt password was dropped: the operator believed the admin could log in.
+    let misspelt = json!({ "first_name": "A", "last_name": "B", "email": unique_email("typo"), "pasword": TEST_PASSWORD });
+    assert_eq!(
+        create(misspelt).await,
+        (
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            vec![("admin.pasword".to_owned(), "unknown_field".to_owned())]
+        )
+    );
+    assert_eq!(
+        create(json!("ada@example.com")).await,
+        (
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            vec![("admin".to_owned(), "invalid_type".to_owned())]
+        )
+    );
+}
+
+#[tokio::test]
 async fn login_answers_an_unknown_email_exactly_like_a_wrong_password() {
     let app = app().await;
     let (organisation, _) = organisation(&app, json!({})).await;

@@ -267,7 +267,14 @@ impl<'a> Fields<'a> {
     }
 
     /// Ok when every field was valid and known.
-    pub fn finish(mut self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.into_errors()
+            .into_result(())
+            .map_err(ApiError::Validation)
+    }
+
+    /// Every problem found, the fields the body may not carry included.
+    pub fn into_errors(mut self) -> ValidationErrors {
         for name in self.body.keys() {
             if !self.allowed.contains(&name.as_str()) {
                 self.errors.push(
@@ -277,6 +284,6 @@ impl<'a> Fields<'a> {
                 );
             }
         }
-        self.errors.into_result(()).map_err(ApiError::Validation)
+        self.errors
     }
 }

@@ -90,8 +90,8 @@ pub async fn create_organisation(
         },
         None => Some(OrganisationSettings::default()),
     };
-    let admin = match body.get("admin").and_then(Value::as_object) {
-        Some(admin) => {
+    let admin = match body.get("admin") {
+        Some(Value::Object(admin)) => {
             let mut admin_fields =
                 Fields::new(admin, &["first_name", "last_name", "email", "password"]);
             let first = admin_fields
@@ -104,7 +104,7 @@ pub async fn create_organisation(
                 .string("email")
                 .and_then(|v| admin_fields.parse("email", || Email::try_from(v)));
             let password = admin_fields.optional_string("password");
-            for error in admin_fields.errors.0.drain(..) {
+            for error in admin_fields.into_errors().0 {
                 fields
                     .errors
                     .push(format!("admin.{}", error.field), error.code, error.message);
@@ -114,11 +114,19 @@ pub async fn create_organisation(
                 _ => None,
             }
         }
-        None => {
+        None | Some(Value::Null) => {
             fields.errors.push(
                 "admin",
                 "required",
                 "the organisation's first admin is required",
+            );
+            None
+        }
+        Some(_) => {
+            fields.errors.push(
+                "admin",
+                "invalid_type",
+                "must be an object: {first_name, last_name, email, password?}",
             );
             None
         }
