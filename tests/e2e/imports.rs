@@ -358,6 +358,38 @@ async fn an_upload_creates_not_invited_users_owned_by_csv_and_reports_each_row()
 }
 
 #[tokio::test]
+async fn someone_imported_by_username_alone_signs_in_with_the_pin_an_admin_gives_them() {
+    let importing = importing().await;
+    let csv = "First name,Last name,Username\nJan,Jansen,JanJ\n";
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    let id = report["rows"][0]["user_id"].as_str().unwrap();
+    let (app, organisation) = (&importing.app, &importing.organisation.id);
+    let login = |pin: String| async move {
+        app.http
+            .post(app.url("/v1/auth/login"))
+            .json(&json!({ "organisation": organisation, "username": "janj", "password": pin }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+
+    let given: Value = app
+        .post_json(
+            &format!("/v1/admin/users/{id}/pin"),
+            &importing.token,
+            &json!({}),
+        )
+        .await;
+    // Was 401: the PIN was saved, but the person stayed `not_invited`, whom no login admits.
+    assert_eq!(login(given["pin"].as_str().unwrap().to_owned()).await, 200);
+    assert_eq!(importing.user(id).await["invitation_status"], "confirmed");
+}
+
+#[tokio::test]
 async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_retention() {
     let clock = TestClock::default();
     let stack = stack().await;

@@ -928,7 +928,8 @@ pub(crate) async fn remove_second_factor(
 }
 
 /// `POST /v1/admin/users/{id}/pin`: a new random 6-digit PIN for a user without email, to be
-/// changed at the next login; their sessions end and the lockout clears.
+/// changed at the next login; their sessions end, the lockout clears, and someone not yet
+/// confirmed (created by an import) is confirmed.
 #[utoipa::path(
     post,
     path = "/v1/admin/users/{user}/pin",
@@ -953,6 +954,19 @@ pub async fn new_pin(
             "email_user",
             "users with email reset their password by link",
         ));
+    }
+    // A PIN is a username user's way in, as an invitation is an email user's: someone an import
+    // created (`not_invited`) can sign in with it.
+    if membership.invitation_status != InvitationStatus::Confirmed {
+        let confirmed = Membership {
+            invitation_status: InvitationStatus::Confirmed,
+            version: membership.version + 1,
+            ..membership.clone()
+        };
+        state
+            .table
+            .update_membership(&membership, &confirmed, None)
+            .await?;
     }
     let pin = roster_domain::credentials::new_pin();
     account.password_hash = Some(hash_blocking(&pin).await?);
