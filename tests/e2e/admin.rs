@@ -356,7 +356,20 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
         .unwrap();
     assert_eq!(invited.status(), 422, "a link they could never accept");
     assert_eq!(codes(&invited.json().await.unwrap()), ["deactivated"]);
-    app.user_action(&admin, id, "reactivate").await;
+    let reactivated = app.user_action(&admin, id, "reactivate").await;
+    // The answer's ETag is the user's new version: an edit sent with it is taken.
+    let etag = reactivated.headers()["etag"].to_str().unwrap().to_owned();
+    let edited = app
+        .patch(
+            &format!("/v1/admin/users/{id}"),
+            &admin,
+            &etag,
+            &json!({ "department": "Back" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
     let again = app.login(&email, "Leaving-soon-1").await;
     assert_eq!(
         app.get("/v1/me", &again).send().await.unwrap().status(),
@@ -1391,7 +1404,7 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
 }
 
 #[tokio::test]
-async fn user_management_of_a_site_lists_only_its_people_and_reads_no_audit_log() {
+async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_reads_no_audit_log() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;
     let site = |name: &'static str| {
@@ -1445,6 +1458,21 @@ async fn user_management_of_a_site_lists_only_its_people_and_reads_no_audit_log(
     assert_eq!(by_site["items"], json!([]));
     let audit = app.get("/v1/admin/audit", scoped).send().await.unwrap();
     assert_eq!(audit.status(), 403);
+
+    // Deactivating takes away every role: a Berliner who manages on every site is not theirs
+    // to deactivate (was 200), as that role is not theirs to take away.
+    let mut everywhere = person("Everywhere", &berlin);
+    everywhere["roles"] = json!(["member", "manager"]);
+    let everywhere = create_user(&app, &admin, everywhere).await;
+    let refused = app
+        .user_action(scoped, everywhere["id"].as_str().unwrap(), "deactivate")
+        .await;
+    assert_eq!(refused.status(), 403);
+    let berliner = &app.json("/v1/admin/users", scoped).await["items"][0];
+    let deactivated = app
+        .user_action(scoped, berliner["id"].as_str().unwrap(), "deactivate")
+        .await;
+    assert_eq!(deactivated.status(), 200);
 }
 
 #[tokio::test]

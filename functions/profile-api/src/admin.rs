@@ -767,16 +767,21 @@ async fn set_status(
     caller: &Caller,
     id: &str,
     status: Status,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let before = managed_member(state, caller, id).await?;
-    if !can_deactivate(&caller.roles(), &before.sites_in(&caller.organisation)) {
+    if !can_deactivate(
+        &caller.roles(),
+        &before.roles_in(&caller.organisation),
+        &before.sites_in(&caller.organisation),
+    ) {
         return Err(forbidden());
     }
     require_someone_else(caller, &before, "id", "you cannot change your own status")?;
     // An admin's deactivation of someone an import deactivated is still written: it is the
     // admin's from now on, and no later file undoes it.
     if before.status == status && !before.deactivated_by_import {
-        return Ok(Json(user_view(state, caller, &before).await));
+        let view = user_view(state, caller, &before).await;
+        return Ok(with_etag(StatusCode::OK, before.version, view));
     }
     // A deactivation raises the session epoch: the person's sessions here end with this write.
     let after = Membership {
@@ -796,7 +801,8 @@ async fn set_status(
         vec!["status".to_owned()],
     )
     .await;
-    Ok(Json(user_view(state, caller, &after).await))
+    let view = user_view(state, caller, &after).await;
+    Ok(with_etag(StatusCode::OK, after.version, view))
 }
 
 /// `POST /v1/admin/users/{id}/deactivate`: the person loses access at once.
@@ -808,13 +814,13 @@ async fn set_status(
     summary = "Deactivate a user (their sessions end at once)",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser), (status = 422, description = "The caller cannot change their own status."))
+    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The user's new version; send it back as If-Match to edit them."))), (status = 422, description = "The caller cannot change their own status."))
 )]
 pub async fn deactivate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     set_status(&state, &caller, &id, Status::Deactivated).await
 }
 
@@ -826,13 +832,13 @@ pub async fn deactivate(
     summary = "Reactivate a user",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser), (status = 422, description = "The caller cannot change their own status."))
+    responses((status = 200, description = "The user.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The user's new version; send it back as If-Match to edit them."))), (status = 422, description = "The caller cannot change their own status."))
 )]
 pub async fn reactivate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     set_status(&state, &caller, &id, Status::Active).await
 }
 

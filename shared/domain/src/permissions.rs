@@ -88,12 +88,21 @@ pub fn managed_sites(actor: &[RoleGrant]) -> Option<Vec<String>> {
     user_management_sites(actor)
 }
 
-/// Whether the actor may deactivate or reactivate a user who has `sites`: every one of them.
-pub fn can_deactivate(actor: &[RoleGrant], sites: &[String]) -> bool {
+/// Whether the actor may deactivate or reactivate a user who holds `target_roles` and has
+/// `sites`: User Management on every one of those sites, and on every site of the organisation
+/// when the user holds a role beyond Member organisation-wide (one a scoped actor could not take
+/// away either, see [`can_grant`]).
+pub fn can_deactivate(actor: &[RoleGrant], target_roles: &[RoleGrant], sites: &[String]) -> bool {
     match user_management_sites(actor) {
         None => true,
         Some(managed) => {
-            can_administer(actor) && !sites.is_empty() && sites.iter().all(|s| managed.contains(s))
+            let works_everywhere = target_roles
+                .iter()
+                .any(|g| g.sites.is_none() && g.role != Role::Member);
+            can_administer(actor)
+                && !works_everywhere
+                && !sites.is_empty()
+                && sites.iter().all(|s| managed.contains(s))
         }
     }
 }
@@ -161,7 +170,7 @@ mod tests {
             assert!(!can_administer(&actor));
             assert!(!can_grant(&actor, &grant(Role::Member, None)));
             assert!(!can_manage(&actor, &[], &[]));
-            assert!(!can_deactivate(&actor, &sites(&["berlin"])));
+            assert!(!can_deactivate(&actor, &[], &sites(&["berlin"])));
         }
     }
 
@@ -196,16 +205,43 @@ mod tests {
     #[test]
     fn deactivating_needs_user_management_on_every_site_of_the_user() {
         let scoped = [grant(Role::UserManagement, Some(&["berlin"]))];
-        assert!(can_deactivate(&scoped, &sites(&["berlin"])));
-        assert!(!can_deactivate(&scoped, &sites(&["berlin", "paris"])));
+        let member = [grant(Role::Member, None)];
+        assert!(can_deactivate(&scoped, &member, &sites(&["berlin"])));
+        assert!(!can_deactivate(
+            &scoped,
+            &member,
+            &sites(&["berlin", "paris"])
+        ));
         assert!(
-            !can_deactivate(&scoped, &[]),
+            !can_deactivate(&scoped, &member, &[]),
             "a user without sites needs organisation-wide rights"
         );
         assert!(can_deactivate(
             &[grant(Role::UserManagement, None)],
+            &member,
             &sites(&["berlin", "paris"])
         ));
-        assert!(can_deactivate(&[grant(Role::Admin, None)], &[]));
+        assert!(can_deactivate(&[grant(Role::Admin, None)], &member, &[]));
+    }
+
+    #[test]
+    fn someone_with_a_role_on_every_site_is_deactivated_only_by_organisation_wide_rights() {
+        let scoped = [grant(Role::UserManagement, Some(&["berlin"]))];
+        let manager_everywhere = [grant(Role::Member, None), grant(Role::Manager, None)];
+        assert!(!can_deactivate(
+            &scoped,
+            &manager_everywhere,
+            &sites(&["berlin"])
+        ));
+        assert!(can_deactivate(
+            &scoped,
+            &[grant(Role::Manager, Some(&["berlin"]))],
+            &sites(&["berlin"])
+        ));
+        assert!(can_deactivate(
+            &[grant(Role::UserManagement, None)],
+            &manager_everywhere,
+            &sites(&["berlin"])
+        ));
     }
 }
