@@ -63,6 +63,43 @@ fn codes(problem: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn an_invitation_or_reset_link_that_ses_does_not_take_is_reported_unsent_to_the_admin() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "unreached", ("Una", "Reached")).await;
+    let outage =
+        roster_e2e::spawn_app(&stack.functions_without_ses_and_sns(profile_api::system_clock()))
+            .await;
+
+    // Was 202 "sent": the admin waited 48 hours for someone who never got the link.
+    for action in ["invite", "password-reset"] {
+        let unsent = outage.user_action(&admin, &id, action).await;
+        assert_eq!(unsent.status(), 503, "{action}");
+        assert_eq!(
+            unsent.json::<Value>().await.unwrap()["code"],
+            "email_not_sent",
+            "{action}"
+        );
+    }
+    assert!(stack.emails_to(&email).await.is_empty());
+    // Someone asking for their own reset is answered as ever, whether or not the email exists.
+    let own = outage
+        .http
+        .post(outage.url("/v1/auth/password-reset"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 202);
+
+    // Once SES is back, a resend reaches them and its link works.
+    let token = invite(&app, &admin, &id, &email).await;
+    let (status, _) = app.accept_invitation(&token, "Reached-at-last-1").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn a_new_user_is_not_invited_until_an_admin_invites_them_and_the_link_works_once() {
     let clock = TestClock::default();
     let app = app_with_clock(&clock).await;

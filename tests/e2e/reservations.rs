@@ -698,7 +698,9 @@ async fn a_summary_ses_turned_away_goes_out_once_when_it_is_back_hours_later() {
     // Due at 18:00 in Berlin (16:00 UTC); SES is down for the first hour of runs, which stop
     // at the first one it turns away. (Runs handle every organisation's summaries: only these
     // two people's emails are counted.)
-    let failing = ses_and_sns_down(stack().await, profile_api::system_clock());
+    let failing = stack()
+        .await
+        .functions_without_ses_and_sns(profile_api::system_clock());
     for at in [
         "2034-05-09T16:00:00Z",
         "2034-05-09T16:15:00Z",
@@ -903,27 +905,6 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     assert_eq!(emails(admin).await, 2);
 }
 
-/// The stack's functions with SES and SNS pointed at a closed port (every send fails to connect)
-/// and their clock at `clock`.
-fn ses_and_sns_down(
-    stack: &roster_e2e::Stack,
-    clock: profile_api::Clock,
-) -> roster_local::Functions {
-    let mut down = stack.clients();
-    let closed_port = "http://127.0.0.1:9";
-    down.ses = aws_sdk_sesv2::Client::from_conf(
-        aws_sdk_sesv2::config::Builder::from(&stack.aws)
-            .endpoint_url(closed_port)
-            .build(),
-    );
-    down.sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(&stack.aws)
-            .endpoint_url(closed_port)
-            .build(),
-    );
-    stack.functions_with(&down, clock)
-}
-
 #[tokio::test]
 async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_back() {
     use roster_domain::{
@@ -980,7 +961,7 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
         .await;
 
     // SES and SNS unreachable: the run sends nothing and keeps both for a retry.
-    let failing = ses_and_sns_down(stack, profile_api::system_clock());
+    let failing = stack.functions_without_ses_and_sns(profile_api::system_clock());
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2033-03-03T09:00:00Z")
         .await;
@@ -1018,7 +999,7 @@ async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
     let stack = stack().await;
     let clock: profile_api::Clock = std::sync::Arc::new(move || utc(moment));
     Booking {
-        app: spawn_app(&ses_and_sns_down(stack, clock)).await,
+        app: spawn_app(&stack.functions_without_ses_and_sns(clock)).await,
         ..booking.clone()
     }
 }
@@ -1115,7 +1096,7 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
         false,
     )
     .await;
-    let failing = ses_and_sns_down(stack, profile_api::system_clock());
+    let failing = stack.functions_without_ses_and_sns(profile_api::system_clock());
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2034-05-01T08:05:00Z")
         .await;

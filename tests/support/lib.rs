@@ -84,6 +84,23 @@ impl Stack {
         Functions::new(clients, &self.config, &self.push, clock)
     }
 
+    /// The functions with SES and SNS unreachable (a closed port), as in an outage.
+    pub fn functions_without_ses_and_sns(&self, clock: profile_api::Clock) -> Functions {
+        let mut down = self.clients();
+        let closed_port = "http://127.0.0.1:9";
+        down.ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::config::Builder::from(&self.aws)
+                .endpoint_url(closed_port)
+                .build(),
+        );
+        down.sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&self.aws)
+                .endpoint_url(closed_port)
+                .build(),
+        );
+        self.functions_with(&down, clock)
+    }
+
     /// The functions with the stack's configuration changed by `change`.
     pub fn functions_configured(
         &self,

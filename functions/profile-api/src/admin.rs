@@ -577,7 +577,7 @@ pub async fn patch_user(
     summary = "Send (or resend) the welcome email",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, or is deactivated."))
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, or is deactivated."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -615,15 +615,18 @@ pub async fn invite(
         organisation: caller.organisation.name.clone(),
         link,
     };
+    // The link reaches the person only by this email: an admin told it was sent waits 48 hours
+    // for someone who never got it.
     state
         .mailer
-        .notify(
+        .deliver(
             email.display(),
             after.preferences.language,
             &after.profile.first_name,
             &notice,
         )
-        .await;
+        .await
+        .map_err(|error| ApiError::EmailNotSent(error.to_string()))?;
     audit::by_caller(
         &state,
         &caller,
@@ -996,7 +999,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, or was sent the hour's reset links (`too_many_reset_emails`)."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, or was sent the hour's reset links (`too_many_reset_emails`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,

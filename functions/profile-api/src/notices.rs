@@ -49,6 +49,24 @@ pub async fn tell(state: &AppState, account: &Account, notice: Notice) -> Result
     Ok(())
 }
 
+/// Sends the person behind `account` a link only this email carries: a failure to send is the
+/// caller's (`EmailNotSent`), not just logged.
+pub async fn send_link(
+    state: &AppState,
+    account: &Account,
+    notice: Notice,
+) -> Result<(), ApiError> {
+    if let Some(email) = &account.email {
+        let (language, first_name) = addressee(state, account).await?;
+        state
+            .mailer
+            .deliver(email.display(), language, &first_name, &notice)
+            .await
+            .map_err(|error| ApiError::EmailNotSent(error.to_string()))?;
+    }
+    Ok(())
+}
+
 /// How to address a person outside any session: the language and first name of their first
 /// membership.
 pub async fn addressee(

@@ -313,7 +313,7 @@ pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), 
         "{}/reset-password?token={token}",
         state.config.app_url.trim_end_matches('/')
     );
-    notices::tell(state, account, Notice::PasswordReset { link }).await
+    notices::send_link(state, account, Notice::PasswordReset { link }).await
 }
 
 /// The body that redeems a single-use link: `{token, password, confirmation?}`.

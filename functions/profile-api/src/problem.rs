@@ -63,6 +63,9 @@ pub enum ApiError {
     /// Locked for `minutes` more; `None` when only an unlock or a password reset lifts it.
     #[error("locked after failed attempts ({minutes:?} minutes)")]
     LoginLocked { minutes: Option<u64> },
+    /// An email carrying a link (an invitation, a reset) was not sent.
+    #[error("email not sent: {0}")]
+    EmailNotSent(String),
     #[error(transparent)]
     Store(StoreError),
     #[error("{0}")]
@@ -205,6 +208,17 @@ impl IntoResponse for ApiError {
                     "Send the ETag you read in If-Match.".to_owned(),
                     vec![],
                 ),
+                ApiError::EmailNotSent(_) => {
+                    tracing::error!(error = ?self, "email with a link not sent");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "email_not_sent",
+                        "The email could not be sent, so its link reaches nobody; try again \
+                         shortly."
+                            .to_owned(),
+                        vec![],
+                    )
+                }
                 ApiError::Store(StoreError::Unavailable(_)) => {
                     tracing::error!(error = ?self, "store unavailable");
                     (

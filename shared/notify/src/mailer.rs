@@ -171,12 +171,22 @@ impl SesMailer {
     /// Sends a notice; a failure is logged, never the caller's failure (the change it reports
     /// has already happened).
     pub async fn notify(&self, to: &str, language: Language, first_name: &str, notice: &Notice) {
-        if let Err(error) = self
-            .send(&Email::notice(to, language, first_name, notice))
-            .await
-        {
+        if let Err(error) = self.deliver(to, language, first_name, notice).await {
             tracing::error!(%error, "notice not sent");
         }
+    }
+
+    /// Sends a notice whose failure is the caller's: one carrying a link that reaches the person
+    /// only by this email.
+    pub async fn deliver(
+        &self,
+        to: &str,
+        language: Language,
+        first_name: &str,
+        notice: &Notice,
+    ) -> Result<(), NotifyError> {
+        self.send(&Email::notice(to, language, first_name, notice))
+            .await
     }
 }
 
