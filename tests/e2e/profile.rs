@@ -1564,12 +1564,9 @@ async fn a_browser_registers_with_its_web_push_subscription() {
     assert_eq!(created.json::<Value>().await.unwrap()["platform"], "web");
 }
 
-async fn upload_avatar(
-    app: &TestApp,
-    token: &str,
-    bytes: Vec<u8>,
-    content_type: &str,
-) -> reqwest::Response {
+/// Starts an avatar upload and PUTs `bytes` to its URL; answers the upload (`upload_id`,
+/// `upload_url`).
+async fn put_avatar(app: &TestApp, token: &str, bytes: Vec<u8>, content_type: &str) -> Value {
     let started = app
         .post(
             "/v1/me/avatar",
@@ -1590,6 +1587,16 @@ async fn upload_avatar(
         .await
         .unwrap();
     assert!(put.status().is_success(), "upload: {}", put.status());
+    upload
+}
+
+async fn upload_avatar(
+    app: &TestApp,
+    token: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> reqwest::Response {
+    let upload = put_avatar(app, token, bytes, content_type).await;
     app.post(
         "/v1/me/avatar/confirm",
         token,
@@ -1598,6 +1605,67 @@ async fn upload_avatar(
     .send()
     .await
     .unwrap()
+}
+
+/// The bytes at the session's person's `avatar_url`.
+async fn avatar_bytes(app: &TestApp, token: &str) -> Vec<u8> {
+    let (me, _) = app.read("/v1/me", token).await;
+    let url = me["avatar_url"].as_str().unwrap();
+    let image = app.http.get(url).send().await.unwrap();
+    image.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn the_upload_url_cannot_replace_an_avatar_after_its_check_and_each_change_answers_its_etag()
+{
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let png = STANDARD.decode(PNG).unwrap();
+    let upload = put_avatar(&app, &token, png.clone(), "image/png").await;
+    let confirmed = app
+        .post(
+            "/v1/me/avatar/confirm",
+            &token,
+            &json!({ "upload_id": upload["upload_id"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let etag = confirmed.headers()["etag"].to_str().unwrap().to_owned();
+
+    // The presigned PUT still works for its window: bytes no check saw, of the signed length.
+    let unchecked = app
+        .http
+        .put(upload["upload_url"].as_str().unwrap())
+        .header("content-type", "image/png")
+        .body(vec![b'x'; png.len()])
+        .send()
+        .await
+        .unwrap();
+    assert!(unchecked.status().is_success());
+    assert_eq!(
+        avatar_bytes(&app, &token).await,
+        png,
+        "the checked image is shown"
+    );
+
+    // The answer's ETag is the profile's: an edit sent with it is taken (was 412 with the old one).
+    let edited = app
+        .patch("/v1/me", &token, &etag, &json!({ "department": "Design" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let removed = app.delete("/v1/me/avatar", &token).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    let etag = removed.headers()["etag"].to_str().unwrap().to_owned();
+    let edited = app
+        .patch("/v1/me", &token, &etag, &json!({ "department": "Ops" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
 }
 
 #[tokio::test]
@@ -1612,18 +1680,7 @@ async fn an_uploaded_image_becomes_the_avatar_shown_by_a_time_limited_url() {
     let (me, _) = app.read("/v1/me", &token).await;
     let url = me["avatar_url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Expires=3600"), "{url}");
-    assert_eq!(
-        app.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .to_vec(),
-        png
-    );
+    assert_eq!(avatar_bytes(&app, &token).await, png);
 
     assert_eq!(
         app.delete("/v1/me/avatar", &token)

@@ -4,7 +4,12 @@
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use roster_domain::{
     ids::UploadId,
     membership::Membership,
@@ -16,7 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
-    extract::{Fields, JsonObject},
+    extract::{Fields, JsonObject, etag, with_etag},
     views,
 };
 
@@ -25,9 +30,17 @@ pub const MAX_SIDE: usize = 4096;
 const CONTENT_TYPES: [&str; 3] = ["image/png", "image/jpeg", "image/webp"];
 const UPLOAD_WINDOW: Duration = Duration::from_secs(600);
 
+/// Where an upload's presigned PUT writes.
 fn object_key(caller: &Caller, upload: &UploadId) -> String {
     let m = &caller.membership;
     format!("avatars/{}/{}/{}", m.organisation_id, m.id, upload)
+}
+
+/// Where the avatar checked from `upload_key` is kept: a key no presigned PUT names, so the
+/// upload URL (valid for its whole window, however often it is used) cannot replace the image
+/// after its check.
+fn checked_key(upload_key: &str) -> String {
+    format!("{upload_key}/checked")
 }
 
 fn require_self_managed(membership: &Membership) -> Result<(), ApiError> {
@@ -130,13 +143,13 @@ pub async fn start_upload(
     summary = "Check the uploaded image and make it the avatar",
     security(("session" = [])),
     request_body = crate::openapi::AvatarConfirmRequest,
-    responses((status = 200, description = "The profile with its new avatar.", body = crate::openapi::Profile))
+    responses((status = 200, description = "The profile with its new avatar.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The profile's new version; send it back as If-Match to change it."))), (status = 422, description = "Nothing was uploaded (`not_uploaded`), the upload is no acceptable image, or it was replaced while it was checked (`changed_meanwhile`)."))
 )]
 pub async fn confirm_upload(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     require_self_managed(&caller.membership)?;
     let mut fields = Fields::new(&body, &["upload_id"]);
     let upload = fields.string("upload_id").and_then(|u| {
@@ -147,19 +160,25 @@ pub async fn confirm_upload(
     fields.finish()?;
     let upload =
         upload.ok_or_else(|| ApiError::Internal("validated upload id missing".to_owned()))?;
-    let key = object_key(&caller, &upload);
-    if caller.membership.avatar_key.as_deref() == Some(key.as_str()) {
+    let upload_key = object_key(&caller, &upload);
+    let avatar_key = checked_key(&upload_key);
+    let before = &caller.membership;
+    if before.avatar_key.as_deref() == Some(avatar_key.as_str()) {
         // A retried confirmation: already the avatar.
-        return Ok(Json(views::profile(&state, &caller.membership).await));
+        let profile = views::profile(&state, before).await;
+        return Ok(with_etag(StatusCode::OK, before.version, profile));
     }
 
-    if let Err(problem) = check_image(&state, &key).await? {
-        delete_object(&state, &key).await;
+    let kept = match check_image(&state, &upload_key).await? {
+        Ok(checked) => keep_checked(&state, &upload_key, &checked, &avatar_key).await?,
+        Err(problem) => Err(problem),
+    };
+    delete_object(&state, &upload_key).await;
+    if let Err(problem) = kept {
         return Err(ApiError::field("upload_id", problem.0, problem.1));
     }
-    let before = &caller.membership;
     let mut after = Membership {
-        avatar_key: Some(key),
+        avatar_key: Some(avatar_key),
         version: before.version + 1,
         ..before.clone()
     };
@@ -171,7 +190,45 @@ pub async fn confirm_upload(
     if let Some(old) = &before.avatar_key {
         delete_object(&state, old).await;
     }
-    Ok(Json(views::profile(&state, &after).await))
+    let profile = views::profile(&state, &after).await;
+    Ok(with_etag(StatusCode::OK, after.version, profile))
+}
+
+/// Copies the object at `upload_key` to `avatar_key` if it is still the one checked (its
+/// `checked` ETag); `Ok(Err(..))` when a new upload replaced it meanwhile.
+async fn keep_checked(
+    state: &AppState,
+    upload_key: &str,
+    checked: &str,
+    avatar_key: &str,
+) -> Result<Result<(), (&'static str, String)>, ApiError> {
+    let bucket = &state.config.avatar_bucket;
+    let copied = state
+        .s3
+        .copy_object()
+        .bucket(bucket)
+        .copy_source(format!("{bucket}/{upload_key}"))
+        .copy_source_if_match(checked)
+        .key(avatar_key)
+        .send()
+        .await;
+    match copied {
+        Ok(_) => Ok(Ok(())),
+        Err(error)
+            if error
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 412) =>
+        {
+            Ok(Err((
+                "changed_meanwhile",
+                "the upload was replaced while it was checked; upload the image again".to_owned(),
+            )))
+        }
+        Err(error) => Err(ApiError::Internal(format!(
+            "keeping the checked avatar: {}",
+            aws_sdk_s3::error::DisplayErrorContext(error)
+        ))),
+    }
 }
 
 fn not_uploaded() -> roster_domain::validation::FieldProblem {
@@ -181,11 +238,12 @@ fn not_uploaded() -> roster_domain::validation::FieldProblem {
     )
 }
 
-/// `Ok(Err((code, message)))` when the object is missing or not an acceptable image.
+/// The ETag of the object at `key` once it is an acceptable image; `Ok(Err((code, message)))`
+/// when it is missing or not one.
 async fn check_image(
     state: &AppState,
     key: &str,
-) -> Result<Result<(), (&'static str, String)>, ApiError> {
+) -> Result<Result<String, (&'static str, String)>, ApiError> {
     let object = state
         .s3
         .get_object()
@@ -205,6 +263,7 @@ async fn check_image(
             )));
         }
     };
+    let checked = object.e_tag().unwrap_or_default().to_owned();
     if object.content_length().unwrap_or_default() as u64 > MAX_BYTES {
         return Ok(Err((
             "too_large",
@@ -234,7 +293,7 @@ async fn check_image(
                 && size.width <= MAX_SIDE
                 && size.height <= MAX_SIDE =>
         {
-            Ok(Ok(()))
+            Ok(Ok(checked))
         }
         Ok(_) => Ok(Err((
             "too_large_dimensions",
@@ -268,16 +327,16 @@ async fn delete_object(state: &AppState, key: &str) {
     tag = "me",
     summary = "Remove the avatar",
     security(("session" = [])),
-    responses((status = 204, description = "Removed."), (status = 422, description = "The avatar is managed by an identity provider."))
+    responses((status = 204, description = "Removed.", headers(("ETag" = String, description = "The profile's new version; send it back as If-Match to change it."))), (status = 422, description = "The avatar is managed by an identity provider."))
 )]
 pub async fn remove(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     require_self_managed(&caller.membership)?;
     let before = &caller.membership;
     let Some(old) = &before.avatar_key else {
-        return Ok(StatusCode::NO_CONTENT);
+        return Ok(no_content_with_etag(before.version));
     };
     let after = Membership {
         avatar_key: None,
@@ -286,5 +345,10 @@ pub async fn remove(
     };
     state.table.update_membership(before, &after, None).await?;
     delete_object(&state, old).await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(no_content_with_etag(after.version))
+}
+
+/// 204 with the profile's `version` as its ETag.
+fn no_content_with_etag(version: u64) -> Response {
+    (StatusCode::NO_CONTENT, [(header::ETAG, etag(version))]).into_response()
 }
