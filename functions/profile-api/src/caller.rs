@@ -11,14 +11,7 @@ use crate::{ApiError, AppState};
 
 /// The bearer token of the request, if any.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+    roster_bootstrap::bearer_token(&parts.headers)
 }
 
 pub struct Authenticated(pub Caller);

@@ -95,12 +95,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Claim {
     type Rejection = ScimError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|token| ScimClaim::parse(token.trim()))
+        roster_bootstrap::bearer_token(&parts.headers)
+            .and_then(ScimClaim::parse)
             .map(|claim| {
                 // Claimed, not yet verified: a refused token's line ends with status 401.
                 roster_bootstrap::record_organisation(claim.organisation());

@@ -9,7 +9,9 @@ use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 #[cfg(feature = "http")]
 mod serve;
 #[cfg(feature = "http")]
-pub use serve::{ServeError, log_request, record_organisation, refuse_undecodable_paths, serve};
+pub use serve::{
+    ServeError, bearer_token, log_request, record_organisation, refuse_undecodable_paths, serve,
+};
 
 /// A required setting is missing or malformed. Functions refuse to start on it.
 #[derive(Debug, thiserror::Error)]

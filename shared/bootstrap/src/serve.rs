@@ -88,3 +88,38 @@ pub async fn refuse_undecodable_paths(
 pub fn record_organisation(organisation: &dyn std::fmt::Display) {
     tracing::Span::current().record("organisation", tracing::field::display(organisation));
 }
+
+/// The token of `Authorization: Bearer <token>`; the scheme's name is matched in any case (RFC
+/// 9110 section 11.1), and an empty token is none.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+
+    fn token_of(value: &str) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        bearer_token(&headers).map(str::to_owned)
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case_and_needs_a_token() {
+        for value in ["Bearer abc", "bearer abc", "BEARER  abc "] {
+            assert_eq!(token_of(value).as_deref(), Some("abc"), "{value}");
+        }
+        for value in ["Basic abc", "Bearer ", "Bearerabc", "abc"] {
+            assert_eq!(token_of(value), None, "{value}");
+        }
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+}
