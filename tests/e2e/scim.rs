@@ -857,6 +857,15 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+    // A refusal is named by status and scimType; what the client sent is not quoted.
+    let refusals: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "scim.group.created" && e["changed"] != json!([]))
+        .collect();
+    assert_eq!(refusals.len(), 1, "{audit}");
+    assert_eq!(refusals[0]["changed"], json!(["refused: 409 uniqueness"]));
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {

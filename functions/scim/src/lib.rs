@@ -200,9 +200,19 @@ pub async fn audited<T>(
     target: Option<&str>,
     outcome: Result<T, ScimError>,
 ) -> Result<T, ScimError> {
+    // A refusal is named by its status and `scimType`, never its detail: that quotes what the
+    // client sent (values the log keeps none of, and a path as long as the body).
     let changed = match &outcome {
         Ok(_) => vec![],
-        Err(error) => vec![format!("refused: {} {error}", error.status().as_u16())],
+        Err(error) => {
+            let status = error.status().as_u16();
+            vec![match error {
+                ScimError::Problem(problem) => {
+                    format!("refused: {status} {}", problem.scim_type.as_str())
+                }
+                _ => format!("refused: {status}"),
+            }]
+        }
     };
     let entry = AuditEntry {
         at: chrono::Utc::now(),
