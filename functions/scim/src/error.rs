@@ -25,6 +25,8 @@ pub enum ScimError {
     PreconditionFailed,
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("this endpoint does not accept that method")]
+    MethodNotAllowed,
     #[error("the service is unavailable; retry later")]
     Unavailable,
     #[error("internal error")]
@@ -82,6 +84,7 @@ impl ScimError {
             ScimError::Problem(_) => StatusCode::BAD_REQUEST,
             ScimError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ScimError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ScimError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ScimError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ScimError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,4 +121,9 @@ impl IntoResponse for ScimError {
 /// Any other path: 401 without a token (nothing is revealed to strangers), else 404.
 pub async fn not_found(_: crate::Claim) -> ScimError {
     ScimError::NotFound
+}
+
+/// A method a path does not take: 401 without a token, else 405 in the SCIM error schema.
+pub async fn method_not_allowed(_: crate::Claim) -> ScimError {
+    ScimError::MethodNotAllowed
 }

@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use axum::{
-    body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::Response,
@@ -24,7 +23,7 @@ use roster_store::{ScimClaim, ScimGroup, ScimGroupMarker, keys::Key};
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimError, ScimState, audited, check_version, json_body,
+    BaseUrl, Claim, ScimBody, ScimError, ScimState, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, READ_BYTES, rendered, too_many},
     scim_json, writer,
 };
@@ -257,7 +256,7 @@ pub async fn create(
     State(state): State<ScimState>,
     Claim(claim): Claim,
     BaseUrl(base): BaseUrl,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let writer = writer(&state, &claim).await?;
     let outcome = async {
@@ -347,7 +346,7 @@ pub async fn replace(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     update(
         &state,
@@ -367,7 +366,7 @@ pub async fn patch(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     update(
         &state,

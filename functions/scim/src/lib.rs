@@ -13,7 +13,7 @@ mod users;
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::FromRequestParts,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -79,6 +79,8 @@ pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
         .route("/scim/v2/Schemas", get(discovery::schemas))
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             (|| axum::response::IntoResponse::into_response(ScimError::NotFound))
                 as fn() -> axum::response::Response,
@@ -122,11 +124,29 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     }
 }
 
-/// A JSON request body, at most `MAX_BODY_BYTES`; anything else is `invalidSyntax`.
-pub fn json_body(body: &Bytes) -> Result<Value, ScimError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ScimError::TooLarge(MAX_BODY_BYTES));
+/// A request body of at most `MAX_BODY_BYTES`; a larger one is refused as `TooLarge`, in the
+/// SCIM error schema (axum's own refusal is plain text).
+pub struct ScimBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ScimBody {
+    type Rejection = ScimError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(request, state).await {
+            Ok(body) => Ok(ScimBody(body)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ScimError::TooLarge(MAX_BODY_BYTES))
+            }
+            Err(rejection) => Err(ScimError::Problem(ScimProblem::new(
+                ScimType::InvalidSyntax,
+                format!("the body could not be read: {}", rejection.body_text()),
+            ))),
+        }
     }
+}
+
+/// A JSON request body; anything else is `invalidSyntax`.
+pub fn json_body(body: &Bytes) -> Result<Value, ScimError> {
     serde_json::from_slice(body).map_err(|error| {
         ScimError::Problem(ScimProblem::new(
             ScimType::InvalidSyntax,
@@ -137,13 +157,18 @@ pub fn json_body(body: &Bytes) -> Result<Value, ScimError> {
 
 /// The version `If-Match` requires, if the request sent one; `*` requires none.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ScimError> {
-    match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
-        None => Ok(None),
-        Some(value) if value.trim() == "*" => Ok(None),
-        Some(value) => roster_domain::scim::resource::version_of_etag(value)
-            .map(Some)
-            .ok_or(ScimError::PreconditionFailed),
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    // A value that is not text names no version either: the write is refused, not made
+    // unconditional.
+    let value = value.to_str().map_err(|_| ScimError::PreconditionFailed)?;
+    if value.trim() == "*" {
+        return Ok(None);
     }
+    roster_domain::scim::resource::version_of_etag(value)
+        .map(Some)
+        .ok_or(ScimError::PreconditionFailed)
 }
 
 /// Refuses a write whose `If-Match` names another version than `current`.

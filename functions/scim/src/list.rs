@@ -19,7 +19,7 @@ use roster_domain::scim::{
 use roster_store::ScimClaim;
 use serde_json::{Value, json};
 
-use crate::{BaseUrl, Claim, ScimError, ScimState, groups, json_body, scim_json, users};
+use crate::{BaseUrl, Claim, ScimBody, ScimError, ScimState, groups, json_body, scim_json, users};
 
 /// Most resources in one answer (`ServiceProviderConfig.filter.maxResults`).
 pub const MAX_RESULTS: usize = 200;
@@ -341,7 +341,7 @@ pub async fn search<R: Served>(
     State(state): State<ScimState>,
     Claim(claim): Claim,
     BaseUrl(base): BaseUrl,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_body(&body)?;
     let resources = matching(R::KIND, &state, &claim, &base, &params).await?;
@@ -354,7 +354,7 @@ pub async fn search_all(
     State(state): State<ScimState>,
     Claim(claim): Claim,
     BaseUrl(base): BaseUrl,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let params = ListParams::from_body(&body)?;
     // Users and Groups are read whole and paged together (by offset, when by cursor).

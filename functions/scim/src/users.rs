@@ -28,7 +28,7 @@ use roster_store::{Account, EmailChange, MemberLookup, ScimClaim, ScimMembers};
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimError, ScimState, Writer, audited, check_version, json_body,
+    BaseUrl, Claim, ScimBody, ScimError, ScimState, Writer, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, rendered, too_many},
     scim_json, writer,
 };
@@ -313,7 +313,7 @@ pub async fn create(
     State(state): State<ScimState>,
     Claim(claim): Claim,
     BaseUrl(base): BaseUrl,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let writer = writer(&state, &claim).await?;
     let outcome = create_user(&state, &writer, &body).await;
@@ -381,7 +381,7 @@ pub async fn replace(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     audited_update(
         &state,
@@ -401,7 +401,7 @@ pub async fn patch(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     audited_update(
         &state,
