@@ -145,7 +145,7 @@ impl Importing {
 
     /// The organisation's newest import, as `GET /v1/admin/imports` lists it.
     async fn latest_import(&self) -> Value {
-        self.app.json("/v1/admin/imports", &self.token).await["imports"][0].clone()
+        self.app.json("/v1/admin/imports", &self.token).await["items"][0].clone()
     }
 
     async fn report(&self, id: &str) -> Value {
@@ -416,7 +416,7 @@ async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_reten
         clock.advance(chrono::Duration::minutes(1));
     }
     let ids = |page: &Value| -> Vec<Value> {
-        page["imports"]
+        page["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -484,6 +484,18 @@ async fn the_import_list_pages_newest_first_and_forgets_imports_past_their_reten
         .unwrap();
     assert_eq!(gone.status(), 404);
     importing.report(announced[1].as_str().unwrap()).await;
+
+    // A cursor whose last import aged past the retention meanwhile ends the list.
+    clock.advance(chrono::Duration::seconds(60));
+    let after_aged = importing
+        .app
+        .json(
+            &format!("/v1/admin/imports?limit=2&cursor={cursor}"),
+            &importing.token,
+        )
+        .await;
+    assert_eq!(ids(&after_aged), Vec::<Value>::new());
+    assert_eq!(after_aged["next_cursor"], Value::Null);
 }
 
 #[tokio::test]

@@ -273,7 +273,7 @@ pub async fn list(
         )
         .await?;
     Ok(Json(json!({
-        "imports": page.imports.iter().map(summary).collect::<Vec<_>>(),
+        "items": page.imports.iter().map(summary).collect::<Vec<_>>(),
         "next_cursor": page.next_cursor,
     })))
 }

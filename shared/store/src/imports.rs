@@ -391,7 +391,20 @@ impl DynamoTable {
             pk_prefix: keys::import_partitions_of(organisation),
             sk: keys::IMPORT_SK,
         };
+        let kept_from = import_list_position(now - IMPORT_RETENTION);
         let start = cursor.map(|c| list.start_after(c)).transpose()?;
+        let aged_out = start
+            .as_ref()
+            .and_then(|start| start.get("gsi1sk")?.as_s().ok())
+            .is_some_and(|position| *position < kept_from);
+        if aged_out {
+            // The page before ended on an import now past its retention: none is left after it,
+            // and DynamoDB refuses to start outside the key condition.
+            return Ok(ImportPage {
+                imports: vec![],
+                next_cursor: None,
+            });
+        }
         let query = self
             .client
             .query()
@@ -399,10 +412,7 @@ impl DynamoTable {
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :imports AND gsi1sk >= :kept_from")
             .expression_attribute_values(":imports", s(list.partition.as_str()))
-            .expression_attribute_values(
-                ":kept_from",
-                s(import_list_position(now - IMPORT_RETENTION)),
-            )
+            .expression_attribute_values(":kept_from", s(kept_from))
             .scan_index_forward(false)
             .set_exclusive_start_key(start);
         let (items, last) = self.limited_page(query, limit).await?;

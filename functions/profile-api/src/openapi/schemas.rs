@@ -658,7 +658,7 @@ pub struct ImportSummary {
 
 #[derive(ToSchema, Serialize)]
 pub struct Imports {
-    pub imports: Vec<ImportSummary>,
+    pub items: Vec<ImportSummary>,
     /// Give it as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
