@@ -1226,6 +1226,75 @@ async fn replace_keeps_people_an_identity_provider_provisioned_even_owning_none_
 }
 
 #[tokio::test]
+async fn a_replace_deactivates_leavers_whose_records_changed_after_it_listed_them() {
+    let importing = importing().await;
+    let leavers = emails("l", 200);
+    importing
+        .import(
+            json!({ "mode": "add" }),
+            &people_csv(&rows_of("Lea", "Ver", &leavers)),
+        )
+        .await;
+    let (table, organisation) = importing.table().await;
+    let ids: Vec<UserId> = importing
+        .users()
+        .await
+        .into_iter()
+        .filter(|m| {
+            m.profile
+                .email
+                .as_ref()
+                .is_some_and(|e| leavers.contains(&e.display().to_owned()))
+        })
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids.len(), 200);
+
+    let keeper = emails("k", 1);
+    let (id, key) = importing
+        .upload(
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&rows_of("Kim", "Keeper", &keeper)),
+        )
+        .await;
+    let running = tokio::spawn({
+        let functions = importing.functions.clone();
+        let event = put_event(&key).await;
+        async move { functions.invoke("csv-import", event).await.unwrap() }
+    });
+    // Once the run deactivates someone, it has listed everyone: each leaver it has not reached
+    // yet saves a change, as a person editing their profile would.
+    let changed = loop {
+        let members = table.memberships_by_id(&organisation, &ids).await.unwrap();
+        if members.iter().any(|m| !m.is_active()) {
+            let changes = members.iter().filter(|m| m.is_active()).map(|before| {
+                let after = roster_domain::membership::Membership {
+                    version: before.version + 1,
+                    ..before.clone()
+                };
+                let table = &table;
+                async move { table.update_membership(before, &after, None).await }
+            });
+            let written = futures::future::join_all(changes).await;
+            break written.iter().filter(|w| w.is_ok()).count();
+        }
+        assert!(
+            !running.is_finished(),
+            "the run ended before the test saw it deactivate"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    };
+    running.await.unwrap();
+    assert!(changed > 0, "someone changed before the run reached them");
+
+    // Was: whoever changed was skipped, still active, and missing from the report.
+    let report = importing.report(&id).await;
+    assert_eq!(counts(&report), (1, 0, 0, 200, 0), "{changed} changed");
+    let members = table.memberships_by_id(&organisation, &ids).await.unwrap();
+    assert!(members.iter().all(|m| !m.is_active()));
+}
+
+#[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;
     let people = emails("t", 10);

@@ -52,6 +52,9 @@ const CHUNK_ROWS: usize = 25;
 const WRITES_IN_FLIGHT: usize = CHUNK_ROWS;
 /// Users read per page when looking for people missing from a `replace` file.
 const USER_PAGE: i32 = 500;
+/// Writes a `replace` tries on one person who keeps changing before it gives the run up to
+/// its redelivery.
+const DEACTIVATION_TRIES: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -508,6 +511,15 @@ impl Run<'_> {
 
     /// How many active users an import may deactivate, and those of them a `replace` does
     /// deactivate (the ones the file does not name).
+    /// Whether a `replace` keeps `member` whether or not its file names them: those an identity
+    /// provider provisions, Admins, the import's author, and whom the author may not manage.
+    fn keeps(&self, member: &Membership) -> bool {
+        managed_by_identity_provider(member)
+            || is_admin(&member.roles)
+            || self.record.created_by.as_ref() == Some(&member.id)
+            || !self.reaches(member)
+    }
+
     async fn missing_members(
         &self,
         named: &HashSet<u64>,
@@ -524,17 +536,11 @@ impl Run<'_> {
                 .list_users(&self.organisation.id, &filter, USER_PAGE, cursor.as_deref())
                 .await?;
             for member in page.users {
-                let exempt = managed_by_identity_provider(&member)
-                    || is_admin(&member.roles)
-                    || self.record.created_by.as_ref() == Some(&member.id)
-                    || !self.reaches(&member);
-                if exempt {
+                if self.keeps(&member) {
                     continue;
                 }
                 candidates += 1;
-                let named = named.contains(&hash64(&member.id))
-                    || member.last_import.as_ref() == Some(&self.record.id);
-                if !named {
+                if !is_named(&member, named, &self.record.id) {
                     missing.push(member);
                 }
             }
@@ -779,30 +785,62 @@ impl Run<'_> {
         for chunk in missing.chunks(CHUNK_ROWS) {
             self.still_newest().await?;
             let mut reports = Vec::with_capacity(chunk.len());
-            for before in chunk {
-                // The person's sessions here end with this write (the raised epoch).
-                let after = Membership {
-                    last_import: Some(self.record.id.clone()),
-                    version: before.version + 1,
-                    ..before.with_status(Status::Deactivated, true)
-                };
-                match self.table.update_membership(before, &after, None).await {
-                    Ok(()) => {}
-                    Err(StoreError::Stale) => continue,
-                    Err(error) => return Err(error.into()),
+            for listed in chunk {
+                if let Some(id) = self.deactivate(listed, named).await? {
+                    reports.push(RowReport {
+                        row: None,
+                        status: RowStatus::Deactivated,
+                        user_id: Some(id),
+                        errors: vec![],
+                    });
                 }
-                reports.push(RowReport {
-                    row: None,
-                    status: RowStatus::Deactivated,
-                    user_id: Some(after.id),
-                    errors: vec![],
-                });
             }
             self.save_chunk(&reports, 0).await?;
         }
         self.record.deactivation_done = true;
         self.table.save_import(&self.record).await?;
         Ok(())
+    }
+
+    /// Deactivates `listed` for a `replace` and answers their id; `None` when their newest
+    /// version no longer needs it. The list is an index that lags, and the person or an admin may
+    /// write meanwhile: a version that moved on is read again and judged afresh (once skipped,
+    /// such a leaver kept their access while the report said nothing).
+    async fn deactivate(
+        &self,
+        listed: &Membership,
+        named: &HashSet<u64>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let mut before = listed.clone();
+        for _ in 0..DEACTIVATION_TRIES {
+            // The person's sessions here end with this write (the raised epoch).
+            let after = Membership {
+                last_import: Some(self.record.id.clone()),
+                version: before.version + 1,
+                ..before.with_status(Status::Deactivated, true)
+            };
+            match self.table.update_membership(&before, &after, None).await {
+                Ok(()) => return Ok(Some(after.id)),
+                Err(StoreError::Stale) => {}
+                Err(error) => return Err(error),
+            }
+            match self
+                .table
+                .membership(&self.organisation.id, &before.id)
+                .await?
+            {
+                Some(newest)
+                    if newest.is_active()
+                        && !self.keeps(&newest)
+                        && !is_named(&newest, named, &self.record.id) =>
+                {
+                    before = newest;
+                }
+                _ => return Ok(None),
+            }
+        }
+        // Changing faster than it can be written: the run fails, and its redelivery resumes.
+        Err(StoreError::Stale)
     }
 
     /// Writes the failed rows (original cells, then their errors) as CSV beside the report.
@@ -883,6 +921,12 @@ impl Run<'_> {
         self.record.error_report_key = Some(key);
         Ok(())
     }
+}
+
+/// Whether a `replace`'s file names `member`: one of its rows did (`named` holds their ids'
+/// hashes), or an earlier delivery of `import` wrote them.
+fn is_named(member: &Membership, named: &HashSet<u64>, import: &ImportId) -> bool {
+    named.contains(&hash64(&member.id)) || member.last_import.as_ref() == Some(import)
 }
 
 /// Decides a valid row: the person its keys name (all of them the same person), or a new one.
