@@ -897,6 +897,17 @@ impl ImportedRow {
             }
             _ => {}
         }
+        // A username never changes, so a row giving another one is a mistake to report rather
+        // than a value to drop (someone without one is an email user: the row's is not theirs).
+        if let (Some(username), Some(current)) = (&self.username, &existing.username)
+            && username.normalised() != current.normalised()
+        {
+            return Err(ValidationErrors::single(
+                Column::Username.name(),
+                "username_differs",
+                "the person this row matches has another username, and usernames never change",
+            ));
+        }
         // The login email is never changed by a row (the checks above leave only the same
         // address, perhaps spelled in other capitals).
         let patch = ProfilePatch {
@@ -1398,6 +1409,22 @@ mod tests {
         assert_eq!(
             moved.update(&existing).unwrap_err().0[0].code,
             "email_differs"
+        );
+
+        existing.username = row.username.clone();
+        let renamed = ImportedRow::parse(&example(Column::Username, "someone.else"), &mapping)
+            .unwrap()
+            .update(&existing);
+        assert_eq!(renamed.unwrap_err().fields(), ["username"]);
+        let recapitalised = example(
+            Column::Username,
+            &row.username.as_ref().unwrap().display().to_uppercase(),
+        );
+        assert!(
+            ImportedRow::parse(&recapitalised, &mapping)
+                .unwrap()
+                .update(&existing)
+                .is_ok()
         );
     }
 
