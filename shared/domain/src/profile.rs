@@ -377,11 +377,23 @@ impl ProfilePatch {
         patching.set(Attribute::LastName, self.last_name.clone(), |p| {
             &mut p.last_name
         });
-        patching.set(
-            Attribute::DisplayName,
-            self.display_name.as_ref().map(resolve),
-            |p| &mut p.display_name,
-        );
+        // Reads show first and last name as the display name when none was chosen; a form that
+        // sends that back (before or after renaming) chooses nothing, or the name stayed frozen
+        // at the old one. An import's value is the file's, and takes the attribute over.
+        let shown_by_names = |name: &Option<String>, next: &Profile| {
+            profile.display_name.is_none()
+                && name.as_ref().is_some_and(|name| {
+                    *name == profile.display_name() || *name == next.display_name()
+                })
+        };
+        let display_name = self
+            .display_name
+            .as_ref()
+            .map(resolve)
+            .filter(|name| actor == Owner::Csv || !shown_by_names(name, &patching.next));
+        patching.set(Attribute::DisplayName, display_name, |p| {
+            &mut p.display_name
+        });
         patching.set(Attribute::Email, self.email.clone().map(Some), |p| {
             &mut p.email
         });
@@ -617,6 +629,24 @@ mod tests {
                 "{written}"
             );
         }
+    }
+
+    #[test]
+    fn a_display_name_sent_back_as_first_and_last_name_show_it_is_no_choice() {
+        let ada = Profile::named("Ada".into(), "Lovelace".into(), None);
+        let form = |body: serde_json::Value| {
+            ProfilePatch::parse(body.as_object().unwrap())
+                .unwrap()
+                .apply(&ada, Owner::SelfService)
+                .unwrap()
+        };
+        let (renamed, changed) =
+            form(serde_json::json!({ "display_name": "Ada Lovelace", "last_name": "King" }));
+        assert_eq!(renamed.display_name, None);
+        assert_eq!(renamed.display_name(), "Ada King");
+        assert_eq!(changed, [Attribute::LastName]);
+        let (chosen, _) = form(serde_json::json!({ "display_name": "Countess" }));
+        assert_eq!(chosen.display_name.as_deref(), Some("Countess"));
     }
 
     #[test]
