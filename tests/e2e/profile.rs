@@ -1695,6 +1695,40 @@ async fn an_uploaded_image_becomes_the_avatar_shown_by_a_time_limited_url() {
 }
 
 #[tokio::test]
+async fn a_confirmation_whose_save_lost_a_race_can_be_sent_again() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let png = STANDARD.decode(PNG).unwrap();
+    let confirm = |upload: &Value| {
+        app.post(
+            "/v1/me/avatar/confirm",
+            &token,
+            &json!({ "upload_id": upload["upload_id"] }),
+        )
+        .send()
+    };
+    // Two confirmations at once read the same version: one save is refused (412).
+    for _ in 0..10 {
+        let first = put_avatar(&app, &token, png.clone(), "image/png").await;
+        let second = put_avatar(&app, &token, png.clone(), "image/png").await;
+        let (a, b) = tokio::join!(confirm(&first), confirm(&second));
+        let (a, b) = (a.unwrap().status(), b.unwrap().status());
+        let refused = match (a.as_u16(), b.as_u16()) {
+            (412, 200) => first,
+            (200, 412) => second,
+            (200, 200) => continue,
+            other => panic!("{other:?}"),
+        };
+        // Was 422 not_uploaded: the upload was deleted before the save that was refused.
+        let again = confirm(&refused).await.unwrap();
+        assert_eq!(again.status(), 200);
+        assert_eq!(avatar_bytes(&app, &token).await, png);
+        return;
+    }
+    panic!("no two confirmations met in ten tries");
+}
+
+#[tokio::test]
 async fn an_upload_that_is_not_an_image_never_becomes_the_avatar() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({})).await;

@@ -163,8 +163,11 @@ pub async fn confirm_upload(
     let upload_key = object_key(&caller, &upload);
     let avatar_key = checked_key(&upload_key);
     let before = &caller.membership;
-    if before.avatar_key.as_deref() == Some(avatar_key.as_str()) {
-        // A retried confirmation: already the avatar.
+    let already =
+        (before.avatar_key.as_ref()).is_some_and(|key| *key == avatar_key || *key == upload_key);
+    if already {
+        // A retried confirmation: already the avatar (kept at the upload's key before avatars
+        // were copies).
         let profile = views::profile(&state, before).await;
         return Ok(with_etag(StatusCode::OK, before.version, profile));
     }
@@ -173,8 +176,8 @@ pub async fn confirm_upload(
         Ok(checked) => keep_checked(&state, &upload_key, &checked, &avatar_key).await?,
         Err(problem) => Err(problem),
     };
-    delete_object(&state, &upload_key).await;
     if let Err(problem) = kept {
+        delete_object(&state, &upload_key).await;
         return Err(ApiError::field("upload_id", problem.0, problem.1));
     }
     let mut after = Membership {
@@ -187,6 +190,8 @@ pub async fn confirm_upload(
         .managed_by
         .set(Attribute::AvatarUrl, Owner::SelfService);
     state.table.update_membership(before, &after, None).await?;
+    // Only now: a confirmation the save refused (412, 503) can be sent again.
+    delete_object(&state, &upload_key).await;
     if let Some(old) = &before.avatar_key {
         delete_object(&state, old).await;
     }
