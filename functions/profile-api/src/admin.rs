@@ -577,7 +577,7 @@ pub async fn patch_user(
     summary = "Send (or resend) the welcome email",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, or is deactivated."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, is deactivated, or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -626,7 +626,7 @@ pub async fn invite(
             &notice,
         )
         .await
-        .map_err(|error| ApiError::EmailNotSent(error.to_string()))?;
+        .map_err(notices::unsent)?;
     audit::by_caller(
         &state,
         &caller,
@@ -999,7 +999,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, or was sent the hour's reset links (`too_many_reset_emails`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, was sent the hour's reset links (`too_many_reset_emails`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,
@@ -1017,11 +1017,7 @@ pub async fn send_password_reset(
         ));
     }
     // The person's hourly quota of reset emails holds for an admin's too (see `reset`).
-    if !state
-        .table
-        .count_reset_email(&account.id, state.now())
-        .await?
-    {
+    if !crate::passwords::send_reset_link_within_quota(&state, &account).await? {
         return Err(ApiError::field(
             "id",
             "too_many_reset_emails",
@@ -1030,7 +1026,6 @@ pub async fn send_password_reset(
             ),
         ));
     }
-    crate::passwords::send_reset_link(&state, &account).await?;
     audit::by_caller(
         &state,
         &caller,

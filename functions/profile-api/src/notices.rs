@@ -2,7 +2,7 @@
 //! effort: the change it reports has already happened (failures are logged by the mailer).
 
 use roster_domain::preferences::Language;
-use roster_notify::templates::Notice;
+use roster_notify::{NotifyError, templates::Notice};
 use roster_store::{Account, Caller};
 
 use crate::{ApiError, AppState};
@@ -62,9 +62,27 @@ pub async fn send_link(
             .mailer
             .deliver(email.display(), language, &first_name, &notice)
             .await
-            .map_err(|error| ApiError::EmailNotSent(error.to_string()))?;
+            .map_err(unsent)?;
     }
     Ok(())
+}
+
+/// The answer to an email carrying a link that was not sent: 503 `email_not_sent` to try again
+/// when SES did not answer, 422 `email_rejected` when it refuses this message for good (a
+/// suppressed address, a paused account), which trying again does not change.
+pub fn unsent(error: NotifyError) -> ApiError {
+    match error {
+        NotifyError::SesUnavailable(reason) => ApiError::EmailNotSent(reason),
+        NotifyError::Ses(reason) => {
+            tracing::warn!(%reason, "SES refused an email with a link");
+            ApiError::field(
+                "id",
+                "email_rejected",
+                "the email service refuses to send to this person's address; check it",
+            )
+        }
+        NotifyError::Mime(reason) => ApiError::Internal(reason),
+    }
 }
 
 /// How to address a person outside any session: the language and first name of their first

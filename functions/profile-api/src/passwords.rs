@@ -274,16 +274,9 @@ pub async fn request_reset(
         if let Some(account) = state.table.account_by_email(email.normalised()).await?
             // A password no organisation of theirs signs in with is no use to them.
             && password_settings(&state, &account).await?.is_some()
+            && !send_reset_link_within_quota(&state, &account).await?
         {
-            if state
-                .table
-                .count_reset_email(&account.id, state.now())
-                .await?
-            {
-                send_reset_link(&state, &account).await?;
-            } else {
-                tracing::info!(account = %account.id, "reset email quota of the hour reached");
-            }
+            tracing::info!(account = %account.id, "reset email quota of the hour reached");
         }
         Ok::<_, ApiError>(())
     }
@@ -297,8 +290,27 @@ pub async fn request_reset(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// `send_reset_link` within the person's hourly quota of reset emails: `Ok(false)` when the
+/// hour's were sent. A link that was not sent takes no place in the quota.
+pub async fn send_reset_link_within_quota(
+    state: &AppState,
+    account: &Account,
+) -> Result<bool, ApiError> {
+    let now = state.now();
+    if !state.table.count_reset_email(&account.id, now).await? {
+        return Ok(false);
+    }
+    if let Err(error) = send_reset_link(state, account).await {
+        if let Err(not_given_back) = state.table.uncount_reset_email(&account.id, now).await {
+            tracing::warn!(error = %not_given_back, "an unsent reset email still counts");
+        }
+        return Err(error);
+    }
+    Ok(true)
+}
+
 /// Emails the person a single-use reset link valid one hour.
-pub async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), ApiError> {
+async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), ApiError> {
     let token = new_secret();
     let reset = ResetToken {
         account_id: account.id.clone(),

@@ -404,6 +404,30 @@ impl DynamoTable {
         Ok(crate::conditional(counted)?.is_some())
     }
 
+    /// Gives back the slot `count_reset_email` took at `now` for a reset email that was never
+    /// sent.
+    pub async fn uncount_reset_email(
+        &self,
+        account: &AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let window = reset::reset_email_window(now);
+        let given_back = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&keys::reset_emails(account, &window))))
+            .update_expression("ADD sent :minus_one")
+            .condition_expression("sent > :none")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":none", n(0))
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await;
+        crate::conditional(given_back).map(|_| ())
+    }
+
     /// Stores a single-use token (its SHA-256 is the key) until it expires.
     pub async fn create_token<T: SingleUse>(
         &self,
