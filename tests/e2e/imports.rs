@@ -377,13 +377,29 @@ async fn someone_imported_by_username_alone_signs_in_with_the_pin_an_admin_gives
             .status()
     };
 
-    let given: Value = app
-        .post_json(
+    let given = app
+        .post(
             &format!("/v1/admin/users/{id}/pin"),
             &importing.token,
             &json!({}),
         )
-        .await;
+        .send()
+        .await
+        .unwrap();
+    // Confirming them raised their version: the answer's ETag is the one an edit needs.
+    let etag = given.headers()["etag"].to_str().unwrap().to_owned();
+    let given: Value = given.json().await.unwrap();
+    let edited = app
+        .patch(
+            &format!("/v1/admin/users/{id}"),
+            &importing.token,
+            &etag,
+            &json!({ "department": "Ops" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
     // Was 401: the PIN was saved, but the person stayed `not_invited`, whom no login admits.
     assert_eq!(login(given["pin"].as_str().unwrap().to_owned()).await, 200);
     assert_eq!(importing.user(id).await["invitation_status"], "confirmed");

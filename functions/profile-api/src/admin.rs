@@ -947,13 +947,13 @@ pub(crate) async fn remove_second_factor(
     summary = "Give a username user a new PIN",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
+    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin, headers(("ETag" = String, description = "The user's version after the PIN (confirming someone an import created raises it)."))), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
 )]
 pub async fn new_pin(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (membership, mut account) = managed_user(&state, &caller, &id).await?;
     require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
     require_own_account(&account)?;
@@ -966,6 +966,7 @@ pub async fn new_pin(
     }
     // A PIN is a username user's way in, as an invitation is an email user's: someone an import
     // created (`not_invited`) can sign in with it.
+    let mut version = membership.version;
     if membership.invitation_status != InvitationStatus::Confirmed {
         let confirmed = Membership {
             invitation_status: InvitationStatus::Confirmed,
@@ -976,6 +977,7 @@ pub async fn new_pin(
             .table
             .update_membership(&membership, &confirmed, None)
             .await?;
+        version = confirmed.version;
     }
     let pin = roster_domain::credentials::new_pin();
     account.password_hash = Some(hash_blocking(&pin).await?);
@@ -986,7 +988,7 @@ pub async fn new_pin(
         state.table.clear_login_failures(&subject).await?;
     }
     audit::by_caller(&state, &caller, "user.pin_reset", Some(id.as_str()), vec![]).await;
-    Ok(Json(json!({ "pin": pin })))
+    Ok(with_etag(StatusCode::OK, version, json!({ "pin": pin })))
 }
 
 /// `POST /v1/admin/users/{id}/password-reset`: emails the person a reset link (never a password
