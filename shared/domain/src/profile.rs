@@ -261,7 +261,12 @@ impl Profile {
     pub fn display_name(&self) -> String {
         self.display_name
             .clone()
-            .unwrap_or_else(|| format!("{} {}", self.first_name, self.last_name))
+            .unwrap_or_else(|| self.full_name())
+    }
+
+    /// First and last name: the display name of someone who chose none.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
     }
 }
 
@@ -377,20 +382,21 @@ impl ProfilePatch {
         patching.set(Attribute::LastName, self.last_name.clone(), |p| {
             &mut p.last_name
         });
-        // Reads show first and last name as the display name when none was chosen; a form that
-        // sends that back (before or after renaming) chooses nothing, or the name stayed frozen
-        // at the old one. An import's value is the file's, and takes the attribute over.
-        let shown_by_names = |name: &Option<String>, next: &Profile| {
-            profile.display_name.is_none()
-                && name.as_ref().is_some_and(|name| {
-                    *name == profile.display_name() || *name == next.display_name()
-                })
+        // Reads show first and last name as the display name when none was chosen. A form that
+        // sends back the name they make (before or after renaming) chooses none, so the name
+        // follows them; one stored only because such a form sent it back before (it equals the
+        // names it was read with) follows them again. An import's value is the file's, and
+        // takes the attribute over.
+        let display_name = match self.display_name.as_ref().map(resolve) {
+            Some(Some(name)) if actor != Owner::Csv => {
+                let made_by_names =
+                    name == profile.full_name() || name == patching.next.full_name();
+                let stored_as_names = (profile.display_name.as_ref())
+                    .is_none_or(|stored| *stored == profile.full_name());
+                Some((!(made_by_names && stored_as_names)).then_some(name))
+            }
+            given => given,
         };
-        let display_name = self
-            .display_name
-            .as_ref()
-            .map(resolve)
-            .filter(|name| actor == Owner::Csv || !shown_by_names(name, &patching.next));
         patching.set(Attribute::DisplayName, display_name, |p| {
             &mut p.display_name
         });
@@ -647,6 +653,30 @@ mod tests {
         assert_eq!(changed, [Attribute::LastName]);
         let (chosen, _) = form(serde_json::json!({ "display_name": "Countess" }));
         assert_eq!(chosen.display_name.as_deref(), Some("Countess"));
+
+        // Stored as a choice by such a form before: renamed, it follows the names again.
+        let frozen = Profile {
+            display_name: Some("Ada Lovelace".to_owned()),
+            ..ada.clone()
+        };
+        let resent = ProfilePatch::parse(
+            serde_json::json!({ "display_name": "Ada Lovelace", "last_name": "King" })
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        let (thawed, _) = resent.apply(&frozen, Owner::SelfService).unwrap();
+        assert_eq!(thawed.display_name(), "Ada King");
+        let countess = Profile {
+            display_name: Some("Countess".to_owned()),
+            ..ada.clone()
+        };
+        let (kept, _) = resent.apply(&countess, Owner::SelfService).unwrap();
+        assert_eq!(
+            kept.display_name.as_deref(),
+            Some("Ada Lovelace"),
+            "a new choice"
+        );
     }
 
     #[test]
