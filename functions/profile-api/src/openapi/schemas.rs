@@ -111,8 +111,10 @@ pub enum Role {
     Member,
 }
 
-/// A role on the listed sites (`sites` absent or null: organisation-wide).
+/// A role on the listed sites (`sites` absent or null: organisation-wide; any other field is
+/// refused).
 #[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleOnSites {
     pub role: Role,
     pub sites: Option<Vec<String>>,
