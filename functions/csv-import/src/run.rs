@@ -509,8 +509,6 @@ impl Run<'_> {
         Ok((planned, named))
     }
 
-    /// How many active users an import may deactivate, and those of them a `replace` does
-    /// deactivate (the ones the file does not name).
     /// Whether a `replace` keeps `member` whether or not its file names them: those an identity
     /// provider provisions, Admins, the import's author, and whom the author may not manage.
     fn keeps(&self, member: &Membership) -> bool {
@@ -520,6 +518,8 @@ impl Run<'_> {
             || !self.reaches(member)
     }
 
+    /// How many active users an import may deactivate, and those of them a `replace` does
+    /// deactivate (the ones the file does not name).
     async fn missing_members(
         &self,
         named: &HashSet<u64>,
