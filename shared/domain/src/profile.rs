@@ -384,15 +384,20 @@ impl ProfilePatch {
         });
         // Reads show first and last name as the display name when none was chosen. A form that
         // sends back the name they make (before or after renaming) chooses none, so the name
-        // follows them; one stored only because such a form sent it back before (it equals the
-        // names it was read with) follows them again. An import's value is the file's, and
-        // takes the attribute over.
+        // follows them; one the person or an admin stored only because such a form sent it
+        // back before (it equals the names it was read with) follows them again. A value an
+        // identity provider or a file set stays theirs (sent back unchanged, it changes nothing),
+        // and an import's value is the file's, taking the attribute over.
+        let stored_by_a_form = matches!(
+            profile.managed_by.owner(Attribute::DisplayName),
+            Owner::SelfService | Owner::Admin
+        );
         let display_name = match self.display_name.as_ref().map(resolve) {
             Some(Some(name)) if actor != Owner::Csv => {
                 let made_by_names =
                     name == profile.full_name() || name == patching.next.full_name();
                 let stored_as_names = (profile.display_name.as_ref())
-                    .is_none_or(|stored| *stored == profile.full_name());
+                    .is_none_or(|stored| stored_by_a_form && *stored == profile.full_name());
                 Some((!(made_by_names && stored_as_names)).then_some(name))
             }
             given => given,
@@ -677,6 +682,19 @@ mod tests {
             Some("Ada Lovelace"),
             "a new choice"
         );
+
+        // One an identity provider set is theirs: sent back unchanged, it changes nothing.
+        let mut provisioned = frozen.clone();
+        provisioned
+            .managed_by
+            .set(Attribute::DisplayName, Owner::Scim);
+        let about = serde_json::json!({ "display_name": "Ada Lovelace", "about_me": "Maths" });
+        let (unchanged, changed) = ProfilePatch::parse(about.as_object().unwrap())
+            .unwrap()
+            .apply(&provisioned, Owner::SelfService)
+            .unwrap();
+        assert_eq!(unchanged.display_name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(changed, [Attribute::AboutMe]);
     }
 
     #[test]
