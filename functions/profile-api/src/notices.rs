@@ -50,7 +50,7 @@ pub async fn tell(state: &AppState, account: &Account, notice: Notice) -> Result
 }
 
 /// Sends the person behind `account` a link only this email carries: a failure to send is the
-/// caller's (`EmailNotSent`), not just logged.
+/// caller's (see [`unsent`]), not just logged.
 pub async fn send_link(
     state: &AppState,
     account: &Account,
@@ -72,13 +72,21 @@ pub async fn send_link(
 /// suppressed address, a paused account), which trying again does not change.
 pub fn unsent(error: NotifyError) -> ApiError {
     match error {
-        NotifyError::SesUnavailable(reason) => ApiError::EmailNotSent(reason),
+        NotifyError::SesUnavailable(reason) => ApiError::EmailNotSent {
+            reason,
+            maybe_sent: false,
+        },
+        NotifyError::SesUnanswered(reason) => ApiError::EmailNotSent {
+            reason,
+            maybe_sent: true,
+        },
         NotifyError::Ses(reason) => {
             tracing::warn!(%reason, "SES refused an email with a link");
             ApiError::field(
                 "id",
                 "email_rejected",
-                "the email service refuses to send to this person's address; check it",
+                "the email service refuses this email (the address, or the sending account): \
+                 check the address, or ask the operator",
             )
         }
         NotifyError::Mime(reason) => ApiError::Internal(reason),

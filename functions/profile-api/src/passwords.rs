@@ -291,7 +291,7 @@ pub async fn request_reset(
 }
 
 /// `send_reset_link` within the person's hourly quota of reset emails: `Ok(false)` when the
-/// hour's were sent. A link that was not sent takes no place in the quota.
+/// hour's were sent. A link that surely was not sent takes no place in the quota.
 pub async fn send_reset_link_within_quota(
     state: &AppState,
     account: &Account,
@@ -301,7 +301,17 @@ pub async fn send_reset_link_within_quota(
         return Ok(false);
     }
     if let Err(error) = send_reset_link(state, account).await {
-        if let Err(not_given_back) = state.table.uncount_reset_email(&account.id, now).await {
+        // An email SES may have taken (its answer was lost) keeps its place.
+        let maybe_sent = matches!(
+            error,
+            ApiError::EmailNotSent {
+                maybe_sent: true,
+                ..
+            }
+        );
+        if !maybe_sent
+            && let Err(not_given_back) = state.table.uncount_reset_email(&account.id, now).await
+        {
             tracing::warn!(error = %not_given_back, "an unsent reset email still counts");
         }
         return Err(error);

@@ -63,9 +63,10 @@ pub enum ApiError {
     /// Locked for `minutes` more; `None` when only an unlock or a password reset lifts it.
     #[error("locked after failed attempts ({minutes:?} minutes)")]
     LoginLocked { minutes: Option<u64> },
-    /// An email carrying a link (an invitation, a reset) was not sent.
-    #[error("email not sent: {0}")]
-    EmailNotSent(String),
+    /// An email carrying a link (an invitation, a reset) was not sent, or SES did not answer
+    /// whether it was (`maybe_sent`).
+    #[error("email not sent: {reason}")]
+    EmailNotSent { reason: String, maybe_sent: bool },
     #[error(transparent)]
     Store(StoreError),
     #[error("{0}")]
@@ -208,13 +209,13 @@ impl IntoResponse for ApiError {
                     "Send the ETag you read in If-Match.".to_owned(),
                     vec![],
                 ),
-                ApiError::EmailNotSent(_) => {
+                ApiError::EmailNotSent { .. } => {
                     tracing::error!(error = ?self, "email with a link not sent");
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
                         "email_not_sent",
-                        "The email could not be sent, so its link reaches nobody; try again \
-                         shortly."
+                        "The email service did not take the email, so its link may reach \
+                         nobody; try again shortly."
                             .to_owned(),
                         vec![],
                     )

@@ -74,9 +74,14 @@ pub enum NotifyError {
     /// SES refused the message for good (a rejected message or address, a paused account).
     #[error("SES refused the message: {0}")]
     Ses(String),
-    /// SES did not answer or asked to slow down, after the SDK's own retries: try again later.
-    #[error("SES did not answer: {0}")]
+    /// SES could not be reached or asked to slow down, after the SDK's own retries: nothing was
+    /// sent; try again later.
+    #[error("SES did not take the message: {0}")]
     SesUnavailable(String),
+    /// SES's answer did not arrive (a timeout, a lost or garbled answer): the message may have
+    /// gone; trying again may send it twice.
+    #[error("SES did not answer: {0}")]
+    SesUnanswered(String),
 }
 
 #[derive(Clone, Debug)]
@@ -134,20 +139,34 @@ impl SesMailer {
             .await
             .map(|_| ())
             .map_err(|error| {
-                let transient = match &error {
-                    aws_sdk_sesv2::error::SdkError::ServiceError(service) => {
+                use aws_sdk_sesv2::error::SdkError;
+                enum Kind {
+                    Refused,
+                    Unavailable,
+                    Unanswered,
+                }
+                let kind = match &error {
+                    SdkError::ServiceError(service) => {
                         use aws_sdk_sesv2::operation::send_email::SendEmailError;
-                        matches!(service.err(), SendEmailError::TooManyRequestsException(_))
-                            || service.raw().status().is_server_error()
+                        let transient =
+                            matches!(service.err(), SendEmailError::TooManyRequestsException(_))
+                                || service.raw().status().is_server_error();
+                        if transient {
+                            Kind::Unavailable
+                        } else {
+                            Kind::Refused
+                        }
                     }
-                    // Timeouts, connection failures: nothing reached SES or its answer was lost.
-                    _ => true,
+                    // Sent, but the answer timed out or could not be read.
+                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Kind::Unanswered,
+                    // Nothing reached SES (no connection, a request that could not be built).
+                    _ => Kind::Unavailable,
                 };
                 let reason = aws_sdk_sesv2::error::DisplayErrorContext(error).to_string();
-                if transient {
-                    NotifyError::SesUnavailable(reason)
-                } else {
-                    NotifyError::Ses(reason)
+                match kind {
+                    Kind::Refused => NotifyError::Ses(reason),
+                    Kind::Unavailable => NotifyError::SesUnavailable(reason),
+                    Kind::Unanswered => NotifyError::SesUnanswered(reason),
                 }
             })
     }

@@ -89,7 +89,9 @@ pub async fn email(
     );
     match mailer.send(&email).await {
         Ok(()) => Attempt::Sent,
-        Err(NotifyError::SesUnavailable(reason)) => Attempt::Retry(reason),
+        Err(NotifyError::SesUnavailable(reason) | NotifyError::SesUnanswered(reason)) => {
+            Attempt::Retry(reason)
+        }
         Err(error @ (NotifyError::Ses(_) | NotifyError::Mime(_))) => {
             Attempt::Refused(error.to_string())
         }
