@@ -167,7 +167,10 @@ pub async fn confirm_upload(
         (before.avatar_key.as_ref()).is_some_and(|key| *key == avatar_key || *key == upload_key);
     if already {
         // A retried confirmation: already the avatar (kept at the upload's key before avatars
-        // were copies).
+        // were copies). A save that landed unanswered left the upload behind.
+        if before.avatar_key.as_ref() == Some(&avatar_key) {
+            delete_object(&state, &upload_key).await;
+        }
         let profile = views::profile(&state, before).await;
         return Ok(with_etag(StatusCode::OK, before.version, profile));
     }
