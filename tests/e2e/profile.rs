@@ -133,6 +133,8 @@ async fn login_answers_an_unknown_email_exactly_like_a_wrong_password() {
         .login_response(&organisation.admin_email, TEST_PASSWORD)
         .await;
     assert_eq!(response.status(), 200);
+    // No browser or proxy cache keeps a session token (nor any other answer).
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let answer: Value = response.json().await.unwrap();
     let keys: Vec<&String> = answer.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["expires_at", "token"], "{answer}");

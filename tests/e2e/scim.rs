@@ -1723,6 +1723,12 @@ async fn discovery_describes_what_roster_serves() {
         .collect();
     assert!(ids.contains(&ENTERPRISE));
     assert_eq!(scim.send("GET", "/Schemas/urn:nope", None).await.0, 404);
+    let users = (scim.app.http.get(scim.app.url("/scim/v2/Users")))
+        .bearer_auth(&scim.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.headers()["cache-control"], "no-store");
     assert_eq!(
         scim.send("POST", "/ServiceProviderConfig", Some(json!({})))
             .await

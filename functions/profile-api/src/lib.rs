@@ -224,6 +224,7 @@ pub fn router(state: AppState) -> Router {
                 as fn() -> axum::response::Response,
             roster_bootstrap::refuse_undecodable_paths,
         ))
+        .layer(axum::middleware::map_response(roster_bootstrap::no_store))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(state)
 }

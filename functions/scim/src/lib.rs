@@ -86,6 +86,7 @@ pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
                 as fn() -> axum::response::Response,
             roster_bootstrap::refuse_undecodable_paths,
         ))
+        .layer(axum::middleware::map_response(roster_bootstrap::no_store))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(ScimState { table, mailer })
 }

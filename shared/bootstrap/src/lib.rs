@@ -10,7 +10,8 @@ use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 mod serve;
 #[cfg(feature = "http")]
 pub use serve::{
-    ServeError, bearer_token, log_request, record_organisation, refuse_undecodable_paths, serve,
+    ServeError, bearer_token, log_request, no_store, record_organisation, refuse_undecodable_paths,
+    serve,
 };
 
 /// A required setting is missing or malformed. Functions refuse to start on it.

@@ -89,6 +89,17 @@ pub fn record_organisation(organisation: &dyn std::fmt::Display) {
     tracing::Span::current().record("organisation", tracing::field::display(organisation));
 }
 
+/// Marks an answer `Cache-Control: no-store` unless it says otherwise: every answer of the APIs
+/// is one caller's, and some carry tokens, keys, PINs or recovery codes that no browser or proxy
+/// cache may keep. Layer it with `axum::middleware::map_response(no_store)`.
+pub async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The token of `Authorization: Bearer <token>`; the scheme's name is matched in any case (RFC
 /// 9110 section 11.1), and an empty token is none.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
