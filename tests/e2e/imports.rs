@@ -545,6 +545,34 @@ async fn an_import_that_invites_sends_each_new_person_a_link_they_can_accept() {
 }
 
 #[tokio::test]
+async fn an_invitation_ses_does_not_take_is_the_rows_error_and_leaves_the_person_not_invited() {
+    let stack = stack().await;
+    let importing = importing_with(
+        stack.functions_without_ses_and_sns(profile_api::system_clock()),
+        stack.clients().dynamodb,
+        json!({}),
+    )
+    .await;
+    let email = unique_email("unreached");
+    let report = importing
+        .import(
+            json!({ "mode": "add", "invite": true }),
+            &people_csv(&[("Una", "Reached", &email)]),
+        )
+        .await;
+
+    // Was `created` with no error, `pending`, and a link nobody received.
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(
+        row_errors(&report, 1),
+        [("email".to_owned(), "invitation_not_sent".to_owned())]
+    );
+    let person = importing.user_of_row(&report, 1).await;
+    assert_eq!(person["invitation_status"], "not_invited");
+    assert!(stack.emails_to(&email).await.is_empty());
+}
+
+#[tokio::test]
 async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_field() {
     let importing = importing().await;
     let header = "CSV_USERNAME;CSV_FIRSTNAME;CSV_SURNAME;CSV_DISPLAYNAME;CSV_TITLE;CSV_PHONE;CSV_MOBILE;CSV_DEPARTMENT;CSV_EMAIL;CSV_EHBO;CSV_BHV;CSV_PROFILEPHOTO";

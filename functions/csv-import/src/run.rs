@@ -662,8 +662,8 @@ impl Run<'_> {
         {
             reports.push(match outcome {
                 Ok(()) => {
-                    self.invite(membership).await?;
-                    row_report(number, RowStatus::Created, Some(&membership.id), vec![])
+                    let unsent = self.invite(membership).await?;
+                    row_report(number, RowStatus::Created, Some(&membership.id), unsent)
                 }
                 Err(error) => refused(number, error)?,
             });
@@ -681,15 +681,14 @@ impl Run<'_> {
                 // A row this import already wrote before it was cut off keeps its outcome, and
                 // a person it created is still invited if the run stopped before that.
                 let id = Some(&self.record.id);
-                let status = if member.created_by_import.as_ref() == id {
-                    self.invite(&member).await?;
-                    RowStatus::Created
+                let (status, unsent) = if member.created_by_import.as_ref() == id {
+                    (RowStatus::Created, self.invite(&member).await?)
                 } else if member.last_import.as_ref() == id {
-                    RowStatus::Updated
+                    (RowStatus::Updated, vec![])
                 } else {
-                    RowStatus::Unchanged
+                    (RowStatus::Unchanged, vec![])
                 };
-                Ok(row_report(number, status, Some(&member.id), vec![]))
+                Ok(row_report(number, status, Some(&member.id), unsent))
             }
             Planned::Update { before, after } => {
                 let mut after = *after;
@@ -745,13 +744,15 @@ impl Run<'_> {
     }
 
     /// Sends a person this import created their invitation, when the import asks for it and
-    /// they have an email and have not been invited or confirmed yet.
-    async fn invite(&self, member: &Membership) -> Result<(), StoreError> {
+    /// they have an email and have not been invited or confirmed yet. An invitation SES does not
+    /// take is withdrawn (the person is `not_invited` again, for an admin or a redelivery to
+    /// invite) and is the row's error: it showed `pending` with a link nobody received.
+    async fn invite(&self, member: &Membership) -> Result<Vec<RowError>, StoreError> {
         let Some(email) = &member.profile.email else {
-            return Ok(());
+            return Ok(vec![]);
         };
         if !self.record.invite || member.invitation_status != InvitationStatus::NotInvited {
-            return Ok(());
+            return Ok(vec![]);
         }
         let token = new_secret();
         let after = self
@@ -767,16 +768,33 @@ impl Run<'_> {
             organisation: self.organisation.name.clone(),
             link: invitation_link(&self.invitations.app_url, &token),
         };
-        self.invitations
+        let sent = self
+            .invitations
             .mailer
-            .notify(
+            .deliver(
                 email.display(),
                 after.preferences.language,
                 &after.profile.first_name,
                 &notice,
             )
             .await;
-        Ok(())
+        let Err(error) = sent else {
+            return Ok(vec![]);
+        };
+        tracing::error!(%error, "an imported person's invitation was not sent");
+        let withdrawn = Membership {
+            version: after.version + 1,
+            ..after.clone().without_invitation_link()
+        };
+        self.table
+            .update_membership(&after, &withdrawn, None)
+            .await?;
+        Ok(row_error(
+            "email",
+            "invitation_not_sent",
+            "the person was imported, but the email service did not take their invitation; \
+             invite them again",
+        ))
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
