@@ -1,5 +1,6 @@
-//! Telling a person what happened to their account, by email in their language. Sending is best
-//! effort: the change it reports has already happened (failures are logged by the mailer).
+//! Telling a person what happened to their account, by email in their language. A notice is
+//! sent best effort: the change it reports has already happened (failures are logged by the
+//! mailer). A link only the email carries (`send_link`) is not: its failure is the caller's.
 
 use roster_domain::preferences::Language;
 use roster_notify::{NotifyError, templates::Notice};
