@@ -140,34 +140,26 @@ impl SesMailer {
             .map(|_| ())
             .map_err(|error| {
                 use aws_sdk_sesv2::error::SdkError;
-                enum Kind {
-                    Refused,
-                    Unavailable,
-                    Unanswered,
-                }
-                let kind = match &error {
+                let kind: fn(String) -> NotifyError = match &error {
                     SdkError::ServiceError(service) => {
                         use aws_sdk_sesv2::operation::send_email::SendEmailError;
                         let transient =
                             matches!(service.err(), SendEmailError::TooManyRequestsException(_))
                                 || service.raw().status().is_server_error();
                         if transient {
-                            Kind::Unavailable
+                            NotifyError::SesUnavailable
                         } else {
-                            Kind::Refused
+                            NotifyError::Ses
                         }
                     }
                     // Sent, but the answer timed out or could not be read.
-                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Kind::Unanswered,
+                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+                        NotifyError::SesUnanswered
+                    }
                     // Nothing reached SES (no connection, a request that could not be built).
-                    _ => Kind::Unavailable,
+                    _ => NotifyError::SesUnavailable,
                 };
-                let reason = aws_sdk_sesv2::error::DisplayErrorContext(error).to_string();
-                match kind {
-                    Kind::Refused => NotifyError::Ses(reason),
-                    Kind::Unavailable => NotifyError::SesUnavailable(reason),
-                    Kind::Unanswered => NotifyError::SesUnanswered(reason),
-                }
+                kind(aws_sdk_sesv2::error::DisplayErrorContext(error).to_string())
             })
     }
 
