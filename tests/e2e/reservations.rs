@@ -1006,6 +1006,8 @@ async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
 
 #[tokio::test]
 async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    use roster_domain::reservation::{Bucket, REMINDER_BUCKET};
     let booking = Booking::new(json!({})).await;
     booking
         .set_preferences(
@@ -1114,9 +1116,50 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     );
     assert_eq!(emails(admin).await, 2);
 
+    // A run whose reminders fail still sends what is held: here an entry of its reminder
+    // bucket that is no reservation stops the reminders. (In this test, as every held email of
+    // the stack is retried by each run.)
+    let down = ses_down_at(&booking, "2034-06-01T08:00:00Z").await;
+    down.reserve(
+        &booking.admin_id,
+        "2034-06-04T09:00:00Z",
+        "2034-06-04T17:00:00Z",
+        false,
+    )
+    .await;
+    let run_at = "2034-06-01T08:05:00Z";
+    let bucket = Bucket::recent(utc(run_at), REMINDER_BUCKET, 1).remove(0);
+    let broken = roster_store::keys::checkin_bucket(&bucket.key());
+    let dynamodb = aws_sdk_dynamodb::Client::new(&stack.aws);
+    dynamodb
+        .put_item()
+        .table_name(&stack.config.table_name)
+        .item("pk", S(broken.clone()))
+        .item("sk", S("not-a-reservation".to_owned()))
+        .send()
+        .await
+        .unwrap();
+    let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
+    event["time"] = json!(run_at);
+    let failed = stack.functions().invoke("jobs", event).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(emails(admin).await, 3, "sent all the same");
+    dynamodb
+        .delete_item()
+        .table_name(&stack.config.table_name)
+        .key("pk", S(broken))
+        .key("sk", S("not-a-reservation".to_owned()))
+        .send()
+        .await
+        .unwrap();
+
     // Nothing of the organisation is left held: each was let go once sent or given up.
     let table = stack.table();
-    for at in ["2034-04-01T09:00:00Z", "2034-05-02T09:00:00Z"] {
+    for at in [
+        "2034-04-01T09:00:00Z",
+        "2034-05-02T09:00:00Z",
+        "2034-06-01T09:00:00Z",
+    ] {
         let left: Vec<_> = table
             .held_booking_emails_due(utc(at))
             .await

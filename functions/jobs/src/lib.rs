@@ -148,9 +148,14 @@ impl Jobs {
         tracing::info!(%job, %now, "scheduled job");
         let run = match job {
             ScheduledJob::CheckinReminder => {
-                let mut run = reminders::run(self, now).await?;
-                run.held_emails = held_emails::retry(self, now).await;
-                run
+                // Held emails are retried even when the reminders fail: they do not depend on
+                // them, and a reminder that keeps failing would hold them back on every run.
+                let reminders = reminders::run(self, now).await;
+                let held_emails = held_emails::retry(self, now).await;
+                JobRun {
+                    held_emails,
+                    ..reminders?
+                }
             }
             ScheduledJob::DailySummary => summaries::run(self, now).await?,
         };
