@@ -246,6 +246,45 @@ async fn a_revoked_invitation_no_longer_works() {
 }
 
 #[tokio::test]
+async fn an_acceptance_that_loses_a_race_to_an_edit_sets_no_password_and_its_link_still_works() {
+    let range = roster_e2e::spawn_range_api(&[]).await;
+    let app = range.app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "race", ("Ra", "Ce")).await;
+    let link = invite(&app, &admin, &id, &email).await;
+
+    // An admin edits the person while the acceptance checks the new password.
+    let (editing, path, by) = (app.clone(), format!("/v1/admin/users/{id}"), admin.clone());
+    range.when_next_asked(async move {
+        let (_, etag) = editing.read(&path, &by).await;
+        let edited = editing
+            .patch(&path, &by, &etag, &json!({ "department": "Finance" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(edited.status(), 200);
+    });
+    let (status, problem) = app.accept_invitation(&link, "Strong-enough-1").await;
+    assert_eq!(status, 412, "{problem}");
+    let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert_eq!(
+        (&read["invitation_status"], &read["department"]),
+        (&json!("pending"), &json!("Finance"))
+    );
+    // Had the first try set its password, this one would have to give it (401).
+    let (status, answer) = app.accept_invitation(&link, "Another-strong-2").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        app.login_response(&email, "Another-strong-2")
+            .await
+            .status(),
+        200
+    );
+    let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert_eq!(read["invitation_status"], "confirmed");
+}
+
+#[tokio::test]
 async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials() {
     let app = app_with_clock(&TestClock::default()).await;
     let (elsewhere, _) = organisation(&app, json!({})).await;

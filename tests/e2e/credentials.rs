@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::{preferences::Language, reset::RESET_EMAILS_PER_HOUR, totp};
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors, spawn_app,
+    TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors,
     spawn_range_api, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
@@ -96,12 +96,7 @@ async fn a_new_password_names_every_rule_it_fails() {
 #[tokio::test]
 async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_leaves() {
     let range = spawn_range_api(&["Tr0ub4dor&3xyz"]).await;
-    let functions = stack()
-        .await
-        .functions_configured(TestClock::default().clock(), |config| {
-            config.breached_range_url = Some(range.url.clone());
-        });
-    let app = spawn_app(&functions).await;
+    let app = range.app().await;
     let (_, token) = organisation(&app, json!({})).await;
 
     let refused = change_password(&app, &token, "Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz").await;
@@ -1123,6 +1118,44 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
         problem_errors(&reused.json().await.unwrap()),
         [("token".to_owned(), "invalid_token".to_owned())]
     );
+}
+
+#[tokio::test]
+async fn a_reset_that_loses_a_race_sets_no_password_and_its_link_still_works() {
+    let stack = stack().await;
+    let range = spawn_range_api(&[]).await;
+    let app = range.app().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let email = organisation.admin_email.as_str();
+    assert_eq!(request_reset(&app, email).await.status(), 202);
+    let sent = stack.emails_to(email).await;
+    let reset = roster_e2e::link_token(sent.last().unwrap()["raw"].as_str().unwrap());
+
+    // The person starts a 2FA enrolment while the reset checks the new password.
+    let enrolling = app.clone();
+    range.when_next_asked(async move {
+        let started = enrolling
+            .post(
+                "/v1/me/mfa/totp",
+                &token,
+                &json!({ "password": TEST_PASSWORD }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 201);
+    });
+    let lost = confirm_reset(&app, &reset, "Fresh-start-99").await;
+    assert_eq!(lost.status(), 412);
+    assert_eq!(
+        login_attempt(&app, email, TEST_PASSWORD).await.0,
+        200,
+        "the password is unchanged"
+    );
+
+    let confirmed = confirm_reset(&app, &reset, "Fresh-start-99").await;
+    assert_eq!(confirmed.status(), 204);
+    assert_eq!(login_attempt(&app, email, "Fresh-start-99").await.0, 200);
 }
 
 #[tokio::test]

@@ -472,6 +472,26 @@ impl TestClock {
 pub struct RangeApi {
     pub url: String,
     pub asked: Arc<std::sync::Mutex<Vec<String>>>,
+    next_asked: Arc<std::sync::Mutex<Option<futures::future::BoxFuture<'static, ()>>>>,
+}
+
+impl RangeApi {
+    /// Runs `action` when the API is next asked, before it answers: a test's way to change
+    /// something while a request is in the middle of its password check.
+    pub fn when_next_asked(&self, action: impl Future<Output = ()> + Send + 'static) {
+        *self.next_asked.lock().unwrap() = Some(Box::pin(action));
+    }
+
+    /// An app whose breached-password checks ask this API.
+    pub async fn app(&self) -> TestApp {
+        let functions =
+            stack()
+                .await
+                .functions_configured(TestClock::default().clock(), |config| {
+                    config.breached_range_url = Some(self.url.clone());
+                });
+        spawn_app(&functions).await
+    }
 }
 
 pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
@@ -480,15 +500,19 @@ pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
         .map(|p| roster_domain::breached::range_query(p))
         .collect();
     let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = asked.clone();
+    let next_asked = Arc::new(std::sync::Mutex::new(None));
+    let (seen, action) = (asked.clone(), next_asked.clone());
     let router = axum::Router::new().route(
         "/range/{prefix}",
         axum::routing::get(
             move |axum::extract::Path(prefix): axum::extract::Path<String>| {
                 let hashes = hashes.clone();
-                let seen = seen.clone();
+                seen.lock().unwrap().push(prefix.clone());
+                let action = action.lock().unwrap().take();
                 async move {
-                    seen.lock().unwrap().push(prefix.clone());
+                    if let Some(action) = action {
+                        action.await;
+                    }
                     let mut lines: Vec<String> = hashes
                         .iter()
                         .filter(|(p, _)| *p == prefix)
@@ -503,7 +527,11 @@ pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/range/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    RangeApi { url, asked }
+    RangeApi {
+        url,
+        asked,
+        next_asked,
+    }
 }
 
 /// The token of the link in an email's raw MIME (`...?token=<token>`).

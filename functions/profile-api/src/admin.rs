@@ -22,7 +22,7 @@ use roster_domain::{
     validation::bounded_text,
 };
 use roster_notify::templates::{INVITATION_LIFETIME, Notice, invitation_link};
-use roster_store::{Account, Caller, Invitation, Site, UserFilter};
+use roster_store::{Account, Caller, Invitation, Site, StoreError, UserFilter};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
@@ -687,7 +687,7 @@ pub async fn revoke_invitation(
     summary = "Accept an invitation (answers like a login)",
     security(()),
     request_body = crate::openapi::LinkRequest,
-    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "The person already has a password and this is not it."), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 429, description = "The person's login is locked after failed attempts, through links or the login form (`login_locked`, with Retry-After)."))
+    responses((status = 200, description = "A session, or the challenge of a second factor.", body = crate::openapi::LoginAnswer), (status = 401, description = "The person already has a password and this is not it."), (status = 403, description = "The organisation signs people in through its identity provider."), (status = 412, description = "The person changed meanwhile; nothing was written and the link still works (`stale_version`): send it again."), (status = 429, description = "The person's login is locked after failed attempts, through links or the login form (`login_locked`, with Retry-After)."))
 )]
 pub async fn accept_invitation(
     State(state): State<AppState>,
@@ -738,23 +738,24 @@ pub async fn accept_invitation(
             )
             .await?;
             account.password_hash = Some(hash_blocking(password).await?);
-            account = state.table.save_account(&account).await?;
         }
     }
-    if !state.table.consume_token::<Invitation>(&hash).await? {
-        return Err(invalid());
-    }
-    if !account.email_verified {
-        account.email_verified = true;
-        account = state.table.save_account(&account).await?;
-    }
+    account.email_verified = true;
     let after = Membership {
         invitation_token_hash: None,
         invitation_status: InvitationStatus::Confirmed,
         version: before.version + 1,
         ..before.clone()
     };
-    state.table.update_membership(&before, &after, None).await?;
+    // All or nothing: a write that loses a race leaves the link working and no password set.
+    let account = match state
+        .table
+        .accept_invitation(&before, &after, &account, &hash)
+        .await
+    {
+        Err(StoreError::NotFound) => return Err(invalid()),
+        accepted => accepted?,
+    };
     audit::of_person(
         &state,
         &after.organisation_id,

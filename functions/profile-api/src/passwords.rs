@@ -411,7 +411,7 @@ async fn password_settings(
     summary = "Set a new password with a reset link",
     security(()),
     request_body = crate::openapi::LinkRequest,
-    responses((status = 204, description = "The password is set; every session ended."), (status = 403, description = "No organisation of the person signs in by password any more: `password_login_disabled`."))
+    responses((status = 204, description = "The password is set; every session ended."), (status = 403, description = "No organisation of the person signs in by password any more: `password_login_disabled`."), (status = 412, description = "The account changed meanwhile; nothing was written and the link still works (`stale_version`): send it again."))
 )]
 pub async fn confirm_reset(
     State(state): State<AppState>,
@@ -435,16 +435,21 @@ pub async fn confirm_reset(
         .await?
         .ok_or_else(password_login_disabled)?;
     check_new_password(&state, &settings, password, confirmation, "password").await?;
-    if !state.table.consume_token::<ResetToken>(&hash).await? {
-        return Err(invalid());
-    }
     let mut next = account.clone();
     next.password_hash = Some(hash_blocking(password).await?);
     next.must_change_password = false;
     next.email_verified = true;
     next.credential_epoch += 1;
     next.session_epoch += 1;
-    state.table.save_account(&next).await?;
+    // The link is used up with the save, so a save that loses a race leaves it working.
+    match state
+        .table
+        .save_account_using::<ResetToken>(&next, &hash)
+        .await
+    {
+        Err(StoreError::NotFound) => return Err(invalid()),
+        saved => saved?,
+    };
     for subject in crate::auth::login_subjects(&state, &account).await? {
         state.table.clear_login_failures(&subject).await?;
     }

@@ -9,7 +9,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError, keys,
+    DynamoTable, SingleUse, StoreError, keys,
     record::{Item, Record, body, n, s},
     transaction::{Condition, OnFail, Transaction},
 };
@@ -186,6 +186,23 @@ impl DynamoTable {
             .await
     }
 
+    /// Saves `account` (as [`Self::save_account`]) and uses up the single-use token `token_hash`,
+    /// all or nothing: `NotFound` when the token was used first, `Stale` when the account moved
+    /// (the token still works then).
+    pub async fn save_account_using<T: SingleUse>(
+        &self,
+        account: &Account,
+        token_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let mut tx = Transaction::default();
+        tx.delete(
+            self,
+            &T::key(token_hash),
+            Some((Condition::present(), OnFail::Missing)),
+        );
+        self.save_account_with(account, tx).await
+    }
+
     /// Saves `account` after a password change or a 2FA enrolment that raised its
     /// `session_epoch` to end its sessions, except the one with `token_hash`: in the same
     /// transaction that one moves to the new epoch and loses its restriction (a session limited
@@ -221,7 +238,7 @@ impl DynamoTable {
     }
 
     /// Writes `account` at its next version, and its email's sentinel, with `tx`'s items.
-    async fn save_account_with(
+    pub(crate) async fn save_account_with(
         &self,
         account: &Account,
         mut tx: Transaction,

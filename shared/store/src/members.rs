@@ -14,7 +14,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Account, DynamoTable, StoreError, Uniqueness,
+    Account, DynamoTable, Invitation, SingleUse, StoreError, Uniqueness,
     accounts::email_sentinel_item,
     cursor::IndexList,
     directory::DirectoryEntry,
@@ -537,6 +537,38 @@ impl DynamoTable {
         after: &Membership,
         email: Option<&EmailChange>,
     ) -> Result<(), StoreError> {
+        self.membership_update(before, after, email)
+            .commit(self)
+            .await
+    }
+
+    /// Accepts the invitation link `token_hash`: uses it up, replaces `before` by `after` (as
+    /// [`Self::update_membership`]) and saves `account`, all or nothing. `NotFound` when the link
+    /// was used first; `Stale` when the membership or the account moved (the link still works
+    /// then). Answers the written account.
+    pub async fn accept_invitation(
+        &self,
+        before: &Membership,
+        after: &Membership,
+        account: &Account,
+        token_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let mut tx = self.membership_update(before, after, None);
+        tx.delete(
+            self,
+            &Invitation::key(token_hash),
+            Some((Condition::present(), OnFail::Missing)),
+        );
+        self.save_account_with(account, tx).await
+    }
+
+    /// The writes of [`Self::update_membership`].
+    fn membership_update(
+        &self,
+        before: &Membership,
+        after: &Membership,
+        email: Option<&EmailChange>,
+    ) -> Transaction {
         debug_assert_eq!(
             after.session_epoch,
             before.next_session_epoch(after.status),
@@ -633,7 +665,7 @@ impl DynamoTable {
         if let Some(change) = email {
             self.change_login_email(&mut tx, change, after);
         }
-        tx.commit(self).await
+        tx
     }
 
     /// Moves the account's login email (sentinels included) and the email copy on the person's
