@@ -1481,6 +1481,67 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
 }
 
 #[tokio::test]
+async fn an_admin_sees_a_persons_vehicles_and_removing_one_frees_its_plate() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({ "vehicles_enabled": true })).await;
+    let (id, email) = email_user(&app, &admin, "driver", ("Dri", "Ver")).await;
+    let (status, session) = app
+        .accept_invitation(
+            &invite(&app, &admin, &id, &email).await,
+            "Driver-password-1",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let person = session["token"].as_str().unwrap();
+    let plate = format!("CO {}", &id[..6]);
+    let car = app
+        .post_json(
+            "/v1/me/vehicles",
+            person,
+            &json!({ "name": "Company car", "plate_number": plate }),
+        )
+        .await;
+
+    let theirs = format!("/v1/admin/users/{id}/vehicles");
+    let listed = app.json(&theirs, &admin).await;
+    assert_eq!(listed["items"], json!([car]));
+    assert_eq!(
+        app.get(&theirs, person).send().await.unwrap().status(),
+        403,
+        "a Member manages nobody"
+    );
+
+    let car_path = format!("{theirs}/{}", car["id"].as_str().unwrap());
+    assert_eq!(
+        app.delete(&car_path, &admin).send().await.unwrap().status(),
+        204
+    );
+    assert_eq!(
+        app.delete(&car_path, &admin).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        app.json("/v1/me/vehicles", person).await["items"],
+        json!([])
+    );
+    let passed_on = app
+        .post(
+            "/v1/me/vehicles",
+            &admin,
+            &json!({ "name": "Company car", "plate_number": plate }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(passed_on.status(), 201, "the plate is free again");
+    let log = app.json("/v1/admin/audit", &admin).await;
+    assert!(
+        roster_e2e::audit_actions(&log).contains(&"user.vehicle_removed"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
 async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_reads_no_audit_log() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

@@ -67,7 +67,7 @@ pub(crate) fn require_admin(caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// The user `id` of the caller's organisation, if the caller may manage them.
-async fn managed_member(
+pub(crate) async fn managed_member(
     state: &AppState,
     caller: &Caller,
     id: &str,

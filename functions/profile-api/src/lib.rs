@@ -203,6 +203,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(avatar::confirm_upload))
         .routes(routes!(vehicles::list, vehicles::create))
         .routes(routes!(vehicles::rename, vehicles::remove))
+        .routes(routes!(vehicles::list_of_user))
+        .routes(routes!(vehicles::remove_of_user))
         .routes(routes!(devices::list, devices::register))
         .routes(routes!(devices::update, devices::remove))
         .routes(routes!(directory::search))

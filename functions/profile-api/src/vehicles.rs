@@ -1,4 +1,5 @@
-//! The caller's vehicles, when their organisation uses the vehicle feature.
+//! The caller's vehicles, when their organisation uses the vehicle feature, and the vehicles of
+//! the people an administrator manages.
 
 use axum::{
     Json,
@@ -8,6 +9,7 @@ use axum::{
 };
 use roster_domain::{
     ids::VehicleId,
+    membership::Membership,
     vehicle::{PlateNumber, VEHICLES_PER_PERSON, vehicle_name},
 };
 use roster_store::{Caller, Vehicle};
@@ -15,6 +17,8 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState,
+    admin::managed_member,
+    audit,
     caller::Authenticated,
     extract::{Fields, IfMatch, JsonObject, with_etag},
     views,
@@ -50,8 +54,14 @@ pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Value>, ApiError> {
-    let m = &caller.membership;
-    let vehicles = state.table.vehicles(&m.organisation_id, &m.id).await?;
+    vehicles_of(&state, &caller.membership).await
+}
+
+async fn vehicles_of(state: &AppState, member: &Membership) -> Result<Json<Value>, ApiError> {
+    let vehicles = state
+        .table
+        .vehicles(&member.organisation_id, &member.id)
+        .await?;
     Ok(Json(
         json!({ "items": vehicles.iter().map(views::vehicle).collect::<Vec<_>>() }),
     ))
@@ -177,16 +187,72 @@ pub async fn remove(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = vehicle_id(&id)?;
-    let m = &caller.membership;
+    remove_from(&state, &caller.membership, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes `member`'s vehicle `id`, freeing its plate in the organisation.
+async fn remove_from(state: &AppState, member: &Membership, id: &str) -> Result<(), ApiError> {
+    let id = vehicle_id(id)?;
     let vehicle = state
         .table
-        .vehicle(&m.organisation_id, &m.id, &id)
+        .vehicle(&member.organisation_id, &member.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
     state
         .table
-        .delete_vehicle(&m.organisation_id, &m.id, &vehicle)
+        .delete_vehicle(&member.organisation_id, &member.id, &vehicle)
         .await?;
+    Ok(())
+}
+
+/// The vehicles of a person the caller manages: administrators read plates, and a parking
+/// integration may depend on them.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users/{user}/vehicles",
+    operation_id = "user_vehicles",
+    tag = "admin",
+    summary = "A user's vehicles",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation.")),
+    responses((status = 200, description = "The vehicles.", body = crate::openapi::Vehicles))
+)]
+pub async fn list_of_user(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(user): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let member = managed_member(&state, &caller, &user).await?;
+    vehicles_of(&state, &member).await
+}
+
+/// Removes a vehicle of a person the caller manages, so its plate can be registered again (a
+/// company car passed on, a leaver's car).
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{user}/vehicles/{vehicle}",
+    operation_id = "remove_user_vehicle",
+    tag = "admin",
+    summary = "Remove a user's vehicle",
+    security(("session" = [])),
+    params(("user" = String, Path, description = "A user id of the caller's organisation."), ("vehicle" = String, Path, description = "A vehicle id.")),
+    responses((status = 204, description = "Removed; its plate is free in the organisation."))
+)]
+pub async fn remove_of_user(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path((user, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let member = managed_member(&state, &caller, &user).await?;
+    remove_from(&state, &member, &id).await?;
+    audit::by_caller(
+        &state,
+        &caller,
+        "user.vehicle_removed",
+        Some(member.id.as_str()),
+        vec![],
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
