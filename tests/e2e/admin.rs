@@ -1485,14 +1485,7 @@ async fn an_admin_sees_a_persons_vehicles_and_removing_one_frees_its_plate() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({ "vehicles_enabled": true })).await;
     let (id, email) = email_user(&app, &admin, "driver", ("Dri", "Ver")).await;
-    let (status, session) = app
-        .accept_invitation(
-            &invite(&app, &admin, &id, &email).await,
-            "Driver-password-1",
-        )
-        .await;
-    assert_eq!(status, 200);
-    let person = session["token"].as_str().unwrap();
+    let person = &app.invited_session(&admin, &id, &email).await;
     let plate = format!("CO {}", &id[..6]);
     let car = app
         .post_json(
