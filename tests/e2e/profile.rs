@@ -972,6 +972,20 @@ async fn an_unknown_language_or_time_zone_gets_422_naming_the_field() {
     );
 }
 
+/// The session's person chooses to hide their profile from colleagues.
+async fn hide_profile(app: &TestApp, token: &str) -> reqwest::Response {
+    let (_, etag) = app.read("/v1/me/preferences", token).await;
+    app.patch(
+        "/v1/me/preferences",
+        token,
+        &etag,
+        &json!({ "hide_profile": true }),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_hidden_profile_is_absent_from_the_directory_while_the_organisation_lets_people_hide() {
     let app = app().await;
@@ -1003,18 +1017,7 @@ async fn a_hidden_profile_is_absent_from_the_directory_while_the_organisation_le
     );
     assert!(search("ovel").await.is_empty(), "only word prefixes match");
 
-    let (_, etag) = app.read("/v1/me/preferences", &token).await;
-    let hidden = app
-        .patch(
-            "/v1/me/preferences",
-            &token,
-            &etag,
-            &json!({ "hide_profile": true }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(hidden.status(), 200);
+    assert_eq!(hide_profile(&app, &token).await.status(), 200);
 
     assert!(search("love").await.is_empty());
 
@@ -1031,6 +1034,62 @@ async fn a_hidden_profile_is_absent_from_the_directory_while_the_organisation_le
 
     allow_hiding(true).await;
     assert!(search("love").await.is_empty(), "and counts again");
+}
+
+#[tokio::test]
+async fn colleagues_see_a_persons_about_me_and_first_aider_flag_unless_it_is_hidden() {
+    let app = app().await;
+    let (_, admin) = organisation(&app, json!({ "allow_hide_profile": true })).await;
+    let (me, etag) = app.read("/v1/me", &admin).await;
+    let noted = app
+        .patch(
+            "/v1/me",
+            &admin,
+            &etag,
+            &json!({ "about_me": "First-aider, 3rd floor east" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(noted.status(), 200);
+    // The first-aider flag is the organisation's to set.
+    let own = format!("/v1/admin/users/{}", me["id"].as_str().unwrap());
+    let (_, etag) = app.read(&own, &admin).await;
+    let flagged = app
+        .patch(&own, &admin, &etag, &json!({ "first_aider": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flagged.status(), 200);
+    let email = unique_email("colleague");
+    let colleague = app
+        .post_json(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "Col", "last_name": "League", "email": email }),
+        )
+        .await;
+    let colleague = app
+        .invited_session(&admin, colleague["id"].as_str().unwrap(), &email)
+        .await;
+
+    let found = app.json("/v1/directory?q=love", &colleague).await;
+    let path = format!(
+        "/v1/directory/{}",
+        found["items"][0]["id"].as_str().unwrap()
+    );
+    let seen = app.json(&path, &colleague).await;
+    assert_eq!(seen["id"], me["id"]);
+    assert_eq!(seen["display_name"], "Ada Lovelace");
+    assert_eq!(seen["about_me"], "First-aider, 3rd floor east");
+    assert_eq!(seen["first_aider"], true);
+    assert!(seen.get("email").is_none(), "{seen}");
+
+    assert_eq!(hide_profile(&app, &admin).await.status(), 200);
+    for path in [path.as_str(), "/v1/directory/not-an-id"] {
+        let response = app.get(path, &colleague).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -1089,18 +1148,8 @@ async fn the_directory_pages_by_the_limit_asked_for_showing_each_person_once() {
 async fn hiding_the_profile_needs_the_organisations_permission() {
     let app = app().await;
     let (_, token) = organisation(&app, json!({ "allow_hide_profile": false })).await;
-    let (_, etag) = app.read("/v1/me/preferences", &token).await;
 
-    let response = app
-        .patch(
-            "/v1/me/preferences",
-            &token,
-            &etag,
-            &json!({ "hide_profile": true }),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = hide_profile(&app, &token).await;
 
     assert_eq!(response.status(), 422);
     assert_eq!(

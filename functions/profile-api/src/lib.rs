@@ -208,6 +208,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::list, devices::register))
         .routes(routes!(devices::update, devices::remove))
         .routes(routes!(directory::search))
+        .routes(routes!(directory::colleague))
 }
 
 /// The OpenAPI 3.1 document of the API (served at `GET /v1/openapi.json`).

@@ -40,7 +40,8 @@ pub struct DirectoryPage {
 }
 
 impl DirectoryEntry {
-    pub(crate) fn of(membership: &Membership) -> Self {
+    /// What colleagues see of `membership`.
+    pub fn of(membership: &Membership) -> Self {
         let profile = &membership.profile;
         Self {
             user_id: membership.id.clone(),

@@ -892,6 +892,15 @@ pub struct DirectoryEntry {
     pub avatar_url: Option<String>,
 }
 
+/// A colleague's profile: what a search shows, with "about me" and the first-aider flag.
+#[derive(ToSchema, Serialize)]
+pub struct Colleague {
+    #[serde(flatten)]
+    pub entry: DirectoryEntry,
+    pub about_me: Option<String>,
+    pub first_aider: bool,
+}
+
 #[derive(ToSchema, Serialize)]
 pub struct DirectoryPage {
     pub items: Vec<DirectoryEntry>,
