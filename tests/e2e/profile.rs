@@ -508,20 +508,24 @@ async fn a_person_sees_which_features_their_organisation_offers() {
     assert_eq!(
         features().await,
         json!({
-            "booking_notifications": false, "checkin_reminders": true, "hide_profile": false,
-            "vehicles": true, "password": true, "require_mfa": false
+            "booking_notifications": false, "daily_summaries": true, "checkin_reminders": true,
+            "hide_profile": false, "vehicles": true, "password": true, "require_mfa": false
         })
     );
 
     app.change_settings(
         &admin,
-        json!({ "vehicles_enabled": false, "allow_hide_profile": true }),
+        json!({ "vehicles_enabled": false, "allow_hide_profile": true, "daily_summaries_enabled": false }),
     )
     .await;
     let now = features().await;
     assert_eq!(
-        (&now["vehicles"], &now["hide_profile"]),
-        (&json!(false), &json!(true))
+        (
+            &now["vehicles"],
+            &now["hide_profile"],
+            &now["daily_summaries"]
+        ),
+        (&json!(false), &json!(true), &json!(false))
     );
 }
 

@@ -740,6 +740,43 @@ async fn nobody_without_reservations_or_who_did_not_ask_gets_a_summary() {
     );
 }
 
+#[tokio::test]
+async fn daily_summaries_have_a_switch_of_their_own() {
+    // Booking notices off, summaries on: the person who asked gets one.
+    let booking = Booking::new(json!({ "booking_notifications_enabled": false })).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "daily_summary": true } }),
+        )
+        .await;
+    let reserve = |booking: &Booking, day: &'static str| {
+        let booking = booking.clone();
+        async move {
+            let (start, end) = (format!("{day}T08:00:00Z"), format!("{day}T10:00:00Z"));
+            booking
+                .reserve(&booking.admin_id, &start, &end, false)
+                .await;
+        }
+    };
+    reserve(&booking, "2031-07-08").await;
+    booking
+        .run_job("daily-summary", "2031-07-07T18:00:00Z")
+        .await;
+    assert_eq!(summaries_to(&booking.admin_email, "Desk 4.12").await, 1);
+
+    // Summaries off: nobody gets one, whatever they asked for.
+    booking
+        .app
+        .change_settings(&booking.admin, json!({ "daily_summaries_enabled": false }))
+        .await;
+    reserve(&booking, "2031-07-10").await;
+    booking
+        .run_job("daily-summary", "2031-07-09T18:00:00Z")
+        .await;
+    assert_eq!(summaries_to(&booking.admin_email, "Desk 4.12").await, 1);
+}
+
 /// Emails to `to` so far.
 async fn emails(to: &str) -> usize {
     stack().await.emails_to(to).await.len()

@@ -66,6 +66,10 @@ pub struct OrganisationSettings {
     pub vehicles_enabled: bool,
     pub checkin_enabled: bool,
     pub booking_notifications_enabled: bool,
+    /// Whether daily booking summaries are sent (to those who asked for them). Stored settings
+    /// from before the switch have it on: summaries went out to whoever asked.
+    #[serde(default = "enabled")]
+    pub daily_summaries_enabled: bool,
     /// Local hour (0-23) at which daily summaries go out.
     pub daily_summary_hour: u8,
     /// Whether password logins must use two-factor authentication.
@@ -89,6 +93,10 @@ pub struct OrganisationSettings {
     /// The profile attributes SCIM provisioning sets.
     #[serde(default)]
     pub scim_attributes: ScimAttributes,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -116,6 +124,7 @@ impl Default for OrganisationSettings {
             vehicles_enabled: false,
             checkin_enabled: false,
             booking_notifications_enabled: true,
+            daily_summaries_enabled: true,
             daily_summary_hour: 18,
             require_mfa: false,
             breached_check_unreachable: UnreachableRangeApi::UseLocalList,
@@ -221,11 +230,13 @@ impl OrganisationSettings {
                 | "vehicles_enabled"
                 | "checkin_enabled"
                 | "booking_notifications_enabled"
+                | "daily_summaries_enabled"
                 | "require_mfa" => {
                     let flag = match key.as_str() {
                         "allow_hide_profile" => &mut next.allow_hide_profile,
                         "vehicles_enabled" => &mut next.vehicles_enabled,
                         "checkin_enabled" => &mut next.checkin_enabled,
+                        "daily_summaries_enabled" => &mut next.daily_summaries_enabled,
                         "require_mfa" => &mut next.require_mfa,
                         _ => &mut next.booking_notifications_enabled,
                     };
@@ -333,6 +344,22 @@ mod tests {
         assert_eq!(s.default_time_zone.0.name(), "UTC");
         assert!(s.login_methods.password && !s.login_methods.sso);
         assert_eq!(s.daily_summary_hour, 18);
+    }
+
+    #[test]
+    fn settings_stored_before_the_summary_switch_send_summaries_as_they_did() {
+        let mut stored = serde_json::to_value(OrganisationSettings::default()).unwrap();
+        stored
+            .as_object_mut()
+            .unwrap()
+            .remove("daily_summaries_enabled");
+        let read: OrganisationSettings = serde_json::from_value(stored).unwrap();
+        assert!(read.daily_summaries_enabled);
+        assert!(
+            !patched(json!({ "daily_summaries_enabled": false }))
+                .unwrap()
+                .daily_summaries_enabled
+        );
     }
 
     #[test]

@@ -506,10 +506,10 @@ pub fn reminder_channels(
     }
 }
 
-/// Whether `person` gets daily summaries: the organisation sends booking notices and the person,
-/// active and with an email, switched them on.
+/// Whether `person` gets daily summaries: the organisation sends them and the person, active and
+/// with an email, switched them on.
 pub fn summary_wanted(organisation: &Organisation, person: &Membership) -> bool {
-    organisation.settings.booking_notifications_enabled
+    organisation.settings.daily_summaries_enabled
         && person.is_active()
         && person.profile.email.is_some()
         && person.preferences.notifications.daily_summary
@@ -954,6 +954,12 @@ mod tests {
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Email;
         organisation.settings.booking_notifications_enabled = false;
         assert_eq!(both(&organisation, &ada, false), [None; 2]);
+        ada.preferences.notifications.daily_summary = true;
+        assert!(
+            summary_wanted(&organisation, &ada),
+            "summaries have a switch of their own"
+        );
+        organisation.settings.daily_summaries_enabled = false;
         assert!(!summary_wanted(&organisation, &ada));
     }
 

@@ -783,9 +783,11 @@ pub struct Membership {
 /// What the organisation offers its people, from its settings.
 #[derive(ToSchema, Serialize)]
 pub struct Features {
-    /// Booking confirmations, cancellation notices and daily summaries are sent: the
-    /// `booking_confirmation`, `booking_changes` and `daily_summary` preferences do something.
+    /// Booking confirmations and cancellation notices are sent: the `booking_confirmation` and
+    /// `booking_changes` preferences do something.
     pub booking_notifications: bool,
+    /// Daily booking summaries are sent: the `daily_summary` preference does something.
+    pub daily_summaries: bool,
     /// Check-in reminders are sent: `checkin_reminder_email` and `checkin_reminder_push` do
     /// something.
     pub checkin_reminders: bool,
