@@ -214,3 +214,124 @@ async fn every_etag_a_versioned_resource_answers_is_declared_in_the_document() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_web_app_may_call_every_operation_from_its_browser_and_read_the_headers_answered() {
+    use std::collections::BTreeSet;
+    let stack = stack().await;
+    let app = spawn_app(&stack.functions()).await;
+    let document = app.json("/v1/openapi.json", "").await;
+    // What a browser sends and reads, by the document.
+    let mut methods = BTreeSet::new();
+    let mut sent = BTreeSet::from(["content-type".to_owned()]);
+    let mut answered = BTreeSet::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for (method, operation) in item.as_object().unwrap() {
+            methods.insert(method.to_uppercase());
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "header" {
+                    sent.insert(parameter["name"].as_str().unwrap().to_lowercase());
+                }
+            }
+            for response in operation["responses"].as_object().unwrap().values() {
+                for name in response["headers"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| h.0)
+                {
+                    answered.insert(name.to_lowercase());
+                }
+            }
+        }
+    }
+    for scheme in document["components"]["securitySchemes"]
+        .as_object()
+        .unwrap()
+        .values()
+    {
+        sent.insert(match scheme["type"].as_str().unwrap() {
+            "http" => "authorization".to_owned(),
+            _ => scheme["name"].as_str().unwrap().to_lowercase(),
+        });
+    }
+    assert!(sent.contains("if-match") && answered.contains("etag"));
+
+    let listed = |response: &reqwest::Response, name: &str| -> BTreeSet<String> {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .flat_map(|value| value.to_str().unwrap().split(','))
+            .map(|item| item.trim().to_lowercase())
+            .collect()
+    };
+    let app_origin = stack
+        .config
+        .app_url
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let preflight = |origin: String| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/v1/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "PATCH")
+            .header(
+                "access-control-request-headers",
+                sent.iter().cloned().collect::<Vec<_>>().join(","),
+            )
+            .send()
+    };
+    let allowed = preflight(app_origin.clone()).await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        app_origin.as_str()
+    );
+    let allowed_methods: BTreeSet<String> = listed(&allowed, "access-control-allow-methods")
+        .into_iter()
+        .map(|m| m.to_uppercase())
+        .collect();
+    assert!(
+        allowed_methods.is_superset(&methods),
+        "{allowed_methods:?} {methods:?}"
+    );
+    let allowed_headers = listed(&allowed, "access-control-allow-headers");
+    assert!(
+        allowed_headers.is_superset(&sent),
+        "{allowed_headers:?} {sent:?}"
+    );
+    assert!(
+        allowed
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+
+    // Another origin's scripts may not: the origin allowed is the app's, which the browser
+    // compares with its own.
+    let elsewhere = preflight("https://elsewhere.example".to_owned())
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.headers().get("access-control-allow-origin"),
+        allowed.headers().get("access-control-allow-origin")
+    );
+
+    let (_, token) = organisation(&app, json!({})).await;
+    let read = app
+        .get("/v1/me", &token)
+        .header("origin", app_origin.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(
+        read.headers()["access-control-allow-origin"],
+        app_origin.as_str()
+    );
+    let exposed = listed(&read, "access-control-expose-headers");
+    assert!(exposed.is_superset(&answered), "{exposed:?} {answered:?}");
+}

@@ -32,6 +32,7 @@ use roster_bootstrap::{ConfigError, optional_env, required_env};
 use roster_domain::{breached::BreachedList, sealed::SealingKey};
 use roster_notify::SesMailer;
 use roster_store::DynamoTable;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -228,6 +229,40 @@ pub fn router(state: AppState) -> Router {
             roster_bootstrap::refuse_undecodable_paths,
         ))
         .layer(axum::middleware::map_response(roster_bootstrap::no_store))
+        .layer(browser_access(&state.config.app_url))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
         .with_state(state)
+}
+
+/// Browsers may call the API from the web app only (the origin of `ROSTER_APP_URL`): its
+/// preflights are answered here (API Gateway passes `OPTIONS` to the `ANY` route), and its
+/// scripts may send the headers the API reads and read those it answers (`ETag` for `If-Match`,
+/// `Retry-After`). Sessions are bearer tokens, never cookies, so no credentials are allowed.
+fn browser_access(app_url: &str) -> CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let origin = app_url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let allowed =
+        HeaderValue::from_str(&origin).map_or_else(|_| AllowOrigin::list([]), AllowOrigin::exact);
+    CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
 }
