@@ -122,7 +122,7 @@ async fn a_password_listed_by_the_range_api_is_refused_and_only_a_hash_prefix_le
 async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organisation_chose() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
-    let (_, fallback) = organisation(&app, json!({})).await;
+    let (fallback_organisation, fallback) = organisation(&app, json!({})).await;
     let (strict_organisation, strict) = organisation(&app, json!({})).await;
     app.change_settings(&strict, json!({ "breached_check_unreachable": "refuse" }))
         .await;
@@ -162,6 +162,31 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
     assert_eq!(
         problem_errors(&confirmed),
         [("password".to_owned(), "breach_check_unavailable".to_owned())]
+    );
+
+    // The password is the person's in each of their organisations: changed from a session in
+    // one that would take it, it is still refused for the one that would not.
+    let joined = app
+        .post(
+            "/v1/admin/users",
+            &fallback,
+            &json!({ "first_name": "Ada", "last_name": "Both", "email": email }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    let there = app
+        .login_in(email, TEST_PASSWORD, &fallback_organisation.id)
+        .await;
+    let refused_there =
+        change_password(&app, &there, "Unlisted-horse-42", "Unlisted-horse-42").await;
+    assert_eq!(
+        problem_errors(&refused_there.json().await.unwrap()),
+        [(
+            "new_password".to_owned(),
+            "breach_check_unavailable".to_owned()
+        )]
     );
 }
 

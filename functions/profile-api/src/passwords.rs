@@ -185,14 +185,11 @@ pub async fn change(
     };
     let account = caller_account(&state, &caller.session.account_id).await?;
     crate::auth::confirm_password(&state, &account, "current_password", current).await?;
-    check_new_password(
-        &state,
-        &caller.organisation.settings,
-        new,
-        Some(confirmation),
-        "new_password",
-    )
-    .await?;
+    // The password is the person's in every organisation of theirs, not only the caller's.
+    let settings = password_settings(&state, &account)
+        .await?
+        .ok_or_else(password_login_disabled)?;
+    check_new_password(&state, &settings, new, Some(confirmation), "new_password").await?;
     let mut next = account.clone();
     next.password_hash = Some(hash_blocking(new).await?);
     next.must_change_password = false;
@@ -375,7 +372,7 @@ pub fn invalid_link(message: &'static str) -> ApiError {
 /// under: those of them that sign people in by password, a range API that cannot be reached
 /// refusing it if any of them says so. `None` when none of them does (all sign in through their
 /// identity provider): the password would be of no use. One `BatchGetItem`.
-async fn password_settings(
+pub(crate) async fn password_settings(
     state: &AppState,
     account: &Account,
 ) -> Result<Option<OrganisationSettings>, ApiError> {
