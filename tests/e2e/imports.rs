@@ -1215,8 +1215,9 @@ async fn replace_keeps_people_whose_rows_failed() {
     // Kim 0's row now has a last name that breaks the rules, and Kim 1's email is written in
     // capitals: neither is a reason to deactivate them.
     let shouting = people[1].to_uppercase();
+    let too_long = "D".repeat(51);
     let mut next = rows.clone();
-    next[0] = ("Kim", "D", &people[0]);
+    next[0] = ("Kim", &too_long, &people[0]);
     next[1] = ("Kim", "Doe", &shouting);
     let report = importing
         .import(json!({ "mode": "replace" }), &people_csv(&next))
@@ -1224,7 +1225,7 @@ async fn replace_keeps_people_whose_rows_failed() {
     assert_eq!(counts(&report), (0, 0, 4, 0, 1), "{report}");
     assert_eq!(
         row_errors(&report, 1),
-        [("last_name".to_owned(), "too_short".to_owned())]
+        [("last_name".to_owned(), "too_long".to_owned())]
     );
     let users = importing.users().await;
     assert!(

@@ -11,8 +11,8 @@ use crate::{
     membership::{Membership, Status, Username},
     preferences::Language,
     profile::{
-        Attribute, Change, EXTERNAL_ID_MAX, Email, Owner, PHONE_MAX, Profile, ProfilePatch,
-        phone_number, tags,
+        Attribute, Change, DEPARTMENT_MAX, DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, Email, FUNCTION_MAX,
+        NAME_MAX, Owner, PHONE_MAX, Profile, ProfilePatch, phone_number, tags,
     },
     validation::{FieldProblem, ValidationErrors, bounded_text},
 };
@@ -651,6 +651,24 @@ fn name_text(value: &str, (min, max): (usize, usize)) -> Result<String, FieldPro
     }
 }
 
+/// A name, display name, title or department cell: in a file of the product's template, by the
+/// template's rules (2 to 50 characters, 2 to 20 for display name and title, the characters of
+/// `name_text`); in any other file, as the profile API takes the field, so a file brings whom an
+/// administrator could create (one-character names such as 王 or 김, a `·` in Col·lell).
+fn name_cell(value: &str, column: Column, template: bool) -> Result<String, FieldProblem> {
+    let (template_max, api_max) = match column {
+        Column::DisplayName => (20, DISPLAY_NAME_MAX),
+        Column::Title => (20, FUNCTION_MAX),
+        Column::Department => (50, DEPARTMENT_MAX),
+        _ => (50, NAME_MAX),
+    };
+    if template {
+        name_text(value, (2, template_max))
+    } else {
+        bounded_text(value, 1, api_max)
+    }
+}
+
 fn flag(value: &str) -> Result<bool, FieldProblem> {
     match value.trim() {
         "1" => Ok(true),
@@ -735,6 +753,7 @@ impl ImportedRow {
         let mut errors = ValidationErrors::default();
         let mut row = ImportedRow::default();
         let mut country = None;
+        let template = mapping.uses_template();
         for (position, detected) in mapping.columns.iter().enumerate() {
             let Some(column) = detected.column else {
                 continue;
@@ -750,20 +769,22 @@ impl ImportedRow {
                 }
                 Column::FirstName => {
                     row.first_name = errors
-                        .collect(field, name_text(cell, (2, 50)))
+                        .collect(field, name_cell(cell, column, template))
                         .unwrap_or_default();
                 }
                 Column::LastName => {
                     row.last_name = errors
-                        .collect(field, name_text(cell, (2, 50)))
+                        .collect(field, name_cell(cell, column, template))
                         .unwrap_or_default();
                 }
                 Column::DisplayName => {
-                    row.display_name = errors.collect(field, name_text(cell, (2, 20)))
+                    row.display_name = errors.collect(field, name_cell(cell, column, template))
                 }
-                Column::Title => row.title = errors.collect(field, name_text(cell, (2, 20))),
+                Column::Title => {
+                    row.title = errors.collect(field, name_cell(cell, column, template))
+                }
                 Column::Department => {
-                    row.department = errors.collect(field, name_text(cell, (2, 50)))
+                    row.department = errors.collect(field, name_cell(cell, column, template))
                 }
                 Column::Phone => row.phone = errors.collect(field, phone_number(cell)),
                 Column::Mobile => row.mobile = errors.collect(field, phone_number(cell)),
@@ -1298,6 +1319,35 @@ mod tests {
             Owner::Csv
         );
         assert_eq!(row.update(&after).unwrap(), None, "then unchanged");
+    }
+
+    #[test]
+    fn a_file_not_in_the_template_takes_names_as_the_profile_api_does() {
+        let mapping = ColumnMapping::detect(
+            &headers(&["名", "姓", "邮箱", "Job title", "Display name"]),
+            &ExplicitMapping::new(),
+        );
+        let title = "Senior Customer Support Manager";
+        let row = ImportedRow::parse(
+            &cells(&["小明", "王", "wang@example.cn", title, "Col·lell, Marta"]),
+            &mapping,
+        )
+        .unwrap();
+        assert_eq!(
+            (row.first_name.as_str(), row.last_name.as_str()),
+            ("小明", "王")
+        );
+        assert_eq!(row.title.as_deref(), Some(title));
+        assert_eq!(row.display_name.as_deref(), Some("Col·lell, Marta"));
+        let too_long = ImportedRow::parse(
+            &cells(&["小明", &"王".repeat(51), "wang@example.cn", "", ""]),
+            &mapping,
+        )
+        .unwrap_err();
+        assert_eq!(too_long.0[0].code, "too_long");
+        // The template's own file keeps the template's rules.
+        let errors = ImportedRow::parse(&example(Column::LastName, "王"), &template()).unwrap_err();
+        assert_eq!(errors.0[0].code, "too_short");
     }
 
     #[test]
