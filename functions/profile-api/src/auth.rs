@@ -1,6 +1,7 @@
 //! Login and logout. Login answers the same for an unknown person and a wrong password, takes as
-//! long (one argon2id verification either way), and locks the same way: failures are counted per
-//! login name (and per source address), whether or not an account stands behind it.
+//! long (one argon2id verification either way, and a failure no sooner than
+//! [`FAILED_LOGIN_ANSWER_AFTER`]), and locks the same way: failures are counted per login name
+//! (and per source address), whether or not an account stands behind it.
 
 use axum::{
     Json,
@@ -35,6 +36,11 @@ use crate::{
 
 /// How long a second factor may take after the password.
 pub const CHALLENGE_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A failed login answers no sooner than this after it arrived, whether a person stands behind
+/// the name or not: what a known person's failure adds (its audit entry and, at the lock, the
+/// notice by email) must not tell who has an account.
+pub const FAILED_LOGIN_ANSWER_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Who is logging in, as the body names them.
 enum Login {
@@ -351,6 +357,7 @@ pub async fn login(
     parts: Parts,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let failure_answer_at = tokio::time::Instant::now() + FAILED_LOGIN_ANSWER_AFTER;
     let mut fields = Fields::new(&body, &["email", "organisation", "username", "password"]);
     let password = fields.string("password").unwrap_or_default();
     let organisation = fields.optional_string("organisation").and_then(|o| {
@@ -478,6 +485,7 @@ pub async fn login(
         if let Some(m) = &membership {
             audit::of_person(&state, &m.organisation_id, m.id.as_str(), "login.failed").await;
         }
+        tokio::time::sleep_until(failure_answer_at).await;
         return Err(ApiError::InvalidCredentials);
     };
     if rehash {

@@ -36,6 +36,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+pub use auth::FAILED_LOGIN_ANSWER_AFTER;
 pub use passwords::RESET_ANSWER_AFTER;
 pub use problem::ApiError;
 
