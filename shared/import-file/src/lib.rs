@@ -190,8 +190,9 @@ impl Rows {
     }
 
     /// The user list in `source` (named `file_name` by whoever uploaded it), read from its start:
-    /// the first row that is not blank is the header, and no row that follows is blank (a row is
-    /// blank when every cell is empty or whitespace).
+    /// the first row that is not blank is the header, ending at its last cell that is not blank
+    /// (a spreadsheet pads it to its widest row, an export may pad it with delimiters), and no
+    /// row that follows is blank (a row is blank when every cell is empty or whitespace).
     pub fn read<R>(mut source: R, file_name: &str) -> Result<Self, FileError>
     where
         R: Read + Seek + Send + 'static,
@@ -202,10 +203,17 @@ impl Rows {
             Format::Xls => sheet_rows(source, xls_sheet)?,
             Format::Ods => sheet_rows(source, ods_sheet)?,
         };
-        let headers = match rows.next() {
+        let mut headers = match rows.next() {
             Some(headers) => headers?,
             None => return Err(FileError::Empty),
         };
+        let named = headers.len()
+            - headers
+                .iter()
+                .rev()
+                .take_while(|h| h.trim().is_empty())
+                .count();
+        headers.truncate(named);
         Ok(Self { headers, rows })
     }
 }
@@ -673,6 +681,23 @@ mod tests {
         let rows = Rows::read(Cursor::new(bytes.to_vec()), "list.csv").unwrap();
         let headers = rows.headers.clone();
         (headers, rows.map(Result::unwrap).collect())
+    }
+
+    #[test]
+    fn a_header_ends_at_its_last_named_cell() {
+        let padded = format!(
+            "First name;Last name;Email{}\nJan;Jansen;j@example.com\n",
+            ";".repeat(150)
+        );
+        let rows = Rows::read(Cursor::new(padded.into_bytes()), "list.csv").unwrap();
+        assert_eq!(rows.headers, ["First name", "Last name", "Email"]);
+        let cells: Vec<Vec<String>> = rows.map(Result::unwrap).collect();
+        assert_eq!(cells[0][..3], ["Jan", "Jansen", "j@example.com"]);
+        // A note far to the right of a row widens the whole sheet, its header row included.
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>First name</t></is></c><c r="B1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Jan</t></is></c><c r="DZ2" t="inlineStr"><is><t>note</t></is></c></row></sheetData></worksheet>"#;
+        let (headers, rows) = read_spreadsheet(fixtures::xlsx(sheet, None)).unwrap();
+        assert_eq!(headers, ["First name", "Email"]);
+        assert_eq!(rows[0].len(), 130);
     }
 
     #[test]
