@@ -167,6 +167,8 @@ impl Column {
                 "姓",
                 "苗字",
                 "numedefamilie",
+                "nume",
+                "csaladnev",
                 "фамилия",
                 "soyad",
                 "soyadi",
@@ -1065,6 +1067,8 @@ mod tests {
             (["Имя", "Фамилия", "Электронная почта"], "ru"),
             (["名", "姓", "メールアドレス"], "ja"),
             (["Keresztnév", "Vezetéknév", "E-mail cím"], "hu"),
+            (["Utónév", "Családnév", "E-mail cím"], "hu"),
+            (["Prenume", "Nume", "E-mail"], "ro"),
         ] {
             let mapping = ColumnMapping::detect(&headers(&names), &ExplicitMapping::new());
             let found: Vec<_> = mapping.columns.iter().map(|c| c.column).collect();
