@@ -246,6 +246,35 @@ async fn a_revoked_invitation_no_longer_works() {
 }
 
 #[tokio::test]
+async fn a_deactivated_persons_own_password_is_refused_but_never_locks_them_out() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "away", ("Is", "Away")).await;
+    app.invited_session(&admin, &id, &email).await;
+    assert_eq!(
+        app.user_action(&admin, &id, "deactivate").await.status(),
+        200
+    );
+
+    for _ in 0..6 {
+        let refused = app.login_response(&email, TEST_PASSWORD).await;
+        assert_eq!(refused.status(), 401, "never 429: the password is theirs");
+    }
+    let locked = render(&Notice::AccountLocked { minutes: 1 }, Language::En, "Is").subject;
+    let told = stack().await.emails_to(&email).await;
+    assert!(
+        told.iter().all(|m| m["subject"] != locked.as_str()),
+        "{told:?}"
+    );
+
+    assert_eq!(
+        app.user_action(&admin, &id, "reactivate").await.status(),
+        200
+    );
+    app.login(&email, TEST_PASSWORD).await;
+}
+
+#[tokio::test]
 async fn an_acceptance_that_loses_a_race_to_an_edit_sets_no_password_and_its_link_still_works() {
     let range = roster_e2e::spawn_range_api(&[]).await;
     let app = range.app().await;

@@ -470,18 +470,26 @@ pub async fn login(
     };
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
+    let check = check?;
+    let password_right = account.is_some() && matches!(check, PasswordCheck::Right { .. });
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
-        (check?, account.as_ref(), membership.clone(), organisation)
+        (check, account.as_ref(), membership.clone(), organisation)
     else {
-        record_failure(
-            &state,
-            &subject,
-            &policy,
-            failures,
-            address.as_deref(),
-            account.as_ref(),
-        )
-        .await?;
+        if password_right {
+            // The person's own password, refused only for where their membership stands
+            // (deactivated, not yet confirmed): no failure, so no lock and no lock notice.
+            state.table.clear_login_failures(&subject).await?;
+        } else {
+            record_failure(
+                &state,
+                &subject,
+                &policy,
+                failures,
+                address.as_deref(),
+                account.as_ref(),
+            )
+            .await?;
+        }
         if let Some(m) = &membership {
             audit::of_person(&state, &m.organisation_id, m.id.as_str(), "login.failed").await;
         }
