@@ -47,10 +47,15 @@ pub enum Column {
     Tags,
     ExternalId,
     Language,
+    /// The part of a surname a Dutch or German list keeps apart (`van`, `van der`, `von`): put
+    /// before the last name.
+    LastNamePrefix,
+    /// A Spanish or Portuguese second surname: put after the last name.
+    SecondLastName,
 }
 
 impl Column {
-    pub const ALL: [Column; 16] = [
+    pub const ALL: [Column; 18] = [
         Self::Username,
         Self::FirstName,
         Self::LastName,
@@ -67,6 +72,8 @@ impl Column {
         Self::Tags,
         Self::ExternalId,
         Self::Language,
+        Self::LastNamePrefix,
+        Self::SecondLastName,
     ];
 
     /// The column's name in reports, errors and explicit mappings.
@@ -88,6 +95,8 @@ impl Column {
             Self::Tags => "tags",
             Self::ExternalId => "external_id",
             Self::Language => "language",
+            Self::LastNamePrefix => "last_name_prefix",
+            Self::SecondLastName => "second_last_name",
         }
     }
 
@@ -174,6 +183,9 @@ impl Column {
                 "soyadi",
                 "apellido",
                 "apellidos",
+                "primerapellido",
+                "apellido1",
+                "apellidopaterno",
                 "姓氏",
                 "achternaam",
             ],
@@ -373,6 +385,23 @@ impl Column {
             Self::Language => &[
                 "language", "locale", "sprache", "langue", "lingua", "nyelv", "言語", "limba",
                 "язык", "dil", "idioma", "语言", "taal",
+            ],
+            Self::LastNamePrefix => &[
+                "tussenvoegsel",
+                "tussenvoegsels",
+                "voorvoegsel",
+                "voorvoegsels",
+                "namensvorsatz",
+                "lastnameprefix",
+                "surnameprefix",
+            ],
+            Self::SecondLastName => &[
+                "segundoapellido",
+                "apellido2",
+                "apellidomaterno",
+                "segundosobrenome",
+                "secondlastname",
+                "secondsurname",
             ],
         }
     }
@@ -755,6 +784,7 @@ impl ImportedRow {
         let mut errors = ValidationErrors::default();
         let mut row = ImportedRow::default();
         let mut country = None;
+        let (mut prefix, mut second) = (None, None);
         let template = mapping.uses_template();
         for (position, detected) in mapping.columns.iter().enumerate() {
             let Some(column) = detected.column else {
@@ -802,6 +832,25 @@ impl ImportedRow {
                     row.external_id = errors.collect(field, bounded_text(cell, 1, EXTERNAL_ID_MAX));
                 }
                 Column::Language => row.language = errors.collect(field, language(cell)),
+                Column::LastNamePrefix => {
+                    prefix = errors.collect(field, name_cell(cell, column, template));
+                }
+                Column::SecondLastName => {
+                    second = errors.collect(field, name_cell(cell, column, template));
+                }
+            }
+        }
+        // A surname kept in parts is one last name: `van` + `Dijk`, `García` + `López`.
+        if !row.last_name.is_empty() && (prefix.is_some() || second.is_some()) {
+            let parts = [
+                prefix.as_deref(),
+                Some(row.last_name.as_str()),
+                second.as_deref(),
+            ];
+            let whole = parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
+            match bounded_text(&whole, 1, NAME_MAX) {
+                Ok(whole) => row.last_name = whole,
+                Err(problem) => errors.push(Column::LastName.name(), problem.code, problem.message),
             }
         }
         for column in mapping.mandatory() {
@@ -1323,6 +1372,51 @@ mod tests {
             Owner::Csv
         );
         assert_eq!(row.update(&after).unwrap(), None, "then unchanged");
+    }
+
+    #[test]
+    fn a_surname_kept_in_parts_is_imported_whole() {
+        let cases = [
+            (
+                &["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres"][..],
+                &["Jan", "van der", "Dijk", "jan@example.nl"][..],
+                "van der Dijk",
+            ),
+            (
+                &["Nombre", "Primer apellido", "Segundo apellido", "Correo"][..],
+                &["Ana", "García", "López", "ana@example.es"][..],
+                "García López",
+            ),
+            (
+                &["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres"][..],
+                &["Piet", "", "Jansen", "piet@example.nl"][..],
+                "Jansen",
+            ),
+        ];
+        for (names, values, last_name) in cases {
+            let mapping = ColumnMapping::detect(&headers(names), &ExplicitMapping::new());
+            assert!(
+                mapping
+                    .columns
+                    .iter()
+                    .all(|c| c.column.is_some() && c.confidence >= 0.9),
+                "{names:?}: {mapping:?}"
+            );
+            let row = ImportedRow::parse(&cells(values), &mapping).unwrap();
+            assert_eq!(row.last_name, last_name);
+        }
+        let mapping = ColumnMapping::detect(
+            &headers(&["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres"]),
+            &ExplicitMapping::new(),
+        );
+        let too_long = "D".repeat(48);
+        let errors = ImportedRow::parse(
+            &cells(&["Jan", "van", &too_long, "jan@example.nl"]),
+            &mapping,
+        )
+        .unwrap_err();
+        assert_eq!(errors.0[0].field, "last_name");
+        assert_eq!(errors.0[0].code, "too_long");
     }
 
     #[test]
