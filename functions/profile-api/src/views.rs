@@ -67,7 +67,7 @@ pub fn preferences(membership: &Membership) -> Value {
 pub fn features(settings: &OrganisationSettings) -> Value {
     json!({
         "booking_notifications": settings.booking_notifications_enabled,
-        "daily_summaries": settings.daily_summaries_enabled,
+        "daily_summaries": settings.sends_daily_summaries(),
         "checkin_reminders": settings.checkin_enabled,
         "hide_profile": settings.allow_hide_profile,
         "vehicles": settings.vehicles_enabled,

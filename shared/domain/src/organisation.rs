@@ -66,10 +66,10 @@ pub struct OrganisationSettings {
     pub vehicles_enabled: bool,
     pub checkin_enabled: bool,
     pub booking_notifications_enabled: bool,
-    /// Whether daily booking summaries are sent (to those who asked for them). Stored settings
-    /// from before the switch have it on: summaries went out to whoever asked.
-    #[serde(default = "enabled")]
-    pub daily_summaries_enabled: bool,
+    /// Whether daily booking summaries are sent (to those who asked for them); see
+    /// [`Self::sends_daily_summaries`]. `None` only in settings stored before the switch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_summaries_enabled: Option<bool>,
     /// Local hour (0-23) at which daily summaries go out.
     pub daily_summary_hour: u8,
     /// Whether password logins must use two-factor authentication.
@@ -93,10 +93,6 @@ pub struct OrganisationSettings {
     /// The profile attributes SCIM provisioning sets.
     #[serde(default)]
     pub scim_attributes: ScimAttributes,
-}
-
-fn enabled() -> bool {
-    true
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -124,7 +120,7 @@ impl Default for OrganisationSettings {
             vehicles_enabled: false,
             checkin_enabled: false,
             booking_notifications_enabled: true,
-            daily_summaries_enabled: true,
+            daily_summaries_enabled: Some(true),
             daily_summary_hour: 18,
             require_mfa: false,
             breached_check_unreachable: UnreachableRangeApi::UseLocalList,
@@ -138,6 +134,13 @@ impl Default for OrganisationSettings {
 }
 
 impl OrganisationSettings {
+    /// Whether daily summaries go out. Settings stored before they had a switch of their own
+    /// follow the booking notices, as summaries did then.
+    pub fn sends_daily_summaries(&self) -> bool {
+        self.daily_summaries_enabled
+            .unwrap_or(self.booking_notifications_enabled)
+    }
+
     /// Applies a JSON object of changes; every invalid field is named as `settings.<key>`.
     pub fn patched(&self, body: &Map<String, Value>) -> Result<Self, ValidationErrors> {
         let mut next = self.clone();
@@ -226,17 +229,20 @@ impl OrganisationSettings {
                         next.breached_check_unreachable = v;
                     }
                 }
+                "daily_summaries_enabled" => {
+                    if let Some(v) = errors.collect(&field, boolean(value)) {
+                        next.daily_summaries_enabled = Some(v);
+                    }
+                }
                 "allow_hide_profile"
                 | "vehicles_enabled"
                 | "checkin_enabled"
                 | "booking_notifications_enabled"
-                | "daily_summaries_enabled"
                 | "require_mfa" => {
                     let flag = match key.as_str() {
                         "allow_hide_profile" => &mut next.allow_hide_profile,
                         "vehicles_enabled" => &mut next.vehicles_enabled,
                         "checkin_enabled" => &mut next.checkin_enabled,
-                        "daily_summaries_enabled" => &mut next.daily_summaries_enabled,
                         "require_mfa" => &mut next.require_mfa,
                         _ => &mut next.booking_notifications_enabled,
                     };
@@ -348,18 +354,24 @@ mod tests {
 
     #[test]
     fn settings_stored_before_the_summary_switch_send_summaries_as_they_did() {
-        let mut stored = serde_json::to_value(OrganisationSettings::default()).unwrap();
-        stored
-            .as_object_mut()
-            .unwrap()
-            .remove("daily_summaries_enabled");
-        let read: OrganisationSettings = serde_json::from_value(stored).unwrap();
-        assert!(read.daily_summaries_enabled);
-        assert!(
-            !patched(json!({ "daily_summaries_enabled": false }))
+        for booking_notices in [true, false] {
+            let mut stored = serde_json::to_value(OrganisationSettings {
+                booking_notifications_enabled: booking_notices,
+                ..OrganisationSettings::default()
+            })
+            .unwrap();
+            stored
+                .as_object_mut()
                 .unwrap()
-                .daily_summaries_enabled
+                .remove("daily_summaries_enabled");
+            let read: OrganisationSettings = serde_json::from_value(stored).unwrap();
+            assert_eq!(read.sends_daily_summaries(), booking_notices);
+        }
+        assert!(OrganisationSettings::default().sends_daily_summaries());
+        let off = patched(
+            json!({ "daily_summaries_enabled": false, "booking_notifications_enabled": true }),
         );
+        assert!(!off.unwrap().sends_daily_summaries());
     }
 
     #[test]

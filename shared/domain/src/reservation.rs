@@ -509,7 +509,7 @@ pub fn reminder_channels(
 /// Whether `person` gets daily summaries: the organisation sends them and the person, active and
 /// with an email, switched them on.
 pub fn summary_wanted(organisation: &Organisation, person: &Membership) -> bool {
-    organisation.settings.daily_summaries_enabled
+    organisation.settings.sends_daily_summaries()
         && person.is_active()
         && person.profile.email.is_some()
         && person.preferences.notifications.daily_summary
@@ -959,7 +959,7 @@ mod tests {
             summary_wanted(&organisation, &ada),
             "summaries have a switch of their own"
         );
-        organisation.settings.daily_summaries_enabled = false;
+        organisation.settings.daily_summaries_enabled = Some(false);
         assert!(!summary_wanted(&organisation, &ada));
     }
 
