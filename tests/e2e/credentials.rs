@@ -191,6 +191,49 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
 }
 
 #[tokio::test]
+async fn a_first_password_set_by_an_invitation_is_held_to_each_organisation_of_the_person() {
+    let stack = stack().await;
+    let (app, _) = app_with_clock().await;
+    let (_, lenient) = organisation(&app, json!({})).await;
+    let (_, strict) = organisation(&app, json!({})).await;
+    app.change_settings(&strict, json!({ "breached_check_unreachable": "refuse" }))
+        .await;
+    // One person, pending in both: neither invitation accepted yet, no password.
+    let email = unique_email("pending-twice");
+    let person = json!({ "first_name": "Pen", "last_name": "Ding", "email": email });
+    for admin in [&strict, &lenient] {
+        let created = app
+            .post("/v1/admin/users", admin, &person)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let users = app.json("/v1/admin/users", &lenient).await;
+    let id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.user_action(&lenient, &id, "invite").await.status(), 202);
+    let mail = stack.emails_to(&email).await.pop().unwrap();
+    let link = roster_e2e::link_token(mail["raw"].as_str().unwrap());
+
+    // The range API cannot be reached: the lenient organisation would take the password on its
+    // local list, the strict one would not, and the password would be the person's in both.
+    let (status, problem) = app.accept_invitation(&link, "Unlisted-horse-42").await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem_errors(&problem),
+        [("password".to_owned(), "breach_check_unavailable".to_owned())]
+    );
+}
+
+#[tokio::test]
 async fn changing_the_password_ends_other_sessions_and_tells_the_person_in_their_language() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

@@ -729,9 +729,13 @@ pub async fn accept_invitation(
             }
         }
         None => {
+            // The password will be the person's in each of their organisations.
+            let settings = crate::passwords::password_settings(&state, &account)
+                .await?
+                .unwrap_or_else(|| organisation.settings.clone());
             crate::passwords::check_new_password(
                 &state,
-                &organisation.settings,
+                &settings,
                 password,
                 confirmation,
                 "password",
