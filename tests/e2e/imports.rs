@@ -717,6 +717,41 @@ async fn formula_cells_are_neutralised_in_the_error_report() {
 }
 
 #[tokio::test]
+async fn each_error_stands_under_the_error_reports_errors_heading_however_wide_the_row() {
+    let importing = importing().await;
+    // An export padding every row with delimiters, and a short row.
+    let padding = ";".repeat(120);
+    let csv =
+        format!("First name;Last name;Email{padding}\nJan;Doe;not-an-email{padding}\nAna;Roe\n");
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+    assert_eq!(report["status"], "done", "{report}");
+    let errors = reqwest::get(report["error_report_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(errors.trim_start_matches('\u{feff}').as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        ["row", "First name", "Last name", "Email", "errors"]
+    );
+    let lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|line| line.len() == header.len()),
+        "{errors}"
+    );
+    assert!(lines[0][4].contains("email: invalid_email"), "{errors}");
+    assert!(lines[1][4].contains("email: required"), "{errors}");
+}
+
+#[tokio::test]
 async fn encodings_delimiters_and_quoted_fields_are_read_as_written() {
     let importing = importing().await;
     let (a, b, c, d) = (

@@ -900,13 +900,18 @@ impl Run<'_> {
         writer
             .write_record(&header)
             .map_err(|e| RunError::Report(e.to_string()))?;
+        // Each line holds the header's cells, so its errors stand under `errors`: a row may be
+        // shorter, or longer with cells no header names (which the import did not read).
+        let width = rows.headers.len();
         for (index, cells) in rows.enumerate() {
             let number = index as u64 + 1;
             let Some(errors) = failed.get(&number) else {
                 continue;
             };
+            let mut cells = cells?;
+            cells.resize(width, String::new());
             let mut line = vec![number.to_string()];
-            line.extend(cells?.iter().map(|c| neutralise_formula(c)));
+            line.extend(cells.iter().map(|c| neutralise_formula(c)));
             let described: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {} ({})", e.field, e.code, e.message))
