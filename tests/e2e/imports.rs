@@ -670,22 +670,17 @@ async fn the_template_columns_fill_the_profile_and_each_rule_names_its_failing_f
     assert_eq!(jan["managed_by"]["first_aider"], "csv");
 
     // The failed rows come back as a CSV a spreadsheet opens safely.
-    let errors = importing
-        .app
-        .http
-        .get(
-            report["error_report_url"]
-                .as_str()
-                .expect("an error report"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let errors = error_report(&report).await;
     assert_eq!(errors.lines().count(), 1 + bad.len(), "{errors}");
     assert!(errors.contains("first_aider: invalid_flag"));
+}
+
+/// The error report CSV an import's report links to.
+async fn error_report(report: &Value) -> String {
+    let url = report["error_report_url"]
+        .as_str()
+        .expect("an error report");
+    reqwest::get(url).await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test]
@@ -695,12 +690,7 @@ async fn formula_cells_are_neutralised_in_the_error_report() {
     let report = importing
         .import(json!({ "mode": "add" }), csv.as_bytes())
         .await;
-    let errors = reqwest::get(report["error_report_url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let errors = error_report(&report).await;
     let line = errors.lines().nth(1).unwrap();
     assert!(line.contains("'=HYPERLINK"), "{line}");
     assert!(
@@ -727,12 +717,7 @@ async fn each_error_stands_under_the_error_reports_errors_heading_however_wide_t
         .import(json!({ "mode": "add" }), csv.as_bytes())
         .await;
     assert_eq!(report["status"], "done", "{report}");
-    let errors = reqwest::get(report["error_report_url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let errors = error_report(&report).await;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(errors.trim_start_matches('\u{feff}').as_bytes());
