@@ -246,6 +246,30 @@ async fn a_revoked_invitation_no_longer_works() {
 }
 
 #[tokio::test]
+async fn an_invitation_accepted_twice_at_once_answers_the_second_that_its_link_is_used() {
+    let range = roster_e2e::spawn_range_api(&[]).await;
+    let app = range.app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "twice", ("Two", "Clicks")).await;
+    let link = invite(&app, &admin, &id, &email).await;
+
+    // The second submit is accepted while the first checks the password.
+    let (second, again) = (app.clone(), link.clone());
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = answered.clone();
+    range.when_next_asked(async move {
+        *seen.lock().unwrap() = Some(second.accept_invitation(&again, "Strong-enough-1").await.0);
+    });
+    let (status, problem) = app.accept_invitation(&link, "Strong-enough-1").await;
+    assert_eq!(*answered.lock().unwrap(), Some(200));
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem_errors(&problem),
+        [("token".to_owned(), "invalid_token".to_owned())]
+    );
+}
+
+#[tokio::test]
 async fn a_deactivated_persons_own_password_is_refused_but_never_locks_them_out() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, admin) = organisation(&app, json!({})).await;

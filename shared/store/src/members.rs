@@ -553,12 +553,15 @@ impl DynamoTable {
         account: &Account,
         token_hash: &str,
     ) -> Result<Account, StoreError> {
-        let mut tx = self.membership_update(before, after, None);
+        // The link first: when it was used meanwhile (a second submit, say), that is what the
+        // refusal says, not the membership's version that the use moved.
+        let mut tx = Transaction::default();
         tx.delete(
             self,
             &Invitation::key(token_hash),
             Some((Condition::present(), OnFail::Missing)),
         );
+        tx.append(self.membership_update(before, after, None));
         self.save_account_with(account, tx).await
     }
 
