@@ -73,6 +73,18 @@ pub struct Config {
 /// The public Pwned Passwords range API.
 pub const PWNED_PASSWORDS_RANGE_URL: &str = "https://api.pwnedpasswords.com/range/";
 
+/// `ROSTER_APP_URL`, refused at start unless it is an http(s) URL with an origin: email links
+/// open it, and browsers may call the API from its origin only.
+fn app_url(value: String) -> Result<String, ConfigError> {
+    match app_origin(&value) {
+        Some(_) if value.starts_with("https://") || value.starts_with("http://") => Ok(value),
+        _ => Err(ConfigError::Invalid {
+            name: "ROSTER_APP_URL",
+            reason: "must be an http or https URL".to_owned(),
+        }),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -84,7 +96,7 @@ impl Config {
             fcm_application_arn: optional_env("ROSTER_FCM_PLATFORM_APPLICATION_ARN"),
             sender_address: required_env("ROSTER_SENDER_ADDRESS")?,
             ses_configuration_set: optional_env("ROSTER_SES_CONFIGURATION_SET"),
-            app_url: required_env("ROSTER_APP_URL")?,
+            app_url: app_url(required_env("ROSTER_APP_URL")?)?,
             totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
                 .map_err(|error| ConfigError::Invalid {
                     name: "ROSTER_TOTP_SEALING_KEY",
@@ -240,10 +252,8 @@ pub fn router(state: AppState) -> Router {
 /// scripts may send the headers the API reads and read those it answers (`ETag` for `If-Match`,
 /// `Retry-After`). Sessions are bearer tokens, never cookies, so no credentials are allowed.
 fn browser_access(app_url: &str) -> CorsLayer {
-    use axum::http::{HeaderName, HeaderValue, Method, header};
-    let origin = app_url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
-    let allowed =
-        HeaderValue::from_str(&origin).map_or_else(|_| AllowOrigin::list([]), AllowOrigin::exact);
+    use axum::http::{HeaderName, Method, header};
+    let allowed = app_origin(app_url).map_or_else(|| AllowOrigin::list([]), AllowOrigin::exact);
     CorsLayer::new()
         .allow_origin(allowed)
         .allow_methods([
@@ -266,4 +276,37 @@ fn browser_access(app_url: &str) -> CorsLayer {
             HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// The origin of `app_url` as a browser sends it in `Origin` (host lowercased, a default port
+/// left out); `None` for a URL that has none.
+fn app_origin(app_url: &str) -> Option<axum::http::HeaderValue> {
+    let origin = reqwest::Url::parse(app_url).ok()?.origin();
+    origin
+        .is_tuple()
+        .then(|| axum::http::HeaderValue::from_str(&origin.ascii_serialization()).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_web_apps_origin_is_written_as_browsers_send_it() {
+        for (url, origin) in [
+            ("https://app.example.com", "https://app.example.com"),
+            (
+                "https://App.Example.COM:443/roster/",
+                "https://app.example.com",
+            ),
+            ("http://localhost:5173/", "http://localhost:5173"),
+        ] {
+            assert_eq!(app_origin(url).unwrap(), origin, "{url}");
+            assert_eq!(app_url(url.to_owned()).unwrap(), url);
+        }
+        for wrong in ["app.example.com", "mailto:ops@example.com", ""] {
+            assert!(app_url(wrong.to_owned()).is_err(), "{wrong}");
+        }
+    }
 }
