@@ -517,6 +517,10 @@ pub fn parse_mapping(
     errors.into_result(mapping)
 }
 
+/// Header words that name their column only as the whole header: Romanian `nume` (surname) is
+/// inside the Romance words for number (`numéro`, `numero`, `número`) that phone headers start with.
+const EXACT_ONLY: &[&str] = &["nume"];
+
 fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
     let trimmed = header.trim().trim_start_matches('\u{feff}');
     if let Some(column) = Column::ALL.into_iter().find(|c| {
@@ -542,9 +546,9 @@ fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
         .into_iter()
         .filter(|c| !c.identifies())
         .filter(|c| {
-            c.synonyms()
-                .iter()
-                .any(|s| s.chars().count() >= 4 && normalised.contains(s))
+            c.synonyms().iter().any(|s| {
+                s.chars().count() >= 4 && !EXACT_ONLY.contains(s) && normalised.contains(s)
+            })
         })
         .min_by_key(|c| *c == Column::Phone);
     match partial {
@@ -1154,6 +1158,20 @@ mod tests {
         assert_eq!(mapping.columns[3].column, None);
         assert_eq!(mapping.columns[1].column, None);
         assert_eq!(mapping.columns[1].source, "none");
+    }
+
+    #[test]
+    fn a_romance_number_header_is_the_phone_or_mobile_not_the_romanian_surname() {
+        for (header, column) in [
+            ("Numéro de téléphone", Column::Phone),
+            ("Numero di telefono", Column::Phone),
+            ("Número de teléfono", Column::Phone),
+            ("Numéro de portable", Column::Mobile),
+            ("Numero di cellulare", Column::Mobile),
+            ("Nume", Column::LastName),
+        ] {
+            assert_eq!(guess(header).0, Some(column), "{header}");
+        }
     }
 
     #[test]
