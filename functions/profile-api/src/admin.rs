@@ -28,7 +28,7 @@ use std::collections::HashMap;
 
 use crate::{
     ApiError, AppState, audit,
-    auth::login_subjects,
+    auth::clear_lockout,
     caller::Authenticated,
     extract::{Fields, IfMatch, JsonObject, Paging, with_etag},
     notices,
@@ -760,6 +760,8 @@ pub async fn accept_invitation(
         Err(StoreError::NotFound) => return Err(invalid()),
         accepted => accepted?,
     };
+    // Tries refused while the invitation was pending no longer hold the person back.
+    clear_lockout(&state, &account).await?;
     audit::of_person(
         &state,
         &after.organisation_id,
@@ -797,6 +799,10 @@ async fn set_status(
         ..before.with_status(status, false)
     };
     state.table.update_membership(&before, &after, None).await?;
+    if status == Status::Active {
+        // Tries refused while they were deactivated no longer hold them back.
+        clear_lockout(state, &account_of(state, &after).await?).await?;
+    }
     let action = match status {
         Status::Active => "user.reactivated",
         Status::Deactivated => "user.deactivated",
@@ -882,9 +888,7 @@ pub async fn unlock(
 ) -> Result<StatusCode, ApiError> {
     let (_, account) = managed_user(&state, &caller, &id).await?;
     require_own_account(&account)?;
-    for subject in login_subjects(&state, &account).await? {
-        state.table.clear_login_failures(&subject).await?;
-    }
+    clear_lockout(&state, &account).await?;
     audit::by_caller(&state, &caller, "user.unlocked", Some(id.as_str()), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -989,9 +993,7 @@ pub async fn new_pin(
     account.must_change_password = true;
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    for subject in login_subjects(&state, &account).await? {
-        state.table.clear_login_failures(&subject).await?;
-    }
+    clear_lockout(&state, &account).await?;
     audit::by_caller(&state, &caller, "user.pin_reset", Some(id.as_str()), vec![]).await;
     Ok(with_etag(StatusCode::OK, version, json!({ "pin": pin })))
 }

@@ -103,6 +103,15 @@ pub async fn login_subjects(state: &AppState, account: &Account) -> Result<Vec<S
     Ok(subjects)
 }
 
+/// Clears every failure count of the person's logins (each login name, the second step and
+/// re-authentication): after an unlock, a new password or PIN, or when they may sign in again.
+pub async fn clear_lockout(state: &AppState, account: &Account) -> Result<(), ApiError> {
+    for subject in login_subjects(state, account).await? {
+        state.table.clear_login_failures(&subject).await?;
+    }
+    Ok(())
+}
+
 /// The caller's address as API Gateway saw it (absent outside Lambda).
 fn source_address(parts: &Parts) -> Option<String> {
     match parts.request_context_ref()? {
@@ -470,26 +479,23 @@ pub async fn login(
     };
     let membership = found.as_ref().map(|(m, _)| m.clone());
     let organisation = found.map(|(_, o)| o);
-    let check = check?;
-    let password_right = account.is_some() && matches!(check, PasswordCheck::Right { .. });
     let (PasswordCheck::Right { rehash }, Some(account), Some(membership), Some(organisation)) =
-        (check, account.as_ref(), membership.clone(), organisation)
+        (check?, account.as_ref(), membership.clone(), organisation)
     else {
-        if password_right {
-            // The person's own password, refused only for where their membership stands
-            // (deactivated, not yet confirmed): no failure, so no lock and no lock notice.
-            state.table.clear_login_failures(&subject).await?;
-        } else {
-            record_failure(
-                &state,
-                &subject,
-                &policy,
-                failures,
-                address.as_deref(),
-                account.as_ref(),
-            )
-            .await?;
-        }
+        // Every refusal counts alike, the person's own password included (else the count would
+        // tell which guess was right); only a person this login could admit is told of a lock:
+        // one deactivated or not yet confirmed is not (their count is cleared when they may
+        // sign in again).
+        let told = account.as_ref().filter(|_| membership.is_some());
+        record_failure(
+            &state,
+            &subject,
+            &policy,
+            failures,
+            address.as_deref(),
+            told,
+        )
+        .await?;
         if let Some(m) = &membership {
             audit::of_person(&state, &m.organisation_id, m.id.as_str(), "login.failed").await;
         }
