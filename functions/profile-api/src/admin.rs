@@ -1062,7 +1062,7 @@ pub async fn get_organisation(Authenticated(caller): Authenticated) -> Result<Re
     Ok(with_etag(
         StatusCode::OK,
         o.version,
-        json!({ "id": o.id, "name": o.name, "settings": o.settings }),
+        crate::views::organisation(o),
     ))
 }
 
@@ -1122,7 +1122,7 @@ pub async fn patch_organisation(
     Ok(with_etag(
         StatusCode::OK,
         after.version,
-        json!({ "id": after.id, "name": after.name, "settings": after.settings }),
+        crate::views::organisation(&after),
     ))
 }
 

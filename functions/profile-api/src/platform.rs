@@ -201,7 +201,7 @@ pub async fn create_organisation(
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "organisation": { "id": organisation.id, "name": organisation.name, "settings": organisation.settings },
+            "organisation": crate::views::organisation(&organisation),
             "admin": {
                 "id": admin.id,
                 "email": admin.profile.email.as_ref().map(Email::display),

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
-use roster_domain::{membership::Membership, organisation::OrganisationSettings};
+use roster_domain::{
+    membership::Membership,
+    organisation::{Organisation, OrganisationSettings},
+};
 use roster_store::{Device, Vehicle};
 use serde_json::{Value, json};
 
@@ -63,6 +66,14 @@ pub fn preferences(membership: &Membership) -> Value {
     json!(membership.preferences)
 }
 
+/// An organisation as its administrators see it: its settings as they take effect (a daily
+/// summary switch stored before it existed shows what it follows).
+pub fn organisation(organisation: &Organisation) -> Value {
+    let mut settings = json!(organisation.settings);
+    settings["daily_summaries_enabled"] = json!(organisation.settings.sends_daily_summaries());
+    json!({ "id": organisation.id, "name": organisation.name, "settings": settings })
+}
+
 /// What an organisation's settings offer its people (see `openapi::Features`).
 pub fn features(settings: &OrganisationSettings) -> Value {
     json!({
@@ -102,4 +113,28 @@ pub fn device(device: &Device) -> Value {
         "created_at": device.created_at,
         "version": device.version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_domain::ids::OrganisationId;
+
+    use super::*;
+
+    #[test]
+    fn an_organisation_shows_the_daily_summary_switch_as_it_takes_effect() {
+        let stored_before_the_switch = OrganisationSettings {
+            booking_notifications_enabled: false,
+            daily_summaries_enabled: None,
+            ..OrganisationSettings::default()
+        };
+        let organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".into(),
+            stored_before_the_switch,
+        );
+        let shown = super::organisation(&organisation);
+        assert_eq!(shown["settings"]["daily_summaries_enabled"], false);
+        assert_eq!(shown["name"], "Acme");
+    }
 }
