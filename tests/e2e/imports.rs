@@ -709,10 +709,12 @@ async fn formula_cells_are_neutralised_in_the_error_report() {
 #[tokio::test]
 async fn each_error_stands_under_the_error_reports_errors_heading_however_wide_the_row() {
     let importing = importing().await;
-    // An export padding every row with delimiters, and a short row.
-    let padding = ";".repeat(120);
-    let csv =
-        format!("First name;Last name;Email{padding}\nJan;Doe;not-an-email{padding}\nAna;Roe\n");
+    // An export padding every row with delimiters, a short row, and a row with a cell too many
+    // (a comma inside an unquoted name).
+    let padding = ",".repeat(120);
+    let csv = format!(
+        "First name,Last name,Email{padding}\nJan,Doe,not-an-email{padding}\nAna,Roe\nJan,Jansen, Jr.,jan@example.nl\n"
+    );
     let report = importing
         .import(json!({ "mode": "add" }), csv.as_bytes())
         .await;
@@ -724,16 +726,18 @@ async fn each_error_stands_under_the_error_reports_errors_heading_however_wide_t
     let header = reader.headers().unwrap().clone();
     assert_eq!(
         header.iter().collect::<Vec<_>>(),
-        ["row", "First name", "Last name", "Email", "errors"]
+        ["row", "errors", "First name", "Last name", "Email"]
     );
     let lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(lines.len(), 2);
-    assert!(
-        lines.iter().all(|line| line.len() == header.len()),
-        "{errors}"
+    assert_eq!(lines.len(), 3, "{errors}");
+    assert!(lines[0][1].contains("email: invalid_email"), "{errors}");
+    assert!(lines[1][1].contains("email: required"), "{errors}");
+    assert!(lines[2][1].contains("email: invalid_email"), "{errors}");
+    assert_eq!(
+        lines[2].iter().skip(2).collect::<Vec<_>>(),
+        ["Jan", "Jansen", " Jr.", "jan@example.nl"],
+        "every cell of the row is kept"
     );
-    assert!(lines[0][4].contains("email: invalid_email"), "{errors}");
-    assert!(lines[1][4].contains("email: required"), "{errors}");
 }
 
 #[tokio::test]

@@ -894,29 +894,28 @@ impl Run<'_> {
         std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())
             .map_err(|e| RunError::Report(e.to_string()))?;
         let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
-        let mut header: Vec<String> = vec!["row".to_owned()];
+        // The errors come second, before the row's own cells: they stand under their heading
+        // however many cells a row has (a short one, or one with cells past the header), and
+        // every cell is kept.
+        let mut header: Vec<String> = vec!["row".to_owned(), "errors".to_owned()];
         header.extend(rows.headers.iter().map(|h| neutralise_formula(h)));
-        header.push("errors".to_owned());
         writer
             .write_record(&header)
             .map_err(|e| RunError::Report(e.to_string()))?;
-        // Each line holds the header's cells, so its errors stand under `errors`: a row may be
-        // shorter, or longer with cells no header names (which the import did not read).
-        let width = rows.headers.len();
         for (index, cells) in rows.enumerate() {
             let number = index as u64 + 1;
             let Some(errors) = failed.get(&number) else {
                 continue;
             };
-            let mut cells = cells?;
-            cells.resize(width, String::new());
-            let mut line = vec![number.to_string()];
-            line.extend(cells.iter().map(|c| neutralise_formula(c)));
             let described: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {} ({})", e.field, e.code, e.message))
                 .collect();
-            line.push(neutralise_formula(&described.join("; ")));
+            let mut line = vec![
+                number.to_string(),
+                neutralise_formula(&described.join("; ")),
+            ];
+            line.extend(cells?.iter().map(|c| neutralise_formula(c)));
             writer
                 .write_record(&line)
                 .map_err(|e| RunError::Report(e.to_string()))?;
