@@ -75,13 +75,15 @@ pub const PWNED_PASSWORDS_RANGE_URL: &str = "https://api.pwnedpasswords.com/rang
 
 /// `ROSTER_APP_URL`, refused at start unless it is an http(s) URL with an origin: email links
 /// open it, and browsers may call the API from its origin only.
-fn app_url(value: String) -> Result<String, ConfigError> {
-    match app_origin(&value) {
-        Some(_) if value.starts_with("https://") || value.starts_with("http://") => Ok(value),
-        _ => Err(ConfigError::Invalid {
+pub fn app_url(value: String) -> Result<String, ConfigError> {
+    let web = reqwest::Url::parse(&value).is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
+    if web && app_origin(&value).is_some() {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
             name: "ROSTER_APP_URL",
             reason: "must be an http or https URL".to_owned(),
-        }),
+        })
     }
 }
 
@@ -301,11 +303,17 @@ mod tests {
                 "https://app.example.com",
             ),
             ("http://localhost:5173/", "http://localhost:5173"),
+            ("HTTPS://app.example.com", "https://app.example.com"),
         ] {
             assert_eq!(app_origin(url).unwrap(), origin, "{url}");
             assert_eq!(app_url(url.to_owned()).unwrap(), url);
         }
-        for wrong in ["app.example.com", "mailto:ops@example.com", ""] {
+        for wrong in [
+            "app.example.com",
+            "mailto:ops@example.com",
+            "ftp://example.com",
+            "",
+        ] {
             assert!(app_url(wrong.to_owned()).is_err(), "{wrong}");
         }
     }

@@ -58,7 +58,7 @@ impl LocalConfig {
             stack_name: optional_env("ROSTER_STACK_NAME")
                 .unwrap_or_else(|| "roster-local".to_owned()),
             platform_token: optional_env("ROSTER_PLATFORM_TOKEN"),
-            app_url: required_env("ROSTER_APP_URL")?,
+            app_url: profile_api::app_url(required_env("ROSTER_APP_URL")?)?,
             totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
                 .map_err(|error| ConfigError::Invalid {
                     name: "ROSTER_TOTP_SEALING_KEY",
