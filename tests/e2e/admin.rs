@@ -9,27 +9,12 @@ use roster_domain::{
     profile::{Email, Profile},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, app_with_clock, counted_app, link_token, organisation,
-    problem_errors, stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, app_with_clock, counted_app, create_user, link_token,
+    organisation, problem_errors, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use roster_store::{Account, CallCounter};
 use serde_json::{Value, json};
-
-async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
-    let response = app
-        .post("/v1/admin/users", token, &body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        201,
-        "{}",
-        response.text().await.unwrap_or_default()
-    );
-    response.json().await.unwrap()
-}
 
 /// Creates a user with a fresh email made from `who` and `name`; answers their id and email.
 async fn email_user(app: &TestApp, token: &str, who: &str, name: (&str, &str)) -> (String, String) {

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::{preferences::Language, reset::RESET_EMAILS_PER_HOUR, totp};
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, audit_actions, organisation, problem_errors,
+    TEST_PASSWORD, TestApp, TestClock, audit_actions, create_user, organisation, problem_errors,
     spawn_range_api, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
@@ -166,16 +166,12 @@ async fn an_unreachable_range_api_leaves_the_local_list_or_refuses_as_the_organi
 
     // The password is the person's in each of their organisations: changed from a session in
     // one that would take it, it is still refused for the one that would not.
-    let joined = app
-        .post(
-            "/v1/admin/users",
-            &fallback,
-            &json!({ "first_name": "Ada", "last_name": "Both", "email": email }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(joined.status(), 201);
+    create_user(
+        &app,
+        &fallback,
+        json!({ "first_name": "Ada", "last_name": "Both", "email": email }),
+    )
+    .await;
     let there = app
         .login_in(email, TEST_PASSWORD, &fallback_organisation.id)
         .await;
@@ -201,21 +197,8 @@ async fn a_first_password_set_by_an_invitation_is_held_to_each_organisation_of_t
     // One person, pending in both: neither invitation accepted yet, no password.
     let email = unique_email("pending-twice");
     let person = json!({ "first_name": "Pen", "last_name": "Ding", "email": email });
-    for admin in [&strict, &lenient] {
-        let created = app
-            .post("/v1/admin/users", admin, &person)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
-    }
-    let users = app.json("/v1/admin/users", &lenient).await;
-    let id = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email.as_str())
-        .unwrap()["id"]
+    create_user(&app, &strict, person.clone()).await;
+    let id = create_user(&app, &lenient, person).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -305,16 +288,12 @@ async fn someone_also_in_an_sso_only_organisation_logs_in_to_and_stays_in_their_
         std::mem::swap(&mut sso, &mut password);
     }
     let person = &password.0.admin_email;
-    let joined = app
-        .post(
-            "/v1/admin/users",
-            &sso.1,
-            &json!({ "first_name": "Ada", "last_name": "Lovelace", "email": person }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(joined.status(), 201);
+    create_user(
+        &app,
+        &sso.1,
+        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": person }),
+    )
+    .await;
     app.change_settings(
         &sso.1,
         json!({ "login_methods": { "password": false, "sso": true } }),
@@ -382,20 +361,13 @@ async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
     let (app, _) = app_with_clock().await;
     let (organisation, admin) = organisation(&app, json!({})).await;
     let colleague = unique_email("colleague");
-    let created = app
-        .post(
-            "/v1/admin/users",
-            &admin,
-            &json!({ "first_name": "Col", "last_name": "League", "email": colleague }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let colleague_id = created.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let created = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Col", "last_name": "League", "email": colleague }),
+    )
+    .await;
+    let colleague_id = created["id"].as_str().unwrap().to_owned();
     app.change_settings(
         &admin,
         json!({ "login_methods": { "password": false, "sso": true } }),
@@ -652,20 +624,13 @@ async fn a_pin_user_of_an_organisation_requiring_2fa_sets_a_password_and_then_en
     let (app, _) = app_with_clock().await;
     let (organisation, admin) = organisation(&app, json!({ "require_mfa": true })).await;
     app.enrol_totp(&admin).await;
-    let created = app
-        .post(
-            "/v1/admin/users",
-            &admin,
-            &json!({ "first_name": "Jan", "last_name": "Jansen", "username": "janj" }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let pin = created.json::<Value>().await.unwrap()["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let created = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jan", "last_name": "Jansen", "username": "janj" }),
+    )
+    .await;
+    let pin = created["pin"].as_str().unwrap().to_owned();
     let token = app
         .http
         .post(app.url("/v1/auth/login"))

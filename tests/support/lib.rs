@@ -259,13 +259,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            response.status(),
-            201,
-            "{}",
-            response.text().await.unwrap_or_default()
-        );
-        let body: Value = response.json().await.unwrap();
+        let body = created(response).await;
         TestOrganisation {
             id: body["organisation"]["id"].as_str().unwrap().to_owned(),
             admin_id: body["admin"]["id"].as_str().unwrap().to_owned(),
@@ -552,6 +546,25 @@ pub async fn app_with_clock(clock: &TestClock) -> TestApp {
         config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
     });
     spawn_app(&functions).await
+}
+
+/// `POST /v1/admin/users` with `body` as `token`'s caller, which must answer 201: the user.
+pub async fn create_user(app: &TestApp, token: &str, body: Value) -> Value {
+    created(
+        app.post("/v1/admin/users", token, &body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// The JSON body of `response`, which must be 201 Created (its body shown if not).
+async fn created(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 201, "{body}");
+    serde_json::from_str(&body).unwrap()
 }
 
 /// An organisation with `settings` created through the platform endpoint, and its admin's session.

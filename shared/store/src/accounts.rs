@@ -194,13 +194,8 @@ impl DynamoTable {
         account: &Account,
         token_hash: &str,
     ) -> Result<Account, StoreError> {
-        let mut tx = Transaction::default();
-        tx.delete(
-            self,
-            &T::key(token_hash),
-            Some((Condition::present(), OnFail::Missing)),
-        );
-        self.save_account_with(account, tx).await
+        self.save_account_with(account, Transaction::using_token::<T>(self, token_hash))
+            .await
     }
 
     /// Saves `account` after a password change or a 2FA enrolment that raised its

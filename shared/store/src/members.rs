@@ -14,7 +14,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Account, DynamoTable, Invitation, SingleUse, StoreError, Uniqueness,
+    Account, DynamoTable, Invitation, StoreError, Uniqueness,
     accounts::email_sentinel_item,
     cursor::IndexList,
     directory::DirectoryEntry,
@@ -555,12 +555,7 @@ impl DynamoTable {
     ) -> Result<Account, StoreError> {
         // The link first: when it was used meanwhile (a second submit, say), that is what the
         // refusal says, not the membership's version that the use moved.
-        let mut tx = Transaction::default();
-        tx.delete(
-            self,
-            &Invitation::key(token_hash),
-            Some((Condition::present(), OnFail::Missing)),
-        );
+        let mut tx = Transaction::using_token::<Invitation>(self, token_hash);
         tx.append(self.membership_update(before, after, None));
         self.save_account_with(account, tx).await
     }

@@ -117,6 +117,18 @@ macro_rules! with_condition {
 }
 
 impl Transaction {
+    /// A transaction that starts by using up the single-use token `token_hash`: it fails
+    /// `Missing` when the token was used first, and that is the refusal it reports.
+    pub fn using_token<T: crate::SingleUse>(table: &DynamoTable, token_hash: &str) -> Self {
+        let mut tx = Self::default();
+        tx.delete(
+            table,
+            &T::key(token_hash),
+            Some((Condition::present(), OnFail::Missing)),
+        );
+        tx
+    }
+
     pub fn put(
         &mut self,
         table: &DynamoTable,
