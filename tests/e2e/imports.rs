@@ -684,6 +684,45 @@ async fn error_report(report: &Value) -> String {
 }
 
 #[tokio::test]
+async fn rows_keep_their_numbers_past_blank_rows_in_the_report_and_the_error_report() {
+    let importing = importing().await;
+    let people = emails("numbered", 2);
+    let (jan, piet) = (&people[0], &people[1]);
+    // Row 2 is a blank row as a spreadsheet exports it, row 3 an empty line.
+    let csv = format!(
+        "First name,Last name,Email\r\nJan,Jansen,{jan}\r\n,,\r\n\r\nAna,Roe,not-an-email\r\nPiet,Puk,{piet}\r\n"
+    );
+    let dry = importing
+        .import(json!({ "mode": "add", "dry_run": true }), csv.as_bytes())
+        .await;
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+    for report in [&dry, &report] {
+        let numbers: Vec<(u64, &str)> = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["row"].as_u64().unwrap(), r["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            numbers,
+            [(1, "created"), (4, "error"), (5, "created")],
+            "{report}"
+        );
+    }
+    assert_eq!(
+        row_errors(&report, 4),
+        [("email".to_owned(), "invalid_email".to_owned())]
+    );
+    assert_eq!(importing.user_of_row(&report, 5).await["email"], *piet);
+    let errors = error_report(&report).await;
+    let line = errors.lines().nth(1).unwrap();
+    assert!(line.starts_with("4,"), "{errors}");
+    assert!(line.ends_with(",Ana,Roe,not-an-email"), "{errors}");
+}
+
+#[tokio::test]
 async fn formula_cells_are_neutralised_in_the_error_report() {
     let importing = importing().await;
     let csv = "First name,Last name,Email\n=HYPERLINK(\"http://evil\"),Doe,not-an-email\nJan,x;=cmd|' /C calc'!A0,not-an-email\n";

@@ -44,7 +44,7 @@ use roster_notify::{
     templates::{INVITATION_LIFETIME, Notice, invitation_link},
 };
 
-use roster_import_file::{FileError, MAX_COLUMNS, Rows};
+use roster_import_file::{FileError, MAX_COLUMNS, Row, Rows};
 
 /// Rows looked up together (three `BatchGetItem`s) and reported as one chunk.
 const CHUNK_ROWS: usize = 25;
@@ -420,7 +420,7 @@ impl Run<'_> {
         let dry_run = self.record.dry_run;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let mut rows = rows.peekable();
-        while let Some(cells) = rows.next() {
+        while let Some(row) = rows.next() {
             plan.rows += 1;
             if limit.is_some_and(|limit| plan.rows > limit) {
                 return Ok(Err(Stop::new(
@@ -431,8 +431,8 @@ impl Run<'_> {
                     ),
                 )));
             }
-            let cells = match cells {
-                Ok(cells) => cells,
+            let Row { number, cells } = match row {
+                Ok(row) => row,
                 Err(error) => return stop_for(error).map(Err),
             };
             let parsed = ImportedRow::parse(&cells, mapping);
@@ -440,11 +440,11 @@ impl Run<'_> {
             if let (true, Ok(row)) = (dry_run, &parsed) {
                 let keys = match_keys(row);
                 if keys.iter().any(|(_, k)| seen.contains(&hash64(k))) {
-                    plan.duplicates.insert(plan.rows);
+                    plan.duplicates.insert(number);
                 }
                 seen.extend(keys.iter().map(|(_, k)| hash64(k)));
             }
-            chunk.push((plan.rows, identifiers, parsed));
+            chunk.push((number, identifiers, parsed));
             if chunk.len() == CHUNK_ROWS || rows.peek().is_none() {
                 let (planned, named) = self
                     .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
@@ -599,14 +599,13 @@ impl Run<'_> {
     /// The apply pass, from the first row not yet applied.
     async fn apply(&mut self, path: &Path, mapping: &ColumnMapping) -> Result<(), RunError> {
         let mut rows = Rows::open(path, &self.file_name)?
-            .enumerate()
             .skip(self.record.rows_applied as usize)
             .peekable();
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-        while let Some((index, cells)) = rows.next() {
-            let cells = cells?;
+        while let Some(row) = rows.next() {
+            let Row { number, cells } = row?;
             chunk.push((
-                index as u64 + 1,
+                number,
                 identifier_keys(&cells, mapping),
                 ImportedRow::parse(&cells, mapping),
             ));
@@ -902,8 +901,8 @@ impl Run<'_> {
         writer
             .write_record(&header)
             .map_err(|e| RunError::Report(e.to_string()))?;
-        for (index, cells) in rows.enumerate() {
-            let number = index as u64 + 1;
+        for row in rows {
+            let Row { number, cells } = row?;
             let Some(errors) = failed.get(&number) else {
                 continue;
             };
@@ -915,7 +914,7 @@ impl Run<'_> {
                 number.to_string(),
                 neutralise_formula(&described.join("; ")),
             ];
-            line.extend(cells?.iter().map(|c| neutralise_formula(c)));
+            line.extend(cells.iter().map(|c| neutralise_formula(c)));
             writer
                 .write_record(&line)
                 .map_err(|e| RunError::Report(e.to_string()))?;

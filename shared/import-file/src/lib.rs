@@ -165,20 +165,43 @@ fn zip_format<R: Read + Seek>(source: &mut R) -> Result<Format, FileError> {
     Err(unsupported("This zip file"))
 }
 
-/// Rows as they are read, each a list of cells.
-type RowIter = Box<dyn Iterator<Item = Result<Vec<String>, FileError>> + Send>;
+/// Rows as they are read, each with its place in the file (1-based, counting every row, blank
+/// ones too) and its cells.
+type RowIter = Box<dyn Iterator<Item = Result<(u64, Vec<String>), FileError>> + Send>;
 
-/// The rows of a user list: its header, then data rows, each a list of cells.
+/// A data row of a user list and where it is in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Counts the rows after the header from 1, blank ones included: the row a spreadsheet shows
+    /// it on, less the header's row.
+    pub number: u64,
+    pub cells: Vec<String>,
+}
+
+/// The rows of a user list: its header, then the data rows that are not blank.
 pub struct Rows {
     pub headers: Vec<String>,
     rows: RowIter,
+    /// The header's place in the file.
+    header_place: u64,
 }
 
 impl Iterator for Rows {
-    type Item = Result<Vec<String>, FileError>;
+    type Item = Result<Row, FileError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.rows.next()
+        loop {
+            match self.rows.next()? {
+                Ok((_, cells)) if blank(&cells) => continue,
+                Ok((place, cells)) => {
+                    return Some(Ok(Row {
+                        number: place - self.header_place,
+                        cells,
+                    }));
+                }
+                Err(error) => return Some(Err(error)),
+            }
+        }
     }
 }
 
@@ -191,8 +214,9 @@ impl Rows {
 
     /// The user list in `source` (named `file_name` by whoever uploaded it), read from its start:
     /// the first row that is not blank is the header, ending at its last cell that is not blank
-    /// (a spreadsheet pads it to its widest row, an export may pad it with delimiters), and no
-    /// row that follows is blank (a row is blank when every cell is empty or whitespace).
+    /// (a spreadsheet pads it to its widest row, an export may pad it with delimiters), and the
+    /// rows that follow are its data rows, less the blank ones (a row is blank when every cell is
+    /// empty or whitespace).
     pub fn read<R>(mut source: R, file_name: &str) -> Result<Self, FileError>
     where
         R: Read + Seek + Send + 'static,
@@ -203,9 +227,12 @@ impl Rows {
             Format::Xls => sheet_rows(source, xls_sheet)?,
             Format::Ods => sheet_rows(source, ods_sheet)?,
         };
-        let mut headers = match rows.next() {
-            Some(headers) => headers?,
-            None => return Err(FileError::Empty),
+        let (header_place, mut headers) = loop {
+            match rows.next() {
+                Some(Ok((_, cells))) if blank(&cells) => continue,
+                Some(header) => break header?,
+                None => return Err(FileError::Empty),
+            }
         };
         let named = headers.len()
             - headers
@@ -214,7 +241,11 @@ impl Rows {
                 .take_while(|h| h.trim().is_empty())
                 .count();
         headers.truncate(named);
-        Ok(Self { headers, rows })
+        Ok(Self {
+            headers,
+            rows,
+            header_place,
+        })
     }
 }
 
@@ -340,29 +371,30 @@ fn csv_rows<R: Read + Seek + Send + 'static>(mut source: R) -> Result<RowIter, F
         .find(|line| !line.trim().is_empty())
         .unwrap_or_default();
     let delimiter = delimiter(first_line);
-    let reader = csv::ReaderBuilder::new()
+    let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(QuoteGuard::new(decoded(source, encoding)?, delimiter));
+    let mut record = csv::StringRecord::new();
     let mut failed = false;
-    Ok(Box::new(
-        reader
-            .into_records()
-            .map(|record| {
-                record
-                    .map(|r| r.iter().map(str::to_owned).collect::<Vec<String>>())
-                    .map_err(csv_error)
-            })
-            // The first error ends the rows: what follows a broken row is not the file's.
-            .map_while(move |row| {
-                (!failed).then(|| {
-                    failed = row.is_err();
-                    row
-                })
-            })
-            .filter(|row| row.as_ref().map_or(true, |r| !blank(r))),
-    ))
+    Ok(Box::new(std::iter::from_fn(move || {
+        // The first error ends the rows: what follows a broken row is not the file's.
+        if failed {
+            return None;
+        }
+        match reader.read_record(&mut record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let place = reader.get_mut().rows_read.pop_front().unwrap_or_default();
+                Some(Ok((place, record.iter().map(str::to_owned).collect())))
+            }
+            Err(error) => {
+                failed = true;
+                Some(Err(csv_error(error)))
+            }
+        }
+    })))
 }
 
 /// A CSV error as the file's (`Unreadable`), but for a failed read of the copy itself (`Io`).
@@ -398,6 +430,9 @@ enum CsvState {
 /// error naming the line) when one row spans more than [`MAX_CSV_ROW_BYTES`] or the text ends
 /// inside a quoted cell. Without it a quote that is never closed makes the rest of the file one
 /// cell: a large file read into memory, or the people after it silently missing from the import.
+///
+/// It also tells each record's place among the file's rows, which the csv crate cannot: the
+/// crate passes over empty lines, which a spreadsheet shows as rows.
 struct QuoteGuard<R> {
     inner: R,
     delimiter: u8,
@@ -409,6 +444,14 @@ struct QuoteGuard<R> {
     row_line: u64,
     quote_line: u64,
     row_bytes: u64,
+    /// Place of the row being read among the rows (1-based): as lines, but a line break inside
+    /// quotes does not end a row.
+    row: u64,
+    /// Whether the row being read holds anything, which makes it a record of the csv crate's.
+    row_started: bool,
+    /// The places of the records read through so far that the csv crate has not yet answered
+    /// (it reads ahead by its buffer).
+    rows_read: std::collections::VecDeque<u64>,
 }
 
 impl<R> QuoteGuard<R> {
@@ -422,7 +465,19 @@ impl<R> QuoteGuard<R> {
             row_line: 1,
             quote_line: 1,
             row_bytes: 0,
+            row: 1,
+            row_started: false,
+            rows_read: std::collections::VecDeque::new(),
         }
+    }
+
+    /// The row being read ends (at a line break outside quotes, or at the text's end).
+    fn end_row(&mut self) {
+        if self.row_started {
+            self.rows_read.push_back(self.row);
+        }
+        self.row += 1;
+        self.row_started = false;
     }
 
     fn follow(&mut self, byte: u8) {
@@ -437,14 +492,19 @@ impl<R> QuoteGuard<R> {
             (_, byte) if byte == self.delimiter || ends_row => CsvState::CellStart,
             _ => CsvState::Unquoted,
         };
-        if byte == b'\r' || (byte == b'\n' && !self.after_cr) {
+        let crlf = byte == b'\n' && self.after_cr;
+        if byte == b'\r' || (byte == b'\n' && !crlf) {
             self.line += 1;
         }
         self.after_cr = byte == b'\r';
         if ends_row && self.state == CsvState::CellStart {
+            if !crlf {
+                self.end_row();
+            }
             self.row_bytes = 0;
             self.row_line = self.line;
         } else {
+            self.row_started = true;
             self.row_bytes += 1;
         }
     }
@@ -457,6 +517,9 @@ impl<R> QuoteGuard<R> {
 impl<R: Read> Read for QuoteGuard<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let read = self.inner.read(buffer)?;
+        if read == 0 && !buffer.is_empty() && self.state != CsvState::Quoted {
+            self.end_row();
+        }
         if read == 0 && !buffer.is_empty() && self.state == CsvState::Quoted {
             return Err(self.broken(format!(
                 "the quote opened on line {} is never closed, so every line after it would be one \
@@ -511,7 +574,11 @@ fn sheet_rows<R>(
 ) -> Result<RowIter, FileError> {
     let rows = panic::catch_unwind(AssertUnwindSafe(|| read_sheet(source)))
         .map_err(|_| FileError::Unreadable("the spreadsheet is malformed".to_owned()))??;
-    Ok(Box::new(rows.into_iter().map(Ok)))
+    Ok(Box::new(
+        rows.into_iter()
+            .zip(1..)
+            .map(|(row, place)| Ok((place, row))),
+    ))
 }
 
 fn unreadable(error: impl std::fmt::Display) -> FileError {
@@ -591,12 +658,11 @@ where
     Ok(range_rows(&range))
 }
 
-/// The rows of a sheet's range that are not blank.
+/// The rows of a sheet's range, blank ones included.
 fn range_rows(range: &Range<Data>) -> Vec<Vec<String>> {
     range
         .rows()
         .map(|row| row.iter().map(cell_text).collect::<Vec<_>>())
-        .filter(|row| !blank(row))
         .collect()
 }
 
@@ -680,7 +746,7 @@ mod tests {
     fn rows_of(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
         let rows = Rows::read(Cursor::new(bytes.to_vec()), "list.csv").unwrap();
         let headers = rows.headers.clone();
-        (headers, rows.map(Result::unwrap).collect())
+        (headers, rows.map(|row| row.unwrap().cells).collect())
     }
 
     #[test]
@@ -691,7 +757,7 @@ mod tests {
         );
         let rows = Rows::read(Cursor::new(padded.into_bytes()), "list.csv").unwrap();
         assert_eq!(rows.headers, ["First name", "Last name", "Email"]);
-        let cells: Vec<Vec<String>> = rows.map(Result::unwrap).collect();
+        let cells: Vec<Vec<String>> = rows.map(|row| row.unwrap().cells).collect();
         assert_eq!(cells[0][..3], ["Jan", "Jansen", "j@example.com"]);
         // A note far to the right of a row widens the whole sheet, its header row included.
         let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>First name</t></is></c><c r="B1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Jan</t></is></c><c r="DZ2" t="inlineStr"><is><t>note</t></is></c></row></sheetData></worksheet>"#;
@@ -707,7 +773,10 @@ mod tests {
         std::io::Write::write_all(&mut file, bytes).unwrap();
         let rows = Rows::open(file.path(), "list.csv").unwrap();
         let headers = rows.headers.clone();
-        let read = (headers, rows.map(Result::unwrap).collect::<Vec<_>>());
+        let read = (
+            headers,
+            rows.map(|row| row.unwrap().cells).collect::<Vec<_>>(),
+        );
         assert_eq!(read, rows_of(bytes));
         assert_eq!(read.1, [["Jürgen", "Groß"]]);
     }
@@ -771,6 +840,27 @@ mod tests {
     fn quoted_cells_keep_delimiters_and_newlines_and_blank_rows_are_skipped() {
         let (_, rows) = rows_of(b"a;b\n\"x;y\";\"one\ntwo\"\n;\n\nc;d\n");
         assert_eq!(rows, [["x;y", "one\ntwo"], ["c", "d"]]);
+    }
+
+    /// The numbers of a list's data rows.
+    fn numbers(rows: Rows) -> Vec<u64> {
+        rows.map(|row| row.unwrap().number).collect()
+    }
+
+    #[test]
+    fn blank_rows_keep_their_numbers() {
+        let csv = |text: &str| Rows::read(Cursor::new(text.as_bytes().to_vec()), "list.csv");
+        // An empty line, a line of delimiters, a cell across two lines, line ends of all kinds.
+        let text = "\na;b\nx;y\n\n;\n\"one\ntwo\";z\nc;d\n\n";
+        assert_eq!(numbers(csv(text).unwrap()), [1, 4, 5]);
+        assert_eq!(
+            numbers(csv(&text.replace('\n', "\r\n")).unwrap()),
+            [1, 4, 5]
+        );
+        assert_eq!(numbers(csv("a;b\r\rx;y\r\r\rc;d").unwrap()), [2, 5]);
+        let sheet = br#"<worksheet><sheetData><row r="2"><c r="A2" t="inlineStr"><is><t>Email</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>a@example.com</t></is></c></row><row r="5"><c r="A5" t="inlineStr"><is><t> </t></is></c></row><row r="7"><c r="A7" t="inlineStr"><is><t>b@example.com</t></is></c></row></sheetData></worksheet>"#;
+        let rows = Rows::read(Cursor::new(fixtures::xlsx(sheet, None)), "users.xlsx");
+        assert_eq!(numbers(rows.unwrap()), [1, 5]);
     }
 
     #[test]
@@ -875,7 +965,11 @@ mod tests {
     fn read_spreadsheet(workbook: Vec<u8>) -> Result<(Vec<String>, Vec<Vec<String>>), FileError> {
         let rows = Rows::read(Cursor::new(workbook), "users.xlsx")?;
         let headers = rows.headers.clone();
-        Ok((headers, rows.collect::<Result<_, _>>()?))
+        Ok((
+            headers,
+            rows.map(|row| row.map(|r| r.cells))
+                .collect::<Result<_, _>>()?,
+        ))
     }
 
     #[test]

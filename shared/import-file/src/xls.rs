@@ -612,7 +612,10 @@ mod tests {
     fn read(file: Vec<u8>) -> Result<Vec<Vec<String>>, FileError> {
         let rows = Rows::read(Cursor::new(file), "users.xls")?;
         let mut read = vec![rows.headers.clone()];
-        read.extend(rows.collect::<Result<Vec<_>, _>>()?);
+        read.extend(
+            rows.map(|row| row.map(|r| r.cells))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         Ok(read)
     }
 

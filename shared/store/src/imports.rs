@@ -86,8 +86,9 @@ pub struct RowError {
     pub message: String,
 }
 
-/// What happened to one row of the file (`row` counts data rows from 1), or to a user missing
-/// from a `replace` file (`row: None`).
+/// What happened to one row of the file (`row` counts the rows after the header from 1, blank
+/// ones included, as a spreadsheet shows them), or to a user missing from a `replace` file
+/// (`row: None`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowReport {
     pub row: Option<u64>,
