@@ -1277,20 +1277,23 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
     assert_eq!(vehicle["plate_number"], "B-RS 1234");
     let id = vehicle["id"].as_str().unwrap();
 
-    let duplicate = app
-        .post(
-            "/v1/me/vehicles",
-            &token,
-            &json!({ "name": "Same", "plate_number": "BRS1234" }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(duplicate.status(), 409);
-    assert_eq!(
-        problem_errors(&duplicate.json().await.unwrap()),
-        [("plate_number".to_owned(), "taken".to_owned())]
-    );
+    // The same plate without separators, and typed in full width (as a Japanese keyboard may).
+    for same in ["BRS1234", "ｂ－ｒｓ　１２３４"] {
+        let duplicate = app
+            .post(
+                "/v1/me/vehicles",
+                &token,
+                &json!({ "name": "Same", "plate_number": same }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(duplicate.status(), 409, "{same}");
+        assert_eq!(
+            problem_errors(&duplicate.json().await.unwrap()),
+            [("plate_number".to_owned(), "taken".to_owned())]
+        );
+    }
 
     let path = format!("/v1/me/vehicles/{id}");
     let replate = app

@@ -914,6 +914,7 @@ impl ImportedRow {
                 }
                 Some(match column {
                     Column::ExternalId => (column, value.to_owned()),
+                    Column::Username => (column, Username::normalise(value)),
                     _ => (column, value.to_lowercase()),
                 })
             })
@@ -1076,6 +1077,21 @@ mod tests {
             ]),
             &ExplicitMapping::new(),
         )
+    }
+
+    #[test]
+    fn a_failing_row_still_names_its_person_by_keys_normalised_as_a_valid_row_is() {
+        let mut row = example(Column::Username, " ＪａｎＪ ");
+        row[template().position(Column::Email).unwrap()] = "J.Jansen@Example.COM".to_owned();
+        row[template().position(Column::FirstAider).unwrap()] = "yes".to_owned();
+        assert!(ImportedRow::parse(&row, &template()).is_err());
+        assert_eq!(
+            ImportedRow::raw_identifiers(&row, &template()),
+            [
+                (Column::Username, "janj".to_owned()),
+                (Column::Email, "j.jansen@example.com".to_owned())
+            ]
+        );
     }
 
     /// The template's example row, with one cell replaced.

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::{
     ids::{AccountId, OrganisationId, UserId},
@@ -63,7 +64,7 @@ pub enum InvitationStatus {
 }
 
 /// A login name for people without email: 2 to 50 letters, digits, `.`, `_`, `-`; unique in the
-/// organisation ignoring case; never changes.
+/// organisation ignoring case and width (NFKC: `ｊａｎ` is `jan`); never changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Username {
     display: String,
@@ -78,13 +79,19 @@ impl Username {
     pub fn normalised(&self) -> &str {
         &self.normalised
     }
+
+    /// The key `value` is unique by, valid or not: NFKC (full-width letters and digits, a letter
+    /// and its accent typed apart, as their one character), then lower case.
+    pub fn normalise(value: &str) -> String {
+        value.trim().nfkc().collect::<String>().to_lowercase()
+    }
 }
 
 impl TryFrom<&str> for Username {
     type Error = FieldProblem;
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
-        let display = value.trim();
+        let display: String = value.trim().nfkc().collect();
         if !(2..=50).contains(&display.chars().count()) {
             return Err(FieldProblem::new(
                 "invalid_length",
@@ -101,8 +108,8 @@ impl TryFrom<&str> for Username {
             ));
         }
         Ok(Self {
-            display: display.to_owned(),
-            normalised: display.to_lowercase(),
+            normalised: Self::normalise(&display),
+            display,
         })
     }
 }
@@ -420,5 +427,20 @@ mod tests {
         assert_eq!(name.normalised(), "janj");
         assert!(Username::try_from("j").is_err());
         assert!(Username::try_from("jan j").is_err());
+    }
+
+    #[test]
+    fn usernames_compare_ignoring_width_and_how_an_accent_was_typed() {
+        let wide = Username::try_from("ＪａｎＪ").unwrap();
+        assert_eq!(wide.display(), "JanJ");
+        assert_eq!(wide.normalised(), "janj");
+        // `e` and a combining acute accent: one letter, not a letter and a mark.
+        let apart = Username::try_from("Rene\u{301}").unwrap();
+        assert_eq!(apart.display(), "René");
+        assert_eq!(
+            apart.normalised(),
+            Username::try_from("rené").unwrap().normalised()
+        );
+        assert_eq!(Username::normalise(" ＪａｎＪ "), "janj");
     }
 }

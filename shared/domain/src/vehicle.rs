@@ -1,7 +1,9 @@
 //! Vehicles people park: a name and a plate number. The plate is unique in the organisation
-//! (compared without spaces, dashes or dots, in capitals) and never changes after creation.
+//! (compared without spaces, dashes or dots, in capitals, full-width characters as their ASCII
+//! ones: NFKC) and never changes after creation.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::validation::{FieldProblem, bounded_text};
 
@@ -30,6 +32,8 @@ impl TryFrom<&str> for PlateNumber {
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
         let display = value
+            .nfkc()
+            .collect::<String>()
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
@@ -75,6 +79,15 @@ mod tests {
         let b = PlateNumber::try_from("BRS1234").unwrap();
         assert_eq!(a.display(), "B-RS 1234");
         assert_eq!(a.normalised(), b.normalised());
+    }
+
+    #[test]
+    fn a_plate_typed_in_full_width_is_the_same_plate() {
+        let wide = PlateNumber::try_from("ｂ－ｒｓ\u{3000}１２３４").unwrap();
+        assert_eq!(wide.display(), "B-RS 1234");
+        assert_eq!(wide.normalised(), "BRS1234");
+        let apart = PlateNumber::try_from("mu\u{308}-ab 12").unwrap();
+        assert_eq!(apart.normalised(), "MÜAB12");
     }
 
     #[test]
