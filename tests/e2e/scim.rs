@@ -117,15 +117,21 @@ async fn an_api_key_is_not_a_scim_token_nor_the_other_way_round() {
 /// A SCIM client of one organisation: its admin's session and a SCIM token.
 struct Provisioner {
     app: TestApp,
+    organisation: String,
     admin: String,
     token: String,
 }
 
 impl Provisioner {
     async fn new(app: TestApp) -> Self {
-        let (_, admin) = organisation(&app, json!({})).await;
+        let (organisation, admin) = organisation(&app, json!({})).await;
         let (_, token) = mint(&app, &admin, "Entra ID").await;
-        Self { app, admin, token }
+        Self {
+            app,
+            organisation: organisation.id,
+            admin,
+            token,
+        }
     }
 
     /// A provisioner whose app's DynamoDB calls are counted.
@@ -352,6 +358,68 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
         .read(&format!("/v1/admin/users/{manager_id}"), &scim.admin)
         .await;
     assert_eq!(user["id"], manager_id, "others stay");
+}
+
+/// The keys of the avatar bucket under `prefix`.
+async fn avatar_objects(prefix: &str) -> Vec<String> {
+    let stack = stack().await;
+    let listed = stack
+        .clients()
+        .s3
+        .list_objects_v2()
+        .bucket(&stack.config.avatar_bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .contents()
+        .iter()
+        .filter_map(|object| object.key().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_persons_images_go_with_them_and_no_one_elses() {
+    let stack = stack().await;
+    let scim = Provisioner::new(spawn_app(&stack.functions()).await).await;
+    let mut prefixes = Vec::new();
+    for name in ["leaver", "stayer"] {
+        let email = roster_e2e::unique_email(name);
+        let (status, user) = scim
+            .send("POST", "/Users", Some(entra_user(&email, name)))
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let prefix = format!(
+            "avatars/{}/{}/",
+            scim.organisation,
+            user["id"].as_str().unwrap()
+        );
+        // An avatar as a confirmation keeps it, and an upload never confirmed.
+        for key in ["u1/checked", "u2"] {
+            stack
+                .clients()
+                .s3
+                .put_object()
+                .bucket(&stack.config.avatar_bucket)
+                .key(format!("{prefix}{key}"))
+                .body(b"image".to_vec().into())
+                .send()
+                .await
+                .unwrap();
+        }
+        prefixes.push((user["id"].as_str().unwrap().to_owned(), prefix));
+    }
+    let [(leaver, leavers), (_, stayers)] = <[_; 2]>::try_from(prefixes).unwrap();
+
+    let (status, _) = scim.send("DELETE", &format!("/Users/{leaver}"), None).await;
+    assert_eq!(status, 204);
+
+    assert_eq!(avatar_objects(&leavers).await, Vec::<String>::new());
+    assert_eq!(
+        avatar_objects(&stayers).await,
+        [format!("{stayers}u1/checked"), format!("{stayers}u2")]
+    );
 }
 
 #[tokio::test]

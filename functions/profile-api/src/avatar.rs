@@ -15,7 +15,7 @@ use roster_domain::{
     membership::Membership,
     profile::{Attribute, Owner},
 };
-use roster_store::Caller;
+use roster_store::{Caller, avatars};
 use serde_json::{Value, json};
 
 use crate::{
@@ -33,7 +33,7 @@ const UPLOAD_WINDOW: Duration = Duration::from_secs(600);
 /// Where an upload's presigned PUT writes.
 fn object_key(caller: &Caller, upload: &UploadId) -> String {
     let m = &caller.membership;
-    format!("avatars/{}/{}/{}", m.organisation_id, m.id, upload)
+    format!("{}{upload}", avatars::prefix(&m.organisation_id, &m.id))
 }
 
 /// Where the avatar checked from `upload_key` is kept: a key no presigned PUT names, so the
@@ -169,7 +169,7 @@ pub async fn confirm_upload(
         // A retried confirmation: already the avatar (kept at the upload's key before avatars
         // were copies). A save that landed unanswered left the upload behind.
         if before.avatar_key.as_ref() == Some(&avatar_key) {
-            delete_object(&state, &upload_key).await;
+            state.avatars.remove(&upload_key).await;
         }
         let profile = views::profile(&state, before).await;
         return Ok(with_etag(StatusCode::OK, before.version, profile));
@@ -180,7 +180,7 @@ pub async fn confirm_upload(
         Err(problem) => Err(problem),
     };
     if let Err(problem) = kept {
-        delete_object(&state, &upload_key).await;
+        state.avatars.remove(&upload_key).await;
         return Err(ApiError::field("upload_id", problem.0, problem.1));
     }
     let mut after = Membership {
@@ -194,9 +194,9 @@ pub async fn confirm_upload(
         .set(Attribute::AvatarUrl, Owner::SelfService);
     state.table.update_membership(before, &after, None).await?;
     // Only now: a confirmation the save refused (412, 503) can be sent again.
-    delete_object(&state, &upload_key).await;
+    state.avatars.remove(&upload_key).await;
     if let Some(old) = &before.avatar_key {
-        delete_object(&state, old).await;
+        state.avatars.remove(old).await;
     }
     let profile = views::profile(&state, &after).await;
     Ok(with_etag(StatusCode::OK, after.version, profile))
@@ -314,19 +314,6 @@ async fn check_image(
     }
 }
 
-async fn delete_object(state: &AppState, key: &str) {
-    if let Err(error) = state
-        .s3
-        .delete_object()
-        .bucket(&state.config.avatar_bucket)
-        .key(key)
-        .send()
-        .await
-    {
-        tracing::warn!(%error, "avatar object left behind");
-    }
-}
-
 /// `DELETE /v1/me/avatar`: removes the avatar.
 #[utoipa::path(
     delete,
@@ -352,7 +339,7 @@ pub async fn remove(
         ..before.clone()
     };
     state.table.update_membership(before, &after, None).await?;
-    delete_object(&state, old).await;
+    state.avatars.remove(old).await;
     Ok(no_content_with_etag(after.version))
 }
 

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use roster_bootstrap::{ConfigError, optional_env, required_env};
 use roster_domain::{breached::BreachedList, sealed::SealingKey};
 use roster_notify::SesMailer;
-use roster_store::DynamoTable;
+use roster_store::{DynamoTable, avatars::S3AvatarStore};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -131,6 +131,7 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     table: DynamoTable,
     s3: aws_sdk_s3::Client,
+    avatars: S3AvatarStore,
     sns: aws_sdk_sns::Client,
     mailer: SesMailer,
     breached: Arc<dyn BreachedList>,
@@ -142,6 +143,7 @@ impl AppState {
     pub fn new(clients: Clients, config: Config, clock: Clock) -> Self {
         Self {
             table: DynamoTable::new(clients.dynamodb, &config.table_name),
+            avatars: S3AvatarStore::new(clients.s3.clone(), &config.avatar_bucket),
             s3: clients.s3,
             sns: clients.sns,
             mailer: SesMailer::new(

@@ -23,7 +23,7 @@ use roster_domain::{
     scim::{ScimProblem, ScimType, resource::etag},
 };
 use roster_notify::SesMailer;
-use roster_store::{DynamoTable, ScimClaim};
+use roster_store::{DynamoTable, ScimClaim, avatars::S3AvatarStore};
 use serde_json::Value;
 
 pub use error::ScimError;
@@ -38,9 +38,11 @@ pub struct ScimState {
     pub table: DynamoTable,
     /// Tells people whose login email a client moves.
     pub mailer: SesMailer,
+    /// Where the images of a person a client deletes are removed from.
+    pub avatars: S3AvatarStore,
 }
 
-pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
+pub fn router(table: DynamoTable, mailer: SesMailer, avatars: S3AvatarStore) -> Router {
     Router::new()
         .route(
             "/scim/v2/Users",
@@ -88,7 +90,11 @@ pub fn router(table: DynamoTable, mailer: SesMailer) -> Router {
         ))
         .layer(axum::middleware::map_response(roster_bootstrap::no_store))
         .layer(axum::middleware::from_fn(roster_bootstrap::log_request))
-        .with_state(ScimState { table, mailer })
+        .with_state(ScimState {
+            table,
+            mailer,
+            avatars,
+        })
 }
 
 /// The request's SCIM token claim (checked by the store call that uses it); 401 without one.

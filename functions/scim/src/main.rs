@@ -1,8 +1,8 @@
-//! Composition root of the SCIM function: logs, the table, the mailer, serve.
+//! Composition root of the SCIM function: logs, the table, the mailer, the avatar bucket, serve.
 
 use roster_bootstrap::{optional_env, required_env};
 use roster_notify::SesMailer;
-use roster_store::DynamoTable;
+use roster_store::{DynamoTable, avatars::S3AvatarStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -17,6 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         required_env("ROSTER_SENDER_ADDRESS")?,
         optional_env("ROSTER_SES_CONFIGURATION_SET"),
     );
-    roster_bootstrap::serve(scim::router(table, mailer)).await?;
+    let avatars = S3AvatarStore::new(
+        aws_sdk_s3::Client::new(&aws),
+        required_env("ROSTER_AVATAR_BUCKET")?,
+    );
+    roster_bootstrap::serve(scim::router(table, mailer, avatars)).await?;
     Ok(())
 }

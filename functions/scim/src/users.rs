@@ -430,6 +430,10 @@ async fn delete_user(
         .ok_or(ScimError::NotFound)?;
     // The person's sessions here end with the membership they need.
     state.table.delete_member(&before, &account).await?;
+    state
+        .avatars
+        .remove_all_of(&before.organisation_id, &before.id)
+        .await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod audit;
+pub mod avatars;
 mod counter;
 mod credentials;
 mod cursor;

@@ -141,6 +141,7 @@ impl Functions {
                     &config.sender_address,
                     Some(config.ses_configuration_set.clone()),
                 ),
+                roster_store::avatars::S3AvatarStore::new(scim_clients.s3, &config.avatar_bucket),
             ),
             importer: csv_import::Importer::new(
                 import_clients.s3,
