@@ -10,7 +10,7 @@ use roster_domain::{
 };
 use roster_e2e::{
     TEST_PASSWORD, TestApp, TestClock, app_with_clock, counted_app, create_user, link_token,
-    organisation, problem_errors, stack, unique_email,
+    organisation, problem_errors, spawn_app, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use roster_store::{Account, CallCounter};
@@ -83,6 +83,30 @@ async fn an_invitation_or_reset_link_that_ses_does_not_take_is_reported_unsent_t
     let token = invite(&app, &admin, &id, &email).await;
     let (status, _) = app.accept_invitation(&token, "Reached-at-last-1").await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_empty_cursor_asks_for_the_first_page_as_on_scim() {
+    let app = spawn_app(&stack().await.functions()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    for name in ["Ada", "Bea"] {
+        email_user(&app, &admin, name, (name, "Lovelace")).await;
+    }
+    for list in ["/v1/admin/users?limit=2", "/v1/admin/audit?limit=2"] {
+        let first: Value = app.json(list, &admin).await;
+        assert_eq!(first["items"].as_array().unwrap().len(), 2, "{first}");
+        let empty = app
+            .get(&format!("{list}&cursor="), &admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(empty.status(), 200, "{list}");
+        assert_eq!(
+            empty.json::<Value>().await.unwrap()["items"],
+            first["items"],
+            "{list}"
+        );
+    }
 }
 
 #[tokio::test]

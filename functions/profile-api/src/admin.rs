@@ -301,7 +301,7 @@ const USER_SEARCH_MAX: usize = 100;
     tag = "admin",
     summary = "List users, sorted by name",
     security(("session" = [])),
-    params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix, at most 100 characters."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("status" = Option<String>, Query, description = "active or deactivated"), ("role" = Option<String>, Query, description = "A role name (direct or through a SCIM group)."), ("site" = Option<String>, Query, description = "A site id."), ("tag" = Option<String>, Query), ("q" = Option<String>, Query, description = "A last-name prefix, at most 100 characters."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of users.", body = crate::openapi::UserPage), (status = 422, description = "A status, role, limit, cursor or q is invalid."))
 )]
 pub async fn list_users(
@@ -1133,7 +1133,7 @@ pub async fn patch_organisation(
     tag = "admin",
     summary = "List the organisation's sites",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of the sites, by id.", body = crate::openapi::Sites), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list_sites(

@@ -145,7 +145,7 @@ pub async fn create_api_key(
     tag = "keys",
     summary = "List the API keys (Admin)",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of the keys, without secrets.", body = crate::openapi::Keys), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list_api_keys(
@@ -201,7 +201,7 @@ pub async fn create_scim_token(
     tag = "keys",
     summary = "List the SCIM tokens (Admin)",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of the tokens, without secrets.", body = crate::openapi::Keys), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list_scim_tokens(

@@ -122,7 +122,7 @@ pub async fn of_account(state: &AppState, account: &roster_store::Account, actio
     tag = "admin",
     summary = "The audit log, newest first",
     security(("session" = [])),
-    params(("action" = Option<String>, Query), ("actor" = Option<String>, Query), ("target" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "How many entries to read, 1 to 200 (default 100); fewer may match the filters."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("action" = Option<String>, Query), ("actor" = Option<String>, Query), ("target" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "How many entries to read, 1 to 200 (default 100); fewer may match the filters."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of entries.", body = crate::openapi::AuditPage), (status = 422, description = "The limit or cursor is invalid."))
 )]
 pub async fn list(

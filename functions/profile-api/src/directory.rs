@@ -23,7 +23,7 @@ const PAGE_SIZE: i32 = 20;
     tag = "me",
     summary = "Find colleagues by name",
     security(("session" = [])),
-    params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 20)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("q" = String, Query, description = "Name-word prefixes; every word must match."), ("limit" = Option<u32>, Query, description = "1 to 200 (default 20)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of colleagues, each once across the pages; a page may hold fewer than the limit and still have a next one.", body = crate::openapi::DirectoryPage), (status = 422, description = "The query is too short or invalid, or the limit or cursor is invalid."))
 )]
 pub async fn search(

@@ -107,7 +107,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestKey {
 }
 
 /// Where a page of a list starts and how long it is: `limit` (1 to 200, 50 when absent) and
-/// `cursor` (the `next_cursor` of the page before; a cursor the list did not hand out is 422).
+/// `cursor` (the `next_cursor` of the page before; empty or absent for the first page, as SCIM's
+/// cursors are; a cursor the list did not hand out is 422).
 pub struct Paging {
     pub limit: i32,
     pub cursor: Option<String>,
@@ -132,7 +133,7 @@ impl Paging {
         };
         Ok(Self {
             limit,
-            cursor: query.get("cursor").cloned(),
+            cursor: query.get("cursor").filter(|c| !c.is_empty()).cloned(),
         })
     }
 

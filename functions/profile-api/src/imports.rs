@@ -192,7 +192,7 @@ fn summary(import: &ImportRecord) -> Value {
     tag = "imports",
     summary = "An import with a page of its report",
     security(("session" = [])),
-    params(("import" = String, Path, description = "An import id."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("import" = String, Path, description = "An import id."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "The import.", body = crate::openapi::ImportDetail), (status = 422, description = "The cursor is invalid."))
 )]
 pub async fn get(
@@ -206,7 +206,7 @@ pub async fn get(
     let id = ImportId::try_from(id.as_str()).map_err(|_| not_found())?;
     let Query(query) =
         query.map_err(|_| ApiError::field("query", "invalid_query", "malformed query string"))?;
-    let from = match query.get("cursor") {
+    let from = match query.get("cursor").filter(|c| !c.is_empty()) {
         None => 0,
         Some(cursor) => cursor.parse::<u32>().map_err(|_| {
             ApiError::field(
@@ -254,7 +254,7 @@ pub async fn get(
     tag = "imports",
     summary = "The imports, newest first",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of imports.", body = crate::openapi::Imports), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list(

@@ -318,7 +318,7 @@ pub async fn switch_organisation(
     tag = "me",
     summary = "The person's sessions",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of them, newest first.", body = crate::openapi::Sessions), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn sessions(

@@ -45,7 +45,7 @@ fn view(group: &ScimGroup, organisation: &Organisation) -> Value {
     tag = "admin",
     summary = "The organisation's SCIM groups with their roles",
     security(("session" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page.")),
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page; empty or absent for the first.")),
     responses((status = 200, description = "A page of the groups, by id.", body = crate::openapi::ScimGroups), (status = 422, description = "A limit or cursor is invalid."))
 )]
 pub async fn list(
