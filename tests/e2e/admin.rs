@@ -1668,7 +1668,48 @@ async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_rea
         .user_action(scoped, everywhere["id"].as_str().unwrap(), "deactivate")
         .await;
     assert_eq!(refused.status(), 403);
+    // Nor are their credentials, which carry that role (each was 2xx, so the account and its
+    // role could be taken: a login email moved to the actor's mailbox, 2FA removed, a reset).
+    // A username user who is Billing everywhere gets no PIN from them either.
+    let path = format!("/v1/admin/users/{}", everywhere["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, scoped).await;
+    let mut billing = json!({ "first_name": "P", "last_name": "Billing", "username": "billing", "sites": [berlin], "roles": ["billing"] });
+    billing = create_user(&app, &admin, billing).await;
+    let attempts = [
+        app.patch(
+            &path,
+            scoped,
+            &etag,
+            &json!({ "email": unique_email("mine") }),
+        ),
+        app.post(&format!("{path}/reset-mfa"), scoped, &json!({})),
+        app.post(&format!("{path}/password-reset"), scoped, &json!({})),
+        app.post(
+            &format!("/v1/admin/users/{}/pin", billing["id"].as_str().unwrap()),
+            scoped,
+            &json!({}),
+        ),
+    ];
+    for attempt in attempts {
+        let refused = attempt.send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["code"], "roles_beyond_yours", "{problem}");
+    }
     let berliner = &app.json("/v1/admin/users", scoped).await["items"][0];
+    let reset = app
+        .post(
+            &format!(
+                "/v1/admin/users/{}/password-reset",
+                berliner["id"].as_str().unwrap()
+            ),
+            scoped,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 202, "a Member of their site is theirs");
     let deactivated = app
         .user_action(scoped, berliner["id"].as_str().unwrap(), "deactivate")
         .await;

@@ -356,7 +356,7 @@ async fn an_invitation_accepted_once_the_organisation_went_sso_only_changes_noth
 }
 
 #[tokio::test]
-async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
+async fn no_reset_link_invitation_or_pin_goes_out_for_a_password_no_organisation_signs_in_with() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;
     let (organisation, admin) = organisation(&app, json!({})).await;
@@ -368,6 +368,12 @@ async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
     )
     .await;
     let colleague_id = created["id"].as_str().unwrap().to_owned();
+    let username = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "User", "last_name": "Name", "username": "username" }),
+    )
+    .await;
     app.change_settings(
         &admin,
         json!({ "login_methods": { "password": false, "sso": true } }),
@@ -403,6 +409,38 @@ async fn no_reset_link_goes_out_for_a_password_no_organisation_signs_in_with() {
     assert!(
         stack.emails_to(&colleague).await.is_empty(),
         "nor the admin's"
+    );
+    // Nor an invitation, whose acceptance sets a password, nor a PIN (each was 2xx with a link
+    // or PIN that could never sign anyone in), nor an import that would invite.
+    for (id, action) in [
+        (colleague_id.as_str(), "invite"),
+        (username["id"].as_str().unwrap(), "pin"),
+    ] {
+        let refused = app.user_action(&admin, id, action).await;
+        assert_eq!(refused.status(), 403, "{action}");
+        assert_eq!(
+            refused.json::<Value>().await.unwrap()["code"],
+            "password_login_disabled"
+        );
+    }
+    let user = app
+        .json(&format!("/v1/admin/users/{colleague_id}"), &admin)
+        .await;
+    assert_eq!(user["invitation_status"], "not_invited");
+    assert!(stack.emails_to(&colleague).await.is_empty());
+    let import = app
+        .post(
+            "/v1/admin/imports",
+            &admin,
+            &json!({ "mode": "add", "invite": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(import.status(), 422);
+    assert_eq!(
+        problem_errors(&import.json().await.unwrap()),
+        [("invite".to_owned(), "password_login_disabled".to_owned())]
     );
 }
 

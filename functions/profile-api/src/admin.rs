@@ -13,8 +13,8 @@ use roster_domain::{
     ids::{SiteId, UserId},
     membership::{InvitationStatus, Membership, Status},
     permissions::{
-        can_administer, can_assign_sites, can_deactivate, can_grant, can_manage, is_admin,
-        managed_sites,
+        can_act_on_credentials, can_administer, can_assign_sites, can_deactivate, can_grant,
+        can_manage, is_admin, managed_sites,
     },
     profile::{Owner, Profile, ProfilePatch},
     reset::RESET_EMAILS_PER_HOUR,
@@ -114,6 +114,24 @@ fn require_someone_else(
         Err(ApiError::field(field, "self", message))
     } else {
         Ok(())
+    }
+}
+
+/// Refuses an action on the credentials of someone who holds a role the caller could not give
+/// ([`can_act_on_credentials`]): with the account, the caller would hold that role.
+fn require_credentials_reach(caller: &Caller, membership: &Membership) -> Result<(), ApiError> {
+    if can_act_on_credentials(
+        &caller.roles(),
+        &membership.roles_in(&caller.organisation),
+        &membership.sites_in(&caller.organisation),
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "roles_beyond_yours",
+            detail: "This person holds a role you could not give; an administrator who could \
+                     manages their credentials.",
+        })
     }
 }
 
@@ -410,7 +428,7 @@ pub async fn get_user(
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation."), ("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
     request_body = crate::openapi::UserPatchRequest,
-    responses((status = 200, description = "The user as changed.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email or external id is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The user as changed.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 403, description = "A role the caller may not give or take away, or a login email moved for a user who holds a role the caller could not give (`roles_beyond_yours`)."), (status = 409, description = "The email or external id is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn patch_user(
     State(state): State<AppState>,
@@ -439,6 +457,7 @@ pub async fn patch_user(
     let (profile, changed) = profile_patch.apply(&before.profile, Owner::Admin)?;
     if changed.contains(&roster_domain::profile::Attribute::Email) {
         require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
+        require_credentials_reach(&caller, &before)?;
         if account.memberships.len() > 1 {
             return Err(ApiError::field(
                 "email",
@@ -577,7 +596,7 @@ pub async fn patch_user(
     summary = "Send (or resend) the welcome email",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 422, description = "The user has no email, is deactivated, or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`): accepting sets a password."), (status = 422, description = "The user has no email, is deactivated, or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -585,6 +604,8 @@ pub async fn invite(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (before, account) = managed_user(&state, &caller, &id).await?;
+    // Accepting sets a password, which such an organisation's people never use.
+    crate::passwords::require_password_login(&caller.organisation.settings)?;
     if !before.is_active() {
         // Its link could never be accepted.
         return Err(ApiError::field(
@@ -903,7 +924,7 @@ pub async fn unlock(
     summary = "Remove a user's 2FA (their sessions end)",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "2FA removed (nothing done for a person without it)."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
+    responses((status = 204, description = "2FA removed (nothing done for a person without it)."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`): their credentials carry it."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
@@ -912,6 +933,7 @@ pub async fn reset_mfa(
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
     require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
+    require_credentials_reach(&caller, &membership)?;
     require_own_account(&account)?;
     if remove_second_factor(&state, account).await? {
         audit::by_caller(&state, &caller, "user.mfa_reset", Some(id.as_str()), vec![]).await;
@@ -956,7 +978,7 @@ pub(crate) async fn remove_second_factor(
     summary = "Give a username user a new PIN",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin, headers(("ETag" = String, description = "The user's version after the PIN (confirming someone an import created raises it)."))), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
+    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin, headers(("ETag" = String, description = "The user's version after the PIN (confirming someone an import created raises it)."))), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`): their credentials carry it; or the organisation signs people in through its identity provider only (`password_login_disabled`)."), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
 )]
 pub async fn new_pin(
     State(state): State<AppState>,
@@ -965,6 +987,8 @@ pub async fn new_pin(
 ) -> Result<Response, ApiError> {
     let (membership, mut account) = managed_user(&state, &caller, &id).await?;
     require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
+    require_credentials_reach(&caller, &membership)?;
+    crate::passwords::require_password_login(&caller.organisation.settings)?;
     require_own_account(&account)?;
     if membership.profile.email.is_some() {
         return Err(ApiError::field(
@@ -1008,7 +1032,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only: `password_login_disabled`."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, was sent the hour's reset links (`too_many_reset_emails`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`), or the user holds a role the caller could not give (`roles_beyond_yours`)."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, was sent the hour's reset links (`too_many_reset_emails`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,
@@ -1017,6 +1041,7 @@ pub async fn send_password_reset(
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
     require_someone_else(&caller, &membership, "id", OWN_CREDENTIALS)?;
+    require_credentials_reach(&caller, &membership)?;
     crate::passwords::require_password_login(&caller.organisation.settings)?;
     if membership.profile.email.is_none() {
         return Err(ApiError::field(

@@ -95,6 +95,14 @@ pub async fn create(
     let dry_run = fields.optional_bool("dry_run").unwrap_or(false);
     let force = fields.optional_bool("force").unwrap_or(false);
     let invite = fields.optional_bool("invite").unwrap_or(false);
+    if invite && !caller.organisation.settings.login_methods.password {
+        fields.errors.push(
+            "invite",
+            "password_login_disabled",
+            "the organisation signs people in through its identity provider only, and accepting \
+             an invitation sets a password",
+        );
+    }
     let name = match fields.optional_string("file_name") {
         Some(name) => fields.parse("file_name", || file_name(name)),
         None => Some("users.csv".to_owned()),

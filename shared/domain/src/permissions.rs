@@ -75,6 +75,23 @@ pub fn can_manage(actor: &[RoleGrant], target_roles: &[RoleGrant], sites: &[Stri
     }
 }
 
+/// Whether the actor may act on the credentials of a user who holds `target_roles` and has
+/// `sites` (move their login email, remove their 2FA, give a PIN, send a reset link): as
+/// [`can_manage`], and, short of an Admin, the actor could give every role beyond Member the user
+/// holds. Whoever holds the credentials holds the roles: a User Manager of one site reaching the
+/// account of someone who is Billing everywhere would become Billing everywhere.
+pub fn can_act_on_credentials(
+    actor: &[RoleGrant],
+    target_roles: &[RoleGrant],
+    sites: &[String],
+) -> bool {
+    can_manage(actor, target_roles, sites)
+        && (is_admin(actor)
+            || target_roles
+                .iter()
+                .all(|g| g.role == Role::Member || can_grant(actor, g)))
+}
+
 /// Whether the actor may give or take away these sites: all of them within its scope.
 pub fn can_assign_sites(actor: &[RoleGrant], sites: &[String]) -> bool {
     match user_management_sites(actor) {
@@ -120,6 +137,41 @@ mod tests {
 
     fn sites(s: &[&str]) -> Vec<String> {
         s.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn credentials_are_reached_only_by_who_could_give_every_role_they_carry() {
+        let berlin_um = [grant(Role::UserManagement, Some(&["berlin"]))];
+        let member_here = [grant(Role::Member, None)];
+        let manager_here = [grant(Role::Manager, Some(&["berlin"]))];
+        let billing_everywhere = [grant(Role::Billing, None)];
+        let manager_in_paris = [
+            grant(Role::Member, None),
+            grant(Role::Manager, Some(&["paris"])),
+        ];
+        let berlin = sites(&["berlin"]);
+        let both = sites(&["berlin", "paris"]);
+        assert!(can_act_on_credentials(&berlin_um, &member_here, &berlin));
+        assert!(can_act_on_credentials(&berlin_um, &manager_here, &berlin));
+        // Managed (one site in common), but the account carries roles beyond Berlin.
+        assert!(can_manage(&berlin_um, &billing_everywhere, &berlin));
+        assert!(!can_act_on_credentials(
+            &berlin_um,
+            &billing_everywhere,
+            &berlin
+        ));
+        assert!(!can_act_on_credentials(
+            &berlin_um,
+            &manager_in_paris,
+            &both
+        ));
+        // Organisation-wide User Management and Admins reach them.
+        let um = [grant(Role::UserManagement, None)];
+        assert!(can_act_on_credentials(&um, &billing_everywhere, &berlin));
+        let admin = [grant(Role::Admin, None)];
+        let another_admin = [grant(Role::Admin, None)];
+        assert!(can_act_on_credentials(&admin, &another_admin, &berlin));
+        assert!(!can_act_on_credentials(&um, &another_admin, &berlin));
     }
 
     #[test]
