@@ -943,6 +943,99 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
 }
 
 #[tokio::test]
+async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
+    use roster_domain::{
+        device::PushTarget,
+        ids::{DeviceId, OrganisationId, UserId},
+    };
+    let booking = Booking::new(json!({ "checkin_enabled": true })).await;
+    let stack = stack().await;
+    // A push service that takes each connection and never answers, until it is dropped.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_origin = format!("http://{}", silent.local_addr().unwrap());
+    let silence = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            held.push(silent.accept().await.unwrap().0);
+        }
+    });
+    // The admin's 20 browsers subscribed there (keys from a real subscription).
+    let keys = roster_e2e::spawn_push_service().await;
+    let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
+    let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
+    for n in 0..20 {
+        let (_, p256dh, auth) = keys.subscribe();
+        let device = roster_store::Device {
+            id: DeviceId::generate(),
+            name: format!("Browser {n}"),
+            target: PushTarget::Web {
+                endpoint: format!("{silent_origin}/push/{n}"),
+                p256dh,
+                auth,
+            },
+            endpoint_arn: None,
+            push_enabled: true,
+            active: true,
+            created_at: Utc::now(),
+            version: 1,
+        };
+        stack
+            .table()
+            .add_device(&organisation, &admin, &device)
+            .await
+            .unwrap();
+    }
+    let (colleague, colleague_email, session) = booking.colleague("Ben", "Busy").await;
+    for token in [&booking.admin, &session] {
+        booking
+            .set_preferences(
+                token,
+                json!({ "notifications": { "booking_confirmation": "off" } }),
+            )
+            .await;
+    }
+    // The admin's reservation began ten minutes before the colleague's: a run reaches it first.
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2035-07-07T08:50:00Z",
+            "2035-07-07T17:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .reserve(
+            &colleague,
+            "2035-07-07T09:00:00Z",
+            "2035-07-07T17:00:00Z",
+            false,
+        )
+        .await;
+    let before = emails(&colleague_email).await;
+
+    let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
+    event["time"] = json!("2035-07-07T09:00:00Z");
+    let functions = stack.functions();
+    let run = tokio::spawn(async move { functions.invoke("jobs", event).await });
+    // The colleague's reminder goes out while the admin's pushes still wait (one after another,
+    // each waiting out its 10 s timeout, they held it back for over three minutes).
+    for waited in 0.. {
+        if emails(&colleague_email).await > before {
+            break;
+        }
+        assert!(waited < 300, "no reminder for the colleague within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    silence.abort();
+    let run = run.await.unwrap().unwrap();
+    assert_eq!(run["email"]["sent"], 2, "{run}");
+    assert_eq!(
+        run["push"]["retry"], 20,
+        "tried again by the next run: {run}"
+    );
+}
+
+#[tokio::test]
 async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_back() {
     use roster_domain::{
         device::PushTarget,

@@ -3,6 +3,7 @@
 //! devices with push enabled, as the person chose.
 
 use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, future, stream};
 use roster_domain::{
     device::PushTarget,
     reservation::{Attempt, REMINDER_BUCKET, Reservation, reminder_channels},
@@ -46,53 +47,99 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         push: Tally::default(),
         held_emails: Tally::default(),
     };
-    for reservation in &due {
-        let Some((organisation, person, site)) = addressees.of_reservation(reservation) else {
-            continue;
-        };
-        let channels = reminder_channels(organisation, person, reservation);
-        let subject = reservation.message_subject();
-        let message = BookingMessage::CheckinReminder(BookingLine::of(reservation, site));
-        if channels.email {
-            let attempt = jobs
-                .table
-                .deliver_once(&organisation.id, &subject, "email-reminder", || {
-                    outbox::email(&jobs.mailer, person, &message, None)
-                })
-                .await?;
-            if let Some(attempt) = attempt {
-                run.email.count(&attempt);
-            }
-        }
-        if channels.push {
-            let prefs = &person.preferences;
-            let (title, body) = render_push(&message, prefs.language, prefs.time_zone.0);
-            let push = PushMessage {
-                title,
-                body,
-                tag: reservation.id.to_string(),
-            };
-            let devices = jobs.table.devices(&organisation.id, &person.id).await?;
-            for device in devices.iter().filter(|d| d.push_enabled && d.active) {
-                let channel = format!("push-{}", device.id);
-                let attempt = jobs
-                    .table
-                    .deliver_once(&organisation.id, &subject, &channel, || {
-                        push_to(jobs, device, &push)
-                    })
-                    .await?;
-                if let Some(attempt) = attempt {
-                    if attempt == Attempt::Gone {
-                        jobs.table
-                            .deactivate_device(&organisation.id, &person.id, device)
-                            .await?;
-                    }
-                    run.push.count(&attempt);
-                }
+    // Several reservations at once, and each person's devices at once: a push service or
+    // mailbox that keeps a reminder waiting (up to its timeout) holds back that reminder only,
+    // not those of everyone after it.
+    // (Made before they are streamed: a stream that maps borrowed items is not `Send` to the
+    // compiler, and the Lambda runtime needs the handler's future to be.)
+    let reminders: Vec<_> = due
+        .iter()
+        .map(|reservation| remind(jobs, &addressees, reservation))
+        .collect();
+    let mut reminders = stream::iter(reminders).buffer_unordered(REMINDERS_IN_FLIGHT);
+    while let Some(attempts) = reminders.next().await {
+        for (channel, attempt) in attempts? {
+            match channel {
+                Channel::Email => run.email.count(&attempt),
+                Channel::Push => run.push.count(&attempt),
             }
         }
     }
     Ok(run)
+}
+
+/// Reservations reminded of at once.
+const REMINDERS_IN_FLIGHT: usize = 16;
+
+enum Channel {
+    Email,
+    Push,
+}
+
+/// The reminder of one reservation, by email and to each of the person's devices with push on,
+/// as their settings ask: the attempts made (none for a channel already delivered by another run).
+async fn remind(
+    jobs: &Jobs,
+    addressees: &Addressees,
+    reservation: &Reservation,
+) -> Result<Vec<(Channel, Attempt)>, StoreError> {
+    let Some((organisation, person, site)) = addressees.of_reservation(reservation) else {
+        return Ok(Vec::new());
+    };
+    let channels = reminder_channels(organisation, person, reservation);
+    let subject = reservation.message_subject();
+    let message = BookingMessage::CheckinReminder(BookingLine::of(reservation, site));
+    let email = async {
+        if !channels.email {
+            return Ok(None);
+        }
+        jobs.table
+            .deliver_once(&organisation.id, &subject, "email-reminder", || {
+                outbox::email(&jobs.mailer, person, &message, None)
+            })
+            .await
+    };
+    let pushes = async {
+        if !channels.push {
+            return Ok(Vec::new());
+        }
+        let prefs = &person.preferences;
+        let (title, body) = render_push(&message, prefs.language, prefs.time_zone.0);
+        let push = PushMessage {
+            title,
+            body,
+            tag: reservation.id.to_string(),
+        };
+        let devices = jobs.table.devices(&organisation.id, &person.id).await?;
+        let enabled = devices.iter().filter(|d| d.push_enabled && d.active);
+        future::try_join_all(enabled.map(|device| async {
+            let channel = format!("push-{}", device.id);
+            let attempt = jobs
+                .table
+                .deliver_once(&organisation.id, &subject, &channel, || {
+                    push_to(jobs, device, &push)
+                })
+                .await?;
+            if attempt == Some(Attempt::Gone) {
+                jobs.table
+                    .deactivate_device(&organisation.id, &person.id, device)
+                    .await?;
+            }
+            Ok::<_, StoreError>(attempt)
+        }))
+        .await
+    };
+    let (email, pushes) = tokio::try_join!(email, pushes)?;
+    Ok(email
+        .map(|attempt| (Channel::Email, attempt))
+        .into_iter()
+        .chain(
+            pushes
+                .into_iter()
+                .flatten()
+                .map(|attempt| (Channel::Push, attempt)),
+        )
+        .collect())
 }
 
 async fn push_to(jobs: &Jobs, device: &Device, message: &PushMessage) -> Attempt {
