@@ -1542,11 +1542,17 @@ async fn an_unfiltered_user_list_pages_by_cursor_and_never_reads_the_whole_organ
         (status, refused["scimType"].as_str()),
         (400, Some("invalidCursor"))
     );
-    let (status, refused) = scim.send("GET", "/Users?cursor=&count=0", None).await;
-    assert_eq!(
-        (status, refused["scimType"].as_str()),
-        (400, Some("invalidCount"))
-    );
+    // Past the page size too (was a page of 200, as if the client had asked for it).
+    for count in [0, 201] {
+        let (status, refused) = scim
+            .send("GET", &format!("/Users?cursor=&count={count}"), None)
+            .await;
+        assert_eq!(
+            (status, refused["scimType"].as_str()),
+            (400, Some("invalidCount")),
+            "count={count}"
+        );
+    }
     // A filtered list (and /Groups, /.search) is read whole; its cursor pages it by offset.
     let (_, one) = scim
         .send(

@@ -119,7 +119,7 @@ impl ListParams {
             }
         };
         let count = number("count", get("count"))?;
-        if cursor.is_some() && count.is_some_and(|c| c < 1) {
+        if cursor.is_some() && count.is_some_and(|c| !(1..=MAX_RESULTS as i64).contains(&c)) {
             return Err(ScimError::Problem(ScimProblem::new(
                 ScimType::InvalidCount,
                 format!("count must be 1 to {MAX_RESULTS} when paging by cursor"),
