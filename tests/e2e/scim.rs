@@ -360,6 +360,44 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
     assert_eq!(user["id"], manager_id, "others stay");
 }
 
+#[tokio::test]
+async fn a_person_scim_reactivates_signs_in_at_once_whatever_they_tried_meanwhile() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("returner");
+    let (status, user) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "returner")))
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["id"].as_str().unwrap();
+    scim.app.invited_session(&scim.admin, id, &email).await;
+    let path = format!("/Users/{id}");
+    let active = |value: &'static str| {
+        scim.patch(
+            &path,
+            json!([{ "op": "Replace", "path": "active", "value": value }]),
+        )
+    };
+    assert_eq!(active("False").await.0, 200);
+    for _ in 0..5 {
+        let refused = scim
+            .app
+            .login_response(&email, roster_e2e::TEST_PASSWORD)
+            .await;
+        assert_eq!(refused.status(), 401);
+    }
+    assert_eq!(
+        scim.app
+            .login_response(&email, roster_e2e::TEST_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+
+    // As after an admin's reactivation (was 429 for up to the organisation's longest wait).
+    assert_eq!(active("True").await.0, 200);
+    scim.app.login(&email, roster_e2e::TEST_PASSWORD).await;
+}
+
 /// The keys of the avatar bucket under `prefix`.
 async fn avatar_objects(prefix: &str) -> Vec<String> {
     let stack = stack().await;

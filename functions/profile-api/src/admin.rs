@@ -28,7 +28,6 @@ use std::collections::HashMap;
 
 use crate::{
     ApiError, AppState, audit,
-    auth::clear_lockout,
     caller::Authenticated,
     extract::{Fields, IfMatch, JsonObject, Paging, with_etag},
     notices,
@@ -782,7 +781,7 @@ pub async fn accept_invitation(
         accepted => accepted?,
     };
     // Tries refused while the invitation was pending no longer hold the person back.
-    clear_lockout(&state, &account).await?;
+    state.table.clear_lockout(&account).await?;
     audit::of_person(
         &state,
         &after.organisation_id,
@@ -822,7 +821,10 @@ async fn set_status(
     state.table.update_membership(&before, &after, None).await?;
     if status == Status::Active {
         // Tries refused while they were deactivated no longer hold them back.
-        clear_lockout(state, &account_of(state, &after).await?).await?;
+        state
+            .table
+            .clear_lockout(&account_of(state, &after).await?)
+            .await?;
     }
     let action = match status {
         Status::Active => "user.reactivated",
@@ -909,7 +911,7 @@ pub async fn unlock(
 ) -> Result<StatusCode, ApiError> {
     let (_, account) = managed_user(&state, &caller, &id).await?;
     require_own_account(&account)?;
-    clear_lockout(&state, &account).await?;
+    state.table.clear_lockout(&account).await?;
     audit::by_caller(&state, &caller, "user.unlocked", Some(id.as_str()), vec![]).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -961,7 +963,7 @@ pub(crate) async fn remove_second_factor(
     // Codes guessed at the old second factor do not hold the new one back.
     state
         .table
-        .clear_login_failures(&crate::auth::mfa_subject(&account))
+        .clear_login_failures(&roster_domain::lockout::mfa_subject(&account.id))
         .await?;
     notices::tell(state, &account, Notice::MfaReset).await?;
     Ok(true)
@@ -1017,7 +1019,7 @@ pub async fn new_pin(
     account.must_change_password = true;
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    clear_lockout(&state, &account).await?;
+    state.table.clear_lockout(&account).await?;
     audit::by_caller(&state, &caller, "user.pin_reset", Some(id.as_str()), vec![]).await;
     Ok(with_etag(StatusCode::OK, version, json!({ "pin": pin })))
 }

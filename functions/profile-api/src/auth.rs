@@ -15,7 +15,7 @@ use roster_domain::organisation::Organisation;
 use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
-    lockout::{Lock, LockPolicy, address_lock},
+    lockout::{Lock, LockPolicy, address_lock, email_subject, reauth_subject, username_subject},
     membership::{Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
@@ -65,51 +65,6 @@ impl Login {
             } => username_subject(organisation, username.normalised()),
         }
     }
-}
-
-fn email_subject(normalised: &str) -> String {
-    format!("email:{normalised}")
-}
-
-fn username_subject(organisation: &OrganisationId, normalised: &str) -> String {
-    format!("username:{organisation}:{normalised}")
-}
-
-pub fn mfa_subject(account: &Account) -> String {
-    format!("mfa:{}", account.id)
-}
-
-/// Where failed re-authentications inside a session are counted.
-fn reauth_subject(account: &Account) -> String {
-    format!("reauth:{}", account.id)
-}
-
-/// Every name failures of this person are counted under.
-pub async fn login_subjects(state: &AppState, account: &Account) -> Result<Vec<String>, ApiError> {
-    let mut subjects = vec![mfa_subject(account), reauth_subject(account)];
-    if let Some(email) = &account.email {
-        subjects.push(email_subject(email.normalised()));
-    }
-    for (organisation, user) in &account.memberships {
-        if let Some(username) = state
-            .table
-            .membership(organisation, user)
-            .await?
-            .and_then(|m| m.username)
-        {
-            subjects.push(username_subject(organisation, username.normalised()));
-        }
-    }
-    Ok(subjects)
-}
-
-/// Clears every failure count of the person's logins (each login name, the second step and
-/// re-authentication): after an unlock, a new password or PIN, or when they may sign in again.
-pub async fn clear_lockout(state: &AppState, account: &Account) -> Result<(), ApiError> {
-    for subject in login_subjects(state, account).await? {
-        state.table.clear_login_failures(&subject).await?;
-    }
-    Ok(())
 }
 
 /// The caller's address as API Gateway saw it (absent outside Lambda).
@@ -282,7 +237,7 @@ pub async fn reauthenticate(
     account: &Account,
     check: impl std::future::Future<Output = Result<bool, ApiError>>,
 ) -> Result<bool, ApiError> {
-    let subject = reauth_subject(account);
+    let subject = reauth_subject(&account.id);
     counted_check(state, &subject, &LockPolicy::default(), account, check).await
 }
 

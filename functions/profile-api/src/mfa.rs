@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, AppState, audit,
-    auth::{confirm_password, counted_check, mfa_subject, reauthenticate, session_answer},
+    auth::{confirm_password, counted_check, reauthenticate, session_answer},
     caller::Authenticated,
     extract::{Fields, JsonObject},
     notices,
@@ -347,7 +347,7 @@ pub async fn complete_login(
         // Sessions ended since the password was checked end this login too.
         .filter(|account| account.session_epoch == pending.session_epoch)
         .ok_or(ApiError::InvalidCredentials)?;
-    let subject = mfa_subject(&account);
+    let subject = roster_domain::lockout::mfa_subject(&account.id);
     let organisation = state
         .table
         .organisation(&pending.organisation_id)

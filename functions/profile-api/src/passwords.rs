@@ -447,7 +447,7 @@ pub async fn confirm_reset(
         Err(StoreError::NotFound) => return Err(invalid()),
         saved => saved?,
     };
-    crate::auth::clear_lockout(&state, &account).await?;
+    state.table.clear_lockout(&account).await?;
     notices::tell(&state, &account, Notice::PasswordChanged).await?;
     audit::of_account(&state, &account, "password.reset").await;
     Ok(StatusCode::NO_CONTENT)

@@ -4,6 +4,28 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::ids::{AccountId, OrganisationId};
+
+/// Where failed logins by a login email (normalised) are counted.
+pub fn email_subject(normalised: &str) -> String {
+    format!("email:{normalised}")
+}
+
+/// Where failed logins by an organisation's username (normalised) are counted.
+pub fn username_subject(organisation: &OrganisationId, normalised: &str) -> String {
+    format!("username:{organisation}:{normalised}")
+}
+
+/// Where failed second steps of an account's logins are counted.
+pub fn mfa_subject(account: &AccountId) -> String {
+    format!("mfa:{account}")
+}
+
+/// Where failed re-authentications inside a session are counted.
+pub fn reauth_subject(account: &AccountId) -> String {
+    format!("reauth:{account}")
+}
+
 pub const FREE_FAILURES: u32 = 5;
 pub const MAX_FAILURES: u32 = 100;
 pub const MAX_WAIT_MINUTES: i64 = 15;

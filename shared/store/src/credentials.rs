@@ -14,7 +14,7 @@ use roster_domain::{
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    DynamoTable, StoreError, keys,
+    Account, DynamoTable, StoreError, keys,
     record::{Record, body, key_item, n, s},
 };
 
@@ -374,6 +374,35 @@ impl DynamoTable {
 
     pub async fn clear_login_failures(&self, subject: &str) -> Result<(), StoreError> {
         self.delete(&login_failures_key(subject)).await
+    }
+
+    /// Clears every failure count of the person's logins (each login name, the second step and
+    /// re-authentication): after an unlock, a new password or PIN, or when they may sign in
+    /// again. One read for each of their memberships (its username), one delete for each count.
+    pub async fn clear_lockout(&self, account: &Account) -> Result<(), StoreError> {
+        let mut subjects = vec![
+            lockout::mfa_subject(&account.id),
+            lockout::reauth_subject(&account.id),
+        ];
+        if let Some(email) = &account.email {
+            subjects.push(lockout::email_subject(email.normalised()));
+        }
+        for (organisation, user) in &account.memberships {
+            if let Some(username) = self
+                .membership(organisation, user)
+                .await?
+                .and_then(|m| m.username)
+            {
+                subjects.push(lockout::username_subject(
+                    organisation,
+                    username.normalised(),
+                ));
+            }
+        }
+        for subject in subjects {
+            self.clear_login_failures(&subject).await?;
+        }
+        Ok(())
     }
 
     /// Counts one reset email to `account` against its quota in the clock hour of `now` (one
