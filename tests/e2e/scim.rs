@@ -361,6 +361,60 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
 }
 
 #[tokio::test]
+async fn writes_without_if_match_to_one_person_at_once_all_go_through() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("busy");
+    let (status, user) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "busy")))
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["id"].as_str().unwrap();
+    let mut groups = Vec::new();
+    for name in ["Red", "Green", "Blue"] {
+        let (status, group) = scim
+            .send(
+                "POST",
+                "/Groups",
+                Some(json!({ "displayName": format!("{name} {id}") })),
+            )
+            .await;
+        assert_eq!(status, 201, "{group}");
+        groups.push(group["id"].as_str().unwrap().to_owned());
+    }
+
+    // Entra ID's way: the person's groups and their own record at once, no If-Match. Each
+    // writes the person's membership; those that lost the race answered 412 and waited for the
+    // next cycle.
+    let user_path = format!("/Users/{id}");
+    let title = |title: &'static str| {
+        scim.patch(
+            &user_path,
+            json!([{ "op": "Replace", "path": "title", "value": title }]),
+        )
+    };
+    let group_paths: Vec<String> = groups.iter().map(|g| format!("/Groups/{g}")).collect();
+    let join = |path| {
+        scim.patch(
+            path,
+            json!([{ "op": "Add", "path": "members", "value": [{ "value": id }] }]),
+        )
+    };
+    let (titled, joined) = tokio::join!(
+        futures::future::join_all([title("Lead"), title("Chief")]),
+        futures::future::join_all(group_paths.iter().map(|path| join(path)))
+    );
+    for (status, answer) in titled.iter().chain(&joined) {
+        assert_eq!(*status, 200, "{answer}");
+    }
+    for path in &group_paths {
+        let (_, group) = scim.send("GET", path, None).await;
+        assert_eq!(group["members"][0]["value"], id, "{group}");
+    }
+    let (_, person) = scim.send("GET", &user_path, None).await;
+    assert!(["Lead", "Chief"].contains(&person["title"].as_str().unwrap()));
+}
+
+#[tokio::test]
 async fn a_person_scim_reactivates_signs_in_at_once_whatever_they_tried_meanwhile() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let email = roster_e2e::unique_email("returner");

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use crate::{
     BaseUrl, Claim, ScimBody, ScimError, ScimState, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, READ_BYTES, rendered, too_many},
-    scim_json, writer,
+    retried_unless_versioned, scim_json, writer,
 };
 
 const KIND: ResourceKind = ResourceKind::Group;
@@ -305,10 +305,10 @@ async fn update(
     id: &str,
     action: &str,
     headers: &HeaderMap,
-    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
-    let outcome = async {
+    let outcome = retried_unless_versioned(headers, || async {
         let before = group(state, claim, id).await?;
         check_version(headers, before.version)?;
         let after = ScimGroup {
@@ -330,7 +330,7 @@ async fn update(
             .save_scim_group(Some(&before), &after, &members)
             .await?;
         Ok(after)
-    }
+    })
     .await;
     let group = audited(state, &writer, action, Some(id), outcome).await?;
     Ok(scim_json(

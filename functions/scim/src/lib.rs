@@ -186,6 +186,32 @@ pub fn check_version(headers: &HeaderMap, current: u64) -> Result<(), ScimError>
     }
 }
 
+/// Tries of a write that names no version (no `If-Match`, or `*`): one lost to a concurrent write
+/// of the same item is read and made again, up to this many times (as many writers at once as
+/// it can outlast: each loss is another writer's success).
+const WRITE_TRIES: usize = 5;
+
+/// Runs `write` (a read, a change, a conditional write), again when it lost a race to another
+/// write (412) and the request named no version: such a client asked for its change whatever the
+/// version (Entra ID sends none, and retries a failed operation only in its next cycle, some 40
+/// minutes on). With `If-Match`, the 412 stands.
+pub async fn retried_unless_versioned<T, Write>(
+    headers: &HeaderMap,
+    mut write: impl FnMut() -> Write,
+) -> Result<T, ScimError>
+where
+    Write: Future<Output = Result<T, ScimError>>,
+{
+    let versioned = if_match(headers)?.is_some();
+    let mut tries = 1;
+    loop {
+        match write().await {
+            Err(ScimError::PreconditionFailed) if !versioned && tries < WRITE_TRIES => tries += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
 /// A SCIM JSON answer; a resource's carries its version as `ETag` (and `Location` when created).
 pub fn scim_json(status: StatusCode, body: Value, version: Option<u64>) -> Response {
     let location = (status == StatusCode::CREATED)

@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 use crate::{
     BaseUrl, Claim, ScimBody, ScimError, ScimState, Writer, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, rendered, too_many},
-    scim_json, writer,
+    retried_unless_versioned, scim_json, writer,
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -348,20 +348,23 @@ async fn update(
     organisation: &Organisation,
     id: &str,
     headers: &HeaderMap,
-    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Membership, ScimError> {
-    let before = member(state, claim, id).await?;
-    check_version(headers, before.version)?;
-    let current = &before.scim.as_ref().expect("a SCIM member").document;
-    let document = change(current)?;
-    let person = ScimPerson::read_change(
-        &document,
-        Some(current),
-        &organisation.settings.scim_attributes,
-    )?;
-    let after = provisioned(&before, &person, document, organisation);
-    save(state, &before, &after).await?;
-    Ok(after)
+    retried_unless_versioned(headers, || async {
+        let before = member(state, claim, id).await?;
+        check_version(headers, before.version)?;
+        let current = &before.scim.as_ref().expect("a SCIM member").document;
+        let document = change(current)?;
+        let person = ScimPerson::read_change(
+            &document,
+            Some(current),
+            &organisation.settings.scim_attributes,
+        )?;
+        let after = provisioned(&before, &person, document, organisation);
+        save(state, &before, &after).await?;
+        Ok(after)
+    })
+    .await
 }
 
 async fn audited_update(
@@ -371,7 +374,7 @@ async fn audited_update(
     id: &str,
     action: &str,
     headers: &HeaderMap,
-    change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
     let outcome = update(state, claim, &writer.organisation, id, headers, change).await;
@@ -429,15 +432,19 @@ async fn delete_user(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<(), ScimError> {
-    let before = member(state, claim, id).await?;
-    check_version(headers, before.version)?;
-    let account = state
-        .table
-        .account(&before.account_id)
-        .await?
-        .ok_or(ScimError::NotFound)?;
-    // The person's sessions here end with the membership they need.
-    state.table.delete_member(&before, &account).await?;
+    let before = retried_unless_versioned(headers, || async {
+        let before = member(state, claim, id).await?;
+        check_version(headers, before.version)?;
+        let account = state
+            .table
+            .account(&before.account_id)
+            .await?
+            .ok_or(ScimError::NotFound)?;
+        // The person's sessions here end with the membership they need.
+        state.table.delete_member(&before, &account).await?;
+        Ok(before)
+    })
+    .await?;
     state
         .avatars
         .remove_all_of(&before.organisation_id, &before.id)
