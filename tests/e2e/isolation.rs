@@ -3,6 +3,7 @@
 //! or API key, aimed at the first organisation's objects; nothing of the first may come back, and
 //! nothing of it may change.
 
+use roster_domain::ids::UserId;
 use roster_e2e::{TestApp, organisation, spawn_app, stack, unique_email};
 use serde_json::{Value, json};
 
@@ -69,7 +70,7 @@ impl Victim {
             .post_json(
                 "/v1/me/devices",
                 &admin,
-                &json!({ "platform": "ios", "name": "Victim phone", "token": "victim-token" }),
+                &json!({ "platform": "ios", "name": "Victim phone", "token": format!("victim-{}", UserId::generate()) }),
             )
             .await;
         let import = app

@@ -2,6 +2,7 @@
 //! operation is routed, every documented request body is read by its handler, and the ETags
 //! versioned resources answer are declared.
 
+use roster_domain::ids::UserId;
 use roster_e2e::{organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
@@ -195,7 +196,7 @@ async fn every_etag_a_versioned_resource_answers_is_declared_in_the_document() {
         app.post(
             "/v1/me/devices",
             &token,
-            &json!({ "platform": "ios", "name": "Phone", "token": "device-token" }),
+            &json!({ "platform": "ios", "name": "Phone", "token": format!("device-{}", UserId::generate()) }),
         ),
     )
     .await;

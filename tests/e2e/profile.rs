@@ -12,8 +12,8 @@ use roster_domain::{
     profile::{Attribute, Owner},
 };
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, counted_app, organisation, problem_errors, spawn_app, stack,
-    unique_email,
+    TEST_PASSWORD, TestApp, counted_app, create_user, organisation, problem_errors, spawn_app,
+    stack, unique_email,
 };
 use roster_store::DynamoTable;
 use serde_json::{Value, json};
@@ -1584,6 +1584,61 @@ async fn a_phone_registered_in_two_organisations_pushes_through_one_endpoint_unt
 }
 
 #[tokio::test]
+async fn a_phone_or_browser_handed_on_stops_showing_the_last_person_s_reminders() {
+    let stack = stack().await;
+    let app = app().await;
+    let (_, ada_session) = organisation(&app, json!({})).await;
+    let ben_email = unique_email("ben");
+    let ben = create_user(
+        &app,
+        &ada_session,
+        json!({ "first_name": "Ben", "last_name": "Okafor", "email": ben_email }),
+    )
+    .await;
+    let ben_session = app
+        .invited_session(&ada_session, ben["id"].as_str().unwrap(), &ben_email)
+        .await;
+    let phone_token = format!("apns-{}", UserId::generate());
+    let p256dh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([4u8; 65]);
+    let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([9u8; 16]);
+    let endpoint = format!("https://push.example/{}", UserId::generate());
+    let register = |session: &str, ios: bool| {
+        let device = if ios {
+            json!({ "platform": "ios", "name": "Desk iPhone", "token": phone_token })
+        } else {
+            json!({ "platform": "web", "name": "Desk PC", "subscription": { "endpoint": endpoint, "keys": { "p256dh": p256dh, "auth": auth } } })
+        };
+        let request = app.post("/v1/me/devices", session, &device).send();
+        async move { request.await.unwrap().status() }
+    };
+    let names = async |session: &str| {
+        let listed = app.json("/v1/me/devices", session).await;
+        let mut names: Vec<String> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(register(&ada_session, true).await, 201);
+    assert_eq!(register(&ada_session, false).await, 201);
+
+    // The shared desk's phone and PC go to Ben, whose app registers them: Ada's reminders no
+    // longer go there, Ben's do, through the same SNS endpoint.
+    assert_eq!(register(&ben_session, true).await, 201);
+    assert_eq!(register(&ben_session, false).await, 201);
+    assert_eq!(names(&ada_session).await, Vec::<String>::new());
+    assert_eq!(names(&ben_session).await, ["Desk PC", "Desk iPhone"]);
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let ios = stack.push.apns.clone().unwrap();
+    let endpoints = phone_endpoints(&sns, &ios, &phone_token).await;
+    assert_eq!(endpoints.len(), 1);
+    assert!(endpoints[0].1, "Ben's phone still gets pushes");
+}
+
+#[tokio::test]
 async fn an_app_registering_its_phone_twice_at_once_makes_one_device() {
     let stack = stack().await;
     let app = app().await;
@@ -1615,7 +1670,8 @@ async fn a_browser_registers_with_its_web_push_subscription() {
     let p256dh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([4u8; 65]);
     let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([9u8; 16]);
 
-    let bad = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": "https://push.example/x", "keys": { "p256dh": "short", "auth": auth } } })).send().await.unwrap();
+    let endpoint = format!("https://push.example/{}", UserId::generate());
+    let bad = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": endpoint, "keys": { "p256dh": "short", "auth": auth } } })).send().await.unwrap();
     assert_eq!(bad.status(), 422);
     assert_eq!(
         problem_errors(&bad.json().await.unwrap()),
@@ -1625,7 +1681,7 @@ async fn a_browser_registers_with_its_web_push_subscription() {
         )]
     );
 
-    let created = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": "https://push.example/x", "keys": { "p256dh": p256dh, "auth": auth } } })).send().await.unwrap();
+    let created = app.post("/v1/me/devices", &token, &json!({ "platform": "web", "name": "Firefox", "subscription": { "endpoint": endpoint, "keys": { "p256dh": p256dh, "auth": auth } } })).send().await.unwrap();
     assert_eq!(created.status(), 201);
     assert_eq!(created.json::<Value>().await.unwrap()["platform"], "web");
 }

@@ -49,7 +49,8 @@ pub async fn list(
 /// `POST /v1/me/devices`: `{platform: ios|android, name, token}` or
 /// `{platform: web, name, subscription: {endpoint, keys: {p256dh, auth}}}` -> 201. The same
 /// phone or browser registered again (an app does at every start) is the device it already is,
-/// renamed and active again, its push switch kept: 200.
+/// renamed and active again, its push switch kept: 200. Devices other people left on the same
+/// phone or browser are removed (those of the caller's own account in other organisations stay).
 #[utoipa::path(
     post,
     path = "/v1/me/devices",
@@ -90,6 +91,12 @@ pub async fn register(
         }
         None => None,
     };
+    // The phone or browser is the caller's now: whoever else left a device on it stops
+    // getting their reminders there.
+    state
+        .table
+        .remove_devices_of_other_accounts(&registration.target, endpoint_arn.as_deref(), m)
+        .await?;
     let device = Device {
         // The destination's own id: a registration of the same phone at the same time finds
         // this device taken, and renews it.

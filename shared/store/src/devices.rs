@@ -1,15 +1,19 @@
 //! A person's push devices.
 
+use std::collections::HashSet;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use roster_domain::{
     device::PushTarget,
     ids::{DeviceId, OrganisationId, UserId},
+    membership::Membership,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DynamoTable, StoreError, keys,
+    DynamoTable, StoreError, Write,
+    keys::{self, Key},
     record::{Item, Record, body, key_item, s, text},
     transaction::Condition,
 };
@@ -31,18 +35,31 @@ pub struct Device {
     pub version: u64,
 }
 
-/// The item of `device`; a phone's is found in `gsi2` under its SNS endpoint, which the same
-/// phone registered in another organisation, or by another person, shares.
+/// The `gsi2pk` a device is found under beside every other device that reaches the same phone or
+/// browser (the same one registered in another organisation, or by another person): a phone's
+/// SNS endpoint, a browser's subscription. None for a phone without an endpoint.
+fn destination_devices(target: &PushTarget, endpoint_arn: Option<&str>) -> Option<String> {
+    match (target, endpoint_arn) {
+        (_, Some(arn)) => Some(keys::push_endpoint_devices(arn)),
+        (PushTarget::Web { .. }, None) => Some(keys::web_push_devices(&target.device_id())),
+        _ => None,
+    }
+}
+
+/// The item of `device`, found in `gsi2` under its destination (`destination_devices`).
 fn device_item(organisation: &OrganisationId, user: &UserId, device: &Device) -> Item {
     let key = keys::device(organisation, user, &device.id);
     let holder = keys::device_holder(&key);
     let mut record = Record::new(key, device);
-    if let Some(arn) = &device.endpoint_arn {
-        record.gsi2pk = Some(keys::push_endpoint_devices(arn));
+    if let Some(destination) = destination_devices(&device.target, device.endpoint_arn.as_deref()) {
+        record.gsi2pk = Some(destination);
         record.gsi2sk = Some(holder);
     }
     record.item()
 }
+
+/// Other people's devices looked at by one registration: more are left to the next.
+const OTHER_HOLDERS_MOST: usize = 99;
 
 impl DynamoTable {
     pub async fn devices(
@@ -133,20 +150,30 @@ impl DynamoTable {
             .expression_attribute_values(":active", AttributeValue::Bool(true))
             .expression_attribute_values(":one", crate::record::n(1))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        let set = "SET #name = :name, target = :target, active = :active";
-        update = match endpoint_arn {
-            // Indexed under its endpoint, as `device_item` writes it.
-            Some(arn) => update
-                .update_expression(format!(
-                    "{set}, endpoint_arn = :arn, gsi2pk = :endpoint, gsi2sk = :holder ADD version :one"
-                ))
-                .expression_attribute_values(":arn", s(arn))
-                .expression_attribute_values(":endpoint", s(keys::push_endpoint_devices(arn)))
-                .expression_attribute_values(":holder", s(keys::device_holder(&key))),
-            None => update.update_expression(format!(
-                "{set} REMOVE endpoint_arn, gsi2pk, gsi2sk ADD version :one"
-            )),
-        };
+        let mut set = vec!["#name = :name", "target = :target", "active = :active"];
+        let mut remove = Vec::new();
+        match endpoint_arn {
+            Some(arn) => {
+                set.push("endpoint_arn = :arn");
+                update = update.expression_attribute_values(":arn", s(arn));
+            }
+            None => remove.push("endpoint_arn"),
+        }
+        // Indexed under its destination, as `device_item` writes it.
+        match destination_devices(target, endpoint_arn) {
+            Some(destination) => {
+                set.extend(["gsi2pk = :destination", "gsi2sk = :holder"]);
+                update = update
+                    .expression_attribute_values(":destination", s(destination))
+                    .expression_attribute_values(":holder", s(keys::device_holder(&key)));
+            }
+            None => remove.extend(["gsi2pk", "gsi2sk"]),
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let update = update.update_expression(format!("{expression} ADD version :one"));
         match crate::conditional(update.send().await)? {
             Some(output) => body(output.attributes.unwrap_or_default()),
             None => Err(StoreError::NotFound),
@@ -195,6 +222,69 @@ impl DynamoTable {
             .items()
             .iter()
             .any(|item| text(item, "gsi2sk") != Some(own.as_str())))
+    }
+
+    /// Removes the devices of other people's accounts that reach the phone or browser `holder`
+    /// registers (`target`, through its SNS endpoint `endpoint_arn` for a phone), and answers how
+    /// many: a phone or browser handed on without its app removing the last person's device
+    /// would show that person's reminders to the next. The devices of `holder`'s own account in
+    /// its other organisations stay. One `Query` of `gsi2` (eventually consistent: a device
+    /// registered a moment ago may not show yet) and, when others hold it, one `BatchGetItem` of
+    /// their memberships and one `BatchWriteItem`.
+    pub async fn remove_devices_of_other_accounts(
+        &self,
+        target: &PushTarget,
+        endpoint_arn: Option<&str>,
+        holder: &Membership,
+    ) -> Result<usize, StoreError> {
+        let Some(destination) = destination_devices(target, endpoint_arn) else {
+            return Ok(0);
+        };
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :destination")
+            .expression_attribute_values(":destination", s(destination))
+            .projection_expression("pk, sk");
+        let (holders, _) = self.query_up_to(query, Some(OTHER_HOLDERS_MOST)).await?;
+        let own = keys::member_partition(&holder.organisation_id, &holder.id);
+        let others: Vec<Key> = holders
+            .iter()
+            .filter_map(|item| {
+                let (pk, sk) = (text(item, "pk")?, text(item, "sk")?);
+                (pk != own).then(|| Key {
+                    pk: pk.to_owned(),
+                    sk: sk.to_owned(),
+                })
+            })
+            .collect();
+        if others.is_empty() {
+            return Ok(0);
+        }
+        let memberships: Vec<Key> = others
+            .iter()
+            .map(|device| Key {
+                pk: device.pk.clone(),
+                sk: keys::MEMBERSHIP_SK.to_owned(),
+            })
+            .collect();
+        let same_account: HashSet<String> = self
+            .batch_get(&memberships)
+            .await?
+            .iter()
+            .filter(|m| text(m, "account_id") == Some(holder.account_id.as_str()))
+            .filter_map(|m| text(m, "pk").map(str::to_owned))
+            .collect();
+        let removed: Vec<Write> = others
+            .into_iter()
+            .filter(|device| !same_account.contains(&device.pk))
+            .map(Write::Delete)
+            .collect();
+        let count = removed.len();
+        self.batch_write(removed).await?;
+        Ok(count)
     }
 
     pub async fn delete_device(

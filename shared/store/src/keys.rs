@@ -83,7 +83,14 @@ pub fn push_endpoint_devices(endpoint_arn: &str) -> String {
     format!("PUSH_ENDPOINT#{endpoint_arn}")
 }
 
-/// `gsi2sk` of a device under its endpoint: its `pk` and `sk` (a `#` joins them, as in every key).
+/// `gsi2pk` of the devices that push to one browser's Web Push subscription, by the id of its
+/// destination (`PushTarget::device_id`): the same browser registered in several organisations,
+/// or by several people (`gsi2sk` is the device's own key, [`device_holder`]).
+pub fn web_push_devices(destination: &DeviceId) -> String {
+    format!("PUSH_WEB#{destination}")
+}
+
+/// `gsi2sk` of a device under its endpoint or subscription: its `pk` and `sk` (a `#` joins them, as in every key).
 pub fn device_holder(device: &Key) -> String {
     format!("{}#{}", device.pk, device.sk)
 }
@@ -525,6 +532,9 @@ mod tests {
         );
         assert_eq!(device_holder(&here), "ORG#o1#USER#u1#DEVICE#d1");
         assert_ne!(device_holder(&here), device_holder(&there));
+        let browser = DeviceId::try_from("0a1b").unwrap();
+        assert_eq!(web_push_devices(&browser), "PUSH_WEB#0a1b");
+        assert_ne!(web_push_devices(&browser), push_endpoint_devices("0a1b"));
     }
 
     #[test]
