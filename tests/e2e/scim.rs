@@ -1028,6 +1028,54 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     assert_eq!(refusals[0]["changed"], json!(["refused: 409 uniqueness"]));
 }
 
+#[tokio::test]
+async fn a_deleted_user_is_no_longer_listed_in_its_groups() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let mut users = Vec::new();
+    for who in ["leaver", "stayer"] {
+        let (_, user) = scim
+            .send(
+                "POST",
+                "/Users",
+                Some(json!({ "userName": roster_e2e::unique_email(who) })),
+            )
+            .await;
+        users.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let members = json!(
+        users
+            .iter()
+            .map(|u| json!({ "value": u }))
+            .collect::<Vec<_>>()
+    );
+    let mut groups = Vec::new();
+    for name in ["Facilities", "Reception", "Closed down"] {
+        let (status, group) = scim
+            .send(
+                "POST",
+                "/Groups",
+                Some(json!({ "displayName": format!("{name} {}", users[0]), "members": members })),
+            )
+            .await;
+        assert_eq!(status, 201, "{group}");
+        groups.push(group["id"].as_str().unwrap().to_owned());
+    }
+    // A group the leaver was in is gone before them: their delete passes over it.
+    let (status, _) = scim
+        .send("DELETE", &format!("/Groups/{}", groups[2]), None)
+        .await;
+    assert_eq!(status, 204);
+
+    let (status, _) = scim
+        .send("DELETE", &format!("/Users/{}", users[0]), None)
+        .await;
+    assert_eq!(status, 204);
+    for group in &groups[..2] {
+        let (_, group) = scim.send("GET", &format!("/Groups/{group}"), None).await;
+        assert_eq!(group["members"], json!([{ "value": users[1] }]), "{group}");
+    }
+}
+
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }

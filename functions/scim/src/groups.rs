@@ -298,17 +298,16 @@ pub async fn create(
     ))
 }
 
-async fn update(
+/// The group `id` changed by `change` and saved, the memberships of the members it adds or
+/// removes with it; retried on a lost race unless `headers` name a version.
+async fn changed(
     state: &ScimState,
     claim: &ScimClaim,
-    base: &str,
     id: &str,
-    action: &str,
     headers: &HeaderMap,
     change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
-) -> Result<Response, ScimError> {
-    let writer = writer(state, claim).await?;
-    let outcome = retried_unless_versioned(headers, || async {
+) -> Result<ScimGroup, ScimError> {
+    retried_unless_versioned(headers, || async {
         let before = group(state, claim, id).await?;
         check_version(headers, before.version)?;
         let after = ScimGroup {
@@ -331,13 +330,55 @@ async fn update(
             .await?;
         Ok(after)
     })
-    .await;
+    .await
+}
+
+async fn update(
+    state: &ScimState,
+    claim: &ScimClaim,
+    base: &str,
+    id: &str,
+    action: &str,
+    headers: &HeaderMap,
+    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+) -> Result<Response, ScimError> {
+    let writer = writer(state, claim).await?;
+    let outcome = changed(state, claim, id, headers, change).await;
     let group = audited(state, &writer, action, Some(id), outcome).await?;
     Ok(scim_json(
         StatusCode::OK,
         resource(base, &group),
         Some(group.version),
     ))
+}
+
+/// Takes the deleted User `user` out of the `members` of `groups` (those its membership said
+/// list it), so that no group goes on listing someone who is gone; a group deleted meanwhile is
+/// left alone. One read and one write per group. The User is gone whatever happens here: a group
+/// that cannot be written now is logged and keeps the stale member until its next change.
+pub(crate) async fn forget_deleted_member(
+    state: &ScimState,
+    claim: &ScimClaim,
+    user: &UserId,
+    groups: &BTreeSet<String>,
+) {
+    let without_user = |document: &Map<String, Value>| {
+        let mut document = document.clone();
+        if let Some(Value::Array(members)) = document.get_mut("members") {
+            members.retain(|member| {
+                member.get("value").and_then(Value::as_str) != Some(user.as_str())
+            });
+        }
+        Ok(document)
+    };
+    for group in groups {
+        match changed(state, claim, group, &HeaderMap::new(), without_user).await {
+            Ok(_) | Err(ScimError::NotFound) => {}
+            Err(error) => {
+                tracing::warn!(%group, error = ?error, "a deleted User is still listed in a group")
+            }
+        }
+    }
 }
 
 pub async fn replace(

@@ -445,6 +445,7 @@ async fn delete_user(
         Ok(before)
     })
     .await?;
+    crate::groups::forget_deleted_member(state, claim, &before.id, &before.scim_groups).await;
     state
         .avatars
         .remove_all_of(&before.organisation_id, &before.id)
