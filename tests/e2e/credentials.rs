@@ -442,6 +442,37 @@ async fn no_reset_link_invitation_or_pin_goes_out_for_a_password_no_organisation
         problem_errors(&import.json().await.unwrap()),
         [("invite".to_owned(), "password_login_disabled".to_owned())]
     );
+    // A username user is created without a PIN that could never sign them in: they wait, not
+    // invited, for a PIN once the organisation takes passwords again.
+    let waiting = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Later", "last_name": "On", "username": "later.on" }),
+    )
+    .await;
+    assert_eq!(waiting.get("pin"), None, "{waiting}");
+    assert_eq!(waiting["invitation_status"], "not_invited");
+    app.change_settings(
+        &admin,
+        json!({ "login_methods": { "password": true, "sso": true } }),
+    )
+    .await;
+    let pin = app
+        .user_action(&admin, waiting["id"].as_str().unwrap(), "pin")
+        .await;
+    assert_eq!(pin.status(), 200);
+    let pin = pin.json::<Value>().await.unwrap()["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = app
+        .http
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({ "organisation": organisation.id, "username": "later.on", "password": pin }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
 }
 
 #[tokio::test]

@@ -195,7 +195,8 @@ async fn user_view(state: &AppState, caller: &Caller, membership: &Membership) -
 }
 
 /// `POST /v1/admin/users`: 201 with the user (`id`, `status`, `invitation_status`); a username
-/// user's answer carries their generated `pin` once. An email that already has an account
+/// user's answer carries their generated `pin` once (none where the organisation takes no
+/// passwords: they are `not_invited` until an admin's PIN). An email that already has an account
 /// elsewhere joins with it (credentials and confirmation kept; nothing is sent).
 #[utoipa::path(
     post,
@@ -205,7 +206,7 @@ async fn user_view(state: &AppState, caller: &Caller, membership: &Membership) -
     summary = "Create a user by email, or by username with a PIN",
     security(("session" = [])),
     request_body = crate::openapi::NewUserRequest,
-    responses((status = 201, description = "The user (a username user's with its PIN, once).", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email, username or external id is taken."))
+    responses((status = 201, description = "The user (a username user's with its PIN, once; without one, `not_invited`, where the organisation signs people in through its identity provider only).", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email, username or external id is taken."))
 )]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -246,12 +247,16 @@ pub async fn create_user(
             Some(existing) => (existing, false, None, None),
             None => (Account::new(Some(email.clone()), None), true, None, None),
         },
-        Login::Username(username) => {
+        // A PIN is a username user's way in. Where the organisation signs people in through
+        // its identity provider only, none would work: they wait without one, `not_invited` as
+        // an import's, for an admin's PIN once it takes passwords.
+        Login::Username(username) if caller.organisation.settings.login_methods.password => {
             let pin = roster_domain::credentials::new_pin();
             let mut account = Account::new(None, Some(hash_blocking(&pin).await?));
             account.must_change_password = true;
             (account, true, Some(username.clone()), Some(pin))
         }
+        Login::Username(username) => (Account::new(None, None), true, Some(username.clone()), None),
     };
     let email = match &new.login {
         Login::Email(email) => Some(account.email.clone().unwrap_or_else(|| email.clone())),
@@ -260,7 +265,8 @@ pub async fn create_user(
     // A person joins at once only with proven credentials: an existing account whose email is
     // verified, or a username user with a PIN. Everyone else confirms through an invitation.
     let invitation_status = match &new.login {
-        Login::Username(_) => InvitationStatus::Confirmed,
+        Login::Username(_) if pin.is_some() => InvitationStatus::Confirmed,
+        Login::Username(_) => InvitationStatus::NotInvited,
         Login::Email(_)
             if !account_is_new && account.email_verified && account.password_hash.is_some() =>
         {
