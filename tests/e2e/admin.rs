@@ -1658,6 +1658,19 @@ async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_rea
     assert_eq!(by_site["items"], json!([]));
     let audit = app.get("/v1/admin/audit", scoped).send().await.unwrap();
     assert_eq!(audit.status(), 403);
+    // What they create is a Member of their sites, `roles: null` (a form's empty field) as
+    // much as no `roles` at all (null was 403 for a Member of every site).
+    for roles in [None, Some(Value::Null)] {
+        let mut newcomer = person("Newcomer", &berlin);
+        if let Some(roles) = roles {
+            newcomer["roles"] = roles;
+        }
+        let created = create_user(&app, scoped, newcomer).await;
+        assert_eq!(
+            created["roles"],
+            json!([{ "role": "member", "sites": [berlin] }])
+        );
+    }
 
     // Deactivating takes away every role: a Berliner who manages on every site is not theirs
     // to deactivate (was 200), as that role is not theirs to take away.

@@ -226,7 +226,7 @@ pub async fn create_user(
                 "give sites you manage",
             ));
         }
-        if !given.iter().any(|f| f == "roles") {
+        if body.get("roles").is_none_or(Value::is_null) {
             new.roles = vec![roster_domain::membership::RoleGrant {
                 role: roster_domain::membership::Role::Member,
                 sites: Some(
