@@ -263,13 +263,6 @@ impl ScimPerson {
             }
             None => Email::try_from(user_name).ok(),
         };
-        if let Some(items) = emails.and_then(Value::as_array) {
-            for item in items {
-                if let Some(address) = item.get("value").and_then(Value::as_str) {
-                    Email::try_from(address).map_err(|e| problem("emails.value", e))?;
-                }
-            }
-        }
         let phones = document.get("phoneNumbers");
         // The work number, else one the client gave no type (a fax or home number is not the
         // profile's phone).
@@ -293,6 +286,20 @@ impl ScimPerson {
             Err(_) if !takes.takes(attribute) || unchanged(attribute) => Ok(None),
             read => read,
         };
+        // The addresses beside the one Roster reads are checked only where it takes emails: they
+        // are then the profile's to show.
+        if let Some(items) = emails.and_then(Value::as_array) {
+            for item in items {
+                if let Some(address) = item.get("value").and_then(Value::as_str) {
+                    take(
+                        Attribute::Email,
+                        Email::try_from(address)
+                            .map(|_| None)
+                            .map_err(|e| problem("emails.value", e)),
+                    )?;
+                }
+            }
+        }
         Ok(Self {
             user_name: user_name.to_owned(),
             active: document.get("active") != Some(&Value::Bool(false)),
@@ -604,6 +611,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(person.phone, None);
+        let without_emails = ScimAttributes::parse(&json!(["first_name", "last_name"])).unwrap();
+        let document = json!({ "userName": "ada@contoso.com", "emails": [
+            { "value": "ada@contoso.com", "primary": true },
+            { "value": "home: none", "type": "home" }
+        ] });
+        let person = ScimPerson::read(
+            &normalise(ResourceKind::User, &document).unwrap(),
+            &without_emails,
+        )
+        .unwrap();
+        assert_eq!(person.email.unwrap().normalised(), "ada@contoso.com");
     }
 
     #[test]
