@@ -719,6 +719,63 @@ async fn a_summary_ses_turned_away_goes_out_once_when_it_is_back_hours_later() {
 }
 
 #[tokio::test]
+async fn a_summary_lists_the_day_booked_before_and_after_its_hour_moved() {
+    let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
+    booking
+        .set_preferences(
+            &booking.admin,
+            json!({ "notifications": { "daily_summary": true, "booking_confirmation": "off" } }),
+        )
+        .await;
+    // 10:00 local, booked while summaries go out at 18:00; then they move to 07:00 and 14:00
+    // local is booked.
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2031-09-10T08:00:00Z",
+            "2031-09-10T09:00:00Z",
+            false,
+        )
+        .await;
+    booking
+        .app
+        .change_settings(&booking.admin, json!({ "daily_summary_hour": 7 }))
+        .await;
+    booking
+        .reserve(
+            &booking.admin_id,
+            "2031-09-10T12:00:00Z",
+            "2031-09-10T13:00:00Z",
+            false,
+        )
+        .await;
+    let lines = async || -> Vec<usize> {
+        stack()
+            .await
+            .emails_to(&booking.admin_email)
+            .await
+            .iter()
+            .map(|mail| {
+                let message = mail_parser::MessageParser::default()
+                    .parse(mail["raw"].as_str().unwrap().as_bytes())
+                    .unwrap();
+                message.body_text(0).unwrap().matches("Desk 4.12").count()
+            })
+            .collect()
+    };
+    // 07:00 local the day before: one summary with both.
+    booking
+        .run_job("daily-summary", "2031-09-09T05:00:00Z")
+        .await;
+    assert_eq!(lines().await, [2]);
+    // 18:00 local, where the first was filed: nothing more.
+    booking
+        .run_job("daily-summary", "2031-09-09T16:00:00Z")
+        .await;
+    assert_eq!(lines().await, [2]);
+}
+
+#[tokio::test]
 async fn nobody_without_reservations_or_who_did_not_ask_gets_a_summary() {
     let booking = Booking::new(json!({ "default_time_zone": "Europe/Berlin" })).await;
     // The admin did not switch summaries on (the default is off).

@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures::{StreamExt, stream};
 use roster_domain::{
     ids::{OrganisationId, ReservationId, UserId},
     reservation::{
@@ -25,6 +26,8 @@ use crate::{JobRun, Jobs, Tally, people::Addressees};
 const BUCKETS_READ: i32 = 2;
 /// Listed summaries read at the same time.
 const RETRIES_READ_AT_ONCE: usize = 8;
+/// People whose reservations of the summary's date are read at the same time.
+const QUERIES_IN_FLIGHT: usize = 16;
 
 /// One person's summary of one date: its reservations, and the buckets they were read from.
 #[derive(Default)]
@@ -80,6 +83,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         .filter_map(|s| s.reservations.values().next())
         .collect();
     let addressees = Addressees::of(&jobs.table, &firsts).await?;
+    complete(jobs, &mut by_person, &addressees).await?;
     let mut run = JobRun {
         job: ScheduledJob::DailySummary,
         now,
@@ -144,6 +148,56 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
     }
     settle(jobs, &retries, &later).await?;
     Ok(run)
+}
+
+/// Adds to each summary to be sent the person's other reservations of its date, in their time
+/// zone. A reservation is filed for the summary moment of when it was booked: one booked before
+/// the organisation moved its summary hour, or the person their time zone, waits in another
+/// bucket, and a person's summary of a date goes out once, at the first of them. One `Query`
+/// per summary, `QUERIES_IN_FLIGHT` at a time.
+async fn complete(
+    jobs: &Jobs,
+    by_person: &mut BTreeMap<Person, Summary>,
+    addressees: &Addressees,
+) -> Result<(), StoreError> {
+    let wanted: Vec<_> = by_person
+        .iter()
+        .filter_map(|(person_key, summary)| {
+            let first = summary.reservations.values().next()?;
+            let (organisation, person, _) = addressees.of_reservation(first)?;
+            summary_wanted(organisation, person)
+                .then(|| (person_key.clone(), person.preferences.time_zone.0))
+        })
+        .collect();
+    let mut found = stream::iter(wanted)
+        .map(|((organisation, user, date), zone)| async move {
+            // Every zone's local date lies within a day either side of the UTC one.
+            let midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+            let of_date = jobs
+                .table
+                .reservations_starting(
+                    &organisation,
+                    &user,
+                    midnight - Duration::days(1),
+                    midnight + Duration::days(2),
+                )
+                .await?
+                .into_iter()
+                .filter(|r| r.local_date(zone) == date);
+            Ok::<_, StoreError>(((organisation, user, date), of_date.collect::<Vec<_>>()))
+        })
+        .buffer_unordered(QUERIES_IN_FLIGHT);
+    while let Some(completed) = found.next().await {
+        let (person_key, reservations) = completed?;
+        if let Some(summary) = by_person.get_mut(&person_key) {
+            for reservation in reservations {
+                summary
+                    .reservations
+                    .insert(reservation.id.clone(), reservation);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Asks later runs to send the summaries left for `later`, and settles the other `retries`

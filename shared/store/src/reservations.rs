@@ -298,6 +298,36 @@ impl DynamoTable {
             .expression_attribute_values(":person", s(keys::reservations_of(organisation, user)))
             .expression_attribute_values(":earliest", s(earliest.to_rfc3339()))
             .expression_attribute_values(":from", s(from.to_rfc3339()));
+        self.first_reservations(query).await
+    }
+
+    /// The person's reservations starting in `[from, until)` (at most `MY_RESERVATIONS`), by
+    /// start: one `Query` of `gsi1`.
+    pub async fn reservations_starting(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        // A sort key is the start and `#id`, so `until` itself is past every one starting then.
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :person AND gsi1sk BETWEEN :from AND :until")
+            .expression_attribute_values(":person", s(keys::reservations_of(organisation, user)))
+            .expression_attribute_values(":from", s(from.to_rfc3339()))
+            .expression_attribute_values(":until", s(until.to_rfc3339()));
+        self.first_reservations(query).await
+    }
+
+    /// The first `MY_RESERVATIONS` reservations `query` of `gsi1` finds.
+    async fn first_reservations(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Reservation>, StoreError> {
         let (items, _) = self.query_up_to(query, Some(MY_RESERVATIONS)).await?;
         items
             .into_iter()
