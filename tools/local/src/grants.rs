@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::{
 use aws_sdk_s3::operation::{
     delete_object::DeleteObjectInput, get_object::GetObjectInput, head_object::HeadObjectInput,
 };
+use aws_sdk_sesv2::operation::send_email::SendEmailInput;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 /// A call refused because the function's role does not grant `action`.
@@ -52,6 +53,8 @@ pub struct Shape {
     pub transaction_items: BTreeSet<&'static str>,
     /// An S3 read or delete of a named object version.
     pub object_version: bool,
+    /// An SES v2 `SendEmail` of a whole MIME message (`Content.Raw`).
+    pub raw_email: bool,
 }
 
 impl Shape {
@@ -85,6 +88,10 @@ impl Shape {
                     .map(|delete| delete.version_id().is_some())
             })
             .unwrap_or(false);
+        shape.raw_email = input
+            .downcast_ref::<SendEmailInput>()
+            .and_then(|send| send.content())
+            .is_some_and(|content| content.raw().is_some());
         shape
     }
 }
@@ -93,7 +100,8 @@ impl Shape {
 /// DynamoDB transactions are authorised per item's action; S3 reads by `GetObject` (or
 /// `GetObjectVersion` for a named version), deletes of a version by `DeleteObjectVersion`,
 /// listings by `ListBucket` (`ListBucketVersions`), copies by reading and writing, multipart
-/// uploads by `PutObject`; other operations by their own name.
+/// uploads by `PutObject`; SES v2 sends of a whole MIME message by `SendEmail` and
+/// `SendRawEmail`; other operations by their own name.
 pub fn needed_actions(service: &str, operation: &str, shape: &Shape) -> Vec<String> {
     let prefix = match service {
         "DynamoDB" => "dynamodb",
@@ -121,6 +129,8 @@ pub fn needed_actions(service: &str, operation: &str, shape: &Shape) -> Vec<Stri
         ("s3", "ListObjectVersions") => vec!["ListBucketVersions"],
         ("s3", "DeleteObjects") => vec!["DeleteObject"],
         ("s3", "CopyObject") => vec!["GetObject", "PutObject"],
+        // As SES authorises a v2 send of a whole message: by the v1 action of raw sends.
+        ("ses", "SendEmail") if shape.raw_email => vec!["SendEmail", "SendRawEmail"],
         ("s3", "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload") => {
             vec!["PutObject"]
         }
@@ -214,6 +224,14 @@ mod tests {
         assert_eq!(
             needed_actions("S3", "CopyObject", &Shape::default()),
             ["s3:GetObject", "s3:PutObject"]
+        );
+        let raw = Shape {
+            raw_email: true,
+            ..Shape::default()
+        };
+        assert_eq!(
+            needed_actions("SESv2", "SendEmail", &raw),
+            ["ses:SendEmail", "ses:SendRawEmail"]
         );
     }
 }
