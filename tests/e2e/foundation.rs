@@ -96,6 +96,16 @@ async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
     assert_eq!((&route["method"], status), (&json!("GET"), json!(404)));
     let text = logs.text();
     assert!(text.contains(r#""status":401"#), "{text}");
+    // What Lambda's log-level filtering needs of a line, or it files it as INFO.
+    for line in text.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let timestamp = line["timestamp"].as_str().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(timestamp).is_ok(),
+            "{line}"
+        );
+        assert!(line["level"].is_string(), "{line}");
+    }
     for secret in [
         token.as_str(),
         roster_e2e::TEST_PASSWORD,

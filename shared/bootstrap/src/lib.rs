@@ -47,7 +47,9 @@ pub fn init_tracing() {
 }
 
 /// The log format of every function: one JSON object a line, with the fields of the spans it
-/// was written in (a request's id and organisation), no time (CloudWatch stamps each line).
+/// was written in (a request's id and organisation), its `level` and an RFC 3339 `timestamp`:
+/// Lambda's log-level filtering reads a line without a valid timestamp as INFO, so with the
+/// template's `LogLevel` at WARN every warning and error would be dropped.
 pub fn json_logs<W>(filter: tracing_subscriber::EnvFilter, writer: W) -> impl tracing::Subscriber
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
@@ -57,7 +59,6 @@ where
         .with_env_filter(filter)
         .with_current_span(false)
         .with_ansi(false)
-        .without_time()
         .with_writer(writer)
         .finish()
 }
