@@ -1029,10 +1029,11 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
 }
 
 #[tokio::test]
-async fn a_deleted_user_is_no_longer_listed_in_its_groups() {
+async fn deleted_users_are_no_longer_listed_in_their_groups_even_deleted_at_once() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    // A stayer and six leavers, whom Entra ID deletes all at once.
     let mut users = Vec::new();
-    for who in ["leaver", "stayer"] {
+    for who in ["stayer", "l1", "l2", "l3", "l4", "l5", "l6"] {
         let (_, user) = scim
             .send(
                 "POST",
@@ -1060,19 +1061,20 @@ async fn a_deleted_user_is_no_longer_listed_in_its_groups() {
         assert_eq!(status, 201, "{group}");
         groups.push(group["id"].as_str().unwrap().to_owned());
     }
-    // A group the leaver was in is gone before them: their delete passes over it.
+    // A group the leavers were in is gone before them: their deletes pass over it.
     let (status, _) = scim
         .send("DELETE", &format!("/Groups/{}", groups[2]), None)
         .await;
     assert_eq!(status, 204);
 
-    let (status, _) = scim
-        .send("DELETE", &format!("/Users/{}", users[0]), None)
-        .await;
-    assert_eq!(status, 204);
+    let paths: Vec<String> = users[1..].iter().map(|u| format!("/Users/{u}")).collect();
+    let deletes = paths.iter().map(|path| scim.send("DELETE", path, None));
+    for (status, _) in futures::future::join_all(deletes).await {
+        assert_eq!(status, 204);
+    }
     for group in &groups[..2] {
         let (_, group) = scim.send("GET", &format!("/Groups/{group}"), None).await;
-        assert_eq!(group["members"], json!([{ "value": users[1] }]), "{group}");
+        assert_eq!(group["members"], json!([{ "value": users[0] }]), "{group}");
     }
 }
 

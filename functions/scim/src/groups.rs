@@ -10,6 +10,7 @@ use axum::{
     response::Response,
 };
 use chrono::Utc;
+use futures::StreamExt;
 use roster_domain::{
     ids::{GroupId, OrganisationId, UserId},
     membership::Membership,
@@ -32,6 +33,12 @@ const KIND: ResourceKind = ResourceKind::Group;
 
 /// Longest group `displayName`.
 const DISPLAY_NAME_MAX: usize = 256;
+/// Groups a deleted User is taken out of at the same time.
+const GROUPS_AT_ONCE: usize = 8;
+/// Rounds of tries (each of up to `WRITE_TRIES`) to take a deleted User out of a group.
+const FORGET_ROUNDS: usize = 3;
+/// The pause between two rounds, in milliseconds.
+const FORGET_PAUSE_MS: std::ops::Range<u64> = 20..200;
 
 fn resource(base: &str, group: &ScimGroup) -> Value {
     render(
@@ -354,8 +361,10 @@ async fn update(
 
 /// Takes the deleted User `user` out of the `members` of `groups` (those its membership said
 /// list it), so that no group goes on listing someone who is gone; a group deleted meanwhile is
-/// left alone. One read and one write per group. The User is gone whatever happens here: a group
-/// that cannot be written now is logged and keeps the stale member until its next change.
+/// left alone. One read and one write per group, `GROUPS_AT_ONCE` groups at a time. Deletes of
+/// several of a group's members at once race on it: each loses only to another's success, and
+/// tries again after a pause of a random length. The User is gone whatever happens here: a group
+/// that still cannot be written is logged and keeps the stale member until its next change.
 pub(crate) async fn forget_deleted_member(
     state: &ScimState,
     claim: &ScimClaim,
@@ -371,14 +380,24 @@ pub(crate) async fn forget_deleted_member(
         }
         Ok(document)
     };
-    for group in groups {
-        match changed(state, claim, group, &HeaderMap::new(), without_user).await {
-            Ok(_) | Err(ScimError::NotFound) => {}
-            Err(error) => {
-                tracing::warn!(%group, error = ?error, "a deleted User is still listed in a group")
+    let forget = async |group: &String| {
+        for round in 1..=FORGET_ROUNDS {
+            match changed(state, claim, group, &HeaderMap::new(), without_user).await {
+                Ok(_) | Err(ScimError::NotFound) => return,
+                Err(ScimError::PreconditionFailed) if round < FORGET_ROUNDS => {
+                    let pause = rand::random_range(FORGET_PAUSE_MS);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%group, error = ?error, "a deleted User is still listed in a group");
+                    return;
+                }
             }
         }
-    }
+    };
+    futures::stream::iter(groups)
+        .for_each_concurrent(GROUPS_AT_ONCE, forget)
+        .await;
 }
 
 pub async fn replace(

@@ -431,7 +431,7 @@ async fn delete_user(
     claim: &ScimClaim,
     id: &str,
     headers: &HeaderMap,
-) -> Result<(), ScimError> {
+) -> Result<Membership, ScimError> {
     let before = retried_unless_versioned(headers, || async {
         let before = member(state, claim, id).await?;
         check_version(headers, before.version)?;
@@ -445,12 +445,11 @@ async fn delete_user(
         Ok(before)
     })
     .await?;
-    crate::groups::forget_deleted_member(state, claim, &before.id, &before.scim_groups).await;
     state
         .avatars
         .remove_all_of(&before.organisation_id, &before.id)
         .await;
-    Ok(())
+    Ok(before)
 }
 
 pub async fn delete(
@@ -461,6 +460,9 @@ pub async fn delete(
 ) -> Result<StatusCode, ScimError> {
     let writer = writer(&state, &claim).await?;
     let outcome = delete_user(&state, &claim, &id, &headers).await;
-    audited(&state, &writer, "scim.user.deleted", Some(&id), outcome).await?;
+    let gone = audited(&state, &writer, "scim.user.deleted", Some(&id), outcome).await?;
+    // Last, once the person and their images are gone and it is logged: the groups that list
+    // them, the slowest part, which a retry of the delete (404) would never reach again.
+    crate::groups::forget_deleted_member(&state, &claim, &gone.id, &gone.scim_groups).await;
     Ok(StatusCode::NO_CONTENT)
 }
