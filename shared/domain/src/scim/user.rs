@@ -257,6 +257,8 @@ impl ScimPerson {
         let name = document.get("name").and_then(Value::as_object);
         let enterprise = document.get(ENTERPRISE_SCHEMA).and_then(Value::as_object);
         let emails = document.get("emails");
+        // Only the address Roster reads is checked: the others are kept in the document as the
+        // client wrote them and used nowhere.
         let email = match preferred(emails, "work") {
             Some(address) => {
                 Some(Email::try_from(address).map_err(|e| problem("emails.value", e))?)
@@ -286,20 +288,6 @@ impl ScimPerson {
             Err(_) if !takes.takes(attribute) || unchanged(attribute) => Ok(None),
             read => read,
         };
-        // The addresses beside the one Roster reads are checked only where it takes emails: they
-        // are then the profile's to show.
-        if let Some(items) = emails.and_then(Value::as_array) {
-            for item in items {
-                if let Some(address) = item.get("value").and_then(Value::as_str) {
-                    take(
-                        Attribute::Email,
-                        Email::try_from(address)
-                            .map(|_| None)
-                            .map_err(|e| problem("emails.value", e)),
-                    )?;
-                }
-            }
-        }
         Ok(Self {
             user_name: user_name.to_owned(),
             active: document.get("active") != Some(&Value::Bool(false)),
@@ -611,17 +599,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(person.phone, None);
-        let without_emails = ScimAttributes::parse(&json!(["first_name", "last_name"])).unwrap();
-        let document = json!({ "userName": "ada@contoso.com", "emails": [
+        // Nor an address beside the one Roster reads, which it uses nowhere.
+        let with_home = json!({ "userName": "ada@contoso.com", "emails": [
             { "value": "ada@contoso.com", "primary": true },
             { "value": "home: none", "type": "home" }
         ] });
-        let person = ScimPerson::read(
-            &normalise(ResourceKind::User, &document).unwrap(),
-            &without_emails,
-        )
-        .unwrap();
-        assert_eq!(person.email.unwrap().normalised(), "ada@contoso.com");
+        let ada =
+            ScimPerson::read(&normalise(ResourceKind::User, &with_home).unwrap(), &all()).unwrap();
+        assert_eq!(ada.email.unwrap().normalised(), "ada@contoso.com");
     }
 
     #[test]
