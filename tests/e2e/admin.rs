@@ -48,6 +48,66 @@ fn codes(problem: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn an_address_at_a_domain_of_other_letters_is_mailed_at_its_ascii_form() {
+    let stack = stack().await;
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let local = unique_email("joerg").split('@').next().unwrap().to_owned();
+    let (written, ascii) = (
+        format!("{local}@müller.example"),
+        format!("{local}@xn--mller-kva.example"),
+    );
+    let created = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Jörg", "last_name": "Müller", "email": written }),
+    )
+    .await;
+    assert_eq!(created["email"], written.as_str(), "shown as written");
+    let invited = app
+        .user_action(&admin, created["id"].as_str().unwrap(), "invite")
+        .await;
+    assert_eq!(invited.status(), 202);
+    // SES takes no other letters in an address (SMTPUTF8): the domain goes in its IDNA form.
+    let mail = stack.emails_to(&ascii).await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0]["raw"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<{ascii}>")),
+        "{}",
+        mail[0]["raw"]
+    );
+
+    // One address however its domain is written; none with other letters before the @.
+    let again = app
+        .post(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "J", "last_name": "M", "email": ascii }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let umlaut_local = app
+        .post(
+            "/v1/admin/users",
+            &admin,
+            &json!({ "first_name": "J", "last_name": "M", "email": "jörg@example.com" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(umlaut_local.status(), 422);
+    assert_eq!(
+        problem_errors(&umlaut_local.json().await.unwrap()),
+        [("email".to_owned(), "invalid_email".to_owned())]
+    );
+}
+
+#[tokio::test]
 async fn an_invitation_or_reset_link_that_ses_does_not_take_is_reported_unsent_to_the_admin() {
     let stack = stack().await;
     let app = app_with_clock(&TestClock::default()).await;

@@ -47,10 +47,35 @@ impl TryFrom<&str> for Email {
                 "must be a valid email address",
             ));
         }
+        // Mail services (SES among them) take no address with other than ASCII before the `@`
+        // (SMTPUTF8); a domain of other letters is reached by its ASCII (IDNA) form, which is
+        // also how it is compared, so `müller.de` and `xn--mller-kva.de` are one address.
+        let (local, domain) = display.rsplit_once('@').expect("a parsed address has an @");
+        if !local.is_ascii() {
+            return Err(FieldProblem::new(
+                "invalid_email",
+                "must have only ASCII letters, digits and signs before the @: mail cannot be delivered to others",
+            ));
+        }
+        let domain = idna::domain_to_ascii(domain)
+            .map_err(|_| FieldProblem::new("invalid_email", "must be a valid email address"))?;
         Ok(Self {
             display: display.to_owned(),
-            normalised: display.to_lowercase(),
+            normalised: format!("{}@{domain}", local.to_lowercase()),
         })
+    }
+}
+
+/// `address` (a valid email address) as mail services deliver to it: its domain in ASCII
+/// (IDNA), so `joerg@müller.de` is sent to `joerg@xn--mller-kva.de`. The local part is kept as
+/// written.
+pub fn deliverable_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() => match idna::domain_to_ascii(domain) {
+            Ok(domain) => format!("{local}@{domain}"),
+            Err(_) => address.to_owned(),
+        },
+        _ => address.to_owned(),
     }
 }
 
@@ -625,6 +650,30 @@ mod tests {
             "invalid_email"
         );
         assert_eq!(Email::try_from("").unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn an_email_is_one_mail_can_be_delivered_to() {
+        let umlaut = Email::try_from("Joerg@Müller.DE").unwrap();
+        assert_eq!(umlaut.display(), "Joerg@Müller.DE");
+        assert_eq!(umlaut.normalised(), "joerg@xn--mller-kva.de");
+        assert_eq!(
+            Email::try_from("joerg@xn--mller-kva.de")
+                .unwrap()
+                .normalised(),
+            umlaut.normalised(),
+            "one address however its domain is written"
+        );
+        assert_eq!(
+            deliverable_address(umlaut.display()),
+            "Joerg@xn--mller-kva.de"
+        );
+        assert_eq!(deliverable_address("ada@example.com"), "ada@example.com");
+        assert_eq!(
+            Email::try_from("jörg@example.com").map_err(|p| p.code),
+            Err("invalid_email"),
+            "no mail service delivers to other than ASCII before the @"
+        );
     }
 
     #[test]

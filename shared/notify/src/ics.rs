@@ -7,7 +7,7 @@
 //! never folded next to whitespace.
 
 use chrono::{DateTime, Utc};
-use roster_domain::reservation::Reservation;
+use roster_domain::{profile::deliverable_address, reservation::Reservation};
 
 /// What an iCalendar object asks the receiving calendar to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +71,10 @@ pub fn reservation_ics(
         format!("SUMMARY:{}", escape_text(summary)),
         format!("LOCATION:{}", escape_text(site_name)),
         format!("ORGANIZER:mailto:{organizer_email}"),
-        format!("ATTENDEE;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{attendee_email}"),
+        format!(
+            "ATTENDEE;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{}",
+            deliverable_address(attendee_email)
+        ),
         format!("STATUS:{}", method.event_status()),
         "END:VEVENT".to_owned(),
         "END:VCALENDAR".to_owned(),

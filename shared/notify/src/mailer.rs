@@ -7,7 +7,7 @@ use mail_builder::{
     headers::{content_type::ContentType, text::Text},
     mime::MimePart,
 };
-use roster_domain::preferences::Language;
+use roster_domain::{preferences::Language, profile::deliverable_address};
 
 use crate::{
     booking::{BookingMessage, render_booking},
@@ -121,7 +121,7 @@ impl SesMailer {
             .from_email_address(&self.from)
             .destination(
                 aws_sdk_sesv2::types::Destination::builder()
-                    .to_addresses(&email.to)
+                    .to_addresses(deliverable_address(&email.to))
                     .build(),
             )
             .content(
@@ -232,7 +232,7 @@ fn mime_message(from: &str, email: &Email) -> Result<String, NotifyError> {
     };
     MessageBuilder::new()
         .from(from)
-        .to(email.to.as_str())
+        .to(deliverable_address(&email.to))
         .subject(one_line(&email.subject))
         .header("Content-Language", Text::new(email.language.code()))
         .body(body)
