@@ -163,6 +163,30 @@ impl Provisioner {
         (status, response.text().await.unwrap())
     }
 
+    /// An Entra ID style User for `who` (also its `externalId`), created: its id and email.
+    async fn user(&self, who: &str) -> (String, String) {
+        let email = roster_e2e::unique_email(who);
+        let (status, user) = self
+            .send("POST", "/Users", Some(entra_user(&email, who)))
+            .await;
+        assert_eq!(status, 201, "{user}");
+        (user["id"].as_str().unwrap().to_owned(), email)
+    }
+
+    /// A group `display_name` listing the Users `members`, created: its id.
+    async fn group(&self, display_name: &str, members: &[String]) -> String {
+        let members: Vec<Value> = members.iter().map(|id| json!({ "value": id })).collect();
+        let (status, group) = self
+            .send(
+                "POST",
+                "/Groups",
+                Some(json!({ "displayName": display_name, "members": members })),
+            )
+            .await;
+        assert_eq!(status, 201, "{group}");
+        group["id"].as_str().unwrap().to_owned()
+    }
+
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
         self.send(
             "PATCH",
@@ -363,23 +387,11 @@ async fn entra_id_provisions_a_user_through_its_documented_sequence() {
 #[tokio::test]
 async fn writes_without_if_match_to_one_person_at_once_all_go_through() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
-    let email = roster_e2e::unique_email("busy");
-    let (status, user) = scim
-        .send("POST", "/Users", Some(entra_user(&email, "busy")))
-        .await;
-    assert_eq!(status, 201, "{user}");
-    let id = user["id"].as_str().unwrap();
+    let (id, _) = scim.user("busy").await;
+    let id = id.as_str();
     let mut groups = Vec::new();
     for name in ["Red", "Green", "Blue"] {
-        let (status, group) = scim
-            .send(
-                "POST",
-                "/Groups",
-                Some(json!({ "displayName": format!("{name} {id}") })),
-            )
-            .await;
-        assert_eq!(status, 201, "{group}");
-        groups.push(group["id"].as_str().unwrap().to_owned());
+        groups.push(scim.group(&format!("{name} {id}"), &[]).await);
     }
 
     // Entra ID's way: the person's groups and their own record at once, no If-Match. Each
@@ -417,12 +429,8 @@ async fn writes_without_if_match_to_one_person_at_once_all_go_through() {
 #[tokio::test]
 async fn a_person_scim_reactivates_signs_in_at_once_whatever_they_tried_meanwhile() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
-    let email = roster_e2e::unique_email("returner");
-    let (status, user) = scim
-        .send("POST", "/Users", Some(entra_user(&email, "returner")))
-        .await;
-    assert_eq!(status, 201, "{user}");
-    let id = user["id"].as_str().unwrap();
+    let (id, email) = scim.user("returner").await;
+    let id = id.as_str();
     scim.app.invited_session(&scim.admin, id, &email).await;
     let path = format!("/Users/{id}");
     let active = |value: &'static str| {
@@ -477,16 +485,8 @@ async fn a_deleted_persons_images_go_with_them_and_no_one_elses() {
     let scim = Provisioner::new(spawn_app(&stack.functions()).await).await;
     let mut prefixes = Vec::new();
     for name in ["leaver", "stayer"] {
-        let email = roster_e2e::unique_email(name);
-        let (status, user) = scim
-            .send("POST", "/Users", Some(entra_user(&email, name)))
-            .await;
-        assert_eq!(status, 201, "{user}");
-        let prefix = format!(
-            "avatars/{}/{}/",
-            scim.organisation,
-            user["id"].as_str().unwrap()
-        );
+        let (id, _) = scim.user(name).await;
+        let prefix = format!("avatars/{}/{id}/", scim.organisation);
         // An avatar as a confirmation keeps it, and an upload never confirmed.
         for key in ["u1/checked", "u2"] {
             stack
@@ -500,7 +500,7 @@ async fn a_deleted_persons_images_go_with_them_and_no_one_elses() {
                 .await
                 .unwrap();
         }
-        prefixes.push((user["id"].as_str().unwrap().to_owned(), prefix));
+        prefixes.push((id, prefix));
     }
     let [(leaver, leavers), (_, stayers)] = <[_; 2]>::try_from(prefixes).unwrap();
 
@@ -1034,32 +1034,11 @@ async fn deleted_users_are_no_longer_listed_in_their_groups_even_deleted_at_once
     // A stayer and six leavers, whom Entra ID deletes all at once.
     let mut users = Vec::new();
     for who in ["stayer", "l1", "l2", "l3", "l4", "l5", "l6"] {
-        let (_, user) = scim
-            .send(
-                "POST",
-                "/Users",
-                Some(json!({ "userName": roster_e2e::unique_email(who) })),
-            )
-            .await;
-        users.push(user["id"].as_str().unwrap().to_owned());
+        users.push(scim.user(who).await.0);
     }
-    let members = json!(
-        users
-            .iter()
-            .map(|u| json!({ "value": u }))
-            .collect::<Vec<_>>()
-    );
     let mut groups = Vec::new();
     for name in ["Facilities", "Reception", "Closed down"] {
-        let (status, group) = scim
-            .send(
-                "POST",
-                "/Groups",
-                Some(json!({ "displayName": format!("{name} {}", users[0]), "members": members })),
-            )
-            .await;
-        assert_eq!(status, 201, "{group}");
-        groups.push(group["id"].as_str().unwrap().to_owned());
+        groups.push(scim.group(&format!("{name} {}", users[0]), &users).await);
     }
     // A group the leavers were in is gone before them: their deletes pass over it.
     let (status, _) = scim

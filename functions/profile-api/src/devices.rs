@@ -92,7 +92,8 @@ pub async fn register(
         None => None,
     };
     // The phone or browser is the caller's now: whoever else left a device on it stops
-    // getting their reminders there.
+    // getting their reminders there. Asked at every registration, not only the first: a device
+    // registered elsewhere a moment before may not have shown in the index yet.
     state
         .table
         .remove_devices_of_other_accounts(&registration.target, endpoint_arn.as_deref(), m)

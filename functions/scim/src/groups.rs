@@ -307,7 +307,7 @@ pub async fn create(
 
 /// The group `id` changed by `change` and saved, the memberships of the members it adds or
 /// removes with it; retried on a lost race unless `headers` name a version.
-async fn changed(
+async fn update(
     state: &ScimState,
     claim: &ScimClaim,
     id: &str,
@@ -340,7 +340,7 @@ async fn changed(
     .await
 }
 
-async fn update(
+async fn audited_update(
     state: &ScimState,
     claim: &ScimClaim,
     base: &str,
@@ -350,7 +350,7 @@ async fn update(
     change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
-    let outcome = changed(state, claim, id, headers, change).await;
+    let outcome = update(state, claim, id, headers, change).await;
     let group = audited(state, &writer, action, Some(id), outcome).await?;
     Ok(scim_json(
         StatusCode::OK,
@@ -382,7 +382,7 @@ pub(crate) async fn forget_deleted_member(
     };
     let forget = async |group: &String| {
         for round in 1..=FORGET_ROUNDS {
-            match changed(state, claim, group, &HeaderMap::new(), without_user).await {
+            match update(state, claim, group, &HeaderMap::new(), without_user).await {
                 Ok(_) | Err(ScimError::NotFound) => return,
                 Err(ScimError::PreconditionFailed) if round < FORGET_ROUNDS => {
                     let pause = rand::random_range(FORGET_PAUSE_MS);
@@ -408,7 +408,7 @@ pub async fn replace(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
-    update(
+    audited_update(
         &state,
         &claim,
         &base,
@@ -428,7 +428,7 @@ pub async fn patch(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
-    update(
+    audited_update(
         &state,
         &claim,
         &base,
