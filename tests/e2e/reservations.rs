@@ -268,6 +268,42 @@ async fn booking_emails_carry_a_calendar_that_parses_and_series_get_none() {
 }
 
 #[tokio::test]
+async fn a_cancellation_that_meets_another_write_of_the_reservation_still_cancels() {
+    // DynamoDB cancels a transaction when another one is writing the same item (a check-in at
+    // that moment): that says nothing about the reservation, which is still there to cancel.
+    let stack = stack().await;
+    let conflicts = roster_e2e::TransactionConflicts::default();
+    let functions = stack.functions_with(
+        &stack.conflicting_clients(&conflicts),
+        profile_api::system_clock(),
+    );
+    let booking = Booking::on(spawn_app(&functions).await, json!({})).await;
+    let reservation = booking
+        .reserve(
+            &booking.admin_id,
+            "2035-03-01T09:00:00Z",
+            "2035-03-01T10:00:00Z",
+            false,
+        )
+        .await;
+    let id = reservation["id"].as_str().unwrap();
+    let path = format!("/v1/reservations/{id}");
+    // A write that goes on meeting others is given up after a few tries, and says so.
+    conflicts.arm(id, 10);
+    let (status, body) = booking.feed(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &json!("service_unavailable"))
+    );
+    assert!(conflicts.left() > 0 && conflicts.left() < 10);
+    conflicts.arm(id, 2);
+    let (status, body) = booking.feed(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!((status, conflicts.left()), (204, 0), "{body}");
+    let (again, _) = booking.feed(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(again, 404, "cancelled");
+}
+
+#[tokio::test]
 async fn cancellation_notices_follow_their_own_switch_beside_the_confirmations() {
     let booking = Booking::new(json!({})).await;
     let admin = &booking.admin_email;

@@ -22,6 +22,9 @@ use roster_store::CallCounter;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
+mod conflicts;
+pub use conflicts::TransactionConflicts;
+
 /// The repository's root folder: of the checkout the tests run in (cargo and nextest set
 /// `CARGO_MANIFEST_DIR` when they run a test), not of the one a shared build cache compiled them in.
 pub fn repo_root() -> PathBuf {
@@ -136,6 +139,16 @@ impl Stack {
         let mut clients = self.clients();
         let config = counter
             .attach(aws_sdk_dynamodb::config::Builder::from(&self.aws))
+            .build();
+        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
+        clients
+    }
+
+    /// Clients whose DynamoDB transactions meet `conflicts`.
+    pub fn conflicting_clients(&self, conflicts: &TransactionConflicts) -> Clients {
+        let mut clients = self.clients();
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.aws)
+            .interceptor(conflicts.clone())
             .build();
         clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
         clients

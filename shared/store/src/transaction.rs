@@ -90,6 +90,39 @@ impl Condition {
     }
 }
 
+/// How many times in all a transaction is sent while it meets other transactions on its items.
+const CONFLICT_ATTEMPTS: u32 = 4;
+
+/// The longest pause before the second sending, in ms; it doubles before each further one.
+const CONFLICT_PAUSE_MS: u64 = 10;
+
+/// Why DynamoDB cancelled a transaction, from its reasons (one per item, in order).
+#[derive(Debug, PartialEq)]
+enum Cancelled {
+    /// The condition on the item at this index did not hold: a rule refused the write.
+    Condition(usize),
+    /// Another transaction was writing one of its items, and no condition failed.
+    Conflict,
+    /// Anything else (throughput, size, validation).
+    Otherwise,
+}
+
+impl Cancelled {
+    fn of<'a>(codes: impl Iterator<Item = Option<&'a str>> + Clone) -> Self {
+        let mut codes = codes.enumerate();
+        if let Some((index, _)) = codes
+            .clone()
+            .find(|(_, code)| *code == Some("ConditionalCheckFailed"))
+        {
+            Self::Condition(index)
+        } else if codes.any(|(_, code)| code == Some("TransactionConflict")) {
+            Self::Conflict
+        } else {
+            Self::Otherwise
+        }
+    }
+}
+
 /// Most items one `TransactWriteItems` may write.
 pub(crate) const TRANSACTION_ITEMS: usize = 100;
 
@@ -217,32 +250,79 @@ impl Transaction {
         self
     }
 
-    /// Writes all items or none.
+    /// Writes all items or none. A transaction DynamoDB cancelled because another one was
+    /// writing one of its items at that moment (which says nothing of its conditions) is sent
+    /// again, up to [`CONFLICT_ATTEMPTS`] times in all, after a short random pause; still
+    /// meeting one then, it is `Unavailable` (try again). A condition that did not hold fails
+    /// with its meaning.
     pub async fn commit(self, table: &DynamoTable) -> Result<(), StoreError> {
-        let result = table
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(self.items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match error.as_service_error() {
+        let mut attempt = 1;
+        loop {
+            let result = table
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(self.items.clone()))
+                .send()
+                .await;
+            let Err(error) = result else {
+                return Ok(());
+            };
+            let cancelled = match error.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                    let failed = cancelled.cancellation_reasons().iter().position(|reason| {
-                        // A concurrent transaction on the same item is the same lost race.
-                        matches!(
-                            reason.code(),
-                            Some("ConditionalCheckFailed" | "TransactionConflict")
-                        )
-                    });
-                    match failed.and_then(|index| self.on_fail.get(index).copied().flatten()) {
-                        Some(on_fail) => Err(on_fail.into()),
-                        None => Err(StoreError::unavailable(error)),
-                    }
+                    Cancelled::of(cancelled.cancellation_reasons().iter().map(|r| r.code()))
                 }
-                _ => Err(StoreError::unavailable(error)),
-            },
+                _ => Cancelled::Otherwise,
+            };
+            match cancelled {
+                Cancelled::Condition(index) => {
+                    return Err(match self.on_fail.get(index).copied().flatten() {
+                        Some(on_fail) => on_fail.into(),
+                        None => StoreError::unavailable(error),
+                    });
+                }
+                Cancelled::Conflict if attempt < CONFLICT_ATTEMPTS => {
+                    let pause = rand::random_range(0..CONFLICT_PAUSE_MS << attempt);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                    attempt += 1;
+                }
+                Cancelled::Conflict | Cancelled::Otherwise => {
+                    return Err(StoreError::unavailable(error));
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> Cancelled {
+        Cancelled::of(codes.iter().map(|code| Some(*code)))
+    }
+
+    #[test]
+    fn a_failed_condition_is_the_answer_even_beside_a_conflict() {
+        assert_eq!(
+            cancelled(&["TransactionConflict", "None", "ConditionalCheckFailed"]),
+            Cancelled::Condition(2)
+        );
+        assert_eq!(
+            cancelled(&["None", "ConditionalCheckFailed", "ConditionalCheckFailed"]),
+            Cancelled::Condition(1)
+        );
+    }
+
+    #[test]
+    fn a_conflict_alone_is_worth_another_try_and_anything_else_is_not() {
+        assert_eq!(
+            cancelled(&["None", "TransactionConflict"]),
+            Cancelled::Conflict
+        );
+        assert_eq!(
+            cancelled(&["None", "ProvisionedThroughputExceeded"]),
+            Cancelled::Otherwise
+        );
+        assert_eq!(Cancelled::of(std::iter::empty()), Cancelled::Otherwise);
     }
 }
