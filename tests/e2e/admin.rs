@@ -589,6 +589,33 @@ async fn deactivation_ends_sessions_at_once_and_reactivation_restores_login_but_
 }
 
 #[tokio::test]
+async fn an_admin_sends_a_person_a_handful_of_invitations_an_hour_and_the_last_still_works() {
+    let clock = TestClock::default();
+    clock.start_an_hour();
+    let app = app_with_clock(&clock).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "resent", ("Rhea", "Sent")).await;
+    let quota = roster_domain::reset::INVITATION_EMAILS_PER_HOUR as usize;
+    let mut last_link = String::new();
+    for _ in 0..quota {
+        last_link = invite(&app, &admin, &id, &email).await;
+    }
+    let refused = app.user_action(&admin, &id, "invite").await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        codes(&refused.json().await.unwrap()),
+        ["too_many_invitations"]
+    );
+    assert_eq!(stack().await.emails_to(&email).await.len(), quota);
+    let (status, _) = app.accept_invitation(&last_link, TEST_PASSWORD).await;
+    assert_eq!(status, 200, "the refused resend left the last link working");
+
+    clock.start_an_hour();
+    invite(&app, &admin, &id, &email).await;
+    assert_eq!(stack().await.emails_to(&email).await.len(), quota + 1);
+}
+
+#[tokio::test]
 async fn a_person_deactivated_in_one_organisation_no_longer_lists_its_sessions_there() {
     let app = app_with_clock(&TestClock::default()).await;
     let (home, home_token) = organisation(&app, json!({})).await;

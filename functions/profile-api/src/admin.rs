@@ -17,7 +17,7 @@ use roster_domain::{
         can_manage, is_admin, managed_sites,
     },
     profile::{Owner, Profile, ProfilePatch},
-    reset::RESET_EMAILS_PER_HOUR,
+    reset::{INVITATION_EMAILS_PER_HOUR, RESET_EMAILS_PER_HOUR},
     session::{new_secret, secret_hash},
     validation::bounded_text,
 };
@@ -601,7 +601,7 @@ pub async fn patch_user(
     summary = "Send (or resend) the welcome email",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`): accepting sets a password."), (status = 422, description = "The user has no email, is deactivated, or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
+    responses((status = 202, description = "Sent; an earlier link stops working.", body = crate::openapi::InvitationAnswer), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`): accepting sets a password."), (status = 422, description = "The user has no email, is deactivated, was sent the hour's invitations (`too_many_invitations`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); the person is pending with a link nobody received until a resend."))
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -626,6 +626,22 @@ pub async fn invite(
             "a user without email cannot be invited; give them a PIN",
         )
     })?;
+    // Resending again and again would flood the person's inbox; the link already sent still
+    // works then.
+    let now = state.now();
+    if !state
+        .table
+        .count_invitation_email(&before.organisation_id, &before.id, now)
+        .await?
+    {
+        return Err(ApiError::field(
+            "id",
+            "too_many_invitations",
+            format!(
+                "{INVITATION_EMAILS_PER_HOUR} invitations went to this person this hour; the last one works for 48 hours"
+            ),
+        ));
+    }
     let token = new_secret();
     let after = state
         .table
@@ -633,7 +649,7 @@ pub async fn invite(
             &before,
             account.password_hash.is_some(),
             &secret_hash(&token),
-            state.now() + INVITATION_LIFETIME,
+            now + INVITATION_LIFETIME,
         )
         .await?;
     let link = invitation_link(&state.config.app_url, &token);
@@ -643,7 +659,7 @@ pub async fn invite(
     };
     // The link reaches the person only by this email: an admin told it was sent waits 48 hours
     // for someone who never got it.
-    state
+    let delivered = state
         .mailer
         .deliver(
             email.display(),
@@ -652,7 +668,18 @@ pub async fn invite(
             &notice,
         )
         .await
-        .map_err(notices::unsent)?;
+        .map_err(notices::unsent);
+    if let Err(error) = delivered {
+        if notices::surely_unsent(&error)
+            && let Err(not_given_back) = state
+                .table
+                .uncount_invitation_email(&before.organisation_id, &before.id, now)
+                .await
+        {
+            tracing::warn!(error = %not_given_back, "an unsent invitation still counts");
+        }
+        return Err(error);
+    }
     audit::by_caller(
         &state,
         &caller,

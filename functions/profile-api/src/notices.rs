@@ -94,6 +94,18 @@ pub fn unsent(error: NotifyError) -> ApiError {
     }
 }
 
+/// Whether a link email that failed with `error` surely never reached the person, so it takes no
+/// place in their hourly quota (one SES may have taken, its answer lost, keeps its place).
+pub fn surely_unsent(error: &ApiError) -> bool {
+    !matches!(
+        error,
+        ApiError::EmailNotSent {
+            maybe_sent: true,
+            ..
+        }
+    )
+}
+
 /// How to address a person outside any session: the language and first name of their first
 /// membership.
 pub async fn addressee(

@@ -298,15 +298,7 @@ pub async fn send_reset_link_within_quota(
         return Ok(false);
     }
     if let Err(error) = send_reset_link(state, account).await {
-        // An email SES may have taken (its answer was lost) keeps its place.
-        let maybe_sent = matches!(
-            error,
-            ApiError::EmailNotSent {
-                maybe_sent: true,
-                ..
-            }
-        );
-        if !maybe_sent
+        if crate::notices::surely_unsent(&error)
             && let Err(not_given_back) = state.table.uncount_reset_email(&account.id, now).await
         {
             tracing::warn!(error = %not_given_back, "an unsent reset email still counts");

@@ -405,32 +405,17 @@ impl DynamoTable {
         Ok(())
     }
 
-    /// Counts one reset email to `account` against its quota in the clock hour of `now` (one
-    /// conditional `ADD`, so concurrent requests never exceed it); `false`, counting nothing,
-    /// when [`reset::RESET_EMAILS_PER_HOUR`] were already counted there. Not retried by the
-    /// SDK: a retry of an `ADD` that landed would count twice.
+    /// Counts one reset email to `account` against its quota in the clock hour of `now`;
+    /// `false`, counting nothing, when [`reset::RESET_EMAILS_PER_HOUR`] were already counted.
     pub async fn count_reset_email(
         &self,
         account: &AccountId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let window = reset::reset_email_window(now);
-        let counted = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .set_key(Some(key_item(&keys::reset_emails(account, &window))))
-            .update_expression("ADD sent :one SET #ttl = :ttl")
-            .condition_expression("attribute_not_exists(sent) OR sent < :quota")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":quota", n(reset::RESET_EMAILS_PER_HOUR))
-            .expression_attribute_values(":ttl", n((now + Duration::hours(2)).timestamp()))
-            .customize()
-            .config_override(single_attempt())
-            .send()
-            .await;
-        Ok(crate::conditional(counted)?.is_some())
+        let counter = keys::reset_emails(account, &window);
+        self.count_email(counter, reset::RESET_EMAILS_PER_HOUR, now)
+            .await
     }
 
     /// Gives back the slot `count_reset_email` took at `now` for a reset email that was never
@@ -441,11 +426,72 @@ impl DynamoTable {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let window = reset::reset_email_window(now);
+        self.uncount_email(keys::reset_emails(account, &window))
+            .await
+    }
+
+    /// Counts one invitation email to `user` of `organisation` against their quota in the
+    /// clock hour of `now`; `false`, counting nothing, when
+    /// [`reset::INVITATION_EMAILS_PER_HOUR`] were already counted.
+    pub async fn count_invitation_email(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let window = reset::reset_email_window(now);
+        let counter = keys::invitation_emails(organisation, user, &window);
+        self.count_email(counter, reset::INVITATION_EMAILS_PER_HOUR, now)
+            .await
+    }
+
+    /// Gives back the slot `count_invitation_email` took at `now` for an invitation that was
+    /// never sent.
+    pub async fn uncount_invitation_email(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let window = reset::reset_email_window(now);
+        self.uncount_email(keys::invitation_emails(organisation, user, &window))
+            .await
+    }
+
+    /// Counts one email on the hourly counter at `key` (one conditional `ADD`, so concurrent
+    /// requests never exceed `quota`); `false`, counting nothing, when `quota` were already
+    /// counted. Not retried by the SDK: a retry of an `ADD` that landed would count twice.
+    async fn count_email(
+        &self,
+        key: keys::Key,
+        quota: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key_item(&key)))
+            .update_expression("ADD sent :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(sent) OR sent < :quota")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":quota", n(quota))
+            .expression_attribute_values(":ttl", n((now + Duration::hours(2)).timestamp()))
+            .customize()
+            .config_override(single_attempt())
+            .send()
+            .await;
+        Ok(crate::conditional(counted)?.is_some())
+    }
+
+    /// Takes back one email `count_email` counted at `key`.
+    async fn uncount_email(&self, key: keys::Key) -> Result<(), StoreError> {
         let given_back = self
             .client
             .update_item()
             .table_name(&self.name)
-            .set_key(Some(key_item(&keys::reset_emails(account, &window))))
+            .set_key(Some(key_item(&key)))
             .update_expression("ADD sent :minus_one")
             .condition_expression("sent > :none")
             .expression_attribute_values(":minus_one", n(-1))

@@ -169,6 +169,15 @@ pub fn reset_emails(account: &AccountId, window: &str) -> Key {
     )
 }
 
+/// The invitations a person of an organisation was emailed in one clock hour
+/// (`roster_domain::reset::reset_email_window`), beside their membership.
+pub fn invitation_emails(organisation: &OrganisationId, user: &UserId, window: &str) -> Key {
+    key(
+        member_partition(organisation, user),
+        format!("INVITATION_EMAILS#{window}"),
+    )
+}
+
 /// `gsi1pk` of an organisation's users (sorted by `gsi1sk` = last and first name, then id).
 pub fn users_of(organisation: &OrganisationId) -> String {
     format!("ORG#{organisation}#USERS")
@@ -499,6 +508,15 @@ mod tests {
         assert_eq!(nine.sk, "RESET_EMAILS#2026-11-23T09");
         assert_ne!(nine, reset_emails(&account_id, "2026-11-23T10"));
         assert_ne!(nine.sk, account(&account_id).sk);
+    }
+
+    #[test]
+    fn a_persons_invitation_emails_are_counted_beside_their_membership_one_item_per_hour() {
+        let nine = invitation_emails(&org(), &user(), "2026-11-23T09");
+        assert_eq!(nine.pk, membership(&org(), &user()).pk);
+        assert_eq!(nine.sk, "INVITATION_EMAILS#2026-11-23T09");
+        assert_ne!(nine, invitation_emails(&org(), &user(), "2026-11-23T10"));
+        assert!(!nine.sk.starts_with(VEHICLE_PREFIX) && !nine.sk.starts_with(DEVICE_PREFIX));
     }
 
     #[test]
