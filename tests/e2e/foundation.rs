@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{KeyType, ProjectionType};
 use aws_sdk_sesv2::types::{EmailContent, RawMessage};
-use roster_e2e::{PrivateDynamoDb, sample_event, spawn_app, stack};
+use roster_e2e::{CapturedLogs, PrivateDynamoDb, sample_event, spawn_app, stack};
 use roster_local::{events::s3_put_event, watch::BucketWatcher};
 use serde_json::{Value, json};
 
@@ -16,59 +16,26 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-/// Log lines written in the test's thread (the app runs there: a current-thread runtime).
-#[derive(Clone, Default)]
-struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
-    type Writer = CapturedLogs;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-
-    /// The `request` span of the "request answered" line of `path`, with the line's status.
-    fn answered(&self, path: &str) -> (Value, Value) {
-        self.text()
-            .lines()
-            .map(|line| serde_json::from_str::<Value>(line).unwrap())
-            .filter(|line| line["fields"]["message"] == "request answered")
-            .find_map(|line| {
-                let span = line["spans"]
-                    .as_array()?
-                    .iter()
-                    .find(|span| span["name"] == "request" && span["route"] == path)?
-                    .clone();
-                Some((span, line["fields"]["status"].clone()))
-            })
-            .unwrap_or_else(|| panic!("no answered line for {path} in {}", self.text()))
-    }
+/// The `request` span of the "request answered" line of `path`, with the line's status.
+fn answered(logs: &CapturedLogs, path: &str) -> (Value, Value) {
+    logs.text()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|line| line["fields"]["message"] == "request answered")
+        .find_map(|line| {
+            let span = line["spans"]
+                .as_array()?
+                .iter()
+                .find(|span| span["name"] == "request" && span["route"] == path)?
+                .clone();
+            Some((span, line["fields"]["status"].clone()))
+        })
+        .unwrap_or_else(|| panic!("no answered line for {path} in {}", logs.text()))
 }
 
 #[tokio::test]
 async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
-    let logs = CapturedLogs::default();
-    let _logging = tracing::subscriber::set_default(roster_bootstrap::json_logs(
-        tracing_subscriber::EnvFilter::new("info"),
-        logs.clone(),
-    ));
+    let (logs, _logging) = CapturedLogs::start();
     let app = spawn_app(&stack().await.functions()).await;
     let (organisation, token) = roster_e2e::organisation(&app, json!({})).await;
     let me = app.get("/v1/me?fields=all", &token).send().await.unwrap();
@@ -83,16 +50,16 @@ async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 
-    let (span, status) = logs.answered("/v1/me");
+    let (span, status) = answered(&logs, "/v1/me");
     assert_eq!(status, 200);
     assert_eq!(span["method"], "GET");
     assert_eq!(span["organisation"], organisation.id.as_str());
-    let (login, status) = logs.answered("/v1/auth/login");
+    let (login, status) = answered(&logs, "/v1/auth/login");
     assert_eq!(
         (login["organisation"].as_str(), status),
         (Some(organisation.id.as_str()), json!(200))
     );
-    let (route, status) = logs.answered("/v1/admin/imports/{import}");
+    let (route, status) = answered(&logs, "/v1/admin/imports/{import}");
     assert_eq!((&route["method"], status), (&json!("GET"), json!(404)));
     let text = logs.text();
     assert!(text.contains(r#""status":401"#), "{text}");
@@ -113,6 +80,41 @@ async fn each_request_logs_one_line_with_its_organisation_and_never_a_secret() {
         pasted,
     ] {
         assert!(!text.contains(secret), "{secret} is logged");
+    }
+}
+
+#[tokio::test]
+async fn a_table_the_service_cannot_use_is_answered_503_and_logged_with_dynamodbs_reason() {
+    let (logs, _logging) = CapturedLogs::start();
+    let missing = unique("missing-table");
+    let functions = stack()
+        .await
+        .functions_configured(profile_api::system_clock(), |config| {
+            config.table_name = missing.clone();
+        });
+    let app = spawn_app(&functions).await;
+    for path in ["/scim/v2/Users", "/v1/me"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .bearer_auth("o1.some-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains(&missing), "{path} names the table: {body}");
+    }
+    // The SDK's own message is only "service error": the operator needs DynamoDB's.
+    let errors: Vec<String> = logs
+        .text()
+        .lines()
+        .filter(|line| line.contains(r#""level":"ERROR""#))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for line in &errors {
+        assert!(line.contains("ResourceNotFoundException"), "{line}");
     }
 }
 

@@ -1185,11 +1185,26 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
 
     // SES and SNS unreachable: the run sends nothing and keeps both for a retry.
     let failing = stack.functions_without_ses_and_sns(profile_api::system_clock());
+    let (logs, logging) = roster_e2e::CapturedLogs::start();
     let run = booking
         .run_job_with(&failing, "checkin-reminder", "2033-03-03T09:00:00Z")
         .await;
+    drop(logging);
     assert_eq!(run["email"]["retry"], 1, "{run}");
     assert_eq!(run["push"]["retry"], 1, "{run}");
+    // An operator sees why, and the run's line counts what is left for later.
+    let logs = logs.text();
+    for why in [
+        "a booking email was not sent; a later run tries again",
+        "a push was not sent; a later run tries again",
+    ] {
+        assert!(
+            logs.lines()
+                .any(|line| line.contains(r#""level":"WARN""#) && line.contains(why)),
+            "{why}: {logs}"
+        );
+    }
+    assert!(logs.contains("retry: 1"), "{logs}");
     assert_eq!(emails(&booking.admin_email).await, 0);
     assert!(stack.phone_messages(&endpoint).await.is_empty());
 

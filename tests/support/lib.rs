@@ -977,3 +977,42 @@ pub fn audit_actions(log: &Value) -> Vec<&str> {
         .map(|e| e["action"].as_str().unwrap())
         .collect()
 }
+
+/// Log lines written in the test's thread (the app runs there: a current-thread runtime).
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
+    type Writer = CapturedLogs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl CapturedLogs {
+    /// Captures the thread's INFO and above in the functions' JSON format until the guard drops.
+    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let guard = tracing::subscriber::set_default(roster_bootstrap::json_logs(
+            tracing_subscriber::EnvFilter::new("info"),
+            logs.clone(),
+        ));
+        (logs, guard)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}

@@ -137,7 +137,7 @@ pub enum ImportError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("the table is unavailable; the next delivery resumes the import")]
+    #[error("the next delivery resumes the import: {0}")]
     Store(#[from] roster_store::StoreError),
     #[error("importing: {0}")]
     Run(#[from] run::RunError),

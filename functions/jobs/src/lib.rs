@@ -160,8 +160,8 @@ impl Jobs {
             ScheduledJob::DailySummary => summaries::run(self, now).await?,
         };
         tracing::info!(
-            %job, due = run.due, email_sent = run.email.sent, push_sent = run.push.sent,
-            held_emails_sent = run.held_emails.sent, "scheduled job done"
+            %job, due = run.due, email = ?run.email, push = ?run.push,
+            held_emails = ?run.held_emails, "scheduled job done"
         );
         Ok(run)
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::{error::DisplayErrorContext, presigning::PresigningConfig};
 use axum::{
     Json,
     extract::State,
@@ -121,7 +121,12 @@ pub async fn start_upload(
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         )
         .await
-        .map_err(|e| ApiError::Internal(format!("presigning the avatar upload: {e}")))?;
+        .map_err(|e| {
+            ApiError::Internal(format!(
+                "presigning the avatar upload: {}",
+                DisplayErrorContext(e)
+            ))
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -234,7 +239,7 @@ async fn keep_checked(
         }
         Err(error) => Err(ApiError::Internal(format!(
             "keeping the checked avatar: {}",
-            aws_sdk_s3::error::DisplayErrorContext(error)
+            DisplayErrorContext(error)
         ))),
     }
 }
@@ -267,7 +272,8 @@ async fn check_image(
         }
         Err(error) => {
             return Err(ApiError::Internal(format!(
-                "reading the uploaded avatar: {error}"
+                "reading the uploaded avatar: {}",
+                DisplayErrorContext(error)
             )));
         }
     };

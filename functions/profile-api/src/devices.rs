@@ -1,6 +1,7 @@
 //! The caller's push devices: phones become SNS platform endpoints, browsers keep their Web Push
 //! subscription. Push can be switched off per device.
 
+use aws_sdk_sns::error::DisplayErrorContext;
 use axum::{
     Json,
     extract::{Path, State},
@@ -203,7 +204,8 @@ async fn enable_endpoint(state: &AppState, arn: &str, token: &str) -> Result<boo
             Ok(false)
         }
         Err(error) => Err(ApiError::Internal(format!(
-            "SNS SetEndpointAttributes: {error}"
+            "SNS SetEndpointAttributes: {}",
+            DisplayErrorContext(error)
         ))),
     }
 }
@@ -247,7 +249,8 @@ async fn platform_endpoint(
                     )
                 }),
             _ => Err(ApiError::Internal(format!(
-                "SNS CreatePlatformEndpoint: {error}"
+                "SNS CreatePlatformEndpoint: {}",
+                DisplayErrorContext(error)
             ))),
         },
     }
@@ -345,7 +348,7 @@ pub async fn remove(
     if let Some(arn) = endpoint
         && let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await
     {
-        tracing::warn!(%error, "SNS endpoint left behind; it is disabled by the push service once the app is gone");
+        tracing::warn!(error = %DisplayErrorContext(error), "SNS endpoint left behind; it is disabled by the push service once the app is gone");
     }
     Ok(StatusCode::NO_CONTENT)
 }

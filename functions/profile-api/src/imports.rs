@@ -153,7 +153,12 @@ pub async fn create(
         .key(&key)
         .presigned(presigning()?)
         .await
-        .map_err(|e| ApiError::Internal(format!("presigning the import upload: {e}")))?;
+        .map_err(|e| {
+            ApiError::Internal(format!(
+                "presigning the import upload: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            ))
+        })?;
     audit::by_caller(
         &state,
         &caller,

@@ -61,7 +61,10 @@ impl From<StoreError> for ScimError {
                 "emails.value: the login email is managed by another organisation's identity provider",
             )),
             StoreError::Unavailable(source) => {
-                tracing::error!(error = %source, "the table is unavailable");
+                tracing::error!(
+                    error = %aws_sdk_dynamodb::error::DisplayErrorContext(source.as_ref()),
+                    "the table is unavailable"
+                );
                 ScimError::Unavailable
             }
             StoreError::InvalidCursor => crate::list::invalid_cursor(),

@@ -90,9 +90,11 @@ pub async fn email(
     match mailer.send(&email).await {
         Ok(()) => Attempt::Sent,
         Err(NotifyError::SesUnavailable(reason) | NotifyError::SesUnanswered(reason)) => {
+            tracing::warn!(%reason, "a booking email was not sent; a later run tries again");
             Attempt::Retry(reason)
         }
         Err(error @ (NotifyError::Ses(_) | NotifyError::Mime(_))) => {
+            tracing::warn!(%error, "a booking email was refused for good");
             Attempt::Refused(error.to_string())
         }
     }
@@ -103,7 +105,13 @@ pub fn attempt_of_push(outcome: PushOutcome) -> Attempt {
     match outcome {
         PushOutcome::Delivered => Attempt::Sent,
         PushOutcome::Gone => Attempt::Gone,
-        PushOutcome::Transient(reason) => Attempt::Retry(reason),
-        PushOutcome::Failed(reason) => Attempt::Refused(reason),
+        PushOutcome::Transient(reason) => {
+            tracing::warn!(%reason, "a push was not sent; a later run tries again");
+            Attempt::Retry(reason)
+        }
+        PushOutcome::Failed(reason) => {
+            tracing::warn!(%reason, "a push was refused for good");
+            Attempt::Refused(reason)
+        }
     }
 }

@@ -34,7 +34,10 @@ impl S3AvatarStore {
             .send()
             .await
         {
-            tracing::warn!(%error, "avatar object left behind");
+            tracing::warn!(
+                error = %aws_sdk_s3::error::DisplayErrorContext(error),
+                "avatar object left behind"
+            );
         }
     }
 

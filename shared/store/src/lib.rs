@@ -68,9 +68,13 @@ pub enum Uniqueness {
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// DynamoDB could not be reached or did not answer in time.
-    #[error("the table is unavailable")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// DynamoDB could not be reached, did not answer in time, or refused the request; its
+    /// message carries the cause's whole chain (an SDK error alone says only "service error").
+    #[error(
+        "the table is unavailable: {}",
+        aws_sdk_dynamodb::error::DisplayErrorContext(.0.as_ref())
+    )]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
     /// A uniqueness rule refused the write; nothing was written.
     #[error("{0:?} is already taken")]
     Taken(Uniqueness),
