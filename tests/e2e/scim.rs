@@ -224,6 +224,47 @@ fn filter_path(filter: &str) -> String {
 }
 
 #[tokio::test]
+async fn writes_that_meet_other_writes_of_a_group_again_and_again_still_go_through() {
+    // Entra sends no version and retries a failed operation only in its next cycle: a group
+    // write that meets transactions on the group at every try of one attempt is made again.
+    let stack = stack().await;
+    let conflicts = roster_e2e::TransactionConflicts::default();
+    let app = spawn_app(&stack.functions_with(
+        &stack.conflicting_clients(&conflicts),
+        profile_api::system_clock(),
+    ))
+    .await;
+    let scim = Provisioner::new(app).await;
+    let (ada, _) = scim.user("ada").await;
+    let (bob, _) = scim.user("bob").await;
+    let group = scim.group("Contended", &[ada.clone(), bob.clone()]).await;
+    let path = format!("/Groups/{group}");
+
+    conflicts.arm(&group, 6);
+    let (status, renamed) = scim
+        .patch(
+            &path,
+            json!([{ "op": "replace", "path": "displayName", "value": "Renamed" }]),
+        )
+        .await;
+    assert_eq!((status, conflicts.left()), (200, 0), "{renamed}");
+    assert_eq!(renamed["displayName"], "Renamed");
+
+    // A deleted User leaves the group's members though the group is as busy.
+    conflicts.arm(&group, 6);
+    let (status, _) = scim.send("DELETE", &format!("/Users/{ada}"), None).await;
+    assert_eq!((status, conflicts.left()), (204, 0));
+    let (_, read) = scim.send("GET", &path, None).await;
+    let members: Vec<&str> = read["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|member| member["value"].as_str())
+        .collect();
+    assert_eq!(members, [bob.as_str()]);
+}
+
+#[tokio::test]
 async fn entra_id_provisions_a_user_through_its_documented_sequence() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let email = roster_e2e::unique_email("ada");

@@ -220,7 +220,7 @@ impl IntoResponse for ApiError {
                         vec![],
                     )
                 }
-                ApiError::Store(StoreError::Unavailable(_)) => {
+                ApiError::Store(StoreError::Unavailable(_) | StoreError::Contended) => {
                     tracing::error!(error = ?self, "store unavailable");
                     (
                         StatusCode::SERVICE_UNAVAILABLE,

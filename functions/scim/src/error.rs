@@ -29,6 +29,9 @@ pub enum ScimError {
     MethodNotAllowed,
     #[error("the service is unavailable; retry later")]
     Unavailable,
+    /// Other writes of the same resource were under way at each try; made again, it can pass.
+    #[error("the resource is being written by another request; retry")]
+    Contended,
     #[error("internal error")]
     Internal,
 }
@@ -67,6 +70,7 @@ impl From<StoreError> for ScimError {
                 );
                 ScimError::Unavailable
             }
+            StoreError::Contended => ScimError::Contended,
             StoreError::InvalidCursor => crate::list::invalid_cursor(),
             error @ StoreError::Corrupt(_) => {
                 tracing::error!(%error, "store error");
@@ -88,7 +92,7 @@ impl ScimError {
             ScimError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ScimError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ScimError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ScimError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ScimError::Unavailable | ScimError::Contended => StatusCode::SERVICE_UNAVAILABLE,
             ScimError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

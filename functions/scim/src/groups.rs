@@ -384,7 +384,9 @@ pub(crate) async fn forget_deleted_member(
         for round in 1..=FORGET_ROUNDS {
             match update(state, claim, group, &HeaderMap::new(), without_user).await {
                 Ok(_) | Err(ScimError::NotFound) => return,
-                Err(ScimError::PreconditionFailed) if round < FORGET_ROUNDS => {
+                Err(ScimError::PreconditionFailed | ScimError::Contended)
+                    if round < FORGET_ROUNDS =>
+                {
                     let pause = rand::random_range(FORGET_PAUSE_MS);
                     tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 }

@@ -207,6 +207,8 @@ where
     loop {
         match write().await {
             Err(ScimError::PreconditionFailed) if !versioned && tries < WRITE_TRIES => tries += 1,
+            // No version was refused: the write is made again whatever the request named.
+            Err(ScimError::Contended) if tries < WRITE_TRIES => tries += 1,
             outcome => return outcome,
         }
     }

@@ -83,6 +83,10 @@ pub enum StoreError {
     Stale,
     #[error("no such item")]
     NotFound,
+    /// Another transaction was writing one of the items at each try; nothing was written and
+    /// no rule refused it, so the write may simply be made again.
+    #[error("another write of the same item was under way at each try")]
+    Contended,
     /// Another organisation's identity provider manages the person's email there.
     #[error("the email is managed by another organisation's identity provider")]
     EmailManagedElsewhere,

@@ -253,7 +253,7 @@ impl Transaction {
     /// Writes all items or none. A transaction DynamoDB cancelled because another one was
     /// writing one of its items at that moment (which says nothing of its conditions) is sent
     /// again, up to [`CONFLICT_ATTEMPTS`] times in all, after a short random pause; still
-    /// meeting one then, it is `Unavailable` (try again). A condition that did not hold fails
+    /// meeting one then, it is `Contended` (make it again). A condition that did not hold fails
     /// with its meaning.
     pub async fn commit(self, table: &DynamoTable) -> Result<(), StoreError> {
         let mut attempt = 1;
@@ -285,9 +285,8 @@ impl Transaction {
                     tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                     attempt += 1;
                 }
-                Cancelled::Conflict | Cancelled::Otherwise => {
-                    return Err(StoreError::unavailable(error));
-                }
+                Cancelled::Conflict => return Err(StoreError::Contended),
+                Cancelled::Otherwise => return Err(StoreError::unavailable(error)),
             }
         }
     }
