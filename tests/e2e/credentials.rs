@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::{preferences::Language, reset::RESET_EMAILS_PER_HOUR, totp};
 use roster_e2e::{
     TEST_PASSWORD, TestApp, TestClock, audit_actions, create_user, organisation, problem_errors,
-    spawn_app, spawn_range_api, stack, unique_email,
+    spawn_range_api, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use serde_json::{Value, json};
@@ -221,13 +221,7 @@ async fn a_password_change_that_meets_another_write_of_the_account_goes_through(
     // DynamoDB cancels a transaction when another one is writing the same item at that moment
     // (the person's email, say): the session and the account are as they were, so it is tried
     // again rather than answered as an ended session or a broken table.
-    let stack = stack().await;
-    let conflicts = roster_e2e::TransactionConflicts::default();
-    let app = spawn_app(&stack.functions_with(
-        &stack.conflicting_clients(&conflicts),
-        profile_api::system_clock(),
-    ))
-    .await;
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
     let (organisation, token) = organisation(&app, json!({})).await;
     conflicts.arm(&organisation.admin_email, 1);
     let changed = change_password(&app, &token, "Neues-Passwort-7", "Neues-Passwort-7").await;

@@ -271,13 +271,8 @@ async fn booking_emails_carry_a_calendar_that_parses_and_series_get_none() {
 async fn a_cancellation_that_meets_another_write_of_the_reservation_still_cancels() {
     // DynamoDB cancels a transaction when another one is writing the same item (a check-in at
     // that moment): that says nothing about the reservation, which is still there to cancel.
-    let stack = stack().await;
-    let conflicts = roster_e2e::TransactionConflicts::default();
-    let functions = stack.functions_with(
-        &stack.conflicting_clients(&conflicts),
-        profile_api::system_clock(),
-    );
-    let booking = Booking::on(spawn_app(&functions).await, json!({})).await;
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let booking = Booking::on(app, json!({})).await;
     let reservation = booking
         .reserve(
             &booking.admin_id,

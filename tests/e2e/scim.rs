@@ -227,13 +227,7 @@ fn filter_path(filter: &str) -> String {
 async fn writes_that_meet_other_writes_of_a_group_again_and_again_still_go_through() {
     // Entra sends no version and retries a failed operation only in its next cycle: a group
     // write that meets transactions on the group at every try of one attempt is made again.
-    let stack = stack().await;
-    let conflicts = roster_e2e::TransactionConflicts::default();
-    let app = spawn_app(&stack.functions_with(
-        &stack.conflicting_clients(&conflicts),
-        profile_api::system_clock(),
-    ))
-    .await;
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
     let scim = Provisioner::new(app).await;
     let (ada, _) = scim.user("ada").await;
     let (bob, _) = scim.user("bob").await;

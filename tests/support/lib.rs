@@ -197,6 +197,18 @@ pub async fn counted_app() -> (TestApp, CallCounter) {
     (spawn_app(&functions).await, counter)
 }
 
+/// An app whose DynamoDB transactions meet the conflicts the answered `TransactionConflicts`
+/// is armed with.
+pub async fn conflicting_app() -> (TestApp, TransactionConflicts) {
+    let stack = stack().await;
+    let conflicts = TransactionConflicts::default();
+    let functions = stack.functions_with(
+        &stack.conflicting_clients(&conflicts),
+        profile_api::system_clock(),
+    );
+    (spawn_app(&functions).await, conflicts)
+}
+
 pub async fn spawn_app(functions: &Functions) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
