@@ -1124,6 +1124,107 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
 }
 
 #[tokio::test]
+async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothing_twice() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    use roster_domain::{
+        device::PushTarget,
+        ids::{DeviceId, OrganisationId, UserId},
+    };
+    let booking = Booking::new(json!({ "checkin_enabled": true })).await;
+    let stack = stack().await;
+    // A push service that answers each push after a second and a half.
+    let slow = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_origin = format!("http://{}", slow.local_addr().unwrap());
+    let pushed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = pushed.clone();
+    let service = tokio::spawn(async move {
+        loop {
+            let (mut connection, _) = slow.accept().await.unwrap();
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut request = vec![0; 64 * 1024];
+                let _ = connection.read(&mut request).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = connection
+                    .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let keys = roster_e2e::spawn_push_service().await;
+    let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
+    let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
+    let (_, p256dh, auth) = keys.subscribe();
+    let device = roster_store::Device {
+        id: DeviceId::generate(),
+        name: "Browser".to_owned(),
+        target: PushTarget::Web {
+            endpoint: format!("{slow_origin}/push/1"),
+            p256dh,
+            auth,
+        },
+        endpoint_arn: None,
+        push_enabled: true,
+        active: true,
+        created_at: Utc::now(),
+        version: 1,
+    };
+    stack
+        .table()
+        .add_device(&organisation, &admin, &device)
+        .await
+        .unwrap();
+    // A colleague whose devices cannot be read: their reminder fails the run.
+    let (colleague, _, session) = booking.colleague("Ben", "Broken").await;
+    for token in [&booking.admin, &session] {
+        booking
+            .set_preferences(
+                token,
+                json!({ "notifications": { "booking_confirmation": "off" } }),
+            )
+            .await;
+    }
+    let broken = roster_store::keys::device(
+        &organisation,
+        &UserId::try_from(colleague.as_str()).unwrap(),
+        &DeviceId::generate(),
+    );
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .put_item()
+        .table_name(&stack.config.table_name)
+        .item("pk", S(broken.pk))
+        .item("sk", S(broken.sk))
+        .send()
+        .await
+        .unwrap();
+    for user in [&booking.admin_id, &colleague] {
+        booking
+            .reserve(user, "2035-08-08T09:00:00Z", "2035-08-08T17:00:00Z", false)
+            .await;
+    }
+    let before = emails(&booking.admin_email).await;
+
+    let functions = stack.functions();
+    let run_at = |time: &str| {
+        let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
+        event["time"] = json!(time);
+        functions.invoke("jobs", event)
+    };
+    let failed = run_at("2035-08-08T09:00:00Z").await;
+    assert!(failed.is_err(), "{failed:?}");
+    // The admin's reminder was under way when the colleague's failed: it was finished.
+    assert_eq!(pushed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(emails(&booking.admin_email).await, before + 1);
+    // The next run sends the admin nothing again.
+    let _ = run_at("2035-08-08T09:05:00Z").await;
+    assert_eq!(pushed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(emails(&booking.admin_email).await, before + 1);
+    service.abort();
+}
+
+#[tokio::test]
 async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_back() {
     use roster_domain::{
         device::PushTarget,

@@ -56,16 +56,30 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         .iter()
         .map(|reservation| remind(jobs, &addressees, reservation))
         .collect();
+    // One reminder failing stops no other: a reminder dropped mid-send would leave its claim
+    // open, and the run after the lease would send it again. The run fails after all of them.
     let mut reminders = stream::iter(reminders).buffer_unordered(REMINDERS_IN_FLIGHT);
+    let mut failed = None;
     while let Some(attempts) = reminders.next().await {
-        for (channel, attempt) in attempts? {
-            match channel {
-                Channel::Email => run.email.count(&attempt),
-                Channel::Push => run.push.count(&attempt),
+        match attempts {
+            Ok(attempts) => {
+                for (channel, attempt) in attempts {
+                    match channel {
+                        Channel::Email => run.email.count(&attempt),
+                        Channel::Push => run.push.count(&attempt),
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "a check-in reminder failed; the next run tries it again");
+                failed.get_or_insert(error);
             }
         }
     }
-    Ok(run)
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(run),
+    }
 }
 
 /// Reservations reminded of at once.
@@ -112,7 +126,7 @@ async fn remind(
         };
         let devices = jobs.table.devices(&organisation.id, &person.id).await?;
         let enabled = devices.iter().filter(|d| d.push_enabled && d.active);
-        future::try_join_all(enabled.map(|device| async {
+        future::join_all(enabled.map(|device| async {
             let channel = format!("push-{}", device.id);
             let attempt = jobs
                 .table
@@ -128,8 +142,12 @@ async fn remind(
             Ok::<_, StoreError>(attempt)
         }))
         .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
     };
-    let (email, pushes) = tokio::try_join!(email, pushes)?;
+    // Each channel finishes before either's failure is answered (see `run`).
+    let (email, pushes) = tokio::join!(email, pushes);
+    let (email, pushes) = (email?, pushes?);
     Ok(email
         .map(|attempt| (Channel::Email, attempt))
         .into_iter()
