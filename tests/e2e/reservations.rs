@@ -1030,12 +1030,28 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     assert_eq!(emails(admin).await, 2);
 }
 
+/// A browser subscribed with `keys`'s keys whose pushes go to `endpoint`, push enabled.
+fn browser(keys: &roster_e2e::PushService, endpoint: &str) -> roster_store::Device {
+    let (_, p256dh, auth) = keys.subscribe();
+    roster_store::Device {
+        id: roster_domain::ids::DeviceId::generate(),
+        name: "Browser".to_owned(),
+        target: roster_domain::device::PushTarget::Web {
+            endpoint: endpoint.to_owned(),
+            p256dh,
+            auth,
+        },
+        endpoint_arn: None,
+        push_enabled: true,
+        active: true,
+        created_at: Utc::now(),
+        version: 1,
+    }
+}
+
 #[tokio::test]
 async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
-    use roster_domain::{
-        device::PushTarget,
-        ids::{DeviceId, OrganisationId, UserId},
-    };
+    use roster_domain::ids::{OrganisationId, UserId};
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that takes each connection and never answers, until it is dropped.
@@ -1052,21 +1068,7 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
     let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
     let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
     for n in 0..20 {
-        let (_, p256dh, auth) = keys.subscribe();
-        let device = roster_store::Device {
-            id: DeviceId::generate(),
-            name: format!("Browser {n}"),
-            target: PushTarget::Web {
-                endpoint: format!("{silent_origin}/push/{n}"),
-                p256dh,
-                auth,
-            },
-            endpoint_arn: None,
-            push_enabled: true,
-            active: true,
-            created_at: Utc::now(),
-            version: 1,
-        };
+        let device = browser(&keys, &format!("{silent_origin}/push/{n}"));
         stack
             .table()
             .add_device(&organisation, &admin, &device)
@@ -1126,10 +1128,7 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
 #[tokio::test]
 async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothing_twice() {
     use aws_sdk_dynamodb::types::AttributeValue::S;
-    use roster_domain::{
-        device::PushTarget,
-        ids::{DeviceId, OrganisationId, UserId},
-    };
+    use roster_domain::ids::{DeviceId, OrganisationId, UserId};
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that answers each push after a second and a half.
@@ -1156,21 +1155,7 @@ async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothin
     let keys = roster_e2e::spawn_push_service().await;
     let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
     let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
-    let (_, p256dh, auth) = keys.subscribe();
-    let device = roster_store::Device {
-        id: DeviceId::generate(),
-        name: "Browser".to_owned(),
-        target: PushTarget::Web {
-            endpoint: format!("{slow_origin}/push/1"),
-            p256dh,
-            auth,
-        },
-        endpoint_arn: None,
-        push_enabled: true,
-        active: true,
-        created_at: Utc::now(),
-        version: 1,
-    };
+    let device = browser(&keys, &format!("{slow_origin}/push/1"));
     stack
         .table()
         .add_device(&organisation, &admin, &device)
