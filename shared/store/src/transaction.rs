@@ -93,7 +93,8 @@ impl Condition {
 /// How many times in all a transaction is sent while it meets other transactions on its items.
 const CONFLICT_ATTEMPTS: u32 = 4;
 
-/// The longest pause before the second sending, in ms; it doubles before each further one.
+/// Half the longest pause before the second sending, in ms: the pauses are random up to 20, 40
+/// and 80 ms.
 const CONFLICT_PAUSE_MS: u64 = 10;
 
 /// Why DynamoDB cancelled a transaction, from its reasons (one per item, in order).
