@@ -127,6 +127,36 @@ impl Booking {
         (status, replayed, response.json().await.unwrap())
     }
 
+    /// Adds to the admin a browser per endpoint, push enabled, subscribed with real keys.
+    async fn admin_browsers(&self, endpoints: impl IntoIterator<Item = String>) {
+        let keys = roster_e2e::spawn_push_service().await;
+        let table = stack().await.table();
+        let organisation =
+            roster_domain::ids::OrganisationId::try_from(self.organisation_id.as_str()).unwrap();
+        let admin = roster_domain::ids::UserId::try_from(self.admin_id.as_str()).unwrap();
+        for endpoint in endpoints {
+            let (_, p256dh, auth) = keys.subscribe();
+            let device = roster_store::Device {
+                id: roster_domain::ids::DeviceId::generate(),
+                name: "Browser".to_owned(),
+                target: roster_domain::device::PushTarget::Web {
+                    endpoint,
+                    p256dh,
+                    auth,
+                },
+                endpoint_arn: None,
+                push_enabled: true,
+                active: true,
+                created_at: Utc::now(),
+                version: 1,
+            };
+            table
+                .add_device(&organisation, &admin, &device)
+                .await
+                .unwrap();
+        }
+    }
+
     async fn set_preferences(&self, token: &str, changes: Value) {
         let (_, etag) = self.app.read("/v1/me/preferences", token).await;
         let response = self
@@ -1030,28 +1060,8 @@ async fn a_check_in_reminder_goes_out_once_at_the_start_by_email_and_to_enabled_
     assert_eq!(emails(admin).await, 2);
 }
 
-/// A browser subscribed with `keys`'s keys whose pushes go to `endpoint`, push enabled.
-fn browser(keys: &roster_e2e::PushService, endpoint: &str) -> roster_store::Device {
-    let (_, p256dh, auth) = keys.subscribe();
-    roster_store::Device {
-        id: roster_domain::ids::DeviceId::generate(),
-        name: "Browser".to_owned(),
-        target: roster_domain::device::PushTarget::Web {
-            endpoint: endpoint.to_owned(),
-            p256dh,
-            auth,
-        },
-        endpoint_arn: None,
-        push_enabled: true,
-        active: true,
-        created_at: Utc::now(),
-        version: 1,
-    }
-}
-
 #[tokio::test]
 async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
-    use roster_domain::ids::{OrganisationId, UserId};
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that takes each connection and never answers, until it is dropped.
@@ -1064,17 +1074,9 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
         }
     });
     // The admin's 20 browsers subscribed there (keys from a real subscription).
-    let keys = roster_e2e::spawn_push_service().await;
-    let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
-    let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
-    for n in 0..20 {
-        let device = browser(&keys, &format!("{silent_origin}/push/{n}"));
-        stack
-            .table()
-            .add_device(&organisation, &admin, &device)
-            .await
-            .unwrap();
-    }
+    booking
+        .admin_browsers((0..20).map(|n| format!("{silent_origin}/push/{n}")))
+        .await;
     let (colleague, colleague_email, session) = booking.colleague("Ben", "Busy").await;
     for token in [&booking.admin, &session] {
         booking
@@ -1152,15 +1154,10 @@ async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothin
             });
         }
     });
-    let keys = roster_e2e::spawn_push_service().await;
+    booking
+        .admin_browsers([format!("{slow_origin}/push/1")])
+        .await;
     let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
-    let admin = UserId::try_from(booking.admin_id.as_str()).unwrap();
-    let device = browser(&keys, &format!("{slow_origin}/push/1"));
-    stack
-        .table()
-        .add_device(&organisation, &admin, &device)
-        .await
-        .unwrap();
     // A colleague whose devices cannot be read: their reminder fails the run.
     let (colleague, _, session) = booking.colleague("Ben", "Broken").await;
     for token in [&booking.admin, &session] {
