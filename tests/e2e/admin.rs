@@ -1098,6 +1098,36 @@ async fn organisation_settings_change_with_if_match() {
     assert_eq!(stale.status(), 412);
 }
 
+#[tokio::test]
+async fn a_settings_change_that_meets_a_transaction_on_the_organisation_goes_through() {
+    // DynamoDB rejects a single-item write while a transaction (a SCIM group delete, say) is
+    // writing the same item; nothing was written, so it is sent again rather than answered 503.
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/admin/organisation", &admin).await;
+
+    conflicts.arm(&format!("ORG#{}\"", organisation.id), 2);
+    let patched = app
+        .patch(
+            "/v1/admin/organisation",
+            &admin,
+            &etag,
+            &json!({ "name": "Renamed" }),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (patched.status().as_u16(), conflicts.left()),
+        (200, 0),
+        "{}",
+        patched.text().await.unwrap()
+    );
+    let (settings, _) = app.read("/v1/admin/organisation", &admin).await;
+    assert_eq!(settings["name"], "Renamed");
+}
+
 /// A user with `role` (organisation-wide) who can log in, with their session token.
 async fn user_with_role(app: &TestApp, admin: &str, role: &str) -> String {
     let email = unique_email(role);

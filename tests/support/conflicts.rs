@@ -1,13 +1,15 @@
-//! DynamoDB's answer to a transaction that met another one writing the same item: cancelled with
-//! `TransactionConflict` for that item. DynamoDB Local runs transactions one at a time and never
-//! gives this answer, so a client here is handed it, in DynamoDB's own wire format, instead of
-//! the local table's answer to a request that was changed into one that writes nothing.
+//! DynamoDB's answers to a write that met a transaction writing the same item: a transaction is
+//! cancelled with `TransactionConflict` for that item, and a single-item write (`PutItem`,
+//! `UpdateItem`, `DeleteItem`) is rejected whole with `TransactionConflictException`. DynamoDB
+//! Local runs writes one at a time and never gives these answers, so a client here is handed
+//! them, in DynamoDB's own wire format, instead of the local table's answer to a request that was
+//! changed into one that writes nothing.
 
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::{
     ConfigBag, Intercept, RuntimeComponents,
-    http::HttpResponse,
+    http::{HttpRequest, HttpResponse},
     interceptors::{
         BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
     },
@@ -18,8 +20,9 @@ use aws_smithy_types::{
 };
 use serde_json::{Value, json};
 
-/// Once armed, answers the next `TransactWriteItems` that name a text as cancelled by a
-/// conflict on each of their items that names it; nothing of such a transaction is written.
+/// Once armed, answers the next writes that name a text as having met a transaction: a
+/// `TransactWriteItems` as cancelled by a conflict on each of its items that names the text, a
+/// single-item write as rejected. Nothing of such a write is written.
 #[derive(Debug, Clone, Default)]
 pub struct TransactionConflicts(Arc<Mutex<Armed>>);
 
@@ -29,16 +32,18 @@ struct Armed {
     left: usize,
 }
 
-/// The cancellation reasons a request changed to write nothing is to be answered with.
+/// The answer this attempt's request, changed to write nothing, is to be given instead of the
+/// table's; none for a request let through. Stored anew by every attempt, as the SDK keeps the
+/// state of one attempt for the next.
 #[derive(Debug, Clone)]
-struct ConflictReasons(Vec<Value>);
+struct ConflictAnswer(Option<Value>);
 
-impl Storable for ConflictReasons {
+impl Storable for ConflictAnswer {
     type Storer = StoreReplace<Self>;
 }
 
 impl TransactionConflicts {
-    /// The next `times` transactions naming `needle` meet a conflict.
+    /// The next `times` writes naming `needle` meet a transaction.
     pub fn arm(&self, needle: &str, times: usize) {
         *self.0.lock().unwrap() = Armed {
             needle: needle.to_owned(),
@@ -49,6 +54,52 @@ impl TransactionConflicts {
     /// How many of its conflicts are still to be met.
     pub fn left(&self) -> usize {
         self.0.lock().unwrap().left
+    }
+}
+
+impl TransactionConflicts {
+    /// DynamoDB's answer to `request` if it is a write that is to meet a transaction (and counts
+    /// it as met); none for any other request.
+    fn answer_for(&self, request: &HttpRequest) -> Option<Value> {
+        let operation = request
+            .headers()
+            .get("x-amz-target")?
+            .rsplit_once('.')?
+            .1
+            .to_owned();
+        let body: Value = serde_json::from_slice(request.body().bytes()?).ok()?;
+        let mut armed = self.0.lock().unwrap();
+        if armed.left == 0 {
+            return None;
+        }
+        let names_needle = |value: &Value| value.to_string().contains(&armed.needle);
+        let answer = match operation.as_str() {
+            "TransactWriteItems" => {
+                let items = body["TransactItems"].as_array()?;
+                if !items.iter().any(names_needle) {
+                    return None;
+                }
+                let reasons: Vec<Value> = items
+                    .iter()
+                    .map(|item| match names_needle(item) {
+                        true => json!({ "Code": "TransactionConflict", "Message": "Transaction is ongoing for the item" }),
+                        false => json!({ "Code": "None" }),
+                    })
+                    .collect();
+                json!({
+                    "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                    "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                    "CancellationReasons": reasons,
+                })
+            }
+            "PutItem" | "UpdateItem" | "DeleteItem" if names_needle(&body) => json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+                "message": "Transaction is ongoing for the item",
+            }),
+            _ => return None,
+        };
+        armed.left -= 1;
+        Some(answer)
     }
 }
 
@@ -63,41 +114,19 @@ impl Intercept for TransactionConflicts {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let request = context.request_mut();
-        let is_transaction = request
-            .headers()
-            .get("x-amz-target")
-            .is_some_and(|target| target.ends_with(".TransactWriteItems"));
-        let Some(body) = request.body().bytes().filter(|_| is_transaction) else {
-            return Ok(());
-        };
-        let body: Value = serde_json::from_slice(body)?;
-        let items = body["TransactItems"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let mut armed = self.0.lock().unwrap();
-        let needle = armed.needle.clone();
-        let names_needle = |item: &Value| item.to_string().contains(&needle);
-        if armed.left == 0 || !items.iter().any(names_needle) {
-            return Ok(());
+        let answer = self.answer_for(context.request());
+        let changed = answer.is_some();
+        cfg.interceptor_state().store_put(ConflictAnswer(answer));
+        if changed {
+            // An empty transaction writes nothing: the table refuses it, and that answer is
+            // replaced.
+            let request = context.request_mut();
+            let nothing = json!({ "TransactItems": [] }).to_string();
+            let headers = request.headers_mut();
+            headers.insert("x-amz-target", "DynamoDB_20120810.TransactWriteItems");
+            headers.insert("content-length", nothing.len().to_string());
+            *request.body_mut() = SdkBody::from(nothing);
         }
-        armed.left -= 1;
-        drop(armed);
-        let reasons = items
-            .iter()
-            .map(|item| match names_needle(item) {
-                true => json!({ "Code": "TransactionConflict", "Message": "Transaction is ongoing for the item" }),
-                false => json!({ "Code": "None" }),
-            })
-            .collect();
-        cfg.interceptor_state().store_put(ConflictReasons(reasons));
-        // An empty transaction writes nothing: the table refuses it, and that answer is replaced.
-        let nothing = json!({ "TransactItems": [] }).to_string();
-        request
-            .headers_mut()
-            .insert("content-length", nothing.len().to_string());
-        *request.body_mut() = SdkBody::from(nothing);
         Ok(())
     }
 
@@ -107,14 +136,9 @@ impl Intercept for TransactionConflicts {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let Some(ConflictReasons(reasons)) = cfg.load::<ConflictReasons>().cloned() else {
+        let Some(ConflictAnswer(Some(body))) = cfg.load::<ConflictAnswer>().cloned() else {
             return Ok(());
         };
-        let body = json!({
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
-            "CancellationReasons": reasons,
-        });
         let mut response = HttpResponse::new(400.try_into()?, SdkBody::from(body.to_string()));
         response
             .headers_mut()

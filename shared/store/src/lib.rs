@@ -159,6 +159,39 @@ impl Write {
     }
 }
 
+/// `client`, with a `PutItem`, `UpdateItem` or `DeleteItem` that DynamoDB rejects because a
+/// transaction is writing its item (`TransactionConflictException`) sent again under the client's
+/// retry strategy, as a throttled one is. The rejection means nothing was written, so sending it
+/// again is safe whatever the write. The SDK does not count this error as retryable, so without
+/// this such a write fails, in an instant, for a moment's overlap.
+fn retrying_transaction_conflicts(client: &Client) -> Client {
+    use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
+    use aws_sdk_dynamodb::operation::{
+        delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
+    };
+    const CONFLICT: &[&str] = &["TransactionConflictException"];
+    let config = client
+        .config()
+        .to_builder()
+        .retry_classifier(
+            AwsErrorCodeClassifier::<PutItemError>::builder()
+                .transient_errors(CONFLICT)
+                .build(),
+        )
+        .retry_classifier(
+            AwsErrorCodeClassifier::<UpdateItemError>::builder()
+                .transient_errors(CONFLICT)
+                .build(),
+        )
+        .retry_classifier(
+            AwsErrorCodeClassifier::<DeleteItemError>::builder()
+                .transient_errors(CONFLICT)
+                .build(),
+        )
+        .build();
+    Client::from_conf(config)
+}
+
 /// The Roster table: one DynamoDB client and the table's name, shared by every adapter.
 #[derive(Clone, Debug)]
 pub struct DynamoTable {
@@ -167,9 +200,11 @@ pub struct DynamoTable {
 }
 
 impl DynamoTable {
+    /// The table `name` through `client`, which from here on also sends again a single-item write
+    /// that met a transaction (see `retrying_transaction_conflicts`).
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         Self {
-            client,
+            client: retrying_transaction_conflicts(&client),
             name: name.into(),
         }
     }
