@@ -1092,6 +1092,52 @@ async fn deleted_users_are_no_longer_listed_in_their_groups_even_deleted_at_once
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_mapped_to_a_group_as_it_is_deleted_never_outlive_it() {
+    // Members keep a deleted group's id, so a mapping of it left behind would give them its
+    // roles, and no group would be left to unmap. Whichever of the two writes lands first, none
+    // is left.
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let scim = Provisioner::new(app).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let (member, _) = scim.user("mapped-member").await;
+    let map = |group: &str| {
+        app.http
+            .put(app.url(&format!("/v1/admin/scim-groups/{group}/roles")))
+            .bearer_auth(admin)
+            .json(&json!({ "roles": ["reporting"] }))
+    };
+    let delete = |group: &str| {
+        app.http
+            .delete(app.url(&format!("/scim/v2/Groups/{group}")))
+            .bearer_auth(&scim.token)
+    };
+
+    // The Admin's mapping lands between the delete's reads and its write.
+    let mapped_first = scim
+        .group("Mapped first", std::slice::from_ref(&member))
+        .await;
+    hook.arm(&format!("SCIM_GROUP#{mapped_first}"), map(&mapped_first));
+    assert_eq!(status_of(delete(&mapped_first)).await, 204);
+    assert_eq!(hook.status(), Some(200));
+
+    // The delete lands between the mapping's reads and its write.
+    let deleted_first = scim
+        .group("Deleted first", std::slice::from_ref(&member))
+        .await;
+    hook.arm(
+        &format!("\"ORG#{}\"", scim.organisation),
+        delete(&deleted_first),
+    );
+    assert_eq!(status_of(map(&deleted_first)).await, 404);
+    assert_eq!(hook.status(), Some(204));
+
+    let (view, _) = app.read(&format!("/v1/admin/users/{member}"), admin).await;
+    assert_eq!(view["group_roles"], json!([]));
+    let reporting = app.json("/v1/admin/users?role=reporting", admin).await;
+    assert_eq!(reporting["items"], json!([]));
+}
+
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }

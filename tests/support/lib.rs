@@ -23,7 +23,9 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 mod conflicts;
+mod hooks;
 pub use conflicts::TransactionConflicts;
+pub use hooks::BeforeWrite;
 
 /// The repository's root folder: of the checkout the tests run in (cargo and nextest set
 /// `CARGO_MANIFEST_DIR` when they run a test), not of the one a shared build cache compiled them in.
@@ -145,10 +147,14 @@ impl Stack {
     }
 
     /// Clients whose DynamoDB transactions meet `conflicts`.
-    pub fn conflicting_clients(&self, conflicts: &TransactionConflicts) -> Clients {
+    /// The clients, with every DynamoDB call passing `interceptor`.
+    pub fn intercepted_clients(
+        &self,
+        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+    ) -> Clients {
         let mut clients = self.clients();
         let config = aws_sdk_dynamodb::config::Builder::from(&self.aws)
-            .interceptor(conflicts.clone())
+            .interceptor(interceptor)
             .build();
         clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
         clients
@@ -200,13 +206,27 @@ pub async fn counted_app() -> (TestApp, CallCounter) {
 /// An app whose DynamoDB transactions meet the conflicts the answered `TransactionConflicts`
 /// is armed with.
 pub async fn conflicting_app() -> (TestApp, TransactionConflicts) {
-    let stack = stack().await;
     let conflicts = TransactionConflicts::default();
+    (intercepted_app(conflicts.clone()).await, conflicts)
+}
+
+/// An app whose next DynamoDB write naming a text waits for the request the answered
+/// `BeforeWrite` is armed with. Its tests run on a multi-threaded runtime.
+pub async fn hooked_app() -> (TestApp, BeforeWrite) {
+    let hook = BeforeWrite::default();
+    (intercepted_app(hook.clone()).await, hook)
+}
+
+/// An app whose DynamoDB calls pass `interceptor`.
+async fn intercepted_app(
+    interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+) -> TestApp {
+    let stack = stack().await;
     let functions = stack.functions_with(
-        &stack.conflicting_clients(&conflicts),
+        &stack.intercepted_clients(interceptor),
         profile_api::system_clock(),
     );
-    (spawn_app(&functions).await, conflicts)
+    spawn_app(&functions).await
 }
 
 pub async fn spawn_app(functions: &Functions) -> TestApp {

@@ -108,7 +108,10 @@ pub async fn map_roles(
         after.scim_group_roles.insert(id.clone(), roles);
     }
     after.version += 1;
-    state.table.save_organisation(before, &after).await?;
+    state
+        .table
+        .map_scim_group_roles(before, &after, &group.id)
+        .await?;
     audit::by_caller(
         &state,
         &caller,

@@ -449,26 +449,33 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<StatusCode, ScimError> {
     let writer = writer(&state, &claim).await?;
-    let outcome = async {
-        let before = group(&state, &claim, &id).await?;
-        check_version(&headers, before.version)?;
-        // The group's role mapping goes with it; members keep its id, which maps to nothing.
-        let organisation = &writer.organisation;
-        let unmapped = organisation.scim_group_roles.contains_key(&id).then(|| {
-            let mut after = organisation.clone();
-            after.scim_group_roles.remove(&id);
-            after.version += 1;
-            after
-        });
-        state
-            .table
-            .delete_scim_group(
-                &before,
-                unmapped.as_ref().map(|after| (organisation, after)),
-            )
-            .await?;
-        Ok(())
-    }
+    let mut tries = 0;
+    let outcome = retried_unless_versioned(&headers, || {
+        tries += 1;
+        let (state, claim, writer, id, headers) = (&state, &claim, &writer, &id, &headers);
+        async move {
+            // A try after a lost race reads the organisation again: an Admin may have mapped
+            // roles to the group meanwhile.
+            let organisation = match tries {
+                1 => writer.organisation.clone(),
+                _ => crate::writer(state, claim).await?.organisation,
+            };
+            let before = group(state, claim, id).await?;
+            check_version(headers, before.version)?;
+            // The group's role mapping goes with it; members keep its id, which maps to nothing.
+            let unmapped = organisation.scim_group_roles.contains_key(id).then(|| {
+                let mut after = organisation.clone();
+                after.scim_group_roles.remove(id);
+                after.version += 1;
+                after
+            });
+            state
+                .table
+                .delete_scim_group(&before, &organisation, unmapped.as_ref())
+                .await?;
+            Ok(())
+        }
+    })
     .await;
     audited(&state, &writer, "scim.group.deleted", Some(&id), outcome).await?;
     Ok(StatusCode::NO_CONTENT)

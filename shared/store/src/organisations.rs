@@ -69,6 +69,29 @@ impl DynamoTable {
             .ok_or(StoreError::Stale)
     }
 
+    /// Replaces `before` by `after`, which maps roles to the SCIM group `group`, if nobody changed
+    /// the organisation meanwhile (else `Stale`) and the group is still there (else `NotFound`):
+    /// a group deleted at the same moment keeps no mapping (see `delete_scim_group`).
+    pub async fn map_scim_group_roles(
+        &self,
+        before: &Organisation,
+        after: &Organisation,
+        group: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            Record::new(keys::organisation(&after.id), after).item(),
+            Some((Condition::version(before.version), OnFail::Stale)),
+        );
+        tx.check(
+            self,
+            &keys::scim_group(&after.id, group),
+            (Condition::present(), OnFail::Missing),
+        );
+        tx.commit(self).await
+    }
+
     /// Writes the organisation, the admin's membership and account changes in one transaction.
     pub async fn create_organisation(&self, new: &NewOrganisation) -> Result<(), StoreError> {
         let mut tx = Transaction::default();

@@ -590,22 +590,28 @@ impl DynamoTable {
         group.commit(self).await
     }
 
-    /// Deletes a group (and its name sentinel) if nobody changed it meanwhile; with
-    /// `organisation` (before, after), the organisation is replaced in the same transaction.
+    /// Deletes a group (and its name sentinel) if nobody changed it or `organisation` meanwhile
+    /// (else `Stale`); with `unmapped`, the organisation is replaced by it in the same transaction.
+    /// The organisation's version is checked either way: an Admin mapping roles to the group at
+    /// the same moment (`map_scim_group_roles`) is then seen by this delete's next try, so no
+    /// mapping outlives its group.
     pub async fn delete_scim_group(
         &self,
         group: &ScimGroup,
-        organisation_change: Option<(&Organisation, &Organisation)>,
+        organisation: &Organisation,
+        unmapped: Option<&Organisation>,
     ) -> Result<(), StoreError> {
-        let organisation = &group.organisation_id;
+        let unchanged = || (Condition::version(organisation.version), OnFail::Stale);
         let mut tx = Transaction::default();
-        if let Some((before, after)) = organisation_change {
-            tx.put(
+        match unmapped {
+            Some(after) => tx.put(
                 self,
                 Record::new(keys::organisation(&after.id), after).item(),
-                Some((Condition::version(before.version), OnFail::Stale)),
-            );
-        }
+                Some(unchanged()),
+            ),
+            None => tx.check(self, &keys::organisation(&organisation.id), unchanged()),
+        };
+        let organisation = &group.organisation_id;
         tx.delete(
             self,
             &keys::scim_group(organisation, &group.id),
