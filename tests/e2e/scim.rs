@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use roster_domain::ids::OrganisationId;
-use roster_e2e::{TestApp, counted_app, organisation, spawn_app, stack};
+use roster_e2e::{TestApp, counted_app, create_user, organisation, spawn_app, stack};
 use serde_json::{Value, json};
 
 async fn scim_status(app: &TestApp, token: Option<&str>) -> (u16, Value) {
@@ -1136,6 +1136,39 @@ async fn roles_mapped_to_a_group_as_it_is_deleted_never_outlive_it() {
     assert_eq!(view["group_roles"], json!([]));
     let reporting = app.json("/v1/admin/users?role=reporting", admin).await;
     assert_eq!(reporting["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_an_admin_edits_as_entra_creates_them_is_adopted_in_that_request() {
+    // Entra ID retries a failed POST only in its next cycle, some 40 minutes on.
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let scim = Provisioner::new(app).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let email = roster_e2e::unique_email("edited-adoptee");
+    let added = create_user(
+        app,
+        admin,
+        json!({ "first_name": "Ada", "last_name": "Added", "email": email }),
+    )
+    .await;
+    let id = added["id"].as_str().unwrap();
+    let (_, etag) = app.read(&format!("/v1/admin/users/{id}"), admin).await;
+
+    hook.arm(
+        id,
+        app.patch(
+            &format!("/v1/admin/users/{id}"),
+            admin,
+            &etag,
+            &json!({ "department": "Facilities" }),
+        ),
+    );
+    let (status, user) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "L-edited")))
+        .await;
+
+    assert_eq!((status, hook.status()), (201, Some(200)), "{user}");
+    assert_eq!(user["id"], id);
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {

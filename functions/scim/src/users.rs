@@ -321,10 +321,13 @@ pub async fn create(
     State(state): State<ScimState>,
     Claim(claim): Claim,
     BaseUrl(base): BaseUrl,
+    headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let writer = writer(&state, &claim).await?;
-    let outcome = create_user(&state, &writer, &body).await;
+    // The person or their account may change between the reads and the write (an admin's edit
+    // of someone being adopted, a password change of an account joining): made again.
+    let outcome = retried_unless_versioned(&headers, || create_user(&state, &writer, &body)).await;
     let target = outcome.as_ref().ok().map(|m| m.id.to_string());
     let membership = audited(
         &state,
