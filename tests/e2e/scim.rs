@@ -124,7 +124,12 @@ struct Provisioner {
 
 impl Provisioner {
     async fn new(app: TestApp) -> Self {
-        let (organisation, admin) = organisation(&app, json!({})).await;
+        Self::with_settings(app, json!({})).await
+    }
+
+    /// A provisioner of an organisation created with `settings`.
+    async fn with_settings(app: TestApp, settings: Value) -> Self {
+        let (organisation, admin) = organisation(&app, settings).await;
         let (_, token) = mint(&app, &admin, "Entra ID").await;
         Self {
             app,
@@ -1169,6 +1174,51 @@ async fn a_person_an_admin_edits_as_entra_creates_them_is_adopted_in_that_reques
 
     assert_eq!((status, hook.status()), (201, Some(200)), "{user}");
     assert_eq!(user["id"], id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vehicle_added_as_its_holder_is_deleted_never_keeps_its_plate_taken() {
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let scim = Provisioner::with_settings(app, json!({ "vehicles_enabled": true })).await;
+    let app = &scim.app;
+    let add = |session: &str, plate: &str| {
+        app.post(
+            "/v1/me/vehicles",
+            session,
+            &json!({ "name": "Car", "plate_number": plate }),
+        )
+    };
+    let delete = |user: &str| {
+        app.http
+            .delete(app.url(&format!("/scim/v2/Users/{user}")))
+            .bearer_auth(&scim.token)
+    };
+    let scim = &scim;
+    let driver = |who: &'static str| async move {
+        let (id, email) = scim.user(who).await;
+        let session = app.invited_session(&scim.admin, &id, &email).await;
+        (id, session)
+    };
+
+    // Added between the delete's reads and its write: removed right after it.
+    let (early, session) = driver("early-driver").await;
+    hook.arm(&early, add(&session, "RACE1"));
+    assert_eq!(status_of(delete(&early)).await, 204);
+    assert_eq!(hook.status(), Some(201));
+
+    // Added by a request that was past its session check when the delete landed: refused.
+    let (late, session) = driver("late-driver").await;
+    hook.arm("RACE2", delete(&late));
+    assert_eq!(status_of(add(&session, "RACE2")).await, 404);
+    assert_eq!(hook.status(), Some(204));
+
+    for plate in ["RACE1", "RACE2"] {
+        assert_eq!(
+            status_of(add(&scim.admin, plate)).await,
+            201,
+            "{plate} is free"
+        );
+    }
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {

@@ -339,28 +339,8 @@ impl DynamoTable {
             &keys::membership(organisation, &membership.id),
             Some((Condition::version(membership.version), OnFail::Stale)),
         );
-        for prefix in [keys::VEHICLE_PREFIX, keys::DEVICE_PREFIX] {
-            for item in self.query_partition(&partition, prefix).await? {
-                let Some(sk) = text(&item, "sk").map(str::to_owned) else {
-                    continue;
-                };
-                if prefix == keys::VEHICLE_PREFIX {
-                    let vehicle: crate::Vehicle = body(item)?;
-                    tx.delete(
-                        self,
-                        &keys::plate_sentinel(organisation, vehicle.plate.normalised()),
-                        None,
-                    );
-                }
-                tx.delete(
-                    self,
-                    &Key {
-                        pk: partition.clone(),
-                        sk,
-                    },
-                    None,
-                );
-            }
+        for key in self.vehicles_and_devices(organisation, &partition).await? {
+            tx.delete(self, &key, None);
         }
         self.remove_side_items(&mut tx, membership);
         let mut remaining = account.clone();
@@ -382,7 +362,55 @@ impl DynamoTable {
                 Some((Condition::version(account.version), OnFail::Stale)),
             );
         }
-        tx.commit(self).await
+        tx.commit(self).await?;
+        // A vehicle or device added after the read above and before the membership went would
+        // be left in a partition nobody reads, its plate taken for good: removed now. None can
+        // be added after: adding a vehicle checks that the membership is there.
+        // A person holds a few of each, well within one transaction.
+        let removed = match self.vehicles_and_devices(organisation, &partition).await {
+            Ok(keys) if keys.is_empty() => Ok(()),
+            Ok(keys) => {
+                let mut tx = Transaction::default();
+                for key in &keys {
+                    tx.delete(self, key, None);
+                }
+                tx.commit(self).await
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = removed {
+            tracing::warn!(%error, "vehicles or devices added during a SCIM delete may be left");
+        }
+        Ok(())
+    }
+
+    /// The keys of the vehicles and devices in the member partition `partition`, with the plate
+    /// sentinel of each vehicle.
+    async fn vehicles_and_devices(
+        &self,
+        organisation: &OrganisationId,
+        partition: &str,
+    ) -> Result<Vec<Key>, StoreError> {
+        let mut keys = vec![];
+        for prefix in [keys::VEHICLE_PREFIX, keys::DEVICE_PREFIX] {
+            for item in self.query_partition(partition, prefix).await? {
+                let Some(sk) = text(&item, "sk").map(str::to_owned) else {
+                    continue;
+                };
+                if prefix == keys::VEHICLE_PREFIX {
+                    let vehicle: crate::Vehicle = body(item)?;
+                    keys.push(keys::plate_sentinel(
+                        organisation,
+                        vehicle.plate.normalised(),
+                    ));
+                }
+                keys.push(Key {
+                    pk: partition.to_owned(),
+                    sk,
+                });
+            }
+        }
+        Ok(keys)
     }
 
     pub async fn scim_group(

@@ -53,6 +53,8 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// Adds the vehicle and takes its plate (`Taken(Plate)` when another vehicle has it);
+    /// `NotFound` when the person's membership is gone.
     pub async fn add_vehicle(
         &self,
         organisation: &OrganisationId,
@@ -72,6 +74,13 @@ impl DynamoTable {
                 vehicle.id.as_str(),
             ),
             Some((Condition::absent(), OnFail::Taken(Uniqueness::Plate))),
+        );
+        // Never beside a membership that is gone (a SCIM delete at the same moment): its
+        // partition is read by nobody, and the plate would stay taken.
+        tx.check(
+            self,
+            &keys::membership(organisation, user),
+            (Condition::present(), OnFail::Missing),
         );
         tx.commit(self).await
     }
