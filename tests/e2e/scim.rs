@@ -1141,6 +1141,29 @@ async fn roles_mapped_to_a_group_as_it_is_deleted_never_outlive_it() {
     assert_eq!(view["group_roles"], json!([]));
     let reporting = app.json("/v1/admin/users?role=reporting", admin).await;
     assert_eq!(reporting["items"], json!([]));
+
+    // The organisation's version is checked beside the group's, but the version a client names
+    // is the group's: another change of the organisation at that moment is no 412.
+    let versioned = scim.group("Deleted with If-Match", &[]).await;
+    let (_, group) = scim
+        .send("GET", &format!("/Groups/{versioned}"), None)
+        .await;
+    let version = group["meta"]["version"].as_str().unwrap().to_owned();
+    let (_, settings) = app.read("/v1/admin/organisation", admin).await;
+    hook.arm(
+        &format!("SCIM_GROUP#{versioned}"),
+        app.patch(
+            "/v1/admin/organisation",
+            admin,
+            &settings,
+            &json!({ "name": "Renamed meanwhile" }),
+        ),
+    );
+    assert_eq!(
+        status_of(delete(&versioned).header("if-match", version)).await,
+        204
+    );
+    assert_eq!(hook.status(), Some(200));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1177,7 +1200,7 @@ async fn a_person_an_admin_edits_as_entra_creates_them_is_adopted_in_that_reques
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vehicle_added_as_its_holder_is_deleted_never_keeps_its_plate_taken() {
+async fn a_vehicle_or_device_added_as_its_holder_is_deleted_is_never_left_behind() {
     let (app, hook) = roster_e2e::hooked_app().await;
     let scim = Provisioner::with_settings(app, json!({ "vehicles_enabled": true })).await;
     let app = &scim.app;
@@ -1219,6 +1242,17 @@ async fn a_vehicle_added_as_its_holder_is_deleted_never_keeps_its_plate_taken() 
             "{plate} is free"
         );
     }
+
+    // A device registered by a request that was past its session check: refused too.
+    let (holder, session) = driver("late-phone-holder").await;
+    let phone =
+        json!({ "platform": "ios", "name": "Racing phone", "token": format!("racing-{holder}") });
+    hook.arm("Racing phone", delete(&holder));
+    assert_eq!(
+        status_of(app.post("/v1/me/devices", &session, &phone)).await,
+        404
+    );
+    assert_eq!(hook.status(), Some(204));
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> u16 {

@@ -15,7 +15,7 @@ use crate::{
     DynamoTable, StoreError, Write,
     keys::{self, Key},
     record::{Item, Record, body, key_item, s, text},
-    transaction::Condition,
+    transaction::{Condition, OnFail, Transaction},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,14 +112,31 @@ impl DynamoTable {
     }
 
     /// Adds a device under its new id, never over another: false when a device has that id.
+    /// `NotFound` when the person's membership is gone (a SCIM delete at the same moment): a
+    /// device is never left in a partition nobody reads.
     pub async fn add_device(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
         device: &Device,
     ) -> Result<bool, StoreError> {
-        let item = device_item(organisation, user, device);
-        self.put_if(item, Condition::absent()).await
+        let mut tx = Transaction::default();
+        tx.put(
+            self,
+            device_item(organisation, user, device),
+            // A device with this id is there: a registration of the same one at the same moment.
+            Some((Condition::absent(), OnFail::Stale)),
+        );
+        tx.check(
+            self,
+            &keys::membership(organisation, user),
+            (Condition::present(), OnFail::Missing),
+        );
+        match tx.commit(self).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Stale) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// The device `device`, registered again: `name`, `target` and `endpoint_arn` set, active

@@ -83,9 +83,10 @@ pub enum StoreError {
     Stale,
     #[error("no such item")]
     NotFound,
-    /// Another transaction was writing one of the items at each try; nothing was written and
-    /// no rule refused it, so the write may simply be made again.
-    #[error("another write of the same item was under way at each try")]
+    /// Another transaction was writing one of the items at each try, or an item the write
+    /// depends on but named no version of changed; nothing was written and no rule refused it,
+    /// so the write may simply be made again.
+    #[error("another write of the same item was under way")]
     Contended,
     /// Another organisation's identity provider manages the person's email there.
     #[error("the email is managed by another organisation's identity provider")]

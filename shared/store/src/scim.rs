@@ -365,7 +365,7 @@ impl DynamoTable {
         tx.commit(self).await?;
         // A vehicle or device added after the read above and before the membership went would
         // be left in a partition nobody reads, its plate taken for good: removed now. None can
-        // be added after: adding a vehicle checks that the membership is there.
+        // be added after: adding a vehicle or a device checks that the membership is there.
         // A person holds a few of each, well within one transaction.
         let removed = match self.vehicles_and_devices(organisation, &partition).await {
             Ok(keys) if keys.is_empty() => Ok(()),
@@ -618,18 +618,19 @@ impl DynamoTable {
         group.commit(self).await
     }
 
-    /// Deletes a group (and its name sentinel) if nobody changed it or `organisation` meanwhile
-    /// (else `Stale`); with `unmapped`, the organisation is replaced by it in the same transaction.
-    /// The organisation's version is checked either way: an Admin mapping roles to the group at
-    /// the same moment (`map_scim_group_roles`) is then seen by this delete's next try, so no
-    /// mapping outlives its group.
+    /// Deletes a group (and its name sentinel) if nobody changed it meanwhile (else `Stale`);
+    /// with `unmapped`, the organisation is replaced by it in the same transaction. The
+    /// organisation's version is checked either way (else `Contended`, read it again: the
+    /// request named no version of it): an Admin mapping roles to the group at the same moment
+    /// (`map_scim_group_roles`) is then seen by the delete's next try, so no mapping outlives its
+    /// group.
     pub async fn delete_scim_group(
         &self,
         group: &ScimGroup,
         organisation: &Organisation,
         unmapped: Option<&Organisation>,
     ) -> Result<(), StoreError> {
-        let unchanged = || (Condition::version(organisation.version), OnFail::Stale);
+        let unchanged = || (Condition::version(organisation.version), OnFail::Contended);
         let mut tx = Transaction::default();
         match unmapped {
             Some(after) => tx.put(

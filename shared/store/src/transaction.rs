@@ -18,6 +18,9 @@ use crate::{
 pub(crate) enum OnFail {
     Taken(Uniqueness),
     Stale,
+    /// An item the write depends on, whose version the caller named no expectation of, changed
+    /// meanwhile: no rule refused the write, which is read again and made again (`Contended`).
+    Contended,
     Missing,
     EmailManagedElsewhere,
     /// An item names another owner than the one written with it: the table is inconsistent.
@@ -29,6 +32,7 @@ impl From<OnFail> for StoreError {
         match on_fail {
             OnFail::Taken(what) => StoreError::Taken(what),
             OnFail::Stale => StoreError::Stale,
+            OnFail::Contended => StoreError::Contended,
             OnFail::Missing => StoreError::NotFound,
             OnFail::EmailManagedElsewhere => StoreError::EmailManagedElsewhere,
             OnFail::OwnedElsewhere => {
