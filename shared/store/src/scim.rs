@@ -640,20 +640,19 @@ impl DynamoTable {
             ),
             None => tx.check(self, &keys::organisation(&organisation.id), unchanged()),
         };
-        let organisation = &group.organisation_id;
         tx.delete(
             self,
-            &keys::scim_group(organisation, &group.id),
+            &keys::scim_group(&group.organisation_id, &group.id),
             Some((Condition::version(group.version), OnFail::Stale)),
         );
         tx.delete(
             self,
-            &keys::scim_group_name_sentinel(organisation, &group.name_key()),
+            &keys::scim_group_name_sentinel(&group.organisation_id, &group.name_key()),
             None,
         );
         tx.delete(
             self,
-            &keys::scim_group_marker(organisation, &group.id),
+            &keys::scim_group_marker(&group.organisation_id, &group.id),
             None,
         );
         tx.commit(self).await
