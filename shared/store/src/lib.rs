@@ -170,25 +170,18 @@ fn retrying_transaction_conflicts(client: &Client) -> Client {
     use aws_sdk_dynamodb::operation::{
         delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
     };
-    const CONFLICT: &[&str] = &["TransactionConflictException"];
+    /// The classifier of operation error `E` that counts a transaction conflict as transient.
+    fn conflict_transient<E>() -> AwsErrorCodeClassifier<E> {
+        AwsErrorCodeClassifier::builder()
+            .transient_errors(&["TransactionConflictException"][..])
+            .build()
+    }
     let config = client
         .config()
         .to_builder()
-        .retry_classifier(
-            AwsErrorCodeClassifier::<PutItemError>::builder()
-                .transient_errors(CONFLICT)
-                .build(),
-        )
-        .retry_classifier(
-            AwsErrorCodeClassifier::<UpdateItemError>::builder()
-                .transient_errors(CONFLICT)
-                .build(),
-        )
-        .retry_classifier(
-            AwsErrorCodeClassifier::<DeleteItemError>::builder()
-                .transient_errors(CONFLICT)
-                .build(),
-        )
+        .retry_classifier(conflict_transient::<PutItemError>())
+        .retry_classifier(conflict_transient::<UpdateItemError>())
+        .retry_classifier(conflict_transient::<DeleteItemError>())
         .build();
     Client::from_conf(config)
 }
