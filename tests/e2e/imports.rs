@@ -5,8 +5,8 @@ use std::io::Write;
 
 use roster_domain::ids::{ImportId, OrganisationId, UserId};
 use roster_e2e::{
-    PrivateDynamoDb, TestApp, TestClock, TestOrganisation, field_codes, organisation, spawn_app,
-    stack, unique_email,
+    PrivateDynamoDb, TestApp, TestClock, TestOrganisation, TransactionConflicts, field_codes,
+    organisation, spawn_app, stack, unique_email,
 };
 use roster_local::{
     Functions,
@@ -108,6 +108,17 @@ impl Importing {
         let name = options["file_name"].as_str().unwrap_or("users.csv");
         let key = format!("imports/{}/{id}/{name}", self.organisation.id);
         (id, key)
+    }
+
+    /// Uploads a forced `replace` whose file names one newcomer only: it leaves out everyone
+    /// else an import may deactivate.
+    async fn upload_forced_replace_by_one_newcomer(&self) -> (String, String) {
+        let newcomer = emails("k", 1);
+        self.upload(
+            json!({ "mode": "replace", "force": true }),
+            &people_csv(&rows_of("Kim", "Keeper", &newcomer)),
+        )
+        .await
     }
 
     /// Uploads `file`, delivers its S3 event and answers the import as the API shows it.
@@ -1358,13 +1369,7 @@ async fn a_replace_deactivates_leavers_whose_records_changed_after_it_listed_the
         .collect();
     assert_eq!(ids.len(), 200);
 
-    let keeper = emails("k", 1);
-    let (id, key) = importing
-        .upload(
-            json!({ "mode": "replace", "force": true }),
-            &people_csv(&rows_of("Kim", "Keeper", &keeper)),
-        )
-        .await;
+    let (id, key) = importing.upload_forced_replace_by_one_newcomer().await;
     let running = tokio::spawn({
         let functions = importing.functions.clone();
         let event = put_event(&key).await;
@@ -1402,6 +1407,72 @@ async fn a_replace_deactivates_leavers_whose_records_changed_after_it_listed_the
     assert!(members.iter().all(|m| !m.is_active()));
 }
 
+#[tokio::test]
+async fn a_replace_cut_off_after_deactivating_reports_everyone_it_deactivated_once_redelivered() {
+    let stack = stack().await;
+    let conflicts = TransactionConflicts::default();
+    let clients = stack.intercepted_clients(conflicts.clone());
+    let importing = importing_with(
+        stack.functions_with(&clients, profile_api::system_clock()),
+        clients.dynamodb.clone(),
+        json!({}),
+    )
+    .await;
+    let leavers = emails("c", 30);
+    importing
+        .import(
+            json!({ "mode": "add" }),
+            &people_csv(&rows_of("Cut", "Off", &leavers)),
+        )
+        .await;
+    let leaver_ids: std::collections::BTreeSet<String> = importing
+        .users()
+        .await
+        .into_iter()
+        .filter(|m| m.profile.last_name == "Off")
+        .map(|m| m.id.to_string())
+        .collect();
+    assert_eq!(leaver_ids.len(), 30);
+
+    let (id, key) = importing.upload_forced_replace_by_one_newcomer().await;
+    // The run is cut off for good where it saves the report of its first 25 deactivations,
+    // after their writes (chunk 0 reports the file's one row).
+    conflicts.arm("ROWS#00000001", usize::MAX);
+    let event = put_event(&key).await;
+    let cut = importing
+        .functions
+        .invoke("csv-import", event.clone())
+        .await;
+    assert!(cut.is_err(), "the run went on: {cut:?}");
+    let deactivated_before_the_cut = importing
+        .users()
+        .await
+        .iter()
+        .filter(|m| m.profile.last_name == "Off" && !m.is_active())
+        .count();
+    assert_eq!(deactivated_before_the_cut, 25);
+    conflicts.arm("", 0);
+
+    importing.deliver(event).await;
+    let report = importing.report(&id).await;
+    assert_eq!(report["status"], "done", "{report}");
+    // Was: the 25 deactivated before the cut were in neither the counts nor the rows.
+    assert_eq!(counts(&report), (1, 0, 0, 30, 0), "{report}");
+    let reported: Vec<String> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["status"] == "deactivated")
+        .map(|row| row["user_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(reported.len(), 30, "each once: {report}");
+    assert_eq!(
+        reported
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        leaver_ids
+    );
+}
 #[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;

@@ -11,7 +11,9 @@
 //!    identity provider (SCIM, SSO) manages, Admins (an HR list that lacks the organisation's
 //!    administrators must not lock them out), the import's author, anyone this import wrote,
 //!    and, in an upload by User Management, the other User Managers (only an Admin reaches
-//!    those who administer, whose rows are refused `not_permitted` as well).
+//!    those who administer, whose rows are refused `not_permitted` as well). In chunks, each
+//!    saved as `deactivating` before its writes: a run cut off in one finishes and reports it
+//!    first when resumed.
 //! 4. Write the rows that failed, with their errors, as a CSV next to the report.
 
 use std::{
@@ -518,6 +520,11 @@ impl Run<'_> {
             || !self.reaches(member)
     }
 
+    /// Whether a `replace` deactivates `member`: active, not kept, and not named by the file.
+    fn leaves(&self, member: &Membership, named: &HashSet<u64>) -> bool {
+        member.is_active() && !self.keeps(member) && !is_named(member, named, &self.record.id)
+    }
+
     /// How many active users an import may deactivate, and those of them a `replace` does
     /// deactivate (the ones the file does not name).
     async fn missing_members(
@@ -797,37 +804,69 @@ impl Run<'_> {
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
+    /// A chunk an earlier delivery was cut off in is finished first.
     async fn deactivate_missing(&mut self, named: &HashSet<u64>) -> Result<(), RunError> {
+        if !self.record.deactivating.is_empty() {
+            let chunk = self
+                .table
+                .memberships_by_id(&self.organisation.id, &self.record.deactivating)
+                .await?;
+            self.deactivate_chunk(&chunk, named).await?;
+        }
         let (_, missing) = self.missing_members(named).await?;
         for chunk in missing.chunks(CHUNK_ROWS) {
-            self.still_newest().await?;
-            let mut reports = Vec::with_capacity(chunk.len());
-            for listed in chunk {
-                if let Some(id) = self.deactivate(listed, named).await? {
-                    reports.push(RowReport {
-                        row: None,
-                        status: RowStatus::Deactivated,
-                        user_id: Some(id),
-                        errors: vec![],
-                    });
-                }
-            }
-            self.save_chunk(&reports, 0).await?;
+            self.deactivate_chunk(chunk, named).await?;
         }
         self.record.deactivation_done = true;
         self.table.save_import(&self.record).await?;
         Ok(())
     }
 
-    /// Deactivates `listed` for a `replace` and answers their id; `None` when their newest
-    /// version no longer needs it. The list is an index that lags, and the person or an admin may
-    /// write meanwhile: a version that moved on is read again and judged afresh (once skipped,
-    /// such a leaver kept their access while the report said nothing).
+    /// Deactivates a chunk of listed people and reports those this import deactivated. The
+    /// chunk is saved as `deactivating` before its writes, so a delivery cut off before the
+    /// report leaves the next one whom to report.
+    async fn deactivate_chunk(
+        &mut self,
+        chunk: &[Membership],
+        named: &HashSet<u64>,
+    ) -> Result<(), RunError> {
+        self.still_newest().await?;
+        self.record.deactivating = chunk.iter().map(|member| member.id.clone()).collect();
+        self.table.save_import(&self.record).await?;
+        let mut reports = Vec::with_capacity(chunk.len());
+        for listed in chunk {
+            if let Some(id) = self.deactivate(listed, named).await? {
+                reports.push(RowReport {
+                    row: None,
+                    status: RowStatus::Deactivated,
+                    user_id: Some(id),
+                    errors: vec![],
+                });
+            }
+        }
+        self.record.deactivating.clear();
+        self.save_chunk(&reports, 0).await?;
+        Ok(())
+    }
+
+    /// Deactivates `listed` for a `replace` and answers their id when this import deactivated
+    /// them; `None` when their newest version no longer needs it. The list is an index that lags,
+    /// and the person or an admin may write meanwhile: a version that moved on is read again and
+    /// judged afresh (once skipped, such a leaver kept their access while the report said
+    /// nothing). `listed` read back from a cut-off delivery's chunk may be deactivated already:
+    /// by this import (answered, not written again) or by someone else.
     async fn deactivate(
         &self,
         listed: &Membership,
         named: &HashSet<u64>,
     ) -> Result<Option<UserId>, StoreError> {
+        if !listed.is_active() {
+            let ours = listed.last_import.as_ref() == Some(&self.record.id);
+            return Ok(ours.then(|| listed.id.clone()));
+        }
+        if !self.leaves(listed, named) {
+            return Ok(None);
+        }
         let mut before = listed.clone();
         for _ in 0..DEACTIVATION_TRIES {
             // The person's sessions here end with this write (the raised epoch).
@@ -841,18 +880,14 @@ impl Run<'_> {
                 Err(StoreError::Stale) => {}
                 Err(error) => return Err(error),
             }
+            // A newest version that is no longer active is not this write's to report: an
+            // index that lags can list again whom this import deactivated and reported.
             match self
                 .table
                 .membership(&self.organisation.id, &before.id)
                 .await?
             {
-                Some(newest)
-                    if newest.is_active()
-                        && !self.keeps(&newest)
-                        && !is_named(&newest, named, &self.record.id) =>
-                {
-                    before = newest;
-                }
+                Some(newest) if self.leaves(&newest, named) => before = newest,
                 _ => return Ok(None),
             }
         }

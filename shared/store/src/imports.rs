@@ -134,6 +134,11 @@ pub struct ImportRecord {
     pub rows_applied: u64,
     pub report_chunks: u32,
     pub deactivation_done: bool,
+    /// The people a `replace` is deactivating in the chunk it works on, saved before that
+    /// chunk's writes and cleared with its report: a run cut off in between reports them on its
+    /// redelivery (they are no longer among the active people it lists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deactivating: Vec<UserId>,
     pub counts: ImportCounts,
     pub rows_total: Option<u64>,
     pub columns: Option<ColumnMapping>,
@@ -181,6 +186,7 @@ impl ImportRecord {
             rows_applied: 0,
             report_chunks: 0,
             deactivation_done: false,
+            deactivating: Vec::new(),
             counts: ImportCounts::default(),
             rows_total: None,
             columns: None,
