@@ -1943,7 +1943,6 @@ impl LargeImport {
         }
     }
 
-    /// The organisation's latest import, as the admin's list shows it.
     /// Delivers the event again (Lambda's retry) and checks that the run finished the file with
     /// every row imported exactly once, in the people and in the report.
     async fn redeliver_and_check_every_row_once(&self) {

@@ -146,7 +146,6 @@ impl Stack {
         clients
     }
 
-    /// Clients whose DynamoDB transactions meet `conflicts`.
     /// The clients, with every DynamoDB call passing `interceptor`.
     pub fn intercepted_clients(
         &self,
