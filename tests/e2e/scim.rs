@@ -1260,6 +1260,67 @@ async fn status_of(request: reqwest::RequestBuilder) -> u16 {
 }
 
 #[tokio::test]
+async fn group_role_mappings_stop_at_their_bound_with_the_field_named_and_the_organisation_works_on()
+ {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let (app, admin) = (&scim.app, &scim.admin);
+    let sites: Vec<String> = futures::stream::iter(0..100)
+        .then(|i| async move {
+            let site = app
+                .post_json(
+                    "/v1/admin/sites",
+                    admin,
+                    &json!({ "name": format!("Site {i}") }),
+                )
+                .await;
+            site["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+        .await;
+    // 17 grants, each on every site but one: 1,700 of the bound's 2,000 entries, in a body just
+    // under the 64 KiB an API request may carry.
+    let roles: Vec<Value> = (0..17)
+        .map(|left_out| {
+            let on: Vec<&String> = sites.iter().filter(|s| **s != sites[left_out]).collect();
+            json!({ "role": "user_management", "sites": on })
+        })
+        .collect();
+    // Without the bound, the organisation's one item passed DynamoDB's 400 KB within these
+    // groups, and the mapping answered 503 (a retry can never succeed).
+    let mut answers = Vec::new();
+    for g in 0..10 {
+        let group = scim.group(&format!("Site managers {g}"), &[]).await;
+        let response = app
+            .http
+            .put(app.url(&format!("/v1/admin/scim-groups/{group}/roles")))
+            .bearer_auth(admin)
+            .json(&json!({ "roles": roles }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        answers.push((status, response.json::<Value>().await.unwrap()));
+    }
+    assert_eq!(answers[0].0, 200, "{}", answers[0].1);
+    for (status, problem) in &answers[1..] {
+        assert_eq!(*status, 422, "{problem}");
+        assert_eq!(
+            roster_e2e::problem_errors(problem),
+            [("roles".to_owned(), "too_many".to_owned())]
+        );
+    }
+    let groups = app.json("/v1/admin/scim-groups?limit=200", admin).await;
+    let mapped: Vec<&Value> = groups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["roles"] != json!([]))
+        .collect();
+    assert_eq!(mapped.len(), 1, "the refused mappings changed nothing");
+    assert_eq!(mapped[0]["roles"].as_array().unwrap().len(), 17);
+}
+
+#[tokio::test]
 async fn a_group_mapped_to_a_role_gives_it_to_members_as_they_join_and_leave() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (app, admin) = (&scim.app, &scim.admin);

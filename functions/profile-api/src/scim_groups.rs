@@ -102,11 +102,9 @@ pub async fn map_roles(
     let known_sites = existing_sites(&state, &caller, &sites_of(&[], &roles)).await?;
     AssignmentPatch::check(&roles, &[], None, true, &known_sites)?;
     let mut after = before.clone();
-    if roles.is_empty() {
-        after.scim_group_roles.remove(&id);
-    } else {
-        after.scim_group_roles.insert(id.clone(), roles);
-    }
+    after
+        .map_group_roles(&id, roles)
+        .map_err(|problem| ApiError::field("roles", problem.code, problem.message))?;
     after.version += 1;
     state
         .table

@@ -39,6 +39,35 @@ impl Organisation {
         }
     }
 
+    /// Maps the SCIM group `group` to `roles`; an empty list removes its mapping. Refused when
+    /// the mappings together would hold more than [`GROUP_ROLE_ENTRIES_MAX`] entries; a change
+    /// that holds no more than before is always taken.
+    pub fn map_group_roles(
+        &mut self,
+        group: &str,
+        roles: Vec<RoleGrant>,
+    ) -> Result<(), FieldProblem> {
+        let before: usize = self.scim_group_roles.values().map(|g| entries(g)).sum();
+        let replaced = self.scim_group_roles.get(group).map_or(0, |g| entries(g));
+        let after = before - replaced + entries(&roles);
+        if after > GROUP_ROLE_ENTRIES_MAX && after > before {
+            return Err(FieldProblem::new(
+                "too_many",
+                format!(
+                    "the organisation's group mappings may hold at most \
+                     {GROUP_ROLE_ENTRIES_MAX} roles and sites together; this one would make them \
+                     {after} (map fewer sites, or an organisation-wide role)"
+                ),
+            ));
+        }
+        if roles.is_empty() {
+            self.scim_group_roles.remove(group);
+        } else {
+            self.scim_group_roles.insert(group.to_owned(), roles);
+        }
+        Ok(())
+    }
+
     /// The SCIM groups (ids) that give at least one grant `matching`.
     pub fn groups_giving(&self, matching: impl Fn(&RoleGrant) -> bool) -> Vec<String> {
         self.scim_group_roles
@@ -47,6 +76,19 @@ impl Organisation {
             .map(|(group, _)| group.clone())
             .collect()
     }
+}
+
+/// The entries (each role grant, and each site it names) that the SCIM group mappings of an
+/// organisation may hold together. The mappings live in the organisation's one item, which every
+/// request reads and DynamoDB holds to 400 KB: at this bound they take at most about 120 KB.
+pub const GROUP_ROLE_ENTRIES_MAX: usize = 2_000;
+
+/// A mapping's entries: each grant, and each site it names.
+fn entries(grants: &[RoleGrant]) -> usize {
+    grants
+        .iter()
+        .map(|grant| 1 + grant.sites.as_ref().map_or(0, Vec::len))
+        .sum()
 }
 
 /// How people of the organisation may log in.
@@ -341,6 +383,46 @@ mod tests {
 
     fn patched(body: Value) -> Result<OrganisationSettings, ValidationErrors> {
         OrganisationSettings::default().patched(body.as_object().unwrap())
+    }
+
+    fn grants(count: usize, sites: usize) -> Vec<RoleGrant> {
+        (0..count)
+            .map(|i| RoleGrant {
+                role: crate::membership::Role::UserManagement,
+                sites: Some((0..sites).map(|s| format!("site-{i}-{s}")).collect()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn group_mappings_stop_at_their_bound_and_can_always_shrink() {
+        let mut organisation = Organisation::new(
+            OrganisationId::generate(),
+            "Acme".to_owned(),
+            OrganisationSettings::default(),
+        );
+        // 20 grants naming 99 sites each: 2,000 entries, the bound.
+        organisation.map_group_roles("g1", grants(20, 99)).unwrap();
+        let full = organisation.clone();
+        let refused = organisation
+            .map_group_roles("g2", grants(1, 0))
+            .unwrap_err();
+        assert_eq!(refused.code, "too_many");
+        assert!(refused.message.contains("2001"), "{}", refused.message);
+        assert_eq!(organisation, full, "a refused mapping changes nothing");
+
+        // A group's own mapping is replaced, not added to.
+        organisation.map_group_roles("g1", grants(19, 99)).unwrap();
+        organisation.map_group_roles("g2", grants(1, 99)).unwrap();
+        assert_eq!(organisation.scim_group_roles.len(), 2);
+
+        // Above the bound (as stored before it), a change that does not grow is taken.
+        organisation
+            .scim_group_roles
+            .insert("g3".to_owned(), grants(5, 0));
+        organisation.map_group_roles("g3", grants(4, 0)).unwrap();
+        organisation.map_group_roles("g3", vec![]).unwrap();
+        assert!(!organisation.scim_group_roles.contains_key("g3"));
     }
 
     #[test]
