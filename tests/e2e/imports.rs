@@ -1,7 +1,7 @@
 //! Bulk import: user lists uploaded by administrators or dropped for the daily sync, run by the
 //! csv-import function on real S3 events against the local stack.
 
-use std::io::Write;
+use std::{collections::BTreeSet, io::Write};
 
 use roster_domain::ids::{ImportId, OrganisationId, UserId};
 use roster_e2e::{
@@ -1407,72 +1407,126 @@ async fn a_replace_deactivates_leavers_whose_records_changed_after_it_listed_the
     assert!(members.iter().all(|m| !m.is_active()));
 }
 
-#[tokio::test]
-async fn a_replace_cut_off_after_deactivating_reports_everyone_it_deactivated_once_redelivered() {
-    let stack = stack().await;
-    let conflicts = TransactionConflicts::default();
-    let clients = stack.intercepted_clients(conflicts.clone());
-    let importing = importing_with(
-        stack.functions_with(&clients, profile_api::system_clock()),
-        clients.dynamodb.clone(),
-        json!({}),
-    )
-    .await;
-    let leavers = emails("c", 30);
-    importing
-        .import(
-            json!({ "mode": "add" }),
-            &people_csv(&rows_of("Cut", "Off", &leavers)),
+/// A forced `replace` of 30 people by one newcomer, cut off for good after it deactivated 25
+/// of them but before it saved their report.
+struct CutDeactivation {
+    importing: Importing,
+    id: String,
+    event: Value,
+    leavers: BTreeSet<String>,
+}
+
+impl CutDeactivation {
+    async fn new() -> Self {
+        let stack = stack().await;
+        let conflicts = TransactionConflicts::default();
+        let clients = stack.intercepted_clients(conflicts.clone());
+        let importing = importing_with(
+            stack.functions_with(&clients, profile_api::system_clock()),
+            clients.dynamodb.clone(),
+            json!({}),
         )
         .await;
-    let leaver_ids: std::collections::BTreeSet<String> = importing
-        .users()
-        .await
-        .into_iter()
-        .filter(|m| m.profile.last_name == "Off")
-        .map(|m| m.id.to_string())
-        .collect();
-    assert_eq!(leaver_ids.len(), 30);
+        let leavers = emails("c", 30);
+        importing
+            .import(
+                json!({ "mode": "add" }),
+                &people_csv(&rows_of("Cut", "Off", &leavers)),
+            )
+            .await;
+        let leavers: BTreeSet<String> = importing
+            .users()
+            .await
+            .into_iter()
+            .filter(|m| m.profile.last_name == "Off")
+            .map(|m| m.id.to_string())
+            .collect();
+        assert_eq!(leavers.len(), 30);
 
-    let (id, key) = importing.upload_forced_replace_by_one_newcomer().await;
-    // The run is cut off for good where it saves the report of its first 25 deactivations,
-    // after their writes (chunk 0 reports the file's one row).
-    conflicts.arm("ROWS#00000001", usize::MAX);
-    let event = put_event(&key).await;
-    let cut = importing
-        .functions
-        .invoke("csv-import", event.clone())
-        .await;
-    assert!(cut.is_err(), "the run went on: {cut:?}");
-    let deactivated_before_the_cut = importing
-        .users()
-        .await
-        .iter()
-        .filter(|m| m.profile.last_name == "Off" && !m.is_active())
-        .count();
-    assert_eq!(deactivated_before_the_cut, 25);
-    conflicts.arm("", 0);
+        let (id, key) = importing.upload_forced_replace_by_one_newcomer().await;
+        // Cut where the run saves the report of its first 25 deactivations, after their writes
+        // (chunk 0 reports the file's one row).
+        conflicts.arm("ROWS#00000001", usize::MAX);
+        let event = put_event(&key).await;
+        let cut = importing
+            .functions
+            .invoke("csv-import", event.clone())
+            .await;
+        assert!(cut.is_err(), "the run went on: {cut:?}");
+        conflicts.arm("", 0);
+        assert_eq!(importing.report(&id).await["counts"]["deactivated"], 0);
+        let deactivated = importing
+            .users()
+            .await
+            .into_iter()
+            .filter(|m| leavers.contains(m.id.as_str()) && !m.is_active())
+            .count();
+        assert_eq!(deactivated, 25);
+        Self {
+            importing,
+            id,
+            event,
+            leavers,
+        }
+    }
 
-    importing.deliver(event).await;
-    let report = importing.report(&id).await;
+    /// The import's report, with the people it lists as deactivated (each at most once).
+    async fn report(&self) -> (Value, BTreeSet<String>) {
+        let report = self.importing.report(&self.id).await;
+        let listed: Vec<String> = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["status"] == "deactivated")
+            .map(|row| row["user_id"].as_str().unwrap().to_owned())
+            .collect();
+        let deactivated: BTreeSet<String> = listed.iter().cloned().collect();
+        assert_eq!(deactivated.len(), listed.len(), "each once: {report}");
+        (report, deactivated)
+    }
+}
+
+#[tokio::test]
+async fn a_replace_cut_off_after_deactivating_reports_everyone_it_deactivated_once_redelivered() {
+    let cut = CutDeactivation::new().await;
+    cut.importing.deliver(cut.event.clone()).await;
+    let (report, deactivated) = cut.report().await;
     assert_eq!(report["status"], "done", "{report}");
     // Was: the 25 deactivated before the cut were in neither the counts nor the rows.
     assert_eq!(counts(&report), (1, 0, 0, 30, 0), "{report}");
-    let reported: Vec<String> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|row| row["status"] == "deactivated")
-        .map(|row| row["user_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(reported.len(), 30, "each once: {report}");
-    assert_eq!(
-        reported
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>(),
-        leaver_ids
-    );
+    assert_eq!(deactivated, cut.leavers);
 }
+
+#[tokio::test]
+async fn a_replace_lambda_gave_up_on_after_deactivating_reports_whom_it_deactivated() {
+    let cut = CutDeactivation::new().await;
+    // Lambda's tries all died so: the last one's lease runs out and Lambda gives up.
+    let (table, organisation) = cut.importing.table().await;
+    let import_id = ImportId::try_from(cut.id.as_str()).unwrap();
+    let mut record = table
+        .import(&organisation, &import_id, chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    record.lease_until = Some(0);
+    table.save_import(&record).await.unwrap();
+    let gave_up = failure_record("request-cut", "RetriesExhausted", cut.event.clone());
+    cut.importing.deliver(gave_up).await;
+    let (report, deactivated) = cut.report().await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["failure"]["code"], "failed_repeatedly", "{report}");
+    assert_eq!(counts(&report), (1, 0, 0, 25, 0), "{report}");
+    let still_deactivated: BTreeSet<String> = cut
+        .importing
+        .users()
+        .await
+        .into_iter()
+        .filter(|m| cut.leavers.contains(m.id.as_str()) && !m.is_active())
+        .map(|m| m.id.to_string())
+        .collect();
+    assert_eq!(deactivated, still_deactivated);
+}
+
 #[tokio::test]
 async fn a_replace_beyond_the_threshold_stops_before_writing_unless_forced() {
     let importing = importing().await;

@@ -387,6 +387,7 @@ impl Importer {
         code: &str,
         message: String,
     ) -> Result<ImportRecord, ImportError> {
+        run::report_cut_off_deactivations(&self.table, &mut claimed).await?;
         claimed.status = ImportStatus::Failed;
         claimed.failure = Some(roster_store::ImportFailure {
             code: code.to_owned(),

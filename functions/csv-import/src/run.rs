@@ -12,8 +12,8 @@
 //!    administrators must not lock them out), the import's author, anyone this import wrote,
 //!    and, in an upload by User Management, the other User Managers (only an Admin reaches
 //!    those who administer, whose rows are refused `not_permitted` as well). In chunks, each
-//!    saved as `deactivating` before its writes: a run cut off in one finishes and reports it
-//!    first when resumed.
+//!    saved as `deactivating` before its writes: whom a run cut off in one had deactivated is
+//!    reported by the next delivery, whether it resumes the import or ends it failed.
 //! 4. Write the rows that failed, with their errors, as a CSV next to the report.
 
 use std::{
@@ -269,6 +269,7 @@ impl Run<'_> {
         };
         if let Some(Stop(failure)) = stopped {
             tracing::warn!(import = %self.record.id, code = %failure.code, "import stopped");
+            report_cut_off_deactivations(self.table, &mut self.record).await?;
             self.record.status = ImportStatus::Failed;
             self.record.failure = Some(failure);
             self.record.finished_at = Some(self.now);
@@ -520,11 +521,6 @@ impl Run<'_> {
             || !self.reaches(member)
     }
 
-    /// Whether a `replace` deactivates `member`: active, not kept, and not named by the file.
-    fn leaves(&self, member: &Membership, named: &HashSet<u64>) -> bool {
-        member.is_active() && !self.keeps(member) && !is_named(member, named, &self.record.id)
-    }
-
     /// How many active users an import may deactivate, and those of them a `replace` does
     /// deactivate (the ones the file does not name).
     async fn missing_members(
@@ -565,12 +561,7 @@ impl Run<'_> {
         let mut reports = plan.reports;
         if self.record.mode == Mode::Replace {
             let (_, missing) = self.missing_members(&plan.named).await?;
-            reports.extend(missing.into_iter().map(|m| RowReport {
-                row: None,
-                status: RowStatus::Deactivated,
-                user_id: Some(m.id),
-                errors: vec![],
-            }));
+            reports.extend(missing.into_iter().map(|m| deactivated(m.id)));
         }
         self.save_reports(&reports).await?;
         self.record.status = ImportStatus::Done;
@@ -592,15 +583,7 @@ impl Run<'_> {
         reports: &[RowReport],
         rows_applied: u64,
     ) -> Result<(), StoreError> {
-        self.table
-            .put_import_rows(&self.record, self.record.report_chunks, reports)
-            .await?;
-        self.record.report_chunks += 1;
-        self.record.rows_applied += rows_applied;
-        for report in reports {
-            self.record.counts.count(report.status);
-        }
-        self.table.save_import(&self.record).await
+        save_report_chunk(self.table, &mut self.record, reports, rows_applied).await
     }
 
     /// The apply pass, from the first row not yet applied.
@@ -804,15 +787,9 @@ impl Run<'_> {
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
-    /// A chunk an earlier delivery was cut off in is finished first.
+    /// Whom an earlier delivery deactivated without reporting is reported first.
     async fn deactivate_missing(&mut self, named: &HashSet<u64>) -> Result<(), RunError> {
-        if !self.record.deactivating.is_empty() {
-            let chunk = self
-                .table
-                .memberships_by_id(&self.organisation.id, &self.record.deactivating)
-                .await?;
-            self.deactivate_chunk(&chunk, named).await?;
-        }
+        report_cut_off_deactivations(self.table, &mut self.record).await?;
         let (_, missing) = self.missing_members(named).await?;
         for chunk in missing.chunks(CHUNK_ROWS) {
             self.deactivate_chunk(chunk, named).await?;
@@ -836,12 +813,7 @@ impl Run<'_> {
         let mut reports = Vec::with_capacity(chunk.len());
         for listed in chunk {
             if let Some(id) = self.deactivate(listed, named).await? {
-                reports.push(RowReport {
-                    row: None,
-                    status: RowStatus::Deactivated,
-                    user_id: Some(id),
-                    errors: vec![],
-                });
+                reports.push(deactivated(id));
             }
         }
         self.record.deactivating.clear();
@@ -849,24 +821,15 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Deactivates `listed` for a `replace` and answers their id when this import deactivated
-    /// them; `None` when their newest version no longer needs it. The list is an index that lags,
-    /// and the person or an admin may write meanwhile: a version that moved on is read again and
-    /// judged afresh (once skipped, such a leaver kept their access while the report said
-    /// nothing). `listed` read back from a cut-off delivery's chunk may be deactivated already:
-    /// by this import (answered, not written again) or by someone else.
+    /// Deactivates `listed` for a `replace` and answers their id; `None` when their newest
+    /// version no longer needs it. The list is an index that lags, and the person or an admin may
+    /// write meanwhile: a version that moved on is read again and judged afresh (once skipped,
+    /// such a leaver kept their access while the report said nothing).
     async fn deactivate(
         &self,
         listed: &Membership,
         named: &HashSet<u64>,
     ) -> Result<Option<UserId>, StoreError> {
-        if !listed.is_active() {
-            let ours = listed.last_import.as_ref() == Some(&self.record.id);
-            return Ok(ours.then(|| listed.id.clone()));
-        }
-        if !self.leaves(listed, named) {
-            return Ok(None);
-        }
         let mut before = listed.clone();
         for _ in 0..DEACTIVATION_TRIES {
             // The person's sessions here end with this write (the raised epoch).
@@ -880,14 +843,18 @@ impl Run<'_> {
                 Err(StoreError::Stale) => {}
                 Err(error) => return Err(error),
             }
-            // A newest version that is no longer active is not this write's to report: an
-            // index that lags can list again whom this import deactivated and reported.
             match self
                 .table
                 .membership(&self.organisation.id, &before.id)
                 .await?
             {
-                Some(newest) if self.leaves(&newest, named) => before = newest,
+                Some(newest)
+                    if newest.is_active()
+                        && !self.keeps(&newest)
+                        && !is_named(&newest, named, &self.record.id) =>
+                {
+                    before = newest;
+                }
                 _ => return Ok(None),
             }
         }
@@ -983,6 +950,57 @@ impl Run<'_> {
 /// hashes), or an earlier delivery of `import` wrote them.
 fn is_named(member: &Membership, named: &HashSet<u64>, import: &ImportId) -> bool {
     named.contains(&hash64(&member.id)) || member.last_import.as_ref() == Some(import)
+}
+
+/// The report of a person a `replace` deactivated.
+fn deactivated(id: UserId) -> RowReport {
+    RowReport {
+        row: None,
+        status: RowStatus::Deactivated,
+        user_id: Some(id),
+        errors: vec![],
+    }
+}
+
+/// Saves the next chunk of `record`'s report and the progress it makes (`rows_applied` more
+/// rows of the file).
+async fn save_report_chunk(
+    table: &DynamoTable,
+    record: &mut ImportRecord,
+    reports: &[RowReport],
+    rows_applied: u64,
+) -> Result<(), StoreError> {
+    table
+        .put_import_rows(record, record.report_chunks, reports)
+        .await?;
+    record.report_chunks += 1;
+    record.rows_applied += rows_applied;
+    for report in reports {
+        record.counts.count(report.status);
+    }
+    table.save_import(record).await
+}
+
+/// Reports whom the deactivation chunk a delivery was cut off in had deactivated (its
+/// `deactivating`), and clears that chunk. Whom it had not reached is still active: a run that
+/// goes on lists them again. Called before a `replace` deactivates anyone and before an import
+/// is saved failed, so nobody it deactivated is left out of its report.
+pub(crate) async fn report_cut_off_deactivations(
+    table: &DynamoTable,
+    record: &mut ImportRecord,
+) -> Result<(), StoreError> {
+    if record.deactivating.is_empty() {
+        return Ok(());
+    }
+    let reports: Vec<RowReport> = table
+        .memberships_by_id(&record.organisation_id, &record.deactivating)
+        .await?
+        .into_iter()
+        .filter(|member| !member.is_active() && member.last_import.as_ref() == Some(&record.id))
+        .map(|member| deactivated(member.id))
+        .collect();
+    record.deactivating.clear();
+    save_report_chunk(table, record, &reports, 0).await
 }
 
 /// Decides a valid row: the person its keys name (all of them the same person), or a new one.

@@ -135,8 +135,9 @@ pub struct ImportRecord {
     pub report_chunks: u32,
     pub deactivation_done: bool,
     /// The people a `replace` is deactivating in the chunk it works on, saved before that
-    /// chunk's writes and cleared with its report: a run cut off in between reports them on its
-    /// redelivery (they are no longer among the active people it lists).
+    /// chunk's writes and cleared with its report: whom a run cut off in between deactivated is
+    /// reported by the next delivery, which resumes the import or ends it failed (they are no
+    /// longer among the active people a run lists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deactivating: Vec<UserId>,
     pub counts: ImportCounts,
