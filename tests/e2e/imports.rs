@@ -310,6 +310,11 @@ fn ods(rows: &[&[&str]]) -> Vec<u8> {
         }
         table.push_str("</table:table-row>");
     }
+    ods_of_table(&table)
+}
+
+/// An ODS spreadsheet whose one table holds the XML `table`, as it comes.
+fn ods_of_table(table: &str) -> Vec<u8> {
     let content = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
     );
@@ -1525,6 +1530,31 @@ async fn a_replace_lambda_gave_up_on_after_deactivating_reports_whom_it_deactiva
         .map(|m| m.id.to_string())
         .collect();
     assert_eq!(deactivated, still_deactivated);
+}
+
+#[tokio::test]
+async fn a_broken_file_that_quotes_its_own_text_fails_unreadable_with_a_message_of_bounded_length()
+{
+    let importing = importing().await;
+    // The XML reader's error quotes the end tag's name whole: 450 KB, a few hundred bytes zipped.
+    let file = ods_of_table(&format!("<table:table-row></{}>", "x".repeat(450_000)));
+    let report = importing
+        .import(json!({ "mode": "add", "file_name": "people.ods" }), &file)
+        .await;
+    // Was: the failure's message took the import past DynamoDB's 400 KB item; the run could
+    // not save it, and the import stayed `running` until Lambda gave up.
+    assert_eq!(report["status"], "failed", "{report:.300}");
+    assert_eq!(report["failure"]["code"], "unreadable_file");
+    let message = report["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the file cannot be read"),
+        "{message:.300}"
+    );
+    assert!(
+        message.chars().count() <= 500,
+        "{} characters",
+        message.len()
+    );
 }
 
 #[tokio::test]

@@ -75,11 +75,25 @@ pub enum RunError {
 /// What stopped an import: before it wrote anything, or (`superseded`) before its next write.
 struct Stop(ImportFailure);
 
+/// How much of a failure's message the import record keeps: a file's errors can quote the file's
+/// own text (a malformed tag's name, say) at any length, and the record must stay well within
+/// DynamoDB's 400 KB item.
+const MAX_FAILURE_MESSAGE: usize = 500;
+
 impl Stop {
     fn new(code: &str, message: impl Into<String>) -> Self {
+        let mut message: String = message.into();
+        if message.chars().count() > MAX_FAILURE_MESSAGE {
+            let (cut, _) = message
+                .char_indices()
+                .nth(MAX_FAILURE_MESSAGE - 1)
+                .unwrap_or_default();
+            message.truncate(cut);
+            message.push('…');
+        }
         Self(ImportFailure {
             code: code.to_owned(),
-            message: message.into(),
+            message,
             errors: vec![],
         })
     }
@@ -1122,5 +1136,19 @@ fn dry_report(row: PlannedRow) -> RowReport {
         status,
         user_id,
         errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_message_keeps_at_most_its_first_500_characters() {
+        let whole = "é".repeat(MAX_FAILURE_MESSAGE);
+        assert_eq!(Stop::new("unreadable_file", whole.clone()).0.message, whole);
+        let kept = Stop::new("unreadable_file", format!("{whole}x")).0.message;
+        assert_eq!(kept.chars().count(), MAX_FAILURE_MESSAGE);
+        assert_eq!(kept, format!("{}…", "é".repeat(MAX_FAILURE_MESSAGE - 1)));
     }
 }
