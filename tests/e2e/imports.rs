@@ -1626,6 +1626,42 @@ async fn a_person_named_twice_in_a_file_is_imported_once_and_the_repeat_reported
 }
 
 #[tokio::test]
+async fn a_person_a_file_names_again_after_a_row_that_changed_nothing_is_refused_as_duplicate() {
+    let importing = importing().await;
+    let people = emails("u", 30);
+    let mut rows = rows_of("Una", "Changed", &people);
+    importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    // Row 1 names its person as they are; row 30, a chunk later, names them again otherwise.
+    rows[29] = ("Una", "Other", &people[0]);
+    let file = people_csv(&rows);
+
+    for options in [
+        json!({ "mode": "add", "dry_run": true }),
+        json!({ "mode": "add" }),
+        json!({ "mode": "add" }),
+    ] {
+        let report = importing.import(options.clone(), &file).await;
+        // Was, in a real run: row 30 updated the person the dry run called a duplicate (and the
+        // next run of the same file, finding row 30's own write, refused it and kept it).
+        assert_eq!(counts(&report), (0, 0, 29, 0, 1), "{options}: {report}");
+        assert_eq!(
+            row_errors(&report, 30),
+            [("email".to_owned(), "duplicate".to_owned())],
+            "{options}"
+        );
+    }
+    let first = importing
+        .users()
+        .await
+        .into_iter()
+        .find(|m| m.profile.email.as_ref().map(|e| e.display()) == Some(people[0].as_str()))
+        .unwrap();
+    assert_eq!(first.profile.last_name, "Changed");
+}
+
+#[tokio::test]
 async fn an_upload_over_the_row_limit_is_refused_whole() {
     let importing = importing().await;
     let people = emails("limit", 501);

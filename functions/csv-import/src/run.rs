@@ -191,8 +191,10 @@ const MAX_HEADER_SHOWN: usize = 100;
 /// What the planning pass learnt.
 struct Plan {
     rows: u64,
-    /// Rows naming a person an earlier chunk's row already named (tracked for a dry run only,
-    /// which writes nothing; a real run finds them by `last_import_row`).
+    /// Rows naming a person an earlier chunk's row already named: by the same key (tracked for a
+    /// dry run only; a real run finds a person a row created by `last_import_row`), or an
+    /// existing person an earlier row was taken for (a row that changes nothing writes nothing
+    /// for `last_import_row` to show).
     duplicates: BTreeSet<u64>,
     /// Existing people the file names (kept by `replace`), as hashes of their ids: 8 bytes each.
     named: HashSet<u64>,
@@ -299,7 +301,7 @@ impl Run<'_> {
         mapping: &ColumnMapping,
         plan: &Plan,
     ) -> Result<(), RunError> {
-        self.apply(path, mapping).await?;
+        self.apply(path, mapping, &plan.duplicates).await?;
         if self.record.mode == Mode::Replace && !self.record.deactivation_done {
             self.deactivate_missing(&plan.named).await?;
         }
@@ -434,6 +436,8 @@ impl Run<'_> {
             reports: Vec::new(),
         };
         let mut seen: HashSet<u64> = HashSet::new();
+        // Existing people a row was taken for (updated or unchanged), as hashes of their ids.
+        let mut taken: HashSet<u64> = HashSet::new();
         let dry_run = self.record.dry_run;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let mut rows = rows.peekable();
@@ -467,7 +471,14 @@ impl Run<'_> {
                     .plan_chunk(std::mem::take(&mut chunk), &plan.duplicates)
                     .await?;
                 plan.named.extend(named.iter().map(hash64));
-                for planned in planned {
+                for mut planned in planned {
+                    if let Planned::Update { before: member, .. } | Planned::Unchanged(member) =
+                        &planned.planned
+                        && !taken.insert(hash64(&member.id))
+                    {
+                        plan.duplicates.insert(planned.number);
+                        planned.planned = duplicate();
+                    }
                     if self.record.dry_run {
                         plan.reports.push(dry_report(planned));
                     }
@@ -601,7 +612,12 @@ impl Run<'_> {
     }
 
     /// The apply pass, from the first row not yet applied.
-    async fn apply(&mut self, path: &Path, mapping: &ColumnMapping) -> Result<(), RunError> {
+    async fn apply(
+        &mut self,
+        path: &Path,
+        mapping: &ColumnMapping,
+        duplicates: &BTreeSet<u64>,
+    ) -> Result<(), RunError> {
         let mut rows = Rows::open(path, &self.file_name)?
             .skip(self.record.rows_applied as usize)
             .peekable();
@@ -617,7 +633,7 @@ impl Run<'_> {
                 let applied = chunk.len() as u64;
                 let ((planned, _), ()) = tokio::try_join!(
                     async {
-                        self.plan_chunk(std::mem::take(&mut chunk), &BTreeSet::new())
+                        self.plan_chunk(std::mem::take(&mut chunk), duplicates)
                             .await
                             .map_err(RunError::from)
                     },
