@@ -338,19 +338,16 @@ async fn an_invitation_accepted_twice_at_once_answers_the_second_that_its_link_i
     );
 }
 
-#[tokio::test]
-async fn a_deactivated_person_is_not_told_of_a_lock_and_gets_in_once_reactivated() {
-    let app = app_with_clock(&TestClock::default()).await;
-    let (_, admin) = organisation(&app, json!({})).await;
-    let (id, email) = email_user(&app, &admin, "away", ("Is", "Away")).await;
-    app.invited_session(&admin, &id, &email).await;
+/// A person of the organisation `admin` administers, deactivated, whose five tries with their
+/// own password since then locked their login: their id and email. Their own password counts like
+/// any refused try (else the count would tell which guess was right).
+async fn locked_out_while_deactivated(app: &TestApp, admin: &str, who: &str) -> (String, String) {
+    let (id, email) = email_user(app, admin, who, ("Is", "Away")).await;
+    app.invited_session(admin, &id, &email).await;
     assert_eq!(
-        app.user_action(&admin, &id, "deactivate").await.status(),
+        app.user_action(admin, &id, "deactivate").await.status(),
         200
     );
-
-    // Their own password counts like any refused try (else the count would tell which guess
-    // was right), but nobody is told of a lock on a login that could not admit them anyway.
     for _ in 0..5 {
         let refused = app.login_response(&email, TEST_PASSWORD).await;
         assert_eq!(refused.status(), 401);
@@ -359,6 +356,16 @@ async fn a_deactivated_person_is_not_told_of_a_lock_and_gets_in_once_reactivated
         app.login_response(&email, TEST_PASSWORD).await.status(),
         429
     );
+    (id, email)
+}
+
+#[tokio::test]
+async fn a_deactivated_person_is_not_told_of_a_lock_and_gets_in_once_reactivated() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = locked_out_while_deactivated(&app, &admin, "away").await;
+
+    // Nobody is told of a lock on a login that could not admit them anyway.
     let locked = render(&Notice::AccountLocked { minutes: 1 }, Language::En, "Is").subject;
     let told = stack().await.emails_to(&email).await;
     assert!(
@@ -371,6 +378,29 @@ async fn a_deactivated_person_is_not_told_of_a_lock_and_gets_in_once_reactivated
         app.user_action(&admin, &id, "reactivate").await.status(),
         200
     );
+    app.login(&email, TEST_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_reactivation_sent_again_after_it_failed_lets_the_person_in() {
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = locked_out_while_deactivated(&app, &admin, "back").await;
+
+    // DynamoDB turns away the clearing of their tries: the reactivation fails, and the admin
+    // sends it again.
+    conflicts.arm("LOGIN_FAILURES#", usize::MAX);
+    assert_eq!(
+        app.user_action(&admin, &id, "reactivate").await.status(),
+        503
+    );
+    conflicts.arm("", 0);
+    assert_eq!(
+        app.user_action(&admin, &id, "reactivate").await.status(),
+        200
+    );
+    // Was 429: the first try had written the status, so the second found them active and
+    // cleared nothing.
     app.login(&email, TEST_PASSWORD).await;
 }
 

@@ -851,14 +851,16 @@ async fn set_status(
         version: before.version + 1,
         ..before.with_status(status, false)
     };
-    state.table.update_membership(&before, &after, None).await?;
     if status == Status::Active {
-        // Tries refused while they were deactivated no longer hold them back.
+        // Tries refused while they were deactivated no longer hold them back. Cleared before
+        // the write: a reactivation sent again after a failure finds the person active and
+        // writes nothing.
         state
             .table
-            .clear_lockout(&account_of(state, &after).await?)
+            .clear_lockout(&account_of(state, &before).await?)
             .await?;
     }
+    state.table.update_membership(&before, &after, None).await?;
     let action = match status {
         Status::Active => "user.reactivated",
         Status::Deactivated => "user.deactivated",

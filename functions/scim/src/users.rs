@@ -232,17 +232,18 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
         }
         _ => None,
     };
-    table
-        .update_membership(before, after, email_change.as_ref())
-        .await?;
     // Reactivated: what they tried while they could not sign in holds them back no longer (as
-    // after an admin's reactivation).
+    // after an admin's reactivation). Cleared before the write: Entra's retry of a request that
+    // failed after it finds the person active.
     if !before.is_active()
         && after.is_active()
         && let Some(account) = table.account(&before.account_id).await?
     {
         table.clear_lockout(&account).await?;
     }
+    table
+        .update_membership(before, after, email_change.as_ref())
+        .await?;
     if let Some(change) = &email_change
         && let Some(old) = change.moved_from(before)
     {
