@@ -405,6 +405,30 @@ async fn a_reactivation_sent_again_after_it_failed_lets_the_person_in() {
 }
 
 #[tokio::test]
+async fn an_acceptance_sent_again_after_it_failed_lets_the_person_in() {
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "eager", ("Ea", "Ger")).await;
+    let link = invite(&app, &admin, &id, &email).await;
+    // Tries before they accepted lock their login.
+    for _ in 0..5 {
+        let refused = app.login_response(&email, "Guessed-password-1").await;
+        assert_eq!(refused.status(), 401);
+    }
+
+    // DynamoDB turns away the clearing of the failure counts: the acceptance fails, and the
+    // person sends it again.
+    conflicts.arm("LOGIN_FAILURES#", usize::MAX);
+    assert_eq!(app.accept_invitation(&link, "Strong-enough-1").await.0, 503);
+    conflicts.arm("", 0);
+    // Was 422 (the first try had used the link up with the password), and the login stayed
+    // locked.
+    let (status, accepted) = app.accept_invitation(&link, "Strong-enough-1").await;
+    assert_eq!(status, 200, "{accepted}");
+    app.login(&email, "Strong-enough-1").await;
+}
+
+#[tokio::test]
 async fn an_acceptance_that_loses_a_race_to_an_edit_sets_no_password_and_its_link_still_works() {
     let range = roster_e2e::spawn_range_api(&[]).await;
     let app = range.app().await;

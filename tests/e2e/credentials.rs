@@ -1246,6 +1246,35 @@ async fn a_reset_link_works_once_sets_the_password_clears_the_lockout_and_ends_s
 }
 
 #[tokio::test]
+async fn a_reset_sent_again_after_it_failed_sets_the_password_and_clears_the_lockout() {
+    let stack = stack().await;
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let (organisation, _) = organisation(&app, json!({})).await;
+    let email = organisation.admin_email.as_str();
+    for _ in 0..5 {
+        login_attempt(&app, email, "Wrong-password-1").await;
+    }
+    assert_eq!(login_attempt(&app, email, TEST_PASSWORD).await.0, 429);
+    assert_eq!(request_reset(&app, email).await.status(), 202);
+    let sent = stack.emails_to(email).await;
+    let reset = roster_e2e::link_token(sent.last().unwrap()["raw"].as_str().unwrap());
+
+    // DynamoDB turns away the clearing of the failure counts: the confirmation fails, and the
+    // person sends it again.
+    conflicts.arm("LOGIN_FAILURES#", usize::MAX);
+    assert_eq!(
+        confirm_reset(&app, &reset, "Fresh-start-99").await.status(),
+        503
+    );
+    conflicts.arm("", 0);
+    // Was 422 `invalid_token` (the first try had used the link up with the password), and the
+    // login stayed locked.
+    let confirmed = confirm_reset(&app, &reset, "Fresh-start-99").await;
+    assert_eq!(confirmed.status(), 204);
+    assert_eq!(login_attempt(&app, email, "Fresh-start-99").await.0, 200);
+}
+
+#[tokio::test]
 async fn a_reset_that_loses_a_race_sets_no_password_and_its_link_still_works() {
     let stack = stack().await;
     let range = spawn_range_api(&[]).await;

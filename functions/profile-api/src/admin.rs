@@ -804,6 +804,10 @@ pub async fn accept_invitation(
         version: before.version + 1,
         ..before.clone()
     };
+    // Tries refused while the invitation was pending no longer hold the person back. Cleared
+    // before the write, which uses the link up: an acceptance that failed after it could not be
+    // sent again.
+    state.table.clear_lockout(&account).await?;
     // All or nothing: a write that loses a race leaves the link working and no password set.
     let account = match state
         .table
@@ -813,8 +817,6 @@ pub async fn accept_invitation(
         Err(StoreError::NotFound) => return Err(invalid()),
         accepted => accepted?,
     };
-    // Tries refused while the invitation was pending no longer hold the person back.
-    state.table.clear_lockout(&account).await?;
     audit::of_person(
         &state,
         &after.organisation_id,

@@ -430,6 +430,9 @@ pub async fn confirm_reset(
     next.email_verified = true;
     next.credential_epoch += 1;
     next.session_epoch += 1;
+    // Cleared before the save, which uses the link up: a confirmation that failed after it
+    // could not be sent again.
+    state.table.clear_lockout(&account).await?;
     // The link is used up with the save, so a save that loses a race leaves it working.
     match state
         .table
@@ -439,7 +442,6 @@ pub async fn confirm_reset(
         Err(StoreError::NotFound) => return Err(invalid()),
         saved => saved?,
     };
-    state.table.clear_lockout(&account).await?;
     notices::tell(&state, &account, Notice::PasswordChanged).await?;
     audit::of_account(&state, &account, "password.reset").await;
     Ok(StatusCode::NO_CONTENT)
