@@ -1662,6 +1662,65 @@ async fn a_person_a_file_names_again_after_a_row_that_changed_nothing_is_refused
 }
 
 #[tokio::test]
+async fn a_person_a_file_names_again_after_a_refused_row_is_refused_as_duplicate() {
+    let importing = importing().await;
+    let people = emails("r", 30);
+    let marker = UserId::generate();
+    let file = |rows: Vec<(&str, &str, usize)>| {
+        let mut csv = String::from("First name,Last name,Email,External ID\n");
+        for (last, email, id) in rows {
+            csv.push_str(&format!("Rea,{last},{email},E{id}-{marker}\n"));
+        }
+        csv.into_bytes()
+    };
+    let rows: Vec<(&str, &str, usize)> = people
+        .iter()
+        .enumerate()
+        .map(|(i, email)| ("Fused", email.as_str(), i))
+        .collect();
+    importing
+        .import(json!({ "mode": "add" }), &file(rows.clone()))
+        .await;
+    let mut again = rows;
+    // Row 1 names person 0 by email and person 1 by external id: refused. Row 2 names person 1
+    // again, and row 30, a chunk later, person 0.
+    again[0] = ("Fused", &people[0], 1);
+    again[29] = ("Other", &people[0], 0);
+    let again = file(again);
+
+    for options in [
+        json!({ "mode": "add", "dry_run": true }),
+        json!({ "mode": "add" }),
+    ] {
+        let report = importing.import(options.clone(), &again).await;
+        assert_eq!(counts(&report), (0, 0, 27, 0, 3), "{options}: {report}");
+        assert_eq!(
+            row_errors(&report, 1),
+            [(
+                "external_id".to_owned(),
+                "matches_another_person".to_owned()
+            )],
+            "{options}"
+        );
+        // Was, in a real run: row 30 updated the person the dry run called a duplicate.
+        for row in [2, 30] {
+            assert_eq!(
+                row_errors(&report, row),
+                [("email".to_owned(), "duplicate".to_owned())],
+                "{options}: row {row}"
+            );
+        }
+    }
+    assert!(
+        importing
+            .users()
+            .await
+            .iter()
+            .all(|m| m.profile.last_name != "Other")
+    );
+}
+
+#[tokio::test]
 async fn an_upload_over_the_row_limit_is_refused_whole() {
     let importing = importing().await;
     let people = emails("limit", 501);

@@ -145,6 +145,8 @@ enum Planned {
 struct PlannedRow {
     number: u64,
     planned: Planned,
+    /// The existing people the row's keys name, if its fields are valid (whatever was decided).
+    named: Vec<UserId>,
 }
 
 /// The keys a row names its person by, in matching order, with the column of each.
@@ -191,10 +193,10 @@ const MAX_HEADER_SHOWN: usize = 100;
 /// What the planning pass learnt.
 struct Plan {
     rows: u64,
-    /// Rows naming a person an earlier chunk's row already named: by the same key (tracked for a
-    /// dry run only; a real run finds a person a row created by `last_import_row`), or an
-    /// existing person an earlier row was taken for (a row that changes nothing writes nothing
-    /// for `last_import_row` to show).
+    /// Rows naming a person an earlier row with valid fields already named: by the same key
+    /// (tracked for a dry run only; a real run finds a person a row created by
+    /// `last_import_row`), or an existing person, whatever became of the earlier row (one that
+    /// changed nothing or was refused writes nothing for `last_import_row` to show).
     duplicates: BTreeSet<u64>,
     /// Existing people the file names (kept by `replace`), as hashes of their ids: 8 bytes each.
     named: HashSet<u64>,
@@ -436,8 +438,8 @@ impl Run<'_> {
             reports: Vec::new(),
         };
         let mut seen: HashSet<u64> = HashSet::new();
-        // Existing people a row was taken for (updated or unchanged), as hashes of their ids.
-        let mut taken: HashSet<u64> = HashSet::new();
+        // Existing people a row with valid fields named, as hashes of their ids.
+        let mut named_by_rows: HashSet<u64> = HashSet::new();
         let dry_run = self.record.dry_run;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let mut rows = rows.peekable();
@@ -472,13 +474,12 @@ impl Run<'_> {
                     .await?;
                 plan.named.extend(named.iter().map(hash64));
                 for mut planned in planned {
-                    if let Planned::Update { before: member, .. } | Planned::Unchanged(member) =
-                        &planned.planned
-                        && !taken.insert(hash64(&member.id))
-                    {
+                    let ids: Vec<u64> = planned.named.iter().map(hash64).collect();
+                    if ids.iter().any(|id| named_by_rows.contains(id)) {
                         plan.duplicates.insert(planned.number);
                         planned.planned = duplicate();
                     }
+                    named_by_rows.extend(ids);
                     if self.record.dry_run {
                         plan.reports.push(dry_report(planned));
                     }
@@ -526,12 +527,26 @@ impl Run<'_> {
                     in_chunk.extend(keys.into_iter().map(|(_, k)| k));
                     repeated
                 });
+                let named: Vec<UserId> = parsed.as_ref().map_or_else(
+                    |_| Vec::new(),
+                    |row| {
+                        match_keys(row)
+                            .iter()
+                            .filter_map(|(_, key)| matches.members.get(key))
+                            .map(|member| member.id.clone())
+                            .collect()
+                    },
+                );
                 let planned = match parsed {
                     Err(errors) => Planned::Refused(row_errors(errors)),
                     Ok(_) if repeated || duplicates.contains(&number) => duplicate(),
                     Ok(row) => self.within_reach(decide(row, number, &matches, &self.record.id)),
                 };
-                PlannedRow { number, planned }
+                PlannedRow {
+                    number,
+                    planned,
+                    named,
+                }
             })
             .collect();
         Ok((planned, named))
