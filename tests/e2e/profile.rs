@@ -1370,7 +1370,7 @@ async fn a_vehicle_is_added_renamed_and_deleted_and_its_plate_is_unique_and_fixe
 
 /// The SNS endpoints of the platform application `application` for the phone token `token`,
 /// each with whether it is enabled.
-async fn phone_endpoints(
+pub(crate) async fn phone_endpoints(
     sns: &aws_sdk_sns::Client,
     application: &str,
     token: &str,

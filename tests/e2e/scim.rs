@@ -1260,6 +1260,15 @@ async fn a_vehicle_or_device_added_as_its_holder_is_deleted_is_never_left_behind
         status_of(app.post("/v1/me/devices", &session, &phone)).await,
         404
     );
+    // Was: the SNS endpoint the registration had made stayed, in no device record.
+    let stack = stack().await;
+    let endpoints = crate::profile::phone_endpoints(
+        &aws_sdk_sns::Client::new(&stack.aws),
+        stack.push.apns.as_ref().unwrap(),
+        &format!("racing-{holder}"),
+    )
+    .await;
+    assert_eq!(endpoints, []);
     assert_eq!(hook.status(), Some(204));
 }
 

@@ -11,6 +11,7 @@ use axum::{
 use roster_domain::{
     device::{DEVICES_PER_PERSON, DeviceRegistration, PushTarget},
     ids::DeviceId,
+    membership::Membership,
     validation::bounded_text,
 };
 use roster_store::{Device, StoreError};
@@ -111,21 +112,38 @@ pub async fn register(
         created_at: state.now(),
         version: 1,
     };
+    let saved = save_device(&state, m, &device, known.map(|known| known.id.clone())).await;
+    // The holder was deleted meanwhile: the endpoint made for the device goes too.
+    if let (Err(ApiError::NotFound), Some(arn)) = (&saved, &device.endpoint_arn)
+        && sole_holder(&state, m, &device.id, arn).await?
+    {
+        delete_endpoint(&state, arn).await;
+    }
+    saved
+}
+
+/// Adds `device` for `m`, or renews `renew` (a device of the same destination): 201 or 200
+/// with the device.
+async fn save_device(
+    state: &AppState,
+    m: &Membership,
+    device: &Device,
+    mut renew: Option<DeviceId>,
+) -> Result<Response, ApiError> {
     // A device added by a registration at the same moment is renewed; one deleted at the same
     // moment is added again.
-    let mut renew = known.map(|known| known.id.clone());
     for _ in 0..2 {
         let id = match renew.take() {
             Some(id) => id,
             None if state
                 .table
-                .add_device(&m.organisation_id, &m.id, &device)
+                .add_device(&m.organisation_id, &m.id, device)
                 .await? =>
             {
                 return Ok(with_etag(
                     StatusCode::CREATED,
                     device.version,
-                    views::device(&device),
+                    views::device(device),
                 ));
             }
             None => device.id.clone(),
@@ -331,26 +349,41 @@ pub async fn remove(
         .device(&m.organisation_id, &m.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    // The same phone registered in another organisation, or by another person, pushes through
-    // the same endpoint: it goes only with the last device that holds it.
     let endpoint = match &device.endpoint_arn {
-        Some(arn) => (!state
-            .table
-            .endpoint_held_by_another(arn, &m.organisation_id, &m.id, &id)
-            .await?)
-            .then_some(arn),
-        None => None,
+        Some(arn) if sole_holder(&state, m, &id, arn).await? => Some(arn),
+        _ => None,
     };
     state
         .table
         .delete_device(&m.organisation_id, &m.id, &id)
         .await?;
-    if let Some(arn) = endpoint
-        && let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await
-    {
-        tracing::warn!(error = %DisplayErrorContext(error), "SNS endpoint left behind; it is disabled by the push service once the app is gone");
+    if let Some(arn) = endpoint {
+        delete_endpoint(&state, arn).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether `m`'s device `device` (gone, or never saved) is the only one that pushes through the
+/// SNS endpoint `arn`: the same phone registered in another organisation, or by another person,
+/// shares it, and it goes only with the last device that holds it.
+async fn sole_holder(
+    state: &AppState,
+    m: &Membership,
+    device: &DeviceId,
+    arn: &str,
+) -> Result<bool, ApiError> {
+    Ok(!state
+        .table
+        .endpoint_held_by_another(arn, &m.organisation_id, &m.id, device)
+        .await?)
+}
+
+/// Deletes the SNS endpoint `arn`; one that cannot be deleted is logged (the push service
+/// disables it once the app is gone).
+async fn delete_endpoint(state: &AppState, arn: &str) {
+    if let Err(error) = state.sns.delete_endpoint().endpoint_arn(arn).send().await {
+        tracing::warn!(error = %DisplayErrorContext(error), "SNS endpoint left behind; it is disabled by the push service once the app is gone");
+    }
 }
 
 #[cfg(test)]
