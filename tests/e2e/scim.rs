@@ -192,6 +192,18 @@ impl Provisioner {
         group["id"].as_str().unwrap().to_owned()
     }
 
+    /// The ids the group `group` lists as its members, in its order.
+    async fn member_values(&self, group: &str) -> Vec<String> {
+        let (status, read) = self.send("GET", &format!("/Groups/{group}"), None).await;
+        assert_eq!(status, 200, "{read}");
+        read["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|member| member["value"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
         self.send(
             "PATCH",
@@ -250,17 +262,40 @@ async fn writes_that_meet_other_writes_of_a_group_again_and_again_still_go_throu
     assert_eq!(renamed["displayName"], "Renamed");
 
     // A deleted User leaves the group's members though the group is as busy.
-    conflicts.arm(&group, 6);
+    conflicts.arm(&format!("SCIM_GROUP#{group}"), 6);
     let (status, _) = scim.send("DELETE", &format!("/Users/{ada}"), None).await;
     assert_eq!((status, conflicts.left()), (204, 0));
-    let (_, read) = scim.send("GET", &path, None).await;
-    let members: Vec<&str> = read["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|member| member["value"].as_str())
-        .collect();
-    assert_eq!(members, [bob.as_str()]);
+    assert_eq!(scim.member_values(&group).await, [bob.as_str()]);
+}
+
+#[tokio::test]
+async fn a_delete_that_could_not_update_a_group_is_finished_by_its_retry() {
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let scim = Provisioner::new(app).await;
+    let (ada, _) = scim.user("ada").await;
+    let (bob, _) = scim.user("bob").await;
+    let group = scim.group("Always busy", &[ada.clone(), bob.clone()]).await;
+    let user_path = format!("/Users/{ada}");
+
+    // Every write of the group meets a transaction for as long as the delete tries: the person
+    // is gone, and the answer says the delete is not done, so that Entra ID sends it again.
+    conflicts.arm(&format!("SCIM_GROUP#{group}"), usize::MAX);
+    let (status, body) = scim.send("DELETE", &user_path, None).await;
+    assert_eq!(status, 503, "{body}");
+    conflicts.arm("", 0);
+    assert_eq!(scim.send("GET", &user_path, None).await.0, 404);
+    assert_eq!(
+        scim.member_values(&group).await,
+        [ada.as_str(), bob.as_str()]
+    );
+
+    // The retry meets a User already gone, as it should, and finishes what the first left.
+    assert_eq!(scim.send("DELETE", &user_path, None).await.0, 404);
+    assert_eq!(scim.member_values(&group).await, [bob.as_str()]);
+    // Nothing is left to finish: a third delete touches no group.
+    conflicts.arm(&format!("SCIM_GROUP#{group}"), usize::MAX);
+    assert_eq!(scim.send("DELETE", &user_path, None).await.0, 404);
+    assert_eq!(conflicts.left(), usize::MAX);
 }
 
 #[tokio::test]

@@ -363,14 +363,14 @@ async fn audited_update(
 /// list it), so that no group goes on listing someone who is gone; a group deleted meanwhile is
 /// left alone. One read and one write per group, `GROUPS_AT_ONCE` groups at a time. Deletes of
 /// several of a group's members at once race on it: each loses only to another's success, and
-/// tries again after a pause of a random length. The User is gone whatever happens here: a group
-/// that still cannot be written is logged and keeps the stale member until its next change.
+/// tries again after a pause of a random length. Whether every group is seen to: one that still
+/// cannot be written is logged, and is left for a retry of the delete.
 pub(crate) async fn forget_deleted_member(
     state: &ScimState,
     claim: &ScimClaim,
     user: &UserId,
     groups: &BTreeSet<String>,
-) {
+) -> bool {
     let without_user = |document: &Map<String, Value>| {
         let mut document = document.clone();
         if let Some(Value::Array(members)) = document.get_mut("members") {
@@ -383,7 +383,7 @@ pub(crate) async fn forget_deleted_member(
     let forget = async |group: &String| {
         for round in 1..=FORGET_ROUNDS {
             match update(state, claim, group, &HeaderMap::new(), without_user).await {
-                Ok(_) | Err(ScimError::NotFound) => return,
+                Ok(_) | Err(ScimError::NotFound) => return true,
                 Err(ScimError::PreconditionFailed | ScimError::Contended)
                     if round < FORGET_ROUNDS =>
                 {
@@ -392,14 +392,17 @@ pub(crate) async fn forget_deleted_member(
                 }
                 Err(error) => {
                     tracing::warn!(%group, error = ?error, "a deleted User is still listed in a group");
-                    return;
+                    return false;
                 }
             }
         }
+        false
     };
     futures::stream::iter(groups)
-        .for_each_concurrent(GROUPS_AT_ONCE, forget)
-        .await;
+        .map(forget)
+        .buffer_unordered(GROUPS_AT_ONCE)
+        .fold(true, async |all, told| all && told)
+        .await
 }
 
 pub async fn replace(

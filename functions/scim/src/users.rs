@@ -3,7 +3,7 @@
 //! `scim`), `active: false` deactivates through the same lifecycle as an admin's deactivation,
 //! DELETE removes the membership.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::{
     body::Bytes,
@@ -436,7 +436,7 @@ async fn delete_user(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Membership, ScimError> {
-    let before = retried_unless_versioned(headers, || async {
+    retried_unless_versioned(headers, || async {
         let before = member(state, claim, id).await?;
         check_version(headers, before.version)?;
         let account = state
@@ -448,12 +448,26 @@ async fn delete_user(
         state.table.delete_member(&before, &account).await?;
         Ok(before)
     })
-    .await?;
-    state
-        .avatars
-        .remove_all_of(&before.organisation_id, &before.id)
-        .await;
-    Ok(before)
+    .await
+}
+
+/// What a delete of `user` leaves to do after its commit: their images, the groups that list
+/// them (the slowest part), then the store's own leftovers with the note that this was left.
+/// An image or a group that cannot be removed yet answers 503, so that the client sends the
+/// delete again: the retry meets 404 and comes here once more.
+async fn finish_delete(
+    state: &ScimState,
+    claim: &ScimClaim,
+    user: &UserId,
+    groups: &BTreeSet<String>,
+) -> Result<(), ScimError> {
+    let organisation = claim.organisation();
+    let images_removed = state.avatars.remove_all_of(organisation, user).await;
+    let groups_told = crate::groups::forget_deleted_member(state, claim, user, groups).await;
+    if !(images_removed && groups_told) {
+        return Err(ScimError::Unavailable);
+    }
+    Ok(state.table.finish_scim_deletion(organisation, user).await?)
 }
 
 pub async fn delete(
@@ -464,9 +478,13 @@ pub async fn delete(
 ) -> Result<StatusCode, ScimError> {
     let writer = writer(&state, &claim).await?;
     let outcome = delete_user(&state, &claim, &id, &headers).await;
+    if let (Err(ScimError::NotFound), Ok(user)) = (&outcome, UserId::try_from(id.as_str())) {
+        // Gone already: by a delete that may have been cut off before it was finished.
+        if let Some(left) = state.table.scim_deletion(&claim, &user).await? {
+            finish_delete(&state, &claim, &user, &left.groups).await?;
+        }
+    }
     let gone = audited(&state, &writer, "scim.user.deleted", Some(&id), outcome).await?;
-    // Last, once the person and their images are gone and it is logged: the groups that list
-    // them, the slowest part, which a retry of the delete (404) would never reach again.
-    crate::groups::forget_deleted_member(&state, &claim, &gone.id, &gone.scim_groups).await;
+    finish_delete(&state, &claim, &gone.id, &gone.scim_groups).await?;
     Ok(StatusCode::NO_CONTENT)
 }

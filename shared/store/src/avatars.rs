@@ -42,12 +42,14 @@ impl S3AvatarStore {
     }
 
     /// Removes every image of `user` (a person deleted for good): a page of keys listed, then
-    /// deleted together, until none is left. A failure is logged and the rest left behind, as
-    /// [`S3AvatarStore::remove`] does.
-    pub async fn remove_all_of(&self, organisation: &OrganisationId, user: &UserId) {
-        if let Err(error) = self.try_remove_all(&prefix(organisation, user)).await {
+    /// deleted together, until none is left. Whether none is: a failure is logged and the rest
+    /// left for the caller to try again.
+    pub async fn remove_all_of(&self, organisation: &OrganisationId, user: &UserId) -> bool {
+        let removed = self.try_remove_all(&prefix(organisation, user)).await;
+        if let Err(error) = &removed {
             tracing::warn!(%error, "avatar objects left behind");
         }
+        removed.is_ok()
     }
 
     async fn try_remove_all(&self, prefix: &str) -> Result<(), String> {

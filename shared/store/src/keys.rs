@@ -58,6 +58,11 @@ pub fn membership(organisation: &OrganisationId, user: &UserId) -> Key {
     key(member_partition(organisation, user), MEMBERSHIP_SK)
 }
 
+/// What a SCIM delete of `user` left to do after its commit, in the partition that was theirs.
+pub fn scim_deletion(organisation: &OrganisationId, user: &UserId) -> Key {
+    key(member_partition(organisation, user), "SCIM_DELETION")
+}
+
 pub const VEHICLE_PREFIX: &str = "VEHICLE#";
 
 pub fn vehicle(organisation: &OrganisationId, user: &UserId, vehicle: &VehicleId) -> Key {
@@ -481,6 +486,17 @@ mod tests {
         assert!(name(room).can_exist());
         assert!(!name(room + 2).can_exist());
         assert!(!email_sentinel(&"a".repeat(PARTITION_KEY_BYTES_MAX)).can_exist());
+    }
+
+    #[test]
+    fn a_scim_deletion_is_kept_in_the_member_partition_apart_from_what_it_held() {
+        let deletion = scim_deletion(&org(), &user());
+        assert_eq!(deletion.pk, "ORG#o1#USER#u1");
+        assert_eq!(deletion.pk, membership(&org(), &user()).pk);
+        assert_ne!(deletion.sk, MEMBERSHIP_SK);
+        for prefix in [VEHICLE_PREFIX, DEVICE_PREFIX] {
+            assert!(!deletion.sk.starts_with(prefix), "{prefix}");
+        }
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub use imports::{
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
 pub use reservations::{FiledReservation, SummaryDue, SummaryRetry, reservation_items};
-pub use scim::{MemberLookup, ScimClaim, ScimGroup, ScimGroupMarker, ScimMembers, scim_token};
+pub use scim::{
+    MemberLookup, ScimClaim, ScimDeletion, ScimGroup, ScimGroupMarker, ScimMembers, scim_token,
+};
 pub use sessions::{Caller, Restriction, Session};
 pub use sites::Site;
 pub use vehicles::Vehicle;

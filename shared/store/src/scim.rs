@@ -3,6 +3,8 @@
 //! one call, a `userName eq` lookup two. Nothing read is answered unless the token, read in the
 //! same call, is a live SCIM token of that organisation.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use roster_domain::{
     ids::{OrganisationId, UserId},
@@ -136,6 +138,17 @@ pub enum ScimMembers {
         next_cursor: String,
     },
 }
+
+/// What is still to be done after a SCIM delete's commit, kept in the deleted member's
+/// partition until it is done: the groups that list them (their ids).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScimDeletion {
+    pub groups: BTreeSet<String>,
+}
+
+/// How long a [`ScimDeletion`] waits for a retry of its delete: Entra ID retries a failed
+/// export in its later cycles, for days.
+const SCIM_DELETION_KEPT_SECONDS: i64 = 14 * 86_400;
 
 fn member(item: Item) -> Result<Option<Membership>, StoreError> {
     let membership = body::<MembershipItem>(item)?.membership;
@@ -326,19 +339,32 @@ impl DynamoTable {
     /// directory entries, vehicles (and their plates), devices. The account loses the
     /// membership; an account left with none is removed with its email. The person's sessions
     /// here end with the membership they need (`DynamoTable::caller`).
+    ///
+    /// The same transaction leaves a [`ScimDeletion`] of what is still to be done after it
+    /// (the groups that list the member, their images): the caller calls
+    /// [`DynamoTable::finish_scim_deletion`] once that is done, and a delete retried after a
+    /// cut-off finds it with [`DynamoTable::scim_deletion`].
     pub async fn delete_member(
         &self,
         membership: &Membership,
         account: &Account,
     ) -> Result<(), StoreError> {
         let organisation = &membership.organisation_id;
-        let partition = keys::member_partition(organisation, &membership.id);
         let mut tx = Transaction::default();
         tx.delete(
             self,
             &keys::membership(organisation, &membership.id),
             Some((Condition::version(membership.version), OnFail::Stale)),
         );
+        let mut deletion = Record::new(
+            keys::scim_deletion(organisation, &membership.id),
+            ScimDeletion {
+                groups: membership.scim_groups.clone(),
+            },
+        );
+        deletion.ttl = Some(Utc::now().timestamp() + SCIM_DELETION_KEPT_SECONDS);
+        tx.put(self, deletion.item(), None);
+        let partition = keys::member_partition(organisation, &membership.id);
         for key in self.vehicles_and_devices(organisation, &partition).await? {
             tx.delete(self, &key, None);
         }
@@ -362,26 +388,42 @@ impl DynamoTable {
                 Some((Condition::version(account.version), OnFail::Stale)),
             );
         }
-        tx.commit(self).await?;
-        // A vehicle or device added after the read above and before the membership went would
-        // be left in a partition nobody reads, its plate taken for good: removed now. None can
-        // be added after: adding a vehicle or a device checks that the membership is there.
-        // A person holds a few of each, well within one transaction.
-        let removed = match self.vehicles_and_devices(organisation, &partition).await {
-            Ok(keys) if keys.is_empty() => Ok(()),
-            Ok(keys) => {
-                let mut tx = Transaction::default();
-                for key in &keys {
-                    tx.delete(self, key, None);
-                }
-                tx.commit(self).await
+        tx.commit(self).await
+    }
+
+    /// What a SCIM delete of `user` left to do, if it was cut off before it was done (one
+    /// `BatchGetItem` with the token). An expired one is still answered: finishing is harmless.
+    pub async fn scim_deletion(
+        &self,
+        claim: &ScimClaim,
+        user: &UserId,
+    ) -> Result<Option<ScimDeletion>, StoreError> {
+        self.with_token(claim, keys::scim_deletion(&claim.organisation, user))
+            .await?
+            .map(body)
+            .transpose()
+    }
+
+    /// Ends the SCIM delete of `user`, once the groups and images are seen to: the vehicles and
+    /// devices added after the delete's read and before its commit (which would be left in a
+    /// partition nobody reads, their plates taken for good) are removed, then the
+    /// [`ScimDeletion`]. None can be added after the commit: adding a vehicle or a device checks
+    /// that the membership is there. A person holds a few of each, well within one transaction.
+    pub async fn finish_scim_deletion(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
+        let partition = keys::member_partition(organisation, user);
+        let leftovers = self.vehicles_and_devices(organisation, &partition).await?;
+        if !leftovers.is_empty() {
+            let mut tx = Transaction::default();
+            for key in &leftovers {
+                tx.delete(self, key, None);
             }
-            Err(error) => Err(error),
-        };
-        if let Err(error) = removed {
-            tracing::warn!(%error, "vehicles or devices added during a SCIM delete may be left");
+            tx.commit(self).await?;
         }
-        Ok(())
+        self.delete(&keys::scim_deletion(organisation, user)).await
     }
 
     /// The keys of the vehicles and devices in the member partition `partition`, with the plate
