@@ -192,13 +192,13 @@ impl Provisioner {
         group["id"].as_str().unwrap().to_owned()
     }
 
-    /// The ids the group `group` lists as its members, in its order.
+    /// The ids the group `group` lists as its members, in its order (a group without any
+    /// leaves `members` out).
     async fn member_values(&self, group: &str) -> Vec<String> {
         let (status, read) = self.send("GET", &format!("/Groups/{group}"), None).await;
         assert_eq!(status, 200, "{read}");
-        read["members"]
-            .as_array()
-            .unwrap()
+        read.get("members")
+            .map_or(&vec![], |members| members.as_array().unwrap())
             .iter()
             .map(|member| member["value"].as_str().unwrap().to_owned())
             .collect()
@@ -266,6 +266,44 @@ async fn writes_that_meet_other_writes_of_a_group_again_and_again_still_go_throu
     let (status, _) = scim.send("DELETE", &format!("/Users/{ada}"), None).await;
     assert_eq!((status, conflicts.left()), (204, 0));
     assert_eq!(scim.member_values(&group).await, [bob.as_str()]);
+}
+
+#[tokio::test]
+async fn groups_of_users_with_documents_as_large_as_they_may_be_are_written() {
+    // Each User's document is close to the largest kept (100 KB): 60 of them are more than
+    // one DynamoDB transaction may write (4 MB), though fewer than it may hold by count.
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let addresses: Vec<Value> = (0..45)
+        .map(|i| json!({ "type": "other", "formatted": format!("{i:04} {}", "a".repeat(1990)) }))
+        .collect();
+    let created = (0..60).map(|i| {
+        let mut user = entra_user(&roster_e2e::unique_email(&format!("large{i}")), "");
+        user.as_object_mut().unwrap().remove("externalId");
+        user["addresses"] = json!(addresses);
+        scim.send("POST", "/Users", Some(user))
+    });
+    let mut users = Vec::new();
+    for (status, user) in futures::future::join_all(created).await {
+        assert_eq!(status, 201, "{user}");
+        users.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let group = scim.group("Everyone large", &users).await;
+    assert_eq!(scim.member_values(&group).await, users);
+
+    // Renamed and emptied, as large a write again.
+    let (status, emptied) = scim
+        .send(
+            "PUT",
+            &format!("/Groups/{group}"),
+            Some(json!({ "displayName": "Nobody large", "members": [] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{emptied}");
+    assert_eq!(scim.member_values(&group).await, Vec::<String>::new());
+    let (_, user) = scim
+        .send("GET", &format!("/Users/{}", users[59]), None)
+        .await;
+    assert_eq!(user["addresses"], json!(addresses));
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use crate::{
     directory::DirectoryEntry,
     keys,
     record::{Record, body, n, s, sentinel, text},
-    transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
+    transaction::{Condition, OnFail, Transaction},
 };
 
 /// A membership as stored. Its directory entries are derived from it (`directory_terms`), and a
@@ -392,7 +392,7 @@ impl DynamoTable {
             while let Some((membership, account, is_new)) = members.get(end) {
                 let mut one = Transaction::default();
                 self.add_member(&mut one, membership, account, *is_new);
-                if end > start && group.item_count() + one.item_count() > TRANSACTION_ITEMS {
+                if end > start && !group.has_room_for(std::slice::from_ref(&one)) {
                     break;
                 }
                 group.append(one);

@@ -90,3 +90,67 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
+
+/// Most bytes DynamoDB counts for a number (38 digits of precision).
+const NUMBER_BYTES_MAX: usize = 21;
+
+/// The size DynamoDB counts for `item`, or a little more: its attribute names and values as
+/// DynamoDB sizes them (every number taken at its largest).
+pub(crate) fn item_bytes(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_bytes(value))
+        .sum()
+}
+
+fn value_bytes(value: &AttributeValue) -> usize {
+    // A list or map costs 3 bytes, and 1 more per element.
+    const CONTAINER: usize = 3;
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+        AttributeValue::Bs(all) => all.iter().map(|bytes| bytes.as_ref().len()).sum(),
+        AttributeValue::N(_) => NUMBER_BYTES_MAX,
+        AttributeValue::Ns(numbers) => numbers.len() * NUMBER_BYTES_MAX,
+        AttributeValue::L(values) => {
+            CONTAINER + values.iter().map(|v| 1 + value_bytes(v)).sum::<usize>()
+        }
+        AttributeValue::M(entries) => {
+            CONTAINER
+                + entries
+                    .iter()
+                    .map(|(name, v)| 1 + name.len() + value_bytes(v))
+                    .sum::<usize>()
+        }
+        // Null, Bool and any kind added later: a byte, as DynamoDB counts the first two.
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_sized_as_dynamodb_sizes_it_or_a_little_more() {
+        let item = Item::from([
+            ("pk".to_owned(), s("ORG#o1")),
+            ("version".to_owned(), n(7)),
+            ("active".to_owned(), AttributeValue::Bool(true)),
+            (
+                "tags".to_owned(),
+                AttributeValue::L(vec![s("ab"), s("écrit")]),
+            ),
+            (
+                "doc".to_owned(),
+                AttributeValue::M(HashMap::from([("k".to_owned(), s("v"))])),
+            ),
+        ]);
+        let expected = (2 + 6)
+            + (7 + NUMBER_BYTES_MAX)
+            + (6 + 1)
+            + (4 + 3 + (1 + 2) + (1 + "écrit".len()))
+            + (3 + 3 + (1 + 1 + 1));
+        assert_eq!(item_bytes(&item), expected);
+    }
+}

@@ -22,7 +22,7 @@ use crate::{
     keys::{self, Key},
     members::{MembershipItem, member_list, membership_item},
     record::{Item, Record, Sentinel, body, s, sentinel, text},
-    transaction::{Condition, OnFail, TRANSACTION_ITEMS, Transaction},
+    transaction::{Condition, OnFail, Transaction},
 };
 
 /// The organisation a SCIM bearer token claims, and the token's hash. Not yet verified: every
@@ -632,18 +632,24 @@ impl DynamoTable {
                 Some(name_free()),
             );
         }
-        let membership_write =
-            |tx: &mut Transaction, (before, after): &(Membership, Membership)| {
-                tx.put(
+        let writes: Vec<Transaction> = members
+            .iter()
+            .map(|(before, after)| {
+                let mut write = Transaction::default();
+                write.put(
                     self,
                     membership_item(after),
                     Some((Condition::version(before.version), OnFail::Stale)),
                 );
-            };
-        if group.item_count() + members.len() <= TRANSACTION_ITEMS {
-            members.iter().for_each(|m| membership_write(&mut group, m));
+                write
+            })
+            .collect();
+        if group.has_room_for(&writes) {
+            writes.into_iter().for_each(|write| group.append(write));
             return group.commit(self).await;
         }
+        // Too many or too large for one transaction: the memberships go first, as many to a
+        // transaction as fit beside guards that the group is still as read.
         let guards = || {
             let mut guards = Transaction::default();
             guards.check(self, &group_key, unchanged());
@@ -652,11 +658,14 @@ impl DynamoTable {
             }
             guards
         };
-        for chunk in members.chunks(TRANSACTION_ITEMS - guards().item_count()) {
-            let mut tx = guards();
-            chunk.iter().for_each(|m| membership_write(&mut tx, m));
-            tx.commit(self).await?;
+        let mut tx = guards();
+        for write in writes {
+            if !tx.has_room_for(std::slice::from_ref(&write)) {
+                std::mem::replace(&mut tx, guards()).commit(self).await?;
+            }
+            tx.append(write);
         }
+        tx.commit(self).await?;
         group.commit(self).await
     }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     DynamoTable, StoreError, Uniqueness,
     keys::Key,
-    record::{Item, key_item},
+    record::{Item, item_bytes, key_item},
 };
 
 /// What a failed condition means.
@@ -131,10 +131,17 @@ impl Cancelled {
 /// Most items one `TransactWriteItems` may write.
 pub(crate) const TRANSACTION_ITEMS: usize = 100;
 
+/// Most bytes of items one `TransactWriteItems` may write (DynamoDB's 4 MB, read as the
+/// smaller of its two meanings).
+pub(crate) const TRANSACTION_BYTES: usize = 4_000_000;
+
 #[derive(Default)]
 pub(crate) struct Transaction {
     items: Vec<TransactWriteItem>,
     on_fail: Vec<Option<OnFail>>,
+    /// The items the puts write, as [`item_bytes`] sizes them; deletes, checks and updates
+    /// count their keys.
+    bytes: usize,
 }
 
 /// Adds a condition's expression, names and values to a `Put` or `Delete` builder.
@@ -173,6 +180,7 @@ impl Transaction {
         item: Item,
         condition: Option<(Condition, OnFail)>,
     ) -> &mut Self {
+        self.bytes += item_bytes(&item);
         let mut put = Put::builder().table_name(table.name()).set_item(Some(item));
         let mut on_fail = None;
         if let Some((condition, meaning)) = condition {
@@ -193,6 +201,7 @@ impl Transaction {
         key: &Key,
         condition: Option<(Condition, OnFail)>,
     ) -> &mut Self {
+        self.bytes += item_bytes(&key_item(key));
         let mut delete = Delete::builder()
             .table_name(table.name())
             .set_key(Some(key_item(key)));
@@ -216,6 +225,7 @@ impl Transaction {
         key: &Key,
         (condition, on_fail): (Condition, OnFail),
     ) -> &mut Self {
+        self.bytes += item_bytes(&key_item(key));
         let check = ConditionCheck::builder()
             .table_name(table.name())
             .set_key(Some(key_item(key)));
@@ -232,21 +242,25 @@ impl Transaction {
     }
 
     pub fn update(&mut self, update: Update, on_fail: OnFail) -> &mut Self {
+        self.bytes += item_bytes(update.key());
         self.push(
             TransactWriteItem::builder().update(update).build(),
             Some(on_fail),
         )
     }
 
-    /// How many items the transaction writes.
-    pub(crate) fn item_count(&self) -> usize {
-        self.items.len()
+    /// Whether the items of `others` may all join this transaction within DynamoDB's limits.
+    pub(crate) fn has_room_for(&self, others: &[Transaction]) -> bool {
+        let items: usize = others.iter().map(|other| other.items.len()).sum();
+        let bytes: usize = others.iter().map(|other| other.bytes).sum();
+        self.items.len() + items <= TRANSACTION_ITEMS && self.bytes + bytes <= TRANSACTION_BYTES
     }
 
     /// Adds `other`'s items (with their failure meanings) to this transaction.
     pub(crate) fn append(&mut self, other: Transaction) {
         self.items.extend(other.items);
         self.on_fail.extend(other.on_fail);
+        self.bytes += other.bytes;
     }
 
     fn push(&mut self, item: TransactWriteItem, on_fail: Option<OnFail>) -> &mut Self {
