@@ -1473,6 +1473,40 @@ async fn an_admin_2fa_reset_removes_it_ends_the_sessions_and_tells_the_person() 
 }
 
 #[tokio::test]
+async fn an_admin_2fa_reset_that_failed_part_way_tells_and_logs_when_made_again() {
+    let stack = stack().await;
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (colleague, colleague_id, token) = colleague_with_session(&app, &admin).await;
+    app.enrol_totp(&token).await;
+
+    // The second step's failures cannot be cleared for now: the reset fails.
+    conflicts.arm("LOGIN_FAILURES#", usize::MAX);
+    let failed = app.user_action(&admin, &colleague_id, "reset-mfa").await;
+    assert_eq!(failed.status(), 503);
+    conflicts.arm("", 0);
+
+    // The Admin makes it again: the person loses 2FA, is told once, and the log says so.
+    let reset = app.user_action(&admin, &colleague_id, "reset-mfa").await;
+    assert_eq!(reset.status(), 204);
+    let (status, body) = login_attempt(&app, &colleague, TEST_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(body["token"].is_string(), "no second factor any more");
+    let subject = render(&Notice::MfaReset, Language::En, "Col").subject;
+    let told = stack.emails_to(&colleague).await;
+    assert_eq!(
+        told.iter()
+            .filter(|m| m["subject"] == subject.as_str())
+            .count(),
+        1
+    );
+    let log = app
+        .json(&format!("/v1/admin/audit?target={colleague_id}"), &admin)
+        .await;
+    assert!(audit_actions(&log).contains(&"user.mfa_reset"), "{log}");
+}
+
+#[tokio::test]
 async fn an_admin_2fa_reset_of_someone_without_2fa_changes_and_sends_nothing() {
     let stack = stack().await;
     let (app, _) = app_with_clock().await;

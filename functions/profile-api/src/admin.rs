@@ -992,16 +992,18 @@ pub(crate) async fn remove_second_factor(
     {
         return Ok(false);
     }
+    // Codes guessed at the old second factor do not hold the new one back. Cleared first: once
+    // the factor is gone a retry does nothing, so nothing that can fail is left after it but the
+    // notice.
+    state
+        .table
+        .clear_login_failures(&roster_domain::lockout::mfa_subject(&account.id))
+        .await?;
     account.totp = None;
     account.pending_totp = None;
     account.recovery_codes.clear();
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    // Codes guessed at the old second factor do not hold the new one back.
-    state
-        .table
-        .clear_login_failures(&roster_domain::lockout::mfa_subject(&account.id))
-        .await?;
     notices::tell(state, &account, Notice::MfaReset).await?;
     Ok(true)
 }
