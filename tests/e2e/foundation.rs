@@ -158,14 +158,7 @@ async fn health_answers_503_once_dynamodb_local_is_stopped() {
 #[tokio::test]
 async fn health_answers_503_when_dynamodb_accepts_connections_but_never_answers() {
     let stack = stack().await;
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", silent.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((connection, _)) = silent.accept().await {
-            held.push(connection);
-        }
-    });
+    let (endpoint, _silence) = roster_e2e::spawn_silent_server().await;
     let mut clients = stack.clients();
     clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&stack.aws)

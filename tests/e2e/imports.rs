@@ -154,6 +154,18 @@ impl Importing {
         running
     }
 
+    /// Accepts the invitation sent to `email`, the one email it received.
+    async fn accept_the_one_invitation(&self, email: &str) {
+        let sent = stack().await.emails_to(email).await;
+        assert_eq!(sent.len(), 1);
+        let token = roster_e2e::link_token(sent[0]["raw"].as_str().unwrap());
+        let (accepted, _) = self
+            .app
+            .accept_invitation(&token, "Imported-welcome-9")
+            .await;
+        assert_eq!(accepted, 200);
+    }
+
     /// The organisation's newest import, as `GET /v1/admin/imports` lists it.
     async fn latest_import(&self) -> Value {
         self.app.json("/v1/admin/imports", &self.token).await["items"][0].clone()
@@ -546,14 +558,7 @@ async fn an_import_that_invites_sends_each_new_person_a_link_they_can_accept() {
         "pending"
     );
 
-    let sent = stack().await.emails_to(&email).await;
-    assert_eq!(sent.len(), 1);
-    let token = roster_e2e::link_token(sent[0]["raw"].as_str().unwrap());
-    let (accepted, _) = importing
-        .app
-        .accept_invitation(&token, "Imported-welcome-9")
-        .await;
-    assert_eq!(accepted, 200);
+    importing.accept_the_one_invitation(&email).await;
     assert_eq!(
         importing.user_of_row(&report, 1).await["invitation_status"],
         "confirmed"
@@ -586,6 +591,54 @@ async fn an_invitation_ses_does_not_take_is_the_rows_error_and_leaves_the_person
     let person = importing.user_of_row(&report, 1).await;
     assert_eq!(person["invitation_status"], "not_invited");
     assert!(stack.emails_to(&email).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_invitation_cut_off_as_it_was_sent_is_sent_again_when_the_import_is_redelivered() {
+    let stack = stack().await;
+    let importing = importing().await;
+    let email = unique_email("cut.short");
+    let (id, key) = importing
+        .upload(
+            json!({ "mode": "add", "invite": true }),
+            &people_csv(&[("Cy", "Short", &email)]),
+        )
+        .await;
+    let event = put_event(&key).await;
+
+    // The run is cut off while the email service holds its invitation without answering: the
+    // person is `pending`, with a link nobody may have received.
+    let (silent_origin, _silence) = roster_e2e::spawn_silent_server().await;
+    let mut hanging = stack.clients();
+    hanging.ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&stack.aws)
+            .endpoint_url(silent_origin)
+            .build(),
+    );
+    let running = tokio::spawn({
+        let functions = stack.functions_with(&hanging, profile_api::system_clock());
+        let event = event.clone();
+        async move { functions.invoke("csv-import", event).await }
+    });
+    let invited = |users: Vec<roster_domain::membership::Membership>| {
+        users.into_iter().any(|m| {
+            m.profile.last_name == "Short"
+                && m.invitation_status == roster_domain::membership::InvitationStatus::Pending
+        })
+    };
+    while !invited(importing.users().await) {
+        assert!(!running.is_finished(), "the run ended before it invited");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    running.abort();
+    let _ = running.await;
+
+    // Lambda's retry invites the person again, with a link that works.
+    importing.deliver(event).await;
+    let report = importing.report(&id).await;
+    assert_eq!(counts(&report), (1, 0, 0, 0, 0), "{report}");
+    assert_eq!(row_errors(&report, 1), []);
+    importing.accept_the_one_invitation(&email).await;
 }
 
 #[tokio::test]

@@ -1065,14 +1065,7 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that takes each connection and never answers, until it is dropped.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let silent_origin = format!("http://{}", silent.local_addr().unwrap());
-    let silence = tokio::spawn(async move {
-        let mut held = Vec::new();
-        loop {
-            held.push(silent.accept().await.unwrap().0);
-        }
-    });
+    let (silent_origin, silence) = roster_e2e::spawn_silent_server().await;
     // The admin's 20 browsers subscribed there (keys from a real subscription).
     booking
         .admin_browsers((0..20).map(|n| format!("{silent_origin}/push/{n}")))

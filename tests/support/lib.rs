@@ -532,6 +532,20 @@ impl RangeApi {
     }
 }
 
+/// A server that takes every connection and never answers (a service that hangs), until the
+/// task answered with its origin is aborted, which drops the connections it held.
+pub async fn spawn_silent_server() -> (String, tokio::task::JoinHandle<()>) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", silent.local_addr().unwrap());
+    let silence = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+        }
+    });
+    (origin, silence)
+}
+
 pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {
     let hashes: Vec<(String, String)> = breached
         .iter()

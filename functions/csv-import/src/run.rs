@@ -696,7 +696,7 @@ impl Run<'_> {
         {
             reports.push(match outcome {
                 Ok(()) => {
-                    let unsent = self.invite(membership).await?;
+                    let unsent = self.invite(membership, false).await?;
                     row_report(number, RowStatus::Created, Some(&membership.id), unsent)
                 }
                 Err(error) => refused(number, error)?,
@@ -716,7 +716,7 @@ impl Run<'_> {
                 // a person it created is still invited if the run stopped before that.
                 let id = Some(&self.record.id);
                 let (status, unsent) = if member.created_by_import.as_ref() == id {
-                    (RowStatus::Created, self.invite(&member).await?)
+                    (RowStatus::Created, self.invite(&member, true).await?)
                 } else if member.last_import.as_ref() == id {
                     (RowStatus::Updated, vec![])
                 } else {
@@ -781,11 +781,24 @@ impl Run<'_> {
     /// they have an email and have not been invited or confirmed yet. An invitation SES does not
     /// take is withdrawn (the person is `not_invited` again, for an admin or a redelivery to
     /// invite) and is the row's error: it showed `pending` with a link nobody received.
-    async fn invite(&self, member: &Membership) -> Result<Vec<RowError>, StoreError> {
+    ///
+    /// A `replayed` row (its chunk's report was never saved: the run was cut off) whose person
+    /// is `pending` may have been cut off between the link and the email: the invitation is sent
+    /// again with a new link. The person may get two; the newer link is the one that works.
+    async fn invite(
+        &self,
+        member: &Membership,
+        replayed: bool,
+    ) -> Result<Vec<RowError>, StoreError> {
         let Some(email) = &member.profile.email else {
             return Ok(vec![]);
         };
-        if !self.record.invite || member.invitation_status != InvitationStatus::NotInvited {
+        let invitable = match member.invitation_status {
+            InvitationStatus::NotInvited => true,
+            InvitationStatus::Pending => replayed,
+            InvitationStatus::Confirmed => false,
+        };
+        if !self.record.invite || !invitable {
             return Ok(vec![]);
         }
         let token = new_secret();
