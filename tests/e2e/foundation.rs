@@ -158,11 +158,11 @@ async fn health_answers_503_once_dynamodb_local_is_stopped() {
 #[tokio::test]
 async fn health_answers_503_when_dynamodb_accepts_connections_but_never_answers() {
     let stack = stack().await;
-    let (endpoint, _silence) = roster_e2e::spawn_silent_server().await;
+    let silent = roster_e2e::spawn_silent_server().await;
     let mut clients = stack.clients();
     clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&stack.aws)
-            .endpoint_url(endpoint)
+            .endpoint_url(&silent.origin)
             .build(),
     );
     let app = spawn_app(&stack.functions_with(&clients, profile_api::system_clock())).await;

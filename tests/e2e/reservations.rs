@@ -1065,10 +1065,10 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that takes each connection and never answers, until it is dropped.
-    let (silent_origin, silence) = roster_e2e::spawn_silent_server().await;
+    let silent = roster_e2e::spawn_silent_server().await;
     // The admin's 20 browsers subscribed there (keys from a real subscription).
     booking
-        .admin_browsers((0..20).map(|n| format!("{silent_origin}/push/{n}")))
+        .admin_browsers((0..20).map(|n| format!("{}/push/{n}", silent.origin)))
         .await;
     let (colleague, colleague_email, session) = booking.colleague("Ben", "Busy").await;
     for token in [&booking.admin, &session] {
@@ -1111,7 +1111,7 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
         assert!(waited < 300, "no reminder for the colleague within 30 s");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    silence.abort();
+    silent.stop();
     let run = run.await.unwrap().unwrap();
     assert_eq!(run["email"]["sent"], 2, "{run}");
     assert_eq!(

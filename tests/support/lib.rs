@@ -532,18 +532,48 @@ impl RangeApi {
     }
 }
 
-/// A server that takes every connection and never answers (a service that hangs), until the
-/// task answered with its origin is aborted, which drops the connections it held.
-pub async fn spawn_silent_server() -> (String, tokio::task::JoinHandle<()>) {
+/// A server that takes every connection and never answers (a service that hangs), until it is
+/// stopped or dropped, which drops the connections it held.
+pub struct SilentServer {
+    pub origin: String,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    /// How many connections it has taken.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub async fn spawn_silent_server() -> SilentServer {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", silent.local_addr().unwrap());
-    let silence = tokio::spawn(async move {
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    let task = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((connection, _)) = silent.accept().await {
             held.push(connection);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
     });
-    (origin, silence)
+    SilentServer {
+        origin,
+        connections,
+        task,
+    }
 }
 
 pub async fn spawn_range_api(breached: &[&str]) -> RangeApi {

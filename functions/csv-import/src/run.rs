@@ -37,8 +37,8 @@ use roster_domain::{
     validation::ValidationErrors,
 };
 use roster_store::{
-    Account, DynamoTable, ImportFailure, ImportRecord, ImportSource, ImportStatus, MatchKey,
-    RowError, RowReport, RowStatus, StoreError, Uniqueness, UserFilter,
+    Account, DynamoTable, ImportFailure, ImportRecord, ImportSource, ImportStatus, Invitation,
+    MatchKey, RowError, RowReport, RowStatus, StoreError, Uniqueness, UserFilter,
 };
 
 use roster_notify::{
@@ -696,7 +696,7 @@ impl Run<'_> {
         {
             reports.push(match outcome {
                 Ok(()) => {
-                    let unsent = self.invite(membership, false).await?;
+                    let unsent = self.invite(membership).await?;
                     row_report(number, RowStatus::Created, Some(&membership.id), unsent)
                 }
                 Err(error) => refused(number, error)?,
@@ -716,7 +716,7 @@ impl Run<'_> {
                 // a person it created is still invited if the run stopped before that.
                 let id = Some(&self.record.id);
                 let (status, unsent) = if member.created_by_import.as_ref() == id {
-                    (RowStatus::Created, self.invite(&member, true).await?)
+                    (RowStatus::Created, self.invite(&member).await?)
                 } else if member.last_import.as_ref() == id {
                     (RowStatus::Updated, vec![])
                 } else {
@@ -778,39 +778,28 @@ impl Run<'_> {
     }
 
     /// Sends a person this import created their invitation, when the import asks for it and
-    /// they have an email and have not been invited or confirmed yet. An invitation SES does not
-    /// take is withdrawn (the person is `not_invited` again, for an admin or a redelivery to
-    /// invite) and is the row's error: it showed `pending` with a link nobody received.
+    /// they have an email and have not been invited or confirmed yet.
     ///
-    /// A `replayed` row (its chunk's report was never saved: the run was cut off) whose person
-    /// is `pending` may have been cut off between the link and the email: the invitation is sent
-    /// again with a new link. The person may get two; the newer link is the one that works.
-    async fn invite(
-        &self,
-        member: &Membership,
-        replayed: bool,
-    ) -> Result<Vec<RowError>, StoreError> {
+    /// The link is stored first, but becomes the person's (`pending`, the one link that works)
+    /// only once SES took the email that carries it. An invitation SES does not take leaves the
+    /// person `not_invited` (for an admin or a redelivery to invite) and is the row's error. A
+    /// run cut off before the link became theirs leaves them `not_invited` too, and its
+    /// redelivery sends them a new one; a person already `pending` got their email.
+    async fn invite(&self, member: &Membership) -> Result<Vec<RowError>, StoreError> {
         let Some(email) = &member.profile.email else {
             return Ok(vec![]);
         };
-        let invitable = match member.invitation_status {
-            InvitationStatus::NotInvited => true,
-            InvitationStatus::Pending => replayed,
-            InvitationStatus::Confirmed => false,
-        };
-        if !self.record.invite || !invitable {
+        if !self.record.invite || member.invitation_status != InvitationStatus::NotInvited {
             return Ok(vec![]);
         }
         let token = new_secret();
-        let after = self
-            .table
-            .issue_invitation(
-                member,
-                false,
-                &secret_hash(&token),
-                self.now + INVITATION_LIFETIME,
-            )
-            .await?;
+        let token_hash = secret_hash(&token);
+        let invitation = Invitation {
+            organisation_id: member.organisation_id.clone(),
+            user_id: member.id.clone(),
+            expires_at: self.now + INVITATION_LIFETIME,
+        };
+        self.table.create_token(&token_hash, &invitation).await?;
         let notice = Notice::Invitation {
             organisation: self.organisation.name.clone(),
             link: invitation_link(&self.invitations.app_url, &token),
@@ -820,28 +809,23 @@ impl Run<'_> {
             .mailer
             .deliver(
                 email.display(),
-                after.preferences.language,
-                &after.profile.first_name,
+                member.preferences.language,
+                &member.profile.first_name,
                 &notice,
             )
             .await;
-        let Err(error) = sent else {
-            return Ok(vec![]);
-        };
-        tracing::error!(%error, "an imported person's invitation was not sent");
-        let withdrawn = Membership {
-            version: after.version + 1,
-            ..after.clone().without_invitation_link()
-        };
-        self.table
-            .update_membership(&after, &withdrawn, None)
-            .await?;
-        Ok(row_error(
-            "email",
-            "invitation_not_sent",
-            "the person was imported, but the email service did not take their invitation; \
-             invite them again",
-        ))
+        if let Err(error) = sent {
+            tracing::error!(%error, "an imported person's invitation was not sent");
+            return Ok(row_error(
+                "email",
+                "invitation_not_sent",
+                "the person was imported, but the email service did not take their invitation; \
+                 invite them again",
+            ));
+        }
+        let invited = member.invited(token_hash, false);
+        self.table.update_membership(member, &invited, None).await?;
+        Ok(vec![])
     }
 
     /// `replace`: deactivates the active users the file did not name; each ends their sessions.
