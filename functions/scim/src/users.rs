@@ -451,10 +451,10 @@ async fn delete_user(
     .await
 }
 
-/// What a delete of `user` leaves to do after its commit: their images, the groups that list
-/// them (the slowest part), then the store's own leftovers with the note that this was left.
-/// An image or a group that cannot be removed yet answers 503, so that the client sends the
-/// delete again: the retry meets 404 and comes here once more.
+/// What a delete of `user` leaves to do after its commit: the vehicles and devices added while
+/// it ran, their images, the groups that list them (the slowest part), then the note that this
+/// was left. Whatever cannot be done yet answers 503, so that the client sends the delete
+/// again: the retry meets 404 and comes here once more.
 async fn finish_delete(
     state: &ScimState,
     claim: &ScimClaim,
@@ -462,9 +462,16 @@ async fn finish_delete(
     groups: &BTreeSet<String>,
 ) -> Result<(), ScimError> {
     let organisation = claim.organisation();
+    let late_removed = state
+        .table
+        .remove_late_vehicles_and_devices(organisation, user)
+        .await;
+    if let Err(error) = &late_removed {
+        tracing::warn!(%error, "vehicles or devices added during a SCIM delete are left");
+    }
     let images_removed = state.avatars.remove_all_of(organisation, user).await;
     let groups_told = crate::groups::forget_deleted_member(state, claim, user, groups).await;
-    if !(images_removed && groups_told) {
+    if !(late_removed.is_ok() && images_removed && groups_told) {
         return Err(ScimError::Unavailable);
     }
     Ok(state.table.finish_scim_deletion(organisation, user).await?)

@@ -404,25 +404,34 @@ impl DynamoTable {
             .transpose()
     }
 
-    /// Ends the SCIM delete of `user`, once the groups and images are seen to: the vehicles and
-    /// devices added after the delete's read and before its commit (which would be left in a
-    /// partition nobody reads, their plates taken for good) are removed, then the
-    /// [`ScimDeletion`]. None can be added after the commit: adding a vehicle or a device checks
+    /// Removes the vehicles and devices of the deleted member `user` added after the delete's
+    /// read and before its commit, which would be left in a partition nobody reads, their plates
+    /// taken for good. None can be added after the commit: adding a vehicle or a device checks
     /// that the membership is there. A person holds a few of each, well within one transaction.
-    pub async fn finish_scim_deletion(
+    pub async fn remove_late_vehicles_and_devices(
         &self,
         organisation: &OrganisationId,
         user: &UserId,
     ) -> Result<(), StoreError> {
         let partition = keys::member_partition(organisation, user);
-        let leftovers = self.vehicles_and_devices(organisation, &partition).await?;
-        if !leftovers.is_empty() {
-            let mut tx = Transaction::default();
-            for key in &leftovers {
-                tx.delete(self, key, None);
-            }
-            tx.commit(self).await?;
+        let late = self.vehicles_and_devices(organisation, &partition).await?;
+        if late.is_empty() {
+            return Ok(());
         }
+        let mut tx = Transaction::default();
+        for key in &late {
+            tx.delete(self, key, None);
+        }
+        tx.commit(self).await
+    }
+
+    /// Ends the SCIM delete of `user`, once everything after its commit is done: its
+    /// [`ScimDeletion`] goes.
+    pub async fn finish_scim_deletion(
+        &self,
+        organisation: &OrganisationId,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
         self.delete(&keys::scim_deletion(organisation, user)).await
     }
 
