@@ -993,8 +993,7 @@ pub(crate) async fn remove_second_factor(
         return Ok(false);
     }
     // Codes guessed at the old second factor do not hold the new one back. Cleared first: once
-    // the factor is gone a retry does nothing, so nothing that can fail is left after it but the
-    // notice.
+    // the factor is gone a retry does nothing, so nothing that can fail is left after it.
     state
         .table
         .clear_login_failures(&roster_domain::lockout::mfa_subject(&account.id))
@@ -1004,7 +1003,7 @@ pub(crate) async fn remove_second_factor(
     account.recovery_codes.clear();
     account.session_epoch += 1;
     state.table.save_account(&account).await?;
-    notices::tell(state, &account, Notice::MfaReset).await?;
+    notices::tell(state, &account, Notice::MfaReset).await;
     Ok(true)
 }
 

@@ -224,7 +224,7 @@ pub async fn record_failure(
         && policy.locks_now(count)
     {
         let minutes = policy.lock(count, now).minutes_from(now);
-        notices::tell(state, account, Notice::AccountLocked { minutes }).await?;
+        notices::tell(state, account, Notice::AccountLocked { minutes }).await;
         audit::of_account(state, account, "login.locked").await;
     }
     Ok(())

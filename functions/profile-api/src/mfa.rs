@@ -420,7 +420,7 @@ async fn use_recovery_code(
         Err(error) => return Err(error.into()),
     }
     let remaining = account.recovery_codes.len();
-    notices::tell(state, account, Notice::RecoveryCodeUsed { remaining }).await?;
+    notices::tell(state, account, Notice::RecoveryCodeUsed { remaining }).await;
     audit::of_account(state, account, "recovery_code.used").await;
     Ok(true)
 }

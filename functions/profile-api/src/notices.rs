@@ -38,16 +38,20 @@ pub async fn tell_old_address(
     }
 }
 
-/// Tells the person behind `account` outside any session.
-pub async fn tell(state: &AppState, account: &Account, notice: Notice) -> Result<(), ApiError> {
+/// Tells the person behind `account` outside any session. What it reports has happened, so
+/// nothing here fails the request (a retry would find nothing left to do, and tell nobody): a
+/// membership that cannot be read is logged, and the notice goes out in English without a name.
+pub async fn tell(state: &AppState, account: &Account, notice: Notice) {
     if let Some(email) = &account.email {
-        let (language, first_name) = addressee(state, account).await?;
+        let (language, first_name) = addressee(state, account).await.unwrap_or_else(|error| {
+            tracing::warn!(error = ?error, "a notice goes out without the person's language");
+            (Language::En, String::new())
+        });
         state
             .mailer
             .notify(email.display(), language, &first_name, &notice)
             .await;
     }
-    Ok(())
 }
 
 /// Sends the person behind `account` a link only this email carries: a failure to send is the

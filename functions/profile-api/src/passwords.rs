@@ -442,7 +442,7 @@ pub async fn confirm_reset(
         Err(StoreError::NotFound) => return Err(invalid()),
         saved => saved?,
     };
-    notices::tell(&state, &account, Notice::PasswordChanged).await?;
+    notices::tell(&state, &account, Notice::PasswordChanged).await;
     audit::of_account(&state, &account, "password.reset").await;
     Ok(StatusCode::NO_CONTENT)
 }
