@@ -204,6 +204,44 @@ impl Provisioner {
             .collect()
     }
 
+    /// `count` Users named after `who`, created: their ids.
+    async fn users(&self, who: &str, count: usize) -> Vec<String> {
+        futures::stream::iter(0..count)
+            .map(|i| async move {
+                let user = json!({ "userName": roster_e2e::unique_email(&format!("{who}{i}")) });
+                let (status, created) = self.send("POST", "/Users", Some(user)).await;
+                assert_eq!(status, 201, "{created}");
+                created["id"].as_str().unwrap().to_owned()
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await
+    }
+
+    /// The Admin maps the role `role` to the group `group`.
+    async fn map_role(&self, group: &str, role: &str) {
+        let mapped = self
+            .app
+            .http
+            .put(
+                self.app
+                    .url(&format!("/v1/admin/scim-groups/{group}/roles")),
+            )
+            .bearer_auth(&self.admin)
+            .json(&json!({ "roles": [role] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mapped.status(), 200);
+    }
+
+    /// How many of the organisation's people have the role `role` (up to 200).
+    async fn holding(&self, role: &str) -> usize {
+        let path = format!("/v1/admin/users?role={role}&limit=200");
+        let listed = self.app.json(&path, &self.admin).await;
+        listed["items"].as_array().unwrap().len()
+    }
+
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
         self.send(
             "PATCH",
@@ -1555,52 +1593,18 @@ async fn a_group_mapped_to_a_role_gives_it_to_members_as_they_join_and_leave() {
 #[tokio::test]
 async fn a_group_change_refused_for_its_name_gives_none_of_its_many_new_members_the_group() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
-    let (app, admin) = (&scim.app, &scim.admin);
-    // More new members than one transaction holds: they are written before the group.
-    let members: Vec<Value> = futures::stream::iter(0..120)
-        .map(|i| {
-            let scim = &scim;
-            async move {
-                let user = json!({ "userName": roster_e2e::unique_email(&format!("many{i}")) });
-                let (status, created) = scim.send("POST", "/Users", Some(user)).await;
-                assert_eq!(status, 201, "{created}");
-                json!({ "value": created["id"] })
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    let group = |name: &str| {
-        let scim = &scim;
-        let group = json!({ "displayName": name });
-        async move {
-            let (status, created) = scim.send("POST", "/Groups", Some(group)).await;
-            assert_eq!(status, 201, "{created}");
-            created["id"].as_str().unwrap().to_owned()
-        }
-    };
-    group("Alpha").await;
-    let beta = group("Beta").await;
-    let mapped = app
-        .http
-        .put(app.url(&format!("/v1/admin/scim-groups/{beta}/roles")))
-        .bearer_auth(admin)
-        .json(&json!({ "roles": ["reporting"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mapped.status(), 200);
+    // More new members than one transaction holds.
+    let members: Vec<Value> = (scim.users("many", 120).await.iter())
+        .map(|id| json!({ "value": id }))
+        .collect();
+    scim.group("Alpha", &[]).await;
+    let beta = scim.group("Beta", &[]).await;
+    scim.map_role(&beta, "reporting").await;
     let change = |name: &str| {
         json!([
             { "op": "Add", "path": "members", "value": members },
             { "op": "Replace", "path": "displayName", "value": name }
         ])
-    };
-    let reporting = || async {
-        let listed = app
-            .json("/v1/admin/users?role=reporting&limit=200", admin)
-            .await;
-        listed["items"].as_array().unwrap().len()
     };
 
     let (status, conflict) = scim
@@ -1610,7 +1614,11 @@ async fn a_group_change_refused_for_its_name_gives_none_of_its_many_new_members_
         (status, conflict["scimType"].as_str()),
         (409, Some("uniqueness"))
     );
-    assert_eq!(reporting().await, 0, "no member was given the group's role");
+    assert_eq!(
+        scim.holding("reporting").await,
+        0,
+        "no member was given the group's role"
+    );
     let (_, unchanged) = scim.send("GET", &format!("/Groups/{beta}"), None).await;
     assert_eq!(unchanged["displayName"], "Beta");
     assert!(unchanged.get("members").is_none(), "{unchanged}");
@@ -1619,7 +1627,7 @@ async fn a_group_change_refused_for_its_name_gives_none_of_its_many_new_members_
         .patch(&format!("/Groups/{beta}"), change("Gamma"))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(reporting().await, 120);
+    assert_eq!(scim.holding("reporting").await, 120);
 }
 
 #[tokio::test]

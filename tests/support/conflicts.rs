@@ -29,6 +29,8 @@ pub struct TransactionConflicts(Arc<Mutex<Armed>>);
 #[derive(Debug, Default)]
 struct Armed {
     needle: String,
+    /// Writes naming the needle still to be let through before the conflicts start.
+    passing: usize,
     left: usize,
 }
 
@@ -45,8 +47,14 @@ impl Storable for ConflictAnswer {
 impl TransactionConflicts {
     /// The next `times` writes naming `needle` meet a transaction.
     pub fn arm(&self, needle: &str, times: usize) {
+        self.arm_after(needle, 0, times);
+    }
+
+    /// The `times` writes naming `needle` after the next `passing` ones meet a transaction.
+    pub fn arm_after(&self, needle: &str, passing: usize, times: usize) {
         *self.0.lock().unwrap() = Armed {
             needle: needle.to_owned(),
+            passing,
             left: times,
         };
     }
@@ -72,13 +80,23 @@ impl TransactionConflicts {
         if armed.left == 0 {
             return None;
         }
-        let names_needle = |value: &Value| value.to_string().contains(&armed.needle);
-        let answer = match operation.as_str() {
-            "TransactWriteItems" => {
-                let items = body["TransactItems"].as_array()?;
-                if !items.iter().any(names_needle) {
-                    return None;
-                }
+        let needle = armed.needle.clone();
+        let names_needle = |value: &Value| value.to_string().contains(&needle);
+        let items = body["TransactItems"].as_array();
+        let named = match operation.as_str() {
+            "TransactWriteItems" => items?.iter().any(names_needle),
+            "PutItem" | "UpdateItem" | "DeleteItem" => names_needle(&body),
+            _ => false,
+        };
+        if !named {
+            return None;
+        }
+        if armed.passing > 0 {
+            armed.passing -= 1;
+            return None;
+        }
+        let answer = match items {
+            Some(items) => {
                 let reasons: Vec<Value> = items
                     .iter()
                     .map(|item| match names_needle(item) {
@@ -92,11 +110,10 @@ impl TransactionConflicts {
                     "CancellationReasons": reasons,
                 })
             }
-            "PutItem" | "UpdateItem" | "DeleteItem" if names_needle(&body) => json!({
+            None => json!({
                 "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
                 "message": "Transaction is ongoing for the item",
             }),
-            _ => return None,
         };
         armed.left -= 1;
         Some(answer)
