@@ -1631,6 +1631,46 @@ async fn a_group_change_refused_for_its_name_gives_none_of_its_many_new_members_
 }
 
 #[tokio::test]
+async fn members_a_group_change_cut_off_part_way_left_are_set_right_by_the_groups_next_write() {
+    let (app, conflicts) = roster_e2e::conflicting_app().await;
+    let scim = Provisioner::new(app).await;
+    // More members than one transaction holds: their memberships take more than one.
+    let members: Vec<Value> = (scim.users("cut", 120).await.iter())
+        .map(|id| json!({ "value": id }))
+        .collect();
+    let group = scim.group("Leads", &[]).await;
+    scim.map_role(&group, "reporting").await;
+    let path = format!("/Groups/{group}");
+    let add = json!([{ "op": "Add", "path": "members", "value": members }]);
+    let cut_off = || async {
+        // The first transaction of memberships goes through; every later one meets another
+        // write until the request gives up, as a request cut off part-way stops.
+        conflicts.arm_after("#USER#", 1, usize::MAX);
+        let (status, body) = scim.patch(&path, add.clone()).await;
+        assert_eq!(status, 503, "{body}");
+        conflicts.arm("", 0);
+        let given = scim.holding("reporting").await;
+        assert!((1..120).contains(&given), "{given} given the role");
+    };
+
+    // Entra ID takes them all out again before it retries: nobody keeps the group's role.
+    cut_off().await;
+    let remove = json!([{ "op": "Remove", "path": "members", "value": members }]);
+    let (status, body) = scim.patch(&path, remove).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(scim.member_values(&group).await, Vec::<String>::new());
+    assert_eq!(scim.holding("reporting").await, 0);
+
+    // Cut off again, and then the group is only renamed: every member it lists has its role.
+    cut_off().await;
+    let rename = json!([{ "op": "Replace", "path": "displayName", "value": "Team leads" }]);
+    let (status, body) = scim.patch(&path, rename).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(scim.member_values(&group).await.len(), 120);
+    assert_eq!(scim.holding("reporting").await, 120);
+}
+
+#[tokio::test]
 async fn the_organisation_chooses_which_scim_attributes_it_takes() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
     let (app, admin) = (&scim.app, &scim.admin);

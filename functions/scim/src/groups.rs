@@ -20,11 +20,14 @@ use roster_domain::{
         schema::{NAME_KEY_BYTES_MAX, ResourceKind, name_key, normalise, within_size},
     },
 };
-use roster_store::{ScimClaim, ScimGroup, ScimGroupMarker, keys::Key};
+use roster_store::{
+    GroupSaved, MemberWrite, PENDING_MEMBERS_MAX, ScimClaim, ScimGroup, ScimGroupMarker,
+    StoreError, keys::Key,
+};
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimBody, ScimError, ScimState, audited, check_version, json_body,
+    BaseUrl, Claim, ScimBody, ScimError, ScimState, WRITE_TRIES, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, READ_BYTES, rendered, too_many},
     retried_unless_versioned, scim_json, writer,
 };
@@ -98,46 +101,114 @@ fn unknown_member(id: &str) -> ScimError {
     ))
 }
 
-/// The memberships a group change from `before` to `after` touches, each with `group` added to
-/// or removed from its `scim_groups`. Every added member must be a SCIM User of the organisation;
-/// a removed one that no longer exists is simply gone.
+/// The member writes of a group change from `before` to `after`: the memberships of the
+/// members it adds or removes, and of those a write before it left `pending`, each to have
+/// `group` in its `scim_groups` exactly when `after` lists it. Every added member must be a
+/// SCIM User of the organisation; a removed or pending one that no longer exists is simply gone.
 async fn member_changes(
     state: &ScimState,
     organisation: &OrganisationId,
     group: &str,
     before: &Map<String, Value>,
     after: &Map<String, Value>,
-) -> Result<Vec<(Membership, Membership)>, ScimError> {
+    pending: &BTreeSet<UserId>,
+) -> Result<Vec<MemberWrite>, ScimError> {
     let (was, is) = (member_ids(before), member_ids(after));
     let added: BTreeSet<&String> = is.difference(&was).collect();
-    let mut ids = Vec::new();
+    let mut ids = pending.clone();
     for id in is.symmetric_difference(&was) {
         match UserId::try_from(id.as_str()) {
-            Ok(user) => ids.push(user),
+            Ok(user) => {
+                ids.insert(user);
+            }
             Err(_) if added.contains(id) => return Err(unknown_member(id)),
             Err(_) => {}
         }
     }
-    let found = state.table.scim_members_by_id(organisation, &ids).await?;
-    if let Some(missing) = added
-        .iter()
-        .find(|id| !found.iter().any(|m| m.id.as_str() == id.as_str()))
-    {
+    if ids.len() > PENDING_MEMBERS_MAX {
+        return Err(ScimError::Problem(ScimProblem::new(
+            ScimType::InvalidValue,
+            format!(
+                "members: at most {PENDING_MEMBERS_MAX} members may join or leave a group in one \
+                 request, and this one would change {}; send the change in parts",
+                ids.len()
+            ),
+        )));
+    }
+    let writes = member_writes(state, organisation, group, &is, &ids).await?;
+    let found: BTreeSet<&str> = writes.iter().map(|w| w.before.id.as_str()).collect();
+    if let Some(missing) = added.iter().find(|id| !found.contains(id.as_str())) {
         return Err(unknown_member(missing));
     }
+    Ok(writes)
+}
+
+/// The writes that make the memberships of `ids` (those that exist) have `group` in their
+/// `scim_groups` exactly when `listed` names them.
+async fn member_writes(
+    state: &ScimState,
+    organisation: &OrganisationId,
+    group: &str,
+    listed: &BTreeSet<String>,
+    ids: &BTreeSet<UserId>,
+) -> Result<Vec<MemberWrite>, ScimError> {
+    let ids: Vec<UserId> = ids.iter().cloned().collect();
+    let found = state.table.scim_members_by_id(organisation, &ids).await?;
     Ok(found
         .into_iter()
         .map(|before| {
             let mut after = before.clone();
-            if added.contains(&before.id.to_string()) {
+            if listed.contains(before.id.as_str()) {
                 after.scim_groups.insert(group.to_owned());
             } else {
                 after.scim_groups.remove(group);
             }
-            after.version += 1;
-            (before, after)
+            let after = (after.scim_groups != before.scim_groups).then(|| Membership {
+                version: before.version + 1,
+                ..after
+            });
+            MemberWrite { before, after }
         })
         .collect())
+}
+
+/// Saves `after` in place of `before` with its member writes (see
+/// `DynamoTable::save_scim_group`). Member writes too many for one transaction follow the
+/// group; one refused because its membership changed meanwhile is read and made again.
+async fn save(
+    state: &ScimState,
+    before: Option<&ScimGroup>,
+    had_pending: bool,
+    after: &ScimGroup,
+    members: Vec<MemberWrite>,
+) -> Result<(), ScimError> {
+    let table = &state.table;
+    if table
+        .save_scim_group(before, had_pending, after, &members)
+        .await?
+        == GroupSaved::Whole
+    {
+        return Ok(());
+    }
+    let ids = members.iter().map(|m| m.before.id.clone()).collect();
+    let listed = member_ids(&after.document);
+    let mut members = members;
+    let mut tries = 1;
+    loop {
+        match table.save_scim_group_members(after, &members).await {
+            Ok(true) => return Ok(table.clear_scim_group_pending(after).await?),
+            // Written again meanwhile: that write made the rest.
+            Ok(false) => return Ok(()),
+            Err(StoreError::Stale) if tries < WRITE_TRIES => {
+                tries += 1;
+                members =
+                    member_writes(state, &after.organisation_id, &after.id, &listed, &ids).await?;
+            }
+            // The group stands; its next write (Entra ID's retry) makes the member writes left.
+            Err(StoreError::Stale) => return Err(ScimError::Contended),
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
 fn unsupported_filter() -> ScimError {
@@ -245,6 +316,19 @@ async fn group(state: &ScimState, claim: &ScimClaim, id: &str) -> Result<ScimGro
         .ok_or(ScimError::NotFound)
 }
 
+/// The group `id` and the members a write of it left pending, to write it.
+async fn group_to_write(
+    state: &ScimState,
+    claim: &ScimClaim,
+    id: &str,
+) -> Result<(ScimGroup, BTreeSet<UserId>), ScimError> {
+    state
+        .table
+        .scim_group_to_write(claim, id)
+        .await?
+        .ok_or(ScimError::NotFound)
+}
+
 /// `GET /Groups/{id}`: one `BatchGetItem` (token and group).
 pub async fn read(
     State(state): State<ScimState>,
@@ -283,9 +367,10 @@ pub async fn create(
             &group.id,
             &Map::new(),
             &group.document,
+            &BTreeSet::new(),
         )
         .await?;
-        state.table.save_scim_group(None, &group, &members).await?;
+        save(&state, None, false, &group, members).await?;
         Ok(group)
     }
     .await;
@@ -306,7 +391,8 @@ pub async fn create(
 }
 
 /// The group `id` changed by `change` and saved, the memberships of the members it adds or
-/// removes with it; retried on a lost race unless `headers` name a version.
+/// removes (and of those an earlier write left pending) with it; retried on a lost race unless
+/// `headers` name a version.
 async fn update(
     state: &ScimState,
     claim: &ScimClaim,
@@ -315,7 +401,7 @@ async fn update(
     change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<ScimGroup, ScimError> {
     retried_unless_versioned(headers, || async {
-        let before = group(state, claim, id).await?;
+        let (before, pending) = group_to_write(state, claim, id).await?;
         check_version(headers, before.version)?;
         let after = ScimGroup {
             document: checked(change(&before.document)?)?,
@@ -329,12 +415,10 @@ async fn update(
             id,
             &before.document,
             &after.document,
+            &pending,
         )
         .await?;
-        state
-            .table
-            .save_scim_group(Some(&before), &after, &members)
-            .await?;
+        save(state, Some(&before), !pending.is_empty(), &after, members).await?;
         Ok(after)
     })
     .await
@@ -463,7 +547,7 @@ pub async fn delete(
                 1 => writer.organisation.clone(),
                 _ => crate::writer(state, claim).await?.organisation,
             };
-            let before = group(state, claim, id).await?;
+            let (before, pending) = group_to_write(state, claim, id).await?;
             check_version(headers, before.version)?;
             // The group's role mapping goes with it; members keep its id, which maps to nothing.
             let unmapped = organisation.scim_group_roles.contains_key(id).then(|| {
@@ -474,7 +558,12 @@ pub async fn delete(
             });
             state
                 .table
-                .delete_scim_group(&before, &organisation, unmapped.as_ref())
+                .delete_scim_group(
+                    &before,
+                    !pending.is_empty(),
+                    &organisation,
+                    unmapped.as_ref(),
+                )
                 .await?;
             Ok(())
         }

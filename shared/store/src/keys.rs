@@ -320,6 +320,15 @@ pub fn scim_group_marker(organisation: &OrganisationId, group: &str) -> Key {
     )
 }
 
+/// The members a SCIM group write has still to write (when they were too many to write with
+/// the group), kept until they are written.
+pub fn scim_group_pending(organisation: &OrganisationId, group: &str) -> Key {
+    key(
+        format!("ORG#{organisation}"),
+        format!("SCIM_GROUP_PENDING#{group}"),
+    )
+}
+
 /// Uniqueness of a SCIM group's `displayName` in an organisation (lowercased).
 pub fn scim_group_name_sentinel(organisation: &OrganisationId, name_key: &str) -> Key {
     key(
@@ -497,6 +506,17 @@ mod tests {
         for prefix in [VEHICLE_PREFIX, DEVICE_PREFIX] {
             assert!(!deletion.sk.starts_with(prefix), "{prefix}");
         }
+    }
+
+    #[test]
+    fn a_groups_pending_members_are_kept_beside_it_outside_the_groups_prefix() {
+        let (group, pending) = (scim_group(&org(), "g1"), scim_group_pending(&org(), "g1"));
+        assert_eq!(pending.pk, group.pk);
+        assert_eq!(pending.sk, "SCIM_GROUP_PENDING#g1");
+        for prefix in [SCIM_GROUP_PREFIX, SCIM_GROUP_MARKER_PREFIX] {
+            assert!(!pending.sk.starts_with(prefix), "{prefix}");
+        }
+        assert_ne!(pending, scim_group_pending(&org(), "g2"));
     }
 
     #[test]

@@ -139,6 +139,34 @@ pub enum ScimMembers {
     },
 }
 
+/// A membership a group write touches: replaced by `after` when the write changes it, else held
+/// to the version it was read at, so that it is written by one write of the group at a time
+/// (one that read the group earlier and is still writing it is refused, not undone).
+#[derive(Debug, Clone)]
+pub struct MemberWrite {
+    pub before: Membership,
+    pub after: Option<Membership>,
+}
+
+/// How much of a group write `save_scim_group` made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSaved {
+    /// The group and all its member writes.
+    Whole,
+    /// The group, naming its member writes as pending: they are still to be made.
+    MembersPending,
+}
+
+/// The members whose memberships a group write had still to write when it saved the group (at
+/// most `PENDING_MEMBERS_MAX`).
+#[derive(Serialize, Deserialize)]
+struct PendingMembers {
+    members: BTreeSet<UserId>,
+}
+
+/// Most members one group write may touch: as many ids as one item holds, with room to spare.
+pub const PENDING_MEMBERS_MAX: usize = 10_000;
+
 /// What is still to be done after a SCIM delete's commit, kept in the deleted member's
 /// partition until it is done: the groups that list them (their ids).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -577,44 +605,81 @@ impl DynamoTable {
         Ok(members)
     }
 
+    /// The group `id` (as `scim_group`) with the members a write of it left pending (see
+    /// `save_scim_group`): one `BatchGetItem` with the token.
+    pub async fn scim_group_to_write(
+        &self,
+        claim: &ScimClaim,
+        id: &str,
+    ) -> Result<Option<(ScimGroup, BTreeSet<UserId>)>, StoreError> {
+        let group_key = keys::scim_group(&claim.organisation, id);
+        let pending_key = keys::scim_group_pending(&claim.organisation, id);
+        let (_, items) = self
+            .with_token_items(claim, &[group_key.clone(), pending_key])
+            .await?;
+        let (mut group, mut pending) = (None, BTreeSet::new());
+        for item in items {
+            if is_key(&item, &group_key) {
+                group = Some(body::<ScimGroup>(item)?);
+            } else {
+                pending = body::<PendingMembers>(item)?.members;
+            }
+        }
+        Ok(group.map(|group| (group, pending)))
+    }
+
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
-    /// meanwhile; the `displayName` sentinel moves with the name, the marker says its size) and
-    /// the memberships whose
-    /// `scim_groups` it changed, each replacing the version it was read at. Up to 100 items go
-    /// in one transaction; beyond that the memberships go first, in transactions of up to 100
-    /// that also check what the group's write will (its version, its new name free), so a
-    /// request the group's write refuses from the start writes no membership (one that becomes
-    /// refused between two transactions keeps the ones written); the group goes last, so a
-    /// retry of a request cut off half-way finds the group unchanged and writes the rest.
+    /// meanwhile; the `displayName` sentinel moves with the name, the marker says its size)
+    /// with its member writes: in one transaction when they fit in one, which also clears the
+    /// members a write before left pending when `had_pending`. When they do not fit, the group
+    /// goes first and alone, naming the members as pending (so a request its write refuses
+    /// writes no member); the caller then writes them (`save_scim_group_members`) and clears
+    /// them (`clear_scim_group_pending`). A request cut off before that leaves them to the
+    /// group's next write, which reads them with the group (`scim_group_to_write`) and writes
+    /// them to agree with its own document.
     pub async fn save_scim_group(
         &self,
         before: Option<&ScimGroup>,
+        had_pending: bool,
         after: &ScimGroup,
-        members: &[(Membership, Membership)],
-    ) -> Result<(), StoreError> {
+        members: &[MemberWrite],
+    ) -> Result<GroupSaved, StoreError> {
+        let pending_key = keys::scim_group_pending(&after.organisation_id, &after.id);
+        let writes: Vec<Transaction> = members.iter().map(|m| self.member_write(m)).collect();
+        let mut whole = self.group_write(before, after);
+        if had_pending {
+            whole.delete(self, &pending_key, None);
+        }
+        if whole.has_room_for(&writes) {
+            writes.into_iter().for_each(|write| whole.append(write));
+            whole.commit(self).await?;
+            return Ok(GroupSaved::Whole);
+        }
+        let pending = PendingMembers {
+            members: members.iter().map(|m| m.before.id.clone()).collect(),
+        };
+        let mut group = self.group_write(before, after);
+        group.put(self, Record::new(pending_key, pending).item(), None);
+        group.commit(self).await?;
+        Ok(GroupSaved::MembersPending)
+    }
+
+    /// The group's own writes: the group (if still as `before`, or new and its name free), its
+    /// marker, and its name sentinel when the name changes.
+    fn group_write(&self, before: Option<&ScimGroup>, after: &ScimGroup) -> Transaction {
         let organisation = &after.organisation_id;
-        let group_key = keys::scim_group(organisation, &after.id);
-        let unchanged = || match before {
+        let unchanged = match before {
             None => (
                 Condition::absent(),
                 OnFail::Taken(Uniqueness::ScimGroupName),
             ),
             Some(before) => (Condition::version(before.version), OnFail::Stale),
         };
-        let name_key = after.name_key();
-        let renamed = before.map(ScimGroup::name_key) != Some(name_key.clone());
-        let name_sentinel = keys::scim_group_name_sentinel(organisation, &name_key);
-        let name_free = || {
-            (
-                Condition::absent(),
-                OnFail::Taken(Uniqueness::ScimGroupName),
-            )
-        };
         let mut group = Transaction::default();
         group.put(
             self,
-            Record::new(group_key.clone(), after).item(),
-            Some(unchanged()),
+            Record::new(keys::scim_group(organisation, &after.id), after).item(),
+            Some(unchanged),
         );
         let marker = MarkerBody {
             owner: after.id.clone(),
@@ -627,7 +692,8 @@ impl DynamoTable {
             Record::new(keys::scim_group_marker(organisation, &after.id), marker).item(),
             None,
         );
-        if renamed {
+        let name_key = after.name_key();
+        if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
             if let Some(before) = before {
                 group.delete(
                     self,
@@ -637,48 +703,96 @@ impl DynamoTable {
             }
             group.put(
                 self,
-                sentinel(name_sentinel.clone(), after.id.as_str()),
-                Some(name_free()),
+                sentinel(
+                    keys::scim_group_name_sentinel(organisation, &name_key),
+                    after.id.as_str(),
+                ),
+                Some((
+                    Condition::absent(),
+                    OnFail::Taken(Uniqueness::ScimGroupName),
+                )),
             );
         }
-        let writes: Vec<Transaction> = members
-            .iter()
-            .map(|(before, after)| {
-                let mut write = Transaction::default();
-                write.put(
-                    self,
-                    membership_item(after),
-                    Some((Condition::version(before.version), OnFail::Stale)),
-                );
-                write
-            })
-            .collect();
-        if group.has_room_for(&writes) {
-            writes.into_iter().for_each(|write| group.append(write));
-            return group.commit(self).await;
-        }
-        // Too many or too large for one transaction: the memberships go first, as many to a
-        // transaction as fit beside guards that the group is still as read.
-        let guards = || {
-            let mut guards = Transaction::default();
-            guards.check(self, &group_key, unchanged());
-            if renamed {
-                guards.check(self, &name_sentinel, name_free());
-            }
-            guards
-        };
-        let mut tx = guards();
-        for write in writes {
-            if !tx.has_room_for(std::slice::from_ref(&write)) {
-                std::mem::replace(&mut tx, guards()).commit(self).await?;
-            }
-            tx.append(write);
-        }
-        tx.commit(self).await?;
-        group.commit(self).await
+        group
     }
 
-    /// Deletes a group (and its name sentinel) if nobody changed it meanwhile (else `Stale`);
+    /// A member write: its membership replaced, or held to the version it was read at.
+    fn member_write(&self, member: &MemberWrite) -> Transaction {
+        let unchanged = (Condition::version(member.before.version), OnFail::Stale);
+        let mut write = Transaction::default();
+        match &member.after {
+            Some(after) => write.put(self, membership_item(after), Some(unchanged)),
+            None => write.check(
+                self,
+                &keys::membership(&member.before.organisation_id, &member.before.id),
+                unchanged,
+            ),
+        };
+        write
+    }
+
+    /// Writes the member writes `save_scim_group` left pending, in as few transactions as
+    /// hold them, each only while `group` is as saved: whether all were written so. Once the
+    /// group is written again (or deleted), the write that did so answers for the pending
+    /// members, and the rest are left to it. A member changed since it was read fails the
+    /// write `Stale` (those before it are written): read the members again and write them.
+    pub async fn save_scim_group_members(
+        &self,
+        group: &ScimGroup,
+        members: &[MemberWrite],
+    ) -> Result<bool, StoreError> {
+        let as_saved = || {
+            let mut tx = Transaction::default();
+            tx.check(
+                self,
+                &keys::scim_group(&group.organisation_id, &group.id),
+                (Condition::version(group.version), OnFail::Missing),
+            );
+            tx
+        };
+        let mut chunks = vec![as_saved()];
+        for write in members.iter().map(|m| self.member_write(m)) {
+            let last = chunks.last_mut().expect("chunks start with one");
+            if last.has_room_for(std::slice::from_ref(&write)) {
+                last.append(write);
+            } else {
+                let mut next = as_saved();
+                next.append(write);
+                chunks.push(next);
+            }
+        }
+        for chunk in chunks {
+            match chunk.commit(self).await {
+                Err(StoreError::NotFound) => return Ok(false),
+                outcome => outcome?,
+            }
+        }
+        Ok(true)
+    }
+
+    /// Clears the members `group`'s save left pending, once they are written; a write of the
+    /// group since then answers for them, and they are left to it.
+    pub async fn clear_scim_group_pending(&self, group: &ScimGroup) -> Result<(), StoreError> {
+        let organisation = &group.organisation_id;
+        let mut tx = Transaction::default();
+        tx.check(
+            self,
+            &keys::scim_group(organisation, &group.id),
+            (Condition::version(group.version), OnFail::Missing),
+        );
+        tx.delete(
+            self,
+            &keys::scim_group_pending(organisation, &group.id),
+            None,
+        );
+        match tx.commit(self).await {
+            Err(StoreError::NotFound) => Ok(()),
+            outcome => outcome,
+        }
+    }
+
+    /// Deletes a group (its name sentinel, its marker, and the members a write of it left
+    /// pending when `had_pending`) if nobody changed it meanwhile (else `Stale`);
     /// with `unmapped`, the organisation is replaced by it in the same transaction. The
     /// organisation's version is checked either way (else `Contended`, read it again: the
     /// request named no version of it): an Admin mapping roles to the group at the same moment
@@ -687,6 +801,7 @@ impl DynamoTable {
     pub async fn delete_scim_group(
         &self,
         group: &ScimGroup,
+        had_pending: bool,
         organisation: &Organisation,
         unmapped: Option<&Organisation>,
     ) -> Result<(), StoreError> {
@@ -715,6 +830,13 @@ impl DynamoTable {
             &keys::scim_group_marker(&group.organisation_id, &group.id),
             None,
         );
+        if had_pending {
+            tx.delete(
+                self,
+                &keys::scim_group_pending(&group.organisation_id, &group.id),
+                None,
+            );
+        }
         tx.commit(self).await
     }
 }
@@ -733,5 +855,23 @@ mod tests {
         assert!(ScimClaim::parse("no-dot").is_none());
         assert!(ScimClaim::parse("bad#org.secret").is_none());
         assert!(ScimClaim::parse("org.").is_none());
+    }
+
+    /// DynamoDB's largest item.
+    const ITEM_BYTES_MAX: usize = 400 * 1024;
+
+    #[test]
+    fn the_most_members_a_group_write_may_leave_pending_fit_in_one_item() {
+        // Members' ids are generated (`UserId::generate`); the keys are as long as ids may be.
+        let longest = "x".repeat(64);
+        let pending = PendingMembers {
+            members: (0..PENDING_MEMBERS_MAX)
+                .map(|_| UserId::generate())
+                .collect(),
+        };
+        let organisation = OrganisationId::try_from(longest.as_str()).unwrap();
+        let key = keys::scim_group_pending(&organisation, &longest);
+        let bytes = crate::record::item_bytes(&Record::new(key, pending).item());
+        assert!(bytes <= ITEM_BYTES_MAX, "{bytes} bytes");
     }
 }
