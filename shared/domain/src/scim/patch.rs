@@ -5,6 +5,8 @@
 //! list or by `members[value eq "..."]`. All operations apply to a copy, so a request changes
 //! everything it asks or nothing.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::{
@@ -179,6 +181,27 @@ fn as_list(value: Value) -> Vec<Value> {
     }
 }
 
+/// `value` as JSON text, the same for equal values: `serde_json` keeps an object's keys sorted
+/// (its `preserve_order` feature is off), so equal objects print alike.
+fn canonical(value: &Value) -> String {
+    value.to_string()
+}
+
+/// What makes two values of a multi-valued attribute the same: a group's members by their
+/// `value` (the member's id), anything else by the whole value.
+#[derive(PartialEq, Eq, Hash)]
+enum Identity {
+    Member(String),
+    Whole(String),
+}
+
+fn identity(attribute: &AttributeDef, item: &Value) -> Identity {
+    match item.get("value") {
+        Some(id) if attribute.name == "members" => Identity::Member(canonical(id)),
+        _ => Identity::Whole(canonical(item)),
+    }
+}
+
 /// Sets the sub-attributes of `value` on `object` (RFC 7644: a complex value replaces the
 /// sub-attributes it names and leaves the others).
 fn merge(object: &mut Value, value: Value) {
@@ -236,14 +259,13 @@ fn apply_one(
         (None, None) => match op {
             Op::Remove if attribute.multi_valued && !value.is_null() => {
                 // Entra ID: remove the listed members, `[{"value": id}]`.
-                let removed: Vec<Value> = as_list(value)
-                    .into_iter()
-                    .filter_map(|v| v.get("value").cloned().or(Some(v)))
+                let removed: HashSet<String> = as_list(value)
+                    .iter()
+                    .map(|v| canonical(v.get("value").unwrap_or(v)))
                     .collect();
                 if let Some(Value::Array(items)) = container.get_mut(name) {
                     items.retain(|item| {
-                        let key = item.get("value").unwrap_or(item);
-                        !removed.contains(key)
+                        !removed.contains(&canonical(item.get("value").unwrap_or(item)))
                     });
                 }
             }
@@ -258,14 +280,10 @@ fn apply_one(
                     *entry = Value::Array(vec![]);
                 }
                 let items = entry.as_array_mut().expect("made a list above");
+                let mut present: HashSet<Identity> =
+                    items.iter().map(|item| identity(attribute, item)).collect();
                 for item in as_list(value) {
-                    let duplicate = items.iter().any(|existing| {
-                        existing == &item
-                            || (item.get("value").is_some()
-                                && existing.get("value") == item.get("value")
-                                && attribute.name == "members")
-                    });
-                    if !duplicate {
+                    if present.insert(identity(attribute, &item)) {
                         items.push(item);
                     }
                 }
@@ -533,6 +551,30 @@ mod tests {
     }
 
     #[test]
+    fn other_multi_valued_attributes_keep_one_of_equal_values_whatever_their_key_order() {
+        let next = patch(
+            &user(),
+            json!([{ "op": "add", "path": "emails", "value": [
+                { "type": "work", "primary": true, "value": "ada@example.com" },
+                { "value": "ada@home.example", "type": "home" },
+                { "type": "home", "value": "ada@home.example" },
+                { "value": "ada@home.example", "type": "other" }
+            ] }]),
+        )
+        .unwrap();
+        let types: Vec<&str> = (next["emails"].as_array().unwrap().iter())
+            .map(|email| email["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["work", "home", "other"]);
+        let removed = patch(
+            next.as_object().unwrap(),
+            json!([{ "op": "remove", "path": "emails", "value": [{ "value": "ada@home.example" }] }]),
+        )
+        .unwrap();
+        assert_eq!(removed["emails"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
     fn group_members_are_added_and_removed_both_ways() {
         let group = normalise(ResourceKind::Group, &json!({ "displayName": "Staff" })).unwrap();
         let apply_group = |document: &Map<String, Value>, operations: Value| {
@@ -556,6 +598,11 @@ mod tests {
             3,
             "adding a member twice keeps one"
         );
+        let twice = apply_group(
+            &group,
+            json!([{ "op": "Add", "path": "members", "value": [{ "value": "u1" }, { "value": "u1", "display": "Ada" }] }]),
+        );
+        assert_eq!(twice["members"], json!([{ "value": "u1" }]), "one request");
         let removed = apply_group(
             &again,
             json!([
