@@ -1,9 +1,12 @@
 //! SCIM: the organisation's bearer tokens, minted by an Admin, decide who may provision.
 
+use std::collections::BTreeSet;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use roster_domain::ids::OrganisationId;
 use roster_e2e::{TestApp, counted_app, create_user, organisation, spawn_app, stack};
+use roster_store::{GroupSaved, StoreError};
 use serde_json::{Value, json};
 
 async fn scim_status(app: &TestApp, token: Option<&str>) -> (u16, Value) {
@@ -235,11 +238,18 @@ impl Provisioner {
         assert_eq!(mapped.status(), 200);
     }
 
-    /// How many of the organisation's people have the role `role` (up to 200).
-    async fn holding(&self, role: &str) -> usize {
+    /// The ids of the organisation's people who have the role `role` (up to 200).
+    async fn holders(&self, role: &str) -> BTreeSet<String> {
         let path = format!("/v1/admin/users?role={role}&limit=200");
         let listed = self.app.json(&path, &self.admin).await;
-        listed["items"].as_array().unwrap().len()
+        (listed["items"].as_array().unwrap().iter())
+            .map(|user| user["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// How many of the organisation's people have the role `role` (up to 200).
+    async fn holding(&self, role: &str) -> usize {
+        self.holders(role).await.len()
     }
 
     async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
@@ -1630,44 +1640,165 @@ async fn a_group_change_refused_for_its_name_gives_none_of_its_many_new_members_
     assert_eq!(scim.holding("reporting").await, 120);
 }
 
+/// A PATCH operation `op` (`Add`, `Remove`) of the members `ids`.
+fn members_op(op: &str, ids: &[String]) -> Value {
+    let members: Vec<Value> = ids.iter().map(|id| json!({ "value": id })).collect();
+    json!([{ "op": op, "path": "members", "value": members }])
+}
+
+/// A group mapped to `reporting`, sent more new members than one transaction holds by a
+/// request that can be cut off after the first transaction of their memberships.
+struct CutGroup {
+    scim: Provisioner,
+    conflicts: roster_e2e::TransactionConflicts,
+    group: String,
+    members: Vec<String>,
+}
+
+impl CutGroup {
+    async fn new() -> Self {
+        let (app, conflicts) = roster_e2e::conflicting_app().await;
+        let scim = Provisioner::new(app).await;
+        let members = scim.users("cut", 120).await;
+        let group = scim.group("Leads", &[]).await;
+        scim.map_role(&group, "reporting").await;
+        Self {
+            scim,
+            conflicts,
+            group,
+            members,
+        }
+    }
+
+    fn path(&self) -> String {
+        format!("/Groups/{}", self.group)
+    }
+
+    /// `op` of all the members.
+    fn members_op(&self, op: &str) -> Value {
+        members_op(op, &self.members)
+    }
+
+    /// Adds all the members by a request whose first transaction of memberships goes through
+    /// and every later one meets another write until it gives up, as a request cut off
+    /// part-way stops: some of them, not all, are given the group's role.
+    async fn cut_off(&self) {
+        self.conflicts.arm_after("#USER#", 1, usize::MAX);
+        let (status, body) = self.scim.patch(&self.path(), self.members_op("Add")).await;
+        assert_eq!(status, 503, "{body}");
+        self.conflicts.arm("", 0);
+        let given = self.scim.holding("reporting").await;
+        assert!((1..120).contains(&given), "{given} given the role");
+    }
+
+    async fn rename(&self, name: &str) {
+        let rename = json!([{ "op": "Replace", "path": "displayName", "value": name }]);
+        let (status, body) = self.scim.patch(&self.path(), rename).await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
 #[tokio::test]
 async fn members_a_group_change_cut_off_part_way_left_are_set_right_by_the_groups_next_write() {
-    let (app, conflicts) = roster_e2e::conflicting_app().await;
-    let scim = Provisioner::new(app).await;
-    // More members than one transaction holds: their memberships take more than one.
-    let members: Vec<Value> = (scim.users("cut", 120).await.iter())
-        .map(|id| json!({ "value": id }))
-        .collect();
-    let group = scim.group("Leads", &[]).await;
-    scim.map_role(&group, "reporting").await;
-    let path = format!("/Groups/{group}");
-    let add = json!([{ "op": "Add", "path": "members", "value": members }]);
-    let cut_off = || async {
-        // The first transaction of memberships goes through; every later one meets another
-        // write until the request gives up, as a request cut off part-way stops.
-        conflicts.arm_after("#USER#", 1, usize::MAX);
-        let (status, body) = scim.patch(&path, add.clone()).await;
-        assert_eq!(status, 503, "{body}");
-        conflicts.arm("", 0);
-        let given = scim.holding("reporting").await;
-        assert!((1..120).contains(&given), "{given} given the role");
-    };
+    let cut = CutGroup::new().await;
+    let scim = &cut.scim;
 
     // Entra ID takes them all out again before it retries: nobody keeps the group's role.
-    cut_off().await;
-    let remove = json!([{ "op": "Remove", "path": "members", "value": members }]);
-    let (status, body) = scim.patch(&path, remove).await;
+    cut.cut_off().await;
+    let (status, body) = scim.patch(&cut.path(), cut.members_op("Remove")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(scim.member_values(&group).await, Vec::<String>::new());
+    assert_eq!(scim.member_values(&cut.group).await, Vec::<String>::new());
     assert_eq!(scim.holding("reporting").await, 0);
 
     // Cut off again, and then the group is only renamed: every member it lists has its role.
-    cut_off().await;
+    cut.cut_off().await;
+    cut.rename("Team leads").await;
+    assert_eq!(scim.member_values(&cut.group).await.len(), 120);
+    assert_eq!(scim.holding("reporting").await, 120);
+}
+
+#[tokio::test]
+async fn a_member_deleted_before_a_cut_off_group_change_reached_them_leaves_the_group() {
+    let cut = CutGroup::new().await;
+    let scim = &cut.scim;
+    cut.cut_off().await;
+    // One the cut-off request listed in the group but never reached is deleted.
+    let given = scim.holders("reporting").await;
+    let unreached = (cut.members.iter())
+        .find(|id| !given.contains(*id))
+        .unwrap()
+        .clone();
+    let (status, _) = scim
+        .send("DELETE", &format!("/Users/{unreached}"), None)
+        .await;
+    assert_eq!(status, 204);
+
+    cut.rename("Team leads").await;
+    let listed = scim.member_values(&cut.group).await;
+    assert!(!listed.contains(&unreached), "a deleted User is listed");
+    assert_eq!(listed.len(), 119);
+    assert_eq!(scim.holding("reporting").await, 119);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_deleted_as_a_large_group_change_writes_them_leaves_the_group_at_its_next_write() {
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let scim = Provisioner::new(app).await;
+    let members = scim.users("racing", 120).await;
+    let group = scim.group("Leads", &[]).await;
+    scim.map_role(&group, "reporting").await;
+    let path = format!("/Groups/{group}");
+    // Deleted once the group lists them, before the first transaction of memberships.
+    let deleted = &members[0];
+    let delete = (scim.app.http)
+        .delete(scim.app.url(&format!("/scim/v2/Users/{deleted}")))
+        .bearer_auth(&scim.token);
+    hook.arm("#USER#", delete);
+    let (status, body) = scim.patch(&path, members_op("Add", &members)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(hook.status(), Some(204));
+    assert_eq!(scim.holding("reporting").await, 119);
+
     let rename = json!([{ "op": "Replace", "path": "displayName", "value": "Team leads" }]);
     let (status, body) = scim.patch(&path, rename).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(scim.member_values(&group).await.len(), 120);
-    assert_eq!(scim.holding("reporting").await, 120);
+    let listed = scim.member_values(&group).await;
+    assert!(!listed.contains(deleted), "a deleted User is listed");
+    assert_eq!(listed.len(), 119);
+}
+
+#[tokio::test]
+async fn a_group_write_holds_to_the_members_left_pending_it_read_with_the_group() {
+    let cut = CutGroup::new().await;
+    cut.cut_off().await;
+    let table = stack().await.table();
+    let claim = roster_store::ScimClaim::parse(&cut.scim.token).unwrap();
+    let read = || async {
+        (table.scim_group_to_write(&claim, &cut.group).await)
+            .unwrap()
+            .unwrap()
+    };
+    let (group, pending) = read().await;
+    assert_eq!(pending.as_ref().map(|p| p.members.len()), Some(120));
+    let renamed = roster_store::ScimGroup {
+        version: group.version + 1,
+        ..group.clone()
+    };
+
+    // A read that missed them (a read of two items is not isolated from the write that made
+    // them) must not write over them.
+    let blind = table
+        .save_scim_group(Some(&group), None, &renamed, &[])
+        .await;
+    assert!(matches!(blind, Err(StoreError::Stale)), "{blind:?}");
+    assert_eq!(read().await.1.map(|p| p.members.len()), Some(120));
+
+    let saved = table
+        .save_scim_group(Some(&group), pending.as_ref(), &renamed, &[])
+        .await;
+    assert_eq!(saved.unwrap(), GroupSaved::Whole);
+    let (now, left) = read().await;
+    assert_eq!((now.version, left.is_none()), (renamed.version, true));
 }
 
 #[tokio::test]

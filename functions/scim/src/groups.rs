@@ -21,8 +21,8 @@ use roster_domain::{
     },
 };
 use roster_store::{
-    GroupSaved, MemberWrite, PENDING_MEMBERS_MAX, ScimClaim, ScimGroup, ScimGroupMarker,
-    StoreError, keys::Key,
+    GroupSaved, MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim, ScimGroup,
+    ScimGroupMarker, StoreError, keys::Key,
 };
 use serde_json::{Map, Value};
 
@@ -104,18 +104,20 @@ fn unknown_member(id: &str) -> ScimError {
 /// The member writes of a group change from `before` to `after`: the memberships of the
 /// members it adds or removes, and of those a write before it left `pending`, each to have
 /// `group` in its `scim_groups` exactly when `after` lists it. Every added member must be a
-/// SCIM User of the organisation; a removed or pending one that no longer exists is simply gone.
+/// SCIM User of the organisation; a removed one that no longer exists is simply gone, and a
+/// pending one is taken out of `after` (deleted while pending, its delete did not know the
+/// group listed it).
 async fn member_changes(
     state: &ScimState,
     organisation: &OrganisationId,
     group: &str,
     before: &Map<String, Value>,
-    after: &Map<String, Value>,
-    pending: &BTreeSet<UserId>,
+    after: &mut Map<String, Value>,
+    pending: Option<&PendingMembers>,
 ) -> Result<Vec<MemberWrite>, ScimError> {
     let (was, is) = (member_ids(before), member_ids(after));
     let added: BTreeSet<&String> = is.difference(&was).collect();
-    let mut ids = pending.clone();
+    let mut ids = pending.map(|p| p.members.clone()).unwrap_or_default();
     for id in is.symmetric_difference(&was) {
         match UserId::try_from(id.as_str()) {
             Ok(user) => {
@@ -139,6 +141,16 @@ async fn member_changes(
     let found: BTreeSet<&str> = writes.iter().map(|w| w.before.id.as_str()).collect();
     if let Some(missing) = added.iter().find(|id| !found.contains(id.as_str())) {
         return Err(unknown_member(missing));
+    }
+    let gone: BTreeSet<&str> = (pending.iter().flat_map(|p| &p.members))
+        .map(UserId::as_str)
+        .filter(|id| !found.contains(id))
+        .collect();
+    if let Some(Value::Array(members)) = after.get_mut("members") {
+        members.retain(|member| {
+            let id = member.get("value").and_then(Value::as_str);
+            !id.is_some_and(|id| gone.contains(id))
+        });
     }
     Ok(writes)
 }
@@ -172,30 +184,34 @@ async fn member_writes(
         .collect())
 }
 
-/// Saves `after` in place of `before` with its member writes (see
+/// Saves `after` in place of `before` (read with `pending`) with its member writes (see
 /// `DynamoTable::save_scim_group`). Member writes too many for one transaction follow the
-/// group; one refused because its membership changed meanwhile is read and made again.
+/// group; one refused because its membership changed meanwhile is read and made again. Once
+/// the group is saved, a failure (503) leaves the rest to the group's next write.
 async fn save(
     state: &ScimState,
     before: Option<&ScimGroup>,
-    had_pending: bool,
+    pending: Option<&PendingMembers>,
     after: &ScimGroup,
     members: Vec<MemberWrite>,
 ) -> Result<(), ScimError> {
     let table = &state.table;
     if table
-        .save_scim_group(before, had_pending, after, &members)
+        .save_scim_group(before, pending, after, &members)
         .await?
         == GroupSaved::Whole
     {
         return Ok(());
     }
-    let ids = members.iter().map(|m| m.before.id.clone()).collect();
+    let ids: BTreeSet<UserId> = members.iter().map(|m| m.before.id.clone()).collect();
     let listed = member_ids(&after.document);
     let mut members = members;
     let mut tries = 1;
     loop {
         match table.save_scim_group_members(after, &members).await {
+            // A member the group lists was deleted before its write: left pending, so that the
+            // group's next write takes them out of its members.
+            Ok(true) if listed_member_gone(&listed, &ids, &members) => return Ok(()),
             Ok(true) => return Ok(table.clear_scim_group_pending(after).await?),
             // Written again meanwhile: that write made the rest.
             Ok(false) => return Ok(()),
@@ -209,6 +225,17 @@ async fn save(
             Err(error) => return Err(error.into()),
         }
     }
+}
+
+/// Whether a member of `ids` that `listed` names has no write in `members` (no longer exists).
+fn listed_member_gone(
+    listed: &BTreeSet<String>,
+    ids: &BTreeSet<UserId>,
+    members: &[MemberWrite],
+) -> bool {
+    let written: BTreeSet<&UserId> = members.iter().map(|m| &m.before.id).collect();
+    ids.iter()
+        .any(|id| listed.contains(id.as_str()) && !written.contains(id))
 }
 
 fn unsupported_filter() -> ScimError {
@@ -321,7 +348,7 @@ async fn group_to_write(
     state: &ScimState,
     claim: &ScimClaim,
     id: &str,
-) -> Result<(ScimGroup, BTreeSet<UserId>), ScimError> {
+) -> Result<(ScimGroup, Option<PendingMembers>), ScimError> {
     state
         .table
         .scim_group_to_write(claim, id)
@@ -353,7 +380,7 @@ pub async fn create(
     let outcome = async {
         let document = checked(normalise(KIND, &json_body(&body)?)?)?;
         let now = Utc::now();
-        let group = ScimGroup {
+        let mut group = ScimGroup {
             id: GroupId::generate().to_string(),
             organisation_id: writer.organisation.id.clone(),
             document,
@@ -366,11 +393,11 @@ pub async fn create(
             &group.organisation_id,
             &group.id,
             &Map::new(),
-            &group.document,
-            &BTreeSet::new(),
+            &mut group.document,
+            None,
         )
         .await?;
-        save(&state, None, false, &group, members).await?;
+        save(&state, None, None, &group, members).await?;
         Ok(group)
     }
     .await;
@@ -403,7 +430,7 @@ async fn update(
     retried_unless_versioned(headers, || async {
         let (before, pending) = group_to_write(state, claim, id).await?;
         check_version(headers, before.version)?;
-        let after = ScimGroup {
+        let mut after = ScimGroup {
             document: checked(change(&before.document)?)?,
             last_modified: Utc::now(),
             version: before.version + 1,
@@ -414,11 +441,11 @@ async fn update(
             &before.organisation_id,
             id,
             &before.document,
-            &after.document,
-            &pending,
+            &mut after.document,
+            pending.as_ref(),
         )
         .await?;
-        save(state, Some(&before), !pending.is_empty(), &after, members).await?;
+        save(state, Some(&before), pending.as_ref(), &after, members).await?;
         Ok(after)
     })
     .await
@@ -558,12 +585,7 @@ pub async fn delete(
             });
             state
                 .table
-                .delete_scim_group(
-                    &before,
-                    !pending.is_empty(),
-                    &organisation,
-                    unmapped.as_ref(),
-                )
+                .delete_scim_group(&before, pending.as_ref(), &organisation, unmapped.as_ref())
                 .await?;
             Ok(())
         }

@@ -43,8 +43,8 @@ pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
 pub use reservations::{FiledReservation, SummaryDue, SummaryRetry, reservation_items};
 pub use scim::{
-    GroupSaved, MemberLookup, MemberWrite, PENDING_MEMBERS_MAX, ScimClaim, ScimDeletion, ScimGroup,
-    ScimGroupMarker, ScimMembers, scim_token,
+    GroupSaved, MemberLookup, MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim,
+    ScimDeletion, ScimGroup, ScimGroupMarker, ScimMembers, scim_token,
 };
 pub use sessions::{Caller, Restriction, Session};
 pub use sites::Site;

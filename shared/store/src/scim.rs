@@ -158,10 +158,12 @@ pub enum GroupSaved {
 }
 
 /// The members whose memberships a group write had still to write when it saved the group (at
-/// most `PENDING_MEMBERS_MAX`).
-#[derive(Serialize, Deserialize)]
-struct PendingMembers {
-    members: BTreeSet<UserId>,
+/// most `PENDING_MEMBERS_MAX`), kept beside the group until they are written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingMembers {
+    /// The version of the group the write saved.
+    pub version: u64,
+    pub members: BTreeSet<UserId>,
 }
 
 /// Most members one group write may touch: as many ids as one item holds, with room to spare.
@@ -611,18 +613,18 @@ impl DynamoTable {
         &self,
         claim: &ScimClaim,
         id: &str,
-    ) -> Result<Option<(ScimGroup, BTreeSet<UserId>)>, StoreError> {
+    ) -> Result<Option<(ScimGroup, Option<PendingMembers>)>, StoreError> {
         let group_key = keys::scim_group(&claim.organisation, id);
         let pending_key = keys::scim_group_pending(&claim.organisation, id);
         let (_, items) = self
             .with_token_items(claim, &[group_key.clone(), pending_key])
             .await?;
-        let (mut group, mut pending) = (None, BTreeSet::new());
+        let (mut group, mut pending) = (None, None);
         for item in items {
             if is_key(&item, &group_key) {
                 group = Some(body::<ScimGroup>(item)?);
             } else {
-                pending = body::<PendingMembers>(item)?.members;
+                pending = Some(body::<PendingMembers>(item)?);
             }
         }
         Ok(group.map(|group| (group, pending)))
@@ -631,35 +633,49 @@ impl DynamoTable {
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
     /// meanwhile; the `displayName` sentinel moves with the name, the marker says its size)
     /// with its member writes: in one transaction when they fit in one, which also clears the
-    /// members a write before left pending when `had_pending`. When they do not fit, the group
-    /// goes first and alone, naming the members as pending (so a request its write refuses
-    /// writes no member); the caller then writes them (`save_scim_group_members`) and clears
-    /// them (`clear_scim_group_pending`). A request cut off before that leaves them to the
-    /// group's next write, which reads them with the group (`scim_group_to_write`) and writes
-    /// them to agree with its own document.
+    /// members a write before left `pending`. When they do not fit, the group goes first and
+    /// alone, naming the members as pending (so a request its write refuses writes no member);
+    /// the caller then writes them (`save_scim_group_members`) and clears them
+    /// (`clear_scim_group_pending`). A request cut off before that leaves them to the group's
+    /// next write, which reads them with the group (`scim_group_to_write`) and writes them to
+    /// agree with its own document. Either way the write holds to the pending members it was
+    /// given (the ones read with `before`), else `Stale`: a read of the group and its pending
+    /// members is not isolated from the write that made them.
     pub async fn save_scim_group(
         &self,
         before: Option<&ScimGroup>,
-        had_pending: bool,
+        pending: Option<&PendingMembers>,
         after: &ScimGroup,
         members: &[MemberWrite],
     ) -> Result<GroupSaved, StoreError> {
         let pending_key = keys::scim_group_pending(&after.organisation_id, &after.id);
+        // Cleared since it was read (its members all written) is as good as read.
+        let as_read = || {
+            let condition = pending.map_or_else(Condition::absent, |pending| {
+                Condition::absent_or_version(pending.version)
+            });
+            (condition, OnFail::Stale)
+        };
         let writes: Vec<Transaction> = members.iter().map(|m| self.member_write(m)).collect();
         let mut whole = self.group_write(before, after);
-        if had_pending {
-            whole.delete(self, &pending_key, None);
+        // A new group has no pending members, nor a write before it that could have left some.
+        if before.is_some() {
+            match pending {
+                Some(_) => whole.delete(self, &pending_key, Some(as_read())),
+                None => whole.check(self, &pending_key, as_read()),
+            };
         }
         if whole.has_room_for(&writes) {
             writes.into_iter().for_each(|write| whole.append(write));
             whole.commit(self).await?;
             return Ok(GroupSaved::Whole);
         }
-        let pending = PendingMembers {
+        let left = PendingMembers {
+            version: after.version,
             members: members.iter().map(|m| m.before.id.clone()).collect(),
         };
         let mut group = self.group_write(before, after);
-        group.put(self, Record::new(pending_key, pending).item(), None);
+        group.put(self, Record::new(pending_key, left).item(), Some(as_read()));
         group.commit(self).await?;
         Ok(GroupSaved::MembersPending)
     }
@@ -792,7 +808,7 @@ impl DynamoTable {
     }
 
     /// Deletes a group (its name sentinel, its marker, and the members a write of it left
-    /// pending when `had_pending`) if nobody changed it meanwhile (else `Stale`);
+    /// `pending`, as read with it) if nobody changed it meanwhile (else `Stale`);
     /// with `unmapped`, the organisation is replaced by it in the same transaction. The
     /// organisation's version is checked either way (else `Contended`, read it again: the
     /// request named no version of it): an Admin mapping roles to the group at the same moment
@@ -801,7 +817,7 @@ impl DynamoTable {
     pub async fn delete_scim_group(
         &self,
         group: &ScimGroup,
-        had_pending: bool,
+        pending: Option<&PendingMembers>,
         organisation: &Organisation,
         unmapped: Option<&Organisation>,
     ) -> Result<(), StoreError> {
@@ -830,13 +846,15 @@ impl DynamoTable {
             &keys::scim_group_marker(&group.organisation_id, &group.id),
             None,
         );
-        if had_pending {
-            tx.delete(
+        let pending_key = keys::scim_group_pending(&group.organisation_id, &group.id);
+        match pending {
+            Some(pending) => tx.delete(
                 self,
-                &keys::scim_group_pending(&group.organisation_id, &group.id),
-                None,
-            );
-        }
+                &pending_key,
+                Some((Condition::absent_or_version(pending.version), OnFail::Stale)),
+            ),
+            None => tx.check(self, &pending_key, (Condition::absent(), OnFail::Stale)),
+        };
         tx.commit(self).await
     }
 }
@@ -865,6 +883,7 @@ mod tests {
         // Members' ids are generated (`UserId::generate`); the keys are as long as ids may be.
         let longest = "x".repeat(64);
         let pending = PendingMembers {
+            version: u64::MAX,
             members: (0..PENDING_MEMBERS_MAX)
                 .map(|_| UserId::generate())
                 .collect(),

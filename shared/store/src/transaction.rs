@@ -78,6 +78,14 @@ impl Condition {
         }
     }
 
+    /// Not there, or there at `version`.
+    pub fn absent_or_version(version: u64) -> Self {
+        Self {
+            expression: "attribute_not_exists(pk) OR version = :expected_version",
+            values: vec![(":expected_version", crate::record::n(version))],
+        }
+    }
+
     /// Owned by `owner`, or not there at all (an item `owner` may write again).
     pub fn owned_by_or_absent(owner: &str) -> Self {
         Self {
