@@ -1785,16 +1785,30 @@ async fn a_group_write_holds_to_the_members_left_pending_it_read_with_the_group(
         ..group.clone()
     };
 
-    // A read that missed them (a read of two items is not isolated from the write that made
-    // them) must not write over them.
-    let blind = table
-        .save_scim_group(Some(&group), None, &renamed, &[])
-        .await;
-    assert!(matches!(blind, Err(StoreError::Stale)), "{blind:?}");
+    // A read that missed them, or read others than these (a read of two items is not
+    // isolated from the write that made them), must neither write over them nor delete them.
+    let pending = pending.unwrap();
+    let older = roster_store::PendingMembers {
+        version: pending.version - 1,
+        ..pending.clone()
+    };
+    let organisation = table
+        .organisation(claim.organisation())
+        .await
+        .unwrap()
+        .unwrap();
+    for read_with_group in [None, Some(&older)] {
+        let save = table.save_scim_group(Some(&group), read_with_group, &renamed, &[]);
+        let saved = save.await;
+        assert!(matches!(saved, Err(StoreError::Stale)), "{saved:?}");
+        let delete = table.delete_scim_group(&group, read_with_group, &organisation, None);
+        let deleted = delete.await;
+        assert!(matches!(deleted, Err(StoreError::Stale)), "{deleted:?}");
+    }
     assert_eq!(read().await.1.map(|p| p.members.len()), Some(120));
 
     let saved = table
-        .save_scim_group(Some(&group), pending.as_ref(), &renamed, &[])
+        .save_scim_group(Some(&group), Some(&pending), &renamed, &[])
         .await;
     assert_eq!(saved.unwrap(), GroupSaved::Whole);
     let (now, left) = read().await;
