@@ -193,7 +193,7 @@ async fn save(
     before: Option<&ScimGroup>,
     pending: Option<&PendingMembers>,
     after: &ScimGroup,
-    members: Vec<MemberWrite>,
+    mut members: Vec<MemberWrite>,
 ) -> Result<(), ScimError> {
     let table = &state.table;
     if table
@@ -205,7 +205,6 @@ async fn save(
     }
     let ids: BTreeSet<UserId> = members.iter().map(|m| m.before.id.clone()).collect();
     let listed = member_ids(&after.document);
-    let mut members = members;
     let mut tries = 1;
     loop {
         match table.save_scim_group_members(after, &members).await {

@@ -656,25 +656,27 @@ impl DynamoTable {
             });
             (condition, OnFail::Stale)
         };
-        let writes: Vec<Transaction> = members.iter().map(|m| self.member_write(m)).collect();
-        let mut whole = self.group_write(before, after);
-        // A new group has no pending members, nor a write before it that could have left some.
+        // What the group's write does with the pending members read: clears them, or holds to
+        // there being none (a new group has none, nor a write before it that could leave some).
+        let mut cleared = Transaction::default();
         if before.is_some() {
             match pending {
-                Some(_) => whole.delete(self, &pending_key, Some(as_read())),
-                None => whole.check(self, &pending_key, as_read()),
+                Some(_) => cleared.delete(self, &pending_key, Some(as_read())),
+                None => cleared.check(self, &pending_key, as_read()),
             };
         }
-        if whole.has_room_for(&writes) {
-            writes.into_iter().for_each(|write| whole.append(write));
-            whole.commit(self).await?;
+        let mut whole = vec![cleared];
+        whole.extend(members.iter().map(|m| self.member_write(m)));
+        let mut group = self.group_write(before, after);
+        if group.has_room_for(&whole) {
+            whole.into_iter().for_each(|write| group.append(write));
+            group.commit(self).await?;
             return Ok(GroupSaved::Whole);
         }
         let left = PendingMembers {
             version: after.version,
             members: members.iter().map(|m| m.before.id.clone()).collect(),
         };
-        let mut group = self.group_write(before, after);
         group.put(self, Record::new(pending_key, left).item(), Some(as_read()));
         group.commit(self).await?;
         Ok(GroupSaved::MembersPending)
