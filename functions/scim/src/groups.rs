@@ -13,7 +13,6 @@ use chrono::Utc;
 use futures::StreamExt;
 use roster_domain::{
     ids::{GroupId, OrganisationId, UserId},
-    membership::Membership,
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
@@ -21,13 +20,13 @@ use roster_domain::{
     },
 };
 use roster_store::{
-    GroupSaved, MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim, ScimGroup,
-    ScimGroupMarker, StoreError, keys::Key,
+    MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim, ScimGroup, ScimGroupMarker,
+    drop_pending_members_gone, keys::Key, scim_member_ids,
 };
 use serde_json::{Map, Value};
 
 use crate::{
-    BaseUrl, Claim, ScimBody, ScimError, ScimState, WRITE_TRIES, audited, check_version, json_body,
+    BaseUrl, Claim, ScimBody, ScimError, ScimState, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, READ_BYTES, rendered, too_many},
     retried_unless_versioned, scim_json, writer,
 };
@@ -82,18 +81,6 @@ fn checked(document: Map<String, Value>) -> Result<Map<String, Value>, ScimError
     Ok(document)
 }
 
-/// The user ids a group document lists as `members`.
-fn member_ids(document: &Map<String, Value>) -> BTreeSet<String> {
-    document
-        .get("members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|member| member.get("value")?.as_str())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn unknown_member(id: &str) -> ScimError {
     ScimError::Problem(ScimProblem::new(
         ScimType::InvalidValue,
@@ -115,7 +102,7 @@ async fn member_changes(
     after: &mut Map<String, Value>,
     pending: Option<&PendingMembers>,
 ) -> Result<Vec<MemberWrite>, ScimError> {
-    let (was, is) = (member_ids(before), member_ids(after));
+    let (was, is) = (scim_member_ids(before), scim_member_ids(after));
     let added: BTreeSet<&String> = is.difference(&was).collect();
     let mut ids = pending.map(|p| p.members.clone()).unwrap_or_default();
     for id in is.symmetric_difference(&was) {
@@ -137,104 +124,15 @@ async fn member_changes(
             ),
         )));
     }
-    let writes = member_writes(state, organisation, group, &is, &ids).await?;
+    let writes = (state.table)
+        .scim_member_writes(organisation, group, &is, &ids)
+        .await?;
     let found: BTreeSet<&str> = writes.iter().map(|w| w.before.id.as_str()).collect();
     if let Some(missing) = added.iter().find(|id| !found.contains(id.as_str())) {
         return Err(unknown_member(missing));
     }
-    let gone: BTreeSet<&str> = (pending.iter().flat_map(|p| &p.members))
-        .map(UserId::as_str)
-        .filter(|id| !found.contains(id))
-        .collect();
-    if let Some(Value::Array(members)) = after.get_mut("members") {
-        members.retain(|member| {
-            let id = member.get("value").and_then(Value::as_str);
-            !id.is_some_and(|id| gone.contains(id))
-        });
-    }
+    drop_pending_members_gone(after, pending, &writes);
     Ok(writes)
-}
-
-/// The writes that make the memberships of `ids` (those that exist) have `group` in their
-/// `scim_groups` exactly when `listed` names them.
-async fn member_writes(
-    state: &ScimState,
-    organisation: &OrganisationId,
-    group: &str,
-    listed: &BTreeSet<String>,
-    ids: &BTreeSet<UserId>,
-) -> Result<Vec<MemberWrite>, ScimError> {
-    let ids: Vec<UserId> = ids.iter().cloned().collect();
-    let found = state.table.scim_members_by_id(organisation, &ids).await?;
-    Ok(found
-        .into_iter()
-        .map(|before| {
-            let mut after = before.clone();
-            if listed.contains(before.id.as_str()) {
-                after.scim_groups.insert(group.to_owned());
-            } else {
-                after.scim_groups.remove(group);
-            }
-            let after = (after.scim_groups != before.scim_groups).then(|| Membership {
-                version: before.version + 1,
-                ..after
-            });
-            MemberWrite { before, after }
-        })
-        .collect())
-}
-
-/// Saves `after` in place of `before` (read with `pending`) with its member writes (see
-/// `DynamoTable::save_scim_group`). Member writes too many for one transaction follow the
-/// group; one refused because its membership changed meanwhile is read and made again. Once
-/// the group is saved, a failure (503) leaves the rest to the group's next write.
-async fn save(
-    state: &ScimState,
-    before: Option<&ScimGroup>,
-    pending: Option<&PendingMembers>,
-    after: &ScimGroup,
-    mut members: Vec<MemberWrite>,
-) -> Result<(), ScimError> {
-    let table = &state.table;
-    if table
-        .save_scim_group(before, pending, after, &members)
-        .await?
-        == GroupSaved::Whole
-    {
-        return Ok(());
-    }
-    let ids: BTreeSet<UserId> = members.iter().map(|m| m.before.id.clone()).collect();
-    let listed = member_ids(&after.document);
-    let mut tries = 1;
-    loop {
-        match table.save_scim_group_members(after, &members).await {
-            // A member the group lists was deleted before its write: left pending, so that the
-            // group's next write takes them out of its members.
-            Ok(true) if listed_member_gone(&listed, &ids, &members) => return Ok(()),
-            Ok(true) => return Ok(table.clear_scim_group_pending(after).await?),
-            // Written again meanwhile: that write made the rest.
-            Ok(false) => return Ok(()),
-            Err(StoreError::Stale) if tries < WRITE_TRIES => {
-                tries += 1;
-                members =
-                    member_writes(state, &after.organisation_id, &after.id, &listed, &ids).await?;
-            }
-            // The group stands; its next write (Entra ID's retry) makes the member writes left.
-            Err(StoreError::Stale) => return Err(ScimError::Contended),
-            Err(error) => return Err(error.into()),
-        }
-    }
-}
-
-/// Whether a member of `ids` that `listed` names has no write in `members` (no longer exists).
-fn listed_member_gone(
-    listed: &BTreeSet<String>,
-    ids: &BTreeSet<UserId>,
-    members: &[MemberWrite],
-) -> bool {
-    let written: BTreeSet<&UserId> = members.iter().map(|m| &m.before.id).collect();
-    ids.iter()
-        .any(|id| listed.contains(id.as_str()) && !written.contains(id))
 }
 
 fn unsupported_filter() -> ScimError {
@@ -396,7 +294,9 @@ pub async fn create(
             None,
         )
         .await?;
-        save(&state, None, None, &group, members).await?;
+        (state.table)
+            .write_scim_group(None, None, &group, members)
+            .await?;
         Ok(group)
     }
     .await;
@@ -444,7 +344,9 @@ async fn update(
             pending.as_ref(),
         )
         .await?;
-        save(state, Some(&before), pending.as_ref(), &after, members).await?;
+        (state.table)
+            .write_scim_group(Some(&before), pending.as_ref(), &after, members)
+            .await?;
         Ok(after)
     })
     .await

@@ -18,6 +18,7 @@ mod reads;
 mod record;
 mod reservations;
 mod scim;
+mod scim_groups;
 mod sessions;
 mod sites;
 mod transaction;
@@ -46,6 +47,7 @@ pub use scim::{
     GroupSaved, MemberLookup, MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim,
     ScimDeletion, ScimGroup, ScimGroupMarker, ScimMembers, scim_token,
 };
+pub use scim_groups::{drop_pending_members_gone, scim_member_ids};
 pub use sessions::{Caller, Restriction, Session};
 pub use sites::Site;
 pub use vehicles::Vehicle;

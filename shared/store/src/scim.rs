@@ -597,7 +597,7 @@ impl DynamoTable {
 
     /// The organisation's SCIM users among `ids` (see `memberships_by_id`; people not
     /// provisioned by SCIM are left out).
-    pub async fn scim_members_by_id(
+    pub(crate) async fn scim_members_by_id(
         &self,
         organisation: &OrganisationId,
         ids: &[UserId],
@@ -754,7 +754,7 @@ impl DynamoTable {
     /// group is written again (or deleted), the write that did so answers for the pending
     /// members, and the rest are left to it. A member changed since it was read fails the
     /// write `Stale` (those before it are written): read the members again and write them.
-    pub async fn save_scim_group_members(
+    pub(crate) async fn save_scim_group_members(
         &self,
         group: &ScimGroup,
         members: &[MemberWrite],
@@ -790,7 +790,10 @@ impl DynamoTable {
 
     /// Clears the members `group`'s save left pending, once they are written; a write of the
     /// group since then answers for them, and they are left to it.
-    pub async fn clear_scim_group_pending(&self, group: &ScimGroup) -> Result<(), StoreError> {
+    pub(crate) async fn clear_scim_group_pending(
+        &self,
+        group: &ScimGroup,
+    ) -> Result<(), StoreError> {
         let organisation = &group.organisation_id;
         let mut tx = Transaction::default();
         tx.check(

@@ -1,0 +1,136 @@
+//! A SCIM group written with the memberships of the members it gains or loses. A write of more
+//! members than one transaction holds saves the group first, naming the members still to write
+//! as pending (`save_scim_group`); the group's next write writes them to agree with the group.
+
+use std::collections::BTreeSet;
+
+use roster_domain::{
+    ids::{OrganisationId, UserId},
+    membership::Membership,
+};
+use serde_json::{Map, Value};
+
+use crate::{DynamoTable, GroupSaved, MemberWrite, PendingMembers, ScimGroup, StoreError};
+
+/// Tries of a group's member writes once the group is saved, each after re-reading the
+/// memberships another write changed meanwhile.
+const MEMBER_WRITE_TRIES: usize = 5;
+
+/// The ids `document` lists in `members` (their `value`s).
+pub fn scim_member_ids(document: &Map<String, Value>) -> BTreeSet<String> {
+    document
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Takes out of `document`'s `members` the `pending` members that `writes` (made from the
+/// memberships read) found no longer exist: deleted while pending, their delete did not know
+/// the group listed them.
+pub fn drop_pending_members_gone(
+    document: &mut Map<String, Value>,
+    pending: Option<&PendingMembers>,
+    writes: &[MemberWrite],
+) {
+    let found: BTreeSet<&str> = writes.iter().map(|w| w.before.id.as_str()).collect();
+    let gone: BTreeSet<&str> = (pending.iter().flat_map(|p| &p.members))
+        .map(UserId::as_str)
+        .filter(|id| !found.contains(id))
+        .collect();
+    if let Some(Value::Array(members)) = document.get_mut("members") {
+        members.retain(|member| {
+            let id = member.get("value").and_then(Value::as_str);
+            !id.is_some_and(|id| gone.contains(id))
+        });
+    }
+}
+
+/// Whether a member of `ids` that `listed` names has no write in `members` (no longer exists).
+fn listed_member_gone(
+    listed: &BTreeSet<String>,
+    ids: &BTreeSet<UserId>,
+    members: &[MemberWrite],
+) -> bool {
+    let written: BTreeSet<&UserId> = members.iter().map(|m| &m.before.id).collect();
+    ids.iter()
+        .any(|id| listed.contains(id.as_str()) && !written.contains(id))
+}
+
+impl DynamoTable {
+    /// The writes that make the memberships of `ids` (those of SCIM users that exist) have
+    /// `group` in their `scim_groups` exactly when `listed` names them.
+    pub async fn scim_member_writes(
+        &self,
+        organisation: &OrganisationId,
+        group: &str,
+        listed: &BTreeSet<String>,
+        ids: &BTreeSet<UserId>,
+    ) -> Result<Vec<MemberWrite>, StoreError> {
+        let ids: Vec<UserId> = ids.iter().cloned().collect();
+        let found = self.scim_members_by_id(organisation, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|before| {
+                let mut after = before.clone();
+                if listed.contains(before.id.as_str()) {
+                    after.scim_groups.insert(group.to_owned());
+                } else {
+                    after.scim_groups.remove(group);
+                }
+                let after = (after.scim_groups != before.scim_groups).then(|| Membership {
+                    version: before.version + 1,
+                    ..after
+                });
+                MemberWrite { before, after }
+            })
+            .collect())
+    }
+
+    /// Saves `after` in place of `before` (read with `pending`) with its member writes (see
+    /// `save_scim_group`): `Stale` when the group or its pending members changed since they
+    /// were read. Member writes too many for one transaction follow the group; one refused
+    /// because its membership changed meanwhile is read and made again. Once the group is
+    /// saved, a failure (`Contended` after the last try) leaves the rest to the group's next
+    /// write.
+    pub async fn write_scim_group(
+        &self,
+        before: Option<&ScimGroup>,
+        pending: Option<&PendingMembers>,
+        after: &ScimGroup,
+        mut members: Vec<MemberWrite>,
+    ) -> Result<(), StoreError> {
+        if self
+            .save_scim_group(before, pending, after, &members)
+            .await?
+            == GroupSaved::Whole
+        {
+            return Ok(());
+        }
+        let ids: BTreeSet<UserId> = members.iter().map(|m| m.before.id.clone()).collect();
+        let listed = scim_member_ids(&after.document);
+        let mut tries = 1;
+        loop {
+            match self.save_scim_group_members(after, &members).await {
+                // A member the group lists was deleted before its write: left pending, so that
+                // the group's next write takes them out of its members.
+                Ok(true) if listed_member_gone(&listed, &ids, &members) => return Ok(()),
+                Ok(true) => return self.clear_scim_group_pending(after).await,
+                // Written again meanwhile: that write made the rest.
+                Ok(false) => return Ok(()),
+                Err(StoreError::Stale) if tries < MEMBER_WRITE_TRIES => {
+                    tries += 1;
+                    members = self
+                        .scim_member_writes(&after.organisation_id, &after.id, &listed, &ids)
+                        .await?;
+                }
+                // The group stands; its next write makes the member writes left.
+                Err(StoreError::Stale) => return Err(StoreError::Contended),
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
