@@ -1717,6 +1717,78 @@ async fn members_a_group_change_cut_off_part_way_left_are_set_right_by_the_group
     assert_eq!(scim.holding("reporting").await, 120);
 }
 
+impl CutGroup {
+    /// Dates the members the group has pending as left by a write that saved it at `saved`, as
+    /// if the cut-off request had been long ago (a moment no other test's writes are dated at).
+    async fn date_pending(&self, saved: &str) {
+        let stack = stack().await;
+        let claim = roster_store::ScimClaim::parse(&self.scim.token).unwrap();
+        let (organisation, group) = (claim.organisation(), self.group.as_str());
+        let saved = chrono::DateTime::parse_from_rfc3339(saved)
+            .unwrap()
+            .to_utc();
+        let pending = roster_store::keys::scim_group_pending(organisation, group);
+        let since = roster_store::keys::scim_group_pending_since(saved, organisation, group);
+        aws_sdk_dynamodb::Client::new(&stack.aws)
+            .update_item()
+            .table_name(&stack.config.table_name)
+            .key("pk", AttributeValue::S(pending.pk))
+            .key("sk", AttributeValue::S(pending.sk))
+            .update_expression("SET gsi1sk = :since")
+            .condition_expression("attribute_exists(gsi1sk)")
+            .expression_attribute_values(":since", AttributeValue::S(since))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// The SCIM group run of the jobs function at `at`.
+async fn finish_scim_groups(at: &str) -> Value {
+    let mut event = roster_e2e::sample_event("jobs-finish-scim-groups.json");
+    event["time"] = json!(at);
+    stack()
+        .await
+        .functions()
+        .invoke("jobs", event)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_the_scim_group_run() {
+    let cut = CutGroup::new().await;
+    let scim = &cut.scim;
+
+    // Added, cut off, and nothing writes the group again: the run gives the rest the role.
+    cut.cut_off().await;
+    cut.date_pending("2020-03-02T10:00:00Z").await;
+    let run = finish_scim_groups("2020-03-02T10:10:00Z").await;
+    assert_eq!(
+        (run["job"].as_str(), run["finished"].as_u64()),
+        (Some("finish-scim-groups"), Some(1)),
+        "{run}"
+    );
+    assert_eq!(scim.member_values(&cut.group).await.len(), 120);
+    assert_eq!(scim.holding("reporting").await, 120);
+
+    // Removed, cut off: nobody the group no longer lists keeps its role.
+    cut.conflicts.arm_after("#USER#", 1, usize::MAX);
+    let (status, body) = scim.patch(&cut.path(), cut.members_op("Remove")).await;
+    assert_eq!(status, 503, "{body}");
+    cut.conflicts.arm("", 0);
+    assert!(scim.holding("reporting").await > 0);
+    cut.date_pending("2020-03-02T11:00:00Z").await;
+    let run = finish_scim_groups("2020-03-02T11:10:00Z").await;
+    assert_eq!(run["finished"], 1, "{run}");
+    assert_eq!(scim.member_values(&cut.group).await, Vec::<String>::new());
+    assert_eq!(scim.holding("reporting").await, 0);
+
+    // Nothing is left pending: a later run finds nothing of the group's to finish.
+    let run = finish_scim_groups("2020-03-02T12:10:00Z").await;
+    assert_eq!(run["finished"], 0, "{run}");
+}
+
 #[tokio::test]
 async fn a_member_deleted_before_a_cut_off_group_change_reached_them_leaves_the_group() {
     let cut = CutGroup::new().await;

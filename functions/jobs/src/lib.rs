@@ -3,11 +3,13 @@
 //! reminder run also retries the booking emails SES turned away (`held_emails`). Each job finds its
 //! work by querying the time buckets due (see `roster_domain::reservation`), so its cost grows
 //! with the work due, not with the reservations stored; each message is sent once per channel
-//! however runs overlap or repeat (`DynamoTable::deliver_once`).
+//! however runs overlap or repeat (`DynamoTable::deliver_once`). The SCIM group run finishes
+//! group changes cut off part-way (`scim_groups`), found in an index of their own.
 
 mod held_emails;
 mod people;
 mod reminders;
+mod scim_groups;
 mod summaries;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -46,12 +48,14 @@ impl Tally {
 pub struct JobRun {
     pub job: ScheduledJob,
     pub now: DateTime<Utc>,
-    /// Reservations (reminders) or people (summaries) the run found due.
+    /// Reservations (reminders), people (summaries) or SCIM groups the run found due.
     pub due: usize,
     pub email: Tally,
     pub push: Tally,
     /// Booking emails held for SES that were due another try (the check-in reminder run's).
     pub held_emails: Tally,
+    /// SCIM group changes cut off part-way that the run finished (the SCIM group run's).
+    pub finished: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,10 +162,11 @@ impl Jobs {
                 }
             }
             ScheduledJob::DailySummary => summaries::run(self, now).await?,
+            ScheduledJob::FinishScimGroups => scim_groups::finish(self, now).await?,
         };
         tracing::info!(
             %job, due = run.due, email = ?run.email, push = ?run.push,
-            held_emails = ?run.held_emails, "scheduled job done"
+            held_emails = ?run.held_emails, finished = run.finished, "scheduled job done"
         );
         Ok(run)
     }

@@ -46,6 +46,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         email: Tally::default(),
         push: Tally::default(),
         held_emails: Tally::default(),
+        finished: 0,
     };
     // Several reservations at once, and each person's devices at once: a push service or
     // mailbox that keeps a reminder waiting (up to its timeout) holds back that reminder only,

@@ -91,6 +91,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         email: Tally::default(),
         push: Tally::default(),
         held_emails: Tally::default(),
+        finished: 0,
     };
     // Once SES turns one away, the rest wait for a later run (each try could take seconds).
     let mut later: Vec<(Person, BTreeSet<Bucket>)> = Vec::new();

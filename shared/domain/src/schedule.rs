@@ -13,15 +13,23 @@ pub enum ScheduledJob {
     CheckinReminder,
     /// Every 15 minutes: sends tomorrow's reservations to people whose local summary hour has come.
     DailySummary,
+    /// Every 5 minutes: finishes the SCIM group changes a request cut off part-way left with
+    /// members still to write, when nothing has written the group since.
+    FinishScimGroups,
 }
 
 impl ScheduledJob {
-    pub const ALL: [ScheduledJob; 2] = [Self::CheckinReminder, Self::DailySummary];
+    pub const ALL: [ScheduledJob; 3] = [
+        Self::CheckinReminder,
+        Self::DailySummary,
+        Self::FinishScimGroups,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::CheckinReminder => "checkin-reminder",
             Self::DailySummary => "daily-summary",
+            Self::FinishScimGroups => "finish-scim-groups",
         }
     }
 
@@ -59,6 +67,12 @@ mod tests {
         assert_eq!(
             ScheduledJob::from_rule_arn("arn:aws:events:eu-west-1:1:rule/roster-daily-summary"),
             Some(ScheduledJob::DailySummary)
+        );
+        assert_eq!(
+            ScheduledJob::from_rule_arn(
+                "arn:aws:events:eu-west-1:1:rule/roster-finish-scim-groups"
+            ),
+            Some(ScheduledJob::FinishScimGroups)
         );
     }
 

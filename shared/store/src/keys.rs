@@ -329,6 +329,30 @@ pub fn scim_group_pending(organisation: &OrganisationId, group: &str) -> Key {
     )
 }
 
+/// The `gsi1` partition of the SCIM groups whose members a write left pending, across
+/// organisations, sorted by when the write saved the group ([`scim_group_pending_since`]): how
+/// the jobs function finds the ones a request cut off part-way left behind.
+pub const SCIM_GROUPS_PENDING: &str = "SCIM_GROUPS_PENDING";
+
+/// `gsi1sk` of the members of `group` left pending by a write that saved it at `saved`.
+pub fn scim_group_pending_since(
+    saved: DateTime<Utc>,
+    organisation: &OrganisationId,
+    group: &str,
+) -> String {
+    format!("{}#{organisation}#{group}", sortable_time(saved))
+}
+
+/// The organisation and group of a `scim_group_pending` key, as it is read back from `gsi1`.
+pub fn scim_group_pending_of(key: &Key) -> Option<(OrganisationId, String)> {
+    let organisation = key.pk.strip_prefix("ORG#")?;
+    let group = key.sk.strip_prefix("SCIM_GROUP_PENDING#")?;
+    Some((
+        OrganisationId::try_from(organisation).ok()?,
+        group.to_owned(),
+    ))
+}
+
 /// Uniqueness of a SCIM group's `displayName` in an organisation (lowercased).
 pub fn scim_group_name_sentinel(organisation: &OrganisationId, name_key: &str) -> Key {
     key(
@@ -455,8 +479,8 @@ pub fn delivery(organisation: &OrganisationId, subject: &str, channel: &str) -> 
 /// away.
 pub const HELD_EMAILS: &str = "HELD_EMAILS";
 
-/// A moment as held emails sort by it: fixed width, so text order is time order.
-pub fn held_email_time(moment: DateTime<Utc>) -> String {
+/// A moment as the keys that sort by time hold it: fixed width, so text order is time order.
+pub fn sortable_time(moment: DateTime<Utc>) -> String {
     moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -471,7 +495,7 @@ pub fn held_email(
         HELD_EMAILS.to_owned(),
         format!(
             "{}#{organisation}#{reservation}#{channel}",
-            held_email_time(retry_at)
+            sortable_time(retry_at)
         ),
     )
 }
@@ -517,6 +541,19 @@ mod tests {
             assert!(!pending.sk.starts_with(prefix), "{prefix}");
         }
         assert_ne!(pending, scim_group_pending(&org(), "g2"));
+    }
+
+    #[test]
+    fn pending_scim_groups_sort_by_when_they_were_saved_and_name_their_group() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let early = scim_group_pending_since(at("2026-11-22T09:59:59Z"), &org(), "zz");
+        let late = scim_group_pending_since(at("2026-11-22T10:00:00Z"), &org(), "aa");
+        assert!(early < late);
+        assert!(late.as_str() < sortable_time(at("2026-11-22T10:00:01Z")).as_str());
+        assert!(early.as_str() < sortable_time(at("2026-11-22T10:00:00Z")).as_str());
+        let key = scim_group_pending(&org(), "g1");
+        assert_eq!(scim_group_pending_of(&key), Some((org(), "g1".to_owned())));
+        assert_eq!(scim_group_pending_of(&scim_group(&org(), "g1")), None);
     }
 
     #[test]
@@ -665,7 +702,7 @@ mod tests {
         assert_eq!(early.pk, "HELD_EMAILS");
         assert_eq!(late.sk, "2026-11-22T10:00:00Z#o1#r1#a");
         assert!(early.sk < late.sk);
-        assert!(late.sk.as_str() < held_email_time(at("2026-11-22T10:00:01Z")).as_str());
+        assert!(late.sk.as_str() < sortable_time(at("2026-11-22T10:00:01Z")).as_str());
     }
 
     #[test]

@@ -493,13 +493,10 @@ impl DynamoTable {
             .expression_attribute_values(":held", s(keys::HELD_EMAILS))
             .expression_attribute_values(
                 ":from",
-                s(keys::held_email_time(now - HELD_EMAILS_LOOK_BACK)),
+                s(keys::sortable_time(now - HELD_EMAILS_LOOK_BACK)),
             )
             // Sort keys go on after the time, so this bound takes in the whole second of `now`.
-            .expression_attribute_values(
-                ":to",
-                s(keys::held_email_time(now + Duration::seconds(1))),
-            )
+            .expression_attribute_values(":to", s(keys::sortable_time(now + Duration::seconds(1))))
             .consistent_read(true)
             .limit(HELD_EMAILS_PER_CALL);
         self.query_page(query).await

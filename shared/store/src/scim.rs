@@ -123,6 +123,46 @@ fn is_key(item: &Item, key: &Key) -> bool {
     text(item, "pk") == Some(key.pk.as_str()) && text(item, "sk") == Some(key.sk.as_str())
 }
 
+fn group_and_pending_keys(organisation: &OrganisationId, id: &str) -> [Key; 2] {
+    [
+        keys::scim_group(organisation, id),
+        keys::scim_group_pending(organisation, id),
+    ]
+}
+
+/// The group `id` and its pending members among `items` (read at its two keys).
+fn group_and_pending(
+    organisation: &OrganisationId,
+    id: &str,
+    items: Vec<Item>,
+) -> Result<Option<(ScimGroup, Option<PendingMembers>)>, StoreError> {
+    let group_key = keys::scim_group(organisation, id);
+    let (mut group, mut pending) = (None, None);
+    for item in items {
+        if is_key(&item, &group_key) {
+            group = Some(body::<ScimGroup>(item)?);
+        } else {
+            pending = Some(body::<PendingMembers>(item)?);
+        }
+    }
+    Ok(group.map(|group| (group, pending)))
+}
+
+/// The members `after`'s write left pending, as stored: in the `gsi1` list of pending groups
+/// under the moment the group was saved, so the jobs function finds them should the write be
+/// cut off before it clears them.
+fn pending_item(after: &ScimGroup, left: PendingMembers) -> Item {
+    let (organisation, group) = (&after.organisation_id, &after.id);
+    let mut record = Record::new(keys::scim_group_pending(organisation, group), left);
+    record.gsi1pk = Some(keys::SCIM_GROUPS_PENDING.to_owned());
+    record.gsi1sk = Some(keys::scim_group_pending_since(
+        after.last_modified,
+        organisation,
+        group,
+    ));
+    record.item()
+}
+
 /// The organisation's SCIM members in `gsi2`, sorted by user id.
 fn scim_user_list(organisation: &OrganisationId) -> IndexList {
     member_list("gsi2", keys::scim_users_of(organisation), organisation)
@@ -614,20 +654,23 @@ impl DynamoTable {
         claim: &ScimClaim,
         id: &str,
     ) -> Result<Option<(ScimGroup, Option<PendingMembers>)>, StoreError> {
-        let group_key = keys::scim_group(&claim.organisation, id);
-        let pending_key = keys::scim_group_pending(&claim.organisation, id);
         let (_, items) = self
-            .with_token_items(claim, &[group_key.clone(), pending_key])
+            .with_token_items(claim, &group_and_pending_keys(&claim.organisation, id))
             .await?;
-        let (mut group, mut pending) = (None, None);
-        for item in items {
-            if is_key(&item, &group_key) {
-                group = Some(body::<ScimGroup>(item)?);
-            } else {
-                pending = Some(body::<PendingMembers>(item)?);
-            }
-        }
-        Ok(group.map(|group| (group, pending)))
+        group_and_pending(&claim.organisation, id, items)
+    }
+
+    /// The group `id` of `organisation` with the members a write of it left pending, read
+    /// without a token (by the jobs function, finishing the write): one `BatchGetItem`.
+    pub(crate) async fn scim_group_left_pending(
+        &self,
+        organisation: &OrganisationId,
+        id: &str,
+    ) -> Result<Option<(ScimGroup, Option<PendingMembers>)>, StoreError> {
+        let items = self
+            .batch_get(&group_and_pending_keys(organisation, id))
+            .await?;
+        group_and_pending(organisation, id, items)
     }
 
     /// Writes a group (new when `before` is `None`, else replacing `before` if nobody changed it
@@ -677,7 +720,7 @@ impl DynamoTable {
             version: after.version,
             members: members.iter().map(|m| m.before.id.clone()).collect(),
         };
-        group.put(self, Record::new(pending_key, left).item(), Some(as_read()));
+        group.put(self, pending_item(after, left), Some(as_read()));
         group.commit(self).await?;
         Ok(GroupSaved::MembersPending)
     }
@@ -893,9 +936,15 @@ mod tests {
                 .map(|_| UserId::generate())
                 .collect(),
         };
-        let organisation = OrganisationId::try_from(longest.as_str()).unwrap();
-        let key = keys::scim_group_pending(&organisation, &longest);
-        let bytes = crate::record::item_bytes(&Record::new(key, pending).item());
+        let group = ScimGroup {
+            id: longest.clone(),
+            organisation_id: OrganisationId::try_from(longest.as_str()).unwrap(),
+            document: Map::new(),
+            created: Utc::now(),
+            last_modified: Utc::now(),
+            version: u64::MAX,
+        };
+        let bytes = crate::record::item_bytes(&pending_item(&group, pending));
         assert!(bytes <= ITEM_BYTES_MAX, "{bytes} bytes");
     }
 }

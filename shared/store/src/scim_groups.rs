@@ -1,20 +1,29 @@
-//! A SCIM group written with the memberships of the members it gains or loses. A write of more
-//! members than one transaction holds saves the group first, naming the members still to write
-//! as pending (`save_scim_group`); the group's next write writes them to agree with the group.
+//! A SCIM group written with the memberships of the members it gains or loses, and the finish
+//! of a write cut off part-way. A write of more members than one transaction holds saves the
+//! group first, naming the members still to write as pending (`save_scim_group`); the group's
+//! next write, or else the jobs function once nothing has written the group for a while
+//! (`finish_scim_group`), writes them to agree with the group.
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use roster_domain::{
     ids::{OrganisationId, UserId},
     membership::Membership,
 };
 use serde_json::{Map, Value};
 
-use crate::{DynamoTable, GroupSaved, MemberWrite, PendingMembers, ScimGroup, StoreError};
+use crate::{
+    DynamoTable, GroupSaved, MemberWrite, PendingMembers, ScimGroup, StoreError,
+    keys::{self, Key},
+    record::{s, text},
+};
 
 /// Tries of a group's member writes once the group is saved, each after re-reading the
 /// memberships another write changed meanwhile.
 const MEMBER_WRITE_TRIES: usize = 5;
+/// Most pending groups one call hands out, oldest first; the rest wait for the next run.
+const PENDING_GROUPS_PER_CALL: i32 = 100;
 
 /// The ids `document` lists in `members` (their `value`s).
 pub fn scim_member_ids(document: &Map<String, Value>) -> BTreeSet<String> {
@@ -95,7 +104,7 @@ impl DynamoTable {
     /// were read. Member writes too many for one transaction follow the group; one refused
     /// because its membership changed meanwhile is read and made again. Once the group is
     /// saved, a failure (`Contended` after the last try) leaves the rest to the group's next
-    /// write.
+    /// write, or to `finish_scim_group`.
     pub async fn write_scim_group(
         &self,
         before: Option<&ScimGroup>,
@@ -131,6 +140,77 @@ impl DynamoTable {
                 Err(StoreError::Stale) => return Err(StoreError::Contended),
                 Err(error) => return Err(error),
             }
+        }
+    }
+
+    /// The groups (organisation and id) whose members a write that saved the group before
+    /// `saved_before` left pending, oldest first, at most 100 a call: one `Query` of `gsi1`,
+    /// whose answer may lag a write by a moment (each is read again before it is finished).
+    pub async fn scim_groups_pending(
+        &self,
+        saved_before: DateTime<Utc>,
+    ) -> Result<Vec<(OrganisationId, String)>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :pending AND gsi1sk < :before")
+            .expression_attribute_values(":pending", s(keys::SCIM_GROUPS_PENDING))
+            .expression_attribute_values(":before", s(keys::sortable_time(saved_before)))
+            // The members (up to 10,000 ids an item) are read again with the group.
+            .projection_expression("pk, sk")
+            .limit(PENDING_GROUPS_PER_CALL)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| {
+                let key = Key {
+                    pk: text(item, "pk").unwrap_or_default().to_owned(),
+                    sk: text(item, "sk").unwrap_or_default().to_owned(),
+                };
+                keys::scim_group_pending_of(&key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("a pending SCIM group at {key:?}")))
+            })
+            .collect()
+    }
+
+    /// Finishes the write of group `id` that left members pending, as its next write would:
+    /// the group saved again as it is (its version moved on, `now` its last change unless it
+    /// already says later) with the member writes that make every pending member agree with
+    /// it, and pending members that no longer exist taken out of its `members`. Whether there
+    /// was a write to finish: `false` when the group is gone or has no pending members, or
+    /// another write of it came first (that write answers for them).
+    pub async fn finish_scim_group(
+        &self,
+        organisation: &OrganisationId,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let Some((before, Some(pending))) = self.scim_group_left_pending(organisation, id).await?
+        else {
+            return Ok(false);
+        };
+        let mut after = ScimGroup {
+            last_modified: now.max(before.last_modified),
+            version: before.version + 1,
+            ..before.clone()
+        };
+        let listed = scim_member_ids(&after.document);
+        let writes = self
+            .scim_member_writes(organisation, id, &listed, &pending.members)
+            .await?;
+        drop_pending_members_gone(&mut after.document, Some(&pending), &writes);
+        match self
+            .write_scim_group(Some(&before), Some(&pending), &after, writes)
+            .await
+        {
+            Err(StoreError::Stale) => Ok(false),
+            outcome => outcome.map(|()| true),
         }
     }
 }

@@ -1,0 +1,50 @@
+//! SCIM group changes cut off part-way (every 5 minutes): a change of more members than one
+//! transaction holds saves the group first and names the members it still has to write as
+//! pending; a request cut off before it wrote them all leaves some people with roles the group
+//! no longer gives, or without the ones it does. The group's next write would finish them; this
+//! run finishes those that no write followed, as that write would (`DynamoTable::finish_scim_group`).
+
+use chrono::{DateTime, Duration, Utc};
+use roster_domain::schedule::ScheduledJob;
+use roster_store::StoreError;
+
+use crate::{JobRun, Jobs, Tally};
+
+/// How long ago a group must have been saved for its pending members to count as left behind:
+/// well past the longest a SCIM request runs (the function's 10 s, API Gateway's 30 s), so a
+/// request still writing them is never raced.
+const LEFT_FOR: Duration = Duration::minutes(5);
+
+/// Finishes the groups (up to a query's page; the next run takes the rest) whose members a
+/// write saved before `now - LEFT_FOR` left pending. One group failing stops no other; the run
+/// fails after all of them, and the next one tries it again.
+pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
+    let pending = jobs.table.scim_groups_pending(now - LEFT_FOR).await?;
+    let mut run = JobRun {
+        job: ScheduledJob::FinishScimGroups,
+        now,
+        due: pending.len(),
+        email: Tally::default(),
+        push: Tally::default(),
+        held_emails: Tally::default(),
+        finished: 0,
+    };
+    let mut failed = None;
+    for (organisation, group) in &pending {
+        match jobs.table.finish_scim_group(organisation, group, now).await {
+            Ok(true) => {
+                tracing::info!(%organisation, %group, "finished a SCIM group change cut off part-way");
+                run.finished += 1;
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(%organisation, %group, %error, "a SCIM group change is left for the next run");
+                failed.get_or_insert(error);
+            }
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(run),
+    }
+}
