@@ -19,7 +19,8 @@ const LEFT_FOR: Duration = Duration::minutes(5);
 /// write saved before `now - LEFT_FOR` left pending. One group failing stops no other; the run
 /// fails after all of them, and the next one tries it again.
 pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
-    let pending = jobs.table.scim_groups_pending(now - LEFT_FOR).await?;
+    let saved_before = now - LEFT_FOR;
+    let pending = jobs.table.scim_groups_pending(saved_before).await?;
     let mut run = JobRun {
         job: ScheduledJob::FinishScimGroups,
         now,
@@ -31,7 +32,11 @@ pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreErro
     };
     let mut failed = None;
     for (organisation, group) in &pending {
-        match jobs.table.finish_scim_group(organisation, group, now).await {
+        match jobs
+            .table
+            .finish_scim_group(organisation, group, saved_before, now)
+            .await
+        {
             Ok(true) => {
                 tracing::info!(%organisation, %group, "finished a SCIM group change cut off part-way");
                 run.finished += 1;

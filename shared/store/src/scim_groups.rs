@@ -179,22 +179,29 @@ impl DynamoTable {
             .collect()
     }
 
-    /// Finishes the write of group `id` that left members pending, as its next write would:
-    /// the group saved again as it is (its version moved on, `now` its last change unless it
-    /// already says later) with the member writes that make every pending member agree with
-    /// it, and pending members that no longer exist taken out of its `members`. Whether there
-    /// was a write to finish: `false` when the group is gone or has no pending members, or
-    /// another write of it came first (that write answers for them).
+    /// Finishes the write of group `id` that left members pending, if it saved the group
+    /// before `saved_before`, as the group's next write would: the group saved again as it is
+    /// (its version moved on, `now` its last change unless it already says later) with the
+    /// member writes that make every pending member agree with it, and pending members that no
+    /// longer exist taken out of its `members`. Whether there was a write to finish: `false`
+    /// when the group is gone or has no pending members, when a write saved it since
+    /// `saved_before` (a request that may still be writing its members), or when another write
+    /// of it came first (that write answers for them).
     pub async fn finish_scim_group(
         &self,
         organisation: &OrganisationId,
         id: &str,
+        saved_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let Some((before, Some(pending))) = self.scim_group_left_pending(organisation, id).await?
         else {
             return Ok(false);
         };
+        // The group's last change is when the write that left them saved it.
+        if before.last_modified >= saved_before {
+            return Ok(false);
+        }
         let mut after = ScimGroup {
             last_modified: now.max(before.last_modified),
             version: before.version + 1,
