@@ -1709,12 +1709,15 @@ async fn members_a_group_change_cut_off_part_way_left_are_set_right_by_the_group
     assert_eq!(status, 200, "{body}");
     assert_eq!(scim.member_values(&cut.group).await, Vec::<String>::new());
     assert_eq!(scim.holding("reporting").await, 0);
+    // Finished: the jobs function no longer finds it.
+    assert_eq!(cut.listed_pending().await, None);
 
     // Cut off again, and then the group is only renamed: every member it lists has its role.
     cut.cut_off().await;
     cut.rename("Team leads").await;
     assert_eq!(scim.member_values(&cut.group).await.len(), 120);
     assert_eq!(scim.holding("reporting").await, 120);
+    assert_eq!(cut.listed_pending().await, None);
 }
 
 impl CutGroup {
@@ -1727,8 +1730,42 @@ impl CutGroup {
             .unwrap()
             .to_utc();
         let since = roster_store::keys::scim_group_pending_since(at, organisation, group);
-        let pending = roster_store::keys::scim_group_pending(organisation, group);
-        set_attribute(pending, "gsi1sk", since).await;
+        let (listed, _) = self.listed_pending().await.expect("listed as pending");
+        set_attribute(listed, "gsi1sk", since).await;
+    }
+
+    /// The item that lists the group among those with members pending (the jobs function's
+    /// `gsi1` query), and its size, if it is listed.
+    async fn listed_pending(&self) -> Option<(roster_store::keys::Key, usize)> {
+        let claim = roster_store::ScimClaim::parse(&self.scim.token).unwrap();
+        let ending = format!("#{}#{}", claim.organisation(), self.group);
+        let stack = stack().await;
+        let pages = aws_sdk_dynamodb::Client::new(&stack.aws)
+            .query()
+            .table_name(&stack.config.table_name)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :pending")
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(roster_store::keys::SCIM_GROUPS_PENDING.to_owned()),
+            )
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut listed = pages
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|item| item["gsi1sk"].as_s().unwrap().ends_with(&ending));
+        let item = listed.next()?;
+        assert!(listed.next().is_none(), "listed twice");
+        let text = |name: &str| item[name].as_s().unwrap().to_owned();
+        let key = roster_store::keys::Key {
+            pk: text("pk"),
+            sk: text("sk"),
+        };
+        Some((key, roster_store::item_bytes(&item)))
     }
 
     /// Dates the group's last write at `saved`.
@@ -1785,6 +1822,9 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
     // does a later one that finds the group saved since (by a request that may be writing).
     cut.cut_off().await;
     let given = scim.holding("reporting").await;
+    // The group is listed for the run by an entry of one write unit, not by its 120 members.
+    let (_, bytes) = cut.listed_pending().await.expect("listed as pending");
+    assert!(bytes < 1024, "{bytes} bytes listed");
     cut.date_pending("2020-03-02T10:00:00Z").await;
     for at in ["2020-03-02T10:04:59Z", "2020-03-02T10:10:00Z"] {
         let run = finish_scim_groups(at).await;
@@ -1802,6 +1842,7 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
     assert_eq!(scim.member_values(&cut.group).await.len(), 120);
     assert_eq!(scim.holding("reporting").await, 120);
     assert!(!cut.has_pending().await);
+    assert_eq!(cut.listed_pending().await, None);
 
     // Removed, cut off: nobody the group no longer lists keeps its role.
     cut.conflicts.arm_after("#USER#", 1, usize::MAX);
@@ -1816,6 +1857,7 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
     assert_eq!(scim.member_values(&cut.group).await, Vec::<String>::new());
     assert_eq!(scim.holding("reporting").await, 0);
     assert!(!cut.has_pending().await);
+    assert_eq!(cut.listed_pending().await, None);
 }
 
 #[tokio::test]

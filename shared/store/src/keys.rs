@@ -331,7 +331,8 @@ pub fn scim_group_pending(organisation: &OrganisationId, group: &str) -> Key {
 
 /// The `gsi1` partition of the SCIM groups whose members a write left pending, across
 /// organisations, sorted by when the write saved the group ([`scim_group_pending_since`]): how
-/// the jobs function finds the ones a request cut off part-way left behind.
+/// the jobs function finds the ones a request cut off part-way left behind. The entries are the
+/// groups' markers (a few dozen bytes each), not the pending members (up to 10,000 ids).
 pub const SCIM_GROUPS_PENDING: &str = "SCIM_GROUPS_PENDING";
 
 /// `gsi1sk` of the members of `group` left pending by a write that saved it at `saved`.
@@ -343,10 +344,10 @@ pub fn scim_group_pending_since(
     format!("{}#{organisation}#{group}", sortable_time(saved))
 }
 
-/// The organisation and group of a `scim_group_pending` key, as it is read back from `gsi1`.
-pub fn scim_group_pending_of(key: &Key) -> Option<(OrganisationId, String)> {
+/// The organisation and group of a `scim_group_marker` key, as it is read back from `gsi1`.
+pub fn scim_group_marked(key: &Key) -> Option<(OrganisationId, String)> {
     let organisation = key.pk.strip_prefix("ORG#")?;
-    let group = key.sk.strip_prefix("SCIM_GROUP_PENDING#")?;
+    let group = key.sk.strip_prefix(SCIM_GROUP_MARKER_PREFIX)?;
     Some((
         OrganisationId::try_from(organisation).ok()?,
         group.to_owned(),
@@ -551,9 +552,10 @@ mod tests {
         assert!(early < late);
         assert!(late.as_str() < sortable_time(at("2026-11-22T10:00:01Z")).as_str());
         assert!(early.as_str() < sortable_time(at("2026-11-22T10:00:00Z")).as_str());
-        let key = scim_group_pending(&org(), "g1");
-        assert_eq!(scim_group_pending_of(&key), Some((org(), "g1".to_owned())));
-        assert_eq!(scim_group_pending_of(&scim_group(&org(), "g1")), None);
+        let key = scim_group_marker(&org(), "g1");
+        assert_eq!(scim_group_marked(&key), Some((org(), "g1".to_owned())));
+        assert_eq!(scim_group_marked(&scim_group(&org(), "g1")), None);
+        assert_eq!(scim_group_marked(&scim_group_pending(&org(), "g1")), None);
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub use imports::{
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
 pub use organisations::NewOrganisation;
+pub use record::item_bytes;
 pub use reservations::{FiledReservation, SummaryDue, SummaryRetry, reservation_items};
 pub use scim::{
     GroupSaved, MemberLookup, MemberWrite, PENDING_MEMBERS_MAX, PendingMembers, ScimClaim,

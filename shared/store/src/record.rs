@@ -96,7 +96,7 @@ const NUMBER_BYTES_MAX: usize = 21;
 
 /// The size DynamoDB counts for `item`, or a little more: its attribute names and values as
 /// DynamoDB sizes them (every number taken at its largest).
-pub(crate) fn item_bytes(item: &Item) -> usize {
+pub fn item_bytes(item: &Item) -> usize {
     item.iter()
         .map(|(name, value)| name.len() + value_bytes(value))
         .sum()

@@ -119,6 +119,35 @@ struct MarkerBody {
     bytes: Option<usize>,
 }
 
+impl MarkerBody {
+    fn of(group: &ScimGroup) -> Self {
+        MarkerBody {
+            owner: group.id.clone(),
+            bytes: serde_json::to_string(&group.document)
+                .ok()
+                .map(|json| json.len()),
+        }
+    }
+}
+
+/// `group`'s marker (`body`, `MarkerBody::of` it). With `left_pending` (its write left
+/// members pending) it is also in the `gsi1` list of pending groups, under the moment the
+/// write saved the group, so the jobs function finds them should the write be cut off before
+/// it clears them; the marker is listed there, not the members, as it is small.
+fn marker_item(group: &ScimGroup, body: &MarkerBody, left_pending: bool) -> Item {
+    let (organisation, id) = (&group.organisation_id, &group.id);
+    let mut record = Record::new(keys::scim_group_marker(organisation, id), body);
+    if left_pending {
+        record.gsi1pk = Some(keys::SCIM_GROUPS_PENDING.to_owned());
+        record.gsi1sk = Some(keys::scim_group_pending_since(
+            group.last_modified,
+            organisation,
+            id,
+        ));
+    }
+    record.item()
+}
+
 fn is_key(item: &Item, key: &Key) -> bool {
     text(item, "pk") == Some(key.pk.as_str()) && text(item, "sk") == Some(key.sk.as_str())
 }
@@ -148,19 +177,13 @@ fn group_and_pending(
     Ok(group.map(|group| (group, pending)))
 }
 
-/// The members `after`'s write left pending, as stored: in the `gsi1` list of pending groups
-/// under the moment the group was saved, so the jobs function finds them should the write be
-/// cut off before it clears them.
+/// The members `after`'s write left pending, as stored.
 fn pending_item(after: &ScimGroup, left: PendingMembers) -> Item {
-    let (organisation, group) = (&after.organisation_id, &after.id);
-    let mut record = Record::new(keys::scim_group_pending(organisation, group), left);
-    record.gsi1pk = Some(keys::SCIM_GROUPS_PENDING.to_owned());
-    record.gsi1sk = Some(keys::scim_group_pending_since(
-        after.last_modified,
-        organisation,
-        group,
-    ));
-    record.item()
+    Record::new(
+        keys::scim_group_pending(&after.organisation_id, &after.id),
+        left,
+    )
+    .item()
 }
 
 /// The organisation's SCIM members in `gsi2`, sorted by user id.
@@ -708,7 +731,13 @@ impl DynamoTable {
                 None => cleared.check(self, &pending_key, as_read()),
             };
         }
-        let mut whole = vec![cleared];
+        let marker = MarkerBody::of(after);
+        let marked = |left_pending| {
+            let mut write = Transaction::default();
+            write.put(self, marker_item(after, &marker, left_pending), None);
+            write
+        };
+        let mut whole = vec![cleared, marked(false)];
         whole.extend(members.iter().map(|m| self.member_write(m)));
         let mut group = self.group_write(before, after);
         if group.has_room_for(&whole) {
@@ -720,13 +749,14 @@ impl DynamoTable {
             version: after.version,
             members: members.iter().map(|m| m.before.id.clone()).collect(),
         };
+        group.append(marked(true));
         group.put(self, pending_item(after, left), Some(as_read()));
         group.commit(self).await?;
         Ok(GroupSaved::MembersPending)
     }
 
-    /// The group's own writes: the group (if still as `before`, or new and its name free), its
-    /// marker, and its name sentinel when the name changes.
+    /// The group's own writes but its marker: the group (if still as `before`, or new and its
+    /// name free), and its name sentinel when the name changes.
     fn group_write(&self, before: Option<&ScimGroup>, after: &ScimGroup) -> Transaction {
         let organisation = &after.organisation_id;
         let unchanged = match before {
@@ -741,17 +771,6 @@ impl DynamoTable {
             self,
             Record::new(keys::scim_group(organisation, &after.id), after).item(),
             Some(unchanged),
-        );
-        let marker = MarkerBody {
-            owner: after.id.clone(),
-            bytes: serde_json::to_string(&after.document)
-                .ok()
-                .map(|json| json.len()),
-        };
-        group.put(
-            self,
-            Record::new(keys::scim_group_marker(organisation, &after.id), marker).item(),
-            None,
         );
         let name_key = after.name_key();
         if before.map(ScimGroup::name_key) != Some(name_key.clone()) {
@@ -831,8 +850,9 @@ impl DynamoTable {
         Ok(true)
     }
 
-    /// Clears the members `group`'s save left pending, once they are written; a write of the
-    /// group since then answers for them, and they are left to it.
+    /// Clears the members `group`'s save left pending, once they are written (its marker
+    /// leaves the list of pending groups); a write of the group since then answers for them,
+    /// and they are left to it.
     pub(crate) async fn clear_scim_group_pending(
         &self,
         group: &ScimGroup,
@@ -847,6 +867,11 @@ impl DynamoTable {
         tx.delete(
             self,
             &keys::scim_group_pending(organisation, &group.id),
+            None,
+        );
+        tx.put(
+            self,
+            marker_item(group, &MarkerBody::of(group), false),
             None,
         );
         match tx.commit(self).await {

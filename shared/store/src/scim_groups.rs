@@ -158,7 +158,6 @@ impl DynamoTable {
             .key_condition_expression("gsi1pk = :pending AND gsi1sk < :before")
             .expression_attribute_values(":pending", s(keys::SCIM_GROUPS_PENDING))
             .expression_attribute_values(":before", s(keys::sortable_time(saved_before)))
-            // The members (up to 10,000 ids an item) are read again with the group.
             .projection_expression("pk, sk")
             .limit(PENDING_GROUPS_PER_CALL)
             .send()
@@ -173,7 +172,7 @@ impl DynamoTable {
                     pk: text(item, "pk").unwrap_or_default().to_owned(),
                     sk: text(item, "sk").unwrap_or_default().to_owned(),
                 };
-                keys::scim_group_pending_of(&key)
+                keys::scim_group_marked(&key)
                     .ok_or_else(|| StoreError::Corrupt(format!("a pending SCIM group at {key:?}")))
             })
             .collect()
