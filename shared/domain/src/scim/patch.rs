@@ -181,10 +181,44 @@ fn as_list(value: Value) -> Vec<Value> {
     }
 }
 
-/// `value` as JSON text, the same for equal values: `serde_json` keeps an object's keys sorted
-/// (its `preserve_order` feature is off), so equal objects print alike.
+/// `value` as JSON text, the same exactly for values `Value`'s `==` finds equal: `serde_json`
+/// keeps an object's keys sorted (its `preserve_order` feature is off), so equal objects print
+/// alike, and a float zero prints as `0.0` whatever its sign (`-0.0 == 0.0`).
 fn canonical(value: &Value) -> String {
-    value.to_string()
+    let mut text = String::new();
+    write_canonical(value, &mut text);
+    text
+}
+
+fn write_canonical(value: &Value, text: &mut String) {
+    match value {
+        Value::Number(number) if number.as_f64() == Some(0.0) && number.is_f64() => {
+            text.push_str("0.0");
+        }
+        Value::Array(items) => {
+            text.push('[');
+            for (at, item) in items.iter().enumerate() {
+                if at > 0 {
+                    text.push(',');
+                }
+                write_canonical(item, text);
+            }
+            text.push(']');
+        }
+        Value::Object(fields) => {
+            text.push('{');
+            for (at, (name, item)) in fields.iter().enumerate() {
+                if at > 0 {
+                    text.push(',');
+                }
+                text.push_str(&Value::from(name.as_str()).to_string());
+                text.push(':');
+                write_canonical(item, text);
+            }
+            text.push('}');
+        }
+        other => text.push_str(&other.to_string()),
+    }
 }
 
 /// What makes two values of a multi-valued attribute the same: a group's members by their
@@ -572,6 +606,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(removed["emails"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn values_print_alike_exactly_when_they_are_equal() {
+        let values = [
+            json!(0),
+            json!(0.0),
+            json!(-0.0),
+            json!(1),
+            json!(1.0),
+            json!("0.0"),
+            json!([0.0, { "a": -0.0 }]),
+            json!([-0.0, { "a": 0.0 }]),
+            json!([0, { "a": 0.0 }]),
+            json!({ "b": [1, "x\"y"], "a": null }),
+            json!({ "a": null, "b": [1, "x\"y"] }),
+            json!({ "a": null, "b": [1, "x\\y"] }),
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(canonical(a) == canonical(b), a == b, "{a} and {b}");
+            }
+        }
     }
 
     #[test]
