@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use roster_domain::{
-    reservation::IdempotencyKey,
+    idempotency::IdempotencyKey,
     validation::{FieldProblem, ValidationErrors},
 };
 use serde_json::{Map, Value};
@@ -92,6 +92,35 @@ pub struct RequestKey(pub Result<Option<IdempotencyKey>, FieldProblem>);
 
 impl RequestKey {
     pub const HEADER: &str = "Idempotency-Key";
+
+    /// An earlier request's answer, given again: 201, marked `Idempotent-Replayed: true`.
+    pub fn replayed(answer: impl serde::Serialize) -> Response {
+        let replayed = [("idempotent-replayed", "true")];
+        (StatusCode::CREATED, replayed, Json(answer)).into_response()
+    }
+
+    /// 422: the key was sent before with a request that asked for something else (`what`).
+    pub fn reused(what: &str) -> ApiError {
+        ApiError::field(Self::HEADER, "idempotency_key_reused", what)
+    }
+
+    /// The answer of a twin request (the same key, sent at the same moment) whose write came
+    /// first or is being written (a transaction conflict), from `replay`, once it is there:
+    /// `None` if it never lands (the caller answers 409).
+    pub async fn twin_answer<Replay>(
+        mut replay: impl FnMut() -> Replay,
+    ) -> Result<Option<Response>, ApiError>
+    where
+        Replay: Future<Output = Result<Option<Response>, ApiError>>,
+    {
+        for wait_ms in [0, 20, 80] {
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            if let Some(earlier) = replay().await? {
+                return Ok(Some(earlier));
+            }
+        }
+        Ok(None)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestKey {

@@ -12,12 +12,13 @@ use axum::{
 };
 use chrono::NaiveDate;
 use roster_domain::{
+    idempotency::IdempotencyKey,
     ids::{ReservationId, UserId},
     membership::Membership,
     organisation::Organisation,
     reservation::{
-        Attempt, BookingChange, HeldBookingEmail, IdempotencyKey, NewReservation, Reservation,
-        WithCalendar, booking_email,
+        Attempt, BookingChange, HeldBookingEmail, NewReservation, Reservation, WithCalendar,
+        booking_email,
     },
 };
 use roster_notify::outbox;
@@ -167,16 +168,11 @@ async fn replay(
         return Ok(None);
     };
     if earlier.request() != *new {
-        return Err(ApiError::field(
-            RequestKey::HEADER,
-            "idempotency_key_reused",
+        return Err(RequestKey::reused(
             "was sent before with another reservation",
         ));
     }
-    let replayed = [("idempotent-replayed", "true")];
-    Ok(Some(
-        (StatusCode::CREATED, replayed, Json(view(&earlier))).into_response(),
-    ))
+    Ok(Some(RequestKey::replayed(view(&earlier))))
 }
 
 /// `POST /v1/reservations` (API key): 201 with the reservation; the person must be an active
@@ -267,14 +263,10 @@ pub async fn create(
         )
         .await;
     if let Err(StoreError::Taken(Uniqueness::IdempotencyKey)) = written {
-        // A twin of this request, sent at the same moment, was written first, or is being
-        // written (a transaction conflict): its answer, once it is there; 409 if it never lands.
         let asked = reservation.request();
-        for wait_ms in [0, 20, 80] {
-            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
-            if let Some(earlier) = replay(&state, &key, request.as_ref(), &asked).await? {
-                return Ok(earlier);
-            }
+        let twin = RequestKey::twin_answer(|| replay(&state, &key, request.as_ref(), &asked));
+        if let Some(earlier) = twin.await? {
+            return Ok(earlier);
         }
     }
     written?;

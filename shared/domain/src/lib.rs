@@ -7,6 +7,7 @@ pub mod breached;
 pub mod credentials;
 pub mod device;
 pub mod directory;
+pub mod idempotency;
 pub mod ids;
 pub mod import;
 pub mod import_object;

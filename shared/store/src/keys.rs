@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use roster_domain::{
+    idempotency::IdempotencyKey,
     ids::{
         AccountId, DeviceId, ImportId, OrganisationId, ReservationId, SessionId, UserId, VehicleId,
     },
-    reservation::IdempotencyKey,
     session::secret_hash,
 };
 

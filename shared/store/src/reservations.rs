@@ -10,11 +10,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use roster_domain::{
+    idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey},
     ids::{OrganisationId, ReservationId, UserId},
-    reservation::{
-        Attempt, Bucket, Filing, HeldBookingEmail, IDEMPOTENCY_WINDOW, IdempotencyKey, Reservation,
-        SUMMARY_RETRY_WINDOW,
-    },
+    reservation::{Attempt, Bucket, Filing, HeldBookingEmail, Reservation, SUMMARY_RETRY_WINDOW},
 };
 use serde::{Deserialize, Serialize};
 
