@@ -67,6 +67,66 @@ async fn the_platform_endpoint_refuses_any_other_token() {
 }
 
 #[tokio::test]
+async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organisation() {
+    let stack = stack().await;
+    let app = app().await;
+    let email = unique_email("retried");
+    let key = format!("create {}", UserId::generate());
+    let organisation_named = |name: &str| {
+        json!({
+            "name": name,
+            "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": email, "password": TEST_PASSWORD }
+        })
+    };
+    let create = |body: Value, key: &str| {
+        let request = app
+            .post("/v1/platform/organisations", stack.platform_token(), &body)
+            .header("Idempotency-Key", key);
+        async move {
+            let response = request.send().await.unwrap();
+            let replayed = response.headers().get("idempotent-replayed").is_some();
+            (
+                response.status(),
+                replayed,
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+
+    // Sent twice at once (a client retrying a request it believes lost), then once more.
+    let body = organisation_named("Retried");
+    let (first, twin) = tokio::join!(create(body.clone(), &key), create(body.clone(), &key));
+    let again = create(body, &key).await;
+    let created = &first.2["organisation"]["id"];
+    for (status, _, answer) in [&first, &twin, &again] {
+        assert_eq!(*status, 201, "{answer}");
+        assert_eq!(answer, &first.2);
+    }
+    let replayed = [&first, &twin, &again].iter().filter(|a| a.1).count();
+    assert_eq!(replayed, 2);
+    // One organisation came of it: the admin's.
+    let token = app.login(&email, TEST_PASSWORD).await;
+    let listed = app.json("/v1/me/organisations", &token).await;
+    let ids: Vec<&Value> = (listed["items"].as_array().unwrap().iter())
+        .map(|organisation| &organisation["organisation_id"])
+        .collect();
+    assert_eq!(ids, [created]);
+
+    // The key sent with another organisation is refused by name, and creates nothing.
+    let (status, _, problem) = create(organisation_named("Another"), &key).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem_errors(&problem),
+        [(
+            "Idempotency-Key".to_owned(),
+            "idempotency_key_reused".to_owned()
+        )]
+    );
+    let listed = app.json("/v1/me/organisations", &token).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_new_organisation_whose_admin_has_a_misspelt_or_mistyped_field_is_refused_by_name() {
     let stack = stack().await;
     let app = app().await;

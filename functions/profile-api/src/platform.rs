@@ -5,9 +5,11 @@ use axum::{
     extract::Path,
     extract::State,
     http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response},
 };
 use roster_domain::{
     audit::Actor,
+    idempotency::IdempotencyKey,
     ids::{OrganisationId, UserId},
     membership::{InvitationStatus, Membership, Role, RoleGrant},
     organisation::{Organisation, OrganisationSettings, organisation_name},
@@ -15,14 +17,14 @@ use roster_domain::{
     session::secret_hash,
     validation::bounded_text,
 };
-use roster_store::{Account, NewOrganisation};
-use serde_json::{Value, json};
+use roster_store::{Account, NewOrganisation, PlatformRequest, StoreError, Uniqueness};
+use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::{
     ApiError, AppState,
     caller::bearer_token,
-    extract::{Fields, JsonObject},
+    extract::{Fields, JsonObject, RequestKey},
     passwords::{check_new_password, hash_blocking},
 };
 
@@ -56,7 +58,8 @@ impl axum::extract::FromRequestParts<AppState> for PlatformOperator {
 
 /// `POST /v1/platform/organisations`: `{name, settings?, admin: {first_name, last_name, email,
 /// password?}}` -> 201 with the organisation and its first Admin. An admin whose email already
-/// has an account joins with that account and keeps its credentials.
+/// has an account joins with that account and keeps its credentials. A request repeating an
+/// earlier one's `Idempotency-Key` (within a day) gets the earlier answer and creates nothing.
 #[utoipa::path(
     post,
     path = "/v1/platform/organisations",
@@ -64,14 +67,21 @@ impl axum::extract::FromRequestParts<AppState> for PlatformOperator {
     tag = "platform",
     summary = "Create an organisation and its first Admin",
     security(("platform" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters; a retry with the same key and body (the admin's password aside) within 24 h gets the first request's answer, as it was then, and creates nothing more.")),
     request_body = crate::openapi::NewOrganisationRequest,
-    responses((status = 201, description = "The organisation and its admin.", body = crate::openapi::CreatedOrganisation), (status = 404, description = "The platform endpoints are closed (no platform token configured)."), (status = 409, description = "The admin's email is taken in a way that cannot join."))
+    responses(
+        (status = 201, description = "The organisation and its admin.", body = crate::openapi::CreatedOrganisation, headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier request with the same `Idempotency-Key`."))),
+        (status = 404, description = "The platform endpoints are closed (no platform token configured)."),
+        (status = 409, description = "The admin's email is taken in a way that cannot join, or a request with the same `Idempotency-Key` is still being written."),
+        (status = 422, description = "A field is invalid, or the `Idempotency-Key` was sent before with another organisation.")
+    )
 )]
 pub async fn create_organisation(
     State(state): State<AppState>,
     _operator: PlatformOperator,
+    RequestKey(request): RequestKey,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let mut fields = Fields::new(&body, &["name", "settings", "admin"]);
     let name = match body.get("name") {
         Some(value) => fields.parse("name", || organisation_name(value)),
@@ -131,14 +141,19 @@ pub async fn create_organisation(
             None
         }
     };
+    let request = fields.errors.collect(RequestKey::HEADER, request);
     fields.finish()?;
-    let (Some(name), Some(settings), Some((first_name, last_name, email, password))) =
-        (name, settings, admin)
+    let (Some(name), Some(settings), Some((first_name, last_name, email, password)), Some(request)) =
+        (name, settings, admin, request)
     else {
         return Err(ApiError::Internal(
             "validated organisation fields missing".to_owned(),
         ));
     };
+    let asked = asked(&body);
+    if let Some(earlier) = replay(&state, request.as_ref(), &asked).await? {
+        return Ok(earlier);
+    }
 
     let organisation = Organisation::new(OrganisationId::generate(), name, settings);
     let existing = state.table.account_by_email(email.normalised()).await?;
@@ -179,15 +194,37 @@ pub async fn create_organisation(
         vec![RoleGrant::organisation_wide(Role::Admin)],
         invitation_status,
     );
-    state
+    let answer = json!({
+        "organisation": crate::views::organisation(&organisation),
+        "admin": {
+            "id": admin.id,
+            "email": admin.profile.email.as_ref().map(Email::display),
+            "invitation_status": admin.invitation_status,
+            "existing_account": !account_is_new,
+        }
+    });
+    let made = PlatformRequest {
+        asked: asked.clone(),
+        answered: answer.clone(),
+        made_at: state.now(),
+    };
+    let written = state
         .table
         .create_organisation(&NewOrganisation {
             organisation: organisation.clone(),
             admin: admin.clone(),
             admin_account: account,
             account_is_new,
+            request: request.clone().map(|key| (key, made)),
         })
-        .await?;
+        .await;
+    if let Err(StoreError::Taken(Uniqueness::IdempotencyKey)) = written {
+        let twin = RequestKey::twin_answer(|| replay(&state, request.as_ref(), &asked)).await?;
+        if let Some(earlier) = twin {
+            return Ok(earlier);
+        }
+    }
+    written?;
     crate::audit::record(
         &state,
         &organisation.id,
@@ -198,18 +235,42 @@ pub async fn create_organisation(
         vec![],
     )
     .await;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "organisation": crate::views::organisation(&organisation),
-            "admin": {
-                "id": admin.id,
-                "email": admin.profile.email.as_ref().map(Email::display),
-                "invitation_status": admin.invitation_status,
-                "existing_account": !account_is_new,
-            }
-        })),
-    ))
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// What `body` asks, as kept beside its `Idempotency-Key`: a digest of it, with the admin's
+/// password (a secret, never kept) reduced to whether it was sent. `serde_json` keeps an
+/// object's keys sorted, so the same body in any key order asks the same.
+fn asked(body: &Map<String, Value>) -> String {
+    let mut asked = body.clone();
+    if let Some(password) = (asked.get_mut("admin"))
+        .and_then(Value::as_object_mut)
+        .and_then(|admin| admin.get_mut("password"))
+    {
+        *password = Value::Bool(true);
+    }
+    secret_hash(&Value::Object(asked).to_string())
+}
+
+/// What an earlier request under `request` answered (201 again, replayed), or 422 when it asked
+/// for another organisation; `None` when no live request holds the key.
+async fn replay(
+    state: &AppState,
+    request: Option<&IdempotencyKey>,
+    asked: &str,
+) -> Result<Option<Response>, ApiError> {
+    let Some(request) = request else {
+        return Ok(None);
+    };
+    let Some(earlier) = state.table.platform_requested(request, state.now()).await? else {
+        return Ok(None);
+    };
+    if earlier.asked != asked {
+        return Err(RequestKey::reused(
+            "was sent before with another organisation",
+        ));
+    }
+    Ok(Some(RequestKey::replayed(earlier.answered)))
 }
 
 /// `POST /v1/platform/organisations/{organisation}/admins` `{user_id, approved_by}`: grants Admin

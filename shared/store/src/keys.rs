@@ -385,6 +385,12 @@ pub fn reservation_request(organisation: &OrganisationId, request: &IdempotencyK
     )
 }
 
+/// What a platform request to create an organisation under an `Idempotency-Key` made (its
+/// retries find it), under the key's digest.
+pub fn platform_request(request: &IdempotencyKey) -> Key {
+    key(format!("PLATFORM#REQUEST#{}", request.digest()), "REQUEST")
+}
+
 /// The `gsi1` partition of a person's reservations (sorted by start).
 pub fn reservations_of(organisation: &OrganisationId, user: &UserId) -> String {
     format!("ORG#{organisation}#USER#{user}#RESERVATIONS")
@@ -768,6 +774,12 @@ mod tests {
         assert_eq!(key.pk, format!("ORG#o1#REQUEST#{}", request.digest()));
         assert!(!key.pk.contains("retry"));
         assert_eq!(key.sk, "REQUEST");
+        let platform = platform_request(&request);
+        assert_eq!(
+            platform.pk,
+            format!("PLATFORM#REQUEST#{}", request.digest())
+        );
+        assert_ne!(platform.pk, key.pk);
     }
 
     #[test]

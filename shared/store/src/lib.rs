@@ -41,7 +41,7 @@ pub use imports::{
     Matches, RowError, RowReport, RowStatus,
 };
 pub use members::{EmailChange, NewMembership, UserFilter, UserPage};
-pub use organisations::NewOrganisation;
+pub use organisations::{NewOrganisation, PlatformRequest};
 pub use record::item_bytes;
 pub use reservations::{FiledReservation, SummaryDue, SummaryRetry, reservation_items};
 pub use scim::{
@@ -67,7 +67,7 @@ pub enum Uniqueness {
     ScimExternalId,
     ScimGroupName,
     Organisation,
-    /// A live `Idempotency-Key` of the bookings feed.
+    /// A live `Idempotency-Key` (of the bookings feed, or of the platform operator).
     IdempotencyKey,
 }
 

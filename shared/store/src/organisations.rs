@@ -1,7 +1,15 @@
 //! Organisations, created together with their first administrator.
 
 use aws_sdk_dynamodb::types::Update;
-use roster_domain::{ids::OrganisationId, membership::Membership, organisation::Organisation};
+use chrono::{DateTime, Utc};
+use roster_domain::{
+    idempotency::{IDEMPOTENCY_WINDOW, IdempotencyKey},
+    ids::OrganisationId,
+    membership::Membership,
+    organisation::Organisation,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::{
     Account, DynamoTable, StoreError, Uniqueness,
@@ -18,6 +26,26 @@ pub struct NewOrganisation {
     pub admin_account: Account,
     /// Whether `admin_account` is created by this write (else it exists at its version).
     pub account_is_new: bool,
+    /// The platform request's `Idempotency-Key`, if it sent one, and what the request made.
+    pub request: Option<(IdempotencyKey, PlatformRequest)>,
+}
+
+/// What a platform request under an `Idempotency-Key` made, kept for `IDEMPOTENCY_WINDOW`: a
+/// retry that asks the same gets the same answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformRequest {
+    /// A digest of what the request asked (no secret in it).
+    pub asked: String,
+    /// The body it answered.
+    pub answered: Value,
+    pub made_at: DateTime<Utc>,
+}
+
+impl PlatformRequest {
+    /// When its `Idempotency-Key` is free again.
+    fn expiry(&self) -> DateTime<Utc> {
+        self.made_at + IDEMPOTENCY_WINDOW
+    }
 }
 
 impl DynamoTable {
@@ -92,9 +120,25 @@ impl DynamoTable {
         tx.commit(self).await
     }
 
-    /// Writes the organisation, the admin's membership and account changes in one transaction.
+    /// Writes the organisation, the admin's membership and account changes, and what the
+    /// request made under its key, in one transaction: `Taken` (`IdempotencyKey`) if a live
+    /// earlier request holds the key.
     pub async fn create_organisation(&self, new: &NewOrganisation) -> Result<(), StoreError> {
         let mut tx = Transaction::default();
+        // First, so that a twin request (whose admin's email this one's write takes too) is
+        // refused for its key, whatever else it meets.
+        if let Some((key, made)) = &new.request {
+            let mut record = Record::new(keys::platform_request(key), made);
+            record.ttl = Some(made.expiry().timestamp());
+            tx.put(
+                self,
+                record.item(),
+                Some((
+                    Condition::absent_or_expired(made.made_at),
+                    OnFail::Taken(Uniqueness::IdempotencyKey),
+                )),
+            );
+        }
         let organisation = &new.organisation;
         tx.put(
             self,
@@ -103,6 +147,20 @@ impl DynamoTable {
         );
         self.add_member(&mut tx, &new.admin, &new.admin_account, new.account_is_new);
         tx.commit(self).await
+    }
+
+    /// What a platform request under `key` made, while the key is live at `now`: one
+    /// consistent `GetItem`.
+    pub async fn platform_requested(
+        &self,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PlatformRequest>, StoreError> {
+        let Some(item) = self.get(&keys::platform_request(key), true).await? else {
+            return Ok(None);
+        };
+        let made = body::<PlatformRequest>(item)?;
+        Ok((made.expiry() > now).then_some(made))
     }
 
     /// A new account and its email sentinel.
