@@ -1722,7 +1722,7 @@ async fn members_a_group_change_cut_off_part_way_left_are_set_right_by_the_group
 
 impl CutGroup {
     /// Dates the members the group has pending as left by a write that saved the group at
-    /// `saved` (a moment long ago, which no other test's writes are dated at).
+    /// `saved`.
     async fn date_pending(&self, saved: &str) {
         let claim = roster_store::ScimClaim::parse(&self.scim.token).unwrap();
         let (organisation, group) = (claim.organisation(), self.group.as_str());
@@ -1775,6 +1775,22 @@ impl CutGroup {
         set_attribute(group, "last_modified", saved.to_owned()).await;
     }
 
+    /// The entries of the organisation's audit log that say the jobs function finished a
+    /// group change (all its pages: they are dated before the requests' entries).
+    async fn finished_in_audit(&self) -> Vec<Value> {
+        let mut entries = vec![];
+        let mut cursor = String::new();
+        loop {
+            let path = format!("/v1/admin/audit?action=scim.group.finished&cursor={cursor}");
+            let page = self.scim.app.json(&path, &self.scim.admin).await;
+            entries.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => return entries,
+            }
+        }
+    }
+
     /// Whether the group has members a write left pending.
     async fn has_pending(&self) -> bool {
         let claim = roster_store::ScimClaim::parse(&self.scim.token).unwrap();
@@ -1817,6 +1833,10 @@ async fn finish_scim_groups(at: &str) -> Value {
 async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_the_scim_group_run() {
     let cut = CutGroup::new().await;
     let scim = &cut.scim;
+    // Moments of yesterday, which no other test's group writes are dated at (its audit entries
+    // are still kept).
+    let day = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d");
+    let at = |time: &str| format!("{day}T{time}Z");
 
     // Added, cut off. A run within 5 minutes leaves it (the request may still be writing), as
     // does a later one that finds the group saved since (by a request that may be writing).
@@ -1825,9 +1845,9 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
     // The group is listed for the run by an entry of one write unit, not by its 120 members.
     let (_, bytes) = cut.listed_pending().await.expect("listed as pending");
     assert!(bytes < 1024, "{bytes} bytes listed");
-    cut.date_pending("2020-03-02T10:00:00Z").await;
-    for at in ["2020-03-02T10:04:59Z", "2020-03-02T10:10:00Z"] {
-        let run = finish_scim_groups(at).await;
+    cut.date_pending(&at("10:00:00")).await;
+    for time in ["10:04:59", "10:10:00"] {
+        let run = finish_scim_groups(&at(time)).await;
         assert_eq!(
             (run["job"].as_str(), run["finished"].as_u64()),
             (Some("finish-scim-groups"), Some(0)),
@@ -1835,14 +1855,29 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
         );
     }
     assert_eq!(scim.holding("reporting").await, given);
-    // Nothing wrote the group since: the run gives the rest the role.
-    cut.date_group("2020-03-02T10:00:00Z").await;
-    let run = finish_scim_groups("2020-03-02T10:10:00Z").await;
+    assert_eq!(cut.finished_in_audit().await, Vec::<Value>::new());
+    // Nothing wrote the group since: the run gives the rest the role, and says so in the log.
+    cut.date_group(&at("10:00:00")).await;
+    let run = finish_scim_groups(&at("10:10:00")).await;
     assert_eq!(run["finished"], 1, "{run}");
     assert_eq!(scim.member_values(&cut.group).await.len(), 120);
     assert_eq!(scim.holding("reporting").await, 120);
     assert!(!cut.has_pending().await);
     assert_eq!(cut.listed_pending().await, None);
+    let finished = cut.finished_in_audit().await;
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(
+        (
+            &finished[0]["actor"],
+            &finished[0]["target"],
+            &finished[0]["at"]
+        ),
+        (
+            &json!({ "kind": "job", "id": "finish-scim-groups" }),
+            &json!(cut.group),
+            &json!(at("10:10:00"))
+        )
+    );
 
     // Removed, cut off: nobody the group no longer lists keeps its role.
     cut.conflicts.arm_after("#USER#", 1, usize::MAX);
@@ -1850,9 +1885,9 @@ async fn a_group_change_cut_off_part_way_that_no_write_follows_is_finished_by_th
     assert_eq!(status, 503, "{body}");
     cut.conflicts.arm("", 0);
     assert!(scim.holding("reporting").await > 0);
-    cut.date_pending("2020-03-02T11:00:00Z").await;
-    cut.date_group("2020-03-02T11:00:00Z").await;
-    let run = finish_scim_groups("2020-03-02T11:10:00Z").await;
+    cut.date_pending(&at("11:00:00")).await;
+    cut.date_group(&at("11:00:00")).await;
+    let run = finish_scim_groups(&at("11:10:00")).await;
     assert_eq!(run["finished"], 1, "{run}");
     assert_eq!(scim.member_values(&cut.group).await, Vec::<String>::new());
     assert_eq!(scim.holding("reporting").await, 0);

@@ -5,7 +5,11 @@
 //! run finishes those that no write followed, as that write would (`DynamoTable::finish_scim_group`).
 
 use chrono::{DateTime, Duration, Utc};
-use roster_domain::schedule::ScheduledJob;
+use roster_domain::{
+    audit::{Actor, AuditEntry},
+    ids::OrganisationId,
+    schedule::ScheduledJob,
+};
 use roster_store::StoreError;
 
 use crate::{JobRun, Jobs, Tally};
@@ -40,6 +44,7 @@ pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreErro
             Ok(true) => {
                 tracing::info!(%organisation, %group, "finished a SCIM group change cut off part-way");
                 run.finished += 1;
+                audit(jobs, organisation, group, now).await;
             }
             Ok(false) => {}
             Err(error) => {
@@ -51,5 +56,33 @@ pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreErro
     match failed {
         Some(error) => Err(error),
         None => Ok(run),
+    }
+}
+
+/// Records in the organisation's audit log that the run finished `group`'s change (its people's
+/// roles moved); a failure to is logged, and the change stands.
+async fn audit(jobs: &Jobs, organisation: &OrganisationId, group: &str, now: DateTime<Utc>) {
+    let entry = AuditEntry {
+        at: now,
+        action: "scim.group.finished".to_owned(),
+        actor: Actor::Job(ScheduledJob::FinishScimGroups.name().to_owned()),
+        target: Some(group.to_owned()),
+        source: None,
+        changed: vec!["members".to_owned()],
+        approved_by: None,
+    };
+    let recorded = match jobs.table.organisation(organisation).await {
+        Ok(Some(found)) => {
+            let retention = found.settings.audit_retention_days;
+            jobs.table
+                .record_audit(organisation, &entry, retention)
+                .await
+        }
+        // Gone meanwhile, with its log.
+        Ok(None) => Ok(()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = recorded {
+        tracing::error!(%organisation, %group, %error, "audit entry not written");
     }
 }

@@ -12,6 +12,8 @@ pub enum Actor {
     Platform,
     Scim(String),
     Import(String),
+    /// A scheduled job of Roster's own (its name), finishing what a request left undone.
+    Job(String),
     /// Someone not (yet) known: a failed login, a reset request.
     Anonymous,
 }

@@ -41,7 +41,8 @@ pub(crate) fn audit_item(
     let actor_id = match &entry.actor {
         roster_domain::audit::Actor::User(id)
         | roster_domain::audit::Actor::Scim(id)
-        | roster_domain::audit::Actor::Import(id) => Some(id.clone()),
+        | roster_domain::audit::Actor::Import(id)
+        | roster_domain::audit::Actor::Job(id) => Some(id.clone()),
         _ => None,
     };
     let mut record = Record::new(

@@ -622,7 +622,8 @@ pub struct AuditEntry {
 
 #[derive(ToSchema, Serialize)]
 pub struct AuditActor {
-    /// `user`, `platform`, `scim`, `import` or `anonymous`.
+    /// `user`, `platform`, `scim`, `import`, `job` (a scheduled job: `id` is its name) or
+    /// `anonymous`.
     pub kind: String,
     pub id: Option<String>,
 }
