@@ -1009,10 +1009,10 @@ async fn an_unknown_email_locks_exactly_like_a_known_one_and_the_person_is_email
     );
 }
 
-type RawItem = std::collections::HashMap<String, AttributeValue>;
+pub(crate) type RawItem = std::collections::HashMap<String, AttributeValue>;
 
 /// The raw item at `key`, if any.
-async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
+pub(crate) async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
     let stack = stack().await;
     aws_sdk_dynamodb::Client::new(&stack.aws)
         .get_item()

@@ -72,10 +72,10 @@ async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organi
     let app = app().await;
     let email = unique_email("retried");
     let key = format!("create {}", UserId::generate());
-    let organisation_named = |name: &str| {
+    let organisation_named = |name: &str, password: &str| {
         json!({
             "name": name,
-            "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": email, "password": TEST_PASSWORD }
+            "admin": { "first_name": "Ada", "last_name": "Lovelace", "email": email, "password": password }
         })
     };
     let create = |body: Value, key: &str| {
@@ -84,7 +84,8 @@ async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organi
             .header("Idempotency-Key", key);
         async move {
             let response = request.send().await.unwrap();
-            let replayed = response.headers().get("idempotent-replayed").is_some();
+            let replayed = response.headers().get("idempotent-replayed").cloned();
+            let replayed = replayed.is_some_and(|value| value == "true");
             (
                 response.status(),
                 replayed,
@@ -93,10 +94,11 @@ async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organi
         }
     };
 
-    // Sent twice at once (a client retrying a request it believes lost), then once more.
-    let body = organisation_named("Retried");
-    let (first, twin) = tokio::join!(create(body.clone(), &key), create(body.clone(), &key));
-    let again = create(body, &key).await;
+    // Sent twice at once (a client retrying a request it believes lost), then once more with
+    // another password: the password is not kept, so it is not compared.
+    let body = organisation_named("Retried", TEST_PASSWORD);
+    let (first, twin) = tokio::join!(create(body.clone(), &key), create(body, &key));
+    let again = create(organisation_named("Retried", "An0ther-passw0rd!"), &key).await;
     let created = &first.2["organisation"]["id"];
     for (status, _, answer) in [&first, &twin, &again] {
         assert_eq!(*status, 201, "{answer}");
@@ -104,6 +106,13 @@ async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organi
     }
     let replayed = [&first, &twin, &again].iter().filter(|a| a.1).count();
     assert_eq!(replayed, 2);
+    let request = roster_domain::idempotency::IdempotencyKey::try_from(key.as_str()).unwrap();
+    let kept = crate::credentials::raw_item(roster_store::keys::platform_request(&request)).await;
+    let kept = format!("{:?}", kept.expect("the request is kept"));
+    assert!(
+        !kept.contains(TEST_PASSWORD) && !kept.contains(&key),
+        "{kept}"
+    );
     // One organisation came of it: the admin's.
     let token = app.login(&email, TEST_PASSWORD).await;
     let listed = app.json("/v1/me/organisations", &token).await;
@@ -113,7 +122,7 @@ async fn a_platform_request_retried_under_its_idempotency_key_creates_one_organi
     assert_eq!(ids, [created]);
 
     // The key sent with another organisation is refused by name, and creates nothing.
-    let (status, _, problem) = create(organisation_named("Another"), &key).await;
+    let (status, _, problem) = create(organisation_named("Another", TEST_PASSWORD), &key).await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(
         problem_errors(&problem),

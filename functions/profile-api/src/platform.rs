@@ -239,15 +239,17 @@ pub async fn create_organisation(
 }
 
 /// What `body` asks, as kept beside its `Idempotency-Key`: a digest of it, with the admin's
-/// password (a secret, never kept) reduced to whether it was sent. `serde_json` keeps an
-/// object's keys sorted, so the same body in any key order asks the same.
+/// password (a secret, never kept) reduced to whether it was sent (`null` is none). `serde_json`
+/// keeps an object's keys sorted, so the same body in any key order asks the same.
 fn asked(body: &Map<String, Value>) -> String {
     let mut asked = body.clone();
-    if let Some(password) = (asked.get_mut("admin"))
-        .and_then(Value::as_object_mut)
-        .and_then(|admin| admin.get_mut("password"))
-    {
-        *password = Value::Bool(true);
+    if let Some(admin) = asked.get_mut("admin").and_then(Value::as_object_mut) {
+        match admin.remove("password") {
+            None | Some(Value::Null) => {}
+            Some(_) => {
+                admin.insert("password".to_owned(), Value::Bool(true));
+            }
+        }
     }
     secret_hash(&Value::Object(asked).to_string())
 }
@@ -420,4 +422,33 @@ fn unknown_user(_: roster_domain::ids::InvalidId) -> roster_domain::validation::
         "unknown_user",
         "is not a user of the organisation",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asking(body: Value) -> String {
+        asked(body.as_object().unwrap())
+    }
+
+    #[test]
+    fn a_request_asks_the_same_whatever_its_key_order_or_admin_password() {
+        let admin = |password: Value| json!({ "name": "Acme", "admin": { "email": "ada@example.com", "password": password } });
+        let with_password = asking(admin(json!("s3cret-Passw0rd")));
+        assert_eq!(asking(admin(json!("0ther-Passw0rd"))), with_password);
+        assert_eq!(
+            asking(
+                json!({ "admin": { "password": "x", "email": "ada@example.com" }, "name": "Acme" })
+            ),
+            with_password
+        );
+        let without = asking(json!({ "name": "Acme", "admin": { "email": "ada@example.com" } }));
+        assert_eq!(asking(admin(Value::Null)), without);
+        assert_ne!(without, with_password);
+        assert_ne!(
+            asking(json!({ "name": "Acme Ltd", "admin": { "email": "ada@example.com" } })),
+            without
+        );
+    }
 }

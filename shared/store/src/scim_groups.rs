@@ -145,7 +145,8 @@ impl DynamoTable {
 
     /// The groups (organisation and id) whose members a write that saved the group before
     /// `saved_before` left pending, oldest first, at most 100 a call: one `Query` of `gsi1`,
-    /// whose answer may lag a write by a moment (each is read again before it is finished).
+    /// whose answer may lag a write by a moment (each is read again before it is finished). An
+    /// entry that is no group's marker is logged and left out.
     pub async fn scim_groups_pending(
         &self,
         saved_before: DateTime<Utc>,
@@ -163,19 +164,25 @@ impl DynamoTable {
             .send()
             .await
             .map_err(StoreError::unavailable)?;
-        output
-            .items
-            .unwrap_or_default()
+        let listed = output.items.unwrap_or_default();
+        Ok(listed
             .iter()
-            .map(|item| {
+            .filter_map(|item| {
                 let key = Key {
                     pk: text(item, "pk").unwrap_or_default().to_owned(),
                     sk: text(item, "sk").unwrap_or_default().to_owned(),
                 };
-                keys::scim_group_marked(&key)
-                    .ok_or_else(|| StoreError::Corrupt(format!("a pending SCIM group at {key:?}")))
+                let marked = keys::scim_group_marked(&key);
+                if marked.is_none() {
+                    // One entry that names no group stops none of the others.
+                    tracing::error!(
+                        ?key,
+                        "a pending SCIM group listed by an item that is no group's marker"
+                    );
+                }
+                marked
             })
-            .collect()
+            .collect())
     }
 
     /// Finishes the write of group `id` that left members pending, if it saved the group
