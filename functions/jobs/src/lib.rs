@@ -58,6 +58,21 @@ pub struct JobRun {
     pub finished: u32,
 }
 
+impl JobRun {
+    /// A run of `job` at `now` that found `due` to do, with nothing done yet.
+    fn new(job: ScheduledJob, now: DateTime<Utc>, due: usize) -> Self {
+        Self {
+            job,
+            now,
+            due,
+            email: Tally::default(),
+            push: Tally::default(),
+            held_emails: Tally::default(),
+            finished: 0,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("no Roster schedule among the event's resources {0:?}")]

@@ -15,7 +15,7 @@ use roster_notify::{
 };
 use roster_store::{Device, StoreError};
 
-use crate::{JobRun, Jobs, Tally, people::Addressees};
+use crate::{JobRun, Jobs, people::Addressees};
 
 /// How far back a run looks: reservations that started up to this long ago and were missed by
 /// a late or failed run still get their reminder; older ones are past helping.
@@ -39,15 +39,11 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
     }
     let due_refs: Vec<&Reservation> = due.iter().collect();
     let addressees = Addressees::of(&jobs.table, &due_refs).await?;
-    let mut run = JobRun {
-        job: roster_domain::schedule::ScheduledJob::CheckinReminder,
+    let mut run = JobRun::new(
+        roster_domain::schedule::ScheduledJob::CheckinReminder,
         now,
-        due: due.len(),
-        email: Tally::default(),
-        push: Tally::default(),
-        held_emails: Tally::default(),
-        finished: 0,
-    };
+        due.len(),
+    );
     // Several reservations at once, and each person's devices at once: a push service or
     // mailbox that keeps a reminder waiting (up to its timeout) holds back that reminder only,
     // not those of everyone after it.

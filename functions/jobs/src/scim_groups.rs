@@ -12,7 +12,7 @@ use roster_domain::{
 };
 use roster_store::StoreError;
 
-use crate::{JobRun, Jobs, Tally};
+use crate::{JobRun, Jobs};
 
 /// How long ago a group must have been saved for its pending members to count as left behind:
 /// well past the longest a SCIM request runs (the function's 10 s, API Gateway's 30 s), so a
@@ -25,15 +25,7 @@ const LEFT_FOR: Duration = Duration::minutes(5);
 pub async fn finish(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
     let saved_before = now - LEFT_FOR;
     let pending = jobs.table.scim_groups_pending(saved_before).await?;
-    let mut run = JobRun {
-        job: ScheduledJob::FinishScimGroups,
-        now,
-        due: pending.len(),
-        email: Tally::default(),
-        push: Tally::default(),
-        held_emails: Tally::default(),
-        finished: 0,
-    };
+    let mut run = JobRun::new(ScheduledJob::FinishScimGroups, now, pending.len());
     let mut failed = None;
     for (organisation, group) in &pending {
         match jobs

@@ -20,7 +20,7 @@ use roster_notify::{
 };
 use roster_store::{StoreError, SummaryDue, SummaryRetry};
 
-use crate::{JobRun, Jobs, Tally, people::Addressees};
+use crate::{JobRun, Jobs, people::Addressees};
 
 /// Buckets a run reads: its own and the one before, which a late or failed run may have left.
 const BUCKETS_READ: i32 = 2;
@@ -84,15 +84,7 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
         .collect();
     let addressees = Addressees::of(&jobs.table, &firsts).await?;
     complete(jobs, &mut by_person, &addressees).await?;
-    let mut run = JobRun {
-        job: ScheduledJob::DailySummary,
-        now,
-        due: by_person.len(),
-        email: Tally::default(),
-        push: Tally::default(),
-        held_emails: Tally::default(),
-        finished: 0,
-    };
+    let mut run = JobRun::new(ScheduledJob::DailySummary, now, by_person.len());
     // Once SES turns one away, the rest wait for a later run (each try could take seconds).
     let mut later: Vec<(Person, BTreeSet<Bucket>)> = Vec::new();
     for (person_key, summary) in by_person {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     DynamoTable, StoreError, Write,
     keys::{self, Key},
-    record::{Item, Record, body, key_item, s, text},
+    record::{Item, Record, body, item_key, key_item, s, text},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -269,13 +269,8 @@ impl DynamoTable {
         let own = keys::member_partition(&holder.organisation_id, &holder.id);
         let others: Vec<Key> = holders
             .iter()
-            .filter_map(|item| {
-                let (pk, sk) = (text(item, "pk")?, text(item, "sk")?);
-                (pk != own).then(|| Key {
-                    pk: pk.to_owned(),
-                    sk: sk.to_owned(),
-                })
-            })
+            .filter_map(item_key)
+            .filter(|key| key.pk != own)
             .collect();
         if others.is_empty() {
             return Ok(0);

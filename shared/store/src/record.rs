@@ -60,6 +60,14 @@ pub(crate) fn key_item(key: &Key) -> Item {
     ])
 }
 
+/// The key of `item` (as an index answers it with `pk, sk` projected), if it has one.
+pub(crate) fn item_key(item: &Item) -> Option<Key> {
+    Some(Key {
+        pk: text(item, "pk")?.to_owned(),
+        sk: text(item, "sk")?.to_owned(),
+    })
+}
+
 /// A sentinel: an item whose only job is to exist (uniqueness), pointing at its owner.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Sentinel {

@@ -14,9 +14,8 @@ use roster_domain::{
 use serde_json::{Map, Value};
 
 use crate::{
-    DynamoTable, GroupSaved, MemberWrite, PendingMembers, ScimGroup, StoreError,
-    keys::{self, Key},
-    record::{s, text},
+    DynamoTable, GroupSaved, MemberWrite, PendingMembers, ScimGroup, StoreError, keys,
+    record::{item_key, s},
 };
 
 /// Tries of a group's member writes once the group is saved, each after re-reading the
@@ -168,11 +167,8 @@ impl DynamoTable {
         Ok(listed
             .iter()
             .filter_map(|item| {
-                let key = Key {
-                    pk: text(item, "pk").unwrap_or_default().to_owned(),
-                    sk: text(item, "sk").unwrap_or_default().to_owned(),
-                };
-                let marked = keys::scim_group_marked(&key);
+                let key = item_key(item);
+                let marked = key.as_ref().and_then(keys::scim_group_marked);
                 if marked.is_none() {
                     // One entry that names no group stops none of the others.
                     tracing::error!(
