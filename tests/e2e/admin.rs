@@ -1859,27 +1859,8 @@ async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_rea
     let (_, etag) = app.read(&path, scoped).await;
     let mut billing = json!({ "first_name": "P", "last_name": "Billing", "username": "billing", "sites": [berlin], "roles": ["billing"] });
     billing = create_user(&app, &admin, billing).await;
-    let attempts = [
-        app.patch(
-            &path,
-            scoped,
-            &etag,
-            &json!({ "email": unique_email("mine") }),
-        ),
-        app.post(&format!("{path}/reset-mfa"), scoped, &json!({})),
-        app.post(&format!("{path}/password-reset"), scoped, &json!({})),
-        app.post(
-            &format!("/v1/admin/users/{}/pin", billing["id"].as_str().unwrap()),
-            scoped,
-            &json!({}),
-        ),
-    ];
-    for attempt in attempts {
-        let refused = attempt.send().await.unwrap();
-        assert_eq!(refused.status(), 403);
-        let problem: Value = refused.json().await.unwrap();
-        assert_eq!(problem["code"], "roles_beyond_yours", "{problem}");
-    }
+    let billing = billing["id"].as_str().unwrap();
+    credentials_refused(&app, scoped, (&path, &etag), billing, "roles_beyond_yours").await;
     let berliner = &app.json("/v1/admin/users", scoped).await["items"][0];
     let reset = app
         .post(
@@ -1898,6 +1879,50 @@ async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_rea
         .user_action(scoped, berliner["id"].as_str().unwrap(), "deactivate")
         .await;
     assert_eq!(deactivated.status(), 200);
+
+    // A Member of Berlin and Paris is theirs to edit, but not their credentials (each was 2xx,
+    // and the account books in Paris): a login email moved, 2FA removed, a reset link, a PIN.
+    let commuter = create_user(&app, &admin, json!({ "first_name": "P", "last_name": "Commuter", "email": unique_email("commuter"), "sites": [berlin, paris] })).await;
+    let path = format!("/v1/admin/users/{}", commuter["id"].as_str().unwrap());
+    let (_, etag) = app.read(&path, scoped).await;
+    let renamed = app
+        .patch(&path, scoped, &etag, &json!({ "department": "Courier" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let (_, etag) = app.read(&path, scoped).await;
+    let walker = create_user(&app, &admin, json!({ "first_name": "P", "last_name": "Walker", "username": "walker", "sites": [berlin, paris] })).await;
+    let walker = walker["id"].as_str().unwrap();
+    credentials_refused(&app, scoped, (&path, &etag), walker, "sites_beyond_yours").await;
+}
+
+/// Asserts that `token` is refused (403 `code`) each credential action: on the user at `path`
+/// read at `etag`, a login email move, a 2FA reset and a reset link; on the username user
+/// `pin_user`, a PIN.
+async fn credentials_refused(
+    app: &TestApp,
+    token: &str,
+    (path, etag): (&str, &str),
+    pin_user: &str,
+    code: &str,
+) {
+    let attempts = [
+        app.patch(path, token, etag, &json!({ "email": unique_email("mine") })),
+        app.post(&format!("{path}/reset-mfa"), token, &json!({})),
+        app.post(&format!("{path}/password-reset"), token, &json!({})),
+        app.post(
+            &format!("/v1/admin/users/{pin_user}/pin"),
+            token,
+            &json!({}),
+        ),
+    ];
+    for attempt in attempts {
+        let refused = attempt.send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["code"], code, "{problem}");
+    }
 }
 
 #[tokio::test]

@@ -116,15 +116,19 @@ fn require_someone_else(
     }
 }
 
-/// Refuses an action on the credentials of someone who holds a role the caller could not give
-/// ([`can_act_on_credentials`]): with the account, the caller would hold that role.
+/// Refuses an action on the credentials of someone who has a site or holds a role the caller
+/// could not give ([`can_act_on_credentials`]): with the account, the caller would have it.
 fn require_credentials_reach(caller: &Caller, membership: &Membership) -> Result<(), ApiError> {
-    if can_act_on_credentials(
-        &caller.roles(),
-        &membership.roles_in(&caller.organisation),
-        &membership.sites_in(&caller.organisation),
-    ) {
+    let roles = caller.roles();
+    let sites = membership.sites_in(&caller.organisation);
+    if can_act_on_credentials(&roles, &membership.roles_in(&caller.organisation), &sites) {
         Ok(())
+    } else if !can_assign_sites(&roles, &sites) {
+        Err(ApiError::Forbidden {
+            code: "sites_beyond_yours",
+            detail: "This person has a site you do not manage; an administrator who manages \
+                     all of their sites manages their credentials.",
+        })
     } else {
         Err(ApiError::Forbidden {
             code: "roles_beyond_yours",
@@ -433,7 +437,7 @@ pub async fn get_user(
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation."), ("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
     request_body = crate::openapi::UserPatchRequest,
-    responses((status = 200, description = "The user as changed.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 403, description = "A role the caller may not give or take away, or a login email moved for a user who holds a role the caller could not give (`roles_beyond_yours`)."), (status = 409, description = "The email or external id is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The user as changed.", body = crate::openapi::AdminUser, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 403, description = "A role the caller may not give or take away, or a login email moved for a user who holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`)."), (status = 409, description = "The email or external id is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn patch_user(
     State(state): State<AppState>,
@@ -963,7 +967,7 @@ pub async fn unlock(
     summary = "Remove a user's 2FA (their sessions end)",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "2FA removed (nothing done for a person without it)."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`): their credentials carry it."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
+    responses((status = 204, description = "2FA removed (nothing done for a person without it)."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`): their credentials carry it."), (status = 422, description = "The user is the caller (`self`: through /v1/me), or belongs to other organisations too."))
 )]
 pub async fn reset_mfa(
     State(state): State<AppState>,
@@ -1018,7 +1022,7 @@ pub(crate) async fn remove_second_factor(
     summary = "Give a username user a new PIN",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin, headers(("ETag" = String, description = "The user's version after the PIN (confirming someone an import created raises it)."))), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`): their credentials carry it; or the organisation signs people in through its identity provider only (`password_login_disabled`)."), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
+    responses((status = 200, description = "The PIN, shown once.", body = crate::openapi::Pin, headers(("ETag" = String, description = "The user's version after the PIN (confirming someone an import created raises it)."))), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`): their credentials carry it; or the organisation signs people in through its identity provider only (`password_login_disabled`)."), (status = 422, description = "The user is the caller (`self`), has an email, or belongs to other organisations too."))
 )]
 pub async fn new_pin(
     State(state): State<AppState>,
@@ -1072,7 +1076,7 @@ pub async fn new_pin(
     summary = "Email a user a password reset link",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`), or the user holds a role the caller could not give (`roles_beyond_yours`)."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, was sent the hour's reset links (`too_many_reset_emails`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
+    responses((status = 202, description = "Sent."), (status = 403, description = "The organisation signs people in through its identity provider only (`password_login_disabled`), or the user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`)."), (status = 422, description = "The user is the caller (`self`: through /v1/me), has no email, was sent the hour's reset links (`too_many_reset_emails`), or SES refuses their address for good (`email_rejected`)."), (status = 503, description = "The email could not be sent (`email_not_sent`); its link reaches nobody."))
 )]
 pub async fn send_password_reset(
     State(state): State<AppState>,

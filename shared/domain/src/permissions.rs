@@ -77,9 +77,11 @@ pub fn can_manage(actor: &[RoleGrant], target_roles: &[RoleGrant], sites: &[Stri
 
 /// Whether the actor may act on the credentials of a user who holds `target_roles` and has
 /// `sites` (move their login email, remove their 2FA, give a PIN, send a reset link): as
-/// [`can_manage`], and, short of an Admin, the actor could give every role beyond Member the user
-/// holds. Whoever holds the credentials holds the roles: a User Manager of one site reaching the
-/// account of someone who is Billing everywhere would become Billing everywhere.
+/// [`can_manage`], and, short of an Admin, the actor could give every site the user has and
+/// every role beyond Member the user holds. Whoever holds the credentials holds the roles and
+/// the sites: a User Manager of one site reaching the account of someone who is Billing
+/// everywhere would become Billing everywhere, and of a Member of Berlin and Paris would book
+/// in Paris.
 pub fn can_act_on_credentials(
     actor: &[RoleGrant],
     target_roles: &[RoleGrant],
@@ -87,9 +89,10 @@ pub fn can_act_on_credentials(
 ) -> bool {
     can_manage(actor, target_roles, sites)
         && (is_admin(actor)
-            || target_roles
-                .iter()
-                .all(|g| g.role == Role::Member || can_grant(actor, g)))
+            || can_assign_sites(actor, sites)
+                && target_roles
+                    .iter()
+                    .all(|g| g.role == Role::Member || can_grant(actor, g)))
 }
 
 /// Whether the actor may give or take away these sites: all of them within its scope.
@@ -165,9 +168,13 @@ mod tests {
             &manager_in_paris,
             &both
         ));
+        // A Member of Berlin and Paris: managed, but the login books in Paris too.
+        assert!(can_manage(&berlin_um, &member_here, &both));
+        assert!(!can_act_on_credentials(&berlin_um, &member_here, &both));
         // Organisation-wide User Management and Admins reach them.
         let um = [grant(Role::UserManagement, None)];
         assert!(can_act_on_credentials(&um, &billing_everywhere, &berlin));
+        assert!(can_act_on_credentials(&um, &member_here, &both));
         let admin = [grant(Role::Admin, None)];
         let another_admin = [grant(Role::Admin, None)];
         assert!(can_act_on_credentials(&admin, &another_admin, &berlin));
