@@ -880,6 +880,52 @@ async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
     );
 }
 
+/// Entra ID sends every changed attribute of a leaver in one PATCH: a value Roster refuses
+/// among them answers 400 (Entra sends the rest again next cycle), but the person is
+/// deactivated now (was: nothing written, the leaver kept their sessions and access).
+#[tokio::test]
+async fn a_deactivation_holds_when_a_value_sent_with_it_is_refused() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("leaver");
+    let (_, created) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-L")))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let session = scim.app.invited_session(&scim.admin, &id, &email).await;
+    let too_long = "x".repeat(300);
+
+    // Without a deactivation, a refused change writes nothing; with one, that is written.
+    let refused = json!({ "op": "Replace", "path": "title", "value": too_long });
+    let leaving = json!({ "op": "Replace", "path": "active", "value": "False" });
+    for (operations, session_status) in [
+        (json!([refused.clone()]), 200),
+        (json!([leaving, refused]), 401),
+    ] {
+        let (status, problem) = scim.patch(&format!("/Users/{id}"), operations).await;
+        assert_eq!(
+            (status, problem["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{problem}"
+        );
+        let me = scim.app.get("/v1/me", &session).send().await.unwrap();
+        assert_eq!(me.status(), session_status);
+    }
+    let (_, read) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(read["active"], false, "{read}");
+    assert_eq!(
+        read["title"], created["title"],
+        "the refused value is not written"
+    );
+    let user = scim
+        .app
+        .json(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(user["status"], "deactivated", "{user}");
+    let log = scim.app.json("/v1/admin/audit", &scim.admin).await;
+    let actions = roster_e2e::audit_actions(&log);
+    assert!(actions.contains(&"scim.user.deactivated"), "{log}");
+}
+
 #[tokio::test]
 async fn user_names_are_unique_ignoring_case_and_bad_requests_name_their_problem() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;

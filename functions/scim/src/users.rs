@@ -345,29 +345,73 @@ pub async fn create(
     ))
 }
 
-/// Replaces (PUT) or patches (PATCH) a user's document with `change`, all or nothing.
+/// Replaces (PUT) or patches (PATCH) a user's document with `change`, all or nothing, but for
+/// a deactivation: a change refused for another of its values still deactivates the person
+/// (see [`deactivate_alone`]), and is answered with its refusal.
 async fn update(
     state: &ScimState,
     claim: &ScimClaim,
-    organisation: &Organisation,
+    writer: &Writer,
     id: &str,
     headers: &HeaderMap,
     change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Membership, ScimError> {
+    let organisation = &writer.organisation;
     retried_unless_versioned(headers, || async {
         let before = member(state, claim, id).await?;
         check_version(headers, before.version)?;
         let current = &before.scim.as_ref().expect("a SCIM member").document;
         let document = change(current)?;
-        let person = ScimPerson::read_change(
+        let written = match ScimPerson::read_change(
             &document,
             Some(current),
             &organisation.settings.scim_attributes,
-        )?;
-        let after = provisioned(&before, &person, document, organisation);
-        save(state, &before, &after).await?;
-        Ok(after)
+        ) {
+            Ok(person) => {
+                let after = provisioned(&before, &person, document.clone(), organisation);
+                save(state, &before, &after).await.map(|()| after)
+            }
+            Err(problem) => Err(problem.into()),
+        };
+        match written {
+            Err(refused @ ScimError::Problem(_))
+                if before.is_active() && document.get("active") == Some(&Value::Bool(false)) =>
+            {
+                deactivate_alone(state, writer, &before).await?;
+                Err(refused)
+            }
+            outcome => outcome,
+        }
     })
+    .await
+}
+
+/// Writes only the deactivation of a change refused for its other values: someone who left
+/// loses access now, whatever else came with it. Entra ID sends every changed attribute of a
+/// person in one PATCH (`active` among them when they leave), and sends the refused rest again
+/// in its next cycle. Audited on its own (the request's entry records the refusal).
+async fn deactivate_alone(
+    state: &ScimState,
+    writer: &Writer,
+    before: &Membership,
+) -> Result<(), ScimError> {
+    let current = &before.scim.as_ref().expect("a SCIM member").document;
+    let mut document = current.clone();
+    document.insert("active".to_owned(), Value::Bool(false));
+    let person = ScimPerson::read_change(
+        &document,
+        Some(current),
+        &writer.organisation.settings.scim_attributes,
+    )?;
+    let after = provisioned(before, &person, document, &writer.organisation);
+    let saved = save(state, before, &after).await;
+    audited(
+        state,
+        writer,
+        "scim.user.deactivated",
+        Some(before.id.as_str()),
+        saved,
+    )
     .await
 }
 
@@ -381,7 +425,7 @@ async fn audited_update(
     change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
-    let outcome = update(state, claim, &writer.organisation, id, headers, change).await;
+    let outcome = update(state, claim, &writer, id, headers, change).await;
     let membership = audited(state, &writer, action, Some(id), outcome).await?;
     Ok(scim_json(
         StatusCode::OK,
