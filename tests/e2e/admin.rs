@@ -2166,6 +2166,20 @@ async fn every_list_of_an_organisation_pages_by_cursor() {
         .unwrap();
     assert_eq!(elsewhere.status(), 422);
     assert_eq!(codes(&elsewhere.json().await.unwrap()), ["invalid_cursor"]);
+    // So is one whose sort key was blanked (DynamoDB refuses an empty key value: 503).
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let first = app.json("/v1/admin/users?limit=1", &admin).await;
+    let cursor = first["next_cursor"].as_str().expect("more than one user");
+    let [_, key]: [String; 2] =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    let blanked = URL_SAFE_NO_PAD.encode(json!(["", key]).to_string());
+    let forged = app
+        .get(&format!("/v1/admin/users?cursor={blanked}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 422);
+    assert_eq!(codes(&forged.json().await.unwrap()), ["invalid_cursor"]);
     // A prefix longer than any name is refused, not sent to DynamoDB (which refuses a sort key
     // value over 1,024 bytes: 503).
     let overlong = app

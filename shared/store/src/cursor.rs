@@ -39,7 +39,8 @@ impl IndexList {
             .map_err(|_| StoreError::InvalidCursor)?;
         let [sort, pk]: [String; 2] =
             serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-        if !pk.starts_with(&self.pk_prefix) || pk.len() > 256 || sort.len() > 512 {
+        if !pk.starts_with(&self.pk_prefix) || pk.len() > 256 || sort.is_empty() || sort.len() > 512
+        {
             return Err(StoreError::InvalidCursor);
         }
         Ok(Item::from([
@@ -183,12 +184,16 @@ mod tests {
             imports_of("a").start_after("%%%"),
             Err(StoreError::InvalidCursor)
         ));
-        // Longer than any key a list hands out (DynamoDB would refuse it as a key).
+        // Longer than any key a list hands out, or an empty sort key (DynamoDB would refuse
+        // either as a key: 503 rather than 422).
         let oversized =
             URL_SAFE_NO_PAD.encode(format!(r#"["2026#i1","ORG#a#IMPORT#{}"]"#, "i".repeat(300)));
-        assert!(matches!(
-            imports_of("a").start_after(&oversized),
-            Err(StoreError::InvalidCursor)
-        ));
+        let unsorted = URL_SAFE_NO_PAD.encode(r#"["","ORG#a#IMPORT#i1"]"#);
+        for cursor in [oversized, unsorted] {
+            assert!(matches!(
+                imports_of("a").start_after(&cursor),
+                Err(StoreError::InvalidCursor)
+            ));
+        }
     }
 }
