@@ -1120,6 +1120,91 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
     );
 }
 
+/// The reminder and summary partitions serve every organisation at once: an entry that does not
+/// read (a broken one, or one a newer release wrote) and an organisation that does not read are
+/// left out, and everyone else's reminders and summaries go out (each failed the whole run).
+#[tokio::test]
+async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or_summary() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    use roster_domain::reservation::{Bucket, REMINDER_BUCKET, SUMMARY_BUCKET};
+    let (start, end) = ("2036-04-08T09:00:00Z", "2036-04-08T17:00:00Z");
+    let settings = json!({ "checkin_enabled": true, "default_time_zone": "Europe/Berlin" });
+    let served = Booking::new(settings.clone()).await;
+    let unreadable = Booking::new(settings.clone()).await;
+    let unreadable_person = Booking::new(settings).await;
+    for booking in [&served, &unreadable, &unreadable_person] {
+        booking
+            .set_preferences(
+                &booking.admin,
+                json!({ "notifications": { "daily_summary": true, "booking_confirmation": "off" } }),
+            )
+            .await;
+        booking.reserve(&booking.admin_id, start, end, false).await;
+    }
+    let stack = stack().await;
+    let client = aws_sdk_dynamodb::Client::new(&stack.aws);
+    let organisation_of = |booking: &Booking| {
+        roster_domain::ids::OrganisationId::try_from(booking.organisation_id.as_str()).unwrap()
+    };
+    let person = roster_store::keys::membership(
+        &organisation_of(&unreadable_person),
+        &roster_domain::ids::UserId::try_from(unreadable_person.admin_id.as_str()).unwrap(),
+    );
+    let organisation = roster_store::keys::organisation(&organisation_of(&unreadable));
+    for (key, attribute) in [(organisation, "settings"), (person, "profile")] {
+        client
+            .update_item()
+            .table_name(&stack.config.table_name)
+            .key("pk", S(key.pk))
+            .key("sk", S(key.sk))
+            .update_expression("SET #broken = :broken")
+            .expression_attribute_names("#broken", attribute)
+            .expression_attribute_values(":broken", N("7".to_owned()))
+            .send()
+            .await
+            .unwrap();
+    }
+    // The summary of the 8th in Berlin goes out at 18:00 local on the 7th.
+    let summary_run = "2036-04-07T16:00:00Z";
+    for partition in [
+        roster_store::keys::checkin_bucket(&Bucket::containing(utc(start), REMINDER_BUCKET).key()),
+        roster_store::keys::summary_bucket(
+            &Bucket::containing(utc(summary_run), SUMMARY_BUCKET).key(),
+        ),
+    ] {
+        client
+            .put_item()
+            .table_name(&stack.config.table_name)
+            .item("pk", S(partition))
+            .item("sk", S("0#broken#2036-04-08#r".to_owned()))
+            .item("start", N("1".to_owned()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let left_out = [
+        emails(&unreadable.admin_email).await,
+        emails(&unreadable_person.admin_email).await,
+    ];
+    let before = emails(&served.admin_email).await;
+    served.run_job("daily-summary", summary_run).await;
+    assert_eq!(emails(&served.admin_email).await, before + 1, "the summary");
+    served.run_job("checkin-reminder", start).await;
+    assert_eq!(
+        emails(&served.admin_email).await,
+        before + 2,
+        "the reminder"
+    );
+    assert_eq!(
+        [
+            emails(&unreadable.admin_email).await,
+            emails(&unreadable_person.admin_email).await,
+        ],
+        left_out
+    );
+}
+
 #[tokio::test]
 async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothing_twice() {
     use aws_sdk_dynamodb::types::AttributeValue::S;

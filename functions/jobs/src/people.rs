@@ -1,6 +1,7 @@
 //! The organisations, people and site names a batch of due reservations needs, read in as few
 //! calls as the batch allows: one `BatchGetItem` of organisations, one of people per
-//! organisation (per 100), one `Query` of sites per organisation.
+//! organisation (per 100), one `Query` of sites per organisation. What does not read is left
+//! out (logged): its reservations are passed over, everyone else's are served.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +29,7 @@ impl Addressees {
                 .insert(&reservation.user_id);
         }
         let organisations: BTreeMap<_, _> = table
-            .organisations(wanted.keys().copied())
+            .readable_organisations(wanted.keys().copied())
             .await?
             .into_iter()
             .map(|o| (o.id.clone(), o))
@@ -40,10 +41,23 @@ impl Addressees {
                 continue;
             }
             let users: Vec<UserId> = users.into_iter().cloned().collect();
-            for person in table.memberships_by_id(organisation, &users).await? {
+            let read = async {
+                let people = table.memberships_by_id(organisation, &users).await?;
+                Ok::<_, StoreError>((people, table.sites(organisation).await?))
+            };
+            let (its_people, its_sites) = match read.await {
+                Ok(read) => read,
+                // One organisation whose people or sites do not read stops none of the others.
+                Err(error @ StoreError::Corrupt(_)) => {
+                    tracing::error!(%organisation, %error, "an organisation's people left out");
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            for person in its_people {
                 people.insert((organisation.clone(), person.id.clone()), person);
             }
-            for site in table.sites(organisation).await? {
+            for site in its_sites {
                 site_names.insert((organisation.clone(), site.id), site.name);
             }
         }

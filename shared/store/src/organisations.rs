@@ -15,7 +15,7 @@ use crate::{
     Account, DynamoTable, StoreError, Uniqueness,
     accounts::email_sentinel_item,
     keys,
-    record::{Record, body, n, s},
+    record::{Item, Record, body, n, readable_bodies, s},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -59,20 +59,38 @@ impl DynamoTable {
             .transpose()
     }
 
-    /// The organisations with these ids (one `BatchGetItem` per 100), in id order.
+    /// The organisations with these ids (one `BatchGetItem` per 100), in id order; `Corrupt` if
+    /// one does not read, for a request that decides by all of a person's organisations.
     pub async fn organisations(
         &self,
         ids: impl IntoIterator<Item = &OrganisationId>,
     ) -> Result<Vec<Organisation>, StoreError> {
-        let keys: Vec<_> = ids.into_iter().map(keys::organisation).collect();
         let mut organisations = self
-            .batch_get(&keys)
+            .organisation_items(ids)
             .await?
             .into_iter()
             .map(body::<Organisation>)
             .collect::<Result<Vec<_>, _>>()?;
         organisations.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(organisations)
+    }
+
+    /// As [`DynamoTable::organisations`] (in no order), for a job that serves many organisations
+    /// at once: one that does not read is logged and left out, so that it stops none of the
+    /// others.
+    pub async fn readable_organisations(
+        &self,
+        ids: impl IntoIterator<Item = &OrganisationId>,
+    ) -> Result<Vec<Organisation>, StoreError> {
+        Ok(readable_bodies(self.organisation_items(ids).await?))
+    }
+
+    async fn organisation_items(
+        &self,
+        ids: impl IntoIterator<Item = &OrganisationId>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<_> = ids.into_iter().map(keys::organisation).collect();
+        self.batch_get(&keys).await
     }
 
     /// Replaces `before` by `after` if nobody changed it meanwhile (else `Stale`).

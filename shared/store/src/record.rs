@@ -53,6 +53,21 @@ pub(crate) fn body<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
         .map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
+/// The bodies of `items` that read as `T`. Each one that does not is logged with its key and
+/// left out: for lists that serve many people at once (every organisation's reminders of a
+/// moment), where one broken item, or one a newer release wrote, must stop none of the others.
+pub(crate) fn readable_bodies<T: DeserializeOwned>(items: Vec<Item>) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let key = item_key(&item);
+            body(item)
+                .map_err(|error| tracing::error!(?key, %error, "an unreadable item left out"))
+                .ok()
+        })
+        .collect()
+}
+
 pub(crate) fn key_item(key: &Key) -> Item {
     HashMap::from([
         ("pk".to_owned(), AttributeValue::S(key.pk.clone())),

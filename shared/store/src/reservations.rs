@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     DynamoTable, StoreError, Uniqueness,
     keys::{self, Key},
-    record::{Item, Record, body, n, s, text},
+    record::{Item, Record, body, item_key, n, readable_bodies, s},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -348,13 +348,16 @@ impl DynamoTable {
             .collect()
     }
 
-    /// The reservations whose check-in reminder is due in `bucket`: one `Query`.
+    /// The reservations whose check-in reminder is due in `bucket`: one `Query` (an entry that
+    /// does not read is logged and left out).
     pub async fn checkins_due(&self, bucket: &Bucket) -> Result<Vec<Reservation>, StoreError> {
-        self.query_partition(&keys::checkin_bucket(&bucket.key()), "")
-            .await?
+        let items = self
+            .query_partition(&keys::checkin_bucket(&bucket.key()), "")
+            .await?;
+        Ok(readable_bodies::<Copy>(items)
             .into_iter()
-            .map(|item| body::<Copy>(item).map(|copy| copy.reservation))
-            .collect()
+            .map(|copy| copy.reservation)
+            .collect())
     }
 
     /// The reservations whose person's summary is due in `bucket`: one `Query`.
@@ -362,7 +365,8 @@ impl DynamoTable {
         self.summaries_in(bucket, "").await
     }
 
-    /// The summary entries of `bucket` whose sort keys start with `prefix` (all when empty).
+    /// The summary entries of `bucket` whose sort keys start with `prefix` (all when empty). An
+    /// entry that does not read is logged and left out: it stops no one else's summary.
     async fn summaries_in(
         &self,
         bucket: &Bucket,
@@ -371,23 +375,29 @@ impl DynamoTable {
         let items = self
             .query_partition(&keys::summary_bucket(&bucket.key()), prefix)
             .await?;
-        let mut due = Vec::with_capacity(items.len());
-        for item in items {
-            let sk = text(&item, "sk").unwrap_or_default().to_owned();
-            let reservation = body::<Copy>(item)?.reservation;
-            let date = sk
-                .split('#')
-                .nth(2)
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("summary entry {sk}")))?;
-            due.push(SummaryDue {
-                organisation: reservation.organisation_id.clone(),
-                user: reservation.user_id.clone(),
-                date,
-                reservation,
-            });
-        }
-        Ok(due)
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                let key = item_key(&item);
+                let date = key
+                    .as_ref()
+                    .and_then(|key| key.sk.split('#').nth(2))
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                match (date, body::<Copy>(item)) {
+                    (Some(date), Ok(Copy { reservation })) => Some(SummaryDue {
+                        organisation: reservation.organisation_id.clone(),
+                        user: reservation.user_id.clone(),
+                        date,
+                        reservation,
+                    }),
+                    (_, read) => {
+                        let error = read.err();
+                        tracing::error!(?key, ?error, "an unreadable summary entry left out");
+                        None
+                    }
+                }
+            })
+            .collect())
     }
 
     /// Asks the runs of the `SUMMARY_RETRY_WINDOW` after each bucket to send these summaries
