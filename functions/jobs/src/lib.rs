@@ -164,6 +164,11 @@ impl Jobs {
             .find_map(|arn| ScheduledJob::from_rule_arn(arn))
             .ok_or_else(|| JobError::UnknownSchedule(resources.clone()))?;
         let now = event.payload.time.ok_or(JobError::MissingTime)?;
+        // Milliseconds since the epoch; 0 (no deadline) where it runs outside Lambda.
+        let deadline = i64::try_from(event.context.deadline)
+            .ok()
+            .filter(|&ms| ms > 0)
+            .and_then(DateTime::from_timestamp_millis);
         tracing::info!(%job, %now, "scheduled job");
         let run = match job {
             ScheduledJob::CheckinReminder => {
@@ -176,7 +181,7 @@ impl Jobs {
                     ..reminders?
                 }
             }
-            ScheduledJob::DailySummary => summaries::run(self, now).await?,
+            ScheduledJob::DailySummary => summaries::run(self, now, deadline).await?,
             ScheduledJob::FinishScimGroups => scim_groups::finish(self, now).await?,
         };
         tracing::info!(

@@ -3,7 +3,10 @@
 //! next local day; nobody without reservations gets one. A summary SES turns away is sent again
 //! by the runs of the next `SUMMARY_RETRY_WINDOW`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, stream};
@@ -28,6 +31,11 @@ const BUCKETS_READ: i32 = 2;
 const RETRIES_READ_AT_ONCE: usize = 8;
 /// People whose reservations of the summary's date are read at the same time.
 const QUERIES_IN_FLIGHT: usize = 16;
+/// Summaries sent at the same time.
+const SUMMARIES_IN_FLIGHT: usize = 16;
+/// How long before the invocation's deadline a run starts no more summaries: time for those
+/// under way (an SES call is cut off after some seconds) and to list the rest for later runs.
+const SENDING_ENDS_BEFORE_DEADLINE: Duration = Duration::seconds(20);
 
 /// One person's summary of one date: its reservations, and the buckets they were read from.
 #[derive(Default)]
@@ -38,7 +46,13 @@ struct Summary {
 
 type Person = (OrganisationId, UserId, NaiveDate);
 
-pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
+/// The summaries due at `now`, sent until shortly before `deadline` (the invocation's end, when
+/// it has one).
+pub async fn run(
+    jobs: &Jobs,
+    now: DateTime<Utc>,
+    deadline: Option<DateTime<Utc>>,
+) -> Result<JobRun, StoreError> {
     let mut by_person: BTreeMap<Person, Summary> = BTreeMap::new();
     let mut add = |bucket: Bucket, due: Vec<SummaryDue>| {
         for due in due {
@@ -85,62 +99,99 @@ pub async fn run(jobs: &Jobs, now: DateTime<Utc>) -> Result<JobRun, StoreError> 
     let addressees = Addressees::of(&jobs.table, &firsts).await?;
     complete(jobs, &mut by_person, &addressees).await?;
     let mut run = JobRun::new(ScheduledJob::DailySummary, now, by_person.len());
-    // Once SES turns one away, the rest wait for a later run (each try could take seconds).
+    // Once SES turns one away, or the invocation nears its end, the rest wait for a later run
+    // (each try could take seconds; cut off, the run would list none of them for the next).
+    let stop_sending_at = deadline.map(|deadline| deadline - SENDING_ENDS_BEFORE_DEADLINE);
+    let turned_away = AtomicBool::new(false);
+    let addressees = &addressees;
+    let turned_away = &turned_away;
+    let mut sends = stream::iter(by_person)
+        .map(|(person_key, summary)| async move {
+            let wait = turned_away.load(Ordering::Relaxed)
+                || stop_sending_at.is_some_and(|stop| Utc::now() >= stop);
+            let sent = if wait {
+                Sending::Later
+            } else {
+                send(jobs, addressees, &person_key, &summary).await?
+            };
+            if let Sending::Tried(Attempt::Retry(_)) = sent {
+                turned_away.store(true, Ordering::Relaxed);
+            }
+            Ok::<_, StoreError>((person_key, summary.read_from, sent))
+        })
+        .buffer_unordered(SUMMARIES_IN_FLIGHT);
     let mut later: Vec<(Person, BTreeSet<Bucket>)> = Vec::new();
-    for (person_key, summary) in by_person {
-        if !later.is_empty() {
-            later.push((person_key, summary.read_from));
-            continue;
+    while let Some(sent) = sends.next().await {
+        let (person_key, read_from, sent) = sent?;
+        if let Sending::Tried(attempt) = &sent {
+            run.email.count(attempt);
         }
-        let (_, user, date) = &person_key;
-        let mut reservations: Vec<&Reservation> = summary.reservations.values().collect();
-        reservations.sort_by_key(|r| r.start);
-        let Some((organisation, person, _)) = addressees.of_reservation(reservations[0]) else {
-            continue;
-        };
-        if !summary_wanted(organisation, person) {
-            continue;
-        }
-        let bookings = reservations
-            .iter()
-            .map(|r| {
-                let site = addressees
-                    .of_reservation(r)
-                    .map_or(r.site_id.as_str(), |(_, _, site)| site);
-                BookingLine::of(r, site)
-            })
-            .collect();
-        let message = BookingMessage::DailySummary {
-            date: *date,
-            bookings,
-        };
-        let subject = format!("SUMMARY#{user}#{date}");
-        let attempt = jobs
-            .table
-            .deliver_once(&organisation.id, &subject, "email", || {
-                outbox::email(&jobs.mailer, person, &message, None)
-            })
-            .await?;
-        match attempt {
-            Some(attempt) => {
-                if matches!(attempt, Attempt::Retry(_)) {
-                    later.push((person_key, summary.read_from));
-                }
-                run.email.count(&attempt);
-            }
-            // Being sent by an overlapping run, which may yet stop before it is settled.
-            None if !jobs
-                .table
-                .delivery_settled(&organisation.id, &subject, "email")
-                .await? =>
-            {
-                later.push((person_key, summary.read_from));
-            }
-            None => {}
+        if matches!(sent, Sending::Later | Sending::Tried(Attempt::Retry(_))) {
+            later.push((person_key, read_from));
         }
     }
     settle(jobs, &retries, &later).await?;
     Ok(run)
+}
+
+/// What became of one person's summary in a run.
+enum Sending {
+    /// Sent to SES, which took it, turned it away for now (`Retry`: for a later run) or for good.
+    Tried(Attempt),
+    /// Left for a later run: not tried, or being sent by an overlapping run that may yet stop
+    /// before it is settled.
+    Later,
+    /// Nothing to send: sent before, or no longer wanted.
+    Nothing,
+}
+
+/// Sends `person_key`'s summary, once (`deliver_once`).
+async fn send(
+    jobs: &Jobs,
+    addressees: &Addressees,
+    person_key: &Person,
+    summary: &Summary,
+) -> Result<Sending, StoreError> {
+    let (_, user, date) = person_key;
+    let mut reservations: Vec<&Reservation> = summary.reservations.values().collect();
+    reservations.sort_by_key(|r| r.start);
+    let Some((organisation, person, _)) = addressees.of_reservation(reservations[0]) else {
+        return Ok(Sending::Nothing);
+    };
+    if !summary_wanted(organisation, person) {
+        return Ok(Sending::Nothing);
+    }
+    let bookings = reservations
+        .iter()
+        .map(|r| {
+            let site = addressees
+                .of_reservation(r)
+                .map_or(r.site_id.as_str(), |(_, _, site)| site);
+            BookingLine::of(r, site)
+        })
+        .collect();
+    let message = BookingMessage::DailySummary {
+        date: *date,
+        bookings,
+    };
+    let subject = format!("SUMMARY#{user}#{date}");
+    let attempt = jobs
+        .table
+        .deliver_once(&organisation.id, &subject, "email", || {
+            outbox::email(&jobs.mailer, person, &message, None)
+        })
+        .await?;
+    Ok(match attempt {
+        Some(attempt) => Sending::Tried(attempt),
+        None if !jobs
+            .table
+            .delivery_settled(&organisation.id, &subject, "email")
+            .await? =>
+        {
+            Sending::Later
+        }
+        None => Sending::Nothing,
+    })
 }
 
 /// Adds to each summary to be sent the person's other reservations of its date, in their time

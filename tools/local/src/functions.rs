@@ -1,6 +1,8 @@
 //! The four Lambda functions, in one process, reachable as API Gateway and Lambda would reach
 //! them: HTTP routes for the HTTP functions, and `invoke` with a Lambda event for any function.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use aws_config::SdkConfig;
 use axum::{
     Json, Router,
@@ -194,14 +196,25 @@ impl Functions {
     /// Runs `function` on `event` (a Lambda event, as in `events/`) and answers what the function
     /// returned, as `sam local invoke -e` does.
     pub async fn invoke(&self, function: &str, event: Value) -> Result<Value, InvokeError> {
+        self.invoke_until(function, event, None).await
+    }
+
+    /// [`Functions::invoke`] as an invocation that Lambda ends at `deadline` (none: no end, as
+    /// `sam local invoke` runs).
+    pub async fn invoke_until(
+        &self,
+        function: &str,
+        event: Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Value, InvokeError> {
         match function {
-            "profile-api" => invoke_http(self.profile_api.clone(), event).await,
-            "scim" => invoke_http(self.scim.clone(), event).await,
+            "profile-api" => invoke_http(self.profile_api.clone(), event, deadline).await,
+            "scim" => invoke_http(self.scim.clone(), event, deadline).await,
             "csv-import" => {
                 let event = parse_event(event)?;
                 let run = self
                     .importer
-                    .handle(lambda_event(event))
+                    .handle(lambda_event(event, deadline))
                     .await
                     .map_err(function_error)?;
                 Ok(to_json(&run))
@@ -210,7 +223,7 @@ impl Functions {
                 let event = parse_event(event)?;
                 let run = self
                     .jobs
-                    .handle(lambda_event(event))
+                    .handle(lambda_event(event, deadline))
                     .await
                     .map_err(function_error)?;
                 Ok(to_json(&run))
@@ -222,7 +235,11 @@ impl Functions {
 
 /// An API Gateway event through `lambda_http`'s own adapter, as `lambda_http::run` handles it.
 /// The response body is buffered first (a `Sync` body), so the invocation can run on any task.
-async fn invoke_http(router: Router, event: Value) -> Result<Value, InvokeError> {
+async fn invoke_http(
+    router: Router,
+    event: Value,
+    deadline: Option<SystemTime>,
+) -> Result<Value, InvokeError> {
     let request: LambdaRequest = parse_event(event)?;
     let buffered_router = lambda_http::service_fn(move |request: lambda_http::Request| {
         let router = router.clone();
@@ -234,14 +251,19 @@ async fn invoke_http(router: Router, event: Value) -> Result<Value, InvokeError>
         }
     });
     let response = lambda_http::Adapter::from(buffered_router)
-        .oneshot(lambda_event(request))
+        .oneshot(lambda_event(request, deadline))
         .await
         .map_err(function_error)?;
     Ok(to_json(&response))
 }
 
-fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
-    LambdaEvent::new(payload, Context::default())
+fn lambda_event<T>(payload: T, deadline: Option<SystemTime>) -> LambdaEvent<T> {
+    let mut context = Context::default();
+    if let Some(deadline) = deadline {
+        let since_epoch = deadline.duration_since(UNIX_EPOCH).unwrap_or_default();
+        context.deadline = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
+    }
+    LambdaEvent::new(payload, context)
 }
 
 fn parse_event<T: DeserializeOwned>(event: Value) -> Result<T, InvokeError> {
