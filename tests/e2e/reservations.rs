@@ -1149,9 +1149,10 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
     );
 }
 
-/// The reminder and summary partitions serve every organisation at once: an entry that does not
-/// read (a broken one, or one a newer release wrote) and an organisation that does not read are
-/// left out, and everyone else's reminders and summaries go out (each failed the whole run).
+/// The reminder and summary partitions serve every organisation at once: an entry, an
+/// organisation or a person that does not read (a broken one, or one a newer release wrote) is
+/// left out, and everyone else's reminders and summaries go out (each failed the whole run). An
+/// organisation's summaries wait for it to read again.
 #[tokio::test]
 async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or_summary() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
@@ -1165,8 +1166,14 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
         booking.wants_summaries(&booking.admin).await;
         booking.reserve(&booking.admin_id, start, end, false).await;
     }
+    let (colleague, colleague_email, session) = unreadable_person.colleague("Col", "League").await;
+    unreadable_person.wants_summaries(&session).await;
+    unreadable_person
+        .reserve(&colleague, start, end, false)
+        .await;
     let stack = stack().await;
     let client = aws_sdk_dynamodb::Client::new(&stack.aws);
+    let table = stack.config.table_name.as_str();
     let organisation_of = |booking: &Booking| {
         roster_domain::ids::OrganisationId::try_from(booking.organisation_id.as_str()).unwrap()
     };
@@ -1175,10 +1182,20 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
         &roster_domain::ids::UserId::try_from(unreadable_person.admin_id.as_str()).unwrap(),
     );
     let organisation = roster_store::keys::organisation(&organisation_of(&unreadable));
+    let readable = client
+        .get_item()
+        .table_name(table)
+        .key("pk", S(organisation.pk.clone()))
+        .key("sk", S(organisation.sk.clone()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     for (key, attribute) in [(organisation, "settings"), (person, "profile")] {
         client
             .update_item()
-            .table_name(&stack.config.table_name)
+            .table_name(table)
             .key("pk", S(key.pk))
             .key("sk", S(key.sk))
             .update_expression("SET #broken = :broken")
@@ -1198,7 +1215,7 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
     ] {
         client
             .put_item()
-            .table_name(&stack.config.table_name)
+            .table_name(table)
             .item("pk", S(partition))
             .item("sk", S("0#broken#2036-04-08#r".to_owned()))
             .item("start", N("1".to_owned()))
@@ -1207,25 +1224,43 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
             .unwrap();
     }
 
-    let left_out = [
-        emails(&unreadable.admin_email).await,
-        emails(&unreadable_person.admin_email).await,
-    ];
-    let before = emails(&served.admin_email).await;
-    served.run_job("daily-summary", summary_run).await;
-    assert_eq!(emails(&served.admin_email).await, before + 1, "the summary");
-    served.run_job("checkin-reminder", start).await;
-    assert_eq!(
-        emails(&served.admin_email).await,
-        before + 2,
-        "the reminder"
-    );
-    assert_eq!(
+    // (served admin, colleague, unreadable organisation's admin, unreadable person)
+    let counts = || async {
         [
+            emails(&served.admin_email).await,
+            emails(&colleague_email).await,
             emails(&unreadable.admin_email).await,
             emails(&unreadable_person.admin_email).await,
-        ],
-        left_out
+        ]
+    };
+    let [served_before, colleague_before, left_out, unread] = counts().await;
+    served.run_job("daily-summary", summary_run).await;
+    served.run_job("checkin-reminder", start).await;
+    assert_eq!(
+        counts().await,
+        [served_before + 2, colleague_before + 2, left_out, unread],
+        "a summary and a reminder each"
+    );
+    // Readable again an hour on, the organisation gets its summary (its bucket is no longer
+    // read: the list brings it); nobody gets a second.
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(readable))
+        .send()
+        .await
+        .unwrap();
+    served
+        .run_job("daily-summary", "2036-04-07T17:00:00Z")
+        .await;
+    assert_eq!(
+        counts().await,
+        [
+            served_before + 2,
+            colleague_before + 2,
+            left_out + 1,
+            unread
+        ]
     );
 }
 
@@ -1425,7 +1460,7 @@ async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
 #[tokio::test]
 async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     use aws_sdk_dynamodb::types::AttributeValue::S;
-    use roster_domain::reservation::{Bucket, REMINDER_BUCKET};
+    use roster_domain::ids::{DeviceId, OrganisationId, UserId};
     let booking = Booking::new(json!({})).await;
     booking
         .set_preferences(
@@ -1534,9 +1569,9 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     );
     assert_eq!(emails(admin).await, 2);
 
-    // A run whose reminders fail still sends what is held: here an entry of its reminder
-    // bucket that is no reservation stops the reminders. (In this test, as every held email of
-    // the stack is retried by each run.)
+    // A run whose reminders fail still sends what is held: here the reminder of someone whose
+    // device does not read fails. (In this test, as every held email of the stack is retried by
+    // each run.)
     let down = ses_down_at(&booking, "2034-06-01T08:00:00Z").await;
     down.reserve(
         &booking.admin_id,
@@ -1546,14 +1581,21 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     )
     .await;
     let run_at = "2034-06-01T08:05:00Z";
-    let bucket = Bucket::recent(utc(run_at), REMINDER_BUCKET, 1).remove(0);
-    let broken = roster_store::keys::checkin_bucket(&bucket.key());
+    let checking_in = Booking::new(json!({ "checkin_enabled": true })).await;
+    checking_in
+        .reserve(&checking_in.admin_id, run_at, "2034-06-01T17:00:00Z", false)
+        .await;
+    let broken = roster_store::keys::device(
+        &OrganisationId::try_from(checking_in.organisation_id.as_str()).unwrap(),
+        &UserId::try_from(checking_in.admin_id.as_str()).unwrap(),
+        &DeviceId::generate(),
+    );
     let dynamodb = aws_sdk_dynamodb::Client::new(&stack.aws);
     dynamodb
         .put_item()
         .table_name(&stack.config.table_name)
-        .item("pk", S(broken.clone()))
-        .item("sk", S("not-a-reservation".to_owned()))
+        .item("pk", S(broken.pk.clone()))
+        .item("sk", S(broken.sk.clone()))
         .send()
         .await
         .unwrap();
@@ -1565,8 +1607,8 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     dynamodb
         .delete_item()
         .table_name(&stack.config.table_name)
-        .key("pk", S(broken))
-        .key("sk", S("not-a-reservation".to_owned()))
+        .key("pk", S(broken.pk))
+        .key("sk", S(broken.sk))
         .send()
         .await
         .unwrap();

@@ -41,23 +41,22 @@ impl Addressees {
                 continue;
             }
             let users: Vec<UserId> = users.into_iter().cloned().collect();
-            let read = async {
-                let people = table.memberships_by_id(organisation, &users).await?;
-                Ok::<_, StoreError>((people, table.sites(organisation).await?))
-            };
-            let (its_people, its_sites) = match read.await {
-                Ok(read) => read,
-                // One organisation whose people or sites do not read stops none of the others.
+            for person in table
+                .readable_memberships_by_id(organisation, &users)
+                .await?
+            {
+                people.insert((organisation.clone(), person.id.clone()), person);
+            }
+            // Sites that do not read are named by their id.
+            let sites = match table.sites(organisation).await {
+                Ok(sites) => sites,
                 Err(error @ StoreError::Corrupt(_)) => {
-                    tracing::error!(%organisation, %error, "an organisation's people left out");
-                    continue;
+                    tracing::error!(%organisation, %error, "an organisation's site names left out");
+                    vec![]
                 }
                 Err(error) => return Err(error),
             };
-            for person in its_people {
-                people.insert((organisation.clone(), person.id.clone()), person);
-            }
-            for site in its_sites {
+            for site in sites {
                 site_names.insert((organisation.clone(), site.id), site.name);
             }
         }
@@ -66,6 +65,11 @@ impl Addressees {
             people,
             site_names,
         })
+    }
+
+    /// Whether the organisation was read (it exists, and reads).
+    pub fn has_organisation(&self, organisation: &OrganisationId) -> bool {
+        self.organisations.contains_key(organisation)
     }
 
     /// The reservation's organisation, person and site name, when all still exist.

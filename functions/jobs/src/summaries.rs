@@ -34,8 +34,9 @@ const QUERIES_IN_FLIGHT: usize = 16;
 /// Summaries sent at the same time.
 const SUMMARIES_IN_FLIGHT: usize = 16;
 /// How long before the invocation's deadline a run starts no more summaries: time for those
-/// under way (an SES call is cut off after some seconds) and to list the rest for later runs.
-const SENDING_ENDS_BEFORE_DEADLINE: Duration = Duration::seconds(20);
+/// under way (a claim, SES and the claim's settling, each cut off after 5 s, one after another)
+/// and to list the rest for later runs.
+const SENDING_ENDS_BEFORE_DEADLINE: Duration = Duration::seconds(30);
 
 /// One person's summary of one date: its reservations, and the buckets they were read from.
 #[derive(Default)]
@@ -99,39 +100,49 @@ pub async fn run(
     let addressees = Addressees::of(&jobs.table, &firsts).await?;
     complete(jobs, &mut by_person, &addressees).await?;
     let mut run = JobRun::new(ScheduledJob::DailySummary, now, by_person.len());
-    // Once SES turns one away, or the invocation nears its end, the rest wait for a later run
-    // (each try could take seconds; cut off, the run would list none of them for the next).
+    // Once SES turns one away, a send fails, or the invocation nears its end, the rest wait for
+    // a later run (each try could take seconds; cut off, the run would list none of them for
+    // the next). Sends under way are finished either way: dropped, they would leave their
+    // claims for a run five minutes on to take over, and perhaps send again.
     let stop_sending_at = deadline.map(|deadline| deadline - SENDING_ENDS_BEFORE_DEADLINE);
-    let turned_away = AtomicBool::new(false);
+    let stopped = AtomicBool::new(false);
     let addressees = &addressees;
-    let turned_away = &turned_away;
+    let stopped = &stopped;
     let mut sends = stream::iter(by_person)
         .map(|(person_key, summary)| async move {
-            let wait = turned_away.load(Ordering::Relaxed)
+            let wait = stopped.load(Ordering::Relaxed)
                 || stop_sending_at.is_some_and(|stop| Utc::now() >= stop);
             let sent = if wait {
-                Sending::Later
+                Ok(Sending::Later)
             } else {
-                send(jobs, addressees, &person_key, &summary).await?
+                send(jobs, addressees, &person_key, &summary).await
             };
-            if let Sending::Tried(Attempt::Retry(_)) = sent {
-                turned_away.store(true, Ordering::Relaxed);
+            if matches!(sent, Err(_) | Ok(Sending::Tried(Attempt::Retry(_)))) {
+                stopped.store(true, Ordering::Relaxed);
             }
-            Ok::<_, StoreError>((person_key, summary.read_from, sent))
+            (person_key, summary.read_from, sent)
         })
         .buffer_unordered(SUMMARIES_IN_FLIGHT);
     let mut later: Vec<(Person, BTreeSet<Bucket>)> = Vec::new();
-    while let Some(sent) = sends.next().await {
-        let (person_key, read_from, sent) = sent?;
-        if let Sending::Tried(attempt) = &sent {
-            run.email.count(attempt);
-        }
-        if matches!(sent, Sending::Later | Sending::Tried(Attempt::Retry(_))) {
-            later.push((person_key, read_from));
+    let mut failed = None;
+    while let Some((person_key, read_from, sent)) = sends.next().await {
+        match sent {
+            Ok(Sending::Tried(attempt)) => {
+                run.email.count(&attempt);
+                if matches!(attempt, Attempt::Retry(_)) {
+                    later.push((person_key, read_from));
+                }
+            }
+            Ok(Sending::Later) => later.push((person_key, read_from)),
+            Ok(Sending::Nothing) => {}
+            Err(error) => {
+                later.push((person_key, read_from));
+                failed.get_or_insert(error);
+            }
         }
     }
     settle(jobs, &retries, &later).await?;
-    Ok(run)
+    failed.map_or(Ok(run), Err)
 }
 
 /// What became of one person's summary in a run.
@@ -156,7 +167,15 @@ async fn send(
     let mut reservations: Vec<&Reservation> = summary.reservations.values().collect();
     reservations.sort_by_key(|r| r.start);
     let Some((organisation, person, _)) = addressees.of_reservation(reservations[0]) else {
-        return Ok(Sending::Nothing);
+        // An organisation that did not read (perhaps only until a deploy ends) keeps its
+        // summaries listed for the runs of the retry window; a person who is gone gets none.
+        return Ok(
+            if addressees.has_organisation(&reservations[0].organisation_id) {
+                Sending::Nothing
+            } else {
+                Sending::Later
+            },
+        );
     };
     if !summary_wanted(organisation, person) {
         return Ok(Sending::Nothing);

@@ -19,7 +19,7 @@ use crate::{
     cursor::IndexList,
     directory::DirectoryEntry,
     keys,
-    record::{Record, body, n, s, sentinel, text},
+    record::{Item, Record, body, n, readable_bodies, s, sentinel, text},
     transaction::{Condition, OnFail, Transaction},
 };
 
@@ -175,15 +175,38 @@ impl DynamoTable {
         organisation: &OrganisationId,
         ids: &[UserId],
     ) -> Result<Vec<Membership>, StoreError> {
-        let keys: Vec<_> = ids
-            .iter()
-            .map(|id| keys::membership(organisation, id))
-            .collect();
-        self.batch_get(&keys)
+        self.membership_items(organisation, ids)
             .await?
             .into_iter()
             .map(|item| body::<MembershipItem>(item).map(|stored| stored.membership))
             .collect()
+    }
+
+    /// As [`DynamoTable::memberships_by_id`], for a job that serves many people at once: one
+    /// that does not read is logged and left out, as if gone, so that it stops none of the
+    /// others.
+    pub async fn readable_memberships_by_id(
+        &self,
+        organisation: &OrganisationId,
+        ids: &[UserId],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let items = self.membership_items(organisation, ids).await?;
+        Ok(readable_bodies::<MembershipItem>(items)
+            .into_iter()
+            .map(|stored| stored.membership)
+            .collect())
+    }
+
+    async fn membership_items(
+        &self,
+        organisation: &OrganisationId,
+        ids: &[UserId],
+    ) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<_> = ids
+            .iter()
+            .map(|id| keys::membership(organisation, id))
+            .collect();
+        self.batch_get(&keys).await
     }
 
     /// One page of the organisation's users sorted by name: one `Query` of `gsi1`, filtered.

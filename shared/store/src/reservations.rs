@@ -429,7 +429,8 @@ impl DynamoTable {
     }
 
     /// The summaries to send again whose buckets run from the one holding `since` to the one
-    /// holding `until`: one `Query` (it only fills while SES turns summaries away).
+    /// holding `until`: one `Query` (it fills only while SES turns summaries away, sends fail,
+    /// organisations do not read or runs near their deadline).
     pub async fn summaries_to_retry(
         &self,
         since: DateTime<Utc>,
