@@ -1,7 +1,8 @@
 //! The organisations, people and site names a batch of due reservations needs, read in as few
 //! calls as the batch allows: one `BatchGetItem` of organisations, one of people per
-//! organisation (per 100), one `Query` of sites per organisation. What does not read is left
-//! out (logged): its reservations are passed over, everyone else's are served.
+//! organisation (per 100), one `Query` of sites per organisation. An organisation or person that
+//! does not read is left out (logged), and their reservations passed over, while everyone
+//! else's are served; a site whose name does not read is named by its id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
