@@ -880,47 +880,80 @@ async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
     );
 }
 
-/// Entra ID sends every changed attribute of a leaver in one PATCH: a value Roster refuses
-/// among them answers 400 (Entra sends the rest again next cycle), but the person is
-/// deactivated now (was: nothing written, the leaver kept their sessions and access).
+/// Entra ID sends every changed attribute of a leaver in one PATCH: a value or an operation
+/// Roster refuses among them answers 400 (Entra sends the rest again next cycle), but the
+/// person is deactivated now (was: nothing written, the leaver kept their sessions and access).
 #[tokio::test]
 async fn a_deactivation_holds_when_a_value_sent_with_it_is_refused() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
-    let email = roster_e2e::unique_email("leaver");
-    let (_, created) = scim
-        .send("POST", "/Users", Some(entra_user(&email, "E-L")))
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    let session = scim.app.invited_session(&scim.admin, &id, &email).await;
-    let too_long = "x".repeat(300);
-
-    // Without a deactivation, a refused change writes nothing; with one, that is written.
-    let refused = json!({ "op": "Replace", "path": "title", "value": too_long });
     let leaving = json!({ "op": "Replace", "path": "active", "value": "False" });
-    for (operations, session_status) in [
-        (json!([refused.clone()]), 200),
-        (json!([leaving, refused]), 401),
-    ] {
-        let (status, problem) = scim.patch(&format!("/Users/{id}"), operations).await;
+    let patch_of = |operations: Value| json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations });
+    // Each refusal as (method, body without and with the deactivation, its scimType).
+    let title_too_long = json!({ "op": "Replace", "path": "title", "value": "x".repeat(300) });
+    // A custom attribute mapped outside the schemas: the operation itself is refused.
+    let unknown_path = json!({
+        "op": "Add",
+        "path": "urn:ietf:params:scim:schemas:extension:custom:2.0:User:badge",
+        "value": "7"
+    });
+    let replaced = |active: bool| {
+        let mut user = entra_user("replaced@example.com", "E-R");
+        user["active"] = json!(active);
+        user["title"] = json!(["a title as a list"]);
+        user
+    };
+    let refusals = [
+        (
+            "PATCH",
+            patch_of(json!([title_too_long.clone()])),
+            patch_of(json!([leaving.clone(), title_too_long])),
+            "invalidValue",
+        ),
+        (
+            "PATCH",
+            patch_of(json!([unknown_path.clone()])),
+            patch_of(json!([unknown_path, leaving])),
+            "invalidPath",
+        ),
+        ("PUT", replaced(true), replaced(false), "invalidValue"),
+    ];
+    for (n, (method, refused, refused_leaving, scim_type)) in refusals.into_iter().enumerate() {
+        let email = roster_e2e::unique_email(&format!("leaver{n}"));
+        let (_, created) = scim
+            .send(
+                "POST",
+                "/Users",
+                Some(entra_user(&email, &format!("E-L{n}"))),
+            )
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let session = scim.app.invited_session(&scim.admin, &id, &email).await;
+        let path = format!("/Users/{id}");
+
+        // Without a deactivation, a refused change writes nothing; with one, that is written.
+        for (body, session_status) in [(refused, 200), (refused_leaving, 401)] {
+            let (status, problem) = scim.send(method, &path, Some(body)).await;
+            assert_eq!(
+                (status, problem["scimType"].as_str()),
+                (400, Some(scim_type)),
+                "{method} {problem}"
+            );
+            let me = scim.app.get("/v1/me", &session).send().await.unwrap();
+            assert_eq!(me.status(), session_status, "{method} {scim_type}");
+        }
+        let (_, read) = scim.send("GET", &path, None).await;
+        assert_eq!(read["active"], false, "{read}");
         assert_eq!(
-            (status, problem["scimType"].as_str()),
-            (400, Some("invalidValue")),
-            "{problem}"
+            (&read["title"], &read["userName"]),
+            (&created["title"], &created["userName"]),
+            "nothing refused is written"
         );
-        let me = scim.app.get("/v1/me", &session).send().await.unwrap();
-        assert_eq!(me.status(), session_status);
+        let user = scim
+            .app
+            .json(&format!("/v1/admin/users/{id}"), &scim.admin)
+            .await;
+        assert_eq!(user["status"], "deactivated", "{user}");
     }
-    let (_, read) = scim.send("GET", &format!("/Users/{id}"), None).await;
-    assert_eq!(read["active"], false, "{read}");
-    assert_eq!(
-        read["title"], created["title"],
-        "the refused value is not written"
-    );
-    let user = scim
-        .app
-        .json(&format!("/v1/admin/users/{id}"), &scim.admin)
-        .await;
-    assert_eq!(user["status"], "deactivated", "{user}");
     let log = scim.app.json("/v1/admin/audit", &scim.admin).await;
     let actions = roster_e2e::audit_actions(&log);
     assert!(actions.contains(&"scim.user.deactivated"), "{log}");

@@ -25,7 +25,7 @@ use roster_domain::{
     },
 };
 use roster_store::{Account, EmailChange, MemberLookup, ScimClaim, ScimMembers};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::{
     BaseUrl, Claim, ScimBody, ScimError, ScimState, Writer, audited, check_version, json_body,
@@ -345,38 +345,75 @@ pub async fn create(
     ))
 }
 
+/// What a client asks of a user's document: a body as it came.
+#[derive(Clone, Copy)]
+enum Change<'a> {
+    Replace(&'a Bytes),
+    Patch(&'a Bytes),
+}
+
+impl Change<'_> {
+    fn applied_to(self, current: &Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
+        Ok(match self {
+            Change::Replace(body) => normalise(KIND, &json_body(body)?)?,
+            Change::Patch(body) => patch::apply(KIND, current, &json_body(body)?)?,
+        })
+    }
+
+    /// `current` with only this change's `active` applied, when it sets one that reads.
+    fn active_alone(self, current: &Map<String, Value>) -> Option<Map<String, Value>> {
+        let operations = match self {
+            // The replacement as one path-less operation.
+            Change::Replace(body) => {
+                json!({ "Operations": [{ "op": "replace", "value": json_body(body).ok()? }] })
+            }
+            Change::Patch(body) => json_body(body).ok()?,
+        };
+        patch::apply_only(KIND, current, &operations, "active")
+    }
+}
+
 /// Replaces (PUT) or patches (PATCH) a user's document with `change`, all or nothing, but for
-/// a deactivation: a change refused for another of its values still deactivates the person
-/// (see [`deactivate_alone`]), and is answered with its refusal.
+/// a deactivation: a change that sets `active` false and is refused, as a whole or for another
+/// of its values, still deactivates the person (see [`deactivate_alone`]), and is answered
+/// with its refusal.
 async fn update(
     state: &ScimState,
     claim: &ScimClaim,
     writer: &Writer,
     id: &str,
     headers: &HeaderMap,
-    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    change: Change<'_>,
 ) -> Result<Membership, ScimError> {
     let organisation = &writer.organisation;
+    let leaves =
+        |document: &Map<String, Value>| document.get("active") == Some(&Value::Bool(false));
     retried_unless_versioned(headers, || async {
         let before = member(state, claim, id).await?;
         check_version(headers, before.version)?;
         let current = &before.scim.as_ref().expect("a SCIM member").document;
-        let document = change(current)?;
-        let written = match ScimPerson::read_change(
-            &document,
-            Some(current),
-            &organisation.settings.scim_attributes,
-        ) {
-            Ok(person) => {
-                let after = provisioned(&before, &person, document.clone(), organisation);
-                save(state, &before, &after).await.map(|()| after)
-            }
-            Err(problem) => Err(problem.into()),
+        let (leaving, written) = match change.applied_to(current) {
+            Ok(document) => (
+                leaves(&document),
+                match ScimPerson::read_change(
+                    &document,
+                    Some(current),
+                    &organisation.settings.scim_attributes,
+                ) {
+                    Ok(person) => {
+                        let after = provisioned(&before, &person, document, organisation);
+                        save(state, &before, &after).await.map(|()| after)
+                    }
+                    Err(problem) => Err(problem.into()),
+                },
+            ),
+            Err(refused) => (
+                change.active_alone(current).is_some_and(|d| leaves(&d)),
+                Err(refused),
+            ),
         };
         match written {
-            Err(refused @ ScimError::Problem(_))
-                if before.is_active() && document.get("active") == Some(&Value::Bool(false)) =>
-            {
+            Err(refused @ ScimError::Problem(_)) if leaving && before.is_active() => {
                 deactivate_alone(state, writer, &before).await?;
                 Err(refused)
             }
@@ -422,7 +459,7 @@ async fn audited_update(
     id: &str,
     action: &str,
     headers: &HeaderMap,
-    change: impl Fn(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
+    change: Change<'_>,
 ) -> Result<Response, ScimError> {
     let writer = writer(state, claim).await?;
     let outcome = update(state, claim, &writer, id, headers, change).await;
@@ -449,7 +486,7 @@ pub async fn replace(
         &id,
         "scim.user.replaced",
         &headers,
-        |_| Ok(normalise(KIND, &json_body(&body)?)?),
+        Change::Replace(&body),
     )
     .await
 }
@@ -469,7 +506,7 @@ pub async fn patch(
         &id,
         "scim.user.patched",
         &headers,
-        |current| Ok(patch::apply(KIND, current, &json_body(&body)?)?),
+        Change::Patch(&body),
     )
     .await
 }

@@ -56,10 +56,8 @@ pub fn apply(
     let body = body
         .as_object()
         .ok_or_else(|| syntax("the body must be a JSON object"))?;
-    let operations = body
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
-        .and_then(|(_, v)| v.as_array())
+    let operations = field(body, "Operations")
+        .and_then(Value::as_array)
         .filter(|ops| !ops.is_empty())
         .ok_or_else(|| syntax("Operations must be a non-empty list"))?;
     if operations.len() > MAX_OPERATIONS {
@@ -72,13 +70,7 @@ pub fn apply(
         let operation = operation
             .as_object()
             .ok_or_else(|| syntax("each operation must be an object"))?;
-        let field = |name: &str| {
-            operation
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-        };
-        let op = match field("op")
+        let op = match field(operation, "op")
             .and_then(Value::as_str)
             .map(str::to_ascii_lowercase)
         {
@@ -87,8 +79,8 @@ pub fn apply(
             Some(op) if op == "remove" => Op::Remove,
             _ => return Err(syntax("op must be add, replace or remove")),
         };
-        let value = field("value").cloned().unwrap_or(Value::Null);
-        match field("path") {
+        let value = field(operation, "value").cloned().unwrap_or(Value::Null);
+        match field(operation, "path") {
             Some(Value::String(path)) if !path.trim().is_empty() => {
                 let target = target(kind, path.trim())?;
                 apply_one(kind, &mut next, op, &target, value)?;
@@ -114,6 +106,68 @@ pub fn apply(
         }
     }
     normalise(kind, &Value::Object(next))
+}
+
+/// A member of a PatchOp object, its name in any case (Entra ID writes `Operations` and `op`
+/// both ways).
+fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// `document` with only those operations of `body` applied that set the core attribute
+/// `name` as a whole (by its path, or as a key of a path-less operation's value), all others
+/// passed over, readable or not: what a request refused for its other operations still asks of
+/// that attribute. `None` when no operation sets it, or when those that do are refused.
+pub fn apply_only(
+    kind: ResourceKind,
+    document: &Map<String, Value>,
+    body: &Value,
+    name: &str,
+) -> Option<Map<String, Value>> {
+    let sets_it = |path: &str| {
+        matches!(
+            target(kind, path.trim()),
+            Ok(Target::Attribute { located, filter: None, sub: None })
+                if located.extension.is_none() && located.attribute.name == name
+        )
+    };
+    let operations = field(body.as_object()?, "Operations")?.as_array()?;
+    let kept: Vec<Value> = operations
+        .iter()
+        .filter_map(Value::as_object)
+        .filter_map(|operation| match field(operation, "path") {
+            Some(Value::String(path)) if !path.trim().is_empty() => {
+                sets_it(path).then(|| Value::Object(operation.clone()))
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => {
+                let values: Map<String, Value> = field(operation, "value")?
+                    .as_object()?
+                    .iter()
+                    .filter(|(key, _)| sets_it(key))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect();
+                if values.is_empty() {
+                    return None;
+                }
+                let mut operation = operation.clone();
+                operation.retain(|key, _| !key.eq_ignore_ascii_case("value"));
+                operation.insert("value".to_owned(), Value::Object(values));
+                Some(Value::Object(operation))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let only = Value::Object(Map::from_iter([(
+        "Operations".to_owned(),
+        Value::Array(kept),
+    )]));
+    apply(kind, document, &only).ok()
 }
 
 /// Parses a PATCH path: `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, any of them
@@ -724,6 +778,39 @@ mod tests {
                 expected,
                 "{operations}"
             );
+        }
+    }
+
+    #[test]
+    fn the_operations_on_one_attribute_apply_alone_when_the_others_are_refused() {
+        let document = user();
+        let body = |operations: Value| json!({ "Operations": operations });
+        let active_only = |operations: Value| {
+            apply_only(ResourceKind::User, &document, &body(operations), "active")
+                .map(|next| (next.get("active").cloned(), next.get("title").cloned()))
+        };
+        let refused = json!({ "op": "replace", "path": "shoeSize", "value": 44 });
+        let title = json!({ "op": "replace", "path": "title", "value": "Boss" });
+        for leaving in [
+            json!({ "op": "Replace", "path": "active", "value": "False" }),
+            json!({ "op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:active", "value": false }),
+            json!({ "op": "replace", "value": { "active": false, "shoeSize": 44 } }),
+        ] {
+            let operations = json!([title.clone(), refused.clone(), leaving.clone(), "junk"]);
+            assert!(patch(&document, operations.clone()).is_err());
+            assert_eq!(
+                active_only(operations),
+                Some((Some(json!(false)), None)),
+                "{leaving}"
+            );
+        }
+        for untouched in [
+            json!([title.clone(), refused.clone()]),
+            json!([{ "op": "replace", "path": "active", "value": "maybe" }]),
+            json!([{ "op": "replace", "value": { "title": "Boss" } }]),
+            json!("not a list"),
+        ] {
+            assert_eq!(active_only(untouched.clone()), None, "{untouched}");
         }
     }
 }
