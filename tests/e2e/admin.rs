@@ -1898,8 +1898,8 @@ async fn user_management_of_a_site_lists_and_deactivates_only_its_people_and_rea
 }
 
 /// Asserts that `token` is refused (403 `code`) each credential action: on the user at `path`
-/// read at `etag`, a login email move, a 2FA reset and a reset link; on the username user
-/// `pin_user`, a PIN.
+/// read at `etag`, a login email move, a 2FA reset, a reset link and an unlock; on the username
+/// user `pin_user`, a PIN.
 async fn credentials_refused(
     app: &TestApp,
     token: &str,
@@ -1911,6 +1911,7 @@ async fn credentials_refused(
         app.patch(path, token, etag, &json!({ "email": unique_email("mine") })),
         app.post(&format!("{path}/reset-mfa"), token, &json!({})),
         app.post(&format!("{path}/password-reset"), token, &json!({})),
+        app.post(&format!("{path}/unlock"), token, &json!({})),
         app.post(
             &format!("/v1/admin/users/{pin_user}/pin"),
             token,
@@ -1943,6 +1944,7 @@ async fn user_management_cannot_touch_an_admin() {
         app.post(&format!("{path}/deactivate"), &manager, &json!({})),
         app.post(&format!("{path}/reset-mfa"), &manager, &json!({})),
         app.post(&format!("{path}/password-reset"), &manager, &json!({})),
+        app.post(&format!("{path}/unlock"), &manager, &json!({})),
     ];
     for attempt in attempts {
         assert_eq!(attempt.send().await.unwrap().status(), 403);

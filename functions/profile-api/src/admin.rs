@@ -943,14 +943,16 @@ fn require_own_account(account: &Account) -> Result<(), ApiError> {
     summary = "Clear a user's login lockout",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "Unlocked."), (status = 422, description = "The person belongs to other organisations too."))
+    responses((status = 204, description = "Unlocked."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`): the lockout guards their credentials."), (status = 422, description = "The person belongs to other organisations too."))
 )]
 pub async fn unlock(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (_, account) = managed_user(&state, &caller, &id).await?;
+    let (membership, account) = managed_user(&state, &caller, &id).await?;
+    // Unlocking at will would undo the lockout's brake on guessing their password.
+    require_credentials_reach(&caller, &membership)?;
     require_own_account(&account)?;
     state.table.clear_lockout(&account).await?;
     audit::by_caller(&state, &caller, "user.unlocked", Some(id.as_str()), vec![]).await;
