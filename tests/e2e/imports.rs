@@ -1218,6 +1218,34 @@ async fn add_updates_replace_deactivates_the_missing_and_dry_run_writes_nothing(
     );
 }
 
+/// Addresses are keyed with their domain in ASCII (`müller` as `xn--mller-kva`): a file that
+/// names someone at such a domain again finds them (was: every later file refused the row as
+/// `taken`, and a `replace` deactivated them as missing, every day).
+#[tokio::test]
+async fn people_at_a_domain_of_other_letters_are_found_again_by_later_files() {
+    let importing = importing().await;
+    let people: Vec<String> = emails("joerg", 2)
+        .iter()
+        .map(|email| email.replace("@example.com", "@Müller.example"))
+        .collect();
+    let rows = rows_of("Jörg", "Müller", &people);
+    let first = importing
+        .import(json!({ "mode": "add" }), &people_csv(&rows))
+        .await;
+    assert_eq!(counts(&first), (2, 0, 0, 0, 0), "{first}");
+
+    for mode in ["add", "replace"] {
+        let again = importing
+            .import(json!({ "mode": mode }), &people_csv(&rows))
+            .await;
+        assert_eq!(counts(&again), (0, 0, 2, 0, 0), "{mode}: {again}");
+    }
+    for row in [1, 2] {
+        let person = importing.user_of_row(&first, row).await;
+        assert_eq!(person["status"], "active", "kept by the replace: {person}");
+    }
+}
+
 #[tokio::test]
 async fn a_file_that_lists_again_whom_an_import_deactivated_makes_them_active_but_not_an_admins() {
     let importing = importing().await;

@@ -711,6 +711,22 @@ async fn entra_ids_default_attribute_mapping_is_kept_patched_and_matched_on_by_e
         .await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(listed_ids(&found), vec![id.clone()]);
+    // An address at a domain of other letters is found too (its key has the domain in ASCII).
+    let idn = email.replace("@example.com", "@müller.example");
+    let (status, idn_user) = scim
+        .send("POST", "/Users", Some(entra_user(&idn, "E-703")))
+        .await;
+    assert_eq!(status, 201, "{idn_user}");
+    for written in [idn.clone(), idn.to_uppercase()] {
+        let filter = format!(r#"emails[type eq "work"].value eq "{written}""#);
+        let (status, found) = scim.send("GET", &filter_path(&filter), None).await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(
+            listed_ids(&found),
+            vec![idn_user["id"].as_str().unwrap()],
+            "{written}"
+        );
+    }
 
     // An update of the default mapping applies whole.
     let (status, patched) = scim

@@ -16,7 +16,7 @@ use roster_domain::{
     ids::UserId,
     membership::{InvitationStatus, Membership, Role, RoleGrant, Status},
     organisation::Organisation,
-    profile::Profile,
+    profile::{Email, Profile},
     scim::{
         ScimProblem, ScimType, patch,
         resource::{Meta, render},
@@ -134,7 +134,7 @@ pub async fn matching(
             table.scim_member_where(claim, &lookup).await?
         }
         "emails.value" => {
-            let lookup = MemberLookup::Email(value.trim().to_lowercase());
+            let lookup = MemberLookup::Email(Email::lookup_key(&value));
             table.scim_member_where(claim, &lookup).await?
         }
         _ => return Err(unsupported_filter()),

@@ -899,8 +899,10 @@ impl ImportedRow {
         errors.into_result(row)
     }
 
-    /// The raw identifier cells of a row (email and username lowercased, all trimmed), read even
-    /// when other cells fail, so a refused row still says which person it is about.
+    /// The identifier cells of a row as the keys a valid row's values have (an email's domain
+    /// in ASCII, `müller.de` as `xn--mller-kva.de`; a username NFKC; both lowercased; all
+    /// trimmed), read even when other cells fail, so a refused row still says which person it is
+    /// about. An email that does not parse is only lowercased: it names nobody stored.
     pub fn raw_identifiers(cells: &[String], mapping: &ColumnMapping) -> Vec<(Column, String)> {
         mapping
             .columns
@@ -915,7 +917,7 @@ impl ImportedRow {
                 Some(match column {
                     Column::ExternalId => (column, value.to_owned()),
                     Column::Username => (column, Username::normalise(value)),
-                    _ => (column, value.to_lowercase()),
+                    _ => (column, Email::lookup_key(value)),
                 })
             })
             .collect()
@@ -1082,16 +1084,24 @@ mod tests {
     #[test]
     fn a_failing_row_still_names_its_person_by_keys_normalised_as_a_valid_row_is() {
         let mut row = example(Column::Username, " ＪａｎＪ ");
-        row[template().position(Column::Email).unwrap()] = "J.Jansen@Example.COM".to_owned();
         row[template().position(Column::FirstAider).unwrap()] = "yes".to_owned();
         assert!(ImportedRow::parse(&row, &template()).is_err());
-        assert_eq!(
-            ImportedRow::raw_identifiers(&row, &template()),
-            [
-                (Column::Username, "janj".to_owned()),
-                (Column::Email, "j.jansen@example.com".to_owned())
-            ]
-        );
+        for (cell, key) in [
+            ("J.Jansen@Example.COM", "j.jansen@example.com"),
+            ("Jörg@Müller.Example", "jörg@müller.example"),
+            ("joerg@Müller.Example", "joerg@xn--mller-kva.example"),
+        ] {
+            row[template().position(Column::Email).unwrap()] = cell.to_owned();
+            let valid = Email::try_from(cell).map(|email| email.normalised().to_owned());
+            assert!(valid.is_err() || valid == Ok(key.to_owned()), "{cell}");
+            assert_eq!(
+                ImportedRow::raw_identifiers(&row, &template()),
+                [
+                    (Column::Username, "janj".to_owned()),
+                    (Column::Email, key.to_owned())
+                ]
+            );
+        }
     }
 
     /// The template's example row, with one cell replaced.

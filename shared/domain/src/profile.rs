@@ -24,6 +24,13 @@ impl Email {
     pub fn normalised(&self) -> &str {
         &self.normalised
     }
+
+    /// The key `written` is looked up by, valid or not: its `normalised` form, or when it does
+    /// not parse, lowercased (it names nobody stored then).
+    pub fn lookup_key(written: &str) -> String {
+        Self::try_from(written)
+            .map_or_else(|_| written.trim().to_lowercase(), |email| email.normalised)
+    }
 }
 
 impl TryFrom<&str> for Email {
