@@ -4,8 +4,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::{preferences::Language, reset::RESET_EMAILS_PER_HOUR, totp};
 use roster_e2e::{
-    TEST_PASSWORD, TestApp, TestClock, audit_actions, create_user, organisation, problem_errors,
-    spawn_range_api, stack, unique_email,
+    TEST_PASSWORD, TestApp, TestClock, audit_actions, create_user, field_codes, organisation,
+    problem_errors, spawn_range_api, stack, unique_email,
 };
 use roster_notify::templates::{Notice, render};
 use serde_json::{Value, json};
@@ -496,6 +496,56 @@ async fn no_reset_link_invitation_or_pin_goes_out_for_a_password_no_organisation
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+}
+
+/// A session alone (stolen, or restricted to enrolment) cannot guess its way into 2FA with
+/// the person's unfinished enrolment: wrong codes count towards the re-authentication lock
+/// (was: unlimited guesses, and a hit gave the session 2FA and the recovery codes).
+#[tokio::test]
+async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
+    let (app, _) = app_with_clock().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let started: Value = app
+        .post(
+            "/v1/me/mfa/totp",
+            &token,
+            &json!({ "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = totp_rs::Secret::Encoded(started["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let window: Vec<String> = [-30, 0, 30]
+        .map(|offset| totp::code_at(&secret, now(offset), 6))
+        .into();
+    let wrong = (0..)
+        .map(|n| format!("{n:06}"))
+        .find(|code| !window.contains(code))
+        .unwrap();
+    let confirm = |code: &str| {
+        app.post("/v1/me/mfa/totp/confirm", &token, &json!({ "code": code }))
+            .send()
+    };
+
+    for _ in 0..5 {
+        let refused = confirm(&wrong).await.unwrap();
+        assert_eq!(refused.status(), 422);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(
+            field_codes(&problem["errors"]),
+            [("code".to_owned(), "invalid_code".to_owned())]
+        );
+    }
+    let locked = confirm(&wrong).await.unwrap();
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    let right = confirm(&window[1]).await.unwrap();
+    assert_eq!(right.status(), 429, "even the right code waits");
 }
 
 #[tokio::test]

@@ -111,14 +111,17 @@ pub async fn confirm_enrolment(
         .totp_sealing_key
         .open(&sealed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let step = matching_step(&secret, code.unwrap_or_default(), unix_now(&state), None)
-        .ok_or_else(|| {
-            ApiError::field(
-                "code",
-                "invalid_code",
-                "is not the current code of your authenticator",
-            )
-        })?;
+    let step = matching_step(&secret, code.unwrap_or_default(), unix_now(&state), None);
+    // A wrong code counts towards the re-authentication lock: a session alone (stolen, or
+    // restricted to enrolment) must not guess its way into 2FA and the recovery codes.
+    reauthenticate(&state, &account, async { Ok(step.is_some()) }).await?;
+    let step = step.ok_or_else(|| {
+        ApiError::field(
+            "code",
+            "invalid_code",
+            "is not the current code of your authenticator",
+        )
+    })?;
     let (codes, hashes) = recovery::generate();
     // The person's other sessions end: one opened before 2FA (with a guessed or stolen
     // password) must not outlive it.
