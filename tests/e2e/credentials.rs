@@ -299,6 +299,31 @@ async fn a_password_login_is_refused_where_the_organisation_signs_in_through_sso
     }
 }
 
+/// A password login half done (its second step pending) when the organisation goes over to its
+/// identity provider gets no session (was: the code completed it).
+#[tokio::test]
+async fn a_second_step_after_the_organisation_went_sso_only_opens_no_session() {
+    let (app, clock) = app_with_clock().await;
+    let (organisation, admin) = organisation(&app, json!({})).await;
+    let (secret, _) = app.enrol_totp(&admin).await;
+    let challenge_token = challenge(&app, &organisation.admin_email).await;
+    app.change_settings(
+        &admin,
+        json!({ "login_methods": { "password": false, "sso": true } }),
+    )
+    .await;
+    // A fresh code: the one that confirmed the enrolment is used up.
+    clock.advance(chrono::Duration::seconds(30));
+    let code = totp::code_at(&secret, now(30), 6);
+    let (status, body) =
+        complete(&app, json!({ "challenge": challenge_token, "code": code })).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("password_login_disabled")),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn someone_also_in_an_sso_only_organisation_logs_in_to_and_stays_in_their_password_one() {
     let (app, _) = app_with_clock().await;

@@ -356,6 +356,9 @@ pub async fn complete_login(
         .organisation(&pending.organisation_id)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
+    // Checked again, as the password step did: the organisation may have gone over to its
+    // identity provider since.
+    crate::passwords::require_password_login(&organisation.settings)?;
     // The person as they were, to tell when the codes tried lock them out.
     let notified = account.clone();
     let check = async {
@@ -382,7 +385,7 @@ pub async fn complete_login(
         .table
         .membership(&pending.organisation_id, &pending.user_id)
         .await?
-        .filter(|m| m.is_active())
+        .filter(|m| m.can_sign_in())
         .ok_or(ApiError::InvalidCredentials)?;
     let restriction = account
         .must_change_password
