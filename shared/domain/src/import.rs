@@ -741,7 +741,11 @@ fn country_code(value: &str) -> Result<String, FieldProblem> {
         .strip_prefix('+')
         .or_else(|| text.strip_prefix("00"))
         .unwrap_or(text);
-    if (1..=3).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+    // No country's code starts with 0 (`031` is a trunk prefix written before `31`).
+    if (1..=3).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
         Ok(digits.to_owned())
     } else {
         Err(FieldProblem::new(
@@ -1547,6 +1551,20 @@ mod tests {
                 ("email", "required")
             ]
         );
+    }
+
+    #[test]
+    fn a_country_code_is_a_dialling_code_however_written() {
+        for (written, code) in [("+32", "32"), ("0032", "32"), ("1", "1"), (" 358 ", "358")] {
+            assert_eq!(country_code(written).as_deref(), Ok(code), "{written}");
+        }
+        for refused in ["031", "+0", "0", "00", "+3212", "NL", "", "+"] {
+            assert_eq!(
+                country_code(refused).map_err(|problem| problem.code),
+                Err("invalid_country_code"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]
