@@ -524,27 +524,34 @@ async fn no_reset_link_invitation_or_pin_goes_out_for_a_password_no_organisation
 }
 
 /// A session alone (stolen, or restricted to enrolment) cannot guess its way into 2FA with
-/// the person's unfinished enrolment: wrong codes count towards the re-authentication lock
-/// (was: unlimited guesses, and a hit gave the session 2FA and the recovery codes).
+/// the person's unfinished enrolment: wrong codes lock like logins (was: unlimited guesses, and
+/// a hit gave the session 2FA and the recovery codes). The person, who knows the password,
+/// starts again with as many tries; their password is not held back meanwhile.
 #[tokio::test]
 async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
     let (app, _) = app_with_clock().await;
     let (_, token) = organisation(&app, json!({})).await;
-    let started: Value = app
-        .post(
-            "/v1/me/mfa/totp",
-            &token,
-            &json!({ "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let secret = totp_rs::Secret::Encoded(started["secret"].as_str().unwrap().to_owned())
-        .to_bytes()
-        .unwrap();
+    let start = || async {
+        let started = app
+            .post(
+                "/v1/me/mfa/totp",
+                &token,
+                &json!({ "password": TEST_PASSWORD }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 201);
+        let started: Value = started.json().await.unwrap();
+        totp_rs::Secret::Encoded(started["secret"].as_str().unwrap().to_owned())
+            .to_bytes()
+            .unwrap()
+    };
+    let confirm = |code: String| {
+        app.post("/v1/me/mfa/totp/confirm", &token, &json!({ "code": code }))
+            .send()
+    };
+    let secret = start().await;
     let window: Vec<String> = [-30, 0, 30]
         .map(|offset| totp::code_at(&secret, now(offset), 6))
         .into();
@@ -552,13 +559,9 @@ async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
         .map(|n| format!("{n:06}"))
         .find(|code| !window.contains(code))
         .unwrap();
-    let confirm = |code: &str| {
-        app.post("/v1/me/mfa/totp/confirm", &token, &json!({ "code": code }))
-            .send()
-    };
 
     for _ in 0..5 {
-        let refused = confirm(&wrong).await.unwrap();
+        let refused = confirm(wrong.clone()).await.unwrap();
         assert_eq!(refused.status(), 422);
         let problem: Value = refused.json().await.unwrap();
         assert_eq!(
@@ -566,11 +569,15 @@ async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
             [("code".to_owned(), "invalid_code".to_owned())]
         );
     }
-    let locked = confirm(&wrong).await.unwrap();
+    let locked = confirm(wrong).await.unwrap();
     assert_eq!(locked.status(), 429);
     assert!(locked.headers().contains_key("retry-after"));
-    let right = confirm(&window[1]).await.unwrap();
+    let right = confirm(window[1].clone()).await.unwrap();
     assert_eq!(right.status(), 429, "even the right code waits");
+
+    let secret = start().await;
+    let confirmed = confirm(totp::code_at(&secret, now(0), 6)).await.unwrap();
+    assert_eq!(confirmed.status(), 200, "a new enrolment has its own tries");
 }
 
 #[tokio::test]
@@ -885,32 +892,36 @@ async fn twenty_concurrent_wrong_passwords_count_exactly_and_lock_until_the_wait
         "after the wait"
     );
 
-    for _ in 0..6 {
-        login_attempt(&app, &organisation.admin_email, "Wrong-password-1").await;
+    // An admin unlocks someone else; their own session cannot unlock them (it could then
+    // guess their password without end).
+    let email = unique_email("locked");
+    let member = create_user(
+        &app,
+        &token,
+        json!({ "first_name": "Lock", "last_name": "Ed", "email": email }),
+    )
+    .await;
+    let member = member["id"].as_str().unwrap();
+    app.invited_session(&token, member, &email).await;
+    // Each locked, then unlocked: (their email, their id, the unlock's status, the login's).
+    for (locked, id, unlock_status, login_status) in [
+        (
+            &organisation.admin_email,
+            organisation.admin_id.as_str(),
+            422,
+            429,
+        ),
+        (&email, member, 204, 200),
+    ] {
+        for _ in 0..6 {
+            login_attempt(&app, locked, "Wrong-password-1").await;
+        }
+        assert_eq!(login_attempt(&app, locked, TEST_PASSWORD).await.0, 429);
+        let unlock = app.post(&format!("/v1/admin/users/{id}/unlock"), &token, &json!({}));
+        assert_eq!(unlock.send().await.unwrap().status(), unlock_status);
+        let after = login_attempt(&app, locked, TEST_PASSWORD).await.0;
+        assert_eq!(after, login_status, "after the unlock of {locked}");
     }
-    assert_eq!(
-        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
-            .await
-            .0,
-        429
-    );
-    let unlocked = app
-        .post(
-            &format!("/v1/admin/users/{}/unlock", organisation.admin_id),
-            &token,
-            &json!({}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unlocked.status(), 204);
-    assert_eq!(
-        login_attempt(&app, &organisation.admin_email, TEST_PASSWORD)
-            .await
-            .0,
-        200,
-        "after an unlock"
-    );
 }
 
 #[tokio::test]

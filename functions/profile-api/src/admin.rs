@@ -943,7 +943,7 @@ fn require_own_account(account: &Account) -> Result<(), ApiError> {
     summary = "Clear a user's login lockout",
     security(("session" = [])),
     params(("user" = String, Path, description = "A user id of the caller's organisation.")),
-    responses((status = 204, description = "Unlocked."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`): the lockout guards their credentials."), (status = 422, description = "The person belongs to other organisations too."))
+    responses((status = 204, description = "Unlocked."), (status = 403, description = "The user holds a role the caller could not give (`roles_beyond_yours`) or has a site it does not manage (`sites_beyond_yours`): the lockout guards their credentials."), (status = 422, description = "The user is the caller (`self`), or belongs to other organisations too."))
 )]
 pub async fn unlock(
     State(state): State<AppState>,
@@ -951,7 +951,14 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
-    // Unlocking at will would undo the lockout's brake on guessing their password.
+    // Unlocking at will would undo the lockout's brake on guessing their password, and one's
+    // own: a session alone must not guess its way to the password (or into 2FA).
+    require_someone_else(
+        &caller,
+        &membership,
+        "id",
+        "your own lockout ends after its wait, or another administrator unlocks you",
+    )?;
     require_credentials_reach(&caller, &membership)?;
     require_own_account(&account)?;
     state.table.clear_lockout(&account).await?;

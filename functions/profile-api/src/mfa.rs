@@ -10,6 +10,7 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use roster_domain::{
+    lockout::{LockPolicy, enrolment_subject},
     recovery,
     session::secret_hash,
     totp::{self, matching_step, otpauth_uri, qr_png, secret_base32},
@@ -56,6 +57,11 @@ pub async fn start_enrolment(
     fields.finish()?;
     let mut account = caller_account(&state, &caller.session.account_id).await?;
     confirm_password(&state, &account, "password", password.unwrap_or_default()).await?;
+    // A new secret to confirm, with as many tries as the first.
+    state
+        .table
+        .clear_login_failures(&enrolment_subject(&account.id))
+        .await?;
     let secret = totp::new_secret();
     account.pending_totp = Some(state.config.totp_sealing_key.seal(&secret));
     state.table.save_account(&account).await?;
@@ -91,7 +97,7 @@ pub async fn start_enrolment(
     summary = "Confirm TOTP enrolment with a current code",
     security(("session" = [])),
     request_body = crate::openapi::CodeRequest,
-    responses((status = 200, description = "2FA is on and the person's other sessions ended; the recovery codes, shown once.", body = crate::openapi::RecoveryCodes))
+    responses((status = 200, description = "2FA is on and the person's other sessions ended; the recovery codes, shown once.", body = crate::openapi::RecoveryCodes), (status = 429, description = "Too many wrong codes: wait, or start the enrolment again."))
 )]
 pub async fn confirm_enrolment(
     State(state): State<AppState>,
@@ -112,9 +118,14 @@ pub async fn confirm_enrolment(
         .open(&sealed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let step = matching_step(&secret, code.unwrap_or_default(), unix_now(&state), None);
-    // A wrong code counts towards the re-authentication lock: a session alone (stolen, or
-    // restricted to enrolment) must not guess its way into 2FA and the recovery codes.
-    reauthenticate(&state, &account, async { Ok(step.is_some()) }).await?;
+    // Wrong codes lock like logins: a session alone (stolen, or restricted to enrolment) must
+    // not guess its way into 2FA and the recovery codes.
+    let subject = enrolment_subject(&account.id);
+    let policy = LockPolicy::default();
+    counted_check(&state, &subject, &policy, &account, async {
+        Ok(step.is_some())
+    })
+    .await?;
     let step = step.ok_or_else(|| {
         ApiError::field(
             "code",
@@ -318,7 +329,7 @@ pub async fn regenerate_recovery_codes(
     summary = "Complete a login with a TOTP or recovery code",
     security(()),
     request_body = crate::openapi::MfaLoginRequest,
-    responses((status = 200, description = "A session.", body = crate::openapi::SessionToken), (status = 401, description = "Unknown or expired challenge, or a wrong code."), (status = 429, description = "Locked after failed attempts."))
+    responses((status = 200, description = "A session.", body = crate::openapi::SessionToken), (status = 401, description = "Unknown or expired challenge, or a wrong code."), (status = 403, description = "The organisation signs in through its identity provider only (`password_login_disabled`)."), (status = 429, description = "Locked after failed attempts."))
 )]
 pub async fn complete_login(
     State(state): State<AppState>,
@@ -359,6 +370,13 @@ pub async fn complete_login(
     // Checked again, as the password step did: the organisation may have gone over to its
     // identity provider since.
     crate::passwords::require_password_login(&organisation.settings)?;
+    // Before a code is spent: a login refused for the membership uses up none.
+    let membership = state
+        .table
+        .membership(&pending.organisation_id, &pending.user_id)
+        .await?
+        .filter(|m| m.can_sign_in())
+        .ok_or(ApiError::InvalidCredentials)?;
     // The person as they were, to tell when the codes tried lock them out.
     let notified = account.clone();
     let check = async {
@@ -381,12 +399,6 @@ pub async fn complete_login(
     {
         return Err(ApiError::InvalidCredentials);
     }
-    let membership = state
-        .table
-        .membership(&pending.organisation_id, &pending.user_id)
-        .await?
-        .filter(|m| m.can_sign_in())
-        .ok_or(ApiError::InvalidCredentials)?;
     let restriction = account
         .must_change_password
         .then_some(roster_store::Restriction::PasswordChange);

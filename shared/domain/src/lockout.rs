@@ -21,6 +21,13 @@ pub fn mfa_subject(account: &AccountId) -> String {
     format!("mfa:{account}")
 }
 
+/// Where wrong codes confirming an account's TOTP enrolment are counted: apart from
+/// re-authentication, so an authenticator whose clock is off does not also hold back the
+/// password; starting an enrolment (which asks for the password) clears it.
+pub fn enrolment_subject(account: &AccountId) -> String {
+    format!("enrolment:{account}")
+}
+
 /// Where failed re-authentications inside a session are counted.
 pub fn reauth_subject(account: &AccountId) -> String {
     format!("reauth:{account}")

@@ -76,7 +76,8 @@ pub fn can_manage(actor: &[RoleGrant], target_roles: &[RoleGrant], sites: &[Stri
 }
 
 /// Whether the actor may act on the credentials of a user who holds `target_roles` and has
-/// `sites` (move their login email, remove their 2FA, give a PIN, send a reset link): as
+/// `sites` (move their login email, remove their 2FA, give a PIN, send a reset link, clear their
+/// lockout): as
 /// [`can_manage`], and, short of an Admin, the actor could give every site the user has and
 /// every role beyond Member the user holds. Whoever holds the credentials holds the roles and
 /// the sites: a User Manager of one site reaching the account of someone who is Billing

@@ -376,13 +376,15 @@ impl DynamoTable {
         self.delete(&login_failures_key(subject)).await
     }
 
-    /// Clears every failure count of the person's logins (each login name, the second step and
-    /// re-authentication): after an unlock, a new password or PIN, or when they may sign in
-    /// again. One read for each of their memberships (its username), one delete for each count.
+    /// Clears every failure count of the person's logins (each login name, the second step,
+    /// re-authentication and enrolment): after an unlock, a new password or PIN, or when they
+    /// may sign in again. One read for each of their memberships (its username), one delete for
+    /// each count.
     pub async fn clear_lockout(&self, account: &Account) -> Result<(), StoreError> {
         let mut subjects = vec![
             lockout::mfa_subject(&account.id),
             lockout::reauth_subject(&account.id),
+            lockout::enrolment_subject(&account.id),
         ];
         if let Some(email) = &account.email {
             subjects.push(lockout::email_subject(email.normalised()));

@@ -3,7 +3,8 @@
 //! (`emails[type eq "work"].value`), fully qualified extension paths, a path-less `replace` whose
 //! keys are dotted or qualified paths, a manager as a plain id, and members removed by a value
 //! list or by `members[value eq "..."]`. All operations apply to a copy, so a request changes
-//! everything it asks or nothing.
+//! everything it asks or nothing; [`apply_only`] reads one attribute's operations alone (a
+//! leaver's `active` in a request refused for its other operations).
 
 use std::collections::HashSet;
 
