@@ -951,8 +951,9 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (membership, account) = managed_user(&state, &caller, &id).await?;
-    // Unlocking at will would undo the lockout's brake on guessing their password, and one's
-    // own: a session alone must not guess its way to the password (or into 2FA).
+    // An unlock lifts the brake on guessing a password (and 2FA codes): refused for one's own,
+    // since a session alone must not guess its way to them, and for someone whose credentials
+    // the caller could not reset.
     require_someone_else(
         &caller,
         &membership,
