@@ -531,27 +531,11 @@ async fn no_reset_link_invitation_or_pin_goes_out_for_a_password_no_organisation
 async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
     let (app, _) = app_with_clock().await;
     let (_, token) = organisation(&app, json!({})).await;
-    let start = || async {
-        let started = app
-            .post(
-                "/v1/me/mfa/totp",
-                &token,
-                &json!({ "password": TEST_PASSWORD }),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(started.status(), 201);
-        let started: Value = started.json().await.unwrap();
-        totp_rs::Secret::Encoded(started["secret"].as_str().unwrap().to_owned())
-            .to_bytes()
-            .unwrap()
-    };
     let confirm = |code: String| {
         app.post("/v1/me/mfa/totp/confirm", &token, &json!({ "code": code }))
             .send()
     };
-    let secret = start().await;
+    let secret = app.start_totp(&token).await;
     let window: Vec<String> = [-30, 0, 30]
         .map(|offset| totp::code_at(&secret, now(offset), 6))
         .into();
@@ -575,7 +559,7 @@ async fn guessing_the_code_that_confirms_an_enrolment_locks_too() {
     let right = confirm(window[1].clone()).await.unwrap();
     assert_eq!(right.status(), 429, "even the right code waits");
 
-    let secret = start().await;
+    let secret = app.start_totp(&token).await;
     let confirmed = confirm(totp::code_at(&secret, now(0), 6)).await.unwrap();
     assert_eq!(confirmed.status(), 200, "a new enrolment has its own tries");
 }

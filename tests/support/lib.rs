@@ -364,9 +364,9 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Enrols TOTP for the session's person (whose password is `TEST_PASSWORD`); answers the
-    /// secret and the recovery codes.
-    pub async fn enrol_totp(&self, token: &str) -> (Vec<u8>, Vec<String>) {
+    /// Starts a TOTP enrolment for the session's person (whose password is `TEST_PASSWORD`);
+    /// answers the secret to confirm.
+    pub async fn start_totp(&self, token: &str) -> Vec<u8> {
         let started = self
             .post(
                 "/v1/me/mfa/totp",
@@ -378,9 +378,15 @@ impl TestApp {
             .unwrap();
         assert_eq!(started.status(), 201);
         let enrolment: Value = started.json().await.unwrap();
-        let secret = totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned())
+        totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned())
             .to_bytes()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Enrols TOTP for the session's person (whose password is `TEST_PASSWORD`); answers the
+    /// secret and the recovery codes.
+    pub async fn enrol_totp(&self, token: &str) -> (Vec<u8>, Vec<String>) {
+        let secret = self.start_totp(token).await;
         let now = chrono::Utc::now().timestamp() as u64;
         let code = roster_domain::totp::code_at(&secret, now, 6);
         let confirmed = self

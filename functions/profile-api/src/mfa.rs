@@ -362,19 +362,18 @@ pub async fn complete_login(
         .filter(|account| account.session_epoch == pending.session_epoch)
         .ok_or(ApiError::InvalidCredentials)?;
     let subject = roster_domain::lockout::mfa_subject(&account.id);
-    let organisation = state
-        .table
-        .organisation(&pending.organisation_id)
-        .await?
-        .ok_or(ApiError::InvalidCredentials)?;
+    // Both read before a code is spent, at once: a login refused for them uses up none.
+    let (organisation, membership) = tokio::try_join!(
+        state.table.organisation(&pending.organisation_id),
+        state
+            .table
+            .membership(&pending.organisation_id, &pending.user_id),
+    )?;
+    let organisation = organisation.ok_or(ApiError::InvalidCredentials)?;
     // Checked again, as the password step did: the organisation may have gone over to its
     // identity provider since.
     crate::passwords::require_password_login(&organisation.settings)?;
-    // Before a code is spent: a login refused for the membership uses up none.
-    let membership = state
-        .table
-        .membership(&pending.organisation_id, &pending.user_id)
-        .await?
+    let membership = membership
         .filter(|m| m.can_sign_in())
         .ok_or(ApiError::InvalidCredentials)?;
     // The person as they were, to tell when the codes tried lock them out.
