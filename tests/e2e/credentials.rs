@@ -282,6 +282,29 @@ async fn changing_the_password_ends_other_sessions_and_tells_the_person_in_their
 }
 
 #[tokio::test]
+async fn a_password_is_the_same_whichever_way_a_keyboard_composes_its_letters() {
+    let (app, _) = app_with_clock().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    // "ö" and "ü" as one code point each (Windows, most phones), and as a letter followed by a
+    // combining diaeresis (as some macOS and Linux input sends them).
+    let composed = "Grüße-aus-Köln-7";
+    let decomposed = "Gru\u{308}ße-aus-Ko\u{308}ln-7";
+    assert_ne!(composed, decomposed);
+
+    assert_eq!(
+        change_password(&app, &token, composed, decomposed)
+            .await
+            .status(),
+        204,
+        "the confirmation matches"
+    );
+
+    let email = &organisation.admin_email;
+    assert_eq!(login_attempt(&app, email, decomposed).await.0, 200);
+    assert_eq!(login_attempt(&app, email, composed).await.0, 200);
+}
+
+#[tokio::test]
 async fn a_password_login_is_refused_where_the_organisation_signs_in_through_sso_only() {
     let (app, _) = app_with_clock().await;
     let organisation = app

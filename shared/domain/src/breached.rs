@@ -6,6 +6,8 @@ use std::{future::Future, pin::Pin};
 
 use sha1::{Digest, Sha1};
 
+use crate::credentials::normalised_password;
+
 /// What to do when the range API cannot be reached (an organisation setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,12 +66,14 @@ pub enum Breach {
     Unchecked(Unreachable),
 }
 
-/// Checks `password` against the bundled common list, then against `list`.
+/// Checks `password` (normalised, as it is hashed) against the bundled common list, then
+/// against `list`.
 pub async fn check_breach(list: &dyn BreachedList, password: &str) -> Breach {
-    if is_common(password) {
+    let password = normalised_password(password);
+    if is_common(&password) {
         return Breach::Common;
     }
-    match list.lists(password).await {
+    match list.lists(&password).await {
         Ok(true) => Breach::Listed,
         Ok(false) => Breach::Clear,
         Err(unreachable) => Breach::Unchecked(unreachable),
@@ -159,6 +163,20 @@ mod tests {
             check_breach(&list(None), "Correct-horse-battery-7").await,
             Breach::Unchecked(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_password_is_checked_as_it_is_hashed_in_normal_form() {
+        let remote = list(Some("Leaked-but-rare-42"));
+        assert!(matches!(
+            check_breach(&remote, "Ｐａｓｓｗｏｒｄ１").await,
+            Breach::Common
+        ));
+        assert!(matches!(
+            check_breach(&remote, "Ｌｅａｋｅｄ-but-rare-42").await,
+            Breach::Listed
+        ));
+        assert_eq!(*remote.asked.lock().unwrap(), ["Leaked-but-rare-42"]);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Passwords: the policy, and argon2id hashing with OWASP's parameters (m = 19 MiB, t = 2, p = 1).
 
-use std::sync::LazyLock;
+use std::{borrow::Cow, sync::LazyLock};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
     password_hash::SaltString,
 };
+
+use unicode_normalization::{UnicodeNormalization, is_nfkc};
 
 use crate::validation::ValidationErrors;
 
@@ -13,13 +15,26 @@ pub const PASSWORD_MIN: usize = 8;
 /// Long passphrases are welcome; argon2 hashes all of it (no truncation).
 pub const PASSWORD_MAX: usize = 128;
 
-/// Checks a new password against the policy; every failed rule is named under `field`
-/// (and `confirmation` when the two differ).
+/// A password as it is checked, hashed and compared: in Unicode NFKC (NIST SP 800-63B
+/// 5.1.1.2), so the same characters typed on another keyboard or system (`ü` as one code point
+/// or as `u` and a combining diaeresis, a full-width `Ａ`) are the same password.
+pub fn normalised_password(password: &str) -> Cow<'_, str> {
+    if is_nfkc(password) {
+        Cow::Borrowed(password)
+    } else {
+        Cow::Owned(password.nfkc().collect())
+    }
+}
+
+/// Checks a new password (normalised) against the policy; every failed rule is named under
+/// `field` (and `confirmation` when the two differ).
 pub fn check_password_policy(
     password: &str,
     confirmation: Option<&str>,
     field: &str,
 ) -> Result<(), ValidationErrors> {
+    let password = normalised_password(password);
+    let confirmation = confirmation.map(normalised_password);
     let mut errors = ValidationErrors::default();
     let length = password.chars().count();
     if length < PASSWORD_MIN {
@@ -64,10 +79,11 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) of `password` with a fresh salt.
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) of `password` (normalised) with a fresh
+/// salt.
 pub fn hash_password(password: &str) -> String {
     hasher()
-        .hash_password(password.as_bytes(), &new_salt())
+        .hash_password(normalised_password(password).as_bytes(), &new_salt())
         .expect("argon2id hashing with valid parameters cannot fail")
         .to_string()
 }
@@ -97,6 +113,10 @@ pub enum PasswordCheck {
     },
 }
 
+/// Checks `password` (normalised) against `stored`. A hash stored before passwords were
+/// normalised may hold the password as it was typed then: a password that is not in NFKC is
+/// also tried as typed (as long, for a known account and an unknown one), and a match there
+/// asks for a rehash.
 pub fn verify_password(password: &str, stored: &str) -> PasswordCheck {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return PasswordCheck::Wrong;
@@ -105,15 +125,23 @@ pub fn verify_password(password: &str, stored: &str) -> PasswordCheck {
         return PasswordCheck::Wrong;
     };
     let verifier = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    if verifier
-        .verify_password(password.as_bytes(), &parsed)
-        .is_err()
-    {
+    let matches = |candidate: &str| {
+        verifier
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok()
+    };
+    let normalised = normalised_password(password);
+    let as_typed_before = if matches(&normalised) {
+        false
+    } else if normalised != password && matches(password) {
+        true
+    } else {
         return PasswordCheck::Wrong;
-    }
+    };
     let current = hasher();
     let current = current.params();
-    let rehash = parsed.algorithm.as_str() != "argon2id"
+    let rehash = as_typed_before
+        || parsed.algorithm.as_str() != "argon2id"
         || (params.m_cost(), params.t_cost(), params.p_cost())
             != (current.m_cost(), current.t_cost(), current.p_cost());
     PasswordCheck::Right { rehash }
@@ -209,6 +237,55 @@ mod tests {
         assert_eq!(
             verify_password("Correct1horse", &old),
             PasswordCheck::Right { rehash: true }
+        );
+    }
+
+    #[test]
+    fn a_password_is_the_same_however_its_characters_are_composed() {
+        let composed = "Grüße1Zürich";
+        let decomposed: String = composed.nfd().collect();
+        assert_ne!(composed, decomposed);
+        assert_eq!(
+            verify_password(&decomposed, &hash_password(composed)),
+            PasswordCheck::Right { rehash: false }
+        );
+        assert_eq!(
+            verify_password(composed, &hash_password(&decomposed)),
+            PasswordCheck::Right { rehash: false }
+        );
+        assert_eq!(
+            verify_password("Ｇｒüße1Zürich", &hash_password(composed)),
+            PasswordCheck::Right { rehash: false },
+            "full-width letters are their plain ones"
+        );
+        assert!(check_password_policy(composed, Some(&decomposed), "password").is_ok());
+        let seven: String = "Müllr1a".nfd().collect();
+        assert_eq!(seven.chars().count(), 8);
+        assert_eq!(
+            check_password_policy(&seven, None, "password")
+                .unwrap_err()
+                .0[0]
+                .code,
+            "too_short",
+            "characters are counted as the person sees them"
+        );
+    }
+
+    #[test]
+    fn a_hash_of_a_password_stored_as_typed_still_verifies_and_asks_for_a_rehash() {
+        let decomposed: String = "Grüße1Zürich".nfd().collect();
+        let as_typed = hasher()
+            .hash_password(decomposed.as_bytes(), &new_salt())
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_password(&decomposed, &as_typed),
+            PasswordCheck::Right { rehash: true }
+        );
+        assert_eq!(
+            verify_password("Grüße1Zürich", &as_typed),
+            PasswordCheck::Wrong,
+            "the composed form is another password until the rehash"
         );
     }
 
