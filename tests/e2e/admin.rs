@@ -338,6 +338,17 @@ async fn an_invitation_accepted_twice_at_once_answers_the_second_that_its_link_i
     );
 }
 
+/// Adds the person of `email`, who has an account in another organisation, to the one `admin`
+/// administers: their user there.
+async fn add_existing_person(app: &TestApp, admin: &str, email: &str) -> Value {
+    create_user(
+        app,
+        admin,
+        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": email }),
+    )
+    .await
+}
+
 /// A person of the organisation `admin` administers, deactivated, whose five tries with their
 /// own password since then locked their login: their id and email. Their own password counts like
 /// any refused try (else the count would tell which guess was right).
@@ -379,6 +390,34 @@ async fn a_deactivated_person_is_not_told_of_a_lock_and_gets_in_once_reactivated
         200
     );
     app.login(&email, TEST_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn reactivating_someone_who_belongs_elsewhere_too_leaves_their_lockout() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (elsewhere, _) = organisation(&app, json!({})).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let shared = add_existing_person(&app, &admin, &elsewhere.admin_email).await;
+    let id = shared["id"].as_str().unwrap();
+    for _ in 0..5 {
+        let guessed = app
+            .login_response(&elsewhere.admin_email, "Guessed-password-1")
+            .await;
+        assert_eq!(guessed.status(), 401);
+    }
+
+    for action in ["deactivate", "reactivate"] {
+        assert_eq!(app.user_action(&admin, id, action).await.status(), 200);
+    }
+
+    // The lockout guards the person's other organisation too: as an unlock of it is refused
+    // here, so a reactivation leaves it (was 200: guessing could start again after each one).
+    assert_eq!(
+        app.login_response(&elsewhere.admin_email, TEST_PASSWORD)
+            .await
+            .status(),
+        429
+    );
 }
 
 #[tokio::test]
@@ -474,12 +513,7 @@ async fn a_person_with_an_account_elsewhere_joins_at_once_with_their_credentials
     let (organisation, admin) = organisation(&app, json!({})).await;
     let before = stack().await.emails_to(&elsewhere.admin_email).await.len();
 
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": elsewhere.admin_email }),
-    )
-    .await;
+    let user = add_existing_person(&app, &admin, &elsewhere.admin_email).await;
 
     assert_eq!(user["invitation_status"], "confirmed");
     assert_eq!(
@@ -674,12 +708,7 @@ async fn a_person_deactivated_in_one_organisation_no_longer_lists_its_sessions_t
     let app = app_with_clock(&TestClock::default()).await;
     let (home, home_token) = organisation(&app, json!({})).await;
     let (other, admin) = organisation(&app, json!({})).await;
-    let user = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": home.admin_email }),
-    )
-    .await;
+    let user = add_existing_person(&app, &admin, &home.admin_email).await;
     let id = user["id"].as_str().unwrap();
     let other_token = &app
         .login_in(&home.admin_email, TEST_PASSWORD, &other.id)
@@ -1958,12 +1987,7 @@ async fn account_wide_resets_of_a_shared_person_are_the_platforms_not_an_admins(
     let (elsewhere, theirs) = organisation(&app, json!({})).await;
     app.enrol_totp(&theirs).await;
     let (organisation, admin) = organisation(&app, json!({})).await;
-    let shared = create_user(
-        &app,
-        &admin,
-        json!({ "first_name": "Sha", "last_name": "Red", "email": elsewhere.admin_email }),
-    )
-    .await;
+    let shared = add_existing_person(&app, &admin, &elsewhere.admin_email).await;
     let id = shared["id"].as_str().unwrap();
 
     for action in ["reset-mfa", "unlock"] {

@@ -629,6 +629,43 @@ async fn a_person_scim_reactivates_signs_in_at_once_whatever_they_tried_meanwhil
     scim.app.login(&email, roster_e2e::TEST_PASSWORD).await;
 }
 
+#[tokio::test]
+async fn a_person_scim_reactivates_who_belongs_elsewhere_too_keeps_their_lockout() {
+    let app = roster_e2e::app_with_clock(&roster_e2e::TestClock::default()).await;
+    let (elsewhere, _) = organisation(&app, json!({})).await;
+    let scim = Provisioner::new(app).await;
+    let email = elsewhere.admin_email;
+    let (status, user) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "shared")))
+        .await;
+    assert_eq!(status, 201, "{user}");
+    for _ in 0..5 {
+        let guessed = scim.app.login_response(&email, "Guessed-password-1").await;
+        assert_eq!(guessed.status(), 401);
+    }
+
+    let path = format!("/Users/{}", user["id"].as_str().unwrap());
+    for value in ["False", "True"] {
+        let (status, answer) = scim
+            .patch(
+                &path,
+                json!([{ "op": "Replace", "path": "active", "value": value }]),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    // As after an admin's reactivation: the lockout guards their other organisation too (was
+    // 200).
+    assert_eq!(
+        scim.app
+            .login_response(&email, roster_e2e::TEST_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+}
+
 /// The keys of the avatar bucket under `prefix`.
 async fn avatar_objects(prefix: &str) -> Vec<String> {
     let stack = stack().await;

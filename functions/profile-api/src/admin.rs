@@ -467,7 +467,7 @@ pub async fn patch_user(
     if changed.contains(&roster_domain::profile::Attribute::Email) {
         require_someone_else(&caller, &before, "email", OWN_CREDENTIALS)?;
         require_credentials_reach(&caller, &before)?;
-        if account.memberships.len() > 1 {
+        if account.is_shared() {
             return Err(ApiError::field(
                 "email",
                 "shared_account",
@@ -860,11 +860,12 @@ async fn set_status(
     if status == Status::Active {
         // Tries refused while they were deactivated no longer hold them back. Cleared before
         // the write: a reactivation sent again after a failure finds the person active and
-        // writes nothing.
-        state
-            .table
-            .clear_lockout(&account_of(state, &before).await?)
-            .await?;
+        // writes nothing. The lockout of someone who belongs elsewhere too also guards those
+        // organisations: it stays, as an unlock of it is refused.
+        let account = account_of(state, &before).await?;
+        if !account.is_shared() {
+            state.table.clear_lockout(&account).await?;
+        }
     }
     state.table.update_membership(&before, &after, None).await?;
     let action = match status {
@@ -923,7 +924,7 @@ pub async fn reactivate(
 /// Account-wide actions (2FA reset, unlock, PIN) belong to the one organisation of an account;
 /// a person who also belongs elsewhere handles their credentials themselves.
 fn require_own_account(account: &Account) -> Result<(), ApiError> {
-    if account.memberships.len() > 1 {
+    if account.is_shared() {
         Err(ApiError::field(
             "id",
             "shared_account",

@@ -63,7 +63,7 @@ async fn released_copies(
     account: &roster_store::Account,
     changed: &Membership,
 ) -> Result<Vec<OrganisationId>, ApiError> {
-    if account.memberships.len() < 2 {
+    if !account.is_shared() {
         return Ok(vec![]);
     }
     Ok(state

@@ -214,7 +214,7 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
                 .ok_or(ScimError::PreconditionFailed)?;
             let login_changes =
                 account.email.as_ref().map(|e| e.normalised()) != Some(email.normalised());
-            if login_changes && account.memberships.len() > 1 {
+            if login_changes && account.is_shared() {
                 // As for an admin: whoever could move it could take the person's other
                 // organisations over with a reset link sent to the new address.
                 return Err(ScimError::Problem(ScimProblem::new(
@@ -233,11 +233,13 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
         _ => None,
     };
     // Reactivated: what they tried while they could not sign in holds them back no longer (as
-    // after an admin's reactivation). Cleared before the write: Entra's retry of a request that
-    // failed after it finds the person active.
+    // after an admin's reactivation, and likewise not for someone who belongs elsewhere too).
+    // Cleared before the write: Entra's retry of a request that failed after it finds the person
+    // active.
     if !before.is_active()
         && after.is_active()
         && let Some(account) = table.account(&before.account_id).await?
+        && !account.is_shared()
     {
         table.clear_lockout(&account).await?;
     }

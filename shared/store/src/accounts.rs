@@ -74,6 +74,12 @@ impl Account {
         }
     }
 
+    /// Whether the person belongs to more than one organisation: then no one of them speaks for
+    /// the credentials they share (login email, password, lockout, 2FA).
+    pub fn is_shared(&self) -> bool {
+        self.memberships.len() > 1
+    }
+
     pub(crate) fn record(&self) -> Record<&Account> {
         Record::new(keys::account(&self.id), self)
     }
