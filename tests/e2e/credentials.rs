@@ -1877,6 +1877,53 @@ async fn an_address_that_fails_many_logins_waits_whatever_name_it_tries() {
 }
 
 #[tokio::test]
+async fn an_ipv6_host_that_changes_its_address_within_its_network_still_waits() {
+    let stack = stack().await;
+    let clock = TestClock::default();
+    clock.start_an_hour();
+    let functions = stack.functions_configured(clock.clock(), |config| {
+        config.breached_range_url = Some("http://127.0.0.1:9/range/".to_owned());
+    });
+    let unique = chrono::Utc::now().timestamp_subsec_nanos();
+    let network = |last: u32| format!("2001:db8:{:x}:{last:x}", unique >> 16);
+    let ours = network(unique & 0xffff);
+    for host in 1..=25 {
+        let answer = functions
+            .invoke(
+                "profile-api",
+                login_event(&unique_email("spray"), &format!("{ours}::{host:x}")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer["statusCode"], 401);
+    }
+
+    let next_address = functions
+        .invoke(
+            "profile-api",
+            login_event(&unique_email("spray"), &format!("{ours}:ffff::1")),
+        )
+        .await
+        .unwrap();
+    let next_network = functions
+        .invoke(
+            "profile-api",
+            login_event(
+                &unique_email("spray"),
+                &format!("{}::1", network((unique & 0xffff) ^ 1)),
+            ),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(next_address["statusCode"], 429);
+    assert_eq!(
+        next_network["statusCode"], 401,
+        "the neighbouring network is not affected"
+    );
+}
+
+#[tokio::test]
 async fn an_address_waits_across_the_hour_it_failed_in_and_starts_again_hours_later() {
     let stack = stack().await;
     let clock = TestClock::default();

@@ -15,7 +15,10 @@ use roster_domain::organisation::Organisation;
 use roster_domain::{
     credentials::{PasswordCheck, hash_password},
     ids::{OrganisationId, SessionId},
-    lockout::{Lock, LockPolicy, address_lock, email_subject, reauth_subject, username_subject},
+    lockout::{
+        Lock, LockPolicy, address_lock, address_subject, email_subject, reauth_subject,
+        username_subject,
+    },
     membership::{Membership, Username},
     profile::Email,
     session::{Lifetime, new_secret, secret_hash},
@@ -76,13 +79,6 @@ fn source_address(parts: &Parts) -> Option<String> {
         #[allow(unreachable_patterns)]
         _ => None,
     }
-}
-
-/// The failure count of a source address in the clock hour of `at`: an address's failures are
-/// counted per hour and judged over this hour and the one before (see `reserve_attempt`), so an
-/// office is never held back for what its people got wrong hours ago.
-fn address_subject(address: &str, at: DateTime<Utc>) -> String {
-    format!("address:{address}@{}", at.format("%Y-%m-%dT%H"))
 }
 
 /// Whether a login may proceed.

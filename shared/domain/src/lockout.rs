@@ -2,6 +2,8 @@
 //! minutes (at most 15) before the next attempt; from the 100th, no attempt until an administrator
 //! unlocks or the password is reset.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::ids::{AccountId, OrganisationId};
@@ -31,6 +33,24 @@ pub fn enrolment_subject(account: &AccountId) -> String {
 /// Where failed re-authentications inside a session are counted.
 pub fn reauth_subject(account: &AccountId) -> String {
     format!("reauth:{account}")
+}
+
+/// Where a source address's failed logins in the clock hour of `at` are counted: they are
+/// judged over this hour and the one before, so an office is never held back for what its
+/// people got wrong hours ago. An IPv6 address counts as its /64 network, since one host is
+/// given a whole /64 and may send from any address in it.
+pub fn address_subject(address: &str, at: DateTime<Utc>) -> String {
+    let source = match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => format!(
+                "{}/64",
+                Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))
+            ),
+        },
+        _ => address.to_owned(),
+    };
+    format!("address:{source}@{}", at.format("%Y-%m-%dT%H"))
 }
 
 pub const FREE_FAILURES: u32 = 5;
@@ -152,6 +172,26 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_as_its_network_and_an_ipv4_one_as_itself() {
+        let at = t0();
+        let subject = |address| address_subject(address, at);
+        assert_eq!(
+            subject("2001:db8:1:2:aaaa::1"),
+            subject("2001:db8:1:2:ffff:1234:5678:9abc"),
+            "one host's /64"
+        );
+        assert_ne!(subject("2001:db8:1:2::1"), subject("2001:db8:1:3::1"));
+        assert!(subject("2001:db8:1:2::1").starts_with("address:2001:db8:1:2::/64@"));
+        assert_ne!(subject("198.51.100.7"), subject("198.51.100.8"));
+        assert_eq!(subject("::ffff:198.51.100.7"), subject("198.51.100.7"));
+        assert_ne!(
+            subject("198.51.100.7"),
+            address_subject("198.51.100.7", at + Duration::hours(1)),
+            "counted per clock hour"
+        );
     }
 
     #[test]
