@@ -11,6 +11,7 @@ use super::{
     ScimProblem, ScimType,
     schema::{AttributeDef, Kind, ResourceKind, attribute_in, is_server_attribute, locate},
 };
+use crate::profile::Email;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operator {
@@ -388,10 +389,17 @@ impl Filter {
                 .iter()
                 .any(|v| !matches!(v, Value::Null) && v.as_str() != Some("")),
             Filter::Compare(path, operator, literal) => {
-                let case_exact = resolve(kind, within, path).is_ok_and(|a| a.case_exact);
+                let attribute = resolve(kind, within, path);
+                let compared = match attribute {
+                    Ok(AttributeDef { email: true, .. }) => Compared::AsMailbox,
+                    Ok(AttributeDef {
+                        case_exact: true, ..
+                    }) => Compared::Exactly,
+                    _ => Compared::IgnoringCase,
+                };
                 values(kind, within, path, value)
                     .iter()
-                    .any(|v| compare(v, *operator, literal, case_exact))
+                    .any(|v| compare(v, *operator, literal, compared))
             }
         }
     }
@@ -527,7 +535,16 @@ fn values<'a>(
     }
 }
 
-fn compare(value: &Value, operator: Operator, literal: &Literal, case_exact: bool) -> bool {
+/// How an attribute's text compares with a filter's.
+#[derive(Clone, Copy)]
+enum Compared {
+    Exactly,
+    IgnoringCase,
+    /// Equality by the mailbox named (`Email::lookup_key`), other operators ignoring case.
+    AsMailbox,
+}
+
+fn compare(value: &Value, operator: Operator, literal: &Literal, compared: Compared) -> bool {
     let text = match literal {
         Literal::Null => return matches!(operator, Operator::Eq) == value.is_null(),
         Literal::Boolean(flag) => {
@@ -545,10 +562,12 @@ fn compare(value: &Value, operator: Operator, literal: &Literal, case_exact: boo
         Value::Number(n) => n.to_string(),
         _ => return false,
     };
-    let (actual, expected) = if case_exact {
-        (actual, text.clone())
-    } else {
-        (actual.to_lowercase(), text.to_lowercase())
+    let (actual, expected) = match (compared, operator) {
+        (Compared::Exactly, _) => (actual, text.clone()),
+        (Compared::AsMailbox, Operator::Eq | Operator::Ne) => {
+            (Email::lookup_key(&actual), Email::lookup_key(text))
+        }
+        _ => (actual.to_lowercase(), text.to_lowercase()),
     };
     match operator {
         Operator::Eq => actual == expected,
@@ -616,12 +635,54 @@ mod tests {
     }
 
     #[test]
+    fn an_address_equals_itself_with_its_domain_in_either_form() {
+        let held = |address: &str| json!({ "emails": [{ "value": address, "type": "work" }] });
+        let matches = |filter: &str, document: &Value| {
+            Filter::parse(filter, ResourceKind::User)
+                .unwrap()
+                .matches(ResourceKind::User, document)
+        };
+        let unicode = held("joerg@müller.example");
+        let ascii = held("joerg@xn--mller-kva.example");
+        for document in [&unicode, &ascii] {
+            assert!(matches(
+                r#"emails.value eq "Joerg@xn--MLLER-kva.example""#,
+                document
+            ));
+            assert!(matches(
+                r#"emails.value eq "joerg@Müller.example""#,
+                document
+            ));
+            assert!(matches(
+                r#"emails[type eq "work" and value eq "joerg@müller.example"]"#,
+                document
+            ));
+            assert!(!matches(
+                r#"emails.value ne "joerg@müller.example""#,
+                document
+            ));
+            assert!(!matches(
+                r#"emails.value eq "joerg@muller.example""#,
+                document
+            ));
+        }
+        assert!(
+            !matches(r#"emails.value co "xn--""#, &unicode),
+            "other operators compare the text"
+        );
+    }
+
+    #[test]
     fn operators_value_paths_and_logic() {
         assert!(matches(
             r#"emails[type eq "work" and value ew "example.com"]"#
         ));
         assert!(!matches(r#"emails[type eq "other"]"#));
         assert!(matches(r#"emails.value eq "ada@home.example""#));
+        assert!(
+            matches(r#"emails.value eq "ADA@HOME.example""#),
+            "an address ignores case"
+        );
         assert!(matches(r#"name.familyName sw "love""#));
         assert!(matches("title pr or active eq true"));
         assert!(matches(r#"not (userName co "bob") and active eq TRUE"#));

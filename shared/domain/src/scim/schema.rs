@@ -55,6 +55,9 @@ pub struct AttributeDef {
     pub reference_types: &'static [&'static str],
     pub sub_attributes: &'static [AttributeDef],
     pub description: &'static str,
+    /// Holds an email address: filters compare it by mailbox (case ignored, domain in its
+    /// IDNA ASCII form), as Roster looks people up by it.
+    pub email: bool,
 }
 
 const fn string(name: &'static str, description: &'static str) -> AttributeDef {
@@ -70,6 +73,7 @@ const fn string(name: &'static str, description: &'static str) -> AttributeDef {
         reference_types: &[],
         sub_attributes: &[],
         description,
+        email: false,
     }
 }
 
@@ -168,10 +172,13 @@ const USER_ATTRIBUTES: &[AttributeDef] = &[
         "emails",
         true,
         &[
-            string(
-                "value",
-                "An email address; the primary (else work, else first) one is the login email.",
-            ),
+            AttributeDef {
+                email: true,
+                ..string(
+                    "value",
+                    "An email address; the primary (else work, else first) one is the login email.",
+                )
+            },
             AttributeDef {
                 canonical_values: &["work", "home", "other"],
                 ..string("type", "work, home or other.")
