@@ -834,6 +834,36 @@ async fn rows_keep_their_numbers_past_blank_rows_in_the_report_and_the_error_rep
 }
 
 #[tokio::test]
+async fn the_error_report_of_a_long_file_holds_every_failed_row_once_in_order() {
+    // More rows than one page of the report holds (100 chunks of 25 rows), nearly all failing.
+    let importing = importing_under(json!({ "import_row_limit": 3000 })).await;
+    let good = emails("paged", 2);
+    let mut csv = "First name,Last name,Email\n".to_owned();
+    for row in 1..=3000u64 {
+        csv += &match row {
+            1 => format!("Jan,First,{}\n", good[0]),
+            2600 => format!("Piet,Later,{}\n", good[1]),
+            _ => format!("Bad,Row{row},not-an-email-{row}\n"),
+        };
+    }
+    let report = importing
+        .import(json!({ "mode": "add" }), csv.as_bytes())
+        .await;
+    assert_eq!(report["counts"]["errors"], 2998, "{}", report["counts"]);
+
+    let errors = error_report(&report).await;
+    let numbers: Vec<u64> = errors
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let failed: Vec<u64> = (2..=3000).filter(|row| *row != 2600).collect();
+    assert_eq!(numbers, failed);
+    let last = errors.lines().last().unwrap();
+    assert!(last.ends_with(",Bad,Row3000,not-an-email-3000"), "{last}");
+}
+
+#[tokio::test]
 async fn formula_cells_are_neutralised_in_the_error_report() {
     let importing = importing().await;
     let csv = "First name,Last name,Email\n=HYPERLINK(\"http://evil\"),Doe,not-an-email\nJan,x;=cmd|' /C calc'!A0,not-an-email\n";

@@ -17,7 +17,7 @@
 //! 4. Write the rows that failed, with their errors, as a CSV next to the report.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{BTreeSet, HashSet, VecDeque},
     hash::{DefaultHasher, Hash, Hasher},
     path::Path,
 };
@@ -904,28 +904,14 @@ impl Run<'_> {
         Err(StoreError::Stale)
     }
 
-    /// Writes the failed rows (original cells, then their errors) as CSV beside the report.
+    /// Writes the failed rows (original cells, then their errors) as CSV beside the report. The
+    /// file and the report are read side by side, both in row order, so memory holds one page
+    /// of the report however many rows failed.
     async fn write_error_report(&mut self, path: &Path) -> Result<(), RunError> {
         if self.record.counts.errors == 0 {
             return Ok(());
         }
-        let mut failed: HashMap<u64, Vec<RowError>> = HashMap::new();
-        let mut from = 0;
-        loop {
-            let (rows, next) = self
-                .table
-                .import_rows(&self.organisation.id, &self.record.id, from, 100)
-                .await?;
-            for report in rows {
-                if let (RowStatus::Error, Some(row)) = (report.status, report.row) {
-                    failed.insert(row, report.errors);
-                }
-            }
-            match next {
-                Some(next) => from = next,
-                None => break,
-            }
-        }
+        let mut failed = FailedRows::default();
         let rows = Rows::open(path, &self.file_name)?;
         let report = tempfile::NamedTempFile::new().map_err(|e| RunError::Report(e.to_string()))?;
         let mut file = std::io::BufWriter::new(
@@ -946,8 +932,11 @@ impl Run<'_> {
             .write_record(&header)
             .map_err(|e| RunError::Report(e.to_string()))?;
         for row in rows {
+            if failed.all_read() {
+                break;
+            }
             let Row { number, cells } = row?;
-            let Some(errors) = failed.get(&number) else {
+            let Some(errors) = failed.of(self.table, &self.record, number).await? else {
                 continue;
             };
             let described: Vec<String> = errors
@@ -985,6 +974,68 @@ impl Run<'_> {
             .map_err(|e| RunError::Report(e.to_string()))?;
         self.record.error_report_key = Some(key);
         Ok(())
+    }
+}
+
+/// The errors of an import's failed rows as its report holds them: in row order, read a page of
+/// report chunks at a time as the rows are asked for.
+struct FailedRows {
+    page: VecDeque<(u64, Vec<RowError>)>,
+    next_chunk: Option<u32>,
+}
+
+impl Default for FailedRows {
+    fn default() -> Self {
+        Self {
+            page: VecDeque::new(),
+            next_chunk: Some(0),
+        }
+    }
+}
+
+impl FailedRows {
+    const CHUNKS_PER_PAGE: i32 = 100;
+
+    /// The errors of row `number` if it failed; rows are asked for in increasing order.
+    async fn of(
+        &mut self,
+        table: &DynamoTable,
+        record: &ImportRecord,
+        number: u64,
+    ) -> Result<Option<Vec<RowError>>, StoreError> {
+        loop {
+            while self.page.front().is_some_and(|(row, _)| *row < number) {
+                self.page.pop_front();
+            }
+            if let Some(&(row, _)) = self.page.front() {
+                return Ok((row == number)
+                    .then(|| self.page.pop_front().map(|(_, errors)| errors))
+                    .flatten());
+            }
+            let Some(from) = self.next_chunk else {
+                return Ok(None);
+            };
+            let (reports, next) = table
+                .import_rows(
+                    &record.organisation_id,
+                    &record.id,
+                    from,
+                    Self::CHUNKS_PER_PAGE,
+                )
+                .await?;
+            self.next_chunk = next;
+            self.page.extend(reports.into_iter().filter_map(|report| {
+                match (report.status, report.row) {
+                    (RowStatus::Error, Some(row)) => Some((row, report.errors)),
+                    _ => None,
+                }
+            }));
+        }
+    }
+
+    /// Whether every failed row was handed out: the rows after cannot have failed.
+    fn all_read(&self) -> bool {
+        self.page.is_empty() && self.next_chunk.is_none()
     }
 }
 
