@@ -725,6 +725,38 @@ async fn a_recovery_code_completes_a_login_once_and_the_person_is_told() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_codes_sent_for_one_challenge_only_the_one_that_opens_the_session_is_spent() {
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let (organisation, token) = organisation(&app, json!({})).await;
+    let (secret, codes) = app.enrol_totp(&token).await;
+    let pending = challenge(&app, &organisation.admin_email).await;
+    let by_authenticator = app
+        .http
+        .post(app.url("/v1/auth/login/mfa"))
+        .json(&json!({ "challenge": pending, "code": totp::code_at(&secret, now(30), 6) }));
+
+    // The authenticator's code (a second tap, another tab) is decided while the recovery code
+    // is being spent.
+    hook.arm("MFA_CHALLENGE#", by_authenticator);
+    let (by_recovery_code, _) = complete(
+        &app,
+        json!({ "challenge": pending, "recovery_code": codes[0] }),
+    )
+    .await;
+
+    assert_eq!(hook.status(), Some(200), "the authenticator's code got in");
+    assert_eq!(by_recovery_code, 401, "one challenge, one session");
+    // Was 401: the recovery code had been used up by the attempt that opened no session.
+    let again = challenge(&app, &organisation.admin_email).await;
+    let (kept, _) = complete(
+        &app,
+        json!({ "challenge": again, "recovery_code": codes[0] }),
+    )
+    .await;
+    assert_eq!(kept, 200);
+}
+
 #[tokio::test]
 async fn recovery_codes_and_totp_secrets_never_rest_in_plain_text() {
     let stack = stack().await;

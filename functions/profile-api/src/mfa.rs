@@ -184,7 +184,7 @@ async fn verify_password_or_code(
     let right = reauthenticate(
         state,
         &snapshot,
-        use_totp_code(state, &mut checked, code.unwrap_or_default()),
+        use_totp_code(state, &mut checked, code.unwrap_or_default(), None),
     )
     .await?;
     *account = checked;
@@ -198,11 +198,13 @@ async fn verify_password_or_code(
 }
 
 /// Accepts a TOTP code once: records its step on the account (a concurrent use of the same code
-/// loses the version race). `false` when it does not match or was used.
+/// loses the version race), using up `challenge` in the same write (see `save_spent`). `false`
+/// when it does not match or was used.
 async fn use_totp_code(
     state: &AppState,
     account: &mut Account,
     code: &str,
+    challenge: Option<&str>,
 ) -> Result<bool, ApiError> {
     let Some(active) = account.totp.clone() else {
         return Ok(false);
@@ -219,12 +221,33 @@ async fn use_totp_code(
         last_used_step: Some(step),
         ..active
     });
-    match state.table.save_account(account).await {
+    save_spent(state, account, challenge).await
+}
+
+/// Saves `account` with a code spent, and at a login uses up its MFA `challenge` in the same
+/// write, so that of two attempts at one challenge (a TOTP code and a recovery code sent at
+/// once) only the one that opens the session spends its code. `false`, with nothing written,
+/// when the account moved or the challenge was used first.
+async fn save_spent(
+    state: &AppState,
+    account: &mut Account,
+    challenge: Option<&str>,
+) -> Result<bool, ApiError> {
+    let saved = match challenge {
+        Some(hash) => {
+            state
+                .table
+                .save_account_using::<roster_store::MfaChallenge>(account, hash)
+                .await
+        }
+        None => state.table.save_account(account).await,
+    };
+    match saved {
         Ok(saved) => {
             *account = saved;
             Ok(true)
         }
-        Err(roster_store::StoreError::Stale) => Ok(false),
+        Err(roster_store::StoreError::Stale | roster_store::StoreError::NotFound) => Ok(false),
         Err(error) => Err(error.into()),
     }
 }
@@ -378,24 +401,18 @@ pub async fn complete_login(
         .ok_or(ApiError::InvalidCredentials)?;
     // The person as they were, to tell when the codes tried lock them out.
     let notified = account.clone();
+    // The code is spent and the challenge used up in one write.
     let check = async {
         match (code, recovery_code) {
-            (Some(code), _) => use_totp_code(&state, &mut account, code).await,
+            (Some(code), _) => use_totp_code(&state, &mut account, code, Some(&hash)).await,
             (None, Some(recovery_code)) => {
-                use_recovery_code(&state, &mut account, recovery_code).await
+                use_recovery_code(&state, &mut account, recovery_code, &hash).await
             }
             (None, None) => Ok(false),
         }
     };
     let policy = organisation.settings.lockout;
     if !counted_check(&state, &subject, &policy, &notified, check).await? {
-        return Err(ApiError::InvalidCredentials);
-    }
-    if !state
-        .table
-        .consume_token::<roster_store::MfaChallenge>(&hash)
-        .await?
-    {
         return Err(ApiError::InvalidCredentials);
     }
     let restriction = account
@@ -414,11 +431,13 @@ pub async fn complete_login(
     .await
 }
 
-/// Accepts a recovery code once (it is removed); the person is told how many remain.
+/// Accepts a recovery code once (it is removed), using up the login's `challenge` in the same
+/// write; the person is told how many remain.
 async fn use_recovery_code(
     state: &AppState,
     account: &mut Account,
     code: &str,
+    challenge: &str,
 ) -> Result<bool, ApiError> {
     let stored = account.recovery_codes.clone();
     let Some(index) = tokio::task::spawn_blocking({
@@ -431,10 +450,8 @@ async fn use_recovery_code(
         return Ok(false);
     };
     account.recovery_codes.remove(index);
-    match state.table.save_account(account).await {
-        Ok(saved) => *account = saved,
-        Err(roster_store::StoreError::Stale) => return Ok(false),
-        Err(error) => return Err(error.into()),
+    if !save_spent(state, account, Some(challenge)).await? {
+        return Ok(false);
     }
     let remaining = account.recovery_codes.len();
     notices::tell(state, account, Notice::RecoveryCodeUsed { remaining }).await;

@@ -551,11 +551,6 @@ impl DynamoTable {
         Ok(token.filter(|t| now < t.expires_at()))
     }
 
-    /// Uses up a token; `false` when someone else used it first.
-    pub async fn consume_token<T: SingleUse>(&self, token_hash: &str) -> Result<bool, StoreError> {
-        self.consume(&T::key(token_hash)).await
-    }
-
     async fn put_expiring<T: Serialize>(
         &self,
         key: keys::Key,
@@ -565,18 +560,5 @@ impl DynamoTable {
         let mut record = Record::new(key, body);
         record.ttl = Some(expires_at.timestamp());
         self.put(record.item()).await
-    }
-
-    /// Deletes the item if it exists; whether this call was the one that deleted it.
-    async fn consume(&self, key: &keys::Key) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.name)
-            .set_key(Some(key_item(key)))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        Ok(crate::conditional(result)?.is_some())
     }
 }
