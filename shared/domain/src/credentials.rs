@@ -115,8 +115,8 @@ pub enum PasswordCheck {
 
 /// Checks `password` (normalised) against `stored`. A hash stored before passwords were
 /// normalised may hold the password as it was typed then: a password that is not in NFKC is
-/// also tried as typed (as long, for a known account and an unknown one), and a match there
-/// asks for a rehash.
+/// also tried as typed, and a match there asks for a rehash. An unknown account's decoy
+/// (`verify_against_nothing`) takes the same two tries, so the time tells nothing.
 pub fn verify_password(password: &str, stored: &str) -> PasswordCheck {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return PasswordCheck::Wrong;
