@@ -1485,7 +1485,8 @@ async fn an_audited_edit_names_the_fields_it_changed_and_a_login_email_move_is_a
         .send()
         .await
         .unwrap();
-    assert_eq!(moved.status(), 200);
+    assert_eq!(moved.status(), 202);
+    assert_eq!(app.confirm_email_change(&moved_to).await.0, 204);
 
     let log = app.json("/v1/admin/audit", &admin).await;
     let entry = |action: &str| {
@@ -1500,6 +1501,7 @@ async fn an_audited_edit_names_the_fields_it_changed_and_a_login_email_move_is_a
     assert_eq!(entry("user.updated")["changed"], json!(["department"]));
     let email_changed = entry("user.email_changed");
     assert_eq!(email_changed["target"], organisation.admin_id.as_str());
+    assert_eq!(email_changed["changed"], json!(["email"]));
     assert!(
         !log.to_string().contains(&moved_to),
         "names only, no values"
@@ -1705,7 +1707,7 @@ async fn only_the_platform_grants_admin_and_only_with_an_admins_approval_on_reco
 }
 
 #[tokio::test]
-async fn an_unverified_email_does_not_join_another_organisation_at_once() {
+async fn an_address_named_from_a_session_is_not_taken_before_it_confirms() {
     let app = app_with_clock(&TestClock::default()).await;
     let (_, attacker) = organisation(&app, json!({})).await;
     let victim_email = unique_email("ceo");
@@ -1722,8 +1724,8 @@ async fn an_unverified_email_does_not_join_another_organisation_at_once() {
         .unwrap();
     assert_eq!(
         claimed.status(),
-        200,
-        "the address is taken, but not proven"
+        202,
+        "the address waits for its link, which goes to the person it is about"
     );
     let (victim_org, admin) = organisation(&app, json!({})).await;
 

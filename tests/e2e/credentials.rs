@@ -1210,7 +1210,8 @@ async fn the_email_sentinel_carries_the_accounts_password_hash_through_every_cha
         .send()
         .await
         .unwrap();
-    assert_eq!(moved.status(), 200);
+    assert_eq!(moved.status(), 202);
+    assert_eq!(app.confirm_email_change(&new_email).await.0, 204);
     let (copied, hash) = sentinel_and_account_hashes(&new_email).await;
     assert_eq!(copied, new_hash, "the new email's sentinel");
     assert_eq!(hash, new_hash);

@@ -824,10 +824,10 @@ async fn malformed_bodies_get_a_problem_not_a_crash() {
 }
 
 #[tokio::test]
-async fn changing_the_email_needs_the_password_moves_the_login_and_a_taken_email_is_refused() {
+async fn a_new_login_email_needs_the_password_and_moves_once_the_link_sent_there_is_followed() {
     let app = app().await;
     let (organisation, token) = organisation(&app, json!({})).await;
-    let (other, _) = self::organisation(&app, json!({})).await;
+    let (other, other_admin) = self::organisation(&app, json!({})).await;
     let (_, etag) = app.read("/v1/me", &token).await;
 
     // A session alone does not move the login: it needs the password.
@@ -867,39 +867,51 @@ async fn changing_the_email_needs_the_password_moves_the_login_and_a_taken_email
     );
     let (_, etag) = app.read("/v1/me", &token).await;
 
-    let taken = app
-        .patch(
+    let ask = |email: &str| {
+        app.patch(
             "/v1/me",
             &token,
             &etag,
-            &json!({ "email": other.admin_email.to_uppercase(), "password": TEST_PASSWORD }),
+            &json!({ "email": email, "password": TEST_PASSWORD }),
         )
         .send()
-        .await
-        .unwrap();
-    assert_eq!(taken.status(), 409);
+    };
+    // Another account's address is answered as a free one is: a session cannot probe who has
+    // an account, nor take an address its person does not read.
+    let taken_address = other.admin_email.to_uppercase();
+    let taken = ask(&taken_address).await.unwrap();
+    let free = ask(&new_email).await.unwrap();
     assert_eq!(
-        problem_errors(&taken.json().await.unwrap()),
+        (taken.status().as_u16(), free.status().as_u16()),
+        (202, 202)
+    );
+    let (mut taken, mut free): (Value, Value) =
+        (taken.json().await.unwrap(), free.json().await.unwrap());
+    assert_eq!(taken["pending_email"], taken_address);
+    assert_eq!(free["pending_email"], new_email);
+    assert_eq!(
+        free["email"], organisation.admin_email,
+        "the login stays until the link is followed"
+    );
+    for answer in [&mut taken, &mut free] {
+        answer.as_object_mut().unwrap().remove("pending_email");
+    }
+    assert_eq!(taken, free);
+    let early = app.login_response(&new_email, TEST_PASSWORD).await;
+    assert_eq!(early.status(), 401, "no login before the address confirms");
+
+    // Whoever reads the taken address learns, by its link, that it is taken; nothing moves.
+    let (refused, body) = app.confirm_email_change(&other.admin_email).await;
+    assert_eq!(refused, 409, "{body}");
+    assert_eq!(
+        problem_errors(&body),
         [("email".to_owned(), "taken".to_owned())]
     );
 
-    let moved = app
-        .patch(
-            "/v1/me",
-            &token,
-            &etag,
-            &json!({ "email": new_email, "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), 200);
-    assert_eq!(
-        moved.json::<Value>().await.unwrap()["email"],
-        new_email,
-        "the person's spelling is kept"
-    );
-
+    let (confirmed, body) = app.confirm_email_change(&new_email).await;
+    assert_eq!(confirmed, 204, "{body}");
+    let (me, _) = app.read("/v1/me", &token).await;
+    assert_eq!(me["email"], new_email, "the person's spelling is kept");
     app.login(&new_email.to_lowercase(), TEST_PASSWORD).await;
     let told = stack().await.emails_to(&organisation.admin_email).await;
     let told = told.last().expect("the old address is told");
@@ -908,6 +920,68 @@ async fn changing_the_email_needs_the_password_moves_the_login_and_a_taken_email
         .login_response(&organisation.admin_email, TEST_PASSWORD)
         .await;
     assert_eq!(old.status(), 401);
+    let (again, _) = app.confirm_email_change(&new_email).await;
+    assert_eq!(again, 422, "the link works once");
+
+    // The address showed it receives mail: an organisation adding it has the person join at once.
+    let joined = create_user(
+        &app,
+        &other_admin,
+        json!({ "first_name": "Ada", "last_name": "Lovelace", "email": new_email }),
+    )
+    .await;
+    assert_eq!(joined["invitation_status"], "confirmed");
+}
+
+#[tokio::test]
+async fn links_to_a_new_login_email_are_few_an_hour_and_a_password_change_voids_them() {
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let new_email = unique_email("many");
+    for sent in 0..=5 {
+        let asked = app
+            .patch(
+                "/v1/me",
+                &token,
+                &etag,
+                &json!({ "email": new_email, "password": TEST_PASSWORD }),
+            )
+            .send()
+            .await
+            .unwrap();
+        if sent < 5 {
+            assert_eq!(asked.status(), 202, "link {sent}");
+        } else {
+            assert_eq!(asked.status(), 422);
+            assert_eq!(
+                problem_errors(&asked.json().await.unwrap()),
+                [("email".to_owned(), "too_many_emails".to_owned())]
+            );
+        }
+    }
+    assert_eq!(stack().await.emails_to(&new_email).await.len(), 5);
+
+    let changed = app
+        .post(
+            "/v1/me/password",
+            &token,
+            &json!({
+                "current_password": TEST_PASSWORD,
+                "new_password": "Another-password-7",
+                "confirmation": "Another-password-7"
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    let (void, body) = app.confirm_email_change(&new_email).await;
+    assert_eq!(void, 422, "{body}");
+    assert_eq!(
+        problem_errors(&body),
+        [("token".to_owned(), "invalid_token".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -942,17 +1016,19 @@ async fn moving_ones_login_email_voids_the_invitation_links_sent_to_the_old_addr
         .collect();
 
     let (_, etag) = app.read("/v1/me", &token).await;
+    let moved_to = unique_email("moved");
     let moved = app
         .patch(
             "/v1/me",
             &token,
             &etag,
-            &json!({ "email": unique_email("moved"), "password": TEST_PASSWORD }),
+            &json!({ "email": moved_to, "password": TEST_PASSWORD }),
         )
         .send()
         .await
         .unwrap();
-    assert_eq!(moved.status(), 200);
+    assert_eq!(moved.status(), 202);
+    assert_eq!(app.confirm_email_change(&moved_to).await.0, 204);
     for link in links {
         let (accepted, _) = app.accept_invitation(&link, TEST_PASSWORD).await;
         assert_eq!(accepted, 422, "a link to the old address is void");

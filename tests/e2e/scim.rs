@@ -2407,7 +2407,9 @@ async fn a_person_moves_their_login_though_another_organisation_stopped_taking_e
 
     // No SCIM write released that organisation's copy since: it moves with the login.
     let moved = move_login().send().await.unwrap();
-    assert_eq!(moved.status(), 200, "{}", moved.text().await.unwrap());
+    assert_eq!(moved.status(), 202, "{}", moved.text().await.unwrap());
+    let (confirmed, body) = scim.app.confirm_email_change(&moved_to).await;
+    assert_eq!(confirmed, 204, "{body}");
     scim.app.login(&moved_to, roster_e2e::TEST_PASSWORD).await;
 }
 

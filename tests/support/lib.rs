@@ -437,6 +437,28 @@ impl TestApp {
         )
     }
 
+    /// Follows the link of the newest email to `address`, the confirmation of a new login email:
+    /// the status and the body.
+    pub async fn confirm_email_change(&self, address: &str) -> (u16, Value) {
+        let mail = stack().await.emails_to(address).await;
+        let link = link_token(
+            mail.last().expect("a confirmation email")["raw"]
+                .as_str()
+                .unwrap(),
+        );
+        let response = self
+            .http
+            .post(self.url("/v1/auth/email-change/confirm"))
+            .json(&json!({ "token": link }))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     /// GET a resource that must answer 200: its JSON body.
     pub async fn json(&self, path: &str, token: &str) -> Value {
         let response = self.get(path, token).send().await.unwrap();

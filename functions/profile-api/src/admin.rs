@@ -550,6 +550,7 @@ pub async fn patch_user(
             account,
             email: email.clone(),
             released_in: vec![],
+            verified: false,
         }),
         _ => None,
     };

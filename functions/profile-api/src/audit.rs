@@ -91,6 +91,17 @@ pub async fn by_caller(
 
 /// An event of a person outside a session (login, reset), in their membership's organisation.
 pub async fn of_person(state: &AppState, organisation: &OrganisationId, user: &str, action: &str) {
+    of_person_changing(state, organisation, user, action, vec![]).await;
+}
+
+/// [`of_person`] changing the fields named (a login email moved by its link).
+pub async fn of_person_changing(
+    state: &AppState,
+    organisation: &OrganisationId,
+    user: &str,
+    action: &str,
+    changed: Vec<String>,
+) {
     let retention = match state.table.organisation(organisation).await {
         Ok(Some(o)) => o.settings.audit_retention_days,
         _ => roster_domain::organisation::OrganisationSettings::default().audit_retention_days,
@@ -102,7 +113,7 @@ pub async fn of_person(state: &AppState, organisation: &OrganisationId, user: &s
         Actor::User(user.to_owned()),
         action,
         Some(user),
-        vec![],
+        changed,
     )
     .await;
 }

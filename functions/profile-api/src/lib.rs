@@ -9,6 +9,7 @@ mod avatar;
 mod caller;
 mod devices;
 mod directory;
+mod email_change;
 mod extract;
 mod health;
 mod imports;
@@ -177,6 +178,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mfa::complete_login))
         .routes(routes!(passwords::request_reset))
         .routes(routes!(passwords::confirm_reset))
+        .routes(routes!(email_change::confirm))
         .routes(routes!(admin::accept_invitation))
         .routes(routes!(passwords::change))
         .routes(routes!(mfa::start_enrolment, mfa::disable))

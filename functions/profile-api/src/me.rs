@@ -9,7 +9,7 @@ use axum::{
 use roster_domain::{
     ids::{OrganisationId, SessionId},
     membership::Membership,
-    profile::{Attribute, Owner, ProfilePatch},
+    profile::{Attribute, Email, Owner, ProfilePatch},
 };
 use roster_store::EmailChange;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::{
     ApiError, AppState,
     caller::Authenticated,
+    email_change,
     extract::{IfMatch, JsonObject, with_etag},
     notices, views,
 };
@@ -55,31 +56,6 @@ pub async fn get_profile(
     )
 }
 
-/// The person's other organisations whose copy of their email SCIM still owns though they no
-/// longer take it (`ScimAttributes::release` hands it back only in memory): one `BatchGetItem`,
-/// and only for someone in several organisations.
-async fn released_copies(
-    state: &AppState,
-    account: &roster_store::Account,
-    changed: &Membership,
-) -> Result<Vec<OrganisationId>, ApiError> {
-    if !account.is_shared() {
-        return Ok(vec![]);
-    }
-    Ok(state
-        .table
-        .memberships_of(account, None)
-        .await?
-        .into_iter()
-        .filter(|(m, o)| {
-            m.organisation_id != changed.organisation_id
-                && m.profile.managed_by.owner(Attribute::Email) == Owner::Scim
-                && !o.settings.scim_attributes.takes(Attribute::Email)
-        })
-        .map(|(m, _)| m.organisation_id)
-        .collect())
-}
-
 /// `PATCH /v1/me` with `If-Match`: changes the given fields; attributes managed by an identity
 /// provider are refused by name; a stale version gets 412 and changes nothing.
 #[utoipa::path(
@@ -91,7 +67,7 @@ async fn released_copies(
     security(("session" = [])),
     params(("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
     request_body = crate::openapi::ProfilePatchRequest,
-    responses((status = 200, description = "The profile as changed.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 409, description = "The email is taken."), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The profile as changed.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 202, description = "The other fields are changed; the new login email waits for the link sent there (`pending_email`). The answer is the same whether or not another account has that address.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
 )]
 pub async fn patch_profile(
     State(state): State<AppState>,
@@ -105,54 +81,68 @@ pub async fn patch_profile(
     // login to an address that then receives the reset link.
     let password = body.remove("password");
     let patch = ProfilePatch::parse(&body)?;
-    let (profile, changed) = patch.apply(&before.profile, Owner::SelfService)?;
-    if changed.is_empty() {
-        return Ok(with_etag(
-            StatusCode::OK,
-            before.version,
-            views::profile(&state, before).await,
-        ));
+    // Every field is checked as given, a new address too; a new address is stored only once
+    // the link sent there is followed (see `email_change`), a change of letter case at once.
+    let (mut profile, mut changed) = patch.apply(&before.profile, Owner::SelfService)?;
+    let moving_to = patch.email.clone().filter(|new| {
+        before.profile.email.as_ref().map(Email::normalised) != Some(new.normalised())
+    });
+    if moving_to.is_some() {
+        (profile, changed) = ProfilePatch {
+            email: None,
+            ..patch
+        }
+        .apply(&before.profile, Owner::SelfService)?;
     }
-    let email_change = match (changed.contains(&Attribute::Email), &profile.email) {
-        (true, Some(email)) => {
-            let account = crate::admin::account_of(&state, before).await?;
-            let password = match &password {
-                Some(Value::String(password)) => password,
-                Some(_) => {
-                    return Err(ApiError::field(
-                        "password",
-                        "invalid_type",
-                        "must be a string",
-                    ));
-                }
-                None => {
-                    return Err(ApiError::field(
-                        "password",
-                        "required",
-                        "give your password to change your login email",
-                    ));
-                }
-            };
-            crate::auth::confirm_password(&state, &account, "password", password).await?;
-            let released_in = released_copies(&state, &account, before).await?;
-            Some(EmailChange {
-                account,
+    let mut email_change = None;
+    if moving_to.is_some() || changed.contains(&Attribute::Email) {
+        let account = crate::admin::account_of(&state, before).await?;
+        let password = match &password {
+            Some(Value::String(password)) => password,
+            Some(_) => {
+                return Err(ApiError::field(
+                    "password",
+                    "invalid_type",
+                    "must be a string",
+                ));
+            }
+            None => {
+                return Err(ApiError::field(
+                    "password",
+                    "required",
+                    "give your password to change your login email",
+                ));
+            }
+        };
+        crate::auth::confirm_password(&state, &account, "password", password).await?;
+        let released_in = email_change::released_copies(&state, &account, before).await?;
+        if let Some(new) = &moving_to {
+            email_change::send_link(&state, &account, before, new).await?;
+        }
+        if let (true, Some(email)) = (changed.contains(&Attribute::Email), &profile.email) {
+            email_change = Some(EmailChange {
                 email: email.clone(),
                 released_in,
-            })
+                verified: account.email_verified,
+                account,
+            });
         }
-        _ => None,
-    };
-    let after = Membership {
-        profile,
-        version: before.version + 1,
-        ..before.clone()
     }
-    .withdrawing_invitation_if_email_moved(before);
-    state
-        .table
-        .update_membership(before, &after, email_change.as_ref())
-        .await?;
+    let after = if changed.is_empty() {
+        before.clone()
+    } else {
+        let after = Membership {
+            profile,
+            version: before.version + 1,
+            ..before.clone()
+        }
+        .withdrawing_invitation_if_email_moved(before);
+        state
+            .table
+            .update_membership(before, &after, email_change.as_ref())
+            .await?;
+        after
+    };
     if let Some(change) = &email_change {
         notices::tell_old_address(&state, before, change).await;
         crate::audit::by_caller(
@@ -164,11 +154,15 @@ pub async fn patch_profile(
         )
         .await;
     }
-    Ok(with_etag(
-        StatusCode::OK,
-        after.version,
-        views::profile(&state, &after).await,
-    ))
+    let mut view = views::profile(&state, &after).await;
+    let status = match &moving_to {
+        Some(new) => {
+            view["pending_email"] = json!(new.display());
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::OK,
+    };
+    Ok(with_etag(status, after.version, view))
 }
 
 #[utoipa::path(

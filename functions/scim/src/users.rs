@@ -228,6 +228,7 @@ async fn save(state: &ScimState, before: &Membership, after: &Membership) -> Res
                 account,
                 email: email.clone(),
                 released_in: vec![],
+                verified: false,
             })
         }
         _ => None,

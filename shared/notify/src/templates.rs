@@ -23,6 +23,11 @@ pub enum Notice {
     PasswordReset {
         link: String,
     },
+    /// A link that moves the person's login to the address it is sent to (valid 24 hours,
+    /// single use).
+    EmailConfirmation {
+        link: String,
+    },
     /// Invitation to join an organisation (link valid 48 hours, single use).
     Invitation {
         organisation: String,
@@ -32,6 +37,9 @@ pub enum Notice {
 
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::hours(48);
+
+/// How long a link confirming a new login email works.
+pub const EMAIL_CONFIRMATION_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
 
 /// The link of an invitation email: the app's accept page with the token.
 pub fn invitation_link(app_url: &str, token: &str) -> String {
@@ -73,6 +81,9 @@ pub fn render(notice: &Notice, language: Language, first_name: &str) -> Rendered
             vec![("{minutes}", minutes.to_string())],
         ),
         Notice::PasswordReset { link } => (&t.password_reset, true, vec![("{link}", link.clone())]),
+        Notice::EmailConfirmation { link } => {
+            (&t.email_confirmation, false, vec![("{link}", link.clone())])
+        }
         Notice::Invitation { organisation, link } => (
             &t.invitation,
             false,
@@ -147,6 +158,7 @@ struct Texts {
     account_locked: Template,
     account_locked_until_unlocked: Template,
     password_reset: Template,
+    email_confirmation: Template,
     invitation: Template,
 }
 
@@ -215,6 +227,14 @@ static EN: Texts = Texts {
                {link}\n\
                The link is valid for 1 hour and can be used only once.",
     },
+    email_confirmation: Template {
+        subject: "Confirm your new Roster email address",
+        body: "You asked to sign in to Roster with this email address. Confirm it with this link:\n\
+               {link}\n\
+               The link is valid for 24 hours and can be used only once. Until then you sign in \
+               with your current address. If you did not ask for this, ignore this email: \
+               nothing changes.",
+    },
     invitation: Template {
         subject: "Invitation to join {organisation} on Roster",
         body: "You have been invited to join {organisation} on Roster. \
@@ -274,6 +294,15 @@ static DE: Texts = Texts {
         body: "Über diesen Link können Sie ein neues Passwort für Ihr Roster-Konto festlegen:\n\
                {link}\n\
                Der Link ist 1 Stunde gültig und kann nur einmal verwendet werden.",
+    },
+    email_confirmation: Template {
+        subject: "Bestätigen Sie Ihre neue E-Mail-Adresse bei Roster",
+        body: "Sie möchten sich mit dieser E-Mail-Adresse bei Roster anmelden. Bestätigen Sie sie über \
+               diesen Link:\n\
+               {link}\n\
+               Der Link ist 24 Stunden gültig und kann nur einmal verwendet werden. Bis dahin \
+               melden Sie sich mit Ihrer bisherigen Adresse an. Falls Sie das nicht veranlasst \
+               haben, ignorieren Sie diese E-Mail: Es ändert sich nichts.",
     },
     invitation: Template {
         subject: "Einladung zu {organisation} bei Roster",
@@ -335,6 +364,15 @@ static FR: Texts = Texts {
                {link}\n\
                Ce lien est valable 1 heure et ne peut être utilisé qu'une seule fois.",
     },
+    email_confirmation: Template {
+        subject: "Confirmez votre nouvelle adresse e-mail Roster",
+        body: "Vous avez demandé à vous connecter à Roster avec cette adresse e-mail. Confirmez-la avec \
+               ce lien :\n\
+               {link}\n\
+               Ce lien est valable 24 heures et ne peut être utilisé qu'une seule fois. D'ici là, \
+               vous vous connectez avec votre adresse actuelle. Si vous n'êtes pas à l'origine de \
+               cette demande, ignorez cet e-mail : rien ne change.",
+    },
     invitation: Template {
         subject: "Invitation à rejoindre {organisation} sur Roster",
         body: "Vous avez reçu une invitation à rejoindre {organisation} sur Roster. \
@@ -393,6 +431,14 @@ static IT: Texts = Texts {
         body: "Usa questo link per scegliere una nuova password per il tuo account Roster:\n\
                {link}\n\
                Il link è valido per 1 ora e può essere usato una sola volta.",
+    },
+    email_confirmation: Template {
+        subject: "Conferma il tuo nuovo indirizzo email di Roster",
+        body: "Hai chiesto di accedere a Roster con questo indirizzo email. Confermalo con questo link:\n\
+               {link}\n\
+               Il link è valido per 24 ore e può essere usato una sola volta. Fino ad allora accedi \
+               con il tuo indirizzo attuale. Se non l'hai chiesto tu, ignora questa email: non \
+               cambia nulla.",
     },
     invitation: Template {
         subject: "Invito a unirti a {organisation} su Roster",
@@ -453,6 +499,14 @@ static HU: Texts = Texts {
                {link}\n\
                A link 1 óráig érvényes, és csak egyszer használható.",
     },
+    email_confirmation: Template {
+        subject: "Erősítse meg új Roster e-mail-címét",
+        body: "Ezzel az e-mail-címmel kíván bejelentkezni a Rosterbe. Erősítse meg ezen a linken:\n\
+               {link}\n\
+               A link 24 óráig érvényes, és csak egyszer használható. Addig a jelenlegi címével \
+               jelentkezik be. Ha nem Ön kérte, hagyja figyelmen kívül ezt az e-mailt: semmi sem \
+               változik.",
+    },
     invitation: Template {
         subject: "Meghívó a Rosterbe: {organisation}",
         body: "Meghívást kapott, hogy csatlakozzon a következő szervezethez a Rosterben: \
@@ -510,6 +564,13 @@ static JA: Texts = Texts {
         body: "以下のリンクから Roster アカウントの新しいパスワードを設定してください。\n\
                {link}\n\
                このリンクの有効期限は1時間で、1回のみ使用できます。",
+    },
+    email_confirmation: Template {
+        subject: "Roster の新しいメールアドレスの確認",
+        body: "このメールアドレスで Roster にサインインするよう依頼がありました。以下のリンクから確認してください。\n\
+               {link}\n\
+               このリンクの有効期限は24時間で、1回のみ使用できます。確認までは現在のアドレスでサインインします。\
+               心当たりがない場合は、このメールを無視してください。何も変更されません。",
     },
     invitation: Template {
         subject: "Roster で {organisation} に招待されました",
@@ -571,6 +632,15 @@ static RO: Texts = Texts {
                {link}\n\
                Linkul este valabil 1 oră și poate fi folosit o singură dată.",
     },
+    email_confirmation: Template {
+        subject: "Confirmați noua adresă de e-mail Roster",
+        body: "Ați cerut să vă conectați la Roster cu această adresă de e-mail. Confirmați-o cu acest \
+               link:\n\
+               {link}\n\
+               Linkul este valabil 24 de ore și poate fi folosit o singură dată. Până atunci vă \
+               conectați cu adresa actuală. Dacă nu ați cerut acest lucru, ignorați acest e-mail: \
+               nu se schimbă nimic.",
+    },
     invitation: Template {
         subject: "Invitație de a vă alătura organizației {organisation}",
         body: "Ați primit o invitație de a vă alătura organizației {organisation} în Roster. \
@@ -629,6 +699,15 @@ static RU: Texts = Texts {
         body: "Перейдите по этой ссылке, чтобы задать новый пароль для учётной записи Roster:\n\
                {link}\n\
                Ссылка действительна 1 час и может быть использована только один раз.",
+    },
+    email_confirmation: Template {
+        subject: "Подтвердите новый адрес электронной почты Roster",
+        body: "Вы попросили входить в Roster с этим адресом электронной почты. Подтвердите его по этой \
+               ссылке:\n\
+               {link}\n\
+               Ссылка действительна 24 часа и может быть использована только один раз. До тех пор \
+               вы входите с текущим адресом. Если вы этого не запрашивали, просто проигнорируйте \
+               это письмо: ничего не изменится.",
     },
     invitation: Template {
         subject: "Приглашение в организацию {organisation} в Roster",
@@ -689,6 +768,14 @@ static TR: Texts = Texts {
                {link}\n\
                Bağlantı 1 saat geçerlidir ve yalnızca bir kez kullanılabilir.",
     },
+    email_confirmation: Template {
+        subject: "Yeni Roster e-posta adresinizi onaylayın",
+        body: "Roster'da bu e-posta adresiyle oturum açmak istediniz. Bu bağlantıyla onaylayın:\n\
+               {link}\n\
+               Bağlantı 24 saat geçerlidir ve yalnızca bir kez kullanılabilir. O zamana kadar \
+               mevcut adresinizle oturum açarsınız. Bunu siz istemediyseniz bu e-postayı \
+               yok sayın: hiçbir şey değişmez.",
+    },
     invitation: Template {
         subject: "{organisation} kuruluşuna katılma daveti",
         body: "Roster'da {organisation} kuruluşuna katılmaya davet edildiniz. \
@@ -748,6 +835,15 @@ static ES: Texts = Texts {
                {link}\n\
                El enlace es válido durante 1 hora y solo puede usarse una vez.",
     },
+    email_confirmation: Template {
+        subject: "Confirma tu nueva dirección de correo de Roster",
+        body: "Has pedido iniciar sesión en Roster con esta dirección de correo. Confírmala con este \
+               enlace:\n\
+               {link}\n\
+               El enlace es válido durante 24 horas y solo puede usarse una vez. Hasta entonces \
+               inicias sesión con tu dirección actual. Si no lo has pedido tú, ignora este correo: \
+               no cambia nada.",
+    },
     invitation: Template {
         subject: "Invitación para unirte a {organisation} en Roster",
         body: "Te han invitado a unirte a {organisation} en Roster. \
@@ -802,6 +898,13 @@ static ZH: Texts = Texts {
                {link}\n\
                该链接 1 小时内有效，且仅可使用一次。",
     },
+    email_confirmation: Template {
+        subject: "确认您的 Roster 新邮箱地址",
+        body: "您申请使用此邮箱地址登录 Roster。请通过以下链接确认：\n\
+               {link}\n\
+               该链接 24 小时内有效，且仅可使用一次。确认之前，您仍使用当前地址登录。\
+               如果这不是您本人的操作，请忽略此邮件：不会有任何更改。",
+    },
     invitation: Template {
         subject: "邀请您加入 Roster 上的 {organisation}",
         body: "您已受邀加入 Roster 上的 {organisation}。请通过以下链接接受邀请：\n\
@@ -816,6 +919,7 @@ mod tests {
 
     const RESET_LINK: &str = "https://roster.example/reset?token=r3s3t-T0k3n";
     const INVITE_LINK: &str = "https://roster.example/invite?token=1nv1t3-T0k3n";
+    const CONFIRM_LINK: &str = "https://roster.example/confirm-email?token=c0nf1rm-T0k3n";
 
     fn all_notices() -> Vec<Notice> {
         vec![
@@ -832,6 +936,9 @@ mod tests {
             Notice::AccountLocked { minutes: 0 },
             Notice::PasswordReset {
                 link: RESET_LINK.to_owned(),
+            },
+            Notice::EmailConfirmation {
+                link: CONFIRM_LINK.to_owned(),
             },
             Notice::Invitation {
                 organisation: "Acme Logistics".to_owned(),
@@ -861,7 +968,9 @@ mod tests {
         for language in Language::ALL {
             for notice in all_notices() {
                 let link = match &notice {
-                    Notice::PasswordReset { link } | Notice::Invitation { link, .. } => link,
+                    Notice::PasswordReset { link }
+                    | Notice::EmailConfirmation { link }
+                    | Notice::Invitation { link, .. } => link,
                     _ => continue,
                 };
                 let text = render(&notice, language, "Anna").text;

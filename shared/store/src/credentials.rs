@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use roster_domain::{
     ids::{AccountId, OrganisationId, UserId},
-    lockout, reset,
+    lockout,
+    profile::Email,
+    reset,
     session::secret_hash,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -65,7 +67,22 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A token that works once until it expires: MFA challenges, reset links, invitations.
+/// A link that moves a person's login to `email` once that address shows it receives mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeToken {
+    pub account_id: AccountId,
+    /// The membership the person asked from: the one whose profile takes the address first.
+    pub organisation_id: OrganisationId,
+    pub user_id: UserId,
+    pub email: Email,
+    pub expires_at: DateTime<Utc>,
+    /// The account's credential epoch when the link was sent: a password change or reset, or
+    /// another move of the login, voids it.
+    pub epoch: u64,
+}
+
+/// A token that works once until it expires: MFA challenges, reset links, invitations,
+/// email-change links.
 pub trait SingleUse: Serialize + DeserializeOwned {
     fn key(token_hash: &str) -> keys::Key;
     fn expires_at(&self) -> DateTime<Utc>;
@@ -83,6 +100,15 @@ impl SingleUse for MfaChallenge {
 impl SingleUse for ResetToken {
     fn key(token_hash: &str) -> keys::Key {
         keys::reset_token(token_hash)
+    }
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+}
+
+impl SingleUse for EmailChangeToken {
+    fn key(token_hash: &str) -> keys::Key {
+        keys::email_change_token(token_hash)
     }
     fn expires_at(&self) -> DateTime<Utc> {
         self.expires_at
@@ -429,6 +455,31 @@ impl DynamoTable {
     ) -> Result<(), StoreError> {
         let window = reset::reset_email_window(now);
         self.uncount_email(keys::reset_emails(account, &window))
+            .await
+    }
+
+    /// Counts one link `account` sends to a new login address against its quota in the clock
+    /// hour of `now`; `false`, counting nothing, when [`reset::RESET_EMAILS_PER_HOUR`] were
+    /// already counted.
+    pub async fn count_email_change_email(
+        &self,
+        account: &AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let window = reset::reset_email_window(now);
+        let counter = keys::email_change_emails(account, &window);
+        self.count_email(counter, reset::RESET_EMAILS_PER_HOUR, now)
+            .await
+    }
+
+    /// Gives back the slot `count_email_change_email` took at `now` for a link never sent.
+    pub async fn uncount_email_change_email(
+        &self,
+        account: &AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let window = reset::reset_email_window(now);
+        self.uncount_email(keys::email_change_emails(account, &window))
             .await
     }
 

@@ -174,6 +174,20 @@ pub fn reset_emails(account: &AccountId, window: &str) -> Key {
     )
 }
 
+/// A link that moves a login to the address it was sent to.
+pub fn email_change_token(token_hash: &str) -> Key {
+    key(format!("EMAIL_CHANGE#{token_hash}"), "EMAIL_CHANGE")
+}
+
+/// The links an account sent to a new login address in one clock hour
+/// (`roster_domain::reset::reset_email_window`), beside the account.
+pub fn email_change_emails(account: &AccountId, window: &str) -> Key {
+    key(
+        format!("ACCOUNT#{account}"),
+        format!("EMAIL_CHANGE_EMAILS#{window}"),
+    )
+}
+
 /// The invitations a person of an organisation was emailed in one clock hour
 /// (`roster_domain::reset::reset_email_window`), beside their membership.
 pub fn invitation_emails(organisation: &OrganisationId, user: &UserId, window: &str) -> Key {
@@ -589,6 +603,9 @@ mod tests {
         assert_eq!(nine.sk, "RESET_EMAILS#2026-11-23T09");
         assert_ne!(nine, reset_emails(&account_id, "2026-11-23T10"));
         assert_ne!(nine.sk, account(&account_id).sk);
+        let moves = email_change_emails(&account_id, "2026-11-23T09");
+        assert_eq!(moves.pk, nine.pk);
+        assert_eq!(moves.sk, "EMAIL_CHANGE_EMAILS#2026-11-23T09");
     }
 
     #[test]

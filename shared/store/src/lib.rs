@@ -33,7 +33,9 @@ pub use accounts::{Account, LoginCredential, Totp};
 pub use api_keys::{ApiKey, KeyKind};
 pub use audit::{AuditFilter, AuditPage};
 pub use counter::CallCounter;
-pub use credentials::{Failures, Invitation, MfaChallenge, Reservation, ResetToken, SingleUse};
+pub use credentials::{
+    EmailChangeToken, Failures, Invitation, MfaChallenge, Reservation, ResetToken, SingleUse,
+};
 pub use devices::Device;
 pub use directory::{DirectoryEntry, DirectoryPage};
 pub use imports::{

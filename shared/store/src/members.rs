@@ -89,6 +89,8 @@ pub struct EmailChange {
     /// The person's other organisations whose copy of the email SCIM still owns though they no
     /// longer take it from SCIM (no SCIM write has released it yet): their copy moves too.
     pub released_in: Vec<OrganisationId>,
+    /// Whether the new address showed it receives mail (its confirmation link was followed).
+    pub verified: bool,
 }
 
 impl EmailChange {
@@ -583,6 +585,22 @@ impl DynamoTable {
         self.save_account_with(account, tx).await
     }
 
+    /// Moves the login to the address the email-change link `token_hash` was sent to: uses the
+    /// link up and replaces `before` by `after` with `change` (as [`Self::update_membership`]),
+    /// all or nothing. `NotFound` when the link was used first; `Stale` when the membership or
+    /// the account moved (the link still works then).
+    pub async fn change_email_using(
+        &self,
+        before: &Membership,
+        after: &Membership,
+        change: &EmailChange,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = Transaction::using_token::<crate::EmailChangeToken>(self, token_hash);
+        tx.append(self.membership_update(before, after, Some(change)));
+        tx.commit(self).await
+    }
+
     /// The writes of [`Self::update_membership`].
     fn membership_update(
         &self,
@@ -695,7 +713,7 @@ impl DynamoTable {
         let account = &change.account;
         let mut next = account.clone();
         next.email = Some(change.email.clone());
-        next.email_verified = false;
+        next.email_verified = change.verified;
         next.credential_epoch += 1;
         next.version += 1;
         tx.put(
@@ -824,6 +842,7 @@ mod tests {
             account: Account::new(account_email.map(email), None),
             email: email(new),
             released_in: vec![],
+            verified: false,
         };
         let moved = change(Some("login@old.example"), "ada@new.example");
         assert_eq!(

@@ -48,6 +48,14 @@ pub struct EmailRequest {
     pub email: String,
 }
 
+/// Redeems a single-use link that carries nothing else (a new login email's confirmation).
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The `token` of the link.
+    pub token: String,
+}
+
 /// Redeems a single-use link (password reset, invitation).
 #[derive(ToSchema, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,7 +185,9 @@ pub struct ProfilePatchRequest {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub display_name: Option<String>,
-    /// A new login email; it needs `password`.
+    /// A new login email; it needs `password`. A new address (not one of letter case) is
+    /// moved to only once the link emailed there is followed
+    /// (`POST /v1/auth/email-change/confirm`): the answer is then 202 with `pending_email`.
     pub email: Option<String>,
     /// The person's password, required with a new `email`.
     pub password: Option<String>,
@@ -479,6 +489,9 @@ pub struct Profile {
     pub last_name: String,
     pub display_name: String,
     pub email: Option<String>,
+    /// In the 202 answer to a change of `email` only: the address the confirmation link went
+    /// to. The login stays `email` until it is followed.
+    pub pending_email: Option<String>,
     pub department: Option<String>,
     pub function: Option<String>,
     pub about_me: Option<String>,
