@@ -585,6 +585,20 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
     assert_eq!(changed.status(), 204);
     assert_eq!(app.get("/v1/me", token).send().await.unwrap().status(), 200);
     assert_eq!(login("Eigenes-Passwort-5".to_owned()).await.0, 200);
+    // Someone with the session and the password asks for a login email of theirs...
+    let (_, etag) = app.read("/v1/me", token).await;
+    let theirs = unique_email("not-jan");
+    let asked = app
+        .patch(
+            "/v1/me",
+            token,
+            &etag,
+            &json!({ "email": theirs, "password": "Eigenes-Passwort-5" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
 
     let reset: Value = app
         .post(
@@ -604,6 +618,9 @@ async fn a_username_user_logs_in_with_a_pin_that_must_be_changed_first() {
         "sessions end with a new PIN"
     );
     assert_eq!(login("Eigenes-Passwort-5".to_owned()).await.0, 401);
+    // ...and the new PIN voids the link asked for under the old password.
+    let (void, body) = app.confirm_email_change(&theirs).await;
+    assert_eq!(void, 422, "{body}");
     let (status, session) = login(reset["pin"].as_str().unwrap().to_owned()).await;
     assert_eq!(status, 200);
     assert_eq!(

@@ -446,6 +446,11 @@ impl TestApp {
                 .as_str()
                 .unwrap(),
         );
+        self.confirm_email_link(&link).await
+    }
+
+    /// Follows the email-change link `link` (its token): the status and the body.
+    pub async fn confirm_email_link(&self, link: &str) -> (u16, Value) {
         let response = self
             .http
             .post(self.url("/v1/auth/email-change/confirm"))

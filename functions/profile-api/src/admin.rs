@@ -673,7 +673,7 @@ pub async fn invite(
             &notice,
         )
         .await
-        .map_err(notices::unsent);
+        .map_err(|error| notices::unsent(error, "id"));
     if let Err(error) = delivered {
         if notices::surely_unsent(&error)
             && let Err(not_given_back) = state
@@ -1018,6 +1018,8 @@ pub(crate) async fn remove_second_factor(
     account.pending_totp = None;
     account.recovery_codes.clear();
     account.session_epoch += 1;
+    // Links sent before (a reset, a new login email) do not outlive the intervention.
+    account.credential_epoch += 1;
     state.table.save_account(&account).await?;
     notices::tell(state, &account, Notice::MfaReset).await;
     Ok(true)
@@ -1072,6 +1074,8 @@ pub async fn new_pin(
     account.password_hash = Some(hash_blocking(&pin).await?);
     account.must_change_password = true;
     account.session_epoch += 1;
+    // Links sent under the old PIN (a new login email) stop working, as after any password reset.
+    account.credential_epoch += 1;
     state.table.save_account(&account).await?;
     state.table.clear_lockout(&account).await?;
     audit::by_caller(&state, &caller, "user.pin_reset", Some(id.as_str()), vec![]).await;

@@ -4,6 +4,7 @@
 //! the answer is the same whether another account has the address (the link then meets 409).
 
 use axum::{extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
 use roster_domain::{
     membership::Membership,
     profile::{Attribute, Email, Owner, ProfilePatch},
@@ -48,74 +49,100 @@ pub async fn released_copies(
     Ok(released)
 }
 
-/// Emails `new` the link that moves `account`'s login there, addressed as `member` knows the
-/// person. At most [`RESET_EMAILS_PER_HOUR`] an hour per account, so nobody floods an address
-/// they name; a link that surely was not sent takes no place in that count.
-pub async fn send_link(
-    state: &AppState,
-    account: &Account,
-    member: &Membership,
-    new: &Email,
-) -> Result<(), ApiError> {
-    let now = state.now();
-    if !state
-        .table
-        .count_email_change_email(&account.id, now)
-        .await?
-    {
-        return Err(ApiError::field(
-            "email",
-            "too_many_emails",
-            format!(
-                "{RESET_EMAILS_PER_HOUR} confirmation links went out this hour; the last one works for 24 hours"
-            ),
-        ));
+/// A place in an account's hourly count of email-change links, taken before anything else is
+/// written so that a request beyond the count writes nothing.
+pub struct LinkSlot {
+    account: Account,
+    taken_at: DateTime<Utc>,
+}
+
+impl LinkSlot {
+    /// Takes a place for a link from `account`: at most [`RESET_EMAILS_PER_HOUR`] an hour, so
+    /// nobody floods an address they name (422 `too_many_emails` beyond).
+    pub async fn take(state: &AppState, account: &Account) -> Result<Self, ApiError> {
+        let taken_at = state.now();
+        if state
+            .table
+            .count_email_change_email(&account.id, taken_at)
+            .await?
+        {
+            Ok(Self {
+                account: account.clone(),
+                taken_at,
+            })
+        } else {
+            Err(ApiError::field(
+                "email",
+                "too_many_emails",
+                format!(
+                    "{RESET_EMAILS_PER_HOUR} confirmation links went out this hour; the newest one works for 24 hours"
+                ),
+            ))
+        }
     }
-    let sent = async {
+
+    /// Gives the place back: no link was sent.
+    pub async fn give_back(self, state: &AppState) {
+        if let Err(error) = state
+            .table
+            .uncount_email_change_email(&self.account.id, self.taken_at)
+            .await
+        {
+            tracing::warn!(%error, "an unsent confirmation link still counts");
+        }
+    }
+
+    /// Emails `new` the link that moves the account's login there, addressed as `member` knows
+    /// the person; it becomes the account's one working link. A link that surely was not sent
+    /// gives its place back.
+    pub async fn send(
+        self,
+        state: &AppState,
+        member: &Membership,
+        new: &Email,
+    ) -> Result<(), ApiError> {
         let token = new_secret();
         let pending = EmailChangeToken {
-            account_id: account.id.clone(),
+            account_id: self.account.id.clone(),
             organisation_id: member.organisation_id.clone(),
             user_id: member.id.clone(),
             email: new.clone(),
-            expires_at: now + EMAIL_CONFIRMATION_LIFETIME,
-            epoch: account.credential_epoch,
+            expires_at: self.taken_at + EMAIL_CONFIRMATION_LIFETIME,
+            epoch: self.account.credential_epoch,
         };
-        state
-            .table
-            .create_token(&secret_hash(&token), &pending)
-            .await?;
-        let link = format!(
-            "{}/confirm-email?token={token}",
-            state.config.app_url.trim_end_matches('/')
-        );
-        state
-            .mailer
-            .deliver(
-                new.display(),
-                member.preferences.language,
-                &member.profile.first_name,
-                &Notice::EmailConfirmation { link },
-            )
-            .await
-            .map_err(notices::unsent)
+        let sent = async {
+            state
+                .table
+                .issue_email_change(&secret_hash(&token), &pending)
+                .await?;
+            let link = format!(
+                "{}/confirm-email?token={token}",
+                state.config.app_url.trim_end_matches('/')
+            );
+            state
+                .mailer
+                .deliver(
+                    new.display(),
+                    member.preferences.language,
+                    &member.profile.first_name,
+                    &Notice::EmailConfirmation { link },
+                )
+                .await
+                .map_err(|error| notices::unsent(error, "email"))
+        }
+        .await;
+        if let Err(error) = &sent
+            && notices::surely_unsent(error)
+        {
+            self.give_back(state).await;
+        }
+        sent
     }
-    .await;
-    if let Err(error) = &sent
-        && notices::surely_unsent(error)
-        && let Err(not_given_back) = state
-            .table
-            .uncount_email_change_email(&account.id, now)
-            .await
-    {
-        tracing::warn!(error = %not_given_back, "an unsent confirmation link still counts");
-    }
-    sent
 }
 
 /// `POST /v1/auth/email-change/confirm` `{token}`: moves the login to the address the link was
-/// sent to, tells the old address, and marks the new one verified. The link works once, and not
-/// after the password or the login changed since it was sent.
+/// sent to, tells the old address, and marks the new one verified. Only the account's newest
+/// link works, once, and not after the password or the login changed since it was sent.
 #[utoipa::path(
     post,
     path = "/v1/auth/email-change/confirm",
@@ -124,7 +151,7 @@ pub async fn send_link(
     summary = "Move the login to a new address with the link sent there",
     security(()),
     request_body = crate::openapi::TokenRequest,
-    responses((status = 204, description = "The login is the new address."), (status = 409, description = "Another account signs in with that address: `taken`."), (status = 412, description = "The person's profile changed meanwhile; nothing was written and the link still works (`stale_version`): send it again."), (status = 422, description = "The link is invalid, used or expired (`invalid_token`), or an identity provider keeps the person's email (`read_only`, `managed_elsewhere`)."))
+    responses((status = 204, description = "The login is the new address."), (status = 409, description = "Another account signs in with that address: `taken`."), (status = 412, description = "The person's profile changed meanwhile; nothing was written (`stale_version`): send it again (a link voided meanwhile then answers `invalid_token`)."), (status = 422, description = "The link is invalid, used, expired, not the newest, or void since a password change (`invalid_token`), or an identity provider keeps the person's email (`read_only`, `managed_elsewhere`)."))
 )]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -146,10 +173,12 @@ pub async fn confirm(
         .await?
         .filter(|account| account.credential_epoch == pending.epoch)
         .ok_or_else(invalid)?;
+    // Not into a membership that was deactivated (or replaced) since: its person cannot act there.
     let before = state
         .table
         .membership(&pending.organisation_id, &pending.user_id)
         .await?
+        .filter(|m| m.is_active() && m.account_id == account.id)
         .ok_or_else(invalid)?;
     // The owner may have changed since the link was sent (an identity provider took the email).
     let moved = ProfilePatch {

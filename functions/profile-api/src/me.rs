@@ -94,7 +94,7 @@ pub async fn patch_profile(
         }
         .apply(&before.profile, Owner::SelfService)?;
     }
-    let mut email_change = None;
+    let (mut email_change, mut link_slot) = (None, None);
     if moving_to.is_some() || changed.contains(&Attribute::Email) {
         let account = crate::admin::account_of(&state, before).await?;
         let password = match &password {
@@ -116,8 +116,8 @@ pub async fn patch_profile(
         };
         crate::auth::confirm_password(&state, &account, "password", password).await?;
         let released_in = email_change::released_copies(&state, &account, before).await?;
-        if let Some(new) = &moving_to {
-            email_change::send_link(&state, &account, before, new).await?;
+        if moving_to.is_some() {
+            link_slot = Some(email_change::LinkSlot::take(&state, &account).await?);
         }
         if let (true, Some(email)) = (changed.contains(&Attribute::Email), &profile.email) {
             email_change = Some(EmailChange {
@@ -137,12 +137,22 @@ pub async fn patch_profile(
             ..before.clone()
         }
         .withdrawing_invitation_if_email_moved(before);
-        state
+        if let Err(error) = state
             .table
             .update_membership(before, &after, email_change.as_ref())
-            .await?;
+            .await
+        {
+            if let Some(slot) = link_slot {
+                slot.give_back(&state).await;
+            }
+            return Err(error.into());
+        }
         after
     };
+    // Sent once the other fields are written: a refused write (412) sends no link.
+    if let (Some(slot), Some(new)) = (link_slot, &moving_to) {
+        slot.send(&state, before, new).await?;
+    }
     if let Some(change) = &email_change {
         notices::tell_old_address(&state, before, change).await;
         crate::audit::by_caller(

@@ -67,15 +67,16 @@ pub async fn send_link(
             .mailer
             .deliver(email.display(), language, &first_name, &notice)
             .await
-            .map_err(unsent)?;
+            .map_err(|error| unsent(error, "id"))?;
     }
     Ok(())
 }
 
 /// The answer to an email carrying a link that was not sent: 503 `email_not_sent` to try again
 /// when SES did not answer, 422 `email_rejected` when it refuses this message for good (a
-/// suppressed address, a paused account), which trying again does not change.
-pub fn unsent(error: NotifyError) -> ApiError {
+/// suppressed address, a paused account), which trying again does not change, named on `field`
+/// (what names the addressee).
+pub fn unsent(error: NotifyError, field: &str) -> ApiError {
     match error {
         NotifyError::SesUnavailable(reason) => ApiError::EmailNotSent {
             reason,
@@ -88,7 +89,7 @@ pub fn unsent(error: NotifyError) -> ApiError {
         NotifyError::Ses(reason) => {
             tracing::warn!(%reason, "SES refused an email with a link");
             ApiError::field(
-                "id",
+                field,
                 "email_rejected",
                 "the email service refuses this email (the address, or the sending account): \
                  check the address, or ask the operator",

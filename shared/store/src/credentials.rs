@@ -566,6 +566,28 @@ impl DynamoTable {
             .await
     }
 
+    /// Stores the email-change link `token_hash` and makes it the account's one working link
+    /// (an earlier one, to an address mistyped say, stops working), in one transaction.
+    pub async fn issue_email_change(
+        &self,
+        token_hash: &str,
+        pending: &EmailChangeToken,
+    ) -> Result<(), StoreError> {
+        let mut token = Record::new(EmailChangeToken::key(token_hash), pending);
+        token.ttl = Some(pending.expires_at.timestamp());
+        let mut newest = Record::new(
+            keys::email_change_pending(&pending.account_id),
+            crate::record::Sentinel {
+                owner: token_hash.to_owned(),
+            },
+        );
+        newest.ttl = token.ttl;
+        let mut tx = crate::transaction::Transaction::default();
+        tx.put(self, token.item(), None);
+        tx.put(self, newest.item(), None);
+        tx.commit(self).await
+    }
+
     /// Issues an invitation link (SHA-256 `token_hash`) to `before`, valid until `expires_at`:
     /// stores the token, then makes it the membership's one working link. Answers the membership
     /// after.

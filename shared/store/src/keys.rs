@@ -179,6 +179,12 @@ pub fn email_change_token(token_hash: &str) -> Key {
     key(format!("EMAIL_CHANGE#{token_hash}"), "EMAIL_CHANGE")
 }
 
+/// Which of an account's email-change links is its newest, the one that works (a sentinel
+/// owned by its token's SHA-256), beside the account.
+pub fn email_change_pending(account: &AccountId) -> Key {
+    key(format!("ACCOUNT#{account}"), "EMAIL_CHANGE_PENDING")
+}
+
 /// The links an account sent to a new login address in one clock hour
 /// (`roster_domain::reset::reset_email_window`), beside the account.
 pub fn email_change_emails(account: &AccountId, window: &str) -> Key {
@@ -606,6 +612,11 @@ mod tests {
         let moves = email_change_emails(&account_id, "2026-11-23T09");
         assert_eq!(moves.pk, nine.pk);
         assert_eq!(moves.sk, "EMAIL_CHANGE_EMAILS#2026-11-23T09");
+        let pending = email_change_pending(&account_id);
+        assert_eq!(pending.pk, nine.pk);
+        assert!(
+            !moves.sk.starts_with(pending.sk.as_str()) && pending.sk != account(&account_id).sk
+        );
     }
 
     #[test]

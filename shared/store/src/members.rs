@@ -89,7 +89,8 @@ pub struct EmailChange {
     /// The person's other organisations whose copy of the email SCIM still owns though they no
     /// longer take it from SCIM (no SCIM write has released it yet): their copy moves too.
     pub released_in: Vec<OrganisationId>,
-    /// Whether the new address showed it receives mail (its confirmation link was followed).
+    /// Whether the new address showed it receives mail (its confirmation link was followed); a
+    /// change of letter case keeps the account's verification either way.
     pub verified: bool,
 }
 
@@ -587,8 +588,8 @@ impl DynamoTable {
 
     /// Moves the login to the address the email-change link `token_hash` was sent to: uses the
     /// link up and replaces `before` by `after` with `change` (as [`Self::update_membership`]),
-    /// all or nothing. `NotFound` when the link was used first; `Stale` when the membership or
-    /// the account moved (the link still works then).
+    /// all or nothing. `NotFound` when the link was used first or a newer one was sent;
+    /// `Stale` when the membership or the account moved.
     pub async fn change_email_using(
         &self,
         before: &Membership,
@@ -597,6 +598,12 @@ impl DynamoTable {
         token_hash: &str,
     ) -> Result<(), StoreError> {
         let mut tx = Transaction::using_token::<crate::EmailChangeToken>(self, token_hash);
+        // Only the account's newest link works.
+        tx.delete(
+            self,
+            &keys::email_change_pending(&change.account.id),
+            Some((Condition::owned_by(token_hash), OnFail::Missing)),
+        );
         tx.append(self.membership_update(before, after, Some(change)));
         tx.commit(self).await
     }
@@ -713,7 +720,10 @@ impl DynamoTable {
         let account = &change.account;
         let mut next = account.clone();
         next.email = Some(change.email.clone());
-        next.email_verified = change.verified;
+        // A change of letter case is the same mailbox: it stays as verified as it was.
+        let same_mailbox =
+            account.email.as_ref().map(Email::normalised) == Some(change.email.normalised());
+        next.email_verified = change.verified || (same_mailbox && account.email_verified);
         next.credential_epoch += 1;
         next.version += 1;
         tx.put(
