@@ -850,6 +850,34 @@ async fn an_admin_changing_a_persons_email_tells_the_old_address() {
 }
 
 #[tokio::test]
+async fn an_admin_changing_only_the_letter_case_of_an_email_keeps_it_verified() {
+    let app = app_with_clock(&TestClock::default()).await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let (_, other_admin) = organisation(&app, json!({})).await;
+    let (id, email) = email_user(&app, &admin, "Case", ("Jan", "Jansen")).await;
+    // Accepting the welcome link shows the address receives mail.
+    app.invited_session(&admin, &id, &email).await;
+    let path = format!("/v1/admin/users/{id}");
+    let (_, etag) = app.read(&path, &admin).await;
+    let shouted = email.to_uppercase();
+    let changed = app
+        .patch(&path, &admin, &etag, &json!({ "email": shouted }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    assert_eq!(changed.json::<Value>().await.unwrap()["email"], shouted);
+    // The same mailbox is still verified: another organisation adding it has the person join.
+    let joined = create_user(
+        &app,
+        &other_admin,
+        json!({ "first_name": "Jan", "last_name": "Jansen", "email": email }),
+    )
+    .await;
+    assert_eq!(joined["invitation_status"], "confirmed");
+}
+
+#[tokio::test]
 async fn a_rename_never_brings_a_deleted_site_back() {
     let stack = stack().await;
     let table = stack.table();

@@ -989,6 +989,53 @@ async fn links_to_a_new_login_email_are_few_an_hour_only_the_newest_works_and_a_
 }
 
 #[tokio::test]
+async fn a_link_to_a_new_login_email_moves_nothing_once_its_person_is_deactivated() {
+    let app = app().await;
+    let (_, admin) = organisation(&app, json!({})).await;
+    let email = unique_email("leaver");
+    let user = create_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Lea", "last_name": "Ver", "email": email }),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let token = app.invited_session(&admin, id, &email).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let new_email = unique_email("leaver.private");
+    let asked = app
+        .patch(
+            "/v1/me",
+            &token,
+            &etag,
+            &json!({ "email": new_email, "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
+    let deactivated = app.user_action(&admin, id, "deactivate").await;
+    assert!(
+        deactivated.status().is_success(),
+        "{}",
+        deactivated.status()
+    );
+
+    let (refused, body) = app.confirm_email_change(&new_email).await;
+    assert_eq!(refused, 422, "{body}");
+    assert_eq!(
+        problem_errors(&body),
+        [("token".to_owned(), "invalid_token".to_owned())]
+    );
+    let (kept, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
+    assert_eq!(kept["email"], email);
+    assert_eq!(
+        app.login_response(&new_email, TEST_PASSWORD).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
 async fn moving_ones_login_email_voids_the_invitation_links_sent_to_the_old_address() {
     let app = app().await;
     let (home, token) = organisation(&app, json!({})).await;

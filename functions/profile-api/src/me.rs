@@ -123,7 +123,9 @@ pub async fn patch_profile(
             email_change = Some(EmailChange {
                 email: email.clone(),
                 released_in,
-                verified: account.email_verified,
+                // Only a change of letter case reaches here, and the store keeps a same
+                // mailbox's verification whoever changes it.
+                verified: false,
                 account,
             });
         }
