@@ -1151,7 +1151,8 @@ pub(crate) async fn raw_item(key: roster_store::keys::Key) -> Option<RawItem> {
         .item
 }
 
-async fn put_raw_item(item: RawItem) {
+/// Puts `item` into the table as it stands, bypassing the store.
+pub(crate) async fn put_raw_item(item: RawItem) {
     let stack = stack().await;
     aws_sdk_dynamodb::Client::new(&stack.aws)
         .put_item()

@@ -1,9 +1,12 @@
 //! The bookings feed, booking emails with their calendar, check-in reminders, daily summaries and
 //! the live plan, over the local stack with the jobs run at chosen moments.
 
+use aws_sdk_dynamodb::types::AttributeValue::{N, S};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use roster_e2e::{TestApp, organisation, spawn_app, stack};
+
+use crate::credentials::{RawItem, put_raw_item, raw_item};
 use serde_json::{Value, json};
 
 /// An organisation with its admin's session, an API key for the bookings feed and a site.
@@ -1155,7 +1158,6 @@ async fn a_push_service_that_never_answers_holds_back_no_one_elses_reminder() {
 /// organisation's summaries wait for it to read again.
 #[tokio::test]
 async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or_summary() {
-    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     use roster_domain::reservation::{Bucket, REMINDER_BUCKET, SUMMARY_BUCKET};
     let (start, end) = ("2036-04-08T09:00:00Z", "2036-04-08T17:00:00Z");
     let settings = json!({ "checkin_enabled": true, "default_time_zone": "Europe/Berlin" });
@@ -1181,30 +1183,12 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
         &organisation_of(&unreadable_person),
         &roster_domain::ids::UserId::try_from(unreadable_person.admin_id.as_str()).unwrap(),
     );
-    let organisation = roster_store::keys::organisation(&organisation_of(&unreadable));
-    let readable = client
-        .get_item()
-        .table_name(table)
-        .key("pk", S(organisation.pk.clone()))
-        .key("sk", S(organisation.sk.clone()))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    for (key, attribute) in [(organisation, "settings"), (person, "profile")] {
-        client
-            .update_item()
-            .table_name(table)
-            .key("pk", S(key.pk))
-            .key("sk", S(key.sk))
-            .update_expression("SET #broken = :broken")
-            .expression_attribute_names("#broken", attribute)
-            .expression_attribute_values(":broken", N("7".to_owned()))
-            .send()
-            .await
-            .unwrap();
-    }
+    let readable = make_unreadable(
+        roster_store::keys::organisation(&organisation_of(&unreadable)),
+        "settings",
+    )
+    .await;
+    make_unreadable(person, "profile").await;
     // The summary of the 8th in Berlin goes out at 18:00 local on the 7th.
     let summary_run = "2036-04-07T16:00:00Z";
     for partition in [
@@ -1243,13 +1227,7 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
     );
     // Readable again an hour on, the organisation gets its summary (its bucket is no longer
     // read: the list brings it); nobody gets a second.
-    client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(readable))
-        .send()
-        .await
-        .unwrap();
+    put_raw_item(readable).await;
     served
         .run_job("daily-summary", "2036-04-07T17:00:00Z")
         .await;
@@ -1266,7 +1244,6 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
 
 #[tokio::test]
 async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothing_twice() {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
     use roster_domain::ids::{DeviceId, OrganisationId, UserId};
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
@@ -1446,6 +1423,183 @@ async fn reminders_that_meet_an_ses_and_sns_outage_go_out_once_when_they_are_bac
     assert!(published[0].contains("Desk 4.12"), "{}", published[0]);
 }
 
+/// Makes the stored item `key` unreadable (its `attribute` a number, which no release writes) and
+/// answers it as it was, to put back with `put_raw_item`.
+async fn make_unreadable(key: roster_store::keys::Key, attribute: &str) -> RawItem {
+    let before = raw_item(key.clone()).await.expect("the item to break");
+    let mut broken = before.clone();
+    broken.insert(attribute.to_owned(), N("7".to_owned()));
+    put_raw_item(broken).await;
+    before
+}
+
+/// An item of text attributes only, with no body that reads: what a broken write, or a newer
+/// release's, leaves.
+fn texts(attributes: &[(&str, &str)]) -> RawItem {
+    attributes
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), S((*value).to_owned())))
+        .collect()
+}
+
+/// A person's own reservation or device that does not read (a broken one, or one a newer release
+/// wrote) costs them neither their summary nor their reminder, and the run does not fail (the
+/// summary run used to end at it, for everyone of that moment).
+#[tokio::test]
+async fn a_reservation_or_device_that_does_not_read_holds_back_no_summary_or_reminder() {
+    use roster_domain::ids::{DeviceId, OrganisationId, UserId};
+    let (start, end) = ("2041-02-06T09:00:00Z", "2041-02-06T17:00:00Z");
+    let booking =
+        Booking::new(json!({ "checkin_enabled": true, "default_time_zone": "UTC" })).await;
+    booking.wants_summaries(&booking.admin).await;
+    booking.reserve(&booking.admin_id, start, end, false).await;
+    let (organisation, user) = (
+        OrganisationId::try_from(booking.organisation_id.as_str()).unwrap(),
+        UserId::try_from(booking.admin_id.as_str()).unwrap(),
+    );
+    let unreadable_reservation = format!("ORG#{organisation}#RES#unreadable");
+    put_raw_item(texts(&[
+        ("pk", &unreadable_reservation),
+        ("sk", "RES"),
+        (
+            "gsi1pk",
+            &roster_store::keys::reservations_of(&organisation, &user),
+        ),
+        ("gsi1sk", "2041-02-06T12:00:00+00:00#unreadable"),
+    ]))
+    .await;
+    let device = roster_store::keys::device(&organisation, &user, &DeviceId::generate());
+    put_raw_item(texts(&[("pk", &device.pk), ("sk", &device.sk)])).await;
+
+    let before = emails(&booking.admin_email).await;
+    // The summary of the 6th goes out at 18:00 on the 5th.
+    booking
+        .run_job("daily-summary", "2041-02-05T18:00:00Z")
+        .await;
+    assert_eq!(
+        emails(&booking.admin_email).await,
+        before + 1,
+        "the summary"
+    );
+    let run = booking.run_job("checkin-reminder", start).await;
+    assert_eq!(
+        emails(&booking.admin_email).await,
+        before + 2,
+        "the reminder"
+    );
+    assert_eq!(run["email"]["sent"], 1, "{run}");
+    let mine = booking
+        .app
+        .json("/v1/me/reservations", &booking.admin)
+        .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
+}
+
+/// The sort key of a held booking email that does not read, due before the test's others.
+const UNREADABLE_HELD: &str = "2041-03-01T07:59:00Z#unreadable";
+
+/// The held booking emails are tried again however one of them reads: one that does not read is
+/// passed over, and one whose organisation does not read waits (it was refused for good as if the
+/// person had left) without holding back the others.
+#[tokio::test]
+async fn held_booking_emails_go_out_though_one_or_its_organisation_does_not_read() {
+    let stack = stack().await;
+    let confirmations = json!({ "notifications": { "booking_confirmation": "email" } });
+    let unread = Booking::new(json!({})).await;
+    let read = Booking::new(json!({})).await;
+    for booking in [&unread, &read] {
+        booking
+            .set_preferences(&booking.admin, confirmations.clone())
+            .await;
+    }
+    put_raw_item(texts(&[
+        ("pk", roster_store::keys::HELD_EMAILS),
+        ("sk", UNREADABLE_HELD),
+    ]))
+    .await;
+    for (booking, at) in [
+        (&unread, "2041-03-01T08:00:00Z"),
+        (&read, "2041-03-01T08:00:30Z"),
+    ] {
+        ses_down_at(booking, at)
+            .await
+            .reserve(
+                &booking.admin_id,
+                "2041-03-04T09:00:00Z",
+                "2041-03-04T17:00:00Z",
+                false,
+            )
+            .await;
+    }
+    let readable = make_unreadable(
+        roster_store::keys::organisation(
+            &roster_domain::ids::OrganisationId::try_from(unread.organisation_id.as_str()).unwrap(),
+        ),
+        "settings",
+    )
+    .await;
+
+    let run = read
+        .run_job("checkin-reminder", "2041-03-01T08:06:00Z")
+        .await;
+    assert_eq!(
+        (
+            emails(&unread.admin_email).await,
+            emails(&read.admin_email).await
+        ),
+        (0, 1),
+        "{run}"
+    );
+    assert_eq!(run["held_emails"]["retry"], 1, "{run}");
+    assert_eq!(run["held_emails"]["refused"], 0, "{run}");
+
+    // Readable again, the organisation's email goes out, once.
+    put_raw_item(readable).await;
+    read.run_job("checkin-reminder", "2041-03-01T08:12:00Z")
+        .await;
+    read.run_job("checkin-reminder", "2041-03-01T08:18:00Z")
+        .await;
+    assert_eq!(
+        (
+            emails(&unread.admin_email).await,
+            emails(&read.admin_email).await
+        ),
+        (1, 1)
+    );
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .delete_item()
+        .table_name(&stack.config.table_name)
+        .key("pk", S(roster_store::keys::HELD_EMAILS.to_owned()))
+        .key("sk", S(UNREADABLE_HELD.to_owned()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Fails each DynamoDB request that names a person's devices, as a table that errs would.
+#[derive(Debug)]
+struct DeviceReadsFail;
+
+impl aws_sdk_dynamodb::config::Intercept for DeviceReadsFail {
+    fn name(&self) -> &'static str {
+        "device-reads-fail"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let body = context.request().body().bytes().unwrap_or_default();
+        if String::from_utf8_lossy(body).contains(roster_store::keys::DEVICE_PREFIX) {
+            Err("the table failed the read".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// `booking` fed through a service whose SES and SNS are unreachable and whose clock stands at
 /// `moment`.
 async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
@@ -1459,8 +1613,6 @@ async fn ses_down_at(booking: &Booking, moment: &'static str) -> Booking {
 
 #[tokio::test]
 async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
-    use roster_domain::ids::{DeviceId, OrganisationId, UserId};
     let booking = Booking::new(json!({})).await;
     booking
         .set_preferences(
@@ -1570,8 +1722,8 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     assert_eq!(emails(admin).await, 2);
 
     // A run whose reminders fail still sends what is held: here the reminder of someone whose
-    // device does not read fails. (In this test, as every held email of the stack is retried by
-    // each run.)
+    // devices the table fails to read. (In this test, as every held email of the stack is
+    // retried by each run.)
     let down = ses_down_at(&booking, "2034-06-01T08:00:00Z").await;
     down.reserve(
         &booking.admin_id,
@@ -1585,33 +1737,15 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
     checking_in
         .reserve(&checking_in.admin_id, run_at, "2034-06-01T17:00:00Z", false)
         .await;
-    let broken = roster_store::keys::device(
-        &OrganisationId::try_from(checking_in.organisation_id.as_str()).unwrap(),
-        &UserId::try_from(checking_in.admin_id.as_str()).unwrap(),
-        &DeviceId::generate(),
+    let failing_device_reads = stack.functions_with(
+        &stack.intercepted_clients(DeviceReadsFail),
+        profile_api::system_clock(),
     );
-    let dynamodb = aws_sdk_dynamodb::Client::new(&stack.aws);
-    dynamodb
-        .put_item()
-        .table_name(&stack.config.table_name)
-        .item("pk", S(broken.pk.clone()))
-        .item("sk", S(broken.sk.clone()))
-        .send()
-        .await
-        .unwrap();
     let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
     event["time"] = json!(run_at);
-    let failed = stack.functions().invoke("jobs", event).await;
+    let failed = failing_device_reads.invoke("jobs", event).await;
     assert!(failed.is_err(), "{failed:?}");
     assert_eq!(emails(admin).await, 3, "sent all the same");
-    dynamodb
-        .delete_item()
-        .table_name(&stack.config.table_name)
-        .key("pk", S(broken.pk))
-        .key("sk", S(broken.sk))
-        .send()
-        .await
-        .unwrap();
 
     // Nothing of the organisation is left held: each was let go once sent or given up.
     let table = stack.table();

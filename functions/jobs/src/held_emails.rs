@@ -5,7 +5,7 @@
 //! or a day has passed. A failure here never costs the run its reminders.
 
 use chrono::{DateTime, Utc};
-use roster_domain::reservation::{Attempt, BookingChange, Reservation};
+use roster_domain::reservation::{Addressee, Attempt, BookingChange, Reservation};
 use roster_notify::outbox;
 use roster_store::StoreError;
 
@@ -29,9 +29,11 @@ async fn retry_due(jobs: &Jobs, now: DateTime<Utc>, tally: &mut Tally) -> Result
         let reservation = &email.reservation;
         let (organisation, subject) = (&reservation.organisation_id, reservation.message_subject());
         let channel = email.change.channel();
-        let addressee = addressees
-            .of_reservation(reservation)
-            .map(|(organisation, person, _)| (organisation, person));
+        let addressee = match addressees.of_reservation(reservation) {
+            Some((organisation, person, _)) => Addressee::Found(organisation, person),
+            None if addressees.has_organisation(organisation) => Addressee::Gone,
+            None => Addressee::OrganisationUnread,
+        };
         let attempt = jobs
             .table
             .deliver_once(organisation, &subject, channel, || async {
@@ -58,7 +60,7 @@ async fn retry_due(jobs: &Jobs, now: DateTime<Utc>, tally: &mut Tally) -> Result
                         )
                         .await
                     }
-                    Err(reason) => Attempt::Refused(reason.to_owned()),
+                    Err(attempt) => attempt,
                 }
             })
             .await?;
@@ -79,6 +81,9 @@ async fn retry_due(jobs: &Jobs, now: DateTime<Utc>, tally: &mut Tally) -> Result
             jobs.table
                 .hold_booking_email_again(email, &email.turned_away(now))
                 .await?;
+            if matches!(addressee, Addressee::OrganisationUnread) {
+                continue;
+            }
             // SES still turns emails away: the rest wait for the next run rather than each
             // spending a send's timeout in this one.
             break;

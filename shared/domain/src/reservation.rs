@@ -416,28 +416,49 @@ impl HeldBookingEmail {
     }
 
     /// Whether the held email still goes out when it is tried again at `now`: to whom and with the
-    /// calendar attachment or not; or why not. The person's organisation and settings decide now,
-    /// the invite as the reservation records it (`booking_email`), a confirmation of a reservation cancelled since is not
-    /// sent, and one held for `HELD_EMAIL_KEPT` has failed. `addressee` is `None` for a person
-    /// or organisation that is gone; `still_booked` whether the reservation still exists (it
-    /// does not matter for a cancellation).
+    /// calendar attachment or not; or else the attempt it ends as. The person's organisation and
+    /// settings decide now, the invite as the reservation records it (`booking_email`), a
+    /// confirmation of a reservation cancelled since is not sent, one whose organisation did not
+    /// read waits for a later run, and one held for `HELD_EMAIL_KEPT` has failed.
+    /// `still_booked` is whether the reservation still exists (it does not matter for a
+    /// cancellation).
     pub fn still_goes_out<'a>(
         &self,
-        addressee: Option<(&Organisation, &'a Membership)>,
+        addressee: Addressee<'a>,
         still_booked: bool,
         now: DateTime<Utc>,
-    ) -> Result<(&'a Membership, WithCalendar), &'static str> {
+    ) -> Result<(&'a Membership, WithCalendar), Attempt> {
+        let refused = |reason: &str| Attempt::Refused(reason.to_owned());
         if now >= self.held_since + HELD_EMAIL_KEPT {
-            return Err("SES did not take the email within 24 hours");
+            return Err(refused("SES did not take the email within 24 hours"));
         }
         if self.change == BookingChange::Booked && !still_booked {
-            return Err("the reservation was cancelled before its confirmation could be sent");
+            return Err(refused(
+                "the reservation was cancelled before its confirmation could be sent",
+            ));
         }
-        let (organisation, person) = addressee.ok_or("the person is no longer a member")?;
+        let (organisation, person) = match addressee {
+            Addressee::Found(organisation, person) => (organisation, person),
+            Addressee::Gone => return Err(refused("the person is no longer a member")),
+            Addressee::OrganisationUnread => {
+                return Err(Attempt::Retry("the organisation did not read".to_owned()));
+            }
+        };
         booking_email(organisation, person, &self.reservation, self.change)
             .map(|with_calendar| (person, with_calendar))
-            .ok_or("the person no longer takes booking emails")
+            .ok_or_else(|| refused("the person no longer takes booking emails"))
     }
+}
+
+/// Whom a message about a reservation is for, as a run read them.
+#[derive(Debug, Clone, Copy)]
+pub enum Addressee<'a> {
+    Found(&'a Organisation, &'a Membership),
+    /// The person is no longer a member.
+    Gone,
+    /// The organisation did not read (a broken item, or one a newer release wrote, perhaps only
+    /// until a deploy ends), or is gone: its messages wait for a later run, within their time.
+    OrganisationUnread,
 }
 
 /// The channels a check-in reminder of `reservation` goes out on.
@@ -928,33 +949,45 @@ mod tests {
         );
 
         let later = utc("2026-11-23T09:59:59Z");
+        fn refusal<T: std::fmt::Debug>(outcome: Result<T, Attempt>) -> String {
+            match outcome {
+                Err(Attempt::Refused(reason)) => reason,
+                other => panic!("not refused: {other:?}"),
+            }
+        }
         assert_eq!(
-            held.still_goes_out(Some((&organisation, &ada)), true, later),
+            held.still_goes_out(Addressee::Found(&organisation, &ada), true, later),
             Ok((&ada, WithCalendar(false)))
         );
         assert!(
-            held.still_goes_out(
-                Some((&organisation, &ada)),
+            refusal(held.still_goes_out(
+                Addressee::Found(&organisation, &ada),
                 true,
                 utc("2026-11-23T10:00:00Z")
-            )
-            .unwrap_err()
+            ))
             .contains("24 hours")
         );
         assert!(
-            held.still_goes_out(Some((&organisation, &ada)), false, later)
-                .unwrap_err()
+            refusal(held.still_goes_out(Addressee::Found(&organisation, &ada), false, later))
                 .contains("cancelled")
         );
+        assert!(refusal(held.still_goes_out(Addressee::Gone, true, later)).contains("member"));
+        // An organisation that did not read is tried again, within the day only.
+        assert!(matches!(
+            held.still_goes_out(Addressee::OrganisationUnread, true, later),
+            Err(Attempt::Retry(_))
+        ));
         assert!(
-            held.still_goes_out(None, true, later)
-                .unwrap_err()
-                .contains("member")
+            refusal(held.still_goes_out(
+                Addressee::OrganisationUnread,
+                true,
+                utc("2026-11-23T10:00:00Z")
+            ))
+            .contains("24 hours")
         );
         ada.preferences.notifications.booking_confirmation = BookingConfirmation::Off;
         assert!(
-            held.still_goes_out(Some((&organisation, &ada)), true, later)
-                .unwrap_err()
+            refusal(held.still_goes_out(Addressee::Found(&organisation, &ada), true, later))
                 .contains("no longer takes")
         );
 
@@ -965,15 +998,17 @@ mod tests {
             ..held
         };
         assert_eq!(
-            cancellation.still_goes_out(Some((&organisation, &ada)), false, later),
+            cancellation.still_goes_out(Addressee::Found(&organisation, &ada), false, later),
             Ok((&ada, WithCalendar(true)))
         );
         ada.preferences.notifications.booking_changes = false;
         assert!(
-            cancellation
-                .still_goes_out(Some((&organisation, &ada)), false, later)
-                .unwrap_err()
-                .contains("no longer takes")
+            refusal(cancellation.still_goes_out(
+                Addressee::Found(&organisation, &ada),
+                false,
+                later
+            ))
+            .contains("no longer takes")
         );
     }
 
