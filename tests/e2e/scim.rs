@@ -2411,6 +2411,43 @@ async fn a_person_moves_their_login_though_another_organisation_stopped_taking_e
     let (confirmed, body) = scim.app.confirm_email_change(&moved_to).await;
     assert_eq!(confirmed, 204, "{body}");
     scim.app.login(&moved_to, roster_e2e::TEST_PASSWORD).await;
+
+    // The organisation takes the email from SCIM again; its document still holds the old one,
+    // which cannot move a login shared with another organisation. The person leaving there
+    // still loses access at once (was: the deactivation was refused with the email, each cycle).
+    scim.app
+        .change_settings(
+            &scim.admin,
+            json!({ "scim_attributes": ["first_name", "last_name", "email"] }),
+        )
+        .await;
+    let path = format!("/Users/{}", joined["id"].as_str().unwrap());
+    let (status, refused) = scim
+        .patch(
+            &path,
+            json!([{ "op": "Replace", "path": "active", "value": "False" }]),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["scimType"].as_str()),
+        (400, Some("mutability")),
+        "{refused}"
+    );
+    let (_, read) = scim.send("GET", &path, None).await;
+    assert_eq!(read["active"], false, "{read}");
+    let (user, _) = scim
+        .app
+        .read(
+            &format!("/v1/admin/users/{}", joined["id"].as_str().unwrap()),
+            &scim.admin,
+        )
+        .await;
+    assert_eq!(user["status"], "deactivated", "{user}");
+    assert_eq!(
+        user["email"], moved_to,
+        "the login stays where its person moved it"
+    );
+    scim.app.login(&moved_to, roster_e2e::TEST_PASSWORD).await;
 }
 
 #[tokio::test]

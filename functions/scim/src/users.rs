@@ -429,21 +429,28 @@ async fn update(
 /// Writes only the deactivation of a change refused for its other values: someone who left
 /// loses access now, whatever else came with it. Entra ID sends every changed attribute of a
 /// person in one PATCH (`active` among them when they leave), and sends the refused rest again
-/// in its next cycle. Audited on its own (the request's entry records the refusal).
+/// in its next cycle. Only the status and the document's `active` change: the profile is not
+/// provisioned again from the stored document, whose values may be refused too (an email the
+/// person's login moved away from while the organisation did not take it from SCIM). Audited on
+/// its own (the request's entry records the refusal).
 async fn deactivate_alone(
     state: &ScimState,
     writer: &Writer,
     before: &Membership,
 ) -> Result<(), ScimError> {
-    let current = &before.scim.as_ref().expect("a SCIM member").document;
-    let mut document = current.clone();
+    let stored = before.scim.as_ref().expect("a SCIM member");
+    let mut document = stored.document.clone();
     document.insert("active".to_owned(), Value::Bool(false));
-    let person = ScimPerson::read_change(
-        &document,
-        Some(current),
-        &writer.organisation.settings.scim_attributes,
-    )?;
-    let after = provisioned(before, &person, document, &writer.organisation);
+    let after = Membership {
+        scim: Some(ScimUser {
+            document,
+            created: stored.created,
+            last_modified: Utc::now(),
+        }),
+        version: before.version + 1,
+        // The person's sessions here end with this write.
+        ..before.with_status(Status::Deactivated, false)
+    };
     let saved = save(state, before, &after).await;
     audited(
         state,
