@@ -1290,6 +1290,21 @@ async fn entra_id_provisions_groups_and_their_members_in_both_dialects() {
     let (_, group) = scim.send("GET", &format!("/Groups/{id}"), None).await;
     assert_eq!(group["displayName"], "Facility Team");
     assert_eq!(group["members"], json!([{ "value": members[2] }]));
+    // Entra ID asks whether a user is still in a group (was: never, whoever was asked about).
+    for (member, listed) in [(&members[2], 1), (&members[0], 0)] {
+        let mut url = reqwest::Url::parse("http://x/Groups").unwrap();
+        url.query_pairs_mut()
+            .append_pair(
+                "filter",
+                &format!(r#"id eq "{id}" and members eq "{member}""#),
+            )
+            .append_pair("attributes", "id");
+        let (status, found) = scim
+            .send("GET", &format!("/Groups?{}", url.query().unwrap()), None)
+            .await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(found["totalResults"], listed, "{member}: {found}");
+    }
 
     let (status, conflict) = scim
         .send(

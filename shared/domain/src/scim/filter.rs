@@ -309,12 +309,37 @@ impl Filter {
         if parser.tokens.is_empty() {
             return Err(invalid("the filter is empty"));
         }
-        let filter = parser.or()?;
+        let mut filter = parser.or()?;
         if parser.at != parser.tokens.len() {
             return Err(invalid("unexpected text after the filter"));
         }
+        filter.compare_values_of_complex_attributes(kind);
         filter.check(kind, None)?;
         Ok(filter)
+    }
+
+    /// A complex attribute named without a sub-attribute is compared by its `value` (RFC 7644
+    /// section 3.4.2.2's `emails co "example.com"`; Entra ID asks whether a user is still in a
+    /// group with `id eq "<group>" and members eq "<user>"`).
+    fn compare_values_of_complex_attributes(&mut self, kind: ResourceKind) {
+        match self {
+            Filter::Compare(path, ..) | Filter::Present(path) => {
+                let has_value = locate(kind, &path.attribute).is_some_and(|located| {
+                    located.attribute.kind == Kind::Complex
+                        && attribute_in(located.attribute.sub_attributes, "value").is_some()
+                });
+                if path.sub_attribute.is_none() && has_value {
+                    path.sub_attribute = Some("value".to_owned());
+                }
+            }
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.compare_values_of_complex_attributes(kind);
+                b.compare_values_of_complex_attributes(kind);
+            }
+            Filter::Not(inner) => inner.compare_values_of_complex_attributes(kind),
+            // Inside, names are the element's sub-attributes.
+            Filter::ValuePath(..) => {}
+        }
     }
 
     fn check(
@@ -323,9 +348,18 @@ impl Filter {
         within: Option<&'static AttributeDef>,
     ) -> Result<(), ScimProblem> {
         match self {
-            Filter::Compare(path, ..) | Filter::Present(path) => {
-                resolve(kind, within, path).map(|_| ())
-            }
+            Filter::Compare(path, ..) => match resolve(kind, within, path)? {
+                // Nothing it holds compares with a value (a `name eq "Ada"` matched nothing).
+                AttributeDef {
+                    kind: Kind::Complex,
+                    name,
+                    ..
+                } => Err(invalid(format!(
+                    "{name} is a complex attribute: compare one of its sub-attributes"
+                ))),
+                _ => Ok(()),
+            },
+            Filter::Present(path) => resolve(kind, within, path).map(|_| ()),
             Filter::ValuePath(attribute, inner) => {
                 let located = locate(kind, attribute)
                     .filter(|l| l.attribute.kind == Kind::Complex)
@@ -632,6 +666,40 @@ mod tests {
             !matches(r#"emails[type eq "work"].value eq "ada@home.example""#),
             "the address of another element"
         );
+    }
+
+    #[test]
+    fn a_complex_attribute_compares_by_its_value_and_one_without_a_value_is_refused() {
+        assert!(matches(r#"emails co "example.com""#));
+        assert!(matches(r#"emails eq "ADA@example.com""#));
+        assert!(!matches(r#"emails eq "grace@example.com""#));
+        assert_eq!(
+            Filter::parse(r#"emails eq "ada@example.com""#, ResourceKind::User)
+                .unwrap()
+                .required_equality(ResourceKind::User),
+            Some(("emails.value".to_owned(), "ada@example.com".to_owned()))
+        );
+        let group = json!({
+            "id": "g1",
+            "displayName": "Staff",
+            "members": [{ "value": "u1" }, { "value": "u2", "display": "Grace" }]
+        });
+        let in_group = |filter: &str| {
+            Filter::parse(filter, ResourceKind::Group)
+                .unwrap()
+                .matches(ResourceKind::Group, &group)
+        };
+        assert!(in_group(r#"id eq "g1" and members eq "u2""#));
+        assert!(!in_group(r#"id eq "g1" and members eq "u3""#));
+        for refused in [r#"name eq "Ada""#, r#"name co "Love""#] {
+            assert_eq!(
+                Filter::parse(refused, ResourceKind::User)
+                    .unwrap_err()
+                    .scim_type,
+                ScimType::InvalidFilter,
+                "{refused}"
+            );
+        }
     }
 
     #[test]
