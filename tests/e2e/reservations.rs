@@ -1244,7 +1244,6 @@ async fn an_unreadable_entry_or_organisation_holds_back_no_one_elses_reminder_or
 
 #[tokio::test]
 async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothing_twice() {
-    use roster_domain::ids::{DeviceId, OrganisationId, UserId};
     let booking = Booking::new(json!({ "checkin_enabled": true })).await;
     let stack = stack().await;
     // A push service that answers each push after a second and a half.
@@ -1271,8 +1270,7 @@ async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothin
     booking
         .admin_browsers([format!("{slow_origin}/push/1")])
         .await;
-    let organisation = OrganisationId::try_from(booking.organisation_id.as_str()).unwrap();
-    // A colleague whose devices cannot be read: their reminder fails the run.
+    // A colleague whose devices the table fails to read: their reminder fails the run.
     let (colleague, _, session) = booking.colleague("Ben", "Broken").await;
     for token in [&booking.admin, &session] {
         booking
@@ -1282,19 +1280,6 @@ async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothin
             )
             .await;
     }
-    let broken = roster_store::keys::device(
-        &organisation,
-        &UserId::try_from(colleague.as_str()).unwrap(),
-        &DeviceId::generate(),
-    );
-    aws_sdk_dynamodb::Client::new(&stack.aws)
-        .put_item()
-        .table_name(&stack.config.table_name)
-        .item("pk", S(broken.pk))
-        .item("sk", S(broken.sk))
-        .send()
-        .await
-        .unwrap();
     for user in [&booking.admin_id, &colleague] {
         booking
             .reserve(user, "2035-08-08T09:00:00Z", "2035-08-08T17:00:00Z", false)
@@ -1302,7 +1287,10 @@ async fn a_reminder_that_fails_lets_the_others_in_flight_finish_and_sends_nothin
     }
     let before = emails(&booking.admin_email).await;
 
-    let functions = stack.functions();
+    let functions = stack.functions_with(
+        &stack.intercepted_clients(DeviceReadsFail::of(&booking, &colleague)),
+        profile_api::system_clock(),
+    );
     let run_at = |time: &str| {
         let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
         event["time"] = json!(time);
@@ -1576,9 +1564,20 @@ async fn held_booking_emails_go_out_though_one_or_its_organisation_does_not_read
         .unwrap();
 }
 
-/// Fails each DynamoDB request that names a person's devices, as a table that errs would.
+/// Fails each DynamoDB request for the devices of the member partition it holds, as a table that
+/// errs would.
 #[derive(Debug)]
-struct DeviceReadsFail;
+struct DeviceReadsFail(String);
+
+impl DeviceReadsFail {
+    fn of(booking: &Booking, user: &str) -> Self {
+        Self(roster_store::keys::member_partition(
+            &roster_domain::ids::OrganisationId::try_from(booking.organisation_id.as_str())
+                .unwrap(),
+            &roster_domain::ids::UserId::try_from(user).unwrap(),
+        ))
+    }
+}
 
 impl aws_sdk_dynamodb::config::Intercept for DeviceReadsFail {
     fn name(&self) -> &'static str {
@@ -1592,7 +1591,8 @@ impl aws_sdk_dynamodb::config::Intercept for DeviceReadsFail {
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let body = context.request().body().bytes().unwrap_or_default();
-        if String::from_utf8_lossy(body).contains(roster_store::keys::DEVICE_PREFIX) {
+        let body = String::from_utf8_lossy(body);
+        if body.contains(&self.0) && body.contains(roster_store::keys::DEVICE_PREFIX) {
             Err("the table failed the read".into())
         } else {
             Ok(())
@@ -1738,7 +1738,7 @@ async fn booking_emails_that_meet_an_ses_outage_go_out_once_when_it_is_back() {
         .reserve(&checking_in.admin_id, run_at, "2034-06-01T17:00:00Z", false)
         .await;
     let failing_device_reads = stack.functions_with(
-        &stack.intercepted_clients(DeviceReadsFail),
+        &stack.intercepted_clients(DeviceReadsFail::of(&checking_in, &checking_in.admin_id)),
         profile_api::system_clock(),
     );
     let mut event = roster_e2e::sample_event("jobs-checkin-reminder.json");
