@@ -1520,16 +1520,8 @@ async fn an_audited_edit_names_the_fields_it_changed_and_a_login_email_move_is_a
     let edited = app.patch(&path, &admin, &etag, &body).send().await.unwrap();
     assert_eq!(edited.status(), 200);
     let moved_to = unique_email("moved");
-    let moved = app
-        .patch(
-            "/v1/me",
-            &admin,
-            &app.read("/v1/me", &admin).await.1,
-            &json!({ "email": moved_to, "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (_, etag) = app.read("/v1/me", &admin).await;
+    let moved = app.ask_email_change(&admin, &etag, &moved_to).await;
     assert_eq!(moved.status(), 202);
     assert_eq!(app.confirm_email_change(&moved_to).await.0, 204);
 
@@ -1757,16 +1749,7 @@ async fn an_address_named_from_a_session_is_not_taken_before_it_confirms() {
     let (_, attacker) = organisation(&app, json!({})).await;
     let victim_email = unique_email("ceo");
     let (_, etag) = app.read("/v1/me", &attacker).await;
-    let claimed = app
-        .patch(
-            "/v1/me",
-            &attacker,
-            &etag,
-            &json!({ "email": victim_email, "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
+    let claimed = app.ask_email_change(&attacker, &etag, &victim_email).await;
     assert_eq!(
         claimed.status(),
         202,

@@ -867,19 +867,10 @@ async fn a_new_login_email_needs_the_password_and_moves_once_the_link_sent_there
     );
     let (_, etag) = app.read("/v1/me", &token).await;
 
-    let ask = |email: &str| {
-        app.patch(
-            "/v1/me",
-            &token,
-            &etag,
-            &json!({ "email": email, "password": TEST_PASSWORD }),
-        )
-        .send()
-    };
     // Another account's address is answered as a free one is: a session cannot probe who has
     // an account, nor take an address its person does not read.
     let taken_address = other.admin_email.to_uppercase();
-    let taken = ask(&taken_address).await.unwrap();
+    let taken = app.ask_email_change(&token, &etag, &taken_address).await;
     // Whoever reads the taken address learns, by its link, that it is taken; nothing moves.
     let (refused, body) = app.confirm_email_change(&other.admin_email).await;
     assert_eq!(refused, 409, "{body}");
@@ -887,7 +878,7 @@ async fn a_new_login_email_needs_the_password_and_moves_once_the_link_sent_there
         problem_errors(&body),
         [("email".to_owned(), "taken".to_owned())]
     );
-    let free = ask(&new_email).await.unwrap();
+    let free = app.ask_email_change(&token, &etag, &new_email).await;
     assert_eq!(
         (taken.status().as_u16(), free.status().as_u16()),
         (202, 202)
@@ -940,16 +931,7 @@ async fn links_to_a_new_login_email_are_few_an_hour_only_the_newest_works_and_a_
     let (_, etag) = app.read("/v1/me", &token).await;
     let new_email = unique_email("many");
     for sent in 0..=5 {
-        let asked = app
-            .patch(
-                "/v1/me",
-                &token,
-                &etag,
-                &json!({ "email": new_email, "password": TEST_PASSWORD }),
-            )
-            .send()
-            .await
-            .unwrap();
+        let asked = app.ask_email_change(&token, &etag, &new_email).await;
         if sent < 5 {
             assert_eq!(asked.status(), 202, "link {sent}");
         } else {
@@ -1003,16 +985,7 @@ async fn a_link_to_a_new_login_email_moves_nothing_once_its_person_is_deactivate
     let token = app.invited_session(&admin, id, &email).await;
     let (_, etag) = app.read("/v1/me", &token).await;
     let new_email = unique_email("leaver.private");
-    let asked = app
-        .patch(
-            "/v1/me",
-            &token,
-            &etag,
-            &json!({ "email": new_email, "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
+    let asked = app.ask_email_change(&token, &etag, &new_email).await;
     assert_eq!(asked.status(), 202);
     let deactivated = app.user_action(&admin, id, "deactivate").await;
     assert!(
@@ -1068,16 +1041,7 @@ async fn moving_ones_login_email_voids_the_invitation_links_sent_to_the_old_addr
 
     let (_, etag) = app.read("/v1/me", &token).await;
     let moved_to = unique_email("moved");
-    let moved = app
-        .patch(
-            "/v1/me",
-            &token,
-            &etag,
-            &json!({ "email": moved_to, "password": TEST_PASSWORD }),
-        )
-        .send()
-        .await
-        .unwrap();
+    let moved = app.ask_email_change(&token, &etag, &moved_to).await;
     assert_eq!(moved.status(), 202);
     assert_eq!(app.confirm_email_change(&moved_to).await.0, 204);
     for link in links {

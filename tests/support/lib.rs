@@ -437,6 +437,25 @@ impl TestApp {
         )
     }
 
+    /// `PATCH /v1/me` on profile version `etag`, asking to move the login of `token`'s person to
+    /// `email` (with `TEST_PASSWORD`): the response.
+    pub async fn ask_email_change(
+        &self,
+        token: &str,
+        etag: &str,
+        email: &str,
+    ) -> reqwest::Response {
+        self.patch(
+            "/v1/me",
+            token,
+            etag,
+            &json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
     /// Follows the link of the newest email to `address`, the confirmation of a new login email:
     /// the status and the body.
     pub async fn confirm_email_change(&self, address: &str) -> (u16, Value) {
