@@ -1206,6 +1206,28 @@ async fn a_hidden_profile_is_absent_from_the_directory_while_the_organisation_le
 
     allow_hiding(true).await;
     assert!(search("love").await.is_empty(), "and counts again");
+
+    // Nor does the cursor of a page that read only them show them.
+    let lovely =
+        json!({ "first_name": "Lin", "last_name": "Lovely", "email": unique_email("lin") });
+    let lovely = app.post_json("/v1/admin/users", &token, &lovely).await;
+    let (me, _) = app.read("/v1/me", &token).await;
+    let page = app.json("/v1/directory?q=love&limit=1", &token).await;
+    assert_eq!(page["items"], json!([]));
+    let cursor = page["next_cursor"].as_str().expect("Lin Lovely follows");
+    for shown in [me["id"].as_str().unwrap(), "lovelace"] {
+        assert!(
+            !roster_e2e::cursor_shows(cursor, shown),
+            "{shown} in {cursor}"
+        );
+    }
+    let next = app
+        .json(
+            &format!("/v1/directory?q=love&limit=1&cursor={cursor}"),
+            &token,
+        )
+        .await;
+    assert_eq!(next["items"][0]["id"], lovely["id"]);
 }
 
 #[tokio::test]

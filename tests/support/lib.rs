@@ -756,6 +756,20 @@ pub fn unique_email(who: &str) -> String {
     )
 }
 
+/// Whether a list's `next_cursor` shows `text` (ignoring case), as written or decoded from the
+/// base64 a cursor could be.
+pub fn cursor_shows(cursor: &str, text: &str) -> bool {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let decoded = URL_SAFE_NO_PAD.decode(cursor).unwrap_or_default();
+    let text = text.to_lowercase();
+    [
+        cursor.to_owned(),
+        String::from_utf8_lossy(&decoded).into_owned(),
+    ]
+    .iter()
+    .any(|shown| shown.to_lowercase().contains(&text))
+}
+
 /// A sample Lambda event from `events/`.
 pub fn sample_event(name: &str) -> Value {
     let path = repo_root().join("events").join(name);

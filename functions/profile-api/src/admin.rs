@@ -380,7 +380,7 @@ pub async fn list_users(
         tag: query.get("tag").cloned(),
         name_prefix,
     };
-    let paging = Paging::from_query(&query)?;
+    let paging = Paging::from_query(&query, &state)?;
     let page = state
         .table
         .list_users(
@@ -399,7 +399,7 @@ pub async fn list_users(
         items.push(user_view(&state, &caller, &user).await);
     }
     Ok(Json(
-        json!({ "items": items, "next_cursor": page.next_cursor }),
+        json!({ "items": items, "next_cursor": paging.next_cursor(page.next_cursor) }),
     ))
 }
 
@@ -1231,7 +1231,9 @@ pub async fn list_sites(
         .table
         .sites_page(&caller.organisation.id, paging.limit, paging.cursor())
         .await?;
-    Ok(Json(json!({ "items": sites, "next_cursor": next_cursor })))
+    Ok(Json(
+        json!({ "items": sites, "next_cursor": paging.next_cursor(next_cursor) }),
+    ))
 }
 
 /// `POST /v1/admin/sites` `{name}` -> 201 `{id, name, version}` with its ETag: Admin only.

@@ -99,7 +99,7 @@ async fn list(
         .await?;
     Ok(Json(json!({
         "items": keys.iter().map(view).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
+        "next_cursor": paging.next_cursor(next_cursor),
     })))
 }
 

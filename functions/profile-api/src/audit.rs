@@ -149,7 +149,7 @@ pub async fn list(
         });
     }
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
-    let paging = Paging::with_default(&query, PAGE_SIZE)?;
+    let paging = Paging::with_default(&query, PAGE_SIZE, &state)?;
     let filter = AuditFilter {
         action: query.get("action").cloned(),
         actor: query.get("actor").cloned(),
@@ -166,6 +166,6 @@ pub async fn list(
         )
         .await?;
     Ok(Json(
-        json!({ "items": page.entries, "next_cursor": page.next_cursor }),
+        json!({ "items": page.entries, "next_cursor": paging.next_cursor(page.next_cursor) }),
     ))
 }

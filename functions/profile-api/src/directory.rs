@@ -32,7 +32,7 @@ pub async fn search(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
-    let paging = Paging::with_default(&query, PAGE_SIZE)?;
+    let paging = Paging::with_default(&query, PAGE_SIZE, &state)?;
     let search = Search::try_from(query.get("q").map_or("", String::as_str))
         .map_err(|problem| ApiError::field("q", problem.code, problem.message))?;
     let page = state
@@ -50,7 +50,7 @@ pub async fn search(
         items.push(entry_view(&state, entry).await);
     }
     Ok(Json(
-        json!({ "items": items, "next_cursor": page.next_cursor }),
+        json!({ "items": items, "next_cursor": paging.next_cursor(page.next_cursor) }),
     ))
 }
 

@@ -12,11 +12,13 @@ use axum::{
 };
 use roster_domain::{
     idempotency::IdempotencyKey,
+    sealed::SealingKey,
     validation::{FieldProblem, ValidationErrors},
 };
+use roster_store::StoreError;
 use serde_json::{Map, Value};
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 /// A request body that is a JSON object.
 pub struct JsonObject(pub Map<String, Value>);
@@ -138,20 +140,33 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestKey {
 /// Where a page of a list starts and how long it is: `limit` (1 to 200, 50 when absent) and
 /// `cursor` (the `next_cursor` of the page before; empty or absent for the first page, as SCIM's
 /// cursors are; a cursor the list did not hand out is 422).
+///
+/// A client sees the store's cursor sealed ([`Paging::next_cursor`]), so that it names no item:
+/// a list that leaves items out after reading them (the directory its hidden profiles, the user
+/// list the people a User Manager does not manage) would otherwise show their names and ids in
+/// it. One that does not open is refused as the store refuses a cursor it did not make.
 pub struct Paging {
     pub limit: i32,
-    pub cursor: Option<String>,
+    cursor: Option<String>,
+    key: SealingKey,
 }
+
+/// What a cursor is sealed for, so that nothing else sealed under the key opens as one.
+const CURSOR_PURPOSE: &str = "list cursor";
 
 impl Paging {
     pub const DEFAULT_LIMIT: i32 = 50;
 
-    pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
-        Self::with_default(query, Self::DEFAULT_LIMIT)
+    pub fn from_query(query: &HashMap<String, String>, state: &AppState) -> Result<Self, ApiError> {
+        Self::with_default(query, Self::DEFAULT_LIMIT, state)
     }
 
     /// As [`Paging::from_query`], for a list whose page holds `default` when `limit` is absent.
-    pub fn with_default(query: &HashMap<String, String>, default: i32) -> Result<Self, ApiError> {
+    pub fn with_default(
+        query: &HashMap<String, String>,
+        default: i32,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
         let limit = match query.get("limit") {
             Some(limit) => limit
                 .parse::<i32>()
@@ -160,25 +175,41 @@ impl Paging {
                 .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
             None => default,
         };
-        Ok(Self {
-            limit,
-            cursor: query.get("cursor").filter(|c| !c.is_empty()).cloned(),
-        })
+        let key = state.config.totp_sealing_key.clone();
+        let cursor = match query.get("cursor").filter(|c| !c.is_empty()) {
+            Some(sealed) => Some(
+                key.open_for(CURSOR_PURPOSE, sealed)
+                    .ok()
+                    .and_then(|cursor| String::from_utf8(cursor).ok())
+                    .ok_or(StoreError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        Ok(Self { limit, cursor, key })
     }
 
+    /// The store's cursor this page starts after.
     pub fn cursor(&self) -> Option<&str> {
         self.cursor.as_deref()
     }
+
+    /// The `next_cursor` to answer for the store's cursor after this page.
+    pub fn next_cursor(&self, next: Option<String>) -> Option<String> {
+        next.map(|cursor| self.key.seal_for(CURSOR_PURPOSE, cursor.as_bytes()))
+    }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Paging {
+impl FromRequestParts<AppState> for Paging {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
-        Self::from_query(&query)
+        Self::from_query(&query, state)
     }
 }
 

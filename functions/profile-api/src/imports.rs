@@ -287,6 +287,6 @@ pub async fn list(
         .await?;
     Ok(Json(json!({
         "items": page.imports.iter().map(summary).collect::<Vec<_>>(),
-        "next_cursor": page.next_cursor,
+        "next_cursor": paging.next_cursor(page.next_cursor),
     })))
 }

@@ -356,7 +356,9 @@ pub async fn sessions(
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(Json(
+        json!({ "items": items, "next_cursor": paging.next_cursor(next_cursor) }),
+    ))
 }
 
 /// `DELETE /v1/me/sessions/{session}`: ends one of the person's sessions.

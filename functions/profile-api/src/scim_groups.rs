@@ -60,7 +60,9 @@ pub async fn list(
         .scim_groups_page(&organisation.id, paging.limit, paging.cursor())
         .await?;
     let items: Vec<Value> = groups.iter().map(|g| view(g, organisation)).collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(Json(
+        json!({ "items": items, "next_cursor": paging.next_cursor(next_cursor) }),
+    ))
 }
 
 /// `PUT /v1/admin/scim-groups/{id}/roles` `{roles}`: Admin only; the roles (names or
