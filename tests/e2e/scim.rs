@@ -797,6 +797,50 @@ async fn entra_ids_default_attribute_mapping_is_kept_patched_and_matched_on_by_e
     );
 }
 
+/// An Entra ID mapping may add a custom extension attribute or app roles, which Roster does not
+/// keep: as POST drops them, PATCH passes over their operations and applies the rest (was:
+/// `invalidPath` refused the whole change, every cycle, so the person's title, name and
+/// department stopped following the directory).
+#[tokio::test]
+async fn attributes_roster_does_not_keep_leave_the_rest_of_a_change_to_apply() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let custom = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+    let email = roster_e2e::unique_email("custom");
+    let mut user = entra_user(&email, "E-704");
+    user["schemas"].as_array_mut().unwrap().push(json!(custom));
+    user[custom] = json!({ "badge": "7" });
+    user["roles"] =
+        json!([{ "primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "Admin" }]);
+    let (status, created) = scim.send("POST", "/Users", Some(user)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (status, patched) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([
+                { "op": "Replace", "path": format!("{custom}:badge"), "value": "8" },
+                { "op": "Replace", "path": "roles[primary eq \"True\"].value", "value": "Reader" },
+                { "op": "Replace", "path": "title", "value": "Admiral" },
+                { "op": "Replace", "value": { format!("{custom}:floor"): "3", "displayName": "Ada L." } }
+            ]),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (_, read) = scim.send("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(read["title"], "Admiral");
+    assert_eq!(read["displayName"], "Ada L.");
+    for unkept in [custom, "roles"] {
+        assert!(read.get(unkept).is_none(), "{unkept} in {read}");
+    }
+    assert!(!read["schemas"].to_string().contains(custom), "{read}");
+    let (profile, _) = scim
+        .app
+        .read(&format!("/v1/admin/users/{id}"), &scim.admin)
+        .await;
+    assert_eq!(profile["function"], "Admiral");
+}
+
 #[tokio::test]
 async fn the_old_address_is_told_when_the_identity_provider_moves_a_login_email() {
     let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
@@ -944,12 +988,8 @@ async fn a_deactivation_holds_when_a_value_sent_with_it_is_refused() {
     let patch_of = |operations: Value| json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations });
     // Each refusal as (method, body without and with the deactivation, its scimType).
     let title_too_long = json!({ "op": "Replace", "path": "title", "value": "x".repeat(300) });
-    // A custom attribute mapped outside the schemas: the operation itself is refused.
-    let unknown_path = json!({
-        "op": "Add",
-        "path": "urn:ietf:params:scim:schemas:extension:custom:2.0:User:badge",
-        "value": "7"
-    });
+    // A path that names no attribute of any schema: the operation itself is refused.
+    let unknown_path = json!({ "op": "Add", "path": "badgeNumber", "value": "7" });
     let replaced = |active: bool| {
         let mut user = entra_user("replaced@example.com", "E-R");
         user["active"] = json!(active);

@@ -15,7 +15,7 @@ use super::{
     filter::{Filter, Literal, Operator, attr_path},
     schema::{
         AttributeDef, Kind, Located, ResourceKind, SchemaDef, attribute_in, is_server_attribute,
-        locate, normalise,
+        is_unkept, locate, normalise,
     },
 };
 
@@ -37,6 +37,10 @@ enum Target {
         filter: Option<Filter>,
         sub: Option<&'static AttributeDef>,
     },
+    /// An attribute Roster does not keep ([`is_unkept`]): the operation is passed over, as POST
+    /// and PUT drop such attributes, so that one mapped custom attribute does not refuse every
+    /// change Entra ID sends with it.
+    Unkept,
 }
 
 fn invalid_path(detail: impl Into<String>) -> ScimProblem {
@@ -172,10 +176,14 @@ pub fn apply_only(
 }
 
 /// Parses a PATCH path: `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`, any of them
-/// qualified by a schema URN, or a bare extension URN.
+/// qualified by a schema URN, or a bare extension URN; an attribute Roster does not keep is
+/// [`Target::Unkept`] whatever follows its name.
 fn target(kind: ResourceKind, path: &str) -> Result<Target, ScimProblem> {
     if let Some(schema) = kind.extension(path) {
         return Ok(Target::Extension(schema));
+    }
+    if is_unkept(kind, path) {
+        return Ok(Target::Unkept);
     }
     let (attribute_part, filter, after) = match path.find('[') {
         Some(open) => {
@@ -339,6 +347,7 @@ fn apply_one(
             filter,
             sub,
         } => (located, filter, sub),
+        Target::Unkept => return Ok(()),
     };
     let attribute = located.attribute;
     let container = located.container_mut(document);
@@ -780,6 +789,43 @@ mod tests {
                 "{operations}"
             );
         }
+    }
+
+    #[test]
+    fn operations_on_attributes_roster_does_not_keep_are_passed_over() {
+        let document = user();
+        let custom = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+        let next = patch(
+            &document,
+            json!([
+                { "op": "Add", "path": format!("{custom}:badge"), "value": "7" },
+                { "op": "Add", "path": "roles", "value": [{ "primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "Admin" }] },
+                { "op": "Replace", "path": "roles[primary eq \"True\"].value", "value": "Admin" },
+                { "op": "remove", "path": "urn:ietf:params:scim:schemas:core:2.0:User:entitlements" },
+                { "op": "replace", "value": { custom: { "badge": "7" }, format!("{custom}:floor"): "3", "title": "Boss" } },
+                { "op": "replace", "path": "title", "value": "Engineer" }
+            ]),
+        )
+        .unwrap();
+        let mut expected = Value::Object(document.clone());
+        expected["title"] = json!("Engineer");
+        assert_eq!(next, expected);
+
+        // A name of no schema, in the core or in a published extension, is still refused, and
+        // a group keeps no User attribute.
+        for path in [
+            "shoeSize",
+            "rolesX",
+            "urn:ietf:params:scim:schemas:core:2.0:User:shoeSize",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:shoeSize",
+        ] {
+            let operations = json!([{ "op": "replace", "path": path, "value": "x" }]);
+            let problem = patch(&document, operations).unwrap_err();
+            assert_eq!(problem.scim_type, ScimType::InvalidPath, "{path}");
+        }
+        let group = json!({ "Operations": [{ "op": "add", "path": "roles", "value": "x" }] });
+        let problem = apply(ResourceKind::Group, &Map::new(), &group).unwrap_err();
+        assert_eq!(problem.scim_type, ScimType::InvalidPath);
     }
 
     #[test]

@@ -446,6 +446,44 @@ impl Located {
     }
 }
 
+/// Core User attributes of RFC 7643 (section 4.1) that Roster does not keep: Entra ID sends app
+/// roles as `roles`, and other clients any of these.
+const UNKEPT_USER_ATTRIBUTES: &[&str] = &[
+    "password",
+    "ims",
+    "photos",
+    "entitlements",
+    "roles",
+    "x509Certificates",
+];
+
+/// Whether `path` (an attribute path as written, with or without a value filter) names an
+/// attribute a client may rightly send but Roster does not keep: one of an extension schema
+/// Roster does not publish (an Entra ID custom extension,
+/// `urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:badge`, or the bare
+/// URN), or a core attribute of [`UNKEPT_USER_ATTRIBUTES`]. POST and PUT drop such attributes,
+/// and PATCH passes over operations on them; a name of no schema at all (a typo) is neither.
+pub fn is_unkept(kind: ResourceKind, path: &str) -> bool {
+    let attribute = path.split('[').next().unwrap_or(path).trim();
+    let lower = attribute.to_ascii_lowercase();
+    let within = |schema: &SchemaDef| {
+        let id = schema.id.to_ascii_lowercase();
+        lower
+            .strip_prefix(&id)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+    };
+    if lower.starts_with("urn:") && !lower.starts_with("urn:ietf:params:scim:schemas:core:") {
+        return !kind.extensions().iter().any(|schema| within(schema));
+    }
+    let core_prefix = format!("{}:", kind.core().id.to_ascii_lowercase());
+    let name = lower.strip_prefix(&core_prefix).unwrap_or(&lower);
+    let name = name.split('.').next().unwrap_or(name);
+    kind == ResourceKind::User
+        && UNKEPT_USER_ATTRIBUTES
+            .iter()
+            .any(|unkept| unkept.eq_ignore_ascii_case(name))
+}
+
 /// Resolves an attribute name as written (`name`, `urn:...:User:name`, any case) to its
 /// definition: core attributes unqualified or qualified by the core URN, extension attributes
 /// qualified by their extension's URN.
