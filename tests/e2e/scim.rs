@@ -1414,6 +1414,34 @@ async fn deleted_users_are_no_longer_listed_in_their_groups_even_deleted_at_once
     }
 }
 
+/// A group is created with its members' memberships in one transaction, which a change of one
+/// of them between their read and that write refuses. Entra ID names no version on a create,
+/// so the create is made again (was: 412, which asked the client for a version it never had).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_created_as_one_of_its_members_changes_is_created() {
+    let (app, hook) = roster_e2e::hooked_app().await;
+    let scim = Provisioner::new(app).await;
+    let (member, _) = scim.user("raced-member").await;
+    let retitle = scim
+        .app
+        .http
+        .patch(scim.app.url(&format!("/scim/v2/Users/{member}")))
+        .bearer_auth(&scim.token)
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({ "Operations": [{ "op": "replace", "path": "title", "value": "Raced" }] })
+                .to_string(),
+        );
+    hook.arm("Created meanwhile", retitle);
+    let group = scim
+        .group("Created meanwhile", std::slice::from_ref(&member))
+        .await;
+    assert_eq!(hook.status(), Some(200));
+    assert_eq!(scim.member_values(&group).await, [member.as_str()]);
+    let (_, read) = scim.send("GET", &format!("/Users/{member}"), None).await;
+    assert_eq!(read["title"], "Raced");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_mapped_to_a_group_as_it_is_deleted_never_outlive_it() {
     // Members keep a deleted group's id, so a mapping of it left behind would give them its

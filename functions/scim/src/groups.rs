@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use crate::{
     BaseUrl, Claim, ScimBody, ScimError, ScimState, audited, check_version, json_body,
     list::{INDEXED_RESOURCES, ListParams, Matched, PAGE_BYTES, READ_BYTES, rendered, too_many},
-    retried_unless_versioned, scim_json, writer,
+    retried, retried_unless_versioned, scim_json, writer,
 };
 
 const KIND: ResourceKind = ResourceKind::Group;
@@ -274,31 +274,37 @@ pub async fn create(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
     let writer = writer(&state, &claim).await?;
-    let outcome = async {
-        let document = checked(normalise(KIND, &json_body(&body)?)?)?;
-        let now = Utc::now();
-        let mut group = ScimGroup {
-            id: GroupId::generate().to_string(),
-            organisation_id: writer.organisation.id.clone(),
-            document,
-            created: now,
-            last_modified: now,
-            version: 1,
-        };
-        let members = member_changes(
-            &state,
-            &group.organisation_id,
-            &group.id,
-            &Map::new(),
-            &mut group.document,
-            None,
-        )
-        .await?;
-        (state.table)
-            .write_scim_group(None, None, &group, members)
+    // A create names no version: its write, refused whole as a member changed since it was
+    // read (412), is made again; not one that met other writes once the group stood (503),
+    // whose members its next write or the SCIM group run finishes.
+    let outcome = retried(
+        || async {
+            let document = checked(normalise(KIND, &json_body(&body)?)?)?;
+            let now = Utc::now();
+            let mut group = ScimGroup {
+                id: GroupId::generate().to_string(),
+                organisation_id: writer.organisation.id.clone(),
+                document,
+                created: now,
+                last_modified: now,
+                version: 1,
+            };
+            let members = member_changes(
+                &state,
+                &group.organisation_id,
+                &group.id,
+                &Map::new(),
+                &mut group.document,
+                None,
+            )
             .await?;
-        Ok(group)
-    }
+            (state.table)
+                .write_scim_group(None, None, &group, members)
+                .await?;
+            Ok(group)
+        },
+        |error| matches!(error, ScimError::PreconditionFailed),
+    )
     .await;
     let target = outcome.as_ref().ok().map(|g| g.id.clone());
     let group = audited(

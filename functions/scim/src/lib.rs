@@ -197,18 +197,34 @@ const WRITE_TRIES: usize = 5;
 /// minutes on). With `If-Match`, the 412 stands.
 pub async fn retried_unless_versioned<T, Write>(
     headers: &HeaderMap,
-    mut write: impl FnMut() -> Write,
+    write: impl FnMut() -> Write,
 ) -> Result<T, ScimError>
 where
     Write: Future<Output = Result<T, ScimError>>,
 {
     let versioned = if_match(headers)?.is_some();
+    retried(write, |error| match error {
+        ScimError::PreconditionFailed => !versioned,
+        // No version was refused: the write is made again whatever the request named.
+        ScimError::Contended => true,
+        _ => false,
+    })
+    .await
+}
+
+/// Runs `write` again while it fails with an error `retries` takes, up to [`WRITE_TRIES`]
+/// times in all.
+pub async fn retried<T, Write>(
+    mut write: impl FnMut() -> Write,
+    retries: impl Fn(&ScimError) -> bool,
+) -> Result<T, ScimError>
+where
+    Write: Future<Output = Result<T, ScimError>>,
+{
     let mut tries = 1;
     loop {
         match write().await {
-            Err(ScimError::PreconditionFailed) if !versioned && tries < WRITE_TRIES => tries += 1,
-            // No version was refused: the write is made again whatever the request named.
-            Err(ScimError::Contended) if tries < WRITE_TRIES => tries += 1,
+            Err(error) if tries < WRITE_TRIES && retries(&error) => tries += 1,
             outcome => return outcome,
         }
     }
