@@ -589,6 +589,28 @@ async fn a_person_sees_their_reservations_and_the_live_plan_hides_who_hides() {
         seen_without_hiding.to_string().contains(&shy_id),
         "where people may not hide, everyone's bookings show whom they are for"
     );
+    assert_eq!(seen_without_hiding["next_cursor"], Value::Null);
+    // A busy site's day comes a page at a time.
+    let first = booking
+        .app
+        .json(&format!("{plan}&limit=1"), &booking.admin)
+        .await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = booking
+        .app
+        .json(&format!("{plan}&limit=1&cursor={cursor}"), &booking.admin)
+        .await;
+    assert_eq!(second["next_cursor"], Value::Null);
+    let paged: Vec<&Value> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .collect();
+    let whole: Vec<&Value> = seen_without_hiding["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(paged, whole);
     let bad_date = booking
         .app
         .get(

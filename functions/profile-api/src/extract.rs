@@ -156,6 +156,7 @@ const CURSOR_PURPOSE: &str = "list cursor";
 
 impl Paging {
     pub const DEFAULT_LIMIT: i32 = 50;
+    pub const MAX_LIMIT: i32 = 200;
 
     pub fn from_query(query: &HashMap<String, String>, state: &AppState) -> Result<Self, ApiError> {
         Self::with_default(query, Self::DEFAULT_LIMIT, state)
@@ -171,7 +172,7 @@ impl Paging {
             Some(limit) => limit
                 .parse::<i32>()
                 .ok()
-                .filter(|l| (1..=200).contains(l))
+                .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
                 .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
             None => default,
         };

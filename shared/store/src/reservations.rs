@@ -336,18 +336,26 @@ impl DynamoTable {
             .collect())
     }
 
-    /// The reservations of a site's local `day`, by start: one `Query`.
+    /// Up to `limit` of the reservations of a site's local `day`, by start, from after
+    /// `cursor` (one `Query`), with the cursor after the last when more follow.
     pub async fn site_day(
         &self,
         organisation: &OrganisationId,
         site: &str,
         day: NaiveDate,
-    ) -> Result<Vec<Reservation>, StoreError> {
-        self.query_partition(&keys::site_day(organisation, site, &day.to_string()), "")
-            .await?
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Reservation>, Option<String>), StoreError> {
+        let list = crate::cursor::PartitionList {
+            pk: keys::site_day(organisation, site, &day.to_string()),
+            prefix: String::new(),
+        };
+        let (items, next) = self.partition_page(&list, limit, cursor, true).await?;
+        let reservations: Result<Vec<Reservation>, _> = items
             .into_iter()
             .map(|item| body::<Copy>(item).map(|copy| copy.reservation))
-            .collect()
+            .collect();
+        Ok((reservations?, next))
     }
 
     /// The reservations whose check-in reminder is due in `bucket`: one `Query` (an entry that

@@ -761,6 +761,8 @@ pub struct SiteDay {
     #[schema(format = Date)]
     pub date: String,
     pub items: Vec<SiteDayItem>,
+    /// Give it as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(ToSchema, Serialize)]
