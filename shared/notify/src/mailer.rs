@@ -1,6 +1,11 @@
 //! Email through SES v2: a plain-text UTF-8 MIME message marked with the person's language,
 //! optionally with an iCalendar invitation attached.
 
+use aws_sdk_sesv2::{
+    config::http::HttpResponse,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    operation::send_email::SendEmailError,
+};
 use chrono_tz::Tz;
 use mail_builder::{
     MessageBuilder,
@@ -67,7 +72,7 @@ impl Email {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {
     #[error("building the message: {0}")]
     Mime(String),
@@ -138,29 +143,7 @@ impl SesMailer {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| {
-                use aws_sdk_sesv2::error::SdkError;
-                let kind: fn(String) -> NotifyError = match &error {
-                    SdkError::ServiceError(service) => {
-                        use aws_sdk_sesv2::operation::send_email::SendEmailError;
-                        let transient =
-                            matches!(service.err(), SendEmailError::TooManyRequestsException(_))
-                                || service.raw().status().is_server_error();
-                        if transient {
-                            NotifyError::SesUnavailable
-                        } else {
-                            NotifyError::Ses
-                        }
-                    }
-                    // Sent, but the answer timed out or could not be read.
-                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-                        NotifyError::SesUnanswered
-                    }
-                    // Nothing reached SES (no connection, a request that could not be built).
-                    _ => NotifyError::SesUnavailable,
-                };
-                kind(aws_sdk_sesv2::error::DisplayErrorContext(error).to_string())
-            })
+            .map_err(send_failure)
     }
 
     /// Tells the person `before` shows, at the `old` address their login moves away from, that
@@ -240,6 +223,40 @@ fn mime_message(from: &str, email: &Email) -> Result<String, NotifyError> {
         .map_err(|e| NotifyError::Mime(e.to_string()))
 }
 
+/// What became of a message SES did not take, in words that quote nothing of SES's answer:
+/// its text may name the recipient ("... failed the check in region EU-WEST-1:
+/// jane@corp.example"), and the reason goes to the log and into the stored delivery.
+fn send_failure(error: SdkError<SendEmailError, HttpResponse>) -> NotifyError {
+    match &error {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status();
+            let reason = format!(
+                "HTTP {} {}",
+                status.as_u16(),
+                service.err().code().unwrap_or("without an error code")
+            );
+            let transient = matches!(service.err(), SendEmailError::TooManyRequestsException(_))
+                || status.is_server_error();
+            if transient {
+                NotifyError::SesUnavailable(reason)
+            } else {
+                NotifyError::Ses(reason)
+            }
+        }
+        // Sent, but the answer could not be read.
+        SdkError::ResponseError(response) => NotifyError::SesUnanswered(format!(
+            "an answer that could not be read (HTTP {})",
+            response.raw().status().as_u16()
+        )),
+        // Sent, but the answer timed out.
+        SdkError::TimeoutError(_) => {
+            NotifyError::SesUnanswered(DisplayErrorContext(error).to_string())
+        }
+        // Nothing reached SES (no connection, a request that could not be built).
+        _ => NotifyError::SesUnavailable(DisplayErrorContext(error).to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use mail_parser::{MessageParser, MimeHeaders as _};
@@ -253,6 +270,48 @@ mod tests {
         booking::{BookingLine, calendar_summary},
         ics::reservation_ics,
     };
+
+    #[test]
+    fn a_refusal_is_told_by_its_status_and_code_never_by_the_text_that_names_the_recipient() {
+        use aws_sdk_sesv2::{
+            error::ErrorMetadata,
+            types::error::{MessageRejected, TooManyRequestsException},
+        };
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+
+        let text = "Email address is not verified. The following identities failed the check \
+                    in region EU-WEST-1: jane@corp.example";
+        let answer = |status: u16| {
+            HttpResponse::new(
+                StatusCode::try_from(status).unwrap(),
+                SdkBody::from(format!(r#"{{"message":"{text}"}}"#)),
+            )
+        };
+        let meta = |code: &str| ErrorMetadata::builder().code(code).message(text).build();
+        let rejected = SendEmailError::MessageRejected(
+            MessageRejected::builder()
+                .message(text)
+                .meta(meta("MessageRejected"))
+                .build(),
+        );
+        let refused = send_failure(SdkError::service_error(rejected, answer(400)));
+        assert_eq!(
+            refused,
+            NotifyError::Ses("HTTP 400 MessageRejected".to_owned())
+        );
+        let throttled = SendEmailError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message(text)
+                .meta(meta("TooManyRequestsException"))
+                .build(),
+        );
+        let throttled = send_failure(SdkError::service_error(throttled, answer(429)));
+        assert_eq!(
+            throttled,
+            NotifyError::SesUnavailable("HTTP 429 TooManyRequestsException".to_owned())
+        );
+    }
 
     #[test]
     fn the_message_is_utf8_text_marked_with_its_language() {
