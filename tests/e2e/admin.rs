@@ -259,12 +259,7 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
         assert_eq!(app.accept_invitation(&link, "Wrong-guess-1").await.0, 401);
     }
     assert_eq!(app.accept_invitation(&link, "Own-password-1").await.0, 200);
-    for _ in 0..4 {
-        assert_eq!(
-            app.login_response(&email, "Wrong-guess-1").await.status(),
-            401
-        );
-    }
+    app.refused_logins(&email, "Wrong-guess-1", 4).await;
     app.login(&email, "Own-password-1").await;
 
     let link = invite(&app, &admin, id, &email).await;
@@ -275,7 +270,7 @@ async fn guessing_a_password_through_an_invitation_link_locks_the_login_as_login
     assert_eq!(status, 429, "{problem}");
     assert_eq!(problem["code"], "login_locked");
     assert_eq!(
-        app.login_response(&email, "Own-password-1").await.status(),
+        app.login_status(&email, "Own-password-1").await,
         429,
         "the login form is locked by the same guesses"
     );
@@ -359,14 +354,8 @@ async fn locked_out_while_deactivated(app: &TestApp, admin: &str, who: &str) -> 
         app.user_action(admin, &id, "deactivate").await.status(),
         200
     );
-    for _ in 0..5 {
-        let refused = app.login_response(&email, TEST_PASSWORD).await;
-        assert_eq!(refused.status(), 401);
-    }
-    assert_eq!(
-        app.login_response(&email, TEST_PASSWORD).await.status(),
-        429
-    );
+    app.refused_logins(&email, TEST_PASSWORD, 5).await;
+    assert_eq!(app.login_status(&email, TEST_PASSWORD).await, 429);
     (id, email)
 }
 
@@ -399,12 +388,8 @@ async fn reactivating_someone_who_belongs_elsewhere_too_leaves_their_lockout() {
     let (_, admin) = organisation(&app, json!({})).await;
     let shared = add_existing_person(&app, &admin, &elsewhere.admin_email).await;
     let id = shared["id"].as_str().unwrap();
-    for _ in 0..5 {
-        let guessed = app
-            .login_response(&elsewhere.admin_email, "Guessed-password-1")
-            .await;
-        assert_eq!(guessed.status(), 401);
-    }
+    app.refused_logins(&elsewhere.admin_email, "Guessed-password-1", 5)
+        .await;
 
     for action in ["deactivate", "reactivate"] {
         assert_eq!(app.user_action(&admin, id, action).await.status(), 200);
@@ -413,9 +398,8 @@ async fn reactivating_someone_who_belongs_elsewhere_too_leaves_their_lockout() {
     // The lockout guards the person's other organisation too: as an unlock of it is refused
     // here, so a reactivation leaves it (was 200: guessing could start again after each one).
     assert_eq!(
-        app.login_response(&elsewhere.admin_email, TEST_PASSWORD)
-            .await
-            .status(),
+        app.login_status(&elsewhere.admin_email, TEST_PASSWORD)
+            .await,
         429
     );
 }
@@ -450,10 +434,7 @@ async fn an_acceptance_sent_again_after_it_failed_lets_the_person_in() {
     let (id, email) = email_user(&app, &admin, "eager", ("Ea", "Ger")).await;
     let link = invite(&app, &admin, &id, &email).await;
     // Tries before they accepted lock their login.
-    for _ in 0..5 {
-        let refused = app.login_response(&email, "Guessed-password-1").await;
-        assert_eq!(refused.status(), 401);
-    }
+    app.refused_logins(&email, "Guessed-password-1", 5).await;
 
     // DynamoDB turns away the clearing of the failure counts: the acceptance fails, and the
     // person sends it again.
@@ -496,12 +477,7 @@ async fn an_acceptance_that_loses_a_race_to_an_edit_sets_no_password_and_its_lin
     // Had the first try set its password, this one would have to give it (401).
     let (status, answer) = app.accept_invitation(&link, "Another-strong-2").await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(
-        app.login_response(&email, "Another-strong-2")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.login_status(&email, "Another-strong-2").await, 200);
     let (read, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
     assert_eq!(read["invitation_status"], "confirmed");
 }

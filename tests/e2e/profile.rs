@@ -1002,10 +1002,7 @@ async fn a_link_to_a_new_login_email_moves_nothing_once_its_person_is_deactivate
     );
     let (kept, _) = app.read(&format!("/v1/admin/users/{id}"), &admin).await;
     assert_eq!(kept["email"], email);
-    assert_eq!(
-        app.login_response(&new_email, TEST_PASSWORD).await.status(),
-        401
-    );
+    assert_eq!(app.login_status(&new_email, TEST_PASSWORD).await, 401);
 }
 
 #[tokio::test]

@@ -602,18 +602,13 @@ async fn a_person_scim_reactivates_signs_in_at_once_whatever_they_tried_meanwhil
         )
     };
     assert_eq!(active("False").await.0, 200);
-    for _ in 0..5 {
-        let refused = scim
-            .app
-            .login_response(&email, roster_e2e::TEST_PASSWORD)
-            .await;
-        assert_eq!(refused.status(), 401);
-    }
+    scim.app
+        .refused_logins(&email, roster_e2e::TEST_PASSWORD, 5)
+        .await;
     assert_eq!(
         scim.app
-            .login_response(&email, roster_e2e::TEST_PASSWORD)
-            .await
-            .status(),
+            .login_status(&email, roster_e2e::TEST_PASSWORD)
+            .await,
         429
     );
 
@@ -639,10 +634,9 @@ async fn a_person_scim_reactivates_who_belongs_elsewhere_too_keeps_their_lockout
         .send("POST", "/Users", Some(entra_user(&email, "shared")))
         .await;
     assert_eq!(status, 201, "{user}");
-    for _ in 0..5 {
-        let guessed = scim.app.login_response(&email, "Guessed-password-1").await;
-        assert_eq!(guessed.status(), 401);
-    }
+    scim.app
+        .refused_logins(&email, "Guessed-password-1", 5)
+        .await;
 
     let path = format!("/Users/{}", user["id"].as_str().unwrap());
     for value in ["False", "True"] {
@@ -659,9 +653,8 @@ async fn a_person_scim_reactivates_who_belongs_elsewhere_too_keeps_their_lockout
     // 200).
     assert_eq!(
         scim.app
-            .login_response(&email, roster_e2e::TEST_PASSWORD)
-            .await
-            .status(),
+            .login_status(&email, roster_e2e::TEST_PASSWORD)
+            .await,
         429
     );
 }

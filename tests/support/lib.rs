@@ -321,6 +321,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The status a login with email and password is answered with.
+    pub async fn login_status(&self, email: &str, password: &str) -> u16 {
+        self.login_response(email, password).await.status().as_u16()
+    }
+
+    /// `times` logins with email and password, each refused (401): failures a lockout counts.
+    pub async fn refused_logins(&self, email: &str, password: &str, times: usize) {
+        for _ in 0..times {
+            assert_eq!(self.login_status(email, password).await, 401);
+        }
+    }
+
     /// Logs in with email and password; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self.login_response(email, password).await;

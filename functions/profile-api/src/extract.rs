@@ -176,7 +176,7 @@ impl Paging {
                 .ok_or_else(|| ApiError::field("limit", "invalid_limit", "must be 1 to 200"))?,
             None => default,
         };
-        let key = state.config.totp_sealing_key.clone();
+        let key = state.config.sealing_key.clone();
         let cursor = match query.get("cursor").filter(|c| !c.is_empty()) {
             Some(sealed) => Some(
                 key.open_for(CURSOR_PURPOSE, sealed)

@@ -65,8 +65,9 @@ pub struct Config {
     pub ses_configuration_set: Option<String>,
     /// `ROSTER_APP_URL`: the web app that links in emails open (`<app>/reset-password?token=...`).
     pub app_url: String,
-    /// `ROSTER_TOTP_SEALING_KEY`: 32 bytes (base64) that seal TOTP secrets at rest.
-    pub totp_sealing_key: SealingKey,
+    /// `ROSTER_TOTP_SEALING_KEY`: 32 bytes (base64) that seal TOTP secrets at rest and list
+    /// cursors (each for its purpose).
+    pub sealing_key: SealingKey,
     /// `ROSTER_BREACHED_RANGE_URL`: the Pwned Passwords range API, `<url><first 5 SHA-1 hex>`.
     pub breached_range_url: String,
 }
@@ -100,7 +101,7 @@ impl Config {
             sender_address: required_env("ROSTER_SENDER_ADDRESS")?,
             ses_configuration_set: optional_env("ROSTER_SES_CONFIGURATION_SET"),
             app_url: app_url(required_env("ROSTER_APP_URL")?)?,
-            totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
+            sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
                 .map_err(|error| ConfigError::Invalid {
                     name: "ROSTER_TOTP_SEALING_KEY",
                     reason: error.to_string(),

@@ -63,7 +63,7 @@ pub async fn start_enrolment(
         .clear_login_failures(&enrolment_subject(&account.id))
         .await?;
     let secret = totp::new_secret();
-    account.pending_totp = Some(state.config.totp_sealing_key.seal(&secret));
+    account.pending_totp = Some(state.config.sealing_key.seal(&secret));
     state.table.save_account(&account).await?;
     let label = account
         .email
@@ -114,7 +114,7 @@ pub async fn confirm_enrolment(
         .ok_or_else(|| ApiError::field("code", "no_enrolment", "start the enrolment first"))?;
     let secret = state
         .config
-        .totp_sealing_key
+        .sealing_key
         .open(&sealed)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let step = matching_step(&secret, code.unwrap_or_default(), unix_now(&state), None);
@@ -211,7 +211,7 @@ async fn use_totp_code(
     };
     let secret = state
         .config
-        .totp_sealing_key
+        .sealing_key
         .open(&active.sealed_secret)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(step) = matching_step(&secret, code, unix_now(state), active.last_used_step) else {

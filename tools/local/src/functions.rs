@@ -124,7 +124,7 @@ impl Functions {
             sender_address: config.sender_address.clone(),
             ses_configuration_set: Some(config.ses_configuration_set.clone()),
             app_url: config.app_url.clone(),
-            totp_sealing_key: config.totp_sealing_key.clone(),
+            sealing_key: config.sealing_key.clone(),
             breached_range_url: config
                 .breached_range_url
                 .clone()

@@ -34,7 +34,7 @@ pub struct LocalConfig {
     /// `ROSTER_APP_URL`: where email links point.
     pub app_url: String,
     /// `ROSTER_TOTP_SEALING_KEY`: 32 bytes (base64), generated per stack.
-    pub totp_sealing_key: SealingKey,
+    pub sealing_key: SealingKey,
     /// `ROSTER_BREACHED_RANGE_URL`: the breached-password range API (default: the public one,
     /// which a machine without internet cannot reach, so the local list decides).
     pub breached_range_url: Option<String>,
@@ -59,7 +59,7 @@ impl LocalConfig {
                 .unwrap_or_else(|| "roster-local".to_owned()),
             platform_token: optional_env("ROSTER_PLATFORM_TOKEN"),
             app_url: profile_api::app_url(required_env("ROSTER_APP_URL")?)?,
-            totp_sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
+            sealing_key: SealingKey::from_base64(&required_env("ROSTER_TOTP_SEALING_KEY")?)
                 .map_err(|error| ConfigError::Invalid {
                     name: "ROSTER_TOTP_SEALING_KEY",
                     reason: error.to_string(),
