@@ -1005,6 +1005,45 @@ async fn a_link_to_a_new_login_email_moves_nothing_once_its_person_is_deactivate
     assert_eq!(app.login_status(&new_email, TEST_PASSWORD).await, 401);
 }
 
+/// A PATCH that changes other fields and asks for a new login email writes the fields before
+/// it sends the link: a link SES did not take is told with the ETag of the version written, and
+/// asking again on it sends the link (was: no ETag, and asking again as told was a 412).
+#[tokio::test]
+async fn a_login_email_link_not_sent_is_asked_again_on_the_version_written() {
+    let stack = stack().await;
+    let app = app().await;
+    let (_, token) = organisation(&app, json!({})).await;
+    let outage = spawn_app(&stack.functions_without_ses_and_sns(profile_api::system_clock())).await;
+    let (_, etag) = app.read("/v1/me", &token).await;
+    let moved_to = unique_email("moving");
+    let change = json!({ "department": "Sales", "email": moved_to, "password": TEST_PASSWORD });
+
+    let unsent = outage
+        .patch("/v1/me", &token, &etag, &change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsent.status(), 503);
+    let written = unsent.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(
+        unsent.json::<Value>().await.unwrap()["code"],
+        "email_not_sent"
+    );
+    let (me, current) = app.read("/v1/me", &token).await;
+    assert_eq!(me["department"], "Sales", "{me}");
+    assert_eq!(written, current, "the answer names the version written");
+    assert!(stack.emails_to(&moved_to).await.is_empty());
+
+    let asked = app
+        .patch("/v1/me", &token, &written, &change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202, "{}", asked.text().await.unwrap());
+    let (confirmed, body) = app.confirm_email_change(&moved_to).await;
+    assert_eq!(confirmed, 204, "{body}");
+}
+
 #[tokio::test]
 async fn moving_ones_login_email_voids_the_invitation_links_sent_to_the_old_address() {
     let app = app().await;

@@ -971,6 +971,35 @@ async fn scim_sessions_end_when_the_identity_provider_deactivates_the_person() {
     );
 }
 
+/// An organisation that stops taking email from SCIM gives it back to its people: one moves
+/// their login by the link (was: the PATCH sent the link, and following it answered 422
+/// `read_only` as long as no SCIM write had released the stored copy).
+#[tokio::test]
+async fn a_person_moves_their_login_once_their_organisation_stopped_taking_email_from_scim() {
+    let scim = Provisioner::new(spawn_app(&stack().await.functions()).await).await;
+    let email = roster_e2e::unique_email("ida");
+    let (_, created) = scim
+        .send("POST", "/Users", Some(entra_user(&email, "E-3")))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let session = scim.app.invited_session(&scim.admin, &id, &email).await;
+    scim.app
+        .change_settings(
+            &scim.admin,
+            json!({ "scim_attributes": ["first_name", "last_name"] }),
+        )
+        .await;
+    let (me, etag) = scim.app.read("/v1/me", &session).await;
+    assert_eq!(me["managed_by"]["email"], "self", "{me}");
+
+    let moved_to = roster_e2e::unique_email("ida-moved");
+    let asked = scim.app.ask_email_change(&session, &etag, &moved_to).await;
+    assert_eq!(asked.status(), 202, "{}", asked.text().await.unwrap());
+    let (confirmed, body) = scim.app.confirm_email_change(&moved_to).await;
+    assert_eq!(confirmed, 204, "{body}");
+    scim.app.login(&moved_to, roster_e2e::TEST_PASSWORD).await;
+}
+
 /// Entra ID sends every changed attribute of a leaver in one PATCH: a value or an operation
 /// Roster refuses among them answers 400 (Entra sends the rest again next cycle), but the
 /// person is deactivated now (was: nothing written, the leaver kept their sessions and access).

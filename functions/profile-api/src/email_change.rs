@@ -174,13 +174,23 @@ pub async fn confirm(
         .filter(|account| account.credential_epoch == pending.epoch)
         .ok_or_else(invalid)?;
     // Not into a membership that was deactivated (or replaced) since: its person cannot act there.
-    let before = state
+    let mut before = state
         .table
         .membership(&pending.organisation_id, &pending.user_id)
         .await?
         .filter(|m| m.is_active() && m.account_id == account.id)
         .ok_or_else(invalid)?;
-    // The owner may have changed since the link was sent (an identity provider took the email).
+    let organisation = state
+        .table
+        .organisation(&pending.organisation_id)
+        .await?
+        .ok_or_else(invalid)?;
+    // As its organisation treats it now (see `ScimAttributes::release`), as the PATCH that sent
+    // the link did. The owner may still have changed since (an identity provider took the email).
+    organisation
+        .settings
+        .scim_attributes
+        .release_in(&mut before.profile);
     let moved = ProfilePatch {
         email: Some(pending.email.clone()),
         ..ProfilePatch::default()

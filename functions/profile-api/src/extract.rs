@@ -221,7 +221,12 @@ pub fn etag(version: u64) -> String {
 
 /// A JSON answer carrying the ETag of the version it shows.
 pub fn with_etag(status: StatusCode, version: u64, body: Value) -> Response {
-    let mut response = (status, Json(body)).into_response();
+    carrying_etag((status, Json(body)).into_response(), version)
+}
+
+/// `response` with the ETag of `version`: the version a change wrote before it failed, for an
+/// answer that tells of that failure.
+pub fn carrying_etag(mut response: Response, version: u64) -> Response {
     response.headers_mut().insert(
         header::ETAG,
         HeaderValue::from_str(&etag(version)).expect("a quoted number is a valid header"),

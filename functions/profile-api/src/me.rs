@@ -4,7 +4,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use roster_domain::{
     ids::{OrganisationId, SessionId},
@@ -18,7 +18,7 @@ use crate::{
     ApiError, AppState,
     caller::Authenticated,
     email_change,
-    extract::{IfMatch, JsonObject, with_etag},
+    extract::{IfMatch, JsonObject, carrying_etag, with_etag},
     notices, views,
 };
 
@@ -67,7 +67,7 @@ pub async fn get_profile(
     security(("session" = [])),
     params(("If-Match" = String, Header, description = "The ETag of the version the change is based on.")),
     request_body = crate::openapi::ProfilePatchRequest,
-    responses((status = 200, description = "The profile as changed.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 202, description = "The other fields are changed; the new login email waits for the link sent there (`pending_email`). The answer is the same whether or not another account has that address.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 428, description = "If-Match is missing."))
+    responses((status = 200, description = "The profile as changed.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 202, description = "The other fields are changed; the new login email waits for the link sent there (`pending_email`). The answer is the same whether or not another account has that address.", body = crate::openapi::Profile, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 412, description = "The resource changed since that ETag was read; nothing was written."), (status = 422, description = "A field is invalid or not the person's to change (nothing written), or SES refuses the new address for good (`email_rejected`: the other fields are changed, and the ETag is their version)."), (status = 428, description = "If-Match is missing."), (status = 503, description = "The link to the new login email was not sent (`email_not_sent`): the other fields are changed; ask again with the ETag of this answer, their version.", headers(("ETag" = String, description = "The version written."))))
 )]
 pub async fn patch_profile(
     State(state): State<AppState>,
@@ -151,9 +151,12 @@ pub async fn patch_profile(
         }
         after
     };
-    // Sent once the other fields are written: a refused write (412) sends no link.
-    if let (Some(slot), Some(new)) = (link_slot, &moving_to) {
-        slot.send(&state, before, new).await?;
+    // Sent once the other fields are written: a refused write (412) sends no link. A link not
+    // sent is told with the ETag of what was written, so that asking again is not a 412.
+    if let (Some(slot), Some(new)) = (link_slot, &moving_to)
+        && let Err(error) = slot.send(&state, before, new).await
+    {
+        return Ok(carrying_etag(error.into_response(), after.version));
     }
     if let Some(change) = &email_change {
         notices::tell_old_address(&state, before, change).await;
