@@ -1731,6 +1731,75 @@ async fn a_phone_becomes_an_sns_endpoint_and_push_can_be_switched_off_per_device
     );
 }
 
+/// A person has at most 20 devices, and one its push service called gone (an app reinstalled,
+/// a subscription renewed) makes room for a new one (was: it counted for ever, so the phone with
+/// the reinstalled app was refused and got no push).
+#[tokio::test]
+async fn a_new_phone_takes_the_place_of_the_oldest_device_its_push_service_called_gone() {
+    let stack = stack().await;
+    let app = app().await;
+    let (home, token) = organisation(&app, json!({})).await;
+    let register = |name: String, phone_token: String| {
+        app.post(
+            "/v1/me/devices",
+            &token,
+            &json!({ "platform": "android", "name": name, "token": phone_token }),
+        )
+        .send()
+    };
+    let phone_tokens: Vec<String> = (0..21)
+        .map(|_| format!("fcm-{}", UserId::generate()))
+        .collect();
+    for (n, phone_token) in phone_tokens[..20].iter().enumerate() {
+        let added = register(format!("Phone {n}"), phone_token.clone())
+            .await
+            .unwrap();
+        assert_eq!(added.status(), 201);
+    }
+    let register_21st = || register("New phone".to_owned(), phone_tokens[20].clone());
+    let refused = register_21st().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        problem_errors(&refused.json().await.unwrap()),
+        [("platform".to_owned(), "too_many".to_owned())]
+    );
+
+    // The push service calls two of them gone, recorded as a push run records it.
+    let store = store().await;
+    let (org, user) = (
+        OrganisationId::try_from(home.id.as_str()).unwrap(),
+        UserId::try_from(home.admin_id.as_str()).unwrap(),
+    );
+    for device in store.devices(&org, &user).await.unwrap() {
+        if ["Phone 3", "Phone 7"].contains(&device.name.as_str()) {
+            store.deactivate_device(&org, &user, &device).await.unwrap();
+        }
+    }
+    let added = register_21st().await.unwrap();
+    assert_eq!(added.status(), 201);
+    let listed = app.json("/v1/me/devices", &token).await;
+    let names: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| device["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 20, "{listed}");
+    assert!(names.contains(&"New phone"), "{listed}");
+    assert!(
+        !names.contains(&"Phone 3"),
+        "the oldest gone one made room: {listed}"
+    );
+    assert!(names.contains(&"Phone 7"), "{listed}");
+    let sns = aws_sdk_sns::Client::new(&stack.aws);
+    let fcm = stack.push.fcm.clone().unwrap();
+    assert_eq!(
+        phone_endpoints(&sns, &fcm, &phone_tokens[3]).await,
+        [],
+        "its SNS endpoint went with it"
+    );
+}
+
 #[tokio::test]
 async fn a_phone_registered_in_two_organisations_pushes_through_one_endpoint_until_both_go() {
     let stack = stack().await;

@@ -53,6 +53,8 @@ pub async fn list(
 /// phone or browser registered again (an app does at every start) is the device it already is,
 /// renamed and active again, its push switch kept: 200. Devices other people left on the same
 /// phone or browser are removed (those of the caller's own account in other organisations stay).
+/// At [`DEVICES_PER_PERSON`], a new device takes the place of the oldest one its push service
+/// called gone, and is refused when there is none.
 #[utoipa::path(
     post,
     path = "/v1/me/devices",
@@ -61,7 +63,7 @@ pub async fn list(
     summary = "Register a phone or browser for push",
     security(("session" = [])),
     request_body = crate::openapi::DeviceRequest,
-    responses((status = 201, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 200, description = "The same phone or browser, registered before: renamed and active again.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))))
+    responses((status = 201, description = "The device.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 200, description = "The same phone or browser, registered before: renamed and active again.", body = crate::openapi::Device, headers(("ETag" = String, description = "The version shown; send it back as If-Match to change it."))), (status = 422, description = "A field is invalid, or the person has 20 devices and none its push service called gone (`too_many`)."))
 )]
 pub async fn register(
     State(state): State<AppState>,
@@ -75,11 +77,22 @@ pub async fn register(
         .iter()
         .find(|d| d.target.same_destination(&registration.target));
     if known.is_none() && devices.len() >= DEVICES_PER_PERSON {
-        return Err(ApiError::field(
-            "platform",
-            "too_many",
-            format!("a person can register at most {DEVICES_PER_PERSON} devices"),
-        ));
+        // A device its push service called gone (an app reinstalled, a subscription renewed)
+        // never pushes again: the oldest such makes room.
+        let gone = devices
+            .iter()
+            .filter(|d| !d.active)
+            .min_by_key(|d| d.created_at)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "platform",
+                    "too_many",
+                    format!(
+                        "a person can register at most {DEVICES_PER_PERSON} devices: remove one first"
+                    ),
+                )
+            })?;
+        discard(&state, m, gone).await?;
     }
     let phone = match &registration.target {
         PushTarget::Ios { token } => Some((state.config.apns_application_arn.as_deref(), token)),
@@ -349,18 +362,24 @@ pub async fn remove(
         .device(&m.organisation_id, &m.id, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    discard(&state, m, &device).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes `m`'s `device`, and its SNS endpoint when no other device pushes through it.
+async fn discard(state: &AppState, m: &Membership, device: &Device) -> Result<(), ApiError> {
     let endpoint = match &device.endpoint_arn {
-        Some(arn) if sole_holder(&state, m, &id, arn).await? => Some(arn),
+        Some(arn) if sole_holder(state, m, &device.id, arn).await? => Some(arn),
         _ => None,
     };
     state
         .table
-        .delete_device(&m.organisation_id, &m.id, &id)
+        .delete_device(&m.organisation_id, &m.id, &device.id)
         .await?;
     if let Some(arn) = endpoint {
-        delete_endpoint(&state, arn).await;
+        delete_endpoint(state, arn).await;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Whether `m`'s device `device` (gone, or never saved) is the only one that pushes through the
