@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
 use crate::{
     membership::{Membership, Status, Username},
@@ -670,13 +671,13 @@ pub struct ImportedRow {
     pub language: Option<Language>,
 }
 
-/// Letters, digits, spaces and the punctuation of names (`Jansen, Jan`, `O'Neil-Smith`).
+/// Letters (with their accents, also as combining marks), digits, spaces and the punctuation of
+/// names (`Jansen, Jan`, `O'Neil-Smith`).
 fn name_text(value: &str, (min, max): (usize, usize)) -> Result<String, FieldProblem> {
     let text = bounded_text(value, min, max)?;
-    if text
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == ' ' || ".,'’-&()/_+".contains(c))
-    {
+    if text.chars().all(|c| {
+        c.is_alphanumeric() || is_combining_mark(c) || c == ' ' || ".,'’-&()/_+".contains(c)
+    }) {
         Ok(text)
     } else {
         Err(FieldProblem::new(
@@ -697,10 +698,13 @@ fn name_cell(value: &str, column: Column, template: bool) -> Result<String, Fiel
         Column::Department => (50, DEPARTMENT_MAX),
         _ => (50, NAME_MAX),
     };
+    // Composed, as typed (`Zoë`, not `Zoe` and a combining diaeresis as macOS and PDFs give
+    // it): so it is counted, matched and searched as the person's name.
+    let value: String = value.nfc().collect();
     if template {
-        name_text(value, (2, template_max))
+        name_text(&value, (2, template_max))
     } else {
-        bounded_text(value, 1, api_max)
+        bounded_text(&value, 1, api_max)
     }
 }
 
@@ -803,6 +807,14 @@ impl ImportedRow {
                 continue;
             }
             let field = column.name();
+            if cell.contains(char::REPLACEMENT_CHARACTER) {
+                errors.push(
+                    field,
+                    "invalid_encoding",
+                    "holds bytes that are not text in the file's encoding: save the file as UTF-8",
+                );
+                continue;
+            }
             match column {
                 Column::Username => {
                     row.username = errors.collect(field, Username::try_from(cell));
@@ -1127,6 +1139,40 @@ mod tests {
         let position = template().position(column).unwrap();
         row[position] = value.to_owned();
         row
+    }
+
+    /// Names come composed whichever way a file spells the accents (was: a template file's
+    /// `Zoe` + combining diaeresis, as macOS and PDFs give it, was refused as
+    /// `invalid_characters`); a cell holding bytes the file's encoding could not read is refused,
+    /// not stored with U+FFFD in it.
+    #[test]
+    fn names_are_stored_composed_and_a_cell_the_encoding_could_not_read_is_refused() {
+        let row =
+            ImportedRow::parse(&example(Column::FirstName, "Zoe\u{308}"), &template()).unwrap();
+        assert_eq!(row.first_name, "Zoë");
+        let display = ImportedRow::parse(
+            &example(Column::DisplayName, "Cafe\u{301} Zoe\u{308} Lefe\u{300}vre"),
+            &template(),
+        )
+        .unwrap();
+        assert_eq!(display.display_name.as_deref(), Some("Café Zoë Lefèvre"));
+        // Lithuanian `i` with a dot above and an acute has no composed form: its marks stay.
+        let lithuanian =
+            ImportedRow::parse(&example(Column::LastName, "Ji\u{307}\u{301}s"), &template())
+                .unwrap();
+        assert_eq!(lithuanian.last_name, "Ji\u{307}\u{301}s");
+
+        let refused =
+            ImportedRow::parse(&example(Column::Department, "Sup\u{FFFD}rt"), &template())
+                .unwrap_err();
+        assert_eq!(
+            refused
+                .0
+                .iter()
+                .map(|e| (e.field.as_str(), e.code))
+                .collect::<Vec<_>>(),
+            [("department", "invalid_encoding")]
+        );
     }
 
     #[test]

@@ -258,34 +258,58 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// How much of a file that is not UTF-8, from its start, decides which code page it is in.
 const CODE_PAGE_SNIFF_BYTES: usize = 1024 * 1024;
 
-/// UTF-8 when the whole file is valid UTF-8 (checked in one streaming pass, so an accent deep in
-/// a Windows file is not misread), else the legacy code page its bytes point to, guessed as
-/// browsers guess (chardetng): Windows-1252 for Western text, 1250, 1251 or 1254 for Central
-/// European, Cyrillic or Turkish, Shift_JIS or GBK for Japanese or Chinese, as Excel saves "CSV"
-/// in those languages. A BOM (UTF-8, UTF-16LE/BE) overrides both.
+/// UTF-8 when the file is UTF-8 but for a few stray bytes (fewer than half as many as its
+/// characters beyond ASCII: a cell pasted from another system, an export that cut a character
+/// in half; each reads as U+FFFD, which refuses its row's cell), checked in one streaming pass so
+/// that an accent deep in a Windows file is not misread. Else the legacy code page its bytes
+/// point to, guessed as browsers guess (chardetng): Windows-1252 for Western text, 1250, 1251 or
+/// 1254 for Central European, Cyrillic or Turkish, Shift_JIS or GBK for Japanese or Chinese, as
+/// Excel saves "CSV" in those languages. A BOM (UTF-8, UTF-16LE/BE) overrides both.
 fn text_encoding<R: Read + Seek>(source: &mut R) -> Result<&'static Encoding, FileError> {
     source.rewind()?;
     let mut file = BufReader::new(source);
     let mut carried = Vec::new();
     let mut buffer = vec![0u8; SNIFF_BYTES];
+    let (mut beyond_ascii, mut stray) = (0usize, 0usize);
+    // The first bytes of characters beyond ASCII in valid UTF-8.
+    let leads = |bytes: &[u8]| bytes.iter().filter(|b| **b >= 0xC0).count();
     loop {
         let read = file.read(&mut buffer)?;
         if read == 0 {
-            return if carried.is_empty() {
-                Ok(UTF_8)
-            } else {
-                code_page(&mut file, &mut buffer)
-            };
+            // A character cut off by the end of the file.
+            stray += usize::from(!carried.is_empty());
+            break;
         }
         carried.extend_from_slice(&buffer[..read]);
-        match std::str::from_utf8(&carried) {
-            Ok(_) => carried.clear(),
-            // A character cut off where this read ended: keep its bytes for the next read.
-            Err(error) if error.error_len().is_none() => {
-                carried.drain(..error.valid_up_to());
+        let mut start = 0;
+        loop {
+            match std::str::from_utf8(&carried[start..]) {
+                Ok(text) => {
+                    beyond_ascii += leads(text.as_bytes());
+                    start = carried.len();
+                    break;
+                }
+                Err(error) => {
+                    let valid = error.valid_up_to();
+                    beyond_ascii += leads(&carried[start..start + valid]);
+                    start += valid;
+                    match error.error_len() {
+                        // A character cut off where this read ended: its bytes go with the next.
+                        None => break,
+                        Some(bytes) => {
+                            stray += 1;
+                            start += bytes;
+                        }
+                    }
+                }
             }
-            Err(_) => return code_page(&mut file, &mut buffer),
         }
+        carried.drain(..start);
+    }
+    if stray == 0 || beyond_ascii >= 2 * stray {
+        Ok(UTF_8)
+    } else {
+        code_page(&mut file, &mut buffer)
     }
 }
 
@@ -802,6 +826,29 @@ mod tests {
             assert_eq!(headers, ["Prénom", "Nom"]);
             assert_eq!(rows, [["Zoë", "Lefèvre"]]);
         }
+    }
+
+    /// A UTF-8 file with a stray byte (a cell pasted from a Windows system) reads as UTF-8, the
+    /// stray byte as U+FFFD (which refuses that cell alone); was: read in a Windows code page,
+    /// which garbled every accented name in the file (`RenÃ©e`).
+    #[test]
+    fn a_utf8_file_with_a_stray_byte_reads_as_utf8() {
+        let mut bytes = "First name,Last name\nRenée,Dupont\nZoë,Lefèvre\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend(b"Jos\xE9,Smith\n");
+        let (_, rows) = rows_of(&bytes);
+        assert_eq!(
+            rows,
+            [
+                ["Renée", "Dupont"],
+                ["Zoë", "Lefèvre"],
+                ["Jos\u{FFFD}", "Smith"]
+            ]
+        );
+        // A Windows file with a character that happens to be valid UTF-8 is still Windows.
+        let (latin, _, _) = WINDOWS_1252.encode("Prénom,Nom\nÂ©lie,Lefèvre\nRenée,Müller\n");
+        assert_eq!(rows_of(&latin).1[1], ["Renée", "Müller"]);
     }
 
     #[test]
