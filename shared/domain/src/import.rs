@@ -520,7 +520,18 @@ pub fn parse_mapping(
 
 /// Header words that name their column only as the whole header: Romanian `nume` (surname) is
 /// inside the Romance words for number (`numéro`, `numero`, `número`) that phone headers start with.
-const EXACT_ONLY: &[&str] = &["nume"];
+/// French `service` (department) is inside "Length of service" and "Years of service".
+const EXACT_ONLY: &[&str] = &["nume", "service"];
+
+/// Columns only a whole header names: their values have a strict form (a photo, a 1/0 flag, a
+/// language), and a header that merely contains their word ("Photo consent", "First aid course",
+/// "Language skills") would refuse every row of the file.
+const WHOLE_HEADER_ONLY: &[Column] = &[
+    Column::ProfilePhoto,
+    Column::FirstAider,
+    Column::EmergencyOfficer,
+    Column::Language,
+];
 
 fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
     let trimmed = header.trim().trim_start_matches('\u{feff}');
@@ -542,16 +553,24 @@ fn guess(header: &str) -> (Option<Column>, f64, &'static str) {
     }
     // A header that merely contains a word ("Manager email", "Last login") never names an
     // identifier column: matching people by the wrong column would merge them. The phone column
-    // is taken last: "Mobile phone number" names the mobile, "Telephone country code" the code.
+    // is taken last ("Mobiltelefonnummer" names the mobile, "Telephone country code" the code),
+    // and else the longest word found decides ("Nombre del departamento" is the department, not
+    // the first name).
     let partial = Column::ALL
         .into_iter()
-        .filter(|c| !c.identifies())
-        .filter(|c| {
-            c.synonyms().iter().any(|s| {
-                s.chars().count() >= 4 && !EXACT_ONLY.contains(s) && normalised.contains(s)
-            })
+        .filter(|c| !c.identifies() && !WHOLE_HEADER_ONLY.contains(c))
+        .filter_map(|c| {
+            let longest = c
+                .synonyms()
+                .iter()
+                .filter(|s| !EXACT_ONLY.contains(s) && normalised.contains(*s))
+                .map(|s| s.chars().count())
+                .max()
+                .filter(|length| *length >= 4)?;
+            Some((c, longest))
         })
-        .min_by_key(|c| *c == Column::Phone);
+        .max_by_key(|(c, longest)| (*c != Column::Phone, *longest))
+        .map(|(c, _)| c);
     match partial {
         Some(column) => (Some(column), 0.6, "partial"),
         None => (None, 0.0, "none"),
@@ -1234,6 +1253,33 @@ mod tests {
         assert_eq!(mapping.columns[3].column, None);
         assert_eq!(mapping.columns[1].column, None);
         assert_eq!(mapping.columns[1].source, "none");
+    }
+
+    /// A header that merely contains a word is the column of its longest such word, and never a
+    /// column whose values have a strict form (was: "Photo consent" was the profile photo, so its
+    /// `Yes` refused every row; "Nombre del departamento" was the first name, so the department
+    /// was never imported; "Years of service" was the department).
+    #[test]
+    fn a_header_containing_words_of_two_columns_is_the_column_of_the_longest() {
+        for (header, column) in [
+            ("Nombre del departamento", Some(Column::Department)),
+            ("Nome reparto", Some(Column::Department)),
+            ("Mobile phone number", Some(Column::Mobile)),
+            ("Telephone country code", Some(Column::PhoneCountryCode)),
+            ("Photo consent", None),
+            ("Foto toestemming", None),
+            ("First aid course date", None),
+            ("Language skills", None),
+            ("Years of service", None),
+        ] {
+            assert_eq!(guess(header).0, column, "{header}");
+        }
+        let spanish = ColumnMapping::detect(
+            &headers(&["Nombre", "Apellidos", "Correo", "Nombre del departamento"]),
+            &ExplicitMapping::new(),
+        );
+        assert_eq!(spanish.position(Column::FirstName), Some(0));
+        assert_eq!(spanish.position(Column::Department), Some(3));
     }
 
     #[test]
