@@ -364,10 +364,7 @@ impl DynamoTable {
             .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
             .expression_attribute_values(":pk", s(first.pk))
             .expression_attribute_values(":first", s(first.sk))
-            .expression_attribute_values(
-                ":last",
-                s(keys::import_rows(organisation, import, u32::MAX).sk),
-            )
+            .expression_attribute_values(":last", s(keys::IMPORT_ROWS_LAST))
             .limit(chunks)
             .consistent_read(true)
             .send()

@@ -288,6 +288,10 @@ pub fn import(organisation: &OrganisationId, import: &ImportId) -> Key {
 
 pub const IMPORT_ROWS_PREFIX: &str = "ROWS#";
 
+/// A sort key after every part of an import's report: no chunk number is longer than ten
+/// digits (padded to eight, `u32::MAX` has ten, and `ROWS#50000000` sorts after `ROWS#4294967295`).
+pub const IMPORT_ROWS_LAST: &str = "ROWS#9999999999";
+
 /// The `chunk`th part of an import's report (zero-padded so chunks sort by number).
 pub fn import_rows(organisation: &OrganisationId, import: &ImportId, chunk: u32) -> Key {
     key(
@@ -727,6 +731,12 @@ mod tests {
         assert_eq!(first.pk, "ORG#o1#IMPORT#i1");
         assert!(record.sk < first.sk && first.sk < tenth.sk);
         assert_eq!(tenth.sk, "ROWS#00000010");
+        for chunk in [0, 10, 50_000_000, 999_999_999, u32::MAX] {
+            assert!(
+                import_rows(&org(), &import, chunk).sk.as_str() <= IMPORT_ROWS_LAST,
+                "{chunk}"
+            );
+        }
     }
 
     #[test]
