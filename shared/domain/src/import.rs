@@ -523,6 +523,27 @@ pub fn parse_mapping(
 /// French `service` (department) is inside "Length of service" and "Years of service".
 const EXACT_ONLY: &[&str] = &["nume", "service"];
 
+/// What a spreadsheet shows in a cell whose formula failed (a lookup that found nothing), and
+/// writes into a CSV saved from it: never a value of the person's.
+const FORMULA_ERRORS: &[&str] = &[
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#DATA!",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "#GETTING_DATA",
+];
+
 /// Columns only a whole header names: their values have a strict form (a photo, a 1/0 flag, a
 /// language), and a header that merely contains their word ("Photo consent", "First aid course",
 /// "Language skills") would refuse every row of the file.
@@ -826,6 +847,16 @@ impl ImportedRow {
                 continue;
             }
             let field = column.name();
+            if FORMULA_ERRORS.iter().any(|e| e.eq_ignore_ascii_case(cell)) {
+                errors.push(
+                    field,
+                    "formula_error",
+                    format!(
+                        "holds {cell}, a formula's error: correct the formula, or empty the cell"
+                    ),
+                );
+                continue;
+            }
             if cell.contains(char::REPLACEMENT_CHARACTER) {
                 errors.push(
                     field,
@@ -1158,6 +1189,25 @@ mod tests {
         let position = template().position(column).unwrap();
         row[position] = value.to_owned();
         row
+    }
+
+    /// A formula's error (a lookup that found nothing), from a spreadsheet or a CSV saved from
+    /// one, refuses its cell (was: stored as the department or external id, owned by csv).
+    #[test]
+    fn a_formula_error_refuses_its_cell() {
+        for error in ["#N/A", "#REF!", "#value!"] {
+            let refused =
+                ImportedRow::parse(&example(Column::Department, error), &template()).unwrap_err();
+            assert_eq!(
+                refused
+                    .0
+                    .iter()
+                    .map(|e| (e.field.as_str(), e.code))
+                    .collect::<Vec<_>>(),
+                [("department", "formula_error")],
+                "{error}"
+            );
+        }
     }
 
     /// Names come composed whichever way a file spells the accents (was: a template file's

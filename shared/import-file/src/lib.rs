@@ -582,7 +582,8 @@ fn cell_text(cell: &Data) -> String {
         Data::Bool(value) => if *value { "1" } else { "0" }.to_owned(),
         Data::DateTime(value) => value.to_string(),
         Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
-        Data::Error(error) => format!("#{error:?}"),
+        // As Excel shows it, and writes it into a CSV: the row refuses it (`formula_error`).
+        Data::Error(error) => error.to_string(),
     }
 }
 
@@ -788,6 +789,15 @@ mod tests {
         let (headers, rows) = read_spreadsheet(fixtures::xlsx(sheet, None)).unwrap();
         assert_eq!(headers, ["First name", "Email"]);
         assert_eq!(rows[0].len(), 130);
+    }
+
+    /// A cell whose formula failed reads as Excel shows it, for the row to refuse (was: `#NA`,
+    /// calamine's debug name, which passed as a department).
+    #[test]
+    fn a_formula_error_cell_reads_as_excel_shows_it() {
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>First name</t></is></c><c r="B1" t="inlineStr"><is><t>Department</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Jan</t></is></c><c r="B2" t="e"><v>#N/A</v></c></row></sheetData></worksheet>"#;
+        let (_, rows) = read_spreadsheet(fixtures::xlsx(sheet, None)).unwrap();
+        assert_eq!(rows, [["Jan", "#N/A"]]);
     }
 
     #[test]
