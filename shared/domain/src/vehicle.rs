@@ -1,6 +1,7 @@
 //! Vehicles people park: a name and a plate number. The plate is unique in the organisation
 //! (compared without spaces, dashes or dots, in capitals, full-width characters as their ASCII
-//! ones: NFKC) and never changes after creation.
+//! ones: NFKC, Cyrillic and Greek capitals as the Latin ones they look like) and never changes
+//! after creation.
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -50,7 +51,11 @@ impl TryFrom<&str> for PlateNumber {
                 "may only contain letters, digits, spaces, dashes and dots",
             ));
         }
-        let normalised: String = display.chars().filter(|c| c.is_alphanumeric()).collect();
+        let normalised: String = display
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .map(latin_look_alike)
+            .collect();
         if !(2..=12).contains(&normalised.chars().count()) || display.chars().count() > 20 {
             return Err(FieldProblem::new(
                 "invalid_plate",
@@ -64,6 +69,32 @@ impl TryFrom<&str> for PlateNumber {
     }
 }
 
+/// The Latin capital a Cyrillic or Greek one looks exactly like, which is how plates of
+/// Bulgaria, Ukraine, Serbia or Greece are read (they use only such letters, for cameras that
+/// read Latin): a plate typed on such a keyboard is the same plate.
+fn latin_look_alike(c: char) -> char {
+    match c {
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        other => other,
+    }
+}
+
 /// A vehicle's name: 1 to 50 characters.
 pub fn vehicle_name(value: &str) -> Result<String, FieldProblem> {
     bounded_text(value, 1, 50)
@@ -72,6 +103,25 @@ pub fn vehicle_name(value: &str) -> Result<String, FieldProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Was: `АВ-123-С` typed on a Cyrillic keyboard was a second plate beside `AB-123-C`, so a
+    /// company car's plate could be taken twice.
+    #[test]
+    fn a_plate_typed_in_cyrillic_or_greek_look_alikes_is_the_latin_plate() {
+        let latin = PlateNumber::try_from("AB-123-C").unwrap();
+        for typed in [
+            "\u{410}\u{412}-123-\u{421}",
+            "\u{391}\u{392}-123-C",
+            "ab-123-\u{441}",
+        ] {
+            let plate = PlateNumber::try_from(typed).unwrap();
+            assert_eq!(plate.normalised(), latin.normalised(), "{typed}");
+        }
+        assert_eq!(
+            PlateNumber::try_from("\u{416}K-12").unwrap().normalised(),
+            "\u{416}K12"
+        );
+    }
 
     #[test]
     fn plates_compare_without_separators_and_case() {
