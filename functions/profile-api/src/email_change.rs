@@ -167,24 +167,21 @@ pub async fn confirm(
         .token::<EmailChangeToken>(&hash, state.now())
         .await?
         .ok_or_else(invalid)?;
-    let account = state
-        .table
-        .account(&pending.account_id)
-        .await?
+    let (account, membership, organisation) = tokio::try_join!(
+        state.table.account(&pending.account_id),
+        state
+            .table
+            .membership(&pending.organisation_id, &pending.user_id),
+        state.table.organisation(&pending.organisation_id),
+    )?;
+    let account = account
         .filter(|account| account.credential_epoch == pending.epoch)
         .ok_or_else(invalid)?;
     // Not into a membership that was deactivated (or replaced) since: its person cannot act there.
-    let mut before = state
-        .table
-        .membership(&pending.organisation_id, &pending.user_id)
-        .await?
+    let mut before = membership
         .filter(|m| m.is_active() && m.account_id == account.id)
         .ok_or_else(invalid)?;
-    let organisation = state
-        .table
-        .organisation(&pending.organisation_id)
-        .await?
-        .ok_or_else(invalid)?;
+    let organisation = organisation.ok_or_else(invalid)?;
     // As its organisation treats it now (see `ScimAttributes::release`), as the PATCH that sent
     // the link did. The owner may still have changed since (an identity provider took the email).
     organisation

@@ -1127,6 +1127,15 @@ mod tests {
         values.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    /// Each refused field with its code.
+    fn named(errors: &ValidationErrors) -> Vec<(&str, &'static str)> {
+        errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect()
+    }
+
     fn template() -> ColumnMapping {
         ColumnMapping::detect(
             &headers(&[
@@ -1199,11 +1208,7 @@ mod tests {
             let refused =
                 ImportedRow::parse(&example(Column::Department, error), &template()).unwrap_err();
             assert_eq!(
-                refused
-                    .0
-                    .iter()
-                    .map(|e| (e.field.as_str(), e.code))
-                    .collect::<Vec<_>>(),
+                named(&refused),
                 [("department", "formula_error")],
                 "{error}"
             );
@@ -1234,14 +1239,7 @@ mod tests {
         let refused =
             ImportedRow::parse(&example(Column::Department, "Sup\u{FFFD}rt"), &template())
                 .unwrap_err();
-        assert_eq!(
-            refused
-                .0
-                .iter()
-                .map(|e| (e.field.as_str(), e.code))
-                .collect::<Vec<_>>(),
-            [("department", "invalid_encoding")]
-        );
+        assert_eq!(named(&refused), [("department", "invalid_encoding")]);
     }
 
     #[test]
@@ -1393,13 +1391,8 @@ mod tests {
         // key cannot be stored).
         let errors =
             parse_mapping(&serde_json::json!({ "": null, " - ": "email", "k": null })).unwrap_err();
-        let named: Vec<_> = errors
-            .0
-            .iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect();
         assert_eq!(
-            named,
+            named(&errors),
             [
                 ("mapping.", "empty_header"),
                 ("mapping. - ", "empty_header")
@@ -1680,13 +1673,8 @@ mod tests {
             &mapping,
         )
         .unwrap_err();
-        let codes: Vec<_> = errors
-            .0
-            .iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect();
         assert_eq!(
-            codes,
+            named(&errors),
             [
                 ("phone_country_code", "invalid_country_code"),
                 ("language", "unsupported_language"),
